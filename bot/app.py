@@ -1,0 +1,45 @@
+"""The Bolt app: one WebClient that honours SLACK_API_URL, and every feature's listeners."""
+
+from __future__ import annotations
+
+import urllib.error
+
+from slack_bolt import App
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.config import WHERE, ConfigError, Settings
+from bot.deps import Deps
+from bot.listeners import ask
+
+# Every feature's outbox senders, by kind.
+SENDERS = {**ask.SENDERS}
+
+
+def make_client(settings: Settings) -> WebClient:
+    return WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=15)
+
+
+def build_app(deps: Deps, client: WebClient) -> App:
+    """Build the Bolt app; `auth.test` goes to SLACK_API_URL and a refusal becomes a ConfigError."""
+    settings = deps.settings
+    try:
+        app = App(
+            client=client,
+            signing_secret=settings.signing_secret or "socket-mode-does-not-sign",
+            # Listeners only store and queue, so the response waits for them: acked means stored.
+            process_before_response=True,
+        )
+    except BoltError as exc:
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(cause, SlackApiError):
+            error = (cause.response.data or {}).get("error", "refused")
+            raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({error}): {WHERE['SLACK_BOT_TOKEN']}") from exc
+        if isinstance(cause, (urllib.error.URLError, OSError)):
+            raise ConfigError(
+                f"cannot reach the Slack Web API at SLACK_API_URL={settings.api_url} ({cause})"
+            ) from exc
+        raise ConfigError(f"SLACK_BOT_TOKEN could not be checked with auth.test: {exc}") from exc
+    ask.register(app, deps)
+    return app

@@ -1,0 +1,94 @@
+"""Block Kit builders: pure functions from plain values to message bodies (text + blocks)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.text import chunks, excerpt, neutralise_mentions
+
+SECTION_LIMIT = 3000  # Slack's limit for a section's text
+Message = dict[str, Any]
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def _context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+
+
+def ask_help(qa_channel_id: str | None) -> Message:
+    where = f"<#{qa_channel_id}>" if qa_channel_id else "the Q&A channel (an admin still has to choose it)"
+    lines = [
+        "*Ask your colleagues with* `/ask`",
+        "`/ask How do I get access to the staging database?` posts your question in "
+        f"{where}, credited to you, where anyone can answer in the thread.",
+        "Every question and its answers are kept, so the next person with the same problem finds them.",
+        "`/ask help` shows this message. Only you can see it.",
+    ]
+    return {"response_type": "ephemeral", "text": lines[0], "blocks": [_section("\n".join(lines))]}
+
+
+def ask_no_channel() -> Message:
+    text = (
+        "Questions can't be posted yet: no Q&A channel is set. "
+        "Ask a Knowhow admin to set `KNOWHOW_QA_CHANNEL` to the channel's id and invite the bot there."
+    )
+    return {"response_type": "ephemeral", "text": text}
+
+
+def ask_too_long(limit: int, text: str) -> Message:
+    return {
+        "response_type": "ephemeral",
+        "text": (
+            f"Your question is {len(text):,} characters; the limit is {limit:,}. "
+            "Shorten it and try again. Here it is so nothing is lost:\n```" + neutralise_mentions(text[:limit]) + "```"
+        ),
+    }
+
+
+def ask_not_saved(text: str) -> Message:
+    return {
+        "response_type": "ephemeral",
+        "text": (
+            "Sorry, your question could not be saved just now. Please try again in a minute. "
+            "Here it is so nothing is lost:\n```" + neutralise_mentions(text) + "```"
+        )[:3900],
+    }
+
+
+def ask_received(channel_id: str) -> Message:
+    return {"response_type": "ephemeral", "text": f"Got it: posting your question in <#{channel_id}>…"}
+
+
+def question_post(*, asker_id: str, text: str) -> Message:
+    """The question as the bot posts it: the asker's words made inert, then who asked."""
+    safe = neutralise_mentions(text)
+    blocks = [_section(piece) for piece in chunks(safe, SECTION_LIMIT)]
+    blocks.append(_context(f":raising_hand: Asked by <@{asker_id}> with `/ask` · Answer in the thread"))
+    return {
+        "text": f"Question from <@{asker_id}>: {excerpt(safe, 150)}",
+        "blocks": blocks,
+        "unfurl_links": False,
+        "unfurl_media": False,
+    }
+
+
+def question_confirmed(*, channel_id: str, permalink: str | None) -> Message:
+    where = f"<{permalink}|in <#{channel_id}>>" if permalink else f"in <#{channel_id}>"
+    text = (
+        f":white_check_mark: Your question is posted {where}. "
+        "Replies in its thread are kept as answers, so others can find them later."
+    )
+    return {"text": text}
+
+
+def question_failed(*, channel_id: str, reason: str, text: str) -> Message:
+    return {
+        "text": (
+            f"Sorry, your question could not be posted in <#{channel_id}> ({reason}). "
+            "A Knowhow admin may need to invite the bot to that channel. "
+            "Here it is so nothing is lost:\n```" + neutralise_mentions(text) + "```"
+        )[:3900],
+    }

@@ -1,0 +1,108 @@
+"""The `knowhow` command: `run` the bot, `migrate` the database."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+
+from bot.config import WHERE, ConfigError, Settings, load_settings
+
+SETUP_STEPS = """\
+Knowhow needs a Slack app to talk to. To create one:
+  1. Open https://api.slack.com/apps, choose "Create New App", then "From a manifest".
+  2. Pick your workspace and paste the contents of manifest.yml from this repository.
+  3. "Install to Workspace". Then copy, into a .env file beside the Makefile (see .env.example):
+     - SLACK_BOT_TOKEN: the Bot User OAuth Token (xoxb-...) on "OAuth & Permissions".
+     - SLACK_APP_TOKEN: on "Basic Information", "App-Level Tokens", generate a token with the
+       connections:write scope (xapp-...). With it Knowhow uses Socket Mode: no public URL needed.
+     - or, for HTTP mode instead of Socket Mode: SLACK_SIGNING_SECRET from "Basic Information",
+       turn Socket Mode off, and set the Request URLs to https://YOUR-HOST/slack/events.
+  4. Set KNOWHOW_QA_CHANNEL to the id of the channel where /ask questions go, and invite the bot there.
+  5. Run `make run` again."""
+
+
+def explain_missing(settings: Settings) -> str:
+    missing = settings.missing_for_run()
+    lines = [f"Knowhow cannot start: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set."]
+    lines += [f"  - {name}: {WHERE[name]}" for name in missing]
+    return "\n".join(lines) + "\n\n" + SETUP_STEPS
+
+
+def _run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if settings.missing_for_run():
+        print(explain_missing(settings), file=sys.stderr)
+        return 2
+    from bot.service import Knowhow
+
+    knowhow = Knowhow(settings, with_scheduler=not args.no_scheduler)
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        knowhow.start()
+    except BaseException:
+        knowhow.stop()
+        raise
+    print(f"Knowhow is running. Health: http://127.0.0.1:{knowhow.http.port}/healthz (Ctrl+C stops it)", flush=True)
+    stop.wait()
+    print("Stopping: finishing requests in flight…", flush=True)
+    knowhow.stop()
+    return 0
+
+
+def _migrate(_args: argparse.Namespace) -> int:
+    from storage import migrate
+    from storage.db import make_engine
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        migrate.upgrade(engine)
+    finally:
+        engine.dispose()
+    print("Database is up to date.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="knowhow", description="Knowhow: social learning in Slack.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the bot (migrates the database first)")
+    run.add_argument(
+        "--no-scheduler",
+        action="store_true",
+        help="run a replica without the scheduler (only one process may run the scheduler per database)",
+    )
+    run.set_defaults(func=_run)
+    sub.add_parser("migrate", help="apply pending database migrations").set_defaults(func=_migrate)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Bolt logs request bodies at debug level; keep them out of production logs.
+    logging.getLogger("slack_bolt").setLevel(logging.WARNING)
+    try:
+        return args.func(args)
+    except ConfigError as exc:
+        print(f"knowhow: {exc}", file=sys.stderr)
+        return 2
+    except _db_errors() as exc:
+        print(f"knowhow: cannot use the database in DATABASE_URL: {_short(exc)}", file=sys.stderr)
+        return 2
+
+
+def _db_errors():
+    from sqlalchemy.exc import OperationalError
+
+    return (OperationalError,)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+if __name__ == "__main__":
+    sys.exit(main())

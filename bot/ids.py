@@ -1,0 +1,10 @@
+"""Slash commands, action ids, callback ids and outbox kinds, in one place."""
+
+ASK_COMMAND = "/ask"
+MENTOR_COMMAND = "/mentor"
+EXPERT_COMMAND = "/expert"
+
+# Outbox kinds: what the worker knows how to send.
+OUTBOX_POST_QUESTION = "ask.post_question"
+OUTBOX_CONFIRM_QUESTION = "ask.confirm_question"
+OUTBOX_QUESTION_FAILED = "ask.question_failed"

@@ -1,0 +1,269 @@
+"""/ask: the Slack edge of asking and answering.
+
+Listeners parse the payload into plain values, call one rule in `core.asking`, queue what must be
+said in the outbox in the same transaction, and ack. Senders deliver the queued messages.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk.errors import SlackApiError
+from slack_sdk.webhook import WebhookClient
+from sqlmodel import Session
+
+from bot import blocks, ids
+from bot.deps import Deps
+from bot.outbox import PermanentError, Retry, SendContext
+from core import asking
+from core.clock import from_slack_ts
+from storage import outbox, qa
+from storage.db import session_scope
+from storage.outbox import OutboxItem
+
+log = logging.getLogger(__name__)
+
+# Slack accepts posts to a response_url for 30 minutes; after that, say it by direct message.
+RESPONSE_URL_TTL_SECONDS = 25 * 60
+# Message subtypes that are a person's new message (anything else is an edit, a join, a bot...).
+NEW_MESSAGE_SUBTYPES = {None, "thread_broadcast", "file_share"}
+
+
+def team_of(context: BoltContext, body: dict) -> str:
+    return context.team_id or body.get("team_id") or (body.get("team") or {}).get("id")
+
+
+# -- listeners --------------------------------------------------------------------------------
+
+
+def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext) -> None:
+    parsed = asking.parse_ask(command.get("text"))
+    qa_channel = deps.settings.qa_channel
+    if parsed.intent is asking.AskIntent.HELP:
+        ack(**blocks.ask_help(qa_channel))
+        return
+    team_id = team_of(context, command)
+    try:
+        with session_scope(deps.engine) as session:
+            outcome = asking.ask_question(
+                session,
+                team_id=team_id,
+                asker_id=command["user_id"],
+                text=parsed.text,
+                qa_channel_id=qa_channel,
+                asked_in_channel_id=command.get("channel_id"),
+                request_id=command.get("trigger_id"),
+            )
+            if isinstance(outcome, asking.QuestionAsked) and outcome.new:
+                outbox.enqueue(
+                    session,
+                    team_id=team_id,
+                    dedupe_key=f"question:{outcome.question_id}:post",
+                    kind=ids.OUTBOX_POST_QUESTION,
+                    payload={
+                        "question_id": outcome.question_id,
+                        "response_url": command.get("response_url"),
+                        "requested_at": time.time(),
+                    },
+                )
+    except Exception:
+        log.exception("/ask: could not store a question")
+        ack(**blocks.ask_not_saved(parsed.text))
+        return
+    if isinstance(outcome, asking.AskRefused):
+        if outcome.reason is asking.AskRefusal.NO_CHANNEL:
+            ack(**blocks.ask_no_channel())
+        else:
+            ack(**blocks.ask_too_long(outcome.limit, parsed.text))
+        return
+    ack(**blocks.ask_received(outcome.channel_id))
+    deps.wake_outbox()
+
+
+def handle_message_event(deps: Deps, event: dict, body: dict, context: BoltContext) -> None:
+    """Thread replies, edits and deletions in channels the bot is in."""
+    team_id = team_of(context, body)
+    channel_id = event.get("channel")
+    subtype = event.get("subtype")
+    with session_scope(deps.engine) as session:
+        if subtype in NEW_MESSAGE_SUBTYPES:
+            if _is_reply_by_person(event):
+                asking.record_reply(
+                    session,
+                    team_id=team_id,
+                    channel_id=channel_id,
+                    thread_ts=event["thread_ts"],
+                    message_ts=event["ts"],
+                    author_id=event["user"],
+                    text=event.get("text") or "",
+                    at=from_slack_ts(event["ts"]),
+                )
+        elif subtype == "message_changed":
+            message = event.get("message") or {}
+            if _is_reply_by_person(message):
+                asking.edit_reply(
+                    session,
+                    team_id=team_id,
+                    channel_id=channel_id,
+                    thread_ts=message["thread_ts"],
+                    message_ts=message["ts"],
+                    author_id=message["user"],
+                    text=message.get("text") or "",
+                    edited_ts=(message.get("edited") or {}).get("ts") or event.get("event_ts") or message["ts"],
+                )
+        elif subtype == "message_deleted":
+            previous = event.get("previous_message") or {}
+            thread_ts = previous.get("thread_ts")
+            deleted_ts = event.get("deleted_ts") or previous.get("ts")
+            if thread_ts and deleted_ts and thread_ts != deleted_ts:
+                asking.delete_reply(
+                    session,
+                    team_id=team_id,
+                    channel_id=channel_id,
+                    thread_ts=thread_ts,
+                    message_ts=deleted_ts,
+                )
+
+
+def _is_reply_by_person(message: dict) -> bool:
+    thread_ts = message.get("thread_ts")
+    return bool(
+        thread_ts
+        and message.get("ts")
+        and thread_ts != message.get("ts")
+        and message.get("user")
+        and not message.get("bot_id")
+        and message.get("subtype") != "bot_message"
+    )
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.command(ids.ASK_COMMAND)
+    def ask_command(ack, command, context):
+        handle_ask_command(deps, ack, command, context)
+
+    @app.event("message")
+    def message_event(event, body, context):
+        handle_message_event(deps, event, body, context)
+
+
+# -- senders ----------------------------------------------------------------------------------
+
+
+def _load_question(ctx: SendContext, item: OutboxItem):
+    with session_scope(ctx.engine) as session:
+        return qa.get_question(session, team_id=item.team_id, question_id=item.payload["question_id"])
+
+
+class PostQuestion:
+    """Post the question in its channel; then queue the private confirmation with its link."""
+
+    def send(self, ctx: SendContext, item: OutboxItem):
+        question = _load_question(ctx, item)
+        if question is None or question.status != "pending":
+            return None  # already posted by an earlier attempt, or gone
+        message = blocks.question_post(asker_id=question.asker_id, text=question.text)
+        try:
+            response = ctx.client.chat_postMessage(channel=question.channel_id, **message)
+        except SlackApiError as exc:
+            if (exc.response.data or {}).get("error") != "not_in_channel":
+                raise
+            _join(ctx, question.channel_id)
+            response = ctx.client.chat_postMessage(channel=question.channel_id, **message)
+        channel_id, ts = response["channel"], response["ts"]
+
+        def record(session: Session) -> None:
+            if asking.mark_posted(
+                session, team_id=item.team_id, question_id=question.id, channel_id=channel_id, message_ts=ts
+            ):
+                outbox.enqueue(
+                    session,
+                    team_id=item.team_id,
+                    dedupe_key=f"question:{question.id}:confirm",
+                    kind=ids.OUTBOX_CONFIRM_QUESTION,
+                    payload=dict(item.payload),
+                )
+
+        return record
+
+    def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
+        if asking.mark_failed(session, team_id=item.team_id, question_id=item.payload["question_id"]):
+            outbox.enqueue(
+                session,
+                team_id=item.team_id,
+                dedupe_key=f"question:{item.payload['question_id']}:failed",
+                kind=ids.OUTBOX_QUESTION_FAILED,
+                payload={**item.payload, "reason": reason},
+            )
+
+
+def _join(ctx: SendContext, channel_id: str) -> None:
+    try:
+        ctx.client.conversations_join(channel=channel_id)
+    except SlackApiError as exc:
+        error = (exc.response.data or {}).get("error")
+        if error in ("method_not_supported_for_channel_type", "channel_not_found", "is_archived"):
+            raise PermanentError(
+                f"the bot is not in <#{channel_id}> and cannot join it by itself ({error})"
+            ) from exc
+        raise
+
+
+def tell_asker(ctx: SendContext, item: OutboxItem, asker_id: str, message: dict) -> None:
+    """Say something privately to the person who asked: through the command's response_url while
+    Slack still accepts it (it replaces the "posting…" note), else by direct message."""
+    response_url = item.payload.get("response_url")
+    requested_at = item.payload.get("requested_at") or 0
+    if response_url and time.time() - requested_at < RESPONSE_URL_TTL_SECONDS:
+        response = WebhookClient(response_url, timeout=10).send(
+            text=message["text"], blocks=message.get("blocks"), replace_original=True, response_type="ephemeral"
+        )
+        if 200 <= response.status_code < 300:
+            return
+        if response.status_code == 429 or response.status_code >= 500:
+            raise Retry(f"response_url answered HTTP {response.status_code}", timedelta(seconds=5))
+        log.info("response_url answered %s; telling the asker by DM instead", response.status_code)
+    ctx.client.chat_postMessage(channel=asker_id, **message)
+
+
+class ConfirmQuestion:
+    def send(self, ctx: SendContext, item: OutboxItem):
+        question = _load_question(ctx, item)
+        if question is None or question.message_ts is None:
+            return None
+        try:
+            permalink = ctx.client.chat_getPermalink(channel=question.channel_id, message_ts=question.message_ts)[
+                "permalink"
+            ]
+        except SlackApiError as exc:
+            if exc.response.status_code == 429 or exc.response.status_code >= 500:
+                raise
+            permalink = None  # the confirmation still helps without the link
+        tell_asker(ctx, item, question.asker_id, blocks.question_confirmed(channel_id=question.channel_id, permalink=permalink))
+        return None
+
+    def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
+        pass
+
+
+class QuestionFailed:
+    def send(self, ctx: SendContext, item: OutboxItem):
+        question = _load_question(ctx, item)
+        if question is None:
+            return None
+        message = blocks.question_failed(channel_id=question.channel_id, reason=item.payload["reason"], text=question.text)
+        tell_asker(ctx, item, question.asker_id, message)
+        return None
+
+    def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
+        pass
+
+
+SENDERS = {
+    ids.OUTBOX_POST_QUESTION: PostQuestion(),
+    ids.OUTBOX_CONFIRM_QUESTION: ConfirmQuestion(),
+    ids.OUTBOX_QUESTION_FAILED: QuestionFailed(),
+}

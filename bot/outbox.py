@@ -1,0 +1,216 @@
+"""The outbox worker: drains `storage.outbox` into Slack, with retries.
+
+One worker thread per process; several processes may run one each, since claims are atomic.
+A sender knows how to deliver one kind of message. It returns a hook that records the result
+(a Slack ts, a follow-up message) in the same transaction that marks the row sent.
+
+Errors decide what happens next:
+- HTTP 429: try again after Slack's `Retry-After`.
+- HTTP 5xx, a network error, or a transient `ok: false` (`internal_error`, an auth problem an
+  admin can fix): try again later with capped exponential backoff. Nothing is dropped for being late.
+- Any other `ok: false`, or `PermanentError`: the row is marked failed and the sender's
+  `failed` hook runs (it usually tells the person who asked, with their text).
+"""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import random
+import threading
+import urllib.error
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from core.clock import utcnow
+from storage import outbox
+from storage.db import session_scope
+from storage.outbox import OutboxItem
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = frozenset(
+    {
+        "internal_error",
+        "fatal_error",
+        "service_unavailable",
+        "request_timeout",
+        "ratelimited",
+        "rate_limited",
+        # A bad or revoked token is fixed by an admin; keep the message until then.
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+    }
+)
+MAX_BACKOFF = timedelta(minutes=10)
+
+Hook = Callable[[Session], None]
+
+
+class PermanentError(Exception):
+    """This message can never be delivered; say why in words a person understands."""
+
+
+class Retry(Exception):
+    """Try again later (e.g. a response_url answered 5xx)."""
+
+    def __init__(self, reason: str, after: timedelta | None = None):
+        super().__init__(reason)
+        self.after = after
+
+
+@dataclass
+class SendContext:
+    client: WebClient
+    engine: Engine
+
+
+class Sender(Protocol):
+    def send(self, ctx: SendContext, item: OutboxItem) -> Hook | None: ...
+
+    def failed(self, session: Session, item: OutboxItem, reason: str) -> None: ...
+
+
+def backoff(attempts: int) -> timedelta:
+    base = min(2.0 * 2 ** max(attempts - 1, 0), MAX_BACKOFF.total_seconds())
+    return timedelta(seconds=base * random.uniform(0.8, 1.2))
+
+
+def classify(exc: BaseException, attempts: int) -> tuple[str, timedelta | None, str]:
+    """("retry", delay, reason) or ("fail", None, reason) for an exception raised while sending."""
+    if isinstance(exc, SlackApiError):
+        response = exc.response
+        status = response.status_code
+        error = (response.data or {}).get("error") if isinstance(response.data, dict) else None
+        if status == 429:
+            try:
+                after = float(response.headers.get("Retry-After", response.headers.get("retry-after", 30)))
+            except (TypeError, ValueError):
+                after = 30.0
+            return "retry", timedelta(seconds=max(after, 1.0)), "rate limited (429)"
+        if status >= 500:
+            return "retry", backoff(attempts), f"Slack answered HTTP {status}"
+        if error in TRANSIENT_ERRORS:
+            return "retry", backoff(attempts), error
+        return "fail", None, error or f"HTTP {status}"
+    if isinstance(exc, Retry):
+        return "retry", exc.after or backoff(attempts), str(exc)
+    if isinstance(exc, PermanentError):
+        return "fail", None, str(exc)
+    if isinstance(exc, (urllib.error.URLError, http.client.HTTPException, OSError, TimeoutError)):
+        return "retry", backoff(attempts), f"network: {exc}"
+    return "fail", None, f"internal error: {type(exc).__name__}"
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        engine: Engine,
+        client: WebClient,
+        senders: dict[str, Sender],
+        *,
+        poll_seconds: float = 5.0,
+        lease: timedelta = timedelta(seconds=60),
+        clock: Callable[[], datetime] = utcnow,
+    ):
+        self.ctx = SendContext(client=client, engine=engine)
+        self.engine = engine
+        self.senders = senders
+        self.poll_seconds = poll_seconds
+        self.lease = lease
+        self.clock = clock
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle ---------------------------------------------------------
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._loop, name="knowhow-outbox", daemon=True)
+            self._thread.start()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def wake(self) -> None:
+        """Something was queued: look now rather than at the next poll."""
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                sent = self.run_once()
+            except Exception:  # the database went away: keep the thread, try again later
+                log.exception("outbox: draining failed")
+                sent = 0
+            if sent == 0:
+                self._wake.wait(self._idle_wait())
+                self._wake.clear()
+
+    def _idle_wait(self) -> float:
+        try:
+            with session_scope(self.engine) as session:
+                due = outbox.next_due_at(session)
+        except Exception:
+            return self.poll_seconds
+        if due is None:
+            return self.poll_seconds
+        return min(self.poll_seconds, max((due - self.clock()).total_seconds(), 0.05))
+
+    # -- one pass ----------------------------------------------------------
+    def run_once(self) -> int:
+        """Send what is due now. Returns how many rows were handled (sent, retried or failed)."""
+        with session_scope(self.engine) as session:
+            items = outbox.claim_due(session, now=self.clock(), lease=self.lease)
+        for item in items:
+            if self._stop.is_set():
+                break  # the lease runs out and another pass or process picks it up
+            self._deliver(item)
+        return len(items)
+
+    def _deliver(self, item: OutboxItem) -> None:
+        sender = self.senders.get(item.kind)
+        if sender is None:
+            with session_scope(self.engine) as session:
+                outbox.mark_failed(session, item_id=item.id, error=f"no sender for kind {item.kind!r}")
+            log.error("outbox: no sender for kind %s (row %s)", item.kind, item.id)
+            return
+        try:
+            hook = sender.send(self.ctx, item)
+        except Exception as exc:
+            verdict, delay, reason = classify(exc, item.attempts)
+            if verdict == "retry":
+                log.warning("outbox: %s #%s will be retried in %s: %s", item.kind, item.id, delay, reason)
+                with session_scope(self.engine) as session:
+                    outbox.retry_later(session, item_id=item.id, at=self.clock() + delay, error=reason)
+            else:
+                if reason.startswith("internal error"):
+                    log.exception("outbox: %s #%s failed", item.kind, item.id)
+                else:
+                    log.warning("outbox: %s #%s failed: %s", item.kind, item.id, reason)
+                with session_scope(self.engine) as session:
+                    outbox.mark_failed(session, item_id=item.id, error=reason)
+                    sender.failed(session, item, reason)
+            return
+        with session_scope(self.engine) as session:
+            if hook is not None:
+                hook(session)
+            outbox.mark_sent(session, item_id=item.id, now=self.clock())

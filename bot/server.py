@@ -1,0 +1,116 @@
+"""HTTP mode: a WSGI front for Bolt, served by Cheroot.
+
+The front answers `GET /healthz` itself and guards `POST /slack/events` before Bolt sees it:
+Bolt parses the body before checking the signature and raises on a non-numeric timestamp, so an
+unsigned or malformed request would become a 500. Here a missing, wrong or stale signature is a
+401 and a signed body that is not what it claims is a 400; neither reaches a listener.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from cheroot import wsgi
+from slack_bolt import App
+from slack_bolt.request import BoltRequest
+from slack_sdk.signature import SignatureVerifier
+
+log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
+HEALTH_PATH = "/healthz"
+MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are far smaller
+
+HealthCheck = Callable[[], tuple[bool, dict[str, Any]]]
+
+
+def _reply(start_response, status: str, body: dict | str | bytes, headers: Iterable[tuple[str, str]] = ()):
+    if isinstance(body, dict):
+        data, content_type = json.dumps(body).encode(), "application/json"
+    elif isinstance(body, str):
+        data, content_type = body.encode(), "text/plain; charset=utf-8"
+    else:
+        data, content_type = body, "application/octet-stream"
+    start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(data))), *headers])
+    return [data]
+
+
+class SlackFront:
+    def __init__(self, app: App | None, signing_secret: str | None, health: HealthCheck):
+        self.app = app
+        self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
+        self.health = health
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == HEALTH_PATH:
+            if method not in ("GET", "HEAD"):
+                return _reply(start_response, "405 Method Not Allowed", {"error": "use GET"}, [("Allow", "GET")])
+            healthy, report = self.health()
+            return _reply(start_response, "200 OK" if healthy else "503 Service Unavailable", report)
+        if path == EVENTS_PATH and self.app is not None and self.verifier is not None:
+            if method != "POST":
+                return _reply(start_response, "405 Method Not Allowed", {"error": "use POST"}, [("Allow", "POST")])
+            return self._slack(environ, start_response)
+        return _reply(start_response, "404 Not Found", {"error": "not found"})
+
+    def _slack(self, environ, start_response):
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _reply(start_response, "400 Bad Request", {"error": "bad content length"})
+        if length > MAX_BODY_BYTES:
+            return _reply(start_response, "413 Content Too Large", {"error": "body too large"})
+        raw = environ["wsgi.input"].read(length) if length > 0 else b""
+        headers = {
+            key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["content-type"] = environ["CONTENT_TYPE"]
+        timestamp = headers.get("x-slack-request-timestamp", "")
+        signature = headers.get("x-slack-signature", "")
+        if not timestamp.isdigit() or not signature or not self.verifier.is_valid(raw, timestamp, signature):
+            return _reply(start_response, "401 Unauthorized", {"error": "invalid request"})
+        try:
+            body = raw.decode("utf-8")
+            request = BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers)
+        except (UnicodeDecodeError, ValueError, TypeError, AttributeError, KeyError):
+            return _reply(start_response, "400 Bad Request", {"error": "malformed body"})
+        if not isinstance(request.body, dict):
+            return _reply(start_response, "400 Bad Request", {"error": "malformed body"})
+        response = self.app.dispatch(request)
+        out_headers = [(k, v) for k, values in response.headers.items() for v in values if k.lower() != "content-length"]
+        data = (response.body or "").encode("utf-8")
+        out_headers.append(("Content-Length", str(len(data))))
+        start_response(f"{response.status} {_REASONS.get(response.status, 'Status')}", out_headers)
+        return [data]
+
+
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 500: "Internal Server Error"}
+
+
+class HttpServer:
+    """Cheroot on a thread pool, bound on start, stopped gracefully (in-flight requests finish)."""
+
+    def __init__(self, wsgi_app, host: str, port: int, *, threads: int = 16, shutdown_timeout: float = 10):
+        self.server = wsgi.Server((host, port), wsgi_app, numthreads=threads, shutdown_timeout=shutdown_timeout)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return self.server.bind_addr[1]
+
+    def start(self) -> None:
+        self.server.prepare()  # binds now, so a taken port fails start-up, not a background thread
+        self._thread = threading.Thread(target=self.server.serve, name="knowhow-http", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self.server.stop()
+        if self._thread is not None:
+            self._thread.join(15)

@@ -1,0 +1,110 @@
+"""One running Knowhow: database, Bolt app, outbox worker, scheduler and the HTTP front.
+
+`knowhow run` builds one of these; the tests build the same thing in-process against a Slack
+stand-in, so what they exercise is the code path that runs in production.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from slack_sdk import WebClient
+
+from bot.app import SENDERS, build_app, make_client
+from bot.config import Settings
+from bot.deps import Deps
+from bot.outbox import OutboxWorker
+from bot.server import HttpServer, SlackFront
+from scheduler import jobs
+from scheduler.runtime import start_scheduler, stop_scheduler
+from storage import migrate
+from storage.db import make_engine, ping
+
+log = logging.getLogger(__name__)
+
+# Each feature's start-up reconcile step (DESIGN.md: the database is the source of truth).
+RECONCILERS = (*jobs.RECONCILERS,)
+
+
+class Knowhow:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        with_scheduler: bool = True,
+        host: str = "0.0.0.0",
+        outbox_poll_seconds: float = 5.0,
+        client: WebClient | None = None,
+    ):
+        self.settings = settings
+        self.with_scheduler = with_scheduler
+        self.host = host
+        self.engine = make_engine(settings.database_url)
+        self.client = client or make_client(settings)
+        self.outbox = OutboxWorker(self.engine, self.client, SENDERS, poll_seconds=outbox_poll_seconds)
+        self.deps = Deps(engine=self.engine, settings=settings, wake_outbox=self.outbox.wake)
+        self.app = None
+        self.scheduler = None
+        self.http: HttpServer | None = None
+        self.socket_handler = None
+        self._stopped = threading.Event()
+
+    # -- health ------------------------------------------------------------------------------
+    def health(self) -> tuple[bool, dict[str, Any]]:
+        report: dict[str, Any] = {}
+        try:
+            ping(self.engine)
+            report["database"] = "ok"
+        except Exception as exc:  # report the kind of failure, never the URL (it may hold a password)
+            report["database"] = f"down: {type(exc).__name__}"
+        if not self.with_scheduler:
+            report["scheduler"] = "disabled"
+        elif self.scheduler is not None and self.scheduler.running:
+            report["scheduler"] = "running"
+        else:
+            report["scheduler"] = "down"
+        report["outbox"] = "running" if self.outbox.running else "down"
+        healthy = report["database"] == "ok" and report["scheduler"] in ("running", "disabled") and self.outbox.running
+        report["status"] = "ok" if healthy else "unhealthy"
+        return healthy, report
+
+    # -- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        migrate.upgrade(self.engine)
+        self.app = build_app(self.deps, self.client)
+        self.outbox.start()
+        if self.with_scheduler:
+            self.scheduler = start_scheduler(self.engine, RECONCILERS)
+        front = SlackFront(
+            None if self.settings.socket_mode else self.app, self.settings.signing_secret, self.health
+        )
+        self.http = HttpServer(front, self.host, self.settings.port)
+        self.http.start()
+        if self.settings.socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            self.socket_handler = SocketModeHandler(self.app, self.settings.app_token)
+            self.socket_handler.connect()
+        log.info(
+            "Knowhow is running (%s mode, port %s, scheduler %s)",
+            "Socket" if self.settings.socket_mode else "HTTP",
+            self.http.port,
+            "on" if self.with_scheduler else "off",
+        )
+
+    def stop(self) -> None:
+        """Stop taking work, let what is in flight finish, then stop the timed work."""
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        if self.socket_handler is not None:
+            self.socket_handler.close()
+        if self.http is not None:
+            self.http.stop()  # in-flight requests finish (each one's transaction commits or rolls back)
+        if self.scheduler is not None:
+            stop_scheduler(self.scheduler, wait=True)
+        self.outbox.stop()
+        self.engine.dispose()
+        log.info("Knowhow stopped")

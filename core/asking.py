@@ -1,0 +1,227 @@
+"""Asking and answering: the rules behind /ask, with no knowledge of Slack's payloads.
+
+The edge hands in plain values (team, user, text, thread coordinates) and gets back outcomes that
+say what happened; it decides what to show.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+
+from core.clock import from_slack_ts, utcnow
+from storage import qa
+
+# Long enough for a real question with code in it; the edge splits long text into several blocks.
+MAX_QUESTION_CHARS = 8000
+HELP_WORDS = {"help", "-h", "--help", "?"}
+
+
+class AskIntent(enum.Enum):
+    HELP = "help"
+    QUESTION = "question"
+
+
+@dataclass(frozen=True)
+class ParsedAsk:
+    intent: AskIntent
+    text: str = ""
+
+
+def parse_ask(text: str | None) -> ParsedAsk:
+    """What the words after /ask mean: a question, or a request for help."""
+    cleaned = (text or "").strip()
+    if not cleaned or cleaned.lower() in HELP_WORDS:
+        return ParsedAsk(AskIntent.HELP)
+    return ParsedAsk(AskIntent.QUESTION, cleaned)
+
+
+class AskRefusal(enum.Enum):
+    NO_CHANNEL = "no_channel"  # nobody has said where questions go
+    TOO_LONG = "too_long"
+
+
+@dataclass(frozen=True)
+class QuestionAsked:
+    question_id: int
+    channel_id: str
+    new: bool  # False when the same request was seen before
+
+
+@dataclass(frozen=True)
+class AskRefused:
+    reason: AskRefusal
+    limit: int | None = None
+
+
+def ask_question(
+    session: Session,
+    *,
+    team_id: str,
+    asker_id: str,
+    text: str,
+    qa_channel_id: str | None,
+    asked_in_channel_id: str | None = None,
+    request_id: str | None = None,
+) -> QuestionAsked | AskRefused:
+    """Record a question for posting in the workspace's Q&A channel."""
+    if not qa_channel_id:
+        return AskRefused(AskRefusal.NO_CHANNEL)
+    if len(text) > MAX_QUESTION_CHARS:
+        return AskRefused(AskRefusal.TOO_LONG, MAX_QUESTION_CHARS)
+    question, new = qa.create_question(
+        session,
+        team_id=team_id,
+        asker_id=asker_id,
+        text=text,
+        channel_id=qa_channel_id,
+        asked_in_channel_id=asked_in_channel_id,
+        request_id=request_id,
+    )
+    return QuestionAsked(question_id=question.id, channel_id=question.channel_id, new=new)
+
+
+def mark_posted(
+    session: Session, *, team_id: str, question_id: int, channel_id: str, message_ts: str
+) -> bool:
+    """The question is visible in its channel at `message_ts`. False if it was already marked."""
+    question = qa.get_question(session, team_id=team_id, question_id=question_id)
+    if question is None or question.status == "posted":
+        return False
+    question.status = "posted"
+    question.channel_id = channel_id
+    question.message_ts = message_ts
+    question.posted_at = utcnow()
+    session.add(question)
+    return True
+
+
+def mark_failed(session: Session, *, team_id: str, question_id: int) -> bool:
+    question = qa.get_question(session, team_id=team_id, question_id=question_id)
+    if question is None or question.status != "pending":
+        return False
+    question.status = "failed"
+    session.add(question)
+    return True
+
+
+class ReplyOutcome(enum.Enum):
+    RECORDED = "recorded"
+    DUPLICATE = "duplicate"  # the same message again (a retry, or a racing delivery)
+    NOT_A_QUESTION = "not_a_question"  # a thread that is not one of our questions
+    FROM_ASKER = "from_asker"  # the asker talking in their own thread is not an answer
+    UPDATED = "updated"
+    STALE = "stale"  # an older edit arriving after a newer one, or an edit of a deleted answer
+    DELETED = "deleted"
+    UNKNOWN_ANSWER = "unknown_answer"
+
+
+def record_reply(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    thread_ts: str,
+    message_ts: str,
+    author_id: str,
+    text: str,
+    at: datetime,
+) -> ReplyOutcome:
+    """A reply was posted in a thread: store it as an answer if the thread is a question."""
+    question = qa.find_question_by_post(
+        session, team_id=team_id, channel_id=channel_id, message_ts=thread_ts
+    )
+    if question is None:
+        return ReplyOutcome.NOT_A_QUESTION
+    if author_id == question.asker_id:
+        return ReplyOutcome.FROM_ASKER
+    added = qa.add_answer(
+        session,
+        team_id=team_id,
+        question_id=question.id,
+        message_ts=message_ts,
+        author_id=author_id,
+        text=text,
+        answered_at=at,
+    )
+    return ReplyOutcome.RECORDED if added else ReplyOutcome.DUPLICATE
+
+
+def _find_answer(session: Session, *, team_id: str, channel_id: str, thread_ts: str, message_ts: str):
+    question = qa.find_question_by_post(
+        session, team_id=team_id, channel_id=channel_id, message_ts=thread_ts
+    )
+    if question is None:
+        return None, ReplyOutcome.NOT_A_QUESTION
+    answer = qa.get_answer(session, team_id=team_id, question_id=question.id, message_ts=message_ts)
+    if answer is None:
+        return None, ReplyOutcome.UNKNOWN_ANSWER
+    return answer, None
+
+
+def edit_reply(
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    thread_ts: str,
+    message_ts: str,
+    author_id: str,
+    text: str,
+    edited_ts: str,
+) -> ReplyOutcome:
+    """A reply was edited. Edits apply in Slack's order, whatever order they arrive in; an edit of
+    a reply we never heard of (its event was lost) records it as an answer."""
+    answer, why_not = _find_answer(
+        session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts, message_ts=message_ts
+    )
+    if why_not is ReplyOutcome.UNKNOWN_ANSWER:
+        outcome = record_reply(
+            session,
+            team_id=team_id,
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+            message_ts=message_ts,
+            author_id=author_id,
+            text=text,
+            at=from_slack_ts(message_ts),
+        )
+        if outcome is ReplyOutcome.RECORDED:
+            answer, _ = _find_answer(
+                session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts, message_ts=message_ts
+            )
+            answer.edited_ts = edited_ts
+            answer.edited_at = utcnow()
+            session.add(answer)
+        return outcome
+    if answer is None:
+        return why_not
+    if answer.deleted_at is not None:
+        return ReplyOutcome.STALE
+    if answer.edited_ts is not None and float(edited_ts) <= float(answer.edited_ts):
+        return ReplyOutcome.DUPLICATE if edited_ts == answer.edited_ts else ReplyOutcome.STALE
+    answer.text = text
+    answer.edited_ts = edited_ts
+    answer.edited_at = utcnow()
+    session.add(answer)
+    return ReplyOutcome.UPDATED
+
+
+def delete_reply(
+    session: Session, *, team_id: str, channel_id: str, thread_ts: str, message_ts: str
+) -> ReplyOutcome:
+    """An answer was deleted in Slack. A tombstone stays so that a late copy cannot revive it."""
+    answer, why_not = _find_answer(
+        session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts, message_ts=message_ts
+    )
+    if answer is None:
+        return why_not
+    if answer.deleted_at is not None:
+        return ReplyOutcome.DUPLICATE
+    answer.deleted_at = utcnow()
+    answer.text = ""  # the author took it back: keep that it existed, not what it said
+    session.add(answer)
+    return ReplyOutcome.DELETED

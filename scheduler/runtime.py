@@ -1,0 +1,83 @@
+"""The scheduler: APScheduler 3 with its jobs persisted in Knowhow's own database.
+
+DESIGN.md: the database is the source of truth, the scheduler an alarm clock. Jobs are
+module-level functions (`scheduler.jobs`) called with plain ids; they look up the engine here,
+do their work idempotently, and can run late or twice without harm.
+
+`job_defaults` are set on purpose: APScheduler's default `misfire_grace_time` of 1 s would
+silently drop a job that wakes up late (after a restart, a busy pool). Here a late job runs, and
+`coalesce` turns several missed runs into one.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from datetime import UTC
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.engine import Engine
+
+log = logging.getLogger(__name__)
+
+JOB_TABLE = "apscheduler_jobs"
+JOB_DEFAULTS = {
+    "misfire_grace_time": None,  # run however late: jobs check the database and are idempotent
+    "coalesce": True,  # several missed runs of one job run once
+    "max_instances": 1,
+}
+
+# The engine jobs use, bound when the process starts its scheduler (jobs run in this process).
+_engine: Engine | None = None
+_lock = threading.Lock()
+
+# A start-up step that brings timed state up to date from the database (each feature has one).
+Reconciler = Callable[[Engine, BackgroundScheduler], None]
+
+
+def bind_engine(engine: Engine | None) -> None:
+    global _engine
+    with _lock:
+        _engine = engine
+
+
+def engine() -> Engine:
+    if _engine is None:
+        raise RuntimeError("no engine bound for scheduled jobs; start the scheduler with start_scheduler()")
+    return _engine
+
+
+def build_scheduler(engine: Engine, *, threads: int = 4) -> BackgroundScheduler:
+    return BackgroundScheduler(
+        jobstores={"default": SQLAlchemyJobStore(engine=engine, tablename=JOB_TABLE)},
+        executors={"default": ThreadPoolExecutor(threads)},
+        job_defaults=JOB_DEFAULTS,
+        timezone=UTC,
+    )
+
+
+def start_scheduler(
+    engine: Engine, reconcilers: Sequence[Reconciler] = (), *, threads: int = 4
+) -> BackgroundScheduler:
+    """Bind the engine, build the scheduler, reconcile from the database, then start it."""
+    bind_engine(engine)
+    scheduler = build_scheduler(engine, threads=threads)
+    # Paused start: the job store is open so reconcilers can add and replace jobs, but nothing
+    # fires until the state they read is consistent.
+    scheduler.start(paused=True)
+    try:
+        for step in reconcilers:
+            step(engine, scheduler)
+    except Exception:
+        scheduler.shutdown(wait=False)
+        raise
+    scheduler.resume()
+    return scheduler
+
+
+def stop_scheduler(scheduler: BackgroundScheduler, *, wait: bool = True) -> None:
+    if scheduler.running:
+        scheduler.shutdown(wait=wait)

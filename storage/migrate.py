@@ -1,0 +1,37 @@
+"""Alembic, driven from code: `knowhow migrate` and `knowhow run` call `upgrade()`.
+
+The migration scripts live in `storage/migrations/` and ship inside the package, so an installed
+Knowhow can migrate its database without a checkout or an alembic.ini.
+"""
+
+from __future__ import annotations
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+
+def alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", "storage:migrations")
+    config.attributes["engine"] = engine
+    return config
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    command.upgrade(alembic_config(engine), revision)
+
+
+def pending(engine: Engine) -> list[str]:
+    """Revisions not yet applied to the database, oldest first."""
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    with engine.connect() as conn:
+        current = set(MigrationContext.configure(conn).get_current_heads())
+    todo = []
+    for rev in script.walk_revisions():
+        if rev.revision in current:
+            break
+        todo.append(rev.revision)
+    return list(reversed(todo)) if current or todo else []

@@ -1,0 +1,40 @@
+"""Alembic environment: one engine handed in by `storage.migrate`, metadata from the models."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+
+# APScheduler owns its job table; autogenerate must neither create nor drop it.
+FOREIGN_TABLES = {"apscheduler_jobs"}
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    if type_ == "table" and name in FOREIGN_TABLES:
+        return False
+    return True
+
+
+def run_migrations_online() -> None:
+    engine = context.config.attributes.get("engine")
+    if engine is None:
+        from bot.config import load_settings
+        from storage.db import make_engine
+
+        engine = make_engine(load_settings().database_url)
+    with engine.begin() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=SQLModel.metadata,
+            include_object=include_object,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        context.run_migrations()
+
+
+if context.is_offline_mode():
+    raise SystemExit("Offline (SQL script) migrations are not supported; run `knowhow migrate`.")
+run_migrations_online()

@@ -1,0 +1,96 @@
+"""SQLModel tables. Every table carries `team_id`, and every query in `storage/` filters on it.
+
+Table models do not validate input (SQLModel's known trap): values reach them only through the
+typed functions in `storage/` and `core/`, which check what they accept.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.columns import UTCDateTime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _when(nullable: bool = False, index: bool = False) -> Column:
+    return Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Question(SQLModel, table=True):
+    """A question asked with /ask, and where the bot posted it."""
+
+    __tablename__ = "question"
+    __table_args__ = (
+        UniqueConstraint("team_id", "request_id", name="uq_question_request"),
+        Index("ix_question_post", "team_id", "channel_id", "message_ts", unique=True),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    asker_id: str = Field(max_length=32)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    # Where the asker typed the command, and where the question is posted.
+    asked_in_channel_id: str | None = Field(default=None, max_length=32)
+    channel_id: str = Field(max_length=32)
+    # Slack's ts of the bot's post; set once it is posted. Thread replies are matched on it.
+    message_ts: str | None = Field(default=None, max_length=32)
+    # "pending" (stored, not yet in Slack), "posted", "failed" (Slack refused it for good).
+    status: str = Field(default="pending", max_length=16)
+    # The id of the request that asked (the slash command's trigger_id): a replayed request
+    # finds its question instead of creating a second one.
+    request_id: str | None = Field(default=None, max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    posted_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+class Answer(SQLModel, table=True):
+    """A reply in a question's thread by someone other than the asker."""
+
+    __tablename__ = "answer"
+    __table_args__ = (UniqueConstraint("team_id", "question_id", "message_ts", name="uq_answer_message"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    question_id: int = Field(foreign_key="question.id", index=True, ondelete="CASCADE")
+    message_ts: str = Field(max_length=32)
+    author_id: str = Field(max_length=32)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    answered_at: datetime = Field(sa_column=_when())
+    # Slack's `edited.ts` of the latest edit applied; older edits arriving late are ignored.
+    edited_ts: str | None = Field(default=None, max_length=32)
+    edited_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    deleted_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Something to say in Slack, durably queued (DESIGN.md: acked means stored).
+
+    `dedupe_key` names the record a message is for ("question:12:post"): one row per record, so
+    a message is queued once however often the code that queues it runs.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("team_id", "dedupe_key", name="uq_outbox_dedupe"),
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    dedupe_key: str = Field(max_length=200)
+    kind: str = Field(max_length=64)
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    # "pending" -> "sending" (claimed, with a lease) -> "sent" | "failed"
+    status: str = Field(default="pending", max_length=16)
+    attempts: int = Field(default=0)
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    lease_until: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    sent_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))

@@ -1,0 +1,135 @@
+"""The outbox: what must be said in Slack, stored in the same transaction as what caused it.
+
+A worker claims due rows with a lease (a conditional UPDATE, so two workers in two processes
+never claim the same row), sends them, and marks them sent in the transaction that records the
+result. A row whose lease expired (its worker died mid-send) becomes claimable again.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import Session, select
+
+from storage.models import OutboxMessage
+from storage.upsert import insert_if_absent
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A claimed row, as plain data (the session it came from is gone)."""
+
+    id: int
+    team_id: str
+    dedupe_key: str
+    kind: str
+    payload: dict[str, Any]
+    attempts: int
+
+
+def enqueue(
+    session: Session,
+    *,
+    team_id: str,
+    dedupe_key: str,
+    kind: str,
+    payload: dict[str, Any],
+    not_before: datetime | None = None,
+) -> bool:
+    """Queue a message once per `dedupe_key`. False when it was already queued."""
+    values: dict[str, Any] = dict(
+        team_id=team_id,
+        dedupe_key=dedupe_key,
+        kind=kind,
+        payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
+        status=PENDING,
+        attempts=0,
+    )
+    row = OutboxMessage(**values)
+    if not_before is not None:
+        row.next_attempt_at = not_before
+    return insert_if_absent(session, OutboxMessage, row.model_dump(exclude={"id"}))
+
+
+def _due(now: datetime):
+    return or_(
+        and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now),
+        and_(OutboxMessage.status == SENDING, OutboxMessage.lease_until <= now),
+    )
+
+
+def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int = 20) -> list[OutboxItem]:
+    """Claim up to `limit` due messages, oldest first. Commit before sending."""
+    candidates = session.exec(
+        select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+    ).all()
+    claimed = []
+    for row_id in candidates:
+        result = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == row_id, _due(now))
+            .values(status=SENDING, lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
+        )
+        if result.rowcount == 1:
+            claimed.append(row_id)
+    if not claimed:
+        return []
+    rows = session.exec(select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id))
+    return [
+        OutboxItem(
+            id=r.id,
+            team_id=r.team_id,
+            dedupe_key=r.dedupe_key,
+            kind=r.kind,
+            payload=json.loads(r.payload),
+            attempts=r.attempts,
+        )
+        for r in rows
+    ]
+
+
+def _finish(session: Session, item_id: int, **values) -> None:
+    session.execute(
+        update(OutboxMessage).where(OutboxMessage.id == item_id, OutboxMessage.status == SENDING).values(**values)
+    )
+
+
+def mark_sent(session: Session, *, item_id: int, now: datetime) -> None:
+    _finish(session, item_id, status=SENT, sent_at=now, lease_until=None, last_error=None)
+
+
+def retry_later(session: Session, *, item_id: int, at: datetime, error: str) -> None:
+    _finish(session, item_id, status=PENDING, next_attempt_at=at, lease_until=None, last_error=error[:2000])
+
+
+def mark_failed(session: Session, *, item_id: int, error: str) -> None:
+    _finish(session, item_id, status=FAILED, lease_until=None, last_error=error[:2000])
+
+
+def next_due_at(session: Session) -> datetime | None:
+    """When the earliest pending message falls due (None when nothing is pending)."""
+    return session.exec(
+        select(OutboxMessage.next_attempt_at).where(OutboxMessage.status == PENDING).order_by(OutboxMessage.next_attempt_at).limit(1)
+    ).first()
+
+
+def purge_sent(session: Session, *, before: datetime) -> int:
+    """Delete messages sent before `before`; they have done their work."""
+    from sqlalchemy import delete
+
+    result = session.execute(
+        delete(OutboxMessage).where(OutboxMessage.status == SENT, OutboxMessage.sent_at < before)
+    )
+    return result.rowcount
+
+
+def get(session: Session, *, team_id: str, dedupe_key: str) -> OutboxMessage | None:
+    return session.exec(
+        select(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.dedupe_key == dedupe_key)
+    ).first()

@@ -1,0 +1,20 @@
+"""Insert-if-absent that is safe when two deliveries race, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel
+
+
+def insert_if_absent(session: Session, model: type[SQLModel], values: dict[str, Any]) -> bool:
+    """Insert one row unless it collides with a unique constraint. True when it was inserted.
+
+    Uses the database's own `ON CONFLICT DO NOTHING`, so the loser of a race neither raises nor
+    poisons the session's transaction.
+    """
+    dialect = session.get_bind().dialect.name
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+    stmt = insert(model.__table__).values(**values).on_conflict_do_nothing()
+    return session.execute(stmt).rowcount == 1
