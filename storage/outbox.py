@@ -75,8 +75,9 @@ def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int =
             update(OutboxMessage)
             .where(OutboxMessage.id == row_id, _due(now))
             .values(status=SENDING, lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
+            .returning(OutboxMessage.id)
         )
-        if result.rowcount == 1:
+        if result.first() is not None:
             claimed.append(row_id)
     if not claimed:
         return []

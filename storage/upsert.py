@@ -16,5 +16,7 @@ def insert_if_absent(session: Session, model: type[SQLModel], values: dict[str, 
     """
     dialect = session.get_bind().dialect.name
     insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
-    stmt = insert(model.__table__).values(**values).on_conflict_do_nothing()
-    return session.execute(stmt).rowcount == 1
+    table = model.__table__
+    # RETURNING says whether a row went in; rowcount is not reliable for this on every driver.
+    stmt = insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
+    return session.execute(stmt).first() is not None

@@ -1,0 +1,198 @@
+"""Signed requests to an app's `/slack/events`, shaped as Slack sends them.
+
+The bodies follow `shared/slack/examples/`: slash commands are form-encoded, events are
+`event_callback` JSON with an `event_id`, interactions are a form with one `payload` field.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from slack_sdk.signature import SignatureVerifier
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes
+    headers: dict[str, str]
+
+    def json(self) -> Any:
+        return json.loads(self.body or b"null")
+
+
+class SlackSender:
+    def __init__(
+        self,
+        url: str,
+        signing_secret: str,
+        *,
+        team_id: str = "T0FAKETEAM",
+        team_domain: str = "fake-mentors",
+        api_app_id: str = "A0FAKEAPP1",
+        bot_user_id: str = "U0FAKEBOT1",
+    ):
+        self.url = url
+        self.signing_secret = signing_secret
+        self.team_id = team_id
+        self.team_domain = team_domain
+        self.api_app_id = api_app_id
+        self.bot_user_id = bot_user_id
+        self._ids = itertools.count(1)
+
+    # -- signing and sending ------------------------------------------------------------------
+    def sign(self, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        signature = SignatureVerifier(self.signing_secret).generate_signature(timestamp=ts, body=body)
+        return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature}
+
+    def post(self, body: bytes, content_type: str, headers: dict[str, str] | None = None, timeout: float = 10) -> Response:
+        request = urllib.request.Request(self.url, data=body, method="POST")
+        request.add_header("Content-Type", content_type)
+        for key, value in (headers or {}).items():
+            request.add_header(key, value)
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback, never a proxy
+        try:
+            with opener.open(request, timeout=timeout) as answer:
+                return Response(answer.status, answer.read(), dict(answer.headers))
+        except urllib.error.HTTPError as answer:
+            return Response(answer.code, answer.read(), dict(answer.headers))
+
+    def send_signed(self, body: bytes, content_type: str, extra: dict[str, str] | None = None) -> Response:
+        return self.post(body, content_type, {**self.sign(body), **(extra or {})})
+
+    # -- payloads -----------------------------------------------------------------------------
+    def command_body(
+        self,
+        command: str,
+        text: str = "",
+        *,
+        user_id: str = "U0STUDENT1",
+        user_name: str = "student",
+        channel_id: str = "C0GENERAL1",
+        channel_name: str = "general",
+        response_url: str = "https://hooks.slack.com/commands/T0FAKETEAM/1/x",
+        trigger_id: str | None = None,
+    ) -> bytes:
+        n = next(self._ids)
+        fields = {
+            "token": "Jhj5dZrVaK7ZwHHjRyZWjbDl",
+            "team_id": self.team_id,
+            "team_domain": self.team_domain,
+            "channel_id": channel_id,
+            "channel_name": channel_name,
+            "user_id": user_id,
+            "user_name": user_name,
+            "command": command,
+            "text": text,
+            "api_app_id": self.api_app_id,
+            "is_enterprise_install": "false",
+            "response_url": response_url,
+            "trigger_id": trigger_id or f"{7712345678900 + n}.7700000000001.{n:032x}",
+        }
+        return urlencode(fields).encode()
+
+    def command(self, command: str, text: str = "", **kwargs) -> Response:
+        return self.send_signed(self.command_body(command, text, **kwargs), "application/x-www-form-urlencoded")
+
+    def event_body(self, event: dict[str, Any], *, event_id: str | None = None) -> bytes:
+        n = next(self._ids)
+        envelope = {
+            "token": "Jhj5dZrVaK7ZwHHjRyZWjbDl",
+            "team_id": self.team_id,
+            "api_app_id": self.api_app_id,
+            "event": event,
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{n:010d}",
+            "event_time": int(time.time()),
+            "authorizations": [
+                {
+                    "enterprise_id": None,
+                    "team_id": self.team_id,
+                    "user_id": self.bot_user_id,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
+            ],
+            "is_ext_shared_channel": False,
+            "event_context": "4-eyJldCI6Im1lc3NhZ2UifQ",
+        }
+        return json.dumps(envelope).encode()
+
+    def event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None) -> Response:
+        extra = {}
+        if retry_num:
+            extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return self.send_signed(self.event_body(event, event_id=event_id), "application/json", extra)
+
+    def interaction(self, payload: dict[str, Any]) -> Response:
+        body = urlencode({"payload": json.dumps(payload)}).encode()
+        return self.send_signed(body, "application/x-www-form-urlencoded")
+
+    # -- events -------------------------------------------------------------------------------
+    def thread_reply(
+        self, *, channel: str, thread_ts: str, ts: str, user: str, text: str, parent_user_id: str | None = None
+    ) -> dict[str, Any]:
+        return {
+            "client_msg_id": f"5f0b8a52-3c8e-4d5e-9d43-{next(self._ids):012x}",
+            "type": "message",
+            "text": text,
+            "user": user,
+            "ts": ts,
+            "blocks": [
+                {
+                    "type": "rich_text",
+                    "block_id": "Xx1a",
+                    "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
+                }
+            ],
+            "team": self.team_id,
+            "thread_ts": thread_ts,
+            "parent_user_id": parent_user_id or self.bot_user_id,
+            "channel": channel,
+            "event_ts": ts,
+            "channel_type": "channel",
+        }
+
+    def message_changed(
+        self, *, channel: str, thread_ts: str, ts: str, user: str, text: str, old_text: str, edited_ts: str
+    ) -> dict[str, Any]:
+        base = {"type": "message", "user": user, "ts": ts, "thread_ts": thread_ts, "parent_user_id": self.bot_user_id}
+        return {
+            "type": "message",
+            "subtype": "message_changed",
+            "message": {**base, "text": text, "edited": {"user": user, "ts": edited_ts}},
+            "previous_message": {**base, "text": old_text},
+            "channel": channel,
+            "hidden": True,
+            "ts": edited_ts,
+            "event_ts": edited_ts,
+            "channel_type": "channel",
+        }
+
+    def message_deleted(self, *, channel: str, thread_ts: str, ts: str, user: str, text: str, at: str) -> dict[str, Any]:
+        return {
+            "type": "message",
+            "subtype": "message_deleted",
+            "previous_message": {
+                "type": "message",
+                "user": user,
+                "ts": ts,
+                "thread_ts": thread_ts,
+                "text": text,
+                "parent_user_id": self.bot_user_id,
+            },
+            "channel": channel,
+            "hidden": True,
+            "deleted_ts": ts,
+            "ts": at,
+            "event_ts": at,
+            "channel_type": "channel",
+        }

@@ -1,0 +1,93 @@
+"""Shared fixtures: real databases (SQLite always, PostgreSQL when configured) and a Slack stand-in.
+
+PostgreSQL runs when KNOWHOW_TEST_POSTGRES_URL is set (CI sets it), e.g.
+postgresql+psycopg://postgres@127.0.0.1:5432/test. Each test run gets its own schema there,
+migrated once; every test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+import storage.models  # noqa: F401  (the tables, for APP_TABLES)
+from storage import migrate
+from storage.db import make_engine
+
+PG_ENV = "KNOWHOW_TEST_POSTGRES_URL"
+APP_TABLES = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch):
+    # slack-sdk sends even loopback calls through HTTP(S)_PROXY; the stand-in is local.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def pg_url():
+    """A PostgreSQL URL whose search_path is a fresh, migrated schema; skipped when not configured."""
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"{PG_ENV} is not set: PostgreSQL tests skipped")
+    if base.startswith("postgresql://"):
+        base = "postgresql+psycopg://" + base[len("postgresql://"):]
+    schema = f"knowhow_test_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in base else "?"
+    url = f"{base}{sep}options={quote(f'-csearch_path={schema}')}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _empty_pg(url: str) -> None:
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        tables = ", ".join(f'"{t}"' for t in APP_TABLES)
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """A migrated, empty database: a SQLite file, and PostgreSQL when configured."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'knowhow.db'}"
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield url
+    else:
+        url = request.getfixturevalue("pg_url")
+        _empty_pg(url)
+        yield url
+        _empty_pg(url)
+
+
+@pytest.fixture
+def engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def fake_slack():
+    from fakeslack import FakeSlack
+
+    with FakeSlack() as fake:
+        yield fake

@@ -1,0 +1,186 @@
+"""The /ask rules, driven with plain values: no Slack payloads."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from core import asking
+from core.asking import AskIntent, AskRefusal, ReplyOutcome
+from storage import qa
+from storage.db import session_scope
+
+TEAM = "T0FAKETEAM"
+QA = "C0QUESTION"
+
+
+@pytest.mark.parametrize("text", [None, "", "   ", "help", "HELP", " help ", "--help", "?"])
+def test_empty_or_help_text_asks_for_help(text):
+    assert asking.parse_ask(text).intent is AskIntent.HELP
+
+
+def test_question_text_is_kept_but_trimmed():
+    parsed = asking.parse_ask("  How do I deploy on a Friday?\n")
+    assert parsed.intent is AskIntent.QUESTION
+    assert parsed.text == "How do I deploy on a Friday?"
+
+
+def test_a_question_mentioning_help_is_still_a_question():
+    assert asking.parse_ask("help with kubernetes ingress").intent is AskIntent.QUESTION
+
+
+def _ask(session, text="How do decorators work?", request_id="trig-1", asker="U0ASKER", channel=QA, team=TEAM):
+    return asking.ask_question(
+        session, team_id=team, asker_id=asker, text=text, qa_channel_id=channel, request_id=request_id
+    )
+
+
+def _posted_question(engine, ts="1754400000.000100", asker="U0ASKER"):
+    with session_scope(engine) as s:
+        outcome = _ask(s, asker=asker)
+        asking.mark_posted(s, team_id=TEAM, question_id=outcome.question_id, channel_id=QA, message_ts=ts)
+    return outcome.question_id
+
+
+def test_asking_without_a_channel_is_refused(engine):
+    with session_scope(engine) as s:
+        outcome = _ask(s, channel=None)
+    assert outcome == asking.AskRefused(AskRefusal.NO_CHANNEL)
+
+
+def test_asking_too_long_is_refused_with_the_limit(engine):
+    with session_scope(engine) as s:
+        outcome = _ask(s, text="x" * (asking.MAX_QUESTION_CHARS + 1))
+    assert outcome.reason is AskRefusal.TOO_LONG and outcome.limit == asking.MAX_QUESTION_CHARS
+
+
+def test_the_same_request_creates_one_question(engine):
+    with session_scope(engine) as s:
+        first = _ask(s)
+    with session_scope(engine) as s:
+        again = _ask(s)
+    assert first.new and not again.new
+    assert first.question_id == again.question_id
+
+
+def test_a_question_is_pending_until_posted_and_posted_once(engine):
+    with session_scope(engine) as s:
+        qid = _ask(s).question_id
+        assert qa.get_question(s, team_id=TEAM, question_id=qid).status == "pending"
+        assert asking.mark_posted(s, team_id=TEAM, question_id=qid, channel_id=QA, message_ts="1.1")
+        assert not asking.mark_posted(s, team_id=TEAM, question_id=qid, channel_id=QA, message_ts="2.2")
+        question = qa.get_question(s, team_id=TEAM, question_id=qid)
+    assert (question.status, question.message_ts) == ("posted", "1.1")
+    assert question.posted_at.tzinfo is not None
+
+
+def test_a_posted_question_cannot_be_marked_failed(engine):
+    qid = _posted_question(engine)
+    with session_scope(engine) as s:
+        assert not asking.mark_failed(s, team_id=TEAM, question_id=qid)
+
+
+def _reply(s, ts="1754400100.000200", user="U0HELPER", text="Use functools.wraps", thread="1754400000.000100"):
+    return asking.record_reply(
+        s,
+        team_id=TEAM,
+        channel_id=QA,
+        thread_ts=thread,
+        message_ts=ts,
+        author_id=user,
+        text=text,
+        at=datetime.fromtimestamp(float(ts), UTC),
+    )
+
+
+def test_a_reply_in_a_question_thread_is_an_answer_once(engine):
+    qid = _posted_question(engine)
+    with session_scope(engine) as s:
+        assert _reply(s) is ReplyOutcome.RECORDED
+    with session_scope(engine) as s:
+        assert _reply(s) is ReplyOutcome.DUPLICATE
+        answers = qa.list_answers(s, team_id=TEAM, question_id=qid)
+    assert [(a.author_id, a.text) for a in answers] == [("U0HELPER", "Use functools.wraps")]
+    assert answers[0].answered_at == datetime.fromtimestamp(1754400100.0002, UTC)
+
+
+def test_replies_elsewhere_and_by_the_asker_are_not_answers(engine):
+    qid = _posted_question(engine, asker="U0ASKER")
+    with session_scope(engine) as s:
+        assert _reply(s, thread="1754409999.000100") is ReplyOutcome.NOT_A_QUESTION
+        assert _reply(s, user="U0ASKER", text="Thanks!") is ReplyOutcome.FROM_ASKER
+        assert qa.list_answers(s, team_id=TEAM, question_id=qid) == []
+
+
+def test_answers_belong_to_their_workspace(engine):
+    _posted_question(engine)
+    with session_scope(engine) as s:
+        outcome = asking.record_reply(
+            s,
+            team_id="T0OTHERTEAM",
+            channel_id=QA,
+            thread_ts="1754400000.000100",
+            message_ts="1754400100.000200",
+            author_id="U0HELPER",
+            text="hello",
+            at=datetime.now(UTC),
+        )
+    assert outcome is ReplyOutcome.NOT_A_QUESTION
+
+
+def _edit(s, text, edited_ts, ts="1754400100.000200", user="U0HELPER"):
+    return asking.edit_reply(
+        s,
+        team_id=TEAM,
+        channel_id=QA,
+        thread_ts="1754400000.000100",
+        message_ts=ts,
+        author_id=user,
+        text=text,
+        edited_ts=edited_ts,
+    )
+
+
+def test_edits_apply_in_slacks_order_whatever_the_arrival_order(engine):
+    qid = _posted_question(engine)
+    with session_scope(engine) as s:
+        _reply(s)
+        assert _edit(s, "second edit", "1754400300.000000") is ReplyOutcome.UPDATED
+        assert _edit(s, "first edit, late", "1754400200.000000") is ReplyOutcome.STALE
+        assert _edit(s, "second edit", "1754400300.000000") is ReplyOutcome.DUPLICATE
+        [answer] = qa.list_answers(s, team_id=TEAM, question_id=qid)
+    assert answer.text == "second edit"
+    assert answer.edited_ts == "1754400300.000000"
+
+
+def test_an_edit_of_an_unseen_reply_records_it(engine):
+    qid = _posted_question(engine)
+    with session_scope(engine) as s:
+        assert _edit(s, "edited text", "1754400300.000000") is ReplyOutcome.RECORDED
+        [answer] = qa.list_answers(s, team_id=TEAM, question_id=qid)
+    assert (answer.text, answer.edited_ts) == ("edited text", "1754400300.000000")
+
+
+def test_deleting_an_answer_forgets_its_text_and_stays_deleted(engine):
+    qid = _posted_question(engine)
+    delete = dict(team_id=TEAM, channel_id=QA, thread_ts="1754400000.000100", message_ts="1754400100.000200")
+    with session_scope(engine) as s:
+        _reply(s)
+        assert asking.delete_reply(s, **delete) is ReplyOutcome.DELETED
+        assert asking.delete_reply(s, **delete) is ReplyOutcome.DUPLICATE
+        # Late copies of the reply and of an edit must not bring it back.
+        assert _reply(s) is ReplyOutcome.DUPLICATE
+        assert _edit(s, "revived?", "1754400900.000000") is ReplyOutcome.STALE
+        assert qa.list_answers(s, team_id=TEAM, question_id=qid) == []
+        [tombstone] = qa.list_answers(s, team_id=TEAM, question_id=qid, include_deleted=True)
+    assert tombstone.text == "" and tombstone.deleted_at is not None
+
+
+def test_deleting_an_unknown_reply_changes_nothing(engine):
+    _posted_question(engine)
+    with session_scope(engine) as s:
+        outcome = asking.delete_reply(
+            s, team_id=TEAM, channel_id=QA, thread_ts="1754400000.000100", message_ts="1754400555.000000"
+        )
+    assert outcome is ReplyOutcome.UNKNOWN_ANSWER

@@ -1,0 +1,195 @@
+"""Storage on real databases: the migrated schema, workspace scoping, races, the outbox, UTC."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect
+from sqlmodel import SQLModel
+
+from storage import migrate, outbox, qa
+from storage.db import make_engine, session_scope
+from storage.models import Question
+
+TEAM = "T0FAKETEAM"
+
+
+def test_migrations_build_exactly_the_models_schema(engine):
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff = [d for d in compare_metadata(context, SQLModel.metadata) if "apscheduler" not in str(d)]
+    assert diff == []
+    assert migrate.pending(engine) == []
+
+
+def test_a_new_database_has_every_migration_pending(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    todo = migrate.pending(engine)
+    assert todo and todo[0] == "0001"
+    migrate.upgrade(engine)
+    assert migrate.pending(engine) == []
+    migrate.upgrade(engine)  # a second run is a no-op
+    assert {"question", "answer", "outbox"} <= set(inspect(engine).get_table_names())
+
+
+def test_sqlite_connections_are_set_up_for_threads(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.connect() as conn:
+        pragmas = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in ("journal_mode", "foreign_keys", "busy_timeout")}
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000}
+
+
+def test_every_table_has_a_team_id():
+    for table in SQLModel.metadata.sorted_tables:
+        assert "team_id" in table.columns, table.name
+        assert not table.columns["team_id"].nullable, table.name
+
+
+def _question(session, team=TEAM, request_id="r1", ts=None):
+    question, _ = qa.create_question(
+        session, team_id=team, asker_id="U1", text="q?", channel_id="C1", asked_in_channel_id=None, request_id=request_id
+    )
+    if ts:
+        question.message_ts = ts
+        session.add(question)
+    return question
+
+
+def test_queries_are_scoped_to_their_workspace(engine):
+    with session_scope(engine) as s:
+        mine = _question(s, ts="1.1")
+    with session_scope(engine) as s:
+        assert qa.get_question(s, team_id="T0OTHER", question_id=mine.id) is None
+        assert qa.find_question_by_post(s, team_id="T0OTHER", channel_id="C1", message_ts="1.1") is None
+        assert qa.find_question_by_post(s, team_id=TEAM, channel_id="C1", message_ts="1.1").id == mine.id
+        # The same request id in another workspace is another question.
+        other, created = qa.create_question(
+            s, team_id="T0OTHER", asker_id="U1", text="q?", channel_id="C1", asked_in_channel_id=None, request_id="r1"
+        )
+    assert created and other.id != mine.id
+
+
+def test_racing_inserts_of_one_answer_store_it_once(engine):
+    with session_scope(engine) as s:
+        question = _question(s, ts="1.1")
+    results, barrier = [], threading.Barrier(8)
+
+    def deliver():
+        barrier.wait()
+        with session_scope(engine) as s:
+            results.append(
+                qa.add_answer(
+                    s,
+                    team_id=TEAM,
+                    question_id=question.id,
+                    message_ts="2.2",
+                    author_id="U2",
+                    text="a",
+                    answered_at=datetime.now(UTC),
+                )
+            )
+
+    threads = [threading.Thread(target=deliver) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [False] * 7 + [True]
+    with session_scope(engine) as s:
+        assert len(qa.list_answers(s, team_id=TEAM, question_id=question.id)) == 1
+
+
+def test_datetimes_come_back_as_the_same_utc_instant(engine):
+    paris = timezone(timedelta(hours=2))
+    moment = datetime(2026, 6, 1, 9, 30, 15, 123456, tzinfo=paris)
+    with session_scope(engine) as s:
+        question = _question(s)
+        question.posted_at = moment
+        s.add(question)
+    with session_scope(engine) as s:
+        stored = qa.get_question(s, team_id=TEAM, question_id=question.id).posted_at
+    assert stored == moment and stored.tzinfo == UTC
+
+
+def test_naive_datetimes_are_refused(engine):
+    with pytest.raises(Exception, match="naive datetime"):
+        with session_scope(engine) as s:
+            s.add(Question(team_id=TEAM, asker_id="U1", text="q", channel_id="C1", created_at=datetime(2026, 1, 1)))
+
+
+# -- the outbox -------------------------------------------------------------------------------
+
+
+def _enqueue(s, key="k1", **kw):
+    return outbox.enqueue(s, team_id=TEAM, dedupe_key=key, kind="test.kind", payload={"n": 1, "text": "héllo 👋"}, **kw)
+
+
+def test_a_message_is_queued_once_per_record(engine):
+    with session_scope(engine) as s:
+        assert _enqueue(s)
+        assert not _enqueue(s)
+    with session_scope(engine) as s:
+        [item] = outbox.claim_due(s, now=datetime.now(UTC), lease=timedelta(seconds=30))
+    assert (item.kind, item.payload, item.attempts) == ("test.kind", {"n": 1, "text": "héllo 👋"}, 1)
+
+
+def test_two_workers_never_claim_the_same_message(engine):
+    with session_scope(engine) as s:
+        for n in range(30):
+            _enqueue(s, key=f"k{n}")
+    claims: list[list[int]] = []
+    barrier = threading.Barrier(4)
+
+    def work():
+        barrier.wait()
+        mine = []
+        while True:
+            with session_scope(engine) as s:
+                items = outbox.claim_due(s, now=datetime.now(UTC), lease=timedelta(seconds=30), limit=3)
+            if not items:
+                break
+            mine += [i.id for i in items]
+        claims.append(mine)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    everything = [i for c in claims for i in c]
+    assert len(everything) == 30 and len(set(everything)) == 30
+
+
+def test_a_claim_whose_lease_ran_out_is_claimed_again(engine):
+    with session_scope(engine) as s:
+        _enqueue(s)
+    now = datetime.now(UTC)
+    with session_scope(engine) as s:
+        [first] = outbox.claim_due(s, now=now, lease=timedelta(seconds=30))
+    with session_scope(engine) as s:
+        assert outbox.claim_due(s, now=now + timedelta(seconds=10), lease=timedelta(seconds=30)) == []
+        [again] = outbox.claim_due(s, now=now + timedelta(seconds=31), lease=timedelta(seconds=30))
+    assert again.id == first.id and again.attempts == 2
+
+
+def test_retry_later_waits_and_sent_messages_stay_sent(engine):
+    with session_scope(engine) as s:
+        _enqueue(s)
+    now = datetime.now(UTC)
+    with session_scope(engine) as s:
+        [item] = outbox.claim_due(s, now=now, lease=timedelta(seconds=30))
+        outbox.retry_later(s, item_id=item.id, at=now + timedelta(seconds=20), error="429")
+    with session_scope(engine) as s:
+        assert outbox.next_due_at(s) == now + timedelta(seconds=20)
+        assert outbox.claim_due(s, now=now + timedelta(seconds=19), lease=timedelta(seconds=30)) == []
+        [item] = outbox.claim_due(s, now=now + timedelta(seconds=20), lease=timedelta(seconds=30))
+        outbox.mark_sent(s, item_id=item.id, now=now)
+    with session_scope(engine) as s:
+        assert outbox.claim_due(s, now=now + timedelta(days=1), lease=timedelta(seconds=30)) == []
+        assert outbox.get(s, team_id=TEAM, dedupe_key="k1").status == "sent"
+        assert outbox.purge_sent(s, before=now - timedelta(seconds=1)) == 0
+        assert outbox.purge_sent(s, before=now + timedelta(seconds=1)) == 1
