@@ -74,12 +74,15 @@ class SlackFront:
             headers["content-type"] = environ["CONTENT_TYPE"]
         timestamp = headers.get("x-slack-request-timestamp", "")
         signature = headers.get("x-slack-signature", "")
-        if not timestamp.isdigit() or not signature or not self.verifier.is_valid(raw, timestamp, signature):
+        try:
+            body = raw.decode("utf-8")  # Slack signs and sends UTF-8; anything else is not from Slack
+        except UnicodeDecodeError:
+            return _reply(start_response, "400 Bad Request", {"error": "body is not UTF-8"})
+        if not timestamp.isdigit() or not signature or not self.verifier.is_valid(body, timestamp, signature):
             return _reply(start_response, "401 Unauthorized", {"error": "invalid request"})
         try:
-            body = raw.decode("utf-8")
             request = BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers)
-        except (UnicodeDecodeError, ValueError, TypeError, AttributeError, KeyError):
+        except (ValueError, TypeError, AttributeError, KeyError):
             return _reply(start_response, "400 Bad Request", {"error": "malformed body"})
         if not isinstance(request.body, dict):
             return _reply(start_response, "400 Bad Request", {"error": "malformed body"})

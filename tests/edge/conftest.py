@@ -1,0 +1,38 @@
+"""The running app, in HTTP mode, against the Slack stand-in: the code path `knowhow run` takes."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import Settings
+from bot.service import Knowhow
+from fakeslack import SlackSender
+
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+QA_CHANNEL = "C0QUESTION"
+
+
+@pytest.fixture
+def settings(fake_slack, database_url):
+    return Settings(
+        bot_token=fake_slack.token,
+        signing_secret=SECRET,
+        api_url=fake_slack.api_url,
+        database_url=database_url,
+        port=0,
+        qa_channel=QA_CHANNEL,
+    )
+
+
+@pytest.fixture
+def knowhow(settings):
+    service = Knowhow(settings, host="127.0.0.1", outbox_poll_seconds=0.2)
+    service.start()
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def slack(knowhow, fake_slack):
+    """Signs and sends requests to the running app as Slack does."""
+    return SlackSender(f"http://127.0.0.1:{knowhow.http.port}/slack/events", SECRET)

@@ -1,0 +1,383 @@
+"""/ask end to end: signed Slack requests in, Web API calls out to the stand-in, rows in the database."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+
+import pytest
+from slack_sdk.signature import SignatureVerifier
+from sqlmodel import select
+
+from bot.text import WORD_JOINER
+from fakeslack.sender import slack_escape
+from storage.db import session_scope
+from storage.models import Answer, OutboxMessage, Question
+
+from .conftest import QA_CHANNEL
+
+ASKER = "U0STUDENT1"
+
+
+def _questions(knowhow):
+    with session_scope(knowhow.engine) as s:
+        return list(s.exec(select(Question).order_by(Question.id)))
+
+
+def _answers(knowhow):
+    with session_scope(knowhow.engine) as s:
+        return list(s.exec(select(Answer).order_by(Answer.id)))
+
+
+def _wait_until(predicate, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.02)
+    raise AssertionError("condition not met in time")
+
+
+def ask(slack, fake_slack, text, **kwargs):
+    """Run /ask and wait for the question to be posted; return (ack response, postMessage call)."""
+    before = len(fake_slack.calls_to("chat.postMessage"))
+    response = slack.command("/ask", text, response_url=fake_slack.response_url("ask"), **kwargs)
+    post = fake_slack.wait_for("chat.postMessage", before + 1)[-1]
+    return response, post
+
+
+def test_healthz_reports_the_database_and_the_scheduler(knowhow):
+    with urllib.request.urlopen(f"http://127.0.0.1:{knowhow.http.port}/healthz") as answer:
+        body = json.loads(answer.read())
+    assert answer.status == 200
+    assert body == {"database": "ok", "scheduler": "running", "outbox": "running", "status": "ok"}
+
+
+def test_healthz_is_503_when_the_scheduler_is_down(knowhow):
+    knowhow.scheduler.shutdown(wait=False)
+    with pytest.raises(urllib.error.HTTPError) as failure:
+        urllib.request.urlopen(f"http://127.0.0.1:{knowhow.http.port}/healthz")
+    assert failure.value.code == 503
+    assert json.loads(failure.value.read())["scheduler"] == "down"
+
+
+def test_auth_test_goes_to_the_configured_api_url(knowhow, fake_slack):
+    [call] = fake_slack.calls_to("auth.test")
+    assert call.headers["authorization"] == f"Bearer {fake_slack.token}"
+
+
+def test_ask_acks_fast_posts_the_question_and_tells_the_asker_where(knowhow, slack, fake_slack):
+    started = time.monotonic()
+    response, post = ask(slack, fake_slack, "How do Python decorators work?")
+    assert response.status == 200
+    assert "posting your question" in response.json()["text"]
+    assert response.json()["response_type"] == "ephemeral"
+
+    assert post.args["channel"] == QA_CHANNEL
+    assert "How do Python decorators work?" in post.block_text()
+    assert f"<@{ASKER}>" in post.block_text()
+    assert post.args["unfurl_links"] is False
+
+    [confirm] = fake_slack.wait_for("response_url")
+    assert confirm.args["replace_original"] is True
+    assert confirm.args["response_type"] == "ephemeral"
+    permalink = f"https://fake-mentors.slack.com/archives/{QA_CHANNEL}/p{post_ts(fake_slack).replace('.', '')}"
+    assert permalink in confirm.args["text"]
+    assert time.monotonic() - started < 3
+
+    [question] = _questions(knowhow)
+    assert (question.status, question.asker_id, question.channel_id) == ("posted", ASKER, QA_CHANNEL)
+    assert question.message_ts == post_ts(fake_slack)
+
+
+def post_ts(fake_slack):
+    # The stand-in's answer is not recorded; its ts sequence is: read it back from the permalink call.
+    return fake_slack.calls_to("chat.getPermalink")[-1].args["message_ts"]
+
+
+@pytest.mark.parametrize("text", ["", "help", "  HELP "])
+def test_ask_without_a_question_explains_itself_privately(knowhow, slack, fake_slack, text):
+    response = slack.command("/ask", text)
+    body = response.json()
+    assert response.status == 200 and body["response_type"] == "ephemeral"
+    assert "/ask" in json.dumps(body["blocks"]) and f"<#{QA_CHANNEL}>" in json.dumps(body["blocks"])
+    assert _questions(knowhow) == []
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+def test_ask_without_a_qa_channel_says_an_admin_must_set_it(settings, fake_slack):
+    from dataclasses import replace
+
+    from bot.service import Knowhow
+    from fakeslack import SlackSender
+
+    from .conftest import SECRET
+
+    service = Knowhow(replace(settings, qa_channel=None), host="127.0.0.1", outbox_poll_seconds=0.2)
+    service.start()
+    try:
+        slack = SlackSender(f"http://127.0.0.1:{service.http.port}/slack/events", SECRET)
+        body = slack.command("/ask", "Where are the OKRs?").json()
+        assert "KNOWHOW_QA_CHANNEL" in body["text"] and body["response_type"] == "ephemeral"
+        assert _questions(service) == []
+    finally:
+        service.stop()
+
+
+CROWD_PINGS = [
+    ("<!channel> who knows Terraform?", "<!channel>"),
+    ("<!here|here> anyone?", "<!here"),
+    ("<!everyone> please help", "<!everyone>"),
+    ("Ping <!subteam^S0123ABCD|@platform-team> about it", "<!subteam"),
+    ("plain @channel and @here words", "@channel"),
+]
+
+
+@pytest.mark.parametrize("text,ping", CROWD_PINGS)
+def test_user_text_never_pings_the_crowd(knowhow, slack, fake_slack, text, ping):
+    _, post = ask(slack, fake_slack, text)
+    shown = post.block_text() + "\n" + post.args["text"]
+    assert ping not in shown
+    assert "@" + WORD_JOINER in shown  # still readable: "@channel" with an invisible joiner
+    assert post.args.get("link_names") in (None, False, 0, "0", "false")
+
+
+REAL_QUESTIONS = [
+    'What does "eventual consistency" mean for our \'orders\' service?! (asking for a friend) & why <3',
+    "Why does `SELECT * FROM t WHERE a = 'x';` ignore my index?\n```\nEXPLAIN ANALYZE ...\n```",
+    "Is 🚀 deploy on Friday OK? 🙈🙉🙊",
+    "Как настроить VPN для удалённой работы?",
+    "如何申请新的笔记本电脑？",
+    "متى يبدأ التقييم السنوي؟",
+    "Why is my regex ^(a+)+$ so slow? [brackets] {braces} * NEAR/3 AND OR NOT -x +y",
+]
+
+
+@pytest.mark.parametrize("text", REAL_QUESTIONS)
+def test_questions_people_really_type_are_posted_intact(knowhow, slack, fake_slack, text):
+    sent = slack_escape(text)  # what Slack sends for what the person typed
+    _, post = ask(slack, fake_slack, sent)
+    assert sent in post.block_text()
+    [question] = _questions(knowhow)
+    assert question.text == sent
+
+
+def test_a_3000_character_question_is_posted_whole(knowhow, slack, fake_slack):
+    text = ("Our CI pipeline takes forty minutes; which caches would you try first? " * 50)[:3000]
+    _, post = ask(slack, fake_slack, text)
+    sections = [b["text"]["text"] for b in post.args["blocks"] if b["type"] == "section"]
+    assert all(len(s) <= 3000 for s in sections)
+    assert "".join(sections).replace(" ", "") == text.strip().replace(" ", "")
+    assert _questions(knowhow)[0].text == text.strip()
+
+
+def test_a_question_over_the_limit_is_refused_with_the_text_given_back(knowhow, slack, fake_slack):
+    text = "x" * 9000
+    body = slack.command("/ask", text).json()
+    assert "8,000" in body["text"] and "xxxx" in body["text"]
+    assert _questions(knowhow) == []
+
+
+def test_the_bot_joins_a_public_channel_it_is_not_in(knowhow, slack, fake_slack):
+    fake_slack.not_joined.add(QA_CHANNEL)
+    slack.command("/ask", "Who owns the billing service?", response_url=fake_slack.response_url("ask"))
+    refused, posted = fake_slack.wait_for("chat.postMessage", 2)
+    fake_slack.wait_for("response_url")
+    assert [c.args["channel"] for c in fake_slack.calls_to("conversations.join")] == [QA_CHANNEL]
+    assert _questions(knowhow)[0].status == "posted"
+
+
+def test_a_private_channel_the_bot_is_not_in_fails_and_the_asker_gets_their_text_back(
+    knowhow, slack, fake_slack
+):
+    fake_slack.private_channels.add(QA_CHANNEL)
+    slack.command("/ask", "Who owns the billing service?", response_url=fake_slack.response_url("ask"))
+    [told] = fake_slack.wait_for("response_url")
+    assert "could not be posted" in told.args["text"] and "Who owns the billing service?" in told.args["text"]
+    _wait_until(lambda: _questions(knowhow)[0].status == "failed")
+
+
+def test_rate_limited_posts_wait_for_retry_after_and_then_go_out_once(knowhow, slack, fake_slack):
+    fake_slack.fail_next("chat.postMessage", status=429, retry_after=1)
+    started = time.monotonic()
+    slack.command("/ask", "Is there a style guide?", response_url=fake_slack.response_url("ask"))
+    calls = fake_slack.wait_for("chat.postMessage", 2)
+    assert calls[1].at - calls[0].at >= 0.9
+    fake_slack.wait_for("response_url")
+    time.sleep(0.5)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 2  # one refused, one delivered
+    assert time.monotonic() - started < 8
+
+
+def test_a_slack_outage_delays_the_question_but_loses_nothing(knowhow, slack, fake_slack):
+    fake_slack.fail_next("chat.postMessage", status=503, times=2)
+    slack.command("/ask", "Where is the on-call rota?", response_url=fake_slack.response_url("ask"))
+    calls = fake_slack.wait_for("chat.postMessage", 3, timeout=20)
+    fake_slack.wait_for("response_url")
+    assert len(calls) == 3
+    _wait_until(lambda: _questions(knowhow)[0].status == "posted")
+
+
+def test_an_expired_response_url_falls_back_to_a_direct_message(knowhow, slack, fake_slack):
+    fake_slack.fail_next("response_url", status=404)
+    ask(slack, fake_slack, "Where do expenses go?")
+    dm = fake_slack.wait_for("chat.postMessage", 2)[1]
+    assert dm.args["channel"] == ASKER
+    assert "Your question is posted" in dm.args["text"]
+
+
+def test_a_replayed_slash_command_creates_no_second_question(knowhow, slack, fake_slack):
+    body = slack.command_body("/ask", "Who approves holidays?", response_url=fake_slack.response_url("ask"))
+    for _ in range(2):
+        assert slack.send_signed(body, "application/x-www-form-urlencoded").status == 200
+    fake_slack.wait_for("response_url")
+    time.sleep(0.5)
+    assert len(_questions(knowhow)) == 1
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
+# -- answers ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def posted(knowhow, slack, fake_slack):
+    """A question already posted; returns its thread ts."""
+    ask(slack, fake_slack, "How do I rotate the API keys?")
+    _wait_until(lambda: _questions(knowhow)[0].message_ts is not None)
+    return _questions(knowhow)[0].message_ts
+
+
+def test_a_thread_reply_is_stored_once_even_when_slack_retries(knowhow, slack, posted):
+    reply = slack.thread_reply(channel=QA_CHANNEL, thread_ts=posted, ts="1754500000.000200", user="U0HELPER", text="Use the vault CLI")
+    assert slack.event(reply, event_id="Ev0RETRIED1").status == 200
+    assert slack.event(reply, event_id="Ev0RETRIED1", retry_num=1).status == 200
+    assert slack.event(reply, event_id="Ev0RETRIED1", retry_num=2).status == 200
+    [answer] = _answers(knowhow)
+    assert (answer.author_id, answer.text, answer.message_ts) == ("U0HELPER", "Use the vault CLI", "1754500000.000200")
+
+
+def test_racing_deliveries_of_one_reply_store_it_once(knowhow, slack, posted):
+    reply = slack.thread_reply(channel=QA_CHANNEL, thread_ts=posted, ts="1754500000.000300", user="U0HELPER", text="race")
+    body = slack.event_body(reply, event_id="Ev0RACE0001")
+    statuses, barrier = [], threading.Barrier(6)
+
+    def deliver():
+        barrier.wait()
+        statuses.append(slack.send_signed(body, "application/json").status)
+
+    threads = [threading.Thread(target=deliver) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 6
+    assert len(_answers(knowhow)) == 1
+
+
+def test_edits_and_deletions_of_answers_are_followed(knowhow, slack, posted):
+    ts = "1754500000.000400"
+    slack.event(slack.thread_reply(channel=QA_CHANNEL, thread_ts=posted, ts=ts, user="U0HELPER", text="first"))
+    slack.event(slack.message_changed(channel=QA_CHANNEL, thread_ts=posted, ts=ts, user="U0HELPER", text="better", old_text="first", edited_ts="1754500100.000000"))
+    assert _answers(knowhow)[0].text == "better"
+    slack.event(slack.message_deleted(channel=QA_CHANNEL, thread_ts=posted, ts=ts, user="U0HELPER", text="better", at="1754500200.000000"))
+    [answer] = _answers(knowhow)
+    assert answer.deleted_at is not None and answer.text == ""
+
+
+def test_the_askers_own_replies_and_bot_messages_are_not_answers(knowhow, slack, fake_slack, posted):
+    slack.event(slack.thread_reply(channel=QA_CHANNEL, thread_ts=posted, ts="1754500000.000500", user=ASKER, text="thanks all"))
+    bot_reply = slack.thread_reply(channel=QA_CHANNEL, thread_ts=posted, ts="1754500000.000600", user="U0OTHERBOT", text="beep")
+    bot_reply.update(subtype="bot_message", bot_id="B0OTHERBOT")
+    slack.event(bot_reply)
+    own = slack.thread_reply(channel=QA_CHANNEL, thread_ts=posted, ts="1754500000.000700", user=fake_slack.bot_user_id, text="mine")
+    own["bot_id"] = fake_slack.bot_id
+    slack.event(own)
+    assert _answers(knowhow) == []
+
+
+# -- security at the edge ---------------------------------------------------------------------
+
+
+def _state(knowhow):
+    with session_scope(knowhow.engine) as s:
+        return (
+            len(list(s.exec(select(Question)))),
+            len(list(s.exec(select(Answer)))),
+            len(list(s.exec(select(OutboxMessage)))),
+        )
+
+
+def _bad_requests(slack):
+    body = slack.command_body("/ask", "Sneaky question <!channel>")
+    good = slack.sign(body)
+    stale = slack.sign(body, timestamp=int(time.time()) - 301)
+    future = slack.sign(body, timestamp=int(time.time()) + 301)
+    form = "application/x-www-form-urlencoded"
+    other_secret = SignatureVerifier("not-our-secret").generate_signature(
+        timestamp=good["X-Slack-Request-Timestamp"], body=body
+    )
+    return {
+        "unsigned": (body, form, {}),
+        "wrong signature": (body, form, {**good, "X-Slack-Signature": "v0=" + "0" * 64}),
+        "signed with another secret": (body, form, {**good, "X-Slack-Signature": other_secret}),
+        "stale": (body, form, stale),
+        "from the future": (body, form, future),
+        "malformed timestamp": (body, form, {**good, "X-Slack-Request-Timestamp": "yesterday"}),
+        "body changed after signing": (body + b"&text=other", form, good),
+    }
+
+
+BAD_REQUESTS = [
+    "unsigned",
+    "wrong signature",
+    "signed with another secret",
+    "stale",
+    "from the future",
+    "malformed timestamp",
+    "body changed after signing",
+]
+
+
+@pytest.mark.parametrize("case", BAD_REQUESTS)
+def test_requests_that_are_not_from_slack_get_401_and_change_nothing(knowhow, slack, fake_slack, case):
+    body, ctype, headers = _bad_requests(slack)[case]
+    before = _state(knowhow)
+    response = slack.post(body, ctype, headers)
+    assert response.status == 401
+    time.sleep(0.3)
+    assert _state(knowhow) == before
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+@pytest.mark.parametrize(
+    "body,ctype",
+    [
+        (b'{"type": "event_callback", "event": ', "application/json"),
+        (b"payload=%7Bnot-json", "application/x-www-form-urlencoded"),
+        (b"\xff\xfe\x00garbage", "application/json"),
+        (b"[1, 2, 3]", "application/json"),
+    ],
+    ids=["truncated json", "payload not json", "not utf-8", "json not an object"],
+)
+def test_signed_bodies_that_are_not_what_they_claim_get_400(knowhow, slack, body, ctype):
+    before = _state(knowhow)
+    response = slack.send_signed(body, ctype)
+    assert 400 <= response.status < 500
+    assert _state(knowhow) == before
+
+
+def test_other_paths_and_methods_are_not_served(knowhow):
+    base = f"http://127.0.0.1:{knowhow.http.port}"
+    for url, method, code in [(base + "/slack/events", "GET", 405), (base + "/admin", "GET", 404), (base + "/healthz", "POST", 405)]:
+        with pytest.raises(urllib.error.HTTPError) as failure:
+            urllib.request.urlopen(urllib.request.Request(url, method=method, data=b"" if method == "POST" else None))
+        assert failure.value.code == code
+
+
+def test_url_verification_is_answered(knowhow, slack):
+    body = json.dumps({"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}).encode()
+    response = slack.send_signed(body, "application/json")
+    assert response.status == 200
+    assert b"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in response.body
