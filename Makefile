@@ -1,0 +1,31 @@
+# Two commands: `make test` and `make run`. Both build .venv from nothing with the Python on PATH.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: test run migrate bench clean
+
+$(BIN)/python:
+	$(PYTHON) -c 'import sys; sys.exit("Knowhow needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+run: $(STAMP)
+	$(BIN)/knowhow run $(RUN_ARGS)
+
+migrate: $(STAMP)
+	$(BIN)/knowhow migrate
+
+bench: $(STAMP)
+	$(BIN)/python bench/ask_ack_latency.py
+
+clean:
+	rm -rf $(VENV) *.egg-info
