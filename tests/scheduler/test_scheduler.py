@@ -1,0 +1,159 @@
+"""The scheduler's persistence and recovery, with a real job store on the real database."""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from scheduler import jobs
+from scheduler.runtime import JOB_DEFAULTS, build_scheduler, start_scheduler, stop_scheduler
+from storage import outbox
+from storage.db import make_engine, session_scope
+
+from .jobs_for_tests import leave_trace
+
+
+def _runs(path: Path) -> list[str]:
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def _wait_for_runs(path: Path, count: int, timeout: float = 10.0) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and len(_runs(path)) < count:
+        time.sleep(0.05)
+    return _runs(path)
+
+
+def test_late_jobs_are_not_dropped_and_missed_runs_coalesce():
+    assert JOB_DEFAULTS["misfire_grace_time"] is None
+    assert JOB_DEFAULTS["coalesce"] is True
+
+
+def test_a_job_persisted_before_a_restart_runs_after_it(database_url, tmp_path):
+    trace = tmp_path / "trace.txt"
+    engine = make_engine(database_url)
+    first = start_scheduler(engine)
+    first.add_job(
+        leave_trace,
+        trigger="date",
+        run_date=datetime.now(UTC) + timedelta(seconds=1.5),
+        args=[str(trace), "after-restart"],
+        id="test:persisted",
+        replace_existing=True,
+    )
+    stop_scheduler(first)  # the process "stops" before the job is due
+    assert _runs(trace) == []
+
+    second = start_scheduler(make_engine(database_url))
+    try:
+        assert _wait_for_runs(trace, 1) == ["after-restart"]
+        time.sleep(0.5)
+        assert _runs(trace) == ["after-restart"]
+        assert second.get_job("test:persisted") is None  # a date job is gone once it ran
+    finally:
+        stop_scheduler(second)
+
+
+def test_a_job_missed_while_down_runs_once_on_start(database_url, tmp_path):
+    trace = tmp_path / "trace.txt"
+    engine = make_engine(database_url)
+    down = build_scheduler(engine)
+    down.start(paused=True)  # store jobs without running anything, like a process about to die
+    down.add_job(
+        leave_trace,
+        trigger="date",
+        run_date=datetime.now(UTC) + timedelta(milliseconds=200),
+        args=[str(trace), "missed-once"],
+        id="test:missed-date",
+    )
+    # An hourly job whose last three runs all fell while the process was down.
+    down.add_job(
+        leave_trace,
+        trigger="interval",
+        hours=1,
+        next_run_time=datetime.now(UTC) - timedelta(hours=3),
+        args=[str(trace), "hourly"],
+        id="test:missed-interval",
+    )
+    # Shutting down while both are due must not write their runs off (APScheduler 3's last pass
+    # after shutdown does, unless guarded: see scheduler.runtime._Scheduler).
+    down.shutdown(wait=False)
+    time.sleep(0.5)  # both were due while nothing ran
+
+    up = start_scheduler(make_engine(database_url))
+    try:
+        _wait_for_runs(trace, 2)
+        time.sleep(1.0)  # room for a wrong second run to show up
+        assert sorted(_runs(trace)) == ["hourly", "missed-once"]
+        next_hourly = up.get_job("test:missed-interval").next_run_time
+        assert next_hourly > datetime.now(UTC)
+    finally:
+        stop_scheduler(up)
+
+    again = start_scheduler(make_engine(database_url))  # a restart right after runs nothing twice
+    try:
+        time.sleep(1.0)
+        assert sorted(_runs(trace)) == ["hourly", "missed-once"]
+    finally:
+        stop_scheduler(again)
+
+
+def test_reconcile_runs_before_jobs_fire(database_url, tmp_path):
+    trace = tmp_path / "trace.txt"
+    order = []
+
+    def reconcile(_engine, scheduler):
+        order.append(("reconcile", len(_runs(trace))))
+        scheduler.add_job(
+            leave_trace,
+            trigger="date",
+            run_date=datetime.now(UTC) - timedelta(seconds=5),
+            args=[str(trace), "due"],
+            id="test:due",
+            replace_existing=True,
+        )
+
+    sched = start_scheduler(make_engine(database_url), [reconcile, reconcile])
+    try:
+        assert _wait_for_runs(trace, 1) == ["due"]
+        assert order == [("reconcile", 0), ("reconcile", 0)]
+    finally:
+        stop_scheduler(sched)
+
+
+def test_housekeeping_is_kept_in_the_store_without_postponing_it(database_url):
+    engine = make_engine(database_url)
+    first = start_scheduler(engine, jobs.RECONCILERS)
+    planned = first.get_job(jobs.PURGE_OUTBOX_JOB_ID).next_run_time
+    stop_scheduler(first)
+    time.sleep(0.2)
+    second = start_scheduler(make_engine(database_url), jobs.RECONCILERS)
+    try:
+        assert second.get_job(jobs.PURGE_OUTBOX_JOB_ID).next_run_time == planned
+        assert [j.id for j in second.get_jobs()] == [jobs.PURGE_OUTBOX_JOB_ID]
+    finally:
+        stop_scheduler(second)
+
+
+def test_purge_outbox_forgets_only_old_delivered_messages(engine):
+    from scheduler import runtime
+
+    with session_scope(engine) as s:
+        for key in ("old", "recent", "failed"):
+            outbox.enqueue(s, team_id="T1", dedupe_key=key, kind="k", payload={})
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    with session_scope(engine) as s:
+        items = {i.dedupe_key: i for i in outbox.claim_due(s, now=now, lease=timedelta(seconds=30))}
+        outbox.mark_sent(s, item_id=items["old"].id, now=now - timedelta(days=8))
+        outbox.mark_sent(s, item_id=items["recent"].id, now=now - timedelta(days=1))
+        outbox.mark_failed(s, item_id=items["failed"].id, error="channel_not_found")
+    runtime.bind_engine(engine)
+    try:
+        assert jobs.purge_outbox() == 1
+    finally:
+        runtime.bind_engine(None)
+    with session_scope(engine) as s:
+        assert outbox.get(s, team_id="T1", dedupe_key="old") is None
+        assert outbox.get(s, team_id="T1", dedupe_key="recent") is not None
+        assert outbox.get(s, team_id="T1", dedupe_key="failed").status == "failed"
