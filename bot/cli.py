@@ -28,6 +28,8 @@ def explain_missing(settings: Settings) -> str:
     missing = settings.missing_for_run()
     lines = [f"Knowhow cannot start: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set."]
     lines += [f"  - {name}: {WHERE[name]}" for name in missing]
+    if "SLACK_SIGNING_SECRET" in missing:
+        lines.append(f"  - or, instead of the signing secret, SLACK_APP_TOKEN for Socket Mode: {WHERE['SLACK_APP_TOKEN']}")
     return "\n".join(lines) + "\n\n" + SETUP_STEPS
 
 

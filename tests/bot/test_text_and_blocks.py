@@ -1,0 +1,68 @@
+"""Pure edge helpers: making user text inert, and the Block Kit it is shown in."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import blocks
+from bot.text import WORD_JOINER, chunks, neutralise_mentions
+
+
+@pytest.mark.parametrize(
+    "text,shown",
+    [
+        ("<!channel> help", f"@{WORD_JOINER}channel help"),
+        ("<!here|here> anyone", f"@{WORD_JOINER}here anyone"),
+        ("<!HERE> shouting", f"@{WORD_JOINER}here shouting"),
+        ("<!everyone>", f"@{WORD_JOINER}everyone"),
+        ("ask <!subteam^S0123ABCD|@platform>", f"ask @{WORD_JOINER}platform"),
+        ("ask <!subteam^S0123ABCD>", f"ask @{WORD_JOINER}group"),
+        ("typed @here and @channel", f"typed @{WORD_JOINER}here and @{WORD_JOINER}channel"),
+    ],
+)
+def test_crowd_pings_are_made_inert_but_stay_readable(text, shown):
+    assert neutralise_mentions(text) == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "thanks <@U0123ABC> for the tip",  # one person, named by the asker: kept
+        "mail me at team@here.example",  # not a ping
+        "see <https://example.com|the docs> and <#C0123ABCD>",
+        "<!date^1754400000^{date_short}|Aug 5>",
+        "Как настроить VPN? 🚀",
+    ],
+)
+def test_everything_else_is_left_alone(text):
+    assert neutralise_mentions(text) == text
+
+
+def test_chunks_split_long_text_at_line_breaks_and_lose_nothing():
+    text = "\n".join(f"line {n} " + "x" * 90 for n in range(100))
+    pieces = chunks(text, 3000)
+    assert all(len(p) <= 3000 for p in pieces)
+    assert "\n".join(pieces) == text
+
+
+def test_chunks_cut_text_without_spaces():
+    pieces = chunks("y" * 7001, 3000)
+    assert [len(p) for p in pieces] == [3000, 3000, 1001]
+
+
+def test_question_post_credits_the_asker_and_keeps_to_slack_limits():
+    message = blocks.question_post(asker_id="U0ASKER", text="<!here> " + "word " * 1500)
+    sections = [b for b in message["blocks"] if b["type"] == "section"]
+    assert len(sections) == 3 and all(len(b["text"]["text"]) <= 3000 for b in sections)
+    assert "<@U0ASKER>" in message["blocks"][-1]["elements"][0]["text"]
+    assert "<!here>" not in str(message)
+    assert len(message["text"]) < 300
+
+
+def test_private_notes_echo_the_text_but_never_a_ping():
+    for message in (
+        blocks.ask_too_long(10, "<!channel> " + "z" * 20),
+        blocks.ask_not_saved("<!channel> please"),
+        blocks.question_failed(channel_id="C1", reason="not_in_channel", text="<!channel> please"),
+    ):
+        assert "<!channel>" not in message["text"]

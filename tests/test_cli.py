@@ -1,0 +1,133 @@
+"""`knowhow` as a person runs it: a real process, real signals, the Slack stand-in on loopback."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from fakeslack import SlackSender
+
+SECRET = "cli-test-signing-secret"
+
+
+def _env(tmp_path, **extra):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "KNOWHOW_", "DATABASE_URL", "PORT"))}
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        env.pop(name, None)
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'cli.db'}"
+    env.update(extra)
+    return env
+
+
+def _knowhow(*args):
+    return [sys.executable, "-m", "bot.cli", *args]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _health(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as answer:
+        return answer.code, json.loads(answer.read())
+
+
+def _wait_healthy(proc, port, timeout=30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"knowhow exited with {proc.returncode}: {proc.stderr.read()}")
+        try:
+            return _health(port)
+        except (urllib.error.URLError, ConnectionError):
+            time.sleep(0.1)
+    raise AssertionError("knowhow did not answer /healthz in time")
+
+
+def test_run_without_credentials_says_what_is_missing_and_how_to_get_it(tmp_path):
+    result = subprocess.run(_knowhow("run"), cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET are not set" in result.stderr
+    assert "manifest.yml" in result.stderr and "SLACK_APP_TOKEN" in result.stderr and "xoxb-" in result.stderr
+
+
+def test_a_bad_setting_is_one_line_not_a_traceback(tmp_path):
+    env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-1", SLACK_SIGNING_SECRET="s", PORT="eighty")
+    result = subprocess.run(_knowhow("run"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        "knowhow: PORT must be a TCP port number between 0 and 65535 (got 'eighty')"
+    ]
+
+
+def test_a_token_slack_refuses_is_reported_plainly(tmp_path, fake_slack):
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN="xoxb-revoked",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake_slack.api_url,
+        PORT=str(_free_port()),
+    )
+    result = subprocess.run(_knowhow("run"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "knowhow: SLACK_BOT_TOKEN was refused by Slack (invalid_auth)" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert fake_slack.calls_to("auth.test"), "auth.test must go to SLACK_API_URL"
+
+
+def test_migrate_applies_the_migrations(tmp_path):
+    result = subprocess.run(_knowhow("migrate"), cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "up to date" in result.stdout
+    assert (tmp_path / "cli.db").exists()
+
+
+@pytest.mark.parametrize("no_scheduler", [False, True], ids=["with scheduler", "replica"])
+def test_run_serves_slack_and_stops_cleanly_on_sigterm(tmp_path, fake_slack, no_scheduler):
+    port = _free_port()
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN=fake_slack.token,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake_slack.api_url,
+        PORT=str(port),
+        KNOWHOW_QA_CHANNEL="C0QUESTION",
+    )
+    args = ["run", "--no-scheduler"] if no_scheduler else ["run"]
+    proc = subprocess.Popen(_knowhow(*args), cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        status, body = _wait_healthy(proc, port)
+        assert status == 200
+        assert body["scheduler"] == ("disabled" if no_scheduler else "running")
+
+        slack = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET)
+        answer = slack.command("/ask", "Does SIGTERM lose my question?", response_url=fake_slack.response_url())
+        assert answer.status == 200
+        [post] = fake_slack.wait_for("chat.postMessage")
+        assert "Does SIGTERM lose my question?" in post.block_text()
+
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Stopping" in out
+    assert "Knowhow stopped" in err
+    assert "Traceback" not in err
+    assert SECRET not in out + err and fake_slack.token not in out + err

@@ -1,0 +1,73 @@
+"""Configuration: defaults, the .env file, and one clear line for each mistake."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.config import DEFAULT_API_URL, ConfigError, load_settings
+
+
+def test_defaults():
+    settings = load_settings({})
+    assert settings.api_url == DEFAULT_API_URL
+    assert settings.database_url == "sqlite:///knowhow.db"
+    assert settings.port == 3000
+    assert not settings.socket_mode
+    assert settings.missing_for_run() == ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]
+
+
+def test_socket_mode_needs_no_signing_secret():
+    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
+    assert settings.socket_mode and settings.missing_for_run() == []
+
+
+def test_values_are_read_and_normalised():
+    settings = load_settings(
+        {
+            "SLACK_BOT_TOKEN": " xoxb-1 ",
+            "SLACK_SIGNING_SECRET": "s3cret",
+            "SLACK_API_URL": "http://127.0.0.1:9999/api",
+            "DATABASE_URL": "postgresql://u:p@db/knowhow",
+            "PORT": "8080",
+            "KNOWHOW_QA_CHANNEL": "C0123ABCD",
+            "KNOWHOW_ADMINS": "U01, U0ADMIN2 ,",
+        }
+    )
+    assert settings.bot_token == "xoxb-1"
+    assert settings.api_url == "http://127.0.0.1:9999/api/"
+    assert settings.database_url == "postgresql+psycopg://u:p@db/knowhow"
+    assert settings.port == 8080
+    assert settings.admins == {"U01", "U0ADMIN2"}
+
+
+@pytest.mark.parametrize(
+    "env,names",
+    [
+        ({"SLACK_BOT_TOKEN": "xoxp-user-token"}, ["SLACK_BOT_TOKEN", "xoxb-"]),
+        ({"SLACK_APP_TOKEN": "xoxb-wrong-kind"}, ["SLACK_APP_TOKEN", "xapp-"]),
+        ({"SLACK_API_URL": "slack.com/api"}, ["SLACK_API_URL"]),
+        ({"DATABASE_URL": "mysql://x"}, ["DATABASE_URL", "postgresql+psycopg://"]),
+        ({"PORT": "http"}, ["PORT"]),
+        ({"PORT": "70000"}, ["PORT"]),
+        ({"KNOWHOW_QA_CHANNEL": "#questions"}, ["KNOWHOW_QA_CHANNEL", "Channel ID"]),
+        ({"KNOWHOW_ADMINS": "U01,alice"}, ["KNOWHOW_ADMINS", "alice"]),
+    ],
+)
+def test_each_mistake_is_one_line_naming_the_variable(env, names):
+    with pytest.raises(ConfigError) as error:
+        load_settings(env)
+    message = str(error.value)
+    assert "\n" not in message
+    for name in names:
+        assert name in message
+
+
+def test_dotenv_is_read_but_the_environment_wins(tmp_path, monkeypatch):
+    (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-file\nPORT=4000\nKNOWHOW_QA_CHANNEL=C0FROMFILE\n")
+    monkeypatch.setenv("PORT", "5000")
+    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
+    monkeypatch.delenv("KNOWHOW_QA_CHANNEL", raising=False)
+    settings = load_settings(dotenv_path=tmp_path / ".env")
+    assert settings.bot_token == "xoxb-from-file"
+    assert settings.port == 5000
+    assert settings.qa_channel == "C0FROMFILE"
