@@ -92,3 +92,19 @@ def question_failed(*, channel_id: str, reason: str, text: str) -> Message:
             "Here it is so nothing is lost:\n```" + neutralise_mentions(text) + "```"
         )[:3900],
     }
+
+
+def home_view() -> dict[str, Any]:
+    return {
+        "type": "home",
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": "Knowhow"}},
+            _section(
+                "Knowhow helps you learn from your colleagues. Put a question to the whole "
+                "organisation with `/ask`: it is posted in the Q&A channel, credited to you, and "
+                "anyone who knows can answer in its thread. Every answer is kept, so the next "
+                "person with the same problem finds it."
+            ),
+            _context("Try `/ask help`. Expert sessions and the Mentor Center are coming."),
+        ],
+    }

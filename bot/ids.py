@@ -4,6 +4,9 @@ ASK_COMMAND = "/ask"
 MENTOR_COMMAND = "/mentor"
 EXPERT_COMMAND = "/expert"
 
+# Shortcuts (callback ids, as in manifest.yml).
+ACCEPT_ANSWER_SHORTCUT = "accept_answer"
+
 # Outbox kinds: what the worker knows how to send.
 OUTBOX_POST_QUESTION = "ask.post_question"
 OUTBOX_CONFIRM_QUESTION = "ask.confirm_question"

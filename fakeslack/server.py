@@ -46,7 +46,8 @@ class Call:
                 for value in node:
                     walk(value)
 
-        walk(self.args.get("blocks") or [])
+        view = self.args.get("view")
+        walk(self.args.get("blocks") or (view.get("blocks") if isinstance(view, dict) else None) or [])
         return "\n".join(out)
 
 
@@ -312,3 +313,9 @@ class FakeSlack:
     def _m_conversations_open(self, args):
         users = args.get("users", "")
         return self._ok(channel={"id": "D" + users.split(",")[0][1:]})
+
+    def _m_views_publish(self, args):
+        view = args.get("view")
+        if not args.get("user_id") or not isinstance(view, dict) or view.get("type") != "home":
+            return self._err("invalid_arguments")
+        return self._ok(view={"id": "V0HOME", **view})

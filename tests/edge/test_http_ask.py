@@ -381,3 +381,22 @@ def test_url_verification_is_answered(knowhow, slack):
     response = slack.send_signed(body, "application/json")
     assert response.status == 200
     assert b"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in response.body
+
+
+# -- the rest of the manifest's surface -------------------------------------------------------
+
+
+def test_opening_the_home_tab_publishes_it(knowhow, slack, fake_slack):
+    event = {"type": "app_home_opened", "user": ASKER, "channel": "D0STUDENT1", "tab": "home", "event_ts": "1754400124.556817"}
+    assert slack.event(event).status == 200
+    [call] = fake_slack.wait_for("views.publish")
+    assert call.args["user_id"] == ASKER
+    assert "/ask" in call.block_text()
+
+
+@pytest.mark.parametrize("command", ["/mentor", "/expert"])
+def test_commands_not_built_yet_answer_politely_at_once(knowhow, slack, command):
+    response = slack.command(command, "")
+    body = response.json()
+    assert response.status == 200 and body["response_type"] == "ephemeral"
+    assert "not available in this version" in body["text"] and "/ask" in body["text"]
