@@ -400,3 +400,24 @@ def test_commands_not_built_yet_answer_politely_at_once(knowhow, slack, command)
     body = response.json()
     assert response.status == 200 and body["response_type"] == "ephemeral"
     assert "not available in this version" in body["text"] and "/ask" in body["text"]
+
+
+def test_the_accept_answer_shortcut_answers_privately_for_now(knowhow, slack, fake_slack):
+    payload = {
+        "type": "message_action",
+        "token": "Jhj5dZrVaK7ZwHHjRyZWjbDl",
+        "action_ts": "1754400210.123456",
+        "team": {"id": "T0FAKETEAM", "domain": "fake-mentors"},
+        "user": {"id": ASKER, "username": "student", "team_id": "T0FAKETEAM", "name": "student"},
+        "channel": {"id": QA_CHANNEL, "name": "questions"},
+        "is_enterprise_install": False,
+        "enterprise": None,
+        "callback_id": "accept_answer",
+        "trigger_id": "7712345678905.7700000000001.aabbccddeeff00112233445566778899",
+        "response_url": fake_slack.response_url("shortcut"),
+        "message_ts": "1754400200.000500",
+        "message": {"type": "message", "user": "U0HELPER", "text": "Use functools.wraps", "ts": "1754400200.000500", "thread_ts": "1754400000.000100"},
+    }
+    assert slack.interaction(payload).status == 200
+    [told] = fake_slack.wait_for("response_url")
+    assert "not available in this version" in told.args["text"]
