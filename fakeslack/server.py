@@ -84,6 +84,8 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # Set to a fakeslack.socket_mode.SocketModeServer to accept Socket Mode connections.
+        self.socket_mode = None
 
     # -- lifecycle ----------------------------------------------------------------------------
     def start(self) -> FakeSlack:
@@ -242,6 +244,8 @@ class FakeSlack:
     def _answer(self, method: str, args: dict[str, Any], headers: dict[str, str]) -> _Scripted:
         if method == "response_url":
             return _Scripted(200, "ok", {})
+        if method == "apps.connections.open":
+            return self._m_apps_connections_open(headers)
         if method != "api.test" and headers.get("authorization") != f"Bearer {self.token}":
             return self._err("not_authed" if "authorization" not in headers else "invalid_auth")
         handler = getattr(self, "_m_" + method.replace(".", "_"), None)
@@ -319,3 +323,11 @@ class FakeSlack:
         if not args.get("user_id") or not isinstance(view, dict) or view.get("type") != "home":
             return self._err("invalid_arguments")
         return self._ok(view={"id": "V0HOME", **view})
+
+    def _m_apps_connections_open(self, headers):
+        # Called with the app-level token, not the bot token.
+        if not headers.get("authorization", "").startswith("Bearer xapp-"):
+            return self._err("invalid_auth")
+        if self.socket_mode is None:
+            return self._err("socket_mode_not_enabled")
+        return self._ok(url=self.socket_mode.url)

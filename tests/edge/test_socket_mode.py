@@ -1,0 +1,86 @@
+"""Socket Mode: the same listeners, fed envelopes over a WebSocket from the stand-in."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import replace
+from urllib.parse import parse_qsl
+
+import pytest
+from sqlmodel import select
+
+from bot.service import Knowhow
+from fakeslack import SlackSender
+from fakeslack.socket_mode import SocketModeServer
+from storage.db import session_scope
+from storage.models import Answer, Question
+
+from .conftest import QA_CHANNEL
+
+SENDER = SlackSender("http://unused", "unused")  # used only to build payloads; nothing is signed
+
+
+@pytest.fixture
+def socket_knowhow(settings, fake_slack):
+    server = SocketModeServer().start()
+    fake_slack.socket_mode = server
+    service = Knowhow(
+        replace(settings, app_token="xapp-1-fake", signing_secret=None), host="127.0.0.1", outbox_poll_seconds=0.2
+    )
+    service.start()
+    yield service, server
+    service.stop()
+    server.stop()
+
+
+def _command(command, text):
+    body = SENDER.command_body(command, text, response_url="http://127.0.0.1:9/unused")
+    return dict(parse_qsl(body.decode(), keep_blank_values=True))
+
+
+def _posted_ts(service, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with session_scope(service.engine) as s:
+            ts = s.exec(select(Question.message_ts)).first()
+        if ts:
+            return ts
+        time.sleep(0.05)
+    raise AssertionError("the question was never posted")
+
+
+def test_commands_and_events_arrive_over_the_socket(socket_knowhow, fake_slack):
+    service, server = socket_knowhow
+    [opened] = fake_slack.calls_to("apps.connections.open")
+    assert opened.headers["authorization"] == "Bearer xapp-1-fake"  # the app token, at SLACK_API_URL
+
+    ack = server.send("slash_commands", _command("/ask", "Who runs the design review?"))
+    assert "posting your question" in ack["payload"]["text"]
+    [post] = fake_slack.wait_for("chat.postMessage")
+    assert post.args["channel"] == QA_CHANNEL and "Who runs the design review?" in post.block_text()
+
+    # A thread reply delivered twice (Slack retries over the socket too) is one answer.
+    reply = SENDER.thread_reply(
+        channel=QA_CHANNEL, thread_ts=_posted_ts(service), ts="1754600000.000100", user="U0HELPER", text="Ask Priya"
+    )
+    envelope = json.loads(SENDER.event_body(reply, event_id="Ev0SOCKET01"))
+    server.send("events_api", envelope)
+    server.send("events_api", envelope, retry_attempt=1)
+    with session_scope(service.engine) as s:
+        assert [a.text for a in s.exec(select(Answer))] == ["Ask Priya"]
+
+    help_ack = server.send("slash_commands", _command("/ask", "help"))
+    assert "/ask" in json.dumps(help_ack["payload"]["blocks"])
+
+
+def test_socket_mode_serves_health_but_not_the_events_endpoint(socket_knowhow):
+    service, _ = socket_knowhow
+    base = f"http://127.0.0.1:{service.http.port}"
+    with urllib.request.urlopen(base + "/healthz") as answer:
+        assert answer.status == 200
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(base + "/slack/events", data=b"{}"))
+    assert refused.value.code == 404
