@@ -15,6 +15,9 @@ Run it from the repository root:
     .venv/bin/python bench/ask_ack_latency.py
     .venv/bin/python bench/ask_ack_latency.py --requests 1000 --concurrency 1,16,64
     .venv/bin/python bench/ask_ack_latency.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+On PostgreSQL the bot runs in a throwaway schema of that database, dropped at the end. The exit
+status is 1 if a request failed, an acked question was never posted, or the bot did not exit 0.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import argparse
 import os
 import platform
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -33,8 +37,11 @@ import time
 import urllib.request
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -87,6 +94,33 @@ def wait_healthy(proc: subprocess.Popen, port: int, log_path: Path, timeout: flo
             pass
         time.sleep(0.1)
     sys.exit(f"the bot was not healthy within {timeout:.0f}s:\n{log_path.read_text()}")
+
+
+@contextmanager
+def scratch_database(database_url: str | None, workdir: Path) -> Iterator[str]:
+    """A fresh, empty database for this run: a SQLite file in `workdir`, or on PostgreSQL a new
+    schema (the bot migrates it) that is dropped afterwards. Earlier runs' rows must not count."""
+    if not database_url:
+        yield f"sqlite:///{workdir / 'knowhow.db'}"
+        return
+    if not database_url.startswith("postgresql"):
+        yield database_url
+        return
+    from sqlalchemy import text
+
+    from storage.db import make_engine
+
+    schema = f"knowhow_bench_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(database_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        sep = "&" if "?" in database_url else "?"
+        yield f"{database_url}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
 
 
 def percentile(sorted_ms: list[float], p: int) -> float:
@@ -163,14 +197,18 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=300, help="requests per concurrency level (default 300)")
     parser.add_argument("--concurrency", default="1,10,50", help="comma-separated levels (default 1,10,50)")
     parser.add_argument("--warmup", type=int, default=20, help="uncounted requests sent first (default 20)")
-    parser.add_argument("--database-url", help="SQLAlchemy URL (default: a SQLite file in a temp dir)")
+    parser.add_argument(
+        "--database-url", help="SQLAlchemy URL (default: a SQLite file in a temp dir; on PostgreSQL a throwaway schema)"
+    )
     parser.add_argument("--drain-timeout", type=float, default=60, help="seconds to wait for all posts (default 60)")
+    parser.add_argument("--bot-log", type=Path, help="keep a copy of the bot's stdout and stderr in this file")
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
 
-    with tempfile.TemporaryDirectory(prefix="knowhow-bench-") as tmp, FakeSlack() as fake:
-        workdir = Path(tmp)
-        database_url = args.database_url or f"sqlite:///{workdir / 'knowhow.db'}"
+    with ExitStack() as stack:
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="knowhow-bench-")))
+        database_url = stack.enter_context(scratch_database(args.database_url, workdir))
+        fake = stack.enter_context(FakeSlack())
         backend = database_url.split(":", 1)[0]
         port = free_port()
         print(f"Python {platform.python_version()} | database {backend} | {os.cpu_count()} CPUs | bot on port {port}")
@@ -183,17 +221,18 @@ def main() -> int:
                 bench.level(args.warmup, min(args.warmup, max(levels)))
                 bench.wait_posted(args.drain_timeout)
             print(f"{'concurrency':>11} {'requests':>8} {'ok':>5} {'p50 ms':>8} {'p90 ms':>8} "
-                  f"{'p99 ms':>8} {'max ms':>8} {'req/s':>9}   posted / drain after last ack")
+                  f"{'p99 ms':>8} {'max ms':>8} {'req/s':>9}   questions posted, drain after last ack")
             for concurrency in levels:
                 results, wall, last_ack = bench.level(args.requests, concurrency)
                 report(concurrency, results, wall)
+                failed |= any(r[1] != "200" for r in results)
                 missing = bench.wait_posted(args.drain_timeout)
                 drained = time.perf_counter() - last_ack
+                failed |= bool(missing)
                 if missing:
-                    failed = True
                     print(f"   NOT POSTED: {len(missing)} of {len(bench.acked)} acked after {args.drain_timeout:.0f}s")
                 else:
-                    print(f"   {len(bench.acked)}/{bench.sent} posted, drain {drained * 1000:.0f} ms")
+                    print(f"   all {len(bench.acked)} acked posted ({bench.sent} sent), drain {drained * 1000:.0f} ms")
         finally:
             if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -204,6 +243,8 @@ def main() -> int:
                     proc.wait()
                     print("the bot did not stop within 20 s after SIGTERM: killed")
             print(f"bot exit code: {proc.returncode}")
+            if args.bot_log:
+                shutil.copyfile(log_path, args.bot_log)
             log = log_path.read_text(errors="replace").splitlines()
             problems = [line for line in log if re.search(r"\b(ERROR|CRITICAL|Traceback)\b", line)]
             warnings = [line for line in log if " WARNING " in line]

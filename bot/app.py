@@ -17,8 +17,15 @@ from bot.listeners import ask, home, placeholders
 SENDERS = {**ask.SENDERS}
 
 
-def make_client(settings: Settings) -> WebClient:
-    return WebClient(token=settings.bot_token, base_url=settings.api_url, timeout=15)
+def make_client(settings: Settings, *, retry_on_connection_errors: bool = True) -> WebClient:
+    """A Web API client for SLACK_API_URL. The outbox's client must not retry by itself: slack-sdk
+    re-sends after a dropped connection, which may post a message Slack already took."""
+    return WebClient(
+        token=settings.bot_token,
+        base_url=settings.api_url,
+        timeout=15,
+        retry_handlers=None if retry_on_connection_errors else [],
+    )
 
 
 def build_app(deps: Deps, client: WebClient) -> App:
@@ -27,7 +34,9 @@ def build_app(deps: Deps, client: WebClient) -> App:
     try:
         app = App(
             client=client,
-            signing_secret=settings.signing_secret or "socket-mode-does-not-sign",
+            signing_secret=settings.signing_secret,
+            # Socket Mode requests are not signed; HTTP mode always verifies (here and in bot/server.py).
+            request_verification_enabled=not settings.socket_mode,
             # Listeners only store and queue, so the response waits for them: acked means stored.
             process_before_response=True,
         )

@@ -120,7 +120,9 @@ class OutboxWorker:
         senders: dict[str, Sender],
         *,
         poll_seconds: float = 5.0,
-        lease: timedelta = timedelta(seconds=60),
+        # Longer than the slowest send (a few Slack calls, each with the client's timeout), so a
+        # live worker never loses its claim to another; a dead worker's rows wait this long.
+        lease: timedelta = timedelta(minutes=5),
         clock: Callable[[], datetime] = utcnow,
     ):
         self.ctx = SendContext(client=client, engine=engine)
@@ -139,7 +141,7 @@ class OutboxWorker:
             self._thread = threading.Thread(target=self._loop, name="knowhow-outbox", daemon=True)
             self._thread.start()
 
-    def stop(self, timeout: float = 10.0) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
         self._wake.set()
         if self._thread is not None:
@@ -190,7 +192,7 @@ class OutboxWorker:
         sender = self.senders.get(item.kind)
         if sender is None:
             with session_scope(self.engine) as session:
-                outbox.mark_failed(session, item_id=item.id, error=f"no sender for kind {item.kind!r}")
+                outbox.mark_failed(session, item=item, error=f"no sender for kind {item.kind!r}")
             log.error("outbox: no sender for kind %s (row %s)", item.kind, item.id)
             return
         try:
@@ -200,17 +202,25 @@ class OutboxWorker:
             if verdict == "retry":
                 log.warning("outbox: %s #%s will be retried in %s: %s", item.kind, item.id, delay, reason)
                 with session_scope(self.engine) as session:
-                    outbox.retry_later(session, item_id=item.id, at=self.clock() + delay, error=reason)
+                    outbox.retry_later(session, item=item, at=self.clock() + delay, error=reason)
             else:
                 if reason.startswith("internal error"):
                     log.exception("outbox: %s #%s failed", item.kind, item.id)
                 else:
                     log.warning("outbox: %s #%s failed: %s", item.kind, item.id, reason)
                 with session_scope(self.engine) as session:
-                    outbox.mark_failed(session, item_id=item.id, error=reason)
-                    sender.failed(session, item, reason)
+                    if outbox.mark_failed(session, item=item, error=reason):
+                        sender.failed(session, item, reason)
             return
-        with session_scope(self.engine) as session:
-            if hook is not None:
-                hook(session)
-            outbox.mark_sent(session, item_id=item.id, now=self.clock())
+        try:
+            with session_scope(self.engine) as session:
+                if hook is not None:
+                    hook(session)  # hooks are idempotent: recording a result twice changes nothing
+                if not outbox.mark_sent(session, item=item, now=self.clock()):
+                    log.warning("outbox: %s #%s was sent after its claim was taken over", item.kind, item.id)
+        except Exception:
+            # Delivered, but not recorded. Senders look before they repeat themselves (see
+            # ask.PostQuestion), so the row goes back to the queue rather than waiting out its lease.
+            log.exception("outbox: %s #%s was delivered but its result could not be recorded", item.kind, item.id)
+            with session_scope(self.engine) as session:
+                outbox.retry_later(session, item=item, at=self.clock() + backoff(item.attempts), error="recording failed")

@@ -101,7 +101,15 @@ class HttpServer:
     """Cheroot on a thread pool, bound on start, stopped gracefully (in-flight requests finish)."""
 
     def __init__(self, wsgi_app, host: str, port: int, *, threads: int = 16, shutdown_timeout: float = 10):
-        self.server = wsgi.Server((host, port), wsgi_app, numthreads=threads, shutdown_timeout=shutdown_timeout)
+        # Cheroot's default listen backlog is 5: under a burst the kernel drops connections and
+        # Slack's 3-second ack budget goes to TCP retransmits. Queue them instead.
+        self.server = wsgi.Server(
+            (host, port),
+            wsgi_app,
+            numthreads=threads,
+            shutdown_timeout=shutdown_timeout,
+            request_queue_size=1024,
+        )
         self._thread: threading.Thread | None = None
 
     @property

@@ -10,8 +10,6 @@ import logging
 import threading
 from typing import Any
 
-from slack_sdk import WebClient
-
 from bot.app import SENDERS, build_app, make_client
 from bot.config import Settings
 from bot.deps import Deps
@@ -36,14 +34,18 @@ class Knowhow:
         with_scheduler: bool = True,
         host: str = "0.0.0.0",
         outbox_poll_seconds: float = 5.0,
-        client: WebClient | None = None,
     ):
         self.settings = settings
         self.with_scheduler = with_scheduler
         self.host = host
         self.engine = make_engine(settings.database_url)
-        self.client = client or make_client(settings)
-        self.outbox = OutboxWorker(self.engine, self.client, SENDERS, poll_seconds=outbox_poll_seconds)
+        self.client = make_client(settings)
+        self.outbox = OutboxWorker(
+            self.engine,
+            make_client(settings, retry_on_connection_errors=False),
+            SENDERS,
+            poll_seconds=outbox_poll_seconds,
+        )
         self.deps = Deps(engine=self.engine, settings=settings, wake_outbox=self.outbox.wake)
         self.app = None
         self.scheduler = None

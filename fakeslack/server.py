@@ -7,7 +7,6 @@ arguments, so tests assert on what the app asked Slack to do.
 
 from __future__ import annotations
 
-import itertools
 import json
 import threading
 import time
@@ -80,8 +79,10 @@ class FakeSlack:
         # Public channels the bot is not in yet (posting answers not_in_channel until it joins).
         self.not_joined: set[str] = set()
         self._scripts: dict[str, deque[_Scripted]] = defaultdict(deque)
+        # Messages posted, by channel, oldest first (what conversations.history reads).
+        self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._lock = threading.Condition()
-        self._ts = itertools.count(1)
+        self._last_ts = 0.0
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         # Set to a fakeslack.socket_mode.SocketModeServer to accept Socket Mode connections.
@@ -132,6 +133,12 @@ class FakeSlack:
         return f"{self.base}/response/{name}"
 
     # -- scripting ----------------------------------------------------------------------------
+    def lose_answer_next(self, method: str) -> None:
+        """Carry out the next call of `method`, then drop the connection without answering: the
+        app cannot tell whether Slack did it (a timeout or reset after Slack took the request)."""
+        with self._lock:
+            self._scripts[method].append(_Scripted(-1, "", {}))
+
     def fail_next(
         self,
         method: str,
@@ -202,8 +209,13 @@ class FakeSlack:
             self.calls.append(call)
             scripted = self._scripts[method].popleft() if self._scripts[method] else None
             self._lock.notify_all()
-        if scripted is None:
-            scripted = self._answer(method, args, headers)
+        if scripted is None or scripted.status == -1:
+            answer = self._answer(method, args, headers)
+            if scripted is not None:  # done, but the answer is lost on the way back
+                request.close_connection = True
+                request.connection.shutdown(2)
+                return
+            scripted = answer
         self._send(request, scripted)
 
     @staticmethod
@@ -239,7 +251,10 @@ class FakeSlack:
         return _Scripted(200, {"ok": False, "error": error}, {})
 
     def _next_ts(self) -> str:
-        return f"{1754400000 + next(self._ts)}.000100"
+        """Unique and increasing, near the current time, like Slack's."""
+        with self._lock:
+            self._last_ts = max(time.time(), self._last_ts + 0.000001)
+            return f"{self._last_ts:.6f}"
 
     def _answer(self, method: str, args: dict[str, Any], headers: dict[str, str]) -> _Scripted:
         if method == "response_url":
@@ -290,6 +305,14 @@ class FakeSlack:
         ts = self._next_ts()
         out_channel = "D" + channel[1:] if channel.startswith("U") else channel
         message = {"type": "message", "user": self.bot_user_id, "bot_id": self.bot_id, "ts": ts, "text": args.get("text", "")}
+        if args.get("blocks"):
+            message["blocks"] = args["blocks"]
+        if args.get("thread_ts"):
+            message["thread_ts"] = args["thread_ts"]
+        if args.get("metadata"):
+            message["metadata"] = args["metadata"]
+        with self._lock:
+            self.messages[out_channel].append(message)
         return self._ok(channel=out_channel, ts=ts, message=message)
 
     def _m_chat_postEphemeral(self, args):
@@ -313,6 +336,22 @@ class FakeSlack:
             return self._err("method_not_supported_for_channel_type")
         self.joined.add(channel)
         return self._ok(channel={"id": channel, "is_member": True})
+
+    def _m_conversations_history(self, args):
+        channel = args.get("channel", "")
+        problem = self._can_post(channel)
+        if problem:
+            return self._err(problem)
+        oldest = float(args.get("oldest") or 0)
+        limit = int(args.get("limit") or 100)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        with self._lock:
+            found = [dict(m) for m in self.messages[channel] if float(m["ts"]) > oldest and "thread_ts" not in m]
+        for message in found:
+            if not with_metadata:
+                message.pop("metadata", None)
+        found.reverse()  # newest first, as Slack answers
+        return self._ok(messages=found[:limit], has_more=len(found) > limit)
 
     def _m_conversations_open(self, args):
         users = args.get("users", "")

@@ -2,7 +2,9 @@
 
 A worker claims due rows with a lease (a conditional UPDATE, so two workers in two processes
 never claim the same row), sends them, and marks them sent in the transaction that records the
-result. A row whose lease expired (its worker died mid-send) becomes claimable again.
+result. A row whose lease expired (its worker died mid-send) becomes claimable again. Each claim
+bumps `attempts`, which doubles as a fencing token: a worker whose lease was taken over can no
+longer finish the row.
 """
 
 from __future__ import annotations
@@ -95,22 +97,31 @@ def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int =
     ]
 
 
-def _finish(session: Session, item_id: int, **values) -> None:
-    session.execute(
-        update(OutboxMessage).where(OutboxMessage.id == item_id, OutboxMessage.status == SENDING).values(**values)
+def _finish(session: Session, item: OutboxItem, **values) -> bool:
+    """Close a claim; False when the claim is no longer this worker's (its lease was taken over)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == item.id,
+            OutboxMessage.status == SENDING,
+            OutboxMessage.attempts == item.attempts,
+        )
+        .values(**values)
+        .returning(OutboxMessage.id)
     )
+    return result.first() is not None
 
 
-def mark_sent(session: Session, *, item_id: int, now: datetime) -> None:
-    _finish(session, item_id, status=SENT, sent_at=now, lease_until=None, last_error=None)
+def mark_sent(session: Session, *, item: OutboxItem, now: datetime) -> bool:
+    return _finish(session, item, status=SENT, sent_at=now, lease_until=None, last_error=None)
 
 
-def retry_later(session: Session, *, item_id: int, at: datetime, error: str) -> None:
-    _finish(session, item_id, status=PENDING, next_attempt_at=at, lease_until=None, last_error=error[:2000])
+def retry_later(session: Session, *, item: OutboxItem, at: datetime, error: str) -> bool:
+    return _finish(session, item, status=PENDING, next_attempt_at=at, lease_until=None, last_error=error[:2000])
 
 
-def mark_failed(session: Session, *, item_id: int, error: str) -> None:
-    _finish(session, item_id, status=FAILED, lease_until=None, last_error=error[:2000])
+def mark_failed(session: Session, *, item: OutboxItem, error: str) -> bool:
+    return _finish(session, item, status=FAILED, lease_until=None, last_error=error[:2000])
 
 
 def next_due_at(session: Session) -> datetime | None:

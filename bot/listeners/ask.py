@@ -158,6 +158,34 @@ def _load_question(ctx: SendContext, item: OutboxItem):
         return qa.get_question(session, team_id=item.team_id, question_id=item.payload["question_id"])
 
 
+QUESTION_METADATA = "knowhow_question"
+
+
+def _already_posted(ctx: SendContext, question) -> tuple[str, str] | None:
+    """The question's post, if an earlier attempt got it into Slack without hearing back.
+
+    Each post carries message metadata naming its question, so a retry can look before it
+    posts again: the answer to a post can be lost after Slack took it (a timeout, a reset).
+    """
+    oldest = f"{question.created_at.timestamp() - 60:.6f}"
+    try:
+        pages = ctx.client.conversations_history(
+            channel=question.channel_id, oldest=oldest, include_all_metadata=True, limit=200
+        )
+    except SlackApiError as exc:
+        if (exc.response.data or {}).get("error") in ("not_in_channel", "channel_not_found"):
+            return None
+        raise
+    for message in pages.get("messages", []):
+        metadata = message.get("metadata") or {}
+        if (
+            metadata.get("event_type") == QUESTION_METADATA
+            and (metadata.get("event_payload") or {}).get("question_id") == question.id
+        ):
+            return question.channel_id, message["ts"]
+    return None
+
+
 class PostQuestion:
     """Post the question in its channel; then queue the private confirmation with its link."""
 
@@ -165,15 +193,10 @@ class PostQuestion:
         question = _load_question(ctx, item)
         if question is None or question.status != "pending":
             return None  # already posted by an earlier attempt, or gone
-        message = blocks.question_post(asker_id=question.asker_id, text=question.text)
-        try:
-            response = ctx.client.chat_postMessage(channel=question.channel_id, **message)
-        except SlackApiError as exc:
-            if (exc.response.data or {}).get("error") != "not_in_channel":
-                raise
-            _join(ctx, question.channel_id)
-            response = ctx.client.chat_postMessage(channel=question.channel_id, **message)
-        channel_id, ts = response["channel"], response["ts"]
+        found = _already_posted(ctx, question) if item.attempts > 1 else None
+        if found is None:
+            found = self._post(ctx, question)
+        channel_id, ts = found
 
         def record(session: Session) -> None:
             if asking.mark_posted(
@@ -188,6 +211,19 @@ class PostQuestion:
                 )
 
         return record
+
+    @staticmethod
+    def _post(ctx: SendContext, question) -> tuple[str, str]:
+        message = blocks.question_post(asker_id=question.asker_id, text=question.text)
+        metadata = {"event_type": QUESTION_METADATA, "event_payload": {"question_id": question.id}}
+        try:
+            response = ctx.client.chat_postMessage(channel=question.channel_id, metadata=metadata, **message)
+        except SlackApiError as exc:
+            if (exc.response.data or {}).get("error") != "not_in_channel":
+                raise
+            _join(ctx, question.channel_id)
+            response = ctx.client.chat_postMessage(channel=question.channel_id, metadata=metadata, **message)
+        return response["channel"], response["ts"]
 
     def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
         if asking.mark_failed(session, team_id=item.team_id, question_id=item.payload["question_id"]):
@@ -218,7 +254,8 @@ def tell_asker(ctx: SendContext, item: OutboxItem, asker_id: str, message: dict)
     response_url = item.payload.get("response_url")
     requested_at = item.payload.get("requested_at") or 0
     if response_url and time.time() - requested_at < RESPONSE_URL_TTL_SECONDS:
-        response = WebhookClient(response_url, timeout=10).send(
+        # No retry handlers: the outbox retries; slack-sdk's own retry could say it twice.
+        response = WebhookClient(response_url, timeout=10, retry_handlers=[]).send(
             text=message["text"], blocks=message.get("blocks"), replace_original=True, response_type="ephemeral"
         )
         if 200 <= response.status_code < 300:

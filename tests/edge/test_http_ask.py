@@ -421,3 +421,14 @@ def test_the_accept_answer_shortcut_answers_privately_for_now(knowhow, slack, fa
     assert slack.interaction(payload).status == 200
     [told] = fake_slack.wait_for("response_url")
     assert "not available in this version" in told.args["text"]
+
+
+def test_a_post_whose_answer_was_lost_is_not_posted_twice(knowhow, slack, fake_slack):
+    fake_slack.lose_answer_next("chat.postMessage")  # Slack posts it, the app never hears back
+    slack.command("/ask", "Is the VPN down for everyone?", response_url=fake_slack.response_url("ask"))
+    fake_slack.wait_for("conversations.history", timeout=15)  # the retry looks before it posts
+    fake_slack.wait_for("response_url", timeout=15)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert len(fake_slack.messages[QA_CHANNEL]) == 1
+    [question] = _questions(knowhow)
+    assert question.message_ts == fake_slack.messages[QA_CHANNEL][0]["ts"]
