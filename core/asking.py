@@ -150,18 +150,6 @@ def record_reply(
     return ReplyOutcome.RECORDED if added else ReplyOutcome.DUPLICATE
 
 
-def _find_answer(session: Session, *, team_id: str, channel_id: str, thread_ts: str, message_ts: str):
-    question = qa.find_question_by_post(
-        session, team_id=team_id, channel_id=channel_id, message_ts=thread_ts
-    )
-    if question is None:
-        return None, ReplyOutcome.NOT_A_QUESTION
-    answer = qa.get_answer(session, team_id=team_id, question_id=question.id, message_ts=message_ts)
-    if answer is None:
-        return None, ReplyOutcome.UNKNOWN_ANSWER
-    return answer, None
-
-
 def edit_reply(
     session: Session,
     *,
@@ -174,54 +162,71 @@ def edit_reply(
     edited_ts: str,
 ) -> ReplyOutcome:
     """A reply was edited. Edits apply in Slack's order, whatever order they arrive in; an edit of
-    a reply we never heard of (its event was lost) records it as an answer."""
-    answer, why_not = _find_answer(
-        session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts, message_ts=message_ts
-    )
-    if why_not is ReplyOutcome.UNKNOWN_ANSWER:
-        outcome = record_reply(
-            session,
-            team_id=team_id,
-            channel_id=channel_id,
-            thread_ts=thread_ts,
-            message_ts=message_ts,
-            author_id=author_id,
-            text=text,
-            at=from_slack_ts(message_ts),
-        )
-        if outcome is ReplyOutcome.RECORDED:
-            answer, _ = _find_answer(
-                session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts, message_ts=message_ts
-            )
-            answer.edited_ts = edited_ts
-            answer.edited_at = utcnow()
-            session.add(answer)
-        return outcome
-    if answer is None:
-        return why_not
-    if answer.deleted_at is not None:
-        return ReplyOutcome.STALE
-    if answer.edited_ts is not None and float(edited_ts) <= float(answer.edited_ts):
-        return ReplyOutcome.DUPLICATE if edited_ts == answer.edited_ts else ReplyOutcome.STALE
-    answer.text = text
-    answer.edited_ts = edited_ts
-    answer.edited_at = utcnow()
-    session.add(answer)
-    return ReplyOutcome.UPDATED
+    a reply we never heard of (its event was lost or is still on its way) records it."""
+    question = qa.find_question_by_post(session, team_id=team_id, channel_id=channel_id, message_ts=thread_ts)
+    if question is None:
+        return ReplyOutcome.NOT_A_QUESTION
+    if author_id == question.asker_id:
+        return ReplyOutcome.FROM_ASKER
+    row = dict(team_id=team_id, question_id=question.id, message_ts=message_ts)
+    for _ in range(3):
+        if qa.apply_edit(session, **row, text=text, edited_ts=edited_ts, at=utcnow()):
+            return ReplyOutcome.UPDATED
+        answer = qa.get_answer(session, **row)
+        if answer is None:
+            if qa.add_answer(
+                session,
+                **row,
+                author_id=author_id,
+                text=text,
+                answered_at=from_slack_ts(message_ts),
+                edited_ts=edited_ts,
+                edited_at=utcnow(),
+            ):
+                return ReplyOutcome.RECORDED
+            continue  # the original reply was stored meanwhile: apply the edit to it
+        if answer.deleted_at is not None:
+            return ReplyOutcome.STALE
+        if answer.edited_ts == edited_ts:
+            return ReplyOutcome.DUPLICATE
+        if answer.edited_ts is not None and answer.edited_ts > edited_ts:
+            return ReplyOutcome.STALE
+        # The reply was committed after the update looked for it: apply the edit again.
+    return ReplyOutcome.STALE
 
 
 def delete_reply(
-    session: Session, *, team_id: str, channel_id: str, thread_ts: str, message_ts: str
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    thread_ts: str,
+    message_ts: str,
+    author_id: str | None = None,
 ) -> ReplyOutcome:
-    """An answer was deleted in Slack. A tombstone stays so that a late copy cannot revive it."""
-    answer, why_not = _find_answer(
-        session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts, message_ts=message_ts
-    )
-    if answer is None:
-        return why_not
-    if answer.deleted_at is not None:
-        return ReplyOutcome.DUPLICATE
-    answer.deleted_at = utcnow()
-    answer.text = ""  # the author took it back: keep that it existed, not what it said
-    session.add(answer)
-    return ReplyOutcome.DELETED
+    """A reply was deleted in Slack. The answer becomes a tombstone without its text; a deletion
+    that arrives before the reply leaves a tombstone too, so a late copy cannot bring it back."""
+    question = qa.find_question_by_post(session, team_id=team_id, channel_id=channel_id, message_ts=thread_ts)
+    if question is None:
+        return ReplyOutcome.NOT_A_QUESTION
+    row = dict(team_id=team_id, question_id=question.id, message_ts=message_ts)
+    for _ in range(3):
+        if qa.mark_deleted(session, **row, at=utcnow()):
+            return ReplyOutcome.DELETED
+        answer = qa.get_answer(session, **row)
+        if answer is not None:
+            if answer.deleted_at is not None:
+                return ReplyOutcome.DUPLICATE
+            continue  # the reply was committed after the update looked for it
+        if not author_id or author_id == question.asker_id:
+            return ReplyOutcome.UNKNOWN_ANSWER
+        if qa.add_answer(
+            session,
+            **row,
+            author_id=author_id,
+            text="",
+            answered_at=from_slack_ts(message_ts),
+            deleted_at=utcnow(),
+        ):
+            return ReplyOutcome.DELETED
+    return ReplyOutcome.DUPLICATE

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import or_, update
 from sqlmodel import Session, select
 
 from storage.models import Answer, Question
@@ -68,6 +69,9 @@ def add_answer(
     author_id: str,
     text: str,
     answered_at: datetime,
+    edited_ts: str | None = None,
+    edited_at: datetime | None = None,
+    deleted_at: datetime | None = None,
 ) -> bool:
     """Store an answer once per message. False when that message was already stored."""
     return insert_if_absent(
@@ -80,8 +84,45 @@ def add_answer(
             author_id=author_id,
             text=text,
             answered_at=answered_at,
+            edited_ts=edited_ts,
+            edited_at=edited_at,
+            deleted_at=deleted_at,
         ),
     )
+
+
+def _answer_row(team_id: str, question_id: int, message_ts: str):
+    return (Answer.team_id == team_id, Answer.question_id == question_id, Answer.message_ts == message_ts)
+
+
+def apply_edit(
+    session: Session, *, team_id: str, question_id: int, message_ts: str, text: str, edited_ts: str, at: datetime
+) -> bool:
+    """Apply an edit if it is newer than the stored one and the answer is not deleted, in one
+    statement (so racing edits and deletions cannot interleave). Slack's ts strings have a fixed
+    width, so comparing them as text orders them in time."""
+    result = session.execute(
+        update(Answer)
+        .where(
+            *_answer_row(team_id, question_id, message_ts),
+            Answer.deleted_at.is_(None),
+            or_(Answer.edited_ts.is_(None), Answer.edited_ts < edited_ts),
+        )
+        .values(text=text, edited_ts=edited_ts, edited_at=at)
+        .returning(Answer.id)
+    )
+    return result.first() is not None
+
+
+def mark_deleted(session: Session, *, team_id: str, question_id: int, message_ts: str, at: datetime) -> bool:
+    """Turn an answer into a tombstone (no text) unless it already is one."""
+    result = session.execute(
+        update(Answer)
+        .where(*_answer_row(team_id, question_id, message_ts), Answer.deleted_at.is_(None))
+        .values(text="", deleted_at=at)
+        .returning(Answer.id)
+    )
+    return result.first() is not None
 
 
 def get_answer(session: Session, *, team_id: str, question_id: int, message_ts: str) -> Answer | None:

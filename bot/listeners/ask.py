@@ -125,6 +125,7 @@ def handle_message_event(deps: Deps, event: dict, body: dict, context: BoltConte
                     channel_id=channel_id,
                     thread_ts=thread_ts,
                     message_ts=deleted_ts,
+                    author_id=previous.get("user"),
                 )
 
 

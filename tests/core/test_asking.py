@@ -184,3 +184,93 @@ def test_deleting_an_unknown_reply_changes_nothing(engine):
             s, team_id=TEAM, channel_id=QA, thread_ts="1754400000.000100", message_ts="1754400555.000000"
         )
     assert outcome is ReplyOutcome.UNKNOWN_ANSWER
+
+
+def test_a_deletion_before_the_reply_leaves_a_tombstone_the_reply_cannot_revive(engine):
+    qid = _posted_question(engine)
+    with session_scope(engine) as s:
+        outcome = asking.delete_reply(
+            s,
+            team_id=TEAM,
+            channel_id=QA,
+            thread_ts="1754400000.000100",
+            message_ts="1754400100.000200",
+            author_id="U0HELPER",
+        )
+        assert outcome is ReplyOutcome.DELETED
+    with session_scope(engine) as s:
+        assert _reply(s, text="the words the author took back") is ReplyOutcome.DUPLICATE
+        assert qa.list_answers(s, team_id=TEAM, question_id=qid) == []
+        [tombstone] = qa.list_answers(s, team_id=TEAM, question_id=qid, include_deleted=True)
+    assert tombstone.text == ""
+
+
+def _race(engine, *actions):
+    import threading
+
+    barrier = threading.Barrier(len(actions))
+    errors = []
+
+    def run(action):
+        barrier.wait()
+        try:
+            with session_scope(engine) as s:
+                action(s)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(a,)) for a in actions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+def test_an_edit_racing_its_reply_is_never_lost(engine):
+    qid = _posted_question(engine)
+    for n in range(15):
+        ts = f"1754400{n:03d}.000200"
+        _race(
+            engine,
+            lambda s, ts=ts: _reply(s, ts=ts, text="original"),
+            lambda s, ts=ts: _edit(s, "edited", "1754409999.000000", ts=ts),
+        )
+    with session_scope(engine) as s:
+        texts = {a.text for a in qa.list_answers(s, team_id=TEAM, question_id=qid)}
+    assert texts == {"edited"}
+
+
+def test_an_edit_racing_a_deletion_never_revives_the_text(engine):
+    qid = _posted_question(engine)
+    for n in range(15):
+        ts = f"1754400{n:03d}.000200"
+        with session_scope(engine) as s:
+            _reply(s, ts=ts, text="original")
+        _race(
+            engine,
+            lambda s, ts=ts: _edit(s, "edited", "1754409999.000000", ts=ts),
+            lambda s, ts=ts: asking.delete_reply(
+                s, team_id=TEAM, channel_id=QA, thread_ts="1754400000.000100", message_ts=ts, author_id="U0HELPER"
+            ),
+        )
+    with session_scope(engine) as s:
+        answers = qa.list_answers(s, team_id=TEAM, question_id=qid, include_deleted=True)
+    assert len(answers) == 15
+    assert all(a.deleted_at is not None and a.text == "" for a in answers)
+
+
+def test_a_deletion_racing_its_reply_always_wins(engine):
+    qid = _posted_question(engine)
+    for n in range(15):
+        ts = f"1754400{n:03d}.000200"
+        _race(
+            engine,
+            lambda s, ts=ts: _reply(s, ts=ts, text="original"),
+            lambda s, ts=ts: asking.delete_reply(
+                s, team_id=TEAM, channel_id=QA, thread_ts="1754400000.000100", message_ts=ts, author_id="U0HELPER"
+            ),
+        )
+    with session_scope(engine) as s:
+        assert qa.list_answers(s, team_id=TEAM, question_id=qid) == []
+        assert len(qa.list_answers(s, team_id=TEAM, question_id=qid, include_deleted=True)) == 15
