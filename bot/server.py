@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from http import HTTPStatus
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -78,7 +79,7 @@ class SlackFront:
             body = raw.decode("utf-8")  # Slack signs and sends UTF-8; anything else is not from Slack
         except UnicodeDecodeError:
             return _reply(start_response, "400 Bad Request", {"error": "body is not UTF-8"})
-        if not timestamp.isdigit() or not signature or not self.verifier.is_valid(body, timestamp, signature):
+        if not _valid_signature(self.verifier, body, timestamp, signature):
             return _reply(start_response, "401 Unauthorized", {"error": "invalid request"})
         try:
             request = BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers)
@@ -90,11 +91,19 @@ class SlackFront:
         out_headers = [(k, v) for k, values in response.headers.items() for v in values if k.lower() != "content-length"]
         data = (response.body or "").encode("utf-8")
         out_headers.append(("Content-Length", str(len(data))))
-        start_response(f"{response.status} {_REASONS.get(response.status, 'Status')}", out_headers)
+        start_response(f"{response.status} {HTTPStatus(response.status).phrase}", out_headers)
         return [data]
 
 
-_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 500: "Internal Server Error"}
+def _valid_signature(verifier: SignatureVerifier, body: str, timestamp: str, signature: str) -> bool:
+    # Slack's timestamps are Unix seconds in ASCII digits; anything else is refused before
+    # slack-sdk's int() could raise on it ("²" is a digit to str.isdigit, for one).
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12 and signature):
+        return False
+    try:
+        return verifier.is_valid(body, timestamp, signature)
+    except (ValueError, TypeError):
+        return False
 
 
 class HttpServer:

@@ -11,7 +11,9 @@ import threading
 from typing import Any
 
 from bot.app import SENDERS, build_app, make_client
-from bot.config import Settings
+from slack_sdk.errors import SlackApiError
+
+from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
 from bot.outbox import OutboxWorker
 from bot.server import HttpServer, SlackFront
@@ -83,12 +85,23 @@ class Knowhow:
             None if self.settings.socket_mode else self.app, self.settings.signing_secret, self.health
         )
         self.http = HttpServer(front, self.host, self.settings.port)
-        self.http.start()
+        try:
+            self.http.start()
+        except OSError as exc:
+            raise ConfigError(
+                f"PORT {self.settings.port} cannot be used ({exc.strerror or exc}): set PORT to a free port"
+            ) from exc
         if self.settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             self.socket_handler = SocketModeHandler(self.app, self.settings.app_token)
-            self.socket_handler.connect()
+            try:
+                self.socket_handler.connect()
+            except SlackApiError as exc:
+                error = (exc.response.data or {}).get("error", "refused")
+                raise ConfigError(
+                    f"SLACK_APP_TOKEN was refused by Slack ({error}): {WHERE['SLACK_APP_TOKEN']}"
+                ) from exc
         log.info(
             "Knowhow is running (%s mode, port %s, scheduler %s)",
             "Socket" if self.settings.socket_mode else "HTTP",

@@ -14,7 +14,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, create_engine
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+# Under Slack's 3-second ack budget, so a locked database still lets the listener say sorry.
+SQLITE_BUSY_TIMEOUT_MS = 2000
+# Bolt's listener threads, the scheduler's pool and the outbox worker share one pool.
+POOL_SIZE, MAX_OVERFLOW, POOL_TIMEOUT_S = 10, 20, 5
+PG_CONNECT_TIMEOUT_S = 5
 
 
 def is_sqlite(engine_or_url) -> bool:
@@ -26,10 +30,21 @@ def make_engine(database_url: str, **kwargs) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+        if url.database and url.database != ":memory:":
+            kwargs = dict(pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW, pool_timeout=POOL_TIMEOUT_S) | kwargs
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=MAX_OVERFLOW,
+        pool_timeout=POOL_TIMEOUT_S,
+        # Fail fast when the server is unreachable rather than after the OS's TCP timeout.
+        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
+        **kwargs,
+    )
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:

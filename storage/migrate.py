@@ -12,6 +12,9 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Engine
 
+# The PostgreSQL advisory lock replicas take while migrating, so that they migrate one at a time.
+MIGRATION_LOCK_KEY = 0x4B6E6F77686F77  # "Knowhow"
+
 
 def alembic_config(engine: Engine) -> Config:
     config = Config()

@@ -131,3 +131,35 @@ def test_run_serves_slack_and_stops_cleanly_on_sigterm(tmp_path, fake_slack, no_
     assert "Knowhow stopped" in err
     assert "Traceback" not in err
     assert SECRET not in out + err and fake_slack.token not in out + err
+
+
+def test_a_port_in_use_is_reported_plainly(tmp_path, fake_slack):
+    with socket.socket() as taken:
+        taken.bind(("0.0.0.0", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = _env(
+            tmp_path,
+            SLACK_BOT_TOKEN=fake_slack.token,
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=fake_slack.api_url,
+            PORT=str(port),
+        )
+        result = subprocess.run(_knowhow("run"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert f"knowhow: PORT {port} cannot be used" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_app_token_slack_refuses_is_reported_plainly(tmp_path, fake_slack):
+    env = _env(
+        tmp_path,
+        SLACK_BOT_TOKEN=fake_slack.token,
+        SLACK_APP_TOKEN="xapp-1-not-enabled",
+        SLACK_API_URL=fake_slack.api_url,
+        PORT=str(_free_port()),
+    )
+    result = subprocess.run(_knowhow("run"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2
+    assert "knowhow: SLACK_APP_TOKEN was refused by Slack" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -34,7 +34,8 @@ def register(app: App) -> None:
 
         app.command(command)(handler)
 
-    @app.shortcut(ids.ACCEPT_ANSWER_SHORTCUT)
-    def accept_answer(ack, respond):
-        ack()
+    def tell(respond):
         respond(**not_yet_message("Accepting answers"))
+
+    # Lazy: ack at once, then answer through the response_url.
+    app.shortcut(ids.ACCEPT_ANSWER_SHORTCUT)(ack=lambda ack: ack(), lazy=[tell])

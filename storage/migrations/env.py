@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from storage.migrate import MIGRATION_LOCK_KEY
 
 # APScheduler owns its job table; autogenerate must neither create nor drop it.
 FOREIGN_TABLES = {"apscheduler_jobs"}
@@ -25,6 +27,9 @@ def run_migrations_online() -> None:
 
         engine = make_engine(load_settings().database_url)
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Replicas starting together migrate one at a time; the others then find nothing to do.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         context.configure(
             connection=connection,
             target_metadata=SQLModel.metadata,

@@ -325,6 +325,8 @@ def _bad_requests(slack):
         "stale": (body, form, stale),
         "from the future": (body, form, future),
         "malformed timestamp": (body, form, {**good, "X-Slack-Request-Timestamp": "yesterday"}),
+        "superscript digit timestamp": (body, form, {**good, "X-Slack-Request-Timestamp": "\u00b2"}),
+        "enormous timestamp": (body, form, {**good, "X-Slack-Request-Timestamp": "9" * 5000}),
         "body changed after signing": (body + b"&text=other", form, good),
     }
 
@@ -336,6 +338,8 @@ BAD_REQUESTS = [
     "stale",
     "from the future",
     "malformed timestamp",
+    "superscript digit timestamp",
+    "enormous timestamp",
     "body changed after signing",
 ]
 

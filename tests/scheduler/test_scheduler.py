@@ -145,9 +145,9 @@ def test_purge_outbox_forgets_only_old_delivered_messages(engine):
     now = datetime.now(UTC) + timedelta(seconds=1)
     with session_scope(engine) as s:
         items = {i.dedupe_key: i for i in outbox.claim_due(s, now=now, lease=timedelta(seconds=30))}
-        outbox.mark_sent(s, item_id=items["old"].id, now=now - timedelta(days=8))
-        outbox.mark_sent(s, item_id=items["recent"].id, now=now - timedelta(days=1))
-        outbox.mark_failed(s, item_id=items["failed"].id, error="channel_not_found")
+        outbox.mark_sent(s, item=items["old"], now=now - timedelta(days=8))
+        outbox.mark_sent(s, item=items["recent"], now=now - timedelta(days=1))
+        outbox.mark_failed(s, item=items["failed"], error="channel_not_found")
     runtime.bind_engine(engine)
     try:
         assert jobs.purge_outbox() == 1

@@ -40,7 +40,7 @@ def test_sqlite_connections_are_set_up_for_threads(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     with engine.connect() as conn:
         pragmas = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in ("journal_mode", "foreign_keys", "busy_timeout")}
-    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 5000}
+    assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 2000}
 
 
 def test_every_table_has_a_team_id():
@@ -182,14 +182,59 @@ def test_retry_later_waits_and_sent_messages_stay_sent(engine):
     now = datetime.now(UTC)
     with session_scope(engine) as s:
         [item] = outbox.claim_due(s, now=now, lease=timedelta(seconds=30))
-        outbox.retry_later(s, item_id=item.id, at=now + timedelta(seconds=20), error="429")
+        outbox.retry_later(s, item=item, at=now + timedelta(seconds=20), error="429")
     with session_scope(engine) as s:
         assert outbox.next_due_at(s) == now + timedelta(seconds=20)
         assert outbox.claim_due(s, now=now + timedelta(seconds=19), lease=timedelta(seconds=30)) == []
         [item] = outbox.claim_due(s, now=now + timedelta(seconds=20), lease=timedelta(seconds=30))
-        outbox.mark_sent(s, item_id=item.id, now=now)
+        outbox.mark_sent(s, item=item, now=now)
     with session_scope(engine) as s:
         assert outbox.claim_due(s, now=now + timedelta(days=1), lease=timedelta(seconds=30)) == []
         assert outbox.get(s, team_id=TEAM, dedupe_key="k1").status == "sent"
         assert outbox.purge_sent(s, before=now - timedelta(seconds=1)) == 0
         assert outbox.purge_sent(s, before=now + timedelta(seconds=1)) == 1
+
+
+@pytest.mark.postgres
+def test_migrations_wait_for_a_replica_already_migrating(request):
+    """Replicas starting together must not run the migrations at once: each takes a PostgreSQL
+    advisory lock first. Hold that lock here and `knowhow migrate` must wait for it."""
+    import os
+    import subprocess
+    import sys
+    import time
+    import uuid
+    from urllib.parse import quote
+
+    from sqlalchemy import text
+
+    from storage.migrate import MIGRATION_LOCK_KEY
+
+    base = request.getfixturevalue("pg_url").split("?", 1)[0]
+    schema = f"knowhow_race_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(base)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{base}?options={quote(f'-csearch_path={schema}')}"
+    try:
+        with admin.connect() as holder:
+            holder.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "bot.cli", "migrate"],
+                env={**os.environ, "DATABASE_URL": url},
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            time.sleep(3)
+            assert proc.poll() is None, "migrated while another replica held the lock"
+            holder.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            holder.commit()
+            assert proc.wait(timeout=60) == 0, proc.stderr.read()
+        engine = make_engine(url)
+        assert migrate.pending(engine) == []
+        engine.dispose()
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
