@@ -28,8 +28,10 @@ def explain_missing(settings: Settings) -> str:
     missing = settings.missing_for_run()
     lines = [f"Knowhow cannot start: {', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not set."]
     lines += [f"  - {name}: {WHERE[name]}" for name in missing]
-    if "SLACK_SIGNING_SECRET" in missing:
-        lines.append(f"  - or, instead of the signing secret, SLACK_APP_TOKEN for Socket Mode: {WHERE['SLACK_APP_TOKEN']}")
+    if "SLACK_APP_TOKEN" in missing:
+        lines.append(
+            "  - or, for HTTP mode instead of Socket Mode, SLACK_SIGNING_SECRET: " + WHERE["SLACK_SIGNING_SECRET"]
+        )
     return "\n".join(lines) + "\n\n" + SETUP_STEPS
 
 

@@ -43,12 +43,14 @@ class Settings:
         return bool(self.app_token)
 
     def missing_for_run(self) -> list[str]:
-        """Names of the variables `knowhow run` still needs, in the order to set them."""
+        """Names of the variables `knowhow run` still needs, in the order to set them. Without a
+        way in, Socket Mode's app token is asked for (the manifest's default); a signing secret
+        (HTTP mode) does instead."""
         missing = []
         if not self.bot_token:
             missing.append("SLACK_BOT_TOKEN")
         if not self.socket_mode and not self.signing_secret:
-            missing.append("SLACK_SIGNING_SECRET")
+            missing.append("SLACK_APP_TOKEN")
         return missing
 
 

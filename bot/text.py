@@ -32,18 +32,34 @@ def neutralise_mentions(text: str) -> str:
 
 
 def chunks(text: str, size: int) -> list[str]:
-    """Split text into pieces of at most `size` characters, preferring line breaks, then spaces."""
+    """Split text into pieces of at most `size` characters that each render on their own.
+
+    Cuts prefer a line break, then a space; never fall inside a `<...>` link or mention; and a
+    code block (```) cut in two is closed at the end of one piece and reopened in the next.
+    """
+    fence = "```"
     pieces = []
-    while len(text) > size:
-        cut = text.rfind("\n", 0, size)
-        if cut < size // 2:
-            cut = text.rfind(" ", 0, size)
-        if cut < size // 2:
-            cut = size
-        pieces.append(text[:cut])
-        text = text[cut:].lstrip("\n") if text[cut:cut + 1] == "\n" else text[cut:]
-    pieces.append(text)
-    return pieces
+    reopen = False
+    while True:
+        if reopen:
+            text = fence + "\n" + text
+        budget = size - (len(fence) + 1)  # room to close a code block at the cut
+        if len(text) <= size:
+            pieces.append(text)
+            return pieces
+        cut = text.rfind("\n", 0, budget)
+        if cut < budget // 2:
+            cut = text.rfind(" ", 0, budget)
+        if cut < budget // 2:
+            cut = budget
+        opening = text.rfind("<", 0, cut)
+        if opening > text.rfind(">", 0, cut) and opening > 0 and text.find(">", cut) != -1:
+            cut = opening  # keep <https://...|label>, <@U123> and the like whole
+        piece, text = text[:cut], text[cut:]
+        if text.startswith("\n"):
+            text = text[1:]
+        reopen = piece.count(fence) % 2 == 1
+        pieces.append(piece + ("\n" + fence if reopen else ""))
 
 
 def excerpt(text: str, limit: int) -> str:

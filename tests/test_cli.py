@@ -62,8 +62,8 @@ def test_run_without_credentials_says_what_is_missing_and_how_to_get_it(tmp_path
     result = subprocess.run(_knowhow("run"), cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    assert "SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET are not set" in result.stderr
-    assert "manifest.yml" in result.stderr and "SLACK_APP_TOKEN" in result.stderr and "xoxb-" in result.stderr
+    assert result.stderr.startswith("Knowhow cannot start: SLACK_BOT_TOKEN, SLACK_APP_TOKEN are not set.")
+    assert "manifest.yml" in result.stderr and "SLACK_SIGNING_SECRET" in result.stderr and "xoxb-" in result.stderr
 
 
 def test_a_bad_setting_is_one_line_not_a_traceback(tmp_path):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from bot.config import DEFAULT_API_URL, ConfigError, load_settings
@@ -13,12 +15,14 @@ def test_defaults():
     assert settings.database_url == "sqlite:///knowhow.db"
     assert settings.port == 3000
     assert not settings.socket_mode
-    assert settings.missing_for_run() == ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET"]
+    assert settings.missing_for_run() == ["SLACK_BOT_TOKEN", "SLACK_APP_TOKEN"]
 
 
-def test_socket_mode_needs_no_signing_secret():
-    settings = load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
-    assert settings.socket_mode and settings.missing_for_run() == []
+def test_socket_mode_needs_no_signing_secret_and_http_mode_no_app_token():
+    socket = load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_APP_TOKEN": "xapp-1"})
+    assert socket.socket_mode and socket.missing_for_run() == []
+    http = load_settings({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"})
+    assert not http.socket_mode and http.missing_for_run() == []
 
 
 def test_values_are_read_and_normalised():
@@ -64,9 +68,8 @@ def test_each_mistake_is_one_line_naming_the_variable(env, names):
 
 def test_dotenv_is_read_but_the_environment_wins(tmp_path, monkeypatch):
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-file\nPORT=4000\nKNOWHOW_QA_CHANNEL=C0FROMFILE\n")
-    monkeypatch.setenv("PORT", "5000")
-    monkeypatch.delenv("SLACK_BOT_TOKEN", raising=False)
-    monkeypatch.delenv("KNOWHOW_QA_CHANNEL", raising=False)
+    # load_dotenv writes os.environ: give it a throwaway one so nothing leaks into other tests.
+    monkeypatch.setattr(os, "environ", {"PORT": "5000"})
     settings = load_settings(dotenv_path=tmp_path / ".env")
     assert settings.bot_token == "xoxb-from-file"
     assert settings.port == 5000

@@ -29,10 +29,6 @@ EXPECTED_BOT_SCOPES = {
     "groups:history",
     "im:history",
     "channels:join",
-    "channels:read",
-    "groups:read",
-    "users:read",
-    "im:write",  # conversations.open, to DM users
 }
 REQUIRED_BOT_EVENTS = {"message.channels", "message.groups", "message.im", "app_home_opened"}
 
@@ -46,6 +42,8 @@ def manifest() -> dict:
 def schema() -> dict:
     path = Path(os.environ.get("KNOWHOW_MANIFEST_SCHEMA") or DEFAULT_SCHEMA_PATH)
     if not path.is_file():
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must validate the manifest, but the schema is not at {path}")
         pytest.skip(
             f"Slack manifest schema not found at {path}; "
             "set KNOWHOW_MANIFEST_SCHEMA to a copy of slackapi/manifest-schema's manifest.schema.json"

@@ -41,13 +41,31 @@ def test_everything_else_is_left_alone(text):
 def test_chunks_split_long_text_at_line_breaks_and_lose_nothing():
     text = "\n".join(f"line {n} " + "x" * 90 for n in range(100))
     pieces = chunks(text, 3000)
-    assert all(len(p) <= 3000 for p in pieces)
+    assert len(pieces) > 1 and all(len(p) <= 3000 for p in pieces)
+    assert all(p.startswith("line ") for p in pieces)  # cut at line breaks
     assert "\n".join(pieces) == text
 
 
 def test_chunks_cut_text_without_spaces():
     pieces = chunks("y" * 7001, 3000)
-    assert [len(p) for p in pieces] == [3000, 3000, 1001]
+    assert all(len(p) <= 3000 for p in pieces)
+    assert "".join(pieces) == "y" * 7001
+
+
+def test_chunks_never_cut_a_link_or_a_mention():
+    link = "<https://wiki.example.com/a/very/long/page|the runbook>"
+    text = ("see " + link + " ") * 200
+    for piece in chunks(text, 3000):
+        assert piece.count("<") == piece.count(">")
+
+
+def test_a_code_block_cut_in_two_is_closed_and_reopened():
+    code = "```\n" + "\n".join(f"print({n})" for n in range(600)) + "\n```"
+    pieces = chunks(code, 3000)
+    assert len(pieces) > 1 and all(len(p) <= 3000 for p in pieces)
+    assert all(p.startswith("```") and p.endswith("```") for p in pieces)
+    lines = [line for p in pieces for line in p.splitlines() if line != "```"]
+    assert lines == [f"print({n})" for n in range(600)]
 
 
 def test_question_post_credits_the_asker_and_keeps_to_slack_limits():

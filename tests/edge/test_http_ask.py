@@ -63,6 +63,23 @@ def test_healthz_is_503_when_the_scheduler_is_down(knowhow):
     assert json.loads(failure.value.read())["scheduler"] == "down"
 
 
+def test_healthz_is_503_when_the_database_is_down(knowhow):
+    from storage.db import make_engine
+
+    working = knowhow.engine
+    knowhow.engine = make_engine("postgresql+psycopg://knowhow@127.0.0.1:1/unreachable")
+    try:
+        with pytest.raises(urllib.error.HTTPError) as failure:
+            urllib.request.urlopen(f"http://127.0.0.1:{knowhow.http.port}/healthz", timeout=10)
+    finally:
+        knowhow.engine.dispose()
+        knowhow.engine = working
+    assert failure.value.code == 503
+    body = json.loads(failure.value.read())
+    assert body["database"].startswith("down") and body["status"] == "unhealthy"
+    assert "127.0.0.1:1" not in json.dumps(body)  # the URL (and any password in it) stays private
+
+
 def test_auth_test_goes_to_the_configured_api_url(knowhow, fake_slack):
     [call] = fake_slack.calls_to("auth.test")
     assert call.headers["authorization"] == f"Bearer {fake_slack.token}"
@@ -171,6 +188,15 @@ def test_a_3000_character_question_is_posted_whole(knowhow, slack, fake_slack):
     assert all(len(s) <= 3000 for s in sections)
     assert "".join(sections).replace(" ", "") == text.strip().replace(" ", "")
     assert _questions(knowhow)[0].text == text.strip()
+
+
+def test_a_long_question_with_code_is_split_into_sections_that_render(knowhow, slack, fake_slack):
+    text = "Why does this fail?\n```\n" + "\n".join(f"step_{n}()  # does a thing" for n in range(250)) + "\n```"
+    _, post = ask(slack, fake_slack, text)
+    sections = [b["text"]["text"] for b in post.args["blocks"] if b["type"] == "section"]
+    assert len(sections) >= 2 and all(len(s) <= 3000 for s in sections)
+    assert all(s.count("```") % 2 == 0 for s in sections)
+    assert "step_249()" in sections[-1]
 
 
 def test_a_question_over_the_limit_is_refused_with_the_text_given_back(knowhow, slack, fake_slack):

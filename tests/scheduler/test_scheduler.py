@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from scheduler import jobs
-from scheduler.runtime import JOB_DEFAULTS, build_scheduler, start_scheduler, stop_scheduler
+from scheduler.runtime import build_scheduler, start_scheduler, stop_scheduler
 from storage import outbox
 from storage.db import make_engine, session_scope
 
@@ -23,11 +23,6 @@ def _wait_for_runs(path: Path, count: int, timeout: float = 10.0) -> list[str]:
     while time.monotonic() < deadline and len(_runs(path)) < count:
         time.sleep(0.05)
     return _runs(path)
-
-
-def test_late_jobs_are_not_dropped_and_missed_runs_coalesce():
-    assert JOB_DEFAULTS["misfire_grace_time"] is None
-    assert JOB_DEFAULTS["coalesce"] is True
 
 
 def test_a_job_persisted_before_a_restart_runs_after_it(database_url, tmp_path):
