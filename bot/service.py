@@ -18,6 +18,7 @@ from bot.deps import Deps
 from bot.outbox import OutboxWorker
 from bot.server import HttpServer, SlackFront
 from scheduler import jobs
+from scheduler.lock import SchedulerBusy
 from scheduler.runtime import start_scheduler, stop_scheduler
 from storage import migrate
 from storage.db import make_engine, ping
@@ -80,7 +81,13 @@ class Knowhow:
         self.app = build_app(self.deps, self.client)
         self.outbox.start()
         if self.with_scheduler:
-            self.scheduler = start_scheduler(self.engine, RECONCILERS)
+            try:
+                self.scheduler = start_scheduler(self.engine, RECONCILERS)
+            except SchedulerBusy as exc:
+                raise ConfigError(
+                    "another Knowhow process already runs the scheduler on this DATABASE_URL: "
+                    "start this one with `knowhow run --no-scheduler`"
+                ) from exc
         front = SlackFront(
             None if self.settings.socket_mode else self.app, self.settings.signing_secret, self.health
         )

@@ -22,6 +22,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import STATE_STOPPED
 from sqlalchemy.engine import Engine
 
+from scheduler.lock import SchedulerLock
+
 log = logging.getLogger(__name__)
 
 JOB_TABLE = "apscheduler_jobs"
@@ -75,9 +77,13 @@ def build_scheduler(engine: Engine, *, threads: int = 4) -> BackgroundScheduler:
 def start_scheduler(
     engine: Engine, reconcilers: Sequence[Reconciler] = (), *, threads: int = 4
 ) -> BackgroundScheduler:
-    """Bind the engine, build the scheduler, reconcile from the database, then start it."""
+    """Take the scheduler lock, bind the engine, build the scheduler, reconcile from the
+    database, then start it. Raises SchedulerBusy when another process runs the scheduler."""
+    lock = SchedulerLock(engine)
+    lock.acquire()
     bind_engine(engine)
     scheduler = build_scheduler(engine, threads=threads)
+    scheduler.knowhow_lock = lock
     # Paused start: the job store is open so reconcilers can add and replace jobs, but nothing
     # fires until the state they read is consistent.
     scheduler.start(paused=True)
@@ -86,6 +92,7 @@ def start_scheduler(
             step(engine, scheduler)
     except Exception:
         scheduler.shutdown(wait=False)
+        lock.release()
         raise
     scheduler.resume()
     return scheduler
@@ -94,3 +101,6 @@ def start_scheduler(
 def stop_scheduler(scheduler: BackgroundScheduler, *, wait: bool = True) -> None:
     if scheduler.running:
         scheduler.shutdown(wait=wait)
+    lock = getattr(scheduler, "knowhow_lock", None)
+    if lock is not None:
+        lock.release()

@@ -163,3 +163,32 @@ def test_an_app_token_slack_refuses_is_reported_plainly(tmp_path, fake_slack):
     assert result.returncode == 2
     assert "knowhow: SLACK_APP_TOKEN was refused by Slack" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_second_scheduler_on_one_database_is_refused_but_a_replica_runs(tmp_path, fake_slack):
+    def env(port):
+        return _env(
+            tmp_path,
+            SLACK_BOT_TOKEN=fake_slack.token,
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=fake_slack.api_url,
+            PORT=str(port),
+        )
+
+    first_port, replica_port = _free_port(), _free_port()
+    first = subprocess.Popen(_knowhow("run"), cwd=tmp_path, env=env(first_port), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    replica = None
+    try:
+        assert _wait_healthy(first, first_port)[0] == 200
+        second = subprocess.run(_knowhow("run"), cwd=tmp_path, env=env(_free_port()), capture_output=True, text=True, timeout=60)
+        assert second.returncode == 2
+        assert "already runs the scheduler" in second.stderr and "--no-scheduler" in second.stderr
+        replica = subprocess.Popen(
+            _knowhow("run", "--no-scheduler"), cwd=tmp_path, env=env(replica_port), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        assert _wait_healthy(replica, replica_port) == (200, {"database": "ok", "scheduler": "disabled", "outbox": "running", "status": "ok"})
+    finally:
+        for proc in (first, replica):
+            if proc is not None:
+                proc.send_signal(signal.SIGTERM)
+                proc.communicate(timeout=30)

@@ -6,7 +6,10 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from scheduler import jobs
+from scheduler.lock import SchedulerBusy
 from scheduler.runtime import build_scheduler, start_scheduler, stop_scheduler
 from storage import outbox
 from storage.db import make_engine, session_scope
@@ -152,3 +155,14 @@ def test_purge_outbox_forgets_only_old_delivered_messages(engine):
         assert outbox.get(s, team_id="T1", dedupe_key="old") is None
         assert outbox.get(s, team_id="T1", dedupe_key="recent") is not None
         assert outbox.get(s, team_id="T1", dedupe_key="failed").status == "failed"
+
+
+def test_only_one_scheduler_runs_per_database(database_url):
+    first = start_scheduler(make_engine(database_url))
+    try:
+        with pytest.raises(SchedulerBusy):
+            start_scheduler(make_engine(database_url))
+    finally:
+        stop_scheduler(first)
+    second = start_scheduler(make_engine(database_url))  # free again once the first stopped
+    stop_scheduler(second)
