@@ -14,6 +14,7 @@ from sqlmodel import Session
 
 from core.clock import from_slack_ts, utcnow
 from storage import qa
+from storage import search as search_index
 
 # Long enough for a real question with code in it; the edge splits long text into several blocks.
 MAX_QUESTION_CHARS = 8000
@@ -81,6 +82,8 @@ def ask_question(
         asked_in_channel_id=asked_in_channel_id,
         request_id=request_id,
     )
+    if new:
+        search_index.reindex_question(session, team_id=team_id, question_id=question.id)
     return QuestionAsked(question_id=question.id, channel_id=question.channel_id, new=new)
 
 
@@ -147,7 +150,16 @@ def record_reply(
         text=text,
         answered_at=at,
     )
-    return ReplyOutcome.RECORDED if added else ReplyOutcome.DUPLICATE
+    if not added:
+        return ReplyOutcome.DUPLICATE
+    search_index.reindex_question(session, team_id=team_id, question_id=question.id)
+    return ReplyOutcome.RECORDED
+
+
+def _reindexed(session: Session, question, outcome: ReplyOutcome) -> ReplyOutcome:
+    """The question's searchable document changed: rebuild it in this transaction."""
+    search_index.reindex_question(session, team_id=question.team_id, question_id=question.id)
+    return outcome
 
 
 def edit_reply(
@@ -171,7 +183,7 @@ def edit_reply(
     row = dict(team_id=team_id, question_id=question.id, message_ts=message_ts)
     for _ in range(3):
         if qa.apply_edit(session, **row, text=text, edited_ts=edited_ts, at=utcnow()):
-            return ReplyOutcome.UPDATED
+            return _reindexed(session, question, ReplyOutcome.UPDATED)
         answer = qa.get_answer(session, **row)
         if answer is None:
             if qa.add_answer(
@@ -183,7 +195,7 @@ def edit_reply(
                 edited_ts=edited_ts,
                 edited_at=utcnow(),
             ):
-                return ReplyOutcome.RECORDED
+                return _reindexed(session, question, ReplyOutcome.RECORDED)
             continue  # the original reply was stored meanwhile: apply the edit to it
         if answer.deleted_at is not None:
             return ReplyOutcome.STALE
@@ -212,7 +224,7 @@ def delete_reply(
     row = dict(team_id=team_id, question_id=question.id, message_ts=message_ts)
     for _ in range(3):
         if qa.mark_deleted(session, **row, at=utcnow()):
-            return ReplyOutcome.DELETED
+            return _reindexed(session, question, ReplyOutcome.DELETED)
         answer = qa.get_answer(session, **row)
         if answer is not None:
             if answer.deleted_at is not None:
@@ -228,5 +240,5 @@ def delete_reply(
             answered_at=from_slack_ts(message_ts),
             deleted_at=utcnow(),
         ):
-            return ReplyOutcome.DELETED
+            return _reindexed(session, question, ReplyOutcome.DELETED)
     return ReplyOutcome.DUPLICATE

@@ -45,6 +45,8 @@ class Question(SQLModel, table=True):
     # The id of the request that asked (the slash command's trigger_id): a replayed request
     # finds its question instead of creating a second one.
     request_id: str | None = Field(default=None, max_length=128)
+    # A link to the post, from chat.getPermalink once it is posted (shown in search results).
+    permalink: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     posted_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 

@@ -7,16 +7,7 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from storage.migrate import MIGRATION_LOCK_KEY
-
-# APScheduler owns its job table; autogenerate must neither create nor drop it.
-FOREIGN_TABLES = {"apscheduler_jobs"}
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    if type_ == "table" and name in FOREIGN_TABLES:
-        return False
-    return True
+from storage.migrate import MIGRATION_LOCK_KEY, include_object
 
 
 def run_migrations_online() -> None:

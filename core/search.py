@@ -1,0 +1,104 @@
+"""Finding earlier questions: the rules behind `/ask search` (and, next, the suggestions shown
+before a question is posted).
+
+Whatever a person types is reduced to plain words here, so that quotes, operators, brackets,
+`NEAR`, `*`, emoji and any script are safe: the databases only ever see letters and digits.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session, func, select
+
+from storage import search as index
+from storage.models import Answer, Question
+
+MAX_TERMS = 32
+_WORD = re.compile(r"[^\W_]+")  # runs of letters and digits, in any script
+STOP_WORDS = frozenset(
+    """a about an and are as at be been but by can could did do does doing for from had has have how
+    i if in into is it its me my no not of on or our so than that the their them then there these
+    they this to us was we were what when where which who whom why will with would you your""".split()
+)
+
+
+def query_terms(text: str) -> list[str]:
+    """The words of `text` worth searching for: lower-cased, without stop words, each once."""
+    seen: dict[str, None] = {}
+    for word in _WORD.findall(text.lower()):
+        if word not in STOP_WORDS and word not in seen:
+            seen[word] = None
+    return list(seen)[:MAX_TERMS]
+
+
+class QuestionState(enum.Enum):
+    OPEN = "open"  # posted, nobody has answered yet
+    ANSWERED = "answered"  # has replies
+
+
+@dataclass(frozen=True)
+class Match:
+    question_id: int
+    text: str
+    state: QuestionState
+    answers: int
+    first_answer: str | None  # the earliest live answer (accepted answers come with issue 3's acceptance)
+    permalink: str | None
+    asked_at: datetime
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    matches: list[Match]
+    offset: int
+    has_more: bool
+
+
+def search_questions(session: Session, *, team_id: str, text: str, offset: int = 0, page_size: int = 5) -> SearchPage:
+    """One page of the workspace's questions that best match `text`."""
+    terms = query_terms(text)
+    hits = index.search(session, team_id=team_id, terms=terms, limit=page_size + 1, offset=offset)
+    has_more = len(hits) > page_size
+    hits = hits[:page_size]
+    if not hits:
+        return SearchPage([], offset, False)
+    ids = [h.question_id for h in hits]
+    questions = {
+        q.id: q for q in session.exec(select(Question).where(Question.team_id == team_id, Question.id.in_(ids)))
+    }
+    counts = dict(
+        session.exec(
+            select(Answer.question_id, func.count())
+            .where(Answer.team_id == team_id, Answer.question_id.in_(ids), Answer.deleted_at.is_(None))
+            .group_by(Answer.question_id)
+        ).all()
+    )
+    firsts: dict[int, str] = {}
+    for answer in session.exec(
+        select(Answer)
+        .where(Answer.team_id == team_id, Answer.question_id.in_(ids), Answer.deleted_at.is_(None))
+        .order_by(Answer.answered_at.desc())
+    ):
+        firsts[answer.question_id] = answer.text  # the last one written is the earliest
+    matches = []
+    for hit in hits:
+        question = questions[hit.question_id]
+        answers = counts.get(hit.question_id, 0)
+        matches.append(
+            Match(
+                question_id=question.id,
+                text=question.text,
+                state=QuestionState.ANSWERED if answers else QuestionState.OPEN,
+                answers=answers,
+                first_answer=firsts.get(question.id),
+                permalink=question.permalink,
+                asked_at=question.created_at,
+                score=hit.score,
+            )
+        )
+    return SearchPage(matches, offset, has_more)

@@ -1,0 +1,135 @@
+"""Full-text search over questions and their answers, done by the database.
+
+SQLite: FTS5 (`question_fts`, rowid = question id, porter stemming), ranked by bm25 with column
+weights. PostgreSQL: `question_search` tsvector documents with a GIN index, ranked by ts_rank
+with the title weighted A, the question B and the answers C. Both are created in migration 0002.
+
+A question's document is rebuilt by `reindex_question` whenever the question or one of its
+answers changes (core/asking.py calls it in the same transaction), so the index is always in
+step with what is stored. Terms come in already reduced to letters and digits
+(`core.search.query_terms`), so no user text can reach either engine's query syntax.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import text
+
+TITLE_CHARS = 200
+# bm25 weights for FTS5's columns: title, body, answers.
+FTS5_WEIGHTS = (10.0, 4.0, 2.0)
+
+_LINK = re.compile(r"<(?:[^<>|]*\|)?([^<>]*)>")
+
+
+def plain(mrkdwn: str) -> str:
+    """Stored text is Slack mrkdwn: `<url|label>` reads as its label, `<@U123>` as nothing, and
+    `&amp;`/`&lt;`/`&gt;` as what the person typed."""
+    without_links = _LINK.sub(lambda m: "" if m.group(1).startswith(("@", "!")) else m.group(1), mrkdwn)
+    return html.unescape(without_links)
+
+
+def document(question_text: str, answers: list[str]) -> tuple[str, str, str]:
+    """(title, body, answers) of a question, as indexed."""
+    body = plain(question_text)
+    first_line = body.strip().split("\n", 1)[0]
+    title = first_line[:TITLE_CHARS]
+    return title, body, "\n".join(plain(a) for a in answers)
+
+
+def _dialect(bind) -> str:
+    return bind.get_bind().dialect.name if hasattr(bind, "get_bind") else bind.dialect.name
+
+
+def reindex_question(bind, *, team_id: str, question_id: int) -> None:
+    """Rebuild one question's document from what is stored (`bind`: a Session or a Connection)."""
+    row = bind.execute(
+        text("SELECT text FROM question WHERE id = :id AND team_id = :team"), {"id": question_id, "team": team_id}
+    ).first()
+    answers = [
+        a
+        for (a,) in bind.execute(
+            text(
+                "SELECT text FROM answer WHERE question_id = :id AND team_id = :team AND deleted_at IS NULL "
+                "ORDER BY answered_at"
+            ),
+            {"id": question_id, "team": team_id},
+        )
+    ]
+    dialect = _dialect(bind)
+    if dialect == "sqlite":
+        bind.execute(text("DELETE FROM question_fts WHERE rowid = :id"), {"id": question_id})
+        if row is not None:
+            title, body, answer_text = document(row[0], answers)
+            bind.execute(
+                text("INSERT INTO question_fts (rowid, title, body, answers) VALUES (:id, :title, :body, :answers)"),
+                {"id": question_id, "title": title, "body": body, "answers": answer_text},
+            )
+        return
+    if row is None:
+        bind.execute(text("DELETE FROM question_search WHERE question_id = :id"), {"id": question_id})
+        return
+    title, body, answer_text = document(row[0], answers)
+    bind.execute(
+        text(
+            "INSERT INTO question_search (question_id, team_id, document) VALUES (:id, :team, "
+            " setweight(to_tsvector('english', :title), 'A') || setweight(to_tsvector('english', :body), 'B')"
+            " || setweight(to_tsvector('english', :answers), 'C')) "
+            "ON CONFLICT (question_id) DO UPDATE SET document = EXCLUDED.document"
+        ),
+        {"id": question_id, "team": team_id, "title": title, "body": body, "answers": answer_text},
+    )
+
+
+def reindex_all(bind) -> int:
+    """Rebuild every question's document (after a migration, or to repair an index)."""
+    rows = bind.execute(text("SELECT id, team_id FROM question")).all()
+    for question_id, team_id in rows:
+        reindex_question(bind, team_id=team_id, question_id=question_id)
+    return len(rows)
+
+
+@dataclass(frozen=True)
+class Hit:
+    question_id: int
+    score: float  # higher is better; comparable within one search only
+
+
+def search(bind, *, team_id: str, terms: list[str], limit: int, offset: int = 0) -> list[Hit]:
+    """Posted questions of one workspace matching any of `terms`, best first.
+
+    `terms` must be plain words (letters and digits only); `core.search.query_terms` makes them.
+    """
+    if not terms:
+        return []
+    if any(not term.isalnum() for term in terms):
+        raise ValueError("search terms must be letters and digits only")
+    params = {"team": team_id, "limit": limit, "offset": offset}
+    if _dialect(bind) == "sqlite":
+        params["match"] = " OR ".join(f'"{term}"' for term in terms)
+        weights = ", ".join(str(w) for w in FTS5_WEIGHTS)
+        rows = bind.execute(
+            text(
+                f"SELECT q.id, bm25(question_fts, {weights}) AS rank "
+                "FROM question_fts JOIN question q ON q.id = question_fts.rowid "
+                "WHERE question_fts MATCH :match AND q.team_id = :team AND q.status = 'posted' "
+                "ORDER BY rank, q.id DESC LIMIT :limit OFFSET :offset"
+            ),
+            params,
+        ).all()
+        return [Hit(question_id, -rank) for question_id, rank in rows]
+    params["match"] = " | ".join(terms)
+    rows = bind.execute(
+        text(
+            "SELECT s.question_id, ts_rank(s.document, query) AS rank "
+            "FROM question_search s JOIN question q ON q.id = s.question_id, "
+            " to_tsquery('english', :match) AS query "
+            "WHERE s.team_id = :team AND q.status = 'posted' AND s.document @@ query "
+            "ORDER BY rank DESC, s.question_id DESC LIMIT :limit OFFSET :offset"
+        ),
+        params,
+    ).all()
+    return [Hit(question_id, float(rank)) for question_id, rank in rows]

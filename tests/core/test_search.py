@@ -1,0 +1,126 @@
+"""Searching earlier questions, on both databases: safe with any input, ranked, scoped, in step."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from core import asking
+from core.search import QuestionState, query_terms, search_questions
+from storage.db import session_scope
+
+TEAM = "T0FAKETEAM"
+QA = "C0QUESTION"
+
+
+def _question(engine, text, ts, team=TEAM):
+    with session_scope(engine) as s:
+        outcome = asking.ask_question(s, team_id=team, asker_id="U0ASKER", text=text, qa_channel_id=QA, request_id=f"r{ts}")
+        asking.mark_posted(s, team_id=team, question_id=outcome.question_id, channel_id=QA, message_ts=ts)
+    return outcome.question_id
+
+
+def _answer(engine, thread_ts, ts, text, user="U0HELPER"):
+    with session_scope(engine) as s:
+        return asking.record_reply(
+            s, team_id=TEAM, channel_id=QA, thread_ts=thread_ts, message_ts=ts, author_id=user, text=text,
+            at=datetime.fromtimestamp(float(ts), UTC),
+        )
+
+
+def _search(engine, text, team=TEAM, **kw):
+    with session_scope(engine) as s:
+        return search_questions(s, team_id=team, text=text, **kw)
+
+
+@pytest.fixture
+def library(engine):
+    ids = {
+        "vpn": _question(engine, "How do I set up the VPN on a new laptop?", "1700000001.000100"),
+        "expenses": _question(engine, "Where do I file travel expenses?", "1700000002.000100"),
+        "deploy": _question(engine, "Can we deploy on Fridays?\nOur release process says no, but why?", "1700000003.000100"),
+        "kube": _question(engine, "Kubernetes pods keep restarting with OOMKilled", "1700000004.000100"),
+    }
+    _answer(engine, "1700000001.000100", "1700000011.000100", "Install the client from the IT portal, then sign in with SSO.")
+    _answer(engine, "1700000004.000100", "1700000014.000100", "Raise the memory limit in the deployment's resources.")
+    return ids
+
+
+def test_query_terms_keep_only_words():
+    assert query_terms('How do I "deploy" (on) Fridays?! NEAR/3 * AND -x +y 🚀') == ["deploy", "fridays", "near", "3", "x", "y"]
+    assert query_terms("Как настроить VPN?") == ["как", "настроить", "vpn"]
+    assert query_terms("what is the") == []
+
+
+def test_the_best_match_comes_first(engine, library):
+    page = _search(engine, "vpn setup for my laptop")
+    assert page.matches[0].question_id == library["vpn"]
+    assert page.matches[0].state is QuestionState.ANSWERED
+    assert page.matches[0].first_answer.startswith("Install the client")
+
+
+def test_answers_are_searched_too(engine, library):
+    page = _search(engine, "memory limit")
+    assert [m.question_id for m in page.matches] == [library["kube"]]
+
+
+def test_stemming_matches_other_forms_of_a_word(engine, library):
+    assert _search(engine, "deploying on friday").matches[0].question_id == library["deploy"]
+
+
+def test_search_is_scoped_to_the_workspace(engine, library):
+    _question(engine, "VPN for the other company", "1700000099.000100", team="T0OTHERTEAM")
+    assert all(m.question_id in library.values() for m in _search(engine, "vpn").matches)
+    assert [m.text for m in _search(engine, "vpn", team="T0OTHERTEAM").matches] == ["VPN for the other company"]
+
+
+def test_unposted_questions_are_not_found(engine, library):
+    with session_scope(engine) as s:
+        asking.ask_question(s, team_id=TEAM, asker_id="U1", text="VPN pending question", qa_channel_id=QA, request_id="pending")
+    assert all(m.text != "VPN pending question" for m in _search(engine, "vpn pending").matches)
+
+
+def test_edits_and_deletions_keep_the_index_in_step(engine, library):
+    with session_scope(engine) as s:
+        asking.edit_reply(
+            s, team_id=TEAM, channel_id=QA, thread_ts="1700000004.000100", message_ts="1700000014.000100",
+            author_id="U0HELPER", text="Use a vertical pod autoscaler", edited_ts="1700000020.000000",
+        )
+    assert _search(engine, "memory limit").matches == []
+    assert [m.question_id for m in _search(engine, "autoscaler").matches] == [library["kube"]]
+    with session_scope(engine) as s:
+        asking.delete_reply(s, team_id=TEAM, channel_id=QA, thread_ts="1700000004.000100", message_ts="1700000014.000100")
+    assert _search(engine, "autoscaler").matches == []
+
+
+def test_pages_of_five_with_more(engine):
+    for n in range(12):
+        _question(engine, f"Question {n} about onboarding", f"17000001{n:02d}.000100")
+    first = _search(engine, "onboarding")
+    second = _search(engine, "onboarding", offset=5)
+    third = _search(engine, "onboarding", offset=10)
+    assert (len(first.matches), first.has_more) == (5, True)
+    assert (len(second.matches), second.has_more) == (5, True)
+    assert (len(third.matches), third.has_more) == (2, False)
+    seen = [m.question_id for p in (first, second, third) for m in p.matches]
+    assert len(set(seen)) == 12
+
+
+HOSTILE = [
+    '"', "'", '"unbalanced', "a AND", "OR", "NOT NOT", "NEAR(vpn laptop, 2)", "vpn*", "*", "(", ")", "[]", "{}",
+    "title:vpn", "^vpn", "-", "+", "\\", "vpn & | ! :*", "<!channel>", "&amp; &lt;", "🚀🔥", "Как настроить VPN?",
+    "如何申请新的笔记本电脑？", "متى يبدأ التقييم", "", "   ", "the of and", "x" * 5000, "vpn " * 500, "\x00\x01",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_anything_a_person_can_type_is_safe_to_search(engine, library, text):
+    page = _search(engine, text)
+    assert isinstance(page.matches, list)
+
+
+def test_slack_markup_is_indexed_as_people_read_it(engine):
+    qid = _question(engine, "Is &lt;the runbook&gt; at <https://wiki.example.com/ops|the ops wiki> current? cc <@U0123>", "1700000500.000100")
+    assert [m.question_id for m in _search(engine, "ops wiki runbook").matches] == [qid]
+    assert _search(engine, "https").matches == [] and _search(engine, "U0123").matches == []
