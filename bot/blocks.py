@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.ids import ASK_SEARCH_MORE
 from bot.text import chunks, excerpt, neutralise_mentions
 
 SECTION_LIMIT = 3000  # Slack's limit for a section's text
@@ -25,6 +26,7 @@ def ask_help(qa_channel_id: str | None) -> Message:
         "`/ask How do I get access to the staging database?` posts your question in "
         f"{where}, credited to you, where anyone can answer in the thread.",
         "Every question and its answers are kept, so the next person with the same problem finds them.",
+        "`/ask search expenses policy` finds earlier questions and their answers.",
         "`/ask help` shows this message. Only you can see it.",
     ]
     return {"response_type": "ephemeral", "text": lines[0], "blocks": [_section("\n".join(lines))]}
@@ -108,3 +110,52 @@ def home_view() -> dict[str, Any]:
             _context("Try `/ask help`. Expert sessions and the Mentor Center are coming."),
         ],
     }
+
+
+STATE_LABELS = {"open": ":grey_question: open", "answered": ":speech_balloon: answered"}
+
+
+def _when(moment) -> str:
+    """A time every reader sees in their own zone, with a plain fallback."""
+    return f"<!date^{int(moment.timestamp())}^{{date_short_pretty}}|{moment:%Y-%m-%d}>"
+
+
+def search_results(*, query: str, page, more_value: str | None) -> Message:
+    """One page of `/ask search` results, private to the person searching."""
+    shown_query = excerpt(neutralise_mentions(query), 100)
+    if not page.matches:
+        text = (
+            f"No earlier questions match “{shown_query}”." if page.offset == 0 else "No more matches."
+        ) + f" Ask it: `/ask {shown_query}`"
+        return {"response_type": "ephemeral", "text": text}
+    first = page.offset + 1
+    last = page.offset + len(page.matches)
+    blocks: list[dict[str, Any]] = [_section(f"*Earlier questions about “{shown_query}”* ({first}–{last})")]
+    for match in page.matches:
+        title = excerpt(neutralise_mentions(match.text), 200)
+        if match.permalink:
+            title = f"<{match.permalink}|{title.replace('|', '¦').replace('>', '›')}>"
+        details = [STATE_LABELS[match.state.value], f"{match.answers} answer{'s' if match.answers != 1 else ''}", f"asked {_when(match.asked_at)}"]
+        blocks.append(_section(title))
+        blocks.append(_context(" · ".join(details)))
+        if match.first_answer:
+            blocks.append(_context("> " + excerpt(neutralise_mentions(match.first_answer), 280)))
+    if more_value is not None:
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": ASK_SEARCH_MORE,
+                        "text": {"type": "plain_text", "text": "More"},
+                        "value": more_value,
+                    }
+                ],
+            }
+        )
+    return {"response_type": "ephemeral", "text": f"Earlier questions about “{shown_query}”", "blocks": blocks}
+
+
+def search_needs_terms() -> Message:
+    return {"response_type": "ephemeral", "text": "Say what to look for, for example `/ask search expense policy`."}

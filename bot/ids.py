@@ -4,6 +4,9 @@ ASK_COMMAND = "/ask"
 MENTOR_COMMAND = "/mentor"
 EXPERT_COMMAND = "/expert"
 
+# Block actions.
+ASK_SEARCH_MORE = "ask_search_more"
+
 # Shortcuts (callback ids, as in manifest.yml).
 ACCEPT_ANSWER_SHORTCUT = "accept_answer"
 

@@ -24,6 +24,7 @@ HELP_WORDS = {"help", "-h", "--help", "?"}
 class AskIntent(enum.Enum):
     HELP = "help"
     QUESTION = "question"
+    SEARCH = "search"
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ def parse_ask(text: str | None) -> ParsedAsk:
     cleaned = (text or "").strip()
     if not cleaned or cleaned.lower() in HELP_WORDS:
         return ParsedAsk(AskIntent.HELP)
+    first, _, rest = cleaned.partition(" ")
+    if first.lower() == "search":
+        return ParsedAsk(AskIntent.SEARCH, rest.strip())
     return ParsedAsk(AskIntent.QUESTION, cleaned)
 
 
@@ -100,6 +104,13 @@ def mark_posted(
     question.posted_at = utcnow()
     session.add(question)
     return True
+
+
+def record_permalink(session: Session, *, team_id: str, question_id: int, permalink: str) -> None:
+    question = qa.get_question(session, team_id=team_id, question_id=question_id)
+    if question is not None and question.permalink != permalink:
+        question.permalink = permalink
+        session.add(question)
 
 
 def mark_failed(session: Session, *, team_id: str, question_id: int) -> bool:

@@ -6,6 +6,7 @@ said in the outbox in the same transaction, and ack. Senders deliver the queued 
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from datetime import timedelta
@@ -20,6 +21,7 @@ from bot.deps import Deps
 from bot.outbox import PermanentError, Retry, SendContext
 from core import asking
 from core.clock import from_slack_ts
+from core.search import query_terms, search_questions
 from storage import outbox, qa
 from storage.db import session_scope
 from storage.outbox import OutboxItem
@@ -46,6 +48,9 @@ def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext
         ack(**blocks.ask_help(qa_channel))
         return
     team_id = team_of(context, command)
+    if parsed.intent is asking.AskIntent.SEARCH:
+        ack(**search_page(deps, team_id, parsed.text, offset=0))
+        return
     try:
         with session_scope(deps.engine) as session:
             outcome = asking.ask_question(
@@ -81,6 +86,32 @@ def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext
         return
     ack(**blocks.ask_received(outcome.channel_id))
     deps.wake_outbox()
+
+
+SEARCH_QUERY_CHARS = 500  # what the "More" button carries back (a button value holds 2,000)
+
+
+def search_page(deps: Deps, team_id: str, query: str, *, offset: int) -> dict:
+    """One page of `/ask search` results, rendered."""
+    if not query_terms(query):
+        return blocks.search_needs_terms()
+    with session_scope(deps.engine) as session:
+        page = search_questions(session, team_id=team_id, text=query, offset=offset)
+    more = None
+    if page.has_more:
+        more = json.dumps({"q": query[:SEARCH_QUERY_CHARS], "o": offset + len(page.matches)})
+    return blocks.search_results(query=query, page=page, more_value=more)
+
+
+def show_more_results(deps: Deps, body: dict, context: BoltContext, respond) -> None:
+    """The "More" button: the next page replaces the one shown."""
+    try:
+        value = json.loads(body["actions"][0]["value"])
+        query, offset = str(value["q"]), max(int(value["o"]), 0)
+    except (KeyError, IndexError, TypeError, ValueError):
+        log.warning("/ask search: a More button carried a value it should not have")
+        return
+    respond(replace_original=True, **search_page(deps, team_of(context, body), query, offset=offset))
 
 
 def handle_message_event(deps: Deps, event: dict, body: dict, context: BoltContext) -> None:
@@ -149,6 +180,12 @@ def register(app: App, deps: Deps) -> None:
     @app.event("message")
     def message_event(event, body, context):
         handle_message_event(deps, event, body, context)
+
+    # Lazy: the click is acked at once; the next page goes out through the response_url.
+    app.action(ids.ASK_SEARCH_MORE)(
+        ack=lambda ack: ack(),
+        lazy=[lambda body, context, respond: show_more_results(deps, body, context, respond)],
+    )
 
 
 # -- senders ----------------------------------------------------------------------------------
@@ -281,7 +318,11 @@ class ConfirmQuestion:
                 raise
             permalink = None  # the confirmation still helps without the link
         tell_asker(ctx, item, question.asker_id, blocks.question_confirmed(channel_id=question.channel_id, permalink=permalink))
-        return None
+        if permalink is None:
+            return None
+        return lambda session: asking.record_permalink(
+            session, team_id=item.team_id, question_id=question.id, permalink=permalink
+        )
 
     def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
         pass
