@@ -44,11 +44,41 @@ def _dialect(bind) -> str:
     return bind.get_bind().dialect.name if hasattr(bind, "get_bind") else bind.dialect.name
 
 
+def _write(bind, rows: list[dict]) -> None:
+    """Store documents: `rows` of {id, team, title, body, answers}."""
+    if not rows:
+        return
+    if _dialect(bind) == "sqlite":
+        bind.execute(text("DELETE FROM question_fts WHERE rowid = :id"), rows)
+        bind.execute(
+            text("INSERT INTO question_fts (rowid, title, body, answers) VALUES (:id, :title, :body, :answers)"), rows
+        )
+        return
+    bind.execute(
+        text(
+            "INSERT INTO question_search (question_id, team_id, document) VALUES (:id, :team, "
+            " setweight(to_tsvector('english', :title), 'A') || setweight(to_tsvector('english', :body), 'B')"
+            " || setweight(to_tsvector('english', :answers), 'C')) "
+            "ON CONFLICT (question_id) DO UPDATE SET document = EXCLUDED.document"
+        ),
+        rows,
+    )
+
+
+def _row(question_id: int, team_id: str, question_text: str, answers: list[str]) -> dict:
+    title, body, answer_text = document(question_text, answers)
+    return {"id": question_id, "team": team_id, "title": title, "body": body, "answers": answer_text}
+
+
 def reindex_question(bind, *, team_id: str, question_id: int) -> None:
     """Rebuild one question's document from what is stored (`bind`: a Session or a Connection)."""
     row = bind.execute(
         text("SELECT text FROM question WHERE id = :id AND team_id = :team"), {"id": question_id, "team": team_id}
     ).first()
+    if row is None:
+        table, key = ("question_fts", "rowid") if _dialect(bind) == "sqlite" else ("question_search", "question_id")
+        bind.execute(text(f"DELETE FROM {table} WHERE {key} = :id"), {"id": question_id})
+        return
     answers = [
         a
         for (a,) in bind.execute(
@@ -59,37 +89,24 @@ def reindex_question(bind, *, team_id: str, question_id: int) -> None:
             {"id": question_id, "team": team_id},
         )
     ]
-    dialect = _dialect(bind)
-    if dialect == "sqlite":
-        bind.execute(text("DELETE FROM question_fts WHERE rowid = :id"), {"id": question_id})
-        if row is not None:
-            title, body, answer_text = document(row[0], answers)
-            bind.execute(
-                text("INSERT INTO question_fts (rowid, title, body, answers) VALUES (:id, :title, :body, :answers)"),
-                {"id": question_id, "title": title, "body": body, "answers": answer_text},
-            )
-        return
-    if row is None:
-        bind.execute(text("DELETE FROM question_search WHERE question_id = :id"), {"id": question_id})
-        return
-    title, body, answer_text = document(row[0], answers)
-    bind.execute(
-        text(
-            "INSERT INTO question_search (question_id, team_id, document) VALUES (:id, :team, "
-            " setweight(to_tsvector('english', :title), 'A') || setweight(to_tsvector('english', :body), 'B')"
-            " || setweight(to_tsvector('english', :answers), 'C')) "
-            "ON CONFLICT (question_id) DO UPDATE SET document = EXCLUDED.document"
-        ),
-        {"id": question_id, "team": team_id, "title": title, "body": body, "answers": answer_text},
-    )
+    _write(bind, [_row(question_id, team_id, row[0], answers)])
 
 
-def reindex_all(bind) -> int:
-    """Rebuild every question's document (after a migration, or to repair an index)."""
-    rows = bind.execute(text("SELECT id, team_id FROM question")).all()
-    for question_id, team_id in rows:
-        reindex_question(bind, team_id=team_id, question_id=question_id)
-    return len(rows)
+def reindex_all(bind, *, batch: int = 2000) -> int:
+    """Rebuild every question's document, in batches (after a migration, an import, or to repair)."""
+    answers: dict[int, list[str]] = {}
+    for question_id, answer_text in bind.execute(
+        text("SELECT question_id, text FROM answer WHERE deleted_at IS NULL ORDER BY question_id, answered_at")
+    ):
+        answers.setdefault(question_id, []).append(answer_text)
+    count, rows = 0, []
+    for question_id, team_id, question_text in bind.execute(text("SELECT id, team_id, text FROM question ORDER BY id")).all():
+        rows.append(_row(question_id, team_id, question_text, answers.get(question_id, [])))
+        if len(rows) >= batch:
+            _write(bind, rows)
+            count, rows = count + len(rows), []
+    _write(bind, rows)
+    return count + len(rows)
 
 
 @dataclass(frozen=True)

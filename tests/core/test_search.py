@@ -124,3 +124,12 @@ def test_slack_markup_is_indexed_as_people_read_it(engine):
     qid = _question(engine, "Is &lt;the runbook&gt; at <https://wiki.example.com/ops|the ops wiki> current? cc <@U0123>", "1700000500.000100")
     assert [m.question_id for m in _search(engine, "ops wiki runbook").matches] == [qid]
     assert _search(engine, "https").matches == [] and _search(engine, "U0123").matches == []
+
+
+def test_rebuilding_the_whole_index_finds_the_same(engine, library):
+    from storage import search as index
+
+    before = [m.question_id for m in _search(engine, "vpn laptop memory deploy").matches]
+    with session_scope(engine) as s:
+        assert index.reindex_all(s, batch=2) == 4
+    assert [m.question_id for m in _search(engine, "vpn laptop memory deploy").matches] == before
