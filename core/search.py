@@ -35,6 +35,37 @@ def query_terms(text: str) -> list[str]:
     return list(seen)[:MAX_TERMS]
 
 
+# A long question (pasted logs, a whole paragraph) is searched by its most informative words:
+# the rarest ones in the index, leaving out words most documents hold. That keeps the lookup
+# fast on a large store and ranks by what distinguishes the question.
+SIMILAR_TERMS = 8
+COMMON_SHARE = 0.1
+
+
+def informative_terms(terms: list[str], frequencies: dict[str, int], documents: int) -> list[str]:
+    """Up to SIMILAR_TERMS of `terms`, rarest first; words in more than COMMON_SHARE of the
+    documents only when nothing rarer is left. Words the index has never seen cannot match
+    and are dropped, unless nothing else is left."""
+    known = [t for t in terms if frequencies.get(t, 0) > 0]
+    rare = sorted(
+        (t for t in known if frequencies[t] <= COMMON_SHARE * documents), key=lambda t: (frequencies[t], terms.index(t))
+    )
+    if rare:
+        return rare[:SIMILAR_TERMS]
+    return sorted(known, key=lambda t: frequencies[t])[:2] or terms[:SIMILAR_TERMS]
+
+
+def _search_terms(session: Session, text: str) -> list[str]:
+    terms = query_terms(text)
+    stats = index.document_frequencies(session, terms)
+    return informative_terms(terms, *stats) if stats is not None else terms
+
+
+def similar_questions(session: Session, *, team_id: str, text: str, limit: int = 3) -> list[index.Hit]:
+    """Earlier questions most like `text`, best first: the lookup behind "lessons already learned"."""
+    return index.search(session, team_id=team_id, terms=_search_terms(session, text), limit=limit)
+
+
 class QuestionState(enum.Enum):
     OPEN = "open"  # posted, nobody has answered yet
     ANSWERED = "answered"  # has replies
@@ -61,8 +92,7 @@ class SearchPage:
 
 def search_questions(session: Session, *, team_id: str, text: str, offset: int = 0, page_size: int = 5) -> SearchPage:
     """One page of the workspace's questions that best match `text`."""
-    terms = query_terms(text)
-    hits = index.search(session, team_id=team_id, terms=terms, limit=page_size + 1, offset=offset)
+    hits = index.search(session, team_id=team_id, terms=_search_terms(session, text), limit=page_size + 1, offset=offset)
     has_more = len(hits) > page_size
     hits = hits[:page_size]
     if not hits:

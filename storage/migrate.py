@@ -18,7 +18,7 @@ MIGRATION_LOCK_KEY = 0x4B6E6F77686F77  # "Knowhow"
 # Tables no model describes, which autogenerate must neither create nor drop: APScheduler's job
 # table, and the full-text indexes built with each database's own DDL (storage/search.py).
 UNMODELLED_TABLES = {"apscheduler_jobs", "question_search"}
-UNMODELLED_PREFIXES = ("question_fts",)  # the FTS5 table and its shadow tables
+UNMODELLED_PREFIXES = ("question_fts",)  # the FTS5 table, its shadow tables and its vocabulary
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:

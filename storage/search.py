@@ -109,6 +109,35 @@ def reindex_all(bind, *, batch: int = 2000) -> int:
     return count + len(rows)
 
 
+_stemmer = None
+
+
+def _porter(word: str) -> str:
+    """The stem FTS5's porter tokenizer indexes `word` under (Snowball's original Porter)."""
+    global _stemmer
+    if _stemmer is None:
+        import snowballstemmer
+
+        _stemmer = snowballstemmer.stemmer("porter")
+    return _stemmer.stemWord(word)
+
+
+def document_frequencies(bind, terms: list[str]) -> tuple[dict[str, int], int] | None:
+    """How many indexed documents hold each term, and about how many there are in all; None
+    where the database keeps no such statistics cheaply (PostgreSQL: ts_stat scans everything).
+    Counts are over all workspaces: they only steer which words are worth searching for."""
+    if _dialect(bind) != "sqlite" or not terms:
+        return None
+    stems = {term: _porter(term) for term in terms}
+    params = {f"s{i}": stem for i, stem in enumerate(sorted(set(stems.values())))}
+    placeholders = ", ".join(f":{name}" for name in params)
+    counts = dict(
+        bind.execute(text(f"SELECT term, doc FROM question_fts_vocab WHERE term IN ({placeholders})"), params).all()
+    )
+    total = bind.execute(text("SELECT coalesce(max(rowid), 0) FROM question_fts")).scalar()
+    return {term: counts.get(stem, 0) for term, stem in stems.items()}, total
+
+
 @dataclass(frozen=True)
 class Hit:
     question_id: int

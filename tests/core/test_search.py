@@ -133,3 +133,27 @@ def test_rebuilding_the_whole_index_finds_the_same(engine, library):
     with session_scope(engine) as s:
         assert index.reindex_all(s, batch=2) == 4
     assert [m.question_id for m in _search(engine, "vpn laptop memory deploy").matches] == before
+
+
+def test_informative_terms_prefer_rare_words_and_leave_out_common_ones():
+    from core.search import informative_terms
+
+    freq = {"qatar": 900, "bank": 300, "salary": 40, "transfer": 12, "visa": 0}
+    terms = ["qatar", "bank", "salary", "transfer", "visa"]
+    assert informative_terms(terms, freq, documents=1000) == ["transfer", "salary"]  # bank is 30%: too common
+    assert informative_terms(["qatar", "bank"], freq, documents=1000) == ["bank", "qatar"]  # nothing rare left
+    assert informative_terms(["visa"], freq, documents=1000) == ["visa"]  # unknown, but all there is
+    many = {f"w{n}": n + 1 for n in range(20)}
+    assert informative_terms(list(many), many, documents=1000) == [f"w{n}" for n in range(8)]
+
+
+def test_similar_questions_finds_the_same_problem_in_other_words(engine, library):
+    from core.search import similar_questions
+
+    text = (
+        "Hi all, I just got my new laptop from IT today and I cannot connect to the VPN at all. "
+        "What do I need to install and how do I log in? Thanks a lot!"
+    )
+    with session_scope(engine) as s:
+        hits = similar_questions(s, team_id=TEAM, text=text)
+    assert hits and hits[0].question_id == library["vpn"]

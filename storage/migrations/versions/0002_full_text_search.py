@@ -1,6 +1,7 @@
 """full-text search over questions and their answers; question permalinks
 
-SQLite: an FTS5 table whose rowid is the question's id (porter stemming, unicode61 tokens).
+SQLite: an FTS5 table whose rowid is the question's id (porter stemming, unicode61 tokens), and
+an fts5vocab table over it (document frequency per term).
 PostgreSQL: a table of tsvector documents with a GIN index.
 Both are filled by storage.search.reindex_question; this migration also indexes what exists.
 
@@ -26,6 +27,8 @@ def upgrade() -> None:
             "CREATE VIRTUAL TABLE question_fts USING fts5("
             "title, body, answers, tokenize = 'porter unicode61 remove_diacritics 2')"
         )
+        # How many documents hold each (stemmed) term: picks the informative words of a long query.
+        op.execute("CREATE VIRTUAL TABLE question_fts_vocab USING fts5vocab(question_fts, 'row')")
     else:
         op.execute(
             "CREATE TABLE question_search ("
@@ -43,6 +46,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
+        op.execute("DROP TABLE question_fts_vocab")
         op.execute("DROP TABLE question_fts")
     else:
         op.execute("DROP TABLE question_search")
