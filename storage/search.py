@@ -123,19 +123,46 @@ def _porter(word: str) -> str:
 
 
 def document_frequencies(bind, terms: list[str]) -> tuple[dict[str, int], int] | None:
-    """How many indexed documents hold each term, and about how many there are in all; None
-    where the database keeps no such statistics cheaply (PostgreSQL: ts_stat scans everything).
-    Counts are over all workspaces: they only steer which words are worth searching for."""
-    if _dialect(bind) != "sqlite" or not terms:
+    """About how many indexed documents hold each term, and how many there are in all; None
+    when the database has no statistics yet. Counts are over all workspaces: they only steer
+    which words of a long query are worth searching for.
+
+    SQLite: exact, from the FTS5 vocabulary (terms stemmed as FTS5's porter tokenizer does).
+    PostgreSQL: the planner's statistics of the tsvector column (ANALYZE's most common lexemes
+    and their frequencies); a lexeme not among them is rarer than all of those, and counted as 1.
+    """
+    if not terms:
         return None
-    stems = {term: _porter(term) for term in terms}
-    params = {f"s{i}": stem for i, stem in enumerate(sorted(set(stems.values())))}
-    placeholders = ", ".join(f":{name}" for name in params)
-    counts = dict(
-        bind.execute(text(f"SELECT term, doc FROM question_fts_vocab WHERE term IN ({placeholders})"), params).all()
-    )
-    total = bind.execute(text("SELECT coalesce(max(rowid), 0) FROM question_fts")).scalar()
-    return {term: counts.get(stem, 0) for term, stem in stems.items()}, total
+    if _dialect(bind) == "sqlite":
+        stems = {term: _porter(term) for term in terms}
+        params = {f"s{i}": stem for i, stem in enumerate(sorted(set(stems.values())))}
+        placeholders = ", ".join(f":{name}" for name in params)
+        counts = dict(
+            bind.execute(text(f"SELECT term, doc FROM question_fts_vocab WHERE term IN ({placeholders})"), params).all()
+        )
+        total = bind.execute(text("SELECT coalesce(max(rowid), 0) FROM question_fts")).scalar()
+        return {term: counts.get(stem, 0) for term, stem in stems.items()}, total
+    stats = bind.execute(
+        text(
+            "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
+            "FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename "
+            " AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = s.schemaname) "
+            "WHERE s.schemaname = current_schema() AND s.tablename = 'question_search' AND s.attname = 'document'"
+        )
+    ).first()
+    if stats is None or stats[0] is None or not stats[2] or stats[2] <= 0:
+        return None
+    elems, freqs, total = stats
+    share = dict(zip(elems, freqs))
+    lexemes = bind.execute(
+        text(
+            "SELECT term, lexeme FROM unnest(CAST(:terms AS text[])) AS term, "
+            "LATERAL unnest(tsvector_to_array(to_tsvector('english', term))) AS lexeme"
+        ),
+        {"terms": terms},
+    ).all()
+    counts = {term: max(1, round(share.get(lexeme, 0) * total)) for term, lexeme in lexemes}
+    return counts, int(total)
 
 
 @dataclass(frozen=True)

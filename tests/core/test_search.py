@@ -157,3 +157,21 @@ def test_similar_questions_finds_the_same_problem_in_other_words(engine, library
     with session_scope(engine) as s:
         hits = similar_questions(s, team_id=TEAM, text=text)
     assert hits and hits[0].question_id == library["vpn"]
+
+
+def test_document_frequencies_come_from_the_index(engine, library):
+    from sqlalchemy import text
+
+    from storage import search as index
+
+    for n in range(6):
+        _question(engine, f"Laptop question number {n}", f"17000006{n:02d}.000100")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE question_search"))
+    with session_scope(engine) as s:
+        stats = index.document_frequencies(s, ["laptop", "kubernetes", "zebra"])
+    assert stats is not None
+    counts, documents = stats
+    assert documents >= 10
+    assert counts["laptop"] > counts["kubernetes"] >= counts.get("zebra", 0)
