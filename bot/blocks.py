@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.ids import ASK_SEARCH_MORE
-from bot.text import chunks, excerpt, neutralise_mentions
+from bot.text import chunks, excerpt, flatten_links, neutralise_mentions
 
 SECTION_LIMIT = 3000  # Slack's limit for a section's text
 Message = dict[str, Any]
@@ -134,7 +134,7 @@ def search_results(*, query: str, page, more_value: str | None) -> Message:
     for match in page.matches:
         title = excerpt(neutralise_mentions(match.text), 200)
         if match.permalink:
-            title = f"<{match.permalink}|{title.replace('|', '¦').replace('>', '›')}>"
+            title = f"<{match.permalink}|{flatten_links(title)}>"
         details = [STATE_LABELS[match.state.value], f"{match.answers} answer{'s' if match.answers != 1 else ''}", f"asked {_when(match.asked_at)}"]
         blocks.append(_section(title))
         blocks.append(_context(" · ".join(details)))

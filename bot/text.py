@@ -65,3 +65,19 @@ def chunks(text: str, size: int) -> list[str]:
 def excerpt(text: str, limit: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+_ANGLED = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def flatten_links(text: str) -> str:
+    """Text safe to put inside a link's label: `<url|label>` becomes its label, a mention
+    `<@U123>` becomes "@U123", and `|` or `>` left over cannot end the outer link early."""
+
+    def label(match: re.Match) -> str:
+        target, shown = match.group(1), match.group(2)
+        if shown:
+            return shown
+        return target.lstrip("!") if target.startswith(("@", "!", "#")) else target
+
+    return _ANGLED.sub(label, text).replace("|", "¦").replace("<", "‹").replace(">", "›")

@@ -140,7 +140,8 @@ def document_frequencies(bind, terms: list[str]) -> tuple[dict[str, int], int] |
         counts = dict(
             bind.execute(text(f"SELECT term, doc FROM question_fts_vocab WHERE term IN ({placeholders})"), params).all()
         )
-        total = bind.execute(text("SELECT coalesce(max(rowid), 0) FROM question_fts")).scalar()
+        # About how many documents there are (a B-tree lookup, where counting would scan).
+        total = bind.execute(text("SELECT coalesce(max(id), 0) FROM question")).scalar()
         return {term: counts.get(stem, 0) for term, stem in stems.items()}, total
     stats = bind.execute(
         text(

@@ -84,3 +84,34 @@ def test_private_notes_echo_the_text_but_never_a_ping():
         blocks.question_failed(channel_id="C1", reason="not_in_channel", text="<!channel> please"),
     ):
         assert "<!channel>" not in message["text"]
+
+
+def test_link_labels_cannot_be_broken_out_of():
+    from bot.text import flatten_links
+
+    text = "See <https://evil.example|click> and <@U0123> | x > y <#C0123|general>"
+    flat = flatten_links(text)
+    assert "<" not in flat and ">" not in flat and "|" not in flat
+    assert "click" in flat and "@U0123" in flat and "general" in flat
+
+
+def test_search_results_link_each_title_safely():
+    from datetime import UTC, datetime
+
+    from core.search import Match, QuestionState, SearchPage
+
+    match = Match(
+        question_id=1,
+        text="Why <https://evil.example|this> | that > <!channel>?",
+        state=QuestionState.OPEN,
+        answers=0,
+        first_answer=None,
+        permalink="https://fake.slack.com/archives/C1/p1",
+        asked_at=datetime(2026, 1, 1, tzinfo=UTC),
+        score=1.0,
+    )
+    message = blocks.search_results(query="why", page=SearchPage([match], 0, False), more_value=None)
+    title = message["blocks"][1]["text"]["text"]
+    assert title.startswith("<https://fake.slack.com/archives/C1/p1|") and title.endswith(">")
+    assert title.count("<") == 1 and title.count(">") == 1 and title.count("|") == 1
+    assert "<!channel>" not in str(message)
