@@ -159,3 +159,7 @@ def search_results(*, query: str, page, more_value: str | None) -> Message:
 
 def search_needs_terms() -> Message:
     return {"response_type": "ephemeral", "text": "Say what to look for, for example `/ask search expense policy`."}
+
+
+def search_failed() -> Message:
+    return {"response_type": "ephemeral", "text": "Sorry, searching failed just now. Please try again in a minute."}

@@ -8,7 +8,7 @@ Whatever a person types is reduced to plain words here, so that quotes, operator
 from __future__ import annotations
 
 import enum
-import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,7 +18,6 @@ from storage import search as index
 from storage.models import Answer, Question
 
 MAX_TERMS = 32
-_WORD = re.compile(r"[^\W_]+")  # runs of letters and digits, in any script
 STOP_WORDS = frozenset(
     """a about an and are as at be been but by can could did do does doing for from had has have how
     i if in into is it its me my no not of on or our so than that the their them then there these
@@ -26,10 +25,24 @@ STOP_WORDS = frozenset(
 )
 
 
+def _words(text: str) -> list[str]:
+    """Runs of letters, combining marks and digits, in any script ("नमस्ते" stays one word)."""
+    words, current = [], []
+    for ch in unicodedata.normalize("NFC", text.lower()):
+        if unicodedata.category(ch)[0] in "LMN":
+            current.append(ch)
+        elif current:
+            words.append("".join(current))
+            current = []
+    if current:
+        words.append("".join(current))
+    return words
+
+
 def query_terms(text: str) -> list[str]:
     """The words of `text` worth searching for: lower-cased, without stop words, each once."""
     seen: dict[str, None] = {}
-    for word in _WORD.findall(text.lower()):
+    for word in _words(text):
         if word not in STOP_WORDS and word not in seen:
             seen[word] = None
     return list(seen)[:MAX_TERMS]
@@ -44,26 +57,27 @@ COMMON_SHARE = 0.1
 
 def informative_terms(terms: list[str], frequencies: dict[str, int], documents: int) -> list[str]:
     """Up to SIMILAR_TERMS of `terms`, rarest first; words in more than COMMON_SHARE of the
-    documents only when nothing rarer is left. Words the index has never seen cannot match
-    and are dropped, unless nothing else is left."""
-    known = [t for t in terms if frequencies.get(t, 0) > 0]
+    documents only when nothing rarer is left. Words the statistics do not know fill the places
+    the known rare words leave: most are simply absent from the index, but some are indexed
+    under another form (an accent, a stemmer's variant), and a word that matches nothing costs
+    nothing."""
+    count = {t: frequencies.get(t, 0) for t in terms}
     rare = sorted(
-        (t for t in known if frequencies[t] <= COMMON_SHARE * documents), key=lambda t: (frequencies[t], terms.index(t))
+        (t for t in terms if count[t] <= COMMON_SHARE * documents),
+        key=lambda t: (count[t] == 0, count[t], terms.index(t)),
     )
     if rare:
         return rare[:SIMILAR_TERMS]
-    return sorted(known, key=lambda t: frequencies[t])[:2] or terms[:SIMILAR_TERMS]
-
-
-def _search_terms(session: Session, text: str) -> list[str]:
-    terms = query_terms(text)
-    stats = index.document_frequencies(session, terms)
-    return informative_terms(terms, *stats) if stats is not None else terms
+    return sorted(terms, key=lambda t: count[t])[:2]
 
 
 def similar_questions(session: Session, *, team_id: str, text: str, limit: int = 3) -> list[index.Hit]:
     """Earlier questions most like `text`, best first: the lookup behind "lessons already learned"."""
-    return index.search(session, team_id=team_id, terms=_search_terms(session, text), limit=limit)
+    terms = query_terms(text)
+    stats = index.document_frequencies(session, terms)
+    if stats is not None:
+        terms = informative_terms(terms, *stats)
+    return index.search(session, team_id=team_id, terms=terms, limit=limit)
 
 
 class QuestionState(enum.Enum):
@@ -90,9 +104,14 @@ class SearchPage:
     has_more: bool
 
 
+MAX_OFFSET = 1000  # nobody pages through more; a forged offset stays in range
+
+
 def search_questions(session: Session, *, team_id: str, text: str, offset: int = 0, page_size: int = 5) -> SearchPage:
-    """One page of the workspace's questions that best match `text`."""
-    hits = index.search(session, team_id=team_id, terms=_search_terms(session, text), limit=page_size + 1, offset=offset)
+    """One page of the workspace's questions that best match `text`: every word the person
+    typed counts (ranked by how many match, and how well)."""
+    offset = min(max(offset, 0), MAX_OFFSET)
+    hits = index.search(session, team_id=team_id, terms=query_terms(text), limit=page_size + 1, offset=offset)
     has_more = len(hits) > page_size
     hits = hits[:page_size]
     if not hits:

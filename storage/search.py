@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -21,6 +22,11 @@ from sqlalchemy import text
 TITLE_CHARS = 200
 # bm25 weights for FTS5's columns: title, body, answers.
 FTS5_WEIGHTS = (10.0, 4.0, 2.0)
+
+def is_word(term: str) -> bool:
+    """Letters, combining marks and digits only: nothing either engine's query syntax reads."""
+    return bool(term) and all(unicodedata.category(ch)[0] in "LMN" for ch in term)
+
 
 _LINK = re.compile(r"<(?:[^<>|]*\|)?([^<>]*)>")
 
@@ -71,13 +77,35 @@ def _row(question_id: int, team_id: str, question_text: str, answers: list[str])
 
 
 def reindex_question(bind, *, team_id: str, question_id: int) -> None:
-    """Rebuild one question's document from what is stored (`bind`: a Session or a Connection)."""
+    """Rebuild one question's document from what is stored (`bind`: a Session or a Connection).
+
+    Two transactions changing one question (two replies at once) must not leave the older
+    document last: on PostgreSQL the question row is locked before its answers are read, so the
+    second waits and then reads what the first committed. (`NO KEY UPDATE`, because each answer
+    insert holds a KEY SHARE lock on its question: `FOR UPDATE` would deadlock two repliers.)
+    SQLite needs nothing: its write lock is taken before these reads.
+    """
+    sqlite = _dialect(bind) == "sqlite"
+    lock = "" if sqlite else " FOR NO KEY UPDATE"
     row = bind.execute(
-        text("SELECT text FROM question WHERE id = :id AND team_id = :team"), {"id": question_id, "team": team_id}
+        text(f"SELECT text, status FROM question WHERE id = :id AND team_id = :team{lock}"),
+        {"id": question_id, "team": team_id},
     ).first()
-    if row is None:
-        table, key = ("question_fts", "rowid") if _dialect(bind) == "sqlite" else ("question_search", "question_id")
-        bind.execute(text(f"DELETE FROM {table} WHERE {key} = :id"), {"id": question_id})
+    if row is None or row[1] == "failed":
+        if sqlite:
+            # The FTS5 table has no workspace column: delete only this workspace's question's row.
+            bind.execute(
+                text(
+                    "DELETE FROM question_fts WHERE rowid = :id AND NOT EXISTS "
+                    "(SELECT 1 FROM question WHERE id = :id AND team_id != :team)"
+                ),
+                {"id": question_id, "team": team_id},
+            )
+        else:
+            bind.execute(
+                text("DELETE FROM question_search WHERE question_id = :id AND team_id = :team"),
+                {"id": question_id, "team": team_id},
+            )
         return
     answers = [
         a
@@ -175,12 +203,12 @@ class Hit:
 def search(bind, *, team_id: str, terms: list[str], limit: int, offset: int = 0) -> list[Hit]:
     """Posted questions of one workspace matching any of `terms`, best first.
 
-    `terms` must be plain words (letters and digits only); `core.search.query_terms` makes them.
+    `terms` must be plain words (`is_word`); `core.search.query_terms` makes them.
     """
     if not terms:
         return []
-    if any(not term.isalnum() for term in terms):
-        raise ValueError("search terms must be letters and digits only")
+    if any(not is_word(term) for term in terms):
+        raise ValueError("search terms must be words: letters, marks and digits only")
     params = {"team": team_id, "limit": limit, "offset": offset}
     if _dialect(bind) == "sqlite":
         params["match"] = " OR ".join(f'"{term}"' for term in terms)

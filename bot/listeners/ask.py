@@ -88,18 +88,32 @@ def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext
     deps.wake_outbox()
 
 
-SEARCH_QUERY_CHARS = 500  # what the "More" button carries back (a button value holds 2,000)
+BUTTON_VALUE_CHARS = 2000  # Slack's limit for a button's value
+
+
+def _more_value(terms: list[str], offset: int) -> tuple[list[str], str]:
+    """The words a "More" button carries back, as many as fit, so that every page of one search
+    runs the same query; and the button's value."""
+    terms = list(terms)
+    while True:
+        value = json.dumps({"q": " ".join(terms), "o": offset}, ensure_ascii=False)
+        if len(value) <= BUTTON_VALUE_CHARS or len(terms) <= 1:
+            return terms, value[:BUTTON_VALUE_CHARS]
+        terms.pop()
 
 
 def search_page(deps: Deps, team_id: str, query: str, *, offset: int) -> dict:
     """One page of `/ask search` results, rendered."""
-    if not query_terms(query):
+    terms, _ = _more_value(query_terms(query), offset)
+    if not terms:
         return blocks.search_needs_terms()
-    with session_scope(deps.engine) as session:
-        page = search_questions(session, team_id=team_id, text=query, offset=offset)
-    more = None
-    if page.has_more:
-        more = json.dumps({"q": query[:SEARCH_QUERY_CHARS], "o": offset + len(page.matches)})
+    try:
+        with session_scope(deps.engine) as session:
+            page = search_questions(session, team_id=team_id, text=" ".join(terms), offset=offset)
+    except Exception:
+        log.exception("/ask search failed")
+        return blocks.search_failed()
+    more = _more_value(terms, page.offset + len(page.matches))[1] if page.has_more else None
     return blocks.search_results(query=query, page=page, more_value=more)
 
 

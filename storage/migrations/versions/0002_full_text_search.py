@@ -3,7 +3,9 @@
 SQLite: an FTS5 table whose rowid is the question's id (porter stemming, unicode61 tokens), and
 an fts5vocab table over it (document frequency per term).
 PostgreSQL: a table of tsvector documents with a GIN index.
-Both are filled by storage.search.reindex_question; this migration also indexes what exists.
+Both are filled by storage.search.reindex_question. This migration indexes nothing: 0001 and
+0002 ship together, so no database holds questions from before it. (A later migration that
+needs a rebuild should carry its own SQL, not call code that may have moved on.)
 
 Revision ID: 0002
 Revises: 0001
@@ -38,9 +40,6 @@ def upgrade() -> None:
         )
         op.execute("CREATE INDEX ix_question_search_document ON question_search USING GIN (document)")
         op.execute("CREATE INDEX ix_question_search_team ON question_search (team_id)")
-    from storage.search import reindex_all
-
-    reindex_all(bind)
 
 
 def downgrade() -> None:
@@ -50,5 +49,6 @@ def downgrade() -> None:
         op.execute("DROP TABLE question_fts")
     else:
         op.execute("DROP TABLE question_search")
-    with op.batch_alter_table("question") as batch_op:
-        batch_op.drop_column("permalink")
+    # Not a batch (table-rebuilding) operation on SQLite: dropping and recreating `question`
+    # would cascade to every answer. SQLite has had DROP COLUMN since 3.35.
+    op.drop_column("question", "permalink")
