@@ -53,6 +53,7 @@ def query_terms(text: str) -> list[str]:
 # fast on a large store and ranks by what distinguishes the question.
 SIMILAR_TERMS = 8
 COMMON_SHARE = 0.1
+COMMON_AT_LEAST = 100  # in a small store no word is too common to search: it is all cheap
 
 
 def informative_terms(terms: list[str], frequencies: dict[str, int], documents: int) -> list[str]:
@@ -63,7 +64,7 @@ def informative_terms(terms: list[str], frequencies: dict[str, int], documents: 
     nothing."""
     count = {t: frequencies.get(t, 0) for t in terms}
     rare = sorted(
-        (t for t in terms if count[t] <= COMMON_SHARE * documents),
+        (t for t in terms if count[t] <= max(COMMON_SHARE * documents, COMMON_AT_LEAST)),
         key=lambda t: (count[t] == 0, count[t], terms.index(t)),
     )
     if rare:
