@@ -28,7 +28,8 @@ STOP_WORDS = frozenset(
 def _words(text: str) -> list[str]:
     """Runs of letters, combining marks and digits, in any script ("नमस्ते" stays one word)."""
     words, current = [], []
-    for ch in unicodedata.normalize("NFC", text.lower()):
+    # "İ".lower() is "i" + a combining dot; the databases lower-case it to a plain "i".
+    for ch in unicodedata.normalize("NFC", text.lower().replace("i\u0307", "i")):
         if unicodedata.category(ch)[0] in "LMN":
             current.append(ch)
         elif current:

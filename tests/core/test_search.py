@@ -71,14 +71,14 @@ def test_stemming_matches_other_forms_of_a_word(engine, library):
 
 def test_search_is_scoped_to_the_workspace(engine, library):
     _question(engine, "VPN for the other company", "1700000099.000100", team="T0OTHERTEAM")
-    assert all(m.question_id in library.values() for m in _search(engine, "vpn").matches)
+    assert [m.question_id for m in _search(engine, "vpn").matches] == [library["vpn"]]
     assert [m.text for m in _search(engine, "vpn", team="T0OTHERTEAM").matches] == ["VPN for the other company"]
 
 
 def test_unposted_questions_are_not_found(engine, library):
     with session_scope(engine) as s:
         asking.ask_question(s, team_id=TEAM, asker_id="U1", text="VPN pending question", qa_channel_id=QA, request_id="pending")
-    assert all(m.text != "VPN pending question" for m in _search(engine, "vpn pending").matches)
+    assert [m.question_id for m in _search(engine, "vpn pending").matches] == [library["vpn"]]
 
 
 def test_edits_and_deletions_keep_the_index_in_step(engine, library):
@@ -179,3 +179,73 @@ def test_document_frequencies_come_from_the_index(engine, library):
     counts, documents = stats
     assert documents >= 10
     assert counts["laptop"] > counts["kubernetes"] >= counts.get("zebra", 0)
+
+
+def test_every_typed_word_counts(engine, library):
+    both = _question(engine, "Laptop for a VPN trip abroad?", "1700000700.000100")
+    page = _search(engine, "vpn laptop")
+    assert page.matches[0].question_id == both  # holds both words: ranked above those with one
+    assert {m.question_id for m in page.matches} == {both, library["vpn"]}
+
+
+@pytest.mark.parametrize(
+    "stored,typed",
+    [
+        ("Wie buche ich Überstunden?", "überstunden"),
+        ("Where do I find my résumé template?", "résumé"),
+        ("नमस्ते टीम, छुट्टी की नीति कहाँ है?", "नमस्ते"),
+        ("Are the İstanbul office hours different?", "İstanbul"),
+    ],
+)
+def test_words_with_accents_and_marks_are_found(engine, library, stored, typed):
+    qid = _question(engine, stored, "1700000800.000100")
+    assert qid in [m.question_id for m in _search(engine, typed).matches]
+    from core.search import similar_questions
+
+    with session_scope(engine) as s:
+        assert qid in [h.question_id for h in similar_questions(s, team_id=TEAM, text=f"{typed} filler words here")]
+
+
+def test_words_keep_their_combining_marks():
+    assert query_terms("नमस्ते दुनिया") == ["नमस्ते", "दुनिया"]
+
+
+def test_racing_replies_both_stay_searchable(engine, library):
+    for n in range(10):
+        ts_a, ts_b = f"17000009{n:02d}.000100", f"17000009{n:02d}.000200"
+        word_a, word_b = f"wireguard{n}", f"openvpn{n}"
+        _race(
+            engine,
+            lambda s, ts=ts_a, w=word_a: asking.record_reply(
+                s, team_id=TEAM, channel_id=QA, thread_ts="1700000001.000100", message_ts=ts, author_id="U0A",
+                text=f"try {w}", at=datetime.now(UTC),
+            ),
+            lambda s, ts=ts_b, w=word_b: asking.record_reply(
+                s, team_id=TEAM, channel_id=QA, thread_ts="1700000001.000100", message_ts=ts, author_id="U0B",
+                text=f"try {w}", at=datetime.now(UTC),
+            ),
+        )
+        for word in (word_a, word_b):
+            assert [m.question_id for m in _search(engine, word).matches] == [library["vpn"]], word
+
+
+def _race(engine, *actions):
+    import threading
+
+    barrier = threading.Barrier(len(actions))
+    errors = []
+
+    def run(action):
+        barrier.wait()
+        try:
+            with session_scope(engine) as s:
+                action(s)
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(a,)) for a in actions]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
