@@ -18,6 +18,7 @@ from storage import search as index
 from storage.models import Answer, Question
 
 MAX_TERMS = 32
+MAX_TERM_CHARS = 64  # a run of CJK with no spaces is one "word": keep it to a searchable length
 STOP_WORDS = frozenset(
     """a about an and are as at be been but by can could did do does doing for from had has have how
     i if in into is it its me my no not of on or our so than that the their them then there these
@@ -44,6 +45,7 @@ def query_terms(text: str) -> list[str]:
     """The words of `text` worth searching for: lower-cased, without stop words, each once."""
     seen: dict[str, None] = {}
     for word in _words(text):
+        word = word[:MAX_TERM_CHARS]
         if word not in STOP_WORDS and word not in seen:
             seen[word] = None
     return list(seen)[:MAX_TERMS]

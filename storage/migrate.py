@@ -38,6 +38,10 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     command.upgrade(alembic_config(engine), revision)
 
 
+def downgrade(engine: Engine, revision: str) -> None:
+    command.downgrade(alembic_config(engine), revision)
+
+
 def pending(engine: Engine) -> list[str]:
     """Revisions not yet applied to the database, oldest first."""
     script = ScriptDirectory.from_config(alembic_config(engine))

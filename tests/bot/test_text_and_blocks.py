@@ -115,3 +115,19 @@ def test_search_results_link_each_title_safely():
     assert title.startswith("<https://fake.slack.com/archives/C1/p1|") and title.endswith(">")
     assert title.count("<") == 1 and title.count(">") == 1 and title.count("|") == 1
     assert "<!channel>" not in str(message)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["如何申请新的笔记本电脑 " * 200, "🚀 ünïcödé wörds " * 300, " ".join(f"término{n}" for n in range(400)), "x" * 5000],
+)
+def test_the_more_button_value_fits_and_replays_the_same_words(query):
+    import json
+
+    from bot.listeners.ask import BUTTON_VALUE_CHARS, _more_value
+    from core.search import query_terms
+
+    terms, value = _more_value(query_terms(query), 5)
+    assert len(value) <= BUTTON_VALUE_CHARS
+    carried = json.loads(value)
+    assert carried["o"] == 5 and query_terms(carried["q"]) == terms and terms

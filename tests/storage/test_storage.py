@@ -240,3 +240,18 @@ def test_migrations_wait_for_a_replica_already_migrating(request):
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def test_the_search_migration_goes_down_and_up_without_losing_answers(engine):
+    from sqlalchemy import text
+
+    with session_scope(engine) as s:
+        question = _question(s, ts="1.1")
+        qa.add_answer(s, team_id=TEAM, question_id=question.id, message_ts="2.2", author_id="U2", text="a", answered_at=datetime.now(UTC))
+    migrate.downgrade(engine, "0001")
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM answer")).scalar() == 1
+        assert "permalink" not in {c["name"] for c in inspect(conn).get_columns("question")}
+    migrate.upgrade(engine)
+    with session_scope(engine) as s:
+        assert len(qa.list_answers(s, team_id=TEAM, question_id=question.id)) == 1
