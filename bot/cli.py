@@ -72,6 +72,24 @@ def _migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from core import export
+    from storage.db import make_engine, session_scope
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+    try:
+        with session_scope(engine) as session:
+            count = export.write(export.knowledge(session, team_id=args.team), out, args.format)
+    finally:
+        if args.output:
+            out.close()
+        engine.dispose()
+    print(f"Exported {count} question{'s' if count != 1 else ''}.", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="knowhow", description="Knowhow: social learning in Slack.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -83,6 +101,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.set_defaults(func=_run)
     sub.add_parser("migrate", help="apply pending database migrations").set_defaults(func=_migrate)
+    exp = sub.add_parser("export", help="write the knowledge base (questions and answers) to a file or stdout")
+    exp.add_argument("--format", choices=("jsonl", "csv", "markdown"), default="jsonl")
+    exp.add_argument("--team", help="one workspace's team id (default: every workspace)")
+    exp.add_argument("--output", "-o", help="a file to write (default: standard output)")
+    exp.set_defaults(func=_export)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Bolt logs request bodies at debug level; keep them out of production logs.

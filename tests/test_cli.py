@@ -192,3 +192,15 @@ def test_a_second_scheduler_on_one_database_is_refused_but_a_replica_runs(tmp_pa
             if proc is not None:
                 proc.send_signal(signal.SIGTERM)
                 proc.communicate(timeout=30)
+
+
+def test_export_writes_the_knowledge_base(tmp_path):
+    env = _env(tmp_path)
+    assert subprocess.run(_knowhow("migrate"), cwd=tmp_path, env=env, capture_output=True, timeout=60).returncode == 0
+    result = subprocess.run(
+        _knowhow("export", "--format", "markdown", "--output", str(tmp_path / "kb.md")),
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Exported 0 questions." in result.stderr
+    assert (tmp_path / "kb.md").read_text() == ""

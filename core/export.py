@@ -1,0 +1,118 @@
+"""The knowledge base as files: every posted question with its live answers.
+
+Formats: JSON Lines (one question a line; what `knowhow import` will read), CSV (one row per
+answer, a question without answers on a row of its own), and Markdown (for reading or a wiki).
+Text is exported as people wrote it: Slack's `&amp;`/`&lt;`/`&gt;` unescaped and links as their
+labels.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import TextIO
+
+from sqlmodel import Session, select
+
+from storage.models import Answer, Question
+from storage.search import plain
+
+FORMATS = ("jsonl", "csv", "markdown")
+
+
+@dataclass
+class ExportedAnswer:
+    text: str
+    author: str
+    answered_at: str
+    accepted: bool = False  # acceptance arrives with issue 3's acceptance flow
+
+
+@dataclass
+class ExportedQuestion:
+    id: str
+    team_id: str
+    text: str
+    asker: str | None  # None for anonymous questions (once anonymity exists)
+    asked_at: str
+    permalink: str | None
+    details: str | None = None
+    topics: list[str] = field(default_factory=list)
+    answers: list[ExportedAnswer] = field(default_factory=list)
+
+
+def knowledge(session: Session, *, team_id: str | None = None, batch: int = 500) -> Iterator[ExportedQuestion]:
+    """Posted questions, oldest first, each with its live answers in order; one workspace or all."""
+    query = select(Question).where(Question.status == "posted")
+    if team_id is not None:
+        query = query.where(Question.team_id == team_id)
+    last_id = 0
+    while True:
+        questions = list(session.exec(query.where(Question.id > last_id).order_by(Question.id).limit(batch)))
+        if not questions:
+            return
+        last_id = questions[-1].id
+        answers: dict[int, list[ExportedAnswer]] = {}
+        for answer in session.exec(
+            select(Answer)
+            .where(Answer.question_id.in_([q.id for q in questions]), Answer.deleted_at.is_(None))
+            .order_by(Answer.answered_at, Answer.message_ts)
+        ):
+            answers.setdefault(answer.question_id, []).append(
+                ExportedAnswer(text=plain(answer.text), author=answer.author_id, answered_at=answer.answered_at.isoformat())
+            )
+        for q in questions:
+            yield ExportedQuestion(
+                id=str(q.id),
+                team_id=q.team_id,
+                text=plain(q.text),
+                asker=q.asker_id,
+                asked_at=q.created_at.isoformat(),
+                permalink=q.permalink,
+                answers=answers.get(q.id, []),
+            )
+
+
+def write(items: Iterator[ExportedQuestion], out: TextIO, fmt: str) -> int:
+    """Write the questions to `out` in `fmt`; returns how many."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    count = 0
+    writer = None
+    if fmt == "csv":
+        writer = csv.writer(out)
+        writer.writerow(["question_id", "team_id", "asked_at", "asker", "question", "permalink",
+                         "answer_author", "answered_at", "accepted", "answer"])
+    for item in items:
+        count += 1
+        if fmt == "jsonl":
+            out.write(json.dumps(asdict(item), ensure_ascii=False) + "\n")
+        elif fmt == "csv":
+            head = [item.id, item.team_id, item.asked_at, item.asker or "", item.text, item.permalink or ""]
+            for answer in item.answers or [None]:
+                tail = ["", "", "", ""] if answer is None else [answer.author, answer.answered_at, str(answer.accepted).lower(), answer.text]
+                writer.writerow(head + tail)
+        else:
+            out.write(_markdown(item))
+    return count
+
+
+def _markdown(item: ExportedQuestion) -> str:
+    title = " ".join(item.text.split())[:120]
+    lines = [f"## {title}", ""]
+    if title != item.text.strip():
+        lines += [item.text.strip(), ""]
+    meta = f"Asked {item.asked_at[:10]}" + (f" by {item.asker}" if item.asker else "")
+    if item.permalink:
+        meta += f" · [in Slack]({item.permalink})"
+    lines += [f"*{meta}*", ""]
+    if not item.answers:
+        lines += ["_No answers yet._", ""]
+    for answer in item.answers:
+        mark = " (accepted)" if answer.accepted else ""
+        lines += [f"**{answer.author}**{mark}, {answer.answered_at[:10]}:", ""]
+        lines += ["> " + line for line in answer.text.strip().splitlines() or [""]]
+        lines.append("")
+    return "\n".join(lines) + "\n"
