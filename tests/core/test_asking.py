@@ -10,6 +10,7 @@ from core import asking
 from core.asking import AskIntent, AskRefusal, ReplyOutcome
 from storage import qa
 from storage.db import session_scope
+from tests.races import race
 
 TEAM = "T0FAKETEAM"
 QA = "C0QUESTION"
@@ -205,33 +206,11 @@ def test_a_deletion_before_the_reply_leaves_a_tombstone_the_reply_cannot_revive(
     assert tombstone.text == ""
 
 
-def _race(engine, *actions):
-    import threading
-
-    barrier = threading.Barrier(len(actions))
-    errors = []
-
-    def run(action):
-        barrier.wait()
-        try:
-            with session_scope(engine) as s:
-                action(s)
-        except Exception as exc:  # pragma: no cover - reported below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(a,)) for a in actions]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-
-
 def test_an_edit_racing_its_reply_is_never_lost(engine):
     qid = _posted_question(engine)
     for n in range(15):
         ts = f"1754400{n:03d}.000200"
-        _race(
+        race(
             engine,
             lambda s, ts=ts: _reply(s, ts=ts, text="original"),
             lambda s, ts=ts: _edit(s, "edited", "1754409999.000000", ts=ts),
@@ -247,7 +226,7 @@ def test_an_edit_racing_a_deletion_never_revives_the_text(engine):
         ts = f"1754400{n:03d}.000200"
         with session_scope(engine) as s:
             _reply(s, ts=ts, text="original")
-        _race(
+        race(
             engine,
             lambda s, ts=ts: _edit(s, "edited", "1754409999.000000", ts=ts),
             lambda s, ts=ts: asking.delete_reply(
@@ -264,7 +243,7 @@ def test_a_deletion_racing_its_reply_always_wins(engine):
     qid = _posted_question(engine)
     for n in range(15):
         ts = f"1754400{n:03d}.000200"
-        _race(
+        race(
             engine,
             lambda s, ts=ts: _reply(s, ts=ts, text="original"),
             lambda s, ts=ts: asking.delete_reply(

@@ -9,6 +9,7 @@ import pytest
 from core import asking
 from core.search import QuestionState, query_terms, search_questions
 from storage.db import session_scope
+from tests.races import race
 
 TEAM = "T0FAKETEAM"
 QA = "C0QUESTION"
@@ -214,7 +215,7 @@ def test_racing_replies_both_stay_searchable(engine, library):
     for n in range(10):
         ts_a, ts_b = f"17000009{n:02d}.000100", f"17000009{n:02d}.000200"
         word_a, word_b = f"wireguard{n}", f"openvpn{n}"
-        _race(
+        race(
             engine,
             lambda s, ts=ts_a, w=word_a: asking.record_reply(
                 s, team_id=TEAM, channel_id=QA, thread_ts="1700000001.000100", message_ts=ts, author_id="U0A",
@@ -227,25 +228,3 @@ def test_racing_replies_both_stay_searchable(engine, library):
         )
         for word in (word_a, word_b):
             assert [m.question_id for m in _search(engine, word).matches] == [library["vpn"]], word
-
-
-def _race(engine, *actions):
-    import threading
-
-    barrier = threading.Barrier(len(actions))
-    errors = []
-
-    def run(action):
-        barrier.wait()
-        try:
-            with session_scope(engine) as s:
-                action(s)
-        except Exception as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run, args=(a,)) for a in actions]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
