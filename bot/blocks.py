@@ -163,3 +163,23 @@ def search_needs_terms() -> Message:
 
 def search_failed() -> Message:
     return {"response_type": "ephemeral", "text": "Sorry, searching failed just now. Please try again in a minute."}
+
+
+def follow_up_in_thread() -> Message:
+    """Raised once in an unanswered question's thread, and shown in the channel."""
+    return {
+        "text": (
+            ":wave: This question has no answer yet. If you know something about it, or know "
+            "who might, please reply in this thread. Partial answers help too."
+        )
+    }
+
+
+def follow_up_to_asker(*, channel_id: str, permalink: str | None) -> Message:
+    where = f"<{permalink}|your question>" if permalink else f"your question in <#{channel_id}>"
+    return {
+        "text": (
+            f"Nobody has answered {where} yet, so I raised it again in its thread. "
+            "Adding detail, or rewording it with the words a colleague would search for, often helps."
+        )
+    }

@@ -37,6 +37,7 @@ class Settings:
     port: int = DEFAULT_PORT
     qa_channel: str | None = None
     admins: frozenset[str] = field(default_factory=frozenset)
+    followup_hours: float = 24.0
 
     @property
     def socket_mode(self) -> bool:
@@ -133,8 +134,21 @@ def load_settings(env: dict[str, str] | None = None, dotenv_path: str | Path | N
             "in Slack, open a profile, choose More and Copy member ID"
         )
 
+    followup_text = _get(env, "KNOWHOW_FOLLOWUP_HOURS")
+    followup_hours = 24.0
+    if followup_text is not None:
+        try:
+            followup_hours = float(followup_text)
+        except ValueError:
+            followup_hours = -1
+        if not 0 < followup_hours <= 24 * 90:
+            raise ConfigError(
+                f"KNOWHOW_FOLLOWUP_HOURS must be a number of hours between 0 and 2160 (got {followup_text!r})"
+            )
+
     return Settings(
         bot_token=bot_token,
+        followup_hours=followup_hours,
         signing_secret=_get(env, "SLACK_SIGNING_SECRET"),
         app_token=app_token,
         api_url=api_url,

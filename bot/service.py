@@ -82,7 +82,8 @@ class Knowhow:
         self.outbox.start()
         if self.with_scheduler:
             try:
-                self.scheduler = start_scheduler(self.engine, RECONCILERS)
+                reconcilers = (*RECONCILERS, jobs.follow_ups(self.settings.followup_hours))
+                self.scheduler = start_scheduler(self.engine, reconcilers)
             except SchedulerBusy as exc:
                 raise ConfigError(
                     "another Knowhow process already runs the scheduler on this DATABASE_URL: "

@@ -49,6 +49,8 @@ class Question(SQLModel, table=True):
     permalink: str | None = Field(default=None, max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     posted_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # When Knowhow raised the question again for lack of answers (once, ever).
+    followed_up_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 
 
 class Answer(SQLModel, table=True):

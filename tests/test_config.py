@@ -35,8 +35,11 @@ def test_values_are_read_and_normalised():
             "PORT": "8080",
             "KNOWHOW_QA_CHANNEL": "C0123ABCD",
             "KNOWHOW_ADMINS": "U01, U0ADMIN2 ,",
+            "KNOWHOW_FOLLOWUP_HOURS": "4.5",
         }
     )
+    assert settings.followup_hours == 4.5
+    assert load_settings({}).followup_hours == 24
     assert settings.bot_token == "xoxb-1"
     assert settings.api_url == "http://127.0.0.1:9999/api/"
     assert settings.database_url == "postgresql+psycopg://u:p@db/knowhow"
@@ -55,6 +58,8 @@ def test_values_are_read_and_normalised():
         ({"PORT": "70000"}, ["PORT"]),
         ({"KNOWHOW_QA_CHANNEL": "#questions"}, ["KNOWHOW_QA_CHANNEL", "Channel ID"]),
         ({"KNOWHOW_ADMINS": "U01,alice"}, ["KNOWHOW_ADMINS", "alice"]),
+        ({"KNOWHOW_FOLLOWUP_HOURS": "a day"}, ["KNOWHOW_FOLLOWUP_HOURS"]),
+        ({"KNOWHOW_FOLLOWUP_HOURS": "0"}, ["KNOWHOW_FOLLOWUP_HOURS"]),
     ],
 )
 def test_each_mistake_is_one_line_naming_the_variable(env, names):

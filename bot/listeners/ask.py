@@ -355,8 +355,49 @@ class QuestionFailed:
         pass
 
 
+def _unanswered(ctx: SendContext, item: OutboxItem):
+    """The question, while it is posted and still has no live answer (else None: say nothing)."""
+    with session_scope(ctx.engine) as session:
+        question = qa.get_question(session, team_id=item.team_id, question_id=item.payload["question_id"])
+        if question is None or question.message_ts is None:
+            return None
+        if qa.list_answers(session, team_id=item.team_id, question_id=question.id):
+            return None
+        return question
+
+
+class FollowUpThread:
+    def send(self, ctx: SendContext, item: OutboxItem):
+        question = _unanswered(ctx, item)
+        if question is not None:
+            ctx.client.chat_postMessage(
+                channel=question.channel_id,
+                thread_ts=question.message_ts,
+                reply_broadcast=True,
+                **blocks.follow_up_in_thread(),
+            )
+        return None
+
+    def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
+        pass
+
+
+class FollowUpAsker:
+    def send(self, ctx: SendContext, item: OutboxItem):
+        question = _unanswered(ctx, item)
+        if question is not None:
+            message = blocks.follow_up_to_asker(channel_id=question.channel_id, permalink=question.permalink)
+            ctx.client.chat_postMessage(channel=question.asker_id, **message)
+        return None
+
+    def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
+        pass
+
+
 SENDERS = {
     ids.OUTBOX_POST_QUESTION: PostQuestion(),
     ids.OUTBOX_CONFIRM_QUESTION: ConfirmQuestion(),
     ids.OUTBOX_QUESTION_FAILED: QuestionFailed(),
+    ids.OUTBOX_FOLLOW_UP_THREAD: FollowUpThread(),
+    ids.OUTBOX_FOLLOW_UP_ASKER: FollowUpAsker(),
 }

@@ -462,3 +462,48 @@ def test_a_post_whose_answer_was_lost_is_not_posted_twice(knowhow, slack, fake_s
     assert len(fake_slack.messages[QA_CHANNEL]) == 1
     [question] = _questions(knowhow)
     assert question.message_ts == fake_slack.messages[QA_CHANNEL][0]["ts"]
+
+
+# -- follow-ups -------------------------------------------------------------------------------
+
+
+def _age_questions(knowhow, hours):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    with session_scope(knowhow.engine) as s:
+        s.execute(update(Question).values(posted_at=datetime.now(UTC) - timedelta(hours=hours)))
+
+
+def test_an_unanswered_question_is_raised_once_in_its_thread_and_to_the_asker(knowhow, slack, fake_slack):
+    from scheduler import jobs
+
+    ask(slack, fake_slack, "Does anyone know the guest Wi-Fi password?")
+    fake_slack.wait_for("response_url")
+    question = _questions(knowhow)[0]
+    _age_questions(knowhow, 25)
+    assert knowhow.scheduler.get_job(jobs.FOLLOW_UP_JOB_ID) is not None  # kept by the reconcile step
+    assert jobs.follow_up_questions(24) == 1
+    posts = fake_slack.wait_for("chat.postMessage", 3)
+    in_thread = next(c for c in posts[1:] if c.args.get("thread_ts"))
+    to_asker = next(c for c in posts[1:] if c.args["channel"] == ASKER)
+    assert in_thread.args["thread_ts"] == question.message_ts and in_thread.args["reply_broadcast"] is True
+    assert "no answer yet" in in_thread.args["text"] and "<!" not in in_thread.args["text"]
+    assert "Nobody has answered" in to_asker.args["text"]
+    assert jobs.follow_up_questions(24) == 0
+    time.sleep(0.5)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 3
+
+
+def test_an_answered_question_is_never_raised(knowhow, slack, fake_slack):
+    from scheduler import jobs
+
+    ask(slack, fake_slack, "Where are the fire exits?")
+    fake_slack.wait_for("response_url")
+    thread_ts = _questions(knowhow)[0].message_ts
+    slack.event(slack.thread_reply(channel=QA_CHANNEL, thread_ts=thread_ts, ts=f"{float(thread_ts) + 5:.6f}", user="U0HELPER", text="By the lifts"))
+    _age_questions(knowhow, 48)
+    assert jobs.follow_up_questions(24) == 0
+    time.sleep(0.5)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
