@@ -21,11 +21,6 @@ POOL_SIZE, MAX_OVERFLOW, POOL_TIMEOUT_S = 10, 20, 5
 PG_CONNECT_TIMEOUT_S = 5
 
 
-def is_sqlite(engine_or_url) -> bool:
-    url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
-    return url.get_backend_name() == "sqlite"
-
-
 def make_engine(database_url: str, **kwargs) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":

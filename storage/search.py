@@ -88,10 +88,10 @@ def reindex_question(bind, *, team_id: str, question_id: int) -> None:
     sqlite = _dialect(bind) == "sqlite"
     lock = "" if sqlite else " FOR NO KEY UPDATE"
     row = bind.execute(
-        text(f"SELECT text, status FROM question WHERE id = :id AND team_id = :team{lock}"),
+        text(f"SELECT text FROM question WHERE id = :id AND team_id = :team{lock}"),
         {"id": question_id, "team": team_id},
     ).first()
-    if row is None or row[1] == "failed":
+    if row is None:
         if sqlite:
             # The FTS5 table has no workspace column: delete only this workspace's question's row.
             bind.execute(

@@ -28,6 +28,17 @@ def _env(tmp_path, **extra):
     return env
 
 
+def _bot_env(tmp_path, fake_slack, port, **extra):
+    """A bot configured for HTTP mode against the Slack stand-in."""
+    settings = {
+        "SLACK_BOT_TOKEN": fake_slack.token,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake_slack.api_url,
+        "PORT": str(port),
+    }
+    return _env(tmp_path, **{**settings, **extra})
+
+
 def _knowhow(*args):
     return [sys.executable, "-m", "bot.cli", *args]
 
@@ -76,13 +87,7 @@ def test_a_bad_setting_is_one_line_not_a_traceback(tmp_path):
 
 
 def test_a_token_slack_refuses_is_reported_plainly(tmp_path, fake_slack):
-    env = _env(
-        tmp_path,
-        SLACK_BOT_TOKEN="xoxb-revoked",
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=fake_slack.api_url,
-        PORT=str(_free_port()),
-    )
+    env = _bot_env(tmp_path, fake_slack, _free_port(), SLACK_BOT_TOKEN="xoxb-revoked")
     result = subprocess.run(_knowhow("run"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "knowhow: SLACK_BOT_TOKEN was refused by Slack (invalid_auth)" in result.stderr
@@ -100,14 +105,7 @@ def test_migrate_applies_the_migrations(tmp_path):
 @pytest.mark.parametrize("no_scheduler", [False, True], ids=["with scheduler", "replica"])
 def test_run_serves_slack_and_stops_cleanly_on_sigterm(tmp_path, fake_slack, no_scheduler):
     port = _free_port()
-    env = _env(
-        tmp_path,
-        SLACK_BOT_TOKEN=fake_slack.token,
-        SLACK_SIGNING_SECRET=SECRET,
-        SLACK_API_URL=fake_slack.api_url,
-        PORT=str(port),
-        KNOWHOW_QA_CHANNEL="C0QUESTION",
-    )
+    env = _bot_env(tmp_path, fake_slack, port, KNOWHOW_QA_CHANNEL="C0QUESTION")
     args = ["run", "--no-scheduler"] if no_scheduler else ["run"]
     proc = subprocess.Popen(_knowhow(*args), cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -138,13 +136,7 @@ def test_a_port_in_use_is_reported_plainly(tmp_path, fake_slack):
         taken.bind(("0.0.0.0", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        env = _env(
-            tmp_path,
-            SLACK_BOT_TOKEN=fake_slack.token,
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=fake_slack.api_url,
-            PORT=str(port),
-        )
+        env = _bot_env(tmp_path, fake_slack, port)
         result = subprocess.run(_knowhow("run"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert f"knowhow: PORT {port} cannot be used" in result.stderr
@@ -152,13 +144,7 @@ def test_a_port_in_use_is_reported_plainly(tmp_path, fake_slack):
 
 
 def test_an_app_token_slack_refuses_is_reported_plainly(tmp_path, fake_slack):
-    env = _env(
-        tmp_path,
-        SLACK_BOT_TOKEN=fake_slack.token,
-        SLACK_APP_TOKEN="xapp-1-not-enabled",
-        SLACK_API_URL=fake_slack.api_url,
-        PORT=str(_free_port()),
-    )
+    env = _bot_env(tmp_path, fake_slack, _free_port(), SLACK_APP_TOKEN="xapp-1-not-enabled")
     result = subprocess.run(_knowhow("run"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "knowhow: SLACK_APP_TOKEN was refused by Slack" in result.stderr
@@ -167,13 +153,7 @@ def test_an_app_token_slack_refuses_is_reported_plainly(tmp_path, fake_slack):
 
 def test_a_second_scheduler_on_one_database_is_refused_but_a_replica_runs(tmp_path, fake_slack):
     def env(port):
-        return _env(
-            tmp_path,
-            SLACK_BOT_TOKEN=fake_slack.token,
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=fake_slack.api_url,
-            PORT=str(port),
-        )
+        return _bot_env(tmp_path, fake_slack, port)
 
     first_port, replica_port = _free_port(), _free_port()
     first = subprocess.Popen(_knowhow("run"), cwd=tmp_path, env=env(first_port), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -130,6 +130,12 @@ def test_answers_belong_to_their_workspace(engine):
     assert outcome is ReplyOutcome.NOT_A_QUESTION
 
 
+def _delete(s, ts, user="U0HELPER"):
+    return asking.delete_reply(
+        s, team_id=TEAM, channel_id=QA, thread_ts="1754400000.000100", message_ts=ts, author_id=user
+    )
+
+
 def _edit(s, text, edited_ts, ts="1754400100.000200", user="U0HELPER"):
     return asking.edit_reply(
         s,
@@ -229,9 +235,7 @@ def test_an_edit_racing_a_deletion_never_revives_the_text(engine):
         race(
             engine,
             lambda s, ts=ts: _edit(s, "edited", "1754409999.000000", ts=ts),
-            lambda s, ts=ts: asking.delete_reply(
-                s, team_id=TEAM, channel_id=QA, thread_ts="1754400000.000100", message_ts=ts, author_id="U0HELPER"
-            ),
+            lambda s, ts=ts: _delete(s, ts),
         )
     with session_scope(engine) as s:
         answers = qa.list_answers(s, team_id=TEAM, question_id=qid, include_deleted=True)
@@ -246,9 +250,7 @@ def test_a_deletion_racing_its_reply_always_wins(engine):
         race(
             engine,
             lambda s, ts=ts: _reply(s, ts=ts, text="original"),
-            lambda s, ts=ts: asking.delete_reply(
-                s, team_id=TEAM, channel_id=QA, thread_ts="1754400000.000100", message_ts=ts, author_id="U0HELPER"
-            ),
+            lambda s, ts=ts: _delete(s, ts),
         )
     with session_scope(engine) as s:
         assert qa.list_answers(s, team_id=TEAM, question_id=qid) == []
