@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, Index, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from storage.columns import UTCDateTime
@@ -33,15 +33,29 @@ class Question(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
+    # Kept for anonymous questions too: the asker still gets every private update. Only what is
+    # shown to others (the post, the export) leaves it out.
     asker_id: str = Field(max_length=32)
     text: str = Field(sa_column=Column(Text, nullable=False))
+    # Optional context from the /ask modal, shown under the question.
+    details: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    anonymous: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     # Where the asker typed the command, and where the question is posted.
     asked_in_channel_id: str | None = Field(default=None, max_length=32)
     channel_id: str = Field(max_length=32)
     # Slack's ts of the bot's post; set once it is posted. Thread replies are matched on it.
     message_ts: str | None = Field(default=None, max_length=32)
-    # "pending" (stored, not yet in Slack), "posted", "failed" (Slack refused it for good).
+    # "held" (earlier answers were suggested; waiting for the asker's choice), "pending" (stored,
+    # not yet in Slack), "posted", "failed" (Slack refused it for good), "deflected" (the asker
+    # said an earlier question answers it: never posted).
     status: str = Field(default="pending", max_length=16)
+    # The earlier question the asker said answers theirs, and when.
+    deflected_by_id: int | None = Field(default=None)
+    deflected_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # The state the post shows ("open", "answered", "resolved") as last queued for chat.update,
+    # and how many times it changed: each change is one outbox message (dedupe key per version).
+    shown_state: str = Field(default="open", sa_column=Column(String(16), nullable=False, server_default="open"))
+    post_version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
     # The id of the request that asked (the slash command's trigger_id): a replayed request
     # finds its question instead of creating a second one.
     request_id: str | None = Field(default=None, max_length=128)
@@ -70,6 +84,87 @@ class Answer(SQLModel, table=True):
     edited_ts: str | None = Field(default=None, max_length=32)
     edited_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     deleted_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # Accepted as the question's answer (at most one per question: a partial unique index).
+    accepted_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    accepted_by: str | None = Field(default=None, max_length=32)
+
+
+# One accepted answer per question, enforced by the database (SQLite and PostgreSQL both have
+# partial indexes).
+Index(
+    "uq_answer_accepted",
+    Answer.__table__.c.question_id,
+    unique=True,
+    sqlite_where=text("accepted_at IS NOT NULL"),
+    postgresql_where=text("accepted_at IS NOT NULL"),
+)
+
+
+class Topic(SQLModel, table=True):
+    """A workspace topic ("Kubernetes"). `key` is the normalised form that decides sameness."""
+
+    __tablename__ = "topic"
+    __table_args__ = (UniqueConstraint("team_id", "key", name="uq_topic_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32, index=True)
+    key: str = Field(max_length=64)
+    name: str = Field(max_length=64)  # as first written
+    created_by: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class QuestionTopic(SQLModel, table=True):
+    __tablename__ = "question_topic"
+
+    question_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("question.id", ondelete="CASCADE"), primary_key=True)
+    )
+    topic_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("topic.id", ondelete="CASCADE"), primary_key=True, index=True)
+    )
+    team_id: str = Field(max_length=32)
+
+
+class Expertise(SQLModel, table=True):
+    """A topic someone declared they know (`/expert topics add`). What people answered is the
+    other half of their profile, read from the answers themselves (core.expertise)."""
+
+    __tablename__ = "expertise"
+    __table_args__ = (UniqueConstraint("team_id", "user_id", "topic_id", name="uq_expertise"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    user_id: str = Field(max_length=32)
+    topic_id: int = Field(sa_column=Column(Integer, ForeignKey("topic.id", ondelete="CASCADE"), nullable=False, index=True))
+    declared_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class HelperPreference(SQLModel, table=True):
+    """A person's choices about being invited to help (`/expert topics pause`)."""
+
+    __tablename__ = "helper_preference"
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    user_id: str = Field(max_length=32, primary_key=True)
+    invitations_paused: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class Invitation(SQLModel, table=True):
+    """Someone was invited, in a question's thread, to help with it."""
+
+    __tablename__ = "invitation"
+    __table_args__ = (
+        UniqueConstraint("question_id", "user_id", name="uq_invitation"),
+        Index("ix_invitation_recent", "team_id", "user_id", "invited_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    question_id: int = Field(sa_column=Column(Integer, ForeignKey("question.id", ondelete="CASCADE"), nullable=False))
+    user_id: str = Field(max_length=32)
+    invited_at: datetime = Field(default_factory=utcnow, sa_column=_when())
 
 
 class OutboxMessage(SQLModel, table=True):
