@@ -12,12 +12,14 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from core import topics as topic_rules
 from core.clock import from_slack_ts, utcnow
 from storage import qa
 from storage import search as search_index
 
 # Long enough for a real question with code in it; the edge splits long text into several blocks.
 MAX_QUESTION_CHARS = 8000
+MAX_DETAILS_CHARS = 8000
 HELP_WORDS = {"help", "-h", "--help", "?"}
 
 
@@ -47,6 +49,8 @@ def parse_ask(text: str | None) -> ParsedAsk:
 class AskRefusal(enum.Enum):
     NO_CHANNEL = "no_channel"  # nobody has said where questions go
     TOO_LONG = "too_long"
+    EMPTY = "empty"
+    BAD_TOPIC = "bad_topic"
 
 
 @dataclass(frozen=True)
@@ -54,12 +58,20 @@ class QuestionAsked:
     question_id: int
     channel_id: str
     new: bool  # False when the same request was seen before
+    # Earlier questions that may answer it. When there are any, the question is held (not
+    # posted) until the asker says whether one of them answers it.
+    suggestions: tuple = ()
+
+    @property
+    def held(self) -> bool:
+        return bool(self.suggestions)
 
 
 @dataclass(frozen=True)
 class AskRefused:
     reason: AskRefusal
     limit: int | None = None
+    message: str | None = None  # for BAD_TOPIC: what is wrong, worded for the asker
 
 
 def ask_question(
@@ -71,24 +83,79 @@ def ask_question(
     qa_channel_id: str | None,
     asked_in_channel_id: str | None = None,
     request_id: str | None = None,
+    details: str | None = None,
+    topics: list[str] | tuple[str, ...] = (),
+    anonymous: bool = False,
+    suggest: bool = False,
 ) -> QuestionAsked | AskRefused:
-    """Record a question for posting in the workspace's Q&A channel."""
+    """Record a question for posting in the workspace's Q&A channel.
+
+    With `suggest`, earlier questions that look like the same problem are looked up first
+    (core.lessons); when there are any, the question is stored as held and they come back in
+    `suggestions`, for the asker to choose between "this answers it" and "post anyway".
+    """
+    text = (text or "").strip()
+    details = (details or "").strip() or None
     if not qa_channel_id:
         return AskRefused(AskRefusal.NO_CHANNEL)
+    if not text:
+        return AskRefused(AskRefusal.EMPTY)
     if len(text) > MAX_QUESTION_CHARS:
         return AskRefused(AskRefusal.TOO_LONG, MAX_QUESTION_CHARS)
+    if details and len(details) > MAX_DETAILS_CHARS:
+        return AskRefused(AskRefusal.TOO_LONG, MAX_DETAILS_CHARS)
+    try:
+        tagged = topic_rules.resolve_all(session, team_id=team_id, raws=list(topics), created_by=asker_id)
+    except topic_rules.TopicError as exc:
+        return AskRefused(AskRefusal.BAD_TOPIC, message=str(exc))
+    suggestions: tuple = ()
+    if suggest:
+        from core.lessons import lessons_for
+
+        suggestions = tuple(lessons_for(session, team_id=team_id, text=f"{text}\n{details or ''}"))
     question, new = qa.create_question(
         session,
         team_id=team_id,
         asker_id=asker_id,
         text=text,
+        details=details,
+        anonymous=anonymous,
+        status="held" if suggestions else "pending",
         channel_id=qa_channel_id,
         asked_in_channel_id=asked_in_channel_id,
         request_id=request_id,
     )
-    if new:
-        search_index.reindex_question(session, team_id=team_id, question_id=question.id)
-    return QuestionAsked(question_id=question.id, channel_id=question.channel_id, new=new)
+    if not new:
+        return QuestionAsked(question_id=question.id, channel_id=question.channel_id, new=False)
+    topic_rules.tag_question(session, team_id=team_id, question_id=question.id, topics=tagged)
+    search_index.reindex_question(session, team_id=team_id, question_id=question.id)
+    return QuestionAsked(question_id=question.id, channel_id=question.channel_id, new=True, suggestions=suggestions)
+
+
+class HeldChoice(enum.Enum):
+    POST = "post"  # released for posting
+    DEFLECTED = "deflected"  # an earlier question answers it: never posted
+    NOT_YOURS = "not_yours"
+    ALREADY_DECIDED = "already_decided"
+
+
+def decide_held(
+    session: Session, *, team_id: str, question_id: int, user_id: str, answered_by: int | None
+) -> HeldChoice:
+    """The asker's choice for a held question: post it anyway (`answered_by` None), or count it
+    as answered by the earlier question `answered_by` (a question deflected). Only the asker
+    decides, once; a second click finds it decided."""
+    question = qa.get_question(session, team_id=team_id, question_id=question_id)
+    if question is None or question.asker_id != user_id:
+        return HeldChoice.NOT_YOURS
+    values = (
+        dict(status="pending")
+        if answered_by is None
+        else dict(status="deflected", deflected_by_id=answered_by, deflected_at=utcnow())
+    )
+    if not qa.change_status(session, team_id=team_id, question_id=question_id, old="held", **values):
+        return HeldChoice.ALREADY_DECIDED
+    return HeldChoice.POST if answered_by is None else HeldChoice.DEFLECTED
 
 
 def mark_posted(

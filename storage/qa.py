@@ -20,12 +20,18 @@ def create_question(
     channel_id: str,
     asked_in_channel_id: str | None,
     request_id: str | None,
+    details: str | None = None,
+    anonymous: bool = False,
+    status: str = "pending",
 ) -> tuple[Question, bool]:
     """Store a question once per request. Returns the question and whether it is new."""
     values = dict(
         team_id=team_id,
         asker_id=asker_id,
         text=text,
+        details=details,
+        anonymous=anonymous,
+        status=status,
         channel_id=channel_id,
         asked_in_channel_id=asked_in_channel_id,
         request_id=request_id,
@@ -46,6 +52,18 @@ def get_question(session: Session, *, team_id: str, question_id: int) -> Questio
     return session.exec(
         select(Question).where(Question.team_id == team_id, Question.id == question_id)
     ).first()
+
+
+def change_status(session: Session, *, team_id: str, question_id: int, old: str, **values) -> bool:
+    """Move a question out of status `old` in one conditional statement (a double click, or two
+    processes, change it once). False when it was not in `old`."""
+    result = session.execute(
+        update(Question)
+        .where(Question.team_id == team_id, Question.id == question_id, Question.status == old)
+        .values(**values)
+        .returning(Question.id)
+    )
+    return result.first() is not None
 
 
 def find_question_by_post(

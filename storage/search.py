@@ -38,12 +38,16 @@ def plain(mrkdwn: str) -> str:
     return html.unescape(without_links)
 
 
-def document(question_text: str, answers: list[str]) -> tuple[str, str, str]:
-    """(title, body, answers) of a question, as indexed."""
+def document(question_text: str, answers: list[str], details: str | None = None, topics: list[str] = ()) -> tuple[str, str, str]:
+    """(title, body, answers) of a question, as indexed: the title is the question's first line,
+    the body the whole question with its details and topic names."""
     body = plain(question_text)
     first_line = body.strip().split("\n", 1)[0]
     title = first_line[:TITLE_CHARS]
-    return title, body, "\n".join(plain(a) for a in answers)
+    extra = [plain(details)] if details else []
+    if topics:
+        extra.append(" ".join(topics))
+    return title, "\n".join([body, *extra]), "\n".join(plain(a) for a in answers)
 
 
 def _dialect(bind) -> str:
@@ -71,8 +75,10 @@ def _write(bind, rows: list[dict]) -> None:
     )
 
 
-def _row(question_id: int, team_id: str, question_text: str, answers: list[str]) -> dict:
-    title, body, answer_text = document(question_text, answers)
+def _row(
+    question_id: int, team_id: str, question_text: str, answers: list[str], details: str | None = None, topics: list[str] = ()
+) -> dict:
+    title, body, answer_text = document(question_text, answers, details, topics)
     return {"id": question_id, "team": team_id, "title": title, "body": body, "answers": answer_text}
 
 
@@ -88,7 +94,7 @@ def reindex_question(bind, *, team_id: str, question_id: int) -> None:
     sqlite = _dialect(bind) == "sqlite"
     lock = "" if sqlite else " FOR NO KEY UPDATE"
     row = bind.execute(
-        text(f"SELECT text FROM question WHERE id = :id AND team_id = :team{lock}"),
+        text(f"SELECT text, details FROM question WHERE id = :id AND team_id = :team{lock}"),
         {"id": question_id, "team": team_id},
     ).first()
     if row is None:
@@ -117,7 +123,17 @@ def reindex_question(bind, *, team_id: str, question_id: int) -> None:
             {"id": question_id, "team": team_id},
         )
     ]
-    _write(bind, [_row(question_id, team_id, row[0], answers)])
+    topics = [
+        name
+        for (name,) in bind.execute(
+            text(
+                "SELECT t.name FROM topic t JOIN question_topic qt ON qt.topic_id = t.id "
+                "WHERE qt.question_id = :id AND qt.team_id = :team ORDER BY t.name"
+            ),
+            {"id": question_id, "team": team_id},
+        )
+    ]
+    _write(bind, [_row(question_id, team_id, row[0], answers, row[1], topics)])
 
 
 def reindex_all(bind, *, batch: int = 2000) -> int:
@@ -127,9 +143,16 @@ def reindex_all(bind, *, batch: int = 2000) -> int:
         text("SELECT question_id, text FROM answer WHERE deleted_at IS NULL ORDER BY question_id, answered_at")
     ):
         answers.setdefault(question_id, []).append(answer_text)
+    topics: dict[int, list[str]] = {}
+    for question_id, name in bind.execute(
+        text("SELECT qt.question_id, t.name FROM question_topic qt JOIN topic t ON t.id = qt.topic_id ORDER BY t.name")
+    ):
+        topics.setdefault(question_id, []).append(name)
     count, rows = 0, []
-    for question_id, team_id, question_text in bind.execute(text("SELECT id, team_id, text FROM question ORDER BY id")).all():
-        rows.append(_row(question_id, team_id, question_text, answers.get(question_id, [])))
+    for question_id, team_id, question_text, details in bind.execute(
+        text("SELECT id, team_id, text, details FROM question ORDER BY id")
+    ).all():
+        rows.append(_row(question_id, team_id, question_text, answers.get(question_id, []), details, topics.get(question_id, [])))
         if len(rows) >= batch:
             _write(bind, rows)
             count, rows = count + len(rows), []

@@ -17,6 +17,10 @@ def insert_if_absent(session: Session, model: type[SQLModel], values: dict[str, 
     dialect = session.get_bind().dialect.name
     insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
     table = model.__table__
+    # The model's defaults (a created_at, a False flag) fill what `values` leaves out; an
+    # autoincrement key left unset stays out of the statement.
+    full = model(**values).model_dump()
+    values = {k: v for k, v in full.items() if k in values or not (table.c[k].primary_key and v is None)}
     # RETURNING says whether a row went in; rowcount is not reliable for this on every driver.
     stmt = insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
     return session.execute(stmt).first() is not None

@@ -1,0 +1,118 @@
+"""Lessons already learned: the earlier questions shown to an asker before their question is posted.
+
+A suggestion holds a question back until the asker chooses, so a weak one costs a colleague's
+time twice. Only matches that pass two tests are shown:
+
+- the earlier question has a live answer (an unanswered question answers nothing);
+- it covers the new question: most of the new question's informative words (weighted by how
+  rare they are in the store) appear in the earlier question's own text. Words shared only with
+  answers move a match up the ranking but cannot make it relevant on their own.
+
+The ranking itself is the database's (core.search.similar_questions): the same order everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+from sqlmodel import Session, select
+
+from core.search import _words, informative_terms, query_terms, similar_questions
+from storage import search as index
+from storage.models import Answer, Question
+
+MAX_SUGGESTIONS = 3
+# Share of the new question's informative words (rarity-weighted) the earlier one must hold.
+MIN_COVERAGE = 0.5
+# Candidates looked at for each suggestion shown: some fail the tests above.
+CANDIDATES_PER_SUGGESTION = 3
+
+
+@dataclass(frozen=True)
+class Lesson:
+    question_id: int
+    text: str
+    answer: str  # the accepted answer, else the earliest live one
+    accepted: bool
+    permalink: str | None
+    coverage: float
+
+
+_stemmer = snowballstemmer.stemmer("porter")
+_stemmer_lock = threading.Lock()  # a Snowball stemmer keeps its word in itself: one at a time
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """One stemmer for both databases, so coverage means the same on SQLite and PostgreSQL."""
+    with _stemmer_lock:
+        return _stemmer.stemWord(word)
+
+
+def _stems(text: str) -> set[str]:
+    return {stem(word) for word in _words(index.plain(text))}
+
+
+def coverage(terms: list[str], weights: dict[str, float], document: str) -> float:
+    """Weighted share of `terms` (by stem) found in `document`."""
+    if not terms:
+        return 0.0
+    present = _stems(document)
+    total = sum(weights.get(t, 1.0) for t in terms)
+    found = sum(weights.get(t, 1.0) for t in terms if stem(t) in present)
+    return found / total if total else 0.0
+
+
+def lessons_for(session: Session, *, team_id: str, text: str, limit: int = MAX_SUGGESTIONS) -> list[Lesson]:
+    """Up to `limit` earlier, answered questions of the workspace that look like `text`'s problem."""
+    terms = query_terms(text)
+    if not terms:
+        return []
+    stats = index.document_frequencies(session, terms)
+    if stats is not None:
+        frequencies, documents = stats
+        terms = informative_terms(terms, frequencies, documents)
+        weights = {t: math.log(1 + documents / (1 + frequencies.get(t, 0))) for t in terms}
+    else:
+        weights = {}
+    hits = similar_questions(session, team_id=team_id, text=text, limit=limit * CANDIDATES_PER_SUGGESTION)
+    if not hits:
+        return []
+    ids = [hit.question_id for hit in hits]
+    questions = {
+        q.id: q for q in session.exec(select(Question).where(Question.team_id == team_id, Question.id.in_(ids)))
+    }
+    best_answer: dict[int, Answer] = {}
+    for answer in session.exec(
+        select(Answer)
+        .where(Answer.team_id == team_id, Answer.question_id.in_(ids), Answer.deleted_at.is_(None))
+        .order_by(Answer.answered_at, Answer.message_ts)
+    ):
+        current = best_answer.get(answer.question_id)
+        if current is None or (answer.accepted_at is not None and current.accepted_at is None):
+            best_answer[answer.question_id] = answer
+    lessons = []
+    for hit in hits:
+        question, answer = questions.get(hit.question_id), best_answer.get(hit.question_id)
+        if question is None or answer is None:
+            continue
+        share = coverage(terms, weights, f"{question.text}\n{question.details or ''}")
+        if share < MIN_COVERAGE:
+            continue
+        lessons.append(
+            Lesson(
+                question_id=question.id,
+                text=question.text,
+                answer=answer.text,
+                accepted=answer.accepted_at is not None,
+                permalink=question.permalink,
+                coverage=share,
+            )
+        )
+        if len(lessons) == limit:
+            break
+    return lessons

@@ -1,0 +1,129 @@
+"""Lessons already learned: which earlier questions are suggested before a question is posted,
+and the asker's choice (post anyway, or "this answers it": a question deflected)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from core import accepting, asking
+from core.asking import HeldChoice
+from core.lessons import lessons_for
+from storage import qa
+from storage.db import session_scope
+
+TEAM = "T0FAKETEAM"
+QA = "C0QUESTION"
+
+
+def _earlier(s, text, *, answers=(), accept=None, n=[0], team=TEAM, details=None):
+    n[0] += 1
+    ts = f"{1754400000 + n[0] * 100}.000100"
+    asked = asking.ask_question(s, team_id=team, asker_id="U0EARLIER", text=text, details=details, qa_channel_id=QA)
+    asking.mark_posted(s, team_id=team, question_id=asked.question_id, channel_id=QA, message_ts=ts)
+    for i, (author, answer) in enumerate(answers):
+        answer_ts = f"{float(ts) + i + 1:.6f}"
+        asking.record_reply(
+            s, team_id=team, channel_id=QA, thread_ts=ts, message_ts=answer_ts, author_id=author, text=answer,
+            at=datetime.fromtimestamp(float(answer_ts), UTC),
+        )
+        if accept == i:
+            accepting.accept(s, team_id=team, question_id=asked.question_id, answer_ts=answer_ts, user_id="U0EARLIER")
+    return asked.question_id
+
+
+@pytest.fixture
+def store(engine):
+    with session_scope(engine) as s:
+        ids = {
+            "vpn": _earlier(
+                s,
+                "How do I connect to the office VPN from Linux?",
+                answers=[("U1", "Use openconnect"), ("U2", "Install the GlobalProtect client, then sign in with SSO")],
+                accept=1,
+            ),
+            "vpn_unanswered": _earlier(s, "VPN drops every hour on Linux, why?"),
+            "expenses": _earlier(s, "Where is the expenses policy?", answers=[("U3", "On the intranet, under Finance")]),
+            "linux_laptop": _earlier(s, "Can I get a Linux laptop?", answers=[("U4", "Yes, ask IT")]),
+        }
+        for n in range(30):  # a store where "linux" is common and "vpn" is rare
+            _earlier(s, f"Linux question number {n} about printers", answers=[("U5", "Reboot")])
+    return ids
+
+
+def test_a_good_match_with_an_answer_is_suggested_with_its_accepted_answer(engine, store):
+    with session_scope(engine) as s:
+        lessons = lessons_for(s, team_id=TEAM, text="How can I connect to the VPN on my Linux machine?")
+    assert [l.question_id for l in lessons][:1] == [store["vpn"]]
+    assert lessons[0].accepted and lessons[0].answer.startswith("Install the GlobalProtect")
+    assert store["vpn_unanswered"] not in [l.question_id for l in lessons]  # it answers nothing
+
+
+def test_weak_matches_are_not_suggested(engine, store):
+    with session_scope(engine) as s:
+        # Shares only the common word "linux" with most of the store.
+        assert lessons_for(s, team_id=TEAM, text="Which Linux distribution runs our build servers and CI agents?") == []
+        assert lessons_for(s, team_id=TEAM, text="Who orders the coffee beans?") == []
+        assert lessons_for(s, team_id=TEAM, text="the and of") == []
+
+
+@pytest.mark.parametrize("text", ['"VPN" AND (linux', "NEAR(vpn linux)", "vpn* OR -linux", "🚀🚀", "ВПН на линуксе", "VPN 接続"])
+def test_any_text_is_safe_to_look_up(engine, store, text):
+    with session_scope(engine) as s:
+        lessons_for(s, team_id=TEAM, text=text)
+
+
+def test_lessons_come_from_the_same_workspace(engine, store):
+    with session_scope(engine) as s:
+        assert lessons_for(s, team_id="T0OTHERTEAM", text="How do I connect to the office VPN from Linux?") == []
+
+
+def test_details_count_toward_the_match(engine):
+    with session_scope(engine) as s:
+        qid = _earlier(s, "Build keeps failing", details="gradle daemon crashes with OutOfMemoryError", answers=[("U1", "Raise -Xmx")])
+        for n in range(5):
+            _earlier(s, f"Build question {n}", answers=[("U5", "Retry")])
+        assert [l.question_id for l in lessons_for(s, team_id=TEAM, text="gradle daemon OutOfMemoryError")] == [qid]
+
+
+def _held(engine, text="How do I connect to the office VPN from Linux?", request_id="trig-held"):
+    with session_scope(engine) as s:
+        return asking.ask_question(
+            s, team_id=TEAM, asker_id="U0ASKER", text=text, qa_channel_id=QA, request_id=request_id, suggest=True
+        )
+
+
+def test_a_question_with_suggestions_is_held_until_the_asker_chooses(engine, store):
+    asked = _held(engine)
+    assert asked.held and asked.suggestions[0].question_id == store["vpn"]
+    with session_scope(engine) as s:
+        assert qa.get_question(s, team_id=TEAM, question_id=asked.question_id).status == "held"
+        assert asking.decide_held(s, team_id=TEAM, question_id=asked.question_id, user_id="U0SOMEONE", answered_by=None) is HeldChoice.NOT_YOURS
+        assert asking.decide_held(s, team_id=TEAM, question_id=asked.question_id, user_id="U0ASKER", answered_by=None) is HeldChoice.POST
+        assert qa.get_question(s, team_id=TEAM, question_id=asked.question_id).status == "pending"
+        assert asking.decide_held(s, team_id=TEAM, question_id=asked.question_id, user_id="U0ASKER", answered_by=store["vpn"]) is HeldChoice.ALREADY_DECIDED
+
+
+def test_this_answers_it_counts_a_deflected_question_that_is_never_posted(engine, store):
+    asked = _held(engine)
+    with session_scope(engine) as s:
+        choice = asking.decide_held(s, team_id=TEAM, question_id=asked.question_id, user_id="U0ASKER", answered_by=store["vpn"])
+        question = qa.get_question(s, team_id=TEAM, question_id=asked.question_id)
+    assert choice is HeldChoice.DEFLECTED
+    assert (question.status, question.deflected_by_id) == ("deflected", store["vpn"]) and question.deflected_at
+
+
+def test_without_good_matches_the_question_goes_straight_out(engine, store):
+    asked = _held(engine, text="Who orders the coffee beans?", request_id="trig-coffee")
+    assert not asked.held
+    with session_scope(engine) as s:
+        assert qa.get_question(s, team_id=TEAM, question_id=asked.question_id).status == "pending"
+
+
+def test_a_held_question_is_not_itself_found_by_search(engine, store):
+    _held(engine)
+    with session_scope(engine) as s:
+        lessons = lessons_for(s, team_id=TEAM, text="How do I connect to the office VPN from Linux?")
+    assert all(l.question_id != 0 for l in lessons) and len({l.question_id for l in lessons}) == len(lessons)
+    assert [l.question_id for l in lessons][:1] == [store["vpn"]]
