@@ -16,7 +16,7 @@ from typing import TextIO
 
 from sqlmodel import Session, select
 
-from storage.models import Answer, Question
+from storage.models import Answer, Question, QuestionTopic, Topic
 from storage.search import plain
 
 FORMATS = ("jsonl", "csv", "markdown")
@@ -27,7 +27,7 @@ class ExportedAnswer:
     text: str
     author: str
     answered_at: str
-    accepted: bool = False  # acceptance arrives with issue 3's acceptance flow
+    accepted: bool = False
 
 
 @dataclass
@@ -35,7 +35,7 @@ class ExportedQuestion:
     id: str
     team_id: str
     text: str
-    asker: str | None  # None for anonymous questions (once anonymity exists)
+    asker: str | None  # None for anonymous questions
     asked_at: str
     permalink: str | None
     details: str | None = None
@@ -61,16 +61,31 @@ def knowledge(session: Session, *, team_id: str | None = None, batch: int = 500)
             .order_by(Answer.answered_at, Answer.message_ts)
         ):
             answers.setdefault(answer.question_id, []).append(
-                ExportedAnswer(text=plain(answer.text), author=answer.author_id, answered_at=answer.answered_at.isoformat())
+                ExportedAnswer(
+                    text=plain(answer.text),
+                    author=answer.author_id,
+                    answered_at=answer.answered_at.isoformat(),
+                    accepted=answer.accepted_at is not None,
+                )
             )
+        topics: dict[int, list[str]] = {}
+        for question_id, name in session.exec(
+            select(QuestionTopic.question_id, Topic.name)
+            .join(Topic, Topic.id == QuestionTopic.topic_id)
+            .where(QuestionTopic.question_id.in_([q.id for q in questions]))
+            .order_by(Topic.name)
+        ):
+            topics.setdefault(question_id, []).append(name)
         for q in questions:
             yield ExportedQuestion(
                 id=str(q.id),
                 team_id=q.team_id,
                 text=plain(q.text),
-                asker=q.asker_id,
+                asker=None if q.anonymous else q.asker_id,
                 asked_at=q.created_at.isoformat(),
                 permalink=q.permalink,
+                details=plain(q.details) if q.details else None,
+                topics=topics.get(q.id, []),
                 answers=answers.get(q.id, []),
             )
 
@@ -83,14 +98,15 @@ def write(items: Iterator[ExportedQuestion], out: TextIO, fmt: str) -> int:
     writer = None
     if fmt == "csv":
         writer = csv.writer(out)
-        writer.writerow(["question_id", "team_id", "asked_at", "asker", "question", "permalink",
+        writer.writerow(["question_id", "team_id", "asked_at", "asker", "question", "details", "topics", "permalink",
                          "answer_author", "answered_at", "accepted", "answer"])
     for item in items:
         count += 1
         if fmt == "jsonl":
             out.write(json.dumps(asdict(item), ensure_ascii=False) + "\n")
         elif fmt == "csv":
-            head = [item.id, item.team_id, item.asked_at, item.asker or "", item.text, item.permalink or ""]
+            head = [item.id, item.team_id, item.asked_at, item.asker or "", item.text, item.details or "",
+                    "; ".join(item.topics), item.permalink or ""]
             for answer in item.answers or [None]:
                 tail = ["", "", "", ""] if answer is None else [answer.author, answer.answered_at, str(answer.accepted).lower(), answer.text]
                 writer.writerow(head + tail)
@@ -104,7 +120,11 @@ def _markdown(item: ExportedQuestion) -> str:
     lines = [f"## {title}", ""]
     if title != item.text.strip():
         lines += [item.text.strip(), ""]
-    meta = f"Asked {item.asked_at[:10]}" + (f" by {item.asker}" if item.asker else "")
+    if item.details:
+        lines += [item.details.strip(), ""]
+    meta = f"Asked {item.asked_at[:10]}" + (f" by {item.asker}" if item.asker else " anonymously")
+    if item.topics:
+        meta += " · " + ", ".join(item.topics)
     if item.permalink:
         meta += f" · [in Slack]({item.permalink})"
     lines += [f"*{meta}*", ""]

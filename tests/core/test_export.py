@@ -76,3 +76,25 @@ def test_every_workspace_without_a_team(engine, knowledge):
 def test_an_unknown_format_is_refused():
     with pytest.raises(ValueError, match="jsonl, csv, markdown"):
         export.write(iter([]), io.StringIO(), "xml")
+
+
+def test_anonymous_askers_stay_anonymous_and_accepted_answers_topics_and_details_are_kept(engine):
+    from core import accepting
+
+    with session_scope(engine) as s:
+        asked = asking.ask_question(
+            s, team_id=TEAM, asker_id="U0SHY", text="Is the reorg real?", details="Heard it at lunch",
+            topics=["Org Design", "org-design", "Careers"], anonymous=True, qa_channel_id=QA, request_id="anon",
+        )
+        asking.mark_posted(s, team_id=TEAM, question_id=asked.question_id, channel_id=QA, message_ts="1700000005.000100")
+        asking.record_reply(s, team_id=TEAM, channel_id=QA, thread_ts="1700000005.000100", message_ts="1700000006.000100",
+                            author_id="U0HR", text="No", at=datetime.fromtimestamp(1700000006, UTC))
+        accepting.accept(s, team_id=TEAM, question_id=asked.question_id, answer_ts="1700000006.000100", user_id="U0SHY")
+    _, text = _export(engine, "jsonl")
+    [record] = [json.loads(line) for line in text.splitlines()]
+    assert record["asker"] is None and "U0SHY" not in text
+    assert record["topics"] == ["Careers", "Org Design"] and record["details"] == "Heard it at lunch"
+    assert record["answers"][0]["accepted"] is True
+    for fmt in ("csv", "markdown"):
+        assert "U0SHY" not in _export(engine, fmt)[1]
+    assert "anonymously" in _export(engine, "markdown")[1] and "(accepted)" in _export(engine, "markdown")[1]
