@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
-from bot.listeners import ask, home, placeholders
+from bot.listeners import accept, ask, expert, home, placeholders
 
 # Every feature's outbox senders, by kind.
 SENDERS = {**ask.SENDERS}
@@ -51,6 +51,8 @@ def build_app(deps: Deps, client: WebClient) -> App:
             ) from exc
         raise ConfigError(f"SLACK_BOT_TOKEN could not be checked with auth.test: {exc}") from exc
     ask.register(app, deps)
+    accept.register(app, deps)
+    expert.register(app, deps)
     home.register(app)
     placeholders.register(app)
     return app

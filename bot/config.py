@@ -38,6 +38,8 @@ class Settings:
     qa_channel: str | None = None
     admins: frozenset[str] = field(default_factory=frozenset)
     followup_hours: float = 24.0
+    # How many times a day one person may be invited to help with questions.
+    invitations_per_day: int = 2
 
     @property
     def socket_mode(self) -> bool:
@@ -146,8 +148,19 @@ def load_settings(env: dict[str, str] | None = None, dotenv_path: str | Path | N
                 f"KNOWHOW_FOLLOWUP_HOURS must be a number of hours between 0 and 2160 (got {followup_text!r})"
             )
 
+    invitations_text = _get(env, "KNOWHOW_INVITATIONS_PER_DAY")
+    invitations_per_day = 2
+    if invitations_text is not None:
+        if not invitations_text.isdigit() or not 0 <= int(invitations_text) <= 50:
+            raise ConfigError(
+                "KNOWHOW_INVITATIONS_PER_DAY must be a whole number from 0 (never invite helpers) to 50 "
+                f"(got {invitations_text!r})"
+            )
+        invitations_per_day = int(invitations_text)
+
     return Settings(
         bot_token=bot_token,
+        invitations_per_day=invitations_per_day,
         followup_hours=followup_hours,
         signing_secret=_get(env, "SLACK_SIGNING_SECRET"),
         app_token=app_token,

@@ -6,6 +6,19 @@ EXPERT_COMMAND = "/expert"
 
 # Block actions.
 ASK_SEARCH_MORE = "ask_search_more"
+ASK_THIS_ANSWERS_IT = "ask_this_answers_it"
+ASK_POST_ANYWAY = "ask_post_anyway"
+ASK_ACCEPT_OPEN = "ask_accept_open"  # the button on a question's post
+
+# Modals (callback ids) and their inputs (block id = action id).
+ASK_MODAL = "ask_modal"
+ASK_MODAL_QUESTION = "ask_question"
+ASK_MODAL_DETAILS = "ask_details"
+ASK_MODAL_TOPICS = "ask_topics"  # a multi external select: options come from app.options
+ASK_MODAL_ANONYMOUS = "ask_anonymous"
+ASK_SUGGESTIONS_VIEW = "ask_suggestions"
+ACCEPT_MODAL = "accept_modal"
+ACCEPT_MODAL_ANSWER = "accept_answer_choice"
 
 # Shortcuts (callback ids, as in manifest.yml).
 ACCEPT_ANSWER_SHORTCUT = "accept_answer"
@@ -16,3 +29,5 @@ OUTBOX_CONFIRM_QUESTION = "ask.confirm_question"
 OUTBOX_QUESTION_FAILED = "ask.question_failed"
 OUTBOX_FOLLOW_UP_THREAD = "ask.follow_up_thread"
 OUTBOX_FOLLOW_UP_ASKER = "ask.follow_up_asker"
+OUTBOX_REFRESH_POST = "ask.refresh_post"
+OUTBOX_INVITE_HELPERS = "ask.invite_helpers"

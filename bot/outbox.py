@@ -20,7 +20,7 @@ import random
 import threading
 import urllib.error
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -29,6 +29,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from bot.config import Settings
 from core.clock import utcnow
 from storage import outbox
 from storage.db import session_scope
@@ -73,6 +74,7 @@ class Retry(Exception):
 class SendContext:
     client: WebClient
     engine: Engine
+    settings: Settings = field(default_factory=Settings)
 
 
 class Sender(Protocol):
@@ -124,8 +126,9 @@ class OutboxWorker:
         # live worker never loses its claim to another; a dead worker's rows wait this long.
         lease: timedelta = timedelta(minutes=5),
         clock: Callable[[], datetime] = utcnow,
+        settings: Settings | None = None,
     ):
-        self.ctx = SendContext(client=client, engine=engine)
+        self.ctx = SendContext(client=client, engine=engine, settings=settings or Settings())
         self.engine = engine
         self.senders = senders
         self.poll_seconds = poll_seconds

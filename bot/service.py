@@ -48,6 +48,7 @@ class Knowhow:
             make_client(settings, retry_on_connection_errors=False),
             SENDERS,
             poll_seconds=outbox_poll_seconds,
+            settings=settings,
         )
         self.deps = Deps(engine=self.engine, settings=settings, wake_outbox=self.outbox.wake)
         self.app = None

@@ -24,6 +24,7 @@ HELP_WORDS = {"help", "-h", "--help", "?"}
 
 
 class AskIntent(enum.Enum):
+    FORM = "form"  # nothing typed: open the form
     HELP = "help"
     QUESTION = "question"
     SEARCH = "search"
@@ -38,7 +39,9 @@ class ParsedAsk:
 def parse_ask(text: str | None) -> ParsedAsk:
     """What the words after /ask mean: a question, or a request for help."""
     cleaned = (text or "").strip()
-    if not cleaned or cleaned.lower() in HELP_WORDS:
+    if not cleaned:
+        return ParsedAsk(AskIntent.FORM)
+    if cleaned.lower() in HELP_WORDS:
         return ParsedAsk(AskIntent.HELP)
     first, _, rest = cleaned.partition(" ")
     if first.lower() == "search":
@@ -137,6 +140,7 @@ class HeldChoice(enum.Enum):
     DEFLECTED = "deflected"  # an earlier question answers it: never posted
     NOT_YOURS = "not_yours"
     ALREADY_DECIDED = "already_decided"
+    UNKNOWN_ANSWER = "unknown_answer"  # `answered_by` is not a posted question of the workspace
 
 
 def decide_held(
@@ -148,6 +152,10 @@ def decide_held(
     question = qa.get_question(session, team_id=team_id, question_id=question_id)
     if question is None or question.asker_id != user_id:
         return HeldChoice.NOT_YOURS
+    if answered_by is not None:
+        earlier = qa.get_question(session, team_id=team_id, question_id=answered_by)
+        if earlier is None or earlier.status != "posted":
+            return HeldChoice.UNKNOWN_ANSWER
     values = (
         dict(status="pending")
         if answered_by is None

@@ -231,6 +231,17 @@ def helpers_for(
     return ranked[:limit]
 
 
+def invited(session: Session, *, team_id: str, question_id: int) -> list[str]:
+    """Who was invited to help with a question, in the order they were chosen."""
+    return list(
+        session.exec(
+            select(Invitation.user_id)
+            .where(Invitation.team_id == team_id, Invitation.question_id == question_id)
+            .order_by(Invitation.id)
+        )
+    )
+
+
 def record_invitations(session: Session, *, team_id: str, question_id: int, user_ids: list[str], now: datetime | None = None) -> list[str]:
     """Note the invitations; returns those not already recorded (a retry invites nobody twice)."""
     now = now or utcnow()

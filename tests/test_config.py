@@ -36,9 +36,11 @@ def test_values_are_read_and_normalised():
             "KNOWHOW_QA_CHANNEL": "C0123ABCD",
             "KNOWHOW_ADMINS": "U01, U0ADMIN2 ,",
             "KNOWHOW_FOLLOWUP_HOURS": "4.5",
+            "KNOWHOW_INVITATIONS_PER_DAY": "0",
         }
     )
     assert settings.followup_hours == 4.5
+    assert settings.invitations_per_day == 0 and load_settings({}).invitations_per_day == 2
     assert load_settings({}).followup_hours == 24
     assert settings.bot_token == "xoxb-1"
     assert settings.api_url == "http://127.0.0.1:9999/api/"
@@ -58,6 +60,8 @@ def test_values_are_read_and_normalised():
         ({"PORT": "70000"}, ["PORT"]),
         ({"KNOWHOW_QA_CHANNEL": "#questions"}, ["KNOWHOW_QA_CHANNEL", "Channel ID"]),
         ({"KNOWHOW_ADMINS": "U01,alice"}, ["KNOWHOW_ADMINS", "alice"]),
+        ({"KNOWHOW_INVITATIONS_PER_DAY": "-1"}, ["KNOWHOW_INVITATIONS_PER_DAY", "whole number"]),
+        ({"KNOWHOW_INVITATIONS_PER_DAY": "lots"}, ["KNOWHOW_INVITATIONS_PER_DAY"]),
         ({"KNOWHOW_FOLLOWUP_HOURS": "a day"}, ["KNOWHOW_FOLLOWUP_HOURS"]),
         ({"KNOWHOW_FOLLOWUP_HOURS": "0"}, ["KNOWHOW_FOLLOWUP_HOURS"]),
     ],

@@ -23,6 +23,7 @@ DEFAULT_SCHEMA_PATH = Path(__file__).resolve().parents[2] / "shared" / "slack" /
 EXPECTED_COMMANDS = {"/ask", "/mentor", "/expert"}
 # Adding a scope is a conscious change: every one here must be used by the code.
 EXPECTED_BOT_SCOPES = {
+    "users:read",
     "commands",
     "chat:write",
     "channels:history",

@@ -16,10 +16,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 from sqlmodel import Session
 
-from bot import blocks, ids
+from bot import blocks, ids, posts
 from bot.deps import Deps
 from bot.outbox import PermanentError, Retry, SendContext
-from core import asking
+from core import asking, expertise
+from core import topics as topic_rules
 from core.clock import from_slack_ts
 from core.search import query_terms, search_questions
 from storage import outbox, qa
@@ -41,9 +42,23 @@ def team_of(context: BoltContext, body: dict) -> str:
 # -- listeners --------------------------------------------------------------------------------
 
 
-def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext) -> None:
+def queue_post(session: Session, *, team_id: str, question_id: int, response_url: str | None) -> None:
+    """Queue the question's post; the asker hears back through `response_url` (else by DM)."""
+    outbox.enqueue(
+        session,
+        team_id=team_id,
+        dedupe_key=f"question:{question_id}:post",
+        kind=ids.OUTBOX_POST_QUESTION,
+        payload={"question_id": question_id, "response_url": response_url, "requested_at": time.time()},
+    )
+
+
+def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, client) -> None:
     parsed = asking.parse_ask(command.get("text"))
     qa_channel = deps.settings.qa_channel
+    if parsed.intent is asking.AskIntent.FORM:
+        open_ask_form(deps, ack, command, client)
+        return
     if parsed.intent is asking.AskIntent.HELP:
         ack(**blocks.ask_help(qa_channel))
         return
@@ -61,19 +76,10 @@ def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext
                 qa_channel_id=qa_channel,
                 asked_in_channel_id=command.get("channel_id"),
                 request_id=command.get("trigger_id"),
+                suggest=True,
             )
-            if isinstance(outcome, asking.QuestionAsked) and outcome.new:
-                outbox.enqueue(
-                    session,
-                    team_id=team_id,
-                    dedupe_key=f"question:{outcome.question_id}:post",
-                    kind=ids.OUTBOX_POST_QUESTION,
-                    payload={
-                        "question_id": outcome.question_id,
-                        "response_url": command.get("response_url"),
-                        "requested_at": time.time(),
-                    },
-                )
+            if isinstance(outcome, asking.QuestionAsked) and outcome.new and not outcome.held:
+                queue_post(session, team_id=team_id, question_id=outcome.question_id, response_url=command.get("response_url"))
     except Exception:
         log.exception("/ask: could not store a question")
         ack(**blocks.ask_not_saved(parsed.text))
@@ -84,8 +90,126 @@ def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext
         else:
             ack(**blocks.ask_too_long(outcome.limit, parsed.text))
         return
+    if outcome.held:
+        ack(**blocks.suggestions_message(question_id=outcome.question_id, lessons=outcome.suggestions))
+        return
     ack(**blocks.ask_received(outcome.channel_id))
     deps.wake_outbox()
+
+
+def open_ask_form(deps: Deps, ack: Ack, command: dict, client) -> None:
+    """`/ask` with nothing after it: the form (question, details, topics, anonymously)."""
+    try:
+        client.views_open(trigger_id=command["trigger_id"], view=blocks.ask_modal(channel_id=command.get("channel_id")))
+    except SlackApiError as exc:
+        log.warning("/ask: the form could not be opened (%s)", (exc.response.data or {}).get("error"))
+        ack(response_type="ephemeral", text="Sorry, the form could not open. Type your question after the command instead: `/ask How do I…?`")
+        return
+    ack()
+
+
+def handle_topic_options(deps: Deps, ack: Ack, body: dict, context: BoltContext) -> None:
+    """The topics picker: existing topics matching what is typed, plus it as a new topic."""
+    typed = str(body.get("value") or "")
+    try:
+        with session_scope(deps.engine) as session:
+            names = [t.name for t in topic_rules.suggest(session, team_id=team_of(context, body), typed=typed)]
+    except Exception:
+        log.exception("/ask: could not list topics")
+        names = []
+    ack(**blocks.topic_options(names, typed))
+
+
+def _value(values: dict, block_id: str) -> dict:
+    return (values.get(block_id) or {}).get(block_id) or {}
+
+
+def handle_ask_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+    """The form was submitted. Problems are shown on the form itself, which stays open with
+    everything the person typed."""
+    values = (view.get("state") or {}).get("values") or {}
+    text = _value(values, ids.ASK_MODAL_QUESTION).get("value") or ""
+    details = _value(values, ids.ASK_MODAL_DETAILS).get("value")
+    chosen = [o.get("value", "") for o in _value(values, ids.ASK_MODAL_TOPICS).get("selected_options") or []]
+    topics = [v.split(":", 1)[1] if v.startswith((blocks.NEW_TOPIC_PREFIX, blocks.TOPIC_PREFIX)) else v for v in chosen]
+    anonymous = bool(_value(values, ids.ASK_MODAL_ANONYMOUS).get("selected_options"))
+    try:
+        asked_in = json.loads(view.get("private_metadata") or "{}").get("c")
+    except ValueError:
+        asked_in = None
+    team_id, user_id = team_of(context, body), body["user"]["id"]
+    try:
+        with session_scope(deps.engine) as session:
+            outcome = asking.ask_question(
+                session,
+                team_id=team_id,
+                asker_id=user_id,
+                text=text,
+                details=details,
+                topics=topics,
+                anonymous=anonymous,
+                qa_channel_id=deps.settings.qa_channel,
+                asked_in_channel_id=asked_in,
+                request_id=f"view:{view['id']}",
+                suggest=True,
+            )
+            if isinstance(outcome, asking.QuestionAsked) and outcome.new and not outcome.held:
+                queue_post(session, team_id=team_id, question_id=outcome.question_id, response_url=None)
+    except Exception:
+        log.exception("/ask: could not store a question from the form")
+        ack(**blocks.ask_modal_errors({ids.ASK_MODAL_QUESTION: "Sorry, this could not be saved just now. Please try again in a minute."}))
+        return
+    if isinstance(outcome, asking.AskRefused):
+        ack(**blocks.ask_modal_errors(_form_errors(outcome)))
+        return
+    if outcome.held:
+        ack(response_action="update", view=blocks.suggestions_view(question_id=outcome.question_id, lessons=outcome.suggestions))
+        return
+    ack()
+    deps.wake_outbox()
+
+
+def _form_errors(refused: asking.AskRefused) -> dict[str, str]:
+    if refused.reason is asking.AskRefusal.NO_CHANNEL:
+        return {ids.ASK_MODAL_QUESTION: "Questions can't be posted yet: a Knowhow admin must set KNOWHOW_QA_CHANNEL."}
+    if refused.reason is asking.AskRefusal.EMPTY:
+        return {ids.ASK_MODAL_QUESTION: "Write your question here."}
+    if refused.reason is asking.AskRefusal.BAD_TOPIC:
+        return {ids.ASK_MODAL_TOPICS: refused.message or "One of these topics can't be used."}
+    return {ids.ASK_MODAL_DETAILS: f"Please keep the details under {refused.limit:,} characters."}
+
+
+def handle_held_choice(deps: Deps, ack: Ack, body: dict, context: BoltContext, client, respond) -> None:
+    """"This answers it" or "Post my question anyway", in the private message or in the form."""
+    ack()
+    try:
+        value = json.loads(body["actions"][0]["value"])
+        question_id = int(value["q"])
+        answered_by = int(value["by"]) if value.get("by") is not None else None
+    except (KeyError, IndexError, TypeError, ValueError):
+        log.warning("/ask: a suggestion button carried a value it should not have")
+        return
+    team_id, user_id = team_of(context, body), body["user"]["id"]
+    in_view = (body.get("container") or {}).get("type") == "view"
+    with session_scope(deps.engine) as session:
+        choice = asking.decide_held(session, team_id=team_id, question_id=question_id, user_id=user_id, answered_by=answered_by)
+        if choice is asking.HeldChoice.POST:
+            question = qa.get_question(session, team_id=team_id, question_id=question_id)
+            queue_post(session, team_id=team_id, question_id=question_id, response_url=None if in_view else body.get("response_url"))
+            message = blocks.ask_received(question.channel_id)
+        elif choice is asking.HeldChoice.DEFLECTED:
+            earlier = qa.get_question(session, team_id=team_id, question_id=answered_by)
+            message = blocks.deflected(permalink=earlier.permalink)
+        elif choice is asking.HeldChoice.NOT_YOURS:
+            message = blocks.held_not_yours()
+        else:
+            message = blocks.held_already_decided()
+    if in_view:
+        client.views_update(view_id=body["view"]["id"], view=blocks.notice_view("Ask your colleagues", message["text"]))
+    else:
+        respond(replace_original=choice is not asking.HeldChoice.NOT_YOURS, **message)
+    if choice is asking.HeldChoice.POST:
+        deps.wake_outbox()
 
 
 BUTTON_VALUE_CHARS = 2000  # Slack's limit for a button's value
@@ -133,9 +257,11 @@ def handle_message_event(deps: Deps, event: dict, body: dict, context: BoltConte
     team_id = team_of(context, body)
     channel_id = event.get("channel")
     subtype = event.get("subtype")
+    thread_ts = None
     with session_scope(deps.engine) as session:
         if subtype in NEW_MESSAGE_SUBTYPES:
             if _is_reply_by_person(event):
+                thread_ts = event["thread_ts"]
                 asking.record_reply(
                     session,
                     team_id=team_id,
@@ -149,6 +275,7 @@ def handle_message_event(deps: Deps, event: dict, body: dict, context: BoltConte
         elif subtype == "message_changed":
             message = event.get("message") or {}
             if _is_reply_by_person(message):
+                thread_ts = message["thread_ts"]
                 asking.edit_reply(
                     session,
                     team_id=team_id,
@@ -161,9 +288,9 @@ def handle_message_event(deps: Deps, event: dict, body: dict, context: BoltConte
                 )
         elif subtype == "message_deleted":
             previous = event.get("previous_message") or {}
-            thread_ts = previous.get("thread_ts")
             deleted_ts = event.get("deleted_ts") or previous.get("ts")
-            if thread_ts and deleted_ts and thread_ts != deleted_ts:
+            if previous.get("thread_ts") and deleted_ts and previous["thread_ts"] != deleted_ts:
+                thread_ts = previous["thread_ts"]
                 asking.delete_reply(
                     session,
                     team_id=team_id,
@@ -172,6 +299,13 @@ def handle_message_event(deps: Deps, event: dict, body: dict, context: BoltConte
                     message_ts=deleted_ts,
                     author_id=previous.get("user"),
                 )
+        changed = False
+        if thread_ts:
+            question = qa.find_question_by_post(session, team_id=team_id, channel_id=channel_id, message_ts=thread_ts)
+            if question is not None:
+                changed = posts.sync(session, team_id=team_id, question_id=question.id)
+    if changed:
+        deps.wake_outbox()
 
 
 def _is_reply_by_person(message: dict) -> bool:
@@ -188,8 +322,22 @@ def _is_reply_by_person(message: dict) -> bool:
 
 def register(app: App, deps: Deps) -> None:
     @app.command(ids.ASK_COMMAND)
-    def ask_command(ack, command, context):
-        handle_ask_command(deps, ack, command, context)
+    def ask_command(ack, command, context, client):
+        handle_ask_command(deps, ack, command, context, client)
+
+    @app.options(ids.ASK_MODAL_TOPICS)
+    def topic_options(ack, body, context):
+        handle_topic_options(deps, ack, body, context)
+
+    @app.view(ids.ASK_MODAL)
+    def ask_form(ack, body, view, context):
+        handle_ask_form(deps, ack, body, view, context)
+
+    for action_id in (ids.ASK_THIS_ANSWERS_IT, ids.ASK_POST_ANYWAY):
+
+        @app.action(action_id)
+        def held_choice(ack, body, context, client, respond):
+            handle_held_choice(deps, ack, body, context, client, respond)
 
     @app.event("message")
     def message_event(event, body, context):
@@ -210,7 +358,7 @@ def _load_question(ctx: SendContext, item: OutboxItem):
         return qa.get_question(session, team_id=item.team_id, question_id=item.payload["question_id"])
 
 
-QUESTION_METADATA = "knowhow_question"
+QUESTION_METADATA = posts.QUESTION_METADATA
 
 
 def _already_posted(ctx: SendContext, question) -> tuple[str, str] | None:
@@ -261,13 +409,24 @@ class PostQuestion:
                     kind=ids.OUTBOX_CONFIRM_QUESTION,
                     payload=dict(item.payload),
                 )
+                if ctx.settings.invitations_per_day > 0 and topic_rules.of_question(
+                    session, team_id=item.team_id, question_id=question.id
+                ):
+                    outbox.enqueue(
+                        session,
+                        team_id=item.team_id,
+                        dedupe_key=f"question:{question.id}:invite",
+                        kind=ids.OUTBOX_INVITE_HELPERS,
+                        payload={"question_id": question.id},
+                    )
 
         return record
 
     @staticmethod
     def _post(ctx: SendContext, question) -> tuple[str, str]:
-        message = blocks.question_post(asker_id=question.asker_id, text=question.text)
-        metadata = {"event_type": QUESTION_METADATA, "event_payload": {"question_id": question.id}}
+        with session_scope(ctx.engine) as session:
+            message = blocks.question_post(**posts.content(session, question))
+        metadata = posts.metadata(question.id)
         try:
             response = ctx.client.chat_postMessage(channel=question.channel_id, metadata=metadata, **message)
         except SlackApiError as exc:
@@ -394,7 +553,40 @@ class FollowUpAsker:
         pass
 
 
+class InviteHelpers:
+    """Mention up to three likely helpers in a new question's thread (never by DM). Who is
+    invited is chosen and recorded once; a retry mentions the same people."""
+
+    def send(self, ctx: SendContext, item: OutboxItem):
+        question_id = item.payload["question_id"]
+        with session_scope(ctx.engine) as session:
+            question = qa.get_question(session, team_id=item.team_id, question_id=question_id)
+            if question is None or question.message_ts is None:
+                return None
+            invited = expertise.invited(session, team_id=item.team_id, question_id=question_id)
+            if not invited:
+                if qa.list_answers(session, team_id=item.team_id, question_id=question_id):
+                    return None  # answered already: nobody needs calling
+                chosen = expertise.helpers_for(
+                    session, team_id=item.team_id, question_id=question_id, daily_limit=ctx.settings.invitations_per_day
+                )
+                invited = expertise.record_invitations(session, team_id=item.team_id, question_id=question_id, user_ids=chosen)
+            names = [t.name for t in topic_rules.of_question(session, team_id=item.team_id, question_id=question_id)]
+        if invited:
+            ctx.client.chat_postMessage(
+                channel=question.channel_id,
+                thread_ts=question.message_ts,
+                **blocks.invite_helpers(user_ids=invited, topics=names),
+            )
+        return None
+
+    def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
+        pass
+
+
 SENDERS = {
+    ids.OUTBOX_REFRESH_POST: posts.RefreshPost(),
+    ids.OUTBOX_INVITE_HELPERS: InviteHelpers(),
     ids.OUTBOX_POST_QUESTION: PostQuestion(),
     ids.OUTBOX_CONFIRM_QUESTION: ConfirmQuestion(),
     ids.OUTBOX_QUESTION_FAILED: QuestionFailed(),

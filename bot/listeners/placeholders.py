@@ -12,16 +12,15 @@ from bot import ids
 
 NOT_YET = {
     ids.MENTOR_COMMAND: "The Mentor Center",
-    ids.EXPERT_COMMAND: "Ask the Expert sessions",
 }
 
 
-def not_yet_message(feature: str) -> dict:
+def not_yet_message(feature: str, also: str = "") -> dict:
     return {
         "response_type": "ephemeral",
         "text": (
             f"{feature} is not available in this version of Knowhow yet. "
-            "Meanwhile, `/ask <your question>` puts a question to your colleagues."
+            "Meanwhile, `/ask <your question>` puts a question to your colleagues." + (f" {also}" if also else "")
         ),
     }
 
@@ -33,9 +32,3 @@ def register(app: App) -> None:
             ack(**not_yet_message(feature))
 
         app.command(command)(handler)
-
-    def tell(respond):
-        respond(**not_yet_message("Accepting answers"))
-
-    # Lazy: ack at once, then answer through the response_url.
-    app.shortcut(ids.ACCEPT_ANSWER_SHORTCUT)(ack=lambda ack: ack(), lazy=[tell])

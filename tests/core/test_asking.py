@@ -16,9 +16,14 @@ TEAM = "T0FAKETEAM"
 QA = "C0QUESTION"
 
 
-@pytest.mark.parametrize("text", [None, "", "   ", "help", "HELP", " help ", "--help", "?"])
-def test_empty_or_help_text_asks_for_help(text):
+@pytest.mark.parametrize("text", ["help", "HELP", " help ", "--help", "?"])
+def test_help_text_asks_for_help(text):
     assert asking.parse_ask(text).intent is AskIntent.HELP
+
+
+@pytest.mark.parametrize("text", [None, "", "   \n"])
+def test_no_text_opens_the_form(text):
+    assert asking.parse_ask(text).intent is AskIntent.FORM
 
 
 def test_question_text_is_kept_but_trimmed():

@@ -114,6 +114,14 @@ def test_this_answers_it_counts_a_deflected_question_that_is_never_posted(engine
     assert (question.status, question.deflected_by_id) == ("deflected", store["vpn"]) and question.deflected_at
 
 
+def test_this_answers_it_must_name_an_earlier_posted_question(engine, store):
+    asked = _held(engine)
+    with session_scope(engine) as s:
+        choice = asking.decide_held(s, team_id=TEAM, question_id=asked.question_id, user_id="U0ASKER", answered_by=asked.question_id)
+        assert choice is HeldChoice.UNKNOWN_ANSWER
+        assert qa.get_question(s, team_id=TEAM, question_id=asked.question_id).status == "held"
+
+
 def test_without_good_matches_the_question_goes_straight_out(engine, store):
     asked = _held(engine, text="Who orders the coffee beans?", request_id="trig-coffee")
     assert not asked.held

@@ -114,8 +114,8 @@ def post_ts(fake_slack):
     return fake_slack.calls_to("chat.getPermalink")[-1].args["message_ts"]
 
 
-@pytest.mark.parametrize("text", ["", "help", "  HELP "])
-def test_ask_without_a_question_explains_itself_privately(knowhow, slack, fake_slack, text):
+@pytest.mark.parametrize("text", ["help", "  HELP ", "?"])
+def test_ask_help_explains_itself_privately(knowhow, slack, fake_slack, text):
     response = slack.command("/ask", text)
     body = response.json()
     assert response.status == 200 and body["response_type"] == "ephemeral"
@@ -432,7 +432,7 @@ def test_commands_not_built_yet_answer_politely_at_once(knowhow, slack, command)
     assert "not available in this version" in body["text"] and "/ask" in body["text"]
 
 
-def test_the_accept_answer_shortcut_answers_privately_for_now(knowhow, slack, fake_slack):
+def test_the_accept_answer_shortcut_on_a_message_that_is_no_answer_says_so_privately(knowhow, slack, fake_slack):
     payload = {
         "type": "message_action",
         "token": "Jhj5dZrVaK7ZwHHjRyZWjbDl",
@@ -450,7 +450,8 @@ def test_the_accept_answer_shortcut_answers_privately_for_now(knowhow, slack, fa
     }
     assert slack.interaction(payload).status == 200
     [told] = fake_slack.wait_for("response_url")
-    assert "not available in this version" in told.args["text"]
+    assert "not a reply to a question" in told.args["text"] and told.args["response_type"] == "ephemeral"
+    assert fake_slack.calls_to("chat.update") == []
 
 
 def test_a_post_whose_answer_was_lost_is_not_posted_twice(knowhow, slack, fake_slack):

@@ -1,0 +1,150 @@
+"""Accepting answers: the button on a question's post, its form, and the "Accept as answer"
+message shortcut. The rules (who may, one accepted answer) are in `core.accepting`."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk.errors import SlackApiError
+from sqlmodel import Session
+
+from bot import blocks, ids, posts
+from bot.admins import is_admin
+from bot.deps import Deps
+from bot.listeners.ask import team_of
+from core import accepting
+from core.accepting import AcceptOutcome
+from storage import qa
+from storage.db import session_scope
+
+log = logging.getLogger(__name__)
+
+
+def _private(respond, message: dict) -> None:
+    respond(replace_original=False, **message)
+
+
+def accept_as(
+    deps: Deps, client, team_id: str, user_id: str, attempt: Callable[[Session, bool], accepting.Accepted]
+) -> accepting.Accepted:
+    """Run `attempt(session, is_admin)` and queue the post's update. Slack's admin check is
+    made only when the person is neither the asker nor a topic expert (it costs a Web API call)."""
+    admin = user_id in deps.settings.admins
+    while True:
+        with session_scope(deps.engine) as session:
+            result = attempt(session, admin)
+            queued = posts.queue_refresh(
+                session, team_id=team_id, question_id=result.question_id, version=result.post_version
+            )
+        if result.outcome is AcceptOutcome.NOT_ALLOWED and not admin and is_admin(deps, client, user_id):
+            admin = True
+            continue
+        if queued:
+            deps.wake_outbox()
+        return result
+
+
+def handle_accept_button(deps: Deps, ack: Ack, body: dict, context: BoltContext, client, respond) -> None:
+    """"Accept an answer" on a question's post: the form listing its answers, for those allowed."""
+    ack()
+    try:
+        question_id = int(body["actions"][0]["value"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        log.warning("accept: the button carried a value it should not have")
+        return
+    team_id, user_id = team_of(context, body), body["user"]["id"]
+    with session_scope(deps.engine) as session:
+        question = qa.get_question(session, team_id=team_id, question_id=question_id)
+        if question is None or question.status != "posted":
+            _private(respond, blocks.accept_result("not_a_question"))
+            return
+        role = accepting.role_of(session, question, user_id)
+        answers = [
+            (a.message_ts, a.author_id, a.text, a.accepted_at is not None)
+            for a in qa.list_answers(session, team_id=team_id, question_id=question_id)
+        ]
+        question_text = question.text
+    if role is None and not is_admin(deps, client, user_id):
+        _private(respond, blocks.accept_result("not_allowed"))
+        return
+    if not answers:
+        _private(respond, blocks.accept_result("no_answers"))
+        return
+    try:
+        client.views_open(
+            trigger_id=body["trigger_id"],
+            view=blocks.accept_modal(question_id=question_id, question_text=question_text, answers=answers),
+        )
+    except SlackApiError as exc:
+        log.warning("accept: the form could not be opened (%s)", (exc.response.data or {}).get("error"))
+        _private(respond, blocks.accept_result("failed"))
+
+
+def handle_accept_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltContext, client) -> None:
+    values = (view.get("state") or {}).get("values") or {}
+    choice = (values.get(ids.ACCEPT_MODAL_ANSWER) or {}).get(ids.ACCEPT_MODAL_ANSWER) or {}
+    try:
+        question_id = int(json.loads(view.get("private_metadata") or "{}")["q"])
+        answer_ts = str(choice["selected_option"]["value"])
+    except (KeyError, TypeError, ValueError):
+        ack(response_action="errors", errors={ids.ACCEPT_MODAL_ANSWER: "Choose the answer that solved it."})
+        return
+    team_id, user_id = team_of(context, body), body["user"]["id"]
+    try:
+        result = accept_as(
+            deps, client, team_id, user_id,
+            lambda session, admin: accepting.accept(
+                session, team_id=team_id, question_id=question_id, answer_ts=answer_ts, user_id=user_id, is_admin=admin
+            ),
+        )
+    except Exception:
+        log.exception("accept: could not record an accepted answer")
+        ack(response_action="errors", errors={ids.ACCEPT_MODAL_ANSWER: blocks.ACCEPT_MESSAGES["failed"]})
+        return
+    if result.outcome in (AcceptOutcome.ACCEPTED, AcceptOutcome.ALREADY):
+        ack()
+    else:
+        ack(response_action="errors", errors={ids.ACCEPT_MODAL_ANSWER: blocks.ACCEPT_MESSAGES[result.outcome.value]})
+
+
+def handle_accept_shortcut(deps: Deps, ack: Ack, body: dict, context: BoltContext, client, respond) -> None:
+    """The "Accept as answer" message shortcut on a reply in a question's thread."""
+    ack()
+    message = body.get("message") or {}
+    channel_id = (body.get("channel") or {}).get("id")
+    team_id, user_id = team_of(context, body), body["user"]["id"]
+    try:
+        result = accept_as(
+            deps, client, team_id, user_id,
+            lambda session, admin: accepting.accept_by_message(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                thread_ts=message.get("thread_ts"),
+                message_ts=message.get("ts") or body.get("message_ts"),
+                user_id=user_id,
+                is_admin=admin,
+            ),
+        )
+        outcome = result.outcome.value
+    except Exception:
+        log.exception("accept: could not record an accepted answer")
+        outcome = "failed"
+    respond(**blocks.accept_result(outcome))
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.action(ids.ASK_ACCEPT_OPEN)
+    def accept_button(ack, body, context, client, respond):
+        handle_accept_button(deps, ack, body, context, client, respond)
+
+    @app.view(ids.ACCEPT_MODAL)
+    def accept_form(ack, body, view, context, client):
+        handle_accept_form(deps, ack, body, view, context, client)
+
+    @app.shortcut(ids.ACCEPT_ANSWER_SHORTCUT)
+    def accept_shortcut(ack, body, context, client, respond):
+        handle_accept_shortcut(deps, ack, body, context, client, respond)

@@ -1,0 +1,119 @@
+"""/expert: the topics a person can help with (`/expert topics ...`). Expert sessions will
+join this command; until then its other words say so."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot import ids
+from bot.deps import Deps
+from bot.listeners.ask import team_of
+from bot.listeners.placeholders import not_yet_message
+from bot.text import neutralise_mentions
+from core import expertise, topics
+from core.expertise import DeclareOutcome
+from storage.db import session_scope
+
+log = logging.getLogger(__name__)
+
+TOPICS_HELP = "\n".join(
+    [
+        "*Say what you can help with:* `/expert topics`",
+        "`/expert topics add kubernetes` lists you as someone who knows a topic. When a question in it is "
+        "posted with `/ask`, you may be invited in its thread, and you can accept answers to it.",
+        "`/expert topics remove kubernetes` takes a topic off your list.",
+        "`/expert topics pause` stops invitations to help (your topics stay); `/expert topics resume` restarts them.",
+        "`/expert topics` shows your topics: those you listed and those Knowhow learned from your answers.",
+    ]
+)
+
+
+def _reply(text: str) -> dict:
+    return {"response_type": "ephemeral", "text": text}
+
+
+def _show(name: str) -> str:
+    return f"*{neutralise_mentions(name)}*"
+
+
+def topics_command(deps: Deps, team_id: str, user_id: str, words: str) -> dict:
+    """What `/expert topics <words>` answers (privately)."""
+    action, _, rest = words.strip().partition(" ")
+    action, rest = action.lower(), rest.strip()
+    with session_scope(deps.engine) as session:
+        if action in ("", "list"):
+            return _reply(_profile_text(session, team_id, user_id))
+        if action in ("help", "?"):
+            return _reply(TOPICS_HELP)
+        if action in ("pause", "resume"):
+            changed = expertise.set_paused(session, team_id=team_id, user_id=user_id, paused=action == "pause")
+            if action == "pause":
+                return _reply(
+                    "Invitations to help are paused. Your topics stay on your profile; `/expert topics resume` restarts them."
+                    if changed else "Invitations to help were already paused. `/expert topics resume` restarts them."
+                )
+            return _reply("Invitations to help are back on." if changed else "Invitations to help are already on.")
+        if action in ("add", "remove"):
+            if not rest:
+                return _reply(f"Say which topic, for example `/expert topics {action} kubernetes`.")
+            try:
+                if action == "add":
+                    done = expertise.declare(session, team_id=team_id, user_id=user_id, raw_topic=rest)
+                else:
+                    done = expertise.withdraw(session, team_id=team_id, user_id=user_id, raw_topic=rest)
+            except topics.TopicError as exc:
+                return _reply(f"{exc} Try again, for example `/expert topics {action} kubernetes`.")
+            return _reply(_declared_text(done))
+    return _reply(f"I don't know `/expert topics {neutralise_mentions(action)}`.\n\n" + TOPICS_HELP)
+
+
+def _declared_text(done: expertise.Declared) -> str:
+    name = _show(done.topic)
+    return {
+        DeclareOutcome.ADDED: f"Added {name} to your topics. You may be invited to help with questions about it.",
+        DeclareOutcome.ALREADY: f"{name} is already on your topics.",
+        DeclareOutcome.REMOVED: f"Removed {name} from your topics.",
+        DeclareOutcome.NOT_LISTED: f"{name} is not on your topics. `/expert topics` shows them.",
+        DeclareOutcome.TOO_MANY: f"You already list {expertise.MAX_DECLARED_TOPICS} topics; remove one before adding {name}.",
+    }[done.outcome]
+
+
+def _profile_text(session, team_id: str, user_id: str) -> str:
+    standings = expertise.profile(session, team_id=team_id, user_id=user_id)
+    paused = expertise.is_paused(session, team_id=team_id, user_id=user_id)
+    if not standings:
+        lines = ["You have no topics yet. `/expert topics add <topic>` lists one; answering questions with topics adds them too."]
+    else:
+        lines = ["*Your topics*"]
+        for s in standings:
+            facts = []
+            if s.declared:
+                facts.append("listed by you")
+            if s.answers:
+                facts.append(f"{s.answers} answer{'s' if s.answers != 1 else ''}" + (f", {s.accepted} accepted" if s.accepted else ""))
+            lines.append(f"• {_show(s.topic)}: " + "; ".join(facts))
+    lines.append(
+        "Invitations to help are *paused* (`/expert topics resume`)." if paused
+        else "You may be invited to help with questions in these topics (`/expert topics pause` stops that)."
+    )
+    return "\n".join(lines)
+
+
+def handle_expert_command(deps: Deps, ack: Ack, command: dict, context: BoltContext) -> None:
+    first, _, rest = (command.get("text") or "").strip().partition(" ")
+    if first.lower() != "topics":
+        ack(**not_yet_message("Ask the Expert sessions", also="`/expert topics` says what you can help with."))
+        return
+    try:
+        ack(**topics_command(deps, team_of(context, command), command["user_id"], rest))
+    except Exception:
+        log.exception("/expert topics failed")
+        ack(**_reply("Sorry, that could not be saved just now. Please try again in a minute."))
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.command(ids.EXPERT_COMMAND)
+    def expert_command(ack, command, context):
+        handle_expert_command(deps, ack, command, context)
