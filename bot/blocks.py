@@ -112,11 +112,12 @@ NEW_TOPIC_PREFIX = "new:"
 TOPIC_PREFIX = "topic:"
 
 
-def topic_options(existing: list[str], typed: str) -> dict[str, Any]:
-    """Options for the topics picker: existing topics, and what was typed as a new one."""
+def topic_options(existing: list[str], typed: str | None) -> dict[str, Any]:
+    """Options for the topics picker: existing topics, and what was typed (None: nothing new
+    to offer) as a new one."""
     options = [{"text": _plain(name[:75]), "value": TOPIC_PREFIX + name} for name in existing[:99]]
-    typed = " ".join(typed.split())[:50]
-    if typed and typed.casefold() not in {name.casefold() for name in existing}:
+    typed = " ".join((typed or "").split())[:50]
+    if typed:
         options.append({"text": _plain(f"New topic: {typed}"[:75]), "value": NEW_TOPIC_PREFIX + typed})
     return {"options": options[:100]}
 

@@ -31,14 +31,15 @@ def state_of(session: Session, question: Question) -> PostState:
     return PostState.ANSWERED if answers else PostState.OPEN
 
 
-def sync_shown_state(session: Session, *, team_id: str, question_id: int) -> int | None:
-    """If the post no longer shows the question's state, record the new state and return the
-    new post version (one chat.update to queue per version); else None."""
+def sync_shown_state(session: Session, *, team_id: str, question_id: int, force: bool = False) -> int | None:
+    """If the post no longer shows the question's state (or, with `force`, whenever what it
+    shows changed, as when another answer is accepted), record the state and return the new
+    post version (one chat.update to queue per version); else None."""
     question = qa.get_question(session, team_id=team_id, question_id=question_id)
     if question is None or question.status != "posted":
         return None
     state = state_of(session, question).value
-    if state == question.shown_state:
+    if state == question.shown_state and not force:
         return None
     result = session.execute(
         update(Question)
@@ -133,7 +134,7 @@ def accept(
         update(Answer).where(Answer.id == answer.id).values(accepted_at=utcnow(), accepted_by=user_id)
     )
     session.expire_all()
-    version = sync_shown_state(session, team_id=team_id, question_id=question.id)
+    version = sync_shown_state(session, team_id=team_id, question_id=question.id, force=True)
     return Accepted(AcceptOutcome.ACCEPTED, question.id, answer.author_id, version)
 
 

@@ -111,13 +111,20 @@ def open_ask_form(deps: Deps, ack: Ack, command: dict, client) -> None:
 def handle_topic_options(deps: Deps, ack: Ack, body: dict, context: BoltContext) -> None:
     """The topics picker: existing topics matching what is typed, plus it as a new topic."""
     typed = str(body.get("value") or "")
+    team_id = team_of(context, body)
+    new: str | None = None
     try:
         with session_scope(deps.engine) as session:
-            names = [t.name for t in topic_rules.suggest(session, team_id=team_of(context, body), typed=typed)]
+            names = [t.name for t in topic_rules.suggest(session, team_id=team_id, typed=typed)]
+            try:
+                if typed.strip() and topic_rules.find(session, team_id=team_id, raw=typed) is None:
+                    new = topic_rules.normalise(typed).name  # not a spelling of an existing topic
+            except topic_rules.TopicError:
+                pass  # nothing a topic can be made of
     except Exception:
         log.exception("/ask: could not list topics")
         names = []
-    ack(**blocks.topic_options(names, typed))
+    ack(**blocks.topic_options(names, new))
 
 
 def _value(values: dict, block_id: str) -> dict:

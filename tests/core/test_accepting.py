@@ -58,8 +58,9 @@ def test_accepting_another_answer_moves_the_mark(engine):
     qid = _posted(engine)
     _reply(engine, "1754400001.000100", "U0HELPER1")
     _reply(engine, "1754400002.000100", "U0HELPER2")
-    _accept(engine, qid, "1754400001.000100", "U0ASKER")
-    _accept(engine, qid, "1754400002.000100", "U0ASKER")
+    first = _accept(engine, qid, "1754400001.000100", "U0ASKER")
+    second = _accept(engine, qid, "1754400002.000100", "U0ASKER")
+    assert second.post_version == first.post_version + 1  # still resolved, but the post must show the new answer
     with session_scope(engine) as s:
         assert accepting.accepted_answer(s, team_id=TEAM, question_id=qid).author_id == "U0HELPER2"
         assert sum(a.accepted_at is not None for a in qa.list_answers(s, team_id=TEAM, question_id=qid)) == 1
