@@ -392,7 +392,11 @@ def home_view() -> dict[str, Any]:
     }
 
 
-STATE_LABELS = {"open": ":grey_question: open", "answered": ":speech_balloon: answered"}
+STATE_LABELS = {
+    "open": ":grey_question: open",
+    "answered": ":speech_balloon: answered",
+    "resolved": ":white_check_mark: resolved",
+}
 
 
 def _when(moment) -> str:
@@ -418,8 +422,9 @@ def search_results(*, query: str, page, more_value: str | None) -> Message:
         details = [STATE_LABELS[match.state.value], f"{match.answers} answer{'s' if match.answers != 1 else ''}", f"asked {_when(match.asked_at)}"]
         blocks.append(_section(title))
         blocks.append(_context(" · ".join(details)))
-        if match.first_answer:
-            blocks.append(_context("> " + excerpt(neutralise_mentions(match.first_answer), 280)))
+        if match.answer:
+            label = "Accepted answer: " if match.accepted else ""
+            blocks.append(_context("> " + label + excerpt(neutralise_mentions(match.answer), 280)))
     if more_value is not None:
         blocks.append(
             {

@@ -7,13 +7,13 @@ Whatever a person types is reduced to plain words here, so that quotes, operator
 
 from __future__ import annotations
 
-import enum
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, func, select
 
+from core.accepting import PostState
 from storage import search as index
 from storage.models import Answer, Question
 
@@ -84,9 +84,7 @@ def similar_questions(session: Session, *, team_id: str, text: str, limit: int =
     return index.search(session, team_id=team_id, terms=terms, limit=limit)
 
 
-class QuestionState(enum.Enum):
-    OPEN = "open"  # posted, nobody has answered yet
-    ANSWERED = "answered"  # has replies
+QuestionState = PostState  # open, answered, resolved: what a question's post shows
 
 
 @dataclass(frozen=True)
@@ -95,7 +93,8 @@ class Match:
     text: str
     state: QuestionState
     answers: int
-    first_answer: str | None  # the earliest live answer (accepted answers come with issue 3's acceptance)
+    answer: str | None  # the accepted answer, else the earliest live one
+    accepted: bool
     permalink: str | None
     asked_at: datetime
     score: float
@@ -131,24 +130,32 @@ def search_questions(session: Session, *, team_id: str, text: str, offset: int =
             .group_by(Answer.question_id)
         ).all()
     )
-    firsts: dict[int, str] = {}
+    shown: dict[int, Answer] = {}
     for answer in session.exec(
         select(Answer)
         .where(Answer.team_id == team_id, Answer.question_id.in_(ids), Answer.deleted_at.is_(None))
-        .order_by(Answer.answered_at.desc())
+        .order_by(Answer.answered_at, Answer.message_ts)
     ):
-        firsts[answer.question_id] = answer.text  # the last one written is the earliest
+        current = shown.get(answer.question_id)
+        if current is None or (answer.accepted_at is not None and current.accepted_at is None):
+            shown[answer.question_id] = answer
     matches = []
     for hit in hits:
         question = questions[hit.question_id]
         answers = counts.get(hit.question_id, 0)
+        accepted = question.id in shown and shown[question.id].accepted_at is not None
         matches.append(
             Match(
                 question_id=question.id,
                 text=question.text,
-                state=QuestionState.ANSWERED if answers else QuestionState.OPEN,
+                state=(
+                    QuestionState.RESOLVED
+                    if accepted
+                    else QuestionState.ANSWERED if answers else QuestionState.OPEN
+                ),
                 answers=answers,
-                first_answer=firsts.get(question.id),
+                answer=shown[question.id].text if question.id in shown else None,
+                accepted=accepted,
                 permalink=question.permalink,
                 asked_at=question.created_at,
                 score=hit.score,

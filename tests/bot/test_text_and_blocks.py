@@ -72,9 +72,28 @@ def test_question_post_credits_the_asker_and_keeps_to_slack_limits():
     message = blocks.question_post(asker_id="U0ASKER", text="<!here> " + "word " * 1500)
     sections = [b for b in message["blocks"] if b["type"] == "section"]
     assert len(sections) == 3 and all(len(b["text"]["text"]) <= 3000 for b in sections)
-    assert "<@U0ASKER>" in message["blocks"][-1]["elements"][0]["text"]
+    assert "<@U0ASKER>" in message["blocks"][-2]["elements"][0]["text"]
+    assert "Open" in message["blocks"][-1]["elements"][0]["text"]
     assert "<!here>" not in str(message)
     assert len(message["text"]) < 300
+
+
+def test_the_longest_question_with_details_and_topics_keeps_to_slack_limits():
+    from core.asking import MAX_DETAILS_CHARS, MAX_QUESTION_CHARS
+
+    message = blocks.question_post(
+        asker_id="U0ASKER", text="q " * (MAX_QUESTION_CHARS // 2), details="d " * (MAX_DETAILS_CHARS // 2),
+        topics=["x" * 50] * 5, state="resolved", question_id=7, accepted_author="U0HELPER",
+        accepted_link="https://example.slack.com/archives/C1/p1",
+    )
+    assert len(message["blocks"]) <= 50
+    assert all(len(b["text"]["text"]) <= 3000 for b in message["blocks"] if b["type"] == "section")
+    assert all(len(e["text"]) <= 3000 for b in message["blocks"] if b["type"] == "context" for e in b["elements"])
+
+
+def test_an_anonymous_post_names_nobody():
+    message = blocks.question_post(asker_id="U0ASKER", text="Is it OK?", anonymous=True, state="answered", question_id=3)
+    assert "U0ASKER" not in str(message) and "anonymous" in str(message).lower()
 
 
 def test_private_notes_echo_the_text_but_never_a_ping():
@@ -105,7 +124,8 @@ def test_search_results_link_each_title_safely():
         text="Why <https://evil.example|this> | that > <!channel>?",
         state=QuestionState.OPEN,
         answers=0,
-        first_answer=None,
+        answer=None,
+        accepted=False,
         permalink="https://fake.slack.com/archives/C1/p1",
         asked_at=datetime(2026, 1, 1, tzinfo=UTC),
         score=1.0,

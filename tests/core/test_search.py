@@ -58,7 +58,7 @@ def test_the_best_match_comes_first(engine, library):
     page = _search(engine, "vpn setup for my laptop")
     assert page.matches[0].question_id == library["vpn"]
     assert page.matches[0].state is QuestionState.ANSWERED
-    assert page.matches[0].first_answer.startswith("Install the client")
+    assert page.matches[0].answer.startswith("Install the client") and not page.matches[0].accepted
 
 
 def test_answers_are_searched_too(engine, library):
@@ -228,3 +228,13 @@ def test_racing_replies_both_stay_searchable(engine, library):
         )
         for word in (word_a, word_b):
             assert [m.question_id for m in _search(engine, word).matches] == [library["vpn"]], word
+
+
+def test_an_accepted_answer_is_shown_and_the_question_is_resolved(engine, library):
+    from core import accepting
+
+    _answer(engine, "1700000001.000100", "1700000021.000100", "Or use the VPN web portal.")
+    with session_scope(engine) as s:
+        accepting.accept(s, team_id=TEAM, question_id=library["vpn"], answer_ts="1700000021.000100", user_id="U0ASKER", is_admin=True)
+    [match] = [m for m in _search(engine, "vpn setup").matches if m.question_id == library["vpn"]]
+    assert match.state is QuestionState.RESOLVED and match.accepted and match.answer == "Or use the VPN web portal."
