@@ -151,3 +151,28 @@ def test_the_more_button_value_fits_and_replays_the_same_words(query):
     assert len(value) <= BUTTON_VALUE_CHARS
     carried = json.loads(value)
     assert carried["o"] == 5 and query_terms(carried["q"]) == terms and terms
+
+
+def test_suggestions_invitations_and_search_never_ping_the_crowd():
+    from datetime import UTC, datetime
+
+    from core.lessons import Lesson
+    from core.search import Match, QuestionState, SearchPage
+
+    lesson = Lesson(question_id=1, text="<!channel> VPN?", answer="ask <!here> or <!subteam^S1|@it>", accepted=True,
+                    permalink="https://x.slack.com/archives/C1/p1", coverage=1.0)
+    match = Match(question_id=1, text="<!everyone> VPN?", state=QuestionState.RESOLVED, answers=1, answer="<!here> yes",
+                  accepted=True, permalink=None, asked_at=datetime(2026, 1, 1, tzinfo=UTC), score=1.0)
+    for message in (
+        blocks.suggestions_message(question_id=2, lessons=[lesson]),
+        {"blocks": blocks.suggestions_view(question_id=2, lessons=[lesson])["blocks"]},
+        blocks.invite_helpers(user_ids=["U0HELPER"], topics=["<!channel>", "@here"]),
+        blocks.search_results(query="<!here>", page=SearchPage([match], 0, False), more_value=None),
+    ):
+        text = str(message)
+        assert "<!channel>" not in text and "<!here>" not in text and "<!everyone>" not in text and "<!subteam" not in text
+
+
+def test_topic_options_keep_to_slack_limits():
+    options = blocks.topic_options([f"topic {n} " + "x" * 80 for n in range(150)], "y" * 80)["options"]
+    assert len(options) == 100 and all(len(o["text"]["text"]) <= 75 and len(o["value"]) <= 150 for o in options)
