@@ -41,7 +41,10 @@ def post_of(fake_slack, count=1):
     return [m for m in fake_slack.messages[QA_CHANNEL] if "thread_ts" not in m]
 
 
-def reply(slack, post, *, user=HELPER, text="Use the vault CLI", ts=None):
+def reply(slack, fake_slack, post, *, user=HELPER, text="Use the vault CLI", ts=None):
+    # Knowhow knows its post once it asks for the post's permalink (after recording it): a reply
+    # sooner than that would be a reply to a message Knowhow has not finished posting.
+    _wait_until(lambda: any(c.args.get("message_ts") == post["ts"] for c in fake_slack.calls_to("chat.getPermalink")))
     ts = ts or f"{float(post['ts']) + 1:.6f}"
     assert slack.event(slack.thread_reply(channel=QA_CHANNEL, thread_ts=post["ts"], ts=ts, user=user, text=text)).status == 200
     return ts
@@ -58,7 +61,7 @@ def shown(message) -> str:
 def answered_question(knowhow, slack, fake_slack, text="How do I rotate the staging API keys?", answer="Run rotate-keys in the ops repo"):
     slack.command("/ask", text, user_id=ASKER, response_url=fake_slack.response_url("ask"))
     [post] = post_of(fake_slack)[-1:]
-    answer_ts = reply(slack, post, text=answer)
+    answer_ts = reply(slack, fake_slack, post, text=answer)
     _wait_until(lambda: "Answered" in shown(current(fake_slack, post)))
     return post, answer_ts
 
@@ -114,7 +117,7 @@ def test_an_anonymous_question_never_shows_who_asked(knowhow, slack, fake_slack)
     submit(slack, view, {ids.ASK_MODAL_QUESTION: "Is it OK to ask for a raise after six months?", ids.ASK_MODAL_ANONYMOUS: ["anonymous"]})
     [post] = post_of(fake_slack)
     assert "Asked anonymously" in shown(post) and ASKER not in json.dumps(post)
-    reply(slack, post, text="Yes, with evidence")
+    reply(slack, fake_slack, post, text="Yes, with evidence")
     _wait_until(lambda: "Answered" in shown(current(fake_slack, post)))
     assert ASKER not in json.dumps(current(fake_slack, post))  # the updated post neither
     dm = [c for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == ASKER]
@@ -228,7 +231,7 @@ def test_the_post_shows_its_state_and_the_asker_accepts_through_the_button(knowh
     slack.command("/ask", "Where are the on-call runbooks?", user_id=ASKER)
     [post] = post_of(fake_slack)
     assert "Open" in shown(post) and not _suggested_buttons(post["blocks"])  # nothing to accept yet
-    answer_ts = reply(slack, post, text="In the ops wiki, under Runbooks")
+    answer_ts = reply(slack, fake_slack, post, text="In the ops wiki, under Runbooks")
     _wait_until(lambda: "Answered" in shown(current(fake_slack, post)))
     button = _accept_button(current(fake_slack, post))
 
@@ -284,8 +287,8 @@ def test_knowhow_admins_and_topic_experts_may_accept(settings, fake_slack):
         view = open_form(slack, fake_slack)
         submit(slack, view, {ids.ASK_MODAL_QUESTION: "Is our TLS config current?", ids.ASK_MODAL_TOPICS: ["topic:security"]})
         [post] = post_of(fake_slack)
-        first = reply(slack, post, text="Yes, A+ on SSL Labs")
-        second = reply(slack, post, user="U0HELPER02", text="Check the cipher list", ts=f"{float(post['ts']) + 2:.6f}")
+        first = reply(slack, fake_slack, post, text="Yes, A+ on SSL Labs")
+        second = reply(slack, fake_slack, post, user="U0HELPER02", text="Check the cipher list", ts=f"{float(post['ts']) + 2:.6f}")
         for user, ts in (("U0EXPERT01", first), ("U0KNOWADMN", second)):
             message = {"type": "message", "user": HELPER, "text": "x", "ts": ts, "thread_ts": post["ts"]}
             slack.interaction(slack.message_action_payload(user=user, callback_id=ids.ACCEPT_ANSWER_SHORTCUT, message=message,
@@ -322,7 +325,7 @@ def test_expert_topics_lists_declared_and_learned_topics(knowhow, slack, fake_sl
     view = open_form(slack, fake_slack)
     submit(slack, view, {ids.ASK_MODAL_QUESTION: "Budget for conferences?", ids.ASK_MODAL_TOPICS: ["new:Finance"]})
     [post] = post_of(fake_slack)
-    reply(slack, post, text="1500 a year")
+    reply(slack, fake_slack, post, text="1500 a year")
     _wait_until(lambda: "Answered" in shown(current(fake_slack, post)))
     text = slack.command("/expert", "topics list", user_id=HELPER).json()["text"]
     assert "*Incident-Response*: listed by you" in text and "*Finance*: 1 answer" in text
