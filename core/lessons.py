@@ -23,7 +23,8 @@ from sqlmodel import Session, select
 
 from core.search import _words, informative_terms, query_terms, similar_questions
 from storage import search as index
-from storage.models import Answer, Question
+from storage import qa
+from storage.models import Question
 
 MAX_SUGGESTIONS = 3
 # Share of the new question's informative words (rarity-weighted) the earlier one must hold.
@@ -86,15 +87,7 @@ def lessons_for(session: Session, *, team_id: str, text: str, limit: int = MAX_S
     questions = {
         q.id: q for q in session.exec(select(Question).where(Question.team_id == team_id, Question.id.in_(ids)))
     }
-    best_answer: dict[int, Answer] = {}
-    for answer in session.exec(
-        select(Answer)
-        .where(Answer.team_id == team_id, Answer.question_id.in_(ids), Answer.deleted_at.is_(None))
-        .order_by(Answer.answered_at, Answer.message_ts)
-    ):
-        current = best_answer.get(answer.question_id)
-        if current is None or (answer.accepted_at is not None and current.accepted_at is None):
-            best_answer[answer.question_id] = answer
+    best_answer = qa.answers_to_show(session, team_id=team_id, question_ids=ids)
     lessons = []
     for hit in hits:
         question, answer = questions.get(hit.question_id), best_answer.get(hit.question_id)

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlmodel import Session, func, select
 
 from core.accepting import PostState
+from storage import qa
 from storage import search as index
 from storage.models import Answer, Question
 
@@ -130,15 +131,7 @@ def search_questions(session: Session, *, team_id: str, text: str, offset: int =
             .group_by(Answer.question_id)
         ).all()
     )
-    shown: dict[int, Answer] = {}
-    for answer in session.exec(
-        select(Answer)
-        .where(Answer.team_id == team_id, Answer.question_id.in_(ids), Answer.deleted_at.is_(None))
-        .order_by(Answer.answered_at, Answer.message_ts)
-    ):
-        current = shown.get(answer.question_id)
-        if current is None or (answer.accepted_at is not None and current.accepted_at is None):
-            shown[answer.question_id] = answer
+    shown = qa.answers_to_show(session, team_id=team_id, question_ids=ids)
     matches = []
     for hit in hits:
         question = questions[hit.question_id]

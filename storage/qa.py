@@ -160,3 +160,17 @@ def list_answers(
     if not include_deleted:
         query = query.where(Answer.deleted_at.is_(None))
     return list(session.exec(query.order_by(Answer.answered_at, Answer.message_ts)))
+
+
+def answers_to_show(session: Session, *, team_id: str, question_ids: list[int]) -> dict[int, Answer]:
+    """For each question, the answer to show with it: the accepted one, else the earliest live one."""
+    shown: dict[int, Answer] = {}
+    for answer in session.exec(
+        select(Answer)
+        .where(Answer.team_id == team_id, Answer.question_id.in_(question_ids), Answer.deleted_at.is_(None))
+        .order_by(Answer.answered_at, Answer.message_ts)
+    ):
+        current = shown.get(answer.question_id)
+        if current is None or (answer.accepted_at is not None and current.accepted_at is None):
+            shown[answer.question_id] = answer
+    return shown
