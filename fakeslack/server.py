@@ -7,7 +7,10 @@ arguments, so tests assert on what the app asked Slack to do.
 
 from __future__ import annotations
 
+import copy
+import itertools
 import json
+import re
 import threading
 import time
 from collections import defaultdict, deque
@@ -18,6 +21,16 @@ from urllib.parse import parse_qs
 
 # Arguments that slack-sdk sends JSON-encoded inside form bodies.
 _JSON_ARGS = {"blocks", "attachments", "view", "files", "metadata"}
+
+# A user id Slack could have issued: U (or W on Enterprise Grid), then uppercase letters and digits.
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+
+# Slack's limits on a modal (views.open / views.update / views.push).
+MODAL_TITLE_MAX = 24
+MODAL_BLOCKS_MAX = 100
+PRIVATE_METADATA_MAX = 3000
+CALLBACK_ID_MAX = 255
+VIEW_STACK_MAX = 3  # views.push answers push_limit_reached beyond three stacked modals
 
 
 @dataclass
@@ -79,8 +92,15 @@ class FakeSlack:
         # Public channels the bot is not in yet (posting answers not_in_channel until it joins).
         self.not_joined: set[str] = set()
         self._scripts: dict[str, deque[_Scripted]] = defaultdict(deque)
-        # Messages posted, by channel, oldest first (what conversations.history reads).
+        # Messages posted, by channel, oldest first (what conversations.history reads); thread
+        # replies too (they carry thread_ts), which conversations.history leaves out.
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        # Modals opened (views.open / views.push), by view id, as last set (views.update).
+        self.views: dict[str, dict[str, Any]] = {}
+        self._view_ids = itertools.count(1)
+        self._hashes = itertools.count(1)
+        # Users registered with add_user(), by id (what users.info reads).
+        self.users: dict[str, dict[str, Any]] = {}
         self._lock = threading.Condition()
         self._last_ts = 0.0
         self._server: ThreadingHTTPServer | None = None
@@ -105,7 +125,10 @@ class FakeSlack:
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, name="fake-slack", daemon=True)
+        # A short poll interval: stop() (shutdown) waits up to that long, once per test.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="fake-slack", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -131,6 +154,122 @@ class FakeSlack:
 
     def response_url(self, name: str = "cmd") -> str:
         return f"{self.base}/response/{name}"
+
+    # -- the workspace --------------------------------------------------------------------------
+    def add_user(
+        self,
+        user_id: str,
+        *,
+        name: str | None = None,
+        real_name: str | None = None,
+        title: str = "",
+        tz: str = "Europe/London",
+        tz_label: str | None = None,
+        tz_offset: int = 0,
+        is_admin: bool = False,
+        is_owner: bool = False,
+        is_primary_owner: bool = False,
+        is_restricted: bool = False,
+        is_ultra_restricted: bool = False,
+        is_bot: bool = False,
+        deleted: bool = False,
+    ) -> dict[str, Any]:
+        """Register a member of the workspace; users.info answers with it. `name` defaults to the
+        id in lower case, `real_name` to `name`. Returns the user object users.info will give."""
+        user = self._user_object(
+            user_id,
+            name=name,
+            real_name=real_name,
+            title=title,
+            tz=tz,
+            tz_label=tz_label,
+            tz_offset=tz_offset,
+            is_admin=is_admin,
+            is_owner=is_owner,
+            is_primary_owner=is_primary_owner,
+            is_restricted=is_restricted,
+            is_ultra_restricted=is_ultra_restricted,
+            is_bot=is_bot,
+            deleted=deleted,
+        )
+        with self._lock:
+            self.users[user_id] = user
+        return copy.deepcopy(user)
+
+    def _user_object(
+        self,
+        user_id: str,
+        *,
+        name: str | None = None,
+        real_name: str | None = None,
+        title: str = "",
+        tz: str = "Europe/London",
+        tz_label: str | None = None,
+        tz_offset: int = 0,
+        is_admin: bool = False,
+        is_owner: bool = False,
+        is_primary_owner: bool = False,
+        is_restricted: bool = False,
+        is_ultra_restricted: bool = False,
+        is_bot: bool = False,
+        deleted: bool = False,
+    ) -> dict[str, Any]:
+        """A user in users.info's shape (see add_user)."""
+        name = name or user_id.lower()
+        real_name = real_name if real_name is not None else name
+        if tz_label is None:
+            sign = "+" if tz_offset >= 0 else "-"
+            hours, minutes = divmod(abs(tz_offset) // 60, 60)
+            tz_label = "Greenwich Mean Time" if tz_offset == 0 else f"UTC{sign}{hours:02d}:{minutes:02d}"
+        user = {
+            "id": user_id,
+            "team_id": self.team_id,
+            "name": name,
+            "deleted": deleted,
+            "color": "9f69e7",
+            "real_name": real_name,
+            "tz": tz,
+            "tz_label": tz_label,
+            "tz_offset": tz_offset,
+            "profile": {
+                "title": title,
+                "phone": "",
+                "skype": "",
+                "real_name": real_name,
+                "real_name_normalized": real_name,
+                "display_name": name,
+                "display_name_normalized": name,
+                "status_text": "",
+                "status_emoji": "",
+                "avatar_hash": "g0fake000000",
+                "team": self.team_id,
+            },
+            "is_admin": is_admin,
+            "is_owner": is_owner,
+            "is_primary_owner": is_primary_owner,
+            "is_restricted": is_restricted,
+            "is_ultra_restricted": is_ultra_restricted,
+            "is_bot": is_bot,
+            "is_app_user": False,
+            "updated": int(time.time()),
+            "has_2fa": False,
+        }
+        if is_bot:
+            profile = user["profile"]
+            profile["bot_id"] = self.bot_id if user_id == self.bot_user_id else "B" + user_id[1:]
+        return user
+
+    def add_message(
+        self, channel: str, *, user: str, text: str, ts: str | None = None, thread_ts: str | None = None
+    ) -> dict[str, Any]:
+        """Put a message a person wrote into `channel` (a thread reply when `thread_ts` is given), as
+        conversations.history and chat.update see it. Returns the stored message."""
+        message = {"type": "message", "user": user, "ts": ts or self._next_ts(), "text": text, "team": self.team_id}
+        if thread_ts:
+            message["thread_ts"] = thread_ts
+        with self._lock:
+            self.messages[channel].append(message)
+        return copy.deepcopy(message)
 
     # -- scripting ----------------------------------------------------------------------------
     def lose_answer_next(self, method: str) -> None:
@@ -188,6 +327,19 @@ class FakeSlack:
     def clear(self) -> None:
         with self._lock:
             self.calls.clear()
+
+    def message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """A copy of the message at `ts` in `channel` (top-level or a thread reply) as it stands now,
+        after any chat.update; None when there is none."""
+        with self._lock:
+            found = self._find_message(channel, ts)
+            return copy.deepcopy(found) if found is not None else None
+
+    def view(self, view_id: str) -> dict[str, Any] | None:
+        """A copy of the modal `view_id` as last opened, pushed or updated; None when unknown."""
+        with self._lock:
+            found = self.views.get(view_id)
+            return copy.deepcopy(found) if found is not None else None
 
     # -- the server side ----------------------------------------------------------------------
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
@@ -289,6 +441,24 @@ class FakeSlack:
             return "not_in_channel" if channel not in self.joined else None
         return None
 
+    @staticmethod
+    def _blocks_problem(blocks) -> str | None:
+        """Slack's limits on a message's blocks: at most 50, a section's text at most 3000 chars."""
+        if len(blocks or []) > 50:
+            return "invalid_blocks"
+        for block in blocks or []:
+            text = (block.get("text") or {}).get("text", "") if isinstance(block.get("text"), dict) else ""
+            if len(text) > 3000:
+                return "invalid_blocks"
+        return None
+
+    def _find_message(self, channel: str, ts: str) -> dict[str, Any] | None:
+        """The stored message itself (not a copy); call with the lock held."""
+        for message in self.messages.get(channel, []):
+            if message["ts"] == ts:
+                return message
+        return None
+
     def _m_chat_postMessage(self, args):
         channel = args.get("channel", "")
         problem = self._can_post(channel)
@@ -296,12 +466,9 @@ class FakeSlack:
             return self._err(problem)
         if not args.get("text") and not args.get("blocks"):
             return self._err("no_text")
-        if len(args.get("blocks") or []) > 50:
-            return self._err("invalid_blocks")
-        for block in args.get("blocks") or []:
-            text = (block.get("text") or {}).get("text", "") if isinstance(block.get("text"), dict) else ""
-            if len(text) > 3000:
-                return self._err("invalid_blocks")
+        problem = self._blocks_problem(args.get("blocks"))
+        if problem:
+            return self._err(problem)
         ts = self._next_ts()
         out_channel = "D" + channel[1:] if channel.startswith("U") else channel
         message = {"type": "message", "user": self.bot_user_id, "bot_id": self.bot_id, "ts": ts, "text": args.get("text", "")}
@@ -320,9 +487,34 @@ class FakeSlack:
         return self._err(problem) if problem else self._ok(message_ts=self._next_ts())
 
     def _m_chat_update(self, args):
-        if not args.get("ts"):
-            return self._err("message_not_found")
-        return self._ok(channel=args.get("channel"), ts=args["ts"], text=args.get("text", ""))
+        channel, ts = args.get("channel", ""), args.get("ts", "")
+        if not channel:
+            return self._err("channel_not_found")
+        if not args.get("text") and not args.get("blocks"):
+            return self._err("no_text")
+        problem = self._blocks_problem(args.get("blocks"))
+        if problem:
+            return self._err(problem)
+        edited_ts = self._next_ts()
+        with self._lock:
+            message = self._find_message(channel, ts)
+            if message is None:
+                return self._err("message_not_found")
+            if message.get("user") != self.bot_user_id:
+                return self._err("cant_update_message")  # a bot may only edit its own posts
+            # As in Slack, a field left out keeps its old value; `blocks: []` removes the blocks.
+            if "text" in args:
+                message["text"] = args["text"] or ""
+            if "blocks" in args:
+                if args["blocks"]:
+                    message["blocks"] = args["blocks"]
+                else:
+                    message.pop("blocks", None)
+            if args.get("metadata"):
+                message["metadata"] = args["metadata"]
+            message["edited"] = {"user": self.bot_user_id, "ts": edited_ts}
+            shown = copy.deepcopy(message)
+        return self._ok(channel=channel, ts=ts, text=shown["text"], message=shown)
 
     def _m_chat_getPermalink(self, args):
         channel, ts = args.get("channel"), args.get("message_ts")
@@ -346,8 +538,23 @@ class FakeSlack:
         limit = int(args.get("limit") or 100)
         with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
         with self._lock:
-            found = [dict(m) for m in self.messages[channel] if float(m["ts"]) > oldest and "thread_ts" not in m]
+            stored = list(self.messages[channel])
+        # Thread replies stay out; a parent shows its thread as Slack does (reply_count, latest_reply).
+        replies: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for m in stored:
+            if m.get("thread_ts") not in (None, m["ts"]):
+                replies[m["thread_ts"]].append(m)
+        found = [copy.deepcopy(m) for m in stored if float(m["ts"]) > oldest and m.get("thread_ts") in (None, m["ts"])]
         for message in found:
+            thread = replies.get(message["ts"])
+            if thread:
+                message.update(
+                    thread_ts=message["ts"],
+                    reply_count=len(thread),
+                    reply_users=sorted({r.get("user", "") for r in thread}),
+                    reply_users_count=len({r.get("user", "") for r in thread}),
+                    latest_reply=thread[-1]["ts"],
+                )
             if not with_metadata:
                 message.pop("metadata", None)
         found.reverse()  # newest first, as Slack answers
@@ -357,11 +564,155 @@ class FakeSlack:
         users = args.get("users", "")
         return self._ok(channel={"id": "D" + users.split(",")[0][1:]})
 
+    # -- modals ---------------------------------------------------------------------------------
+    @staticmethod
+    def _modal_problem(view) -> str | None:
+        """Why Slack would refuse `view` as a modal (views.open/update/push), or None."""
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            return "invalid_arguments"
+        title = view.get("title")
+        if not isinstance(title, dict) or title.get("type") != "plain_text":
+            return "invalid_arguments"
+        if not title.get("text") or len(title["text"]) > MODAL_TITLE_MAX:
+            return "invalid_arguments"
+        blocks = view.get("blocks")
+        if not isinstance(blocks, list) or len(blocks) > MODAL_BLOCKS_MAX:
+            return "invalid_arguments"
+        if len(view.get("private_metadata") or "") > PRIVATE_METADATA_MAX:
+            return "invalid_arguments"
+        if len(view.get("callback_id") or "") > CALLBACK_ID_MAX:
+            return "invalid_arguments"
+        return None
+
+    def _new_hash(self) -> str:
+        # Slack's hashes look like "1754400300.Ab1Cd2Ef": a time and a short random part.
+        return f"{int(time.time())}.{next(self._hashes) * 2654435761 % 16**8:08x}"
+
+    def _stored_view(self, view: dict[str, Any], *, view_id: str, root_view_id: str, previous_view_id: str | None):
+        """`view` as Slack keeps and returns it: every field filled in, every block with a block_id."""
+        view = copy.deepcopy(view)
+        for n, block in enumerate(view["blocks"]):
+            if isinstance(block, dict) and not block.get("block_id"):
+                block["block_id"] = f"{view_id}-b{n}"  # Slack makes one up when the app gave none
+        return {
+            "id": view_id,
+            "team_id": self.team_id,
+            "type": "modal",
+            "blocks": view["blocks"],
+            "private_metadata": view.get("private_metadata") or "",
+            "callback_id": view.get("callback_id") or "",
+            "state": {"values": {}},
+            "hash": self._new_hash(),
+            "title": view["title"],
+            "clear_on_close": bool(view.get("clear_on_close", False)),
+            "notify_on_close": bool(view.get("notify_on_close", False)),
+            "close": view.get("close"),
+            "submit": view.get("submit"),
+            "previous_view_id": previous_view_id,
+            "root_view_id": root_view_id,
+            "app_id": "A0FAKEAPP1",
+            "external_id": view.get("external_id") or "",
+            "app_installed_team_id": self.team_id,
+            "bot_id": self.bot_id,
+        }
+
+    def _external_id_taken(self, external_id: str, but: str | None = None) -> bool:
+        return bool(external_id) and any(
+            v["external_id"] == external_id and v["id"] != but for v in self.views.values()
+        )
+
+    def _m_views_open(self, args):
+        view = args.get("view")
+        if not args.get("trigger_id") and not args.get("interactivity_pointer"):
+            return self._err("invalid_arguments")
+        problem = self._modal_problem(view)
+        if problem:
+            return self._err(problem)
+        with self._lock:
+            if self._external_id_taken(view.get("external_id") or ""):
+                return self._err("duplicate_external_id")
+            view_id = f"V0VIEW{next(self._view_ids):04d}"
+            stored = self._stored_view(view, view_id=view_id, root_view_id=view_id, previous_view_id=None)
+            self.views[view_id] = stored
+            return self._ok(view=copy.deepcopy(stored))
+
+    def _m_views_push(self, args):
+        # Slack pushes onto the modal the trigger came from; the fake cannot trace a trigger_id back,
+        # so it pushes onto the modal opened or pushed last, and refuses when none was.
+        view = args.get("view")
+        if not args.get("trigger_id") and not args.get("interactivity_pointer"):
+            return self._err("invalid_arguments")
+        problem = self._modal_problem(view)
+        if problem:
+            return self._err(problem)
+        with self._lock:
+            if not self.views:
+                return self._err("invalid_trigger_id")
+            if self._external_id_taken(view.get("external_id") or ""):
+                return self._err("duplicate_external_id")
+            top = list(self.views.values())[-1]
+            depth, below = 1, top
+            while below["previous_view_id"]:
+                depth, below = depth + 1, self.views[below["previous_view_id"]]
+            if depth >= VIEW_STACK_MAX:
+                return self._err("push_limit_reached")
+            view_id = f"V0VIEW{next(self._view_ids):04d}"
+            stored = self._stored_view(
+                view, view_id=view_id, root_view_id=top["root_view_id"], previous_view_id=top["id"]
+            )
+            self.views[view_id] = stored
+            return self._ok(view=copy.deepcopy(stored))
+
+    def _m_views_update(self, args):
+        view_id, external_id, view = args.get("view_id"), args.get("external_id"), args.get("view")
+        if not view_id and not external_id:
+            return self._err("invalid_arguments")
+        problem = self._modal_problem(view)
+        if problem:
+            return self._err(problem)
+        with self._lock:
+            if view_id:
+                old = self.views.get(view_id)
+            else:
+                old = next((v for v in self.views.values() if v["external_id"] == external_id), None)
+            if old is None:
+                return self._err("not_found")
+            if args.get("hash") and args["hash"] != old["hash"]:
+                return self._err("hash_conflict")  # the view changed since the app read it
+            new_external = view.get("external_id") or old["external_id"]
+            if self._external_id_taken(new_external, but=old["id"]):
+                return self._err("duplicate_external_id")
+            stored = self._stored_view(
+                {**view, "external_id": new_external},
+                view_id=old["id"],
+                root_view_id=old["root_view_id"],
+                previous_view_id=old["previous_view_id"],
+            )
+            self.views[old["id"]] = stored
+            return self._ok(view=copy.deepcopy(stored))
+
     def _m_views_publish(self, args):
         view = args.get("view")
         if not args.get("user_id") or not isinstance(view, dict) or view.get("type") != "home":
             return self._err("invalid_arguments")
         return self._ok(view={"id": "V0HOME", **view})
+
+    # -- users ----------------------------------------------------------------------------------
+    def _m_users_info(self, args):
+        user_id = args.get("user") or ""
+        with self._lock:
+            user = copy.deepcopy(self.users.get(user_id))
+        if user is None:
+            if not _USER_ID.fullmatch(user_id):
+                return self._err("user_not_found")
+            # Not registered but could exist: a plain member (the bot itself answers as a bot).
+            if user_id == self.bot_user_id:
+                user = self._user_object(user_id, name="knowhow", real_name="Knowhow", is_bot=True)
+            else:
+                user = self._user_object(user_id)
+        if str(args.get("include_locale", "")).lower() in ("1", "true"):
+            user["locale"] = "en-GB"
+        return self._ok(user=user)
 
     def _m_apps_connections_open(self, headers):
         # Called with the app-level token, not the bot token.

@@ -2,12 +2,35 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from urllib.parse import parse_qs
+
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
 from fakeslack import SlackSender
+
+# Slack's example bodies live outside this repository, beside it at ../shared/slack/examples;
+# the fields they carry are copied here so the shape tests run without them.
+EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "slack" / "examples"
+EXAMPLE_FIELDS = {
+    "block_actions": {
+        "type", "user", "api_app_id", "token", "container", "trigger_id", "team", "enterprise",
+        "is_enterprise_install", "channel", "message", "state", "response_url", "actions",
+    },
+    "view_submission": {
+        "type", "team", "user", "api_app_id", "token", "trigger_id", "view", "response_urls",
+        "is_enterprise_install", "enterprise",
+    },
+}
+EXAMPLE_VIEW_FIELDS = {
+    "id", "team_id", "type", "blocks", "private_metadata", "callback_id", "state", "hash", "title",
+    "clear_on_close", "notify_on_close", "close", "submit", "previous_view_id", "root_view_id", "app_id",
+    "external_id", "app_installed_team_id", "bot_id",
+}
 
 SLACK_VECTOR_BODY = (
     b"token=xyzz0WbapA4vBCDEFasx0q6G&team_id=T1DC2JH3J&team_domain=testteamnow&channel_id=G8PSS9T3V"
@@ -55,3 +78,424 @@ def test_scripted_failures_come_back_as_slack_sends_them(fake_slack):
     assert limited.value.response.status_code == 429
     assert limited.value.response.headers["Retry-After"] == "3"
     assert client.chat_postMessage(channel="C1", text="x")["ok"]  # only the next call failed
+
+
+# -- modals -----------------------------------------------------------------------------------------
+
+ASK_MODAL = {
+    "type": "modal",
+    "callback_id": "ask_modal",
+    "private_metadata": "C0QUESTION",
+    "title": {"type": "plain_text", "text": "Ask a mentor"},
+    "submit": {"type": "plain_text", "text": "Ask"},
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "question_block",
+            "label": {"type": "plain_text", "text": "Your question"},
+            "element": {"type": "plain_text_input", "action_id": "question_input", "multiline": True},
+        },
+        {
+            "type": "input",
+            "block_id": "topic_block",
+            "label": {"type": "plain_text", "text": "Topic"},
+            "element": {
+                "type": "static_select",
+                "action_id": "topic_input",
+                "options": [
+                    {"text": {"type": "plain_text", "text": "Python"}, "value": "python"},
+                    {"text": {"type": "plain_text", "text": "SQL"}, "value": "sql"},
+                ],
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "tags_block",
+            "label": {"type": "plain_text", "text": "Tags"},
+            "element": {
+                "type": "checkboxes",
+                "action_id": "tags_input",
+                "options": [{"text": {"type": "plain_text", "text": "Urgent"}, "value": "urgent"}],
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "lesson_block",
+            "label": {"type": "plain_text", "text": "Lesson"},
+            "element": {"type": "external_select", "action_id": "lesson_input", "min_query_length": 1},
+        },
+        {
+            "type": "input",
+            "block_id": "mentor_block",
+            "label": {"type": "plain_text", "text": "Mentor"},
+            "element": {"type": "users_select", "action_id": "mentor_input"},
+        },
+    ],
+}
+
+
+@pytest.fixture
+def client(fake_slack):
+    return WebClient(token=fake_slack.token, base_url=fake_slack.api_url)
+
+
+def slack_error(call, *args, **kwargs) -> str:
+    with pytest.raises(SlackApiError) as refused:
+        call(*args, **kwargs)
+    return refused.value.response["error"]
+
+
+def test_views_open_stores_the_modal_as_slack_returns_it(fake_slack, client):
+    opened = client.views_open(trigger_id="1.2.abc", view=ASK_MODAL)["view"]
+    assert opened["id"] == "V0VIEW0001"
+    assert opened["callback_id"] == "ask_modal" and opened["private_metadata"] == "C0QUESTION"
+    assert opened["state"] == {"values": {}} and opened["hash"]
+    assert opened["root_view_id"] == opened["id"] and opened["previous_view_id"] is None
+    assert opened["team_id"] == fake_slack.team_id and opened["app_id"] and opened["bot_id"] == fake_slack.bot_id
+    assert opened["blocks"] == ASK_MODAL["blocks"] and opened["external_id"] == ""
+    assert fake_slack.views[opened["id"]] == opened == fake_slack.view(opened["id"])
+    assert client.views_open(trigger_id="1.2.abd", view=ASK_MODAL)["view"]["id"] == "V0VIEW0002"
+
+    # Slack gives a block the app left without a block_id one of its own.
+    bare = {**ASK_MODAL, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}]}
+    assert client.views_open(trigger_id="1.2.abe", view=bare)["view"]["blocks"][0]["block_id"]
+
+
+@pytest.mark.parametrize(
+    "trigger_id, view",
+    [
+        ("", ASK_MODAL),
+        ("1.2.x", "not a view"),
+        ("1.2.x", {**ASK_MODAL, "type": "home"}),
+        ("1.2.x", {k: v for k, v in ASK_MODAL.items() if k != "title"}),
+        ("1.2.x", {**ASK_MODAL, "title": {"type": "mrkdwn", "text": "Ask"}}),
+        ("1.2.x", {**ASK_MODAL, "title": {"type": "plain_text", "text": "x" * 25}}),
+        ("1.2.x", {**ASK_MODAL, "blocks": [{"type": "divider"}] * 101}),
+        ("1.2.x", {**ASK_MODAL, "private_metadata": "x" * 3001}),
+        ("1.2.x", {**ASK_MODAL, "callback_id": "x" * 256}),
+    ],
+    ids=["no-trigger", "not-a-dict", "not-a-modal", "no-title", "mrkdwn-title", "long-title", "101-blocks",
+         "long-metadata", "long-callback-id"],
+)
+def test_views_open_refuses_what_slack_refuses(fake_slack, client, trigger_id, view):
+    assert slack_error(client.views_open, trigger_id=trigger_id, view=view) == "invalid_arguments"
+    assert fake_slack.views == {}
+
+
+def test_views_open_accepts_the_limits_themselves(client):
+    edge = {
+        **ASK_MODAL,
+        "title": {"type": "plain_text", "text": "x" * 24},
+        "blocks": [{"type": "divider"}] * 100,
+        "private_metadata": "x" * 3000,
+        "callback_id": "x" * 255,
+    }
+    assert client.views_open(trigger_id="1.2.x", view=edge)["ok"]
+
+
+def test_views_update_replaces_the_modal_and_checks_its_hash(fake_slack, client):
+    opened = client.views_open(trigger_id="1.2.x", view={**ASK_MODAL, "external_id": "ask-1"})["view"]
+    thanks_block = {"type": "section", "block_id": "t", "text": {"type": "mrkdwn", "text": "Thanks"}}
+    thanks = {**ASK_MODAL, "callback_id": "thanks", "blocks": [thanks_block]}
+
+    updated = client.views_update(view_id=opened["id"], view=thanks, hash=opened["hash"])["view"]
+    assert updated["id"] == opened["id"] and updated["callback_id"] == "thanks"
+    assert updated["hash"] != opened["hash"] and updated["root_view_id"] == opened["id"]
+    assert updated["external_id"] == "ask-1"
+    assert fake_slack.view(opened["id"])["callback_id"] == "thanks"
+
+    # The old hash is stale now; no hash at all means "whatever is there".
+    stale = slack_error(client.views_update, view_id=opened["id"], view=ASK_MODAL, hash=opened["hash"])
+    assert stale == "hash_conflict"
+    assert fake_slack.view(opened["id"])["callback_id"] == "thanks"
+    assert client.views_update(external_id="ask-1", view=ASK_MODAL)["view"]["callback_id"] == "ask_modal"
+
+    assert slack_error(client.views_update, view_id="V0NOSUCH", view=ASK_MODAL) == "not_found"
+    assert slack_error(client.views_update, external_id="nope", view=ASK_MODAL) == "not_found"
+    bad = {**ASK_MODAL, "title": {"type": "plain_text", "text": "x" * 25}}
+    assert slack_error(client.views_update, view_id=opened["id"], view=bad) == "invalid_arguments"
+
+
+def test_views_push_stacks_a_modal_on_the_last_one(fake_slack, client):
+    assert slack_error(client.views_push, trigger_id="1.2.x", view=ASK_MODAL) == "invalid_trigger_id"  # none open
+    root = client.views_open(trigger_id="1.2.x", view=ASK_MODAL)["view"]
+    pushed = client.views_push(trigger_id="1.2.y", view={**ASK_MODAL, "callback_id": "second"})["view"]
+    assert pushed["id"] != root["id"] and pushed["callback_id"] == "second"
+    assert pushed["previous_view_id"] == root["id"] and pushed["root_view_id"] == root["id"]
+    assert set(fake_slack.views) == {root["id"], pushed["id"]}
+
+    assert slack_error(client.views_push, trigger_id="", view=ASK_MODAL) == "invalid_arguments"
+    assert slack_error(client.views_push, trigger_id="1.2.z", view={**ASK_MODAL, "type": "home"}) == "invalid_arguments"
+    third = client.views_push(trigger_id="1.2.z", view=ASK_MODAL)["view"]
+    assert third["previous_view_id"] == pushed["id"]
+    assert slack_error(client.views_push, trigger_id="1.2.w", view=ASK_MODAL) == "push_limit_reached"
+
+
+# -- users ------------------------------------------------------------------------------------------
+
+
+def test_users_info_answers_registered_users_in_slacks_shape(fake_slack, client):
+    fake_slack.add_user(
+        "U0MENTOR01", name="ada", real_name="Ada Lovelace", title="Mentor", tz="America/New_York",
+        tz_offset=-18000, is_admin=True,
+    )
+    user = client.users_info(user="U0MENTOR01")["user"]
+    assert user["id"] == "U0MENTOR01" and user["team_id"] == fake_slack.team_id
+    assert user["name"] == "ada" and user["real_name"] == "Ada Lovelace" and not user["deleted"]
+    assert user["tz"] == "America/New_York" and user["tz_offset"] == -18000 and user["tz_label"]
+    assert user["is_admin"] and not user["is_owner"] and not user["is_primary_owner"]
+    assert not user["is_restricted"] and not user["is_ultra_restricted"] and not user["is_bot"]
+    assert user["profile"]["title"] == "Mentor" and user["profile"]["real_name"] == "Ada Lovelace"
+    assert user["profile"]["display_name"] == "ada"
+
+    fake_slack.add_user("U0GONE0001", deleted=True)
+    assert client.users_info(user="U0GONE0001")["user"]["deleted"] is True
+    assert client.users_info(user="U0MENTOR01", include_locale=True)["user"]["locale"]
+
+
+def test_users_info_answers_unregistered_ids_as_plain_members(fake_slack, client):
+    for user_id in ("U0STUDENT1", "W0GRIDUSER"):
+        user = client.users_info(user=user_id)["user"]
+        assert user["id"] == user_id and not user["deleted"] and not user["is_bot"]
+        assert not (user["is_admin"] or user["is_owner"] or user["is_primary_owner"] or user["is_restricted"])
+    assert client.users_info(user=fake_slack.bot_user_id)["user"]["is_bot"]
+    assert fake_slack.users == {}  # answering does not register
+
+    for bad in ("C0GENERAL1", "u0lower", "U0-DASH", "nobody"):
+        assert slack_error(client.users_info, user=bad) == "user_not_found"
+
+
+# -- messages ---------------------------------------------------------------------------------------
+
+
+def test_chat_update_edits_the_bots_post_in_place(fake_slack, client):
+    metadata = {"event_type": "knowhow_question", "event_payload": {"question_id": 1}}
+    posted = client.chat_postMessage(channel="C0QUESTION", text="open", metadata=metadata,
+                                     blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "open"}}])
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "answered"}}]
+    updated = client.chat_update(channel="C0QUESTION", ts=posted["ts"], text="answered", blocks=blocks)
+    assert updated["ok"] and updated["channel"] == "C0QUESTION" and updated["ts"] == posted["ts"]
+    assert updated["text"] == "answered" and updated["message"]["blocks"] == blocks
+
+    now = fake_slack.message("C0QUESTION", posted["ts"])
+    assert now["text"] == "answered" and now["blocks"] == blocks and now["ts"] == posted["ts"]
+    assert now["metadata"] == metadata
+    assert now["edited"]["user"] == fake_slack.bot_user_id and float(now["edited"]["ts"]) > float(posted["ts"])
+    assert len(fake_slack.messages["C0QUESTION"]) == 1
+
+    # A field left out keeps its value, as in Slack.
+    client.chat_update(channel="C0QUESTION", ts=posted["ts"], text="resolved")
+    assert fake_slack.message("C0QUESTION", posted["ts"])["blocks"] == blocks
+
+
+def test_chat_update_finds_thread_replies_too(fake_slack, client):
+    parent = client.chat_postMessage(channel="C0QUESTION", text="question")
+    reply = client.chat_postMessage(channel="C0QUESTION", text="answer", thread_ts=parent["ts"])
+    client.chat_update(channel="C0QUESTION", ts=reply["ts"], text="better answer")
+    now = fake_slack.message("C0QUESTION", reply["ts"])
+    assert now["text"] == "better answer" and now["thread_ts"] == parent["ts"]
+
+
+def test_chat_update_refuses_what_slack_refuses(fake_slack, client):
+    posted = client.chat_postMessage(channel="C0QUESTION", text="mine")
+    theirs = fake_slack.add_message("C0QUESTION", user="U0STUDENT1", text="theirs")
+
+    assert slack_error(client.chat_update, channel="C0QUESTION", ts="1.000001", text="x") == "message_not_found"
+    assert slack_error(client.chat_update, channel="C0OTHER", ts=posted["ts"], text="x") == "message_not_found"
+    assert slack_error(client.chat_update, channel="C0QUESTION", ts=theirs["ts"], text="x") == "cant_update_message"
+    too_many = [{"type": "divider"}] * 51
+    too_long = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]
+    for blocks in (too_many, too_long):
+        refused = slack_error(client.chat_update, channel="C0QUESTION", ts=posted["ts"], text="x", blocks=blocks)
+        assert refused == "invalid_blocks"
+    assert fake_slack.message("C0QUESTION", posted["ts"])["text"] == "mine"
+    assert "edited" not in fake_slack.message("C0QUESTION", posted["ts"])
+    assert fake_slack.message("C0QUESTION", "1.000001") is None
+
+
+def test_history_leaves_thread_replies_out(fake_slack, client):
+    parent = client.chat_postMessage(channel="C0QUESTION", text="question")
+    reply = client.chat_postMessage(channel="C0QUESTION", text="answer", thread_ts=parent["ts"])
+    fake_slack.add_message("C0QUESTION", user="U0STUDENT1", text="thanks", thread_ts=parent["ts"])
+    alone = client.chat_postMessage(channel="C0QUESTION", text="another")
+
+    assert fake_slack.message("C0QUESTION", reply["ts"])["thread_ts"] == parent["ts"]
+    history = client.conversations_history(channel="C0QUESTION")["messages"]
+    assert [m["ts"] for m in history] == [alone["ts"], parent["ts"]]
+    assert history[1]["reply_count"] == 2 and history[1]["thread_ts"] == parent["ts"]
+    assert "reply_count" not in history[0]
+
+
+# -- what Slack sends the app ---------------------------------------------------------------------
+
+
+def test_example_fields_are_those_of_slacks_examples():
+    if not EXAMPLES.is_dir():
+        pytest.skip(f"{EXAMPLES} is not there")
+    for name, fields in EXAMPLE_FIELDS.items():
+        example = json.loads(parse_qs((EXAMPLES / f"{name}.body").read_text())["payload"][0])
+        assert set(example) == fields
+        if "view" in example:
+            assert set(example["view"]) == EXAMPLE_VIEW_FIELDS
+
+
+def test_block_actions_on_a_message_has_the_examples_shape(fake_slack, client):
+    sender = SlackSender("http://unused", "s3cret")
+    posted = client.chat_postMessage(
+        channel="C0QUESTION", text="answer", blocks=[
+            {"type": "actions", "block_id": "feedback", "elements": [
+                {"type": "button", "action_id": "answer_helpful", "value": "yes",
+                 "text": {"type": "plain_text", "text": "Helpful"}},
+            ]},
+        ],
+    )
+    message = fake_slack.message("C0QUESTION", posted["ts"])
+    payload = sender.block_actions_payload(
+        user="U0STUDENT1", action_id="answer_helpful", value="yes", block_id="feedback", message=message,
+        channel="C0QUESTION",
+    )
+    assert set(payload) == EXAMPLE_FIELDS["block_actions"]
+    assert set(payload["user"]) == {"id", "username", "name", "team_id"}
+    assert payload["type"] == "block_actions" and payload["actions"][0]["action_id"] == "answer_helpful"
+    action = payload["actions"][0]
+    assert action["block_id"] == "feedback" and action["value"] == "yes" and action["type"] == "button"
+    assert action["text"]["text"] == "Helpful" and action["action_ts"]
+    assert payload["container"] == {
+        "type": "message", "message_ts": posted["ts"], "channel_id": "C0QUESTION", "is_ephemeral": False
+    }
+    assert payload["channel"]["id"] == "C0QUESTION" and payload["message"]["ts"] == posted["ts"]
+    assert payload["response_url"].startswith("https://hooks.slack.com/actions/") and payload["state"] == {"values": {}}
+
+    ephemeral = sender.block_actions_payload(user="U0STUDENT1", action_id="a", message=message, is_ephemeral=True)
+    assert "message" not in ephemeral and ephemeral["container"]["is_ephemeral"] is True
+    assert ephemeral["container"]["message_ts"] == posted["ts"]
+
+    # A reply in a thread: the container says which thread.
+    reply = client.chat_postMessage(channel="C0QUESTION", text="r", thread_ts=posted["ts"])
+    reply_message = fake_slack.message("C0QUESTION", reply["ts"])
+    in_thread = sender.block_actions_payload(user="U0STUDENT1", action_id="a", message=reply_message)
+    assert in_thread["container"]["thread_ts"] == posted["ts"]
+
+
+def test_block_actions_in_a_modal_and_a_select(fake_slack, client):
+    sender = SlackSender("http://unused", "s3cret")
+    view = client.views_open(trigger_id=sender.trigger_id(), view=ASK_MODAL)["view"]
+    payload = sender.block_actions_payload(
+        user="U0STUDENT1", action_id="topic_input", block_id="topic_block", action_type="static_select",
+        selected_option="sql", container="view", view=view,
+    )
+    assert payload["container"] == {"type": "view", "view_id": view["id"]}
+    assert payload["view"]["id"] == view["id"] and payload["view"]["callback_id"] == "ask_modal"
+    assert "message" not in payload and "response_url" not in payload and "channel" not in payload
+    action = payload["actions"][0]
+    assert action["type"] == "static_select" and "value" not in action and "text" not in action
+    assert action["selected_option"] == ASK_MODAL["blocks"][1]["element"]["options"][1]  # the element's own option
+    with pytest.raises(ValueError):
+        sender.block_actions_payload(user="U0STUDENT1", action_id="a", container="view")
+
+
+def test_view_submission_has_the_examples_shape(fake_slack, client):
+    sender = SlackSender("http://unused", "s3cret")
+    view = client.views_open(trigger_id=sender.trigger_id(), view=ASK_MODAL)["view"]
+    values = {"question_block": {"question_input": {"type": "plain_text_input", "value": "Why?"}}}
+    payload = sender.view_submission_payload(user="U0STUDENT1", view=view, values=values)
+    assert set(payload) == EXAMPLE_FIELDS["view_submission"] and set(payload["view"]) == EXAMPLE_VIEW_FIELDS
+    assert payload["type"] == "view_submission" and payload["view"]["callback_id"] == "ask_modal"
+    assert payload["view"]["id"] == view["id"] and payload["view"]["private_metadata"] == "C0QUESTION"
+    assert payload["view"]["state"]["values"] == values and payload["response_urls"] == []
+    assert fake_slack.view(view["id"])["state"] == {"values": {}}  # the stored modal is left alone
+
+
+def test_view_state_values_builds_slacks_state_from_plain_answers(client):
+    sender = SlackSender("http://unused", "s3cret")
+    view = client.views_open(trigger_id=sender.trigger_id(), view=ASK_MODAL)["view"]
+    values = sender.view_state_values(
+        view,
+        {"question_input": "Why?", "topic_input": "python", "tags_input": ["urgent"], "mentor_input": "U0MENTOR01"},
+    )
+    options = {b["block_id"]: b["element"].get("options") for b in ASK_MODAL["blocks"]}
+    assert values == {
+        "question_block": {"question_input": {"type": "plain_text_input", "value": "Why?"}},
+        "topic_block": {"topic_input": {"type": "static_select", "selected_option": options["topic_block"][0]}},
+        "tags_block": {"tags_input": {"type": "checkboxes", "selected_options": options["tags_block"]}},
+        "lesson_block": {"lesson_input": {"type": "external_select", "selected_option": None}},
+        "mentor_block": {"mentor_input": {"type": "users_select", "selected_user": "U0MENTOR01"}},
+    }
+    # An external select's option is not in the view: it is built from the value.
+    lesson = sender.view_state_values(view, {"lesson_input": "l-7"})["lesson_block"]["lesson_input"]
+    assert lesson["selected_option"]["value"] == "l-7" and lesson["selected_option"]["text"]["text"] == "l-7"
+    with pytest.raises(ValueError):
+        sender.view_state_values(view, {"no_such_input": "x"})
+
+
+def test_message_action_and_block_suggestion_shapes(fake_slack, client):
+    sender = SlackSender("http://unused", "s3cret")
+    theirs = fake_slack.add_message("C0QUESTION", user="U0STUDENT1", text="How do I?", thread_ts="1754400000.000100")
+    shortcut = sender.message_action_payload(
+        user="U0MENTOR01", callback_id="save_as_lesson", message=theirs, channel="C0QUESTION",
+        response_url="https://hooks.slack.com/app-actions/T0FAKETEAM/1/x",
+    )
+    assert shortcut["type"] == "message_action" and shortcut["callback_id"] == "save_as_lesson"
+    assert shortcut["trigger_id"] and shortcut["action_ts"] and shortcut["message_ts"] == theirs["ts"]
+    assert shortcut["message"]["type"] == "message" and shortcut["message"]["text"] == "How do I?"
+    assert shortcut["message"]["thread_ts"] == "1754400000.000100" and shortcut["message"]["user"] == "U0STUDENT1"
+    assert shortcut["channel"] == {"id": "C0QUESTION", "name": "c0question"}
+    assert shortcut["response_url"] == "https://hooks.slack.com/app-actions/T0FAKETEAM/1/x"
+    assert shortcut["team"]["id"] == "T0FAKETEAM" and shortcut["user"]["id"] == "U0MENTOR01"
+
+    view = client.views_open(trigger_id=sender.trigger_id(), view=ASK_MODAL)["view"]
+    suggestion = sender.block_suggestion_payload(
+        user="U0STUDENT1", action_id="lesson_input", block_id="lesson_block", value="deco", view=view
+    )
+    assert suggestion["type"] == "block_suggestion" and suggestion["action_id"] == "lesson_input"
+    assert suggestion["block_id"] == "lesson_block" and suggestion["value"] == "deco"
+    assert suggestion["container"] == {"type": "view", "view_id": view["id"]}
+    assert suggestion["view"]["id"] == view["id"] and suggestion["api_app_id"] and suggestion["token"]
+
+
+def test_bolt_routes_every_payload_to_its_listener(fake_slack, client):
+    """The payloads reach the listeners Bolt would pick for the real thing, signature checked."""
+    from slack_bolt import App, BoltRequest
+
+    sender = SlackSender("http://unused", "s3cret")
+    app = App(client=client, signing_secret="s3cret", process_before_response=True)
+    seen = []
+
+    @app.action("answer_helpful")
+    def on_action(ack, body):
+        ack()
+        seen.append(("action", body["actions"][0]["value"]))
+
+    @app.view("ask_modal")
+    def on_submit(ack, view):
+        ack()
+        seen.append(("view", view["state"]["values"]["question_block"]["question_input"]["value"]))
+
+    @app.shortcut("save_as_lesson")
+    def on_shortcut(ack, shortcut):
+        ack()
+        seen.append(("shortcut", shortcut["message"]["text"]))
+
+    @app.options("lesson_input")
+    def on_options(ack, payload):
+        ack(options=[{"text": {"type": "plain_text", "text": "Decorators"}, "value": "l-1"}])
+        seen.append(("options", payload["value"]))
+
+    def send(payload):
+        body = sender.interaction_body(payload).decode()
+        return app.dispatch(BoltRequest(body=body, headers=sender.sign(body.encode())))
+
+    view = client.views_open(trigger_id=sender.trigger_id(), view=ASK_MODAL)["view"]
+    message = fake_slack.add_message("C0QUESTION", user="U0STUDENT1", text="How do I?")
+    answers = [
+        send(sender.block_actions_payload(user="U0STUDENT1", action_id="answer_helpful", value="yes")),
+        send(sender.view_submission_payload(user="U0STUDENT1", view=view,
+                                            values=sender.view_state_values(view, {"question_input": "Why?"}))),
+        send(sender.message_action_payload(user="U0MENTOR01", callback_id="save_as_lesson", message=message,
+                                           channel="C0QUESTION")),
+        send(sender.block_suggestion_payload(user="U0STUDENT1", action_id="lesson_input", block_id="lesson_block",
+                                             value="deco", view=view)),
+    ]
+    assert [a.status for a in answers] == [200] * 4
+    assert seen == [("action", "yes"), ("view", "Why?"), ("shortcut", "How do I?"), ("options", "deco")]
+    assert json.loads(answers[3].body)["options"][0]["value"] == "l-1"
