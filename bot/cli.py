@@ -1,4 +1,5 @@
-"""The `knowhow` command: `run` the bot, `migrate` the database."""
+"""The `knowhow` command: `run` the bot, `migrate` the database, `export` and `import` the
+knowledge base, and list the questions `similar` to a text."""
 
 from __future__ import annotations
 
@@ -90,6 +91,60 @@ def _export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import(args: argparse.Namespace) -> int:
+    from core import importing
+    from storage import migrate
+    from storage.db import make_engine, session_scope
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        migrate.upgrade(engine)
+        with open(args.file, encoding="utf-8") as lines, session_scope(engine) as session:
+            report = importing.import_jsonl(session, team_id=args.team, lines=lines)
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"knowhow: cannot read {args.file}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    for line, problem in report.problems:
+        print(f"{args.file}:{line}: skipped: {problem}", file=sys.stderr)
+    print(
+        f"Imported {report.imported} question{'s' if report.imported != 1 else ''} into {args.team}"
+        f" ({report.already} already there, {len(report.problems)} skipped).",
+        file=sys.stderr,
+    )
+    return 1 if report.problems else 0
+
+
+def _similar(args: argparse.Namespace) -> int:
+    import json
+
+    from core.importing import source_id
+    from core.search import similar_questions
+    from storage import qa
+    from storage.db import make_engine, session_scope
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    rows = []
+    try:
+        with session_scope(engine) as session:
+            for hit in similar_questions(session, team_id=args.team, text=args.text, limit=args.limit):
+                question = qa.get_question(session, team_id=args.team, question_id=hit.question_id)
+                rows.append({"id": source_id(question) or str(question.id), "score": round(hit.score, 6), "text": question.text})
+    finally:
+        engine.dispose()
+    for row in rows:
+        if args.json:
+            print(json.dumps(row, ensure_ascii=False))
+        else:
+            print(f"{row['score']:10.4f}  {row['id']}  {' '.join(row['text'].split())[:100]}")
+    if not rows:
+        print("No similar questions.", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="knowhow", description="Knowhow: social learning in Slack.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -106,6 +161,17 @@ def main(argv: list[str] | None = None) -> int:
     exp.add_argument("--team", help="one workspace's team id (default: every workspace)")
     exp.add_argument("--output", "-o", help="a file to write (default: standard output)")
     exp.set_defaults(func=_export)
+    imp = sub.add_parser("import", help="load questions and answers (JSON Lines, as export writes them) into a workspace")
+    imp.add_argument("--team", required=True, help="the workspace's team id (T...)")
+    imp.add_argument("--format", choices=("jsonl",), default="jsonl")
+    imp.add_argument("file", help="the file to read")
+    imp.set_defaults(func=_import)
+    sim = sub.add_parser("similar", help="the earlier questions most like TEXT, best first (the ranking behind suggestions)")
+    sim.add_argument("--team", required=True, help="the workspace's team id (T...)")
+    sim.add_argument("--limit", type=int, default=3, help="how many (default 3)")
+    sim.add_argument("--json", action="store_true", help="one JSON object a line: id, score, text")
+    sim.add_argument("text", help="the new question")
+    sim.set_defaults(func=_similar)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Bolt logs request bodies at debug level; keep them out of production logs.

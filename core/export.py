@@ -16,6 +16,7 @@ from typing import TextIO
 
 from sqlmodel import Session, select
 
+from core.importing import source_id
 from storage.models import Answer, Question, QuestionTopic, Topic
 from storage.search import plain
 
@@ -78,7 +79,7 @@ def knowledge(session: Session, *, team_id: str | None = None, batch: int = 500)
             topics.setdefault(question_id, []).append(name)
         for q in questions:
             yield ExportedQuestion(
-                id=str(q.id),
+                id=source_id(q) or str(q.id),
                 team_id=q.team_id,
                 text=plain(q.text),
                 asker=None if q.anonymous else q.asker_id,

@@ -41,11 +41,12 @@ def create_question(
         session.add(question)
         session.flush()
         return question, True
-    created = insert_if_absent(session, Question, Question(**values).model_dump(exclude={"id"}))
-    question = session.exec(
-        select(Question).where(Question.team_id == team_id, Question.request_id == request_id)
-    ).one()
-    return question, created
+    created = insert_if_absent(session, Question, values)
+    return find_by_request(session, team_id=team_id, request_id=request_id), created
+
+
+def find_by_request(session: Session, *, team_id: str, request_id: str) -> Question | None:
+    return session.exec(select(Question).where(Question.team_id == team_id, Question.request_id == request_id)).first()
 
 
 def get_question(session: Session, *, team_id: str, question_id: int) -> Question | None:

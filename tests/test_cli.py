@@ -184,3 +184,39 @@ def test_export_writes_the_knowledge_base(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Exported 0 questions." in result.stderr
     assert (tmp_path / "kb.md").read_text() == ""
+
+
+def test_import_reports_bad_lines_and_similar_ranks_what_was_imported(tmp_path):
+    env = _env(tmp_path)
+    data = tmp_path / "faq.jsonl"
+    data.write_text(
+        "\n".join(
+            [
+                json.dumps({"id": "vpn-1", "text": "How do I reset my VPN password?", "answers": [{"text": "Self-service portal", "accepted": True}]}),
+                json.dumps({"id": "exp-1", "text": "Where is the expenses policy?"}),
+                "{broken",
+            ]
+        )
+        + "\n"
+    )
+    first = subprocess.run(_knowhow("import", "--team", "T0TEAM", str(data)), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 1  # something was skipped
+    assert f"{data}:3: skipped: not valid JSON" in first.stderr and "Imported 2 questions into T0TEAM" in first.stderr
+    again = subprocess.run(_knowhow("import", "--team", "T0TEAM", str(data)), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert "Imported 0 questions into T0TEAM (2 already there, 1 skipped)" in again.stderr
+
+    similar = subprocess.run(
+        _knowhow("similar", "--team", "T0TEAM", "--json", "--limit", "5", "I forgot my VPN password"),
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+    )
+    assert similar.returncode == 0, similar.stderr
+    rows = [json.loads(line) for line in similar.stdout.splitlines()]
+    assert [r["id"] for r in rows] == ["vpn-1"] and rows[0]["score"] > 0
+    other = subprocess.run(_knowhow("similar", "--team", "T0ELSE", "VPN password"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert other.stdout == "" and "No similar questions." in other.stderr
+
+
+def test_import_of_a_missing_file_says_so(tmp_path):
+    result = subprocess.run(_knowhow("import", "--team", "T0TEAM", str(tmp_path / "nope.jsonl")), cwd=tmp_path, env=_env(tmp_path),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2 and "cannot read" in result.stderr and "Traceback" not in result.stderr
