@@ -68,8 +68,11 @@ def coverage(terms: list[str], weights: dict[str, float], document: str) -> floa
     return found / total if total else 0.0
 
 
-def lessons_for(session: Session, *, team_id: str, text: str, limit: int = MAX_SUGGESTIONS) -> list[Lesson]:
-    """Up to `limit` earlier, answered questions of the workspace that look like `text`'s problem."""
+def lessons_for(
+    session: Session, *, team_id: str, text: str, limit: int = MAX_SUGGESTIONS, require_answer: bool = True
+) -> list[Lesson]:
+    """Up to `limit` earlier, answered questions of the workspace that look like `text`'s problem.
+    (`require_answer=False` only for measuring the relevance test on data without answers.)"""
     terms = query_terms(text)
     if not terms:
         return []
@@ -91,7 +94,7 @@ def lessons_for(session: Session, *, team_id: str, text: str, limit: int = MAX_S
     lessons = []
     for hit in hits:
         question, answer = questions.get(hit.question_id), best_answer.get(hit.question_id)
-        if question is None or answer is None:
+        if question is None or (answer is None and require_answer):
             continue
         share = coverage(terms, weights, f"{question.text}\n{question.details or ''}")
         if share < MIN_COVERAGE:
@@ -100,8 +103,8 @@ def lessons_for(session: Session, *, team_id: str, text: str, limit: int = MAX_S
             Lesson(
                 question_id=question.id,
                 text=question.text,
-                answer=answer.text,
-                accepted=answer.accepted_at is not None,
+                answer=answer.text if answer else "",
+                accepted=answer is not None and answer.accepted_at is not None,
                 permalink=question.permalink,
                 coverage=share,
             )

@@ -1,0 +1,157 @@
+"""How good is the similar-question ranking? MAP, MRR and hit@3 on SemEval-2016 Task 3 subtask B.
+
+Each new question of the data set comes with 10 earlier questions judged by people. For each new
+question, its candidates are imported through the real import path (`knowhow import`'s code) into
+a workspace of their own, ranked by the real ranking (`core.search.similar_questions`, the lookup
+behind the suggestions in Slack), and scored as the task's official scorer does: a candidate is
+relevant when labelled PerfectMatch or Relevant; a question with no relevant candidate scores 0;
+candidates the ranking does not return count as ranked last.
+
+It also measures the relevance test that decides whether a suggestion is shown at all
+(`core.lessons`): how often the first suggestion shown is relevant, and how often nothing is shown.
+
+    .venv/bin/python bench/similar_quality.py [--data DIR] [--database-url URL]
+
+Reference (the data set's README): the search engine's own order scores MAP 71.35, MRR 76.67,
+hit@3 82.0 on dev; plain BM25 about MAP 67.8.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from urllib.parse import quote
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import text  # noqa: E402
+
+from core import importing  # noqa: E402
+from core.lessons import lessons_for  # noqa: E402
+from core.search import similar_questions  # noqa: E402
+from storage import migrate  # noqa: E402
+from storage.db import make_engine, session_scope  # noqa: E402
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "semeval2016-task3b"
+RELEVANT = {"PerfectMatch", "Relevant"}
+SPLITS = (("dev", "subtaskB_dev.jsonl"), ("train_part2", "subtaskB_train_part2.jsonl"))
+
+
+def load(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def scores(ranked: list[str], relevant: set[str]) -> tuple[float, float, float]:
+    """(average precision, reciprocal rank, hit@3) of one ranking."""
+    if not relevant:
+        return 0.0, 0.0, 0.0
+    hits, precisions, first = 0, [], None
+    for position, candidate in enumerate(ranked, 1):
+        if candidate in relevant:
+            hits += 1
+            precisions.append(hits / position)
+            first = first or position
+    return sum(precisions) / len(relevant), (1 / first if first else 0.0), float(any(c in relevant for c in ranked[:3]))
+
+
+def question_text(record: dict) -> str:
+    return f"{record['subject']}\n{record['body']}"
+
+
+def evaluate(engine, queries: list[dict], split: str) -> dict[str, tuple[float, float, float]]:
+    run = uuid.uuid4().hex[:6]
+    teams = {}
+    with session_scope(engine) as session:
+        for query in queries:
+            team = teams[query["query_id"]] = f"T{split[:3]}{run}{query['query_id']}"
+            lines = [
+                json.dumps({"id": c["id"], "text": c["subject"], "details": c["body"]}) for c in query["candidates"]
+            ]
+            report = importing.import_jsonl(session, team_id=team, lines=lines)
+            assert not report.problems, report.problems
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("ANALYZE"))
+    ours, engine_order = [], []
+    shown = shown_relevant = 0
+    with session_scope(engine) as session:
+        for query in queries:
+            team = teams[query["query_id"]]
+            relevant = {c["id"] for c in query["candidates"] if c["label"] in RELEVANT}
+            hits = similar_questions(session, team_id=team, text=question_text(query), limit=10)
+            source = dict(
+                session.execute(
+                    text("SELECT id, request_id FROM question WHERE team_id = :team"), {"team": team}
+                ).all()
+            )
+            ranked = [source[h.question_id][len(importing.SOURCE_PREFIX):] for h in hits]
+            ranked += [c["id"] for c in query["candidates"] if c["id"] not in ranked]  # not returned: last
+            ours.append(scores(ranked, relevant))
+            by_engine = [c["id"] for c in sorted(query["candidates"], key=lambda c: c["ir_rank"])]
+            engine_order.append(scores(by_engine, relevant))
+            first = lessons_for(session, team_id=team, text=question_text(query), limit=1, require_answer=False)
+            if first:
+                shown += 1
+                shown_relevant += source[first[0].question_id][len(importing.SOURCE_PREFIX):] in relevant
+    n = len(queries)
+
+    def mean(rows):
+        return tuple(100 * sum(r[i] for r in rows) / n for i in range(3))
+
+    return {
+        "ours": mean(ours),
+        "engine": mean(engine_order),
+        "threshold": (100 * shown_relevant / shown if shown else 0.0, 100 * (n - shown) / n, float(shown)),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"the semeval2016-task3b folder (default {DEFAULT_DATA})")
+    parser.add_argument("--database-url", help="PostgreSQL URL (default: a temporary SQLite file)")
+    args = parser.parse_args()
+    if not (args.data / SPLITS[0][1]).exists():
+        print(f"The SemEval-2016 Task 3B data is not at {args.data}: pass --data DIR (the folder holding {SPLITS[0][1]}).")
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        schema = None
+        if args.database_url:
+            schema = f"knowhow_quality_{uuid.uuid4().hex[:8]}"
+            admin = make_engine(args.database_url)
+            with admin.begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            sep = "&" if "?" in args.database_url else "?"
+            url = f"{args.database_url}{sep}options={quote(f'-csearch_path={schema}')}"
+        else:
+            url = f"sqlite:///{tmp}/quality.db"
+        engine = make_engine(url)
+        try:
+            migrate.upgrade(engine)
+            print(f"database: {engine.dialect.name}")
+            for split, filename in SPLITS:
+                path = args.data / filename
+                if not path.exists():
+                    continue
+                queries = load(path)
+                result = evaluate(engine, queries, split)
+                print(f"\n{split}: {len(queries)} questions, {sum(len(q['candidates']) for q in queries)} candidates")
+                for name, label in (("ours", "Knowhow ranking"), ("engine", "data set's search engine")):
+                    m, r, h = result[name]
+                    print(f"  {label:26s} MAP {m:6.2f}  MRR {r:6.2f}  hit@3 {h:6.2f}")
+                precision, nothing, shown = result["threshold"]
+                print(f"  suggestion test: first suggestion relevant {precision:6.2f}% of {int(shown)} shown; nothing shown for {nothing:5.1f}% of questions")
+        finally:
+            engine.dispose()
+            if schema:
+                with admin.begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+                admin.dispose()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
