@@ -31,13 +31,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from sqlalchemy import text  # noqa: E402
 
 from core import importing  # noqa: E402
-from core.lessons import lessons_for  # noqa: E402
+from core.lessons import MIN_COVERAGE, lessons_for  # noqa: E402
 from core.search import similar_questions  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import make_engine, session_scope  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "semeval2016-task3b"
 RELEVANT = {"PerfectMatch", "Relevant"}
+THRESHOLDS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 SPLITS = (("dev", "subtaskB_dev.jsonl"), ("train_part2", "subtaskB_train_part2.jsonl"))
 
 
@@ -77,7 +78,7 @@ def evaluate(engine, queries: list[dict], split: str) -> dict[str, tuple[float, 
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))
     ours, engine_order = [], []
-    shown = shown_relevant = 0
+    shown = {t: [0, 0] for t in THRESHOLDS}  # coverage threshold -> [shown, relevant]
     with session_scope(engine) as session:
         for query in queries:
             team = teams[query["query_id"]]
@@ -93,10 +94,13 @@ def evaluate(engine, queries: list[dict], split: str) -> dict[str, tuple[float, 
             ours.append(scores(ranked, relevant))
             by_engine = [c["id"] for c in sorted(query["candidates"], key=lambda c: c["ir_rank"])]
             engine_order.append(scores(by_engine, relevant))
-            first = lessons_for(session, team_id=team, text=question_text(query), limit=1, require_answer=False)
-            if first:
-                shown += 1
-                shown_relevant += source[first[0].question_id][len(importing.SOURCE_PREFIX):] in relevant
+            for threshold in THRESHOLDS:
+                first = lessons_for(
+                    session, team_id=team, text=question_text(query), limit=1, require_answer=False, min_coverage=threshold
+                )
+                if first:
+                    shown[threshold][0] += 1
+                    shown[threshold][1] += source[first[0].question_id][len(importing.SOURCE_PREFIX):] in relevant
     n = len(queries)
 
     def mean(rows):
@@ -105,7 +109,9 @@ def evaluate(engine, queries: list[dict], split: str) -> dict[str, tuple[float, 
     return {
         "ours": mean(ours),
         "engine": mean(engine_order),
-        "threshold": (100 * shown_relevant / shown if shown else 0.0, 100 * (n - shown) / n, float(shown)),
+        "thresholds": {
+            t: (100 * rel / count if count else 0.0, 100 * (n - count) / n, count) for t, (count, rel) in shown.items()
+        },
     }
 
 
@@ -142,8 +148,10 @@ def main() -> int:
                 for name, label in (("ours", "Knowhow ranking"), ("engine", "data set's search engine")):
                     m, r, h = result[name]
                     print(f"  {label:26s} MAP {m:6.2f}  MRR {r:6.2f}  hit@3 {h:6.2f}")
-                precision, nothing, shown = result["threshold"]
-                print(f"  suggestion test: first suggestion relevant {precision:6.2f}% of {int(shown)} shown; nothing shown for {nothing:5.1f}% of questions")
+                print("  suggestion test (min coverage: first suggestion relevant / nothing shown):")
+                for threshold, (precision, nothing, count) in result["thresholds"].items():
+                    mark = "  <- in use" if threshold == MIN_COVERAGE else ""
+                    print(f"    {threshold:4.2f}: {precision:6.2f}% of {count:3d} shown, nothing for {nothing:5.1f}%{mark}")
         finally:
             engine.dispose()
             if schema:
