@@ -6,9 +6,9 @@ typed functions in `storage/` and `core/`, which check what they accept.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlmodel import Field, SQLModel
 
 from storage.columns import UTCDateTime
@@ -65,6 +65,9 @@ class Question(SQLModel, table=True):
     posted_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     # When Knowhow raised the question again for lack of answers (once, ever).
     followed_up_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # Asked during an expert session (a message in its channel, or /ask there). No foreign key:
+    # adding one to `question` would rebuild the table on SQLite (sessions are never deleted).
+    session_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True, index=True))
 
 
 class Answer(SQLModel, table=True):
@@ -165,6 +168,76 @@ class Invitation(SQLModel, table=True):
     question_id: int = Field(sa_column=Column(Integer, ForeignKey("question.id", ondelete="CASCADE"), nullable=False))
     user_id: str = Field(max_length=32)
     invited_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class DesignatedChannel(SQLModel, table=True):
+    """A channel that hosts Ask the Expert sessions (chosen by an admin)."""
+
+    __tablename__ = "designated_channel"
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    channel_id: str = Field(max_length=32, primary_key=True)
+    added_by: str = Field(max_length=32)
+    added_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class ExpertSession(SQLModel, table=True):
+    """An Ask the Expert session: a window in a designated channel. Its state lives here; the
+    scheduler only wakes the code that moves it (scheduled -> open -> closed, or cancelled, or
+    missed when the whole window passed while Knowhow was down)."""
+
+    __tablename__ = "expert_session"
+    __table_args__ = (
+        UniqueConstraint("team_id", "request_id", name="uq_expert_session_request"),
+        Index("ix_expert_session_window", "team_id", "channel_id", "starts_at"),
+        Index("ix_expert_session_state", "state", "starts_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    channel_id: str = Field(max_length=32)
+    topic: str = Field(max_length=150)
+    organiser_id: str = Field(max_length=32)
+    starts_at: datetime = Field(sa_column=_when())
+    ends_at: datetime = Field(sa_column=_when())
+    state: str = Field(default="scheduled", max_length=16)
+    request_id: str | None = Field(default=None, max_length=128)
+    opened_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    closed_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    cancelled_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # The second, last call to the experts about questions neither answered nor deferred.
+    chased_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # Where Knowhow's posts about it are (their ts), for chat.update.
+    announcement_ts: str | None = Field(default=None, max_length=32)
+    summary_ts: str | None = Field(default=None, max_length=32)
+    summary_version: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class SessionExpert(SQLModel, table=True):
+    __tablename__ = "session_expert"
+
+    session_id: int = Field(sa_column=Column(Integer, ForeignKey("expert_session.id", ondelete="CASCADE"), primary_key=True))
+    user_id: str = Field(max_length=32, primary_key=True)
+    team_id: str = Field(max_length=32)
+
+
+class Deferral(SQLModel, table=True):
+    """An expert's promise to answer a session question by a date."""
+
+    __tablename__ = "deferral"
+
+    question_id: int = Field(sa_column=Column(Integer, ForeignKey("question.id", ondelete="CASCADE"), primary_key=True))
+    team_id: str = Field(max_length=32)
+    expert_id: str = Field(max_length=32)
+    due_date: date = Field(sa_column=Column(Date, nullable=False))
+    # 09:00 on the due date in the expert's time zone: when they are reminded.
+    remind_at: datetime = Field(sa_column=_when(index=True))
+    # The end of the due date in the expert's time zone: unanswered after it, it is overdue.
+    overdue_at: datetime = Field(sa_column=_when())
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    reminded_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    overdue_noted_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 
 
 class OutboxMessage(SQLModel, table=True):
