@@ -1,0 +1,241 @@
+"""Ask the Expert sessions in core: the state machine, every restart case, questions, deferrals."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from core import asking, sessions
+from core.sessions import Change, DeferOutcome, Refusal, State
+from storage.db import session_scope
+from storage.models import Question
+from tests.races import race
+
+TEAM = "T0FAKETEAM"
+CHANNEL = "C0EXPERTS1"
+EXPERT = "U0EXPERT01"
+T0 = datetime(2026, 12, 1, 14, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def designated(engine):
+    with session_scope(engine) as s:
+        assert sessions.designate(s, team_id=TEAM, channel_id=CHANNEL, user_id="U0ADMIN") is True
+        assert sessions.designate(s, team_id=TEAM, channel_id=CHANNEL, user_id="U0ADMIN") is False
+    return CHANNEL
+
+
+def _schedule(engine, *, starts=T0, minutes=60, experts=(EXPERT,), organiser=EXPERT, admin=False, now=T0 - timedelta(days=1), channel=CHANNEL, **kw):
+    with session_scope(engine) as s:
+        return sessions.schedule(
+            s, team_id=TEAM, organiser_id=organiser, channel_id=channel, topic=kw.pop("topic", "Kubernetes at scale"),
+            experts=list(experts), starts_at=starts, minutes=minutes, is_admin=admin, now=now, **kw,
+        )
+
+
+def _advance(engine, sid, now):
+    with session_scope(engine) as s:
+        return sessions.advance(s, team_id=TEAM, session_id=sid, now=now)
+
+
+def _state(engine, sid):
+    with session_scope(engine) as s:
+        return sessions.get(s, team_id=TEAM, session_id=sid).state
+
+
+@pytest.mark.parametrize(
+    "kw, reason",
+    [
+        (dict(topic="  "), Refusal.NO_TOPIC),
+        (dict(experts=()), Refusal.NO_EXPERTS),
+        (dict(minutes=0), Refusal.BAD_DURATION),
+        (dict(minutes=241), Refusal.BAD_DURATION),
+        (dict(starts=T0 - timedelta(days=2)), Refusal.IN_PAST),
+        (dict(organiser="U0SOMEONE"), Refusal.NOT_ALLOWED),
+        (dict(channel="C0NOTDESIG"), Refusal.NOT_DESIGNATED),
+    ],
+)
+def test_scheduling_is_refused_with_a_reason(engine, designated, kw, reason):
+    assert _schedule(engine, **kw).reason is reason
+
+
+def test_admins_and_the_sessions_own_experts_may_schedule(engine, designated):
+    assert _schedule(engine, organiser="U0ADMIN", admin=True).state is State.SCHEDULED
+    mine = _schedule(engine, starts=T0 + timedelta(hours=2), organiser="U0EXPERT02", experts=("U0EXPERT02", EXPERT))
+    assert mine.experts == (EXPERT, "U0EXPERT02") and mine.ends_at == T0 + timedelta(hours=3)
+
+
+def test_two_sessions_may_not_overlap_in_one_channel(engine, designated):
+    first = _schedule(engine)
+    clash = _schedule(engine, starts=T0 + timedelta(minutes=59))
+    assert clash.reason is Refusal.OVERLAP and clash.other.id == first.id
+    assert _schedule(engine, starts=T0 + timedelta(minutes=60)).state is State.SCHEDULED  # back to back is fine
+    with session_scope(engine) as s:
+        sessions.designate(s, team_id=TEAM, channel_id="C0OTHER001", user_id="U0ADMIN")
+    assert _schedule(engine, channel="C0OTHER001").state is State.SCHEDULED
+
+
+def test_racing_schedules_book_a_window_once(engine, designated):
+    results = []
+    race(
+        engine,
+        *[
+            (lambda s, n=n: results.append(sessions.schedule(
+                s, team_id=TEAM, organiser_id=EXPERT, channel_id=CHANNEL, topic=f"t{n}", experts=[EXPERT],
+                starts_at=T0 + timedelta(minutes=n), minutes=60, is_admin=False, now=T0 - timedelta(days=1))))
+            for n in range(2)
+        ],
+    )
+    assert sorted(isinstance(r, sessions.Refused) for r in results) == [False, True]
+
+
+def test_the_same_request_schedules_once(engine, designated):
+    a = _schedule(engine, request_id="view:V1")
+    b = _schedule(engine, request_id="view:V1")
+    assert a.id == b.id
+
+
+def test_on_time_it_opens_then_closes_exactly_once(engine, designated):
+    sid = _schedule(engine).id
+    assert _advance(engine, sid, T0 - timedelta(seconds=1)) is None  # too early
+    opened = _advance(engine, sid, T0)
+    assert opened.new_state is State.OPEN and _advance(engine, sid, T0 + timedelta(minutes=1)) is None  # a duplicated job
+    closed = _advance(engine, sid, T0 + timedelta(minutes=60))
+    assert closed.new_state is State.CLOSED and _advance(engine, sid, T0 + timedelta(minutes=61)) is None
+
+
+def test_down_before_the_start_and_back_in_the_window_opens_late(engine, designated):
+    sid = _schedule(engine).id
+    assert _advance(engine, sid, T0 + timedelta(minutes=30)).new_state is State.OPEN
+
+
+def test_down_across_the_whole_window_is_missed(engine, designated):
+    sid = _schedule(engine).id
+    assert _advance(engine, sid, T0 + timedelta(minutes=90)).new_state is State.MISSED
+    assert _advance(engine, sid, T0 + timedelta(minutes=91)) is None and _state(engine, sid) is State.MISSED
+
+
+def test_down_across_the_close_closes_when_back(engine, designated):
+    sid = _schedule(engine).id
+    _advance(engine, sid, T0)
+    assert _advance(engine, sid, T0 + timedelta(hours=5)).new_state is State.CLOSED
+
+
+def test_a_lost_job_is_found_by_the_sweep_and_racing_jobs_transition_once(engine, designated):
+    sid = _schedule(engine).id
+    with session_scope(engine) as s:
+        assert sessions.due(s, now=T0 - timedelta(seconds=1)) == []
+        assert sessions.due(s, now=T0) == [(TEAM, sid)]
+    outcomes = []
+    race(engine, *[(lambda s: outcomes.append(sessions.advance(s, team_id=TEAM, session_id=sid, now=T0))) for _ in range(3)])
+    assert [o.new_state for o in outcomes if o] == [State.OPEN]
+
+
+def test_cancel_only_while_scheduled_and_only_by_those_allowed(engine, designated):
+    sid = _schedule(engine).id
+    with session_scope(engine) as s:
+        assert sessions.cancel(s, team_id=TEAM, session_id=sid, user_id="U0RANDOM", is_admin=False, now=T0).outcome is Change.NOT_ALLOWED
+        assert sessions.cancel(s, team_id=TEAM, session_id=sid, user_id=EXPERT, is_admin=False, now=T0).outcome is Change.DONE
+        assert sessions.cancel(s, team_id=TEAM, session_id=sid, user_id=EXPERT, is_admin=False, now=T0).outcome is Change.WRONG_STATE
+    assert _advance(engine, sid, T0) is None and _state(engine, sid) is State.CANCELLED
+
+
+def test_start_now_and_close_early(engine, designated):
+    with session_scope(engine) as s:
+        started = sessions.start_now(s, team_id=TEAM, user_id=EXPERT, channel_id=CHANNEL, topic="Ask me about Go", is_admin=False, now=T0)
+        assert started.new_state is State.OPEN and started.session.ends_at == T0 + timedelta(minutes=60)
+        assert sessions.close_now(s, team_id=TEAM, channel_id=CHANNEL, user_id="U0RANDOM", is_admin=False, now=T0).outcome is Change.NOT_ALLOWED
+        closed = sessions.close_now(s, team_id=TEAM, channel_id=CHANNEL, user_id=EXPERT, is_admin=False, now=T0 + timedelta(minutes=20))
+        assert closed.new_state is State.CLOSED and closed.early
+        assert sessions.close_now(s, team_id=TEAM, channel_id=CHANNEL, user_id=EXPERT, is_admin=False, now=T0).outcome is Change.NOT_FOUND
+
+
+def _open_session(engine):
+    sid = _schedule(engine).id
+    _advance(engine, sid, T0)
+    return sid
+
+
+def _message(engine, ts, user, text="How do I size node pools?", at=None):
+    with session_scope(engine) as s:
+        return sessions.record_question(s, team_id=TEAM, channel_id=CHANNEL, message_ts=ts, user_id=user, text=text,
+                                        at=at or datetime.fromtimestamp(float(ts), UTC))
+
+
+def _reply(engine, thread_ts, ts, user, text="Like this"):
+    with session_scope(engine) as s:
+        asking.record_reply(s, team_id=TEAM, channel_id=CHANNEL, thread_ts=thread_ts, message_ts=ts, author_id=user, text=text,
+                            at=datetime.fromtimestamp(float(ts), UTC))
+
+
+def ts(minutes):
+    return f"{(T0 + timedelta(minutes=minutes)).timestamp():.6f}"
+
+
+def test_messages_in_an_open_session_are_its_questions_and_the_summary_counts_them(engine, designated):
+    assert _message(engine, ts(-5), "U0ASKER1") is None  # not open yet
+    sid = _open_session(engine)
+    q1 = _message(engine, ts(1), "U0ASKER1")
+    assert _message(engine, ts(1), "U0ASKER1") is None  # a retried event
+    q2 = _message(engine, ts(2), "U0ASKER2", "And autoscaling?")
+    q3 = _message(engine, ts(3), "U0ASKER3", "Cost?")
+    assert _message(engine, ts(4), EXPERT, "Welcome everyone") is None  # the expert talking is not a question
+    _reply(engine, ts(1), ts(5), EXPERT)  # answered by the expert
+    _reply(engine, ts(2), ts(6), "U0COMMUNITY")  # a community answer does not count as the expert's
+    _advance(engine, sid, T0 + timedelta(minutes=60))
+    now = T0 + timedelta(minutes=60)
+    with session_scope(engine) as s:
+        result = sessions.defer(s, team_id=TEAM, question_id=q2, expert_id=EXPERT, due_date=date(2026, 12, 3), tz_name="Europe/Paris", now=now)
+        assert result.outcome is DeferOutcome.DEFERRED
+        summary = sessions.summary(s, team_id=TEAM, session_id=sid, now=now)
+    assert (summary.asked, summary.answered_in_window, summary.answered_later) == (3, 1, 0)
+    assert [q.id for q in summary.deferred] == [q2] and [q.id for q in summary.open] == [q3]
+    assert _message(engine, ts(70), "U0LATE") is None  # closed: not a session question
+    _reply(engine, ts(2), ts(90), EXPERT)  # the deferred one answered later
+    with session_scope(engine) as s:
+        later = sessions.summary(s, team_id=TEAM, session_id=sid, now=now + timedelta(hours=1))
+        assert later.answered_later == 1 and later.deferred == []
+        assert sessions.session_of_question(s, team_id=TEAM, channel_id=CHANNEL, thread_ts=ts(2)) == sid
+        assert sessions.bump_summary(s, team_id=TEAM, session_id=sid) == 1
+
+
+def test_deferrals_are_after_today_by_experts_and_remind_at_nine_in_their_zone(engine, designated):
+    _open_session(engine)
+    q = _message(engine, ts(1), "U0ASKER1")
+    now = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)  # already 2 December in Tokyo
+    with session_scope(engine) as s:
+        assert sessions.defer(s, team_id=TEAM, question_id=q, expert_id="U0RANDOM", due_date=date(2026, 12, 5), tz_name="UTC", now=now).outcome is DeferOutcome.NOT_AN_EXPERT
+        assert sessions.defer(s, team_id=TEAM, question_id=q, expert_id=EXPERT, due_date=date(2026, 12, 2), tz_name="Asia/Tokyo", now=now).outcome is DeferOutcome.NOT_AFTER_TODAY
+        assert sessions.defer(s, team_id=TEAM, question_id=q, expert_id=EXPERT, due_date=date(2026, 12, 2), tz_name="America/New_York", now=now).outcome is DeferOutcome.DEFERRED
+        assert sessions.defer(s, team_id=TEAM, question_id=q, expert_id=EXPERT, due_date=date(2026, 12, 3), tz_name="Asia/Tokyo", now=now).outcome is DeferOutcome.DEFERRED
+        assert sessions.due_reminders(s, now=datetime(2026, 12, 2, 23, 59, tzinfo=UTC)) == []
+        nine_tokyo = datetime(2026, 12, 3, 0, 0, tzinfo=UTC)  # 09:00 in Tokyo
+        assert sessions.due_reminders(s, now=nine_tokyo) == [(TEAM, q)]
+        assert sessions.mark_reminded(s, team_id=TEAM, question_id=q, now=nine_tokyo) is True
+        assert sessions.mark_reminded(s, team_id=TEAM, question_id=q, now=nine_tokyo) is False
+        assert sessions.due_reminders(s, now=nine_tokyo) == []
+        assert sessions.note_overdue(s, now=datetime(2026, 12, 3, 14, 59, tzinfo=UTC)) == []
+        sid = s.get(Question, q).session_id
+        assert sessions.note_overdue(s, now=datetime(2026, 12, 3, 15, 0, tzinfo=UTC)) == [(TEAM, sid)]  # midnight in Tokyo
+        assert sessions.note_overdue(s, now=datetime(2026, 12, 4, tzinfo=UTC)) == []
+
+
+def test_the_last_call_goes_out_once_an_hour_after_close(engine, designated):
+    sid = _open_session(engine)
+    _advance(engine, sid, T0 + timedelta(minutes=60))
+    with session_scope(engine) as s:
+        assert sessions.due_chases(s, now=T0 + timedelta(minutes=119)) == []
+        assert sessions.due_chases(s, now=T0 + timedelta(minutes=120)) == [(TEAM, sid)]
+        assert sessions.mark_chased(s, team_id=TEAM, session_id=sid, now=T0 + timedelta(minutes=120)) is True
+        assert sessions.mark_chased(s, team_id=TEAM, session_id=sid, now=T0 + timedelta(minutes=121)) is False
+        assert sessions.summary(s, team_id=TEAM, session_id=sid, now=T0).chased
+
+
+def test_sessions_are_scoped_to_their_workspace(engine, designated):
+    sid = _open_session(engine)
+    with session_scope(engine) as s:
+        assert sessions.get(s, team_id="T0OTHER", session_id=sid) is None
+        assert sessions.advance(s, team_id="T0OTHER", session_id=sid, now=T0 + timedelta(hours=2)) is None
+        assert sessions.record_question(s, team_id="T0OTHER", channel_id=CHANNEL, message_ts=ts(1), user_id="U1", text="x", at=T0) is None
+        assert sessions.designated(s, team_id="T0OTHER") == []
