@@ -173,11 +173,14 @@ def schedule(
         return Refused(Refusal.IN_PAST)
     if not (is_admin or organiser_id in experts):
         return Refused(Refusal.NOT_ALLOWED)
-    # Lock the channel's row (PostgreSQL) so two organisers cannot book one window at once.
-    channel = session.exec(
-        select(DesignatedChannel)
+    # Take the channel's row for writing before looking for clashes, so two organisers cannot book
+    # one window at once: a no-op UPDATE locks the row on PostgreSQL and takes SQLite's write lock
+    # (a plain SELECT would let both read "free" and both write).
+    channel = session.execute(
+        update(DesignatedChannel)
         .where(DesignatedChannel.team_id == team_id, DesignatedChannel.channel_id == channel_id)
-        .with_for_update()
+        .values(added_by=DesignatedChannel.added_by)
+        .returning(DesignatedChannel.channel_id)
     ).first()
     if channel is None:
         return Refused(Refusal.NOT_DESIGNATED)
