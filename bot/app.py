@@ -11,10 +11,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
-from bot.listeners import accept, ask, expert, home, placeholders
+from bot.listeners import accept, ask, expert, home, placeholders, sessions
 
 # Every feature's outbox senders, by kind.
-SENDERS = {**ask.SENDERS}
+SENDERS = {**ask.SENDERS, **sessions.SENDERS}
 
 
 def make_client(settings: Settings, *, retry_on_connection_errors: bool = True) -> WebClient:
@@ -53,6 +53,7 @@ def build_app(deps: Deps, client: WebClient) -> App:
     ask.register(app, deps)
     accept.register(app, deps)
     expert.register(app, deps)
+    sessions.register(app, deps)
     home.register(app)
     placeholders.register(app)
     return app

@@ -18,6 +18,8 @@ ASK_MODAL_TOPICS = "ask_topics"  # a multi external select: options come from ap
 ASK_MODAL_ANONYMOUS = "ask_anonymous"
 ASK_SUGGESTIONS_VIEW = "ask_suggestions"
 ACCEPT_MODAL = "accept_modal"
+SESSION_MODAL = "session_modal"
+SESSION_DEFER = "session_defer"  # the date picker in an expert's list
 ACCEPT_MODAL_ANSWER = "accept_answer_choice"
 
 # Shortcuts (callback ids, as in manifest.yml).
@@ -31,3 +33,13 @@ OUTBOX_FOLLOW_UP_THREAD = "ask.follow_up_thread"
 OUTBOX_FOLLOW_UP_ASKER = "ask.follow_up_asker"
 OUTBOX_REFRESH_POST = "ask.refresh_post"
 OUTBOX_INVITE_HELPERS = "ask.invite_helpers"
+OUTBOX_SESSION_ANNOUNCE = "session.announce"
+OUTBOX_SESSION_ANNOUNCE_UPDATE = "session.announce_update"
+OUTBOX_SESSION_OPENED = "session.opened"
+OUTBOX_SESSION_SUMMARY = "session.summary"
+OUTBOX_SESSION_SUMMARY_REFRESH = "session.summary_refresh"
+OUTBOX_SESSION_EXPERT_LIST = "session.expert_list"
+OUTBOX_SESSION_MISSED = "session.missed"
+OUTBOX_SESSION_ACK = "session.ack"
+OUTBOX_SESSION_DEFERRED_NOTE = "session.deferred_note"
+OUTBOX_SESSION_REMINDER = "session.reminder"

@@ -17,7 +17,7 @@ from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
 from bot.outbox import OutboxWorker
 from bot.server import HttpServer, SlackFront
-from scheduler import jobs
+from scheduler import jobs, runtime
 from scheduler.lock import SchedulerBusy
 from scheduler.runtime import start_scheduler, stop_scheduler
 from storage import migrate
@@ -50,7 +50,12 @@ class Knowhow:
             poll_seconds=outbox_poll_seconds,
             settings=settings,
         )
-        self.deps = Deps(engine=self.engine, settings=settings, wake_outbox=self.outbox.wake)
+        self.deps = Deps(
+            engine=self.engine,
+            settings=settings,
+            wake_outbox=self.outbox.wake,
+            on_session_scheduled=self._set_session_alarms,
+        )
         self.app = None
         self.scheduler = None
         self.http: HttpServer | None = None
@@ -77,8 +82,13 @@ class Knowhow:
         return healthy, report
 
     # -- lifecycle ---------------------------------------------------------------------------
+    def _set_session_alarms(self, info) -> None:
+        if self.scheduler is not None and self.scheduler.running:
+            jobs.set_session_alarms(self.scheduler, info.team_id, info.id, info.starts_at, info.ends_at, info.state.value)
+
     def start(self) -> None:
         migrate.upgrade(self.engine)
+        runtime.bind_waker(self.outbox.wake)
         self.app = build_app(self.deps, self.client)
         self.outbox.start()
         if self.with_scheduler:

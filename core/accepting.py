@@ -31,12 +31,17 @@ def state_of(session: Session, question: Question) -> PostState:
     return PostState.ANSWERED if answers else PostState.OPEN
 
 
+# `shown_state` of a question Knowhow did not post (a message in an expert session, an import):
+# there is no post of Knowhow's to keep up to date.
+NO_POST = "none"
+
+
 def sync_shown_state(session: Session, *, team_id: str, question_id: int, force: bool = False) -> int | None:
     """If the post no longer shows the question's state (or, with `force`, whenever what it
     shows changed, as when another answer is accepted), record the state and return the new
     post version (one chat.update to queue per version); else None."""
     question = qa.get_question(session, team_id=team_id, question_id=question_id)
-    if question is None or question.status != "posted":
+    if question is None or question.status != "posted" or question.shown_state == NO_POST:
         return None
     state = state_of(session, question).value
     if state == question.shown_state and not force:

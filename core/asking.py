@@ -90,6 +90,7 @@ def ask_question(
     topics: list[str] | tuple[str, ...] = (),
     anonymous: bool = False,
     suggest: bool = False,
+    session_id: int | None = None,
 ) -> QuestionAsked | AskRefused:
     """Record a question for posting in the workspace's Q&A channel.
 
@@ -123,6 +124,7 @@ def ask_question(
         text=text,
         details=details,
         anonymous=anonymous,
+        session_id=session_id,
         status="held" if suggestions else "pending",
         channel_id=qa_channel_id,
         asked_in_channel_id=asked_in_channel_id,

@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from sqlmodel import Session
 
 from core import topics as topic_rules
+from core.accepting import NO_POST
 from core.asking import MAX_DETAILS_CHARS, MAX_QUESTION_CHARS
 from core.clock import utcnow
 from storage import qa
@@ -191,7 +192,7 @@ def _store(session: Session, team_id: str, record: Record, now: datetime) -> boo
             created_at=record.asked_at,
             posted_at=record.asked_at,
             followed_up_at=now,  # never raised again: nobody in Slack is waiting on it
-            shown_state="resolved" if any(a.accepted for a in record.answers) else "answered" if record.answers else "open",
+            shown_state=NO_POST,  # never posted by Knowhow: no post to update
         ),
     )
     if not created:

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import exists, or_, update
 from sqlmodel import Session, select
 
+from core.accepting import NO_POST
 from storage import search as search_index
 from storage.models import Answer, Deferral, DesignatedChannel, ExpertSession, Question, SessionExpert
 from storage.upsert import insert_if_absent
@@ -376,6 +377,7 @@ def record_question(
             team_id=team_id, asker_id=user_id, text=text, channel_id=channel_id, message_ts=message_ts,
             status="posted", posted_at=at, created_at=at, session_id=info.id,
             followed_up_at=at,  # the session's own answer-or-defer rule applies, not the 24 h follow-up
+            shown_state=NO_POST,  # the person's own message: Knowhow has no post to update
         ),
     )
     if not created:

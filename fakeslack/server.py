@@ -560,6 +560,25 @@ class FakeSlack:
         found.reverse()  # newest first, as Slack answers
         return self._ok(messages=found[:limit], has_more=len(found) > limit)
 
+    def _m_reactions_add(self, args):
+        channel, ts, name = args.get("channel", ""), args.get("timestamp", ""), args.get("name", "")
+        if not name:
+            return self._err("invalid_name")
+        with self._lock:
+            message = self._find_message(channel, ts)
+            if message is None:
+                return self._err("message_not_found")
+            reactions = message.setdefault("reactions", [])
+            mine = next((r for r in reactions if r["name"] == name), None)
+            if mine is not None and self.bot_user_id in mine["users"]:
+                return self._err("already_reacted")
+            if mine is None:
+                mine = {"name": name, "users": [], "count": 0}
+                reactions.append(mine)
+            mine["users"].append(self.bot_user_id)
+            mine["count"] += 1
+        return self._ok()
+
     def _m_conversations_open(self, args):
         users = args.get("users", "")
         return self._ok(channel={"id": "D" + users.split(",")[0][1:]})

@@ -53,6 +53,25 @@ def engine() -> Engine:
     return _engine
 
 
+# The running scheduler (jobs that set alarms use it) and what wakes the outbox worker after a
+# job queued messages, so a session opens in Slack at its time, not at the worker's next poll.
+_current: BackgroundScheduler | None = None
+_waker: Callable[[], None] = lambda: None
+
+
+def current() -> BackgroundScheduler | None:
+    return _current
+
+
+def bind_waker(waker: Callable[[], None]) -> None:
+    global _waker
+    _waker = waker
+
+
+def wake_outbox() -> None:
+    _waker()
+
+
 class _Scheduler(BackgroundScheduler):
     """APScheduler 3's loop makes one more pass after `shutdown()` set the state to stopped, with
     the executors already shut: a job due at that moment fails to submit, yet its run is written
@@ -95,10 +114,15 @@ def start_scheduler(
         lock.release()
         raise
     scheduler.resume()
+    global _current
+    _current = scheduler
     return scheduler
 
 
 def stop_scheduler(scheduler: BackgroundScheduler, *, wait: bool = True) -> None:
+    global _current
+    if _current is scheduler:
+        _current = None
     if scheduler.running:
         scheduler.shutdown(wait=wait)
     lock = getattr(scheduler, "knowhow_lock", None)

@@ -23,6 +23,7 @@ def create_question(
     details: str | None = None,
     anonymous: bool = False,
     status: str = "pending",
+    session_id: int | None = None,
 ) -> tuple[Question, bool]:
     """Store a question once per request. Returns the question and whether it is new."""
     values = dict(
@@ -32,6 +33,7 @@ def create_question(
         details=details,
         anonymous=anonymous,
         status=status,
+        session_id=session_id,
         channel_id=channel_id,
         asked_in_channel_id=asked_in_channel_id,
         request_id=request_id,

@@ -13,6 +13,7 @@ step with what is stored. Terms come in already reduced to letters and digits
 from __future__ import annotations
 
 import html
+import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -232,29 +233,139 @@ def search(bind, *, team_id: str, terms: list[str], limit: int, offset: int = 0)
         return []
     if any(not is_word(term) for term in terms):
         raise ValueError("search terms must be words: letters, marks and digits only")
-    params = {"team": team_id, "limit": limit, "offset": offset}
+    if limit <= 0:
+        return []
     if _dialect(bind) == "sqlite":
-        params["match"] = " OR ".join(f'"{term}"' for term in terms)
-        weights = ", ".join(str(w) for w in FTS5_WEIGHTS)
-        rows = bind.execute(
-            text(
-                f"SELECT q.id, bm25(question_fts, {weights}) AS rank "
-                "FROM question_fts JOIN question q ON q.id = question_fts.rowid "
-                "WHERE question_fts MATCH :match AND q.team_id = :team AND q.status = 'posted' "
-                "ORDER BY rank, q.id DESC LIMIT :limit OFFSET :offset"
-            ),
-            params,
-        ).all()
-        return [Hit(question_id, -rank) for question_id, rank in rows]
-    params["match"] = " | ".join(terms)
-    rows = bind.execute(
+        hits = _search_fts5(bind, team_id, terms, offset + limit)
+    else:
+        hits = _search_tsvector(bind, team_id, terms, offset + limit)
+    return hits[offset:]
+
+
+# Ranking first and filtering after: each engine orders its own index's matches (rank, then the
+# newest question first, a total order) and only a prefix of that order is looked up in
+# `question` for the workspace and the status; a workspace's posted questions are most of what is
+# indexed, so the prefix nearly always holds enough, and when it does not the whole order is read.
+# (Joining `question` to every match first cost more than the ranking on a large store.)
+_PREFIX_PER_HIT, _PREFIX_EXTRA = 4, 32
+
+
+def _first_posted(bind, sql: str, params: dict, wanted: int) -> list[Hit]:
+    """The first `wanted` rows of `sql` (ranked (id, score, posted in the workspace) rows, best
+    first, at most :prefix of them) that are the workspace's posted questions."""
+    prefix = _PREFIX_PER_HIT * wanted + _PREFIX_EXTRA
+    while True:
+        rows = bind.execute(text(sql), {**params, "prefix": prefix}).all()
+        hits = [Hit(question_id, float(score)) for question_id, score, posted in rows if posted]
+        if len(hits) >= wanted or prefix is None or len(rows) < prefix:
+            return hits[:wanted]
+        prefix = None  # the prefix ran out: read the whole order
+
+
+# SQLite: bm25 scores every document that matches any term, and a word most questions hold
+# matches most of the index: one common word made a search rank tens of thousands of rows. But
+# bm25 gives a common word little weight, and less than a bound however often a document holds
+# it (`_bm25_ceiling`). So the rarest terms are searched first, each match scored by every term
+# (`_fts5_ranked`); when the last of the best found scores at least what all the other words
+# together could give a document, no document holding only those words can rank among them, and
+# the answer is exactly what one search for every term gives (MaxScore, Turtle & Flood 1995).
+# Otherwise more of the terms are searched, as many as that bound asks for, up to all of them.
+_BM25_K1 = 1.2  # FTS5's bm25 constant k1 (fts5_aux.c)
+_ROUNDING = 1e-9  # scores are doubles summed in another order: the bound keeps a margin
+
+
+def _search_fts5(bind, team_id: str, terms: list[str], wanted: int) -> list[Hit]:
+    counts, documents = _fts5_counts(bind, terms)
+    # A word no document holds adds nothing to any score: leave it out. Rarest first.
+    terms = sorted((term for term in terms if counts[term]), key=lambda term: counts[term])
+    if not terms:
+        return []
+    ceilings = [_bm25_ceiling(counts[term], documents) for term in terms]
+    searched = 1  # terms[:searched] are searched; the rest only add to the scores of what they find
+    while searched < len(terms) and sum(counts[term] for term in terms[:searched]) < wanted:
+        searched += 1  # too few documents hold the rarest words to fill the page
+    while True:
+        hits = _fts5_ranked(bind, team_id, terms[:searched], terms[searched:], wanted)
+        if searched == len(terms):
+            return hits
+        if len(hits) < wanted:
+            searched += 1  # too few of the workspace's questions hold these words: one more
+            continue
+        worst = hits[-1].score
+        if worst >= sum(ceilings[searched:]) * (1 + _ROUNDING):
+            return hits
+        # The best found so far score at least `worst`, so words whose ceilings add up to no more
+        # than that can be left unsearched: the next round ends the search.
+        while searched < len(terms) and sum(ceilings[searched:]) * (1 + _ROUNDING) > worst:
+            searched += 1
+
+
+def _bm25_ceiling(count: int, documents: int) -> float:
+    """More than a term held by `count` documents can add to any document's bm25 score.
+
+    FTS5 adds idf * f * (k1 + 1) / (f + k1 * (1 - b + b * length / average length)) for a term
+    of weighted frequency f in a document, which stays under idf * (k1 + 1); its idf is
+    log((N - count + 0.5) / (count + 0.5)), at least 1e-6, with N the rows in the index. It
+    grows with N, so a number of documents no smaller than N gives a ceiling no lower.
+    """
+    return (_BM25_K1 + 1) * max(math.log((documents - count + 0.5) / (count + 0.5)), 1e-6)
+
+
+def _fts5_phrases(terms: list[str]) -> str:
+    return "(" + " OR ".join(f'"{term}"' for term in terms) + ")"
+
+
+def _fts5_counts(bind, terms: list[str]) -> tuple[dict[str, int], int]:
+    """How many indexed documents match each term, as bm25 counts them (FTS5's own tokenizer
+    reads each phrase), and a number of documents no smaller than the index holds (the span of
+    its rowids: a count would read every row). One statement; a common word costs about a
+    millisecond per 30,000 documents, a rare one next to nothing."""
+    params = {f"t{i}": f'"{term}"' for i, term in enumerate(terms)}
+    counts = ", ".join(f"(SELECT count(*) FROM question_fts WHERE question_fts MATCH :{name})" for name in params)
+    row = bind.execute(
         text(
-            "SELECT s.question_id, ts_rank(s.document, query) AS rank "
-            "FROM question_search s JOIN question q ON q.id = s.question_id, "
-            " to_tsquery('english', :match) AS query "
-            "WHERE s.team_id = :team AND q.status = 'posted' AND s.document @@ query "
-            "ORDER BY rank DESC, s.question_id DESC LIMIT :limit OFFSET :offset"
+            f"SELECT {counts}, (SELECT rowid FROM question_fts ORDER BY rowid DESC LIMIT 1), "
+            "(SELECT rowid FROM question_fts ORDER BY rowid LIMIT 1)"
         ),
         params,
-    ).all()
-    return [Hit(question_id, float(rank)) for question_id, rank in rows]
+    ).one()
+    last, first = row[-2:]
+    return dict(zip(terms, row[:-2])), (last - first + 1 if last is not None else 0)
+
+
+def _fts5_ranked(bind, team_id: str, searched: list[str], others: list[str], wanted: int) -> list[Hit]:
+    """The `wanted` best of the workspace's posted questions that hold one of `searched`, each
+    scored by bm25 over `searched` and `others` together: as one search for all of them would.
+
+    FTS5 scores a row by the phrases of the query it holds, so rows holding one of `others` are
+    found by `searched AND others` and the rest by `searched NOT others`: every phrase appears
+    once in each query, and a phrase a row does not hold adds nothing.
+    """
+    weights = ", ".join(str(w) for w in FTS5_WEIGHTS)
+    matches = {"holding": _fts5_phrases(searched)}
+    if others:
+        any_other = _fts5_phrases(others)
+        matches = {"holding": f"{matches['holding']} AND {any_other}", "lacking": f"{matches['holding']} NOT {any_other}"}
+    ranked = " UNION ALL ".join(
+        f"SELECT rowid AS id, bm25(question_fts, {weights}) AS rank FROM question_fts WHERE question_fts MATCH :{name}"
+        for name in matches
+    )
+    sql = (
+        f"SELECT c.id, -c.rank, q.team_id = :team AND q.status = 'posted' "
+        f"FROM ({ranked} ORDER BY rank, id DESC LIMIT coalesce(:prefix, -1)) AS c LEFT JOIN question q ON q.id = c.id "
+        "ORDER BY c.rank, c.id DESC"
+    )
+    return _first_posted(bind, sql, {**matches, "team": team_id}, wanted)
+
+
+def _search_tsvector(bind, team_id: str, terms: list[str], wanted: int) -> list[Hit]:
+    sql = (
+        "SELECT c.question_id, c.rank, q.status = 'posted' FROM ("
+        " SELECT s.question_id, ts_rank(s.document, query) AS rank"
+        " FROM question_search s, to_tsquery('english', :match) AS query"
+        " WHERE s.team_id = :team AND s.document @@ query"
+        " ORDER BY rank DESC, s.question_id DESC LIMIT :prefix"
+        ") AS c LEFT JOIN question q ON q.id = c.question_id "
+        "ORDER BY c.rank DESC, c.question_id DESC"
+    )
+    return _first_posted(bind, sql, {"match": " | ".join(terms), "team": team_id}, wanted)

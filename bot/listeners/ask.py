@@ -19,7 +19,7 @@ from sqlmodel import Session
 from bot import blocks, ids, posts
 from bot.deps import Deps
 from bot.outbox import PermanentError, Retry, SendContext
-from core import asking, expertise
+from core import asking, expertise, sessions
 from core import topics as topic_rules
 from core.clock import from_slack_ts
 from core.search import query_terms, search_questions
@@ -68,15 +68,18 @@ def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext
         return
     try:
         with session_scope(deps.engine) as session:
+            # In a channel where an expert session is open, the question goes to the session.
+            live = sessions.open_in(session, team_id=team_id, channel_id=command.get("channel_id") or "")
             outcome = asking.ask_question(
                 session,
                 team_id=team_id,
                 asker_id=command["user_id"],
                 text=parsed.text,
-                qa_channel_id=qa_channel,
+                qa_channel_id=live.channel_id if live else qa_channel,
                 asked_in_channel_id=command.get("channel_id"),
                 request_id=command.get("trigger_id"),
-                suggest=True,
+                suggest=live is None,
+                session_id=live.id if live else None,
             )
             if isinstance(outcome, asking.QuestionAsked) and outcome.new and not outcome.held:
                 queue_post(session, team_id=team_id, question_id=outcome.question_id, response_url=command.get("response_url"))
@@ -260,14 +263,20 @@ def show_more_results(deps: Deps, body: dict, context: BoltContext, respond) -> 
 
 
 def handle_message_event(deps: Deps, event: dict, body: dict, context: BoltContext) -> None:
-    """Thread replies, edits and deletions in channels the bot is in."""
+    """Thread replies, edits and deletions in channels the bot is in; top-level messages in a
+    channel where an expert session is open (its questions)."""
+    from bot.listeners import sessions as session_edge
+
     team_id = team_of(context, body)
     channel_id = event.get("channel")
     subtype = event.get("subtype")
     thread_ts = None
+    changed = False
     with session_scope(deps.engine) as session:
         if subtype in NEW_MESSAGE_SUBTYPES:
-            if _is_reply_by_person(event):
+            if _is_top_level_by_person(event) and event.get("channel_type") in ("channel", "group", None):
+                changed = session_edge.top_level_message(deps, session, team_id, event)
+            elif _is_reply_by_person(event):
                 thread_ts = event["thread_ts"]
                 asking.record_reply(
                     session,
@@ -306,13 +315,23 @@ def handle_message_event(deps: Deps, event: dict, body: dict, context: BoltConte
                     message_ts=deleted_ts,
                     author_id=previous.get("user"),
                 )
-        changed = False
         if thread_ts:
             question = qa.find_question_by_post(session, team_id=team_id, channel_id=channel_id, message_ts=thread_ts)
             if question is not None:
                 changed = posts.sync(session, team_id=team_id, question_id=question.id)
+                changed = session_edge.answer_changed(session, team_id, channel_id, thread_ts) or changed
     if changed:
         deps.wake_outbox()
+
+
+def _is_top_level_by_person(message: dict) -> bool:
+    return bool(
+        message.get("ts")
+        and message.get("thread_ts") in (None, message.get("ts"))
+        and message.get("user")
+        and not message.get("bot_id")
+        and message.get("subtype") is None
+    )
 
 
 def _is_reply_by_person(message: dict) -> bool:

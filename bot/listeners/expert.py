@@ -1,5 +1,5 @@
-"""/expert: the topics a person can help with (`/expert topics ...`). Expert sessions will
-join this command; until then its other words say so."""
+"""/expert: the topics a person can help with (`/expert topics ...`); every other subcommand is
+about Ask the Expert sessions (bot/listeners/sessions.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from slack_bolt import Ack, App, BoltContext
 from bot import ids
 from bot.deps import Deps
 from bot.listeners.ask import team_of
-from bot.listeners.placeholders import not_yet_message
+from bot import session_blocks as sb
+from bot.listeners import sessions
 from bot.text import neutralise_mentions
 from core import expertise, topics
 from core.expertise import DeclareOutcome
@@ -101,10 +102,16 @@ def _profile_text(session, team_id: str, user_id: str) -> str:
     return "\n".join(lines)
 
 
-def handle_expert_command(deps: Deps, ack: Ack, command: dict, context: BoltContext) -> None:
-    first, _, rest = (command.get("text") or "").strip().partition(" ")
+def handle_expert_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, client) -> None:
+    text = (command.get("text") or "").strip()
+    first, _, rest = text.partition(" ")
     if first.lower() != "topics":
-        ack(**not_yet_message("Ask the Expert sessions", also="`/expert topics` says what you can help with."))
+        try:
+            if not sessions.command(deps, ack, command, context, client, team_of(context, command), text):
+                ack(**_reply(f"I don't know `/expert {neutralise_mentions(first)}`.\n\n" + sb.HELP))
+        except Exception:
+            log.exception("/expert %s failed", first)
+            ack(**_reply("Sorry, that could not be done just now. Please try again in a minute."))
         return
     try:
         ack(**topics_command(deps, team_of(context, command), command["user_id"], rest))
@@ -115,5 +122,5 @@ def handle_expert_command(deps: Deps, ack: Ack, command: dict, context: BoltCont
 
 def register(app: App, deps: Deps) -> None:
     @app.command(ids.EXPERT_COMMAND)
-    def expert_command(ack, command, context):
-        handle_expert_command(deps, ack, command, context)
+    def expert_command(ack, command, context, client):
+        handle_expert_command(deps, ack, command, context, client)

@@ -424,7 +424,7 @@ def test_opening_the_home_tab_publishes_it(knowhow, slack, fake_slack):
     assert "/ask" in call.block_text()
 
 
-@pytest.mark.parametrize("command", ["/mentor", "/expert"])
+@pytest.mark.parametrize("command", ["/mentor"])
 def test_commands_not_built_yet_answer_politely_at_once(knowhow, slack, command):
     response = slack.command(command, "")
     body = response.json()

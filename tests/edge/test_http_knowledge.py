@@ -330,6 +330,5 @@ def test_expert_topics_lists_declared_and_learned_topics(knowhow, slack, fake_sl
     text = slack.command("/expert", "topics list", user_id=HELPER).json()["text"]
     assert "*Incident-Response*: listed by you" in text and "*Finance*: 1 answer" in text
     assert "Removed" in slack.command("/expert", "topics remove incident response", user_id=HELPER).json()["text"]
-    assert "not available in this version" in slack.command("/expert", "schedule", user_id=HELPER).json()["text"]
     assert "I don't know" in slack.command("/expert", "topics <!channel>", user_id=HELPER).json()["text"]
     assert "<!channel>" not in slack.command("/expert", "topics <!channel>", user_id=HELPER).json()["text"]

@@ -1,0 +1,180 @@
+"""Block Kit for Ask the Expert sessions: pure functions from plain values to message bodies.
+Every time a person reads is a `<!date^...>` token, so each sees their own time zone."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot import ids
+from bot.blocks import _context, _plain, _section
+from bot.text import excerpt, neutralise_mentions
+
+Message = dict[str, Any]
+
+
+def when(moment: datetime, fmt: str = "{date_short_pretty} at {time}") -> str:
+    return f"<!date^{int(moment.timestamp())}^{fmt}|{moment:%Y-%m-%d %H:%M} UTC>"
+
+
+def day(value: date) -> str:
+    """A calendar date (an expert's promise is a day, not an instant)."""
+    return f"{value:%A %-d %B %Y}"
+
+
+def _experts(experts) -> str:
+    return ", ".join(f"<@{e}>" for e in experts)
+
+
+def _topic(topic: str) -> str:
+    return neutralise_mentions(topic)
+
+
+def private(text: str) -> Message:
+    return {"response_type": "ephemeral", "text": text}
+
+
+HELP = "\n".join(
+    [
+        "*Ask the Expert sessions*: an expert (or a panel) answers questions in a designated channel for an hour.",
+        "`/expert schedule` plans a session (topic, experts, channel, start, duration).",
+        "`/expert start <topic>` opens one now, here, for an hour; `/expert close` closes the one open here.",
+        "`/expert list` shows upcoming and open sessions; `/expert cancel <number>` cancels one.",
+        "`/expert channels add|remove|list` chooses the channels that host sessions (admins).",
+        "`/expert topics` says what you can help with.",
+    ]
+)
+
+
+def announcement(info, *, cancelled: bool = False, missed: bool = False) -> Message:
+    head = f":studio_microphone: *Ask the Expert: {_topic(info.topic)}*"
+    lines = [
+        head,
+        f"With {_experts(info.experts)}, {when(info.starts_at)} to {when(info.ends_at, '{time}')}, here in <#{info.channel_id}>.",
+        "Drop in at your desk and post your question in the channel while it is open; the experts answer in its thread.",
+    ]
+    if cancelled:
+        lines = [f"~{line}~" for line in lines] + ["This session was cancelled."]
+    elif missed:
+        lines.append("_This session did not take place._")
+    return {"text": f"Ask the Expert: {_topic(info.topic)}", "blocks": [_section("\n".join(lines))], "unfurl_links": False}
+
+
+def opened(info) -> Message:
+    text = (
+        f":large_green_circle: *Ask the Expert is open: {_topic(info.topic)}*\n"
+        f"{_experts(info.experts)} answer until {when(info.ends_at, '{time}')}. "
+        "Post your question as a message in this channel (or use `/ask` here); answers come in its thread. "
+        "Questions not answered in the session are answered later, by a date the experts set."
+    )
+    return {"text": f"Ask the Expert is open: {_topic(info.topic)}", "blocks": [_section(text)], "unfurl_links": False}
+
+
+def summary(result, *, now: datetime) -> Message:
+    info = result.session
+    lines = [
+        f":checkered_flag: *Ask the Expert is closed: {_topic(info.topic)}* (with {_experts(info.experts)})",
+        f"Questions asked: *{result.asked}* · answered in the session: *{result.answered_in_window}*"
+        + (f" · answered since: *{result.answered_later}*" if result.answered_later else ""),
+    ]
+    if result.deferred:
+        lines.append("*Deferred*")
+        for q in result.deferred:
+            late = " :warning: overdue" if q.overdue else ""
+            lines.append(f"• {excerpt(neutralise_mentions(q.text), 120)}: <@{q.deferred_by}> will answer by {day(q.deferred_to)}{late}")
+    if result.open:
+        lines.append("*Left open*" if result.chased else "*Not answered yet*")
+        for q in result.open:
+            lines.append(f"• {excerpt(neutralise_mentions(q.text), 120)}")
+    if not result.asked:
+        lines.append("No questions this time.")
+    body = "\n".join(lines)
+    return {
+        "text": f"Ask the Expert is closed: {_topic(info.topic)}",
+        "blocks": [_section(body[:3000]), _context(f"Updated {when(now)} as answers come in.")],
+        "unfurl_links": False,
+    }
+
+
+def expert_list(info, questions, links: dict[int, str | None], *, last_call: bool) -> Message:
+    """Privately, to each expert: every question neither answered nor deferred, with a date
+    picker to defer it and a link to answer it."""
+    intro = (
+        f"*Last call* for the Ask the Expert session on *{_topic(info.topic)}*: these questions are still neither answered nor deferred."
+        if last_call
+        else f"The Ask the Expert session on *{_topic(info.topic)}* is closed. Please answer each of these in its thread, or defer it to a date."
+    )
+    blocks: list[dict[str, Any]] = [_section(intro)]
+    tomorrow = (info.ends_at + timedelta(days=1)).date().isoformat()
+    for q in questions[:45]:
+        link = links.get(q.id)
+        title = excerpt(neutralise_mentions(q.text), 200)
+        answer = f" · <{link}|Answer in the thread>" if link else ""
+        blocks.append(
+            {
+                "type": "section",
+                "block_id": f"defer:{q.id}",
+                "text": {"type": "mrkdwn", "text": f"{title}\n_Asked by <@{q.asker_id}>_{answer}"},
+                "accessory": {
+                    "type": "datepicker",
+                    "action_id": ids.SESSION_DEFER,
+                    "initial_date": tomorrow,
+                    "placeholder": _plain("Defer to date"),
+                },
+            }
+        )
+    blocks.append(_context("Pick a date to defer a question: it is noted in its thread, and you are reminded at 9:00 that day."))
+    return {"text": f"Questions from the Ask the Expert session on {_topic(info.topic)}", "blocks": blocks}
+
+
+def deferred_note(expert_id: str, due: date) -> Message:
+    return {"text": f":hourglass_flowing_sand: <@{expert_id}> will answer this by {day(due)}."}
+
+
+def reminder(question_text: str, link: str | None, due: date) -> Message:
+    where = f" <{link}|Answer it in the thread>." if link else ""
+    return {"text": f":alarm_clock: You promised to answer this by {day(due)}: “{excerpt(neutralise_mentions(question_text), 200)}”.{where}"}
+
+
+def missed(info) -> Message:
+    return {
+        "text": (
+            f"The Ask the Expert session on *{_topic(info.topic)}* ({when(info.starts_at)}) did not take place: "
+            "Knowhow was not running for the whole window. Schedule it again with `/expert schedule`."
+        )
+    }
+
+
+def schedule_modal(*, channel_id: str, organiser_id: str, start: datetime) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": ids.SESSION_MODAL,
+        "title": _plain("Schedule a session"),
+        "submit": _plain("Schedule"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            {"type": "input", "block_id": "topic", "label": _plain("Topic"),
+             "element": {"type": "plain_text_input", "action_id": "topic", "max_length": 150}},
+            {"type": "input", "block_id": "experts", "label": _plain("Experts"),
+             "element": {"type": "multi_users_select", "action_id": "experts", "initial_users": [organiser_id], "max_selected_items": 10}},
+            {"type": "input", "block_id": "channel", "label": _plain("Channel"),
+             "hint": _plain("One of the channels that host sessions (/expert channels list)."),
+             "element": {"type": "conversations_select", "action_id": "channel", "initial_conversation": channel_id,
+                         "filter": {"include": ["public", "private"], "exclude_bot_users": True}}},
+            {"type": "input", "block_id": "start", "label": _plain("Starts"),
+             "hint": _plain("In your own time zone."),
+             "element": {"type": "datetimepicker", "action_id": "start", "initial_date_time": int(start.timestamp())}},
+            {"type": "input", "block_id": "minutes", "label": _plain("Duration (minutes)"),
+             "element": {"type": "number_input", "action_id": "minutes", "is_decimal_allowed": False,
+                         "min_value": "1", "max_value": "240", "initial_value": "60"}},
+        ],
+    }
+
+
+def session_line(info) -> str:
+    state = {"open": ":large_green_circle: open now", "scheduled": ":calendar: scheduled"}.get(info.state.value, info.state.value)
+    return (
+        f"*#{info.id}* {_topic(info.topic)} in <#{info.channel_id}>, {when(info.starts_at)}"
+        f" for {int((info.ends_at - info.starts_at).total_seconds() // 60)} min, with {_experts(info.experts)} ({state})"
+    )
+
