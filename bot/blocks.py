@@ -387,7 +387,7 @@ def home_view() -> dict[str, Any]:
                 "anyone who knows can answer in its thread. Every answer is kept, so the next "
                 "person with the same problem finds it."
             ),
-            _context("Try `/ask help`. Expert sessions and the Mentor Center are coming."),
+            _context("Try `/ask help` and `/expert help`. The Mentor Center is coming."),
         ],
     }
 
