@@ -247,3 +247,46 @@ def test_down_across_the_close_closes_once_when_back_and_a_restart_repeats_nothi
         assert not any("is open" in m["text"] for m in in_channel(fake_slack))
     finally:
         again.stop()
+
+
+def test_the_last_call_and_the_reminder_go_out_once_from_the_sweep(service, slack, fake_slack):
+    from sqlalchemy import update
+
+    from scheduler import jobs
+    from storage.models import Deferral
+
+    designate(slack)
+    expert(slack, "start Release process")
+    first = say(slack, fake_slack, ASKER, "Who signs off a hotfix?")
+    second = say(slack, fake_slack, "U0ASKER002", "Can we release on Fridays?")
+    _wait_until(lambda: _session_questions(service) == 2)
+    expert(slack, "close")
+    _wait_until(lambda: any("is closed" in m["text"] for m in in_channel(fake_slack)))
+    summary = next(m for m in in_channel(fake_slack) if "is closed" in m["text"])
+    now = datetime.now(UTC)
+    with session_scope(service.engine) as s:
+        [sid] = s.exec(select(ExpertSession.id)).all()
+        [q1] = s.exec(select(Question.id).where(Question.message_ts == first)).all()
+        sessions.defer(s, team_id="T0FAKETEAM", question_id=q1, expert_id=EXPERT, due_date=(now + timedelta(days=2)).date(), tz_name="UTC", now=now)
+        # Time passes: the session closed two hours ago, and the deferral's day has come.
+        s.execute(update(ExpertSession).where(ExpertSession.id == sid).values(closed_at=now - timedelta(hours=2)))
+        s.execute(update(Deferral).where(Deferral.question_id == q1).values(remind_at=now - timedelta(minutes=1)))
+    fake_slack.clear()
+    jobs.sweep_sessions()  # (the scheduler's own sweep may get there first: either way, once)
+    assert jobs.sweep_sessions() == 0
+    _wait_until(lambda: any("Last call" in c.block_text() for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == EXPERT))
+    _wait_until(lambda: any("You promised to answer" in c.text for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == EXPERT))
+    last_call = next(c for c in fake_slack.calls_to("chat.postMessage") if "Last call" in c.block_text())
+    assert "Fridays" in last_call.block_text() and "hotfix" not in last_call.block_text()  # deferred: not chased
+    _wait_until(lambda: "Left open" in text_of(fake_slack.message(CHANNEL, summary["ts"])))
+    assert sum("Last call" in c.block_text() for c in fake_slack.calls_to("chat.postMessage")) == 1
+
+
+def test_ask_in_an_open_session_goes_to_the_session(service, slack, fake_slack):
+    designate(slack)
+    expert(slack, "start Observability")
+    slack.command("/ask", "What should we alert on?", user_id=ASKER, channel_id=CHANNEL)
+    _wait_until(lambda: any("alert on" in m["text"] for m in in_channel(fake_slack)))
+    with session_scope(service.engine) as s:
+        question = s.exec(select(Question).where(Question.text == "What should we alert on?")).one()
+        assert question.session_id is not None and question.channel_id == CHANNEL
