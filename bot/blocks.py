@@ -8,7 +8,7 @@ import json
 
 from bot import ids
 from bot.ids import ASK_SEARCH_MORE
-from bot.text import chunks, excerpt, flatten_links, neutralise_mentions
+from bot.text import chunks, excerpt, flatten_links, neutralise_mentions, shown
 
 SECTION_LIMIT = 3000  # Slack's limit for a section's text
 Message = dict[str, Any]
@@ -187,7 +187,7 @@ def question_post(
         blocks += [_section(piece) for piece in chunks(neutralise_mentions(details), SECTION_LIMIT)]
     about = [_question_attribution(asker_id, anonymous) + " with `/ask`"]
     if topics:
-        about.append("Topics: " + ", ".join(f"*{neutralise_mentions(t)}*" for t in topics))
+        about.append("Topics: " + ", ".join(f"*{shown(t)}*" for t in topics))
     blocks.append(_context(":raising_hand: " + " · ".join(about)))
     status = POST_STATES[state]
     if state == "resolved" and accepted_author:
@@ -336,7 +336,7 @@ ACCEPT_MESSAGES = {
         "an answer. If this answer solved it for you, a reaction or a reply in the thread tells the asker."
     ),
     "not_a_question": "That message is not a reply to a question asked with `/ask`, so there is nothing to accept.",
-    "not_an_answer": "That reply is not counted as an answer (the asker's own replies are not), so it cannot be accepted.",
+    "not_an_answer": "That message is not counted as an answer to the question, so it cannot be accepted.",
     "deleted": "That answer was deleted, so it cannot be accepted.",
     "no_answers": "This question has no answers yet. Once someone replies in its thread, you can accept one.",
     "failed": "Sorry, that could not be saved just now. Please try again in a minute.",
@@ -350,7 +350,7 @@ def accept_result(outcome: str) -> Message:
 def invite_helpers(*, user_ids: list[str], topics: list[str]) -> Message:
     """Posted in a question's thread (not in the channel): mentions only the people invited."""
     people = ", ".join(f"<@{u}>" for u in user_ids)
-    about = ", ".join(f"*{neutralise_mentions(t)}*" for t in topics) or "this"
+    about = ", ".join(f"*{shown(t)}*" for t in topics) or "this"
     return {
         "text": (
             f":wave: {people}: you know about {about} (from questions you answered or topics you listed). "

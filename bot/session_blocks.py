@@ -8,7 +8,7 @@ from typing import Any
 
 from bot import ids
 from bot.blocks import _context, _plain, _section
-from bot.text import excerpt, neutralise_mentions
+from bot.text import chunks, excerpt, neutralise_mentions
 
 Message = dict[str, Any]
 
@@ -89,9 +89,10 @@ def summary(result, *, now: datetime) -> Message:
     if not result.asked:
         lines.append("No questions this time.")
     body = "\n".join(lines)
+    sections = [_section(piece) for piece in chunks(body, 3000)][:48]  # Slack: 50 blocks a message
     return {
         "text": f"Ask the Expert is closed: {_topic(info.topic)}",
-        "blocks": [_section(body[:3000]), _context(f"Updated {when(now)} as answers come in.")],
+        "blocks": [*sections, _context(f"Updated {when(now)} as answers come in.")],
         "unfurl_links": False,
     }
 
@@ -123,6 +124,8 @@ def expert_list(info, questions, links: dict[int, str | None], *, last_call: boo
                 },
             }
         )
+    if len(questions) > 45:
+        blocks.append(_context(f"…and {len(questions) - 45} more: the closing summary in <#{info.channel_id}> lists them all."))
     blocks.append(_context("Pick a date to defer a question: it is noted in its thread, and you are reminded at 9:00 that day."))
     return {"text": f"Questions from the Ask the Expert session on {_topic(info.topic)}", "blocks": blocks}
 

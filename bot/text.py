@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from core.markup import escape, unescape  # noqa: F401  (the edge escapes form values with these)
+
 WORD_JOINER = "\u2060"
 
 _SPECIAL = re.compile(r"<!(channel|here|everyone|group)(?:\|[^>]*)?>", re.IGNORECASE)
@@ -22,6 +24,11 @@ _PLAIN = re.compile(r"(?<![\w@])@(channel|here|everyone)\b", re.IGNORECASE)
 def _subteam(match: re.Match) -> str:
     label = (match.group(1) or "@group").lstrip("@")
     return "@" + WORD_JOINER + label
+
+
+def shown(plain_text: str) -> str:
+    """A plain value (a topic name) made safe to show in mrkdwn: escaped, pings made inert."""
+    return neutralise_mentions(escape(plain_text))
 
 
 def neutralise_mentions(text: str) -> str:

@@ -29,6 +29,7 @@ def due_followups(session: Session, *, now: datetime, after: timedelta, limit: i
             Question.status == "posted",
             Question.posted_at <= now - after,
             Question.followed_up_at.is_(None),
+            Question.session_id.is_(None),  # a session's questions are answered or deferred by its experts
             ~answered,
         )
         .order_by(Question.posted_at)

@@ -25,6 +25,7 @@ from core import topics as topic_rules
 from core.accepting import NO_POST
 from core.asking import MAX_DETAILS_CHARS, MAX_QUESTION_CHARS
 from core.clock import utcnow
+from core.markup import escape
 from storage import qa
 from storage import search as search_index
 from storage.models import Answer, Question, QuestionTopic
@@ -183,8 +184,8 @@ def _store(session: Session, team_id: str, record: Record, now: datetime) -> boo
             team_id=team_id,
             asker_id=record.asker or "",
             anonymous=record.asker is None,
-            text=record.text,
-            details=record.details,
+            text=escape(record.text),  # files hold plain text; stored text is Slack mrkdwn
+            details=escape(record.details) if record.details else None,
             channel_id="",
             status="posted",
             request_id=SOURCE_PREFIX + record.source_id,
@@ -208,7 +209,7 @@ def _store(session: Session, team_id: str, record: Record, now: datetime) -> boo
                 question_id=question.id,
                 message_ts=f"{SOURCE_PREFIX}{n}",
                 author_id=answer.author,
-                text=answer.text,
+                text=escape(answer.text),
                 answered_at=answer.answered_at,
                 accepted_at=answer.answered_at if answer.accepted else None,
                 accepted_by=(record.asker or "") if answer.accepted else None,

@@ -362,13 +362,28 @@ def close_now(session: Session, *, team_id: str, channel_id: str, user_id: str, 
 # -- questions in a session ------------------------------------------------------------------
 
 
+def session_at(session: Session, *, team_id: str, channel_id: str, at: datetime) -> SessionInfo | None:
+    """The session (open, or closed since) whose window held the moment `at` in a channel."""
+    row = session.exec(
+        select(ExpertSession).where(
+            ExpertSession.team_id == team_id,
+            ExpertSession.channel_id == channel_id,
+            ExpertSession.state.in_((State.OPEN.value, State.CLOSED.value)),
+            ExpertSession.starts_at <= at,
+            ExpertSession.ends_at >= at,
+        )
+    ).first()
+    return _info(session, row) if row else None
+
+
 def record_question(
     session: Session, *, team_id: str, channel_id: str, message_ts: str, user_id: str, text: str, at: datetime
-) -> int | None:
-    """A top-level message in a channel: a session question when a session is open there (and
-    the author is not one of its experts). Returns the question id when it was recorded now."""
-    info = open_in(session, team_id=team_id, channel_id=channel_id)
-    if info is None or user_id in info.experts or not (info.starts_at <= at <= info.ends_at + timedelta(minutes=1)):
+) -> tuple[int, SessionInfo] | None:
+    """A top-level message in a channel: a session question when it was posted in a session's
+    window (even if its event is handled after the close, or is a retry) and its author is not
+    one of the experts. Returns the question id and its session when it was recorded now."""
+    info = session_at(session, team_id=team_id, channel_id=channel_id, at=at)
+    if info is None or user_id in info.experts:
         return None
     created = insert_if_absent(
         session,
@@ -386,7 +401,7 @@ def record_question(
         select(Question).where(Question.team_id == team_id, Question.channel_id == channel_id, Question.message_ts == message_ts)
     ).one()
     search_index.reindex_question(session, team_id=team_id, question_id=question.id)
-    return question.id
+    return question.id, info
 
 
 def _expert_answered():

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from bot import blocks, ids, posts
 from bot.admins import is_admin
 from bot.deps import Deps
-from bot.listeners.ask import team_of
+from bot.listeners.ask import said_on_failure, team_of
 from core import accepting
 from core.accepting import AcceptOutcome
 from storage import qa
@@ -139,7 +139,8 @@ def handle_accept_shortcut(deps: Deps, ack: Ack, body: dict, context: BoltContex
 def register(app: App, deps: Deps) -> None:
     @app.action(ids.ASK_ACCEPT_OPEN)
     def accept_button(ack, body, context, client, respond):
-        handle_accept_button(deps, ack, body, context, client, respond)
+        with said_on_failure(respond):
+            handle_accept_button(deps, ack, body, context, client, respond)
 
     @app.view(ids.ACCEPT_MODAL)
     def accept_form(ack, body, view, context, client):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 
 from slack_bolt import Ack, App, BoltContext
@@ -19,6 +20,7 @@ from sqlmodel import Session
 from bot import blocks, ids, posts
 from bot.deps import Deps
 from bot.outbox import PermanentError, Retry, SendContext
+from bot.text import escape
 from core import asking, expertise, sessions
 from core import topics as topic_rules
 from core.clock import from_slack_ts
@@ -40,6 +42,20 @@ def team_of(context: BoltContext, body: dict) -> str:
 
 
 # -- listeners --------------------------------------------------------------------------------
+
+
+@contextmanager
+def said_on_failure(respond, what: str = "that"):
+    """Around a click handled after its ack: a failure is told privately, never silent."""
+    try:
+        yield
+    except Exception:
+        log.exception("handling a click failed")
+        try:
+            respond(response_type="ephemeral", replace_original=False,
+                    text=f"Sorry, {what} could not be done just now. Please try again in a minute.")
+        except Exception:
+            log.exception("could not say so either")
 
 
 def queue_post(session: Session, *, team_id: str, question_id: int, response_url: str | None) -> None:
@@ -120,8 +136,11 @@ def handle_topic_options(deps: Deps, ack: Ack, body: dict, context: BoltContext)
         with session_scope(deps.engine) as session:
             names = [t.name for t in topic_rules.suggest(session, team_id=team_id, typed=typed)]
             try:
-                if typed.strip() and topic_rules.find(session, team_id=team_id, raw=typed) is None:
+                existing = topic_rules.find(session, team_id=team_id, raw=typed) if typed.strip() else None
+                if existing is None and typed.strip():
                     new = topic_rules.normalise(typed).name  # not a spelling of an existing topic
+                elif existing is not None and existing.name not in names:
+                    names.insert(0, existing.name)  # "runbooks" typed: offer the existing "Runbook"
             except topic_rules.TopicError:
                 pass  # nothing a topic can be made of
     except Exception:
@@ -138,8 +157,9 @@ def handle_ask_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltC
     """The form was submitted. Problems are shown on the form itself, which stays open with
     everything the person typed."""
     values = (view.get("state") or {}).get("values") or {}
-    text = _value(values, ids.ASK_MODAL_QUESTION).get("value") or ""
-    details = _value(values, ids.ASK_MODAL_DETAILS).get("value")
+    # Form values arrive as typed; stored text is Slack mrkdwn, as messages and commands send it.
+    text = escape(_value(values, ids.ASK_MODAL_QUESTION).get("value") or "")
+    details = escape(_value(values, ids.ASK_MODAL_DETAILS).get("value") or "")
     chosen = [o.get("value", "") for o in _value(values, ids.ASK_MODAL_TOPICS).get("selected_options") or []]
     topics = [v.split(":", 1)[1] if v.startswith((blocks.NEW_TOPIC_PREFIX, blocks.TOPIC_PREFIX)) else v for v in chosen]
     anonymous = bool(_value(values, ids.ASK_MODAL_ANONYMOUS).get("selected_options"))
@@ -330,7 +350,7 @@ def _is_top_level_by_person(message: dict) -> bool:
         and message.get("thread_ts") in (None, message.get("ts"))
         and message.get("user")
         and not message.get("bot_id")
-        and message.get("subtype") is None
+        and message.get("subtype") in (None, "file_share")  # a question with a screenshot is a question
     )
 
 
@@ -363,7 +383,8 @@ def register(app: App, deps: Deps) -> None:
 
         @app.action(action_id)
         def held_choice(ack, body, context, client, respond):
-            handle_held_choice(deps, ack, body, context, client, respond)
+            with said_on_failure(respond):
+                handle_held_choice(deps, ack, body, context, client, respond)
 
     @app.event("message")
     def message_event(event, body, context):

@@ -12,7 +12,7 @@ from bot.deps import Deps
 from bot.listeners.ask import team_of
 from bot import session_blocks as sb
 from bot.listeners import sessions
-from bot.text import neutralise_mentions
+from bot.text import neutralise_mentions, shown, unescape
 from core import expertise, topics
 from core.expertise import DeclareOutcome
 from storage.db import session_scope
@@ -36,7 +36,7 @@ def _reply(text: str) -> dict:
 
 
 def _show(name: str) -> str:
-    return f"*{neutralise_mentions(name)}*"
+    return f"*{shown(name)}*"
 
 
 def topics_command(deps: Deps, team_id: str, user_id: str, words: str) -> dict:
@@ -67,7 +67,7 @@ def topics_command(deps: Deps, team_id: str, user_id: str, words: str) -> dict:
             except topics.TopicError as exc:
                 return _reply(f"{exc} Try again, for example `/expert topics {action} kubernetes`.")
             return _reply(_declared_text(done))
-    return _reply(f"I don't know `/expert topics {neutralise_mentions(action)}`.\n\n" + TOPICS_HELP)
+    return _reply(f"I don't know `/expert topics {shown(action)}`.\n\n" + TOPICS_HELP)
 
 
 def _declared_text(done: expertise.Declared) -> str:
@@ -114,7 +114,8 @@ def handle_expert_command(deps: Deps, ack: Ack, command: dict, context: BoltCont
             ack(**_reply("Sorry, that could not be done just now. Please try again in a minute."))
         return
     try:
-        ack(**topics_command(deps, team_of(context, command), command["user_id"], rest))
+        # /expert arrives escaped (should_escape): topic names are compared as typed.
+        ack(**topics_command(deps, team_of(context, command), command["user_id"], unescape(rest)))
     except Exception:
         log.exception("/expert topics failed")
         ack(**_reply("Sorry, that could not be saved just now. Please try again in a minute."))

@@ -18,6 +18,7 @@ from bot import session_blocks as sb
 from bot.admins import is_admin
 from bot.deps import Deps
 from bot.outbox import SendContext
+from bot.text import escape
 from core import sessions
 from core.clock import from_slack_ts, utcnow
 from core.sessions import Change, Refusal, State
@@ -126,25 +127,34 @@ def _channels(deps: Deps, client, team_id: str, user_id: str, here: str | None, 
     channel = _channel_arg(target, here)
     if channel is None:
         return sb.private(f"Name the channel as a link, for example `/expert channels {verb} #ask-the-expert`, or run it in that channel.")
-    with session_scope(deps.engine) as session:
-        if verb == "remove":
+    if verb == "remove":
+        with session_scope(deps.engine) as session:
             removed = sessions.undesignate(session, team_id=team_id, channel_id=channel)
-            return sb.private(f"<#{channel}> no longer hosts sessions." if removed else f"<#{channel}> was not hosting sessions.")
+        return sb.private(f"<#{channel}> no longer hosts sessions." if removed else f"<#{channel}> was not hosting sessions.")
+    problem = _join(client, channel)
+    if problem:
+        return sb.private(problem)
+    with session_scope(deps.engine) as session:
         added = sessions.designate(session, team_id=team_id, channel_id=channel, user_id=user_id)
-    note = _join(client, channel)
-    return sb.private((f"<#{channel}> now hosts Ask the Expert sessions." if added else f"<#{channel}> already hosts sessions.") + note)
+    return sb.private(f"<#{channel}> now hosts Ask the Expert sessions." if added else f"<#{channel}> already hosts sessions.")
 
 
-def _join(client, channel: str) -> str:
+def _join(client, channel: str) -> str | None:
+    """Join a public channel; what to tell the admin when that is not possible (else None).
+    Sessions are public by design: what is asked and answered in them is searchable by the whole
+    workspace, so a private channel cannot host them."""
     try:
         client.conversations_join(channel=channel)
-        return ""
+        return None
     except SlackApiError as exc:
         error = (exc.response.data or {}).get("error")
-        if error in ("method_not_supported_for_channel_type", "channel_not_found", "is_private"):
-            return " It is a private channel: invite me there with `/invite @Knowhow`, or I cannot post in it."
+        if error in ("method_not_supported_for_channel_type", "is_private"):
+            return (
+                f"<#{channel}> is a private channel. Sessions are held in public channels, because their "
+                "questions and answers join the knowledge everyone can search. Choose a public channel."
+            )
         log.warning("could not join %s: %s", channel, error)
-        return " I could not join it by myself: please invite me with `/invite @Knowhow`."
+        return f"I could not join <#{channel}> ({error}). Check the channel exists and is not archived, then try again."
 
 
 def _open_schedule_form(deps: Deps, ack: Ack, cmd: dict, client, team_id: str) -> None:
@@ -203,7 +213,7 @@ def handle_schedule_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
     with session_scope(deps.engine) as session:
         result = sessions.schedule(
             session, team_id=team_id, organiser_id=user_id, channel_id=field("channel").get("selected_conversation") or "",
-            topic=field("topic").get("value") or "", experts=list(field("experts").get("selected_users") or []),
+            topic=escape(field("topic").get("value") or ""), experts=list(field("experts").get("selected_users") or []),
             starts_at=datetime.fromtimestamp(int(start), UTC), minutes=minutes, is_admin=admin, now=utcnow(),
             request_id=f"view:{view['id']}",
         )
@@ -271,8 +281,8 @@ def _close(deps: Deps, client, team_id: str, user_id: str, here: str | None, now
             queue_transition(session, result)
         deps.wake_outbox()
         return sb.private("The session is closed. The summary follows, and the experts get the questions still open.")
-    if result.outcome is Change.NOT_FOUND:
-        return sb.private("No session is open in this channel.")
+    if result.outcome is Change.NOT_FOUND or result.outcome is Change.WRONG_STATE:
+        return sb.private("No session is open in this channel (it may have just closed on time).")
     return sb.private("Only the session's experts, its organiser or an admin can close it.")
 
 
@@ -316,13 +326,16 @@ def handle_defer(deps: Deps, ack: Ack, body: dict, context: BoltContext, client,
 
 def top_level_message(deps: Deps, session: Session, team_id: str, event: dict) -> bool:
     """A person's top-level message: a session question if a session is open in that channel."""
-    question_id = sessions.record_question(
+    recorded = sessions.record_question(
         session, team_id=team_id, channel_id=event["channel"], message_ts=event["ts"], user_id=event["user"],
         text=event.get("text") or "", at=from_slack_ts(event["ts"]),
     )
-    if question_id is None:
+    if recorded is None:
         return False
+    question_id, info = recorded
     _enqueue(session, team_id, f"question:{question_id}:ack", ids.OUTBOX_SESSION_ACK, question_id=question_id)
+    if info.state is State.CLOSED:  # asked just before the close, handled after it
+        queue_summary_refresh(session, team_id=team_id, session_id=info.id)
     return True
 
 
@@ -377,7 +390,9 @@ class Announce(_Sender):
         info = _session(ctx, item)
         if info is None or info.announcement_ts:
             return None
-        ts = _post(ctx, info.channel_id, sb.announcement(info))["ts"]
+        # Rendered as the session stands when sent: a retry after a cancel announces no live session.
+        message = sb.announcement(info, cancelled=info.state is State.CANCELLED, missed=info.state is State.MISSED)
+        ts = _post(ctx, info.channel_id, message)["ts"]
         return lambda session: sessions.set_post(session, team_id=item.team_id, session_id=info.id, announcement_ts=ts)
 
 
@@ -393,7 +408,7 @@ class AnnounceUpdate(_Sender):
 class Opened(_Sender):
     def send(self, ctx, item):
         info = _session(ctx, item)
-        if info is not None:
+        if info is not None and info.state is State.OPEN:  # not after it closed (a long Slack outage)
             _post(ctx, info.channel_id, sb.opened(info))
         return None
 
@@ -509,4 +524,7 @@ def register(app, deps: Deps) -> None:
 
     @app.action(ids.SESSION_DEFER)
     def defer(ack, body, context, client, respond):
-        handle_defer(deps, ack, body, context, client, respond)
+        from bot.listeners.ask import said_on_failure
+
+        with said_on_failure(respond):
+            handle_defer(deps, ack, body, context, client, respond)

@@ -159,8 +159,9 @@ def _open_session(engine):
 
 def _message(engine, ts, user, text="How do I size node pools?", at=None):
     with session_scope(engine) as s:
-        return sessions.record_question(s, team_id=TEAM, channel_id=CHANNEL, message_ts=ts, user_id=user, text=text,
-                                        at=at or datetime.fromtimestamp(float(ts), UTC))
+        recorded = sessions.record_question(s, team_id=TEAM, channel_id=CHANNEL, message_ts=ts, user_id=user, text=text,
+                                            at=at or datetime.fromtimestamp(float(ts), UTC))
+        return recorded[0] if recorded else None
 
 
 def _reply(engine, thread_ts, ts, user, text="Like this"):
@@ -198,6 +199,26 @@ def test_messages_in_an_open_session_are_its_questions_and_the_summary_counts_th
         assert later.answered_later == 1 and later.deferred == []
         assert sessions.session_of_question(s, team_id=TEAM, channel_id=CHANNEL, thread_ts=ts(2)) == sid
         assert sessions.bump_summary(s, team_id=TEAM, session_id=sid) == 1
+
+
+def test_a_question_posted_just_before_the_close_counts_even_when_handled_after_it(engine, designated):
+    sid = _open_session(engine)
+    _advance(engine, sid, T0 + timedelta(minutes=60))  # the alarm closed it first
+    late = _message(engine, ts(59.9), "U0ASKER1", "Last one: PDBs?")
+    assert late is not None
+    assert _message(engine, ts(60.5), "U0ASKER2") is None  # after the window
+    with session_scope(engine) as s:
+        assert sessions.summary(s, team_id=TEAM, session_id=sid, now=T0 + timedelta(hours=1)).asked == 1
+
+
+def test_session_questions_are_not_followed_up_by_the_24_hour_rule(engine, designated):
+    from core import followup
+
+    sid = _open_session(engine)
+    with session_scope(engine) as s:
+        asked = asking.ask_question(s, team_id=TEAM, asker_id="U0ASKER1", text="Via /ask", qa_channel_id=CHANNEL, session_id=sid)
+        asking.mark_posted(s, team_id=TEAM, question_id=asked.question_id, channel_id=CHANNEL, message_ts=ts(2))
+        assert followup.due_followups(s, now=datetime.now(UTC) + timedelta(days=3), after=timedelta(hours=24)) == []
 
 
 def test_deferrals_are_after_today_by_experts_and_remind_at_nine_in_their_zone(engine, designated):

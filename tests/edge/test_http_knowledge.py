@@ -145,14 +145,18 @@ def test_a_bad_form_stays_open_with_the_problem_shown(knowhow, slack, fake_slack
 def test_mentions_in_topics_and_details_are_made_inert(knowhow, slack, fake_slack):
     view = open_form(slack, fake_slack)
     submit(slack, view, {
-        ids.ASK_MODAL_QUESTION: "Who owns billing? <!here>",
-        ids.ASK_MODAL_DETAILS: "cc <!channel> and <!subteam^S0123|@finance>",
-        ids.ASK_MODAL_TOPICS: ["new:<!everyone>"],
+        ids.ASK_MODAL_QUESTION: "Who owns billing? @here <!here>",
+        ids.ASK_MODAL_DETAILS: "cc <!channel> and <!subteam^S0123|@finance> <https://evil.example/sso|Reset your SSO password> <@U0CEO0001>",
+        ids.ASK_MODAL_TOPICS: ["new:<!everyone>", "new:R&D"],
     })
     [post] = post_of(fake_slack)
     text = shown(post)
     assert "<!here>" not in text and "<!channel>" not in text and "<!subteam" not in text and "<!everyone>" not in text
     assert f"@{WORD_JOINER}here" in text
+    # Typed into a form, markup is shown as typed: no disguised link, no mention under the bot's name.
+    assert "<https://evil" not in text and "&lt;https://evil.example/sso|Reset your SSO password&gt;" in text
+    assert "<@U0CEO0001>" not in text
+    assert "*R&amp;D*" in text
 
 
 # -- lessons already learned ------------------------------------------------------------------------
@@ -202,7 +206,7 @@ def test_post_anyway_posts_the_held_question(knowhow, slack, fake_slack):
     _wait_until(lambda: any("is posted" in c.args.get("text", "") for c in fake_slack.calls_to("response_url")))
     # A second click changes nothing.
     slack.interaction(payload)
-    _wait_until(lambda: "already chose" in fake_slack.calls_to("response_url")[-1].args.get("text", ""))
+    _wait_until(lambda: any("already chose" in c.args.get("text", "") for c in fake_slack.calls_to("response_url")))
     assert len(post_of(fake_slack, 2)) == 2
 
 

@@ -78,10 +78,11 @@ def test_only_admins_choose_session_channels_and_the_bot_joins_them(service, sla
     assert fake_slack.calls_to("conversations.join")[-1].args["channel"] == CHANNEL
     fake_slack.private_channels.add("G0PRIVATE1")
     reply = expert(slack, "channels add <#G0PRIVATE1|secret>", user=ADMIN)["text"]
-    assert "private channel" in reply and "/invite @Knowhow" in reply
+    assert "private channel" in reply and "public channel" in reply  # its Q&A would be searchable by all
     listed = expert(slack, "channels list")["text"]
-    assert f"<#{CHANNEL}>" in listed and "<#G0PRIVATE1>" in listed
-    assert "no longer hosts" in expert(slack, "channels remove <#G0PRIVATE1>", user=ADMIN)["text"]
+    assert f"<#{CHANNEL}>" in listed and "<#G0PRIVATE1>" not in listed
+    assert "no longer hosts" in expert(slack, f"channels remove <#{CHANNEL}>", user=ADMIN)["text"]
+    assert "No channel hosts" in expert(slack, "channels list")["text"]
 
 
 def test_scheduling_through_the_form_announces_with_local_times(service, slack, fake_slack):
