@@ -3,7 +3,7 @@ Every time a person reads is a `<!date^...>` token, so each sees their own time 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from bot import ids
@@ -106,7 +106,6 @@ def expert_list(info, questions, links: dict[int, str | None], *, last_call: boo
         else f"The Ask the Expert session on *{_topic(info.topic)}* is closed. Please answer each of these in its thread, or defer it to a date."
     )
     blocks: list[dict[str, Any]] = [_section(intro)]
-    tomorrow = (info.ends_at + timedelta(days=1)).date().isoformat()
     for q in questions[:45]:
         link = links.get(q.id)
         title = excerpt(neutralise_mentions(q.text), 200)
@@ -116,12 +115,9 @@ def expert_list(info, questions, links: dict[int, str | None], *, last_call: boo
                 "type": "section",
                 "block_id": f"defer:{q.id}",
                 "text": {"type": "mrkdwn", "text": f"{title}\n_Asked by <@{q.asker_id}>_{answer}"},
-                "accessory": {
-                    "type": "datepicker",
-                    "action_id": ids.SESSION_DEFER,
-                    "initial_date": tomorrow,
-                    "placeholder": _plain("Defer to date"),
-                },
+                # No initial date: Slack sends the action only when the date changes, so a preset
+                # day could never be chosen.
+                "accessory": {"type": "datepicker", "action_id": ids.SESSION_DEFER, "placeholder": _plain("Defer to date")},
             }
         )
     if len(questions) > 45:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from core.markup import escape, unescape  # noqa: F401  (the edge escapes form values with these)
+from core.markup import escape, unescape  # noqa: F401  (re-exported: the edge escapes form values)
 
 WORD_JOINER = "\u2060"
 

@@ -53,12 +53,12 @@ class Declared:
 
 def declare(session: Session, *, team_id: str, user_id: str, raw_topic: str) -> Declared:
     """`/expert topics add`: raises topics.TopicError for a name that cannot be a topic."""
-    topic = topic_rules.resolve(session, team_id=team_id, raw=raw_topic, created_by=user_id)
     count = session.exec(
         select(func.count()).select_from(Expertise).where(Expertise.team_id == team_id, Expertise.user_id == user_id)
     ).one()
-    if count >= MAX_DECLARED_TOPICS:
-        return Declared(DeclareOutcome.TOO_MANY, topic.name)
+    if count >= MAX_DECLARED_TOPICS:  # before creating a topic nobody would then hold
+        return Declared(DeclareOutcome.TOO_MANY, topic_rules.normalise(raw_topic).name)
+    topic = topic_rules.resolve(session, team_id=team_id, raw=raw_topic, created_by=user_id)
     added = insert_if_absent(session, Expertise, dict(team_id=team_id, user_id=user_id, topic_id=topic.id, declared_at=utcnow()))
     return Declared(DeclareOutcome.ADDED if added else DeclareOutcome.ALREADY, topic.name)
 
