@@ -71,6 +71,17 @@ def sync(session: Session, *, team_id: str, question_id: int) -> bool:
 GONE = {"message_not_found", "cant_update_message", "channel_not_found", "is_archived", "not_in_channel"}
 
 
+def permalink(ctx: SendContext, channel_id: str, ts: str) -> str | None:
+    """A link to a message, or None when Slack will not give one (the message says what it can
+    without it). Rate limits and outages are raised, for the outbox to retry."""
+    try:
+        return ctx.client.chat_getPermalink(channel=channel_id, message_ts=ts)["permalink"]
+    except SlackApiError as exc:
+        if exc.response.status_code == 429 or exc.response.status_code >= 500:
+            raise
+        return None
+
+
 class RefreshPost:
     def send(self, ctx: SendContext, item: OutboxItem):
         with session_scope(ctx.engine) as session:
@@ -78,7 +89,7 @@ class RefreshPost:
             if question is None or question.message_ts is None:
                 return None
             accepted = accepting.accepted_answer(session, team_id=item.team_id, question_id=question.id)
-            link = self._permalink(ctx, question.channel_id, accepted.message_ts) if accepted else None
+            link = permalink(ctx, question.channel_id, accepted.message_ts) if accepted else None
             message = blocks.question_post(**content(session, question, accepted_link=link))
         for option in ("unfurl_links", "unfurl_media"):  # chat.update takes neither
             message.pop(option, None)
@@ -92,15 +103,6 @@ class RefreshPost:
                 raise
             log.info("question %s: its post can no longer be updated (%s)", question.id, error)
         return None
-
-    @staticmethod
-    def _permalink(ctx: SendContext, channel_id: str, ts: str) -> str | None:
-        try:
-            return ctx.client.chat_getPermalink(channel=channel_id, message_ts=ts)["permalink"]
-        except SlackApiError as exc:
-            if exc.response.status_code == 429 or exc.response.status_code >= 500:
-                raise
-            return None  # the post still says who answered, without the link
 
     def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
         pass

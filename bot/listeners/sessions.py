@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from bot import ids
 from bot import session_blocks as sb
+from bot.posts import permalink
 from bot.admins import is_admin
 from bot.deps import Deps
 from bot.outbox import SendContext
@@ -436,22 +437,13 @@ class SummaryRefresh(_Sender):
         return None
 
 
-def _permalink(ctx: SendContext, channel: str, ts: str) -> str | None:
-    try:
-        return ctx.client.chat_getPermalink(channel=channel, message_ts=ts)["permalink"]
-    except SlackApiError as exc:
-        if exc.response.status_code == 429 or exc.response.status_code >= 500:
-            raise
-        return None
-
-
 class ExpertList(_Sender):
     def send(self, ctx, item):
         with session_scope(ctx.engine) as session:
             result = sessions.summary(session, team_id=item.team_id, session_id=item.payload["session_id"], now=utcnow())
         if result is None or not result.open:
             return None
-        links = {q.id: _permalink(ctx, result.session.channel_id, q.message_ts) for q in result.open}
+        links = {q.id: permalink(ctx, result.session.channel_id, q.message_ts) for q in result.open}
         message = sb.expert_list(result.session, result.open, links, last_call=item.payload.get("last_call", False))
         ctx.client.chat_postMessage(channel=item.payload["expert_id"], **message)
         return None
@@ -498,7 +490,7 @@ class Reminder(_Sender):
             deferral = session.get(Deferral, item.payload["question_id"])
         if question is None or deferral is None:
             return None
-        link = _permalink(ctx, question.channel_id, question.message_ts)
+        link = permalink(ctx, question.channel_id, question.message_ts)
         ctx.client.chat_postMessage(channel=deferral.expert_id, **sb.reminder(question.text, link, deferral.due_date))
         return None
 
