@@ -176,3 +176,29 @@ def test_suggestions_invitations_and_search_never_ping_the_crowd():
 def test_topic_options_keep_to_slack_limits():
     options = blocks.topic_options([f"topic {n} " + "x" * 80 for n in range(150)], "y" * 80)["options"]
     assert len(options) == 100 and all(len(o["text"]["text"]) <= 75 and len(o["value"]) <= 150 for o in options)
+
+
+def test_session_posts_never_ping_the_crowd_and_keep_to_slack_limits():
+    from datetime import UTC, date, datetime, timedelta
+
+    from bot import session_blocks as sb
+    from core.sessions import SessionInfo, SessionQuestion, State, Summary
+
+    start = datetime(2026, 12, 1, 14, tzinfo=UTC)
+    info = SessionInfo(id=1, team_id="T1", channel_id="C1", topic="<!channel> upgrades", organiser_id="U1", experts=("U0EXPERT",),
+                       starts_at=start, ends_at=start + timedelta(hours=1), state=State.CLOSED, announcement_ts=None,
+                       summary_ts=None, summary_version=0)
+    questions = [SessionQuestion(id=n, text=f"<!here> question {n} " + "x" * 200, asker_id="U2", message_ts=f"{n}.0",
+                                 answered=False, answered_in_window=False, deferred_to=date(2026, 12, 3) if n % 2 else None,
+                                 deferred_by="U0EXPERT" if n % 2 else None, overdue=n % 4 == 1) for n in range(60)]
+    summary = Summary(session=info, asked=60, answered_in_window=0, answered_later=0,
+                      deferred=[q for q in questions if q.deferred_to], open=[q for q in questions if not q.deferred_to], chased=True)
+    messages = [sb.announcement(info), sb.opened(info), sb.summary(summary, now=start), sb.expert_list(info, summary.open, {}, last_call=True),
+                sb.announcement(info, cancelled=True)]
+    for message in messages:
+        text = str(message)
+        assert "<!channel>" not in text and "<!here>" not in text
+        assert len(message["blocks"]) <= 50
+        assert all(len((b.get("text") or {}).get("text", "")) <= 3000 for b in message["blocks"])
+    assert "question 59" in str(messages[2]) or "Left open" in str(messages[2])
+    assert "<!date^" in str(messages[0]) and "<!date^" in str(messages[1])
