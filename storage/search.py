@@ -8,11 +8,16 @@ A question's document is rebuilt by `reindex_question` whenever the question or 
 answers changes (core/asking.py calls it in the same transaction), so the index is always in
 step with what is stored. Terms come in already reduced to letters and digits
 (`core.search.query_terms`), so no user text can reach either engine's query syntax.
+
+`search` ranks exactly as one search for every term would, without scoring each document that
+holds only a common word: on a large store that scoring was most of a search's time. The bounds
+that make this safe are explained where each engine's search is.
 """
 
 from __future__ import annotations
 
 import html
+import itertools
 import math
 import re
 import unicodedata
@@ -244,15 +249,17 @@ def search(bind, *, team_id: str, terms: list[str], limit: int, offset: int = 0)
 
 # Ranking first and filtering after: each engine orders its own index's matches (rank, then the
 # newest question first, a total order) and only a prefix of that order is looked up in
-# `question` for the workspace and the status; a workspace's posted questions are most of what is
-# indexed, so the prefix nearly always holds enough, and when it does not the whole order is read.
-# (Joining `question` to every match first cost more than the ranking on a large store.)
+# `question` for the status (and on SQLite, whose FTS5 table has no workspace column, the
+# workspace); posted questions are most of what is indexed, so the prefix nearly always holds
+# enough, and when it does not the whole order is read. (Joining `question` to every match first
+# cost more than the ranking itself on a large store.)
 _PREFIX_PER_HIT, _PREFIX_EXTRA = 4, 32
 
 
 def _first_posted(bind, sql: str, params: dict, wanted: int) -> list[Hit]:
-    """The first `wanted` rows of `sql` (ranked (id, score, posted in the workspace) rows, best
-    first, at most :prefix of them) that are the workspace's posted questions."""
+    """The first `wanted` of `sql`'s rows that are the workspace's posted questions. `sql` gives
+    (question id, score, posted in the workspace) rows, best first, the first :prefix of its
+    index's order (all of it when :prefix is NULL)."""
     prefix = _PREFIX_PER_HIT * wanted + _PREFIX_EXTRA
     while True:
         rows = bind.execute(text(sql), {**params, "prefix": prefix}).all()
@@ -270,8 +277,11 @@ def _first_posted(bind, sql: str, params: dict, wanted: int) -> list[Hit]:
 # together could give a document, no document holding only those words can rank among them, and
 # the answer is exactly what one search for every term gives (MaxScore, Turtle & Flood 1995).
 # Otherwise more of the terms are searched, as many as that bound asks for, up to all of them.
+# (The counts the bound uses are read by an earlier statement: a write landing in between can
+# only let a document scoring a hair above the last one found go unseen.)
 _BM25_K1 = 1.2  # FTS5's bm25 constant k1 (fts5_aux.c)
 _ROUNDING = 1e-9  # scores are doubles summed in another order: the bound keeps a margin
+_FIRST_GUESS = 3.0  # measured on bench/search_latency.py: 2 and 4 were slower
 
 
 def _search_fts5(bind, team_id: str, terms: list[str], wanted: int) -> list[Hit]:
@@ -281,9 +291,15 @@ def _search_fts5(bind, team_id: str, terms: list[str], wanted: int) -> list[Hit]
     if not terms:
         return []
     ceilings = [_bm25_ceiling(counts[term], documents) for term in terms]
-    searched = 1  # terms[:searched] are searched; the rest only add to the scores of what they find
-    while searched < len(terms) and sum(counts[term] for term in terms[:searched]) < wanted:
-        searched += 1  # too few documents hold the rarest words to fill the page
+    # terms[:searched] are searched; the others only add to the scores of what those find. A first
+    # guess: the best few usually hold several of the words, scoring a few times the rarest one's
+    # ceiling (a guess too high costs a second round, one too low a longer first one).
+    searched = 1
+    while searched < len(terms) and (
+        sum(counts[term] for term in terms[:searched]) < wanted  # too few hold the rarest words
+        or sum(ceilings[searched:]) > _FIRST_GUESS * ceilings[0]
+    ):
+        searched += 1
     while True:
         hits = _fts5_ranked(bind, team_id, terms[:searched], terms[searched:], wanted)
         if searched == len(terms):
@@ -358,14 +374,81 @@ def _fts5_ranked(bind, team_id: str, searched: list[str], others: list[str], wan
     return _first_posted(bind, sql, {**matches, "team": team_id}, wanted)
 
 
+# PostgreSQL: ts_rank has no idf (a common word weighs what a rare one does), but what one
+# lexeme adds is bounded. For an OR query and the default weights (A 1.0, B 0.4, C 0.2, D 0.1),
+# ts_rank is the sum over the query's n distinct lexemes of
+# (w_m + sum_j w_j / j^2 - w_m / m^2) / (pi^2 / 6), over the lexeme's occurrences j = 1, 2, ...
+# of weight w_j, the first of the heaviest being the m-th; divided by n. Occurrences before the
+# m-th weigh at most 0.4, so a lexeme adds less than (1 + 0.4 + pi^2/6 - 1.25) / (pi^2/6) =
+# 1.0912 / n, whatever the document's layout. A document holding at most h of the lexemes thus
+# scores below h * 1.1 / n. So a search first ranks only candidates (`_candidates`), which the
+# GIN index finds from its posting lists, and outside which a document holds at most h
+# lexemes: when the last of the best found scores at least h * 1.1 / n, nothing else can rank
+# among them and the answer is exactly the full search's. Otherwise h drops as far as the best
+# found allow, down to ranking every match. (These searches read the GIN index more than once:
+# migration 0006 turned its pending list off, which every read would otherwise scan.)
+_TS_RANK_LEXEME_CEILING = 1.1  # with room for ts_rank's single precision
+_COMMONEST = 2  # candidates may lack h + 2 of the commonest lexemes (measured: 0 and 1 slower, 3 no faster)
+
+
 def _search_tsvector(bind, team_id: str, terms: list[str], wanted: int) -> list[Hit]:
+    params = {"match": " | ".join(terms), "team": team_id}
+    # The query's lexemes, commonest first by the planner's statistics (a guess: it only steers
+    # which ones the candidates need not hold).
+    lexemes = [
+        lexeme
+        for lexeme, _share in sorted(
+            bind.execute(
+                text(
+                    "SELECT l.lexeme, coalesce(f.share, 0) FROM (SELECT DISTINCT lexeme "
+                    " FROM unnest(CAST(:terms AS text[])) AS term, "
+                    " LATERAL unnest(tsvector_to_array(to_tsvector('english', term))) AS lexeme) AS l "
+                    "LEFT JOIN (SELECT unnest(most_common_elems::text::text[]) AS lexeme, "
+                    " unnest(most_common_elem_freqs) AS share FROM pg_stats WHERE schemaname = current_schema() "
+                    " AND tablename = 'question_search' AND attname = 'document') AS f ON f.lexeme = l.lexeme"
+                ),
+                {"terms": terms},
+            ).all(),
+            key=lambda row: (-row[1], row[0]),
+        )
+    ]
+    n = len(lexemes)
+    if not n:
+        return []  # stop words only: to_tsquery matches nothing
+    ceiling = _TS_RANK_LEXEME_CEILING / n
+    # A first guess at h: the best few of a short query usually hold all its lexemes but one,
+    # a long one's a third of them.
+    held = max(n - 2, 1) if n <= 4 else n // 3
+    while 0 < held < n:
+        hits = _ts_ranked(bind, {**params, "candidates": _candidates(held, lexemes)}, wanted)
+        worst = hits[-1].score if len(hits) == wanted else 0.0
+        if worst >= held * ceiling:
+            return hits
+        held = min(held - 1, math.floor(worst / ceiling))
+    return _ts_ranked(bind, params, wanted)
+
+
+def _candidates(held: int, lexemes: list[str]) -> str:
+    """A tsquery for the documents holding one of `lexemes` (commonest first) but for the
+    `held` + _COMMONEST commonest, or more than `held` of those: a document it does not match
+    holds at most `held` of them. (The lexemes are already normalised: a tsquery cast from text
+    is read as is, not parsed by a configuration.)"""
+    quoted = ["'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in lexemes]
+    common, rare = quoted[: held + _COMMONEST], quoted[held + _COMMONEST :]
+    return " | ".join(rare + ["(" + " & ".join(group) + ")" for group in itertools.combinations(common, held + 1)])
+
+
+def _ts_ranked(bind, params: dict, wanted: int) -> list[Hit]:
+    """The `wanted` best posted questions of the workspace matching :match, by ts_rank; only among
+    those matching the tsquery :candidates when given."""
+    candidates = " AND s.document @@ CAST(:candidates AS tsquery)" if "candidates" in params else ""
     sql = (
         "SELECT c.question_id, c.rank, q.status = 'posted' FROM ("
         " SELECT s.question_id, ts_rank(s.document, query) AS rank"
         " FROM question_search s, to_tsquery('english', :match) AS query"
-        " WHERE s.team_id = :team AND s.document @@ query"
+        f" WHERE s.team_id = :team AND s.document @@ query{candidates}"
         " ORDER BY rank DESC, s.question_id DESC LIMIT :prefix"
         ") AS c LEFT JOIN question q ON q.id = c.question_id "
         "ORDER BY c.rank DESC, c.question_id DESC"
     )
-    return _first_posted(bind, sql, {"match": " | ".join(terms), "team": team_id}, wanted)
+    return _first_posted(bind, sql, params, wanted)

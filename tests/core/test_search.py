@@ -238,3 +238,91 @@ def test_an_accepted_answer_is_shown_and_the_question_is_resolved(engine, librar
         accepting.accept(s, team_id=TEAM, question_id=library["vpn"], answer_ts="1700000021.000100", user_id="U0ASKER", is_admin=True)
     [match] = [m for m in _search(engine, "vpn setup").matches if m.question_id == library["vpn"]]
     assert match.state is QuestionState.RESOLVED and match.accepted and match.answer == "Or use the VPN web portal."
+
+
+def _every_match_ranked(engine, team, terms, limit, offset=0):
+    """The plain search the index's search must agree with: every document matching any term
+    scored, then the workspace's posted ones ordered (what `storage.search.search` once did)."""
+    from sqlalchemy import text
+
+    with engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            sql = (
+                "SELECT q.id, -bm25(question_fts, 10.0, 4.0, 2.0) AS score FROM question_fts "
+                "JOIN question q ON q.id = question_fts.rowid WHERE question_fts MATCH :match "
+                "AND q.team_id = :team AND q.status = 'posted' ORDER BY score DESC, q.id DESC LIMIT :limit OFFSET :offset"
+            )
+            match = " OR ".join(f'"{t}"' for t in terms)
+        else:
+            sql = (
+                "SELECT s.question_id, ts_rank(s.document, query) AS score FROM question_search s "
+                "JOIN question q ON q.id = s.question_id, to_tsquery('english', :match) AS query "
+                "WHERE s.team_id = :team AND q.status = 'posted' AND s.document @@ query "
+                "ORDER BY score DESC, s.question_id DESC LIMIT :limit OFFSET :offset"
+            )
+            match = " | ".join(terms)
+        return conn.execute(text(sql), {"match": match, "team": team, "limit": limit, "offset": offset}).all()
+
+
+def test_search_ranks_exactly_as_scoring_every_match(engine):
+    """The index's search leaves out documents that hold only common words when the bounds on
+    bm25 and ts_rank show they cannot rank among the best; the answer must stay exactly that of
+    scoring every match, whatever the mix of common, rare and absent words, the page, and the
+    other workspaces' and unposted questions ranked above."""
+    import random
+
+    from storage import search as index
+
+    rng = random.Random(3)
+    # Zipf-like vocabulary: the first words are in most questions, the last in a few.
+    words = ["printer", "office", "network", "badge", "parking", "laptop", "monitor", "toner", "wifi", "payroll",
+             "visa", "dentist", "kayak", "origami", "zeppelin"]
+
+    def sentence():
+        return " ".join(rng.choices(words, weights=[1 / (i + 1) for i in range(len(words))], k=rng.randint(3, 12)))
+
+    with session_scope(engine) as s:
+        for n in range(220):
+            # The other workspace's questions and unposted ones rank first for the rare words.
+            team = "T0OTHERTEAM" if n < 50 else TEAM
+            strong = n < 110
+            text = "zeppelin kayak toner? " * 3 if strong else f"{sentence()}?\n{sentence()}"
+            outcome = asking.ask_question(s, team_id=team, asker_id="U0ASKER", text=text, qa_channel_id=QA, request_id=f"x{n}")
+            if n < 50 or (not strong and n % 9):
+                asking.mark_posted(s, team_id=team, question_id=outcome.question_id, channel_id=QA, message_ts=f"17000{n:05d}.000100")
+    queries = [
+        ["printer", "office"], ["printer", "toner"], ["office", "zeppelin"], ["printer", "office", "kayak"],
+        ["network", "badge", "origami"], ["zeppelin"], ["printer", "office", "network", "badge", "parking", "visa"],
+        ["toner", "wifi", "payroll", "dentist", "kayak", "origami", "zeppelin", "unheardof"], ["unheardof", "printer"],
+    ]
+    with session_scope(engine) as s:
+        for terms in queries:
+            for limit, offset in ((3, 0), (6, 0), (6, 5), (20, 10)):
+                got = index.search(s, team_id=TEAM, terms=terms, limit=limit, offset=offset)
+                want = _every_match_ranked(engine, TEAM, terms, limit, offset)
+                assert [h.question_id for h in got] == [i for i, _ in want], (terms, limit, offset)
+                assert [h.score for h in got] == pytest.approx([score for _, score in want], rel=1e-6)
+
+
+def test_postgres_search_index_has_no_pending_list_to_read(engine):
+    """Migration 0006: GIN's fast update would park new entries in a list every search reads."""
+    from sqlalchemy import text
+
+    from storage import migrate
+
+    def options():
+        with engine.connect() as conn:
+            return conn.execute(
+                text("SELECT reloptions FROM pg_class WHERE relname = 'ix_question_search_document' AND relkind = 'i' "
+                     "AND relnamespace = current_schema()::regnamespace")
+            ).scalar()
+
+    if engine.dialect.name != "postgresql":
+        migrate.downgrade(engine, "0005")  # nothing to undo on SQLite
+        migrate.upgrade(engine)
+        return
+    assert options() == ["fastupdate=off"]
+    migrate.downgrade(engine, "0005")
+    assert options() is None
+    migrate.upgrade(engine)
+    assert options() == ["fastupdate=off"]
