@@ -15,11 +15,9 @@ from sqlmodel import select
 from bot import ids
 from bot.service import Knowhow
 from core import sessions
-from fakeslack import SlackSender
 from storage.db import session_scope
 from storage.models import ExpertSession, Question
 
-from .conftest import SECRET
 from .test_http_ask import _wait_until
 
 ADMIN = "U0ADMIN001"
@@ -29,21 +27,9 @@ ASKER = "U0ASKER001"
 
 
 @pytest.fixture
-def settings_with_admin(settings):
+def settings(settings):
+    """The edge tests' settings, with a Knowhow admin (conftest's `knowhow` and `slack` use them)."""
     return replace(settings, admins=frozenset({ADMIN}))
-
-
-@pytest.fixture
-def service(settings_with_admin):
-    knowhow = Knowhow(settings_with_admin, host="127.0.0.1", outbox_poll_seconds=0.2)
-    knowhow.start()
-    yield knowhow
-    knowhow.stop()
-
-
-@pytest.fixture
-def slack(service):
-    return SlackSender(f"http://127.0.0.1:{service.http.port}/slack/events", SECRET)
 
 
 def expert(slack, text, user=EXPERT, channel=CHANNEL):
@@ -71,7 +57,7 @@ def say(slack, fake_slack, user, text, channel=CHANNEL):
     return message["ts"]
 
 
-def test_only_admins_choose_session_channels_and_the_bot_joins_them(service, slack, fake_slack):
+def test_only_admins_choose_session_channels_and_the_bot_joins_them(knowhow, slack, fake_slack):
     assert "Only workspace admins" in expert(slack, f"channels add <#{CHANNEL}|x>")["text"]
     fake_slack.add_user("U0SLACKADM", is_admin=True)
     assert "now hosts" in expert(slack, f"channels add <#{CHANNEL}|x>", user="U0SLACKADM")["text"]
@@ -85,7 +71,7 @@ def test_only_admins_choose_session_channels_and_the_bot_joins_them(service, sla
     assert "No channel hosts" in expert(slack, "channels list")["text"]
 
 
-def test_scheduling_through_the_form_announces_with_local_times(service, slack, fake_slack):
+def test_scheduling_through_the_form_announces_with_local_times(knowhow, slack, fake_slack):
     designate(slack)
     assert slack.command("/expert", "schedule", user_id=EXPERT, channel_id=CHANNEL).status == 200
     view = list(fake_slack.views.values())[-1]
@@ -117,14 +103,14 @@ def test_scheduling_through_the_form_announces_with_local_times(service, slack, 
     listed = expert(slack, "list")["text"]
     assert "Kubernetes upgrades" in listed and "45 min" in listed
 
-    with session_scope(service.engine) as s:
+    with session_scope(knowhow.engine) as s:
         sid = s.exec(select(ExpertSession.id)).one()
     assert "Only the session's organiser" in expert(slack, f"cancel {sid}", user="U0SOMEONE2")["text"]
     assert "cancelled" in expert(slack, f"cancel {sid}")["text"]
     _wait_until(lambda: "cancelled" in text_of(fake_slack.message(CHANNEL, announcement["ts"])))
 
 
-def test_a_session_from_start_to_summary_with_a_deferral(service, slack, fake_slack):
+def test_a_session_from_start_to_summary_with_a_deferral(knowhow, slack, fake_slack):
     designate(slack)
     reply = expert(slack, "start Kubernetes upgrades")
     assert "is open here" in reply["text"]
@@ -141,7 +127,7 @@ def test_a_session_from_start_to_summary_with_a_deferral(service, slack, fake_sl
 
     answer_ts = f"{float(first) + 0.001:.6f}"
     slack.event(slack.thread_reply(channel=CHANNEL, thread_ts=first, ts=answer_ts, user=EXPERT, text="kubectl drain --ignore-daemonsets"))
-    _wait_until(lambda: _session_questions(service) == 2)
+    _wait_until(lambda: _session_questions(knowhow) == 2)
 
     assert "closed" in expert(slack, "close")["text"]
     _wait_until(lambda: any("is closed" in m["text"] for m in in_channel(fake_slack)))
@@ -149,7 +135,6 @@ def test_a_session_from_start_to_summary_with_a_deferral(service, slack, fake_sl
     assert "Questions asked: *2*" in text_of(summary) and "answered in the session: *1*" in text_of(summary)
     assert "<!channel>" not in text_of(summary)
 
-    dm = fake_slack.wait_for("chat.postMessage", 1)
     _wait_until(lambda: any(c.args["channel"] == EXPERT for c in fake_slack.calls_to("chat.postMessage")))
     listing = next(c for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == EXPERT)
     pickers = [b for b in listing.args["blocks"] if (b.get("accessory") or {}).get("type") == "datepicker"]
@@ -174,18 +159,18 @@ def test_a_session_from_start_to_summary_with_a_deferral(service, slack, fake_sl
     _wait_until(lambda: "Only the session's experts" in fake_slack.calls_to("response_url")[-1].args["text"])
 
 
-def _session_questions(service):
-    with session_scope(service.engine) as s:
+def _session_questions(knowhow):
+    with session_scope(knowhow.engine) as s:
         return len(s.exec(select(Question).where(Question.session_id.is_not(None))).all())
 
 
-def test_the_scheduler_opens_a_session_on_time(service, slack, fake_slack):
+def test_the_scheduler_opens_a_session_on_time(knowhow, slack, fake_slack):
     designate(slack)
-    with session_scope(service.engine) as s:
+    with session_scope(knowhow.engine) as s:
         info = sessions.schedule(s, team_id="T0FAKETEAM", organiser_id=EXPERT, channel_id=CHANNEL, topic="On time",
                                  experts=[EXPERT], starts_at=datetime.now(UTC) + timedelta(seconds=2), minutes=1,
                                  is_admin=False, now=datetime.now(UTC))
-    service.deps.on_session_scheduled(info)
+    knowhow.deps.on_session_scheduled(info)
     _wait_until(lambda: any("is open" in m["text"] for m in in_channel(fake_slack)), timeout=8)
     opened_at = next(c.at for c in fake_slack.calls_to("chat.postMessage") if "is open" in c.text)
     assert opened_at - info.starts_at.timestamp() < 1.5
@@ -215,8 +200,8 @@ def _state(knowhow, sid):
         return sessions.get(s, team_id="T0FAKETEAM", session_id=sid).state
 
 
-def test_back_during_the_window_opens_at_once(settings_with_admin, fake_slack):
-    knowhow, info = _knowhow_with_session(settings_with_admin, datetime.now(UTC) - timedelta(minutes=10), 60)
+def test_back_during_the_window_opens_at_once(settings, fake_slack):
+    knowhow, info = _knowhow_with_session(settings, datetime.now(UTC) - timedelta(minutes=10), 60)
     try:
         _wait_until(lambda: any("is open" in m["text"] for m in in_channel(fake_slack)))
         assert _state(knowhow, info.id) is sessions.State.OPEN
@@ -224,8 +209,8 @@ def test_back_during_the_window_opens_at_once(settings_with_admin, fake_slack):
         knowhow.stop()
 
 
-def test_down_across_the_whole_window_tells_the_organiser_it_was_missed(settings_with_admin, fake_slack):
-    knowhow, info = _knowhow_with_session(settings_with_admin, datetime.now(UTC) - timedelta(hours=3), 60)
+def test_down_across_the_whole_window_tells_the_organiser_it_was_missed(settings, fake_slack):
+    knowhow, info = _knowhow_with_session(settings, datetime.now(UTC) - timedelta(hours=3), 60)
     try:
         _wait_until(lambda: any(c.args["channel"] == EXPERT and "did not take place" in c.text for c in fake_slack.calls_to("chat.postMessage")))
         assert _state(knowhow, info.id) is sessions.State.MISSED
@@ -234,13 +219,13 @@ def test_down_across_the_whole_window_tells_the_organiser_it_was_missed(settings
         knowhow.stop()
 
 
-def test_down_across_the_close_closes_once_when_back_and_a_restart_repeats_nothing(settings_with_admin, fake_slack):
-    knowhow, info = _knowhow_with_session(settings_with_admin, datetime.now(UTC) - timedelta(hours=2), 60, state="open")
+def test_down_across_the_close_closes_once_when_back_and_a_restart_repeats_nothing(settings, fake_slack):
+    knowhow, info = _knowhow_with_session(settings, datetime.now(UTC) - timedelta(hours=2), 60, state="open")
     try:
         _wait_until(lambda: any("is closed" in m["text"] for m in in_channel(fake_slack)))
     finally:
         knowhow.stop()
-    again = Knowhow(settings_with_admin, host="127.0.0.1", outbox_poll_seconds=0.2)
+    again = Knowhow(settings, host="127.0.0.1", outbox_poll_seconds=0.2)
     again.start()
     try:
         time.sleep(1.5)
@@ -250,7 +235,7 @@ def test_down_across_the_close_closes_once_when_back_and_a_restart_repeats_nothi
         again.stop()
 
 
-def test_the_last_call_and_the_reminder_go_out_once_from_the_sweep(service, slack, fake_slack):
+def test_the_last_call_and_the_reminder_go_out_once_from_the_sweep(knowhow, slack, fake_slack):
     from sqlalchemy import update
 
     from scheduler import jobs
@@ -259,13 +244,13 @@ def test_the_last_call_and_the_reminder_go_out_once_from_the_sweep(service, slac
     designate(slack)
     expert(slack, "start Release process")
     first = say(slack, fake_slack, ASKER, "Who signs off a hotfix?")
-    second = say(slack, fake_slack, "U0ASKER002", "Can we release on Fridays?")
-    _wait_until(lambda: _session_questions(service) == 2)
+    say(slack, fake_slack, "U0ASKER002", "Can we release on Fridays?")
+    _wait_until(lambda: _session_questions(knowhow) == 2)
     expert(slack, "close")
     _wait_until(lambda: any("is closed" in m["text"] for m in in_channel(fake_slack)))
     summary = next(m for m in in_channel(fake_slack) if "is closed" in m["text"])
     now = datetime.now(UTC)
-    with session_scope(service.engine) as s:
+    with session_scope(knowhow.engine) as s:
         [sid] = s.exec(select(ExpertSession.id)).all()
         [q1] = s.exec(select(Question.id).where(Question.message_ts == first)).all()
         sessions.defer(s, team_id="T0FAKETEAM", question_id=q1, expert_id=EXPERT, due_date=(now + timedelta(days=2)).date(), tz_name="UTC", now=now)
@@ -283,11 +268,11 @@ def test_the_last_call_and_the_reminder_go_out_once_from_the_sweep(service, slac
     assert sum("Last call" in c.block_text() for c in fake_slack.calls_to("chat.postMessage")) == 1
 
 
-def test_ask_in_an_open_session_goes_to_the_session(service, slack, fake_slack):
+def test_ask_in_an_open_session_goes_to_the_session(knowhow, slack, fake_slack):
     designate(slack)
     expert(slack, "start Observability")
     slack.command("/ask", "What should we alert on?", user_id=ASKER, channel_id=CHANNEL)
     _wait_until(lambda: any("alert on" in m["text"] for m in in_channel(fake_slack)))
-    with session_scope(service.engine) as s:
+    with session_scope(knowhow.engine) as s:
         question = s.exec(select(Question).where(Question.text == "What should we alert on?")).one()
         assert question.session_id is not None and question.channel_id == CHANNEL
