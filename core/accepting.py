@@ -58,7 +58,6 @@ def sync_shown_state(session: Session, *, team_id: str, question_id: int, force:
 class Role(enum.Enum):
     ASKER = "asker"
     EXPERT = "expert"
-    ADMIN = "admin"
 
 
 def is_topic_expert(session: Session, *, team_id: str, question_id: int, user_id: str) -> bool:

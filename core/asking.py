@@ -75,6 +75,7 @@ class AskRefused:
     reason: AskRefusal
     limit: int | None = None
     message: str | None = None  # for BAD_TOPIC: what is wrong, worded for the asker
+    field: str | None = None  # for TOO_LONG: "question" or "details"
 
 
 def ask_question(
@@ -105,9 +106,9 @@ def ask_question(
     if not text:
         return AskRefused(AskRefusal.EMPTY)
     if len(text) > MAX_QUESTION_CHARS:
-        return AskRefused(AskRefusal.TOO_LONG, MAX_QUESTION_CHARS)
+        return AskRefused(AskRefusal.TOO_LONG, MAX_QUESTION_CHARS, field="question")
     if details and len(details) > MAX_DETAILS_CHARS:
-        return AskRefused(AskRefusal.TOO_LONG, MAX_DETAILS_CHARS)
+        return AskRefused(AskRefusal.TOO_LONG, MAX_DETAILS_CHARS, field="details")
     try:
         tagged = topic_rules.resolve_all(session, team_id=team_id, raws=list(topics), created_by=asker_id)
     except topic_rules.TopicError as exc:

@@ -135,13 +135,11 @@ class Refused:
     other: SessionInfo | None = None  # the session it overlaps
 
 
-def upcoming(session: Session, *, team_id: str, channel_id: str | None = None) -> list[SessionInfo]:
+def upcoming(session: Session, *, team_id: str) -> list[SessionInfo]:
     """Scheduled and open sessions, soonest first."""
     query = select(ExpertSession).where(
         ExpertSession.team_id == team_id, ExpertSession.state.in_((State.SCHEDULED.value, State.OPEN.value))
     )
-    if channel_id:
-        query = query.where(ExpertSession.channel_id == channel_id)
     return [_info(session, row) for row in session.exec(query.order_by(ExpertSession.starts_at))]
 
 
@@ -274,7 +272,6 @@ class Transition:
 
     new_state: State
     session: SessionInfo
-    early: bool = False
 
 
 def advance(session: Session, *, team_id: str, session_id: int, now: datetime) -> Transition | None:
@@ -334,13 +331,14 @@ def open_in(session: Session, *, team_id: str, channel_id: str) -> SessionInfo |
 
 
 def start_now(
-    session: Session, *, team_id: str, user_id: str, channel_id: str, topic: str, is_admin: bool, now: datetime,
+    session: Session, *, team_id: str, user_id: str, channel_id: str, topic: str, now: datetime,
     request_id: str | None = None,
 ) -> Transition | Refused:
-    """`/expert start <topic>`: a session now, for the default duration, with its starter as expert."""
+    """`/expert start <topic>`: a session now, for the default duration, with its starter as its
+    expert (so anyone may start one, in a designated channel with no session at that time)."""
     info = schedule(
         session, team_id=team_id, organiser_id=user_id, channel_id=channel_id, topic=topic, experts=[user_id],
-        starts_at=now, is_admin=is_admin, now=now, request_id=request_id,
+        starts_at=now, is_admin=False, now=now, request_id=request_id,
     )
     if isinstance(info, Refused):
         return info
@@ -356,7 +354,7 @@ def close_now(session: Session, *, team_id: str, channel_id: str, user_id: str, 
         return Changed(Change.NOT_ALLOWED, info)
     if not _move(session, info, State.OPEN, State.CLOSED, closed_at=now, ends_at=min(now, info.ends_at)):
         return Changed(Change.WRONG_STATE, info)
-    return Transition(State.CLOSED, get(session, team_id=team_id, session_id=info.id), early=True)
+    return Transition(State.CLOSED, get(session, team_id=team_id, session_id=info.id))
 
 
 # -- questions in a session ------------------------------------------------------------------

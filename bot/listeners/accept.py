@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot import blocks, ids, posts
-from bot.admins import is_admin
+from bot.admins import is_admin, with_admin_fallback
 from bot.deps import Deps
 from bot.listeners.ask import said_on_failure, team_of
 from core import accepting
@@ -30,21 +30,21 @@ def _private(respond, message: dict) -> None:
 def accept_as(
     deps: Deps, client, team_id: str, user_id: str, attempt: Callable[[Session, bool], accepting.Accepted]
 ) -> accepting.Accepted:
-    """Run `attempt(session, is_admin)` and queue the post's update. Slack's admin check is
-    made only when the person is neither the asker nor a topic expert (it costs a Web API call)."""
-    admin = user_id in deps.settings.admins
-    while True:
+    """Run `attempt(session, is_admin)` and queue the post's update (Slack's admin check only when
+    the person is neither the asker nor a topic expert)."""
+    queued = False
+
+    def once(admin: bool) -> accepting.Accepted:
+        nonlocal queued
         with session_scope(deps.engine) as session:
             result = attempt(session, admin)
-            queued = posts.queue_refresh(
-                session, team_id=team_id, question_id=result.question_id, version=result.post_version
-            )
-        if result.outcome is AcceptOutcome.NOT_ALLOWED and not admin and is_admin(deps, client, user_id):
-            admin = True
-            continue
-        if queued:
-            deps.wake_outbox()
+            queued = posts.queue_refresh(session, team_id=team_id, question_id=result.question_id, version=result.post_version)
         return result
+
+    result = with_admin_fallback(deps, client, user_id, once, lambda r: r.outcome is AcceptOutcome.NOT_ALLOWED)
+    if queued:
+        deps.wake_outbox()
+    return result
 
 
 def handle_accept_button(deps: Deps, ack: Ack, body: dict, context: BoltContext, client, respond) -> None:

@@ -106,8 +106,10 @@ def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext
     if isinstance(outcome, asking.AskRefused):
         if outcome.reason is asking.AskRefusal.NO_CHANNEL:
             ack(**blocks.ask_no_channel())
-        else:
+        elif outcome.reason is asking.AskRefusal.TOO_LONG:
             ack(**blocks.ask_too_long(outcome.limit, parsed.text))
+        else:  # EMPTY and BAD_TOPIC come only from the form
+            ack(**blocks.ask_help(qa_channel))
         return
     if outcome.held:
         ack(**blocks.suggestions_message(question_id=outcome.question_id, lessons=outcome.suggestions))
@@ -206,7 +208,10 @@ def _form_errors(refused: asking.AskRefused) -> dict[str, str]:
         return {ids.ASK_MODAL_QUESTION: "Write your question here."}
     if refused.reason is asking.AskRefusal.BAD_TOPIC:
         return {ids.ASK_MODAL_TOPICS: refused.message or "One of these topics can't be used."}
-    return {ids.ASK_MODAL_DETAILS: f"Please keep the details under {refused.limit:,} characters."}
+    # TOO_LONG: the limits count stored characters, and `&`, `<`, `>` are stored as entities.
+    if refused.field == "question":
+        return {ids.ASK_MODAL_QUESTION: f"Please keep the question shorter (at most {refused.limit:,} characters, symbols like & and < counting as several)."}
+    return {ids.ASK_MODAL_DETAILS: f"Please keep the details shorter (at most {refused.limit:,} characters, symbols like & and < counting as several)."}
 
 
 def handle_held_choice(deps: Deps, ack: Ack, body: dict, context: BoltContext, client, respond) -> None:

@@ -16,7 +16,7 @@ from sqlmodel import Session
 from bot import ids
 from bot import session_blocks as sb
 from bot.posts import permalink
-from bot.admins import is_admin
+from bot.admins import is_admin, with_admin_fallback
 from bot.deps import Deps
 from bot.outbox import SendContext
 from bot.text import escape
@@ -234,12 +234,12 @@ def _cancel(deps: Deps, client, team_id: str, user_id: str, rest: str, now: date
         session_id = int(rest.lstrip("#"))
     except ValueError:
         return sb.private("Say which session, by its number in `/expert list`: `/expert cancel 12`.")
-    admin = user_id in deps.settings.admins
-    with session_scope(deps.engine) as session:
-        changed = sessions.cancel(session, team_id=team_id, session_id=session_id, user_id=user_id, is_admin=admin, now=now)
-    if changed.outcome is Change.NOT_ALLOWED and is_admin(deps, client, user_id):
+
+    def attempt(admin: bool) -> sessions.Changed:
         with session_scope(deps.engine) as session:
-            changed = sessions.cancel(session, team_id=team_id, session_id=session_id, user_id=user_id, is_admin=True, now=now)
+            return sessions.cancel(session, team_id=team_id, session_id=session_id, user_id=user_id, is_admin=admin, now=now)
+
+    changed = with_admin_fallback(deps, client, user_id, attempt, lambda c: c.outcome is Change.NOT_ALLOWED)
     if changed.outcome is Change.DONE:
         with session_scope(deps.engine) as session:
             _enqueue(session, team_id, f"session:{session_id}:announce-cancelled", ids.OUTBOX_SESSION_ANNOUNCE_UPDATE, session_id=session_id)
@@ -255,10 +255,9 @@ def _cancel(deps: Deps, client, team_id: str, user_id: str, rest: str, now: date
 def _start(deps: Deps, client, team_id: str, user_id: str, here: str | None, topic: str, now: datetime, trigger_id) -> dict:
     if not topic:
         return sb.private("Say what the session is about: `/expert start Kubernetes upgrades`.")
-    admin = user_id in deps.settings.admins or is_admin(deps, client, user_id)
     with session_scope(deps.engine) as session:
         result = sessions.start_now(
-            session, team_id=team_id, user_id=user_id, channel_id=here or "", topic=topic, is_admin=admin, now=now,
+            session, team_id=team_id, user_id=user_id, channel_id=here or "", topic=topic, now=now,
             request_id=f"cmd:{trigger_id}" if trigger_id else None,
         )
         if isinstance(result, sessions.Transition):
@@ -271,12 +270,14 @@ def _start(deps: Deps, client, team_id: str, user_id: str, here: str | None, top
 
 
 def _close(deps: Deps, client, team_id: str, user_id: str, here: str | None, now: datetime) -> dict:
-    admin = user_id in deps.settings.admins
-    with session_scope(deps.engine) as session:
-        result = sessions.close_now(session, team_id=team_id, channel_id=here or "", user_id=user_id, is_admin=admin, now=now)
-    if isinstance(result, sessions.Changed) and result.outcome is Change.NOT_ALLOWED and is_admin(deps, client, user_id):
+
+    def attempt(admin: bool):
         with session_scope(deps.engine) as session:
-            result = sessions.close_now(session, team_id=team_id, channel_id=here or "", user_id=user_id, is_admin=True, now=now)
+            return sessions.close_now(session, team_id=team_id, channel_id=here or "", user_id=user_id, is_admin=admin, now=now)
+
+    result = with_admin_fallback(
+        deps, client, user_id, attempt, lambda r: isinstance(r, sessions.Changed) and r.outcome is Change.NOT_ALLOWED
+    )
     if isinstance(result, sessions.Transition):
         with session_scope(deps.engine) as session:
             queue_transition(session, result)

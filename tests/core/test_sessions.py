@@ -143,11 +143,11 @@ def test_cancel_only_while_scheduled_and_only_by_those_allowed(engine, designate
 
 def test_start_now_and_close_early(engine, designated):
     with session_scope(engine) as s:
-        started = sessions.start_now(s, team_id=TEAM, user_id=EXPERT, channel_id=CHANNEL, topic="Ask me about Go", is_admin=False, now=T0)
+        started = sessions.start_now(s, team_id=TEAM, user_id=EXPERT, channel_id=CHANNEL, topic="Ask me about Go", now=T0)
         assert started.new_state is State.OPEN and started.session.ends_at == T0 + timedelta(minutes=60)
         assert sessions.close_now(s, team_id=TEAM, channel_id=CHANNEL, user_id="U0RANDOM", is_admin=False, now=T0).outcome is Change.NOT_ALLOWED
         closed = sessions.close_now(s, team_id=TEAM, channel_id=CHANNEL, user_id=EXPERT, is_admin=False, now=T0 + timedelta(minutes=20))
-        assert closed.new_state is State.CLOSED and closed.early
+        assert closed.new_state is State.CLOSED and closed.session.ends_at == T0 + timedelta(minutes=20)
         assert sessions.close_now(s, team_id=TEAM, channel_id=CHANNEL, user_id=EXPERT, is_admin=False, now=T0).outcome is Change.NOT_FOUND
 
 

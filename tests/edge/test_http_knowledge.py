@@ -133,6 +133,8 @@ def test_an_anonymous_question_never_shows_who_asked(knowhow, slack, fake_slack)
         ({ids.ASK_MODAL_QUESTION: "   "}, ids.ASK_MODAL_QUESTION, "Write your question"),
         ({ids.ASK_MODAL_QUESTION: "Fine", ids.ASK_MODAL_TOPICS: ["new:" + "x" * 60]}, ids.ASK_MODAL_TOPICS, "too long"),
         ({ids.ASK_MODAL_QUESTION: "Fine", ids.ASK_MODAL_TOPICS: [f"new:t{n}" for n in range(6)]}, ids.ASK_MODAL_TOPICS, "at most 5"),
+        ({ids.ASK_MODAL_QUESTION: "<&>" * 1000}, ids.ASK_MODAL_QUESTION, "question shorter"),  # 3,000 typed, 13,000 stored
+        ({ids.ASK_MODAL_QUESTION: "Fine", ids.ASK_MODAL_DETAILS: "&" * 2000}, ids.ASK_MODAL_DETAILS, "details shorter"),
     ],
 )
 def test_a_bad_form_stays_open_with_the_problem_shown(knowhow, slack, fake_slack, answers, block, words):
