@@ -18,6 +18,7 @@ from bot import session_blocks as sb
 from bot.posts import permalink
 from bot.admins import is_admin, with_admin_fallback
 from bot.deps import Deps
+from bot.listeners.ask import said_on_failure, team_of
 from bot.outbox import SendContext
 from bot.text import escape
 from core import sessions
@@ -201,7 +202,7 @@ def handle_schedule_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
     def field(block: str) -> dict:
         return (values.get(block) or {}).get(block) or {}
 
-    team_id, user_id = context.team_id or body["team"]["id"], body["user"]["id"]
+    team_id, user_id = team_of(context, body), body["user"]["id"]
     try:
         minutes = int(field("minutes").get("value") or sessions.DEFAULT_MINUTES)
     except ValueError:
@@ -300,7 +301,7 @@ def handle_defer(deps: Deps, ack: Ack, body: dict, context: BoltContext, client,
     except (IndexError, KeyError, TypeError, ValueError):
         log.warning("defer: a date picker carried a value it should not have")
         return
-    team_id, user_id = context.team_id or body["team"]["id"], body["user"]["id"]
+    team_id, user_id = team_of(context, body), body["user"]["id"]
     tz = None
     try:
         tz = (client.users_info(user=user_id).get("user") or {}).get("tz")
@@ -517,7 +518,5 @@ def register(app, deps: Deps) -> None:
 
     @app.action(ids.SESSION_DEFER)
     def defer(ack, body, context, client, respond):
-        from bot.listeners.ask import said_on_failure
-
         with said_on_failure(respond):
             handle_defer(deps, ack, body, context, client, respond)
