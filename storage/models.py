@@ -240,6 +240,173 @@ class Deferral(SQLModel, table=True):
     overdue_noted_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 
 
+class MentorProfile(SQLModel, table=True):
+    """What the Mentor Center knows of a person: filled from Slack (title, time zone) the first
+    time they open it, then theirs to edit."""
+
+    __tablename__ = "mentor_profile"
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    user_id: str = Field(max_length=32, primary_key=True)
+    role: str | None = Field(default=None, max_length=100)
+    location: str | None = Field(default=None, max_length=100)
+    years_in_role: int | None = Field(default=None)
+    tz: str | None = Field(default=None, max_length=64)
+    # Seconds east of UTC, as Slack gives it; working-hours overlap is computed from it.
+    tz_offset: int = Field(default=0)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class MentoringTopic(SQLModel, table=True):
+    """A topic on the workspace's mentoring list: curated by an admin, or suggested by a member
+    (usable at once, shown as suggested until an admin adds it to the list)."""
+
+    __tablename__ = "mentoring_topic"
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    topic_id: int = Field(sa_column=Column(Integer, ForeignKey("topic.id", ondelete="CASCADE"), primary_key=True))
+    curated: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    added_by: str = Field(max_length=32)
+    added_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class Volunteer(SQLModel, table=True):
+    """Someone who offers to mentor. `left_at` set: the offer was withdrawn (`/mentor leave`)."""
+
+    __tablename__ = "volunteer"
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    user_id: str = Field(max_length=32, primary_key=True)
+    capacity: int = Field(default=1)
+    note: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    paused: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    joined_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    left_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+class VolunteerTopic(SQLModel, table=True):
+    __tablename__ = "volunteer_topic"
+    __table_args__ = (Index("ix_volunteer_topic_topic", "team_id", "topic_id"),)
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    user_id: str = Field(max_length=32, primary_key=True)
+    topic_id: int = Field(sa_column=Column(Integer, ForeignKey("topic.id", ondelete="CASCADE"), primary_key=True))
+    added_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class ProtegeToMentor(SQLModel, table=True):
+    """Someone who completed a mentorship as a protégé in a topic and later volunteered in it."""
+
+    __tablename__ = "protege_to_mentor"
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    user_id: str = Field(max_length=32, primary_key=True)
+    topic_id: int = Field(sa_column=Column(Integer, ForeignKey("topic.id", ondelete="CASCADE"), primary_key=True))
+    at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class MentorRequest(SQLModel, table=True):
+    """A private request for a mentor. States: waiting (nobody fits yet), choosing (candidates
+    were sent to the protégé), asking (a mentor was asked), matched, withdrawn."""
+
+    __tablename__ = "mentor_request"
+    __table_args__ = (
+        UniqueConstraint("team_id", "request_id", name="uq_mentor_request_request"),
+        Index("ix_mentor_request_state", "team_id", "state", "topic_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    protege_id: str = Field(max_length=32)
+    topic_id: int = Field(sa_column=Column(Integer, ForeignKey("topic.id", ondelete="CASCADE"), nullable=False))
+    goal: str = Field(sa_column=Column(Text, nullable=False))
+    location_pref: str = Field(default="any", max_length=8)  # any | same
+    role_pref: str = Field(default="any", max_length=8)  # any | mine | target
+    target_role: str | None = Field(default=None, max_length=100)
+    state: str = Field(default="waiting", max_length=16)
+    # Bumped each time a new list of candidates is offered (one outbox message per round).
+    round: int = Field(default=0)
+    request_id: str | None = Field(default=None, max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class MentorCandidate(SQLModel, table=True):
+    """A mentor offered to a request's protégé, and what came of it (declined and expired
+    candidates are never offered again for that request)."""
+
+    __tablename__ = "mentor_candidate"
+
+    request_id: int = Field(sa_column=Column(Integer, ForeignKey("mentor_request.id", ondelete="CASCADE"), primary_key=True))
+    mentor_id: str = Field(max_length=32, primary_key=True)
+    team_id: str = Field(max_length=32)
+    round: int = Field(default=1)
+    rank: int = Field(default=1)
+    reason: str = Field(max_length=300)
+    # None while on offer; "chosen", "declined", "expired", "withdrawn" (the mentor left).
+    outcome: str | None = Field(default=None, max_length=16)
+    offered_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class Mentorship(SQLModel, table=True):
+    """A mentor and a protégé in a topic. proposed -> active -> completed | stopped; proposed ->
+    declined | expired (no answer in time) | withdrawn. Knowhow records dates and the private
+    check-in answers, never the mentoring itself."""
+
+    __tablename__ = "mentorship"
+    __table_args__ = (
+        Index("ix_mentorship_mentor", "team_id", "mentor_id", "state"),
+        Index("ix_mentorship_pair", "team_id", "protege_id", "topic_id"),
+        Index("ix_mentorship_state", "state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    request_id: int = Field(sa_column=Column(Integer, ForeignKey("mentor_request.id", ondelete="CASCADE"), nullable=False, index=True))
+    mentor_id: str = Field(max_length=32)
+    protege_id: str = Field(max_length=32)
+    topic_id: int = Field(sa_column=Column(Integer, ForeignKey("topic.id", ondelete="CASCADE"), nullable=False))
+    state: str = Field(default="proposed", max_length=16)
+    weeks: int = Field(default=12)
+    proposed_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    answer_by: datetime = Field(sa_column=_when())
+    started_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    halfway_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    ends_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    halfway_sent_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # The end-of-term check-in, per term (an extension starts a new one).
+    end_sent_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    finished_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # The group DM Knowhow opened for the introduction.
+    group_channel: str | None = Field(default=None, max_length=32)
+    mentor_met: str | None = Field(default=None, max_length=16)
+    protege_met: str | None = Field(default=None, max_length=16)
+    mentor_rating: int | None = Field(default=None)
+    protege_rating: int | None = Field(default=None)
+    mentor_word: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    protege_word: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class MentorCall(SQLModel, table=True):
+    """A channel-wide call for volunteers (`/mentor broadcast`); its counts are kept current."""
+
+    __tablename__ = "mentor_call"
+    __table_args__ = (UniqueConstraint("team_id", "request_id", name="uq_mentor_call_request"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    team_id: str = Field(max_length=32)
+    topic_id: int = Field(sa_column=Column(Integer, ForeignKey("topic.id", ondelete="CASCADE"), nullable=False, index=True))
+    goals: str = Field(sa_column=Column(Text, nullable=False))
+    weeks: int = Field(default=12)
+    hours_per_month: int = Field(default=2)
+    channel_id: str = Field(max_length=32)
+    created_by: str = Field(max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    version: int = Field(default=0)
+    request_id: str | None = Field(default=None, max_length=128)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
 class OutboxMessage(SQLModel, table=True):
     """Something to say in Slack, durably queued (DESIGN.md: acked means stored).
 
