@@ -40,6 +40,8 @@ class Settings:
     followup_hours: float = 24.0
     # How many times a day one person may be invited to help with questions.
     invitations_per_day: int = 2
+    # Counts shown in channels below this read "fewer than N" (core.privacy).
+    privacy_threshold: int = 3
 
     @property
     def socket_mode(self) -> bool:
@@ -158,8 +160,19 @@ def load_settings(env: dict[str, str] | None = None, dotenv_path: str | Path | N
             )
         invitations_per_day = int(invitations_text)
 
+    threshold_text = _get(env, "KNOWHOW_PRIVACY_THRESHOLD")
+    privacy_threshold = 3
+    if threshold_text is not None:
+        if not threshold_text.isdigit() or not 1 <= int(threshold_text) <= 100:
+            raise ConfigError(
+                "KNOWHOW_PRIVACY_THRESHOLD must be a whole number from 1 (show every count) to 100: counts "
+                f"below it are shown as 'fewer than N' in channels (got {threshold_text!r})"
+            )
+        privacy_threshold = int(threshold_text)
+
     return Settings(
         bot_token=bot_token,
+        privacy_threshold=privacy_threshold,
         invitations_per_day=invitations_per_day,
         followup_hours=followup_hours,
         signing_secret=_get(env, "SLACK_SIGNING_SECRET"),

@@ -37,8 +37,10 @@ def test_values_are_read_and_normalised():
             "KNOWHOW_ADMINS": "U01, U0ADMIN2 ,",
             "KNOWHOW_FOLLOWUP_HOURS": "4.5",
             "KNOWHOW_INVITATIONS_PER_DAY": "0",
+            "KNOWHOW_PRIVACY_THRESHOLD": "5",
         }
     )
+    assert settings.privacy_threshold == 5 and load_settings({}).privacy_threshold == 3
     assert settings.followup_hours == 4.5
     assert settings.invitations_per_day == 0 and load_settings({}).invitations_per_day == 2
     assert load_settings({}).followup_hours == 24
@@ -62,6 +64,7 @@ def test_values_are_read_and_normalised():
         ({"KNOWHOW_ADMINS": "U01,alice"}, ["KNOWHOW_ADMINS", "alice"]),
         ({"KNOWHOW_INVITATIONS_PER_DAY": "-1"}, ["KNOWHOW_INVITATIONS_PER_DAY", "whole number"]),
         ({"KNOWHOW_INVITATIONS_PER_DAY": "lots"}, ["KNOWHOW_INVITATIONS_PER_DAY"]),
+        ({"KNOWHOW_PRIVACY_THRESHOLD": "0"}, ["KNOWHOW_PRIVACY_THRESHOLD", "fewer than"]),
         ({"KNOWHOW_FOLLOWUP_HOURS": "a day"}, ["KNOWHOW_FOLLOWUP_HOURS"]),
         ({"KNOWHOW_FOLLOWUP_HOURS": "0"}, ["KNOWHOW_FOLLOWUP_HOURS"]),
     ],
