@@ -11,10 +11,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
-from bot.listeners import accept, ask, expert, home, placeholders, sessions
+from bot.listeners import accept, ask, expert, home, mentor, sessions
 
 # Every feature's outbox senders, by kind.
-SENDERS = {**ask.SENDERS, **sessions.SENDERS}
+SENDERS = {**ask.SENDERS, **sessions.SENDERS, **mentor.SENDERS}
 
 
 def make_client(settings: Settings, *, retry_on_connection_errors: bool = True) -> WebClient:
@@ -54,6 +54,6 @@ def build_app(deps: Deps, client: WebClient) -> App:
     accept.register(app, deps)
     expert.register(app, deps)
     sessions.register(app, deps)
+    mentor.register(app, deps)
     home.register(app)
-    placeholders.register(app)
     return app

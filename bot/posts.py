@@ -106,3 +106,26 @@ class RefreshPost:
 
     def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
         pass
+
+
+def post_joining(ctx: SendContext, channel: str, message: dict, **extra) -> dict:
+    """Post in a public channel, joining it first if Knowhow is not in it yet."""
+    try:
+        return ctx.client.chat_postMessage(channel=channel, **message, **extra)
+    except SlackApiError as exc:
+        if (exc.response.data or {}).get("error") != "not_in_channel":
+            raise
+        ctx.client.conversations_join(channel=channel)
+        return ctx.client.chat_postMessage(channel=channel, **message, **extra)
+
+
+def update_message(ctx: SendContext, channel: str, ts: str | None, message: dict) -> None:
+    """Update one of Knowhow's posts in place; a post that is gone is left alone."""
+    if not ts:
+        return
+    message = {k: v for k, v in message.items() if k not in ("unfurl_links", "unfurl_media")}
+    try:
+        ctx.client.chat_update(channel=channel, ts=ts, **message)
+    except SlackApiError as exc:
+        if (exc.response.data or {}).get("error") not in ("message_not_found", "cant_update_message", "channel_not_found"):
+            raise

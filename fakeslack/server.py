@@ -8,6 +8,7 @@ arguments, so tests assert on what the app asked Slack to do.
 from __future__ import annotations
 
 import copy
+import hashlib
 import itertools
 import json
 import re
@@ -91,6 +92,8 @@ class FakeSlack:
         self.private_channels = set(private_channels)
         # Public channels the bot is not in yet (posting answers not_in_channel until it joins).
         self.not_joined: set[str] = set()
+        # Group DMs opened with conversations.open: channel id -> member ids (the bot included).
+        self.group_dms: dict[str, list[str]] = {}
         self._scripts: dict[str, deque[_Scripted]] = defaultdict(deque)
         # Messages posted, by channel, oldest first (what conversations.history reads); thread
         # replies too (they carry thread_ts), which conversations.history leaves out.
@@ -580,8 +583,21 @@ class FakeSlack:
         return self._ok()
 
     def _m_conversations_open(self, args):
-        users = args.get("users", "")
-        return self._ok(channel={"id": "D" + users.split(",")[0][1:]})
+        users = [u.strip() for u in str(args.get("users", "")).split(",") if u.strip()]
+        if not users:
+            return self._err("users_list_not_supplied")
+        if len(users) > 8:
+            return self._err("too_many_users")
+        if any(not _USER_ID.fullmatch(u) for u in users):
+            return self._err("user_not_found")
+        if len(users) == 1:
+            return self._ok(channel={"id": "D" + users[0][1:]})
+        # A group DM with the bot and these people: the same people always get the same one.
+        members = sorted({*users, self.bot_user_id})
+        channel_id = "G" + hashlib.sha1(",".join(members).encode()).hexdigest()[:10].upper()
+        with self._lock:
+            self.group_dms[channel_id] = members
+        return self._ok(channel={"id": channel_id, "is_mpim": True, "is_im": False})
 
     # -- modals ---------------------------------------------------------------------------------
     @staticmethod

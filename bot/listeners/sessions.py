@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from bot import ids
 from bot import session_blocks as sb
-from bot.posts import permalink
+from bot.posts import permalink, post_joining, update_message
 from bot.admins import is_admin, with_admin_fallback
 from bot.deps import Deps
 from bot.listeners.ask import said_on_failure, team_of
@@ -367,27 +367,6 @@ def _session(ctx: SendContext, item: OutboxItem) -> sessions.SessionInfo | None:
         return sessions.get(session, team_id=item.team_id, session_id=item.payload["session_id"])
 
 
-def _post(ctx: SendContext, channel: str, message: dict, **extra) -> dict:
-    try:
-        return ctx.client.chat_postMessage(channel=channel, **message, **extra)
-    except SlackApiError as exc:
-        if (exc.response.data or {}).get("error") != "not_in_channel":
-            raise
-        ctx.client.conversations_join(channel=channel)
-        return ctx.client.chat_postMessage(channel=channel, **message, **extra)
-
-
-def _update(ctx: SendContext, channel: str, ts: str | None, message: dict) -> None:
-    if not ts:
-        return
-    message = {k: v for k, v in message.items() if k not in ("unfurl_links", "unfurl_media")}
-    try:
-        ctx.client.chat_update(channel=channel, ts=ts, **message)
-    except SlackApiError as exc:
-        if (exc.response.data or {}).get("error") not in ("message_not_found", "cant_update_message", "channel_not_found"):
-            raise
-
-
 class Announce(_Sender):
     def send(self, ctx, item):
         info = _session(ctx, item)
@@ -395,7 +374,7 @@ class Announce(_Sender):
             return None
         # Rendered as the session stands when sent: a retry after a cancel announces no live session.
         message = sb.announcement(info, cancelled=info.state is State.CANCELLED, missed=info.state is State.MISSED)
-        ts = _post(ctx, info.channel_id, message)["ts"]
+        ts = post_joining(ctx, info.channel_id, message)["ts"]
         return lambda session: sessions.set_post(session, team_id=item.team_id, session_id=info.id, announcement_ts=ts)
 
 
@@ -404,7 +383,7 @@ class AnnounceUpdate(_Sender):
         info = _session(ctx, item)
         if info is not None:
             message = sb.announcement(info, cancelled=info.state is State.CANCELLED, missed=info.state is State.MISSED)
-            _update(ctx, info.channel_id, info.announcement_ts, message)
+            update_message(ctx, info.channel_id, info.announcement_ts, message)
         return None
 
 
@@ -412,7 +391,7 @@ class Opened(_Sender):
     def send(self, ctx, item):
         info = _session(ctx, item)
         if info is not None and info.state is State.OPEN:  # not after it closed (a long Slack outage)
-            _post(ctx, info.channel_id, sb.opened(info))
+            post_joining(ctx, info.channel_id, sb.opened(info))
         return None
 
 
@@ -427,7 +406,7 @@ class Summary(_Sender):
         result, message = _summary_message(ctx, item)
         if result is None or result.session.summary_ts:
             return None
-        ts = _post(ctx, result.session.channel_id, message)["ts"]
+        ts = post_joining(ctx, result.session.channel_id, message)["ts"]
         return lambda session: sessions.set_post(session, team_id=item.team_id, session_id=result.session.id, summary_ts=ts)
 
 
@@ -435,7 +414,7 @@ class SummaryRefresh(_Sender):
     def send(self, ctx, item):
         result, message = _summary_message(ctx, item)
         if result is not None:
-            _update(ctx, result.session.channel_id, result.session.summary_ts, message)
+            update_message(ctx, result.session.channel_id, result.session.summary_ts, message)
         return None
 
 

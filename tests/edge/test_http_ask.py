@@ -424,14 +424,6 @@ def test_opening_the_home_tab_publishes_it(knowhow, slack, fake_slack):
     assert "/ask" in call.block_text()
 
 
-@pytest.mark.parametrize("command", ["/mentor"])
-def test_commands_not_built_yet_answer_politely_at_once(knowhow, slack, command):
-    response = slack.command(command, "")
-    body = response.json()
-    assert response.status == 200 and body["response_type"] == "ephemeral"
-    assert "not available in this version" in body["text"] and "/ask" in body["text"]
-
-
 def test_the_accept_answer_shortcut_on_a_message_that_is_no_answer_says_so_privately(knowhow, slack, fake_slack):
     payload = {
         "type": "message_action",
