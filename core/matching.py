@@ -35,12 +35,14 @@ UNKNOWN_TENURE = 0.25  # no years given: neither trusted nor ruled out
 SENIORITY = frozenset(
     "senior sr junior jr associate assistant principal staff lead chief head new newly first i ii iii iv".split()
 )
+# Words that join a title's parts: "Head of Sales" and "Head of Engineering" share only "of".
+FILLER = frozenset("of and the for in at to on with".split())
 _WORD = re.compile(r"[^\W_]+")
 
 
 def role_words(role: str | None) -> frozenset[str]:
-    words = frozenset(w for w in _WORD.findall((role or "").casefold()) if w not in SENIORITY)
-    return words or frozenset(_WORD.findall((role or "").casefold()))
+    words = [w for w in _WORD.findall((role or "").casefold()) if w not in FILLER]
+    return frozenset(w for w in words if w not in SENIORITY) or frozenset(words)
 
 
 def role_fit(wanted: frozenset[str], held: frozenset[str]) -> float:
