@@ -284,14 +284,18 @@ class SlackSender:
         """`view.state.values` for a modal whose inputs hold `answers` ({action_id: answer}): a string
         for a text, number, date, user, channel or single select input; a list of option values
         for checkboxes and multi selects. Selected options are the element's own (text included).
-        Inputs not in `answers` are left empty, as Slack sends them (value None)."""
+        Inputs not in `answers` hold what the view put in them (`initial_value`, `initial_option`...),
+        as Slack sends an untouched input, or are empty (value None)."""
         values: dict[str, Any] = {}
         for block in view.get("blocks", []):
             element = block.get("element") if block.get("type") == "input" else None
             if not isinstance(element, dict) or "action_id" not in element:
                 continue
             kind, action_id = element["type"], element["action_id"]
-            answer = answers.get(action_id)
+            if action_id in answers:
+                answer = answers[action_id]
+            else:
+                answer = self._initial(element)
             state: dict[str, Any] = {"type": kind}
             if kind in ("checkboxes", "multi_static_select", "multi_external_select"):
                 state["selected_options"] = [self._option(a, element) for a in answer or []]
@@ -310,6 +314,19 @@ class SlackSender:
         if unknown:
             raise ValueError(f"no input with action_id {sorted(unknown)} in the view")
         return values
+
+    @staticmethod
+    def _initial(element: dict[str, Any]) -> Any:
+        """What an untouched input holds, in `view_state_values`' answer form."""
+        if "initial_options" in element:
+            return [o["value"] for o in element["initial_options"]]
+        if "initial_option" in element:
+            return element["initial_option"]["value"]
+        for key in ("initial_value", "initial_date", "initial_conversation", "initial_channel", "initial_user",
+                    "initial_conversations", "initial_channels", "initial_users"):
+            if key in element:
+                return element[key]
+        return None
 
     def message_action_payload(
         self,

@@ -40,6 +40,8 @@ class Call:
     args: dict[str, Any]
     headers: dict[str, str]
     at: float = field(default_factory=time.time)
+    # The URL path called ("/response/choose" tells response_url calls apart).
+    path: str = ""
 
     @property
     def text(self) -> str:
@@ -359,7 +361,7 @@ class FakeSlack:
         else:
             self._send(request, _Scripted(404, "not found", {}))
             return
-        call = Call(method=method, args=args, headers=headers)
+        call = Call(method=method, args=args, headers=headers, path=path)
         with self._lock:
             self.calls.append(call)
             scripted = self._scripts[method].popleft() if self._scripts[method] else None

@@ -696,14 +696,19 @@ def register(app: App, deps: Deps) -> None:
         ids.MENTOR_PROFILE_MODAL: handle_profile_form,
         ids.MENTOR_WRAP_UP_MODAL: handle_wrap_up_form,
     }
-    for callback_id, handler in forms.items():
-        def form(ack, body, view, context, handler=handler):
+    def form_listener(handler):
+        # Bolt passes listeners arguments by name, so the handler is bound here, not as a default.
+        def form(ack, body, view, context):
             try:
                 handler(deps, ack, body, view, context)
             except Exception:
                 log.exception("a Mentor Center form failed")
-                ack(response_action="errors", errors={next(iter(view["state"]["values"]), "x"): "Sorry, this could not be saved just now. Please try again in a minute."})
-        app.view(callback_id)(form)
+                first = next(iter((view.get("state") or {}).get("values") or {}), ids.MENTOR_IN_ROLE)
+                ack(response_action="errors", errors={first: "Sorry, this could not be saved just now. Please try again in a minute."})
+        return form
+
+    for callback_id, handler in forms.items():
+        app.view(callback_id)(form_listener(handler))
 
     @app.view(ids.MENTOR_BROADCAST_MODAL)
     def broadcast_form(ack, body, view, context, client):

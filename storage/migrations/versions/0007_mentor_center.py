@@ -35,7 +35,7 @@ def upgrade() -> None:
     sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('capacity', sa.Integer(), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
-    sa.Column('paused', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('paused', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('joined_at', storage.columns.UTCDateTime(timezone=True), nullable=False),
     sa.Column('left_at', storage.columns.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('team_id', 'user_id')
@@ -84,7 +84,7 @@ def upgrade() -> None:
     op.create_table('mentoring_topic',
     sa.Column('team_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('topic_id', sa.Integer(), nullable=False),
-    sa.Column('curated', sa.Boolean(), server_default=sa.text('0'), nullable=False),
+    sa.Column('curated', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('added_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('added_at', storage.columns.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['topic_id'], ['topic.id'], ondelete='CASCADE'),

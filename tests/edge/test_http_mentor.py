@@ -1,0 +1,289 @@
+"""The Mentor Center end to end: signed /mentor commands, the Mentor Center modal and its forms,
+candidates, consent and the introduction by direct message, check-ins from the sweep, and calls
+for volunteers whose counts stay current. Every channel post is checked for protégé ids."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import select
+
+from bot import ids
+from core.clock import utcnow
+from storage.db import session_scope
+from storage.models import MentorRequest, Mentorship
+
+from .test_http_ask import _wait_until
+
+ADMIN = "U0ADMIN001"
+PROTEGE = "U0NEWMGR01"
+PROTEGE_2 = "U0NEWMGR02"
+PROTEGE_3 = "U0NEWMGR03"
+MENTOR = "U0OLDMGR01"
+MENTOR_2 = "U0OLDMGR02"
+CHANNEL = "C0GENERAL1"
+
+
+@pytest.fixture
+def settings(settings):
+    return replace(settings, admins=frozenset({ADMIN}))
+
+
+@pytest.fixture
+def people(fake_slack):
+    fake_slack.add_user(PROTEGE, real_name="Nia New", title="Engineering Manager", tz="Europe/Paris", tz_offset=3600)
+    fake_slack.add_user(PROTEGE_2, title="Engineering Manager", tz="Europe/Paris", tz_offset=3600)
+    fake_slack.add_user(PROTEGE_3, title="Product Manager", tz="America/New_York", tz_offset=-18000)
+    fake_slack.add_user(MENTOR, real_name="Olu Old", title="Engineering Manager", tz="Europe/London", tz_offset=0)
+    fake_slack.add_user(MENTOR_2, title="Director of Engineering", tz="America/New_York", tz_offset=-18000)
+
+
+def mentor(slack, text, user):
+    return slack.command("/mentor", text, user_id=user, channel_id=CHANNEL)
+
+
+def opened_view(fake_slack, method="views.open"):
+    return fake_slack.calls_to(method)[-1].args["view"]
+
+
+def stored_view(fake_slack, method="views.open"):
+    """The view as the stand-in stored it (with its id), for building a submission."""
+    return list(fake_slack.views.values())[-1]
+
+
+def submit(slack, fake_slack, user, answers, method="views.open"):
+    view = stored_view(fake_slack, method)
+    values = slack.view_state_values(view, answers)
+    return slack.interaction(slack.view_submission_payload(user=user, view=view, values=values))
+
+
+def add_topic(slack, name="Leadership"):
+    assert "on the mentoring list" in mentor(slack, f"topics add {name}", ADMIN).json()["text"]
+
+
+def topic_id(fake_slack, name="Leadership") -> str:
+    view = stored_view(fake_slack)
+    for block in view["blocks"]:
+        element = block.get("element") or {}
+        for option in element.get("options", []):
+            if option["text"]["text"].startswith(name):
+                return option["value"]
+    raise AssertionError(f"{name} is not offered")
+
+
+def volunteer(slack, fake_slack, user, *, years="3", location=None, capacity="1"):
+    assert mentor(slack, "volunteer", user).status == 200
+    answers = {ids.MENTOR_IN_TOPICS: [topic_id(fake_slack)], ids.MENTOR_IN_CAPACITY: capacity, ids.MENTOR_IN_YEARS: years}
+    if location:
+        answers[ids.MENTOR_IN_LOCATION] = location
+    return submit(slack, fake_slack, user, answers).json()
+
+
+def find(slack, fake_slack, user, goal="Run my first one-to-ones well"):
+    assert mentor(slack, "find", user).status == 200
+    return submit(slack, fake_slack, user, {ids.MENTOR_IN_TOPIC: topic_id(fake_slack), ids.MENTOR_IN_GOAL: goal}).json()
+
+
+def dms_to(fake_slack, user):
+    return [c for c in fake_slack.calls_to("chat.postMessage") if c.args.get("channel") == user]
+
+
+def buttons(message, action_id):
+    blocks = message.args["blocks"] if hasattr(message, "args") else message["blocks"]
+    found = []
+    for block in blocks:
+        for element in [block.get("accessory") or {}] + block.get("elements", []):
+            if element.get("action_id") == action_id:
+                found.append(element)
+    return found
+
+
+def click(slack, fake_slack, user, button, name):
+    payload = slack.block_actions_payload(user=user, action_id=button["action_id"], value=button["value"], channel="D" + user[1:],
+                                          response_url=fake_slack.response_url(name))
+    assert slack.interaction(payload).status == 200
+    _wait_until(lambda: any(c.path.endswith(name) for c in fake_slack.calls_to("response_url")))
+    return [c for c in fake_slack.calls_to("response_url") if c.path.endswith(name)][-1].args
+
+
+def channel_posts(fake_slack):
+    """Everything Knowhow said in channels (not in DMs or group DMs), updates included."""
+    calls = fake_slack.calls_to("chat.postMessage") + fake_slack.calls_to("chat.update")
+    return [c for c in calls if c.args.get("channel", "")[:1] == "C"]
+
+
+def assert_no_protege_named(fake_slack, *proteges):
+    for call in channel_posts(fake_slack):
+        text = json.dumps(call.args)
+        for p in proteges:
+            assert p not in text, f"a channel post names protégé {p}"
+
+
+def test_mentor_opens_the_mentor_center_with_the_profile_from_slack(knowhow, slack, fake_slack, people):
+    assert mentor(slack, "", PROTEGE).status == 200
+    view = opened_view(fake_slack)
+    assert view["callback_id"] == ids.MENTOR_CENTER
+    text = json.dumps(view)
+    assert "Engineering Manager" in text and "Paris" in text and "Europe/Paris" in text
+    assert {ids.MENTOR_OPEN_VOLUNTEER, ids.MENTOR_OPEN_FIND, ids.MENTOR_OPEN_PROFILE} <= {
+        b.get("accessory", {}).get("action_id") for b in view["blocks"]}
+    help_text = mentor(slack, "help", PROTEGE).json()["text"]
+    assert "/mentor volunteer" in help_text and "/mentor pause" in help_text
+    assert "I don't know" in mentor(slack, "dance", PROTEGE).json()["text"]
+
+
+def test_a_request_waits_then_is_matched_introduced_and_never_named_in_a_channel(knowhow, slack, fake_slack, people):
+    add_topic(slack)
+    done = find(slack, fake_slack, PROTEGE)
+    assert done["response_action"] == "update" and "Nobody fits" in json.dumps(done["view"])
+    assert not dms_to(fake_slack, PROTEGE)  # waiting is said in the form, not by DM
+
+    assert volunteer(slack, fake_slack, MENTOR, years="3")["response_action"] == "update"
+    fake_slack.wait_for("chat.postMessage")
+    _wait_until(lambda: dms_to(fake_slack, PROTEGE))
+    offer = dms_to(fake_slack, PROTEGE)[-1]
+    assert "Engineering Manager for 3 years, London" in json.dumps(offer.args["blocks"])
+    [choose] = buttons(offer, ids.MENTOR_CHOOSE)
+
+    told = click(slack, fake_slack, PROTEGE, choose, "choose")
+    assert told["replace_original"] is True and f"<@{MENTOR}>" in told["text"]
+    _wait_until(lambda: dms_to(fake_slack, MENTOR))
+    ask = dms_to(fake_slack, MENTOR)[-1]
+    assert "Run my first one-to-ones well" in json.dumps(ask.args["blocks"])
+    [accept] = buttons(ask, ids.MENTOR_ACCEPT)
+
+    assert "You accepted" in click(slack, fake_slack, MENTOR, accept, "accept")["text"]
+    [opened] = fake_slack.wait_for("conversations.open")
+    assert set(opened.args["users"].split(",")) == {MENTOR, PROTEGE}
+    group = fake_slack.group_dms and next(iter(fake_slack.group_dms))
+    _wait_until(lambda: fake_slack.messages.get(group))
+    intro = json.dumps(fake_slack.messages[group][-1]["blocks"])
+    assert "12 weeks" in intro and "Run my first one-to-ones well" in intro and "first conversation" in intro
+    # A second click changes nothing: one mentorship, one introduction.
+    assert "moved on" in click(slack, fake_slack, MENTOR, accept, "accept-again")["text"]
+    with session_scope(knowhow.engine) as s:
+        assert s.exec(select(Mentorship)).one().state == "active"
+        assert s.exec(select(MentorRequest)).one().state == "matched"
+    assert len(fake_slack.calls_to("conversations.open")) == 1
+    assert_no_protege_named(fake_slack, PROTEGE)
+
+
+def test_a_decline_sends_the_protege_back_to_choose_without_that_mentor(knowhow, slack, fake_slack, people):
+    add_topic(slack)
+    volunteer(slack, fake_slack, MENTOR, years="3")
+    volunteer(slack, fake_slack, MENTOR_2, years="5")
+    find(slack, fake_slack, PROTEGE)
+    _wait_until(lambda: dms_to(fake_slack, PROTEGE))
+    offer = dms_to(fake_slack, PROTEGE)[-1]
+    choices = buttons(offer, ids.MENTOR_CHOOSE)
+    assert [c["value"].split(":")[2] for c in choices] == [MENTOR, MENTOR_2]  # the same role ranks first
+    click(slack, fake_slack, PROTEGE, choices[0], "choose")
+    _wait_until(lambda: dms_to(fake_slack, MENTOR))
+    [decline] = buttons(dms_to(fake_slack, MENTOR)[-1], ids.MENTOR_DECLINE)
+    assert "You declined" in click(slack, fake_slack, MENTOR, decline, "decline")["text"]
+    _wait_until(lambda: len(dms_to(fake_slack, PROTEGE)) == 2)
+    again = dms_to(fake_slack, PROTEGE)[-1]
+    assert "cannot take this on" in json.dumps(again.args["blocks"])
+    assert [c["value"].split(":")[2] for c in buttons(again, ids.MENTOR_CHOOSE)] == [MENTOR_2]
+    # The old list's button for the mentor who declined does nothing.
+    assert "out of date" in click(slack, fake_slack, PROTEGE, choices[0], "stale")["text"]
+    assert len(dms_to(fake_slack, MENTOR)) == 1
+
+
+def test_forms_show_problems_in_place(knowhow, slack, fake_slack, people):
+    add_topic(slack)
+    mentor(slack, "volunteer", MENTOR)
+    body = submit(slack, fake_slack, MENTOR, {ids.MENTOR_IN_YEARS: "three"}).json()
+    assert body["response_action"] == "errors" and ids.MENTOR_IN_YEARS in body["errors"]
+    body = submit(slack, fake_slack, MENTOR, {}).json()
+    assert body["response_action"] == "errors" and "topic" in json.dumps(body["errors"])
+    mentor(slack, "find", PROTEGE)
+    body = submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_TOPIC: topic_id(fake_slack), ids.MENTOR_IN_GOAL: "x",
+                                               ids.MENTOR_IN_ROLE_PREF: "target"}).json()
+    assert body["errors"] == {ids.MENTOR_IN_TARGET_ROLE: "Say which role you are moving into, or choose another preference."}
+    # A suggested topic is added to the list, marked as suggested.
+    mentor(slack, "volunteer", MENTOR)
+    assert submit(slack, fake_slack, MENTOR, {ids.MENTOR_IN_SUGGEST: "Public speaking"}).json()["response_action"] == "update"
+    assert "Public speaking (suggested)" in mentor(slack, "topics", PROTEGE).json()["text"]
+
+
+def test_only_admins_curate_topics_and_call_for_volunteers(knowhow, slack, fake_slack, people):
+    assert "Only workspace admins" in mentor(slack, "topics add Leadership", MENTOR).json()["text"]
+    assert "Only workspace admins" in mentor(slack, "broadcast", MENTOR).json()["text"]
+    assert not fake_slack.calls_to("views.open")
+
+
+def test_a_call_for_volunteers_shows_counts_only_and_keeps_them_current(knowhow, slack, fake_slack, people):
+    add_topic(slack)
+    find(slack, fake_slack, PROTEGE)
+    assert mentor(slack, "broadcast", ADMIN).status == 200
+    assert opened_view(fake_slack)["callback_id"] == ids.MENTOR_BROADCAST_MODAL
+    body = submit(slack, fake_slack, ADMIN, {
+        ids.MENTOR_IN_TOPIC: topic_id(fake_slack), ids.MENTOR_IN_GOALS: "Help new managers find their feet",
+        ids.MENTOR_IN_WEEKS: "12", ids.MENTOR_IN_HOURS: "2", ids.MENTOR_IN_CHANNEL: CHANNEL,
+    }).json()
+    assert body["response_action"] == "update"
+    _wait_until(lambda: fake_slack.messages.get(CHANNEL))
+    post = fake_slack.messages[CHANNEL][-1]
+    text = json.dumps(post["blocks"])
+    assert "Fewer than 3 people are looking for a mentor in Leadership" in text
+    assert "12 weeks" in text and "2 hours a month" in text and "Help new managers" in text
+    [volunteer_button] = buttons(post, ids.MENTOR_OPEN_VOLUNTEER)
+
+    find(slack, fake_slack, PROTEGE_2)
+    find(slack, fake_slack, PROTEGE_3)
+    _wait_until(lambda: "3 people are looking" in json.dumps(fake_slack.messages[CHANNEL][-1]["blocks"]))
+
+    # The Volunteer button opens the form with the topic chosen.
+    payload = slack.block_actions_payload(user=MENTOR, action_id=ids.MENTOR_OPEN_VOLUNTEER, value=volunteer_button["value"],
+                                          message=post, channel=CHANNEL)
+    assert slack.interaction(payload).status == 200
+    _wait_until(lambda: opened_view(fake_slack)["callback_id"] == ids.MENTOR_VOLUNTEER_MODAL)
+    [topics_input] = [b for b in opened_view(fake_slack)["blocks"] if b.get("block_id") == ids.MENTOR_IN_TOPICS]
+    assert [o["value"] for o in topics_input["element"]["initial_options"]] == [volunteer_button["value"]]
+    assert_no_protege_named(fake_slack, PROTEGE, PROTEGE_2, PROTEGE_3)
+
+
+def test_check_ins_come_from_the_sweep_and_we_have_stopped_frees_the_place(knowhow, slack, fake_slack, people):
+    from scheduler import jobs
+
+    add_topic(slack)
+    volunteer(slack, fake_slack, MENTOR)
+    find(slack, fake_slack, PROTEGE)
+    _wait_until(lambda: dms_to(fake_slack, PROTEGE))
+    click(slack, fake_slack, PROTEGE, buttons(dms_to(fake_slack, PROTEGE)[-1], ids.MENTOR_CHOOSE)[0], "choose")
+    _wait_until(lambda: dms_to(fake_slack, MENTOR))
+    click(slack, fake_slack, MENTOR, buttons(dms_to(fake_slack, MENTOR)[-1], ids.MENTOR_ACCEPT)[0], "accept")
+    find(slack, fake_slack, PROTEGE_2)  # waits: the only mentor is taken
+
+    with session_scope(knowhow.engine) as s:
+        s.execute(update(Mentorship).values(halfway_at=utcnow() - timedelta(minutes=1)))
+    jobs.sweep_mentoring()
+    jobs.sweep_mentoring()  # twice: still one check-in each
+    _wait_until(lambda: any(buttons(m, f"{ids.MENTOR_MET}_stopped") for m in dms_to(fake_slack, PROTEGE)))
+    _wait_until(lambda: any(buttons(m, f"{ids.MENTOR_MET}_stopped") for m in dms_to(fake_slack, MENTOR)))
+    checkins = [m for m in dms_to(fake_slack, MENTOR) if buttons(m, f"{ids.MENTOR_MET}_stopped")]
+    assert len(checkins) == 1
+    [stopped] = buttons(checkins[0], f"{ids.MENTOR_MET}_stopped")
+    assert "ended for both" in click(slack, fake_slack, MENTOR, stopped, "stopped")["text"]
+    # The place is free: the waiting request is offered the mentor.
+    _wait_until(lambda: dms_to(fake_slack, PROTEGE_2))
+    assert buttons(dms_to(fake_slack, PROTEGE_2)[-1], ids.MENTOR_CHOOSE)[0]["value"].endswith(MENTOR)
+
+
+def test_pause_resume_and_leave(knowhow, slack, fake_slack, people):
+    add_topic(slack)
+    assert "nothing to pause" in mentor(slack, "pause", MENTOR).json()["text"]
+    volunteer(slack, fake_slack, MENTOR)
+    assert "Paused" in mentor(slack, "pause", MENTOR).json()["text"]
+    find(slack, fake_slack, PROTEGE)
+    assert not dms_to(fake_slack, PROTEGE)
+    assert "Resumed" in mentor(slack, "resume", MENTOR).json()["text"]
+    _wait_until(lambda: dms_to(fake_slack, PROTEGE))  # offered as soon as the mentor is back
+    reply = mentor(slack, "leave", MENTOR).json()["text"]
+    assert "no longer offer" in reply
+    assert "nothing to leave" in mentor(slack, "leave", MENTOR).json()["text"]
