@@ -287,3 +287,87 @@ def test_pause_resume_and_leave(knowhow, slack, fake_slack, people):
     reply = mentor(slack, "leave", MENTOR).json()["text"]
     assert "no longer offer" in reply
     assert "nothing to leave" in mentor(slack, "leave", MENTOR).json()["text"]
+
+
+def matched(slack, fake_slack, protege=PROTEGE, mentor_id=MENTOR):
+    find(slack, fake_slack, protege)
+    _wait_until(lambda: dms_to(fake_slack, protege))
+    click(slack, fake_slack, protege, buttons(dms_to(fake_slack, protege)[-1], ids.MENTOR_CHOOSE)[0], f"choose-{protege}")
+    _wait_until(lambda: dms_to(fake_slack, mentor_id))
+    click(slack, fake_slack, mentor_id, buttons(dms_to(fake_slack, mentor_id)[-1], ids.MENTOR_ACCEPT)[0], f"accept-{protege}")
+
+
+def test_the_end_of_term_asks_each_privately_and_a_finished_protege_who_volunteers_is_counted(knowhow, slack, fake_slack, people):
+    from scheduler import jobs
+    from storage.models import ProtegeToMentor
+
+    add_topic(slack)
+    volunteer(slack, fake_slack, MENTOR)
+    matched(slack, fake_slack)
+    with session_scope(knowhow.engine) as s:
+        s.execute(update(Mentorship).values(halfway_at=utcnow(), ends_at=utcnow() - timedelta(minutes=1)))
+    jobs.sweep_mentoring()
+    _wait_until(lambda: any(buttons(m, ids.MENTOR_OPEN_WRAP_UP) for m in dms_to(fake_slack, PROTEGE)))
+    [how] = [b for m in dms_to(fake_slack, PROTEGE) for b in buttons(m, ids.MENTOR_OPEN_WRAP_UP)]
+    payload = slack.block_actions_payload(user=PROTEGE, action_id=how["action_id"], value=how["value"], channel="D" + PROTEGE[1:])
+    assert slack.interaction(payload).status == 200
+    _wait_until(lambda: opened_view(fake_slack)["callback_id"] == ids.MENTOR_WRAP_UP_MODAL)
+    # Someone outside the mentorship cannot open it.
+    opened = len(fake_slack.calls_to("views.open"))
+    slack.interaction(slack.block_actions_payload(user=MENTOR_2, action_id=how["action_id"], value=how["value"]))
+    body = submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_RATING: "5", ids.MENTOR_IN_WORD: "Very useful",
+                                               ids.MENTOR_IN_DECISION: "extend"}).json()
+    assert "4 more weeks" in json.dumps(body["view"])
+    with session_scope(knowhow.engine) as s:
+        m = s.exec(select(Mentorship)).one()
+        assert (m.state, m.weeks, m.protege_rating, m.protege_word, m.end_sent_at) == ("active", 16, 5, "Very useful", None)
+    assert len(fake_slack.calls_to("views.open")) == opened
+
+    body = submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_DECISION: "finish"}).json()
+    assert "completed for both" in json.dumps(body["view"])
+    done = volunteer(slack, fake_slack, PROTEGE)
+    assert "You were mentored in" in json.dumps(done["view"])
+    with session_scope(knowhow.engine) as s:
+        assert s.exec(select(Mentorship)).one().state == "completed"
+        assert [r.user_id for r in s.exec(select(ProtegeToMentor))] == [PROTEGE]
+    assert_no_protege_named(fake_slack, PROTEGE)
+
+
+def test_the_center_pushes_its_forms_and_withdraw_refreshes_it(knowhow, slack, fake_slack, people):
+    add_topic(slack)
+    find(slack, fake_slack, PROTEGE)
+    mentor(slack, "", PROTEGE)
+    center = stored_view(fake_slack)
+    assert "nobody fits yet" in json.dumps(center["blocks"])
+    [withdraw] = buttons(center, ids.MENTOR_WITHDRAW)
+    assert withdraw["confirm"]["confirm"]["text"] == "Withdraw"
+    slack.interaction(slack.block_actions_payload(user=PROTEGE, action_id=ids.MENTOR_WITHDRAW, value=withdraw["value"],
+                                                  container="view", view=center))
+    [updated] = fake_slack.wait_for("views.update")
+    assert "You have no request open" in json.dumps(updated.args["view"])
+    with session_scope(knowhow.engine) as s:
+        assert s.exec(select(MentorRequest)).one().state == "withdrawn"
+    slack.interaction(slack.block_actions_payload(user=PROTEGE, action_id=ids.MENTOR_OPEN_FIND, value="",
+                                                  container="view", view=center))
+    [pushed] = fake_slack.wait_for("views.push")
+    assert pushed.args["view"]["callback_id"] == ids.MENTOR_FIND_MODAL
+
+
+def test_a_proposal_with_no_answer_in_three_days_lapses(knowhow, slack, fake_slack, people):
+    from scheduler import jobs
+
+    add_topic(slack)
+    volunteer(slack, fake_slack, MENTOR)
+    find(slack, fake_slack, PROTEGE)
+    _wait_until(lambda: dms_to(fake_slack, PROTEGE))
+    click(slack, fake_slack, PROTEGE, buttons(dms_to(fake_slack, PROTEGE)[-1], ids.MENTOR_CHOOSE)[0], "choose")
+    _wait_until(lambda: dms_to(fake_slack, MENTOR))
+    with session_scope(knowhow.engine) as s:
+        s.execute(update(Mentorship).values(answer_by=utcnow() - timedelta(seconds=1)))
+    jobs.sweep_mentoring()
+    _wait_until(lambda: len(dms_to(fake_slack, MENTOR)) == 2 and len(dms_to(fake_slack, PROTEGE)) == 2)
+    assert "no answer in 3 days" in dms_to(fake_slack, MENTOR)[-1].args["text"]
+    assert "Nobody" in dms_to(fake_slack, PROTEGE)[-1].args["text"] or "nobody" in dms_to(fake_slack, PROTEGE)[-1].args["text"]
+    # The mentor's late click changes nothing.
+    [accept] = buttons(dms_to(fake_slack, MENTOR)[0], ids.MENTOR_ACCEPT)
+    assert "moved on" in click(slack, fake_slack, MENTOR, accept, "late")["text"]
