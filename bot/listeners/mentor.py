@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
@@ -51,10 +51,17 @@ def queue_offers(session: Session, team_id: str, offered: Offered, *, again: boo
                  request_id=request_id, round=round_, again=again)
 
 
+UNSENT_WITHIN = timedelta(days=1)  # well inside the outbox's week of memory (jobs.KEEP_SENT_FOR)
+
+
 def queue_unsent_offers(session: Session, team_id: str | None = None) -> int:
     """The safety net: every request whose current round of candidates was never queued (a place
-    freed by a check-in or the sweep offers candidates to waiting requests) gets it queued."""
-    query = select(MentorRequest.team_id, MentorRequest.id, MentorRequest.round).where(MentorRequest.state == "choosing")
+    freed by a check-in or the sweep offers candidates to waiting requests) gets it queued. Only
+    rounds offered in the last day: the outbox forgets sent rows after a week, and an old round
+    must not be sent again."""
+    query = select(MentorRequest.team_id, MentorRequest.id, MentorRequest.round).where(
+        MentorRequest.state == "choosing", MentorRequest.updated_at >= utcnow() - UNSENT_WITHIN
+    )
     if team_id is not None:
         query = query.where(MentorRequest.team_id == team_id)
     rows = session.exec(query).all()

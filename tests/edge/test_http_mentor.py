@@ -371,3 +371,20 @@ def test_a_proposal_with_no_answer_in_three_days_lapses(knowhow, slack, fake_sla
     # The mentor's late click changes nothing.
     [accept] = buttons(dms_to(fake_slack, MENTOR)[0], ids.MENTOR_ACCEPT)
     assert "moved on" in click(slack, fake_slack, MENTOR, accept, "late")["text"]
+
+
+def test_the_profile_is_theirs_to_edit_and_the_time_zone_follows_slack(knowhow, slack, fake_slack, people):
+    mentor(slack, "profile", PROTEGE)
+    view = stored_view(fake_slack)
+    assert view["callback_id"] == ids.MENTOR_PROFILE_MODAL
+    body = submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_ROLE: "Staff Engineer", ids.MENTOR_IN_YEARS: "4",
+                                               ids.MENTOR_IN_LOCATION: "Berlin office"}).json()
+    assert body["response_action"] == "update"
+    fake_slack.add_user(PROTEGE, title="Engineering Manager", tz="Asia/Tokyo", tz_offset=32400)  # moved
+    mentor(slack, "", PROTEGE)
+    shown_text = json.dumps(opened_view(fake_slack)["blocks"])
+    assert "Staff Engineer" in shown_text and "4 years in the role" in shown_text and "Berlin office" in shown_text
+    assert "Asia/Tokyo" in shown_text
+    mentor(slack, "profile", PROTEGE)
+    body = submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_YEARS: "99"}).json()
+    assert body["response_action"] == "errors" and ids.MENTOR_IN_YEARS in body["errors"]
