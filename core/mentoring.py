@@ -636,7 +636,18 @@ def _end_proposal(session: Session, m: Mentorship, state: str, now: datetime) ->
         .values(state="choosing", updated_at=now)
     )
     session.flush()
+    _place_freed(session, m.team_id, m.mentor_id, now)
     return True
+
+
+def _place_freed(session: Session, team_id: str, mentor_id: str, now: datetime) -> None:
+    """One of the mentor's places is free again (a proposal ended, a mentorship finished):
+    requests waiting in any topic they offer may now find them. The rounds this starts are not
+    returned (callers report their own request's round); the edge's safety net queues them."""
+    row = session.get(Volunteer, (team_id, mentor_id))
+    if row is None or row.left_at is not None or row.paused:
+        return
+    offer_waiting(session, team_id=team_id, topic_ids=_volunteer_topics(session, team_id, mentor_id), now=now)
 
 
 def expire_proposals(session: Session, *, now: datetime) -> list[tuple[str, int, Offered]]:
@@ -697,8 +708,7 @@ def _finish(session: Session, m: Mentorship, state: str, now: datetime) -> bool:
         update(Mentorship).where(Mentorship.id == m.id, Mentorship.state == "active").values(state=state, finished_at=now)
     ).rowcount
     if done:
-        # A place is free again: requests waiting in the topic may now find this mentor.
-        offer_waiting(session, team_id=m.team_id, topic_ids=[m.topic_id], now=now)
+        _place_freed(session, m.team_id, m.mentor_id, now)
     return bool(done)
 
 

@@ -1,0 +1,710 @@
+"""The Mentor Center's flows in core (core/mentoring.py) on a real database: SQLite, and
+PostgreSQL when KNOWHOW_TEST_POSTGRES_URL is set. Each step runs in its own transaction, as
+each Slack request and each scheduler job does."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from core import mentoring
+from core.mentoring import (
+    AnswerOutcome,
+    ChooseOutcome,
+    MentorError,
+    RequestOutcome,
+    SlackPerson,
+)
+from storage.db import session_scope
+from storage.models import MentorCandidate, MentorRequest, Mentorship, ProtegeToMentor
+from tests.races import race
+
+TEAM = "T0MENTOR01"
+OTHER = "T0MENTOR02"
+T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+LONDON = SlackPerson(title="Engineering Manager", tz="Europe/London", tz_offset=0)
+
+
+# -- helpers: one transaction per step ------------------------------------------------------------
+
+
+@pytest.fixture
+def topics(engine):
+    """The workspace's mentoring list: name -> topic id."""
+    with session_scope(engine) as s:
+        out = {}
+        for name in ("Leadership", "Hiring", "Public speaking"):
+            info, changed = mentoring.add_topic(s, team_id=TEAM, raw=name, user_id="U0ADMIN", curated=True)
+            assert changed
+            out[name] = info.id
+        return out
+
+
+def _person(engine, user_id, *, role="Engineering Manager", years=3, slack=LONDON, team=TEAM, location=None):
+    with session_scope(engine) as s:
+        p = mentoring.ensure_profile(s, team_id=team, user_id=user_id, slack=slack, now=T0)
+        return mentoring.save_profile(s, team_id=team, user_id=user_id, role=role, location=location or p.location,
+                                      years_in_role=years, now=T0)
+
+
+def _volunteer(engine, user_id, topic_ids, *, capacity=1, note=None, now=T0, team=TEAM, **profile):
+    if profile or not _has_profile(engine, team, user_id):
+        _person(engine, user_id, team=team, **profile)
+    with session_scope(engine) as s:
+        return mentoring.volunteer(s, team_id=team, user_id=user_id, topic_ids=list(topic_ids), capacity=capacity, note=note, now=now)
+
+
+def _has_profile(engine, team, user_id) -> bool:
+    with session_scope(engine) as s:
+        return mentoring.get_profile(s, team_id=team, user_id=user_id) is not None
+
+
+def _ask(engine, protege_id, topic_id, *, now=T0, team=TEAM, goal="Lead my first team well", **kw):
+    if not _has_profile(engine, team, protege_id):
+        _person(engine, protege_id, team=team, role="Senior Software Engineer", years=4)
+    with session_scope(engine) as s:
+        return mentoring.ask_for_mentor(s, team_id=team, protege_id=protege_id, topic_id=topic_id, goal=goal, now=now, **kw)
+
+
+def _offered(engine, request_id, team=TEAM) -> list[str]:
+    with session_scope(engine) as s:
+        got = mentoring.on_offer(s, team_id=team, request_id=request_id)
+        return [mentor_id for mentor_id, _ in got.candidates]
+
+
+def _request(engine, request_id) -> MentorRequest:
+    with session_scope(engine) as s:
+        return s.get(MentorRequest, request_id)
+
+
+def _ship(engine, mentorship_id) -> Mentorship:
+    with session_scope(engine) as s:
+        return s.get(Mentorship, mentorship_id)
+
+
+def _choose(engine, request_id, protege_id, mentor_id, *, now=T0, team=TEAM):
+    with session_scope(engine) as s:
+        return mentoring.choose(s, team_id=team, request_id=request_id, protege_id=protege_id, mentor_id=mentor_id, now=now)
+
+
+def _answer(engine, mentorship_id, mentor_id, accept, *, now=T0, team=TEAM):
+    with session_scope(engine) as s:
+        return mentoring.answer(s, team_id=team, mentorship_id=mentorship_id, mentor_id=mentor_id, accept=accept, now=now)
+
+
+def _matched(engine, protege_id, mentor_id, topic_id, *, now=T0) -> int:
+    """A request, chosen and accepted: the running mentorship's id."""
+    asked = _ask(engine, protege_id, topic_id, now=now)
+    assert mentor_id in _offered(engine, asked.request_id)
+    chosen = _choose(engine, asked.request_id, protege_id, mentor_id, now=now)
+    assert chosen.outcome is ChooseOutcome.ASKED
+    assert _answer(engine, chosen.mentorship_id, mentor_id, True, now=now).outcome is AnswerOutcome.ACCEPTED
+    return chosen.mentorship_id
+
+
+def _with(fn, **kw):
+    def action(session):
+        fn(session, **kw)
+    return action
+
+
+# -- profiles ---------------------------------------------------------------------------------------
+
+
+def test_a_profile_starts_from_slack_and_then_is_the_persons(engine):
+    with session_scope(engine) as s:
+        p = mentoring.ensure_profile(s, team_id=TEAM, user_id="U0A", slack=LONDON, now=T0)
+    assert (p.role, p.location, p.years_in_role, p.tz, p.tz_offset) == ("Engineering Manager", "London", None, "Europe/London", 0)
+    with session_scope(engine) as s:
+        edited = mentoring.save_profile(s, team_id=TEAM, user_id="U0A", role="  Senior   Engineering Manager ",
+                                        location="Manchester", years_in_role=2, now=T0)
+    assert (edited.role, edited.location, edited.years_in_role) == ("Senior Engineering Manager", "Manchester", 2)
+    # Slack's title changes nothing now; the time zone follows Slack (people travel and move).
+    moved = SlackPerson(title="Director", tz="America/New_York", tz_offset=-5 * 3600)
+    with session_scope(engine) as s:
+        p = mentoring.ensure_profile(s, team_id=TEAM, user_id="U0A", slack=moved, now=T0 + timedelta(days=1))
+    assert (p.role, p.location, p.years_in_role, p.tz, p.tz_offset) == (
+        "Senior Engineering Manager", "Manchester", 2, "America/New_York", -18000)
+    with session_scope(engine) as s:
+        assert mentoring.get_profile(s, team_id=TEAM, user_id="U0A") == p
+        # No word from Slack (users.info failed): the profile stays as it is.
+        assert mentoring.ensure_profile(s, team_id=TEAM, user_id="U0A", slack=None, now=T0) == p
+
+
+@pytest.mark.parametrize(
+    "tz, location",
+    [("Europe/London", "London"), ("America/Argentina/Buenos_Aires", "Buenos Aires"), ("Etc/UTC", None), ("UTC", None), (None, None)],
+)
+def test_location_from_the_time_zone(tz, location):
+    assert mentoring.location_from_tz(tz) == location
+
+
+def test_a_profile_without_slack_and_one_saved_before_it_existed(engine):
+    with session_scope(engine) as s:
+        bare = mentoring.ensure_profile(s, team_id=TEAM, user_id="U0A", slack=None, now=T0)
+        assert (bare.role, bare.location, bare.tz, bare.tz_offset) == (None, None, None, 0)
+        saved = mentoring.save_profile(s, team_id=TEAM, user_id="U0B", role="Designer", location="", years_in_role=None, now=T0)
+        assert (saved.role, saved.location, saved.years_in_role) == ("Designer", None, None)
+
+
+@pytest.mark.parametrize(
+    "kw, field",
+    [
+        (dict(role="x" * 101), "role"),
+        (dict(location="y" * 101), "location"),
+        (dict(years_in_role=-1), "years"),
+        (dict(years_in_role=61), "years"),
+    ],
+)
+def test_profile_edits_are_checked(engine, kw, field):
+    values = dict(role="Designer", location="Lisbon", years_in_role=3) | kw
+    with session_scope(engine) as s:
+        with pytest.raises(MentorError) as err:
+            mentoring.save_profile(s, team_id=TEAM, user_id="U0A", now=T0, **values)
+    assert err.value.field == field
+
+
+# -- the topic list ---------------------------------------------------------------------------------
+
+
+def test_the_topic_list_is_curated_suggested_and_pruned(engine):
+    with session_scope(engine) as s:
+        lead, changed = mentoring.add_topic(s, team_id=TEAM, raw="Leadership", user_id="U0ADMIN", curated=True)
+        assert changed and lead.curated
+        again, changed = mentoring.add_topic(s, team_id=TEAM, raw="leadership", user_id="U0ADMIN", curated=True)
+        assert not changed and again.id == lead.id
+        suggested, changed = mentoring.add_topic(s, team_id=TEAM, raw="Career change", user_id="U0A", curated=False)
+        assert changed and not suggested.curated
+        mentoring.add_topic(s, team_id=TEAM, raw="Budgeting", user_id="U0ADMIN", curated=True)
+    with session_scope(engine) as s:
+        # Curated first, then suggestions.
+        assert [(t.name, t.curated) for t in mentoring.topic_list(s, team_id=TEAM)] == [
+            ("Budgeting", True), ("Leadership", True), ("Career change", False)]
+        # A member suggesting a curated topic changes nothing; an admin adopting a suggestion does.
+        assert mentoring.add_topic(s, team_id=TEAM, raw="Budgeting", user_id="U0A", curated=False)[1] is False
+        adopted, changed = mentoring.add_topic(s, team_id=TEAM, raw="Career change", user_id="U0ADMIN", curated=True)
+        assert changed and adopted.curated and adopted.id == suggested.id
+    with session_scope(engine) as s:
+        assert mentoring.remove_topic(s, team_id=TEAM, raw="budgeting") == "Budgeting"
+        assert mentoring.remove_topic(s, team_id=TEAM, raw="Budgeting") is None
+        assert mentoring.remove_topic(s, team_id=TEAM, raw="Never heard of it") is None
+        assert [t.name for t in mentoring.topic_list(s, team_id=TEAM)] == ["Career change", "Leadership"]
+
+
+def test_a_removed_topic_takes_no_new_offers_or_requests(engine, topics):
+    with session_scope(engine) as s:
+        mentoring.remove_topic(s, team_id=TEAM, raw="Hiring")
+    with pytest.raises(MentorError) as err:
+        _volunteer(engine, "U0M", [topics["Hiring"]])
+    assert err.value.field == "topics"
+    with pytest.raises(MentorError) as err:
+        _ask(engine, "U0P", topics["Hiring"])
+    assert err.value.field == "topics"
+
+
+# -- volunteering -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "which, capacity, field",
+    [
+        ([], 1, "topics"),
+        (["Leadership", "Hiring", "Public speaking", "a", "b", "c"], 1, "topics"),
+        (["Leadership"], 0, "capacity"),
+        (["Leadership"], 6, "capacity"),
+        (["Leadership", "unlisted"], 1, "topics"),
+    ],
+)
+def test_volunteering_is_checked(engine, topics, which, capacity, field):
+    with session_scope(engine) as s:
+        for extra in ("a", "b", "c"):
+            topics[extra] = mentoring.add_topic(s, team_id=TEAM, raw=f"Topic {extra}", user_id="U0ADMIN", curated=True)[0].id
+        # A real topic of the workspace that is not on the mentoring list.
+        from core import topics as topic_store
+        topics["unlisted"] = topic_store.resolve(s, team_id=TEAM, raw="Kubernetes").id
+    with pytest.raises(MentorError) as err:
+        _volunteer(engine, "U0M", [topics[name] for name in which], capacity=capacity)
+    assert err.value.field == field
+    with session_scope(engine) as s:
+        assert mentoring.status(s, team_id=TEAM, user_id="U0M", profile=mentoring.get_profile(s, team_id=TEAM, user_id="U0M")).volunteer is None
+
+
+def test_volunteering_and_changing_the_offer(engine, topics):
+    first = _volunteer(engine, "U0M", [topics["Leadership"], topics["Hiring"], topics["Leadership"]], capacity=5, note=" Happy to help ")
+    assert first.new and first.topics == ["Leadership", "Hiring"] and first.rounds == []
+    changed = _volunteer(engine, "U0M", [topics["Public speaking"]], capacity=2)
+    assert not changed.new and changed.topics == ["Public speaking"]
+    with session_scope(engine) as s:
+        st = mentoring.status(s, team_id=TEAM, user_id="U0M", profile=mentoring.get_profile(s, team_id=TEAM, user_id="U0M"))
+    assert st.volunteer == mentoring.Offer(capacity=2, note=None, paused=False)
+    assert [t.name for t in st.volunteer_topics] == ["Public speaking"]
+
+
+def test_pause_and_resume(engine, topics):
+    with session_scope(engine) as s:
+        assert mentoring.set_paused(s, team_id=TEAM, user_id="U0M", paused=True, now=T0) is None  # not a volunteer
+    _volunteer(engine, "U0M", [topics["Leadership"]])
+    with session_scope(engine) as s:
+        assert mentoring.set_paused(s, team_id=TEAM, user_id="U0M", paused=True, now=T0) is True
+        assert mentoring.set_paused(s, team_id=TEAM, user_id="U0M", paused=True, now=T0) is False
+    # Paused: a request in the topic waits.
+    asked = _ask(engine, "U0P", topics["Leadership"])
+    assert asked.outcome is RequestOutcome.WAITING and asked.rounds == []
+    assert _request(engine, asked.request_id).state == "waiting"
+    # Resuming offers the volunteer to the request that was waiting.
+    with session_scope(engine) as s:
+        assert mentoring.set_paused(s, team_id=TEAM, user_id="U0M", paused=False, now=T0 + timedelta(hours=1)) is True
+    assert _request(engine, asked.request_id).state == "choosing"
+    assert _offered(engine, asked.request_id) == ["U0M"]
+
+
+# -- requests and candidates ------------------------------------------------------------------------
+
+
+def test_a_request_with_nobody_waits_and_is_offered_when_a_volunteer_appears(engine, topics):
+    asked = _ask(engine, "U0P", topics["Leadership"])
+    assert (asked.outcome, asked.topic, asked.rounds) == (RequestOutcome.WAITING, "Leadership", [])
+    # A volunteer in another topic changes nothing.
+    assert _volunteer(engine, "U0H", [topics["Hiring"]]).rounds == []
+    assert _request(engine, asked.request_id).state == "waiting"
+    joined = _volunteer(engine, "U0M", [topics["Leadership"]], years=4)
+    assert joined.rounds == [(asked.request_id, 1)]
+    with session_scope(engine) as s:
+        got = mentoring.on_offer(s, team_id=TEAM, request_id=asked.request_id)
+    assert (got.state, got.round, got.protege_id, got.topic, got.goal) == ("choosing", 1, "U0P", "Leadership", "Lead my first team well")
+    assert got.candidates == [("U0M", "Engineering Manager for 4 years, London")]
+
+
+def test_a_request_is_offered_the_best_three_at_once(engine, topics):
+    for i, years in enumerate([0, 1, 2, 5]):
+        _volunteer(engine, f"U0M{i}", [topics["Leadership"]], years=years)
+    _volunteer(engine, "U0D", [topics["Leadership"]], role="Designer", years=9)
+    asked = _ask(engine, "U0P", topics["Leadership"], role_pref="target", target_role="Engineering Manager")
+    assert asked.outcome is RequestOutcome.OFFERED and asked.rounds == [(asked.request_id, 1)]
+    assert _offered(engine, asked.request_id) == ["U0M2", "U0M3", "U0M1"]
+
+
+def test_request_input_is_checked(engine, topics):
+    for kw, field in [
+        (dict(goal="   "), "goal"),
+        (dict(goal="x" * 2001), "goal"),
+        (dict(location_pref="near"), "preferences"),
+        (dict(role_pref="theirs"), "preferences"),
+        (dict(role_pref="target"), "target_role"),
+        (dict(role_pref="target", target_role="z" * 101), "target_role"),
+    ]:
+        with pytest.raises(MentorError) as err:
+            _ask(engine, "U0P", topics["Leadership"], **kw)
+        assert err.value.field == field
+
+
+def test_a_replayed_request_and_a_second_open_one_in_the_topic(engine, topics):
+    first = _ask(engine, "U0P", topics["Leadership"], request_key="trigger-1")
+    replay = _ask(engine, "U0P", topics["Leadership"], request_key="trigger-1")
+    assert (replay.request_id, replay.outcome) == (first.request_id, RequestOutcome.WAITING)
+    second = _ask(engine, "U0P", topics["Leadership"], request_key="trigger-2")
+    assert (second.request_id, second.outcome) == (first.request_id, RequestOutcome.ALREADY)
+    # Another topic is another request; so is the same topic once the first is withdrawn.
+    assert _ask(engine, "U0P", topics["Hiring"]).request_id != first.request_id
+    with session_scope(engine) as s:
+        assert mentoring.withdraw_request(s, team_id=TEAM, request_id=first.request_id, protege_id="U0P", now=T0)
+    third = _ask(engine, "U0P", topics["Leadership"], request_key="trigger-3")
+    assert third.request_id != first.request_id and third.outcome is RequestOutcome.WAITING
+    with session_scope(engine) as s:
+        assert len(s.exec(select(MentorRequest).where(MentorRequest.team_id == TEAM)).all()) == 3
+
+
+def test_the_same_location_preference(engine, topics):
+    _volunteer(engine, "U0NY", [topics["Leadership"]], slack=SlackPerson("Engineering Manager", "America/New_York", -18000))
+    asked = _ask(engine, "U0P", topics["Leadership"], location_pref="same")
+    assert asked.outcome is RequestOutcome.WAITING
+    joined = _volunteer(engine, "U0LDN", [topics["Leadership"]])
+    assert joined.rounds == [(asked.request_id, 1)] and _offered(engine, asked.request_id) == ["U0LDN"]
+
+
+# -- choosing and consent ---------------------------------------------------------------------------
+
+
+def test_choosing_asks_the_mentor_with_three_days_to_answer(engine, topics):
+    _volunteer(engine, "U0M", [topics["Leadership"]], note="Ex-startup CTO")
+    _volunteer(engine, "U0N", [topics["Leadership"]], years=1)
+    asked = _ask(engine, "U0P", topics["Leadership"])
+    # Someone else's request, or a mentor never offered, asks nobody.
+    assert _choose(engine, asked.request_id, "U0X", "U0M").outcome is ChooseOutcome.STALE
+    assert _choose(engine, asked.request_id, "U0P", "U0NOBODY").outcome is ChooseOutcome.STALE
+    chosen = _choose(engine, asked.request_id, "U0P", "U0M", now=T0 + timedelta(hours=2))
+    assert chosen.outcome is ChooseOutcome.ASKED
+    m = _ship(engine, chosen.mentorship_id)
+    assert (m.state, m.mentor_id, m.protege_id, m.topic_id, m.weeks) == ("proposed", "U0M", "U0P", topics["Leadership"], 12)
+    assert m.answer_by == T0 + timedelta(hours=2, days=3)
+    assert _request(engine, asked.request_id).state == "asking"
+    # The other candidate is no longer on offer; a second pick (double click) changes nothing.
+    assert _offered(engine, asked.request_id) == []
+    assert _choose(engine, asked.request_id, "U0P", "U0N").outcome is ChooseOutcome.STALE
+    with session_scope(engine) as s:
+        info = mentoring.mentorship(s, team_id=TEAM, mentorship_id=chosen.mentorship_id)
+    assert (info.topic, info.goal, info.note, info.state) == ("Leadership", "Lead my first team well", "Ex-startup CTO", "proposed")
+
+
+def test_a_mentor_whose_one_place_is_taken_is_gone_for_the_next_protege(engine, topics):
+    _volunteer(engine, "U0M", [topics["Leadership"]], years=5)
+    _volunteer(engine, "U0N", [topics["Leadership"]], years=1)
+    first = _ask(engine, "U0P1", topics["Leadership"])
+    second = _ask(engine, "U0P2", topics["Leadership"])
+    assert _offered(engine, first.request_id) == ["U0M", "U0N"]
+    assert _offered(engine, second.request_id)[0] == "U0M"
+    assert _choose(engine, first.request_id, "U0P1", "U0M").outcome is ChooseOutcome.ASKED
+    late = _choose(engine, second.request_id, "U0P2", "U0M")
+    assert late.outcome is ChooseOutcome.GONE and late.rounds == [(second.request_id, 2)]
+    assert _offered(engine, second.request_id) == ["U0N"]
+    # A candidate from an earlier round cannot be picked either.
+    assert _choose(engine, second.request_id, "U0P2", "U0M").outcome is ChooseOutcome.STALE
+
+
+def test_racing_protegés_take_a_single_place_once(engine, topics):
+    _volunteer(engine, "U0M", [topics["Leadership"]])
+    requests = [_ask(engine, f"U0P{i}", topics["Leadership"]).request_id for i in range(3)]
+    outcomes = []
+
+    def pick(i):
+        def action(session):
+            outcomes.append(mentoring.choose(session, team_id=TEAM, request_id=requests[i], protege_id=f"U0P{i}",
+                                             mentor_id="U0M", now=T0).outcome)
+        return action
+
+    race(engine, *(pick(i) for i in range(3)))
+    assert sorted(outcomes) == sorted([ChooseOutcome.ASKED, ChooseOutcome.GONE, ChooseOutcome.GONE])
+    with session_scope(engine) as s:
+        assert len(s.exec(select(Mentorship).where(Mentorship.mentor_id == "U0M")).all()) == 1
+
+
+def test_accepting_starts_a_twelve_week_mentorship(engine, topics):
+    _volunteer(engine, "U0M", [topics["Leadership"]])
+    asked = _ask(engine, "U0P", topics["Leadership"])
+    chosen = _choose(engine, asked.request_id, "U0P", "U0M")
+    # Only the asked mentor answers.
+    assert _answer(engine, chosen.mentorship_id, "U0P", True).outcome is AnswerOutcome.STALE
+    start = T0 + timedelta(days=1)
+    assert _answer(engine, chosen.mentorship_id, "U0M", True, now=start).outcome is AnswerOutcome.ACCEPTED
+    m = _ship(engine, chosen.mentorship_id)
+    assert (m.state, m.started_at, m.halfway_at, m.ends_at) == ("active", start, start + timedelta(weeks=6), start + timedelta(weeks=12))
+    assert _request(engine, asked.request_id).state == "matched"
+    # Answering again, either way, changes nothing.
+    assert _answer(engine, chosen.mentorship_id, "U0M", True).outcome is AnswerOutcome.STALE
+    assert _answer(engine, chosen.mentorship_id, "U0M", False).outcome is AnswerOutcome.STALE
+    with session_scope(engine) as s:
+        mentor = mentoring.status(s, team_id=TEAM, user_id="U0M", profile=mentoring.get_profile(s, team_id=TEAM, user_id="U0M"))
+        protege = mentoring.status(s, team_id=TEAM, user_id="U0P", profile=mentoring.get_profile(s, team_id=TEAM, user_id="U0P"))
+    assert [i.id for i in mentor.mentoring] == [chosen.mentorship_id] and mentor.mentored == []
+    assert [i.id for i in protege.mentored] == [chosen.mentorship_id] and protege.requests == []
+
+
+def test_a_decline_offers_the_request_again_without_that_mentor_ever_again(engine, topics):
+    _volunteer(engine, "U0M", [topics["Leadership"]], years=5, capacity=2)
+    _volunteer(engine, "U0N", [topics["Leadership"]], years=1)
+    asked = _ask(engine, "U0P", topics["Leadership"])
+    chosen = _choose(engine, asked.request_id, "U0P", "U0M")
+    declined = _answer(engine, chosen.mentorship_id, "U0M", False, now=T0 + timedelta(hours=5))
+    assert declined.outcome is AnswerOutcome.DECLINED and declined.rounds == [(asked.request_id, 2)]
+    assert _ship(engine, chosen.mentorship_id).state == "declined"
+    assert _request(engine, asked.request_id).state == "choosing"
+    assert _offered(engine, asked.request_id) == ["U0N"]
+    # Picking the declined mentor from the old list does nothing, and in later rounds (another
+    # volunteer appears, the protégé picks someone gone) the mentor is still never shown.
+    assert _choose(engine, asked.request_id, "U0P", "U0M").outcome is ChooseOutcome.STALE
+    with session_scope(engine) as s:
+        mentoring.leave(s, team_id=TEAM, user_id="U0N", now=T0)
+    assert _offered(engine, asked.request_id) == []
+    _volunteer(engine, "U0O", [topics["Leadership"]], years=0)
+    gone = _choose(engine, asked.request_id, "U0P", "U0N")
+    assert gone.outcome is ChooseOutcome.GONE
+    assert _offered(engine, asked.request_id) == ["U0O"]
+    with session_scope(engine) as s:
+        assert s.get(MentorCandidate, (asked.request_id, "U0M")).outcome == "declined"
+
+
+def test_declining_alone_leaves_the_request_waiting(engine, topics):
+    _volunteer(engine, "U0M", [topics["Leadership"]])
+    asked = _ask(engine, "U0P", topics["Leadership"])
+    chosen = _choose(engine, asked.request_id, "U0P", "U0M")
+    declined = _answer(engine, chosen.mentorship_id, "U0M", False)
+    assert declined.outcome is AnswerOutcome.DECLINED and declined.rounds == []
+    assert _request(engine, asked.request_id).state == "waiting"
+    # When someone else volunteers, it is offered to them, not the mentor who declined.
+    assert _volunteer(engine, "U0N", [topics["Leadership"]]).rounds == [(asked.request_id, 2)]
+    assert _offered(engine, asked.request_id) == ["U0N"]
+
+
+def test_a_proposal_nobody_answers_in_three_days_lapses(engine, topics):
+    _volunteer(engine, "U0M", [topics["Leadership"]], years=5)
+    _volunteer(engine, "U0N", [topics["Leadership"]], years=1)
+    asked = _ask(engine, "U0P", topics["Leadership"])
+    chosen = _choose(engine, asked.request_id, "U0P", "U0M")
+    with session_scope(engine) as s:
+        assert mentoring.expire_proposals(s, now=T0 + timedelta(days=3) - timedelta(seconds=1)) == []
+    with session_scope(engine) as s:
+        lapsed = mentoring.expire_proposals(s, now=T0 + timedelta(days=3))
+    assert [(team, mid, o.rounds) for team, mid, o in lapsed] == [(TEAM, chosen.mentorship_id, [(asked.request_id, 2)])]
+    with session_scope(engine) as s:
+        assert mentoring.expire_proposals(s, now=T0 + timedelta(days=4)) == []
+    assert _ship(engine, chosen.mentorship_id).state == "expired"
+    assert _offered(engine, asked.request_id) == ["U0N"]
+    # Too late to accept.
+    assert _answer(engine, chosen.mentorship_id, "U0M", True).outcome is AnswerOutcome.STALE
+
+
+def test_an_ended_proposal_frees_the_mentors_place_for_a_waiting_request(engine, topics):
+    _volunteer(engine, "U0M", [topics["Leadership"], topics["Hiring"]])
+    first = _ask(engine, "U0P1", topics["Leadership"])
+    chosen = _choose(engine, first.request_id, "U0P1", "U0M")
+    # U0M's one place is taken by the proposal: a request in their other topic waits.
+    waiting = _ask(engine, "U0P2", topics["Hiring"])
+    assert waiting.outcome is RequestOutcome.WAITING
+    declined = _answer(engine, chosen.mentorship_id, "U0M", False, now=T0 + timedelta(hours=1))
+    assert declined.outcome is AnswerOutcome.DECLINED
+    assert _request(engine, waiting.request_id).state == "choosing"
+    assert _offered(engine, waiting.request_id) == ["U0M"]
+    # The declined request's own round is what `rounds` reports (here none: nobody else fits);
+    # rounds a freed place starts elsewhere are left to the edge's queue of unsent rounds.
+    assert declined.rounds == [] and _request(engine, first.request_id).state == "waiting"
+    with session_scope(engine) as s:
+        assert s.get(MentorRequest, waiting.request_id).round == 1
+
+
+# -- leaving and withdrawing ------------------------------------------------------------------------
+
+
+def test_leaving_withdraws_proposals_and_running_mentorships_carry_on(engine, topics):
+    _volunteer(engine, "U0M", [topics["Leadership"], topics["Hiring"]], capacity=3, years=5)
+    _volunteer(engine, "U0N", [topics["Leadership"]], capacity=2, years=1)
+    running = _matched(engine, "U0P1", "U0M", topics["Leadership"])
+    asked = _ask(engine, "U0P2", topics["Leadership"])
+    proposal = _choose(engine, asked.request_id, "U0P2", "U0M").mentorship_id
+    shown = _ask(engine, "U0P3", topics["Leadership"])
+    assert sorted(_offered(engine, shown.request_id)) == ["U0M", "U0N"]
+    with session_scope(engine) as s:
+        left = mentoring.leave(s, team_id=TEAM, user_id="U0M", now=T0 + timedelta(days=1))
+    assert left.was_volunteer and left.running == 1 and left.rounds == [(asked.request_id, 2)]
+    assert _ship(engine, running).state == "active"
+    assert _ship(engine, proposal).state == "withdrawn"
+    assert _offered(engine, asked.request_id) == ["U0N"]
+    # Where U0M was on offer, they are gone: picking them brings fresh candidates.
+    assert _offered(engine, shown.request_id) == ["U0N"]
+    gone = _choose(engine, shown.request_id, "U0P3", "U0M")
+    assert gone.outcome is ChooseOutcome.GONE and _offered(engine, shown.request_id) == ["U0N"]
+    # New requests never see someone who left; leaving twice is nothing.
+    assert "U0M" not in _offered(engine, _ask(engine, "U0P4", topics["Leadership"]).request_id)
+    with session_scope(engine) as s:
+        assert mentoring.leave(s, team_id=TEAM, user_id="U0M", now=T0).was_volunteer is False
+        assert mentoring.status(s, team_id=TEAM, user_id="U0M", profile=mentoring.get_profile(s, team_id=TEAM, user_id="U0M")).volunteer is None
+    # Coming back is a new offer.
+    assert _volunteer(engine, "U0M", [topics["Hiring"]]).new
+
+
+def test_withdrawing_a_request(engine, topics):
+    _volunteer(engine, "U0M", [topics["Leadership"]])
+    asked = _ask(engine, "U0P", topics["Leadership"])
+    proposal = _choose(engine, asked.request_id, "U0P", "U0M").mentorship_id
+    with session_scope(engine) as s:
+        assert mentoring.withdraw_request(s, team_id=TEAM, request_id=asked.request_id, protege_id="U0X", now=T0) is False
+        assert mentoring.withdraw_request(s, team_id=TEAM, request_id=asked.request_id, protege_id="U0P", now=T0) is True
+        assert mentoring.withdraw_request(s, team_id=TEAM, request_id=asked.request_id, protege_id="U0P", now=T0) is False
+    assert _request(engine, asked.request_id).state == "withdrawn"
+    assert _ship(engine, proposal).state == "withdrawn"
+    assert _answer(engine, proposal, "U0M", True).outcome is AnswerOutcome.STALE
+    # The mentor's place is free again for the next request.
+    assert _offered(engine, _ask(engine, "U0Q", topics["Leadership"]).request_id) == ["U0M"]
+
+
+# -- the programme ----------------------------------------------------------------------------------
+
+
+def test_check_ins_and_stopping_frees_the_place(engine, topics):
+    _volunteer(engine, "U0M", [topics["Leadership"], topics["Hiring"]])
+    ship = _matched(engine, "U0P1", "U0M", topics["Leadership"])
+    waiting = _ask(engine, "U0P2", topics["Leadership"])
+    waiting_elsewhere = _ask(engine, "U0P3", topics["Hiring"])
+    assert waiting.outcome is RequestOutcome.WAITING and waiting_elsewhere.outcome is RequestOutcome.WAITING
+    with session_scope(engine) as s:
+        assert mentoring.check_in(s, team_id=TEAM, mentorship_id=ship, user_id="U0X", met="yes", now=T0) is None
+        assert mentoring.check_in(s, team_id=TEAM, mentorship_id=ship, user_id="U0M", met="maybe", now=T0) is None
+        assert mentoring.check_in(s, team_id=TEAM, mentorship_id=ship, user_id="U0M", met="yes", now=T0) == "active"
+        assert mentoring.check_in(s, team_id=TEAM, mentorship_id=ship, user_id="U0P1", met="not_yet", now=T0) == "active"
+    m = _ship(engine, ship)
+    assert (m.mentor_met, m.protege_met) == ("yes", "not_yet")
+    with session_scope(engine) as s:
+        assert mentoring.check_in(s, team_id=TEAM, mentorship_id=ship, user_id="U0P1", met="stopped", now=T0 + timedelta(weeks=6)) == "stopped"
+        assert mentoring.check_in(s, team_id=TEAM, mentorship_id=ship, user_id="U0M", met="yes", now=T0) is None
+    m = _ship(engine, ship)
+    assert (m.state, m.finished_at) == ("stopped", T0 + timedelta(weeks=6))
+    # The place is free: the oldest waiting request gets the mentor, whichever of their topics.
+    assert _request(engine, waiting.request_id).state == "choosing"
+    assert _offered(engine, waiting.request_id) == ["U0M"]
+    assert _offered(engine, waiting_elsewhere.request_id) == ["U0M"]
+    # A stopped pairing counts as having worked together: not offered again in that topic.
+    with session_scope(engine) as s:
+        mentoring.withdraw_request(s, team_id=TEAM, request_id=waiting.request_id, protege_id="U0P2", now=T0)
+    assert _ask(engine, "U0P1", topics["Leadership"]).outcome is RequestOutcome.WAITING
+
+
+def test_wrap_up_extend_adds_four_weeks_and_a_new_end_check_in(engine, topics):
+    _volunteer(engine, "U0M", [topics["Leadership"]])
+    ship = _matched(engine, "U0P", "U0M", topics["Leadership"])
+    ends = T0 + timedelta(weeks=12)
+    with session_scope(engine) as s:
+        assert mentoring.due_end(s, now=ends) == [(TEAM, ship)]
+    with session_scope(engine) as s:
+        with pytest.raises(MentorError) as err:
+            mentoring.wrap_up(s, team_id=TEAM, mentorship_id=ship, user_id="U0P", rating=6, word=None, extend=True, now=ends)
+        assert err.value.field == "rating"
+    with session_scope(engine) as s:
+        assert mentoring.wrap_up(s, team_id=TEAM, mentorship_id=ship, user_id="U0X", rating=5, word=None, extend=True, now=ends) is None
+        assert mentoring.wrap_up(s, team_id=TEAM, mentorship_id=ship, user_id="U0P", rating=5, word=" Great ", extend=True, now=ends) == "active"
+    m = _ship(engine, ship)
+    assert (m.weeks, m.ends_at, m.end_sent_at, m.protege_rating, m.protege_word) == (16, ends + timedelta(weeks=4), None, 5, "Great")
+    with session_scope(engine) as s:
+        assert mentoring.due_end(s, now=ends + timedelta(weeks=4) - timedelta(seconds=1)) == []
+    with session_scope(engine) as s:
+        assert mentoring.due_end(s, now=ends + timedelta(weeks=4)) == [(TEAM, ship)]
+        # Not finished two weeks after the first end: the term was extended.
+        assert mentoring.finish_unanswered(s, now=ends + timedelta(weeks=2)) == []
+    with session_scope(engine) as s:
+        assert mentoring.wrap_up(s, team_id=TEAM, mentorship_id=ship, user_id="U0M", rating=4, word=None, extend=False,
+                                 now=ends + timedelta(weeks=4)) == "completed"
+        # The other side may still rate a finished one; extending it does nothing.
+        assert mentoring.wrap_up(s, team_id=TEAM, mentorship_id=ship, user_id="U0P", rating=3, word=None, extend=True,
+                                 now=ends + timedelta(weeks=5)) == "completed"
+    m = _ship(engine, ship)
+    assert (m.state, m.mentor_rating, m.protege_rating, m.weeks) == ("completed", 4, 3, 16)
+
+
+def test_a_protege_who_completed_and_volunteers_in_the_topic_went_from_protege_to_mentor(engine, topics):
+    _volunteer(engine, "U0M", [topics["Leadership"], topics["Hiring"]], capacity=2)
+    ship = _matched(engine, "U0P", "U0M", topics["Leadership"])
+    # Before finishing, volunteering records nothing.
+    assert _volunteer(engine, "U0P", [topics["Hiring"]]).protege_to_mentor == []
+    with session_scope(engine) as s:
+        assert mentoring.wrap_up(s, team_id=TEAM, mentorship_id=ship, user_id="U0P", rating=None, word=None, extend=False, now=T0) == "completed"
+    # Another topic records nothing; the same topic does, once.
+    assert _volunteer(engine, "U0P", [topics["Hiring"]], capacity=2).protege_to_mentor == []
+    became = _volunteer(engine, "U0P", [topics["Hiring"], topics["Leadership"]])
+    assert became.protege_to_mentor == ["Leadership"]
+    assert _volunteer(engine, "U0P", [topics["Leadership"]]).protege_to_mentor == []
+    with session_scope(engine) as s:
+        rows = s.exec(select(ProtegeToMentor)).all()
+    assert [(r.team_id, r.user_id, r.topic_id) for r in rows] == [(TEAM, "U0P", topics["Leadership"])]
+    # The mentor was never a protégé.
+    assert _volunteer(engine, "U0M", [topics["Leadership"]]).protege_to_mentor == []
+
+
+def test_a_term_nobody_answers_at_the_end_is_completed_after_fourteen_days(engine, topics):
+    _volunteer(engine, "U0M", [topics["Leadership"]])
+    ship = _matched(engine, "U0P", "U0M", topics["Leadership"])
+    ends = T0 + timedelta(weeks=12)
+    with session_scope(engine) as s:
+        # No end check-in sent yet: nothing is finished, however late.
+        assert mentoring.finish_unanswered(s, now=ends + timedelta(days=30)) == []
+        assert mentoring.due_end(s, now=ends) == [(TEAM, ship)]
+    waiting = _ask(engine, "U0Q", topics["Leadership"])
+    with session_scope(engine) as s:
+        assert mentoring.finish_unanswered(s, now=ends + timedelta(days=14) - timedelta(seconds=1)) == []
+    with session_scope(engine) as s:
+        assert mentoring.finish_unanswered(s, now=ends + timedelta(days=14)) == [(TEAM, ship)]
+    with session_scope(engine) as s:
+        assert mentoring.finish_unanswered(s, now=ends + timedelta(days=15)) == []
+    assert _ship(engine, ship).state == "completed"
+    assert _offered(engine, waiting.request_id) == ["U0M"]
+
+
+def test_halfway_and_end_check_ins_are_claimed_once(engine, topics):
+    _volunteer(engine, "U0M", [topics["Leadership"]], capacity=2)
+    first = _matched(engine, "U0P1", "U0M", topics["Leadership"])
+    second = _matched(engine, "U0P2", "U0M", topics["Leadership"], now=T0 + timedelta(weeks=1))
+    with session_scope(engine) as s:
+        assert mentoring.due_halfway(s, now=T0 + timedelta(weeks=6) - timedelta(seconds=1)) == []
+        assert mentoring.due_halfway(s, now=T0 + timedelta(weeks=6)) == [(TEAM, first)]
+    with session_scope(engine) as s:
+        assert mentoring.due_halfway(s, now=T0 + timedelta(weeks=6)) == []
+        assert mentoring.due_halfway(s, now=T0 + timedelta(weeks=7)) == [(TEAM, second)]
+        assert mentoring.due_halfway(s, now=T0 + timedelta(weeks=20)) == []
+    with session_scope(engine) as s:
+        assert sorted(mentoring.due_end(s, now=T0 + timedelta(weeks=13))) == sorted([(TEAM, first), (TEAM, second)])
+    with session_scope(engine) as s:
+        assert mentoring.due_end(s, now=T0 + timedelta(weeks=14)) == []
+    # A proposal is not a running mentorship: no check-ins.
+    _volunteer(engine, "U0N", [topics["Hiring"]])
+    asked = _ask(engine, "U0P3", topics["Hiring"])
+    _choose(engine, asked.request_id, "U0P3", "U0N")
+    with session_scope(engine) as s:
+        assert mentoring.due_halfway(s, now=T0 + timedelta(weeks=30)) == []
+
+
+def test_racing_sweeps_claim_a_check_in_once(engine, topics):
+    _volunteer(engine, "U0M", [topics["Leadership"]])
+    ship = _matched(engine, "U0P", "U0M", topics["Leadership"])
+    claimed = []
+    race(engine, *(lambda s: claimed.extend(mentoring.due_halfway(s, now=T0 + timedelta(weeks=7))) for _ in range(2)))
+    assert claimed == [(TEAM, ship)]
+
+
+# -- demand and workspaces ----------------------------------------------------------------------------
+
+
+def test_demand_counts_open_requests_and_volunteers_with_room(engine, topics):
+    lead = topics["Leadership"]
+    with session_scope(engine) as s:
+        assert mentoring.demand(s, team_id=TEAM, topic_id=lead) == mentoring.Demand("Leadership", 0, 0)
+    _volunteer(engine, "U0M", [lead])
+    _volunteer(engine, "U0N", [lead], capacity=2)
+    _volunteer(engine, "U0Z", [lead])
+    with session_scope(engine) as s:
+        mentoring.set_paused(s, team_id=TEAM, user_id="U0Z", paused=True, now=T0)
+    _matched(engine, "U0P1", "U0M", lead)  # U0M is now full
+    for p in ("U0P2", "U0P3", "U0P4"):
+        _ask(engine, p, lead)
+    withdrawn = _ask(engine, "U0P5", lead).request_id
+    with session_scope(engine) as s:
+        mentoring.withdraw_request(s, team_id=TEAM, request_id=withdrawn, protege_id="U0P5", now=T0)
+        # Open: three (the matched and the withdrawn do not count); with room: U0N alone.
+        assert mentoring.demand(s, team_id=TEAM, topic_id=lead) == mentoring.Demand("Leadership", 3, 1)
+        assert mentoring.demand(s, team_id=TEAM, topic_id=topics["Hiring"]) == mentoring.Demand("Hiring", 0, 0)
+
+
+def test_a_second_workspace_sees_nothing_of_the_first(engine, topics):
+    lead = topics["Leadership"]
+    _volunteer(engine, "U0M", [lead])
+    ship = _matched(engine, "U0P", "U0M", lead)
+    open_request = _ask(engine, "U0Q", lead, request_key="trigger-1").request_id
+    # The same people and the same topic name, in another workspace.
+    with session_scope(engine) as s:
+        assert mentoring.topic_list(s, team_id=OTHER) == []
+        assert mentoring.get_profile(s, team_id=OTHER, user_id="U0M") is None
+        assert mentoring.topic_name(s, team_id=OTHER, topic_id=lead) is None
+        assert mentoring.on_offer(s, team_id=OTHER, request_id=open_request) is None
+        assert mentoring.mentorship(s, team_id=OTHER, mentorship_id=ship) is None
+        assert mentoring.demand(s, team_id=OTHER, topic_id=lead) == mentoring.Demand("", 0, 0)
+        assert mentoring.set_paused(s, team_id=OTHER, user_id="U0M", paused=True, now=T0) is None
+        assert mentoring.leave(s, team_id=OTHER, user_id="U0M", now=T0).was_volunteer is False
+        assert mentoring.withdraw_request(s, team_id=OTHER, request_id=open_request, protege_id="U0Q", now=T0) is False
+        assert mentoring.check_in(s, team_id=OTHER, mentorship_id=ship, user_id="U0M", met="stopped", now=T0) is None
+        assert mentoring.wrap_up(s, team_id=OTHER, mentorship_id=ship, user_id="U0M", rating=1, word=None, extend=False, now=T0) is None
+        with pytest.raises(MentorError):  # the first workspace's topic is not on this one's list
+            mentoring.ask_for_mentor(s, team_id=OTHER, protege_id="U0Q", topic_id=lead, goal="x", now=T0)
+    assert _choose(engine, open_request, "U0Q", "U0M", team=OTHER).outcome is ChooseOutcome.STALE
+    assert _answer(engine, ship, "U0M", False, team=OTHER).outcome is AnswerOutcome.STALE
+    # The other workspace's own topic of the same name: its volunteers and requests are its own.
+    with session_scope(engine) as s:
+        other_lead = mentoring.add_topic(s, team_id=OTHER, raw="Leadership", user_id="U0ADMIN", curated=True)[0].id
+    assert other_lead != lead
+    theirs = _ask(engine, "U0Q", other_lead, team=OTHER, request_key="trigger-1")
+    assert theirs.request_id != open_request and theirs.outcome is RequestOutcome.WAITING
+    assert _volunteer(engine, "U0N", [other_lead], team=OTHER).rounds == [(theirs.request_id, 1)]
+    assert _offered(engine, theirs.request_id, team=OTHER) == ["U0N"]
+    with session_scope(engine) as s:
+        assert mentoring.demand(s, team_id=OTHER, topic_id=other_lead) == mentoring.Demand("Leadership", 1, 1)
+        st = mentoring.status(s, team_id=OTHER, user_id="U0M", profile=mentoring.ensure_profile(s, team_id=OTHER, user_id="U0M", slack=None, now=T0))
+        assert (st.volunteer, st.requests, st.mentoring, st.mentored) == (None, [], [], [])
+    # And the first workspace is untouched.
+    assert _ship(engine, ship).state == "active" and _request(engine, open_request).state == "waiting"
