@@ -29,6 +29,9 @@ class Question(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("team_id", "request_id", name="uq_question_request"),
         Index("ix_question_post", "team_id", "channel_id", "message_ts", unique=True),
+        # The scoreboard: questions asked in a week, and the oldest one nobody has answered.
+        Index("ix_question_created", "team_id", "created_at"),
+        Index("ix_question_unanswered", "team_id", "shown_state", "posted_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -151,6 +154,8 @@ class HelperPreference(SQLModel, table=True):
     team_id: str = Field(max_length=32, primary_key=True)
     user_id: str = Field(max_length=32, primary_key=True)
     invitations_paused: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    # May the weekly scoreboard thank them by name for accepted answers? Only if they said so.
+    thank_publicly: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_when())
 
 
@@ -405,6 +410,38 @@ class MentorCall(SQLModel, table=True):
     version: int = Field(default=0)
     request_id: str | None = Field(default=None, max_length=128)
     created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class ScoreboardSettings(SQLModel, table=True):
+    """Where and when the weekly scoreboard is posted (`/mentor scoreboard settings`). Without a
+    row, it goes to the Q&A channel on Mondays at 09:00 UTC."""
+
+    __tablename__ = "scoreboard_settings"
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    channel_id: str | None = Field(default=None, max_length=32)
+    weekday: int = Field(default=0)  # 0 = Monday
+    hour: int = Field(default=9)
+    minute: int = Field(default=0)
+    tz: str = Field(default="UTC", max_length=64)
+    updated_by: str | None = Field(default=None, max_length=32)
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
+class ScoreboardWeek(SQLModel, table=True):
+    """One week's figures, computed once when the week ends: trends and "against last week" read
+    these snapshots, never recompute history. `posted_at`: the weekly post went out."""
+
+    __tablename__ = "scoreboard_week"
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    week_end: datetime = Field(sa_column=Column(UTCDateTime(), primary_key=True))
+    week_start: datetime = Field(sa_column=_when())
+    figures: str = Field(sa_column=Column(Text, nullable=False))
+    computed_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    posted_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
 
 
 class OutboxMessage(SQLModel, table=True):
