@@ -1,0 +1,229 @@
+"""The scoreboard's figures for one week of one workspace, each computed by an SQL aggregate, on
+SQLite and PostgreSQL alike. Plain values out (a JSON-able dict); what to show is core's job.
+
+"The week" is [start, end). Figures about what happened (asked, resolved, completed, held)
+count events in the week; figures about where things stand (people seeking a mentor, volunteers
+with a place free, active pairs, the oldest unanswered question, overdue deferrals) are as of
+`end` when computed at `end` (the weekly job computes each week once, as it closes).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlmodel import Session
+
+from storage.models import (
+    Answer,
+    Deferral,
+    ExpertSession,
+    HelperPreference,
+    MentorRequest,
+    Mentorship,
+    ProtegeToMentor,
+    Question,
+    Topic,
+    Volunteer,
+    VolunteerTopic,
+)
+
+OPEN_REQUEST = ("waiting", "choosing", "asking")
+DAY_SECONDS = 86400
+THANKED = 3  # helpers thanked by name, at most
+
+
+def _seconds(session: Session, column):
+    """A UTC timestamp column as seconds since the epoch, in the database's own arithmetic."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.julianday(column) * DAY_SECONDS
+    return func.extract("epoch", column)
+
+
+def _live_answer(question=Question):
+    """An answer that counts: not deleted, not by the asker."""
+    return and_(Answer.question_id == question.id, Answer.deleted_at.is_(None), Answer.author_id != question.asker_id)
+
+
+def questions(session: Session, *, team_id: str, start: datetime, end: datetime) -> dict:
+    asked = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((Question.status == "deflected", 1), else_=0)), 0))
+        .where(Question.team_id == team_id, Question.created_at >= start, Question.created_at < end,
+               Question.status.in_(("posted", "deflected", "pending")))
+    ).one()
+    # Per question posted this week: its first answer, and whether one was accepted.
+    firsts = (
+        select(
+            Question.id.label("id"),
+            (_seconds(session, func.min(Answer.answered_at)) - _seconds(session, Question.posted_at)).label("wait"),
+            func.count(Answer.accepted_at).label("accepted"),
+        )
+        .select_from(Question)
+        .outerjoin(Answer, _live_answer())
+        .where(Question.team_id == team_id, Question.created_at >= start, Question.created_at < end, Question.status == "posted")
+        .group_by(Question.id, Question.posted_at)
+        .subquery()
+    )
+    answered, resolved, within_day = session.execute(
+        select(
+            func.count(firsts.c.wait),
+            func.coalesce(func.sum(case((firsts.c.accepted > 0, 1), else_=0)), 0),
+            func.coalesce(func.sum(case((firsts.c.wait <= DAY_SECONDS, 1), else_=0)), 0),
+        )
+    ).one()
+    median = None
+    if answered:
+        # The median wait: the middle one (or the mean of the middle two), read in order.
+        middle = session.execute(
+            select(firsts.c.wait).where(firsts.c.wait.is_not(None)).order_by(firsts.c.wait)
+            .limit(1 if answered % 2 else 2).offset((answered - 1) // 2)
+        ).scalars().all()
+        median = round(sum(float(w) for w in middle) / len(middle))
+    oldest = session.execute(
+        select(Question.id, Question.posted_at)
+        .where(Question.team_id == team_id, Question.shown_state == "open", Question.status == "posted",
+               Question.posted_at.is_not(None), Question.posted_at < end)
+        .order_by(Question.posted_at, Question.id).limit(1)
+    ).first()
+    return {
+        "asked": asked[0],
+        "deflected": int(asked[1]),
+        "answered": answered,
+        "resolved": int(resolved),
+        "answered_within_day": int(within_day),
+        "median_first_answer_seconds": max(median, 0) if median is not None else None,
+        "oldest_open_id": oldest[0] if oldest else None,
+        "oldest_open_days": int((end - oldest[1]).total_seconds() // DAY_SECONDS) if oldest else None,
+    }
+
+
+def sessions(session: Session, *, team_id: str, start: datetime, end: datetime) -> dict:
+    held = select(ExpertSession.id).where(
+        ExpertSession.team_id == team_id, ExpertSession.state == "closed",
+        ExpertSession.starts_at >= start, ExpertSession.starts_at < end,
+    )
+    answered = exists().where(_live_answer())
+    deferred = exists().where(Deferral.question_id == Question.id)
+    handled = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((or_(answered, deferred), 1), else_=0)), 0))
+        .where(Question.team_id == team_id, Question.session_id.in_(held))
+    ).one()
+    # A deferral was kept when its question got an answer before the due date ended.
+    answered_in_time = exists().where(
+        Answer.question_id == Deferral.question_id, Answer.deleted_at.is_(None), Answer.answered_at <= Deferral.overdue_at
+    )
+    answered_at_all = exists().where(Answer.question_id == Deferral.question_id, Answer.deleted_at.is_(None))
+    kept = session.execute(
+        select(func.count()).select_from(Deferral)
+        .where(Deferral.team_id == team_id, Deferral.overdue_at >= start, Deferral.overdue_at < end, answered_in_time)
+    ).scalar_one()
+    overdue = session.execute(
+        select(func.count()).select_from(Deferral)
+        .where(Deferral.team_id == team_id, Deferral.overdue_at < end, ~answered_at_all)
+    ).scalar_one()
+    return {
+        "held": session.execute(select(func.count()).select_from(held.subquery())).scalar_one(),
+        "questions": handled[0],
+        "handled": int(handled[1]),
+        "deferrals_kept": kept,
+        "deferrals_overdue": overdue,
+    }
+
+
+def mentoring(session: Session, *, team_id: str, start: datetime, end: datetime) -> dict:
+    seeking = dict(session.execute(
+        select(MentorRequest.topic_id, func.count())
+        .where(MentorRequest.team_id == team_id, MentorRequest.state.in_(OPEN_REQUEST), MentorRequest.created_at < end)
+        .group_by(MentorRequest.topic_id)
+    ).all())
+    load = (
+        select(Mentorship.mentor_id, func.count().label("taken"))
+        .where(Mentorship.team_id == team_id, Mentorship.state.in_(("proposed", "active")))
+        .group_by(Mentorship.mentor_id)
+        .subquery()
+    )
+    volunteers = dict(session.execute(
+        select(VolunteerTopic.topic_id, func.count())
+        .join(Volunteer, and_(Volunteer.team_id == VolunteerTopic.team_id, Volunteer.user_id == VolunteerTopic.user_id))
+        .outerjoin(load, load.c.mentor_id == Volunteer.user_id)
+        .where(VolunteerTopic.team_id == team_id, Volunteer.left_at.is_(None), Volunteer.paused.is_(False),
+               func.coalesce(load.c.taken, 0) < Volunteer.capacity)
+        .group_by(VolunteerTopic.topic_id)
+    ).all())
+    active = dict(session.execute(
+        select(Mentorship.topic_id, func.count())
+        .where(Mentorship.team_id == team_id, Mentorship.state == "active")
+        .group_by(Mentorship.topic_id)
+    ).all())
+    completed = dict(session.execute(
+        select(Mentorship.topic_id, func.count())
+        .where(Mentorship.team_id == team_id, Mentorship.state == "completed",
+               Mentorship.finished_at >= start, Mentorship.finished_at < end)
+        .group_by(Mentorship.topic_id)
+    ).all())
+    p2m_total, p2m_week = session.execute(
+        select(func.count(), func.coalesce(func.sum(case((and_(ProtegeToMentor.at >= start, ProtegeToMentor.at < end), 1), else_=0)), 0))
+        .where(ProtegeToMentor.team_id == team_id, ProtegeToMentor.at < end)
+    ).one()
+    p2m_topics = dict(session.execute(
+        select(ProtegeToMentor.topic_id, func.count())
+        .where(ProtegeToMentor.team_id == team_id, ProtegeToMentor.at < end)
+        .group_by(ProtegeToMentor.topic_id)
+    ).all())
+    ids = set(seeking) | set(volunteers) | set(active) | set(completed) | set(p2m_topics)
+    names = dict(session.execute(select(Topic.id, Topic.name).where(Topic.team_id == team_id, Topic.id.in_(ids))).all()) if ids else {}
+    topics = [
+        {
+            "topic_id": t, "topic": names.get(t, ""), "seeking": seeking.get(t, 0), "volunteers": volunteers.get(t, 0),
+            "active": active.get(t, 0), "completed": completed.get(t, 0), "protege_to_mentor": p2m_topics.get(t, 0),
+        }
+        for t in ids if t in names
+    ]
+    topics.sort(key=lambda row: (-row["seeking"], -row["volunteers"], row["topic"].casefold()))
+    return {
+        "topics": topics,
+        "seeking": sum(seeking.values()),
+        "volunteers": session.execute(
+            select(func.count(func.distinct(Volunteer.user_id)))
+            .join(VolunteerTopic, and_(Volunteer.team_id == VolunteerTopic.team_id, Volunteer.user_id == VolunteerTopic.user_id))
+            .outerjoin(load, load.c.mentor_id == Volunteer.user_id)
+            .where(Volunteer.team_id == team_id, Volunteer.left_at.is_(None), Volunteer.paused.is_(False),
+                   func.coalesce(load.c.taken, 0) < Volunteer.capacity)
+        ).scalar_one(),
+        "active": sum(active.values()),
+        "completed": sum(completed.values()),
+        "protege_to_mentor_total": p2m_total,
+        "protege_to_mentor_week": int(p2m_week),
+    }
+
+
+def helpers(session: Session, *, team_id: str, start: datetime, end: datetime, limit: int = THANKED) -> list[dict]:
+    """Who had the most answers accepted this week, among those who agreed to be thanked by name."""
+    rows = session.execute(
+        select(Answer.author_id, func.count().label("accepted"))
+        .join(HelperPreference, and_(HelperPreference.team_id == Answer.team_id, HelperPreference.user_id == Answer.author_id))
+        .where(Answer.team_id == team_id, Answer.accepted_at >= start, Answer.accepted_at < end,
+               Answer.deleted_at.is_(None), HelperPreference.thank_publicly.is_(True))
+        .group_by(Answer.author_id)
+        .order_by(func.count().desc(), Answer.author_id)
+        .limit(limit)
+    ).all()
+    return [{"user_id": user, "accepted": n} for user, n in rows]
+
+
+def week(session: Session, *, team_id: str, start: datetime, end: datetime) -> dict:
+    return {
+        "questions": questions(session, team_id=team_id, start=start, end=end),
+        "sessions": sessions(session, team_id=team_id, start=start, end=end),
+        "mentoring": mentoring(session, team_id=team_id, start=start, end=end),
+        "helpers": helpers(session, team_id=team_id, start=start, end=end),
+    }
+
+
+def teams(session: Session) -> list[str]:
+    """Every workspace with something to report."""
+    found = set()
+    for model in (Question, MentorRequest, Volunteer, ExpertSession):
+        found |= set(session.execute(select(model.team_id).distinct()).scalars())
+    return sorted(found)
+
