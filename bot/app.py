@@ -11,10 +11,10 @@ from slack_sdk.errors import SlackApiError
 
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
-from bot.listeners import accept, ask, expert, home, mentor, sessions
+from bot.listeners import accept, ask, expert, home, mentor, scoreboard, sessions
 
 # Every feature's outbox senders, by kind.
-SENDERS = {**ask.SENDERS, **sessions.SENDERS, **mentor.SENDERS}
+SENDERS = {**ask.SENDERS, **sessions.SENDERS, **mentor.SENDERS, **scoreboard.SENDERS}
 
 
 def make_client(settings: Settings, *, retry_on_connection_errors: bool = True) -> WebClient:
@@ -55,5 +55,6 @@ def build_app(deps: Deps, client: WebClient) -> App:
     expert.register(app, deps)
     sessions.register(app, deps)
     mentor.register(app, deps)
+    scoreboard.register(app, deps)
     home.register(app)
     return app

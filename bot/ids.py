@@ -90,3 +90,11 @@ OUTBOX_MENTOR_HALFWAY = "mentor.halfway"
 OUTBOX_MENTOR_END = "mentor.end"
 OUTBOX_MENTOR_CALL = "mentor.call"
 OUTBOX_MENTOR_CALL_REFRESH = "mentor.call_refresh"
+
+# The weekly scoreboard.
+SCOREBOARD_SETTINGS_MODAL = "scoreboard_settings"
+SCOREBOARD_IN_CHANNEL = "scoreboard_channel"
+SCOREBOARD_IN_DAY = "scoreboard_day"
+SCOREBOARD_IN_TIME = "scoreboard_time"
+OUTBOX_SCOREBOARD_POST = "scoreboard.post"
+OUTBOX_SCOREBOARD_CHART = "scoreboard.chart"

@@ -25,6 +25,7 @@ HELP = "\n".join([
     "`/mentor leave` withdraws your offer (mentorships already running carry on).",
     "`/mentor topics` lists the mentoring topics. Admins: `/mentor topics add <topic>`, `/mentor topics remove <topic>`, "
     "and `/mentor broadcast` to call for volunteers in a channel.",
+    "`/mentor scoreboard` shows what is happening across the workspace (admins: `/mentor scoreboard settings` for the weekly post).",
     "Knowhow introduces a mentor and a protégé privately; the mentoring itself happens between you and is never recorded.",
 ])
 

@@ -93,7 +93,11 @@ class Knowhow:
         self.outbox.start()
         if self.with_scheduler:
             try:
-                reconcilers = (*RECONCILERS, jobs.follow_ups(self.settings.followup_hours))
+                reconcilers = (
+                    *RECONCILERS,
+                    jobs.follow_ups(self.settings.followup_hours),
+                    jobs.scoreboard(self.settings.qa_channel, self.settings.privacy_threshold),
+                )
                 self.scheduler = start_scheduler(self.engine, reconcilers)
             except SchedulerBusy as exc:
                 raise ConfigError(

@@ -25,6 +25,7 @@ EXPECTED_COMMANDS = {"/ask", "/mentor", "/expert"}
 EXPECTED_BOT_SCOPES = {
     "users:read",
     "mpim:write",
+    "files:write",
     "reactions:write",
     "commands",
     "chat:write",

@@ -196,6 +196,10 @@ def handle_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, cl
         deps.wake_outbox()
     elif first == "topics":
         ack(**topics_command(deps, client, team_id, user_id, unescape(rest)))
+    elif first == "scoreboard":
+        from bot.listeners import scoreboard
+
+        scoreboard.command(deps, ack, command, context, client, rest)
     elif first == "broadcast":
         if not is_admin(deps, client, user_id):
             ack(**mb.private("Only workspace admins call for volunteers. Ask one, or share `/mentor volunteer` with colleagues yourself."))

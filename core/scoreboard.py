@@ -1,0 +1,275 @@
+"""The weekly scoreboard's rules: when a week ends, its snapshot, the change against the week
+before, the trend of the last twelve weeks, and the privacy threshold on every count. No Slack.
+
+A week ends at the workspace's posting time (Monday 09:00 in its time zone unless an admin chose
+otherwise). When it ends, its figures are computed once and stored; the post reads the snapshot,
+and "against last week" compares two snapshots. When Knowhow was down across one or more posting
+times, the missing weeks are computed when it comes back (the latest is posted, once; the older
+ones fill the trend). A snapshot computed late holds where things stood when it was computed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from core.privacy import DEFAULT_THRESHOLD, count_text, is_exact
+from storage import scoreboard as figures
+from storage.models import ScoreboardSettings, ScoreboardWeek
+from storage.upsert import insert_if_absent
+
+WEEK = timedelta(days=7)
+TREND_WEEKS = 12
+DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+class SettingsError(ValueError):
+    def __init__(self, message: str, field: str):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Schedule:
+    channel_id: str | None
+    weekday: int = 0
+    hour: int = 9
+    minute: int = 0
+    tz: str = "UTC"
+
+    @property
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.tz)
+        except (ZoneInfoNotFoundError, ValueError):
+            return ZoneInfo("UTC")
+
+    def describe(self) -> str:
+        return f"{DAYS[self.weekday]}s at {self.hour:02d}:{self.minute:02d} ({self.tz})"
+
+
+def schedule(session: Session, *, team_id: str, default_channel: str | None) -> Schedule:
+    row = session.get(ScoreboardSettings, team_id)
+    if row is None:
+        return Schedule(default_channel)
+    return Schedule(row.channel_id or default_channel, row.weekday, row.hour, row.minute, row.tz)
+
+
+def save_schedule(
+    session: Session, *, team_id: str, channel_id: str | None, weekday: int, hour: int, minute: int, tz: str, user_id: str, now: datetime,
+) -> Schedule:
+    if not 0 <= weekday <= 6:
+        raise SettingsError("Choose a day of the week.", "weekday")
+    if not (0 <= hour <= 23 and 0 <= minute <= 59):
+        raise SettingsError("Choose a time of day.", "time")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"{tz} is not a time zone Knowhow knows.", "time") from None
+    values = dict(channel_id=channel_id, weekday=weekday, hour=hour, minute=minute, tz=tz, updated_by=user_id, updated_at=now)
+    if not insert_if_absent(session, ScoreboardSettings, dict(team_id=team_id, **values)):
+        session.execute(update(ScoreboardSettings).where(ScoreboardSettings.team_id == team_id).values(**values))
+    return Schedule(channel_id, weekday, hour, minute, tz)
+
+
+def last_week_end(plan: Schedule, now: datetime) -> datetime:
+    """The latest posting time at or before `now`, in UTC (daylight saving included: 09:00 local
+    stays 09:00 local)."""
+    local = now.astimezone(plan.zone)
+    day: date = local.date() - timedelta(days=(local.weekday() - plan.weekday) % 7)
+    for _ in range(3):
+        at = datetime.combine(day, time(plan.hour, plan.minute), tzinfo=plan.zone)
+        if at <= now:
+            return at.astimezone(now.tzinfo)
+        day -= timedelta(days=7)
+    raise AssertionError("unreachable")
+
+
+def _week_before(plan: Schedule, end: datetime) -> datetime:
+    """The posting time before `end`: where the week that ends at `end` starts."""
+    return last_week_end(plan, end - timedelta(seconds=1))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    week_start: datetime
+    week_end: datetime
+    figures: dict
+    posted: bool = False
+
+
+def _snapshot(row: ScoreboardWeek) -> Snapshot:
+    return Snapshot(row.week_start, row.week_end, json.loads(row.figures), row.posted_at is not None)
+
+
+def snapshots(session: Session, *, team_id: str, limit: int = TREND_WEEKS, before: datetime | None = None) -> list[Snapshot]:
+    """The latest `limit` weekly snapshots (ending at or before `before`), oldest first."""
+    query = select(ScoreboardWeek).where(ScoreboardWeek.team_id == team_id)
+    if before is not None:
+        query = query.where(ScoreboardWeek.week_end <= before)
+    rows = session.exec(query.order_by(ScoreboardWeek.week_end.desc()).limit(limit)).all()
+    return [_snapshot(r) for r in reversed(rows)]
+
+
+def record_week(session: Session, *, team_id: str, start: datetime, end: datetime, now: datetime) -> bool:
+    """Compute and store one week's figures, once. False when it was already stored."""
+    if session.get(ScoreboardWeek, (team_id, end)) is not None:
+        return False
+    data = figures.week(session, team_id=team_id, start=start, end=end)
+    return insert_if_absent(session, ScoreboardWeek, dict(
+        team_id=team_id, week_start=start, week_end=end, figures=json.dumps(data), computed_at=now,
+    ))
+
+
+def catch_up(session: Session, *, team_id: str, plan: Schedule, now: datetime) -> datetime | None:
+    """Store every week that ended since the last snapshot (at most TREND_WEEKS back; on the first
+    run only the week just ended). Returns the latest week's end when it still has to be posted."""
+    latest = last_week_end(plan, now)
+    stored = snapshots(session, team_id=team_id, limit=1)
+    ends = [latest]
+    if stored:
+        previous = stored[-1].week_end
+        at = latest
+        while len(ends) < TREND_WEEKS:
+            at = _week_before(plan, at)
+            if at <= previous:
+                break
+            ends.append(at)
+    for end in reversed(ends):
+        record_week(session, team_id=team_id, start=_week_before(plan, end), end=end, now=now)
+    row = session.get(ScoreboardWeek, (team_id, latest))
+    return latest if row is not None and row.posted_at is None else None
+
+
+def claim_post(session: Session, *, team_id: str, week_end: datetime, channel_id: str, now: datetime) -> bool:
+    """Mark a week as posted, exactly once (the caller then queues the post)."""
+    return bool(session.execute(
+        update(ScoreboardWeek)
+        .where(ScoreboardWeek.team_id == team_id, ScoreboardWeek.week_end == week_end, ScoreboardWeek.posted_at.is_(None))
+        .values(posted_at=now, channel_id=channel_id)
+    ).rowcount)
+
+
+def set_message(session: Session, *, team_id: str, week_end: datetime, ts: str) -> None:
+    session.execute(update(ScoreboardWeek).where(ScoreboardWeek.team_id == team_id, ScoreboardWeek.week_end == week_end).values(message_ts=ts))
+
+
+def get_week(session: Session, *, team_id: str, week_end: datetime) -> Snapshot | None:
+    row = session.get(ScoreboardWeek, (team_id, week_end))
+    return _snapshot(row) if row else None
+
+
+# -- what is shown ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A count as it may be shown: its text behind the privacy threshold, and its change against
+    last week when both weeks' counts are exact (a change between hidden counts would tell them)."""
+
+    text: str
+    change: int | None = None
+
+
+def figure(value: int | None, previous: int | None, threshold: int) -> Figure:
+    if value is None:
+        return Figure("none")
+    change = None
+    if previous is not None and is_exact(value, threshold) and is_exact(previous, threshold):
+        change = value - previous
+    return Figure(count_text(value, threshold), change)
+
+
+@dataclass
+class Board:
+    """A scoreboard ready to render: each count behind the threshold, with its change."""
+
+    week_start: datetime
+    week_end: datetime
+    questions: dict[str, Figure] = field(default_factory=dict)
+    median_first_answer_seconds: int | None = None
+    oldest_open_days: int | None = None
+    sessions: dict[str, Figure] = field(default_factory=dict)
+    mentoring: dict[str, Figure] = field(default_factory=dict)
+    topics: list[tuple[str, dict[str, Figure]]] = field(default_factory=list)
+    helpers: list[tuple[str, int]] = field(default_factory=list)
+    has_previous: bool = False
+
+
+QUESTION_COUNTS = ("asked", "answered", "resolved", "answered_within_day", "deflected")
+SESSION_COUNTS = ("held", "questions", "handled", "deferrals_kept", "deferrals_overdue")
+MENTORING_COUNTS = ("seeking", "volunteers", "active", "completed", "protege_to_mentor_total", "protege_to_mentor_week")
+TOPIC_COUNTS = ("seeking", "volunteers", "active", "completed")
+
+
+def board(current: Snapshot, previous: Snapshot | None, threshold: int = DEFAULT_THRESHOLD) -> Board:
+    now, before = current.figures, previous.figures if previous else {}
+
+    def group(name: str, keys) -> dict[str, Figure]:
+        mine, theirs = now.get(name, {}), before.get(name, {})
+        return {k: figure(mine.get(k), theirs.get(k) if previous else None, threshold) for k in keys}
+
+    earlier_topics = {t["topic_id"]: t for t in before.get("mentoring", {}).get("topics", [])}
+    topics = []
+    for t in now.get("mentoring", {}).get("topics", []):
+        old = earlier_topics.get(t["topic_id"])
+        topics.append((t["topic"], {k: figure(t[k], old[k] if old else (0 if previous else None), threshold) for k in TOPIC_COUNTS}))
+    q = now.get("questions", {})
+    return Board(
+        week_start=current.week_start, week_end=current.week_end,
+        questions=group("questions", QUESTION_COUNTS),
+        median_first_answer_seconds=q.get("median_first_answer_seconds"),
+        oldest_open_days=q.get("oldest_open_days"),
+        sessions=group("sessions", SESSION_COUNTS),
+        mentoring=group("mentoring", MENTORING_COUNTS),
+        topics=topics,
+        helpers=[(h["user_id"], h["accepted"]) for h in now.get("helpers", [])],
+        has_previous=previous is not None,
+    )
+
+
+def weekly_board(session: Session, *, team_id: str, week_end: datetime, threshold: int) -> Board | None:
+    current = get_week(session, team_id=team_id, week_end=week_end)
+    if current is None:
+        return None
+    earlier = snapshots(session, team_id=team_id, limit=1, before=week_end - timedelta(seconds=1))
+    return board(current, earlier[-1] if earlier else None, threshold)
+
+
+def live_board(session: Session, *, team_id: str, now: datetime, threshold: int) -> Board:
+    """The scoreboard right now (`/mentor scoreboard`, App Home): the last seven days, against the
+    latest stored week."""
+    current = Snapshot(now - WEEK, now, figures.week(session, team_id=team_id, start=now - WEEK, end=now))
+    earlier = snapshots(session, team_id=team_id, limit=1, before=now - WEEK + timedelta(hours=12))
+    return board(current, earlier[-1] if earlier else None, threshold)
+
+
+@dataclass(frozen=True)
+class Trend:
+    """The last weeks' series for the picture; None where the count is below the threshold."""
+
+    week_ends: list[datetime]
+    series: dict[str, list[int | None]]
+    threshold: int
+
+
+TREND_SERIES = {
+    "Questions asked": ("questions", "asked"),
+    "Questions resolved": ("questions", "resolved"),
+    "People seeking a mentor": ("mentoring", "seeking"),
+    "Volunteers with a place": ("mentoring", "volunteers"),
+}
+
+
+def trend(session: Session, *, team_id: str, threshold: int, until: datetime | None = None) -> Trend:
+    weeks = snapshots(session, team_id=team_id, limit=TREND_WEEKS, before=until)
+    series = {}
+    for label, (group, key) in TREND_SERIES.items():
+        values = [w.figures.get(group, {}).get(key) for w in weeks]
+        series[label] = [v if v is not None and is_exact(v, threshold) else None for v in values]
+    return Trend([w.week_end for w in weeks], series, threshold)
