@@ -1,0 +1,121 @@
+"""The scoreboard's weeks, snapshots, changes and privacy, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core import scoreboard
+from core.scoreboard import Figure, Schedule, Snapshot
+from storage.db import session_scope
+from storage.models import Question, ScoreboardWeek
+
+TEAM = "T0SCORE001"
+LONDON = Schedule("C0SCORES01", weekday=0, hour=9, minute=0, tz="Europe/London")
+
+
+def test_a_week_ends_at_the_posting_time_in_the_workspaces_zone():
+    saturday = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    assert scoreboard.last_week_end(LONDON, saturday) == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    monday = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    assert scoreboard.last_week_end(LONDON, monday) == monday  # the posting time itself counts
+    assert scoreboard.last_week_end(LONDON, monday - timedelta(seconds=1)) == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+    # Summer time: 09:00 in London is 08:00 UTC.
+    assert scoreboard.last_week_end(LONDON, datetime(2027, 3, 29, 8, 30, tzinfo=UTC)) == datetime(2027, 3, 29, 8, 0, tzinfo=UTC)
+    friday_tokyo = Schedule(None, weekday=4, hour=17, minute=30, tz="Asia/Tokyo")
+    assert scoreboard.last_week_end(friday_tokyo, saturday) == datetime(2026, 11, 27, 8, 30, tzinfo=UTC)
+
+
+def test_an_unknown_zone_falls_back_to_utc_and_settings_are_checked(engine):
+    assert scoreboard.last_week_end(Schedule(None, tz="Mars/Olympus"), datetime(2026, 11, 28, tzinfo=UTC)).hour == 9
+    now = datetime(2026, 11, 28, tzinfo=UTC)
+    with session_scope(engine) as s:
+        assert scoreboard.schedule(s, team_id=TEAM, default_channel="C0QA").channel_id == "C0QA"
+        with pytest.raises(scoreboard.SettingsError):
+            scoreboard.save_schedule(s, team_id=TEAM, channel_id="C1", weekday=7, hour=9, minute=0, tz="UTC", user_id="U1", now=now)
+        with pytest.raises(scoreboard.SettingsError):
+            scoreboard.save_schedule(s, team_id=TEAM, channel_id="C1", weekday=1, hour=9, minute=0, tz="Nowhere/Land", user_id="U1", now=now)
+        scoreboard.save_schedule(s, team_id=TEAM, channel_id="C1", weekday=2, hour=8, minute=15, tz="Europe/Paris", user_id="U1", now=now)
+        scoreboard.save_schedule(s, team_id=TEAM, channel_id="C2", weekday=3, hour=8, minute=15, tz="Europe/Paris", user_id="U1", now=now)
+    with session_scope(engine) as s:
+        plan = scoreboard.schedule(s, team_id=TEAM, default_channel="C0QA")
+    assert (plan.channel_id, plan.weekday, plan.hour, plan.minute, plan.tz) == ("C2", 3, 8, 15, "Europe/Paris")
+    assert plan.describe() == "Thursdays at 08:15 (Europe/Paris)"
+
+
+_TS = iter(range(1, 10**6))
+
+
+def _ask(s, at: datetime, team=TEAM):
+    s.add(Question(team_id=team, asker_id="U0ASKER", text="q", channel_id="C0QA", status="posted", created_at=at,
+                   posted_at=at, message_ts=f"{at.timestamp():.0f}.{next(_TS):06d}"))
+
+
+def test_weeks_are_stored_once_and_missed_weeks_are_caught_up_with_only_the_latest_to_post(engine):
+    first = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday
+    with session_scope(engine) as s:
+        for week in range(4):
+            for _ in range(week + 3):
+                _ask(s, first - timedelta(days=3) + timedelta(weeks=week))
+    with session_scope(engine) as s:
+        due = scoreboard.catch_up(s, team_id=TEAM, plan=LONDON, now=first + timedelta(hours=1))
+        assert due == first  # the first run stores only the week just ended
+        assert scoreboard.claim_post(s, team_id=TEAM, week_end=due, channel_id="C1", now=first)
+        assert not scoreboard.claim_post(s, team_id=TEAM, week_end=due, channel_id="C1", now=first)
+    # Down for three weeks: the missed weeks are stored when Knowhow is back; only the latest posts.
+    back = first + timedelta(weeks=3, days=2)
+    with session_scope(engine) as s:
+        due = scoreboard.catch_up(s, team_id=TEAM, plan=LONDON, now=back)
+        assert due == first + timedelta(weeks=3)
+        ends = [w.week_end for w in scoreboard.snapshots(s, team_id=TEAM)]
+        assert ends == [first + timedelta(weeks=n) for n in range(4)]
+        assert [w.figures["questions"]["asked"] for w in scoreboard.snapshots(s, team_id=TEAM)] == [3, 4, 5, 6]
+        assert [w.posted for w in scoreboard.snapshots(s, team_id=TEAM)] == [True, False, False, False]
+        # Running again changes nothing; the stored figures are not recomputed.
+        _ask(s, first + timedelta(weeks=3) - timedelta(days=1))
+    with session_scope(engine) as s:
+        assert scoreboard.catch_up(s, team_id=TEAM, plan=LONDON, now=back) == due
+        assert scoreboard.get_week(s, team_id=TEAM, week_end=due).figures["questions"]["asked"] == 6
+        assert s.get(ScoreboardWeek, (TEAM, due)).week_start == first + timedelta(weeks=2)
+
+
+def _snap(asked, seeking, topics=()):
+    return Snapshot(datetime(2026, 11, 16, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC), {
+        "questions": {"asked": asked, "answered": 0, "resolved": 0, "answered_within_day": 0, "deflected": 0,
+                      "median_first_answer_seconds": None, "oldest_open_days": None},
+        "sessions": {}, "helpers": [],
+        "mentoring": {"seeking": seeking, "topics": [dict(topic_id=i, topic=n, seeking=v, volunteers=0, active=0, completed=0)
+                                                      for i, (n, v) in enumerate(topics)]},
+    })
+
+
+def test_counts_hide_behind_the_threshold_and_changes_show_only_between_exact_counts():
+    b = scoreboard.board(_snap(12, 2, [("Leadership", 7)]), _snap(9, 5, [("Leadership", 1)]), threshold=3)
+    assert b.questions["asked"] == Figure("12", 3)
+    assert b.mentoring["seeking"] == Figure("fewer than 3", None)  # 5 -> 2 would tell the small count
+    assert b.topics == [("Leadership", {"seeking": Figure("7", None), "volunteers": Figure("fewer than 3", None),
+                                        "active": Figure("fewer than 3", None), "completed": Figure("fewer than 3", None)})]
+    assert scoreboard.board(_snap(12, 2), None, threshold=3).questions["asked"] == Figure("12", None)
+    assert scoreboard.board(_snap(2, 2), None, threshold=1).questions["asked"] == Figure("2", None)
+
+
+def test_the_trend_leaves_out_small_counts(engine):
+    first = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with session_scope(engine) as s:
+        for week, n in enumerate((5, 1, 4)):
+            for _ in range(n):
+                _ask(s, first + timedelta(weeks=week) - timedelta(days=2))
+            scoreboard.record_week(s, team_id=TEAM, start=first + timedelta(weeks=week - 1), end=first + timedelta(weeks=week), now=first)
+        trend = scoreboard.trend(s, team_id=TEAM, threshold=3)
+    assert trend.series["Questions asked"] == [5, None, 4]
+    assert trend.week_ends == [first + timedelta(weeks=n) for n in range(3)]
+
+
+def test_snapshots_belong_to_their_workspace(engine):
+    first = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with session_scope(engine) as s:
+        _ask(s, first - timedelta(days=1), team="T0OTHER001")
+        scoreboard.catch_up(s, team_id=TEAM, plan=LONDON, now=first)
+        assert scoreboard.snapshots(s, team_id=TEAM)[0].figures["questions"]["asked"] == 0
+        assert scoreboard.snapshots(s, team_id="T0OTHER001") == []
