@@ -14,7 +14,7 @@ from bot.deps import Deps
 from bot.listeners import accept, ask, expert, home, mentor, scoreboard, sessions
 
 # Every feature's outbox senders, by kind.
-SENDERS = {**ask.SENDERS, **sessions.SENDERS, **mentor.SENDERS, **scoreboard.SENDERS}
+SENDERS = {**ask.SENDERS, **sessions.SENDERS, **mentor.SENDERS, **scoreboard.SENDERS, **home.SENDERS}
 
 
 def make_client(settings: Settings, *, retry_on_connection_errors: bool = True) -> WebClient:
@@ -56,5 +56,5 @@ def build_app(deps: Deps, client: WebClient) -> App:
     sessions.register(app, deps)
     mentor.register(app, deps)
     scoreboard.register(app, deps)
-    home.register(app)
+    home.register(app, deps)
     return app

@@ -376,22 +376,6 @@ def question_failed(*, channel_id: str, reason: str, text: str) -> Message:
     }
 
 
-def home_view() -> dict[str, Any]:
-    return {
-        "type": "home",
-        "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": "Knowhow"}},
-            _section(
-                "Knowhow helps you learn from your colleagues. Put a question to the whole "
-                "organisation with `/ask`: it is posted in the Q&A channel, credited to you, and "
-                "anyone who knows can answer in its thread. Every answer is kept, so the next "
-                "person with the same problem finds it."
-            ),
-            _context("Try `/ask help` and `/expert help`. The Mentor Center is coming."),
-        ],
-    }
-
-
 STATE_LABELS = {
     "open": ":grey_question: open",
     "answered": ":speech_balloon: answered",

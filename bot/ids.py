@@ -98,3 +98,7 @@ SCOREBOARD_IN_DAY = "scoreboard_day"
 SCOREBOARD_IN_TIME = "scoreboard_time"
 OUTBOX_SCOREBOARD_POST = "scoreboard.post"
 OUTBOX_SCOREBOARD_CHART = "scoreboard.chart"
+
+# App Home.
+HOME_ASK = "home_ask"  # opens the /ask form
+OUTBOX_HOME_REFRESH = "home.refresh"

@@ -58,6 +58,11 @@ def queue_refresh(session: Session, *, team_id: str, question_id: int, version: 
         kind=ids.OUTBOX_REFRESH_POST,
         payload={"question_id": question_id},
     )
+    question = session.get(Question, question_id)
+    if question is not None:
+        from bot.listeners import home  # the asker's App Home shows the question's state
+
+        home.queue_refresh(session, team_id, question.asker_id)
     return True
 
 

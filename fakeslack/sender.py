@@ -307,6 +307,10 @@ class SlackSender:
                 state["selected_" + kind.split("_")[1]] = list(answer or [])
             elif kind == "datepicker":
                 state["selected_date"] = answer
+            elif kind == "timepicker":
+                state["selected_time"] = answer
+                if element.get("timezone"):
+                    state["timezone"] = element["timezone"]
             else:  # plain_text_input, number_input, email_text_input, url_text_input
                 state["value"] = answer
             values[block["block_id"]] = {action_id: state}
@@ -322,7 +326,7 @@ class SlackSender:
             return [o["value"] for o in element["initial_options"]]
         if "initial_option" in element:
             return element["initial_option"]["value"]
-        for key in ("initial_value", "initial_date", "initial_conversation", "initial_channel", "initial_user",
+        for key in ("initial_value", "initial_date", "initial_time", "initial_conversation", "initial_channel", "initial_user",
                     "initial_conversations", "initial_channels", "initial_users"):
             if key in element:
                 return element[key]

@@ -1,19 +1,64 @@
-"""The App Home tab: for now, what Knowhow is and how to use what works."""
+"""The App Home tab: the person's own picture and the workspace's scoreboard, published on
+`app_home_opened` and again (through the outbox) when something in it changes."""
 
 from __future__ import annotations
 
+import logging
+import uuid
+
 from slack_bolt import App
+from sqlmodel import Session
 
-from bot import blocks
+from bot import blocks, ids
+from bot import home_blocks as hb
+from bot.deps import Deps
+from bot.listeners.ask import team_of
+from core import home, scoreboard
+from core.clock import utcnow
+from storage import outbox
+from storage.db import session_scope
+
+log = logging.getLogger(__name__)
 
 
-def publish_home(event, client):
-    if event.get("tab") != "home":
-        return
-    client.views_publish(user_id=event["user"], view=blocks.home_view())
+def view(engine, settings, team_id: str, user_id: str) -> dict:
+    now = utcnow()
+    with session_scope(engine) as session:
+        picture = home.picture(session, team_id=team_id, user_id=user_id, now=now)
+        board = scoreboard.live_board(session, team_id=team_id, now=now, threshold=settings.privacy_threshold)
+    return hb.home(picture, board, settings.privacy_threshold)
 
 
-def register(app: App) -> None:
+def queue_refresh(session: Session, team_id: str, *users: str) -> None:
+    """Something a person's Home shows changed: publish it again (rendered when sent)."""
+    for user in dict.fromkeys(u for u in users if u):
+        outbox.enqueue(session, team_id=team_id, dedupe_key=f"home:{user}:{uuid.uuid4().hex}", kind=ids.OUTBOX_HOME_REFRESH,
+                       payload={"user_id": user})
+
+
+class Refresh:
+    def send(self, ctx, item):
+        ctx.client.views_publish(user_id=item.payload["user_id"], view=view(ctx.engine, ctx.settings, item.team_id, item.payload["user_id"]))
+        return None
+
+    def failed(self, session, item, reason):
+        log.warning("App Home for %s could not be published: %s", item.payload.get("user_id"), reason)
+
+
+SENDERS = {ids.OUTBOX_HOME_REFRESH: Refresh()}
+
+
+def register(app: App, deps: Deps) -> None:
+    def publish(event, client, context, body):
+        if event.get("tab") != "home":
+            return
+        client.views_publish(user_id=event["user"], view=view(deps.engine, deps.settings, team_of(context, body), event["user"]))
+
     # Lazy: the event is acked at once and the Web API call runs after, so a slow or rate-limited
     # Slack never turns the ack into a failure (and a redelivery).
-    app.event("app_home_opened")(ack=lambda: None, lazy=[publish_home])
+    app.event("app_home_opened")(ack=lambda: None, lazy=[publish])
+
+    @app.action(ids.HOME_ASK)
+    def ask_form(ack, body, client):
+        ack()
+        client.views_open(trigger_id=body["trigger_id"], view=blocks.ask_modal(channel_id=None))

@@ -22,6 +22,7 @@ from bot import ids
 from bot import mentor_blocks as mb
 from bot.admins import is_admin
 from bot.deps import Deps
+from bot.listeners import home
 from bot.listeners.ask import said_on_failure, team_of
 from bot.outbox import SendContext
 from bot.posts import post_joining, update_message
@@ -49,6 +50,8 @@ def queue_offers(session: Session, team_id: str, offered: Offered, *, again: boo
     for request_id, round_ in offered.rounds:
         _enqueue(session, team_id, f"mentor-request:{request_id}:round:{round_}", ids.OUTBOX_MENTOR_CANDIDATES,
                  request_id=request_id, round=round_, again=again)
+        row = session.get(MentorRequest, request_id)
+        home.queue_refresh(session, team_id, row.protege_id if row else "")
 
 
 UNSENT_WITHIN = timedelta(days=1)  # well inside the outbox's week of memory (jobs.KEEP_SENT_FOR)
@@ -186,6 +189,7 @@ def handle_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, cl
             queue_offers(session, team_id, left, again=True)
             queue_unsent_offers(session, team_id)
             queue_demand(session, team_id, topic_ids)
+            home.queue_refresh(session, team_id, user_id)
         if not left.was_volunteer:
             ack(**mb.private("You do not offer to mentor, so there is nothing to leave."))
         else:
@@ -314,6 +318,7 @@ def handle_volunteer_form(deps: Deps, ack: Ack, body: dict, view: dict, context:
                                        note=_text(values, ids.MENTOR_IN_NOTE), now=now)
             queue_offers(session, team_id, done)
             queue_demand(session, team_id, before + chosen)
+            home.queue_refresh(session, team_id, user_id)
     except MentorError as exc:
         _errors(ack, _field_error(exc, values, ids.MENTOR_IN_TOPICS))
         return
@@ -342,6 +347,7 @@ def handle_find_form(deps: Deps, ack: Ack, body: dict, view: dict, context: Bolt
             )
             queue_offers(session, team_id, done)
             queue_demand(session, team_id, chosen)
+            home.queue_refresh(session, team_id, user_id)
     except MentorError as exc:
         _errors(ack, _field_error(exc, values, ids.MENTOR_IN_TOPIC))
         return
@@ -409,6 +415,8 @@ def handle_wrap_up_form(deps: Deps, ack: Ack, body: dict, view: dict, context: B
             if state == "completed":
                 queue_unsent_offers(session, team_id)
                 queue_demand(session, team_id, [_topic_of(session, mentorship_id)])
+                info = mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id)
+                home.queue_refresh(session, team_id, info.mentor_id, info.protege_id)
     except MentorError as exc:
         _errors(ack, _field_error(exc, values, ids.MENTOR_IN_RATING))
         return
@@ -454,7 +462,7 @@ def handle_open_form(deps: Deps, ack: Ack, body: dict, context: BoltContext, cli
         if info is None or user_id not in (info.mentor_id, info.protege_id):
             return
         view = mb.wrap_up_form(info, user_id)
-    if body.get("view"):
+    if (body.get("view") or {}).get("type") == "modal":
         client.views_push(trigger_id=body["trigger_id"], view=view)
     else:
         client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -468,6 +476,7 @@ def handle_withdraw(deps: Deps, ack: Ack, body: dict, context: BoltContext, clie
         topic_id = mentoring.topic_of_request(session, team_id=team_id, request_id=request_id)
         if mentoring.withdraw_request(session, team_id=team_id, request_id=request_id, protege_id=user_id, now=utcnow()):
             queue_demand(session, team_id, [topic_id])
+            home.queue_refresh(session, team_id, user_id)
     client.views_update(view_id=body["view"]["id"], view=center_view(deps, client, team_id, user_id))
     deps.wake_outbox()
 
@@ -481,6 +490,7 @@ def handle_choose(deps: Deps, ack: Ack, body: dict, context: BoltContext, respon
         if chosen.outcome is mentoring.ChooseOutcome.ASKED:
             _enqueue(session, team_id, f"mentorship:{chosen.mentorship_id}:ask", ids.OUTBOX_MENTOR_ASK, mentorship_id=chosen.mentorship_id)
             info = mentoring.mentorship(session, team_id=team_id, mentorship_id=chosen.mentorship_id)
+            home.queue_refresh(session, team_id, user_id, mentor_id)
         elif chosen.outcome is mentoring.ChooseOutcome.GONE:
             queue_offers(session, team_id, chosen, again=True)
             if not chosen.rounds:
@@ -509,6 +519,7 @@ def handle_answer(deps: Deps, ack: Ack, body: dict, context: BoltContext, respon
             queue_after_proposal_ended(session, team_id, mentorship_id, done)
         if done.outcome is not mentoring.AnswerOutcome.STALE:
             queue_demand(session, team_id, [_topic_of(session, mentorship_id)])
+            home.queue_refresh(session, team_id, info.mentor_id, info.protege_id)
     if done.outcome is mentoring.AnswerOutcome.ACCEPTED:
         respond(**mb.answered(f"You accepted. Knowhow is opening a conversation with you and <@{info.protege_id}> to introduce you."))
     elif done.outcome is mentoring.AnswerOutcome.DECLINED:
@@ -529,6 +540,8 @@ def handle_met(deps: Deps, ack: Ack, body: dict, context: BoltContext, respond) 
         if state == "stopped":
             queue_unsent_offers(session, team_id)
             queue_demand(session, team_id, [_topic_of(session, mentorship_id)])
+            info = mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id)
+            home.queue_refresh(session, team_id, info.mentor_id, info.protege_id)
     text = {
         "yes": "Good to hear. Knowhow checks in again at the end.",
         "not_yet": "Thanks. There is still time: a short first meeting is a good start.",

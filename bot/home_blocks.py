@@ -1,0 +1,84 @@
+"""The App Home tab: the person's own picture, the workspace's scoreboard, and buttons for the
+main actions. Pure functions from core.home's Picture and core.scoreboard's Board."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot import ids
+from bot import scoreboard_blocks as sbb
+from bot.text import excerpt, flatten_links, neutralise_mentions, shown
+from core.home import Picture
+from core.scoreboard import Board
+
+QUESTION_STATE = {
+    "held": "waiting for you to choose (an earlier answer may cover it)",
+    "pending": "being posted",
+    "failed": "could not be posted",
+    "deflected": "answered by an earlier question",
+}
+POST_STATE = {"open": "open", "answered": "answered", "resolved": "resolved"}
+MENTOR_STATE = {"proposed": "asked, waiting for an answer", "active": "active"}
+REQUEST_STATE = {"waiting": "waiting for a volunteer", "choosing": "choose a candidate (in your DMs)", "asking": "waiting for the mentor's answer"}
+
+
+def _section(text: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+def _context(text: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
+
+
+def _button(text: str, action_id: str, style: str | None = None) -> dict:
+    b = {"type": "button", "text": {"type": "plain_text", "text": text, "emoji": True}, "action_id": action_id, "value": ""}
+    if style:
+        b["style"] = style
+    return b
+
+
+def _question(text: str) -> str:
+    return excerpt(neutralise_mentions(flatten_links(text)), 120)
+
+
+def home(p: Picture, board: Board, threshold: int) -> dict[str, Any]:
+    blocks: list[dict] = [
+        {"type": "header", "text": {"type": "plain_text", "text": "Knowhow"}},
+        _section("Learn from your colleagues: ask the whole organisation, find a mentor, or offer to be one."),
+        {"type": "actions", "block_id": "home_actions", "elements": [
+            _button("Ask a question", ids.HOME_ASK, "primary"),
+            _button("Find a mentor", ids.MENTOR_OPEN_FIND),
+            _button("Volunteer as a mentor", ids.MENTOR_OPEN_VOLUNTEER),
+        ]},
+        {"type": "divider"},
+        _section(f"*Your questions* ({p.asked} asked)"),
+    ]
+    if p.questions:
+        lines = []
+        for q in p.questions:
+            state = POST_STATE.get(q.shown_state, q.shown_state) if q.status == "posted" else QUESTION_STATE.get(q.status, q.status)
+            title = _question(q.text)
+            lines.append(f"• {f'<{q.permalink}|{title}>' if q.permalink else title}: _{state}_")
+        blocks.append(_section("\n".join(lines)))
+    else:
+        blocks.append(_context("None yet. `/ask` puts a question to your colleagues."))
+    blocks.append(_section(f"*Your answers*: {p.answers} given, {p.accepted} accepted"))
+    if p.owed:
+        lines = [f"• {_question(o.text)}: due {o.due:%d %b %Y}" + (" (*overdue*)" if o.overdue else "") for o in p.owed]
+        blocks.append(_section("*Answers you promised in expert sessions*\n" + "\n".join(lines)))
+    blocks.append(_section("*Topics you are listed in*: " + (", ".join(shown(t) for t in p.topics) if p.topics else "none (`/expert topics add`)")))
+    m = p.mentoring
+    if m is not None:
+        lines = []
+        if m.volunteer is not None:
+            lines.append(f"You mentor in {', '.join(shown(t.name) for t in m.volunteer_topics)}"
+                         + (" (*paused*)" if m.volunteer.paused else "") + f": {len(m.mentoring)} of {m.volunteer.capacity} places taken")
+        lines += [f"• Mentoring <@{x.protege_id}> in {shown(x.topic)}: {MENTOR_STATE.get(x.state, x.state)}" for x in m.mentoring]
+        lines += [f"• Your request in {shown(r.topic)}: {REQUEST_STATE.get(r.state, r.state)}" for r in m.requests]
+        lines += [f"• Mentored by <@{x.mentor_id}> in {shown(x.topic)}" for x in m.mentored]
+        if lines:
+            blocks.append(_section("*Your mentoring* (only you see this)\n" + "\n".join(lines)))
+    blocks.append({"type": "divider"})
+    blocks += sbb.board_blocks(board, title="Across the workspace")
+    blocks.append(_context(f"The last seven days. Counts under {threshold} read \"fewer than {threshold}\"."))
+    return {"type": "home", "blocks": blocks[:100]}

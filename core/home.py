@@ -1,0 +1,72 @@
+"""What App Home shows one person about themself: their questions and where each stands, the
+answers they gave, the deferrals they owe, their mentoring, and the topics they are listed in.
+Plain values, read from the database; only that person ever sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from core import expertise, mentoring
+from storage.models import Answer, Deferral, Question
+
+RECENT_QUESTIONS = 5
+
+
+@dataclass(frozen=True)
+class MyQuestion:
+    id: int
+    text: str
+    status: str  # held, pending, posted, failed, deflected
+    shown_state: str  # open, answered, resolved
+    permalink: str | None
+    asked_at: datetime
+
+
+@dataclass(frozen=True)
+class Owed:
+    question_id: int
+    text: str
+    due: date
+    overdue: bool
+    permalink: str | None
+
+
+@dataclass
+class Picture:
+    questions: list[MyQuestion]
+    asked: int
+    answers: int
+    accepted: int
+    owed: list[Owed]
+    mentoring: mentoring.Status | None
+    topics: list[str]
+
+
+def picture(session: Session, *, team_id: str, user_id: str, now: datetime) -> Picture:
+    recent = session.exec(
+        select(Question).where(Question.team_id == team_id, Question.asker_id == user_id)
+        .order_by(Question.created_at.desc(), Question.id.desc()).limit(RECENT_QUESTIONS)
+    ).all()
+    asked = session.exec(select(func.count()).select_from(Question).where(Question.team_id == team_id, Question.asker_id == user_id)).one()
+    answers, accepted = session.exec(
+        select(func.count(), func.count(Answer.accepted_at)).where(
+            Answer.team_id == team_id, Answer.author_id == user_id, Answer.deleted_at.is_(None))
+    ).one()
+    answered = select(Answer.question_id).where(Answer.deleted_at.is_(None))
+    owed = session.exec(
+        select(Deferral, Question).join(Question, Question.id == Deferral.question_id)
+        .where(Deferral.team_id == team_id, Deferral.expert_id == user_id, Deferral.question_id.not_in(answered))
+        .order_by(Deferral.due_date)
+    ).all()
+    profile = mentoring.get_profile(session, team_id=team_id, user_id=user_id)
+    return Picture(
+        questions=[MyQuestion(q.id, q.text, q.status, q.shown_state, q.permalink, q.created_at) for q in recent],
+        asked=asked, answers=answers, accepted=accepted,
+        owed=[Owed(q.id, q.text, d.due_date, d.overdue_at <= now, q.permalink) for d, q in owed],
+        mentoring=mentoring.status(session, team_id=team_id, user_id=user_id, profile=profile) if profile else None,
+        topics=[s.topic for s in expertise.profile(session, team_id=team_id, user_id=user_id, now=now)],
+    )

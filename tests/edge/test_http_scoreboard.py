@@ -1,0 +1,121 @@
+"""The scoreboard and App Home end to end: /mentor scoreboard (private), the settings form
+(admins), the weekly post with its picture (including a week missed while Knowhow was down), and
+app_home_opened publishing each person's own picture."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import select
+
+from bot import ids
+from core import scoreboard
+from core.clock import utcnow
+from storage.db import session_scope
+from storage.models import ScoreboardWeek
+
+from .test_http_ask import QA_CHANNEL, _wait_until, ask
+from .test_http_mentor import ADMIN, MENTOR, PROTEGE, add_topic, buttons, find, mentor, people, stored_view, submit, volunteer  # noqa: F401
+
+SCORES = "C0SCORES01"
+
+
+@pytest.fixture
+def settings(settings):
+    return replace(settings, admins=frozenset({ADMIN}))
+
+
+def test_mentor_scoreboard_shows_the_figures_privately_behind_the_threshold(knowhow, slack, fake_slack, people):
+    add_topic(slack)
+    find(slack, fake_slack, PROTEGE)
+    for n in range(3):
+        ask(slack, fake_slack, f"How do I rotate the staging keys, take {n}?")
+    body = mentor(slack, "scoreboard", PROTEGE).json()
+    assert body["response_type"] == "ephemeral"
+    text = json.dumps(body["blocks"])
+    assert "Asked: *3*" in text
+    assert "Looking for a mentor: *fewer than 3*" in text and "*Leadership*: *fewer than 3* looking" in text
+    assert PROTEGE not in text
+    assert f"<#{QA_CHANNEL}>" in text  # where the weekly post goes by default
+
+
+def test_only_admins_change_the_weekly_post_and_the_form_saves_it(knowhow, slack, fake_slack, people):
+    assert "Only workspace admins" in mentor(slack, "scoreboard settings", PROTEGE).json()["text"]
+    fake_slack.add_user(ADMIN, tz="America/New_York", tz_offset=-18000)
+    assert mentor(slack, "scoreboard settings", ADMIN).status == 200
+    view = stored_view(fake_slack)
+    assert view["callback_id"] == ids.SCOREBOARD_SETTINGS_MODAL and view["private_metadata"] == "America/New_York"
+    body = submit(slack, fake_slack, ADMIN, {ids.SCOREBOARD_IN_CHANNEL: SCORES, ids.SCOREBOARD_IN_DAY: "4",
+                                             ids.SCOREBOARD_IN_TIME: "16:30"}).json()
+    assert body["response_action"] == "update" and "Fridays at 16:30 (America/New_York)" in json.dumps(body["view"])
+    with session_scope(knowhow.engine) as s:
+        plan = scoreboard.schedule(s, team_id="T0FAKETEAM", default_channel=None)
+    assert (plan.channel_id, plan.weekday, plan.hour, plan.minute) == (SCORES, 4, 16, 30)
+
+
+def test_the_weekly_post_goes_out_once_with_its_picture_even_after_a_missed_week(knowhow, slack, fake_slack, people):
+    from scheduler import jobs
+
+    for n in range(4):
+        ask(slack, fake_slack, f"Where is the VPN guide, part {n}?")
+    assert jobs.sweep_scoreboard(QA_CHANNEL, 3) == 1
+    assert jobs.sweep_scoreboard(QA_CHANNEL, 3) == 0  # once
+    _wait_until(lambda: any("This week in Knowhow" in (m.get("text") or "") for m in fake_slack.messages[QA_CHANNEL]))
+    _wait_until(lambda: fake_slack.calls_to("files.completeUploadExternal"))
+    [upload] = fake_slack.calls_to("upload")
+    assert upload.args["size"] > 1000
+    [done] = fake_slack.calls_to("files.completeUploadExternal")
+    assert done.args["channel_id"] == QA_CHANNEL
+    png = next(iter(fake_slack.files.values()))["content"]
+    assert png.startswith(b"\x89PNG")
+
+    # Knowhow was down for the next two posting times: when back, the missed weeks are stored
+    # and the latest one is posted, once.
+    with session_scope(knowhow.engine) as s:
+        [week] = s.exec(select(ScoreboardWeek)).all()
+        s.execute(update(ScoreboardWeek).values(week_end=week.week_end - timedelta(weeks=2), week_start=week.week_start - timedelta(weeks=2)))
+    posts_before = len([m for m in fake_slack.messages[QA_CHANNEL] if "This week in Knowhow" in (m.get("text") or "")])
+    assert jobs.sweep_scoreboard(QA_CHANNEL, 3) == 1
+    with session_scope(knowhow.engine) as s:
+        weeks = s.exec(select(ScoreboardWeek).order_by(ScoreboardWeek.week_end)).all()
+        assert len(weeks) == 3 and [w.posted_at is not None for w in weeks] == [True, False, True]
+    _wait_until(lambda: len([m for m in fake_slack.messages[QA_CHANNEL] if "This week in Knowhow" in (m.get("text") or "")]) == posts_before + 1)
+    latest = [m for m in fake_slack.messages[QA_CHANNEL] if "This week in Knowhow" in (m.get("text") or "")][-1]
+    assert "changes against the week before" in json.dumps(latest["blocks"])
+
+
+def test_app_home_shows_the_persons_own_picture_and_the_scoreboard(knowhow, slack, fake_slack, people):
+    add_topic(slack)
+    find(slack, fake_slack, PROTEGE, goal="Lead my first team")
+    volunteer(slack, fake_slack, MENTOR)
+    event = {"type": "app_home_opened", "user": PROTEGE, "channel": "D0NEWMGR01", "tab": "home", "event_ts": "1754400124.556817"}
+    assert slack.event(event).status == 200
+    _wait_until(lambda: any(c.args["user_id"] == PROTEGE for c in fake_slack.calls_to("views.publish")))
+    home = [c for c in fake_slack.calls_to("views.publish") if c.args["user_id"] == PROTEGE][-1].args["view"]
+    text = json.dumps(home)
+    assert "Your request in Leadership" in text and "Across the workspace" in text
+    assert {ids.HOME_ASK, ids.MENTOR_OPEN_FIND, ids.MENTOR_OPEN_VOLUNTEER} <= {
+        e["action_id"] for b in home["blocks"] if b["type"] == "actions" for e in b["elements"]}
+    # Someone else's Home never shows the protégé's request.
+    slack.event({**event, "user": "U0SOMEONE1", "event_ts": "1754400125.1"})
+    _wait_until(lambda: any(c.args["user_id"] == "U0SOMEONE1" for c in fake_slack.calls_to("views.publish")))
+    other = [c for c in fake_slack.calls_to("views.publish") if c.args["user_id"] == "U0SOMEONE1"][-1].args["view"]
+    assert PROTEGE not in json.dumps(other) and "Your request" not in json.dumps(other)
+    # The Ask button opens the /ask form from the Home tab.
+    payload = slack.block_actions_payload(user=PROTEGE, action_id=ids.HOME_ASK, value="", container="view",
+                                          view={"id": "V0HOME", "type": "home", "blocks": home["blocks"]})
+    slack.interaction(payload)
+    _wait_until(lambda: any(c.args["view"].get("callback_id") == ids.ASK_MODAL for c in fake_slack.calls_to("views.open")))
+
+
+def test_home_is_refreshed_when_a_mentoring_request_changes(knowhow, slack, fake_slack, people):
+    add_topic(slack)
+    find(slack, fake_slack, PROTEGE)
+    _wait_until(lambda: any(c.args["user_id"] == PROTEGE for c in fake_slack.calls_to("views.publish")))
+    volunteer(slack, fake_slack, MENTOR)
+    _wait_until(lambda: any(c.args["user_id"] == PROTEGE and "choose a candidate" in json.dumps(c.args["view"])
+                            for c in fake_slack.calls_to("views.publish")))
