@@ -93,6 +93,27 @@ def set_paused(session: Session, *, team_id: str, user_id: str, paused: bool) ->
     return True
 
 
+def set_thanked(session: Session, *, team_id: str, user_id: str, thanked: bool) -> bool:
+    """Agree (or no longer agree) to be thanked by name on the weekly scoreboard for accepted
+    answers. Nobody is named without saying yes. Returns whether anything changed."""
+    row = session.get(HelperPreference, (team_id, user_id))
+    if row is None:
+        if not thanked:
+            return False
+        insert_if_absent(session, HelperPreference, dict(team_id=team_id, user_id=user_id, thank_publicly=True, updated_at=utcnow()))
+        return True
+    if row.thank_publicly == thanked:
+        return False
+    row.thank_publicly, row.updated_at = thanked, utcnow()
+    session.add(row)
+    return True
+
+
+def is_thanked(session: Session, *, team_id: str, user_id: str) -> bool:
+    row = session.get(HelperPreference, (team_id, user_id))
+    return bool(row and row.thank_publicly)
+
+
 def is_paused(session: Session, *, team_id: str, user_id: str) -> bool:
     row = session.get(HelperPreference, (team_id, user_id))
     return bool(row and row.invitations_paused)

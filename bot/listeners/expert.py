@@ -26,6 +26,7 @@ TOPICS_HELP = "\n".join(
         "posted with `/ask`, you may be invited in its thread, and you can accept answers to it.",
         "`/expert topics remove kubernetes` takes a topic off your list.",
         "`/expert topics pause` stops invitations to help (your topics stay); `/expert topics resume` restarts them.",
+        "`/expert topics thanks on` lets the weekly scoreboard thank you by name for accepted answers (`off` stops it; off by default).",
         "`/expert topics` shows your topics: those you listed and those Knowhow learned from your answers.",
     ]
 )
@@ -56,6 +57,17 @@ def topics_command(deps: Deps, team_id: str, user_id: str, words: str) -> dict:
                     if changed else "Invitations to help were already paused. `/expert topics resume` restarts them."
                 )
             return _reply("Invitations to help are back on." if changed else "Invitations to help are already on.")
+        if action == "thanks":
+            choice = rest.lower()
+            if choice not in ("on", "off"):
+                on = expertise.is_thanked(session, team_id=team_id, user_id=user_id)
+                return _reply(f"The weekly scoreboard {'thanks you by name' if on else 'does not name you'} for accepted answers. "
+                              "`/expert topics thanks on` or `off` changes that.")
+            changed = expertise.set_thanked(session, team_id=team_id, user_id=user_id, thanked=choice == "on")
+            if choice == "on":
+                return _reply("The weekly scoreboard may now thank you by name when your answers are accepted. `/expert topics thanks off` stops it."
+                              if changed else "You already agreed to be thanked by name.")
+            return _reply("The weekly scoreboard will not name you." if changed else "The weekly scoreboard does not name you.")
         if action in ("add", "remove"):
             if not rest:
                 return _reply(f"Say which topic, for example `/expert topics {action} kubernetes`.")

@@ -119,3 +119,23 @@ def test_home_is_refreshed_when_a_mentoring_request_changes(knowhow, slack, fake
     volunteer(slack, fake_slack, MENTOR)
     _wait_until(lambda: any(c.args["user_id"] == PROTEGE and "choose a candidate" in json.dumps(c.args["view"])
                             for c in fake_slack.calls_to("views.publish")))
+
+
+def test_helpers_are_thanked_by_name_only_once_they_agree(knowhow, slack, fake_slack, people):
+    from storage.models import Answer, Question
+
+    now = utcnow()
+    with session_scope(knowhow.engine) as s:
+        for n, helper in enumerate(("U0HELPER01", "U0HELPER02")):
+            q = Question(team_id="T0FAKETEAM", asker_id=PROTEGE, text="q", channel_id=QA_CHANNEL, status="posted",
+                         posted_at=now - timedelta(hours=2), created_at=now - timedelta(hours=2), message_ts=f"17000.{n}")
+            s.add(q)
+            s.flush()
+            s.add(Answer(team_id="T0FAKETEAM", question_id=q.id, message_ts=f"17001.{n}", author_id=helper, text="a",
+                         answered_at=now - timedelta(hours=1), accepted_at=now - timedelta(minutes=30), accepted_by=PROTEGE))
+    assert "does not name you" in slack.command("/expert", "topics thanks", user_id="U0HELPER01").json()["text"]
+    assert "may now thank you" in slack.command("/expert", "topics thanks on", user_id="U0HELPER01").json()["text"]
+    text = json.dumps(mentor(slack, "scoreboard", PROTEGE).json()["blocks"])
+    assert "<@U0HELPER01> (1 accepted answer)" in text and "U0HELPER02" not in text
+    assert "will not name you" in slack.command("/expert", "topics thanks off", user_id="U0HELPER01").json()["text"]
+    assert "U0HELPER01" not in json.dumps(mentor(slack, "scoreboard", PROTEGE).json()["blocks"])
