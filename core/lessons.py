@@ -8,21 +8,19 @@ time twice. Only matches that pass two tests are shown:
   rare they are in the store) appear in the earlier question's own text. Words shared only with
   answers move a match up the ranking but cannot make it relevant on their own.
 
-The ranking itself is the database's (core.search.similar_questions): the same order everywhere.
+The ranking itself is core.search.similar_questions (each engine's candidates, re-ranked the
+same way on both): the same order everywhere.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 from dataclasses import dataclass
-from functools import lru_cache
 
-import snowballstemmer
 from sqlmodel import Session, select
 
 from core import semantic
-from core.search import _words, informative_terms, query_terms, similar_questions
+from core.search import _words, first_line_terms, informative_terms, query_terms, similar_questions, stem
 from storage import search as index
 from storage import qa
 from storage.models import Question
@@ -45,17 +43,6 @@ class Lesson:
     accepted: bool
     permalink: str | None
     coverage: float
-
-
-_stemmer = snowballstemmer.stemmer("porter")
-_stemmer_lock = threading.Lock()  # a Snowball stemmer keeps its word in itself: one at a time
-
-
-@lru_cache(maxsize=65536)
-def stem(word: str) -> str:
-    """One stemmer for both databases, so coverage means the same on SQLite and PostgreSQL."""
-    with _stemmer_lock:
-        return _stemmer.stemWord(word)
 
 
 def _stems(text: str) -> set[str]:
@@ -113,7 +100,7 @@ def lessons_for(
     stats = index.document_frequencies(session, terms)
     if stats is not None:
         frequencies, documents = stats
-        terms = informative_terms(terms, frequencies, documents)
+        terms = informative_terms(terms, frequencies, documents, first=first_line_terms(text))
         weights = {t: math.log(1 + documents / (1 + frequencies.get(t, 0))) for t in terms}
     else:
         weights = {}

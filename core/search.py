@@ -7,9 +7,16 @@ Whatever a person types is reduced to plain words here, so that quotes, operator
 
 from __future__ import annotations
 
+import math
+import re
+import threading
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+
+import snowballstemmer
 
 from sqlmodel import Session, func, select
 
@@ -20,15 +27,24 @@ from storage.models import Answer, Question
 
 MAX_TERMS = 32
 MAX_TERM_CHARS = 64  # a run of CJK with no spaces is one "word": keep it to a searchable length
+# English function words, with all of PostgreSQL's `english` stop list: that engine never indexes
+# those, so leaving them out here too keeps both engines' queries and re-ranking the same.
 STOP_WORDS = frozenset(
-    """a about an and are as at be been but by can could did do does doing for from had has have how
-    i if in into is it its me my no not of on or our so than that the their them then there these
-    they this to us was we were what when where which who whom why will with would you your""".split()
+    """a about above after again against all am an and any are as at be because been before being
+    below between both but by can could did do does doing don down during each few for from further
+    had has have having he her here hers herself him himself his how i if in into is it its itself
+    just me more most my myself no nor not now of off on once only or other our ours ourselves out
+    over own s same she should so some such t than that the their theirs them themselves then there
+    these they this those through to too under until up us very was we were what when where which
+    while who whom why will with would you your yours yourself yourselves""".split()
 )
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 
 def _words(text: str) -> list[str]:
     """Runs of letters, combining marks and digits, in any script ("नमस्ते" stays one word)."""
+    if text.isascii():  # the common case, the same words found faster
+        return _ASCII_WORD.findall(text.lower())
     words, current = [], []
     # "İ".lower() is "i" + a combining dot; the databases lower-case it to a plain "i".
     for ch in unicodedata.normalize("NFC", text.lower().replace("i\u0307", "i")):
@@ -60,29 +76,142 @@ COMMON_SHARE = 0.1
 COMMON_AT_LEAST = 100  # in a small store no word is too common to search: it is all cheap
 
 
-def informative_terms(terms: list[str], frequencies: dict[str, int], documents: int) -> list[str]:
-    """Up to SIMILAR_TERMS of `terms`, rarest first; words in more than COMMON_SHARE of the
-    documents only when nothing rarer is left. Words the statistics do not know fill the places
-    the known rare words leave: most are simply absent from the index, but some are indexed
-    under another form (an accent, a stemmer's variant), and a word that matches nothing costs
-    nothing."""
+def first_line_terms(text: str) -> set[str]:
+    """The words of `text`'s first line: its title, as the index takes it."""
+    return set(query_terms(index.plain(text).strip().split("\n", 1)[0]))
+
+
+def informative_terms(
+    terms: list[str], frequencies: dict[str, int], documents: int, first: frozenset[str] | set[str] = frozenset()
+) -> list[str]:
+    """Up to SIMILAR_TERMS of `terms`: those of the `first` line (a question's title says what it
+    is about), then the rest, each rarest first; words in more than COMMON_SHARE of the documents
+    only when nothing rarer is left. Words the statistics do not know fill the places the known
+    rare words leave: most are simply absent from the index, but some are indexed under another
+    form (an accent, a stemmer's variant), and a word that matches nothing costs nothing."""
     count = {t: frequencies.get(t, 0) for t in terms}
     rare = sorted(
         (t for t in terms if count[t] <= max(COMMON_SHARE * documents, COMMON_AT_LEAST)),
-        key=lambda t: (count[t] == 0, count[t], terms.index(t)),
+        key=lambda t: (count[t] == 0, t not in first, count[t], terms.index(t)),
     )
     if rare:
         return rare[:SIMILAR_TERMS]
     return sorted(terms, key=lambda t: count[t])[:2]
 
 
+_stemmer = snowballstemmer.stemmer("porter")
+_stemmer_lock = threading.Lock()  # a Snowball stemmer keeps its word in itself: one at a time
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """One stemmer (Porter's, as SQLite's FTS5 uses) for both databases, so the re-ranking and the
+    suggestions' coverage mean the same on SQLite and PostgreSQL."""
+    with _stemmer_lock:
+        return _stemmer.stemWord(word)
+
+
+# The similar-question ranking: each engine finds the best RERANK_CANDIDATES matches for the
+# informative words (its own index and ranking: fast at any size), and they are re-ranked here,
+# the same way on both engines, by the cosine of tf-idf vectors over stemmed words (idf from the
+# engine's document frequencies): the new question's every word against the earlier question,
+# its title (first line) counting TITLE_WEIGHT times. Tuned on SemEval-2016 3B (bench/
+# similar_quality.py): the cosine's length normalisation suits question-to-question matching
+# better than bm25, which favours long questions that mention everything.
+RERANK_CANDIDATES = 30
+TITLE_WEIGHT = 2
+# Two words the new question writes apart also count joined ("home school" finds "homeschooling",
+# "lu lu" finds "lulu", "west bay" finds "westbay"): people spell compounds both ways.
+JOINED = True
+# Words shared with an earlier question's answers count for a little (their share of the new
+# question's weight, times ANSWER_SHARE): an answer can move a match up, not make it one.
+# (SemEval's questions come without answers: this share is not tuned on it.)
+ANSWER_SHARE = 0.1
+MAX_QUERY_WORDS = 400  # a pasted log is not read to its end
+
+
+def _terms_counted(text: str) -> Counter:
+    """The words of `text` as the re-ranking counts them: stemmed, without stop words."""
+    return Counter(stem(word[:MAX_TERM_CHARS]) for word in _words(text) if word not in STOP_WORDS)
+
+
+def joined_pairs(words: list[str]) -> list[str]:
+    """Two neighbouring words (letters only, neither a stop word) written as one."""
+    return [
+        a + b
+        for a, b in zip(words, words[1:])
+        if a.isalpha() and b.isalpha() and a not in STOP_WORDS and b not in STOP_WORDS
+    ]
+
+
+def _idf(count: int, documents: int) -> float:
+    """bm25's idf (as FTS5 computes it): a word most documents hold weighs next to nothing."""
+    return max(math.log((documents - count + 0.5) / (count + 0.5)), 1e-6)
+
+
+def rerank(session: Session, *, team_id: str, text: str, hits: list[index.Hit]) -> list[index.Hit]:
+    """`hits` (an engine's best matches for `text`) re-ranked by meaning of words: the cosine of
+    `text` and each question (title counted TITLE_WEIGHT times), plus ANSWER_SHARE of the new
+    question's weight its answers hold; ties keep the engine's order."""
+    if not hits:
+        return []
+    docs = index.documents(session, team_id=team_id, question_ids=[h.question_id for h in hits])
+    words = [word[:MAX_TERM_CHARS] for word in _words(index.plain(text))][:MAX_QUERY_WORDS]
+    query = Counter(stem(word) for word in words if word not in STOP_WORDS)
+    if JOINED:
+        query.update(stem(pair) for pair in joined_pairs(words))
+    if not query:
+        return hits
+    vectors, answers, raw = {}, {}, set(words)
+    if JOINED:
+        raw.update(joined_pairs(words))
+    for question_id, (title, body, answer_text) in docs.items():
+        doc_words = _words(body)
+        raw.update(doc_words)
+        vector = Counter(stem(word[:MAX_TERM_CHARS]) for word in doc_words if word not in STOP_WORDS)
+        for word in _terms_counted(title).elements():
+            vector[word] += TITLE_WEIGHT - 1
+        vectors[question_id] = vector
+        answers[question_id] = set(_terms_counted(answer_text)) if answer_text else set()
+    # Document frequencies by stem (several words may share one: the most documents counted).
+    raw = [word[:MAX_TERM_CHARS] for word in raw if word not in STOP_WORDS]
+    frequencies = index.document_frequencies(session, raw)
+    if frequencies is None:
+        weight = dict.fromkeys(set(query).union(*vectors.values()), 1.0)  # no statistics yet: words weigh alike
+    else:
+        counts, documents = frequencies
+        by_stem: dict[str, int] = {}
+        for word in raw:
+            key = stem(word)
+            by_stem[key] = max(by_stem.get(key, 0), counts.get(word, 0))
+        weight = {key: _idf(count, documents) for key, count in by_stem.items()}
+        for key in set(query).union(*vectors.values()) - weight.keys():
+            weight[key] = _idf(0, documents)
+    query_weight = {term: count * weight[term] for term, count in query.items()}
+    query_norm = math.sqrt(sum(w * w for w in query_weight.values()))
+    query_mass = sum(w * weight[t] for t, w in query_weight.items())
+    scored = []
+    for position, hit in enumerate(hits):
+        vector = vectors.get(hit.question_id)
+        if vector is None:
+            continue
+        norm = math.sqrt(sum((count * weight[term]) ** 2 for term, count in vector.items()))
+        dot = sum(w * vector[t] * weight[t] for t, w in query_weight.items() if t in vector)
+        score = dot / (norm * query_norm) if norm and query_norm else 0.0
+        held = sum(w * weight[t] for t, w in query_weight.items() if t in answers[hit.question_id])
+        score += ANSWER_SHARE * (held / query_mass if query_mass else 0.0)
+        scored.append((-score, position, index.Hit(hit.question_id, score)))
+    return [hit for _, _, hit in sorted(scored)]
+
+
 def similar_questions(session: Session, *, team_id: str, text: str, limit: int = 3) -> list[index.Hit]:
-    """Earlier questions most like `text`, best first: the lookup behind "lessons already learned"."""
+    """Earlier questions most like `text`, best first: the lookup behind "lessons already learned".
+    Each engine finds the candidates by the informative words; `rerank` orders them."""
     terms = query_terms(text)
     stats = index.document_frequencies(session, terms)
-    if stats is not None:
-        terms = informative_terms(terms, *stats)
-    return index.search(session, team_id=team_id, terms=terms, limit=limit)
+    searched = informative_terms(terms, *stats, first=first_line_terms(text)) if stats is not None else terms
+    hits = index.search(session, team_id=team_id, terms=searched, limit=max(limit, RERANK_CANDIDATES))
+    return rerank(session, team_id=team_id, text=text, hits=hits)[:limit]
 
 
 QuestionState = PostState  # open, answered, resolved: what a question's post shows

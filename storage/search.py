@@ -16,10 +16,12 @@ that make this safe are explained where each engine's search is.
 
 from __future__ import annotations
 
+import functools
 import html
 import itertools
 import math
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass
 
@@ -142,6 +144,40 @@ def reindex_question(bind, *, team_id: str, question_id: int) -> None:
     _write(bind, [_row(question_id, team_id, row[0], answers, row[1], topics)])
 
 
+def documents(bind, *, team_id: str, question_ids: list[int]) -> dict[int, tuple[str, str, str]]:
+    """(title, body, answers) of some of the workspace's questions, as `document` indexes them:
+    what core.search re-ranks a search's best matches by."""
+    if not question_ids:
+        return {}
+    ids = {f"q{i}": question_id for i, question_id in enumerate(sorted(set(question_ids)))}
+    within = ", ".join(f":{name}" for name in ids)
+    params = {**ids, "team": team_id}
+    answers: dict[int, list[str]] = {}
+    for question_id, answer_text in bind.execute(
+        text(
+            f"SELECT question_id, text FROM answer WHERE question_id IN ({within}) AND team_id = :team "
+            "AND deleted_at IS NULL ORDER BY question_id, answered_at"
+        ),
+        params,
+    ):
+        answers.setdefault(question_id, []).append(answer_text)
+    topics: dict[int, list[str]] = {}
+    for question_id, name in bind.execute(
+        text(
+            "SELECT qt.question_id, t.name FROM question_topic qt JOIN topic t ON t.id = qt.topic_id "
+            f"WHERE qt.question_id IN ({within}) AND qt.team_id = :team ORDER BY t.name"
+        ),
+        params,
+    ):
+        topics.setdefault(question_id, []).append(name)
+    return {
+        question_id: document(question_text, answers.get(question_id, []), details, topics.get(question_id, []))
+        for question_id, question_text, details in bind.execute(
+            text(f"SELECT id, text, details FROM question WHERE id IN ({within}) AND team_id = :team"), params
+        )
+    }
+
+
 def reindex_all(bind, *, batch: int = 2000) -> int:
     """Rebuild every question's document, in batches (after a migration, an import, or to repair)."""
     answers: dict[int, list[str]] = {}
@@ -167,16 +203,44 @@ def reindex_all(bind, *, batch: int = 2000) -> int:
 
 
 _stemmer = None
+_stemmer_lock = threading.Lock()  # a Snowball stemmer keeps its word in itself: one at a time
 
 
+@functools.lru_cache(maxsize=65536)
 def _porter(word: str) -> str:
     """The stem FTS5's porter tokenizer indexes `word` under (Snowball's original Porter)."""
     global _stemmer
-    if _stemmer is None:
-        import snowballstemmer
+    with _stemmer_lock:
+        if _stemmer is None:
+            import snowballstemmer
 
-        _stemmer = snowballstemmer.stemmer("porter")
-    return _stemmer.stemWord(word)
+            _stemmer = snowballstemmer.stemmer("porter")
+        return _stemmer.stemWord(word)
+
+
+# SQLite's vocabulary table counts a word's documents by reading its whole posting list: a
+# millisecond or more for a word many of 100,000 questions hold, and the similar-question
+# re-ranking asks for every word of its candidates. Counts are kept per database for as long as
+# the number of documents stays within _VOCABULARY_DRIFT of what it was when they were read:
+# they only weigh words, and a few new questions hardly move them. (PostgreSQL reads its
+# planner's statistics: nothing to keep.)
+_VOCABULARY_DRIFT = 0.01
+_VOCABULARY_CACHED = 200_000  # words kept at most, over all databases
+_vocabularies: dict[str, tuple[int, dict[str, int]]] = {}
+_vocabularies_lock = threading.Lock()
+
+
+def _vocabulary_cache(database: str, documents: int) -> dict[str, int]:
+    """The document counts kept for `database` (stem -> count), emptied when the number of its
+    documents moved by more than _VOCABULARY_DRIFT since they were read."""
+    with _vocabularies_lock:
+        since, counts = _vocabularies.get(database, (None, None))
+        if counts is None or abs(documents - since) > _VOCABULARY_DRIFT * since:
+            if counts is None and len(_vocabularies) >= 16:
+                _vocabularies.clear()  # test runs make many small databases
+            counts = {}
+            _vocabularies[database] = (documents, counts)
+        return counts
 
 
 def document_frequencies(bind, terms: list[str]) -> tuple[dict[str, int], int] | None:
@@ -184,7 +248,8 @@ def document_frequencies(bind, terms: list[str]) -> tuple[dict[str, int], int] |
     when the database has no statistics yet. Counts are over all workspaces: they only steer
     which words of a long query are worth searching for.
 
-    SQLite: exact, from the FTS5 vocabulary (terms stemmed as FTS5's porter tokenizer does).
+    SQLite: from the FTS5 vocabulary (terms stemmed as FTS5's porter tokenizer does), exact but
+    for the drift the counts kept allow.
     PostgreSQL: the planner's statistics of the tsvector column (ANALYZE's most common lexemes
     and their frequencies); a lexeme not among them is rarer than all of those, and counted as 1.
     """
@@ -192,14 +257,21 @@ def document_frequencies(bind, terms: list[str]) -> tuple[dict[str, int], int] |
         return None
     if _dialect(bind) == "sqlite":
         stems = {term: _porter(term) for term in terms}
-        params = {f"s{i}": stem for i, stem in enumerate(sorted(set(stems.values())))}
-        placeholders = ", ".join(f":{name}" for name in params)
-        counts = dict(
-            bind.execute(text(f"SELECT term, doc FROM question_fts_vocab WHERE term IN ({placeholders})"), params).all()
-        )
         # About how many documents there are (a B-tree lookup, where counting would scan).
         total = bind.execute(text("SELECT coalesce(max(id), 0) FROM question")).scalar()
-        return {term: counts.get(stem, 0) for term, stem in stems.items()}, total
+        database = str(bind.get_bind().url if hasattr(bind, "get_bind") else bind.engine.url)
+        cached = _vocabulary_cache(database, total)
+        wanted = sorted(set(stems.values()) - cached.keys())
+        if wanted:
+            params = {f"s{i}": stem for i, stem in enumerate(wanted)}
+            placeholders = ", ".join(f":{name}" for name in params)
+            found = dict(
+                bind.execute(text(f"SELECT term, doc FROM question_fts_vocab WHERE term IN ({placeholders})"), params).all()
+            )
+            if len(cached) + len(wanted) > _VOCABULARY_CACHED:
+                cached.clear()
+            cached.update((stem, found.get(stem, 0)) for stem in wanted)
+        return {term: cached.get(stem, 0) for term, stem in stems.items()}, total
     stats = bind.execute(
         text(
             "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
