@@ -20,6 +20,7 @@ Every candidate comes with its parts (`why`) and a one-line reason for the prot�
 
 from __future__ import annotations
 
+import functools
 import heapq
 import re
 from collections import defaultdict
@@ -158,9 +159,56 @@ def score(request: Request, mentor: Mentor, wanted: list[frozenset[str]] | None 
 def rank(request: Request, mentors: Iterable[Mentor], k: int = CANDIDATES) -> list[Candidate]:
     """The best `k` eligible mentors for `request`, best first (ties: the mentor id, so the
     order never depends on how the database returned rows)."""
+    mentors = list(mentors)
+    best = _best(request, mentors, k, [m.load for m in mentors], [m.on_offer for m in mentors])
+    return [score(request, mentors[i]) for i in best]
+
+
+def _best(
+    request: Request, mentors: list[Mentor], k: int, load: list[int], on_offer: list[int],
+    skip: set[int] | frozenset[int] = frozenset(),
+) -> list[int]:
+    """The positions in `mentors` of the best `k` eligible for `request`, best first, given each
+    mentor's current load and times on offer (`load[i]`, `on_offer[i]`), leaving out positions in
+    `skip`. The same eligibility and the same score, to the last bit, as `eligible` and `score`:
+    only the per-mentor work is cut (parts shared by mentors of one role or one time zone are
+    worked out once per request, and reasons are written for the winners alone), because the
+    batch scores every volunteer in the topic for every request."""
     wanted = wanted_roles(request)
-    scored = (score(request, m, wanted) for m in mentors if eligible(request, m))
-    return heapq.nsmallest(k, scored, key=lambda c: (-c.score, c.mentor_id))
+    topic, protege, excluded = request.topic_id, request.protege_id, request.excluded
+    place = request.location if request.location_pref == "same" and request.location else None
+    fits: dict[str | None, float] = {}
+    # Worked out once per request: role and tenure by (role, years), working hours by UTC offset.
+    parts: dict[tuple[str | None, int | None], float] = {}
+    overlaps: dict[int, float] = {}
+    w_role, w_tenure, w_hours, w_spread = WEIGHTS["role"], WEIGHTS["tenure"], WEIGHTS["hours"], WEIGHTS["spread"]
+    scored = []
+    for i, m in enumerate(mentors):
+        if (
+            m.paused or m.capacity - load[i] <= 0 or topic not in m.topics or m.user_id == protege
+            or m.user_id in excluded or i in skip or (place is not None and not same_place(place, m.location))
+        ):
+            continue
+        key = (m.role, m.years)
+        part = parts.get(key)
+        if part is None:
+            fit = fits.get(m.role)
+            if fit is None:
+                held = _role_words(m.role)
+                fit = fits[m.role] = max((role_fit(w, held) for w in wanted), default=0.0)
+            part = parts[key] = w_role * fit + w_tenure * (tenure(m.years) * (0.25 + 0.75 * fit))
+        hours = overlaps.get(m.tz_offset)
+        if hours is None:
+            hours = overlaps[m.tz_offset] = w_hours * hours_overlap(request.tz_offset, m.tz_offset)
+        # As in `score`: the same parts added in the same order, so the totals are the same floats.
+        total = part + hours + w_spread * (1.0 / (1.0 + load[i] + 0.5 * on_offer[i]))
+        scored.append((-round(total, 6), m.user_id, i))
+    return [i for _, _, i in heapq.nsmallest(k, scored)]
+
+
+@functools.lru_cache(maxsize=4096)
+def _role_words(role: str | None) -> frozenset[str]:
+    return role_words(role)
 
 
 @dataclass
@@ -176,30 +224,29 @@ def match_all(requests: list[Request], mentors: list[Mentor], k: int = CANDIDATE
     candidates and provisionally its best one, whose room goes down by one. Later requests see
     the mentors already taken and shown, so demand is spread. The batch behind the benchmark,
     and the property tests' model of what the one-by-one flow guarantees."""
-    by_topic: dict[int, list[Mentor]] = defaultdict(list)
-    for m in mentors:
+    by_topic: dict[int, list[int]] = defaultdict(list)
+    for i, m in enumerate(mentors):
         for t in m.topics:
-            by_topic[t].append(m)
-    state = {m.user_id: m for m in mentors}
-    held_words = {m.user_id: role_words(m.role) for m in mentors}
+            by_topic[t].append(i)
+    # Running state, by position in `mentors`: places taken and times shown in this batch.
+    load = [m.load for m in mentors]
+    on_offer = [m.on_offer for m in mentors]
     # Which mentors each protégé is paired with in each topic within this batch: never twice.
-    paired: set[tuple[str, str, int]] = set()
+    paired: dict[tuple[str, int], set[str]] = defaultdict(set)
     out: list[Assignment] = []
     for request in requests:
-        wanted = wanted_roles(request)
-        pool = (state[m.user_id] for m in by_topic.get(request.topic_id, ()))
-        scored = (
-            score(request, m, wanted, held_words[m.user_id])
-            for m in pool
-            if eligible(request, m) and (request.protege_id, m.user_id, request.topic_id) not in paired
-        )
-        best = heapq.nsmallest(k, scored, key=lambda c: (-c.score, c.mentor_id))
-        chosen = best[0].mentor_id if best else None
-        for c in best:
-            m = state[c.mentor_id]
-            state[c.mentor_id] = replace(m, on_offer=m.on_offer + 1, load=m.load + (c.mentor_id == chosen))
+        where = by_topic.get(request.topic_id, [])
+        pool = [mentors[i] for i in where]
+        taken = paired.get((request.protege_id, request.topic_id), ())
+        skip = {j for j, m in enumerate(pool) if m.user_id in taken} if taken else frozenset()
+        best = _best(request, pool, k, [load[i] for i in where], [on_offer[i] for i in where], skip)
+        best = [where[j] for j in best]
+        candidates = [score(request, replace(mentors[i], load=load[i], on_offer=on_offer[i])) for i in best]
+        chosen = best[0] if best else None
+        for i in best:
+            on_offer[i] += 1
         if chosen is not None:
-            paired.add((request.protege_id, chosen, request.topic_id))
-        out.append(Assignment(request, best, chosen))
+            load[chosen] += 1
+            paired[(request.protege_id, request.topic_id)].add(mentors[chosen].user_id)
+        out.append(Assignment(request, candidates, mentors[chosen].user_id if chosen is not None else None))
     return out
-

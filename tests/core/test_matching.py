@@ -8,6 +8,7 @@ repeat a (protégé, mentor, topic) pair, or offer an excluded mentor.
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -282,6 +283,7 @@ def test_match_all_properties(scenario):
     assert [a.request for a in out] == requests
 
     taken: Counter[str] = Counter()
+    shown: Counter[str] = Counter()
     pairs: set[tuple[str, str, int]] = set()
     for a in out:
         r = a.request
@@ -299,11 +301,15 @@ def test_match_all_properties(scenario):
             assert m.room - taken[mentor_id] > 0
             assert (r.protege_id, mentor_id, r.topic_id) not in pairs
             assert eligible(r, m)
+            # Scored exactly as `score` does, with the places taken and the showings so far.
+            now = replace(m, load=m.load + taken[mentor_id], on_offer=m.on_offer + shown[mentor_id])
+            assert a.candidates[ids.index(mentor_id)] == matching.score(r, now)
+        shown.update(ids)
         # The mentor taken is the best candidate; nobody is taken only when nobody fits.
         assert a.mentor_id == (ids[0] if ids else None)
         if a.mentor_id is None:
             for m in mentors:
-                free = replace_room(m, taken[m.user_id])
+                free = replace(m, load=m.load + taken[m.user_id])
                 assert not eligible(r, free) or (r.protege_id, m.user_id, r.topic_id) in pairs
         else:
             taken[a.mentor_id] += 1
@@ -311,12 +317,6 @@ def test_match_all_properties(scenario):
     # Capacity is never exceeded: each mentor is taken at most as often as they had room.
     for mentor_id, n in taken.items():
         assert n <= original[mentor_id].room
-
-
-def replace_room(m: Mentor, taken: int) -> Mentor:
-    from dataclasses import replace
-
-    return replace(m, load=m.load + taken)
 
 
 @settings(max_examples=100, deadline=None)
