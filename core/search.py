@@ -9,14 +9,11 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 
-import snowballstemmer
 
 from sqlmodel import Session, func, select
 
@@ -99,16 +96,10 @@ def informative_terms(
     return sorted(terms, key=lambda t: count[t])[:2]
 
 
-_stemmer = snowballstemmer.stemmer("porter")
-_stemmer_lock = threading.Lock()  # a Snowball stemmer keeps its word in itself: one at a time
-
-
-@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    """One stemmer (Porter's, as SQLite's FTS5 uses) for both databases, so the re-ranking and the
-    suggestions' coverage mean the same on SQLite and PostgreSQL."""
-    with _stemmer_lock:
-        return _stemmer.stemWord(word)
+    """One stemmer (Porter's, as SQLite's FTS5 indexes by) for both databases, so the re-ranking
+    and the suggestions' coverage mean the same on SQLite and PostgreSQL."""
+    return index.porter(word)
 
 
 # The similar-question ranking: each engine finds the best RERANK_CANDIDATES matches for the
@@ -118,7 +109,7 @@ def stem(word: str) -> str:
 # its title (first line) counting TITLE_WEIGHT times. Tuned on SemEval-2016 3B (bench/
 # similar_quality.py): the cosine's length normalisation suits question-to-question matching
 # better than bm25, which favours long questions that mention everything.
-RERANK_CANDIDATES = 30
+RERANK_CANDIDATES = 10
 TITLE_WEIGHT = 2
 # Two words the new question writes apart also count joined ("home school" finds "homeschooling",
 # "lu lu" finds "lulu", "west bay" finds "westbay"): people spell compounds both ways.
@@ -149,10 +140,18 @@ def _idf(count: int, documents: int) -> float:
     return max(math.log((documents - count + 0.5) / (count + 0.5)), 1e-6)
 
 
-def rerank(session: Session, *, team_id: str, text: str, hits: list[index.Hit]) -> list[index.Hit]:
+def rerank(
+    session: Session,
+    *,
+    team_id: str,
+    text: str,
+    hits: list[index.Hit],
+    known: tuple[dict[str, int], int] | None = None,
+) -> list[index.Hit]:
     """`hits` (an engine's best matches for `text`) re-ranked by meaning of words: the cosine of
     `text` and each question (title counted TITLE_WEIGHT times), plus ANSWER_SHARE of the new
-    question's weight its answers hold; ties keep the engine's order."""
+    question's weight its answers hold; ties keep the engine's order. (`known`: document
+    frequencies already read for some of the words.)"""
     if not hits:
         return []
     docs = index.documents(session, team_id=team_id, question_ids=[h.question_id for h in hits])
@@ -175,7 +174,10 @@ def rerank(session: Session, *, team_id: str, text: str, hits: list[index.Hit]) 
         answers[question_id] = set(_terms_counted(answer_text)) if answer_text else set()
     # Document frequencies by stem (several words may share one: the most documents counted).
     raw = [word[:MAX_TERM_CHARS] for word in raw if word not in STOP_WORDS]
-    frequencies = index.document_frequencies(session, raw)
+    unknown = [word for word in raw if known is None or word not in known[0]]
+    frequencies = index.document_frequencies(session, unknown) if unknown else known
+    if known is not None and frequencies is not None and frequencies is not known:
+        frequencies = ({**known[0], **frequencies[0]}, frequencies[1])
     if frequencies is None:
         weight = dict.fromkeys(set(query).union(*vectors.values()), 1.0)  # no statistics yet: words weigh alike
     else:
@@ -211,7 +213,7 @@ def similar_questions(session: Session, *, team_id: str, text: str, limit: int =
     stats = index.document_frequencies(session, terms)
     searched = informative_terms(terms, *stats, first=first_line_terms(text)) if stats is not None else terms
     hits = index.search(session, team_id=team_id, terms=searched, limit=max(limit, RERANK_CANDIDATES))
-    return rerank(session, team_id=team_id, text=text, hits=hits)[:limit]
+    return rerank(session, team_id=team_id, text=text, hits=hits, known=stats)[:limit]
 
 
 QuestionState = PostState  # open, answered, resolved: what a question's post shows

@@ -207,7 +207,7 @@ _stemmer_lock = threading.Lock()  # a Snowball stemmer keeps its word in itself:
 
 
 @functools.lru_cache(maxsize=65536)
-def _porter(word: str) -> str:
+def porter(word: str) -> str:
     """The stem FTS5's porter tokenizer indexes `word` under (Snowball's original Porter)."""
     global _stemmer
     with _stemmer_lock:
@@ -256,7 +256,7 @@ def document_frequencies(bind, terms: list[str]) -> tuple[dict[str, int], int] |
     if not terms:
         return None
     if _dialect(bind) == "sqlite":
-        stems = {term: _porter(term) for term in terms}
+        stems = {term: porter(term) for term in terms}
         # About how many documents there are (a B-tree lookup, where counting would scan).
         total = bind.execute(text("SELECT coalesce(max(id), 0) FROM question")).scalar()
         database = str(bind.get_bind().url if hasattr(bind, "get_bind") else bind.engine.url)
