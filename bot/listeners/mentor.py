@@ -517,6 +517,7 @@ def handle_answer(deps: Deps, ack: Ack, body: dict, context: BoltContext, respon
             _enqueue(session, team_id, f"mentorship:{mentorship_id}:intro", ids.OUTBOX_MENTOR_INTRO, mentorship_id=mentorship_id)
         elif done.outcome is mentoring.AnswerOutcome.DECLINED:
             queue_after_proposal_ended(session, team_id, mentorship_id, done)
+            queue_unsent_offers(session, team_id)  # the freed place may suit a request that was waiting
         if done.outcome is not mentoring.AnswerOutcome.STALE:
             queue_demand(session, team_id, [_topic_of(session, mentorship_id)])
             home.queue_refresh(session, team_id, info.mentor_id, info.protege_id)
