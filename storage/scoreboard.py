@@ -62,23 +62,29 @@ def questions(session: Session, *, team_id: str, start: datetime, end: datetime)
         .outerjoin(Answer, _live_answer())
         .where(Question.team_id == team_id, Question.created_at >= start, Question.created_at < end, Question.status == "posted")
         .group_by(Question.id, Question.posted_at)
+        .cte("firsts")
+    )
+    # The median wait: the middle one (or the mean of the middle two) in order, in the same
+    # statement, so the per-question join runs once (the CTE is read twice, materialised once).
+    ranked = (
+        select(firsts.c.wait, func.row_number().over(order_by=firsts.c.wait).label("rn"), func.count().over().label("n"))
+        .where(firsts.c.wait.is_not(None))
         .subquery()
     )
-    answered, resolved, within_day = session.execute(
+    middle = (
+        select(func.avg(ranked.c.wait))
+        .where(or_(ranked.c.rn == (ranked.c.n + 1) // 2, ranked.c.rn == (ranked.c.n + 2) // 2))
+        .scalar_subquery()
+    )
+    answered, resolved, within_day, median = session.execute(
         select(
             func.count(firsts.c.wait),
             func.coalesce(func.sum(case((firsts.c.accepted > 0, 1), else_=0)), 0),
             func.coalesce(func.sum(case((firsts.c.wait <= DAY_SECONDS, 1), else_=0)), 0),
-        )
+            middle,
+        ).select_from(firsts)
     ).one()
-    median = None
-    if answered:
-        # The median wait: the middle one (or the mean of the middle two), read in order.
-        middle = session.execute(
-            select(firsts.c.wait).where(firsts.c.wait.is_not(None)).order_by(firsts.c.wait)
-            .limit(1 if answered % 2 else 2).offset((answered - 1) // 2)
-        ).scalars().all()
-        median = round(sum(float(w) for w in middle) / len(middle))
+    median = round(float(median)) if answered else None
     oldest = session.execute(
         select(Question.id, Question.posted_at)
         .where(Question.team_id == team_id, Question.shown_state == "open", Question.status == "posted",
@@ -108,11 +114,11 @@ def sessions(session: Session, *, team_id: str, start: datetime, end: datetime) 
         select(func.count(), func.coalesce(func.sum(case((or_(answered, deferred), 1), else_=0)), 0))
         .where(Question.team_id == team_id, Question.session_id.in_(held))
     ).one()
-    # A deferral was kept when its question got an answer before the due date ended.
-    answered_in_time = exists().where(
-        Answer.question_id == Deferral.question_id, Answer.deleted_at.is_(None), Answer.answered_at <= Deferral.overdue_at
-    )
-    answered_at_all = exists().where(Answer.question_id == Deferral.question_id, Answer.deleted_at.is_(None))
+    # A deferral was kept when its question got an answer (live, not the asker's own reply)
+    # before the due date ended.
+    deferred_answer = and_(Question.id == Deferral.question_id, _live_answer())
+    answered_in_time = exists().where(deferred_answer, Answer.answered_at <= Deferral.overdue_at)
+    answered_at_all = exists().where(deferred_answer)
     kept = session.execute(
         select(func.count()).select_from(Deferral)
         .where(Deferral.team_id == team_id, Deferral.overdue_at >= start, Deferral.overdue_at < end, answered_in_time)
