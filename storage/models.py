@@ -30,7 +30,8 @@ class Question(SQLModel, table=True):
         UniqueConstraint("team_id", "request_id", name="uq_question_request"),
         Index("ix_question_post", "team_id", "channel_id", "message_ts", unique=True),
         # The scoreboard: questions asked in a week, and the oldest one nobody has answered.
-        Index("ix_question_created", "team_id", "created_at"),
+        # Covering: the week's questions are counted without reading the table.
+        Index("ix_question_created", "team_id", "created_at", "status", "posted_at", "asker_id"),
         Index("ix_question_unanswered", "team_id", "shown_state", "posted_at"),
     )
 
@@ -77,7 +78,11 @@ class Answer(SQLModel, table=True):
     """A reply in a question's thread by someone other than the asker."""
 
     __tablename__ = "answer"
-    __table_args__ = (UniqueConstraint("team_id", "question_id", "message_ts", name="uq_answer_message"),)
+    __table_args__ = (
+        UniqueConstraint("team_id", "question_id", "message_ts", name="uq_answer_message"),
+        # Covering, for the scoreboard: each question's first live answer and whether one was accepted.
+        Index("ix_answer_first", "question_id", "answered_at", "deleted_at", "author_id", "accepted_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32, index=True)
@@ -93,6 +98,16 @@ class Answer(SQLModel, table=True):
     # Accepted as the question's answer (at most one per question: a partial unique index).
     accepted_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     accepted_by: str | None = Field(default=None, max_length=32)
+
+
+# Accepted answers by date (the scoreboard's helpers): few rows, so a small partial index.
+Index(
+    "ix_answer_accepted_at",
+    Answer.__table__.c.team_id,
+    Answer.__table__.c.accepted_at,
+    sqlite_where=text("accepted_at IS NOT NULL"),
+    postgresql_where=text("accepted_at IS NOT NULL"),
+)
 
 
 # One accepted answer per question, enforced by the database (SQLite and PostgreSQL both have
@@ -231,6 +246,7 @@ class Deferral(SQLModel, table=True):
     """An expert's promise to answer a session question by a date."""
 
     __tablename__ = "deferral"
+    __table_args__ = (Index("ix_deferral_overdue", "team_id", "overdue_at"),)
 
     question_id: int = Field(sa_column=Column(Integer, ForeignKey("question.id", ondelete="CASCADE"), primary_key=True))
     team_id: str = Field(max_length=32)

@@ -23,6 +23,7 @@ from storage.models import (
     Mentorship,
     ProtegeToMentor,
     Question,
+    SessionExpert,
     Topic,
     Volunteer,
     VolunteerTopic,
@@ -108,15 +109,16 @@ def sessions(session: Session, *, team_id: str, start: datetime, end: datetime) 
         ExpertSession.team_id == team_id, ExpertSession.state == "closed",
         ExpertSession.starts_at >= start, ExpertSession.starts_at < end,
     )
-    answered = exists().where(_live_answer())
+    # As in core.sessions: a session question is answered by one of its session's experts.
+    by_expert = exists().where(SessionExpert.session_id == Question.session_id, SessionExpert.user_id == Answer.author_id)
+    answered = exists().where(_live_answer(), by_expert)
     deferred = exists().where(Deferral.question_id == Question.id)
     handled = session.execute(
         select(func.count(), func.coalesce(func.sum(case((or_(answered, deferred), 1), else_=0)), 0))
         .where(Question.team_id == team_id, Question.session_id.in_(held))
     ).one()
-    # A deferral was kept when its question got an answer (live, not the asker's own reply)
-    # before the due date ended.
-    deferred_answer = and_(Question.id == Deferral.question_id, _live_answer())
+    # A deferral was kept when one of the session's experts answered before the due date ended.
+    deferred_answer = and_(Question.id == Deferral.question_id, _live_answer(), by_expert)
     answered_in_time = exists().where(deferred_answer, Answer.answered_at <= Deferral.overdue_at)
     answered_at_all = exists().where(deferred_answer)
     kept = session.execute(

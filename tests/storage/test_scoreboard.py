@@ -17,6 +17,7 @@ from storage.models import (
     Mentorship,
     ProtegeToMentor,
     Question,
+    SessionExpert,
     Topic,
     Volunteer,
     VolunteerTopic,
@@ -185,6 +186,8 @@ def _session(s, *, team=TEAM, state="closed", starts=START):
     )
     s.add(es)
     s.flush()
+    s.add(SessionExpert(session_id=es.id, user_id="UEXP", team_id=team))
+    s.flush()
     return es
 
 
@@ -204,8 +207,8 @@ def test_session_figures(engine):
         at_end = _session(s, starts=END)
         before = _session(s, starts=START - S)
         theirs = _session(s, team=OTHER, starts=START + DAY)
-        # In the held session: answered; deferred (not yet due); answered only by the asker; no
-        # reply at all; answered only by a deleted reply.
+        # In the held session: answered by its expert; deferred (not yet due); answered only by the
+        # asker; no reply at all; answered only by a deleted reply; answered only by a colleague.
         answered = _question(s, session_id=held.id, created=START + timedelta(minutes=5))
         _answer(s, answered, author="UEXP", at=START + timedelta(minutes=10))
         deferred = _question(s, session_id=held.id, created=START + timedelta(minutes=6))
@@ -215,6 +218,8 @@ def test_session_figures(engine):
         _question(s, session_id=held.id, created=START + timedelta(minutes=9))
         deleted = _question(s, session_id=held.id, created=START + timedelta(minutes=11))
         _answer(s, deleted, at=START + timedelta(minutes=12), deleted=START + timedelta(minutes=13))
+        community = _question(s, session_id=held.id, created=START + timedelta(minutes=14))
+        _answer(s, community, author="UHELP", at=START + timedelta(minutes=15))
         # Questions of sessions not held this week, or another workspace's.
         for other in (at_end, before):
             q = _question(s, session_id=other.id, created=other.starts_at)
@@ -222,17 +227,19 @@ def test_session_figures(engine):
         q = _question(s, team=OTHER, session_id=theirs.id, created=START + DAY)
         _answer(s, q, at=START + DAY + S)
     assert _week(engine, "sessions") == {
-        "held": 1, "questions": 5, "handled": 2, "deferrals_kept": 0, "deferrals_overdue": 0,
+        "held": 1, "questions": 6, "handled": 2, "deferrals_kept": 0, "deferrals_overdue": 0,
     }
 
 
 def test_deferrals_kept_and_overdue(engine):
     due = START + 3 * DAY
     with session_scope(engine) as s:
+        sessions = {team: _session(s, team=team, starts=START - 7 * DAY) for team in (TEAM, OTHER)}
+
         def deferred(overdue, *answers, team=TEAM):
-            q = _question(s, team=team, created=START - 7 * DAY)
+            q = _question(s, team=team, created=START - 7 * DAY, session_id=sessions[team].id)
             for kwargs in answers:
-                _answer(s, q, **kwargs)
+                _answer(s, q, **{"author": "UEXP", **kwargs})
             _deferral(s, q, overdue=overdue)
 
         deferred(due, {"at": due - DAY})  # kept
@@ -243,12 +250,13 @@ def test_deferrals_kept_and_overdue(engine):
         deferred(START - 5 * DAY)  # overdue since before the week: still overdue
         deferred(due, {"at": due - DAY, "deleted": due - DAY + S})  # only a deleted answer: overdue
         deferred(due, {"at": due - DAY, "author": "UASKER"})  # only the asker's own reply: overdue
+        deferred(due, {"at": due - DAY, "author": "UHELP"})  # only a colleague's reply, not an expert's: overdue
         deferred(END)  # due at the end: not yet overdue
         deferred(END, {"at": START + DAY})  # answered early, due next week: kept next week
         deferred(due, team=OTHER)
         deferred(due, {"at": due - DAY}, team=OTHER)
     figures = _week(engine, "sessions")
-    assert (figures["deferrals_kept"], figures["deferrals_overdue"]) == (3, 4)
+    assert (figures["deferrals_kept"], figures["deferrals_overdue"]) == (3, 5)
 
 
 # --- mentoring -----------------------------------------------------------------------------------
@@ -389,6 +397,7 @@ def test_another_workspaces_rows_never_count(engine):
         s.add(t)
         s.flush()
         es = _session(s, team=OTHER, starts=START + DAY)
+        s.add(SessionExpert(session_id=es.id, user_id="UH", team_id=OTHER))  # UH answers as the session's expert
         q = _question(s, team=OTHER, created=START + DAY, session_id=es.id)
         _answer(s, q, author="UH", at=START + DAY + S, accepted=START + DAY + 2 * S)
         _question(s, team=OTHER, status="deflected", created=START + DAY)

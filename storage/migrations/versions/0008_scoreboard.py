@@ -43,11 +43,18 @@ def upgrade() -> None:
     )
     # Plain ADD COLUMN and CREATE INDEX: never a rebuild of `question` on SQLite.
     op.add_column('helper_preference', sa.Column('thank_publicly', sa.Boolean(), server_default=sa.false(), nullable=False))
-    op.create_index('ix_question_created', 'question', ['team_id', 'created_at'], unique=False)
+    op.create_index('ix_question_created', 'question', ['team_id', 'created_at', 'status', 'posted_at', 'asker_id'], unique=False)
+    op.create_index('ix_answer_first', 'answer', ['question_id', 'answered_at', 'deleted_at', 'author_id', 'accepted_at'], unique=False)
+    op.create_index('ix_answer_accepted_at', 'answer', ['team_id', 'accepted_at'], unique=False,
+                    sqlite_where=sa.text('accepted_at IS NOT NULL'), postgresql_where=sa.text('accepted_at IS NOT NULL'))
+    op.create_index('ix_deferral_overdue', 'deferral', ['team_id', 'overdue_at'], unique=False)
     op.create_index('ix_question_unanswered', 'question', ['team_id', 'shown_state', 'posted_at'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_deferral_overdue', table_name='deferral')
+    op.drop_index('ix_answer_accepted_at', table_name='answer')
+    op.drop_index('ix_answer_first', table_name='answer')
     op.drop_index('ix_question_unanswered', table_name='question')
     op.drop_index('ix_question_created', table_name='question')
     with op.batch_alter_table('helper_preference', schema=None) as batch_op:
