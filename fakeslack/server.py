@@ -1,4 +1,5 @@
-"""The Web API stand-in: `http://127.0.0.1:PORT/api/<method>`, plus `/response/<id>` for response_urls.
+"""The Web API stand-in: `http://127.0.0.1:PORT/api/<method>`, plus `/response/<id>` for response_urls
+and `/upload/v1/<file id>` for the upload_urls of files.getUploadURLExternal (recorded as "upload").
 
 Answers have Slack's shapes: HTTP 200 with `{"ok": true, ...}` or `{"ok": false, "error": ...}`,
 HTTP 429 with `Retry-After` when told to rate-limit. Every call is recorded with its parsed
@@ -11,17 +12,24 @@ import copy
 import hashlib
 import itertools
 import json
+import mimetypes
 import re
 import threading
 import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
 # Arguments that slack-sdk sends JSON-encoded inside form bodies.
 _JSON_ARGS = {"blocks", "attachments", "view", "files", "metadata"}
+
+# Where the fake takes a file's bytes: upload_url is base + _UPLOAD_PATH + file id (Slack's look
+# like https://files.slack.com/upload/v1/<opaque>).
+_UPLOAD_PATH = "/upload/v1/"
 
 # A user id Slack could have issued: U (or W on Enterprise Grid), then uppercase letters and digits.
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
@@ -106,6 +114,12 @@ class FakeSlack:
         self._hashes = itertools.count(1)
         # Users registered with add_user(), by id (what users.info reads).
         self.users: dict[str, dict[str, Any]] = {}
+        # Files of the external upload flow, by id: files.getUploadURLExternal creates the entry
+        # (name, length asked for, alt_txt, snippet_type), the POST to its upload_url fills
+        # `content` (the bytes) and `size`, files.completeUploadExternal sets `title`, `completed`
+        # and `channels` (where it was shared) and `file` (the file object Slack answered).
+        self.files: dict[str, dict[str, Any]] = {}
+        self._file_ids = itertools.count(1)
         self._lock = threading.Condition()
         self._last_ts = 0.0
         self._server: ThreadingHTTPServer | None = None
@@ -293,13 +307,15 @@ class FakeSlack:
         times: int = 1,
     ) -> None:
         """Make the next `times` calls of `method` fail: `ok: false` with `error`, or an HTTP
-        status (429 gets a Retry-After). `method` may be "response_url"."""
+        status (429 gets a Retry-After). `method` may be "response_url", or "upload" (the POST of
+        a file's bytes to its upload_url: give a `status`; the bytes are then not stored)."""
         headers = {}
         if status == 429:
             headers["Retry-After"] = str(retry_after if retry_after is not None else 1)
             body: dict[str, Any] | str = {"ok": False, "error": "ratelimited"}
         elif status >= 500:
-            body = "upstream failure" if method == "response_url" else {"ok": False, "error": "internal_error"}
+            text_only = method in ("response_url", "upload")
+            body = "upstream failure" if text_only else {"ok": False, "error": "internal_error"}
         elif error is not None:
             body = {"ok": False, "error": error}
         else:
@@ -352,12 +368,18 @@ class FakeSlack:
         raw = request.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in request.headers.items()}
         path = request.path.split("?", 1)[0]
+        content = b""
         if path.startswith("/response/"):
             args = json.loads(raw or b"{}")
             method = "response_url"
         elif path.startswith("/api/"):
             method = path[len("/api/"):]
             args = self._parse_args(raw, headers, request.path)
+        elif path.startswith(_UPLOAD_PATH):
+            # The bytes of a file, POSTed to the upload_url files.getUploadURLExternal gave: no token.
+            method = "upload"
+            content = self._upload_content(raw, headers)
+            args = {"file_id": path[len(_UPLOAD_PATH):], "size": len(content)}
         else:
             self._send(request, _Scripted(404, "not found", {}))
             return
@@ -367,7 +389,10 @@ class FakeSlack:
             scripted = self._scripts[method].popleft() if self._scripts[method] else None
             self._lock.notify_all()
         if scripted is None or scripted.status == -1:
-            answer = self._answer(method, args, headers)
+            if method == "upload":
+                answer = self._answer_upload(args["file_id"], content)
+            else:
+                answer = self._answer(method, args, headers)
             if scripted is not None:  # done, but the answer is lost on the way back
                 request.close_connection = True
                 request.connection.shutdown(2)
@@ -733,6 +758,174 @@ class FakeSlack:
         if not args.get("user_id") or not isinstance(view, dict) or view.get("type") != "home":
             return self._err("invalid_arguments")
         return self._ok(view={"id": "V0HOME", **view})
+
+    # -- files (the external upload flow of files_upload_v2) -----------------------------------
+    @staticmethod
+    def _invalid_arguments(message: str) -> _Scripted:
+        """Slack's answer to a missing or malformed argument of the newer methods."""
+        return _Scripted(
+            200,
+            {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": [f"[ERROR] {message}"]}},
+            {},
+        )
+
+    @staticmethod
+    def _upload_content(raw: bytes, headers: dict[str, str]) -> bytes:
+        """The file's bytes from an upload_url POST: the raw body (what slack-sdk sends), or the
+        file part of a multipart form (`curl -F filename=@x.png`, `requests.post(files=...)`)."""
+        ctype = headers.get("content-type", "")
+        if not ctype.startswith("multipart/form-data"):
+            return raw
+        form = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + raw)
+        parts = [part for part in form.iter_parts()] if form.is_multipart() else []
+        chosen = next((part for part in parts if part.get_filename() is not None), parts[0] if parts else None)
+        return (chosen.get_payload(decode=True) or b"") if chosen is not None else b""
+
+    def _answer_upload(self, file_id: str, content: bytes) -> _Scripted:
+        with self._lock:
+            stored = self.files.get(file_id)
+            if stored is None:
+                return _Scripted(404, "Not Found", {})
+            stored["content"] = content
+            stored["size"] = len(content)
+        return _Scripted(200, f"OK - {len(content)}", {})
+
+    def _m_files_getUploadURLExternal(self, args):
+        filename, length = args.get("filename"), args.get("length")
+        if not filename:
+            return self._invalid_arguments("missing required field: filename")
+        if length in (None, ""):
+            return self._invalid_arguments("missing required field: length")
+        try:
+            size = int(str(length))
+        except ValueError:
+            return self._invalid_arguments("invalid type for field: length")
+        if size <= 0:
+            return self._invalid_arguments("length must be greater than 0")
+        with self._lock:
+            file_id = f"F0FILE{next(self._file_ids):05d}"
+            self.files[file_id] = {
+                "id": file_id,
+                "name": filename,
+                "title": None,
+                "length": size,
+                "alt_txt": args.get("alt_txt"),
+                "snippet_type": args.get("snippet_type"),
+                "content": None,  # set by the POST to upload_url
+                "size": None,
+                "completed": False,
+                "channels": [],
+                "file": None,
+            }
+        return self._ok(upload_url=f"{self.base}{_UPLOAD_PATH}{file_id}", file_id=file_id)
+
+    def _file_object(self, stored: dict[str, Any], *, created: int, shares: dict[str, str]) -> dict[str, Any]:
+        """A file in Slack's shape; `shares` maps each channel it went to onto the message ts."""
+        name = stored["name"]
+        extension = name.rsplit(".", 1)[1].lower() if "." in name else ""
+        mimetype = mimetypes.guess_type(name)[0] or ("text/plain" if stored.get("snippet_type") else "application/octet-stream")
+        filetype = stored.get("snippet_type") or extension or "binary"
+        file_id = stored["id"]
+        private_url = f"https://files.slack.com/files-pri/{self.team_id}-{file_id}/{name}"
+        file = {
+            "id": file_id,
+            "created": created,
+            "timestamp": created,
+            "name": name,
+            "title": stored["title"],
+            "mimetype": mimetype,
+            "filetype": filetype,
+            "pretty_type": filetype.upper() if extension else filetype.capitalize(),
+            "user": self.bot_user_id,
+            "user_team": self.team_id,
+            "editable": False,
+            "size": stored["size"],
+            "mode": "hosted",
+            "is_external": False,
+            "external_type": "",
+            "is_public": any(c.startswith("C") for c in shares),
+            "public_url_shared": False,
+            "display_as_bot": False,
+            "username": "",
+            "url_private": private_url,
+            "url_private_download": f"https://files.slack.com/files-pri/{self.team_id}-{file_id}/download/{name}",
+            "permalink": f"https://fake-mentors.slack.com/files/{self.bot_user_id}/{file_id}/{name}",
+            "permalink_public": f"https://slack-files.com/{self.team_id}-{file_id}-{hashlib.sha1(file_id.encode()).hexdigest()[:10]}",
+            "comments_count": 0,
+            "is_starred": False,
+            "shares": {},
+            "channels": [c for c in shares if c.startswith("C")],
+            "groups": [c for c in shares if c.startswith("G")],
+            "ims": [c for c in shares if c.startswith("D")],
+            "has_more_shares": False,
+            "has_rich_preview": False,
+            "file_access": "visible",
+        }
+        if stored.get("alt_txt"):
+            file["alt_txt"] = stored["alt_txt"]
+        for channel, ts in shares.items():
+            kind = "public" if channel.startswith("C") else "private"
+            file["shares"].setdefault(kind, {})[channel] = [
+                {"reply_users": [], "reply_users_count": 0, "reply_count": 0, "ts": ts, "share_user_id": self.bot_user_id}
+            ]
+        return file
+
+    def _m_files_completeUploadExternal(self, args):
+        files = args.get("files")
+        if files in (None, ""):
+            return self._invalid_arguments("missing required field: files")
+        if not isinstance(files, list) or not files or not all(isinstance(f, dict) and f.get("id") for f in files):
+            return self._invalid_arguments("invalid type for field: files")
+        with self._lock:
+            for entry in files:
+                stored = self.files.get(entry["id"])
+                if stored is None or stored["content"] is None:
+                    # Slack answers an id it never issued, or whose bytes never arrived, this way.
+                    return self._invalid_arguments(f"file not found or not uploaded: {entry['id']}")
+        # Where to share: channel_id, and/or `channels` (comma-separated); a user id means the DM.
+        wanted = [args["channel_id"]] if args.get("channel_id") else []
+        wanted += [c.strip() for c in str(args.get("channels") or "").split(",") if c.strip()]
+        for channel in wanted:
+            problem = self._can_post(channel)
+            if problem:
+                return self._err(problem)
+        comment = args.get("initial_comment") or ""
+        blocks = args.get("blocks") if not comment else None  # Slack ignores blocks given a comment
+        if blocks is not None and not isinstance(blocks, list):
+            return self._err("invalid_blocks")
+        problem = self._blocks_problem(blocks)
+        if problem:
+            return self._err(problem)
+        channels = list(dict.fromkeys("D" + c[1:] if c.startswith("U") else c for c in wanted))
+        shares = {channel: self._next_ts() for channel in channels}
+        created = int(time.time())
+        answered = []
+        with self._lock:
+            for entry in files:
+                stored = self.files[entry["id"]]
+                stored["title"] = entry.get("title") or stored["title"] or stored["name"]
+                stored["completed"] = True
+                stored["channels"] = stored["channels"] + [c for c in channels if c not in stored["channels"]]
+                stored["file"] = self._file_object(stored, created=created, shares=shares)
+                answered.append(copy.deepcopy(stored["file"]))
+            for channel, ts in shares.items():
+                # The share: a message from the bot carrying the files, the comment as its text.
+                message = {
+                    "type": "message",
+                    "text": comment,
+                    "files": [{k: v for k, v in f.items() if k != "shares"} for f in answered],
+                    "upload": True,
+                    "user": self.bot_user_id,
+                    "bot_id": self.bot_id,
+                    "display_as_bot": False,
+                    "ts": ts,
+                }
+                if blocks:
+                    message["blocks"] = copy.deepcopy(blocks)
+                if args.get("thread_ts"):
+                    message["thread_ts"] = args["thread_ts"]
+                self.messages[channel].append(copy.deepcopy(message))
+        return self._ok(files=answered)
 
     # -- users ----------------------------------------------------------------------------------
     def _m_users_info(self, args):

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+import urllib.error
+import urllib.request
 from pathlib import Path
 from urllib.parse import parse_qs
 
@@ -324,6 +327,123 @@ def test_history_leaves_thread_replies_out(fake_slack, client):
     assert [m["ts"] for m in history] == [alone["ts"], parent["ts"]]
     assert history[1]["reply_count"] == 2 and history[1]["thread_ts"] == parent["ts"]
     assert "reply_count" not in history[0]
+
+
+# -- file uploads (files_upload_v2: getUploadURLExternal, POST the bytes, completeUploadExternal) ---
+
+# Every byte value, and line ends of every kind: nothing may be lost or rewritten on the way.
+PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) + b"\r\n\n\r"
+
+
+def test_files_upload_v2_shares_the_bytes_in_the_channel(fake_slack, client):
+    uploaded = client.files_upload_v2(
+        channel="C0QUESTION", file=PNG_BYTES, filename="trend.png", title="Weekly trend", initial_comment="This week"
+    )
+
+    file = uploaded["file"]
+    assert re.fullmatch(r"F[A-Z0-9]{10}", file["id"])
+    assert uploaded["files"] == [file]
+    assert (file["name"], file["title"], file["mimetype"], file["filetype"]) == ("trend.png", "Weekly trend", "image/png", "png")
+    assert file["size"] == len(PNG_BYTES) and file["user"] == fake_slack.bot_user_id
+    assert "C0QUESTION" in file["channels"]
+
+    assert [c.method for c in fake_slack.calls] == ["files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
+    [asked] = fake_slack.calls_to("files.getUploadURLExternal")
+    assert asked.args["filename"] == "trend.png" and int(asked.args["length"]) == len(PNG_BYTES)
+    [upload] = fake_slack.calls_to("upload")
+    assert upload.args == {"file_id": file["id"], "size": len(PNG_BYTES)}
+    assert "authorization" not in upload.headers  # the upload_url needs no token
+    [completed] = fake_slack.calls_to("files.completeUploadExternal")
+    assert completed.args["files"] == [{"id": file["id"], "title": "Weekly trend"}]
+    assert completed.args["channel_id"] == "C0QUESTION"
+
+    stored = fake_slack.files[file["id"]]
+    assert stored["content"] == PNG_BYTES and stored["name"] == "trend.png" and stored["title"] == "Weekly trend"
+    assert stored["completed"] and stored["channels"] == ["C0QUESTION"]
+
+    [share] = fake_slack.messages["C0QUESTION"]
+    assert share["text"] == "This week" and share["user"] == fake_slack.bot_user_id
+    assert [f["id"] for f in share["files"]] == [file["id"]]
+    assert client.conversations_history(channel="C0QUESTION")["messages"][0]["files"][0]["name"] == "trend.png"
+
+
+def test_files_upload_v2_from_a_path_into_a_thread_and_a_dm(fake_slack, client, tmp_path):
+    chart = tmp_path / "chart.csv"
+    chart.write_bytes(b"week,asked\n1,12\n2,9\n")
+    parent = client.chat_postMessage(channel="C0QUESTION", text="the figures")
+
+    in_thread = client.files_upload_v2(channel="C0QUESTION", file=str(chart), thread_ts=parent["ts"])["file"]
+    assert in_thread["name"] == "chart.csv" and in_thread["title"] == "chart.csv"  # slack-sdk's defaults
+    assert fake_slack.files[in_thread["id"]]["content"] == chart.read_bytes()
+    reply = fake_slack.messages["C0QUESTION"][-1]
+    assert reply["thread_ts"] == parent["ts"] and reply["files"][0]["id"] == in_thread["id"] and reply["text"] == ""
+
+    to_dm = client.files_upload_v2(channel="U0STUDENT1", content="just for you", filename="note.txt")["file"]
+    assert to_dm["ims"] == ["D0STUDENT1"] and to_dm["mimetype"] == "text/plain"
+    assert fake_slack.messages["D0STUDENT1"][0]["files"][0]["id"] == to_dm["id"]
+
+    private = client.files_upload_v2(content="kept", filename="kept.txt")["file"]  # no channel: not shared
+    assert private["channels"] == [] and fake_slack.files[private["id"]]["channels"] == []
+
+
+def test_files_upload_v2_to_a_channel_the_bot_is_not_in(fake_slack, client):
+    fake_slack.not_joined.add("C0ELSEWHERE")
+    with pytest.raises(SlackApiError) as refused:
+        client.files_upload_v2(channel="C0ELSEWHERE", file=PNG_BYTES, filename="trend.png")
+    assert refused.value.response["error"] == "not_in_channel"
+    assert fake_slack.messages["C0ELSEWHERE"] == []
+    [upload] = fake_slack.calls_to("upload")  # the bytes went up; only the share was refused
+    assert not fake_slack.files[upload.args["file_id"]]["completed"]
+
+
+def test_complete_upload_refuses_files_it_never_received(fake_slack, client):
+    never = slack_error(client.files_completeUploadExternal, files=[{"id": "F0NEVERSEEN", "title": "x"}], channel_id="C0QUESTION")
+    assert never == "invalid_arguments"
+    issued = client.files_getUploadURLExternal(filename="trend.png", length=len(PNG_BYTES))
+    assert issued["upload_url"].startswith(fake_slack.base) and re.fullmatch(r"F[A-Z0-9]{10}", issued["file_id"])
+    not_sent = slack_error(client.files_completeUploadExternal, files=[{"id": issued["file_id"]}], channel_id="C0QUESTION")
+    assert not_sent == "invalid_arguments"  # its bytes never arrived
+    assert slack_error(client.files_completeUploadExternal, files=[]) == "invalid_arguments"
+    assert fake_slack.messages["C0QUESTION"] == []
+
+
+@pytest.mark.parametrize(
+    "filename, length",
+    [(None, 12), ("trend.png", None), ("", 12), ("trend.png", 0), ("trend.png", "twelve"), ("trend.png", -3)],
+)
+def test_get_upload_url_refuses_missing_or_bad_arguments(fake_slack, client, filename, length):
+    assert slack_error(client.files_getUploadURLExternal, filename=filename, length=length) == "invalid_arguments"
+    assert fake_slack.files == {}
+
+
+def test_upload_url_takes_a_multipart_form_and_refuses_unknown_ids(fake_slack, client):
+    issued = client.files_getUploadURLExternal(filename="trend.png", length=len(PNG_BYTES))
+    boundary = "fakeslackboundary"
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"filename\"; filename=\"trend.png\"\r\n"
+        f"Content-Type: image/png\r\n\r\n"
+    ).encode() + PNG_BYTES + f"\r\n--{boundary}--\r\n".encode()
+    request = urllib.request.Request(
+        issued["upload_url"], data=body, method="POST", headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+    )
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        assert (answer.status, answer.read()) == (200, f"OK - {len(PNG_BYTES)}".encode())
+    assert fake_slack.files[issued["file_id"]]["content"] == PNG_BYTES
+
+    unknown = urllib.request.Request(f"{fake_slack.base}/upload/v1/F0NEVERSEEN", data=b"x", method="POST")
+    with pytest.raises(urllib.error.HTTPError) as missing:
+        urllib.request.urlopen(unknown, timeout=5)
+    assert missing.value.code == 404
+
+
+def test_a_failed_upload_stops_files_upload_v2_before_the_share(fake_slack, client):
+    fake_slack.fail_next("upload", status=500)
+    with pytest.raises(urllib.error.HTTPError) as failed:  # slack-sdk's urlopen raises on a 5xx
+        client.files_upload_v2(channel="C0QUESTION", file=PNG_BYTES, filename="trend.png")
+    assert failed.value.code == 500
+    [upload] = fake_slack.calls_to("upload")
+    assert fake_slack.files[upload.args["file_id"]]["content"] is None
+    assert fake_slack.calls_to("files.completeUploadExternal") == [] and fake_slack.messages["C0QUESTION"] == []
 
 
 # -- what Slack sends the app ---------------------------------------------------------------------
