@@ -131,9 +131,13 @@ def catch_up(session: Session, *, team_id: str, plan: Schedule, now: datetime) -
     run only the week just ended). Returns the latest week's end when it still has to be posted."""
     latest = last_week_end(plan, now)
     stored = snapshots(session, team_id=team_id, limit=1)
+    previous = stored[-1].week_end if stored else None
+    if previous is not None and latest < previous:
+        # An admin moved the posting time earlier in the week: the week already stored stands,
+        # and the first new week ends at the next posting time (an older week is never posted).
+        return None
     ends = [latest]
-    if stored:
-        previous = stored[-1].week_end
+    if previous is not None:
         at = latest
         while len(ends) < TREND_WEEKS:
             at = _week_before(plan, at)
@@ -141,7 +145,10 @@ def catch_up(session: Session, *, team_id: str, plan: Schedule, now: datetime) -
                 break
             ends.append(at)
     for end in reversed(ends):
-        record_week(session, team_id=team_id, start=_week_before(plan, end), end=end, now=now)
+        start = _week_before(plan, end)
+        if previous is not None and start < previous:  # the posting time changed: weeks never overlap
+            start = previous
+        record_week(session, team_id=team_id, start=start, end=end, now=now)
     row = session.get(ScoreboardWeek, (team_id, latest))
     return latest if row is not None and row.posted_at is None else None
 

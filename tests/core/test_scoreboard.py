@@ -80,6 +80,28 @@ def test_weeks_are_stored_once_and_missed_weeks_are_caught_up_with_only_the_late
         assert s.get(ScoreboardWeek, (TEAM, due)).week_start == first + timedelta(weeks=2)
 
 
+def test_a_new_posting_time_never_posts_an_older_week_and_weeks_never_overlap(engine):
+    monday = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with session_scope(engine) as s:
+        assert scoreboard.catch_up(s, team_id=TEAM, plan=LONDON, now=monday + timedelta(days=1)) == monday
+        scoreboard.claim_post(s, team_id=TEAM, week_end=monday, channel_id="C1", now=monday)
+    # Moved to Fridays 16:00 on the Tuesday: the last Friday is older than the week already posted.
+    fridays = Schedule("C0SCORES01", weekday=4, hour=16, minute=0, tz="Europe/London")
+    with session_scope(engine) as s:
+        assert scoreboard.catch_up(s, team_id=TEAM, plan=fridays, now=monday + timedelta(days=1)) is None
+        assert [w.week_end for w in scoreboard.snapshots(s, team_id=TEAM)] == [monday]
+    # The first Friday after it ends a short week that starts where the posted one ended.
+    friday = datetime(2026, 11, 6, 16, 0, tzinfo=UTC)
+    with session_scope(engine) as s:
+        assert scoreboard.catch_up(s, team_id=TEAM, plan=fridays, now=friday + timedelta(minutes=5)) == friday
+        assert s.get(ScoreboardWeek, (TEAM, friday)).week_start == monday
+    # And a move back to Mondays on the Saturday waits for the next Monday.
+    with session_scope(engine) as s:
+        assert scoreboard.catch_up(s, team_id=TEAM, plan=LONDON, now=friday + timedelta(days=1)) is None
+        assert scoreboard.catch_up(s, team_id=TEAM, plan=LONDON, now=monday + timedelta(weeks=1)) == monday + timedelta(weeks=1)
+        assert s.get(ScoreboardWeek, (TEAM, monday + timedelta(weeks=1))).week_start == friday
+
+
 def _snap(asked, seeking, topics=()):
     return Snapshot(datetime(2026, 11, 16, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC), {
         "questions": {"asked": asked, "answered": 0, "resolved": 0, "answered_within_day": 0, "deflected": 0,

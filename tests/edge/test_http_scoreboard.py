@@ -57,7 +57,7 @@ def test_only_admins_change_the_weekly_post_and_the_form_saves_it(knowhow, slack
     assert (plan.channel_id, plan.weekday, plan.hour, plan.minute) == (SCORES, 4, 16, 30)
 
 
-def test_the_weekly_post_goes_out_once_with_its_picture_even_after_a_missed_week(knowhow, slack, fake_slack, people):
+def test_the_weekly_post_goes_out_once_with_its_picture_even_after_a_missed_week(knowhow, slack, fake_slack, people, monkeypatch):
     from scheduler import jobs
 
     for n in range(4):
@@ -75,11 +75,11 @@ def test_the_weekly_post_goes_out_once_with_its_picture_even_after_a_missed_week
 
     # Knowhow was down for the next two posting times: when back, the missed weeks are stored
     # and the latest one is posted, once.
-    with session_scope(knowhow.engine) as s:
-        [week] = s.exec(select(ScoreboardWeek)).all()
-        s.execute(update(ScoreboardWeek).values(week_end=week.week_end - timedelta(weeks=2), week_start=week.week_start - timedelta(weeks=2)))
+    later = utcnow() + timedelta(weeks=2)
+    monkeypatch.setattr(jobs, "utcnow", lambda: later)
     posts_before = len([m for m in fake_slack.messages[QA_CHANNEL] if "This week in Knowhow" in (m.get("text") or "")])
     assert jobs.sweep_scoreboard(QA_CHANNEL, 3) == 1
+    assert jobs.sweep_scoreboard(QA_CHANNEL, 3) == 0
     with session_scope(knowhow.engine) as s:
         weeks = s.exec(select(ScoreboardWeek).order_by(ScoreboardWeek.week_end)).all()
         assert len(weeks) == 3 and [w.posted_at is not None for w in weeks] == [True, False, True]

@@ -129,7 +129,9 @@ def test_housekeeping_is_kept_in_the_store_without_postponing_it(database_url):
     second = start_scheduler(make_engine(database_url), jobs.RECONCILERS)
     try:
         assert second.get_job(jobs.PURGE_OUTBOX_JOB_ID).next_run_time == planned
-        assert sorted(j.id for j in second.get_jobs()) == sorted([jobs.PURGE_OUTBOX_JOB_ID, jobs.SESSION_SWEEP_JOB_ID])
+        assert sorted(j.id for j in second.get_jobs()) == sorted(
+            [jobs.PURGE_OUTBOX_JOB_ID, jobs.SESSION_SWEEP_JOB_ID, jobs.MENTORING_SWEEP_JOB_ID]
+        )
     finally:
         stop_scheduler(second)
 
