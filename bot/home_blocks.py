@@ -80,5 +80,5 @@ def home(p: Picture, board: Board, threshold: int) -> dict[str, Any]:
             blocks.append(_section("*Your mentoring* (only you see this)\n" + "\n".join(lines)))
     blocks.append({"type": "divider"})
     blocks += sbb.board_blocks(board, title="Across the workspace")
-    blocks.append(_context(f"The last seven days. Counts under {threshold} read \"fewer than {threshold}\"."))
+    blocks.append(_context(f"The last seven days. {sbb.privacy_note(threshold)}"))
     return {"type": "home", "blocks": blocks[:100]}

@@ -12,6 +12,7 @@ from bot.text import shown
 from core.scoreboard import DAYS, Board, Figure, Schedule, Trend
 
 Message = dict[str, Any]
+TOPICS_SHOWN = 15
 
 
 def _section(text: str) -> dict:
@@ -61,7 +62,9 @@ def board_blocks(b: Board, *, title: str) -> list[dict]:
     blocks.append(_section("\n".join(mentoring_lines)))
     if b.topics:
         rows = [f"• *{shown(name)}*: {shown_figure(t['seeking'])} looking, {shown_figure(t['volunteers'])} volunteering, "
-                f"{shown_figure(t['active'])} active, {shown_figure(t['completed'])} completed" for name, t in b.topics[:15]]
+                f"{shown_figure(t['active'])} active, {shown_figure(t['completed'])} completed" for name, t in b.topics[:TOPICS_SHOWN]]
+        if len(b.topics) > TOPICS_SHOWN:
+            rows.append(f"…and {len(b.topics) - TOPICS_SHOWN} more topics (`/mentor topics` lists them all).")
         blocks.append(_section("\n".join(rows)))
     question_lines = [
         "*Questions*",
@@ -83,16 +86,21 @@ def board_blocks(b: Board, *, title: str) -> list[dict]:
     return blocks
 
 
+def privacy_note(threshold: int) -> str:
+    return (f"Counts under {threshold} read \"fewer than {threshold}\", and a topic's count that would give one of "
+            "those away reads \"not shown\", so no one is singled out.")
+
+
 def weekly_post(b: Board, threshold: int) -> Message:
     blocks = board_blocks(b, title="This week in Knowhow")
-    blocks.append(_context(f"Counts under {threshold} read \"fewer than {threshold}\", so no one is singled out. "
+    blocks.append(_context(f"{privacy_note(threshold)} "
                            "`/mentor find` asks for a mentor, `/mentor volunteer` offers to be one, `/ask` asks a question."))
     return {"text": "This week in Knowhow", "blocks": blocks, "unfurl_links": False}
 
 
 def on_demand(b: Board, threshold: int) -> Message:
     blocks = board_blocks(b, title="Knowhow right now")
-    blocks.append(_context(f"The last seven days, against the last weekly scoreboard. Counts under {threshold} read \"fewer than {threshold}\". Only you can see this."))
+    blocks.append(_context(f"The last seven days, against the last weekly scoreboard. {privacy_note(threshold)} Only you can see this."))
     return {"response_type": "ephemeral", "text": "Knowhow right now", "blocks": blocks}
 
 

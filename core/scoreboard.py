@@ -11,7 +11,7 @@ ones fill the trend). A snapshot computed late holds where things stood when it 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,6 +25,8 @@ from storage.upsert import insert_if_absent
 
 WEEK = timedelta(days=7)
 TREND_WEEKS = 12
+# The first week a workspace has is posted only when Knowhow starts this soon after its end.
+FIRST_POST_WITHIN = timedelta(hours=12)
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -128,7 +130,8 @@ def record_week(session: Session, *, team_id: str, start: datetime, end: datetim
 
 def catch_up(session: Session, *, team_id: str, plan: Schedule, now: datetime) -> datetime | None:
     """Store every week that ended since the last snapshot (at most TREND_WEEKS back; on the first
-    run only the week just ended). Returns the latest week's end when it still has to be posted."""
+    run only the week just ended, posted only if it ended in the last FIRST_POST_WITHIN). Returns
+    the latest week's end when it still has to be posted."""
     latest = last_week_end(plan, now)
     stored = snapshots(session, team_id=team_id, limit=1)
     previous = stored[-1].week_end if stored else None
@@ -148,7 +151,12 @@ def catch_up(session: Session, *, team_id: str, plan: Schedule, now: datetime) -
         start = _week_before(plan, end)
         if previous is not None and start < previous:  # the posting time changed: weeks never overlap
             start = previous
-        record_week(session, team_id=team_id, start=start, end=end, now=now)
+        recorded = record_week(session, team_id=team_id, start=start, end=end, now=now)
+        if recorded and previous is None and now - end > FIRST_POST_WITHIN:
+            # Knowhow's very first week, long after its posting time (installed mid-week): kept
+            # for the trend and the next week's changes, but not posted out of the blue.
+            session.execute(update(ScoreboardWeek).where(ScoreboardWeek.team_id == team_id, ScoreboardWeek.week_end == end)
+                            .values(posted_at=now))
     row = session.get(ScoreboardWeek, (team_id, latest))
     return latest if row is not None and row.posted_at is None else None
 
@@ -192,6 +200,26 @@ def figure(value: int | None, previous: int | None, threshold: int) -> Figure:
     return Figure(count_text(value, threshold), change)
 
 
+HIDDEN = Figure("not shown")
+
+
+def complementary(total: int, parts: list[int], threshold: int) -> set[int]:
+    """The exact parts to leave out as well, so that the total minus the parts shown never tells
+    a small count: while what is hidden (the small parts, and whatever the total holds besides
+    the parts) sums to more than nothing but under the threshold, the smallest shown part is
+    hidden too. With a total under the threshold nothing is exact anyway."""
+    if not is_exact(total, threshold):
+        return set()
+    shown_parts = sorted((p, i) for i, p in enumerate(parts) if is_exact(p, threshold))
+    remainder = total - sum(p for p, _ in shown_parts)
+    hidden: set[int] = set()
+    while 0 < remainder < threshold and shown_parts:
+        p, i = shown_parts.pop(0)
+        hidden.add(i)
+        remainder += p
+    return hidden
+
+
 @dataclass
 class Board:
     """A scoreboard ready to render: each count behind the threshold, with its change."""
@@ -222,10 +250,24 @@ def board(current: Snapshot, previous: Snapshot | None, threshold: int = DEFAULT
         return {k: figure(mine.get(k), theirs.get(k) if previous else None, threshold) for k in keys}
 
     earlier_topics = {t["topic_id"]: t for t in before.get("mentoring", {}).get("topics", [])}
-    topics = []
-    for t in now.get("mentoring", {}).get("topics", []):
+    # Only topics an admin put on the list are shown, all of them, in name order: a topic that
+    # appears only when someone asks in it, or an order that follows the counts, would tell what
+    # the "fewer than 3" hides. A protégé's own suggestion stays private until it is curated.
+    listed = sorted((t for t in now.get("mentoring", {}).get("topics", []) if t.get("curated")), key=lambda t: t["topic"].casefold())
+    rows: list[dict[str, Figure]] = []
+    for t in listed:
         old = earlier_topics.get(t["topic_id"])
-        topics.append((t["topic"], {k: figure(t[k], old[k] if old else (0 if previous else None), threshold) for k in TOPIC_COUNTS}))
+        rows.append({k: figure(t[k], old[k] if old else (0 if previous else None), threshold) for k in TOPIC_COUNTS})
+    totals = now.get("mentoring", {})
+    for k in TOPIC_COUNTS:
+        if totals.get(k) is None:
+            continue
+        for i in complementary(totals[k], [t[k] for t in listed], threshold):
+            rows[i][k] = HIDDEN
+    topics = [(t["topic"], row) for t, row in zip(listed, rows)]
+    mentoring_figures = group("mentoring", MENTORING_COUNTS)
+    # The all-time count's change is this week's count, which has its own figure (and threshold).
+    mentoring_figures["protege_to_mentor_total"] = replace(mentoring_figures["protege_to_mentor_total"], change=None)
     q = now.get("questions", {})
     return Board(
         week_start=current.week_start, week_end=current.week_end,
@@ -233,7 +275,7 @@ def board(current: Snapshot, previous: Snapshot | None, threshold: int = DEFAULT
         median_first_answer_seconds=q.get("median_first_answer_seconds"),
         oldest_open_days=q.get("oldest_open_days"),
         sessions=group("sessions", SESSION_COUNTS),
-        mentoring=group("mentoring", MENTORING_COUNTS),
+        mentoring=mentoring_figures,
         topics=topics,
         helpers=[(h["user_id"], h["accepted"]) for h in now.get("helpers", [])],
         has_previous=previous is not None,

@@ -446,7 +446,8 @@ class ScoreboardSettings(SQLModel, table=True):
 
 class ScoreboardWeek(SQLModel, table=True):
     """One week's figures, computed once when the week ends: trends and "against last week" read
-    these snapshots, never recompute history. `posted_at`: the weekly post went out."""
+    these snapshots, never recompute history. `posted_at`: the weekly post went out (or, with no
+    `channel_id`, was passed over: the first week, when Knowhow started long after it ended)."""
 
     __tablename__ = "scoreboard_week"
 

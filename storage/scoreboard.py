@@ -19,6 +19,7 @@ from storage.models import (
     Deferral,
     ExpertSession,
     HelperPreference,
+    MentoringTopic,
     MentorRequest,
     Mentorship,
     ProtegeToMentor,
@@ -105,9 +106,11 @@ def questions(session: Session, *, team_id: str, start: datetime, end: datetime)
 
 
 def sessions(session: Session, *, team_id: str, start: datetime, end: datetime) -> dict:
+    # A session counts in the week it closed: one that spans the posting time is counted once,
+    # complete, the week after (by its start it would be counted before it was over, or never).
     held = select(ExpertSession.id).where(
         ExpertSession.team_id == team_id, ExpertSession.state == "closed",
-        ExpertSession.starts_at >= start, ExpertSession.starts_at < end,
+        ExpertSession.closed_at >= start, ExpertSession.closed_at < end,
     )
     # As in core.sessions: a session question is answered by one of its session's experts.
     by_expert = exists().where(SessionExpert.session_id == Question.session_id, SessionExpert.user_id == Answer.author_id)
@@ -178,16 +181,22 @@ def mentoring(session: Session, *, team_id: str, start: datetime, end: datetime)
         .where(ProtegeToMentor.team_id == team_id, ProtegeToMentor.at < end)
         .group_by(ProtegeToMentor.topic_id)
     ).all())
-    ids = set(seeking) | set(volunteers) | set(active) | set(completed) | set(p2m_topics)
+    curated = set(session.execute(
+        select(MentoringTopic.topic_id).where(MentoringTopic.team_id == team_id, MentoringTopic.curated.is_(True))
+    ).scalars())
+    ids = set(seeking) | set(volunteers) | set(active) | set(completed) | set(p2m_topics) | curated
     names = dict(session.execute(select(Topic.id, Topic.name).where(Topic.team_id == team_id, Topic.id.in_(ids))).all()) if ids else {}
+    # Every topic with something in it, and every curated one (zeros included); which of them may
+    # be shown, and how, is core's decision.
     topics = [
         {
-            "topic_id": t, "topic": names.get(t, ""), "seeking": seeking.get(t, 0), "volunteers": volunteers.get(t, 0),
-            "active": active.get(t, 0), "completed": completed.get(t, 0), "protege_to_mentor": p2m_topics.get(t, 0),
+            "topic_id": t, "topic": names.get(t, ""), "curated": t in curated, "seeking": seeking.get(t, 0),
+            "volunteers": volunteers.get(t, 0), "active": active.get(t, 0), "completed": completed.get(t, 0),
+            "protege_to_mentor": p2m_topics.get(t, 0),
         }
         for t in ids if t in names
     ]
-    topics.sort(key=lambda row: (-row["seeking"], -row["volunteers"], row["topic"].casefold()))
+    topics.sort(key=lambda row: row["topic"].casefold())
     return {
         "topics": topics,
         "seeking": sum(seeking.values()),

@@ -80,10 +80,21 @@ def test_weeks_are_stored_once_and_missed_weeks_are_caught_up_with_only_the_late
         assert s.get(ScoreboardWeek, (TEAM, due)).week_start == first + timedelta(weeks=2)
 
 
+def test_the_first_week_is_posted_only_when_knowhow_starts_soon_after_it_ended(engine):
+    monday = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+    with session_scope(engine) as s:  # installed on a Wednesday: nothing out of the blue
+        assert scoreboard.catch_up(s, team_id=TEAM, plan=LONDON, now=monday + timedelta(days=2)) is None
+        assert scoreboard.catch_up(s, team_id=TEAM, plan=LONDON, now=monday + timedelta(days=2, minutes=5)) is None
+        assert [w.week_end for w in scoreboard.snapshots(s, team_id=TEAM)] == [monday]  # kept for the trend
+        assert s.get(ScoreboardWeek, (TEAM, monday)).channel_id is None
+    with session_scope(engine) as s:  # the next week is posted as usual
+        assert scoreboard.catch_up(s, team_id=TEAM, plan=LONDON, now=monday + timedelta(weeks=1, days=2)) == monday + timedelta(weeks=1)
+
+
 def test_a_new_posting_time_never_posts_an_older_week_and_weeks_never_overlap(engine):
     monday = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     with session_scope(engine) as s:
-        assert scoreboard.catch_up(s, team_id=TEAM, plan=LONDON, now=monday + timedelta(days=1)) == monday
+        assert scoreboard.catch_up(s, team_id=TEAM, plan=LONDON, now=monday + timedelta(minutes=5)) == monday
         scoreboard.claim_post(s, team_id=TEAM, week_end=monday, channel_id="C1", now=monday)
     # Moved to Fridays 16:00 on the Tuesday: the last Friday is older than the week already posted.
     fridays = Schedule("C0SCORES01", weekday=4, hour=16, minute=0, tz="Europe/London")
@@ -102,14 +113,48 @@ def test_a_new_posting_time_never_posts_an_older_week_and_weeks_never_overlap(en
         assert s.get(ScoreboardWeek, (TEAM, monday + timedelta(weeks=1))).week_start == friday
 
 
-def _snap(asked, seeking, topics=()):
+def _snap(asked, seeking, topics=(), curated=True, **mentoring):
     return Snapshot(datetime(2026, 11, 16, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC), {
         "questions": {"asked": asked, "answered": 0, "resolved": 0, "answered_within_day": 0, "deflected": 0,
                       "median_first_answer_seconds": None, "oldest_open_days": None},
         "sessions": {}, "helpers": [],
-        "mentoring": {"seeking": seeking, "topics": [dict(topic_id=i, topic=n, seeking=v, volunteers=0, active=0, completed=0)
-                                                      for i, (n, v) in enumerate(topics)]},
+        "mentoring": {"seeking": seeking, **mentoring,
+                      "topics": [dict(topic_id=i, topic=n, curated=curated if isinstance(curated, bool) else n in curated,
+                                      seeking=v, volunteers=0, active=0, completed=0) for i, (n, v) in enumerate(topics)]},
     })
+
+
+def test_a_shown_total_never_gives_away_the_small_count_it_hides():
+    # 9 seeking = 7 + 2: with "7" shown, the total would tell the 2; the 7 is left out too.
+    b = scoreboard.board(_snap(0, 9, [("Leadership", 7), ("Negotiation", 2)]), None, threshold=3)
+    assert dict(b.topics)["Leadership"]["seeking"] == scoreboard.HIDDEN
+    assert dict(b.topics)["Negotiation"]["seeking"] == Figure("fewer than 3")
+    assert b.mentoring["seeking"] == Figure("9")
+    # The smallest exact part goes first, and only as many as needed.
+    b = scoreboard.board(_snap(0, 20, [("A", 10), ("B", 1), ("C", 4), ("D", 5)]), None, threshold=3)
+    assert [t["seeking"].text for _, t in b.topics] == ["10", "fewer than 3", "not shown", "5"]
+    # A remainder at or above the threshold, or of nothing, tells no small count.
+    b = scoreboard.board(_snap(0, 12, [("A", 7), ("B", 2), ("C", 1)]), None, threshold=3)
+    assert [t["seeking"].text for _, t in b.topics] == ["7", "fewer than 3", "fewer than 3"]
+    b = scoreboard.board(_snap(0, 7, [("A", 7), ("B", 0)]), None, threshold=3)
+    assert [t["seeking"].text for _, t in b.topics] == ["7", "fewer than 3"]
+    # A request in a topic nobody curated is part of the total and of what is hidden.
+    b = scoreboard.board(_snap(0, 8, [("A", 7), ("Secret", 1)], curated={"A"}), None, threshold=3)
+    assert [(n, t["seeking"].text) for n, t in b.topics] == [("A", "not shown")]
+    # The hidden part never shows a change either.
+    b = scoreboard.board(_snap(0, 9, [("Leadership", 7), ("Negotiation", 2)]), _snap(0, 9, [("Leadership", 6), ("Negotiation", 3)]), 3)
+    assert dict(b.topics)["Leadership"]["seeking"].change is None
+
+
+def test_only_curated_topics_are_listed_in_name_order_whatever_their_counts():
+    b = scoreboard.board(_snap(0, 30, [("Zen", 20), ("Leadership", 0), ("Kotlin", 10)], curated={"Zen", "Leadership"}), None, 3)
+    assert [name for name, _ in b.topics] == ["Leadership", "Zen"]
+
+
+def test_the_all_time_protege_to_mentor_count_shows_no_change():
+    current = _snap(0, 0, protege_to_mentor_total=5, protege_to_mentor_week=1)
+    b = scoreboard.board(current, _snap(0, 0, protege_to_mentor_total=4, protege_to_mentor_week=0), threshold=3)
+    assert b.mentoring["protege_to_mentor_total"] == Figure("5") and b.mentoring["protege_to_mentor_week"] == Figure("fewer than 3")
 
 
 def test_counts_hide_behind_the_threshold_and_changes_show_only_between_exact_counts():

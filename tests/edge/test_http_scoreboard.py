@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from sqlalchemy import update
 from sqlmodel import select
 
 from bot import ids
@@ -27,6 +26,20 @@ SCORES = "C0SCORES01"
 @pytest.fixture
 def settings(settings):
     return replace(settings, admins=frozenset({ADMIN}))
+
+
+@pytest.fixture
+def knowhow(settings):
+    """Without the scheduler: these tests run the weekly sweep themselves, at the times they
+    choose, and a sweep of the scheduler's own at start would race them."""
+    from bot.service import Knowhow
+    from scheduler import runtime
+
+    service = Knowhow(settings, host="127.0.0.1", outbox_poll_seconds=0.2, with_scheduler=False)
+    service.start()
+    runtime.bind_engine(service.engine)
+    yield service
+    service.stop()
 
 
 def test_mentor_scoreboard_shows_the_figures_privately_behind_the_threshold(knowhow, slack, fake_slack, people):
@@ -60,12 +73,20 @@ def test_only_admins_change_the_weekly_post_and_the_form_saves_it(knowhow, slack
 def test_the_weekly_post_goes_out_once_with_its_picture_even_after_a_missed_week(knowhow, slack, fake_slack, people, monkeypatch):
     from scheduler import jobs
 
+    add_topic(slack)
+    find(slack, fake_slack, PROTEGE)
     for n in range(4):
         ask(slack, fake_slack, f"Where is the VPN guide, part {n}?")
+    # Just after the next posting time (Monday 09:00 UTC by default).
+    posting = scoreboard.last_week_end(scoreboard.Schedule(QA_CHANNEL), utcnow()) + timedelta(weeks=1)
+    monkeypatch.setattr(jobs, "utcnow", lambda: posting + timedelta(minutes=1))
     assert jobs.sweep_scoreboard(QA_CHANNEL, 3) == 1
     assert jobs.sweep_scoreboard(QA_CHANNEL, 3) == 0  # once
     _wait_until(lambda: any("This week in Knowhow" in (m.get("text") or "") for m in fake_slack.messages[QA_CHANNEL]))
     _wait_until(lambda: fake_slack.calls_to("files.completeUploadExternal"))
+    [post] = [m for m in fake_slack.messages[QA_CHANNEL] if "This week in Knowhow" in (m.get("text") or "")]
+    assert "Asked: *4*" in json.dumps(post["blocks"]) and "*Leadership*: *fewer than 3* looking" in json.dumps(post["blocks"])
+    assert PROTEGE not in json.dumps(post)
     [upload] = fake_slack.calls_to("upload")
     assert upload.args["size"] > 1000
     [done] = fake_slack.calls_to("files.completeUploadExternal")
@@ -75,8 +96,7 @@ def test_the_weekly_post_goes_out_once_with_its_picture_even_after_a_missed_week
 
     # Knowhow was down for the next two posting times: when back, the missed weeks are stored
     # and the latest one is posted, once.
-    later = utcnow() + timedelta(weeks=2)
-    monkeypatch.setattr(jobs, "utcnow", lambda: later)
+    monkeypatch.setattr(jobs, "utcnow", lambda: posting + timedelta(weeks=2, hours=3))
     posts_before = len([m for m in fake_slack.messages[QA_CHANNEL] if "This week in Knowhow" in (m.get("text") or "")])
     assert jobs.sweep_scoreboard(QA_CHANNEL, 3) == 1
     assert jobs.sweep_scoreboard(QA_CHANNEL, 3) == 0

@@ -13,6 +13,7 @@ from storage.models import (
     Deferral,
     ExpertSession,
     HelperPreference,
+    MentoringTopic,
     MentorRequest,
     Mentorship,
     ProtegeToMentor,
@@ -182,7 +183,7 @@ def _session(s, *, team=TEAM, state="closed", starts=START):
     n = next(_seq)
     es = ExpertSession(
         team_id=team, channel_id="CS", topic="t", organiser_id="UORG", starts_at=starts, ends_at=starts + timedelta(hours=1),
-        state=state, request_id=f"s{n}",
+        state=state, request_id=f"s{n}", closed_at=starts + timedelta(hours=1) if state == "closed" else None,
     )
     s.add(es)
     s.flush()
@@ -201,11 +202,12 @@ def _deferral(s, q, *, overdue):
 
 def test_session_figures(engine):
     with session_scope(engine) as s:
-        held = _session(s, starts=START)  # the week's first instant
+        # Sessions count in the week they closed: this one spans the week's start and closes in it.
+        held = _session(s, starts=START - timedelta(minutes=30))
         for state in ("open", "scheduled", "cancelled", "missed"):
             _session(s, state=state, starts=START + DAY)
-        at_end = _session(s, starts=END)
-        before = _session(s, starts=START - S)
+        at_end = _session(s, starts=END - timedelta(minutes=30))  # closes after the week's end
+        before = _session(s, starts=START - timedelta(hours=1) - S)  # closed just before it
         theirs = _session(s, team=OTHER, starts=START + DAY)
         # In the held session: answered by its expert; deferred (not yet due); answered only by the
         # asker; no reply at all; answered only by a deleted reply; answered only by a colleague.
@@ -271,6 +273,10 @@ def test_mentoring_figures(engine):
             s.flush()
             topics[team, name] = t.id
         lead, kube, rust, theirs = topics[TEAM, "Leadership"], topics[TEAM, "Kubernetes"], topics[TEAM, "Rust"], topics[OTHER, "Leadership"]
+        # Leadership and Rust are on the curated list; Kubernetes was only suggested; another
+        # workspace's curated topic is not this one's.
+        for team, t, curated in ((TEAM, lead, True), (TEAM, rust, True), (TEAM, kube, False), (OTHER, theirs, True)):
+            s.add(MentoringTopic(team_id=team, topic_id=t, curated=curated, added_by="UADMIN"))
 
         def request(topic, state="waiting", team=TEAM, created=START - DAY, protege=None):
             n = next(_seq)
@@ -337,11 +343,15 @@ def test_mentoring_figures(engine):
             s.add(ProtegeToMentor(team_id=team, user_id=user, topic_id=topic, at=at))
 
     figures = _week(engine, "mentoring")
+    # In name order; the curated topic with nothing in it is there too, with zeros.
     assert figures["topics"] == [
-        {"topic_id": lead, "topic": "Leadership", "seeking": 4, "volunteers": 2, "active": 1, "completed": 1, "protege_to_mentor": 2},
-        {"topic_id": kube, "topic": "Kubernetes", "seeking": 1, "volunteers": 2, "active": 2, "completed": 1, "protege_to_mentor": 1},
+        {"topic_id": kube, "topic": "Kubernetes", "curated": False, "seeking": 1, "volunteers": 2, "active": 2, "completed": 1,
+         "protege_to_mentor": 1},
+        {"topic_id": lead, "topic": "Leadership", "curated": True, "seeking": 4, "volunteers": 2, "active": 1, "completed": 1,
+         "protege_to_mentor": 2},
+        {"topic_id": rust, "topic": "Rust", "curated": True, "seeking": 0, "volunteers": 0, "active": 0, "completed": 0,
+         "protege_to_mentor": 0},
     ]
-    assert rust not in [t["topic_id"] for t in figures["topics"]]
     assert {k: v for k, v in figures.items() if k != "topics"} == {
         "seeking": 5,
         "volunteers": 3,  # UV1, UV5, UV7
@@ -439,7 +449,7 @@ def test_another_workspaces_rows_never_count(engine):
     assert theirs["questions"]["oldest_open_id"] == old.id
     assert theirs["sessions"] == {"held": 1, "questions": 1, "handled": 1, "deferrals_kept": 0, "deferrals_overdue": 1}
     assert theirs["mentoring"]["topics"] == [
-        {"topic_id": t.id, "topic": "Rust", "seeking": 2, "volunteers": 1, "active": 1, "completed": 1, "protege_to_mentor": 1}
+        {"topic_id": t.id, "topic": "Rust", "curated": False, "seeking": 2, "volunteers": 1, "active": 1, "completed": 1, "protege_to_mentor": 1}
     ]
     assert theirs["helpers"] == [{"user_id": "UH", "accepted": 1}]
     assert teams == [OTHER]
