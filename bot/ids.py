@@ -98,6 +98,7 @@ SCOREBOARD_IN_DAY = "scoreboard_day"
 SCOREBOARD_IN_TIME = "scoreboard_time"
 OUTBOX_SCOREBOARD_POST = "scoreboard.post"
 OUTBOX_SCOREBOARD_CHART = "scoreboard.chart"
+OUTBOX_SCOREBOARD_FAILED = "scoreboard.failed"
 
 # App Home.
 HOME_ASK = "home_ask"  # opens the /ask form

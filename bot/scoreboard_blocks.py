@@ -98,6 +98,13 @@ def weekly_post(b: Board, threshold: int) -> Message:
     return {"text": "This week in Knowhow", "blocks": blocks, "unfurl_links": False}
 
 
+def post_failed(channel_id: str, reason: str) -> Message:
+    text = (f"This week's scoreboard could not be posted in <#{channel_id}>: {shown(reason)}. "
+            "If it is a private or archived channel, choose another with `/mentor scoreboard settings` "
+            "(or invite Knowhow to it); next week's goes out as usual.")
+    return {"text": text, "blocks": [_section(text)]}
+
+
 def on_demand(b: Board, threshold: int) -> Message:
     blocks = board_blocks(b, title="Knowhow right now")
     blocks.append(_context(f"The last seven days, against the last weekly scoreboard. {privacy_note(threshold)} Only you can see this."))

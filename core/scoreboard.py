@@ -79,6 +79,12 @@ def save_schedule(
     return Schedule(channel_id, weekday, hour, minute, tz)
 
 
+def settings_owner(session: Session, *, team_id: str) -> str | None:
+    """The admin who last chose where the scoreboard goes (told when it cannot be posted)."""
+    row = session.get(ScoreboardSettings, team_id)
+    return row.updated_by if row else None
+
+
 def last_week_end(plan: Schedule, now: datetime) -> datetime:
     """The latest posting time at or before `now`, in UTC (daylight saving included: 09:00 local
     stays 09:00 local)."""

@@ -113,34 +113,60 @@ def sweep(session: Session, settings: Settings, now: datetime) -> int:
         if due is None or not plan.channel_id:
             continue
         if scoreboard.claim_post(session, team_id=team_id, week_end=due, channel_id=plan.channel_id, now=now):
-            key = f"scoreboard:{due:%Y%m%dT%H%M}"
-            for kind, part in ((ids.OUTBOX_SCOREBOARD_POST, "post"), (ids.OUTBOX_SCOREBOARD_CHART, "chart")):
-                outbox.enqueue(session, team_id=team_id, dedupe_key=f"{key}:{part}", kind=kind,
-                               payload={"week_end": due.isoformat(), "channel_id": plan.channel_id})
+            outbox.enqueue(session, team_id=team_id, dedupe_key=f"{_key(due)}:post", kind=ids.OUTBOX_SCOREBOARD_POST,
+                           payload={"week_end": due.isoformat(), "channel_id": plan.channel_id})
             queued += 1
     return queued
 
 
-class _Sender:
-    def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
-        log.warning("%s for %s failed for good: %s", item.kind, item.dedupe_key, reason)
+def _key(week_end: datetime) -> str:
+    return f"scoreboard:{week_end:%Y%m%dT%H%M}"
 
 
 def _week(item: OutboxItem) -> datetime:
     return datetime.fromisoformat(item.payload["week_end"])
 
 
-class WeeklyPost(_Sender):
+class WeeklyPost:
+    """The week's post; once it is in the channel (joined if need be), its picture follows."""
+
     def send(self, ctx: SendContext, item: OutboxItem):
         with session_scope(ctx.engine) as session:
             board = scoreboard.weekly_board(session, team_id=item.team_id, week_end=_week(item), threshold=ctx.settings.privacy_threshold)
         if board is None:
             return None
         ts = post_joining(ctx, item.payload["channel_id"], sbb.weekly_post(board, ctx.settings.privacy_threshold))["ts"]
-        return lambda session: scoreboard.set_message(session, team_id=item.team_id, week_end=_week(item), ts=ts)
+
+        def record(session: Session) -> None:
+            scoreboard.set_message(session, team_id=item.team_id, week_end=_week(item), ts=ts)
+            outbox.enqueue(session, team_id=item.team_id, dedupe_key=f"{_key(_week(item))}:chart", kind=ids.OUTBOX_SCOREBOARD_CHART,
+                           payload=item.payload)
+
+        return record
+
+    def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
+        """Tell the admin who chose the channel (a private channel Knowhow cannot join, an
+        archived one): otherwise the post would simply never appear."""
+        log.warning("the weekly scoreboard for %s failed for good: %s", item.dedupe_key, reason)
+        admin = scoreboard.settings_owner(session, team_id=item.team_id)
+        if admin:
+            outbox.enqueue(session, team_id=item.team_id, dedupe_key=f"{_key(_week(item))}:failed", kind=ids.OUTBOX_SCOREBOARD_FAILED,
+                           payload={"user_id": admin, "channel_id": item.payload["channel_id"], "reason": reason})
 
 
-class Chart(_Sender):
+class FailureNote:
+    def send(self, ctx: SendContext, item: OutboxItem):
+        ctx.client.chat_postMessage(channel=item.payload["user_id"], **sbb.post_failed(item.payload["channel_id"], item.payload["reason"]))
+        return None
+
+    def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
+        log.warning("could not tell %s that the weekly scoreboard failed: %s", item.payload.get("user_id"), reason)
+
+
+class Chart:
+    def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
+        log.warning("the scoreboard picture for %s failed for good: %s", item.dedupe_key, reason)
+
     def send(self, ctx: SendContext, item: OutboxItem):
         with session_scope(ctx.engine) as session:
             trend = scoreboard.trend(session, team_id=item.team_id, threshold=ctx.settings.privacy_threshold, until=_week(item))
@@ -153,7 +179,7 @@ class Chart(_Sender):
         return None
 
 
-SENDERS = {ids.OUTBOX_SCOREBOARD_POST: WeeklyPost(), ids.OUTBOX_SCOREBOARD_CHART: Chart()}
+SENDERS = {ids.OUTBOX_SCOREBOARD_POST: WeeklyPost(), ids.OUTBOX_SCOREBOARD_CHART: Chart(), ids.OUTBOX_SCOREBOARD_FAILED: FailureNote()}
 
 
 def register(app: App, deps: Deps) -> None:

@@ -18,7 +18,7 @@ from storage.db import session_scope
 from storage.models import ScoreboardWeek
 
 from .test_http_ask import QA_CHANNEL, _wait_until, ask
-from .test_http_mentor import ADMIN, MENTOR, PROTEGE, add_topic, buttons, find, mentor, people, stored_view, submit, volunteer  # noqa: F401
+from .test_http_mentor import ADMIN, MENTOR, PROTEGE, add_topic, dms_to, find, mentor, people, stored_view, submit, volunteer  # noqa: F401
 
 SCORES = "C0SCORES01"
 
@@ -106,6 +106,23 @@ def test_the_weekly_post_goes_out_once_with_its_picture_even_after_a_missed_week
     _wait_until(lambda: len([m for m in fake_slack.messages[QA_CHANNEL] if "This week in Knowhow" in (m.get("text") or "")]) == posts_before + 1)
     latest = [m for m in fake_slack.messages[QA_CHANNEL] if "This week in Knowhow" in (m.get("text") or "")][-1]
     assert "changes against the week before" in json.dumps(latest["blocks"])
+
+
+def test_a_post_knowhow_cannot_make_is_told_to_the_admin_who_chose_the_channel(knowhow, slack, fake_slack, people, monkeypatch):
+    from scheduler import jobs
+
+    fake_slack.private_channels.add("C0PRIVATE1")  # Knowhow was never invited
+    fake_slack.add_user(ADMIN, tz="UTC", tz_offset=0)
+    mentor(slack, "scoreboard settings", ADMIN)
+    submit(slack, fake_slack, ADMIN, {ids.SCOREBOARD_IN_CHANNEL: "C0PRIVATE1", ids.SCOREBOARD_IN_DAY: "0",
+                                      ids.SCOREBOARD_IN_TIME: "09:00"})
+    ask(slack, fake_slack, "Where is the VPN guide?")
+    posting = scoreboard.last_week_end(scoreboard.Schedule(None), utcnow()) + timedelta(weeks=1)
+    monkeypatch.setattr(jobs, "utcnow", lambda: posting + timedelta(minutes=1))
+    assert jobs.sweep_scoreboard(QA_CHANNEL, 3) == 1
+    _wait_until(lambda: any("could not be posted in <#C0PRIVATE1>" in c.args["text"] for c in dms_to(fake_slack, ADMIN)))
+    assert not fake_slack.messages["C0PRIVATE1"]
+    assert not fake_slack.calls_to("files.getUploadURLExternal")  # no picture without its post
 
 
 def test_app_home_shows_the_persons_own_picture_and_the_scoreboard(knowhow, slack, fake_slack, people):
