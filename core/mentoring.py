@@ -54,6 +54,9 @@ MAX_CALL_HOURS = 40
 OPEN_REQUEST = ("waiting", "choosing", "asking")
 TAKES_A_PLACE = ("proposed", "active")
 WORKED_TOGETHER = ("active", "completed", "stopped")
+# A candidate who said no to a request, or let it lapse, is never offered for it again. One who
+# left ("withdrawn") may be, once they volunteer again.
+NEVER_AGAIN = ("declined", "expired")
 
 
 class MentorError(ValueError):
@@ -189,6 +192,29 @@ def add_topic(session: Session, *, team_id: str, raw: str, user_id: str, curated
     return TopicInfo(topic.id, topic.name, row.curated), False
 
 
+def request_topic(session: Session, *, team_id: str, raw: str, user_id: str) -> TopicInfo:
+    """A topic a protégé names while asking for a mentor. It is NOT put on the mentoring list (a
+    request is private, and its topic could say more than the person wants): the request can
+    use it (`ask_for_mentor(..., unlisted_ok=True)`), and a volunteer who suggests the same
+    topic is matched to it, but it appears in the topic list, the volunteer form and the calls
+    for volunteers only once an admin adds it (or a volunteer suggests it). Raises
+    topics.TopicError for a name that cannot be a topic."""
+    topic = topics.resolve(session, team_id=team_id, raw=raw, created_by=user_id)
+    row = session.get(MentoringTopic, (team_id, topic.id))
+    return TopicInfo(topic.id, topic.name, bool(row and row.curated))
+
+
+def unlisted_requested(session: Session, *, team_id: str) -> list[str]:
+    """Topics of open requests that are not on the mentoring list (named by protégés): for an
+    admin to curate. Names only, never who asked."""
+    listed = select(MentoringTopic.topic_id).where(MentoringTopic.team_id == team_id)
+    return list(session.exec(
+        select(Topic.name).join(MentorRequest, MentorRequest.topic_id == Topic.id)
+        .where(MentorRequest.team_id == team_id, MentorRequest.state.in_(OPEN_REQUEST), Topic.id.not_in(listed))
+        .group_by(Topic.name, Topic.key).order_by(Topic.key)
+    ))
+
+
 def remove_topic(session: Session, *, team_id: str, raw: str) -> str | None:
     """Take a topic off the list (offers and requests already in it carry on). The topic's name,
     or None when it was not on the list."""
@@ -297,6 +323,11 @@ def set_paused(session: Session, *, team_id: str, user_id: str, paused: bool, no
 class Left(Offered):
     running: int = 0
     was_volunteer: bool = True
+    # Proposals to this mentor that ended, each with its request's new offer (none: it waits).
+    proposals: list[tuple[int, Offered]] = field(default_factory=list)
+    # Requests whose list of candidates had nobody left but this mentor: offered again, each
+    # with its new offer (none: it waits).
+    emptied: list[tuple[int, Offered]] = field(default_factory=list)
 
 
 def leave(session: Session, *, team_id: str, user_id: str, now: datetime) -> Left:
@@ -313,13 +344,27 @@ def leave(session: Session, *, team_id: str, user_id: str, now: datetime) -> Lef
     )).all()
     for m in proposals:
         if _end_proposal(session, m, "withdrawn", now):
-            out.rounds += offer(session, team_id=team_id, request_id=m.request_id, now=now).rounds
+            offered = offer(session, team_id=team_id, request_id=m.request_id, now=now)
+            out.proposals.append((m.id, offered))
+            out.rounds += offered.rounds
     # Candidates on offer elsewhere are withdrawn too: a protégé who picks them is told so.
+    listed_in = session.exec(select(MentorCandidate.request_id).where(
+        MentorCandidate.team_id == team_id, MentorCandidate.mentor_id == user_id, MentorCandidate.outcome.is_(None)
+    ).order_by(MentorCandidate.request_id)).all()
     session.execute(
         update(MentorCandidate)
         .where(MentorCandidate.team_id == team_id, MentorCandidate.mentor_id == user_id, MentorCandidate.outcome.is_(None))
         .values(outcome="withdrawn")
     )
+    # A list with nobody left on it would leave its protégé nobody to choose: offered again.
+    for request_id in listed_in:
+        left_on_list = session.exec(select(func.count()).select_from(MentorCandidate).where(
+            MentorCandidate.request_id == request_id, MentorCandidate.outcome.is_(None)
+        )).one()
+        if left_on_list == 0 and session.exec(select(MentorRequest.state).where(MentorRequest.id == request_id)).one() == "choosing":
+            offered = offer(session, team_id=team_id, request_id=request_id, now=now)
+            out.emptied.append((request_id, offered))
+            out.rounds += offered.rounds
     return out
 
 
@@ -351,8 +396,11 @@ class Requested(Offered):
 
 def ask_for_mentor(
     session: Session, *, team_id: str, protege_id: str, topic_id: int, goal: str, location_pref: str = "any",
-    role_pref: str = "any", target_role: str | None = None, request_key: str | None = None, now: datetime,
+    role_pref: str = "any", target_role: str | None = None, request_key: str | None = None, unlisted_ok: bool = False,
+    now: datetime,
 ) -> Requested:
+    """A private request for a mentor. `unlisted_ok`: the topic was named by the protégé
+    (request_topic) and need not be on the mentoring list."""
     goal = _clean(goal, MAX_GOAL_CHARS, what="What you want to achieve", field="goal")
     if not goal:
         raise MentorError("Say what you want to achieve, so a mentor knows how to help.", "goal")
@@ -361,8 +409,11 @@ def ask_for_mentor(
     target_role = _clean(target_role, MAX_FIELD_CHARS, what="The role you are moving into", field="target_role") or None
     if role_pref == "target" and not target_role:
         raise MentorError("Say which role you are moving into, or choose another preference.", "target_role")
-    _listed(session, team_id, [topic_id])
+    if not unlisted_ok:
+        _listed(session, team_id, [topic_id])
     name = topic_name(session, team_id=team_id, topic_id=topic_id) or ""
+    if not name:
+        raise MentorError("That topic is not known here; choose another.", "topics")
     if request_key:
         replay = session.exec(select(MentorRequest).where(MentorRequest.team_id == team_id, MentorRequest.request_id == request_key)).first()
         if replay is not None:
@@ -421,7 +472,7 @@ def _mentors_for(session: Session, team_id: str, topic_id: int) -> list[matching
 def _as_request(session: Session, row: MentorRequest) -> matching.Request:
     profile = session.get(MentorProfile, (row.team_id, row.protege_id))
     excluded = set(session.exec(select(MentorCandidate.mentor_id).where(
-        MentorCandidate.request_id == row.id, MentorCandidate.outcome.in_(("declined", "expired", "withdrawn"))
+        MentorCandidate.request_id == row.id, MentorCandidate.outcome.in_(NEVER_AGAIN)
     )))
     excluded |= set(session.exec(select(Mentorship.mentor_id).where(
         Mentorship.team_id == row.team_id, Mentorship.protege_id == row.protege_id,
@@ -439,7 +490,13 @@ def offer(session: Session, *, team_id: str, request_id: int, now: datetime) -> 
     or leave it waiting when nobody fits. Candidates still on offer from an earlier round are
     replaced."""
     row = session.get(MentorRequest, request_id)
-    if row is None or row.team_id != team_id or row.state not in ("waiting", "choosing"):
+    if row is None or row.team_id != team_id:
+        return Offered()
+    # The request's row, for writing and only from waiting or choosing: two offers for one
+    # request (a decline and the sweep) take turns, and a request chosen or withdrawn meanwhile
+    # is left alone.
+    this = (MentorRequest.id == request_id, MentorRequest.state.in_(("waiting", "choosing")))
+    if not session.execute(update(MentorRequest).where(*this).values(updated_at=now)).rowcount:
         return Offered()
     session.execute(
         update(MentorCandidate)
@@ -450,23 +507,20 @@ def offer(session: Session, *, team_id: str, request_id: int, now: datetime) -> 
     # Replaced candidates may be offered again (they did nothing wrong); their rows are renewed.
     best = matching.rank(request, _mentors_for(session, team_id, row.topic_id))
     if not best:
-        row.state, row.updated_at = "waiting", now
-        session.add(row)
-        session.flush()
+        session.execute(update(MentorRequest).where(*this).values(state="waiting", updated_at=now))
         return Offered()
-    row.round += 1
-    row.state, row.updated_at = "choosing", now
-    session.add(row)
+    session.execute(update(MentorRequest).where(*this).values(round=MentorRequest.round + 1, state="choosing", updated_at=now))
+    round_ = session.exec(select(MentorRequest.round).where(MentorRequest.id == request_id)).one()
     for i, c in enumerate(best, 1):
         existing = session.get(MentorCandidate, (request_id, c.mentor_id))
         if existing is None:
-            session.add(MentorCandidate(request_id=request_id, mentor_id=c.mentor_id, team_id=team_id, round=row.round,
+            session.add(MentorCandidate(request_id=request_id, mentor_id=c.mentor_id, team_id=team_id, round=round_,
                                         rank=i, reason=c.reason, offered_at=now))
         else:
-            existing.round, existing.rank, existing.reason, existing.outcome, existing.offered_at = row.round, i, c.reason, None, now
+            existing.round, existing.rank, existing.reason, existing.outcome, existing.offered_at = round_, i, c.reason, None, now
             session.add(existing)
     session.flush()
-    return Offered(rounds=[(request_id, row.round)])
+    return Offered(rounds=[(request_id, round_)])
 
 
 def offer_waiting(session: Session, *, team_id: str, topic_ids: list[int], now: datetime) -> Offered:
@@ -537,15 +591,24 @@ def choose(session: Session, *, team_id: str, request_id: int, protege_id: str, 
             candidate.outcome = "replaced"
             session.add(candidate)
         return Chosen(outcome=ChooseOutcome.GONE, rounds=offer(session, team_id=team_id, request_id=request_id, now=now).rounds)
-    candidate.outcome = "chosen"
-    session.add(candidate)
+    # The request, from the round it was offered in to asking: of two choices at once (two
+    # clicks, two devices) one claims it, and the other is told the list is out of date.
+    claimed = session.execute(
+        update(MentorRequest)
+        .where(MentorRequest.id == request_id, MentorRequest.state == "choosing", MentorRequest.round == candidate.round)
+        .values(state="asking", updated_at=now)
+    ).rowcount
+    if not claimed:
+        return Chosen()
     session.execute(
         update(MentorCandidate)
         .where(MentorCandidate.request_id == request_id, MentorCandidate.outcome.is_(None))
         .values(outcome="replaced")
     )
-    row.state, row.updated_at = "asking", now
-    session.add(row)
+    session.execute(
+        update(MentorCandidate).where(MentorCandidate.request_id == request_id, MentorCandidate.mentor_id == mentor_id)
+        .values(outcome="chosen")
+    )
     m = Mentorship(team_id=team_id, request_id=request_id, mentor_id=mentor_id, protege_id=protege_id,
                    topic_id=row.topic_id, proposed_at=now, answer_by=now + ANSWER_WITHIN)
     session.add(m)
@@ -605,14 +668,22 @@ def answer(session: Session, *, team_id: str, mentorship_id: int, mentor_id: str
     if m is None or m.team_id != team_id or m.mentor_id != mentor_id:
         return Answered()
     if accept:
+        # The request first (as withdraw_request and _end_proposal take it): of an accept and a
+        # withdrawal at once, exactly one wins.
+        if m.state != "proposed" or not session.execute(
+            update(MentorRequest).where(MentorRequest.id == m.request_id, MentorRequest.state == "asking")
+            .values(state="matched", updated_at=now)
+        ).rowcount:
+            return Answered()
         started = session.execute(
             update(Mentorship).where(Mentorship.id == mentorship_id, Mentorship.state == "proposed")
             .values(state="active", started_at=now, halfway_at=now + timedelta(weeks=m.weeks) / 2,
                     ends_at=now + timedelta(weeks=m.weeks))
         ).rowcount
-        if not started:
+        if not started:  # the request is asking another mentor: leave it so
+            session.execute(update(MentorRequest).where(MentorRequest.id == m.request_id, MentorRequest.state == "matched")
+                            .values(state="asking"))
             return Answered()
-        session.execute(update(MentorRequest).where(MentorRequest.id == m.request_id).values(state="matched", updated_at=now))
         session.refresh(m)
         return Answered(outcome=AnswerOutcome.ACCEPTED)
     if not _end_proposal(session, m, "declined", now):
@@ -622,6 +693,8 @@ def answer(session: Session, *, team_id: str, mentorship_id: int, mentor_id: str
 
 def _end_proposal(session: Session, m: Mentorship, state: str, now: datetime) -> bool:
     """A proposal that will not become a mentorship: the request goes back to choosing."""
+    # The request's row first, as everything that ends or accepts a proposal takes it.
+    session.execute(update(MentorRequest).where(MentorRequest.id == m.request_id).values(updated_at=MentorRequest.updated_at))
     done = session.execute(
         update(Mentorship).where(Mentorship.id == m.id, Mentorship.state == "proposed").values(state=state, finished_at=now)
     ).rowcount
@@ -663,13 +736,18 @@ def expire_proposals(session: Session, *, now: datetime) -> list[tuple[str, int,
 def withdraw_request(session: Session, *, team_id: str, request_id: int, protege_id: str, now: datetime) -> bool:
     """The protégé no longer wants a mentor for this request (before a match)."""
     row = session.get(MentorRequest, request_id)
-    if row is None or row.team_id != team_id or row.protege_id != protege_id or row.state not in OPEN_REQUEST:
+    if row is None or row.team_id != team_id or row.protege_id != protege_id:
         return False
-    for m in session.exec(select(Mentorship).where(Mentorship.request_id == request_id, Mentorship.state == "proposed")):
+    # Conditional, and before the proposal: an accept at the same moment either finds the
+    # request withdrawn, or matched it first and this finds nothing to withdraw.
+    if not session.execute(
+        update(MentorRequest).where(MentorRequest.id == request_id, MentorRequest.state.in_(OPEN_REQUEST))
+        .values(state="withdrawn", updated_at=now)
+    ).rowcount:
+        return False
+    for m in session.exec(select(Mentorship).where(Mentorship.request_id == request_id, Mentorship.state == "proposed")).all():
         _end_proposal(session, m, "withdrawn", now)
     session.execute(update(MentorCandidate).where(MentorCandidate.request_id == request_id, MentorCandidate.outcome.is_(None)).values(outcome="withdrawn"))
-    row.state, row.updated_at = "withdrawn", now
-    session.add(row)
     session.flush()
     return True
 
@@ -756,9 +834,12 @@ def wrap_up(
     session.flush()
     if m.state == "active":
         if extend:
-            session.execute(update(Mentorship).where(Mentorship.id == m.id, Mentorship.state == "active").values(
-                weeks=Mentorship.weeks + EXTENSION_WEEKS, ends_at=m.ends_at + timedelta(weeks=EXTENSION_WEEKS), end_sent_at=None,
-            ))
+            # Once per end-of-term check-in: a second click, or the other person also choosing
+            # to extend, finds the check-in answered (end_sent_at cleared, ends_at moved).
+            session.execute(update(Mentorship).where(
+                Mentorship.id == m.id, Mentorship.state == "active", Mentorship.end_sent_at.is_not(None),
+                Mentorship.ends_at == m.ends_at,
+            ).values(weeks=Mentorship.weeks + EXTENSION_WEEKS, ends_at=m.ends_at + timedelta(weeks=EXTENSION_WEEKS), end_sent_at=None))
         else:
             _finish(session, m, "completed", now)
     session.refresh(m)
@@ -861,14 +942,11 @@ def set_call_post(session: Session, *, team_id: str, call_id: int, ts: str) -> N
 
 def bump_calls(session: Session, *, team_id: str, topic_ids: list[int]) -> list[tuple[int, int]]:
     """The topic's demand changed: each call about it gets a new version to show. (call, version)"""
-    calls = session.exec(select(MentorCall).where(MentorCall.team_id == team_id, MentorCall.topic_id.in_(topic_ids))).all()
-    out = []
-    for call in calls:
-        call.version += 1
-        session.add(call)
-        out.append((call.id, call.version))
-    session.flush()
-    return out
+    where = (MentorCall.team_id == team_id, MentorCall.topic_id.in_(topic_ids))
+    if not session.execute(update(MentorCall).where(*where).values(version=MentorCall.version + 1)).rowcount:
+        return []
+    # Read back under the rows' write locks: two bumps at once get two versions.
+    return [tuple(r) for r in session.exec(select(MentorCall.id, MentorCall.version).where(*where).order_by(MentorCall.id)).all()]
 
 
 def topic_of_request(session: Session, *, team_id: str, request_id: int) -> int | None:
