@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func
+from sqlalchemy import exists, func
 from sqlmodel import Session, select
 
 from core import expertise, mentoring
-from storage.models import Answer, Deferral, Question
+from storage.models import Answer, Deferral, Question, SessionExpert
 
 RECENT_QUESTIONS = 5
 
@@ -56,10 +56,15 @@ def picture(session: Session, *, team_id: str, user_id: str, now: datetime) -> P
         select(func.count(), func.count(Answer.accepted_at)).where(
             Answer.team_id == team_id, Answer.author_id == user_id, Answer.deleted_at.is_(None))
     ).one()
-    answered = select(Answer.question_id).where(Answer.deleted_at.is_(None))
+    # As core.sessions counts it: a deferral is paid by an answer from one of the session's experts
+    # (the asker's own reply, or a colleague's, leaves it owed).
+    paid = exists().where(
+        Answer.team_id == team_id, Answer.question_id == Deferral.question_id, Answer.deleted_at.is_(None),
+        SessionExpert.session_id == Question.session_id, SessionExpert.user_id == Answer.author_id,
+    )
     owed = session.exec(
         select(Deferral, Question).join(Question, Question.id == Deferral.question_id)
-        .where(Deferral.team_id == team_id, Deferral.expert_id == user_id, Deferral.question_id.not_in(answered))
+        .where(Deferral.team_id == team_id, Deferral.expert_id == user_id, ~paid)
         .order_by(Deferral.due_date)
     ).all()
     profile = mentoring.get_profile(session, team_id=team_id, user_id=user_id)

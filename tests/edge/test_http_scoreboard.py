@@ -176,3 +176,27 @@ def test_helpers_are_thanked_by_name_only_once_they_agree(knowhow, slack, fake_s
     assert "<@U0HELPER01> (1 accepted answer)" in text and "U0HELPER02" not in text
     assert "will not name you" in slack.command("/expert", "topics thanks off", user_id="U0HELPER01").json()["text"]
     assert "U0HELPER01" not in json.dumps(mentor(slack, "scoreboard", PROTEGE).json()["blocks"])
+
+
+def test_homes_share_the_workspace_board_for_a_minute_and_read_their_own_part_fresh(knowhow, slack, fake_slack, people, monkeypatch):
+    from bot.listeners import home as home_edge
+
+    opened = {"type": "app_home_opened", "user": PROTEGE, "channel": "D0NEWMGR01", "tab": "home", "event_ts": "1754400124.556817"}
+
+    def published():
+        slack.event({**opened, "event_ts": f"{utcnow().timestamp():.6f}"})
+        n = len(fake_slack.calls_to("views.publish"))
+        _wait_until(lambda: len(fake_slack.calls_to("views.publish")) > n)
+        return json.dumps(fake_slack.calls_to("views.publish")[-1].args["view"])
+
+    computed = []
+    live = scoreboard.live_board
+    monkeypatch.setattr(scoreboard, "live_board", lambda *a, **k: computed.append(1) or live(*a, **k))
+    first = published()
+    ask(slack, fake_slack, "Where is the VPN guide?", user_id=PROTEGE)
+    second = published()
+    assert len(computed) == 1 and "Asked: *fewer than 3*" in second
+    assert "Where is the VPN guide?" in second and "Where is the VPN guide?" not in first  # their own part is fresh
+    monkeypatch.setattr(home_edge, "BOARD_FOR", 0.0)
+    published()
+    assert len(computed) == 2
