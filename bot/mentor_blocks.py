@@ -91,6 +91,12 @@ def topic_label(topic: TopicInfo) -> str:
     return topic.name if topic.curated else f"{topic.name} (suggested)"
 
 
+def unlisted_requested(names: list[str]) -> str:
+    """For admins under `/mentor topics`: topics protégés named in requests that are not on the list."""
+    return ("\n\n*Asked for, not on the list* (only admins see this; `/mentor topics add <topic>` lists one)\n"
+            + "\n".join(f"• {shown(n)}" for n in names))
+
+
 def private(text: str) -> Message:
     return {"response_type": "ephemeral", "text": text}
 
@@ -136,7 +142,8 @@ def center(status: Status) -> View:
         ]
         blocks.append(_section("\n".join(lines), _button("Change my offer", ids.MENTOR_OPEN_VOLUNTEER)))
         for m in status.mentoring:
-            what = (f"asked to mentor <@{m.protege_id}> in *{shown(m.topic)}*: answer by {_date(m.answer_by)}" if m.state == "proposed"
+            what = (f"<@{m.protege_id}> asked you to mentor them in *{shown(m.topic)}*: waiting for your answer (by {_date(m.answer_by)})"
+                    if m.state == "proposed"
                     else f"mentoring <@{m.protege_id}> in *{shown(m.topic)}* until {_date(m.ends_at)}")
             blocks.append(_context(what))
         blocks.append(_context("`/mentor pause` stops new matches, `/mentor leave` withdraws your offer."))
@@ -254,7 +261,9 @@ def wrap_up_form(m: MentorshipInfo, user_id: str) -> View:
             _section(f"Your mentorship with <@{other}> in *{shown(m.topic)}*. Your answer is private: nobody else sees it."),
             _input(ids.MENTOR_IN_RATING, "How did it go? (1 = not well, 5 = very well)", {"type": "radio_buttons", "options": ratings}, optional=True),
             _text_input(ids.MENTOR_IN_WORD, "A word about it", multiline=True, optional=True, max_length=mentoring.MAX_NOTE_CHARS),
-            _input(ids.MENTOR_IN_DECISION, "What next", {"type": "radio_buttons", "options": decisions, "initial_option": decisions[0]}),
+            # Nothing preselected: finishing ends it for both, so each person picks.
+            _input(ids.MENTOR_IN_DECISION, "What next", {"type": "radio_buttons", "options": decisions},
+                   hint="Finishing ends the mentorship for both of you; the other person is told."),
         ],
     }
 
@@ -262,8 +271,9 @@ def wrap_up_form(m: MentorshipInfo, user_id: str) -> View:
 # -- direct messages --------------------------------------------------------------------------
 
 
-def candidates(offer: OnOffer, *, again: bool) -> Message:
-    lead = ("The mentor you chose cannot take this on. " if again else "") + \
+def candidates(offer: OnOffer, *, again: bool, gone: bool = False) -> Message:
+    lead = ("The mentor you chose cannot take this on. " if again else
+            "Someone on your list of possible mentors can no longer mentor, so here is a new list. " if gone else "") + \
         f"Colleagues who could mentor you in *{shown(offer.topic)}*. Choose one, and Knowhow asks them privately:"
     blocks = [_section(lead)]
     for mentor_id, why in offer.candidates:
@@ -273,8 +283,9 @@ def candidates(offer: OnOffer, *, again: bool) -> Message:
     return {"text": f"Mentors who could help you in {offer.topic}", "blocks": blocks}
 
 
-def waiting(topic: str, *, again: bool) -> Message:
-    text = (("The mentor you chose cannot take this on, and nobody else" if again else "Nobody")
+def waiting(topic: str, *, again: bool, gone: bool = False) -> Message:
+    text = (("Nobody on your list of possible mentors can take this on any more, and nobody else" if gone else
+             "The mentor you chose cannot take this on, and nobody else" if again else "Nobody")
             + f" fits your request in *{shown(topic)}* right now. It stays open: Knowhow writes to you as soon as a suitable volunteer appears.")
     return {"text": text, "blocks": [_section(text), _context("`/mentor` shows your requests; you can withdraw one there.")]}
 
@@ -318,8 +329,19 @@ def introduction(m: MentorshipInfo) -> Message:
 
 
 def lapsed(m: MentorshipInfo) -> Message:
-    text = (f"The request to mentor <@{m.protege_id}> in *{shown(m.topic)}* had no answer in 3 days, so it went to someone else. "
-            "Nothing else is needed from you.")
+    text = (f"<@{m.protege_id}>'s request for you to mentor them in *{shown(m.topic)}* had no answer in 3 days, so it has lapsed: "
+            f"<@{m.protege_id}> has been told, and Knowhow is looking for another mentor for them. Nothing else is needed from you.")
+    return {"text": text, "blocks": [_section(text)]}
+
+
+def ended(m: MentorshipInfo, by: str) -> Message:
+    """To the other person, when one of the two finished or stopped the mentorship."""
+    if m.state == "stopped":
+        text = (f"<@{by}> has ended your mentorship in *{shown(m.topic)}*, so it is over for both of you. "
+                "Nobody else is told. Thank you for trying it; `/mentor` is there when you want another.")
+    else:
+        text = (f"<@{by}> has marked your mentorship in *{shown(m.topic)}* as finished, so it is completed for both of you. "
+                "You can still say how it went with the *How did it go?* button in Knowhow's end-of-term message; your answer stays private.")
     return {"text": text, "blocks": [_section(text)]}
 
 
@@ -364,8 +386,8 @@ def call(topic: str, goals: str, weeks: int, hours: int, demand: Demand, thresho
         f"*Become a mentor in {shown(topic)}*",
         shown(goals)[:2000],
         f"*The commitment*: {weeks} weeks, about {hours} hour{'s' if hours != 1 else ''} a month, at times you agree together.",
-        f"*Right now*: {seeking[0].upper() + seeking[1:]} people are looking for a mentor in {shown(topic)}; "
-        f"{volunteers} colleagues volunteer with a place free.",
+        f"*Right now*: {seeking[0].upper() + seeking[1:]} {'person is' if seeking == '1' else 'people are'} looking for a mentor "
+        f"in {shown(topic)}; {volunteers} {'colleague volunteers' if volunteers == '1' else 'colleagues volunteer'} with a place free.",
     ]
     return {
         "text": f"Become a mentor in {topic}",

@@ -37,6 +37,9 @@ from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 
+# A mentorship one person ended (finished or stopped): the other is told privately.
+OUTBOX_MENTOR_ENDED = "mentor.ended"
+
 
 # -- queueing what to say -------------------------------------------------------------------------
 
@@ -45,11 +48,12 @@ def _enqueue(session: Session, team_id: str, key: str, kind: str, **payload) -> 
     return outbox.enqueue(session, team_id=team_id, dedupe_key=key, kind=kind, payload=payload)
 
 
-def queue_offers(session: Session, team_id: str, offered: Offered, *, again: bool = False) -> None:
-    """Each new round of candidates goes to its protégé by direct message, once."""
+def queue_offers(session: Session, team_id: str, offered: Offered, *, again: bool = False, gone: bool = False) -> None:
+    """Each new round of candidates goes to its protégé by direct message, once. `again`: the
+    mentor they chose cannot take it on; `gone`: someone on their list can no longer mentor."""
     for request_id, round_ in offered.rounds:
         _enqueue(session, team_id, f"mentor-request:{request_id}:round:{round_}", ids.OUTBOX_MENTOR_CANDIDATES,
-                 request_id=request_id, round=round_, again=again)
+                 request_id=request_id, round=round_, again=again, gone=gone)
         row = session.get(MentorRequest, request_id)
         home.queue_refresh(session, team_id, row.protege_id if row else "")
 
@@ -86,6 +90,36 @@ def queue_after_proposal_ended(session: Session, team_id: str, mentorship_id: in
     if mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id) is not None:
         _enqueue(session, team_id, f"mentorship:{mentorship_id}:waiting", ids.OUTBOX_MENTOR_WAITING,
                  mentorship_id=mentorship_id)
+
+
+def queue_after_leaving(session: Session, team_id: str, left: mentoring.Left) -> None:
+    """A mentor left: each protégé whose proposal to them ended, or whose list of candidates had
+    nobody else on it, gets fresh candidates or a word that the request waits."""
+    for mentorship_id, offered in left.proposals:
+        queue_after_proposal_ended(session, team_id, mentorship_id, offered)
+    for request_id, offered in left.emptied:
+        if offered.rounds:
+            queue_offers(session, team_id, offered, gone=True)
+            continue
+        row = session.get(MentorRequest, request_id)
+        _enqueue(session, team_id, f"mentor-request:{request_id}:round:{row.round}:emptied", ids.OUTBOX_MENTOR_WAITING,
+                 request_id=request_id, gone=True)
+        home.queue_refresh(session, team_id, row.protege_id)
+
+
+def queue_ended(session: Session, team_id: str, mentorship_id: int, by: str, state: str) -> None:
+    """One person finished or stopped the mentorship: the other is told, privately, once."""
+    info = mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id)
+    if info is None or by not in (info.mentor_id, info.protege_id):
+        return
+    other = info.protege_id if by == info.mentor_id else info.mentor_id
+    _enqueue(session, team_id, f"mentorship:{mentorship_id}:ended", OUTBOX_MENTOR_ENDED,
+             mentorship_id=mentorship_id, user_id=other, by=by, state=state)
+
+
+def _state_of(session: Session, team_id: str, mentorship_id: int) -> str | None:
+    info = mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id)
+    return info.state if info else None
 
 
 def queue_demand(session: Session, team_id: str, topic_ids) -> None:
@@ -186,7 +220,7 @@ def handle_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, cl
         with session_scope(deps.engine) as session:
             topic_ids = _offer_topics(session, team_id, user_id)
             left = mentoring.leave(session, team_id=team_id, user_id=user_id, now=now)
-            queue_offers(session, team_id, left, again=True)
+            queue_after_leaving(session, team_id, left)
             queue_unsent_offers(session, team_id)
             queue_demand(session, team_id, topic_ids)
             home.queue_refresh(session, team_id, user_id)
@@ -218,12 +252,15 @@ def handle_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, cl
 def topics_command(deps: Deps, client, team_id: str, user_id: str, words: str) -> dict:
     action, _, rest = words.partition(" ")
     action, rest = action.lower(), rest.strip()
-    with session_scope(deps.engine) as session:
-        if action in ("", "list"):
+    if action in ("", "list"):
+        with session_scope(deps.engine) as session:
             listed = mentoring.topic_list(session, team_id=team_id)
-            if not listed:
-                return mb.private("No mentoring topics yet. Admins add them with `/mentor topics add <topic>`; anyone can suggest one in the forms.")
-            return mb.private("*Mentoring topics*\n" + "\n".join(f"• {shown(mb.topic_label(t))}" for t in listed))
+            asked = mentoring.unlisted_requested(session, team_id=team_id)
+        # Admins also see the topics protégés named in their requests, to curate them (names only).
+        unlisted = mb.unlisted_requested(asked) if asked and is_admin(deps, client, user_id) else ""
+        if not listed:
+            return mb.private("No mentoring topics yet. Admins add them with `/mentor topics add <topic>`; anyone can suggest one in the forms." + unlisted)
+        return mb.private("*Mentoring topics*\n" + "\n".join(f"• {shown(mb.topic_label(t))}" for t in listed) + unlisted)
     if action not in ("add", "remove"):
         return mb.private(f"I don't know `/mentor topics {shown(action)}`. Try `/mentor topics`, or (admins) `/mentor topics add <topic>`.")
     if not rest:
@@ -288,8 +325,10 @@ def _field_error(exc: MentorError, values: dict, topic_block: str) -> dict[str, 
     return {block: str(exc)}
 
 
-def _topics_from(session: Session, values: dict, team_id: str, user_id: str, block: str, *, curated: bool = False) -> list[int]:
-    """The topics chosen in a form's select, plus the one typed as a suggestion (added to the list)."""
+def _topics_from(session: Session, values: dict, team_id: str, user_id: str, block: str, *, curated: bool = False,
+                 listed: bool = True) -> list[int]:
+    """The topics chosen in a form's select, plus the one typed as a suggestion: added to the
+    list, or (`listed=False`, a protégé's own topic) kept off it until an admin adds it."""
     value = _value(values, block)
     chosen = [int(o["value"]) for o in value.get("selected_options") or []]
     if value.get("selected_option"):
@@ -297,7 +336,10 @@ def _topics_from(session: Session, values: dict, team_id: str, user_id: str, blo
     typed = _text(values, ids.MENTOR_IN_SUGGEST)
     if typed:
         try:
-            topic, _ = mentoring.add_topic(session, team_id=team_id, raw=typed, user_id=user_id, curated=curated)
+            if listed:
+                topic, _ = mentoring.add_topic(session, team_id=team_id, raw=typed, user_id=user_id, curated=curated)
+            else:
+                topic = mentoring.request_topic(session, team_id=team_id, raw=typed, user_id=user_id)
         except topics.TopicError as exc:
             raise MentorError(str(exc), "suggest") from exc
         chosen.append(topic.id)
@@ -336,11 +378,12 @@ def handle_find_form(deps: Deps, ack: Ack, body: dict, view: dict, context: Bolt
     try:
         with session_scope(deps.engine) as session:
             _save_profile_from(session, values, team_id, user_id, now)
-            chosen = _topics_from(session, values, team_id, user_id, ids.MENTOR_IN_TOPIC)
+            chosen = _topics_from(session, values, team_id, user_id, ids.MENTOR_IN_TOPIC, listed=False)
             if len(chosen) != 1:
                 raise MentorError("Choose one topic from the list, or suggest one (not both)." if chosen else "Choose a topic, or suggest one.", "topics")
             done = mentoring.ask_for_mentor(
                 session, team_id=team_id, protege_id=user_id, topic_id=chosen[0], goal=_text(values, ids.MENTOR_IN_GOAL),
+                unlisted_ok=bool(_text(values, ids.MENTOR_IN_SUGGEST)),
                 location_pref=_selected(values, ids.MENTOR_IN_LOCATION_PREF) or "any",
                 role_pref=_selected(values, ids.MENTOR_IN_ROLE_PREF) or "any",
                 target_role=_text(values, ids.MENTOR_IN_TARGET_ROLE), request_key=f"view:{view.get('id')}", now=now,
@@ -406,12 +449,18 @@ def handle_broadcast_form(deps: Deps, ack: Ack, body: dict, view: dict, context:
 def handle_wrap_up_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     team_id, user_id, values = team_of(context, body), body["user"]["id"], _values(view)
     mentorship_id = int(json.loads(view.get("private_metadata") or "{}").get("m", 0))
-    rating = _selected(values, ids.MENTOR_IN_RATING)
+    rating, decision = _selected(values, ids.MENTOR_IN_RATING), _selected(values, ids.MENTOR_IN_DECISION)
+    if decision not in ("finish", "extend"):
+        _errors(ack, {ids.MENTOR_IN_DECISION: "Choose whether to finish or to extend."})
+        return
     try:
         with session_scope(deps.engine) as session:
+            before = _state_of(session, team_id, mentorship_id)
             state = mentoring.wrap_up(session, team_id=team_id, mentorship_id=mentorship_id, user_id=user_id,
                                       rating=int(rating) if rating else None, word=_text(values, ids.MENTOR_IN_WORD),
-                                      extend=_selected(values, ids.MENTOR_IN_DECISION) == "extend", now=utcnow())
+                                      extend=decision == "extend", now=utcnow())
+            if state == "completed" and before == "active":
+                queue_ended(session, team_id, mentorship_id, user_id, state)
             if state == "completed":
                 queue_unsent_offers(session, team_id)
                 queue_demand(session, team_id, [_topic_of(session, mentorship_id)])
@@ -475,6 +524,7 @@ def handle_withdraw(deps: Deps, ack: Ack, body: dict, context: BoltContext, clie
     with session_scope(deps.engine) as session:
         topic_id = mentoring.topic_of_request(session, team_id=team_id, request_id=request_id)
         if mentoring.withdraw_request(session, team_id=team_id, request_id=request_id, protege_id=user_id, now=utcnow()):
+            queue_unsent_offers(session, team_id)  # a proposal it ended freed the mentor's place
             queue_demand(session, team_id, [topic_id])
             home.queue_refresh(session, team_id, user_id)
     client.views_update(view_id=body["view"]["id"], view=center_view(deps, client, team_id, user_id))
@@ -537,7 +587,10 @@ def handle_met(deps: Deps, ack: Ack, body: dict, context: BoltContext, respond) 
     met = action.get("action_id", "")[len(ids.MENTOR_MET) + 1:]
     mentorship_id = int(action.get("value") or 0)
     with session_scope(deps.engine) as session:
+        before = _state_of(session, team_id, mentorship_id)
         state = mentoring.check_in(session, team_id=team_id, mentorship_id=mentorship_id, user_id=user_id, met=met, now=utcnow())
+        if state == "stopped" and before == "active" and met == "stopped":
+            queue_ended(session, team_id, mentorship_id, user_id, state)
         if state == "stopped":
             queue_unsent_offers(session, team_id)
             queue_demand(session, team_id, [_topic_of(session, mentorship_id)])
@@ -571,7 +624,8 @@ class Candidates(_Sender):
             offer = mentoring.on_offer(session, team_id=item.team_id, request_id=item.payload["request_id"])
         if offer is None or offer.state != "choosing" or offer.round != item.payload["round"] or not offer.candidates:
             return None  # a later round replaced it, or the protégé already chose
-        ctx.client.chat_postMessage(channel=offer.protege_id, **mb.candidates(offer, again=item.payload.get("again", False)))
+        ctx.client.chat_postMessage(channel=offer.protege_id, **mb.candidates(
+            offer, again=item.payload.get("again", False), gone=item.payload.get("gone", False)))
         return None
 
 
@@ -586,7 +640,7 @@ class Waiting(_Sender):
             offer = mentoring.on_offer(session, team_id=item.team_id, request_id=request_id) if request_id else None
         if offer is None or offer.state != "waiting":
             return None
-        ctx.client.chat_postMessage(channel=offer.protege_id, **mb.waiting(offer.topic, again=True))
+        ctx.client.chat_postMessage(channel=offer.protege_id, **mb.waiting(offer.topic, again=True, gone=item.payload.get("gone", False)))
         return None
 
 
@@ -624,6 +678,14 @@ class CheckIn(_Sender):
         info = _mentorship(ctx, item)
         if info is not None and info.state == "active":
             ctx.client.chat_postMessage(channel=item.payload["user_id"], **self.build(info, item.payload["user_id"]))
+        return None
+
+
+class Ended(_Sender):
+    def send(self, ctx, item):
+        info = _mentorship(ctx, item)
+        if info is not None and info.state in ("completed", "stopped"):
+            ctx.client.chat_postMessage(channel=item.payload["user_id"], **mb.ended(info, item.payload["by"]))
         return None
 
 
@@ -671,6 +733,7 @@ SENDERS = {
     ids.OUTBOX_MENTOR_LAPSED: Lapsed(),
     ids.OUTBOX_MENTOR_HALFWAY: CheckIn(mb.halfway),
     ids.OUTBOX_MENTOR_END: CheckIn(mb.the_end),
+    OUTBOX_MENTOR_ENDED: Ended(),
     ids.OUTBOX_MENTOR_CALL: Call(),
     ids.OUTBOX_MENTOR_CALL_REFRESH: CallRefresh(),
 }

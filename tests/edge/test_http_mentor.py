@@ -5,6 +5,7 @@ for volunteers whose counts stay current. Every channel post is checked for prot
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import replace
 from datetime import timedelta
 
@@ -366,8 +367,12 @@ def test_a_proposal_with_no_answer_in_three_days_lapses(knowhow, slack, fake_sla
         s.execute(update(Mentorship).values(answer_by=utcnow() - timedelta(seconds=1)))
     jobs.sweep_mentoring()
     _wait_until(lambda: len(dms_to(fake_slack, MENTOR)) == 2 and len(dms_to(fake_slack, PROTEGE)) == 2)
-    assert "no answer in 3 days" in dms_to(fake_slack, MENTOR)[-1].args["text"]
-    assert "Nobody" in dms_to(fake_slack, PROTEGE)[-1].args["text"] or "nobody" in dms_to(fake_slack, PROTEGE)[-1].args["text"]
+    # Each side is told what happened and what happens next.
+    assert dms_to(fake_slack, MENTOR)[-1].args["text"] == (
+        f"<@{PROTEGE}>'s request for you to mentor them in *Leadership* had no answer in 3 days, so it has lapsed: "
+        f"<@{PROTEGE}> has been told, and Knowhow is looking for another mentor for them. Nothing else is needed from you.")
+    assert dms_to(fake_slack, PROTEGE)[-1].args["text"].startswith(
+        "The mentor you chose cannot take this on, and nobody else fits your request in *Leadership* right now. It stays open")
     # The mentor's late click changes nothing.
     [accept] = buttons(dms_to(fake_slack, MENTOR)[0], ids.MENTOR_ACCEPT)
     assert "moved on" in click(slack, fake_slack, MENTOR, accept, "late")["text"]
@@ -388,3 +393,180 @@ def test_the_profile_is_theirs_to_edit_and_the_time_zone_follows_slack(knowhow, 
     mentor(slack, "profile", PROTEGE)
     body = submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_YEARS: "99"}).json()
     assert body["response_action"] == "errors" and ids.MENTOR_IN_YEARS in body["errors"]
+
+
+# -- review findings ---------------------------------------------------------------------------------
+
+
+def _text_of(message) -> str:
+    return message.args["text"] + json.dumps(message.args.get("blocks") or [])
+
+
+def test_leaving_tells_the_protege_who_asked_them_and_those_left_with_nobody_to_choose(knowhow, slack, fake_slack, people):
+    add_topic(slack)
+    volunteer(slack, fake_slack, MENTOR, capacity="2")
+    find(slack, fake_slack, PROTEGE)
+    _wait_until(lambda: dms_to(fake_slack, PROTEGE))
+    click(slack, fake_slack, PROTEGE, buttons(dms_to(fake_slack, PROTEGE)[-1], ids.MENTOR_CHOOSE)[0], "choose")
+    _wait_until(lambda: dms_to(fake_slack, MENTOR))
+    # The mentor's center says the answer is theirs to give.
+    mentor(slack, "", MENTOR)
+    assert "waiting for your answer" in json.dumps(opened_view(fake_slack)["blocks"])
+    find(slack, fake_slack, PROTEGE_2)  # offered the mentor alone
+    _wait_until(lambda: dms_to(fake_slack, PROTEGE_2))
+    assert len(buttons(dms_to(fake_slack, PROTEGE_2)[-1], ids.MENTOR_CHOOSE)) == 1
+
+    assert "no longer offer" in mentor(slack, "leave", MENTOR).json()["text"]
+    _wait_until(lambda: len(dms_to(fake_slack, PROTEGE)) == 2 and len(dms_to(fake_slack, PROTEGE_2)) == 2)
+    asked = _text_of(dms_to(fake_slack, PROTEGE)[-1])
+    assert "The mentor you chose cannot take this on, and nobody else fits" in asked and "stays open" in asked
+    listed = _text_of(dms_to(fake_slack, PROTEGE_2)[-1])
+    assert "Nobody on your list of possible mentors can take this on any more" in listed and "stays open" in listed
+    with session_scope(knowhow.engine) as s:
+        assert {r.state for r in s.exec(select(MentorRequest))} == {"waiting"}
+    # When a colleague volunteers, both are offered them.
+    volunteer(slack, fake_slack, MENTOR_2, capacity="2")
+    _wait_until(lambda: len(dms_to(fake_slack, PROTEGE)) == 3 and len(dms_to(fake_slack, PROTEGE_2)) == 3)
+    assert buttons(dms_to(fake_slack, PROTEGE_2)[-1], ids.MENTOR_CHOOSE)[0]["value"].endswith(MENTOR_2)
+
+
+def test_leaving_gives_a_fresh_list_to_a_protege_left_with_nobody_on_theirs(knowhow, slack, fake_slack, people):
+    add_topic(slack)
+    volunteer(slack, fake_slack, MENTOR)
+    find(slack, fake_slack, PROTEGE)
+    _wait_until(lambda: dms_to(fake_slack, PROTEGE))
+    volunteer(slack, fake_slack, MENTOR_2)  # too late for that list
+    mentor(slack, "leave", MENTOR)
+    _wait_until(lambda: len(dms_to(fake_slack, PROTEGE)) == 2)
+    fresh = dms_to(fake_slack, PROTEGE)[-1]
+    assert "can no longer mentor, so here is a new list" in _text_of(fresh)
+    assert [b["value"].split(":")[2] for b in buttons(fresh, ids.MENTOR_CHOOSE)] == [MENTOR_2]
+
+
+def test_withdrawing_a_request_frees_the_mentor_for_one_that_waits(knowhow, slack, fake_slack, people):
+    add_topic(slack)
+    volunteer(slack, fake_slack, MENTOR)
+    find(slack, fake_slack, PROTEGE)
+    _wait_until(lambda: dms_to(fake_slack, PROTEGE))
+    click(slack, fake_slack, PROTEGE, buttons(dms_to(fake_slack, PROTEGE)[-1], ids.MENTOR_CHOOSE)[0], "choose")
+    find(slack, fake_slack, PROTEGE_2)  # waits: the mentor's one place is taken by the proposal
+    assert not dms_to(fake_slack, PROTEGE_2)
+    mentor(slack, "", PROTEGE)
+    center = stored_view(fake_slack)
+    [withdraw] = buttons(center, ids.MENTOR_WITHDRAW)
+    slack.interaction(slack.block_actions_payload(user=PROTEGE, action_id=ids.MENTOR_WITHDRAW, value=withdraw["value"],
+                                                  container="view", view=center))
+    fake_slack.wait_for("views.update")
+    # No sweep: the withdrawal itself sends the freed place to the request that waited.
+    _wait_until(lambda: dms_to(fake_slack, PROTEGE_2))
+    assert buttons(dms_to(fake_slack, PROTEGE_2)[-1], ids.MENTOR_CHOOSE)[0]["value"].endswith(MENTOR)
+
+
+def _end_of_term(knowhow, slack, fake_slack, user):
+    from scheduler import jobs
+
+    with session_scope(knowhow.engine) as s:
+        s.execute(update(Mentorship).values(halfway_at=utcnow(), ends_at=utcnow() - timedelta(minutes=1)))
+    jobs.sweep_mentoring()
+    _wait_until(lambda: any(buttons(m, ids.MENTOR_OPEN_WRAP_UP) for m in dms_to(fake_slack, user)))
+    [how] = [b for m in dms_to(fake_slack, user) for b in buttons(m, ids.MENTOR_OPEN_WRAP_UP)]
+    payload = slack.block_actions_payload(user=user, action_id=how["action_id"], value=how["value"], channel="D" + user[1:])
+    assert slack.interaction(payload).status == 200
+    _wait_until(lambda: opened_view(fake_slack)["callback_id"] == ids.MENTOR_WRAP_UP_MODAL)
+
+
+def test_the_wrap_up_preselects_nothing_and_finishing_tells_the_other_person(knowhow, slack, fake_slack, people):
+    add_topic(slack)
+    volunteer(slack, fake_slack, MENTOR)
+    matched(slack, fake_slack)
+    _end_of_term(knowhow, slack, fake_slack, PROTEGE)
+    [decision] = [b for b in opened_view(fake_slack)["blocks"] if b.get("block_id") == ids.MENTOR_IN_DECISION]
+    assert "initial_option" not in decision["element"] and decision["optional"] is False
+    body = submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_RATING: "4"}).json()
+    assert body["response_action"] == "errors" and ids.MENTOR_IN_DECISION in body["errors"]
+    with session_scope(knowhow.engine) as s:
+        assert s.exec(select(Mentorship)).one().state == "active"
+    before = len(dms_to(fake_slack, MENTOR))
+    assert "completed for both" in json.dumps(submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_DECISION: "finish"}).json()["view"])
+    _wait_until(lambda: len(dms_to(fake_slack, MENTOR)) == before + 1)
+    told = _text_of(dms_to(fake_slack, MENTOR)[-1])
+    assert f"<@{PROTEGE}> has marked your mentorship in *Leadership* as finished" in told
+    # Answering again (a rating added afterwards) tells nobody anything more.
+    assert "completed for both" in json.dumps(submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_DECISION: "finish",
+                                                                                ids.MENTOR_IN_RATING: "5"}).json()["view"])
+    time.sleep(0.5)
+    assert len([m for m in dms_to(fake_slack, PROTEGE) if "has marked" in _text_of(m)]) == 0
+    assert len([m for m in dms_to(fake_slack, MENTOR) if "has marked" in _text_of(m)]) == 1
+
+
+def test_extending_twice_from_the_wrap_up_extends_once(knowhow, slack, fake_slack, people):
+    add_topic(slack)
+    volunteer(slack, fake_slack, MENTOR)
+    matched(slack, fake_slack)
+    _end_of_term(knowhow, slack, fake_slack, PROTEGE)
+    for _ in range(2):  # a double click
+        body = submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_DECISION: "extend"}).json()
+        assert "4 more weeks" in json.dumps(body["view"])
+    with session_scope(knowhow.engine) as s:
+        assert s.exec(select(Mentorship)).one().weeks == 16
+
+
+def test_we_have_stopped_tells_the_other_person(knowhow, slack, fake_slack, people):
+    from scheduler import jobs
+
+    add_topic(slack)
+    volunteer(slack, fake_slack, MENTOR)
+    matched(slack, fake_slack)
+    with session_scope(knowhow.engine) as s:
+        s.execute(update(Mentorship).values(halfway_at=utcnow() - timedelta(minutes=1)))
+    jobs.sweep_mentoring()
+    _wait_until(lambda: any(buttons(m, f"{ids.MENTOR_MET}_stopped") for m in dms_to(fake_slack, PROTEGE)))
+    [stopped] = [b for m in dms_to(fake_slack, PROTEGE) for b in buttons(m, f"{ids.MENTOR_MET}_stopped")]
+    assert "ended for both" in click(slack, fake_slack, PROTEGE, stopped, "stopped")["text"]
+    _wait_until(lambda: any("has ended your mentorship" in _text_of(m) for m in dms_to(fake_slack, MENTOR)))
+    [told] = [m for m in dms_to(fake_slack, MENTOR) if "has ended your mentorship" in _text_of(m)]
+    assert f"<@{PROTEGE}> has ended your mentorship in *Leadership*" in _text_of(told)
+    assert "already over" in click(slack, fake_slack, PROTEGE, stopped, "stopped-again")["text"]
+    time.sleep(0.5)
+    assert len([m for m in dms_to(fake_slack, MENTOR) if "has ended your mentorship" in _text_of(m)]) == 1
+    assert not any("has ended your mentorship" in _text_of(m) for m in dms_to(fake_slack, PROTEGE))
+
+
+def test_a_topic_a_protege_names_is_not_listed_until_an_admin_adds_it(knowhow, slack, fake_slack, people):
+    add_topic(slack)
+    mentor(slack, "find", PROTEGE)
+    done = submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_SUGGEST: "Coming back from leave",
+                                               ids.MENTOR_IN_GOAL: "Find my feet again"}).json()
+    assert done["response_action"] == "update" and "Coming back from leave" in json.dumps(done["view"])
+    # Not on the list anyone sees, nor in the forms' options.
+    assert "Coming back from leave" not in mentor(slack, "topics", MENTOR).json()["text"]
+    for command in ("volunteer", "find"):
+        mentor(slack, command, MENTOR)
+        assert "Coming back from leave" not in json.dumps(opened_view(fake_slack))
+    mentor(slack, "broadcast", ADMIN)
+    assert "Coming back from leave" not in json.dumps(opened_view(fake_slack))
+    # Admins see it, unnamed, to curate it.
+    admin_list = mentor(slack, "topics", ADMIN).json()["text"]
+    assert "Asked for, not on the list" in admin_list and "Coming back from leave" in admin_list and PROTEGE not in admin_list
+    # A volunteer suggesting the same topic is matched with the request.
+    mentor(slack, "volunteer", MENTOR)
+    assert submit(slack, fake_slack, MENTOR, {ids.MENTOR_IN_SUGGEST: "coming back from leave"}).json()["response_action"] == "update"
+    _wait_until(lambda: dms_to(fake_slack, PROTEGE))
+    assert buttons(dms_to(fake_slack, PROTEGE)[-1], ids.MENTOR_CHOOSE)[0]["value"].endswith(MENTOR)
+    assert_no_protege_named(fake_slack, PROTEGE)
+
+
+def test_counts_in_a_call_are_pluralised():
+    from bot import mentor_blocks as mb
+    from core.mentoring import Demand
+
+    def right_now(seeking, volunteers, threshold):
+        text = json.dumps(mb.call("Leadership", "Grow", 12, 1, Demand("Leadership", seeking, volunteers), threshold, 1)["blocks"])
+        return text[text.index("*Right now*"):text.index("place free") + len("place free")]
+
+    assert right_now(1, 1, 1) == ("*Right now*: 1 person is looking for a mentor in Leadership; "
+                                  "1 colleague volunteers with a place free")
+    assert right_now(2, 2, 1) == "*Right now*: 2 people are looking for a mentor in Leadership; 2 colleagues volunteer with a place free"
+    assert right_now(1, 1, 3) == ("*Right now*: Fewer than 3 people are looking for a mentor in Leadership; "
+                                  "fewer than 3 colleagues volunteer with a place free")
+    assert "1 hour a month" in json.dumps(mb.call("Leadership", "Grow", 12, 1, Demand("Leadership", 0, 0), 3, 1)["blocks"])
