@@ -18,7 +18,7 @@ QUESTION_STATE = {
     "deflected": "answered by an earlier question",
 }
 POST_STATE = {"open": "open", "answered": "answered", "resolved": "resolved"}
-MENTOR_STATE = {"proposed": "asked, waiting for an answer", "active": "active"}
+MENTOR_STATE = {"proposed": "they asked you: waiting for your answer (in your DMs)", "active": "active"}
 REQUEST_STATE = {"waiting": "waiting for a volunteer", "choosing": "choose a candidate (in your DMs)", "asking": "waiting for the mentor's answer"}
 
 

@@ -88,6 +88,7 @@ OUTBOX_MENTOR_INTRO = "mentor.intro"
 OUTBOX_MENTOR_LAPSED = "mentor.lapsed"
 OUTBOX_MENTOR_HALFWAY = "mentor.halfway"
 OUTBOX_MENTOR_END = "mentor.end"
+OUTBOX_MENTOR_ENDED = "mentor.ended"
 OUTBOX_MENTOR_CALL = "mentor.call"
 OUTBOX_MENTOR_CALL_REFRESH = "mentor.call_refresh"
 

@@ -37,9 +37,6 @@ from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
 
-# A mentorship one person ended (finished or stopped): the other is told privately.
-OUTBOX_MENTOR_ENDED = "mentor.ended"
-
 
 # -- queueing what to say -------------------------------------------------------------------------
 
@@ -113,7 +110,7 @@ def queue_ended(session: Session, team_id: str, mentorship_id: int, by: str, sta
     if info is None or by not in (info.mentor_id, info.protege_id):
         return
     other = info.protege_id if by == info.mentor_id else info.mentor_id
-    _enqueue(session, team_id, f"mentorship:{mentorship_id}:ended", OUTBOX_MENTOR_ENDED,
+    _enqueue(session, team_id, f"mentorship:{mentorship_id}:ended", ids.OUTBOX_MENTOR_ENDED,
              mentorship_id=mentorship_id, user_id=other, by=by, state=state)
 
 
@@ -733,7 +730,7 @@ SENDERS = {
     ids.OUTBOX_MENTOR_LAPSED: Lapsed(),
     ids.OUTBOX_MENTOR_HALFWAY: CheckIn(mb.halfway),
     ids.OUTBOX_MENTOR_END: CheckIn(mb.the_end),
-    OUTBOX_MENTOR_ENDED: Ended(),
+    ids.OUTBOX_MENTOR_ENDED: Ended(),
     ids.OUTBOX_MENTOR_CALL: Call(),
     ids.OUTBOX_MENTOR_CALL_REFRESH: CallRefresh(),
 }
