@@ -19,7 +19,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 run: $(STAMP)
-	$(BIN)/knowhow run $(RUN_ARGS)
+	$(BIN)/knowhow run --playground-if-unconfigured $(RUN_ARGS)
 
 migrate: $(STAMP)
 	$(BIN)/knowhow migrate

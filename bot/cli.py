@@ -36,14 +36,23 @@ def explain_missing(settings: Settings) -> str:
     return "\n".join(lines) + "\n\n" + SETUP_STEPS
 
 
+def _unconfigured(settings: Settings) -> bool:
+    """No Slack credential at all (not one half-set): the playground, not an error, is the answer."""
+    return not (settings.bot_token or settings.app_token or settings.signing_secret)
+
+
 def _run(args: argparse.Namespace) -> int:
     settings = load_settings()
+    if getattr(args, "playground_if_unconfigured", False) and _unconfigured(settings):
+        from playground.run import serve
+
+        return serve(say="No Slack credentials are configured, so here is Knowhow in a local playground: {url} (Ctrl+C stops it)")
     if settings.missing_for_run():
         print(explain_missing(settings), file=sys.stderr)
         return 2
     from bot.service import Knowhow
 
-    knowhow = Knowhow(settings, with_scheduler=not args.no_scheduler)
+    knowhow = Knowhow(settings, with_scheduler=not args.no_scheduler, host=args.host)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
@@ -57,6 +66,12 @@ def _run(args: argparse.Namespace) -> int:
     print("Stopping: finishing requests in flight…", flush=True)
     knowhow.stop()
     return 0
+
+
+def _playground(args: argparse.Namespace) -> int:
+    from playground.run import serve
+
+    return serve(port=args.port, data_dir=args.data_dir, demo=args.demo)
 
 
 def _migrate(_args: argparse.Namespace) -> int:
@@ -154,7 +169,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run a replica without the scheduler (only one process may run the scheduler per database)",
     )
+    run.add_argument("--host", default="0.0.0.0", help="the address HTTP mode listens on (default 0.0.0.0: every interface)")
+    run.add_argument(
+        "--playground-if-unconfigured",
+        action="store_true",
+        help="with no Slack credentials at all, start the local playground instead (what `make run` does)",
+    )
     run.set_defaults(func=_run)
+    play = sub.add_parser("playground", help="try Knowhow in a browser, without Slack: a local workspace on 127.0.0.1")
+    play.add_argument("--port", type=int, default=8080, help="the page's port on 127.0.0.1 (default 8080; a free one if taken)")
+    play.add_argument("--demo", action="store_true", help="seed answered questions, an expert session in two minutes and mentors")
+    play.add_argument("--data-dir", default=".playground", help="where Knowhow's database and log go (default .playground)")
+    play.set_defaults(func=_playground)
     sub.add_parser("migrate", help="apply pending database migrations").set_defaults(func=_migrate)
     exp = sub.add_parser("export", help="write the knowledge base (questions and answers) to a file or stdout")
     exp.add_argument("--format", choices=("jsonl", "csv", "markdown"), default="jsonl")

@@ -1,0 +1,5 @@
+import sys
+
+from playground.run import main
+
+sys.exit(main())
