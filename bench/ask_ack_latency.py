@@ -37,15 +37,14 @@ import time
 import urllib.request
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from pathlib import Path
-from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.scratch import scratch_database  # noqa: E402
 from fakeslack import FakeSlack, SlackSender  # noqa: E402
 
 SECRET = "bench-signing-secret-0123456789abcdef"
@@ -94,33 +93,6 @@ def wait_healthy(proc: subprocess.Popen, port: int, log_path: Path, timeout: flo
             pass
         time.sleep(0.1)
     sys.exit(f"the bot was not healthy within {timeout:.0f}s:\n{log_path.read_text()}")
-
-
-@contextmanager
-def scratch_database(database_url: str | None, workdir: Path) -> Iterator[str]:
-    """A fresh, empty database for this run: a SQLite file in `workdir`, or on PostgreSQL a new
-    schema (the bot migrates it) that is dropped afterwards. Earlier runs' rows must not count."""
-    if not database_url:
-        yield f"sqlite:///{workdir / 'knowhow.db'}"
-        return
-    if not database_url.startswith("postgresql"):
-        yield database_url
-        return
-    from sqlalchemy import text
-
-    from storage.db import make_engine
-
-    schema = f"knowhow_bench_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(database_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        sep = "&" if "?" in database_url else "?"
-        yield f"{database_url}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def percentile(sorted_ms: list[float], p: int) -> float:

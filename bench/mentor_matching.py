@@ -28,17 +28,16 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text  # noqa: E402
 
 from core import matching, mentoring  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import make_engine, session_scope  # noqa: E402
 
@@ -228,24 +227,8 @@ def main() -> int:
     if args.skip_database:
         return 0
 
-    tmp = tempfile.TemporaryDirectory()
-    url, admin, schema = args.database_url, None, None
-    if url is None:
-        url = f"sqlite:///{tmp.name}/bench.db"
-    elif url.startswith("postgresql"):
-        admin = make_engine(url)
-        schema = f"knowhow_bench_{uuid.uuid4().hex[:8]}"
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"
-    try:
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(args.database_url, Path(tmp)) as url:
         bench_database(url, vols, reqs)
-    finally:
-        if admin is not None:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-        tmp.cleanup()
     return 0
 
 

@@ -30,15 +30,14 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import event, insert, text  # noqa: E402
+from sqlalchemy import event, insert  # noqa: E402
 
+from bench.scratch import scratch_database  # noqa: E402
 from storage import migrate, scoreboard  # noqa: E402
 from storage.db import make_engine, session_scope  # noqa: E402
 from storage.models import (  # noqa: E402
@@ -91,6 +90,7 @@ def fill_questions(conn, rng: random.Random, n: int, weeks: int) -> tuple[int, i
                 sessions.append(dict(
                     id=sid, team_id=team, channel_id="CSESS", topic=_text(rng, 4), organiser_id=rng.choice(USERS),
                     starts_at=starts, ends_at=starts + timedelta(hours=1), state=state, request_id=f"s{sid}",
+                    closed_at=starts + timedelta(hours=1) if state != "cancelled" else None,
                     summary_version=0, created_at=starts - timedelta(days=3),
                 ))
                 by_week.setdefault((team, w), []).append((sid, starts))
@@ -261,16 +261,11 @@ def main() -> int:
     parser.add_argument("--explain", action="store_true", help="print the plan of every statement week() runs")
     args = parser.parse_args()
 
-    tmp = tempfile.TemporaryDirectory()
-    url, admin, schema = args.database_url, None, None
-    if url is None:
-        url = f"sqlite:///{tmp.name}/bench.db"
-    elif url.startswith("postgresql"):
-        admin = make_engine(url)
-        schema = f"knowhow_bench_{uuid.uuid4().hex[:8]}"
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(args.database_url, Path(tmp)) as url:
+        return run(args, url)
+
+
+def run(args, url: str) -> int:
     engine = make_engine(url)
     try:
         migrate.upgrade(engine)
@@ -314,11 +309,6 @@ def main() -> int:
             explain(engine, start, end)
     finally:
         engine.dispose()
-        if admin is not None:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-        tmp.cleanup()
     return 0
 
 

@@ -25,16 +25,15 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text  # noqa: E402
 
 from core.search import query_terms, search_questions, similar_questions  # noqa: E402
+from bench.scratch import scratch_database  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage import search as index  # noqa: E402
 from storage.db import make_engine, session_scope  # noqa: E402
@@ -143,16 +142,11 @@ def main() -> int:
     lookups = [rng.choice(texts)[:1500] for _ in range(args.queries)]
     searches = [" ".join(rng.sample(query_terms(q), min(3, len(query_terms(q))))) or "bank" for q in lookups]
 
-    tmp = tempfile.TemporaryDirectory()
-    url, admin, schema = args.database_url, None, None
-    if url is None:
-        url = f"sqlite:///{tmp.name}/bench.db"
-    elif url.startswith("postgresql"):
-        admin = make_engine(url)
-        schema = f"knowhow_bench_{uuid.uuid4().hex[:8]}"
-        with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        url = f"{url}{'&' if '?' in url else '?'}options={quote(f'-csearch_path={schema}')}"
+    with tempfile.TemporaryDirectory() as tmp, scratch_database(args.database_url, Path(tmp)) as url:
+        return run(args, url, sentences, lookups, searches)
+
+
+def run(args, url: str, sentences, lookups, searches) -> int:
     engine = make_engine(url)
     try:
         migrate.upgrade(engine)
@@ -176,11 +170,6 @@ def main() -> int:
         print(f"/ask search (a few words, page of 5 with details): {percentiles(timed(ask_search, searches))}")
     finally:
         engine.dispose()
-        if admin is not None:
-            with admin.begin() as conn:
-                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
-        tmp.cleanup()
     return 0
 
 
