@@ -323,8 +323,9 @@ class Workspace(FakeSlack):
             ch = self.channels.get(channel)
             if ch is None:
                 return self._err("channel_not_found")
-            if ch["is_private"]:
-                return self._err("method_not_supported_for_channel_type")
+            if ch["is_private"]:  # invisible unless the bot was invited; joining is for public channels
+                in_it = self.bot_user_id in ch["members"]
+                return self._err("method_not_supported_for_channel_type" if in_it else "channel_not_found")
             if ch["is_archived"]:
                 return self._err("is_archived")
             already = self.bot_user_id in ch["members"]
@@ -1309,8 +1310,25 @@ class Workspace(FakeSlack):
                     return copy.deepcopy(m)
         return None
 
+    def text_of(self, channel: str, ts: str) -> str:
+        """A message's text and the texts in its blocks, as a reader sees them ("" when there is none)."""
+        message = self.message(channel, ts)
+        if not message:
+            return ""
+        return (message.get("text") or "") + "\n" + Call("", {"blocks": message.get("blocks") or []}, {}).block_text()
+
     def wait_for_bot_message(self, channel: str, containing: str, timeout: float = 10.0) -> dict[str, Any]:
         return self.wait_until(lambda: self.find_bot_message(channel, slack_escape(containing)), timeout)
+
+    def wait_for_ephemeral(self, user: str, channel: str, containing: str, timeout: float = 10.0) -> dict[str, Any]:
+        def found():
+            for e in self.ephemerals:
+                text = (e.get("text") or "") + Call("", {"blocks": e.get("blocks") or []}, {}).block_text()
+                if e["for_user"] == user and e["channel"] == channel and containing in text:
+                    return copy.deepcopy(e)
+            return None
+
+        return self.wait_until(found, timeout)
 
     def wait_for_delivered(self, ts: str, timeout: float = 10.0) -> None:
         self.wait_until(lambda: ts in self.delivered, timeout)
