@@ -77,8 +77,27 @@ class Playground:
             **self.extra_env,
         }
 
+    def _fresh_database(self) -> None:
+        """The workspace lives in memory, so each start begins with an empty Knowhow database too
+        (a database that remembered posts the workspace has forgotten would point at nothing)."""
+        import fcntl
+
+        database = self.data_dir / "knowhow.db"
+        lock = os.open(database.with_name("knowhow.db.scheduler.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise PlaygroundError(f"another playground is running with {self.data_dir}: stop it or use --data-dir") from None
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                database.with_name(database.name + suffix).unlink(missing_ok=True)
+            fcntl.flock(lock, fcntl.LOCK_UN)
+        finally:
+            os.close(lock)
+
     def start(self) -> Playground:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        self._fresh_database()
         try:
             self.workspace = Workspace().start()
             self.page = self._page_server()

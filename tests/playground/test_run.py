@@ -1,0 +1,82 @@
+"""`--demo` seeds through the real bot, and `make run`'s `knowhow run --playground-if-unconfigured`
+starts the playground when no Slack credential is set, saying so in one line with the URL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from playground import sample
+from playground.run import Playground, PlaygroundError
+from tests.playground.conftest import Page, eventually, text_of
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_the_demo_is_seeded_through_knowhow_and_a_mentor_can_be_found(tmp_path):
+    with Playground(port=0, data_dir=tmp_path, demo=True, knowhow="inprocess") as running:
+        page = Page(running.url)
+        ws = running.workspace
+        posts = [m for m in page.messages("U0KEIKO001", sample.QA_CHANNEL) if m["bot"] and not m["ephemeral"]]
+        assert len(posts) == len(sample.QUESTIONS)
+        assert sum("Resolved" in text_of(m) for m in posts) == 1
+        assert all(m["reply_count"] >= 1 for m in posts)
+
+        announced = [m for m in page.messages("U0KEIKO001", sample.EXPERT_CHANNEL) if "Ask the Expert" in text_of(m)]
+        assert announced and "Growing into your first management role" in text_of(announced[0])
+        assert "<!date^" in text_of(announced[0])  # each reader sees the start in their own zone
+
+        with sqlite3.connect(tmp_path / "knowhow.db") as db:  # read only: the demo wrote through Slack
+            assert db.execute("SELECT count(*) FROM volunteer").fetchone()[0] == len(sample.VOLUNTEERS)
+            (starts,) = db.execute("SELECT starts_at FROM expert_session").fetchone()
+
+        # Ben, newly promoted, asks for a mentor in Leadership: candidates come by DM.
+        ben = "U0BEN00001"
+        page.act("/api/message", as_=ben, channel=sample.GENERAL_CHANNEL, text="/mentor find")
+        modal = page.state(ben)["modal"]
+        values = ws.fill(modal["view"], {"mentor_topic": "Leadership", "mentor_goal": "Get one-to-ones right"}, by_text=True)
+        assert page.act("/api/submit", as_=ben, view_id=modal["id"], values=values).get("errors") is None
+        dm = "D" + ben[1:]
+        offer = eventually(lambda: [m for m in page.messages(ben, dm) if "U0GRACE001" in text_of(m) or "U0CHLOE001" in text_of(m)])
+        assert not offer[0]["ephemeral"]
+    assert starts  # stored in UTC, about two minutes after seeding
+
+
+def test_a_second_playground_on_the_same_data_dir_is_refused(tmp_path):
+    with Playground(port=0, data_dir=tmp_path, knowhow="inprocess"):
+        with pytest.raises(PlaygroundError, match="another playground"):
+            Playground(port=0, data_dir=tmp_path, knowhow="inprocess").start()
+
+
+def test_make_run_without_credentials_starts_the_playground(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "KNOWHOW_")) and "proxy" not in k.lower()}
+    env["PYTHONPATH"] = str(REPO)
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--playground-if-unconfigured"], cwd=tmp_path, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert line.startswith("No Slack credentials are configured"), line + process.stderr.read() if not line else line
+        url = line.split("playground: ", 1)[1].split(" ", 1)[0]
+        assert url.startswith("http://127.0.0.1:")
+        page = Page(url)
+        assert page.state("U0ALICE001")["team"]["id"] == sample.TEAM_ID
+        assert (tmp_path / ".playground" / "knowhow.db").exists()
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(30) == 0
+    assert process.stdout.read() == ""  # that one line, nothing more
+
+
+def test_run_with_half_the_credentials_still_explains_what_is_missing(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "KNOWHOW_"))}
+    env.update(PYTHONPATH=str(REPO), SLACK_BOT_TOKEN="xoxb-1")
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--playground-if-unconfigured"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "SLACK_APP_TOKEN" in done.stderr
