@@ -86,6 +86,27 @@
     return node;
   }
 
+  const ICONS = {
+    lock: 'M5 7V5a3 3 0 0 1 6 0v2h1v7H4V7h1zm1.5 0h3V5a1.5 1.5 0 0 0-3 0v2z',
+    reply: 'M2 3h12v8H7l-3 3v-3H2V3zm1.5 1.5v5h2v1.4L6.9 9.5h5.6v-5h-9z',
+    eye: 'M8 4c3 0 5.5 2.2 6.5 4-1 1.8-3.5 4-6.5 4S2.5 9.8 1.5 8C2.5 6.2 5 4 8 4zm0 1.5a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5z',
+  };
+  function icon(name) {
+    const ns = 'http://www.w3.org/2000/svg';
+    const svg = document.createElementNS(ns, 'svg');
+    svg.setAttribute('viewBox', '0 0 16 16');
+    svg.setAttribute('width', '14');
+    svg.setAttribute('height', '14');
+    svg.setAttribute('aria-hidden', 'true');
+    svg.setAttribute('class', 'icon');
+    const path = document.createElementNS(ns, 'path');
+    path.setAttribute('d', ICONS[name]);
+    path.setAttribute('fill', 'currentColor');
+    path.setAttribute('fill-rule', 'evenodd');
+    svg.appendChild(path);
+    return svg;
+  }
+
   /** Make `container`'s children exactly `nodes`, touching only what moved (keeps focus and state). */
   function reconcile(container, nodes) {
     let i = 0;
@@ -390,7 +411,9 @@
 
   function toast(text, kind) {
     const node = h('div', { class: 'toast' + (kind ? ' toast-' + kind : ''), 'data-testid': kind === 'error' ? 'error-toast' : 'notice' }, text);
-    $('toasts').appendChild(node);
+    const box = $('toasts');
+    box.appendChild(node);
+    while (box.childNodes.length > 3) box.removeChild(box.firstChild);
     setTimeout(() => node.remove(), kind === 'error' ? 8000 : 6000);
   }
 
@@ -925,15 +948,16 @@
       author.isBot ? h('span', { class: 'app-badge' }, 'APP') : null,
       h('time', { class: 'msg-time', datetime: date.toISOString(), title: fmt(date, { dateStyle: 'full', timeStyle: 'short' }) }, timeOf(date)));
     const body = h('div', { class: 'message-body' });
-    if (msg.ephemeral) body.appendChild(h('div', { class: 'ephemeral-note' }, h('span', { 'aria-hidden': 'true' }, '👁 '), 'Only visible to you',
+    if (msg.ephemeral) body.appendChild(h('div', { class: 'ephemeral-note' }, icon('eye'), ' Only visible to you',
       h('button', { type: 'button', class: 'link-btn', 'data-testid': 'dismiss', onclick: () => { S.dismissed.add(`${channel}|${msg.ts}`); renderConversation(); } }, 'Dismiss')));
     if (S.editing && S.editing.ts === msg.ts && S.editing.channel === channel) {
       body.appendChild(editBox(msg, channel));
     } else {
       const ctx = { surface: 'message', where: { type: 'message', channel, ts: msg.ts }, currentChannel: channel };
       if (msg.blocks && msg.blocks.length) body.appendChild(h('div', { class: 'blocks' }, renderBlocks(msg.blocks, ctx)));
-      else if (msg.text) body.appendChild(h('div', { class: 'message-text bk-text' }, mrkdwn(msg.text)));
-      if (msg.edited) body.appendChild(h('span', { class: 'edited', 'data-testid': 'edited' }, '(edited)'));
+      const edited = msg.edited ? h('span', { class: 'edited', 'data-testid': 'edited' }, '(edited)') : null;
+      if (msg.blocks && msg.blocks.length) { if (edited) body.appendChild(edited); }
+      else if (msg.text || edited) body.appendChild(h('div', { class: 'message-text bk-text' }, mrkdwn(msg.text || ''), edited));
     }
     for (const f of msg.files || []) {
       const url = safeImage(f.url || (f.id && `/files/${f.id}`));
@@ -994,7 +1018,7 @@
     const moreBtn = h('button', { type: 'button', class: 'icon-btn', 'data-testid': 'msg-menu', 'aria-label': 'More actions', 'aria-haspopup': 'menu', title: 'More actions',
       onclick: () => { const open = more.hidden; closeAll(); more.hidden = !open; if (open) more.querySelector('button')?.focus(); } }, '⋯');
     bar.append(reactBtn);
-    if (where === 'main' && !msg.thread_ts) bar.append(h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Reply in thread', title: 'Reply in thread', 'data-testid': 'reply-btn', onclick: () => openThread(channel, msg.ts) }, '💬'));
+    if (where === 'main' && !msg.thread_ts) bar.append(h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Reply in thread', title: 'Reply in thread', 'data-testid': 'reply-btn', onclick: () => openThread(channel, msg.ts) }, icon('reply')));
     if (more.childNodes.length) bar.append(moreBtn);
     bar.append(pop, more);
     bar.addEventListener('keydown', (e) => { if (e.key === 'Escape' && (!pop.hidden || !more.hidden)) { e.stopPropagation(); closeAll(); moreBtn.focus(); } });
@@ -1145,7 +1169,7 @@
     const appName = (st.bot && st.bot.name) || 'Knowhow';
     reconcile($('sidebar-lists'), [
       section('Apps', [item('home', `${appName} · Home`, '⌂', { title: 'App Home' })]),
-      section('Channels', channels.map((c) => item(c.id, c.name, c.is_private ? '🔒' : '#', { title: c.topic || null }))),
+      section('Channels', channels.map((c) => item(c.id, c.name, c.is_private ? icon('lock') : '#', { title: c.topic || null }))),
       section('Direct messages', ims.map((c) => item(c.id, imLabel(c), imOther(c) === botId() ? '◆' : '●'))),
       section('Group messages', mpims.map((c) => item(c.id, c.name, '◎'))),
     ].filter(Boolean));
