@@ -48,7 +48,8 @@ class Api:
 
     # reading
     def get_state(self, q):
-        return self.ws.state(*_need(q, "as"))
+        # Without `as`, the page is new: it acts as the first sample person (state.me says who).
+        return self.ws.state(q.get("as") or next(iter(self.ws.people)))
 
     def get_messages(self, q):
         user, channel = _need(q, "as", "channel")
@@ -109,6 +110,9 @@ class Api:
         return {"ok": True}
 
     def post_options(self, b):
+        where = b.get("where") if isinstance(b.get("where"), dict) else {}
+        if not b.get("view_id") and where.get("type") == "view":
+            b = {**b, "view_id": where.get("view_id")}
         user, view_id, action_id = _need(b, "as", "view_id", "action_id")
         return self.ws.options(user, view_id, block_id=str(b.get("block_id") or ""), action_id=action_id,
                                value=str(b.get("value") or ""))
