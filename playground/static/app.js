@@ -5,6 +5,7 @@
 
 (() => {
   const POLL_MS = 700;
+  const DEFAULT_AS = 'U0ALICE001'; // the sample organisation's first person, when the page is given none
   const QUICK_EMOJI = ['white_check_mark', '+1', 'tada', 'eyes', 'heart', 'raised_hands', 'pray', 'joy'];
 
   // ---------------------------------------------------------------- emoji
@@ -43,8 +44,6 @@
     threadData: null,
     editing: null,         // {channel, ts}
     dismissed: new Set(),  // ephemeral messages hidden locally
-    seenNotices: new Set(),
-    firstState: true,
     epoch: 0,              // bumps when names/me change: message nodes are rebuilt
     modalKey: null,
     modalValues: {},       // view id -> {block_id: {action_id: state}} kept across re-renders
@@ -972,7 +971,7 @@
         const mine = (r.users || []).includes(S.as);
         const who = (r.users || []).map(displayName).join(', ');
         return h('button', { type: 'button', class: 'reaction' + (mine ? ' reaction-mine' : ''), 'data-testid': 'reaction', 'data-name': r.name, 'aria-pressed': String(mine),
-          title: `${who} reacted with :${r.name}:`, onclick: () => { if (!mine) act(post('/api/react', { channel, ts: msg.ts, name: r.name })).catch(() => {}); } },
+          title: `${who} reacted with :${r.name}:`, onclick: () => act(post('/api/react', Object.assign({ channel, ts: msg.ts, name: r.name }, mine ? { remove: true } : {}))).catch(() => {}) },
         h('span', { class: 'emoji' }, emojiChar(r.name) || `:${r.name}:`), ' ', String(r.count || (r.users || []).length));
       })));
     }
@@ -1237,6 +1236,7 @@
     const ctx = { surface: 'modal', where: { type: 'view', view_id: viewId }, viewId, form, restore: S.modalValues[viewId] || null, errors: modal.errors || {}, currentChannel: S.view && S.view.id };
     ctx.collect = () => collectModal(form);
     const blocks = renderBlocks(view.blocks, ctx);
+    if (modal.problem) blocks.unshift(h('div', { class: 'modal-problem', role: 'alert', 'data-testid': 'modal-problem' }, `Slack would refuse this view: ${modal.problem}`));
     const titleId = 'modal-title';
     const submitBtn = view.submit ? h('button', { type: 'submit', class: 'bk-btn bk-primary', 'data-testid': 'modal-submit' }, plainText(view.submit)) : null;
     const closeBtn = h('button', { type: 'button', class: 'bk-btn', 'data-testid': 'modal-close', onclick: () => closeModal(viewId) }, plainText(view.close || { type: 'plain_text', text: submitBtn ? 'Cancel' : 'Close' }));
@@ -1323,7 +1323,11 @@
     $('conversation').hidden = false;
     $('home').hidden = true;
     document.body.classList.remove('sidebar-shown');
-    if (S.messagesFor !== id) { S.messages = []; S.messagesFor = null; }
+    if (S.messagesFor !== id) {
+      S.messages = []; S.messagesFor = null;
+      const c = convById(id);
+      if (c && c.kind === 'im' && (c.members || []).includes(botId())) post('/api/home', { tab: 'messages' }).catch(() => {});
+    }
     renderAll();
     refresh(true);
     $('composer').focus();
@@ -1336,7 +1340,7 @@
     $('home').hidden = false;
     document.body.classList.remove('sidebar-shown');
     renderAll();
-    act(post('/api/home', {})).catch(() => {});
+    act(post('/api/home', { tab: 'home' })).catch(() => {});
   }
 
   function openThread(channel, ts) {
@@ -1363,7 +1367,6 @@
     S.modalKey = null; S.homeKey = null; S.sidebarKey = null;
     $('modal-root').replaceChildren();
     S.thread = null; S.threadData = null; S.editing = null;
-    S.seenNotices = new Set(); S.firstState = true;
     post('/api/as', {}).catch((err) => toast(err.message, 'error'));
     refresh(true);
   }
@@ -1381,15 +1384,9 @@
     gcCache();
   }
 
+  /** The server hands each notice out once (the state read that returns it clears it). */
   function handleNotices(list) {
-    const now = new Set();
-    for (const n of list || []) {
-      const key = typeof n === 'string' ? n : (n.id || JSON.stringify(n));
-      now.add(key);
-      if (!S.seenNotices.has(key) && !S.firstState) toast(typeof n === 'string' ? n : (n.text || JSON.stringify(n)));
-    }
-    S.seenNotices = now;
-    S.firstState = false;
+    for (const n of list || []) toast(typeof n === 'string' ? n : (n.text || JSON.stringify(n)));
   }
 
   // ---------------------------------------------------------------- polling
@@ -1407,9 +1404,9 @@
     const force = forceNext;
     forceNext = false;
     try {
-      const st = await api('GET', '/api/state' + (S.as ? '?' + q({ as: S.as }) : ''));
+      if (!S.as) S.as = DEFAULT_AS;
+      const st = await api('GET', '/api/state?' + q({ as: S.as }));
       $('offline').hidden = true;
-      if (!S.as) { S.as = st.me; }
       if (st.me && st.me !== S.as) { /* the server does not know this person: take its choice */ S.as = st.me; S.epoch++; }
       const changed = st.version !== S.version;
       if (changed || force) {
@@ -1420,15 +1417,18 @@
         if (!S.view || (S.view.kind === 'conv' && !convById(S.view.id))) chooseDefaultView();
         await loadConversation();
         renderAll();
-        handleNotices(st.notices);
       }
+      handleNotices(st.notices);
     } catch (err) {
       if (err.offline) $('offline').hidden = false;
-      else if (err.status >= 400 && err.status < 500 && S.as) {
-        // a person this server does not know (a stale choice from another run): start over as its default
-        S.as = null;
+      else if (err.status >= 400 && err.status < 500 && S.as !== DEFAULT_AS && !S.state) {
+        // a person this server does not know (a stale choice from another run): start over as the default
+        S.as = DEFAULT_AS;
         try { localStorage.removeItem('knowhow-playground-as'); } catch (e) { /* private mode */ }
         again = true;
+      } else if (err.status >= 400 && err.status < 500 && !S.state) {
+        $('offline').textContent = `The playground does not know the person ${S.as} (${err.message}). Open the page with ?as=<a user id>.`;
+        $('offline').hidden = false;
       } else console.warn(err);
     } finally {
       running = false;
