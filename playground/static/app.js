@@ -953,9 +953,12 @@
       body.appendChild(editBox(msg, channel));
     } else {
       const ctx = { surface: 'message', where: { type: 'message', channel, ts: msg.ts }, currentChannel: channel };
-      if (msg.blocks && msg.blocks.length) body.appendChild(h('div', { class: 'blocks' }, renderBlocks(msg.blocks, ctx)));
+      // A person's message carries rich_text blocks built from what they typed: Slack's client shows
+      // their formatting, so the text's mrkdwn is shown (a bot's blocks are always rendered as they are).
+      const typed = !msg.bot && msg.text && (msg.blocks || []).every((bl) => bl.type === 'rich_text');
+      if (msg.blocks && msg.blocks.length && !typed) body.appendChild(h('div', { class: 'blocks' }, renderBlocks(msg.blocks, ctx)));
       const edited = msg.edited ? h('span', { class: 'edited', 'data-testid': 'edited' }, '(edited)') : null;
-      if (msg.blocks && msg.blocks.length) { if (edited) body.appendChild(edited); }
+      if (msg.blocks && msg.blocks.length && !typed) { if (edited) body.appendChild(edited); }
       else if (msg.text || edited) body.appendChild(h('div', { class: 'message-text bk-text' }, mrkdwn(msg.text || ''), edited));
     }
     for (const f of msg.files || []) {
@@ -1001,7 +1004,7 @@
       more.appendChild(h('button', { type: 'button', role: 'menuitem', class: 'menu-item', 'data-testid': `shortcut-${sc.callback_id}`, title: sc.description || '',
         onclick: () => { closeAll(); act(post('/api/shortcut', { callback_id: sc.callback_id, channel, ts: msg.ts })).catch(() => {}); } }, sc.name));
     }
-    if (where === 'main' && !msg.thread_ts) {
+    if (where === 'main') {
       more.appendChild(h('button', { type: 'button', role: 'menuitem', class: 'menu-item', 'data-testid': 'reply', onclick: () => { closeAll(); openThread(channel, msg.ts); } }, 'Reply in thread'));
     }
     if (own) {
@@ -1017,7 +1020,7 @@
     const moreBtn = h('button', { type: 'button', class: 'icon-btn', 'data-testid': 'msg-menu', 'aria-label': 'More actions', 'aria-haspopup': 'menu', title: 'More actions',
       onclick: () => { const open = more.hidden; closeAll(); more.hidden = !open; if (open) more.querySelector('button')?.focus(); } }, '⋯');
     bar.append(reactBtn);
-    if (where === 'main' && !msg.thread_ts) bar.append(h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Reply in thread', title: 'Reply in thread', 'data-testid': 'reply-btn', onclick: () => openThread(channel, msg.ts) }, icon('reply')));
+    if (where === 'main') bar.append(h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Reply in thread', title: 'Reply in thread', 'data-testid': 'reply-btn', onclick: () => openThread(channel, msg.ts) }, icon('reply')));
     if (more.childNodes.length) bar.append(moreBtn);
     bar.append(pop, more);
     bar.addEventListener('keydown', (e) => { if (e.key === 'Escape' && (!pop.hidden || !more.hidden)) { e.stopPropagation(); closeAll(); moreBtn.focus(); } });
