@@ -245,6 +245,13 @@ def record_reply(
     return ReplyOutcome.RECORDED
 
 
+def post_in_flight(session: Session, *, team_id: str, channel_id: str, thread_ts: str) -> bool:
+    """Could a reply to `thread_ts` be to a question whose post Slack has taken but whose ts
+    Knowhow has not stored yet? True while a question of that channel, asked before that ts, is
+    still being posted (its post is the thread's parent, and the reply must wait for it)."""
+    return qa.being_posted(session, team_id=team_id, channel_id=channel_id, asked_by=from_slack_ts(thread_ts))
+
+
 def _reindexed(session: Session, question, outcome: ReplyOutcome) -> ReplyOutcome:
     """The question's searchable document changed: rebuild it in this transaction."""
     search_index.reindex_question(session, team_id=question.team_id, question_id=question.id)

@@ -81,6 +81,16 @@ def find_question_by_post(
     ).first()
 
 
+def being_posted(session: Session, *, team_id: str, channel_id: str, asked_by: datetime) -> bool:
+    """Is a question of this channel, asked at or before `asked_by`, still being posted?"""
+    return session.exec(
+        select(Question.id).where(
+            Question.team_id == team_id, Question.channel_id == channel_id, Question.status == "pending",
+            Question.created_at <= asked_by,
+        ).limit(1)
+    ).first() is not None
+
+
 def add_answer(
     session: Session,
     *,

@@ -287,6 +287,10 @@ def show_more_results(deps: Deps, body: dict, context: BoltContext, respond) -> 
     respond(replace_original=True, **search_page(deps, team_of(context, body), query, offset=offset))
 
 
+class ReplyTooEarly(RuntimeError):
+    """A thread reply that may belong to a question whose post is not recorded yet."""
+
+
 def handle_message_event(deps: Deps, event: dict, body: dict, context: BoltContext) -> None:
     """Thread replies, edits and deletions in channels the bot is in; top-level messages in a
     channel where an expert session is open (its questions)."""
@@ -303,7 +307,7 @@ def handle_message_event(deps: Deps, event: dict, body: dict, context: BoltConte
                 changed = session_edge.top_level_message(deps, session, team_id, event)
             elif _is_reply_by_person(event):
                 thread_ts = event["thread_ts"]
-                asking.record_reply(
+                outcome = asking.record_reply(
                     session,
                     team_id=team_id,
                     channel_id=channel_id,
@@ -313,6 +317,12 @@ def handle_message_event(deps: Deps, event: dict, body: dict, context: BoltConte
                     text=event.get("text") or "",
                     at=from_slack_ts(event["ts"]),
                 )
+                if outcome is asking.ReplyOutcome.NOT_A_QUESTION and asking.post_in_flight(
+                    session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts
+                ):
+                    # Slack delivered the reply before Knowhow heard back from the post it
+                    # replies to: not acked, so Slack delivers it again (the retry finds it).
+                    raise ReplyTooEarly(f"a reply to {thread_ts} in {channel_id} came before its post was recorded")
         elif subtype == "message_changed":
             message = event.get("message") or {}
             if _is_reply_by_person(message):

@@ -284,6 +284,33 @@ def test_a_thread_reply_is_stored_once_even_when_slack_retries(knowhow, slack, p
     assert (answer.author_id, answer.text, answer.message_ts) == ("U0HELPER", "Use the vault CLI", "1754500000.000200")
 
 
+def test_a_reply_that_beats_knowhow_hearing_back_from_its_post_is_kept_on_slacks_retry(knowhow, slack, fake_slack):
+    """Slack can deliver a reply to the question's post before chat.postMessage's answer reaches
+    Knowhow (and the post's ts is stored). The event is not acked then, so Slack delivers it
+    again, and the retry finds the question."""
+    from core import asking
+    from core.clock import utcnow
+
+    with session_scope(knowhow.engine) as s:
+        q = Question(team_id="T0FAKETEAM", asker_id="U0STUDENT1", text="How do I rotate the API keys?", channel_id=QA_CHANNEL,
+                     status="pending", request_id="early-reply", created_at=utcnow())
+        s.add(q)
+        s.flush()
+        question_id = q.id
+    thread_ts = f"{time.time():.6f}"
+    reply = slack.thread_reply(channel=QA_CHANNEL, thread_ts=thread_ts, ts=f"{time.time() + 1:.6f}", user="U0HELPER", text="Use the vault CLI")
+    assert slack.event(reply, event_id="Ev0EARLY001").status >= 500
+    assert _answers(knowhow) == []
+    with session_scope(knowhow.engine) as s:
+        asking.mark_posted(s, team_id="T0FAKETEAM", question_id=question_id, channel_id=QA_CHANNEL, message_ts=thread_ts)
+    assert slack.event(reply, event_id="Ev0EARLY001", retry_num=1).status == 200
+    [answer] = _answers(knowhow)
+    assert (answer.question_id, answer.text) == (question_id, "Use the vault CLI")
+    # A reply in any other thread, with no post in flight older than it, is simply not a question.
+    other = slack.thread_reply(channel=QA_CHANNEL, thread_ts="1754000000.000100", ts=f"{time.time():.6f}", user="U0HELPER", text="hm")
+    assert slack.event(other, event_id="Ev0OTHER001").status == 200
+
+
 def test_racing_deliveries_of_one_reply_store_it_once(knowhow, slack, posted):
     reply = slack.thread_reply(channel=QA_CHANNEL, thread_ts=posted, ts="1754500000.000300", user="U0HELPER", text="race")
     body = slack.event_body(reply, event_id="Ev0RACE0001")
