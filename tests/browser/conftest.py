@@ -1,0 +1,114 @@
+"""The playground's page in a real headless browser: Debian's Chromium driven by Playwright (through
+its executable path; Playwright never downloads a browser here). Skipped, with the reason, where
+either is missing.
+
+The playground is the one tests/playground/ starts (its `playground` fixture: the workspace, the
+page API and the real `knowhow run` as a child process), one per test module."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+
+import pytest
+
+from playground import sample
+from tests.playground.conftest import _no_proxy, playground  # noqa: F401  (fixtures, reused as they are)
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -e '.[test]')")
+expect = sync_api.expect
+
+CHROMIUM = os.environ.get("KNOWHOW_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+if not CHROMIUM:
+    pytest.skip("Chromium is not installed (Debian: apt-get install chromium); the browser tests need it", allow_module_level=True)
+
+# Playwright's expect() waits this long by default; Knowhow answers through its outbox, well within it.
+expect.set_options(timeout=15_000)
+VIEWPORT = {"width": 1280, "height": 800}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    with sync_api.sync_playwright() as p:
+        try:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-proxy-server"])
+        except sync_api.Error as exc:  # e.g. a Chromium too broken to start
+            pytest.skip(f"Chromium at {CHROMIUM} does not start under Playwright: {str(exc).splitlines()[0]}")
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, playground):  # noqa: F811
+    """A fresh tab (its own storage, so its own 'act as'), on the playground's page."""
+    context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
+    context.set_default_timeout(15_000)
+    tab = context.new_page()
+    errors: list[str] = []
+    tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    tab.base_url = playground.url.rstrip("/")
+    yield tab
+    context.close()
+    assert not errors, f"the page threw: {errors}"
+
+
+class Person:
+    """What someone at the page does: pick who they act as, open a conversation, type, click."""
+
+    def __init__(self, tab):
+        self.tab = tab
+
+    def open(self, user: str, conversation: str) -> Person:
+        self.tab.goto(f"{self.tab.base_url}/?as={user}#{conversation}")
+        expect(self.tab.locator("body")).to_have_attribute("data-as", user)
+        expect(self.tab.get_by_test_id(f"conv-{conversation}")).to_have_attribute("aria-current", "page")
+        return self
+
+    def act_as(self, user: str) -> Person:
+        self.tab.get_by_test_id("act-as").select_option(user)
+        expect(self.tab.locator("body")).to_have_attribute("data-as", user)
+        return self
+
+    def go(self, conversation: str) -> Person:
+        self.tab.get_by_test_id(f"conv-{conversation}").click()
+        expect(self.tab.get_by_test_id(f"conv-{conversation}")).to_have_attribute("aria-current", "page")
+        return self
+
+    def say(self, text: str) -> None:
+        """Type into the message box and press Enter (slash commands included)."""
+        composer = self.tab.get_by_test_id("composer")
+        composer.fill(text)
+        composer.press("Enter")
+        expect(composer).to_have_value("")
+
+    def messages(self, text: str | re.Pattern | None = None):
+        found = self.tab.get_by_test_id("messages").get_by_test_id("message")
+        return found.filter(has_text=text) if text is not None else found
+
+    def thread_messages(self, text: str | re.Pattern | None = None):
+        found = self.tab.get_by_test_id("thread").get_by_test_id("message")
+        return found.filter(has_text=text) if text is not None else found
+
+    @property
+    def modal(self):
+        return self.tab.get_by_test_id("modal")
+
+    def field(self, action_id: str):
+        """An input of the open modal, by its Block Kit action_id."""
+        return self.modal.locator(f'[data-action-id="{action_id}"]')
+
+    def submit(self) -> None:
+        self.modal.get_by_test_id("modal-submit").click()
+
+
+@pytest.fixture
+def person(page):
+    return Person(page)
+
+
+QA, EXPERT, GENERAL = sample.QA_CHANNEL, sample.EXPERT_CHANNEL, sample.GENERAL_CHANNEL
+
+
+def dm_with_knowhow(user: str) -> str:
+    return "D" + user[1:]
