@@ -16,25 +16,40 @@ import pytest
 from playground import sample
 from tests.playground.conftest import _no_proxy, playground  # noqa: F401  (fixtures, reused as they are)
 
-sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install -e '.[test]')")
-expect = sync_api.expect
+try:
+    from playwright import sync_api
+except ImportError:  # the tests skip, saying so (below)
+    sync_api = None
 
 CHROMIUM = os.environ.get("KNOWHOW_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
-if not CHROMIUM:
-    pytest.skip("Chromium is not installed (Debian: apt-get install chromium); the browser tests need it", allow_module_level=True)
+UNAVAILABLE = (
+    "Playwright is not installed (pip install -e '.[test]')" if sync_api is None
+    else None if CHROMIUM else "Chromium is not installed (Debian: apt-get install chromium); the browser tests need it"
+)
 
-# Playwright's expect() waits this long by default; Knowhow answers through its outbox, well within it.
-expect.set_options(timeout=15_000)
+if sync_api is not None:
+    expect = sync_api.expect
+    # expect() waits this long by default; Knowhow answers through its outbox, well within it.
+    expect.set_options(timeout=15_000)
+else:
+    expect = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _browser_available():
+    """Every browser test skips, with the reason, before anything starts, when one part is missing.
+    (A module-level skip in a conftest would stop pytest itself when given tests/browser.)"""
+    if UNAVAILABLE:
+        pytest.skip(UNAVAILABLE)
+
+
 VIEWPORT = {"width": 1280, "height": 800}
 
 
 @pytest.fixture(scope="session")
 def browser():
     with sync_api.sync_playwright() as p:
-        try:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-proxy-server"])
-        except sync_api.Error as exc:  # e.g. a Chromium too broken to start
-            pytest.skip(f"Chromium at {CHROMIUM} does not start under Playwright: {str(exc).splitlines()[0]}")
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-proxy-server"])  # headless
         yield browser
         browser.close()
 
