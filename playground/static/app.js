@@ -810,7 +810,7 @@
       if (o.url && safeHref(o.url)) window.open(safeHref(o.url), '_blank', 'noopener,noreferrer');
       onPick(o);
     } }, plainText(o.text))));
-    btn.addEventListener('click', () => { const open = menu.hidden; menu.hidden = !open; btn.setAttribute('aria-expanded', String(open)); if (open) menu.querySelector('button')?.focus(); });
+    btn.addEventListener('click', () => { const open = menu.hidden; menu.hidden = !open; btn.setAttribute('aria-expanded', String(open)); if (open) { placeMenu(menu); menu.querySelector('button')?.focus(); } });
     menu.addEventListener('keydown', (e) => { if (e.key === 'Escape') { e.stopPropagation(); close(); btn.focus(); } });
     wrap.append(btn, menu);
     return wrap;
@@ -1016,9 +1016,9 @@
       } }, 'Delete message'));
     }
     const reactBtn = h('button', { type: 'button', class: 'icon-btn', 'data-testid': 'react', 'aria-label': 'Add reaction', 'aria-haspopup': 'menu', title: 'Add reaction',
-      onclick: () => { const open = pop.hidden; closeAll(); pop.hidden = !open; if (open) pop.querySelector('button').focus(); } }, '☺');
+      onclick: () => { const open = pop.hidden; closeAll(); pop.hidden = !open; if (open) { placeMenu(pop); pop.querySelector('button').focus(); } } }, '☺');
     const moreBtn = h('button', { type: 'button', class: 'icon-btn', 'data-testid': 'msg-menu', 'aria-label': 'More actions', 'aria-haspopup': 'menu', title: 'More actions',
-      onclick: () => { const open = more.hidden; closeAll(); more.hidden = !open; if (open) more.querySelector('button')?.focus(); } }, '⋯');
+      onclick: () => { const open = more.hidden; closeAll(); more.hidden = !open; if (open) { placeMenu(more); more.querySelector('button')?.focus(); } } }, '⋯');
     bar.append(reactBtn);
     if (where === 'main') bar.append(h('button', { type: 'button', class: 'icon-btn', 'aria-label': 'Reply in thread', title: 'Reply in thread', 'data-testid': 'reply-btn', onclick: () => openThread(channel, msg.ts) }, icon('reply')));
     if (more.childNodes.length) bar.append(moreBtn);
@@ -1026,6 +1026,14 @@
     bar.addEventListener('keydown', (e) => { if (e.key === 'Escape' && (!pop.hidden || !more.hidden)) { e.stopPropagation(); closeAll(); moreBtn.focus(); } });
     bar.addEventListener('focusout', () => setTimeout(() => { if (!bar.contains(document.activeElement)) closeAll(); }, 0));
     return bar;
+  }
+
+  /** Open a menu upwards when there is no room below it in its scrolling pane. */
+  function placeMenu(menu) {
+    menu.classList.remove('menu-up');
+    const pane = menu.closest('.messages') || document.body;
+    const room = pane.getBoundingClientRect().bottom - menu.getBoundingClientRect().bottom;
+    if (room < 4) menu.classList.add('menu-up');
   }
 
   function editBox(msg, channel) {
@@ -1226,9 +1234,14 @@
     }
     const view = modal.view;
     const viewId = modal.id || view.id;
-    const key = JSON.stringify([viewId, view, S.epoch, modal.stack_depth]);
+    const key = JSON.stringify([viewId, view, modal.stack_depth, S.as]);
     if (key === S.modalKey) { showModalErrors(Object.assign({}, modal.errors || {}, S.clientErrors)); return; }
     const previousKey = S.modalKey;
+    // where the person was typing, to put them back there when the same view is drawn again
+    const active = document.activeElement;
+    const activeBlock = active && root.contains(active) ? active.closest('[data-block-id]') : null;
+    const focusAgain = activeBlock ? { block: activeBlock.dataset.blockId, action: (active.closest('[data-action-id]') || active).dataset.actionId,
+      start: active.selectionStart, end: active.selectionEnd } : null;
     // keep what was typed when the same view is re-rendered (views.update keeps input state in Slack)
     if (root._form && root._viewId) S.modalValues[root._viewId] = collectModal(root._form);
     if (previousKey === null) S.modalReturnFocus = document.activeElement;
@@ -1257,7 +1270,16 @@
     const overlay = h('div', { class: 'overlay' }, box);
     root.replaceChildren(overlay);
     const sameView = previousKey && JSON.parse(previousKey)[0] === viewId;
-    if (!sameView || !box.contains(document.activeElement)) {
+    if (sameView && focusAgain) {
+      const blockNode = [...box.querySelectorAll('[data-block-id]')].find((n) => n.dataset.blockId === focusAgain.block);
+      const target = blockNode && ([...blockNode.querySelectorAll('[data-action-id]')].find((n) => n.dataset.actionId === focusAgain.action) || blockNode);
+      const control = target && (target.matches('input, textarea, select, button') ? target : target.querySelector('input, textarea, select, button'));
+      if (control) {
+        control.focus();
+        try { if (focusAgain.start != null) control.setSelectionRange(focusAgain.start, focusAgain.end); } catch (err) { /* not a text field */ }
+      }
+    }
+    if (!box.contains(document.activeElement)) {
       const first = box.querySelector('[data-focus-on-load] input, [data-focus-on-load]:is(input,textarea,select), [data-focus-on-load] textarea') || box.querySelector('.modal-body input, .modal-body textarea, .modal-body select, .modal-body button') || closeBtn;
       first.focus();
     }
@@ -1595,7 +1617,7 @@
       }
     });
     // re-render relative dates ("today", "in 3 minutes") once a minute
-    setInterval(() => { S.epoch++; if (S.state) { S.homeKey = null; renderAll(); } }, 60000);
+    setInterval(() => { S.epoch++; if (S.state) renderAll(); }, 60000);
     window.knowhowPlayground = { state: () => S.state, as: () => S.as, refresh: () => refresh(true) };
     refresh(true);
   }
