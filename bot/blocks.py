@@ -358,7 +358,8 @@ def invite_helpers(*, user_ids: list[str], topics: list[str]) -> Message:
         ),
     }
 def question_confirmed(*, channel_id: str, permalink: str | None) -> Message:
-    where = f"<{permalink}|in <#{channel_id}>>" if permalink else f"in <#{channel_id}>"
+    # A link's text cannot hold a channel mention (Slack does not nest them): both, side by side.
+    where = f"in <#{channel_id}> (<{permalink}|see it>)" if permalink else f"in <#{channel_id}>"
     text = (
         f":white_check_mark: Your question is posted {where}. "
         "Replies in its thread are kept as answers, so others can find them later."

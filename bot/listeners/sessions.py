@@ -189,11 +189,21 @@ REFUSALS = {
 }
 
 
-def _refusal_text(refused: sessions.Refused) -> str:
+def _refusal_text(refused: sessions.Refused, *, against: datetime | None = None) -> str:
+    """Why scheduling was refused. In mrkdwn the session it overlaps is dated with a
+    `<!date>` token; a modal's error is plain text, so there (`against`: the start the person
+    chose) the other session is placed relative to theirs, which needs no time zone."""
     text = REFUSALS[refused.reason][1]
-    if refused.other is not None:
-        text += f" (#{refused.other.id}, {sb.when(refused.other.starts_at)})"
-    return text
+    if refused.other is None:
+        return text
+    if against is None:
+        return text + f" (#{refused.other.id}, {sb.when(refused.other.starts_at)})"
+    minutes = round((refused.other.starts_at - against).total_seconds() / 60)
+    if minutes == 0:
+        return text + f" (#{refused.other.id} starts at the same time)"
+    hours, rest = divmod(abs(minutes), 60)
+    gap = " ".join(part for part in (f"{hours} h" if hours else "", f"{rest} min" if rest else "") if part)
+    return text + f" (#{refused.other.id} starts {gap} {'before' if minutes < 0 else 'after'} yours)"
 
 
 def handle_schedule_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltContext, client) -> None:
@@ -223,7 +233,7 @@ def handle_schedule_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
             _enqueue(session, team_id, f"session:{result.id}:announce", ids.OUTBOX_SESSION_ANNOUNCE, session_id=result.id)
     if isinstance(result, sessions.Refused):
         block, _ = REFUSALS[result.reason]
-        ack(response_action="errors", errors={block: _refusal_text(result)})
+        ack(response_action="errors", errors={block: _refusal_text(result, against=datetime.fromtimestamp(int(start), UTC))})
         return
     ack()
     deps.on_session_scheduled(result)

@@ -252,6 +252,8 @@ def test_an_expired_response_url_falls_back_to_a_direct_message(knowhow, slack, 
     dm = fake_slack.wait_for("chat.postMessage", 2)[1]
     assert dm.args["channel"] == ASKER
     assert "Your question is posted" in dm.args["text"]
+    # Slack cannot nest a channel mention inside a link's text: they stand side by side.
+    assert f"in <#{QA_CHANNEL}> (<https://" in dm.args["text"] and "|see it>)" in dm.args["text"]
 
 
 def test_a_replayed_slash_command_creates_no_second_question(knowhow, slack, fake_slack):

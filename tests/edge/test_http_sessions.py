@@ -96,6 +96,8 @@ def test_scheduling_through_the_form_announces_with_local_times(knowhow, slack, 
     view = {**view, "id": "V0OTHERVIEW"}  # a second form
     body = submit({"start": start + 600}).json()
     assert body["response_action"] == "errors" and "Another session" in body["errors"]["start"]
+    # A modal's error is plain text: no <!date> token, the other session placed against the chosen start.
+    assert "starts 10 min before yours" in body["errors"]["start"] and "<!date" not in body["errors"]["start"]
     body = submit({"experts": ["U0SOMEONE1"]}, user="U0SOMEONE2").json()
     assert "own experts" in body["errors"]["experts"]
     body = submit({"minutes": "300", "start": start + 86400}).json()
