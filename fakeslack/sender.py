@@ -24,6 +24,36 @@ from urllib.parse import urlencode
 VERIFICATION_TOKEN = "Jhj5dZrVaK7ZwHHjRyZWjbDl"
 
 
+MULTI_OPTION_INPUTS = frozenset({"checkboxes", "multi_static_select", "multi_external_select"})
+ONE_OPTION_INPUTS = frozenset({"static_select", "external_select", "radio_buttons", "overflow"})
+
+
+def input_state(element: dict[str, Any], answer: Any) -> dict[str, Any]:
+    """An input's entry in a view's `state.values`, as Slack sends it: `answer` is in Slack's
+    own form (option objects for selects, ids for user and conversation pickers, strings else)."""
+    kind = element["type"]
+    state: dict[str, Any] = {"type": kind}
+    if kind in MULTI_OPTION_INPUTS:
+        state["selected_options"] = answer or []
+    elif kind in ONE_OPTION_INPUTS:
+        state["selected_option"] = answer
+    elif kind in ("users_select", "conversations_select", "channels_select"):
+        state["selected_" + kind.split("_")[0].rstrip("s")] = answer
+    elif kind in ("multi_users_select", "multi_conversations_select", "multi_channels_select"):
+        state["selected_" + kind.split("_")[1]] = list(answer or [])
+    elif kind == "datepicker":
+        state["selected_date"] = answer
+    elif kind == "timepicker":
+        state["selected_time"] = answer
+        if element.get("timezone"):
+            state["timezone"] = element["timezone"]
+    elif kind == "datetimepicker":
+        state["selected_date_time"] = answer
+    else:  # plain_text_input, number_input, email_text_input, url_text_input
+        state["value"] = answer
+    return state
+
+
 def slack_escape(text: str) -> str:
     """What Slack sends for text a person typed: `&`, `<` and `>` as HTML entities."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
@@ -296,24 +326,11 @@ class SlackSender:
                 answer = answers[action_id]
             else:
                 answer = self._initial(element)
-            state: dict[str, Any] = {"type": kind}
-            if kind in ("checkboxes", "multi_static_select", "multi_external_select"):
-                state["selected_options"] = [self._option(a, element) for a in answer or []]
-            elif kind in ("static_select", "external_select", "radio_buttons"):
-                state["selected_option"] = self._option(answer, element) if answer is not None else None
-            elif kind in ("users_select", "conversations_select", "channels_select"):
-                state["selected_" + kind.split("_")[0].rstrip("s")] = answer
-            elif kind in ("multi_users_select", "multi_conversations_select", "multi_channels_select"):
-                state["selected_" + kind.split("_")[1]] = list(answer or [])
-            elif kind == "datepicker":
-                state["selected_date"] = answer
-            elif kind == "timepicker":
-                state["selected_time"] = answer
-                if element.get("timezone"):
-                    state["timezone"] = element["timezone"]
-            else:  # plain_text_input, number_input, email_text_input, url_text_input
-                state["value"] = answer
-            values[block["block_id"]] = {action_id: state}
+            if kind in MULTI_OPTION_INPUTS:
+                answer = [self._option(a, element) for a in answer or []]
+            elif kind in ONE_OPTION_INPUTS:
+                answer = self._option(answer, element) if answer is not None else None
+            values[block["block_id"]] = {action_id: input_state(element, answer)}
         unknown = set(answers) - {a for block in values.values() for a in block}
         if unknown:
             raise ValueError(f"no input with action_id {sorted(unknown)} in the view")

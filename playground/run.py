@@ -10,9 +10,7 @@ import argparse
 import json
 import logging
 import os
-import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading

@@ -22,15 +22,14 @@ import re
 import secrets
 import threading
 import time
-import urllib.error
 from collections import defaultdict
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Callable
 from zoneinfo import ZoneInfo
-from datetime import datetime, UTC
+from datetime import datetime
 
-from fakeslack.sender import SlackSender, slack_escape
+from fakeslack.sender import MULTI_OPTION_INPUTS, ONE_OPTION_INPUTS, SlackSender, input_state, slack_escape
 from fakeslack.server import Call, FakeSlack, VIEW_STACK_MAX, _Scripted
 from playground import manifest as manifest_mod
 from playground import sample
@@ -53,8 +52,6 @@ KEEP_CALLS = 2000  # recorded calls kept (FakeSlack records every call)
 NOTICES_KEPT = 20
 
 # Kinds of input whose state carries `selected_options` / one `selected_option`.
-_MULTI_OPTIONS = {"checkboxes", "multi_static_select", "multi_external_select"}
-_ONE_OPTION = {"static_select", "external_select", "radio_buttons", "overflow"}
 
 
 class PlaygroundError(Exception):
@@ -946,35 +943,11 @@ class Workspace(FakeSlack):
 
     # -- modals -------------------------------------------------------------------------------
     @staticmethod
-    def _state_of(element: dict[str, Any], answer: Any) -> dict[str, Any]:
-        kind = element["type"]
-        state: dict[str, Any] = {"type": kind}
-        if kind in _MULTI_OPTIONS:
-            state["selected_options"] = answer or []
-        elif kind in _ONE_OPTION:
-            state["selected_option"] = answer
-        elif kind in ("users_select", "conversations_select", "channels_select"):
-            state["selected_" + kind.split("_")[0].rstrip("s")] = answer
-        elif kind in ("multi_users_select", "multi_conversations_select", "multi_channels_select"):
-            state["selected_" + kind.split("_")[1]] = list(answer or [])
-        elif kind == "datepicker":
-            state["selected_date"] = answer
-        elif kind == "timepicker":
-            state["selected_time"] = answer
-            if element.get("timezone"):
-                state["timezone"] = element["timezone"]
-        elif kind == "datetimepicker":
-            state["selected_date_time"] = answer
-        else:
-            state["value"] = answer
-        return state
-
-    @staticmethod
     def _initial_answer(element: dict[str, Any]) -> Any:
         kind = element["type"]
-        if kind in _MULTI_OPTIONS:
+        if kind in MULTI_OPTION_INPUTS:
             return copy.deepcopy(element.get("initial_options") or [])
-        if kind in _ONE_OPTION:
+        if kind in ONE_OPTION_INPUTS:
             return copy.deepcopy(element.get("initial_option"))
         for key in ("initial_value", "initial_date", "initial_time", "initial_date_time", "initial_conversation",
                     "initial_channel", "initial_user", "initial_conversations", "initial_channels", "initial_users"):
@@ -988,7 +961,7 @@ class Workspace(FakeSlack):
         for block in view.get("blocks") or []:
             element = block.get("element") if block.get("type") == "input" else None
             if isinstance(element, dict) and element.get("action_id"):
-                values[block["block_id"]] = {element["action_id"]: self._state_of(element, self._initial_answer(element))}
+                values[block["block_id"]] = {element["action_id"]: input_state(element, self._initial_answer(element))}
         return values
 
     def fill(self, view: dict[str, Any], answers: dict[str, Any], *, by_text: bool = False) -> dict[str, Any]:
@@ -1008,11 +981,11 @@ class Workspace(FakeSlack):
                         return copy.deepcopy(o)
                 return {"text": {"type": "plain_text", "text": str(wanted), "emoji": True}, "value": str(wanted)}
 
-            if element["type"] in _MULTI_OPTIONS:
+            if element["type"] in MULTI_OPTION_INPUTS:
                 answer = [option(a) for a in answer]
-            elif element["type"] in _ONE_OPTION:
+            elif element["type"] in ONE_OPTION_INPUTS:
                 answer = option(answer)
-            values[block["block_id"]] = {element["action_id"]: self._state_of(element, answer)}
+            values[block["block_id"]] = {element["action_id"]: input_state(element, answer)}
         return values
 
     @staticmethod
