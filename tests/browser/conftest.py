@@ -91,11 +91,21 @@ class Person:
         return self
 
     def say(self, text: str) -> None:
-        """Type into the message box and press Enter (slash commands included)."""
-        composer = self.tab.get_by_test_id("composer")
-        composer.fill(text)
-        composer.press("Enter")
-        expect(composer).to_have_value("")
+        """Type into the message box and press Enter (slash commands included); back once the
+        playground has taken it (a command once Knowhow acknowledged it), as the next thing typed
+        would be."""
+        self._send(self.tab.get_by_test_id("composer"), text)
+
+    def reply(self, text: str) -> None:
+        """The same, in the open thread's reply box."""
+        self._send(self.tab.get_by_test_id("thread-composer"), text)
+
+    def _send(self, box, text: str) -> None:
+        box.fill(text)
+        with self.tab.expect_response(lambda r: r.url.endswith("/api/message") and r.request.method == "POST") as sent:
+            box.press("Enter")
+        assert sent.value.ok, sent.value.text()
+        expect(box).to_have_value("")
 
     def messages(self, text: str | re.Pattern | None = None):
         found = self.tab.get_by_test_id("messages").get_by_test_id("message")
