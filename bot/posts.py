@@ -59,11 +59,16 @@ def queue_refresh(session: Session, *, team_id: str, question_id: int, version: 
         payload={"question_id": question_id},
     )
     question = session.get(Question, question_id)
-    if question is not None:
-        from bot.listeners import home  # the asker's App Home shows the question's state
-
-        home.queue_refresh(session, team_id, question.asker_id)
+    if question is not None:  # the asker's App Home shows the question's state
+        refresh_home(session, team_id, question.asker_id)
     return True
+
+
+def refresh_home(session: Session, team_id: str, user_id: str) -> None:
+    """Queue a new App Home for someone whose questions changed."""
+    from bot.listeners import home  # home renders with the listeners' helpers, which import posts
+
+    home.queue_refresh(session, team_id, user_id)
 
 
 def sync(session: Session, *, team_id: str, question_id: int) -> bool:

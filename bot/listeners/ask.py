@@ -235,6 +235,7 @@ def handle_held_choice(deps: Deps, ack: Ack, body: dict, context: BoltContext, c
         elif choice is asking.HeldChoice.DEFLECTED:
             earlier = qa.get_question(session, team_id=team_id, question_id=answered_by)
             message = blocks.deflected(permalink=earlier.permalink)
+            posts.refresh_home(session, team_id, user_id)  # their Home shows it answered by the earlier one
         elif choice is asking.HeldChoice.NOT_YOURS:
             message = blocks.held_not_yours()
         else:
@@ -464,6 +465,7 @@ class PostQuestion:
             if asking.mark_posted(
                 session, team_id=item.team_id, question_id=question.id, channel_id=channel_id, message_ts=ts
             ):
+                posts.refresh_home(session, item.team_id, question.asker_id)  # the asker's Home lists it, posted
                 outbox.enqueue(
                     session,
                     team_id=item.team_id,

@@ -200,3 +200,9 @@ def test_homes_share_the_workspace_board_for_a_minute_and_read_their_own_part_fr
     monkeypatch.setattr(home_edge, "BOARD_FOR", 0.0)
     published()
     assert len(computed) == 2
+
+
+def test_the_askers_home_is_refreshed_once_their_question_is_posted(knowhow, slack, fake_slack, people):
+    ask(slack, fake_slack, "Who signs off the travel budget?", user_id=PROTEGE)
+    _wait_until(lambda: any(c.args["user_id"] == PROTEGE and "Who signs off the travel budget?" in json.dumps(c.args["view"])
+                            for c in fake_slack.calls_to("views.publish")))
