@@ -1125,7 +1125,7 @@
       const nodes = [];
       if (data && data.root) {
         nodes.push(renderMessage(data.root, 'thread-root', S.thread.channel));
-        const n = (data.replies || []).length;
+        const n = (data.replies || []).filter((r) => !r.ephemeral).length;  // as Slack counts them
         const k = `sep|${n}`;
         const seps = renderThread.seps || (renderThread.seps = new Map());
         if (!seps.has(k)) seps.set(k, h('div', { class: 'thread-sep' }, h('span', null, `${n} ${n === 1 ? 'reply' : 'replies'}`)));
@@ -1393,6 +1393,8 @@
     $('modal-root').replaceChildren();
     S.thread = null; S.threadData = null; S.editing = null;
     post('/api/as', {}).catch((err) => toast(err.message, 'error'));
+    // On the App Home, the new person opens their own (Slack sends app_home_opened for them).
+    if (S.view && S.view.kind === 'home') post('/api/home', { tab: 'home' }).catch(() => {});
     refresh(true);
   }
 
@@ -1430,8 +1432,10 @@
     forceNext = false;
     try {
       if (!S.as) S.as = DEFAULT_AS;
-      const st = await api('GET', '/api/state?' + q({ as: S.as }));
+      const asked = S.as;
+      const st = await api('GET', '/api/state?' + q({ as: asked }));
       $('offline').hidden = true;
+      if (S.as !== asked) { forceNext = true; again = true; return; }  // switched person meanwhile: this answer is someone else's
       if (st.me && st.me !== S.as) { /* the server does not know this person: take its choice */ S.as = st.me; S.epoch++; }
       const changed = st.version !== S.version;
       if (changed || force) {
