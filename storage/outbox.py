@@ -59,6 +59,16 @@ def enqueue(
     return insert_if_absent(session, OutboxMessage, row.model_dump(exclude={"id"}))
 
 
+def waiting(session: Session, *, team_id: str, dedupe_prefix: str) -> bool:
+    """Is a message whose key starts with `dedupe_prefix` queued and not yet being sent?"""
+    return session.exec(
+        select(OutboxMessage.id).where(
+            OutboxMessage.team_id == team_id, OutboxMessage.status == PENDING,
+            OutboxMessage.dedupe_key.startswith(dedupe_prefix, autoescape=True),
+        ).limit(1)
+    ).first() is not None
+
+
 def _due(now: datetime):
     return or_(
         and_(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now),

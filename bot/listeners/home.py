@@ -53,8 +53,12 @@ def view(engine, settings, team_id: str, user_id: str) -> dict:
 
 
 def queue_refresh(session: Session, team_id: str, *users: str) -> None:
-    """Something a person's Home shows changed: publish it again (rendered when sent)."""
+    """Something a person's Home shows changed: publish it again. The Home is rendered when it is
+    sent, so a refresh still waiting in the outbox covers this change too (a burst of changes
+    publishes once)."""
     for user in dict.fromkeys(u for u in users if u):
+        if outbox.waiting(session, team_id=team_id, dedupe_prefix=f"home:{user}:"):
+            continue
         outbox.enqueue(session, team_id=team_id, dedupe_key=f"home:{user}:{uuid.uuid4().hex}", kind=ids.OUTBOX_HOME_REFRESH,
                        payload={"user_id": user})
 
