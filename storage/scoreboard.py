@@ -113,7 +113,12 @@ def sessions(session: Session, *, team_id: str, start: datetime, end: datetime) 
         ExpertSession.closed_at >= start, ExpertSession.closed_at < end,
     )
     # As in core.sessions: a session question is answered by one of its session's experts.
-    by_expert = exists().where(SessionExpert.session_id == Question.session_id, SessionExpert.user_id == Answer.author_id)
+    # Correlated to the question and the answer of the queries it sits in, however deep: left to
+    # itself, SQLAlchemy would give it a FROM of its own over every question (wrong and slow).
+    by_expert = (
+        exists().where(SessionExpert.session_id == Question.session_id, SessionExpert.user_id == Answer.author_id)
+        .correlate_except(SessionExpert)
+    )
     answered = exists().where(_live_answer(), by_expert)
     deferred = exists().where(Deferral.question_id == Question.id)
     handled = session.execute(

@@ -179,7 +179,7 @@ def test_oldest_open_is_posted_before_the_end_and_counted_in_whole_days(engine):
 # --- expert sessions -----------------------------------------------------------------------------
 
 
-def _session(s, *, team=TEAM, state="closed", starts=START):
+def _session(s, *, team=TEAM, state="closed", starts=START, expert="UEXP"):
     n = next(_seq)
     es = ExpertSession(
         team_id=team, channel_id="CS", topic="t", organiser_id="UORG", starts_at=starts, ends_at=starts + timedelta(hours=1),
@@ -187,7 +187,7 @@ def _session(s, *, team=TEAM, state="closed", starts=START):
     )
     s.add(es)
     s.flush()
-    s.add(SessionExpert(session_id=es.id, user_id="UEXP", team_id=team))
+    s.add(SessionExpert(session_id=es.id, user_id=expert, team_id=team))
     s.flush()
     return es
 
@@ -222,6 +222,12 @@ def test_session_figures(engine):
         _answer(s, deleted, at=START + timedelta(minutes=12), deleted=START + timedelta(minutes=13))
         community = _question(s, session_id=held.id, created=START + timedelta(minutes=14))
         _answer(s, community, author="UHELP", at=START + timedelta(minutes=15))
+        # Answered by someone who is the expert of another session (with questions of its own),
+        # not of this one: not handled.
+        elsewhere = _session(s, starts=START - 3 * DAY, expert="UOTHEREXP")
+        _question(s, session_id=elsewhere.id, created=START - 3 * DAY)
+        other_expert = _question(s, session_id=held.id, created=START + timedelta(minutes=16))
+        _answer(s, other_expert, author="UOTHEREXP", at=START + timedelta(minutes=17))
         # Questions of sessions not held this week, or another workspace's.
         for other in (at_end, before):
             q = _question(s, session_id=other.id, created=other.starts_at)
@@ -229,7 +235,7 @@ def test_session_figures(engine):
         q = _question(s, team=OTHER, session_id=theirs.id, created=START + DAY)
         _answer(s, q, at=START + DAY + S)
     assert _week(engine, "sessions") == {
-        "held": 1, "questions": 6, "handled": 2, "deferrals_kept": 0, "deferrals_overdue": 0,
+        "held": 1, "questions": 7, "handled": 2, "deferrals_kept": 0, "deferrals_overdue": 0,
     }
 
 
