@@ -11,7 +11,8 @@ from sqlalchemy import exists, func
 from sqlmodel import Session, select
 
 from core import expertise, mentoring
-from storage.models import Answer, Deferral, Question, SessionExpert
+from storage import qa
+from storage.models import Answer, Deferral, Question
 
 RECENT_QUESTIONS = 5
 
@@ -59,8 +60,7 @@ def picture(session: Session, *, team_id: str, user_id: str, now: datetime) -> P
     # As core.sessions counts it: a deferral is paid by an answer from one of the session's experts
     # (the asker's own reply, or a colleague's, leaves it owed).
     paid = exists().where(
-        Answer.team_id == team_id, Answer.question_id == Deferral.question_id, Answer.deleted_at.is_(None),
-        SessionExpert.session_id == Question.session_id, SessionExpert.user_id == Answer.author_id,
+        Answer.team_id == team_id, Answer.question_id == Deferral.question_id, Answer.deleted_at.is_(None), qa.by_session_expert(),
     )
     owed = session.exec(
         select(Deferral, Question).join(Question, Question.id == Deferral.question_id)

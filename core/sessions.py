@@ -19,6 +19,7 @@ from sqlalchemy import exists, or_, update
 from sqlmodel import Session, select
 
 from core.accepting import NO_POST
+from storage import qa
 from storage import search as search_index
 from storage.models import Answer, Deferral, DesignatedChannel, ExpertSession, Question, SessionExpert
 from storage.upsert import insert_if_absent
@@ -407,7 +408,7 @@ def _expert_answered():
     return exists().where(
         Answer.question_id == Question.id,
         Answer.deleted_at.is_(None),
-        exists().where(SessionExpert.session_id == Question.session_id, SessionExpert.user_id == Answer.author_id),
+        qa.by_session_expert(),
     )
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import or_, update
+from sqlalchemy import exists, or_, update
 from sqlmodel import Session, select
 
-from storage.models import Answer, Question
+from storage.models import Answer, Question, SessionExpert
 from storage.upsert import insert_if_absent
 
 
@@ -79,6 +79,15 @@ def find_question_by_post(
             Question.message_ts == message_ts,
         )
     ).first()
+
+
+def by_session_expert():
+    """SQL: the answer (`Answer`) is by one of the experts of its question's (`Question`) session.
+    Correlated to both from whatever query it sits in, however deep: nested in another EXISTS,
+    SQLAlchemy would otherwise give it a FROM of its own over every question."""
+    return exists().where(
+        SessionExpert.session_id == Question.session_id, SessionExpert.user_id == Answer.author_id
+    ).correlate_except(SessionExpert)
 
 
 def being_posted(session: Session, *, team_id: str, channel_id: str, asked_by: datetime) -> bool:

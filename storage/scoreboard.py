@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import and_, case, exists, func, or_, select
 from sqlmodel import Session
 
+from storage import qa
 from storage.models import (
     Answer,
     Deferral,
@@ -24,7 +25,6 @@ from storage.models import (
     Mentorship,
     ProtegeToMentor,
     Question,
-    SessionExpert,
     Topic,
     Volunteer,
     VolunteerTopic,
@@ -113,12 +113,7 @@ def sessions(session: Session, *, team_id: str, start: datetime, end: datetime) 
         ExpertSession.closed_at >= start, ExpertSession.closed_at < end,
     )
     # As in core.sessions: a session question is answered by one of its session's experts.
-    # Correlated to the question and the answer of the queries it sits in, however deep: left to
-    # itself, SQLAlchemy would give it a FROM of its own over every question (wrong and slow).
-    by_expert = (
-        exists().where(SessionExpert.session_id == Question.session_id, SessionExpert.user_id == Answer.author_id)
-        .correlate_except(SessionExpert)
-    )
+    by_expert = qa.by_session_expert()
     answered = exists().where(_live_answer(), by_expert)
     deferred = exists().where(Deferral.question_id == Question.id)
     handled = session.execute(

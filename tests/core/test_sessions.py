@@ -242,6 +242,29 @@ def test_deferrals_are_after_today_by_experts_and_remind_at_nine_in_their_zone(e
         assert sessions.note_overdue(s, now=datetime(2026, 12, 4, tzinfo=UTC)) == []
 
 
+def test_a_deferral_is_kept_only_by_its_own_sessions_experts(engine, designated):
+    """An answer by the expert of another session (one with questions of its own) does not keep
+    this session's deferral: the reminder and the overdue note still come."""
+    from storage.models import Answer, ExpertSession, SessionExpert
+
+    _open_session(engine)
+    q = _message(engine, ts(1), "U0ASKER1")
+    now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+    with session_scope(engine) as s:
+        assert sessions.defer(s, team_id=TEAM, question_id=q, expert_id=EXPERT, due_date=date(2026, 12, 3), tz_name="UTC", now=now).outcome is DeferOutcome.DEFERRED
+        other = ExpertSession(team_id=TEAM, channel_id="C0ELSEWHERE", topic="Budgets", organiser_id="U0OTHEREXP", starts_at=now - timedelta(days=3),
+                              ends_at=now - timedelta(days=3) + timedelta(hours=1), state="closed", request_id="elsewhere")
+        s.add(other)
+        s.flush()
+        s.add(SessionExpert(session_id=other.id, user_id="U0OTHEREXP", team_id=TEAM))
+        s.add(Question(team_id=TEAM, asker_id="U0ASKER2", text="Budgets?", channel_id="C0ELSEWHERE", status="posted", session_id=other.id,
+                       message_ts="1764000000.000100", request_id="elsewhere-q"))
+        s.add(Answer(team_id=TEAM, question_id=q, message_ts="1764500000.000100", author_id="U0OTHEREXP", text="Try this", answered_at=now))
+    with session_scope(engine) as s:
+        assert sessions.due_reminders(s, now=datetime(2026, 12, 3, 9, 0, tzinfo=UTC)) == [(TEAM, q)]
+        assert sessions.note_overdue(s, now=datetime(2026, 12, 4, 0, 0, tzinfo=UTC)) == [(TEAM, s.get(Question, q).session_id)]
+
+
 def test_the_last_call_goes_out_once_an_hour_after_close(engine, designated):
     sid = _open_session(engine)
     _advance(engine, sid, T0 + timedelta(minutes=60))
