@@ -82,14 +82,15 @@ class Api:
 
     def post_action(self, b):
         user, where, action_id = _need(b, "as", "where", "action_id")
-        if not isinstance(where, dict) or (b.get("element") is not None and not isinstance(b["element"], dict)):
+        if not isinstance(where, dict):
             raise PlaygroundError("invalid_arguments")
         values = b.get("values")
         if values is not None and not isinstance(values, dict):
             raise PlaygroundError("invalid_arguments")
+        # The element itself is looked up where it is stored: an `element` the page sends is ignored.
         selected = {k: b[k] for k in SELECTED if k in b}
         return self.ws.block_action(user, where, block_id=str(b.get("block_id") or ""), action_id=action_id,
-                                    element=b.get("element"), values=values, **selected)
+                                    values=values, **selected)
 
     def post_submit(self, b):
         user, view_id = _need(b, "as", "view_id")

@@ -50,8 +50,19 @@ READ_ONLY = {"auth.test", "users.info", "conversations.history", "chat.getPermal
              "files.getUploadURLExternal", "upload"}
 KEEP_CALLS = 2000  # recorded calls kept (FakeSlack records every call)
 NOTICES_KEPT = 20
-
-# Kinds of input whose state carries `selected_options` / one `selected_option`.
+# What a block_actions action may carry besides the element, by the element's type.
+ACTION_FIELDS: dict[str, frozenset[str]] = {
+    "button": frozenset({"value"}),
+    **{kind: frozenset({"selected_option"}) for kind in ONE_OPTION_INPUTS},
+    **{kind: frozenset({"selected_options"}) for kind in MULTI_OPTION_INPUTS},
+    "datepicker": frozenset({"selected_date"}), "timepicker": frozenset({"selected_time"}),
+    "datetimepicker": frozenset({"selected_date_time"}),
+    "users_select": frozenset({"selected_user"}), "multi_users_select": frozenset({"selected_users"}),
+    "conversations_select": frozenset({"selected_conversation"}),
+    "multi_conversations_select": frozenset({"selected_conversations"}),
+    "channels_select": frozenset({"selected_channel"}), "multi_channels_select": frozenset({"selected_channels"}),
+    **{kind: frozenset({"value"}) for kind in ("plain_text_input", "email_text_input", "url_text_input", "number_input")},
+}
 
 
 class PlaygroundError(Exception):
@@ -109,6 +120,8 @@ class Workspace(FakeSlack):
         self.delivered: set[str] = set()  # ts of people's messages Knowhow acked the event of
         self._triggers: dict[str, _Trigger] = {}
         self._responders: dict[str, _Responder] = {}
+        # Options an external select was last given, by (user, surface, block_id, action_id).
+        self._offered: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
         self._msg_ids = itertools.count(1)
         self.sender: SlackSender | None = None
         self._events: list[tuple[float, int, dict[str, Any], int]] = []  # (due, seq, event, attempt)
@@ -841,24 +854,88 @@ class Workspace(FakeSlack):
                 "token": "Jhj5dZrVaK7ZwHHjRyZWjbDl", "team": {"id": self.team_id, "domain": self.team_domain},
                 "enterprise": None, "is_enterprise_install": False}
 
-    def block_action(self, user: str, where: dict[str, Any], *, block_id: str, action_id: str,
-                     element: dict[str, Any] | None = None, values: dict[str, Any] | None = None,
-                     **selected: Any) -> dict[str, Any]:
-        """A click or a choice on an interactive element of a message or a view (a modal or the Home)."""
-        self._person(user)
-        element = element or {}
-        action: dict[str, Any] = {"type": element.get("type") or "button", "action_id": action_id, "block_id": block_id}
-        if action["type"] == "button":
-            action["text"] = element.get("text") or {"type": "plain_text", "text": action_id, "emoji": True}
+    @staticmethod
+    def find_element(blocks: list[Any] | None, block_id: str, action_id: str) -> dict[str, Any] | None:
+        """The interactive element `action_id` of block `block_id` in `blocks`, as stored. A block or
+        element stored without an id goes by the one the page makes up for it (`auto-<index>`,
+        `auto-<block_id>-<type>`), as Slack fills in ids of its own."""
+        for i, block in enumerate(blocks or []):
+            if not isinstance(block, dict) or (block.get("block_id") or f"auto-{i}") != block_id:
+                continue
+            kind = block.get("type")
+            if kind == "actions":
+                elements = block.get("elements") or []
+            elif kind == "section":
+                elements = [block.get("accessory")]
+            elif kind == "input":
+                elements = [block.get("element")]
+            else:
+                elements = []
+            for element in elements:
+                if isinstance(element, dict) and element.get("type") and \
+                        (element.get("action_id") or f"auto-{block_id}-{element['type']}") == action_id:
+                    return element
+        return None
+
+    @staticmethod
+    def _options_of(element: dict[str, Any]) -> list[dict[str, Any]]:
+        return [o for o in element.get("options") or [] if isinstance(o, dict)] + \
+            [o for g in element.get("option_groups") or [] if isinstance(g, dict)
+             for o in g.get("options") or [] if isinstance(o, dict)]
+
+    def _chosen_option(self, chosen: Any, offered: list[dict[str, Any]]) -> dict[str, Any]:
+        """The stored option the page chose (by value); refused when it is not among `offered`."""
+        if not isinstance(chosen, dict):
+            raise PlaygroundError("invalid_option")
+        for option in offered:
+            if option.get("value") == chosen.get("value"):
+                return copy.deepcopy(option)
+        raise PlaygroundError("invalid_option")
+
+    def _action(self, user: str, surface: str, element: dict[str, Any], *, block_id: str, action_id: str,
+                selected: dict[str, Any]) -> dict[str, Any]:
+        """The `actions[0]` of a block_actions payload for a click on the stored `element`: its type,
+        text, value and style from the store; what was chosen checked against what it offers."""
+        kind = element["type"]
+        allowed = ACTION_FIELDS.get(kind)
+        if allowed is None:
+            raise PlaygroundError("invalid_action")  # not something one clicks or chooses
+        given = {k: v for k, v in selected.items() if v is not None}
+        if set(given) - allowed:
+            raise PlaygroundError("invalid_arguments")
+        action: dict[str, Any] = {"type": kind, "action_id": action_id, "block_id": block_id}
+        if kind == "button":
+            if "value" in given and given["value"] != element.get("value"):
+                raise PlaygroundError("invalid_value")
+            action["text"] = copy.deepcopy(element.get("text") or {"type": "plain_text", "text": action_id, "emoji": True})
             if "value" in element:
                 action["value"] = element["value"]
             if element.get("style"):
                 action["style"] = element["style"]
-        for key, value in selected.items():
-            if value is not None:
-                action[key] = value
-        action["action_ts"] = f"{time.time():.6f}"
-        payload = self._envelope("block_actions", user)
+            return action
+        offered = self._options_of(element)
+        if kind in ("external_select", "multi_external_select"):
+            with self._lock:
+                offered = list(self._offered.get((user, surface, block_id, action_id), []))
+            offered += [o for o in [element.get("initial_option")] + list(element.get("initial_options") or [])
+                        if isinstance(o, dict)]
+        for key, value in given.items():
+            if key == "selected_option":
+                action[key] = self._chosen_option(value, offered)
+            elif key == "selected_options":
+                if not isinstance(value, list):
+                    raise PlaygroundError("invalid_arguments")
+                action[key] = [self._chosen_option(v, offered) for v in value]
+            else:
+                action[key] = copy.deepcopy(value)
+        return action
+
+    def block_action(self, user: str, where: dict[str, Any], *, block_id: str, action_id: str,
+                     values: dict[str, Any] | None = None, **selected: Any) -> dict[str, Any]:
+        """A click or a choice on an interactive element of a message or a view (a modal or the Home).
+        The element is the one stored at `block_id`/`action_id` on that surface (`invalid_action` when
+        there is none); what was chosen must be among what it offers (`invalid_option`)."""
+        self._person(user)
         kind = (where or {}).get("type")
         if kind == "message":
             channel, ts = where.get("channel") or "", where.get("ts") or ""
@@ -871,6 +948,19 @@ class Workspace(FakeSlack):
             if message is None and ephemeral is None:
                 raise PlaygroundError("message_not_found")
             source = message or ephemeral
+            surface = f"{channel}/{ts}"
+        elif kind == "view":
+            source = self._view_for(user, where.get("view_id") or "")
+            surface = source["id"]
+        else:
+            raise PlaygroundError("invalid_arguments")
+        element = self.find_element(source.get("blocks"), block_id, action_id)
+        if element is None:
+            raise PlaygroundError("invalid_action")
+        action = self._action(user, surface, element, block_id=block_id, action_id=action_id, selected=selected)
+        action["action_ts"] = f"{time.time():.6f}"
+        payload = self._envelope("block_actions", user)
+        if kind == "message":
             container = {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": message is None}
             if source.get("thread_ts"):
                 container["thread_ts"] = source["thread_ts"]
@@ -884,15 +974,12 @@ class Workspace(FakeSlack):
             payload["response_url"] = self._new_response_url(_Responder(
                 user=user, channel=channel, kind="message", source_ts=ts, source_ephemeral=message is None,
                 thread_ts=source.get("thread_ts")))
-        elif kind == "view":
-            view = self._view_for(user, where.get("view_id") or "")
+        else:
+            view = source
             payload["container"] = {"type": "view", "view_id": view["id"]}
             payload["trigger_id"] = self._trigger(user)
-            view = copy.deepcopy(view)
             view["state"] = {"values": {**self.initial_state(view), **copy.deepcopy(values or {})}}
             payload["view"] = view
-        else:
-            raise PlaygroundError("invalid_arguments")
         payload["actions"] = [action]
         self._interaction(user, payload, "the click")
         return {"ok": True}
@@ -939,7 +1026,15 @@ class Workspace(FakeSlack):
             found = json.loads(answer or b"{}") if status == 200 else {}
         except ValueError:
             found = {}
-        return {"ok": True, "options": found.get("options") or [], "option_groups": found.get("option_groups") or []}
+        if not isinstance(found, dict):
+            found = {}
+        answer = {"ok": True, "options": found.get("options") or [], "option_groups": found.get("option_groups") or []}
+        with self._lock:
+            self._offered[(user, view["id"], block_id, action_id)] = self._options_of(answer)
+            if len(self._offered) > 500:
+                for old in list(self._offered)[:250]:
+                    del self._offered[old]
+        return answer
 
     # -- modals -------------------------------------------------------------------------------
     @staticmethod

@@ -572,7 +572,7 @@
   }
 
   function sendAction(ctx, blockId, el, extra) {
-    const body = Object.assign({ where: ctx.where, block_id: blockId, action_id: el.action_id, element: el }, extra);
+    const body = Object.assign({ where: ctx.where, block_id: blockId, action_id: el.action_id }, extra);
     if (ctx.surface === 'modal' && ctx.collect) body.values = ctx.collect();
     return act(post('/api/action', body)).catch(() => {});
   }

@@ -148,8 +148,9 @@ def test_app_home_opened_publishes_the_home(page):
     assert home["type"] == "home" and home["blocks"]
     assert page.state(LIAM)["home"] is None
     # A button on the Home (Ask) opens a modal for that person, through a trigger_id of theirs.
-    ask = next(e for b in home["blocks"] if b["type"] == "actions" for e in b["elements"] if "Ask" in e["text"]["text"])
-    page.act("/api/action", as_=KEIKO, where={"type": "view", "view_id": home["id"]}, block_id="", action_id=ask["action_id"], element=ask)
+    block, ask = next((b, e) for b in home["blocks"] if b["type"] == "actions" for e in b["elements"] if "Ask" in e["text"]["text"])
+    page.act("/api/action", as_=KEIKO, where={"type": "view", "view_id": home["id"]}, block_id=block["block_id"],
+             action_id=ask["action_id"])
     modal = eventually(lambda: page.state(KEIKO)["modal"])
     assert page.state(LIAM)["modal"] is None
     page.act("/api/close", as_=KEIKO, view_id=modal["id"])

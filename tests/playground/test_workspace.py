@@ -176,3 +176,70 @@ def test_people_can_only_touch_what_they_may(ws):
     ws.delete_message(DEVIKA, sample.QA_CHANNEL, ts)  # it has a reply: a tombstone stays
     assert ws.message(sample.QA_CHANNEL, ts)["subtype"] == "tombstone"
     assert [r["ts"] for r in ws.thread(EMMA, sample.QA_CHANNEL, ts)["replies"]] == [reply]
+
+
+CLICKABLE = [
+    {"type": "section", "block_id": "s", "text": {"type": "mrkdwn", "text": "Pick"},
+     "accessory": {"type": "static_select", "action_id": "pick",
+                   "options": [{"text": {"type": "plain_text", "text": "One"}, "value": "1"},
+                               {"text": {"type": "plain_text", "text": "Two"}, "value": "2"}]}},
+    {"type": "actions", "elements": [{"type": "button", "action_id": "go", "value": "real", "style": "danger",
+                                      "text": {"type": "plain_text", "text": "Go"}}]},
+]
+
+
+def test_a_click_is_the_stored_elements_and_nothing_the_page_makes_up(ws, app):
+    qa = sample.QA_CHANNEL
+    ts = WebClient(token=ws.token, base_url=ws.api_url).chat_postMessage(channel=qa, text="x", blocks=CLICKABLE)["ts"]
+    where = {"type": "message", "channel": qa, "ts": ts}
+    # The button: its type, text, value and style are the stored ones (the block without an id
+    # goes by the page's `auto-<index>`).
+    clicks = lambda: [r for r in app.requests if r.get("type") == "block_actions"]  # noqa: E731
+    ws.block_action(DEVIKA, where, block_id="auto-1", action_id="go", value="real")
+    ws.block_action(DEVIKA, where, block_id="auto-1", action_id="go")
+    ws.wait_until(lambda: len(clicks()) >= 2)
+    for request in clicks():
+        (action,) = request["actions"]
+        assert {k: action[k] for k in ("type", "action_id", "block_id", "value", "style")} == {
+            "type": "button", "action_id": "go", "block_id": "auto-1", "value": "real", "style": "danger"}
+        assert action["text"]["text"] == "Go"
+    # A choice among the stored options arrives as the stored option.
+    ws.block_action(DEVIKA, where, block_id="s", action_id="pick",
+                    selected_option={"value": "2", "text": {"type": "plain_text", "text": "forged"}})
+    ws.wait_until(lambda: len(clicks()) >= 3)
+    assert clicks()[2]["actions"][0]["selected_option"] == CLICKABLE[0]["accessory"]["options"][1]
+    # Refused: an element not on the message, a value not the button's, an option not offered,
+    # a field the element does not have.
+    refusals = [
+        (dict(block_id="auto-1", action_id="nope"), "invalid_action"),
+        (dict(block_id="s", action_id="go"), "invalid_action"),
+        (dict(block_id="auto-1", action_id="go", value="forged"), "invalid_value"),
+        (dict(block_id="s", action_id="pick", selected_option={"value": "3"}), "invalid_option"),
+        (dict(block_id="s", action_id="pick", selected_option="1"), "invalid_option"),
+        (dict(block_id="auto-1", action_id="go", selected_date="2030-01-01"), "invalid_arguments"),
+    ]
+    for args, error in refusals:
+        with pytest.raises(PlaygroundError) as refused:
+            ws.block_action(DEVIKA, where, **args)
+        assert refused.value.error == error, args
+    assert len(clicks()) == 3
+
+
+def test_an_external_select_takes_only_options_it_was_given(ws, app):
+    view = {"type": "modal", "callback_id": "f", "title": {"type": "plain_text", "text": "F"},
+            "blocks": [{"type": "actions", "block_id": "a",
+                        "elements": [{"type": "external_select", "action_id": "ext", "min_query_length": 0}]}]}
+    ws.stacks[DEVIKA] = []
+    trigger = ws._trigger(DEVIKA)
+    view_id = WebClient(token=ws.token, base_url=ws.api_url).views_open(trigger_id=trigger, view=view)["view"]["id"]
+    offered = {"text": {"type": "plain_text", "text": "Python"}, "value": "py"}
+    app.answer = json.dumps({"options": [offered]}).encode()
+    assert ws.options(DEVIKA, view_id, block_id="a", action_id="ext", value="py")["options"] == [offered]
+    where = {"type": "view", "view_id": view_id}
+    with pytest.raises(PlaygroundError, match="invalid_option"):
+        ws.block_action(DEVIKA, where, block_id="a", action_id="ext", selected_option={"value": "rust"})
+    app.answer = b""
+    ws.block_action(DEVIKA, where, block_id="a", action_id="ext", selected_option={"value": "py"})
+    ws.wait_until(lambda: any(r.get("type") == "block_actions" for r in app.requests))
+    click = next(r for r in app.requests if r.get("type") == "block_actions")
+    assert click["actions"][0]["selected_option"] == offered
