@@ -24,6 +24,10 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
 MAX_BODY = 1024 * 1024
+# The page loads only its own script, styles and files (images also as data:), talks only to this
+# server, and may not be framed (clickjacking) nor post forms anywhere.
+CSP = ("default-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+       "form-action 'none'")
 # Fields of /api/action a page may send besides the element (Slack's names for what was chosen).
 SELECTED = ("value", "selected_option", "selected_options", "selected_date", "selected_time", "selected_date_time",
             "selected_conversation", "selected_conversations", "selected_user", "selected_users",
@@ -177,6 +181,8 @@ class PageServer:
         request.send_header("Cache-Control", "no-store")
         request.send_header("X-Content-Type-Options", "nosniff")
         request.send_header("Referrer-Policy", "no-referrer")
+        request.send_header("Content-Security-Policy", CSP)
+        request.send_header("X-Frame-Options", "DENY")
         for key, value in (extra or {}).items():
             request.send_header(key, value)
         request.end_headers()

@@ -63,6 +63,7 @@
       for (const [k, v] of Object.entries(attrs)) {
         if (v === undefined || v === null || v === false) continue;
         if (k === 'class') node.className = v;
+        else if (k === 'style') node.style.cssText = v; // through CSSOM: the page's CSP refuses style attributes
         else if (k === 'text') node.textContent = v;
         else if (k.startsWith('on') && typeof v === 'function') node.addEventListener(k.slice(2), v);
         else if (k === 'dataset') Object.assign(node.dataset, v);
@@ -490,15 +491,17 @@
         return h('hr', attrs);
       case 'context':
         return h('div', attrs, (block.elements || []).map((el) => el.type === 'image'
-          ? h('img', { class: 'bk-context-img', src: safeImage(el.image_url || (el.slack_file && el.slack_file.url)), alt: el.alt_text || '' })
+          ? imageOr(el.image_url || (el.slack_file && el.slack_file.url), 'bk-context-img', el.alt_text)
           : h('span', { class: 'bk-context-text' }, plainText(el))));
       case 'actions':
         return h('div', attrs, (block.elements || []).map((el) => renderElement(el, blockId, ctx, { interactive: true })));
       case 'image': {
-        const src = safeImage(block.image_url || (block.slack_file && (block.slack_file.url || (block.slack_file.id && `/files/${block.slack_file.id}`))));
+        const url = block.image_url || (block.slack_file && (block.slack_file.url || (block.slack_file.id && `/files/${block.slack_file.id}`)));
+        const src = safeImage(url);
         return h('figure', attrs,
           block.title ? h('figcaption', { class: 'bk-image-title' }, plainText(block.title)) : null,
-          src ? h('a', { href: src, target: '_blank', rel: 'noopener noreferrer' }, h('img', { class: 'bk-image', src, alt: block.alt_text || '', loading: 'lazy' })) : null);
+          src ? h('a', { href: src, target: '_blank', rel: 'noopener noreferrer' }, h('img', { class: 'bk-image', src, alt: block.alt_text || '', loading: 'lazy' }))
+            : url ? imageOr(url, 'bk-image', block.alt_text) : null);
       }
       case 'input': {
         const el = block.element || {};
@@ -554,11 +557,24 @@
     }
   }
 
+  /** An image the page may load: the playground's own files and data: images, nothing from elsewhere
+   * (the page never reaches the network; its CSP says img-src 'self' data:). */
   function safeImage(url) {
     if (!url) return null;
     const u = String(url);
-    if (/^https?:\/\//i.test(u) || u.startsWith('/')) return u;
+    if (/^\/files\/[A-Za-z0-9._-]+$/.test(u)) return u;
+    if (/^data:image\/(png|gif|jpe?g|webp);base64,[A-Za-z0-9+/=]+$/i.test(u)) return u;
     return null;
+  }
+
+  /** An image, or where it may not be loaded, a link to it (or a placeholder) instead. */
+  function imageOr(url, cls, alt) {
+    const src = safeImage(url);
+    if (src) return h('img', { class: cls, src, alt: alt || '' });
+    const href = url && safeHref(String(url));
+    const label = `[image${alt ? ': ' + alt : ''}]`;
+    return href ? h('a', { class: 'bk-image-link', href, target: '_blank', rel: 'noopener noreferrer', 'data-testid': 'image-link' }, label)
+      : h('span', { class: 'bk-image-link', 'data-testid': 'image-placeholder' }, label);
   }
 
   /** The action payload's selected value for an element's state entry. */
@@ -748,7 +764,7 @@
         return node;
       }
       case 'image':
-        return h('img', { class: 'bk-accessory-img', src: safeImage(el.image_url || (el.slack_file && el.slack_file.url)), alt: el.alt_text || '' });
+        return imageOr(el.image_url || (el.slack_file && el.slack_file.url), 'bk-accessory-img', el.alt_text);
       case 'workflow_button':
         return h('button', Object.assign({ type: 'button', class: 'bk-btn', disabled: true }, dataAttrs), plainText(el.text));
       default:

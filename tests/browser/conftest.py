@@ -62,6 +62,8 @@ def page(browser, playground):  # noqa: F811
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
+    # Anything the page's Content-Security-Policy refused (an inline style, an image from elsewhere).
+    tab.on("console", lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None)
     tab.base_url = playground.url.rstrip("/")
     yield tab
     context.close()

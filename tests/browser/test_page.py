@@ -205,3 +205,28 @@ def test_a_forms_inline_errors_are_shown(person):
 
     person.modal.get_by_test_id("modal-close").click()
     expect(person.modal).to_be_hidden()
+
+
+PIXEL = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+
+
+def test_images_come_only_from_the_playground_and_the_page_cannot_be_framed(person, playground):
+    from slack_sdk import WebClient
+
+    ws = playground.workspace
+    WebClient(token=ws.token, base_url=ws.api_url).chat_postMessage(channel=QA, text="pictures", blocks=[
+        {"type": "image", "image_url": "https://example.com/tracker.png", "alt_text": "elsewhere"},
+        {"type": "image", "image_url": "//example.com/x.png", "alt_text": "no scheme"},
+        {"type": "image", "image_url": PIXEL, "alt_text": "inline"},
+        {"type": "context", "elements": [{"type": "image", "image_url": "http://example.com/c.png", "alt_text": "ctx"}]},
+    ])
+    with person.tab.expect_response(lambda r: r.url.split("?")[0].endswith("/")) as first:
+        person.open(ALICE, QA)
+    headers = first.value.headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"] and headers["x-frame-options"] == "DENY"
+    post = person.messages("elsewhere")
+    expect(post.locator("img")).to_have_count(1)
+    assert post.locator("img").get_attribute("src") == PIXEL
+    expect(post.get_by_test_id("image-link")).to_have_count(2)  # shown as links to them, not loaded
+    expect(post.get_by_test_id("image-link").first).to_have_attribute("href", "https://example.com/tracker.png")
+    expect(post.get_by_test_id("image-placeholder")).to_have_count(1)  # `//host/x` is neither

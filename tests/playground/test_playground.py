@@ -238,3 +238,12 @@ def test_every_server_binds_loopback_only(playground):
         host, port = local.split(":")
         if state == "0A" and int(port, 16) in (playground.knowhow_port, playground.page.port):
             assert host == "0100007F", row
+
+
+def test_the_page_has_a_content_security_policy_and_cannot_be_framed(page):
+    for path in ("/", "/static/app.js", "/api/state"):
+        with page.opener.open(page.url + path, timeout=15) as answer:
+            csp = answer.headers["Content-Security-Policy"]
+            assert answer.headers["X-Frame-Options"] == "DENY"
+        assert csp == ("default-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+                       "base-uri 'none'; form-action 'none'")
