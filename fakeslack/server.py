@@ -81,6 +81,20 @@ class _Scripted:
     headers: dict[str, str]
 
 
+# The largest request body taken (a file's bytes to an upload_url included).
+MAX_REQUEST_BODY = 64 * 1024 * 1024
+
+
+def content_length(headers) -> int | None:
+    """A request's Content-Length: 0 when there is none, None when it is not a non-negative integer
+    (`abc`, `-1`, `+5`): such a request is answered 400 and its body never read."""
+    raw = headers.get("Content-Length")
+    if raw is None:
+        return 0
+    raw = raw.strip()
+    return int(raw) if raw.isascii() and raw.isdigit() else None
+
+
 class FakeSlack:
     def __init__(
         self,
@@ -364,7 +378,11 @@ class FakeSlack:
 
     # -- the server side ----------------------------------------------------------------------
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
-        length = int(request.headers.get("Content-Length") or 0)
+        length = content_length(request.headers)
+        if length is None or length > MAX_REQUEST_BODY:
+            request.close_connection = True  # the body is not read: the connection cannot be reused
+            self._send(request, _Scripted(400 if length is None else 413, "invalid_content_length" if length is None else "too_large", {}))
+            return
         raw = request.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in request.headers.items()}
         path = request.path.split("?", 1)[0]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from fakeslack.server import content_length
 from playground.workspace import PlaygroundError, Workspace
 
 log = logging.getLogger(__name__)
@@ -244,9 +245,13 @@ class PageServer:
             if not (request.headers.get("Content-Type") or "").startswith("application/json"):
                 self._json(request, 415, {"ok": False, "error": "invalid_content_type"})
                 return
-            length = int(request.headers.get("Content-Length") or 0)
-            if length > MAX_BODY:
-                self._json(request, 413, {"ok": False, "error": "too_large"})
+            length = content_length(request.headers)
+            if length is None or length > MAX_BODY:
+                request.close_connection = True  # the body is not read: the connection cannot be reused
+                if length is None:
+                    self._json(request, 400, {"ok": False, "error": "invalid_content_length"})
+                else:
+                    self._json(request, 413, {"ok": False, "error": "too_large"})
                 return
             try:
                 args = json.loads(request.rfile.read(length) or b"{}")

@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from datetime import datetime
 
 from fakeslack.sender import MULTI_OPTION_INPUTS, ONE_OPTION_INPUTS, SlackSender, input_state, slack_escape
-from fakeslack.server import Call, FakeSlack, VIEW_STACK_MAX, _Scripted
+from fakeslack.server import Call, FakeSlack, VIEW_STACK_MAX, _Scripted, content_length
 from playground import manifest as manifest_mod
 from playground import sample
 
@@ -50,6 +50,7 @@ READ_ONLY = {"auth.test", "users.info", "conversations.history", "chat.getPermal
              "files.getUploadURLExternal", "upload"}
 KEEP_CALLS = 2000  # recorded calls kept (FakeSlack records every call)
 NOTICES_KEPT = 20
+MAX_RESPONSE_BODY = 1024 * 1024  # a response_url post (a message: 50 blocks of at most 3000 characters)
 # What a block_actions action may carry besides the element, by the element's type.
 ACTION_FIELDS: dict[str, frozenset[str]] = {
     "button": frozenset({"value"}),
@@ -227,7 +228,11 @@ class Workspace(FakeSlack):
         if not path.startswith("/response/"):
             super()._handle(request)
             return
-        length = int(request.headers.get("Content-Length") or 0)
+        length = content_length(request.headers)
+        if length is None or length > MAX_RESPONSE_BODY:
+            request.close_connection = True  # the body is not read: the connection cannot be reused
+            self._send(request, _Scripted(400 if length is None else 413, "invalid_content_length" if length is None else "too_large", {}))
+            return
         raw = request.rfile.read(length) if length else b""
         headers = {k.lower(): v for k, v in request.headers.items()}
         try:

@@ -247,3 +247,17 @@ def test_the_page_has_a_content_security_policy_and_cannot_be_framed(page):
             assert answer.headers["X-Frame-Options"] == "DENY"
         assert csp == ("default-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
                        "base-uri 'none'; form-action 'none'")
+
+
+@pytest.mark.parametrize("length,status,error", [("abc", 400, "invalid_content_length"), ("-1", 400, "invalid_content_length"),
+                                                 (str(10 ** 12), 413, "too_large")])
+def test_a_content_length_that_is_not_a_small_whole_number_is_refused(page, length, status, error):
+    import socket
+
+    port = int(page.url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(f"POST /api/message HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {length}\r\n\r\n".encode())
+        answer = conn.makefile("rb").read()  # the server closes the connection: the body was never read
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert int(head.split()[1]) == status and json.loads(body) == {"ok": False, "error": error}

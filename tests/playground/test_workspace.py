@@ -243,3 +243,21 @@ def test_an_external_select_takes_only_options_it_was_given(ws, app):
     ws.wait_until(lambda: any(r.get("type") == "block_actions" for r in app.requests))
     click = next(r for r in app.requests if r.get("type") == "block_actions")
     assert click["actions"][0]["selected_option"] == offered
+
+
+def _raw_post(port: int, path: str, length: str) -> int:
+    """POST with the Content-Length header as given, and no body: the status line's code."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
+        conn.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     f"Content-Length: {length}\r\n\r\n".encode())
+        return int(conn.makefile("rb").readline().split()[1])
+
+
+@pytest.mark.parametrize("length,status", [("abc", 400), ("-1", 400), ("+5", 400), (str(10 ** 12), 413)])
+def test_a_content_length_that_is_not_a_small_whole_number_is_refused(ws, length, status):
+    port = int(ws.base.rsplit(":", 1)[1])
+    token = ws._new_response_url(_Responder(user=DEVIKA, channel=sample.QA_CHANNEL, kind="command")).rsplit("/", 1)[1]
+    for path in ("/api/chat.postMessage", f"/response/{token}"):
+        assert _raw_post(port, path, length) == status, path
