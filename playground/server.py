@@ -123,6 +123,14 @@ class Api:
         return self.ws.options(user, view_id, block_id=str(b.get("block_id") or ""), action_id=action_id,
                                value=str(b.get("value") or ""))
 
+    def post_ack_notices(self, b):
+        (user,) = _need(b, "as")
+        ids = b.get("ids")
+        if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise PlaygroundError("invalid_arguments")
+        self.ws.ack_notices(user, ids)
+        return {"ok": True}
+
     def post_as(self, b):
         (user,) = _need(b, "as")
         self.ws._person(user)

@@ -117,7 +117,8 @@ class Workspace(FakeSlack):
         self.view_errors: dict[str, dict[str, str]] = {}
         self.view_problems: dict[str, str] = {}
         self.homes: dict[str, dict[str, Any]] = {}
-        self.notices: dict[str, list[str]] = defaultdict(list)
+        self.notices: dict[str, list[dict[str, Any]]] = defaultdict(list)  # user -> [{"id", "text"}], oldest first
+        self._notice_ids = itertools.count(1)
         self.delivered: set[str] = set()  # ts of people's messages Knowhow acked the event of
         self._triggers: dict[str, _Trigger] = {}
         self._responders: dict[str, _Responder] = {}
@@ -179,9 +180,16 @@ class Workspace(FakeSlack):
             self._lock.notify_all()
 
     def notify(self, user: str, text: str) -> None:
+        """A line for `user`'s page to show once: in `state.notices` until the page acknowledges it."""
         with self._lock:
-            self.notices[user] = (self.notices[user] + [text])[-NOTICES_KEPT:]
+            self.notices[user] = (self.notices[user] + [{"id": next(self._notice_ids), "text": text}])[-NOTICES_KEPT:]
             self._touch()
+
+    def ack_notices(self, user: str, ids: list[int]) -> None:
+        """`user`'s page has shown the notices `ids`: they are not given again."""
+        self._person(user)
+        with self._lock:
+            self.notices[user] = [n for n in self.notices[user] if n["id"] not in ids]
 
     def _person(self, user: str) -> sample.Person:
         if user not in self.people:
@@ -1280,7 +1288,6 @@ class Workspace(FakeSlack):
     def state(self, user: str) -> dict[str, Any]:
         self._person(user)
         with self._lock:
-            notices, self.notices[user] = self.notices[user], []
             return {
                 "ok": True,
                 "version": self.version,
@@ -1293,7 +1300,7 @@ class Workspace(FakeSlack):
                 "shortcuts": copy.deepcopy(self.manifest.shortcuts),
                 "modal": self.modal_of(user),
                 "home": copy.deepcopy(self.homes.get(user)),
-                "notices": notices,
+                "notices": copy.deepcopy(self.notices[user]),
             }
 
     def _shown(self, m: dict[str, Any], replies: list[dict[str, Any]] | None = None) -> dict[str, Any]:

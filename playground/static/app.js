@@ -1428,8 +1428,12 @@
   }
 
   /** The server hands each notice out once (the state read that returns it clears it). */
+  /** Each notice once (another poll may answer before the acknowledgement is in), then acknowledged. */
+  const shownNotices = new Set();
   function handleNotices(list) {
-    for (const n of list || []) toast(typeof n === 'string' ? n : (n.text || JSON.stringify(n)));
+    const fresh = (list || []).filter((n) => !shownNotices.has(n.id));
+    for (const n of fresh) { shownNotices.add(n.id); toast(n.text); }
+    if (fresh.length) post('/api/ack_notices', { ids: fresh.map((n) => n.id) }).catch(() => {});
   }
 
   // ---------------------------------------------------------------- polling

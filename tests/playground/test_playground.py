@@ -261,3 +261,14 @@ def test_a_content_length_that_is_not_a_small_whole_number_is_refused(page, leng
         answer = conn.makefile("rb").read()  # the server closes the connection: the body was never read
     head, _, body = answer.partition(b"\r\n\r\n")
     assert int(head.split()[1]) == status and json.loads(body) == {"ok": False, "error": error}
+
+
+def test_notices_stay_until_the_page_acknowledges_them(page, playground):
+    playground.workspace.notify(GRACE, "Knowhow did not answer the click (HTTP 500).")
+    first = page.state(GRACE)["notices"]
+    assert [n["text"] for n in first] == ["Knowhow did not answer the click (HTTP 500)."]
+    assert page.state(GRACE)["notices"] == first  # reading (another tab, an <img> elsewhere) consumes nothing
+    assert page.get("/api/ack_notices", **{"as": GRACE, "ids": first[0]["id"]})[0] == 405
+    assert page.post("/api/ack_notices", {"as": GRACE, "ids": "all"}) == (400, {"ok": False, "error": "invalid_arguments"})
+    page.act("/api/ack_notices", as_=GRACE, ids=[first[0]["id"]])
+    assert page.state(GRACE)["notices"] == []
