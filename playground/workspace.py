@@ -1294,6 +1294,7 @@ class Workspace(FakeSlack):
                 "team": {"id": self.team_id, "name": self.team_name, "domain": self.team_domain},
                 "bot": {"user_id": self.bot_user_id, "name": "Knowhow"},
                 "me": user,
+                "default_conversation": sample.QA_CHANNEL,
                 "users": [self._user_entry(uid) for uid in self.people],
                 "conversations": self.conversations_for(user),
                 "commands": [{k: c[k] for k in ("command", "description", "usage_hint")} for c in self.manifest.commands],

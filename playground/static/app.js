@@ -1489,7 +1489,7 @@
     const hash = decodeURIComponent(location.hash.slice(1));
     if (hash === 'home') { S.view = { kind: 'home' }; $('conversation').hidden = true; $('home').hidden = false; post('/api/home', {}).catch(() => {}); return; }
     const cs = convs();
-    const pick = convById(hash) || cs.find((c) => c.kind === 'channel' && !c.is_private) || cs[0];
+    const pick = convById(hash) || convById(S.state.default_conversation) || cs.find((c) => c.kind === 'channel' && !c.is_private) || cs[0];
     if (pick) { S.view = { kind: 'conv', id: pick.id }; $('conversation').hidden = false; $('home').hidden = true; }
   }
 
@@ -1642,6 +1642,13 @@
     });
     // re-render relative dates ("today", "in 3 minutes") once a minute
     setInterval(() => { S.epoch++; if (S.state) renderAll(); }, 60000);
+    // the back and forward buttons, a link or a typed #C… / #home: go where the hash says
+    window.addEventListener('hashchange', () => {
+      if (!S.state) return;
+      const hash = decodeURIComponent(location.hash.slice(1));
+      if (hash === 'home') { if (!S.view || S.view.kind !== 'home') openHome(); }
+      else if (convById(hash) && !(S.view && S.view.kind === 'conv' && S.view.id === hash)) openConv(hash);
+    });
     window.knowhowPlayground = { state: () => S.state, as: () => S.as, refresh: () => refresh(true) };
     refresh(true);
   }

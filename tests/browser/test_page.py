@@ -230,3 +230,19 @@ def test_images_come_only_from_the_playground_and_the_page_cannot_be_framed(pers
     expect(post.get_by_test_id("image-link")).to_have_count(2)  # shown as links to them, not loaded
     expect(post.get_by_test_id("image-link").first).to_have_attribute("href", "https://example.com/tracker.png")
     expect(post.get_by_test_id("image-placeholder")).to_have_count(1)  # `//host/x` is neither
+
+
+def test_the_page_opens_the_qa_channel_and_follows_the_hash(person):
+    tab = person.tab
+    favicon = []
+    tab.on("request", lambda r: favicon.append(r.url) if "favicon" in r.url else None)
+    tab.goto(f"{tab.base_url}/?as={ALICE}")
+    expect(tab.get_by_test_id(f"conv-{QA}")).to_have_attribute("aria-current", "page")  # no hash: the Q&A channel
+    tab.evaluate(f"location.hash = '#{GENERAL}'")
+    expect(tab.get_by_test_id(f"conv-{GENERAL}")).to_have_attribute("aria-current", "page")
+    tab.evaluate("location.hash = '#home'")
+    expect(tab.get_by_test_id("home")).to_be_visible()
+    tab.go_back()  # back to #general
+    expect(tab.get_by_test_id(f"conv-{GENERAL}")).to_have_attribute("aria-current", "page")
+    expect(tab.get_by_test_id("home")).to_be_hidden()
+    assert favicon == []  # no /favicon.ico asked for (and answered 404)
