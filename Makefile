@@ -1,10 +1,11 @@
-# Two commands: `make test` and `make run`. Both build .venv from nothing with the Python on PATH.
+# Two commands: `make test` and `make run` (and `make demo`: the playground with its demo data).
+# All build .venv from nothing with the Python on PATH.
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: test run migrate bench clean
+.PHONY: test run demo migrate bench clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Knowhow needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -20,6 +21,9 @@ test: $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/knowhow run --playground-if-unconfigured $(RUN_ARGS)
+
+demo: $(STAMP)
+	$(BIN)/knowhow playground --demo $(RUN_ARGS)
 
 migrate: $(STAMP)
 	$(BIN)/knowhow migrate

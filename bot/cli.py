@@ -177,9 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.set_defaults(func=_run)
     play = sub.add_parser("playground", help="try Knowhow in a browser, without Slack: a local workspace on 127.0.0.1")
-    play.add_argument("--port", type=int, default=8080, help="the page's port on 127.0.0.1 (default 8080; a free one if taken)")
-    play.add_argument("--demo", action="store_true", help="seed answered questions, an expert session in two minutes and mentors")
-    play.add_argument("--data-dir", default=".playground", help="where Knowhow's database and log go (default .playground)")
+    from playground.run import add_arguments as playground_arguments
+
+    playground_arguments(play)
     play.set_defaults(func=_playground)
     sub.add_parser("migrate", help="apply pending database migrations").set_defaults(func=_migrate)
     exp = sub.add_parser("export", help="write the knowledge base (questions and answers) to a file or stdout")

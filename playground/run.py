@@ -24,6 +24,7 @@ from playground.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
+DEFAULT_PORT = 8080
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
 START_SECONDS = 60.0
 
@@ -45,9 +46,9 @@ class Playground:
     """Everything `knowhow playground` runs. `knowhow="subprocess"` (the default) runs the real
     `knowhow run`; `"inprocess"` runs the same `bot.service.Knowhow` in this process (faster tests)."""
 
-    def __init__(self, *, port: int = 8080, data_dir: str | Path = ".playground", demo: bool = False,
+    def __init__(self, *, port: int | None = None, data_dir: str | Path = ".playground", demo: bool = False,
                  knowhow: str = "subprocess", extra_env: dict[str, str] | None = None):
-        self.port = port
+        self.port = port  # None: the default port, or any free one when it is taken
         self.data_dir = Path(data_dir).resolve()
         self.demo = demo
         self.mode = knowhow
@@ -113,12 +114,16 @@ class Playground:
         return self
 
     def _page_server(self) -> PageServer:
+        if self.port is not None:  # asked for: that port or nothing
+            try:
+                return PageServer(self.workspace, self.port)
+            except OSError as exc:
+                raise PlaygroundError(f"port {self.port} on 127.0.0.1 is taken ({exc.strerror or exc}); "
+                                      "stop what uses it or choose another with --port") from None
         try:
-            return PageServer(self.workspace, self.port)
+            return PageServer(self.workspace, DEFAULT_PORT)
         except OSError:
-            if self.port == 0:
-                raise
-            return PageServer(self.workspace, 0)  # the port is taken: any free one will do
+            return PageServer(self.workspace, 0)  # the default port is taken: any free one will do
 
     def _start_subprocess(self) -> None:
         env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
@@ -195,7 +200,7 @@ class Playground:
         self.stop()
 
 
-def serve(*, port: int = 8080, data_dir: str = ".playground", demo: bool = False, say: str = "Knowhow playground: {url} (Ctrl+C stops it)") -> int:
+def serve(*, port: int | None = None, data_dir: str = ".playground", demo: bool = False, say: str = "Knowhow playground: {url} (Ctrl+C stops it)") -> int:
     """Run until Ctrl+C or SIGTERM; print one line with the URL."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -215,7 +220,8 @@ def serve(*, port: int = 8080, data_dir: str = ".playground", demo: bool = False
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=8080, help="the page's port on 127.0.0.1 (default 8080; a free one if taken)")
+    parser.add_argument("--port", type=int, default=None,
+                        help=f"the page's port on 127.0.0.1 (default {DEFAULT_PORT}, or a free one if that is taken)")
     parser.add_argument("--demo", action="store_true", help="seed answered questions, an expert session in two minutes and mentors")
     parser.add_argument("--data-dir", default=".playground", help="where Knowhow's database and log go (default .playground)")
 

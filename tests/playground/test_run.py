@@ -79,3 +79,19 @@ def test_run_with_half_the_credentials_still_explains_what_is_missing(tmp_path):
     done = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--playground-if-unconfigured"], cwd=tmp_path, env=env,
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 2 and "SLACK_APP_TOKEN" in done.stderr
+
+
+def test_an_explicit_port_that_is_taken_is_refused_and_the_default_falls_back(tmp_path, capsys, monkeypatch):
+    import socket
+
+    from playground import run
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert run.main(["--port", str(port), "--data-dir", str(tmp_path)]) == 1
+        assert f"port {port} on 127.0.0.1 is taken" in capsys.readouterr().err
+        monkeypatch.setattr(run, "DEFAULT_PORT", port)  # the default, taken: any free port will do
+        with Playground(data_dir=tmp_path, knowhow="inprocess") as running:
+            assert running.page.port not in (port, 0)
