@@ -8,6 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_demo_is_seeded_through_knowhow_and_a_mentor_can_be_found(tmp_path):
+    seeded_from = datetime.now(timezone.utc)
     with Playground(port=0, data_dir=tmp_path, demo=True, knowhow="inprocess") as running:
+        seeded_by = datetime.now(timezone.utc)
         page = Page(running.url)
         ws = running.workspace
         posts = [m for m in page.messages("U0KEIKO001", sample.QA_CHANNEL) if m["bot"] and not m["ephemeral"]]
@@ -45,7 +48,9 @@ def test_the_demo_is_seeded_through_knowhow_and_a_mentor_can_be_found(tmp_path):
         dm = "D" + ben[1:]
         offer = eventually(lambda: [m for m in page.messages(ben, dm) if "U0GRACE001" in text_of(m) or "U0CHLOE001" in text_of(m)])
         assert not offer[0]["ephemeral"]
-    assert starts  # stored in UTC, about two minutes after seeding
+    start = datetime.fromisoformat(str(starts))  # stored in UTC, about two minutes after seeding
+    start = start if start.tzinfo else start.replace(tzinfo=timezone.utc)
+    assert seeded_from + timedelta(seconds=119) <= start <= seeded_by + timedelta(seconds=121), (seeded_from, start, seeded_by)
 
 
 def test_a_second_playground_on_the_same_data_dir_is_refused(tmp_path):
