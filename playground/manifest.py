@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-# The repository's manifest.yml (the playground runs from a checkout: `make run`).
-MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
+# The repository's manifest.yml when the playground runs from a checkout (`make run`); installed
+# from a wheel, the copy shipped in the package (tests/playground keeps the two identical).
+REPOSITORY_MANIFEST = Path(__file__).resolve().parent.parent / "manifest.yml"
+PACKAGED_MANIFEST = Path(__file__).resolve().parent / "manifest.yml"
+MANIFEST = REPOSITORY_MANIFEST if REPOSITORY_MANIFEST.is_file() else PACKAGED_MANIFEST
 
 
 @dataclass(frozen=True)

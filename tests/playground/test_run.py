@@ -100,3 +100,12 @@ def test_an_explicit_port_that_is_taken_is_refused_and_the_default_falls_back(tm
         monkeypatch.setattr(run, "DEFAULT_PORT", port)  # the default, taken: any free port will do
         with Playground(data_dir=tmp_path, knowhow="inprocess") as running:
             assert running.page.port not in (port, 0)
+
+
+def test_the_packaged_manifest_is_the_repositorys():
+    """`knowhow playground` installed from a wheel reads the copy in the package: keep it identical
+    (cp manifest.yml playground/manifest.yml)."""
+    from playground import manifest
+
+    assert manifest.PACKAGED_MANIFEST.read_bytes() == manifest.REPOSITORY_MANIFEST.read_bytes()
+    assert manifest.load(manifest.PACKAGED_MANIFEST) == manifest.load()
