@@ -59,6 +59,7 @@ class Playground:
         self.service = None
         self.knowhow_port: int | None = None
         self._log = None
+        self._reader: threading.Thread | None = None
 
     # -- the parts ---------------------------------------------------------------------------
     def knowhow_env(self) -> dict[str, str]:
@@ -147,7 +148,8 @@ class Playground:
                 if "Health: http://127.0.0.1:" in line and "port" not in found:
                     found["port"] = int(line.split("Health: http://127.0.0.1:", 1)[1].split("/", 1)[0])
 
-        threading.Thread(target=read, name="knowhow-stdout", daemon=True).start()
+        self._reader = threading.Thread(target=read, name="knowhow-stdout", daemon=True)
+        self._reader.start()
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -183,6 +185,9 @@ class Playground:
                     self.process.kill()
                     self.process.wait()
             self.process = None
+        if self._reader is not None:  # Knowhow's last lines are in the log before it is closed
+            self._reader.join(5)
+            self._reader = None
         if self.service is not None:
             self.service.stop()
             self.service = None
@@ -201,9 +206,9 @@ class Playground:
 
 
 def serve(*, port: int | None = None, data_dir: str = ".playground", demo: bool = False, say: str = "Knowhow playground: {url} (Ctrl+C stops it)") -> int:
-    """Run until Ctrl+C or SIGTERM; print one line with the URL."""
+    """Run until Ctrl+C, SIGTERM or SIGHUP (the terminal closed); print one line with the URL."""
     stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, lambda *_: stop.set())
     playground = Playground(port=port, data_dir=data_dir, demo=demo)
     try:

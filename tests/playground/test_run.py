@@ -109,3 +109,22 @@ def test_the_packaged_manifest_is_the_repositorys():
 
     assert manifest.PACKAGED_MANIFEST.read_bytes() == manifest.REPOSITORY_MANIFEST.read_bytes()
     assert manifest.load(manifest.PACKAGED_MANIFEST) == manifest.load()
+
+
+def test_sighup_stops_the_playground_and_knowhow_with_it(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "KNOWHOW_")) and "proxy" not in k.lower()}
+    env["PYTHONPATH"] = str(REPO)
+    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "playground", "--port", "0", "--data-dir", str(tmp_path)],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout.readline().startswith("Knowhow playground: http://127.0.0.1:")
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        assert len(children) == 1  # knowhow run
+        process.send_signal(signal.SIGHUP)  # the terminal closed
+        assert process.wait(30) == 0
+        assert not Path(f"/proc/{children[0]}").exists() or "zombie" in Path(f"/proc/{children[0]}/status").read_text()
+        assert "Stopping" in (tmp_path / "knowhow.log").read_text()  # its last words are in the log
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
