@@ -42,6 +42,24 @@ CALLBACK_ID_MAX = 255
 VIEW_STACK_MAX = 3  # views.push answers push_limit_reached beyond three stacked modals
 
 
+def block_text(blocks) -> str:
+    """Every text in `blocks` (or any part of a message or view), joined: what a reader would see."""
+    out: list[str] = []
+
+    def walk(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                out.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(blocks or [])
+    return "\n".join(out)
+
+
 @dataclass
 class Call:
     method: str
@@ -56,22 +74,9 @@ class Call:
         return self.args.get("text") or ""
 
     def block_text(self) -> str:
-        """Every text in the call's blocks, joined: what a reader would see."""
-        out: list[str] = []
-
-        def walk(node):
-            if isinstance(node, dict):
-                if isinstance(node.get("text"), str):
-                    out.append(node["text"])
-                for value in node.values():
-                    walk(value)
-            elif isinstance(node, list):
-                for value in node:
-                    walk(value)
-
+        """Every text in the call's blocks (or its view's), joined: what a reader would see."""
         view = self.args.get("view")
-        walk(self.args.get("blocks") or (view.get("blocks") if isinstance(view, dict) else None) or [])
-        return "\n".join(out)
+        return block_text(self.args.get("blocks") or (view.get("blocks") if isinstance(view, dict) else None))
 
 
 @dataclass

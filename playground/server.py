@@ -133,7 +133,7 @@ class Api:
 
     def post_as(self, b):
         (user,) = _need(b, "as")
-        self.ws._person(user)
+        self.ws.person(user)
         return {"ok": True, "me": user}
 
 

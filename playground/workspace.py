@@ -30,7 +30,7 @@ from zoneinfo import ZoneInfo
 from datetime import datetime
 
 from fakeslack.sender import MULTI_OPTION_INPUTS, ONE_OPTION_INPUTS, SlackSender, input_state, slack_escape
-from fakeslack.server import Call, FakeSlack, VIEW_STACK_MAX, _Scripted, content_length
+from fakeslack.server import Call, FakeSlack, VIEW_STACK_MAX, _Scripted, block_text, content_length
 from playground import manifest as manifest_mod
 from playground import sample
 
@@ -187,11 +187,12 @@ class Workspace(FakeSlack):
 
     def ack_notices(self, user: str, ids: list[int]) -> None:
         """`user`'s page has shown the notices `ids`: they are not given again."""
-        self._person(user)
+        self.person(user)
         with self._lock:
             self.notices[user] = [n for n in self.notices[user] if n["id"] not in ids]
 
-    def _person(self, user: str) -> sample.Person:
+    def person(self, user: str) -> sample.Person:
+        """The sample person `user` (PlaygroundError user_not_found when there is none)."""
         if user not in self.people:
             raise PlaygroundError("user_not_found")
         return self.people[user]
@@ -642,7 +643,7 @@ class Workspace(FakeSlack):
         return re.sub(r"(?<![\w<&])#([a-z0-9_-]+)", channel, text)
 
     def _check_writer(self, user: str, channel: str) -> None:
-        self._person(user)
+        self.person(user)
         if channel.startswith("D"):
             if channel != self.dm_of(user):
                 raise PlaygroundError("channel_not_found")
@@ -693,7 +694,7 @@ class Workspace(FakeSlack):
         return ts
 
     def _own_message(self, user: str, channel: str, ts: str, refusal: str) -> dict[str, Any]:
-        self._person(user)
+        self.person(user)
         if not self.can_read(user, channel):
             raise PlaygroundError("channel_not_found")
         message = self._find_message(channel, ts)
@@ -738,7 +739,7 @@ class Workspace(FakeSlack):
         self._emit(event)
 
     def react(self, user: str, channel: str, ts: str, name: str, *, remove: bool = False) -> None:
-        self._person(user)
+        self.person(user)
         name = (name or "").strip(":")
         if not re.fullmatch(r"[a-z0-9_+'-]{1,100}", name):
             raise PlaygroundError("invalid_name")
@@ -772,7 +773,7 @@ class Workspace(FakeSlack):
         self._emit(event)
 
     def open_home(self, user: str, tab: str = "home") -> None:
-        self._person(user)
+        self.person(user)
         if tab not in ("home", "messages"):
             raise PlaygroundError("invalid_arguments")
         event = {"type": "app_home_opened", "user": user, "channel": self.dm_of(user), "tab": tab,
@@ -804,7 +805,7 @@ class Workspace(FakeSlack):
 
     def slash_command(self, user: str, channel: str, text: str) -> dict[str, Any]:
         """`user` types `text` (starting with a command from the manifest) in `channel`."""
-        self._person(user)
+        self.person(user)
         command, _, rest = text.strip().partition(" ")
         spec = self.manifest.command(command)
         if spec is None:
@@ -948,7 +949,7 @@ class Workspace(FakeSlack):
         """A click or a choice on an interactive element of a message or a view (a modal or the Home).
         The element is the one stored at `block_id`/`action_id` on that surface (`invalid_action` when
         there is none); what was chosen must be among what it offers (`invalid_option`)."""
-        self._person(user)
+        self.person(user)
         kind = (where or {}).get("type")
         if kind == "message":
             channel, ts = where.get("channel") or "", where.get("ts") or ""
@@ -1008,7 +1009,7 @@ class Workspace(FakeSlack):
 
     def shortcut(self, user: str, callback_id: str, channel: str, ts: str) -> dict[str, Any]:
         """A message shortcut from the manifest, used on the message at `ts`."""
-        self._person(user)
+        self.person(user)
         if not any(s["callback_id"] == callback_id for s in self.manifest.shortcuts):
             raise PlaygroundError("invalid_callback_id")
         if not self.can_read(user, channel):
@@ -1029,7 +1030,7 @@ class Workspace(FakeSlack):
 
     def options(self, user: str, view_id: str, *, block_id: str, action_id: str, value: str = "") -> dict[str, Any]:
         """What an external select offers for `value` typed so far (block_suggestion)."""
-        self._person(user)
+        self.person(user)
         view = self._view_for(user, view_id)
         payload = self._envelope("block_suggestion", user)
         payload.update({"container": {"type": "view", "view_id": view["id"]}, "action_id": action_id,
@@ -1137,7 +1138,7 @@ class Workspace(FakeSlack):
 
     def submit_view(self, user: str, view_id: str, values: dict[str, Any]) -> dict[str, Any]:
         """`user` presses the modal's submit button with its inputs holding `values`."""
-        self._person(user)
+        self.person(user)
         view = self._view_for(user, view_id)
         if view.get("type") != "modal":
             raise PlaygroundError("view_not_found")
@@ -1216,7 +1217,7 @@ class Workspace(FakeSlack):
 
     def close_view(self, user: str, view_id: str) -> dict[str, Any]:
         """`user` closes (cancels) the modal `view_id`: a view_closed if the app asked for one."""
-        self._person(user)
+        self.person(user)
         view = self._view_for(user, view_id)
         if view.get("type") != "modal":
             raise PlaygroundError("view_not_found")
@@ -1286,7 +1287,7 @@ class Workspace(FakeSlack):
         return top[-1] if top else None
 
     def state(self, user: str) -> dict[str, Any]:
-        self._person(user)
+        self.person(user)
         with self._lock:
             return {
                 "ok": True,
@@ -1331,7 +1332,7 @@ class Workspace(FakeSlack):
 
     def conversation(self, user: str, channel: str) -> list[dict[str, Any]]:
         """Top-level messages (with their thread's counts) and `user`'s own ephemerals, oldest first."""
-        self._person(user)
+        self.person(user)
         if not channel or not self.can_read(user, channel):
             raise PlaygroundError("channel_not_found")
         with self._lock:
@@ -1346,7 +1347,7 @@ class Workspace(FakeSlack):
         return sorted(out, key=lambda m: float(m["ts"]))
 
     def thread(self, user: str, channel: str, ts: str) -> dict[str, Any]:
-        self._person(user)
+        self.person(user)
         if not channel or not self.can_read(user, channel):
             raise PlaygroundError("channel_not_found")
         with self._lock:
@@ -1386,7 +1387,7 @@ class Workspace(FakeSlack):
             for m in self.messages.get(channel, []):
                 if m.get("user") != self.bot_user_id:
                     continue
-                text = (m.get("text") or "") + Call("", {"blocks": m.get("blocks") or []}, {}).block_text()
+                text = (m.get("text") or "") + block_text(m.get("blocks"))
                 if containing in text:
                     return copy.deepcopy(m)
         return None
@@ -1396,7 +1397,7 @@ class Workspace(FakeSlack):
         message = self.message(channel, ts)
         if not message:
             return ""
-        return (message.get("text") or "") + "\n" + Call("", {"blocks": message.get("blocks") or []}, {}).block_text()
+        return (message.get("text") or "") + "\n" + block_text(message.get("blocks"))
 
     def wait_for_bot_message(self, channel: str, containing: str, timeout: float = 10.0) -> dict[str, Any]:
         return self.wait_until(lambda: self.find_bot_message(channel, slack_escape(containing)), timeout)
@@ -1404,7 +1405,7 @@ class Workspace(FakeSlack):
     def wait_for_ephemeral(self, user: str, channel: str, containing: str, timeout: float = 10.0) -> dict[str, Any]:
         def found():
             for e in self.ephemerals:
-                text = (e.get("text") or "") + Call("", {"blocks": e.get("blocks") or []}, {}).block_text()
+                text = (e.get("text") or "") + block_text(e.get("blocks"))
                 if e["for_user"] == user and e["channel"] == channel and containing in text:
                     return copy.deepcopy(e)
             return None

@@ -10,6 +10,7 @@ import urllib.request
 
 import pytest
 
+from fakeslack.server import block_text
 from playground.run import Playground
 
 
@@ -73,20 +74,8 @@ def eventually(check, timeout: float = 15.0, every: float = 0.05):
 
 
 def text_of(message: dict) -> str:
-    out = [message.get("text") or ""]
-
-    def walk(node):
-        if isinstance(node, dict):
-            if isinstance(node.get("text"), str):
-                out.append(node["text"])
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(message.get("blocks") or [])
-    return "\n".join(out)
+    """A message's text and every text in its blocks, as the page shows it."""
+    return (message.get("text") or "") + "\n" + block_text(message.get("blocks"))
 
 
 @pytest.fixture(autouse=True)
