@@ -133,6 +133,11 @@ class Playground:
         env["PYTHONUNBUFFERED"] = "1"
         self._log = open(self.data_dir / "knowhow.log", "ab")
         # In the data directory, so a .env beside the Makefile is not read at all.
+        # Its own session, so Ctrl+C reaches only us; we stop it on SIGINT, SIGTERM and SIGHUP (serve).
+        # Not covered: this process killed outright (SIGKILL) leaves it running until its next start
+        # finds the port and database lock. Watching a pipe from us would need a change to
+        # `knowhow run` itself, and PR_SET_PDEATHSIG (preexec_fn) follows the starting thread, not the
+        # process, and is not safe with threads running: both left out on purpose.
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1"],
             cwd=self.data_dir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log,
