@@ -31,7 +31,8 @@ def _context(text: str) -> dict:
 
 
 def _button(text: str, action_id: str, style: str | None = None) -> dict:
-    b = {"type": "button", "text": {"type": "plain_text", "text": text, "emoji": True}, "action_id": action_id, "value": ""}
+    # No value: Slack refuses an empty one ("must be more than 0 characters"), and these buttons need none.
+    b = {"type": "button", "text": {"type": "plain_text", "text": text, "emoji": True}, "action_id": action_id}
     if style:
         b["style"] = style
     return b

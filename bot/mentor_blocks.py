@@ -53,7 +53,9 @@ def _context(text: str) -> dict[str, Any]:
 
 
 def _button(text: str, action_id: str, value: str = "", style: str | None = None, confirm: dict | None = None) -> dict[str, Any]:
-    button = {"type": "button", "text": _plain(text), "action_id": action_id, "value": value}
+    button = {"type": "button", "text": _plain(text), "action_id": action_id}
+    if value:  # Slack refuses an empty value ("must be more than 0 characters"): leave it out
+        button["value"] = value
     if style:
         button["style"] = style
     if confirm:
