@@ -24,6 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from fakeslack import blocks as block_kit
+
 # Arguments that slack-sdk sends JSON-encoded inside form bodies.
 _JSON_ARGS = {"blocks", "attachments", "view", "files", "metadata"}
 
@@ -34,11 +36,7 @@ _UPLOAD_PATH = "/upload/v1/"
 # A user id Slack could have issued: U (or W on Enterprise Grid), then uppercase letters and digits.
 _USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
 
-# Slack's limits on a modal (views.open / views.update / views.push).
-MODAL_TITLE_MAX = 24
-MODAL_BLOCKS_MAX = 100
-PRIVATE_METADATA_MAX = 3000
-CALLBACK_ID_MAX = 255
+# Slack's limits on views and blocks are in fakeslack/blocks.py.
 VIEW_STACK_MAX = 3  # views.push answers push_limit_reached beyond three stacked modals
 
 
@@ -77,6 +75,16 @@ class Call:
         """Every text in the call's blocks (or its view's), joined: what a reader would see."""
         view = self.args.get("view")
         return block_text(self.args.get("blocks") or (view.get("blocks") if isinstance(view, dict) else None))
+
+
+class Refusal(str):
+    """An error code (compares equal to it) carrying Slack's explanation: `_err` answers it with
+    `errors` (chat.*: invalid_blocks) and `response_metadata.messages`, each message "[ERROR] ..."."""
+
+    def __new__(cls, error: str, messages: list[str]):
+        refusal = super().__new__(cls, error)
+        refusal.messages = list(messages)
+        return refusal
 
 
 @dataclass
@@ -453,6 +461,12 @@ class FakeSlack:
         return _Scripted(200, {"ok": True, **fields}, {})
 
     def _err(self, error: str) -> _Scripted:
+        if isinstance(error, Refusal):
+            body: dict[str, Any] = {"ok": False, "error": str(error)}
+            if error == "invalid_blocks":
+                body["errors"] = list(error.messages)
+            body["response_metadata"] = {"messages": [f"[ERROR] {m}" for m in error.messages]}
+            return _Scripted(200, body, {})
         return _Scripted(200, {"ok": False, "error": error}, {})
 
     def _next_ts(self) -> str:
@@ -463,6 +477,9 @@ class FakeSlack:
 
     def _answer(self, method: str, args: dict[str, Any], headers: dict[str, str]) -> _Scripted:
         if method == "response_url":
+            # Slack takes a response_url body only when its blocks would do in a message.
+            if args.get("blocks") and self._blocks_problem(args["blocks"]):
+                return _Scripted(400, "invalid_blocks", {})
             return _Scripted(200, "ok", {})
         if method == "apps.connections.open":
             return self._m_apps_connections_open(headers)
@@ -495,15 +512,13 @@ class FakeSlack:
         return None
 
     @staticmethod
-    def _blocks_problem(blocks) -> str | None:
-        """Slack's limits on a message's blocks: at most 50, a section's text at most 3000 chars."""
-        if len(blocks or []) > 50:
-            return "invalid_blocks"
-        for block in blocks or []:
-            text = (block.get("text") or {}).get("text", "") if isinstance(block.get("text"), dict) else ""
-            if len(text) > 3000:
-                return "invalid_blocks"
-        return None
+    def _blocks_problem(blocks) -> Refusal | None:
+        """Why Slack would refuse `blocks` in a message (fakeslack/blocks.py has the rules):
+        an `invalid_blocks` Refusal with Slack's messages, or None. No blocks is no problem."""
+        if blocks in (None, "", []):
+            return None
+        problems = block_kit.message_problems(blocks)
+        return Refusal("invalid_blocks", problems) if problems else None
 
     def _find_message(self, channel: str, ts: str) -> dict[str, Any] | None:
         """The stored message itself (not a copy); call with the lock held."""
@@ -536,7 +551,7 @@ class FakeSlack:
         return self._ok(channel=out_channel, ts=ts, message=message)
 
     def _m_chat_postEphemeral(self, args):
-        problem = self._can_post(args.get("channel", ""))
+        problem = self._can_post(args.get("channel", "")) or self._blocks_problem(args.get("blocks"))
         return self._err(problem) if problem else self._ok(message_ts=self._next_ts())
 
     def _m_chat_update(self, args):
@@ -651,23 +666,17 @@ class FakeSlack:
 
     # -- modals ---------------------------------------------------------------------------------
     @staticmethod
-    def _modal_problem(view) -> str | None:
-        """Why Slack would refuse `view` as a modal (views.open/update/push), or None."""
-        if not isinstance(view, dict) or view.get("type") != "modal":
-            return "invalid_arguments"
-        title = view.get("title")
-        if not isinstance(title, dict) or title.get("type") != "plain_text":
-            return "invalid_arguments"
-        if not title.get("text") or len(title["text"]) > MODAL_TITLE_MAX:
-            return "invalid_arguments"
-        blocks = view.get("blocks")
-        if not isinstance(blocks, list) or len(blocks) > MODAL_BLOCKS_MAX:
-            return "invalid_arguments"
-        if len(view.get("private_metadata") or "") > PRIVATE_METADATA_MAX:
-            return "invalid_arguments"
-        if len(view.get("callback_id") or "") > CALLBACK_ID_MAX:
-            return "invalid_arguments"
-        return None
+    def _modal_problem(view) -> Refusal | None:
+        """Why Slack would refuse `view` as a modal (views.open/update/push, a view_submission's
+        response_action update/push): an `invalid_arguments` Refusal with Slack's messages, or None."""
+        problems = block_kit.view_problems(view, block_kit.MODAL)
+        return Refusal("invalid_arguments", problems) if problems else None
+
+    @staticmethod
+    def _home_problem(view) -> Refusal | None:
+        """Why Slack would refuse `view` as an App Home (views.publish), or None."""
+        problems = block_kit.view_problems(view, block_kit.HOME)
+        return Refusal("invalid_arguments", problems) if problems else None
 
     def _new_hash(self) -> str:
         # Slack's hashes look like "1754400300.Ab1Cd2Ef": a time and a short random part.
@@ -778,8 +787,11 @@ class FakeSlack:
 
     def _m_views_publish(self, args):
         view = args.get("view")
-        if not args.get("user_id") or not isinstance(view, dict) or view.get("type") != "home":
+        if not args.get("user_id"):
             return self._err("invalid_arguments")
+        problem = self._home_problem(view)
+        if problem:
+            return self._err(problem)
         return self._ok(view={"id": "V0HOME", **view})
 
     # -- files (the external upload flow of files_upload_v2) -----------------------------------

@@ -619,3 +619,190 @@ def test_bolt_routes_every_payload_to_its_listener(fake_slack, client):
     assert [a.status for a in answers] == [200] * 4
     assert seen == [("action", "yes"), ("view", "Why?"), ("shortcut", "How do I?"), ("options", "deco")]
     assert json.loads(answers[3].body)["options"][0]["value"] == "l-1"
+
+
+# -- Block Kit validation (fakeslack/blocks.py) --------------------------------------------------
+def _plain(text):
+    return {"type": "plain_text", "text": text}
+
+
+def _mrkdwn(text):
+    return {"type": "mrkdwn", "text": text}
+
+
+def _button(text="Go", action_id="go", **more):
+    return {"type": "button", "text": _plain(text), "action_id": action_id, **more}
+
+
+def _option(text, value=None):
+    return {"text": _plain(text), "value": text if value is None else value}
+
+
+def _select(options, **more):
+    return {"type": "static_select", "action_id": "pick", "placeholder": _plain("Pick"), "options": options, **more}
+
+
+def _section(text="hi", **more):
+    return {"type": "section", "text": _mrkdwn(text), **more}
+
+
+def _input(element, block_id="in"):
+    return {"type": "input", "block_id": block_id, "label": _plain("Label"), "element": element}
+
+
+# Each rule: blocks Slack takes, the same at the limit's wrong side, and Slack's message for it.
+BLOCK_RULES = {
+    "unknown-type": ([{"type": "divider"}], [{"type": "fancy"}], "unsupported type: fancy [json-pointer:/blocks/0/type]"),
+    "app-cannot-send-file": ([_section()], [{"type": "file", "external_id": "F1", "source": "remote"}],
+                             "unsupported type: file (not allowed in a message) [json-pointer:/blocks/0/type]"),
+    "unknown-field": ([_section()], [_section(colour="red")], "invalid additional property: colour [json-pointer:/blocks/0]"),
+    "max-50-blocks": ([{"type": "divider"}] * 50, [{"type": "divider"}] * 51, "no more than 50 items allowed [json-pointer:/blocks]"),
+    "block-id-unique": ([{"type": "divider", "block_id": "a"}, {"type": "divider", "block_id": "b"}],
+                        [{"type": "divider", "block_id": "a"}, {"type": "divider", "block_id": "a"}],
+                        "duplicate block_id: a [json-pointer:/blocks/1/block_id]"),
+    "block-id-255": ([{"type": "divider", "block_id": "b" * 255}], [{"type": "divider", "block_id": "b" * 256}],
+                     "must be less than 256 characters [json-pointer:/blocks/0/block_id]"),
+    "action-id-unique-in-block": (
+        [{"type": "actions", "elements": [_button()]}, {"type": "actions", "elements": [_button()]}],
+        [{"type": "actions", "elements": [_button(), _button(text="Again")]}],
+        "duplicate action_id: go [json-pointer:/blocks/0/elements/1/action_id]"),
+    "section-text-3000": ([_section("x" * 3000)], [_section("x" * 3001)],
+                          "must be less than 3001 characters [json-pointer:/blocks/0/text/text]"),
+    "section-text-or-fields": ([{"type": "section", "fields": [_mrkdwn("a")]}], [{"type": "section"}],
+                               "must define either `text` or `fields` [json-pointer:/blocks/0]"),
+    "section-10-fields": ([{"type": "section", "fields": [_mrkdwn("a")] * 10}], [{"type": "section", "fields": [_mrkdwn("a")] * 11}],
+                          "no more than 10 items allowed [json-pointer:/blocks/0/fields]"),
+    "section-field-2000": ([{"type": "section", "fields": [_mrkdwn("a" * 2000)]}], [{"type": "section", "fields": [_mrkdwn("a" * 2001)]}],
+                           "must be less than 2001 characters [json-pointer:/blocks/0/fields/0/text]"),
+    "empty-text": ([_section("x")], [_section("")], "missing required field: text [json-pointer:/blocks/0/text]"),
+    "header-150": ([{"type": "header", "text": _plain("h" * 150)}], [{"type": "header", "text": _plain("h" * 151)}],
+                   "must be less than 151 characters [json-pointer:/blocks/0/text/text]"),
+    "header-plain-text-only": ([{"type": "header", "text": _plain("h")}], [{"type": "header", "text": _mrkdwn("h")}],
+                               "must be a valid enum value [json-pointer:/blocks/0/text/type]"),
+    "button-text-75": ([{"type": "actions", "elements": [_button("b" * 75)]}], [{"type": "actions", "elements": [_button("b" * 76)]}],
+                       "must be less than 76 characters [json-pointer:/blocks/0/elements/0/text/text]"),
+    "button-value-2000": ([{"type": "actions", "elements": [_button(value="v" * 2000)]}],
+                          [{"type": "actions", "elements": [_button(value="v" * 2001)]}],
+                          "must be less than 2001 characters [json-pointer:/blocks/0/elements/0/value]"),
+    "button-url-3000": ([_section(accessory=_button(url="u" * 3000))], [_section(accessory=_button(url="u" * 3001))],
+                        "must be less than 3001 characters [json-pointer:/blocks/0/accessory/url]"),
+    "button-style": ([_section(accessory=_button(style="danger"))], [_section(accessory=_button(style="red"))],
+                     "must be a valid enum value [json-pointer:/blocks/0/accessory/style]"),
+    "accessory-kinds": ([_section(accessory=_button())], [_section(accessory={"type": "plain_text_input", "action_id": "t"})],
+                        "unsupported type: plain_text_input [json-pointer:/blocks/0/accessory/type]"),
+    "option-text-75": ([_section(accessory=_select([_option("o" * 75)]))], [_section(accessory=_select([_option("o" * 76)]))],
+                       "must be less than 76 characters [json-pointer:/blocks/0/accessory/options/0/text/text]"),
+    "option-value-150": ([_section(accessory=_select([_option("o", "v" * 150)]))], [_section(accessory=_select([_option("o", "v" * 151)]))],
+                         "must be less than 151 characters [json-pointer:/blocks/0/accessory/options/0/value]"),
+    "option-no-type-field": ([_section(accessory=_select([_option("o")]))],
+                             [_section(accessory=_select([{**_option("o"), "type": "option"}]))],
+                             "invalid additional property: type [json-pointer:/blocks/0/accessory/options/0]"),
+    "100-options": ([_section(accessory=_select([_option(str(n)) for n in range(100)]))],
+                    [_section(accessory=_select([_option(str(n)) for n in range(101)]))],
+                    "no more than 100 items allowed [json-pointer:/blocks/0/accessory/options]"),
+    "initial-option-among-options": ([_section(accessory=_select([_option("a")], initial_option=_option("a")))],
+                                     [_section(accessory=_select([_option("a")], initial_option=_option("b")))],
+                                     "must be one of the provided options [json-pointer:/blocks/0/accessory/initial_option]"),
+    "context-10": ([{"type": "context", "elements": [_mrkdwn("c")] * 10}], [{"type": "context", "elements": [_mrkdwn("c")] * 11}],
+                   "no more than 10 items allowed [json-pointer:/blocks/0/elements]"),
+    "actions-25": ([{"type": "actions", "elements": [_button(action_id=f"b{n}") for n in range(25)]}],
+                   [{"type": "actions", "elements": [_button(action_id=f"b{n}") for n in range(26)]}],
+                   "no more than 25 items allowed [json-pointer:/blocks/0/elements]"),
+    "placeholder-150": ([_input({"type": "plain_text_input", "action_id": "t", "placeholder": _plain("p" * 150)})],
+                        [_input({"type": "plain_text_input", "action_id": "t", "placeholder": _plain("p" * 151)})],
+                        "must be less than 151 characters [json-pointer:/blocks/0/element/placeholder/text]"),
+    "input-element-kinds": ([_input({"type": "plain_text_input", "action_id": "t"})], [_input(_button())],
+                            "unsupported type: button [json-pointer:/blocks/0/element/type]"),
+}
+
+
+@pytest.mark.parametrize("rule", BLOCK_RULES)
+def test_chat_post_message_applies_block_kit_rules(fake_slack, client, rule):
+    good, bad, message = BLOCK_RULES[rule]
+    assert client.chat_postMessage(channel="C0QUESTION", text="t", blocks=good)["ok"]
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_postMessage(channel="C0QUESTION", text="t", blocks=bad)
+    body = refused.value.response.data
+    assert body["error"] == "invalid_blocks"
+    assert message in body["errors"]
+    assert f"[ERROR] {message}" in body["response_metadata"]["messages"]
+    assert len(fake_slack.messages["C0QUESTION"]) == 1  # the refused one was not posted
+
+
+def test_chat_update_post_ephemeral_and_response_urls_apply_the_same_rules(fake_slack, client):
+    bad = [{"type": "header", "text": _mrkdwn("Hi")}]
+    posted = client.chat_postMessage(channel="C0QUESTION", text="mine")
+    for call, kwargs in (
+        (client.chat_update, {"channel": "C0QUESTION", "ts": posted["ts"]}),
+        (client.chat_postEphemeral, {"channel": "C0QUESTION", "user": "U0STUDENT1"}),
+    ):
+        with pytest.raises(SlackApiError) as refused:
+            call(text="t", blocks=bad, **kwargs)
+        assert refused.value.response["error"] == "invalid_blocks"
+        assert refused.value.response["response_metadata"]["messages"] == [
+            "[ERROR] must be a valid enum value [json-pointer:/blocks/0/text/type]"]
+
+    def respond(body):
+        request = urllib.request.Request(fake_slack.response_url("r"), data=json.dumps(body).encode(),
+                                         headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode()
+
+    assert respond({"text": "t", "blocks": [{"type": "header", "text": _plain("Hi")}]}) == (200, "ok")
+    assert respond({"text": "t", "blocks": bad}) == (400, "invalid_blocks")
+
+
+MODAL = {"type": "modal", "title": _plain("Ask"), "submit": _plain("Send"), "blocks": [_section()]}
+# Each rule: a modal Slack takes, one it refuses, and Slack's message.
+VIEW_RULES = {
+    "title-24": ({**MODAL, "title": _plain("t" * 24)}, {**MODAL, "title": _plain("t" * 25)},
+                 "must be less than 25 characters [json-pointer:/view/title/text]"),
+    "submit-24": ({**MODAL, "submit": _plain("s" * 24)}, {**MODAL, "submit": _plain("s" * 25)},
+                  "must be less than 25 characters [json-pointer:/view/submit/text]"),
+    "close-plain-text": ({**MODAL, "close": _plain("Cancel")}, {**MODAL, "close": _mrkdwn("Cancel")},
+                         "must be a valid enum value [json-pointer:/view/close/type]"),
+    "100-blocks": ({**MODAL, "blocks": [{"type": "divider"}] * 100}, {**MODAL, "blocks": [{"type": "divider"}] * 101},
+                   "no more than 100 items allowed [json-pointer:/view/blocks]"),
+    "input-needs-submit": ({**MODAL, "blocks": [_input({"type": "plain_text_input", "action_id": "t"})]},
+                           {**{k: v for k, v in MODAL.items() if k != "submit"},
+                            "blocks": [_input({"type": "plain_text_input", "action_id": "t"})]},
+                           "must provide submit when the view has input blocks [json-pointer:/view/submit]"),
+    "markdown-block-messages-only": ({**MODAL, "blocks": [_section()]}, {**MODAL, "blocks": [{"type": "markdown", "text": "*hi*"}]},
+                                     "unsupported type: markdown (not allowed in a modal) [json-pointer:/view/blocks/0/type]"),
+    "block-rules-inside": ({**MODAL, "blocks": [{"type": "header", "text": _plain("h")}]},
+                           {**MODAL, "blocks": [{"type": "header", "text": _plain("h" * 151)}]},
+                           "must be less than 151 characters [json-pointer:/view/blocks/0/text/text]"),
+}
+
+
+@pytest.mark.parametrize("rule", VIEW_RULES)
+def test_views_apply_block_kit_rules(fake_slack, client, rule):
+    good, bad, message = VIEW_RULES[rule]
+    opened = client.views_open(trigger_id="1.2.x", view=good)["view"]
+    for call, kwargs in ((client.views_open, {"trigger_id": "1.2.y"}), (client.views_push, {"trigger_id": "1.2.y"}),
+                         (client.views_update, {"view_id": opened["id"]})):
+        with pytest.raises(SlackApiError) as refused:
+            call(view=bad, **kwargs)
+        body = refused.value.response.data
+        assert body["error"] == "invalid_arguments" and "errors" not in body
+        assert f"[ERROR] {message}" in body["response_metadata"]["messages"]
+    assert list(fake_slack.views) == [opened["id"]]
+
+
+def test_views_publish_applies_block_kit_rules_for_a_home(client):
+    home = {"type": "home", "blocks": [_section(), _input({"type": "plain_text_input", "action_id": "t"})]}
+    assert client.views_publish(user_id="U0STUDENT1", view=home)["ok"]  # input blocks are fine in a Home
+    for bad, message in (
+        ({**home, "blocks": [{"type": "divider"}] * 101}, "no more than 100 items allowed [json-pointer:/view/blocks]"),
+        ({**home, "blocks": [{"type": "header", "text": _plain("h" * 300)}]},
+         "must be less than 151 characters [json-pointer:/view/blocks/0/text/text]"),
+        ({**home, "title": _plain("Home")}, "invalid additional property: title [json-pointer:/view]"),
+        ({**home, "type": "modal"}, "must be a valid enum value [json-pointer:/view/type]"),
+    ):
+        with pytest.raises(SlackApiError) as refused:
+            client.views_publish(user_id="U0STUDENT1", view=bad)
+        assert refused.value.response["error"] == "invalid_arguments"
+        assert refused.value.response["response_metadata"]["messages"] == [f"[ERROR] {message}"]
