@@ -426,13 +426,13 @@ class Workspace(FakeSlack):
 
     def _m_views_publish(self, args):
         user, view = args.get("user_id") or "", args.get("view")
-        if not user or not isinstance(view, dict) or view.get("type") != "home":
+        if not user:
             return self._err("invalid_arguments")
         if user not in self.people:
             return self._err("user_not_found")
-        blocks = view.get("blocks")
-        if not isinstance(blocks, list) or len(blocks) > 100:
-            return self._err("invalid_arguments")
+        problem = self._home_problem(view)  # Block Kit's rules for a Home tab (fakeslack/blocks.py)
+        if problem:
+            return self._err(problem)
         with self._lock:
             old = self.homes.get(user)
             if args.get("hash") and old is not None and args["hash"] != old["hash"]:
