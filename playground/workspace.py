@@ -29,6 +29,7 @@ from typing import Any, Callable
 from zoneinfo import ZoneInfo
 from datetime import datetime
 
+from fakeslack.blocks import response_errors_problems
 from fakeslack.sender import MULTI_OPTION_INPUTS, ONE_OPTION_INPUTS, SlackSender, input_state, slack_escape
 from fakeslack.server import Call, FakeSlack, VIEW_STACK_MAX, _Scripted, block_text, content_length
 from playground import manifest as manifest_mod
@@ -1175,6 +1176,12 @@ class Workspace(FakeSlack):
                 return {"ok": True}
             self.view_problems.pop(view_id, None)
             if action == "errors":
+                wrong = response_errors_problems(view, response.get("errors"))
+                if wrong:  # Slack shows no field errors then: the submission fails as a whole
+                    self.view_problems[view_id] = "Knowhow answered with errors Slack would refuse."
+                    log.warning("view_submission answered with errors Slack would refuse: %s", wrong)
+                    self._touch()
+                    return {"ok": True, "problem": self.view_problems[view_id]}
                 self.view_errors[view_id] = dict(response.get("errors") or {})
                 self._touch()
                 return {"ok": True, "errors": self.view_errors[view_id]}
