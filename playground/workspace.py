@@ -485,6 +485,8 @@ class Workspace(FakeSlack):
                 return _Scripted(200, "ok", {})
             if not text and not blocks:
                 return _Scripted(400, "no_text", {})
+            if self._blocks_problem(blocks):
+                return _Scripted(400, "invalid_blocks", {})
             if args.get("replace_original") in (True, "true"):
                 if self._replace_original(r, text, blocks):
                     self._touch()
@@ -828,6 +830,11 @@ class Workspace(FakeSlack):
                                 text=f"{command} failed with the error \"{error}\"")
             return {"ok": True, "command": True, "error": error}
         message = self._ack_message(answer)
+        if message and self._blocks_problem(message.get("blocks")):
+            # Slack refuses an answer it could not show, and says so to the person who typed it.
+            self._add_ephemeral(user, channel, ts=self._next_ts(), author=SLACKBOT,
+                                text=f"{command} failed with the error \"invalid_blocks\"")
+            return {"ok": True, "command": True, "error": "invalid_blocks"}
         if message:
             ts = self._next_ts()
             if message.get("response_type") == "in_channel" and self._can_post(channel) is None:

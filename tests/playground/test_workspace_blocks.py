@@ -47,3 +47,24 @@ def test_errors_for_what_is_not_an_input_block_fail_the_submission(ws, app, erro
     app.answer = json.dumps({"response_action": "errors", "errors": {"q": "Too vague"}}).encode()
     answer = ws.submit_view(DEVIKA, view["id"], {"q": {"q": {"type": "plain_text_input", "value": "why?"}}})
     assert answer == {"ok": True, "errors": {"q": "Too vague"}}
+
+
+BAD_BLOCKS = [{"type": "header", "text": {"type": "mrkdwn", "text": "Hi"}}]  # a header takes plain_text only
+
+
+def test_a_command_answer_or_response_url_with_blocks_slack_refuses_is_refused(ws, app):
+    from slack_sdk.webhook import WebhookClient
+
+    from playground import sample
+    from playground.workspace import _Responder
+
+    qa = sample.QA_CHANNEL
+    app.answer = json.dumps({"response_type": "ephemeral", "text": "hi", "blocks": BAD_BLOCKS}).encode()
+    assert ws.slash_command(DEVIKA, qa, "/ask hello")["error"] == "invalid_blocks"
+    [said] = [m for m in ws.conversation(DEVIKA, qa) if m["ephemeral"]]
+    assert said["text"] == '/ask failed with the error "invalid_blocks"'  # and nothing of the refused answer
+
+    url = ws._new_response_url(_Responder(user=DEVIKA, channel=qa, kind="command"))
+    refused = WebhookClient(url).send(text="hi", blocks=BAD_BLOCKS)
+    assert (refused.status_code, refused.body) == (400, "invalid_blocks")
+    assert WebhookClient(url).send(text="fine").status_code == 200
