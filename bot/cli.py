@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     run.set_defaults(func=_run)
     play = sub.add_parser("playground", help="try Knowhow in a browser, without Slack: a local workspace on 127.0.0.1")
-    from playground.run import add_arguments as playground_arguments
+    from playground.options import add_arguments as playground_arguments
 
     playground_arguments(play)
     play.set_defaults(func=_playground)

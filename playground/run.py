@@ -19,12 +19,12 @@ import urllib.request
 from pathlib import Path
 
 from playground import sample
+from playground.options import DEFAULT_PORT, add_arguments
 from playground.server import PageServer
 from playground.workspace import Workspace
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PORT = 8080
 PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
 START_SECONDS = 60.0
 
@@ -227,13 +227,6 @@ def serve(*, port: int | None = None, data_dir: str = ".playground", demo: bool 
     finally:
         playground.stop()
     return 0
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", type=int, default=None,
-                        help=f"the page's port on 127.0.0.1 (default {DEFAULT_PORT}, or a free one if that is taken)")
-    parser.add_argument("--demo", action="store_true", help="seed answered questions, an expert session in two minutes and mentors")
-    parser.add_argument("--data-dir", default=".playground", help="where Knowhow's database and log go (default .playground)")
 
 
 def main(argv: list[str] | None = None) -> int:
