@@ -390,14 +390,22 @@ class FakeSlack:
             return copy.deepcopy(found) if found is not None else None
 
     # -- the server side ----------------------------------------------------------------------
-    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+    def _read_body(self, request: BaseHTTPRequestHandler, limit: int) -> tuple[bytes, dict[str, str]] | None:
+        """The request's body and headers (lower-cased names); None when its Content-Length is
+        not a whole number up to `limit`, which has then been answered (400 or 413)."""
         length = content_length(request.headers)
-        if length is None or length > MAX_REQUEST_BODY:
+        if length is None or length > limit:
             request.close_connection = True  # the body is not read: the connection cannot be reused
             self._send(request, _Scripted(400 if length is None else 413, "invalid_content_length" if length is None else "too_large", {}))
-            return
+            return None
         raw = request.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in request.headers.items()}
+        return raw, {k.lower(): v for k, v in request.headers.items()}
+
+    def _handle(self, request: BaseHTTPRequestHandler) -> None:
+        read = self._read_body(request, MAX_REQUEST_BODY)
+        if read is None:
+            return
+        raw, headers = read
         path = request.path.split("?", 1)[0]
         content = b""
         if path.startswith("/response/"):

@@ -31,7 +31,7 @@ from datetime import datetime
 
 from fakeslack.blocks import response_errors_problems
 from fakeslack.sender import MULTI_OPTION_INPUTS, ONE_OPTION_INPUTS, SlackSender, input_state, slack_escape
-from fakeslack.server import Call, FakeSlack, VIEW_STACK_MAX, _Scripted, block_text, content_length
+from fakeslack.server import Call, FakeSlack, VIEW_STACK_MAX, _Scripted, block_text
 from playground import manifest as manifest_mod
 from playground import sample
 
@@ -238,13 +238,10 @@ class Workspace(FakeSlack):
         if not path.startswith("/response/"):
             super()._handle(request)
             return
-        length = content_length(request.headers)
-        if length is None or length > MAX_RESPONSE_BODY:
-            request.close_connection = True  # the body is not read: the connection cannot be reused
-            self._send(request, _Scripted(400 if length is None else 413, "invalid_content_length" if length is None else "too_large", {}))
+        read = self._read_body(request, MAX_RESPONSE_BODY)
+        if read is None:
             return
-        raw = request.rfile.read(length) if length else b""
-        headers = {k.lower(): v for k, v in request.headers.items()}
+        raw, headers = read
         try:
             args = json.loads(raw or b"{}")
             if not isinstance(args, dict):
