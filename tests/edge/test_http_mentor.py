@@ -299,20 +299,12 @@ def matched(slack, fake_slack, protege=PROTEGE, mentor_id=MENTOR):
 
 
 def test_the_end_of_term_asks_each_privately_and_a_finished_protege_who_volunteers_is_counted(knowhow, slack, fake_slack, people):
-    from scheduler import jobs
     from storage.models import ProtegeToMentor
 
     add_topic(slack)
     volunteer(slack, fake_slack, MENTOR)
     matched(slack, fake_slack)
-    with session_scope(knowhow.engine) as s:
-        s.execute(update(Mentorship).values(halfway_at=utcnow(), ends_at=utcnow() - timedelta(minutes=1)))
-    jobs.sweep_mentoring()
-    _wait_until(lambda: any(buttons(m, ids.MENTOR_OPEN_WRAP_UP) for m in dms_to(fake_slack, PROTEGE)))
-    [how] = [b for m in dms_to(fake_slack, PROTEGE) for b in buttons(m, ids.MENTOR_OPEN_WRAP_UP)]
-    payload = slack.block_actions_payload(user=PROTEGE, action_id=how["action_id"], value=how["value"], channel="D" + PROTEGE[1:])
-    assert slack.interaction(payload).status == 200
-    _wait_until(lambda: opened_view(fake_slack)["callback_id"] == ids.MENTOR_WRAP_UP_MODAL)
+    how = _end_of_term(knowhow, slack, fake_slack, PROTEGE)
     # Someone outside the mentorship cannot open it.
     opened = len(fake_slack.calls_to("views.open"))
     slack.interaction(slack.block_actions_payload(user=MENTOR_2, action_id=how["action_id"], value=how["value"]))
@@ -473,6 +465,7 @@ def _end_of_term(knowhow, slack, fake_slack, user):
     payload = slack.block_actions_payload(user=user, action_id=how["action_id"], value=how["value"], channel="D" + user[1:])
     assert slack.interaction(payload).status == 200
     _wait_until(lambda: opened_view(fake_slack)["callback_id"] == ids.MENTOR_WRAP_UP_MODAL)
+    return how  # the wrap-up button, for clicks by others
 
 
 def test_the_wrap_up_preselects_nothing_and_finishing_tells_the_other_person(knowhow, slack, fake_slack, people):
