@@ -192,8 +192,10 @@ def main() -> int:
             if args.warmup:
                 bench.level(args.warmup, min(args.warmup, max(levels)))
                 bench.wait_posted(args.drain_timeout)
-            print(f"{'concurrency':>11} {'requests':>8} {'ok':>5} {'p50 ms':>8} {'p90 ms':>8} "
-                  f"{'p99 ms':>8} {'max ms':>8} {'req/s':>9}   questions posted, drain after last ack")
+            print(
+                f"{'concurrency':>11} {'requests':>8} {'ok':>5} {'p50 ms':>8} {'p90 ms':>8} "
+                f"{'p99 ms':>8} {'max ms':>8} {'req/s':>9}   questions posted, drain after last ack"
+            )
             for concurrency in levels:
                 results, wall, last_ack = bench.level(args.requests, concurrency)
                 report(concurrency, results, wall)

@@ -34,12 +34,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from core import matching, mentoring  # noqa: E402
-from bench.scratch import scratch_database  # noqa: E402
-from storage import migrate  # noqa: E402
-from storage.db import make_engine, session_scope  # noqa: E402
+from bench.scratch import scratch_database
+from core import matching, mentoring
+from storage import migrate
+from storage.db import make_engine, session_scope
 
 TEAM = "T0BENCH"
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -47,36 +47,81 @@ HOUR = 3600
 
 # Roles, with rough weights (engineering-heavy, as most organisations using Slack are).
 ROLES = [
-    ("Software Engineer", 10), ("Senior Software Engineer", 12), ("Staff Engineer", 4), ("Principal Engineer", 2),
-    ("Engineering Manager", 6), ("Senior Engineering Manager", 2), ("Director of Engineering", 1), ("VP of Engineering", 0.3),
-    ("Product Manager", 5), ("Senior Product Manager", 3), ("Head of Product", 0.5),
-    ("Designer", 4), ("Senior Product Designer", 2), ("UX Researcher", 1),
-    ("Data Scientist", 3), ("Data Engineer", 2), ("Analytics Manager", 1),
-    ("Account Executive", 4), ("Sales Manager", 2), ("Head of Sales", 0.5),
-    ("Customer Success Manager", 3), ("Marketing Manager", 2), ("Recruiter", 2), ("HR Business Partner", 1),
-    ("Finance Manager", 1), ("Operations Manager", 1),
+    ("Software Engineer", 10),
+    ("Senior Software Engineer", 12),
+    ("Staff Engineer", 4),
+    ("Principal Engineer", 2),
+    ("Engineering Manager", 6),
+    ("Senior Engineering Manager", 2),
+    ("Director of Engineering", 1),
+    ("VP of Engineering", 0.3),
+    ("Product Manager", 5),
+    ("Senior Product Manager", 3),
+    ("Head of Product", 0.5),
+    ("Designer", 4),
+    ("Senior Product Designer", 2),
+    ("UX Researcher", 1),
+    ("Data Scientist", 3),
+    ("Data Engineer", 2),
+    ("Analytics Manager", 1),
+    ("Account Executive", 4),
+    ("Sales Manager", 2),
+    ("Head of Sales", 0.5),
+    ("Customer Success Manager", 3),
+    ("Marketing Manager", 2),
+    ("Recruiter", 2),
+    ("HR Business Partner", 1),
+    ("Finance Manager", 1),
+    ("Operations Manager", 1),
 ]
 # Where people move next: a role's usual next step (for requests with a target role).
 NEXT = {
-    "Software Engineer": "Senior Software Engineer", "Senior Software Engineer": "Engineering Manager",
-    "Staff Engineer": "Principal Engineer", "Engineering Manager": "Senior Engineering Manager",
-    "Senior Engineering Manager": "Director of Engineering", "Product Manager": "Senior Product Manager",
-    "Senior Product Manager": "Head of Product", "Designer": "Senior Product Designer",
-    "Data Scientist": "Analytics Manager", "Account Executive": "Sales Manager", "Sales Manager": "Head of Sales",
+    "Software Engineer": "Senior Software Engineer",
+    "Senior Software Engineer": "Engineering Manager",
+    "Staff Engineer": "Principal Engineer",
+    "Engineering Manager": "Senior Engineering Manager",
+    "Senior Engineering Manager": "Director of Engineering",
+    "Product Manager": "Senior Product Manager",
+    "Senior Product Manager": "Head of Product",
+    "Designer": "Senior Product Designer",
+    "Data Scientist": "Analytics Manager",
+    "Account Executive": "Sales Manager",
+    "Sales Manager": "Head of Sales",
     "Customer Success Manager": "Operations Manager",
 }
 TOPICS = [
-    "Leadership", "First-time management", "Hiring", "Giving feedback", "Career growth", "Public speaking",
-    "System design", "Negotiation", "Handling conflict", "Organisational politics", "Product strategy",
-    "Stakeholder management", "Data storytelling", "Technical writing", "Remote work", "Work-life balance",
-    "Sales leadership", "Going from IC to manager", "Promotion cases", "Running meetings",
+    "Leadership",
+    "First-time management",
+    "Hiring",
+    "Giving feedback",
+    "Career growth",
+    "Public speaking",
+    "System design",
+    "Negotiation",
+    "Handling conflict",
+    "Organisational politics",
+    "Product strategy",
+    "Stakeholder management",
+    "Data storytelling",
+    "Technical writing",
+    "Remote work",
+    "Work-life balance",
+    "Sales leadership",
+    "Going from IC to manager",
+    "Promotion cases",
+    "Running meetings",
 ]
 # Offices: (location, time zone, UTC offset in seconds), with rough head-count weights.
 OFFICES = [
-    (("London", "Europe/London", 0), 20), (("Dublin", "Europe/Dublin", 0), 6), (("Berlin", "Europe/Berlin", HOUR), 10),
-    (("Lisbon", "Europe/Lisbon", 0), 4), (("New York", "America/New_York", -5 * HOUR), 15),
-    (("San Francisco", "America/Los_Angeles", -8 * HOUR), 15), (("Sao Paulo", "America/Sao_Paulo", -3 * HOUR), 5),
-    (("Bangalore", "Asia/Kolkata", 5 * HOUR + 1800), 12), (("Singapore", "Asia/Singapore", 8 * HOUR), 6),
+    (("London", "Europe/London", 0), 20),
+    (("Dublin", "Europe/Dublin", 0), 6),
+    (("Berlin", "Europe/Berlin", HOUR), 10),
+    (("Lisbon", "Europe/Lisbon", 0), 4),
+    (("New York", "America/New_York", -5 * HOUR), 15),
+    (("San Francisco", "America/Los_Angeles", -8 * HOUR), 15),
+    (("Sao Paulo", "America/Sao_Paulo", -3 * HOUR), 5),
+    (("Bangalore", "Asia/Kolkata", 5 * HOUR + 1800), 12),
+    (("Singapore", "Asia/Singapore", 8 * HOUR), 6),
     (("Sydney", "Australia/Sydney", 11 * HOUR), 7),
 ]
 
@@ -141,12 +186,18 @@ def bench_match_all(vols, reqs, runs: int) -> None:
     load = Counter(matched)
     top_id, top = load.most_common(1)[0]
     room = {m.user_id: m.room for m in mentors}
-    print(f"match_all, {len(requests):,} requests x {len(mentors):,} volunteers ({runs} runs): "
-          f"median {statistics.median(times):.3f} s, min {min(times):.3f} s (target < 2 s)")
-    print(f"  requests that got a mentor: {len(matched):,} / {len(requests):,}; "
-          f"candidates shown per request: {sum(len(a.candidates) for a in out) / len(out):.2f} on average")
-    print(f"  spread: {len(load):,} distinct mentors took the {len(matched):,} matches; the busiest took {top} "
-          f"({top / len(matched):.2%} of matches, capacity {room[top_id]}); most shown: {shown.most_common(1)[0][1]} times")
+    print(
+        f"match_all, {len(requests):,} requests x {len(mentors):,} volunteers ({runs} runs): "
+        f"median {statistics.median(times):.3f} s, min {min(times):.3f} s (target < 2 s)"
+    )
+    print(
+        f"  requests that got a mentor: {len(matched):,} / {len(requests):,}; "
+        f"candidates shown per request: {sum(len(a.candidates) for a in out) / len(out):.2f} on average"
+    )
+    print(
+        f"  spread: {len(load):,} distinct mentors took the {len(matched):,} matches; the busiest took {top} "
+        f"({top / len(matched):.2%} of matches, capacity {room[top_id]}); most shown: {shown.most_common(1)[0][1]} times"
+    )
 
 
 def percentiles(samples_ms: list[float]) -> str:
@@ -158,7 +209,9 @@ def fill(engine, vols, reqs) -> tuple[list[int], float]:
     """Topics, profiles and the volunteers, through core.mentoring. The topic ids, and seconds."""
     start = time.perf_counter()
     with session_scope(engine) as s:
-        topic_ids = [mentoring.add_topic(s, team_id=TEAM, raw=name, user_id="UADMIN", curated=True)[0].id for name in TOPICS]
+        topic_ids = [
+            mentoring.add_topic(s, team_id=TEAM, raw=name, user_id="UADMIN", curated=True)[0].id for name in TOPICS
+        ]
     profiled = set()
 
     def profile(s, user_id, role, years, office):
@@ -166,16 +219,27 @@ def fill(engine, vols, reqs) -> tuple[list[int], float]:
             return
         profiled.add(user_id)
         location, tz, offset = office
-        mentoring.ensure_profile(s, team_id=TEAM, user_id=user_id, slack=mentoring.SlackPerson(role, tz, offset), now=T0)
-        mentoring.save_profile(s, team_id=TEAM, user_id=user_id, role=role, location=location, years_in_role=years, now=T0)
+        mentoring.ensure_profile(
+            s, team_id=TEAM, user_id=user_id, slack=mentoring.SlackPerson(role, tz, offset), now=T0
+        )
+        mentoring.save_profile(
+            s, team_id=TEAM, user_id=user_id, role=role, location=location, years_in_role=years, now=T0
+        )
 
     batch = 250
     for i in range(0, len(vols), batch):
         with session_scope(engine) as s:
-            for user_id, topics, capacity, role, years, office in vols[i:i + batch]:
+            for user_id, topics, capacity, role, years, office in vols[i : i + batch]:
                 profile(s, user_id, role, years, office)
-                mentoring.volunteer(s, team_id=TEAM, user_id=user_id, topic_ids=[topic_ids[t] for t in topics],
-                                    capacity=capacity, note=None, now=T0)
+                mentoring.volunteer(
+                    s,
+                    team_id=TEAM,
+                    user_id=user_id,
+                    topic_ids=[topic_ids[t] for t in topics],
+                    capacity=capacity,
+                    note=None,
+                    now=T0,
+                )
     with session_scope(engine) as s:
         for user_id, _topic, role, _target, _rp, _lp, office in reqs:
             profile(s, user_id, role, None, office)
@@ -187,21 +251,32 @@ def bench_database(url: str, vols, reqs) -> None:
     try:
         migrate.upgrade(engine)
         topic_ids, took = fill(engine, vols, reqs)
-        print(f"database ({engine.dialect.name}): filled {len(vols):,} volunteers through core.mentoring in {took:.1f} s")
+        print(
+            f"database ({engine.dialect.name}): filled {len(vols):,} volunteers through core.mentoring in {took:.1f} s"
+        )
         samples, outcomes = [], Counter()
         start = time.perf_counter()
         for j, (user_id, topic, _role, target, role_pref, location_pref, _office) in enumerate(reqs):
             t = time.perf_counter()
             with session_scope(engine) as s:
                 got = mentoring.ask_for_mentor(
-                    s, team_id=TEAM, protege_id=user_id, topic_id=topic_ids[topic], goal="Grow into the role",
-                    location_pref=location_pref, role_pref=role_pref, target_role=target, request_key=f"bench-{j}",
+                    s,
+                    team_id=TEAM,
+                    protege_id=user_id,
+                    topic_id=topic_ids[topic],
+                    goal="Grow into the role",
+                    location_pref=location_pref,
+                    role_pref=role_pref,
+                    target_role=target,
+                    request_key=f"bench-{j}",
                     now=T0 + timedelta(seconds=j),
                 )
             samples.append((time.perf_counter() - t) * 1000)
             outcomes[got.outcome.value] += 1
         total = time.perf_counter() - start
-        print(f"  {len(reqs):,} requests through ask_for_mentor: {total:.2f} s in all; per request {percentiles(samples)}")
+        print(
+            f"  {len(reqs):,} requests through ask_for_mentor: {total:.2f} s in all; per request {percentiles(samples)}"
+        )
         print(f"  outcomes: {dict(outcomes)}")
         with session_scope(engine) as s:
             shown = s.execute(text("SELECT count(*), count(DISTINCT mentor_id) FROM mentor_candidate")).one()
@@ -221,8 +296,10 @@ def main() -> int:
     args = parser.parse_args()
 
     vols, reqs = make_people(args.volunteers, args.requests, args.seed)
-    print(f"Python {sys.version.split()[0]} | {args.volunteers:,} volunteers | {args.requests:,} requests | "
-          f"{len(TOPICS)} topics | {len(OFFICES)} offices | seed {args.seed}")
+    print(
+        f"Python {sys.version.split()[0]} | {args.volunteers:,} volunteers | {args.requests:,} requests | "
+        f"{len(TOPICS)} topics | {len(OFFICES)} offices | seed {args.seed}"
+    )
     bench_match_all(vols, reqs, args.runs)
     if args.skip_database:
         return 0

@@ -35,12 +35,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import event, insert  # noqa: E402
+from sqlalchemy import event, insert
 
-from bench.scratch import scratch_database  # noqa: E402
-from storage import migrate, scoreboard  # noqa: E402
-from storage.db import make_engine, session_scope  # noqa: E402
-from storage.models import (  # noqa: E402
+from bench.scratch import scratch_database
+from storage import migrate, scoreboard
+from storage.db import make_engine, session_scope
+from storage.models import (
     Answer,
     Deferral,
     ExpertSession,
@@ -59,8 +59,30 @@ END = datetime(2026, 11, 30, tzinfo=UTC)  # a Monday: the latest week is [END - 
 WEEK = timedelta(days=7)
 BATCH = 20_000
 USERS = [f"U{i:05d}" for i in range(3000)]
-WORDS = ("how", "do", "we", "deploy", "the", "service", "to", "staging", "without", "downtime", "and", "who",
-         "owns", "billing", "pipeline", "kubernetes", "rollout", "budget", "review", "onboarding", "vpn", "access")
+WORDS = (
+    "how",
+    "do",
+    "we",
+    "deploy",
+    "the",
+    "service",
+    "to",
+    "staging",
+    "without",
+    "downtime",
+    "and",
+    "who",
+    "owns",
+    "billing",
+    "pipeline",
+    "kubernetes",
+    "rollout",
+    "budget",
+    "review",
+    "onboarding",
+    "vpn",
+    "access",
+)
 
 
 _TEXTS: dict[int, list[str]] = {}
@@ -87,12 +109,22 @@ def fill_questions(conn, rng: random.Random, n: int, weeks: int) -> tuple[int, i
                 sid += 1
                 starts = first + w * WEEK + timedelta(days=1 + 2 * k, hours=15)
                 state = "closed" if k < 2 else rng.choice(("closed", "cancelled", "missed"))
-                sessions.append(dict(
-                    id=sid, team_id=team, channel_id="CSESS", topic=_text(rng, 4), organiser_id=rng.choice(USERS),
-                    starts_at=starts, ends_at=starts + timedelta(hours=1), state=state, request_id=f"s{sid}",
-                    closed_at=starts + timedelta(hours=1) if state != "cancelled" else None,
-                    summary_version=0, created_at=starts - timedelta(days=3),
-                ))
+                sessions.append(
+                    dict(
+                        id=sid,
+                        team_id=team,
+                        channel_id="CSESS",
+                        topic=_text(rng, 4),
+                        organiser_id=rng.choice(USERS),
+                        starts_at=starts,
+                        ends_at=starts + timedelta(hours=1),
+                        state=state,
+                        request_id=f"s{sid}",
+                        closed_at=starts + timedelta(hours=1) if state != "cancelled" else None,
+                        summary_version=0,
+                        created_at=starts - timedelta(days=3),
+                    )
+                )
                 by_week.setdefault((team, w), []).append((sid, starts))
     conn.execute(insert(ExpertSession), sessions)
 
@@ -104,7 +136,17 @@ def fill_questions(conn, rng: random.Random, n: int, weeks: int) -> tuple[int, i
             team = NOISE if rng.random() < 0.04 else TEAM
             created = first + timedelta(seconds=rng.random() * span)
             r = rng.random()
-            status = "posted" if r < 0.90 else "deflected" if r < 0.95 else "failed" if r < 0.97 else "held" if r < 0.985 else "pending"
+            status = (
+                "posted"
+                if r < 0.90
+                else "deflected"
+                if r < 0.95
+                else "failed"
+                if r < 0.97
+                else "held"
+                if r < 0.985
+                else "pending"
+            )
             asker = rng.choice(USERS)
             session_id = None
             if status == "posted" and rng.random() < 0.01:
@@ -123,9 +165,18 @@ def fill_questions(conn, rng: random.Random, n: int, weeks: int) -> tuple[int, i
                     author = asker if rng.random() < 0.03 else rng.choice(USERS)
                     deleted = when + timedelta(minutes=5) if rng.random() < 0.05 else None
                     row = dict(
-                        id=aid, team_id=team, question_id=qid, message_ts=f"{qid}.{aid}", author_id=author,
-                        text=_text(rng, rng.randint(8, 30)), answered_at=when, edited_ts=None, edited_at=None,
-                        deleted_at=deleted, accepted_at=None, accepted_by=None,
+                        id=aid,
+                        team_id=team,
+                        question_id=qid,
+                        message_ts=f"{qid}.{aid}",
+                        author_id=author,
+                        text=_text(rng, rng.randint(8, 30)),
+                        answered_at=when,
+                        edited_ts=None,
+                        edited_at=None,
+                        deleted_at=deleted,
+                        accepted_at=None,
+                        accepted_by=None,
                     )
                     answers.append(row)
                     if deleted is None and author != asker:
@@ -139,18 +190,43 @@ def fill_questions(conn, rng: random.Random, n: int, weeks: int) -> tuple[int, i
                         shown = "resolved"
                 if session_id is not None and rng.random() < 0.25:  # kept when answered in time, else overdue
                     overdue = created + timedelta(days=rng.randint(2, 14))
-                    deferrals.append(dict(
-                        question_id=qid, team_id=team, expert_id=rng.choice(USERS), due_date=(overdue - timedelta(days=1)).date(),
-                        remind_at=overdue - timedelta(hours=15), overdue_at=overdue, created_at=created,
-                        reminded_at=None, overdue_noted_at=None,
-                    ))
-            questions.append(dict(
-                id=qid, team_id=team, asker_id=asker, text=_text(rng, rng.randint(10, 40)), details=None, anonymous=False,
-                asked_in_channel_id=None, channel_id="CQA", message_ts=f"{qid}.0" if posted else None, status=status,
-                deflected_by_id=None, deflected_at=created if status == "deflected" else None, shown_state=shown,
-                post_version=0, request_id=f"r{qid}", permalink=None, created_at=created, posted_at=posted,
-                followed_up_at=None, session_id=session_id,
-            ))
+                    deferrals.append(
+                        dict(
+                            question_id=qid,
+                            team_id=team,
+                            expert_id=rng.choice(USERS),
+                            due_date=(overdue - timedelta(days=1)).date(),
+                            remind_at=overdue - timedelta(hours=15),
+                            overdue_at=overdue,
+                            created_at=created,
+                            reminded_at=None,
+                            overdue_noted_at=None,
+                        )
+                    )
+            questions.append(
+                dict(
+                    id=qid,
+                    team_id=team,
+                    asker_id=asker,
+                    text=_text(rng, rng.randint(10, 40)),
+                    details=None,
+                    anonymous=False,
+                    asked_in_channel_id=None,
+                    channel_id="CQA",
+                    message_ts=f"{qid}.0" if posted else None,
+                    status=status,
+                    deflected_by_id=None,
+                    deflected_at=created if status == "deflected" else None,
+                    shown_state=shown,
+                    post_version=0,
+                    request_id=f"r{qid}",
+                    permalink=None,
+                    created_at=created,
+                    posted_at=posted,
+                    followed_up_at=None,
+                    session_id=session_id,
+                )
+            )
         conn.execute(insert(Question), questions)
         if answers:
             conn.execute(insert(Answer), answers)
@@ -172,9 +248,14 @@ def fill_mentoring(conn, rng: random.Random, n: int, weeks: int) -> None:
 
     topics = []
     for i, team in enumerate([TEAM] * 20 + [NOISE] * 5):
-        topics.append(dict(id=i + 1, team_id=team, key=f"topic {i}", name=f"Topic {i}", created_by=None, created_at=first))
+        topics.append(
+            dict(id=i + 1, team_id=team, key=f"topic {i}", name=f"Topic {i}", created_by=None, created_at=first)
+        )
     conn.execute(insert(Topic), topics)
-    team_topics = {TEAM: [t["id"] for t in topics if t["team_id"] == TEAM], NOISE: [t["id"] for t in topics if t["team_id"] == NOISE]}
+    team_topics = {
+        TEAM: [t["id"] for t in topics if t["team_id"] == TEAM],
+        NOISE: [t["id"] for t in topics if t["team_id"] == NOISE],
+    }
     people = [f"M{i:06d}" for i in range(n)]
 
     def team_of():
@@ -183,10 +264,17 @@ def fill_mentoring(conn, rng: random.Random, n: int, weeks: int) -> None:
     volunteers, vtopics = [], []
     for user in people[: n // 10]:
         team = team_of()
-        volunteers.append(dict(
-            team_id=team, user_id=user, capacity=rng.choice((1, 1, 2, 3)), note=None, paused=rng.random() < 0.1,
-            joined_at=when(), left_at=when() if rng.random() < 0.1 else None,
-        ))
+        volunteers.append(
+            dict(
+                team_id=team,
+                user_id=user,
+                capacity=rng.choice((1, 1, 2, 3)),
+                note=None,
+                paused=rng.random() < 0.1,
+                joined_at=when(),
+                left_at=when() if rng.random() < 0.1 else None,
+            )
+        )
         for topic in rng.sample(team_topics[team], 2):
             vtopics.append(dict(team_id=team, user_id=user, topic_id=topic, added_at=first))
     mentors = [(v["team_id"], v["user_id"]) for v in volunteers]
@@ -194,41 +282,87 @@ def fill_mentoring(conn, rng: random.Random, n: int, weeks: int) -> None:
     requests, pairs = [], []
     rid = 0
     for _ in range(int(n * 0.40)):
-        rid += 1
+        rid += 1  # noqa: SIM113
         team = team_of()
         created = when()
-        requests.append(dict(
-            id=rid, team_id=team, protege_id=rng.choice(people), topic_id=rng.choice(team_topics[team]), goal=_text(rng, 12),
-            location_pref="any", role_pref="any", target_role=None,
-            state=rng.choices(("waiting", "choosing", "asking", "matched", "withdrawn"), weights=(10, 3, 2, 70, 15))[0],
-            round=1, request_id=f"m{rid}", created_at=created, updated_at=created,
-        ))
+        requests.append(
+            dict(
+                id=rid,
+                team_id=team,
+                protege_id=rng.choice(people),
+                topic_id=rng.choice(team_topics[team]),
+                goal=_text(rng, 12),
+                location_pref="any",
+                role_pref="any",
+                target_role=None,
+                state=rng.choices(
+                    ("waiting", "choosing", "asking", "matched", "withdrawn"), weights=(10, 3, 2, 70, 15)
+                )[0],
+                round=1,
+                request_id=f"m{rid}",
+                created_at=created,
+                updated_at=created,
+            )
+        )
     matched = [r for r in requests if r["state"] == "matched"]
     for mid in range(1, int(n * 0.25) + 1):
         r = rng.choice(matched)
         team, mentor = rng.choice([m for m in rng.sample(mentors, 5) if m[0] == r["team_id"]] or [(r["team_id"], "MX")])
         proposed = r["created_at"] + timedelta(days=1)
-        state = rng.choices(("proposed", "active", "completed", "stopped", "declined", "expired"), weights=(3, 25, 50, 8, 10, 4))[0]
+        state = rng.choices(
+            ("proposed", "active", "completed", "stopped", "declined", "expired"), weights=(3, 25, 50, 8, 10, 4)
+        )[0]
         started = proposed + timedelta(days=2) if state in ("active", "completed", "stopped") else None
-        finished = min(started + timedelta(weeks=12), END - timedelta(hours=1)) if state in ("completed", "stopped") else None
-        pairs.append(dict(
-            id=mid, team_id=team, request_id=r["id"], mentor_id=mentor, protege_id=r["protege_id"], topic_id=r["topic_id"],
-            state=state, weeks=12, proposed_at=proposed, answer_by=proposed + timedelta(days=3), started_at=started,
-            halfway_at=None, ends_at=None, halfway_sent_at=None, end_sent_at=None, finished_at=finished,
-            group_channel=None, mentor_met=None, protege_met=None, mentor_rating=None, protege_rating=None,
-            mentor_word=None, protege_word=None,
-        ))
+        finished = (
+            min(started + timedelta(weeks=12), END - timedelta(hours=1)) if state in ("completed", "stopped") else None
+        )
+        pairs.append(
+            dict(
+                id=mid,
+                team_id=team,
+                request_id=r["id"],
+                mentor_id=mentor,
+                protege_id=r["protege_id"],
+                topic_id=r["topic_id"],
+                state=state,
+                weeks=12,
+                proposed_at=proposed,
+                answer_by=proposed + timedelta(days=3),
+                started_at=started,
+                halfway_at=None,
+                ends_at=None,
+                halfway_sent_at=None,
+                end_sent_at=None,
+                finished_at=finished,
+                group_channel=None,
+                mentor_met=None,
+                protege_met=None,
+                mentor_rating=None,
+                protege_rating=None,
+                mentor_word=None,
+                protege_word=None,
+            )
+        )
     p2m = {}
     for _ in range(int(n * 0.05)):
         team = team_of()
         key = (team, rng.choice(people), rng.choice(team_topics[team]))
         p2m[key] = dict(team_id=key[0], user_id=key[1], topic_id=key[2], at=when())
-    prefs = [dict(team_id=TEAM, user_id=u, invitations_paused=False, thank_publicly=rng.random() < 0.3, updated_at=first) for u in USERS]
+    prefs = [
+        dict(team_id=TEAM, user_id=u, invitations_paused=False, thank_publicly=rng.random() < 0.3, updated_at=first)
+        for u in USERS
+    ]
 
-    for model, rows in ((Volunteer, volunteers), (VolunteerTopic, vtopics), (MentorRequest, requests), (Mentorship, pairs),
-                        (ProtegeToMentor, list(p2m.values())), (HelperPreference, prefs)):
+    for model, rows in (
+        (Volunteer, volunteers),
+        (VolunteerTopic, vtopics),
+        (MentorRequest, requests),
+        (Mentorship, pairs),
+        (ProtegeToMentor, list(p2m.values())),
+        (HelperPreference, prefs),
+    ):
         for lo in range(0, len(rows), BATCH):
-            conn.execute(insert(model), rows[lo: lo + BATCH])
+            conn.execute(insert(model), rows[lo : lo + BATCH])
 
 
 def explain(engine, start, end) -> None:
@@ -270,8 +404,10 @@ def run(args, url: str) -> int:
     try:
         migrate.upgrade(engine)
         rng = random.Random(args.seed)
-        print(f"Python {sys.version.split()[0]} | {engine.dialect.name} | {args.questions:,} questions over {args.weeks} weeks "
-              f"| {args.mentoring:,} mentoring records")
+        print(
+            f"Python {sys.version.split()[0]} | {engine.dialect.name} | {args.questions:,} questions over {args.weeks} weeks "
+            f"| {args.mentoring:,} mentoring records"
+        )
         began = time.perf_counter()
         with engine.begin() as conn:
             fill_questions(conn, rng, args.questions, args.weeks)
@@ -281,8 +417,19 @@ def run(args, url: str) -> int:
             conn.exec_driver_sql("ANALYZE")
         print(f"fill: {filled:.1f} s (analyze: {time.perf_counter() - began - filled:.1f} s)")
         with engine.connect() as conn:
-            for table in ("question", "answer", "expert_session", "deferral", "topic", "mentor_request", "volunteer",
-                          "volunteer_topic", "mentorship", "protege_to_mentor", "helper_preference"):
+            for table in (
+                "question",
+                "answer",
+                "expert_session",
+                "deferral",
+                "topic",
+                "mentor_request",
+                "volunteer",
+                "volunteer_topic",
+                "mentorship",
+                "protege_to_mentor",
+                "helper_preference",
+            ):
                 print(f"  {table:18} {conn.exec_driver_sql(f'SELECT count(*) FROM {table}').scalar():>10,}")
 
         start, end = END - WEEK, END
@@ -294,8 +441,10 @@ def run(args, url: str) -> int:
                 t0 = time.perf_counter()
                 scoreboard.week(s, team_id=TEAM, start=start, end=end)
                 times.append((time.perf_counter() - t0) * 1000)
-        print(f"week() for {start:%Y-%m-%d}..{end:%Y-%m-%d}, {args.runs} runs: "
-              f"median {statistics.median(times):.0f} ms, min {min(times):.0f} ms, max {max(times):.0f} ms")
+        print(
+            f"week() for {start:%Y-%m-%d}..{end:%Y-%m-%d}, {args.runs} runs: "
+            f"median {statistics.median(times):.0f} ms, min {min(times):.0f} ms, max {max(times):.0f} ms"
+        )
         parts = []
         with session_scope(engine) as s:
             for part in ("questions", "sessions", "mentoring", "helpers"):
@@ -303,7 +452,9 @@ def run(args, url: str) -> int:
                 getattr(scoreboard, part)(s, team_id=TEAM, start=start, end=end)
                 parts.append(f"{part} {(time.perf_counter() - t0) * 1000:.0f} ms")
         print("  parts: " + ", ".join(parts))
-        shown = dict(figures, mentoring=dict(figures["mentoring"], topics=f"{len(figures['mentoring']['topics'])} topics"))
+        shown = dict(
+            figures, mentoring=dict(figures["mentoring"], topics=f"{len(figures['mentoring']['topics'])} topics")
+        )
         print("figures: " + json.dumps(shown, default=str))
         if args.explain:
             explain(engine, start, end)

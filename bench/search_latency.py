@@ -30,13 +30,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from core.search import query_terms, search_questions, similar_questions  # noqa: E402
-from bench.scratch import scratch_database  # noqa: E402
-from storage import migrate  # noqa: E402
-from storage import search as index  # noqa: E402
-from storage.db import make_engine, session_scope  # noqa: E402
+from bench.scratch import scratch_database
+from core.search import query_terms, search_questions, similar_questions
+from storage import migrate
+from storage import search as index
+from storage.db import make_engine, session_scope
 
 TEAM = "T0BENCH"
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "semeval2016-task3b"
@@ -75,17 +75,26 @@ def fill(engine, n: int, sentences: list[str], seed: int) -> float:
                 asked = base + timedelta(minutes=7 * i)
                 questions.append(
                     {
-                        "id": i + 1, "team_id": TEAM, "asker_id": f"U{i % 900:07d}", "text": make_question(rng, sentences),
-                        "channel_id": "C0BENCH", "message_ts": f"{asked.timestamp():.6f}", "status": "posted",
-                        "created_at": asked.replace(tzinfo=None), "request_id": f"bench-{i}",
+                        "id": i + 1,
+                        "team_id": TEAM,
+                        "asker_id": f"U{i % 900:07d}",
+                        "text": make_question(rng, sentences),
+                        "channel_id": "C0BENCH",
+                        "message_ts": f"{asked.timestamp():.6f}",
+                        "status": "posted",
+                        "created_at": asked.replace(tzinfo=None),
+                        "request_id": f"bench-{i}",
                     }
                 )
                 for k in range(rng.choice((0, 1, 1, 2, 3))):
                     answered = asked + timedelta(minutes=5 + k)
                     answers.append(
                         {
-                            "team_id": TEAM, "question_id": i + 1, "message_ts": f"{answered.timestamp():.6f}",
-                            "author_id": f"U{(i + k) % 700:07d}", "text": " ".join(rng.sample(sentences, rng.choice((1, 2, 3))))[:2000],
+                            "team_id": TEAM,
+                            "question_id": i + 1,
+                            "message_ts": f"{answered.timestamp():.6f}",
+                            "author_id": f"U{(i + k) % 700:07d}",
+                            "text": " ".join(rng.sample(sentences, rng.choice((1, 2, 3))))[:2000],
                             "answered_at": answered.replace(tzinfo=None),
                         }
                     )
@@ -150,7 +159,9 @@ def run(args, url: str, sentences, lookups, searches) -> int:
     engine = make_engine(url)
     try:
         migrate.upgrade(engine)
-        print(f"Python {sys.version.split()[0]} | {engine.dialect.name} | {args.questions:,} questions | {args.queries} queries")
+        print(
+            f"Python {sys.version.split()[0]} | {engine.dialect.name} | {args.questions:,} questions | {args.queries} queries"
+        )
         print(f"fill and index: {fill(engine, args.questions, sentences, args.seed):.1f} s")
         with session_scope(engine) as s:
             answers = s.execute(text("SELECT count(*) FROM answer")).scalar()
@@ -166,7 +177,9 @@ def run(args, url: str, sentences, lookups, searches) -> int:
 
         timed(similar, lookups[:20])  # warm caches
         found = sum(1 for q in lookups[:50] if similar(q))
-        print(f"similar-question lookup (whole question, top 3): {percentiles(timed(similar, lookups))}  [{found}/50 found matches]")
+        print(
+            f"similar-question lookup (whole question, top 3): {percentiles(timed(similar, lookups))}  [{found}/50 found matches]"
+        )
         print(f"/ask search (a few words, page of 5 with details): {percentiles(timed(ask_search, searches))}")
     finally:
         engine.dispose()

@@ -30,8 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import core.search  # noqa: E402,F401  (what a running bot has loaded anyway: the baseline)
-from core import semantic  # noqa: E402
+import core.search  # noqa: F401  (what a running bot has loaded anyway: the baseline)
+from core import semantic
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "semeval2016-task3b"
@@ -119,8 +119,12 @@ def percentile(values: list[float], share: float) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"the semeval2016-task3b folder (default {DEFAULT_DATA})")
-    parser.add_argument("--candidates", type=int, default=30, help="lexical candidates re-ranked per lookup (default 30)")
+    parser.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help=f"the semeval2016-task3b folder (default {DEFAULT_DATA})"
+    )
+    parser.add_argument(
+        "--candidates", type=int, default=30, help="lexical candidates re-ranked per lookup (default 30)"
+    )
     parser.add_argument("--lookups", type=int, default=2000, help="lookups timed (default 2000)")
     parser.add_argument("--threads", type=int, default=4, help="threads looking up at once, second run (default 4)")
     args = parser.parse_args()

@@ -25,20 +25,20 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from bot.config import Settings  # noqa: E402
-from bot.service import Knowhow  # noqa: E402
-from core import sessions  # noqa: E402
-from fakeslack import FakeSlack  # noqa: E402
-from storage.db import make_engine, session_scope  # noqa: E402
+from bot.config import Settings
+from bot.service import Knowhow
+from core import sessions
+from fakeslack import FakeSlack
+from storage.db import make_engine, session_scope
 
 TEAM = "T0FAKETEAM"
 
 
 def summary(label: str, lates_ms: list[float]) -> str:
     lates_ms = sorted(lates_ms)
-    p95 = lates_ms[max(0, int(round(0.95 * len(lates_ms))) - 1)]
+    p95 = lates_ms[max(0, round(0.95 * len(lates_ms)) - 1)]
     return (
         f"{label:6s} n={len(lates_ms):3d}  late by: min {lates_ms[0]:7.1f}  p50 {statistics.median(lates_ms):7.1f}"
         f"  p95 {p95:7.1f}  max {lates_ms[-1]:7.1f} ms"
@@ -61,7 +61,9 @@ def main() -> int:
             with admin.begin() as conn:
                 conn.execute(text(f'CREATE SCHEMA "{schema}"'))
             url = f"{args.database_url}{'&' if '?' in args.database_url else '?'}options={quote(f'-csearch_path={schema}')}"
-        settings = Settings(bot_token=fake.token, signing_secret="bench", api_url=fake.api_url, database_url=url, port=0)
+        settings = Settings(
+            bot_token=fake.token, signing_secret="bench", api_url=fake.api_url, database_url=url, port=0
+        )
         knowhow = Knowhow(settings, host="127.0.0.1", outbox_poll_seconds=5)  # production poll: alarms must wake it
         knowhow.start()
         try:
@@ -72,15 +74,25 @@ def main() -> int:
                     channel = f"C0BENCH{n:04d}"
                     sessions.designate(s, team_id=TEAM, channel_id=channel, user_id="U0ADMIN")
                     info = sessions.schedule(
-                        s, team_id=TEAM, organiser_id="U0EXPERT", channel_id=channel, topic=f"Bench {n}",
-                        experts=["U0EXPERT"], starts_at=first + timedelta(seconds=n * args.gap), minutes=1,
-                        is_admin=True, now=datetime.now(UTC),
+                        s,
+                        team_id=TEAM,
+                        organiser_id="U0EXPERT",
+                        channel_id=channel,
+                        topic=f"Bench {n}",
+                        experts=["U0EXPERT"],
+                        starts_at=first + timedelta(seconds=n * args.gap),
+                        minutes=1,
+                        is_admin=True,
+                        now=datetime.now(UTC),
                     )
                     planned[channel] = info
             for info in planned.values():
                 knowhow.deps.on_session_scheduled(info)
             last_end = max(i.ends_at for i in planned.values())
-            print(f"{args.sessions} sessions of 1 minute on {knowhow.engine.dialect.name}; waiting until {last_end:%H:%M:%S} UTC…", flush=True)
+            print(
+                f"{args.sessions} sessions of 1 minute on {knowhow.engine.dialect.name}; waiting until {last_end:%H:%M:%S} UTC…",
+                flush=True,
+            )
             deadline = time.time() + (last_end - datetime.now(UTC)).total_seconds() + 20
             opens, closes = {}, {}
             while time.time() < deadline and (len(opens) < len(planned) or len(closes) < len(planned)):

@@ -32,13 +32,13 @@ from urllib.parse import quote
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
-from core import importing, semantic  # noqa: E402
-from core.lessons import MIN_COVERAGE, lessons_for  # noqa: E402
-from core.search import similar_questions  # noqa: E402
-from storage import migrate  # noqa: E402
-from storage.db import make_engine, session_scope  # noqa: E402
+from core import importing, semantic
+from core.lessons import MIN_COVERAGE, lessons_for
+from core.search import similar_questions
+from storage import migrate
+from storage.db import make_engine, session_scope
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "semeval2016-task3b"
 RELEVANT = {"PerfectMatch", "Relevant"}
@@ -97,8 +97,8 @@ def evaluate(engine, queries: list[dict], split: str, with_semantic: bool = Fals
             ids = [c["id"] for c in query["candidates"]]
 
             def ranking(question_ids: list[int]) -> list[str]:
-                ranked = [source[q][len(importing.SOURCE_PREFIX):] for q in question_ids]
-                return ranked + [c for c in ids if c not in ranked]  # not returned: last
+                ranked = [source[q][len(importing.SOURCE_PREFIX) :] for q in question_ids]  # noqa: B023
+                return ranked + [c for c in ids if c not in ranked]  # noqa: B023 (not returned: last)
 
             ours.append(scores(ranking([h.question_id for h in hits]), relevant))
             if with_semantic:
@@ -111,11 +111,16 @@ def evaluate(engine, queries: list[dict], split: str, with_semantic: bool = Fals
             engine_order.append(scores(by_engine, relevant))
             for threshold in THRESHOLDS:
                 first = lessons_for(
-                    session, team_id=team, text=question_text(query), limit=1, require_answer=False, min_coverage=threshold
+                    session,
+                    team_id=team,
+                    text=question_text(query),
+                    limit=1,
+                    require_answer=False,
+                    min_coverage=threshold,
                 )
                 if first:
                     shown[threshold][0] += 1
-                    shown[threshold][1] += source[first[0].question_id][len(importing.SOURCE_PREFIX):] in relevant
+                    shown[threshold][1] += source[first[0].question_id][len(importing.SOURCE_PREFIX) :] in relevant
     n = len(queries)
 
     def mean(rows):
@@ -133,14 +138,18 @@ def evaluate(engine, queries: list[dict], split: str, with_semantic: bool = Fals
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help=f"the semeval2016-task3b folder (default {DEFAULT_DATA})")
+    parser.add_argument(
+        "--data", type=Path, default=DEFAULT_DATA, help=f"the semeval2016-task3b folder (default {DEFAULT_DATA})"
+    )
     parser.add_argument("--database-url", help="PostgreSQL URL (default: a temporary SQLite file)")
     parser.add_argument(
         "--semantic", action="store_true", help="also re-rank with the semantic extra (pip install knowhow[semantic])"
     )
     args = parser.parse_args()
     if not (args.data / SPLITS[0][1]).exists():
-        print(f"The SemEval-2016 Task 3B data is not at {args.data}: pass --data DIR (the folder holding {SPLITS[0][1]}).")
+        print(
+            f"The SemEval-2016 Task 3B data is not at {args.data}: pass --data DIR (the folder holding {SPLITS[0][1]})."
+        )
         return 2
     if args.semantic and not semantic.available():
         print(
@@ -184,7 +193,9 @@ def main() -> int:
                 print("  suggestion test (min coverage: first suggestion relevant / nothing shown):")
                 for threshold, (precision, nothing, count) in result["thresholds"].items():
                     mark = "  <- in use" if threshold == MIN_COVERAGE else ""
-                    print(f"    {threshold:4.2f}: {precision:6.2f}% of {count:3d} shown, nothing for {nothing:5.1f}%{mark}")
+                    print(
+                        f"    {threshold:4.2f}: {precision:6.2f}% of {count:3d} shown, nothing for {nothing:5.1f}%{mark}"
+                    )
         finally:
             engine.dispose()
             if schema:

@@ -21,12 +21,20 @@ def is_admin(deps: Deps, client, user_id: str) -> bool:
     try:
         user = client.users_info(user=user_id).get("user") or {}
     except SlackApiError as exc:
-        log.warning("users.info failed for %s (%s): treating them as not an admin", user_id, (exc.response.data or {}).get("error"))
+        log.warning(
+            "users.info failed for %s (%s): treating them as not an admin",
+            user_id,
+            (exc.response.data or {}).get("error"),
+        )
         return False
-    return bool(not user.get("deleted") and (user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner")))
+    return bool(
+        not user.get("deleted") and (user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+    )
 
 
-def with_admin_fallback(deps: Deps, client, user_id: str, attempt: Callable[[bool], T], refused: Callable[[T], bool]) -> T:
+def with_admin_fallback(
+    deps: Deps, client, user_id: str, attempt: Callable[[bool], T], refused: Callable[[T], bool]
+) -> T:
     """Run `attempt(is_admin)`; ask Slack whether the person is an admin (a Web API call) only if
     the rules refused them without it, and then try once more as an admin."""
     admin = user_id in deps.settings.admins

@@ -46,9 +46,7 @@ def build_app(deps: Deps, client: WebClient) -> App:
             error = (cause.response.data or {}).get("error", "refused")
             raise ConfigError(f"SLACK_BOT_TOKEN was refused by Slack ({error}): {WHERE['SLACK_BOT_TOKEN']}") from exc
         if isinstance(cause, (urllib.error.URLError, OSError)):
-            raise ConfigError(
-                f"cannot reach the Slack Web API at SLACK_API_URL={settings.api_url} ({cause})"
-            ) from exc
+            raise ConfigError(f"cannot reach the Slack Web API at SLACK_API_URL={settings.api_url} ({cause})") from exc
         raise ConfigError(f"SLACK_BOT_TOKEN could not be checked with auth.test: {exc}") from exc
     ask.register(app, deps)
     accept.register(app, deps)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import json
+from typing import Any
 
 from bot import ids
 from bot.ids import ASK_SEARCH_MORE
@@ -71,14 +70,21 @@ def ask_modal(*, channel_id: str | None) -> dict[str, Any]:
                 "optional": True,
                 "label": _plain("Details"),
                 "hint": _plain("What you tried, what you expected, error messages."),
-                "element": {"type": "plain_text_input", "action_id": ids.ASK_MODAL_DETAILS, "multiline": True, "max_length": 3000},
+                "element": {
+                    "type": "plain_text_input",
+                    "action_id": ids.ASK_MODAL_DETAILS,
+                    "multiline": True,
+                    "max_length": 3000,
+                },
             },
             {
                 "type": "input",
                 "block_id": ids.ASK_MODAL_TOPICS,
                 "optional": True,
                 "label": _plain("Topics"),
-                "hint": _plain("Pick existing topics or type a new one. They help the right people find your question."),
+                "hint": _plain(
+                    "Pick existing topics or type a new one. They help the right people find your question."
+                ),
                 "element": {
                     "type": "multi_external_select",
                     "action_id": ids.ASK_MODAL_TOPICS,
@@ -98,7 +104,9 @@ def ask_modal(*, channel_id: str | None) -> dict[str, Any]:
                     "options": [
                         {
                             "text": _plain("Ask anonymously"),
-                            "description": _plain("The channel won't see who asked. You still get every update privately."),
+                            "description": _plain(
+                                "The channel won't see who asked. You still get every update privately."
+                            ),
                             "value": "anonymous",
                         }
                     ],
@@ -128,6 +136,8 @@ def _question_attribution(asker_id: str, anonymous: bool) -> str:
 
 def ask_modal_errors(errors: dict[str, str]) -> dict[str, Any]:
     return {"response_action": "errors", "errors": errors}
+
+
 def ask_no_channel() -> Message:
     text = (
         "Questions can't be posted yet: no Q&A channel is set. "
@@ -257,7 +267,9 @@ def _lesson_blocks(lessons, question_id: int) -> list[dict[str, Any]]:
     return blocks
 
 
-SUGGESTIONS_INTRO = "*Colleagues may have answered this already.* Does one of these solve it? Nothing is posted until you choose."
+SUGGESTIONS_INTRO = (
+    "*Colleagues may have answered this already.* Does one of these solve it? Nothing is posted until you choose."
+)
 
 
 def suggestions_message(*, question_id: int, lessons) -> Message:
@@ -323,7 +335,12 @@ def accept_modal(*, question_id: int, question_text: str, answers) -> dict[str, 
         "close": _plain("Cancel"),
         "blocks": [
             _section("*" + excerpt(neutralise_mentions(question_text), 280) + "*"),
-            {"type": "input", "block_id": ids.ACCEPT_MODAL_ANSWER, "label": _plain("The answer that solved it"), "element": element},
+            {
+                "type": "input",
+                "block_id": ids.ACCEPT_MODAL_ANSWER,
+                "label": _plain("The answer that solved it"),
+                "element": element,
+            },
         ],
     }
 
@@ -357,6 +374,8 @@ def invite_helpers(*, user_ids: list[str], topics: list[str]) -> Message:
             "Could you help here? If not, no worries. `/expert topics pause` stops these invitations."
         ),
     }
+
+
 def question_confirmed(*, channel_id: str, permalink: str | None) -> Message:
     # A link's text cannot hold a channel mention (Slack does not nest them): both, side by side.
     where = f"in <#{channel_id}> (<{permalink}|see it>)" if permalink else f"in <#{channel_id}>"
@@ -404,7 +423,11 @@ def search_results(*, query: str, page, more_value: str | None) -> Message:
         title = excerpt(neutralise_mentions(match.text), 200)
         if match.permalink:
             title = f"<{match.permalink}|{flatten_links(title)}>"
-        details = [STATE_LABELS[match.state.value], f"{match.answers} answer{'s' if match.answers != 1 else ''}", f"asked {_when(match.asked_at)}"]
+        details = [
+            STATE_LABELS[match.state.value],
+            f"{match.answers} answer{'s' if match.answers != 1 else ''}",
+            f"asked {_when(match.asked_at)}",
+        ]
         blocks.append(_section(title))
         blocks.append(_context(" · ".join(details)))
         if match.answer:

@@ -46,7 +46,9 @@ def _run(args: argparse.Namespace) -> int:
     if getattr(args, "playground_if_unconfigured", False) and _unconfigured(settings):
         from playground.run import serve
 
-        return serve(say="No Slack credentials are configured, so here is Knowhow in a local playground: {url} (Ctrl+C stops it)")
+        return serve(
+            say="No Slack credentials are configured, so here is Knowhow in a local playground: {url} (Ctrl+C stops it)"
+        )
     if settings.missing_for_run():
         print(explain_missing(settings), file=sys.stderr)
         return 2
@@ -94,7 +96,7 @@ def _export(args: argparse.Namespace) -> int:
 
     settings = load_settings()
     engine = make_engine(settings.database_url)
-    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout
+    out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115 (closed below)
     try:
         with session_scope(engine) as session:
             count = export.write(export.knowledge(session, team_id=args.team), out, args.format)
@@ -147,7 +149,9 @@ def _similar(args: argparse.Namespace) -> int:
         with session_scope(engine) as session:
             for hit in rank_similar(session, team_id=args.team, text=args.text, limit=args.limit):
                 question = qa.get_question(session, team_id=args.team, question_id=hit.question_id)
-                rows.append({"id": source_id(question) or str(question.id), "score": round(hit.score, 6), "text": question.text})
+                rows.append(
+                    {"id": source_id(question) or str(question.id), "score": round(hit.score, 6), "text": question.text}
+                )
     finally:
         engine.dispose()
     for row in rows:
@@ -169,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="run a replica without the scheduler (only one process may run the scheduler per database)",
     )
-    run.add_argument("--host", default="0.0.0.0", help="the address HTTP mode listens on (default 0.0.0.0: every interface)")
+    run.add_argument(
+        "--host", default="0.0.0.0", help="the address HTTP mode listens on (default 0.0.0.0: every interface)"
+    )
     run.add_argument(
         "--playground-if-unconfigured",
         action="store_true",
@@ -187,12 +193,16 @@ def main(argv: list[str] | None = None) -> int:
     exp.add_argument("--team", help="one workspace's team id (default: every workspace)")
     exp.add_argument("--output", "-o", help="a file to write (default: standard output)")
     exp.set_defaults(func=_export)
-    imp = sub.add_parser("import", help="load questions and answers (JSON Lines, as export writes them) into a workspace")
+    imp = sub.add_parser(
+        "import", help="load questions and answers (JSON Lines, as export writes them) into a workspace"
+    )
     imp.add_argument("--team", required=True, help="the workspace's team id (T...)")
     imp.add_argument("--format", choices=("jsonl",), default="jsonl")
     imp.add_argument("file", help="the file to read")
     imp.set_defaults(func=_import)
-    sim = sub.add_parser("similar", help="the earlier questions most like TEXT, best first (the ranking behind suggestions)")
+    sim = sub.add_parser(
+        "similar", help="the earlier questions most like TEXT, best first (the ranking behind suggestions)"
+    )
     sim.add_argument("--team", required=True, help="the workspace's team id (T...)")
     sim.add_argument("--limit", type=int, default=3, help="how many (default 3)")
     sim.add_argument("--json", action="store_true", help="one JSON object a line: id, score, text")

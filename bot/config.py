@@ -84,21 +84,15 @@ def load_settings(env: dict[str, str] | None = None, dotenv_path: str | Path | N
 
     bot_token = _get(env, "SLACK_BOT_TOKEN")
     if bot_token and not bot_token.startswith("xoxb-"):
-        raise ConfigError(
-            "SLACK_BOT_TOKEN must be a bot token starting with xoxb-: " + WHERE["SLACK_BOT_TOKEN"]
-        )
+        raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-: " + WHERE["SLACK_BOT_TOKEN"])
     app_token = _get(env, "SLACK_APP_TOKEN")
     if app_token and not app_token.startswith("xapp-"):
-        raise ConfigError(
-            "SLACK_APP_TOKEN must be an app-level token starting with xapp-: " + WHERE["SLACK_APP_TOKEN"]
-        )
+        raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-: " + WHERE["SLACK_APP_TOKEN"])
 
     api_url = _get(env, "SLACK_API_URL") or DEFAULT_API_URL
     parsed = urlparse(api_url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ConfigError(
-            f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_API_URL} (got {api_url!r})"
-        )
+        raise ConfigError(f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_API_URL} (got {api_url!r})")
     if not api_url.endswith("/"):
         api_url += "/"
 
@@ -110,7 +104,7 @@ def load_settings(env: dict[str, str] | None = None, dotenv_path: str | Path | N
         )
     if database_url.startswith("postgresql://"):
         # Plain postgresql:// means psycopg2 to SQLAlchemy; we ship psycopg 3.
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
 
     port_text = _get(env, "PORT")
     if port_text is None:

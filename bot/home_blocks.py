@@ -19,7 +19,11 @@ QUESTION_STATE = {
 }
 POST_STATE = {"open": "open", "answered": "answered", "resolved": "resolved"}
 MENTOR_STATE = {"proposed": "they asked you: waiting for your answer (in your DMs)", "active": "active"}
-REQUEST_STATE = {"waiting": "waiting for a volunteer", "choosing": "choose a candidate (in your DMs)", "asking": "waiting for the mentor's answer"}
+REQUEST_STATE = {
+    "waiting": "waiting for a volunteer",
+    "choosing": "choose a candidate (in your DMs)",
+    "asking": "waiting for the mentor's answer",
+}
 
 
 def _section(text: str) -> dict:
@@ -46,18 +50,26 @@ def home(p: Picture, board: Board, threshold: int) -> dict[str, Any]:
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Knowhow"}},
         _section("Learn from your colleagues: ask the whole organisation, find a mentor, or offer to be one."),
-        {"type": "actions", "block_id": "home_actions", "elements": [
-            _button("Ask a question", ids.HOME_ASK, "primary"),
-            _button("Find a mentor", ids.MENTOR_OPEN_FIND),
-            _button("Volunteer as a mentor", ids.MENTOR_OPEN_VOLUNTEER),
-        ]},
+        {
+            "type": "actions",
+            "block_id": "home_actions",
+            "elements": [
+                _button("Ask a question", ids.HOME_ASK, "primary"),
+                _button("Find a mentor", ids.MENTOR_OPEN_FIND),
+                _button("Volunteer as a mentor", ids.MENTOR_OPEN_VOLUNTEER),
+            ],
+        },
         {"type": "divider"},
         _section(f"*Your questions* ({p.asked} asked)"),
     ]
     if p.questions:
         lines = []
         for q in p.questions:
-            state = POST_STATE.get(q.shown_state, q.shown_state) if q.status == "posted" else QUESTION_STATE.get(q.status, q.status)
+            state = (
+                POST_STATE.get(q.shown_state, q.shown_state)
+                if q.status == "posted"
+                else QUESTION_STATE.get(q.status, q.status)
+            )
             title = _question(q.text)
             lines.append(f"• {f'<{q.permalink}|{title}>' if q.permalink else title}: _{state}_")
         blocks.append(_section("\n".join(lines)))
@@ -67,14 +79,25 @@ def home(p: Picture, board: Board, threshold: int) -> dict[str, Any]:
     if p.owed:
         lines = [f"• {_question(o.text)}: due {o.due:%d %b %Y}" + (" (*overdue*)" if o.overdue else "") for o in p.owed]
         blocks.append(_section("*Answers you promised in expert sessions*\n" + "\n".join(lines)))
-    blocks.append(_section("*Topics you are listed in*: " + (", ".join(shown(t) for t in p.topics) if p.topics else "none (`/expert topics add`)")))
+    blocks.append(
+        _section(
+            "*Topics you are listed in*: "
+            + (", ".join(shown(t) for t in p.topics) if p.topics else "none (`/expert topics add`)")
+        )
+    )
     m = p.mentoring
     if m is not None:
         lines = []
         if m.volunteer is not None:
-            lines.append(f"You mentor in {', '.join(shown(t.name) for t in m.volunteer_topics)}"
-                         + (" (*paused*)" if m.volunteer.paused else "") + f": {len(m.mentoring)} of {m.volunteer.capacity} places taken")
-        lines += [f"• Mentoring <@{x.protege_id}> in {shown(x.topic)}: {MENTOR_STATE.get(x.state, x.state)}" for x in m.mentoring]
+            lines.append(
+                f"You mentor in {', '.join(shown(t.name) for t in m.volunteer_topics)}"
+                + (" (*paused*)" if m.volunteer.paused else "")
+                + f": {len(m.mentoring)} of {m.volunteer.capacity} places taken"
+            )
+        lines += [
+            f"• Mentoring <@{x.protege_id}> in {shown(x.topic)}: {MENTOR_STATE.get(x.state, x.state)}"
+            for x in m.mentoring
+        ]
         lines += [f"• Your request in {shown(r.topic)}: {REQUEST_STATE.get(r.state, r.state)}" for r in m.requests]
         lines += [f"• Mentored by <@{x.mentor_id}> in {shown(x.topic)}" for x in m.mentored]
         if lines:

@@ -226,4 +226,6 @@ class OutboxWorker:
             # ask.PostQuestion), so the row goes back to the queue rather than waiting out its lease.
             log.exception("outbox: %s #%s was delivered but its result could not be recorded", item.kind, item.id)
             with session_scope(self.engine) as session:
-                outbox.retry_later(session, item=item, at=self.clock() + backoff(item.attempts), error="recording failed")
+                outbox.retry_later(
+                    session, item=item, at=self.clock() + backoff(item.attempts), error="recording failed"
+                )

@@ -137,5 +137,9 @@ def update_message(ctx: SendContext, channel: str, ts: str | None, message: dict
     try:
         ctx.client.chat_update(channel=channel, ts=ts, **message)
     except SlackApiError as exc:
-        if (exc.response.data or {}).get("error") not in ("message_not_found", "cant_update_message", "channel_not_found"):
+        if (exc.response.data or {}).get("error") not in (
+            "message_not_found",
+            "cant_update_message",
+            "channel_not_found",
+        ):
             raise

@@ -51,7 +51,10 @@ def board_blocks(b: Board, *, title: str) -> list[dict]:
     q, s, m = b.questions, b.sessions, b.mentoring
     blocks: list[dict] = [
         {"type": "header", "text": _plain(title)},
-        _context(f"{_date(b.week_start)} to {_date(b.week_end)}" + (" · changes against the week before" if b.has_previous else "")),
+        _context(
+            f"{_date(b.week_start)} to {_date(b.week_end)}"
+            + (" · changes against the week before" if b.has_previous else "")
+        ),
     ]
     mentoring_lines = [
         "*Mentoring*",
@@ -61,8 +64,11 @@ def board_blocks(b: Board, *, title: str) -> list[dict]:
     ]
     blocks.append(_section("\n".join(mentoring_lines)))
     if b.topics:
-        rows = [f"• *{shown(name)}*: {shown_figure(t['seeking'])} looking, {shown_figure(t['volunteers'])} volunteering, "
-                f"{shown_figure(t['active'])} active, {shown_figure(t['completed'])} completed" for name, t in b.topics[:TOPICS_SHOWN]]
+        rows = [
+            f"• *{shown(name)}*: {shown_figure(t['seeking'])} looking, {shown_figure(t['volunteers'])} volunteering, "
+            f"{shown_figure(t['active'])} active, {shown_figure(t['completed'])} completed"
+            for name, t in b.topics[:TOPICS_SHOWN]
+        ]
         if len(b.topics) > TOPICS_SHOWN:
             rows.append(f"…and {len(b.topics) - TOPICS_SHOWN} more topics (`/mentor topics` lists them all).")
         blocks.append(_section("\n".join(rows)))
@@ -71,15 +77,25 @@ def board_blocks(b: Board, *, title: str) -> list[dict]:
         f"Asked: {shown_figure(q['asked'])} · answered: {shown_figure(q['answered'])} · resolved: {shown_figure(q['resolved'])}",
         f"Answered within a day: {shown_figure(q['answered_within_day'])} · median time to a first answer: *{duration(b.median_first_answer_seconds)}*",
         f"Answered before being asked (an earlier answer was enough): {shown_figure(q['deflected'])}",
-        "Oldest question still waiting for an answer: " + (f"*{b.oldest_open_days} day{'s' if b.oldest_open_days != 1 else ''}*"
-                                                          if b.oldest_open_days is not None else "*none*"),
+        "Oldest question still waiting for an answer: "
+        + (
+            f"*{b.oldest_open_days} day{'s' if b.oldest_open_days != 1 else ''}*"
+            if b.oldest_open_days is not None
+            else "*none*"
+        ),
     ]
     blocks.append(_section("\n".join(question_lines)))
-    blocks.append(_section("\n".join([
-        "*Ask the Expert*",
-        f"Sessions held: {shown_figure(s['held'])} · questions: {shown_figure(s['questions'])} · handled: {shown_figure(s['handled'])}",
-        f"Deferred answers kept: {shown_figure(s['deferrals_kept'])} · overdue: {shown_figure(s['deferrals_overdue'])}",
-    ])))
+    blocks.append(
+        _section(
+            "\n".join(
+                [
+                    "*Ask the Expert*",
+                    f"Sessions held: {shown_figure(s['held'])} · questions: {shown_figure(s['questions'])} · handled: {shown_figure(s['handled'])}",
+                    f"Deferred answers kept: {shown_figure(s['deferrals_kept'])} · overdue: {shown_figure(s['deferrals_overdue'])}",
+                ]
+            )
+        )
+    )
     if b.helpers:
         thanks = ", ".join(f"<@{user}> ({n} accepted answer{'s' if n != 1 else ''})" for user, n in b.helpers)
         blocks.append(_section(f":raised_hands: Thank you, {thanks}."))
@@ -87,48 +103,89 @@ def board_blocks(b: Board, *, title: str) -> list[dict]:
 
 
 def privacy_note(threshold: int) -> str:
-    return (f"Counts under {threshold} read \"fewer than {threshold}\", and a topic's count that would give one of "
-            "those away reads \"not shown\", so no one is singled out.")
+    return (
+        f'Counts under {threshold} read "fewer than {threshold}", and a topic\'s count that would give one of '
+        'those away reads "not shown", so no one is singled out.'
+    )
 
 
 def weekly_post(b: Board, threshold: int) -> Message:
     blocks = board_blocks(b, title="This week in Knowhow")
-    blocks.append(_context(f"{privacy_note(threshold)} "
-                           "`/mentor find` asks for a mentor, `/mentor volunteer` offers to be one, `/ask` asks a question."))
+    blocks.append(
+        _context(
+            f"{privacy_note(threshold)} "
+            "`/mentor find` asks for a mentor, `/mentor volunteer` offers to be one, `/ask` asks a question."
+        )
+    )
     return {"text": "This week in Knowhow", "blocks": blocks, "unfurl_links": False}
 
 
 def post_failed(channel_id: str, reason: str) -> Message:
-    text = (f"This week's scoreboard could not be posted in <#{channel_id}>: {shown(reason)}. "
-            "If it is a private or archived channel, choose another with `/mentor scoreboard settings` "
-            "(or invite Knowhow to it); next week's goes out as usual.")
+    text = (
+        f"This week's scoreboard could not be posted in <#{channel_id}>: {shown(reason)}. "
+        "If it is a private or archived channel, choose another with `/mentor scoreboard settings` "
+        "(or invite Knowhow to it); next week's goes out as usual."
+    )
     return {"text": text, "blocks": [_section(text)]}
 
 
 def on_demand(b: Board, threshold: int) -> Message:
     blocks = board_blocks(b, title="Knowhow right now")
-    blocks.append(_context(f"The last seven days, against the last weekly scoreboard. {privacy_note(threshold)} Only you can see this."))
+    blocks.append(
+        _context(
+            f"The last seven days, against the last weekly scoreboard. {privacy_note(threshold)} Only you can see this."
+        )
+    )
     return {"response_type": "ephemeral", "text": "Knowhow right now", "blocks": blocks}
 
 
 def settings_form(plan: Schedule) -> dict:
     days = [{"text": _plain(d), "value": str(i)} for i, d in enumerate(DAYS)]
-    channel: dict[str, Any] = {"type": "conversations_select", "filter": {"include": ["public"], "exclude_bot_users": True}}
+    channel: dict[str, Any] = {
+        "type": "conversations_select",
+        "filter": {"include": ["public"], "exclude_bot_users": True},
+    }
     if plan.channel_id:
         channel["initial_conversation"] = plan.channel_id
     return {
-        "type": "modal", "callback_id": ids.SCOREBOARD_SETTINGS_MODAL, "title": _plain("Weekly scoreboard"),
-        "submit": _plain("Save"), "close": _plain("Cancel"),
+        "type": "modal",
+        "callback_id": ids.SCOREBOARD_SETTINGS_MODAL,
+        "title": _plain("Weekly scoreboard"),
+        "submit": _plain("Save"),
+        "close": _plain("Cancel"),
         "private_metadata": plan.tz,
         "blocks": [
-            _section("Knowhow posts a scoreboard once a week: what people are learning, asking and offering, to recruit the next participants."),
-            {"type": "input", "block_id": ids.SCOREBOARD_IN_CHANNEL, "label": _plain("Channel"),
-             "element": {**channel, "action_id": ids.SCOREBOARD_IN_CHANNEL}},
-            {"type": "input", "block_id": ids.SCOREBOARD_IN_DAY, "label": _plain("Day"),
-             "element": {"type": "static_select", "options": days, "initial_option": days[plan.weekday], "action_id": ids.SCOREBOARD_IN_DAY}},
-            {"type": "input", "block_id": ids.SCOREBOARD_IN_TIME, "label": _plain("Time"),
-             "element": {"type": "timepicker", "initial_time": f"{plan.hour:02d}:{plan.minute:02d}", "timezone": plan.tz,
-                         "action_id": ids.SCOREBOARD_IN_TIME}},
+            _section(
+                "Knowhow posts a scoreboard once a week: what people are learning, asking and offering, to recruit the next participants."
+            ),
+            {
+                "type": "input",
+                "block_id": ids.SCOREBOARD_IN_CHANNEL,
+                "label": _plain("Channel"),
+                "element": {**channel, "action_id": ids.SCOREBOARD_IN_CHANNEL},
+            },
+            {
+                "type": "input",
+                "block_id": ids.SCOREBOARD_IN_DAY,
+                "label": _plain("Day"),
+                "element": {
+                    "type": "static_select",
+                    "options": days,
+                    "initial_option": days[plan.weekday],
+                    "action_id": ids.SCOREBOARD_IN_DAY,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": ids.SCOREBOARD_IN_TIME,
+                "label": _plain("Time"),
+                "element": {
+                    "type": "timepicker",
+                    "initial_time": f"{plan.hour:02d}:{plan.minute:02d}",
+                    "timezone": plan.tz,
+                    "action_id": ids.SCOREBOARD_IN_TIME,
+                },
+            },
             _context(f"Times are in {shown(plan.tz)}."),
         ],
     }
@@ -143,7 +200,10 @@ def trend_png(t: Trend) -> bytes:
 
     labels = [f"{w:%d %b}" for w in t.week_ends]
     fig, axes = plt.subplots(2, 1, figsize=(6, 7.5), dpi=160, sharex=True)
-    panels = (("Questions", ("Questions asked", "Questions resolved")), ("Mentoring", ("People seeking a mentor", "Volunteers with a place")))
+    panels = (
+        ("Questions", ("Questions asked", "Questions resolved")),
+        ("Mentoring", ("People seeking a mentor", "Volunteers with a place")),
+    )
     for ax, (title, names) in zip(axes, panels):
         for name, style in zip(names, ("-o", "--s")):
             values = [float("nan") if v is None else v for v in t.series[name]]

@@ -11,8 +11,8 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from http import HTTPStatus
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 from cheroot import wsgi
@@ -88,7 +88,9 @@ class SlackFront:
         if not isinstance(request.body, dict):
             return _reply(start_response, "400 Bad Request", {"error": "malformed body"})
         response = self.app.dispatch(request)
-        out_headers = [(k, v) for k, values in response.headers.items() for v in values if k.lower() != "content-length"]
+        out_headers = [
+            (k, v) for k, values in response.headers.items() for v in values if k.lower() != "content-length"
+        ]
         data = (response.body or "").encode("utf-8")
         out_headers.append(("Content-Length", str(len(data))))
         start_response(f"{response.status} {HTTPStatus(response.status).phrase}", out_headers)

@@ -10,9 +10,9 @@ import logging
 import threading
 from typing import Any
 
-from bot.app import SENDERS, build_app, make_client
 from slack_sdk.errors import SlackApiError
 
+from bot.app import SENDERS, build_app, make_client
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
 from bot.outbox import OutboxWorker
@@ -84,7 +84,9 @@ class Knowhow:
     # -- lifecycle ---------------------------------------------------------------------------
     def _set_session_alarms(self, info) -> None:
         if self.scheduler is not None and self.scheduler.running:
-            jobs.set_session_alarms(self.scheduler, info.team_id, info.id, info.starts_at, info.ends_at, info.state.value)
+            jobs.set_session_alarms(
+                self.scheduler, info.team_id, info.id, info.starts_at, info.ends_at, info.state.value
+            )
 
     def start(self) -> None:
         migrate.upgrade(self.engine)
@@ -104,9 +106,7 @@ class Knowhow:
                     "another Knowhow process already runs the scheduler on this DATABASE_URL: "
                     "start this one with `knowhow run --no-scheduler`"
                 ) from exc
-        front = SlackFront(
-            None if self.settings.socket_mode else self.app, self.settings.signing_secret, self.health
-        )
+        front = SlackFront(None if self.settings.socket_mode else self.app, self.settings.signing_secret, self.health)
         self.http = HttpServer(front, self.host, self.settings.port)
         try:
             self.http.start()

@@ -57,7 +57,11 @@ def announcement(info, *, cancelled: bool = False, missed: bool = False) -> Mess
         lines = [f"~{line}~" for line in lines] + ["This session was cancelled."]
     elif missed:
         lines.append("_This session did not take place._")
-    return {"text": f"Ask the Expert: {_topic(info.topic)}", "blocks": [_section("\n".join(lines))], "unfurl_links": False}
+    return {
+        "text": f"Ask the Expert: {_topic(info.topic)}",
+        "blocks": [_section("\n".join(lines))],
+        "unfurl_links": False,
+    }
 
 
 def opened(info) -> Message:
@@ -81,7 +85,9 @@ def summary(result, *, now: datetime) -> Message:
         lines.append("*Deferred*")
         for q in result.deferred:
             late = " :warning: overdue" if q.overdue else ""
-            lines.append(f"• {excerpt(neutralise_mentions(q.text), 120)}: <@{q.deferred_by}> will answer by {day(q.deferred_to)}{late}")
+            lines.append(
+                f"• {excerpt(neutralise_mentions(q.text), 120)}: <@{q.deferred_by}> will answer by {day(q.deferred_to)}{late}"
+            )
     if result.open:
         lines.append("*Left open*" if result.chased else "*Not answered yet*")
         for q in result.open:
@@ -117,12 +123,20 @@ def expert_list(info, questions, links: dict[int, str | None], *, last_call: boo
                 "text": {"type": "mrkdwn", "text": f"{title}\n_Asked by <@{q.asker_id}>_{answer}"},
                 # No initial date: Slack sends the action only when the date changes, so a preset
                 # day could never be chosen.
-                "accessory": {"type": "datepicker", "action_id": ids.SESSION_DEFER, "placeholder": _plain("Defer to date")},
+                "accessory": {
+                    "type": "datepicker",
+                    "action_id": ids.SESSION_DEFER,
+                    "placeholder": _plain("Defer to date"),
+                },
             }
         )
     if len(questions) > 45:
-        blocks.append(_context(f"…and {len(questions) - 45} more: the closing summary in <#{info.channel_id}> lists them all."))
-    blocks.append(_context("Pick a date to defer a question: it is noted in its thread, and you are reminded at 9:00 that day."))
+        blocks.append(
+            _context(f"…and {len(questions) - 45} more: the closing summary in <#{info.channel_id}> lists them all.")
+        )
+    blocks.append(
+        _context("Pick a date to defer a question: it is noted in its thread, and you are reminded at 9:00 that day.")
+    )
     return {"text": f"Questions from the Ask the Expert session on {_topic(info.topic)}", "blocks": blocks}
 
 
@@ -132,7 +146,9 @@ def deferred_note(expert_id: str, due: date) -> Message:
 
 def reminder(question_text: str, link: str | None, due: date) -> Message:
     where = f" <{link}|Answer it in the thread>." if link else ""
-    return {"text": f":alarm_clock: You promised to answer this by {day(due)}: “{excerpt(neutralise_mentions(question_text), 200)}”.{where}"}
+    return {
+        "text": f":alarm_clock: You promised to answer this by {day(due)}: “{excerpt(neutralise_mentions(question_text), 200)}”.{where}"
+    }
 
 
 def missed(info) -> Message:
@@ -152,28 +168,68 @@ def schedule_modal(*, channel_id: str, organiser_id: str, start: datetime) -> di
         "submit": _plain("Schedule"),
         "close": _plain("Cancel"),
         "blocks": [
-            {"type": "input", "block_id": "topic", "label": _plain("Topic"),
-             "element": {"type": "plain_text_input", "action_id": "topic", "max_length": 150}},
-            {"type": "input", "block_id": "experts", "label": _plain("Experts"),
-             "element": {"type": "multi_users_select", "action_id": "experts", "initial_users": [organiser_id], "max_selected_items": 10}},
-            {"type": "input", "block_id": "channel", "label": _plain("Channel"),
-             "hint": _plain("One of the channels that host sessions (/expert channels list)."),
-             "element": {"type": "conversations_select", "action_id": "channel", "initial_conversation": channel_id,
-                         "filter": {"include": ["public", "private"], "exclude_bot_users": True}}},
-            {"type": "input", "block_id": "start", "label": _plain("Starts"),
-             "hint": _plain("In your own time zone."),
-             "element": {"type": "datetimepicker", "action_id": "start", "initial_date_time": int(start.timestamp())}},
-            {"type": "input", "block_id": "minutes", "label": _plain("Duration (minutes)"),
-             "element": {"type": "number_input", "action_id": "minutes", "is_decimal_allowed": False,
-                         "min_value": "1", "max_value": "240", "initial_value": "60"}},
+            {
+                "type": "input",
+                "block_id": "topic",
+                "label": _plain("Topic"),
+                "element": {"type": "plain_text_input", "action_id": "topic", "max_length": 150},
+            },
+            {
+                "type": "input",
+                "block_id": "experts",
+                "label": _plain("Experts"),
+                "element": {
+                    "type": "multi_users_select",
+                    "action_id": "experts",
+                    "initial_users": [organiser_id],
+                    "max_selected_items": 10,
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "channel",
+                "label": _plain("Channel"),
+                "hint": _plain("One of the channels that host sessions (/expert channels list)."),
+                "element": {
+                    "type": "conversations_select",
+                    "action_id": "channel",
+                    "initial_conversation": channel_id,
+                    "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "start",
+                "label": _plain("Starts"),
+                "hint": _plain("In your own time zone."),
+                "element": {
+                    "type": "datetimepicker",
+                    "action_id": "start",
+                    "initial_date_time": int(start.timestamp()),
+                },
+            },
+            {
+                "type": "input",
+                "block_id": "minutes",
+                "label": _plain("Duration (minutes)"),
+                "element": {
+                    "type": "number_input",
+                    "action_id": "minutes",
+                    "is_decimal_allowed": False,
+                    "min_value": "1",
+                    "max_value": "240",
+                    "initial_value": "60",
+                },
+            },
         ],
     }
 
 
 def session_line(info) -> str:
-    state = {"open": ":large_green_circle: open now", "scheduled": ":calendar: scheduled"}.get(info.state.value, info.state.value)
+    state = {"open": ":large_green_circle: open now", "scheduled": ":calendar: scheduled"}.get(
+        info.state.value, info.state.value
+    )
     return (
         f"*#{info.id}* {_topic(info.topic)} in <#{info.channel_id}>, {when(info.starts_at)}"
         f" for {int((info.ends_at - info.starts_at).total_seconds() // 60)} min, with {_experts(info.experts)} ({state})"
     )
-

@@ -134,16 +134,21 @@ def accept(
         .where(Answer.team_id == team_id, Answer.question_id == question.id, Answer.accepted_at.is_not(None))
         .values(accepted_at=None, accepted_by=None)
     )
-    session.execute(
-        update(Answer).where(Answer.id == answer.id).values(accepted_at=utcnow(), accepted_by=user_id)
-    )
+    session.execute(update(Answer).where(Answer.id == answer.id).values(accepted_at=utcnow(), accepted_by=user_id))
     session.expire_all()
     version = sync_shown_state(session, team_id=team_id, question_id=question.id, force=True)
     return Accepted(AcceptOutcome.ACCEPTED, question.id, answer.author_id, version)
 
 
 def accept_by_message(
-    session: Session, *, team_id: str, channel_id: str, thread_ts: str | None, message_ts: str, user_id: str, is_admin: bool = False
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str,
+    thread_ts: str | None,
+    message_ts: str,
+    user_id: str,
+    is_admin: bool = False,
 ) -> Accepted:
     """The "Accept as answer" shortcut on a message: find its question by the thread it is in."""
     if not thread_ts or thread_ts == message_ts:

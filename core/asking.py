@@ -169,9 +169,7 @@ def decide_held(
     return HeldChoice.POST if answered_by is None else HeldChoice.DEFLECTED
 
 
-def mark_posted(
-    session: Session, *, team_id: str, question_id: int, channel_id: str, message_ts: str
-) -> bool:
+def mark_posted(session: Session, *, team_id: str, question_id: int, channel_id: str, message_ts: str) -> bool:
     """The question is visible in its channel at `message_ts`. False if it was already marked."""
     question = qa.get_question(session, team_id=team_id, question_id=question_id)
     if question is None or question.status == "posted":
@@ -223,9 +221,7 @@ def record_reply(
     at: datetime,
 ) -> ReplyOutcome:
     """A reply was posted in a thread: store it as an answer if the thread is a question."""
-    question = qa.find_question_by_post(
-        session, team_id=team_id, channel_id=channel_id, message_ts=thread_ts
-    )
+    question = qa.find_question_by_post(session, team_id=team_id, channel_id=channel_id, message_ts=thread_ts)
     if question is None:
         return ReplyOutcome.NOT_A_QUESTION
     if author_id == question.asker_id:

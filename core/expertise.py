@@ -59,7 +59,9 @@ def declare(session: Session, *, team_id: str, user_id: str, raw_topic: str) -> 
     if count >= MAX_DECLARED_TOPICS:  # before creating a topic nobody would then hold
         return Declared(DeclareOutcome.TOO_MANY, topic_rules.normalise(raw_topic).name)
     topic = topic_rules.resolve(session, team_id=team_id, raw=raw_topic, created_by=user_id)
-    added = insert_if_absent(session, Expertise, dict(team_id=team_id, user_id=user_id, topic_id=topic.id, declared_at=utcnow()))
+    added = insert_if_absent(
+        session, Expertise, dict(team_id=team_id, user_id=user_id, topic_id=topic.id, declared_at=utcnow())
+    )
     return Declared(DeclareOutcome.ADDED if added else DeclareOutcome.ALREADY, topic.name)
 
 
@@ -69,7 +71,9 @@ def withdraw(session: Session, *, team_id: str, user_id: str, raw_topic: str) ->
     if topic is None:
         return Declared(DeclareOutcome.NOT_LISTED, topic_rules.normalise(raw_topic).name)
     row = session.exec(
-        select(Expertise).where(Expertise.team_id == team_id, Expertise.user_id == user_id, Expertise.topic_id == topic.id)
+        select(Expertise).where(
+            Expertise.team_id == team_id, Expertise.user_id == user_id, Expertise.topic_id == topic.id
+        )
     ).first()
     if row is None:
         return Declared(DeclareOutcome.NOT_LISTED, topic.name)
@@ -83,7 +87,11 @@ def set_paused(session: Session, *, team_id: str, user_id: str, paused: bool) ->
     if row is None:
         if not paused:
             return False
-        insert_if_absent(session, HelperPreference, dict(team_id=team_id, user_id=user_id, invitations_paused=True, updated_at=utcnow()))
+        insert_if_absent(
+            session,
+            HelperPreference,
+            dict(team_id=team_id, user_id=user_id, invitations_paused=True, updated_at=utcnow()),
+        )
         return True
     if row.invitations_paused == paused:
         return False
@@ -100,7 +108,9 @@ def set_thanked(session: Session, *, team_id: str, user_id: str, thanked: bool) 
     if row is None:
         if not thanked:
             return False
-        insert_if_absent(session, HelperPreference, dict(team_id=team_id, user_id=user_id, thank_publicly=True, updated_at=utcnow()))
+        insert_if_absent(
+            session, HelperPreference, dict(team_id=team_id, user_id=user_id, thank_publicly=True, updated_at=utcnow())
+        )
         return True
     if row.thank_publicly == thanked:
         return False
@@ -158,7 +168,9 @@ def profile(session: Session, *, team_id: str, user_id: str, now: datetime | Non
     declared = {
         t.id: t
         for t in session.exec(
-            select(Topic).join(Expertise, Expertise.topic_id == Topic.id).where(Expertise.team_id == team_id, Expertise.user_id == user_id)
+            select(Topic)
+            .join(Expertise, Expertise.topic_id == Topic.id)
+            .where(Expertise.team_id == team_id, Expertise.user_id == user_id)
         )
     }
     answered_topics = set(
@@ -206,7 +218,11 @@ def helpers_for(
     if question is None or limit <= 0 or daily_limit <= 0:
         return []
     topic_ids = list(
-        session.exec(select(QuestionTopic.topic_id).where(QuestionTopic.team_id == team_id, QuestionTopic.question_id == question_id))
+        session.exec(
+            select(QuestionTopic.topic_id).where(
+                QuestionTopic.team_id == team_id, QuestionTopic.question_id == question_id
+            )
+        )
     )
     if not topic_ids:
         return []
@@ -246,7 +262,9 @@ def helpers_for(
         if count >= daily_limit
     }
     already = set(
-        session.exec(select(Invitation.user_id).where(Invitation.team_id == team_id, Invitation.question_id == question_id))
+        session.exec(
+            select(Invitation.user_id).where(Invitation.team_id == team_id, Invitation.question_id == question_id)
+        )
     )
     ranked = sorted((u for u in candidates if u not in paused | busy | already), key=lambda u: (-score[u], u))
     return ranked[:limit]
@@ -263,11 +281,15 @@ def invited(session: Session, *, team_id: str, question_id: int) -> list[str]:
     )
 
 
-def record_invitations(session: Session, *, team_id: str, question_id: int, user_ids: list[str], now: datetime | None = None) -> list[str]:
+def record_invitations(
+    session: Session, *, team_id: str, question_id: int, user_ids: list[str], now: datetime | None = None
+) -> list[str]:
     """Note the invitations; returns those not already recorded (a retry invites nobody twice)."""
     now = now or utcnow()
     return [
         user_id
         for user_id in user_ids
-        if insert_if_absent(session, Invitation, dict(team_id=team_id, question_id=question_id, user_id=user_id, invited_at=now))
+        if insert_if_absent(
+            session, Invitation, dict(team_id=team_id, question_id=question_id, user_id=user_id, invited_at=now)
+        )
     ]

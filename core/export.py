@@ -99,17 +99,43 @@ def write(items: Iterator[ExportedQuestion], out: TextIO, fmt: str) -> int:
     writer = None
     if fmt == "csv":
         writer = csv.writer(out)
-        writer.writerow(["question_id", "team_id", "asked_at", "asker", "question", "details", "topics", "permalink",
-                         "answer_author", "answered_at", "accepted", "answer"])
+        writer.writerow(
+            [
+                "question_id",
+                "team_id",
+                "asked_at",
+                "asker",
+                "question",
+                "details",
+                "topics",
+                "permalink",
+                "answer_author",
+                "answered_at",
+                "accepted",
+                "answer",
+            ]
+        )
     for item in items:
         count += 1
         if fmt == "jsonl":
             out.write(json.dumps(asdict(item), ensure_ascii=False) + "\n")
         elif fmt == "csv":
-            head = [item.id, item.team_id, item.asked_at, item.asker or "", item.text, item.details or "",
-                    "; ".join(item.topics), item.permalink or ""]
+            head = [
+                item.id,
+                item.team_id,
+                item.asked_at,
+                item.asker or "",
+                item.text,
+                item.details or "",
+                "; ".join(item.topics),
+                item.permalink or "",
+            ]
             for answer in item.answers or [None]:
-                tail = ["", "", "", ""] if answer is None else [answer.author, answer.answered_at, str(answer.accepted).lower(), answer.text]
+                tail = (
+                    ["", "", "", ""]
+                    if answer is None
+                    else [answer.author, answer.answered_at, str(answer.accepted).lower(), answer.text]
+                )
                 writer.writerow(head + tail)
         else:
             out.write(_markdown(item))

@@ -49,28 +49,39 @@ class Picture:
 
 def picture(session: Session, *, team_id: str, user_id: str, now: datetime) -> Picture:
     recent = session.exec(
-        select(Question).where(Question.team_id == team_id, Question.asker_id == user_id)
-        .order_by(Question.created_at.desc(), Question.id.desc()).limit(RECENT_QUESTIONS)
+        select(Question)
+        .where(Question.team_id == team_id, Question.asker_id == user_id)
+        .order_by(Question.created_at.desc(), Question.id.desc())
+        .limit(RECENT_QUESTIONS)
     ).all()
-    asked = session.exec(select(func.count()).select_from(Question).where(Question.team_id == team_id, Question.asker_id == user_id)).one()
+    asked = session.exec(
+        select(func.count()).select_from(Question).where(Question.team_id == team_id, Question.asker_id == user_id)
+    ).one()
     answers, accepted = session.exec(
         select(func.count(), func.count(Answer.accepted_at)).where(
-            Answer.team_id == team_id, Answer.author_id == user_id, Answer.deleted_at.is_(None))
+            Answer.team_id == team_id, Answer.author_id == user_id, Answer.deleted_at.is_(None)
+        )
     ).one()
     # As core.sessions counts it: a deferral is paid by an answer from one of the session's experts
     # (the asker's own reply, or a colleague's, leaves it owed).
     paid = exists().where(
-        Answer.team_id == team_id, Answer.question_id == Deferral.question_id, Answer.deleted_at.is_(None), qa.by_session_expert(),
+        Answer.team_id == team_id,
+        Answer.question_id == Deferral.question_id,
+        Answer.deleted_at.is_(None),
+        qa.by_session_expert(),
     )
     owed = session.exec(
-        select(Deferral, Question).join(Question, Question.id == Deferral.question_id)
+        select(Deferral, Question)
+        .join(Question, Question.id == Deferral.question_id)
         .where(Deferral.team_id == team_id, Deferral.expert_id == user_id, ~paid)
         .order_by(Deferral.due_date)
     ).all()
     profile = mentoring.get_profile(session, team_id=team_id, user_id=user_id)
     return Picture(
         questions=[MyQuestion(q.id, q.text, q.status, q.shown_state, q.permalink, q.created_at) for q in recent],
-        asked=asked, answers=answers, accepted=accepted,
+        asked=asked,
+        answers=answers,
+        accepted=accepted,
         owed=[Owed(q.id, q.text, d.due_date, d.overdue_at <= now, q.permalink) for d, q in owed],
         mentoring=mentoring.status(session, team_id=team_id, user_id=user_id, profile=profile) if profile else None,
         topics=[s.topic for s in expertise.profile(session, team_id=team_id, user_id=user_id, now=now)],

@@ -39,7 +39,7 @@ MAX_ANSWERS = 200
 def source_id(question: Question) -> str | None:
     """The id a question had where it was imported from (None if it was asked in Slack)."""
     if question.request_id and question.request_id.startswith(SOURCE_PREFIX):
-        return question.request_id[len(SOURCE_PREFIX):]
+        return question.request_id[len(SOURCE_PREFIX) :]
     return None
 
 

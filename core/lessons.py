@@ -21,8 +21,8 @@ from sqlmodel import Session, select
 
 from core import semantic
 from core.search import _words, first_line_terms, informative_terms, query_terms, similar_questions, stem
-from storage import search as index
 from storage import qa
+from storage import search as index
 from storage.models import Question
 
 MAX_SUGGESTIONS = 3

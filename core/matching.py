@@ -34,10 +34,29 @@ WORKDAY_HOURS = 8
 UNKNOWN_TENURE = 0.25  # no years given: neither trusted nor ruled out
 # Words that say how senior, not what the role is.
 SENIORITY = frozenset(
-    "senior sr junior jr associate assistant principal staff lead chief head new newly first i ii iii iv".split()
+    [
+        "senior",
+        "sr",
+        "junior",
+        "jr",
+        "associate",
+        "assistant",
+        "principal",
+        "staff",
+        "lead",
+        "chief",
+        "head",
+        "new",
+        "newly",
+        "first",
+        "i",
+        "ii",
+        "iii",
+        "iv",
+    ]
 )
 # Words that join a title's parts: "Head of Sales" and "Head of Engineering" share only "of".
-FILLER = frozenset("of and the for in at to on with".split())
+FILLER = frozenset(["of", "and", "the", "for", "in", "at", "to", "on", "with"])
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -134,14 +153,20 @@ def eligible(request: Request, mentor: Mentor) -> bool:
 
 
 def reason(mentor: Mentor) -> str:
-    """"Engineering Manager for 3 years, London": what the protégé reads about a candidate."""
+    """ "Engineering Manager for 3 years, London": what the protégé reads about a candidate."""
     role = mentor.role or "Role not given"
     if mentor.years is not None:
-        role += " for less than a year" if mentor.years < 1 else f" for {mentor.years} year{'s' if mentor.years != 1 else ''}"
+        role += (
+            " for less than a year"
+            if mentor.years < 1
+            else f" for {mentor.years} year{'s' if mentor.years != 1 else ''}"
+        )
     return f"{role}, {mentor.location}" if mentor.location else role
 
 
-def score(request: Request, mentor: Mentor, wanted: list[frozenset[str]] | None = None, held: frozenset[str] | None = None) -> Candidate:
+def score(
+    request: Request, mentor: Mentor, wanted: list[frozenset[str]] | None = None, held: frozenset[str] | None = None
+) -> Candidate:
     wanted = wanted_roles(request) if wanted is None else wanted
     held = role_words(mentor.role) if held is None else held
     fit = max((role_fit(w, held) for w in wanted), default=0.0)
@@ -165,7 +190,11 @@ def rank(request: Request, mentors: Iterable[Mentor], k: int = CANDIDATES) -> li
 
 
 def _best(
-    request: Request, mentors: list[Mentor], k: int, load: list[int], on_offer: list[int],
+    request: Request,
+    mentors: list[Mentor],
+    k: int,
+    load: list[int],
+    on_offer: list[int],
     skip: set[int] | frozenset[int] = frozenset(),
 ) -> list[int]:
     """The positions in `mentors` of the best `k` eligible for `request`, best first, given each
@@ -185,8 +214,13 @@ def _best(
     scored = []
     for i, m in enumerate(mentors):
         if (
-            m.paused or m.capacity - load[i] <= 0 or topic not in m.topics or m.user_id == protege
-            or m.user_id in excluded or i in skip or (place is not None and not same_place(place, m.location))
+            m.paused
+            or m.capacity - load[i] <= 0
+            or topic not in m.topics
+            or m.user_id == protege
+            or m.user_id in excluded
+            or i in skip
+            or (place is not None and not same_place(place, m.location))
         ):
             continue
         key = (m.role, m.years)

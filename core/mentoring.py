@@ -22,7 +22,6 @@ from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, select
 
 from core import matching, topics
-from core.matching import Candidate
 from storage.models import (
     MentorCall,
     MentorCandidate,
@@ -90,7 +89,7 @@ class Profile:
 
 
 def location_from_tz(tz: str | None) -> str | None:
-    """"Europe/London" -> "London", "America/Argentina/Buenos_Aires" -> "Buenos Aires": Slack has
+    """ "Europe/London" -> "London", "America/Argentina/Buenos_Aires" -> "Buenos Aires": Slack has
     no standard location field, and the time zone's city is the best default it gives."""
     if not tz or "/" not in tz or tz.startswith("Etc/"):
         return None
@@ -106,16 +105,27 @@ def get_profile(session: Session, *, team_id: str, user_id: str) -> Profile | No
     return _profile(row) if row else None
 
 
-def ensure_profile(session: Session, *, team_id: str, user_id: str, slack: SlackPerson | None, now: datetime) -> Profile:
+def ensure_profile(
+    session: Session, *, team_id: str, user_id: str, slack: SlackPerson | None, now: datetime
+) -> Profile:
     """The person's profile, created from Slack's title and time zone the first time. The time
     zone always follows Slack (people travel and move); role and location are theirs to edit."""
     row = session.get(MentorProfile, (team_id, user_id))
     if row is None:
         slack = slack or SlackPerson()
-        insert_if_absent(session, MentorProfile, dict(
-            team_id=team_id, user_id=user_id, role=_clean(slack.title, MAX_FIELD_CHARS) or None,
-            location=location_from_tz(slack.tz), tz=slack.tz, tz_offset=slack.tz_offset, updated_at=now,
-        ))
+        insert_if_absent(
+            session,
+            MentorProfile,
+            dict(
+                team_id=team_id,
+                user_id=user_id,
+                role=_clean(slack.title, MAX_FIELD_CHARS) or None,
+                location=location_from_tz(slack.tz),
+                tz=slack.tz,
+                tz_offset=slack.tz_offset,
+                updated_at=now,
+            ),
+        )
         row = session.get(MentorProfile, (team_id, user_id))
     elif slack is not None and slack.tz and (row.tz, row.tz_offset) != (slack.tz, slack.tz_offset):
         row.tz, row.tz_offset = slack.tz, slack.tz_offset
@@ -134,8 +144,14 @@ def _clean(text: str | None, limit: int, *, what: str = "", field: str | None = 
 
 
 def save_profile(
-    session: Session, *, team_id: str, user_id: str, role: str | None, location: str | None,
-    years_in_role: int | None, now: datetime,
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    role: str | None,
+    location: str | None,
+    years_in_role: int | None,
+    now: datetime,
 ) -> Profile:
     role = _clean(role, MAX_FIELD_CHARS, what="Your role", field="role")
     location = _clean(location, MAX_FIELD_CHARS, what="Your location", field="location")
@@ -183,7 +199,9 @@ def add_topic(session: Session, *, team_id: str, raw: str, user_id: str, curated
     topic = topics.resolve(session, team_id=team_id, raw=raw, created_by=user_id)
     row = session.get(MentoringTopic, (team_id, topic.id))
     if row is None:
-        insert_if_absent(session, MentoringTopic, dict(team_id=team_id, topic_id=topic.id, curated=curated, added_by=user_id))
+        insert_if_absent(
+            session, MentoringTopic, dict(team_id=team_id, topic_id=topic.id, curated=curated, added_by=user_id)
+        )
         return TopicInfo(topic.id, topic.name, curated), True
     if curated and not row.curated:
         row.curated = True
@@ -208,11 +226,15 @@ def unlisted_requested(session: Session, *, team_id: str) -> list[str]:
     """Topics of open requests that are not on the mentoring list (named by protégés): for an
     admin to curate. Names only, never who asked."""
     listed = select(MentoringTopic.topic_id).where(MentoringTopic.team_id == team_id)
-    return list(session.exec(
-        select(Topic.name).join(MentorRequest, MentorRequest.topic_id == Topic.id)
-        .where(MentorRequest.team_id == team_id, MentorRequest.state.in_(OPEN_REQUEST), Topic.id.not_in(listed))
-        .group_by(Topic.name, Topic.key).order_by(Topic.key)
-    ))
+    return list(
+        session.exec(
+            select(Topic.name)
+            .join(MentorRequest, MentorRequest.topic_id == Topic.id)
+            .where(MentorRequest.team_id == team_id, MentorRequest.state.in_(OPEN_REQUEST), Topic.id.not_in(listed))
+            .group_by(Topic.name, Topic.key)
+            .order_by(Topic.key)
+        )
+    )
 
 
 def remove_topic(session: Session, *, team_id: str, raw: str) -> str | None:
@@ -228,9 +250,13 @@ def remove_topic(session: Session, *, team_id: str, raw: str) -> str | None:
 
 
 def _listed(session: Session, team_id: str, topic_ids: list[int]) -> list[int]:
-    listed = set(session.exec(
-        select(MentoringTopic.topic_id).where(MentoringTopic.team_id == team_id, MentoringTopic.topic_id.in_(topic_ids))
-    ))
+    listed = set(
+        session.exec(
+            select(MentoringTopic.topic_id).where(
+                MentoringTopic.team_id == team_id, MentoringTopic.topic_id.in_(topic_ids)
+            )
+        )
+    )
     missing = [t for t in topic_ids if t not in listed]
     if missing:
         raise MentorError("That topic is no longer on the mentoring list; choose another.", "topics")
@@ -255,7 +281,14 @@ class Volunteered(Offered):
 
 
 def volunteer(
-    session: Session, *, team_id: str, user_id: str, topic_ids: list[int], capacity: int, note: str | None, now: datetime,
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    topic_ids: list[int],
+    capacity: int,
+    note: str | None,
+    now: datetime,
 ) -> Volunteered:
     """Offer (or change an offer) to mentor in exactly these topics."""
     topic_ids = list(dict.fromkeys(topic_ids))
@@ -270,20 +303,32 @@ def volunteer(
     row = session.get(Volunteer, (team_id, user_id))
     new = row is None or row.left_at is not None
     if row is None:
-        insert_if_absent(session, Volunteer, dict(team_id=team_id, user_id=user_id, capacity=capacity, note=note, joined_at=now))
+        insert_if_absent(
+            session, Volunteer, dict(team_id=team_id, user_id=user_id, capacity=capacity, note=note, joined_at=now)
+        )
     else:
         row.capacity, row.note, row.left_at = capacity, note, None
         if new:
             row.joined_at, row.paused = now, False
         session.add(row)
-    before = set(session.exec(select(VolunteerTopic.topic_id).where(VolunteerTopic.team_id == team_id, VolunteerTopic.user_id == user_id)))
-    session.execute(delete(VolunteerTopic).where(
-        VolunteerTopic.team_id == team_id, VolunteerTopic.user_id == user_id, VolunteerTopic.topic_id.not_in(topic_ids)
-    ))
+    before = set(
+        session.exec(
+            select(VolunteerTopic.topic_id).where(VolunteerTopic.team_id == team_id, VolunteerTopic.user_id == user_id)
+        )
+    )
+    session.execute(
+        delete(VolunteerTopic).where(
+            VolunteerTopic.team_id == team_id,
+            VolunteerTopic.user_id == user_id,
+            VolunteerTopic.topic_id.not_in(topic_ids),
+        )
+    )
     out = Volunteered(new=new)
     for topic_id in topic_ids:
         if topic_id not in before:
-            insert_if_absent(session, VolunteerTopic, dict(team_id=team_id, user_id=user_id, topic_id=topic_id, added_at=now))
+            insert_if_absent(
+                session, VolunteerTopic, dict(team_id=team_id, user_id=user_id, topic_id=topic_id, added_at=now)
+            )
         if _completed_as_protege(session, team_id, user_id, topic_id) and insert_if_absent(
             session, ProtegeToMentor, dict(team_id=team_id, user_id=user_id, topic_id=topic_id, at=now)
         ):
@@ -295,12 +340,19 @@ def volunteer(
 
 
 def _completed_as_protege(session: Session, team_id: str, user_id: str, topic_id: int) -> bool:
-    return session.exec(
-        select(Mentorship.id).where(
-            Mentorship.team_id == team_id, Mentorship.protege_id == user_id,
-            Mentorship.topic_id == topic_id, Mentorship.state == "completed",
-        ).limit(1)
-    ).first() is not None
+    return (
+        session.exec(
+            select(Mentorship.id)
+            .where(
+                Mentorship.team_id == team_id,
+                Mentorship.protege_id == user_id,
+                Mentorship.topic_id == topic_id,
+                Mentorship.state == "completed",
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def set_paused(session: Session, *, team_id: str, user_id: str, paused: bool, now: datetime) -> bool | None:
@@ -339,29 +391,42 @@ def leave(session: Session, *, team_id: str, user_id: str, now: datetime) -> Lef
     row.left_at = now
     session.add(row)
     out = Left(running=_count(session, team_id, user_id, ("active",)))
-    proposals = session.exec(select(Mentorship).where(
-        Mentorship.team_id == team_id, Mentorship.mentor_id == user_id, Mentorship.state == "proposed"
-    )).all()
+    proposals = session.exec(
+        select(Mentorship).where(
+            Mentorship.team_id == team_id, Mentorship.mentor_id == user_id, Mentorship.state == "proposed"
+        )
+    ).all()
     for m in proposals:
         if _end_proposal(session, m, "withdrawn", now):
             offered = offer(session, team_id=team_id, request_id=m.request_id, now=now)
             out.proposals.append((m.id, offered))
             out.rounds += offered.rounds
     # Candidates on offer elsewhere are withdrawn too: a protégé who picks them is told so.
-    listed_in = session.exec(select(MentorCandidate.request_id).where(
-        MentorCandidate.team_id == team_id, MentorCandidate.mentor_id == user_id, MentorCandidate.outcome.is_(None)
-    ).order_by(MentorCandidate.request_id)).all()
+    listed_in = session.exec(
+        select(MentorCandidate.request_id)
+        .where(
+            MentorCandidate.team_id == team_id, MentorCandidate.mentor_id == user_id, MentorCandidate.outcome.is_(None)
+        )
+        .order_by(MentorCandidate.request_id)
+    ).all()
     session.execute(
         update(MentorCandidate)
-        .where(MentorCandidate.team_id == team_id, MentorCandidate.mentor_id == user_id, MentorCandidate.outcome.is_(None))
+        .where(
+            MentorCandidate.team_id == team_id, MentorCandidate.mentor_id == user_id, MentorCandidate.outcome.is_(None)
+        )
         .values(outcome="withdrawn")
     )
     # A list with nobody left on it would leave its protégé nobody to choose: offered again.
     for request_id in listed_in:
-        left_on_list = session.exec(select(func.count()).select_from(MentorCandidate).where(
-            MentorCandidate.request_id == request_id, MentorCandidate.outcome.is_(None)
-        )).one()
-        if left_on_list == 0 and session.exec(select(MentorRequest.state).where(MentorRequest.id == request_id)).one() == "choosing":
+        left_on_list = session.exec(
+            select(func.count())
+            .select_from(MentorCandidate)
+            .where(MentorCandidate.request_id == request_id, MentorCandidate.outcome.is_(None))
+        ).one()
+        if (
+            left_on_list == 0
+            and session.exec(select(MentorRequest.state).where(MentorRequest.id == request_id)).one() == "choosing"
+        ):
             offered = offer(session, team_id=team_id, request_id=request_id, now=now)
             out.emptied.append((request_id, offered))
             out.rounds += offered.rounds
@@ -369,19 +434,25 @@ def leave(session: Session, *, team_id: str, user_id: str, now: datetime) -> Lef
 
 
 def _count(session: Session, team_id: str, mentor_id: str, states: tuple[str, ...]) -> int:
-    return session.exec(select(func.count()).select_from(Mentorship).where(
-        Mentorship.team_id == team_id, Mentorship.mentor_id == mentor_id, Mentorship.state.in_(states)
-    )).one()
+    return session.exec(
+        select(func.count())
+        .select_from(Mentorship)
+        .where(Mentorship.team_id == team_id, Mentorship.mentor_id == mentor_id, Mentorship.state.in_(states))
+    ).one()
 
 
 def _volunteer_topics(session: Session, team_id: str, user_id: str) -> list[int]:
-    return list(session.exec(select(VolunteerTopic.topic_id).where(VolunteerTopic.team_id == team_id, VolunteerTopic.user_id == user_id)))
+    return list(
+        session.exec(
+            select(VolunteerTopic.topic_id).where(VolunteerTopic.team_id == team_id, VolunteerTopic.user_id == user_id)
+        )
+    )
 
 
 # -- requests and the offer of candidates -----------------------------------------------------
 
 
-class RequestOutcome(str, enum.Enum):
+class RequestOutcome(enum.StrEnum):
     OFFERED = "offered"  # candidates are on their way to the protégé
     WAITING = "waiting"  # nobody fits yet: matched as soon as someone does
     ALREADY = "already"  # the protégé has an open request in this topic
@@ -395,8 +466,17 @@ class Requested(Offered):
 
 
 def ask_for_mentor(
-    session: Session, *, team_id: str, protege_id: str, topic_id: int, goal: str, location_pref: str = "any",
-    role_pref: str = "any", target_role: str | None = None, request_key: str | None = None, unlisted_ok: bool = False,
+    session: Session,
+    *,
+    team_id: str,
+    protege_id: str,
+    topic_id: int,
+    goal: str,
+    location_pref: str = "any",
+    role_pref: str = "any",
+    target_role: str | None = None,
+    request_key: str | None = None,
+    unlisted_ok: bool = False,
     now: datetime,
 ) -> Requested:
     """A private request for a mentor. `unlisted_ok`: the topic was named by the protégé
@@ -415,23 +495,42 @@ def ask_for_mentor(
     if not name:
         raise MentorError("That topic is not known here; choose another.", "topics")
     if request_key:
-        replay = session.exec(select(MentorRequest).where(MentorRequest.team_id == team_id, MentorRequest.request_id == request_key)).first()
+        replay = session.exec(
+            select(MentorRequest).where(MentorRequest.team_id == team_id, MentorRequest.request_id == request_key)
+        ).first()
         if replay is not None:
             return Requested(request_id=replay.id, outcome=_outcome(replay.state), topic=name)
-    existing = session.exec(select(MentorRequest).where(
-        MentorRequest.team_id == team_id, MentorRequest.protege_id == protege_id,
-        MentorRequest.topic_id == topic_id, MentorRequest.state.in_(OPEN_REQUEST),
-    )).first()
+    existing = session.exec(
+        select(MentorRequest).where(
+            MentorRequest.team_id == team_id,
+            MentorRequest.protege_id == protege_id,
+            MentorRequest.topic_id == topic_id,
+            MentorRequest.state.in_(OPEN_REQUEST),
+        )
+    ).first()
     if existing is not None:
         return Requested(request_id=existing.id, outcome=RequestOutcome.ALREADY, topic=name)
     row = MentorRequest(
-        team_id=team_id, protege_id=protege_id, topic_id=topic_id, goal=goal, location_pref=location_pref,
-        role_pref=role_pref, target_role=target_role, request_id=request_key, created_at=now, updated_at=now,
+        team_id=team_id,
+        protege_id=protege_id,
+        topic_id=topic_id,
+        goal=goal,
+        location_pref=location_pref,
+        role_pref=role_pref,
+        target_role=target_role,
+        request_id=request_key,
+        created_at=now,
+        updated_at=now,
     )
     session.add(row)
     session.flush()
     offered = offer(session, team_id=team_id, request_id=row.id, now=now)
-    return Requested(rounds=offered.rounds, request_id=row.id, outcome=RequestOutcome.OFFERED if offered.rounds else RequestOutcome.WAITING, topic=name)
+    return Requested(
+        rounds=offered.rounds,
+        request_id=row.id,
+        outcome=RequestOutcome.OFFERED if offered.rounds else RequestOutcome.WAITING,
+        topic=name,
+    )
 
 
 def _outcome(state: str) -> RequestOutcome:
@@ -442,28 +541,48 @@ def _mentors_for(session: Session, team_id: str, topic_id: int) -> list[matching
     """Everyone offering `topic_id`, with their room and how often they are on offer."""
     rows = session.exec(
         select(Volunteer, MentorProfile)
-        .join(VolunteerTopic, (VolunteerTopic.team_id == Volunteer.team_id) & (VolunteerTopic.user_id == Volunteer.user_id))
-        .outerjoin(MentorProfile, (MentorProfile.team_id == Volunteer.team_id) & (MentorProfile.user_id == Volunteer.user_id))
+        .join(
+            VolunteerTopic,
+            (VolunteerTopic.team_id == Volunteer.team_id) & (VolunteerTopic.user_id == Volunteer.user_id),
+        )
+        .outerjoin(
+            MentorProfile, (MentorProfile.team_id == Volunteer.team_id) & (MentorProfile.user_id == Volunteer.user_id)
+        )
         .where(Volunteer.team_id == team_id, VolunteerTopic.topic_id == topic_id, Volunteer.left_at.is_(None))
     ).all()
     if not rows:
         return []
     users = [v.user_id for v, _ in rows]
-    load = dict(session.exec(
-        select(Mentorship.mentor_id, func.count()).where(
-            Mentorship.team_id == team_id, Mentorship.mentor_id.in_(users), Mentorship.state.in_(TAKES_A_PLACE)
-        ).group_by(Mentorship.mentor_id)
-    ).all())
-    on_offer = dict(session.exec(
-        select(MentorCandidate.mentor_id, func.count()).where(
-            MentorCandidate.team_id == team_id, MentorCandidate.mentor_id.in_(users), MentorCandidate.outcome.is_(None)
-        ).group_by(MentorCandidate.mentor_id)
-    ).all())
+    load = dict(
+        session.exec(
+            select(Mentorship.mentor_id, func.count())
+            .where(Mentorship.team_id == team_id, Mentorship.mentor_id.in_(users), Mentorship.state.in_(TAKES_A_PLACE))
+            .group_by(Mentorship.mentor_id)
+        ).all()
+    )
+    on_offer = dict(
+        session.exec(
+            select(MentorCandidate.mentor_id, func.count())
+            .where(
+                MentorCandidate.team_id == team_id,
+                MentorCandidate.mentor_id.in_(users),
+                MentorCandidate.outcome.is_(None),
+            )
+            .group_by(MentorCandidate.mentor_id)
+        ).all()
+    )
     return [
         matching.Mentor(
-            user_id=v.user_id, topics=frozenset({topic_id}), capacity=v.capacity, load=load.get(v.user_id, 0),
-            on_offer=on_offer.get(v.user_id, 0), role=p.role if p else None, years=p.years_in_role if p else None,
-            location=p.location if p else None, tz_offset=p.tz_offset if p else 0, paused=v.paused,
+            user_id=v.user_id,
+            topics=frozenset({topic_id}),
+            capacity=v.capacity,
+            load=load.get(v.user_id, 0),
+            on_offer=on_offer.get(v.user_id, 0),
+            role=p.role if p else None,
+            years=p.years_in_role if p else None,
+            location=p.location if p else None,
+            tz_offset=p.tz_offset if p else 0,
+            paused=v.paused,
         )
         for v, p in rows
     ]
@@ -471,17 +590,33 @@ def _mentors_for(session: Session, team_id: str, topic_id: int) -> list[matching
 
 def _as_request(session: Session, row: MentorRequest) -> matching.Request:
     profile = session.get(MentorProfile, (row.team_id, row.protege_id))
-    excluded = set(session.exec(select(MentorCandidate.mentor_id).where(
-        MentorCandidate.request_id == row.id, MentorCandidate.outcome.in_(NEVER_AGAIN)
-    )))
-    excluded |= set(session.exec(select(Mentorship.mentor_id).where(
-        Mentorship.team_id == row.team_id, Mentorship.protege_id == row.protege_id,
-        Mentorship.topic_id == row.topic_id, Mentorship.state.in_(WORKED_TOGETHER),
-    )))
+    excluded = set(
+        session.exec(
+            select(MentorCandidate.mentor_id).where(
+                MentorCandidate.request_id == row.id, MentorCandidate.outcome.in_(NEVER_AGAIN)
+            )
+        )
+    )
+    excluded |= set(
+        session.exec(
+            select(Mentorship.mentor_id).where(
+                Mentorship.team_id == row.team_id,
+                Mentorship.protege_id == row.protege_id,
+                Mentorship.topic_id == row.topic_id,
+                Mentorship.state.in_(WORKED_TOGETHER),
+            )
+        )
+    )
     return matching.Request(
-        protege_id=row.protege_id, topic_id=row.topic_id, role=profile.role if profile else None,
-        target_role=row.target_role, role_pref=row.role_pref, location=profile.location if profile else None,
-        location_pref=row.location_pref, tz_offset=profile.tz_offset if profile else 0, excluded=frozenset(excluded),
+        protege_id=row.protege_id,
+        topic_id=row.topic_id,
+        role=profile.role if profile else None,
+        target_role=row.target_role,
+        role_pref=row.role_pref,
+        location=profile.location if profile else None,
+        location_pref=row.location_pref,
+        tz_offset=profile.tz_offset if profile else 0,
+        excluded=frozenset(excluded),
     )
 
 
@@ -509,15 +644,32 @@ def offer(session: Session, *, team_id: str, request_id: int, now: datetime) -> 
     if not best:
         session.execute(update(MentorRequest).where(*this).values(state="waiting", updated_at=now))
         return Offered()
-    session.execute(update(MentorRequest).where(*this).values(round=MentorRequest.round + 1, state="choosing", updated_at=now))
+    session.execute(
+        update(MentorRequest).where(*this).values(round=MentorRequest.round + 1, state="choosing", updated_at=now)
+    )
     round_ = session.exec(select(MentorRequest.round).where(MentorRequest.id == request_id)).one()
     for i, c in enumerate(best, 1):
         existing = session.get(MentorCandidate, (request_id, c.mentor_id))
         if existing is None:
-            session.add(MentorCandidate(request_id=request_id, mentor_id=c.mentor_id, team_id=team_id, round=round_,
-                                        rank=i, reason=c.reason, offered_at=now))
+            session.add(
+                MentorCandidate(
+                    request_id=request_id,
+                    mentor_id=c.mentor_id,
+                    team_id=team_id,
+                    round=round_,
+                    rank=i,
+                    reason=c.reason,
+                    offered_at=now,
+                )
+            )
         else:
-            existing.round, existing.rank, existing.reason, existing.outcome, existing.offered_at = round_, i, c.reason, None, now
+            existing.round, existing.rank, existing.reason, existing.outcome, existing.offered_at = (
+                round_,
+                i,
+                c.reason,
+                None,
+                now,
+            )
             session.add(existing)
     session.flush()
     return Offered(rounds=[(request_id, round_)])
@@ -527,9 +679,11 @@ def offer_waiting(session: Session, *, team_id: str, topic_ids: list[int], now: 
     """Offer candidates to every request waiting in these topics, oldest first (someone just
     volunteered, resumed or has room again)."""
     waiting = session.exec(
-        select(MentorRequest.id).where(
+        select(MentorRequest.id)
+        .where(
             MentorRequest.team_id == team_id, MentorRequest.state == "waiting", MentorRequest.topic_id.in_(topic_ids)
-        ).order_by(MentorRequest.created_at, MentorRequest.id)
+        )
+        .order_by(MentorRequest.created_at, MentorRequest.id)
     ).all()
     out = Offered()
     for request_id in waiting:
@@ -553,15 +707,22 @@ def on_offer(session: Session, *, team_id: str, request_id: int) -> OnOffer | No
     if row is None or row.team_id != team_id:
         return None
     candidates = session.exec(
-        select(MentorCandidate.mentor_id, MentorCandidate.reason).where(
-            MentorCandidate.request_id == request_id, MentorCandidate.outcome.is_(None)
-        ).order_by(MentorCandidate.rank)
+        select(MentorCandidate.mentor_id, MentorCandidate.reason)
+        .where(MentorCandidate.request_id == request_id, MentorCandidate.outcome.is_(None))
+        .order_by(MentorCandidate.rank)
     ).all()
-    return OnOffer(row.id, row.protege_id, topic_name(session, team_id=team_id, topic_id=row.topic_id) or "",
-                   row.goal, row.round, row.state, [tuple(c) for c in candidates])
+    return OnOffer(
+        row.id,
+        row.protege_id,
+        topic_name(session, team_id=team_id, topic_id=row.topic_id) or "",
+        row.goal,
+        row.round,
+        row.state,
+        [tuple(c) for c in candidates],
+    )
 
 
-class ChooseOutcome(str, enum.Enum):
+class ChooseOutcome(enum.StrEnum):
     ASKED = "asked"
     GONE = "gone"  # that candidate is no longer available: fresh candidates follow
     STALE = "stale"  # the request has moved on (already chosen, matched or withdrawn)
@@ -573,12 +734,17 @@ class Chosen(Offered):
     mentorship_id: int | None = None
 
 
-def choose(session: Session, *, team_id: str, request_id: int, protege_id: str, mentor_id: str, now: datetime) -> Chosen:
+def choose(
+    session: Session, *, team_id: str, request_id: int, protege_id: str, mentor_id: str, now: datetime
+) -> Chosen:
     """The protégé picks a candidate: that mentor is asked (they have ANSWER_WITHIN to answer)."""
     # The mentor's row first, for writing: two protégés picking the same mentor with one place
     # left take turns (a no-op UPDATE locks the row on PostgreSQL and takes SQLite's write lock).
-    session.execute(update(Volunteer).where(Volunteer.team_id == team_id, Volunteer.user_id == mentor_id)
-                    .values(capacity=Volunteer.capacity))
+    session.execute(
+        update(Volunteer)
+        .where(Volunteer.team_id == team_id, Volunteer.user_id == mentor_id)
+        .values(capacity=Volunteer.capacity)
+    )
     row = session.get(MentorRequest, request_id)
     if row is None or row.team_id != team_id or row.protege_id != protege_id or row.state != "choosing":
         return Chosen()
@@ -590,12 +756,16 @@ def choose(session: Session, *, team_id: str, request_id: int, protege_id: str, 
         if candidate.outcome is None:
             candidate.outcome = "replaced"
             session.add(candidate)
-        return Chosen(outcome=ChooseOutcome.GONE, rounds=offer(session, team_id=team_id, request_id=request_id, now=now).rounds)
+        return Chosen(
+            outcome=ChooseOutcome.GONE, rounds=offer(session, team_id=team_id, request_id=request_id, now=now).rounds
+        )
     # The request, from the round it was offered in to asking: of two choices at once (two
     # clicks, two devices) one claims it, and the other is told the list is out of date.
     claimed = session.execute(
         update(MentorRequest)
-        .where(MentorRequest.id == request_id, MentorRequest.state == "choosing", MentorRequest.round == candidate.round)
+        .where(
+            MentorRequest.id == request_id, MentorRequest.state == "choosing", MentorRequest.round == candidate.round
+        )
         .values(state="asking", updated_at=now)
     ).rowcount
     if not claimed:
@@ -606,11 +776,19 @@ def choose(session: Session, *, team_id: str, request_id: int, protege_id: str, 
         .values(outcome="replaced")
     )
     session.execute(
-        update(MentorCandidate).where(MentorCandidate.request_id == request_id, MentorCandidate.mentor_id == mentor_id)
+        update(MentorCandidate)
+        .where(MentorCandidate.request_id == request_id, MentorCandidate.mentor_id == mentor_id)
         .values(outcome="chosen")
     )
-    m = Mentorship(team_id=team_id, request_id=request_id, mentor_id=mentor_id, protege_id=protege_id,
-                   topic_id=row.topic_id, proposed_at=now, answer_by=now + ANSWER_WITHIN)
+    m = Mentorship(
+        team_id=team_id,
+        request_id=request_id,
+        mentor_id=mentor_id,
+        protege_id=protege_id,
+        topic_id=row.topic_id,
+        proposed_at=now,
+        answer_by=now + ANSWER_WITHIN,
+    )
     session.add(m)
     session.flush()
     return Chosen(outcome=ChooseOutcome.ASKED, mentorship_id=m.id)
@@ -640,17 +818,31 @@ def mentorship(session: Session, *, team_id: str, mentorship_id: int) -> Mentors
     request = session.get(MentorRequest, m.request_id)
     volunteer = session.get(Volunteer, (team_id, m.mentor_id))
     return MentorshipInfo(
-        m.id, m.team_id, m.mentor_id, m.protege_id, topic_name(session, team_id=team_id, topic_id=m.topic_id) or "",
-        request.goal if request else "", m.state, m.weeks, m.answer_by, m.started_at, m.ends_at, m.group_channel,
+        m.id,
+        m.team_id,
+        m.mentor_id,
+        m.protege_id,
+        topic_name(session, team_id=team_id, topic_id=m.topic_id) or "",
+        request.goal if request else "",
+        m.state,
+        m.weeks,
+        m.answer_by,
+        m.started_at,
+        m.ends_at,
+        m.group_channel,
         volunteer.note if volunteer else None,
     )
 
 
 def set_group_channel(session: Session, *, team_id: str, mentorship_id: int, channel_id: str) -> None:
-    session.execute(update(Mentorship).where(Mentorship.id == mentorship_id, Mentorship.team_id == team_id).values(group_channel=channel_id))
+    session.execute(
+        update(Mentorship)
+        .where(Mentorship.id == mentorship_id, Mentorship.team_id == team_id)
+        .values(group_channel=channel_id)
+    )
 
 
-class AnswerOutcome(str, enum.Enum):
+class AnswerOutcome(enum.StrEnum):
     ACCEPTED = "accepted"
     DECLINED = "declined"
     STALE = "stale"  # already answered, lapsed or withdrawn
@@ -661,7 +853,9 @@ class Answered(Offered):
     outcome: AnswerOutcome = AnswerOutcome.STALE
 
 
-def answer(session: Session, *, team_id: str, mentorship_id: int, mentor_id: str, accept: bool, now: datetime) -> Answered:
+def answer(
+    session: Session, *, team_id: str, mentorship_id: int, mentor_id: str, accept: bool, now: datetime
+) -> Answered:
     """The asked mentor accepts (the mentorship starts now) or declines (no reason needed; the
     protégé is offered other candidates, never this mentor again for this request)."""
     m = session.get(Mentorship, mentorship_id)
@@ -670,42 +864,62 @@ def answer(session: Session, *, team_id: str, mentorship_id: int, mentor_id: str
     if accept:
         # The request first (as withdraw_request and _end_proposal take it): of an accept and a
         # withdrawal at once, exactly one wins.
-        if m.state != "proposed" or not session.execute(
-            update(MentorRequest).where(MentorRequest.id == m.request_id, MentorRequest.state == "asking")
-            .values(state="matched", updated_at=now)
-        ).rowcount:
+        if (
+            m.state != "proposed"
+            or not session.execute(
+                update(MentorRequest)
+                .where(MentorRequest.id == m.request_id, MentorRequest.state == "asking")
+                .values(state="matched", updated_at=now)
+            ).rowcount
+        ):
             return Answered()
         started = session.execute(
-            update(Mentorship).where(Mentorship.id == mentorship_id, Mentorship.state == "proposed")
-            .values(state="active", started_at=now, halfway_at=now + timedelta(weeks=m.weeks) / 2,
-                    ends_at=now + timedelta(weeks=m.weeks))
+            update(Mentorship)
+            .where(Mentorship.id == mentorship_id, Mentorship.state == "proposed")
+            .values(
+                state="active",
+                started_at=now,
+                halfway_at=now + timedelta(weeks=m.weeks) / 2,
+                ends_at=now + timedelta(weeks=m.weeks),
+            )
         ).rowcount
         if not started:  # the request is asking another mentor: leave it so
-            session.execute(update(MentorRequest).where(MentorRequest.id == m.request_id, MentorRequest.state == "matched")
-                            .values(state="asking"))
+            session.execute(
+                update(MentorRequest)
+                .where(MentorRequest.id == m.request_id, MentorRequest.state == "matched")
+                .values(state="asking")
+            )
             return Answered()
         session.refresh(m)
         return Answered(outcome=AnswerOutcome.ACCEPTED)
     if not _end_proposal(session, m, "declined", now):
         return Answered()
-    return Answered(outcome=AnswerOutcome.DECLINED, rounds=offer(session, team_id=team_id, request_id=m.request_id, now=now).rounds)
+    return Answered(
+        outcome=AnswerOutcome.DECLINED, rounds=offer(session, team_id=team_id, request_id=m.request_id, now=now).rounds
+    )
 
 
 def _end_proposal(session: Session, m: Mentorship, state: str, now: datetime) -> bool:
     """A proposal that will not become a mentorship: the request goes back to choosing."""
     # The request's row first, as everything that ends or accepts a proposal takes it.
-    session.execute(update(MentorRequest).where(MentorRequest.id == m.request_id).values(updated_at=MentorRequest.updated_at))
+    session.execute(
+        update(MentorRequest).where(MentorRequest.id == m.request_id).values(updated_at=MentorRequest.updated_at)
+    )
     done = session.execute(
-        update(Mentorship).where(Mentorship.id == m.id, Mentorship.state == "proposed").values(state=state, finished_at=now)
+        update(Mentorship)
+        .where(Mentorship.id == m.id, Mentorship.state == "proposed")
+        .values(state=state, finished_at=now)
     ).rowcount
     if not done:
         return False
     session.execute(
-        update(MentorCandidate).where(MentorCandidate.request_id == m.request_id, MentorCandidate.mentor_id == m.mentor_id)
+        update(MentorCandidate)
+        .where(MentorCandidate.request_id == m.request_id, MentorCandidate.mentor_id == m.mentor_id)
         .values(outcome="withdrawn" if state == "withdrawn" else state)
     )
     session.execute(
-        update(MentorRequest).where(MentorRequest.id == m.request_id, MentorRequest.state == "asking")
+        update(MentorRequest)
+        .where(MentorRequest.id == m.request_id, MentorRequest.state == "asking")
         .values(state="choosing", updated_at=now)
     )
     session.flush()
@@ -741,13 +955,20 @@ def withdraw_request(session: Session, *, team_id: str, request_id: int, protege
     # Conditional, and before the proposal: an accept at the same moment either finds the
     # request withdrawn, or matched it first and this finds nothing to withdraw.
     if not session.execute(
-        update(MentorRequest).where(MentorRequest.id == request_id, MentorRequest.state.in_(OPEN_REQUEST))
+        update(MentorRequest)
+        .where(MentorRequest.id == request_id, MentorRequest.state.in_(OPEN_REQUEST))
         .values(state="withdrawn", updated_at=now)
     ).rowcount:
         return False
-    for m in session.exec(select(Mentorship).where(Mentorship.request_id == request_id, Mentorship.state == "proposed")).all():
+    for m in session.exec(
+        select(Mentorship).where(Mentorship.request_id == request_id, Mentorship.state == "proposed")
+    ).all():
         _end_proposal(session, m, "withdrawn", now)
-    session.execute(update(MentorCandidate).where(MentorCandidate.request_id == request_id, MentorCandidate.outcome.is_(None)).values(outcome="withdrawn"))
+    session.execute(
+        update(MentorCandidate)
+        .where(MentorCandidate.request_id == request_id, MentorCandidate.outcome.is_(None))
+        .values(outcome="withdrawn")
+    )
     session.flush()
     return True
 
@@ -765,25 +986,35 @@ def due_end(session: Session, *, now: datetime) -> list[tuple[str, int]]:
 
 
 def _claim(session: Session, now: datetime, when, sent) -> list[tuple[str, int]]:
-    rows = session.exec(select(Mentorship.team_id, Mentorship.id).where(Mentorship.state == "active", when <= now, sent.is_(None))).all()
+    rows = session.exec(
+        select(Mentorship.team_id, Mentorship.id).where(Mentorship.state == "active", when <= now, sent.is_(None))
+    ).all()
     claimed = []
     for team_id, mentorship_id in rows:
-        if session.execute(update(Mentorship).where(Mentorship.id == mentorship_id, sent.is_(None)).values({sent.key: now})).rowcount:
+        if session.execute(
+            update(Mentorship).where(Mentorship.id == mentorship_id, sent.is_(None)).values({sent.key: now})
+        ).rowcount:
             claimed.append((team_id, mentorship_id))
     return claimed
 
 
 def finish_unanswered(session: Session, *, now: datetime) -> list[tuple[str, int]]:
     """Terms that ended FINISH_UNANSWERED_AFTER ago with nobody choosing to extend: completed."""
-    rows = session.exec(select(Mentorship).where(
-        Mentorship.state == "active", Mentorship.end_sent_at.is_not(None), Mentorship.ends_at <= now - FINISH_UNANSWERED_AFTER
-    )).all()
+    rows = session.exec(
+        select(Mentorship).where(
+            Mentorship.state == "active",
+            Mentorship.end_sent_at.is_not(None),
+            Mentorship.ends_at <= now - FINISH_UNANSWERED_AFTER,
+        )
+    ).all()
     return [(m.team_id, m.id) for m in rows if _finish(session, m, "completed", now)]
 
 
 def _finish(session: Session, m: Mentorship, state: str, now: datetime) -> bool:
     done = session.execute(
-        update(Mentorship).where(Mentorship.id == m.id, Mentorship.state == "active").values(state=state, finished_at=now)
+        update(Mentorship)
+        .where(Mentorship.id == m.id, Mentorship.state == "active")
+        .values(state=state, finished_at=now)
     ).rowcount
     if done:
         _place_freed(session, m.team_id, m.mentor_id, now)
@@ -797,7 +1028,9 @@ def _side(m: Mentorship, user_id: str) -> str | None:
 MET = ("yes", "not_yet", "stopped")
 
 
-def check_in(session: Session, *, team_id: str, mentorship_id: int, user_id: str, met: str, now: datetime) -> str | None:
+def check_in(
+    session: Session, *, team_id: str, mentorship_id: int, user_id: str, met: str, now: datetime
+) -> str | None:
     """A halfway answer; "stopped" ends the mentorship early for both. The state after, or None
     when the person is not in it or it is over."""
     m = session.get(Mentorship, mentorship_id)
@@ -814,8 +1047,15 @@ def check_in(session: Session, *, team_id: str, mentorship_id: int, user_id: str
 
 
 def wrap_up(
-    session: Session, *, team_id: str, mentorship_id: int, user_id: str, rating: int | None, word: str | None,
-    extend: bool, now: datetime,
+    session: Session,
+    *,
+    team_id: str,
+    mentorship_id: int,
+    user_id: str,
+    rating: int | None,
+    word: str | None,
+    extend: bool,
+    now: datetime,
 ) -> str | None:
     """The end-of-term answer: a private rating (1 to 5) and word, and "extend" (EXTENSION_WEEKS
     more, a new end check-in then) or "finish" (completed for both). The state after, or None."""
@@ -836,10 +1076,20 @@ def wrap_up(
         if extend:
             # Once per end-of-term check-in: a second click, or the other person also choosing
             # to extend, finds the check-in answered (end_sent_at cleared, ends_at moved).
-            session.execute(update(Mentorship).where(
-                Mentorship.id == m.id, Mentorship.state == "active", Mentorship.end_sent_at.is_not(None),
-                Mentorship.ends_at == m.ends_at,
-            ).values(weeks=Mentorship.weeks + EXTENSION_WEEKS, ends_at=m.ends_at + timedelta(weeks=EXTENSION_WEEKS), end_sent_at=None))
+            session.execute(
+                update(Mentorship)
+                .where(
+                    Mentorship.id == m.id,
+                    Mentorship.state == "active",
+                    Mentorship.end_sent_at.is_not(None),
+                    Mentorship.ends_at == m.ends_at,
+                )
+                .values(
+                    weeks=Mentorship.weeks + EXTENSION_WEEKS,
+                    ends_at=m.ends_at + timedelta(weeks=EXTENSION_WEEKS),
+                    end_sent_at=None,
+                )
+            )
         else:
             _finish(session, m, "completed", now)
     session.refresh(m)
@@ -871,20 +1121,37 @@ def status(session: Session, *, team_id: str, user_id: str, profile: Profile) ->
     v = Offer(row.capacity, row.note, row.paused) if row is not None and row.left_at is None else None
     mine = set(_volunteer_topics(session, team_id, user_id)) if v else set()
     listed = {t.id: t for t in topic_list(session, team_id=team_id)}
-    vtopics = [listed.get(t) or TopicInfo(t, topic_name(session, team_id=team_id, topic_id=t) or "", False) for t in sorted(mine)]
+    vtopics = [
+        listed.get(t) or TopicInfo(t, topic_name(session, team_id=team_id, topic_id=t) or "", False)
+        for t in sorted(mine)
+    ]
     requests = [
         on_offer(session, team_id=team_id, request_id=r)
-        for r in session.exec(select(MentorRequest.id).where(
-            MentorRequest.team_id == team_id, MentorRequest.protege_id == user_id, MentorRequest.state.in_(OPEN_REQUEST)
-        ).order_by(MentorRequest.id))
+        for r in session.exec(
+            select(MentorRequest.id)
+            .where(
+                MentorRequest.team_id == team_id,
+                MentorRequest.protege_id == user_id,
+                MentorRequest.state.in_(OPEN_REQUEST),
+            )
+            .order_by(MentorRequest.id)
+        )
     ]
-    ships = session.exec(select(Mentorship.id).where(
-        Mentorship.team_id == team_id, or_(Mentorship.mentor_id == user_id, Mentorship.protege_id == user_id),
-        Mentorship.state.in_(TAKES_A_PLACE),
-    ).order_by(Mentorship.id)).all()
+    ships = session.exec(
+        select(Mentorship.id)
+        .where(
+            Mentorship.team_id == team_id,
+            or_(Mentorship.mentor_id == user_id, Mentorship.protege_id == user_id),
+            Mentorship.state.in_(TAKES_A_PLACE),
+        )
+        .order_by(Mentorship.id)
+    ).all()
     infos = [mentorship(session, team_id=team_id, mentorship_id=i) for i in ships]
     return Status(
-        profile=profile, volunteer=v, volunteer_topics=vtopics, requests=requests,
+        profile=profile,
+        volunteer=v,
+        volunteer_topics=vtopics,
+        requests=requests,
         mentoring=[i for i in infos if i.mentor_id == user_id],
         mentored=[i for i in infos if i.protege_id == user_id and i.state == "active"],
     )
@@ -901,16 +1168,29 @@ class Demand:
 
 
 def demand(session: Session, *, team_id: str, topic_id: int) -> Demand:
-    seeking = session.exec(select(func.count()).select_from(MentorRequest).where(
-        MentorRequest.team_id == team_id, MentorRequest.topic_id == topic_id, MentorRequest.state.in_(OPEN_REQUEST)
-    )).one()
+    seeking = session.exec(
+        select(func.count())
+        .select_from(MentorRequest)
+        .where(
+            MentorRequest.team_id == team_id, MentorRequest.topic_id == topic_id, MentorRequest.state.in_(OPEN_REQUEST)
+        )
+    ).one()
     volunteers = sum(1 for m in _mentors_for(session, team_id, topic_id) if m.room > 0)
     return Demand(topic_name(session, team_id=team_id, topic_id=topic_id) or "", seeking, volunteers)
 
 
 def create_call(
-    session: Session, *, team_id: str, topic_id: int, goals: str, weeks: int, hours_per_month: int, channel_id: str,
-    created_by: str, request_key: str | None, now: datetime,
+    session: Session,
+    *,
+    team_id: str,
+    topic_id: int,
+    goals: str,
+    weeks: int,
+    hours_per_month: int,
+    channel_id: str,
+    created_by: str,
+    request_key: str | None,
+    now: datetime,
 ) -> int:
     goals = _clean(goals, MAX_GOAL_CHARS, what="The programme's goals", field="goals")
     if not goals:
@@ -921,11 +1201,22 @@ def create_call(
         raise MentorError(f"Hours a month should be between 1 and {MAX_CALL_HOURS}.", "hours")
     _listed(session, team_id, [topic_id])
     if request_key:
-        existing = session.exec(select(MentorCall.id).where(MentorCall.team_id == team_id, MentorCall.request_id == request_key)).first()
+        existing = session.exec(
+            select(MentorCall.id).where(MentorCall.team_id == team_id, MentorCall.request_id == request_key)
+        ).first()
         if existing is not None:
             return existing
-    row = MentorCall(team_id=team_id, topic_id=topic_id, goals=goals, weeks=weeks, hours_per_month=hours_per_month,
-                     channel_id=channel_id, created_by=created_by, request_id=request_key, created_at=now)
+    row = MentorCall(
+        team_id=team_id,
+        topic_id=topic_id,
+        goals=goals,
+        weeks=weeks,
+        hours_per_month=hours_per_month,
+        channel_id=channel_id,
+        created_by=created_by,
+        request_id=request_key,
+        created_at=now,
+    )
     session.add(row)
     session.flush()
     return row.id
@@ -937,7 +1228,11 @@ def get_call(session: Session, *, team_id: str, call_id: int) -> MentorCall | No
 
 
 def set_call_post(session: Session, *, team_id: str, call_id: int, ts: str) -> None:
-    session.execute(update(MentorCall).where(MentorCall.id == call_id, MentorCall.team_id == team_id, MentorCall.message_ts.is_(None)).values(message_ts=ts))
+    session.execute(
+        update(MentorCall)
+        .where(MentorCall.id == call_id, MentorCall.team_id == team_id, MentorCall.message_ts.is_(None))
+        .values(message_ts=ts)
+    )
 
 
 def bump_calls(session: Session, *, team_id: str, topic_ids: list[int]) -> list[tuple[int, int]]:
@@ -946,7 +1241,10 @@ def bump_calls(session: Session, *, team_id: str, topic_ids: list[int]) -> list[
     if not session.execute(update(MentorCall).where(*where).values(version=MentorCall.version + 1)).rowcount:
         return []
     # Read back under the rows' write locks: two bumps at once get two versions.
-    return [tuple(r) for r in session.exec(select(MentorCall.id, MentorCall.version).where(*where).order_by(MentorCall.id)).all()]
+    return [
+        tuple(r)
+        for r in session.exec(select(MentorCall.id, MentorCall.version).where(*where).order_by(MentorCall.id)).all()
+    ]
 
 
 def topic_of_request(session: Session, *, team_id: str, request_id: int) -> int | None:

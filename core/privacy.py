@@ -7,7 +7,7 @@ DEFAULT_THRESHOLD = 3
 
 
 def count_text(count: int, threshold: int = DEFAULT_THRESHOLD) -> str:
-    """"7", or "fewer than 3" for a count under the threshold (zero included: "nobody" next to
+    """ "7", or "fewer than 3" for a count under the threshold (zero included: "nobody" next to
     "fewer than 3" would tell the two apart)."""
     return f"fewer than {threshold}" if count < threshold else f"{count:,}"
 

@@ -63,7 +63,16 @@ def schedule(session: Session, *, team_id: str, default_channel: str | None) -> 
 
 
 def save_schedule(
-    session: Session, *, team_id: str, channel_id: str | None, weekday: int, hour: int, minute: int, tz: str, user_id: str, now: datetime,
+    session: Session,
+    *,
+    team_id: str,
+    channel_id: str | None,
+    weekday: int,
+    hour: int,
+    minute: int,
+    tz: str,
+    user_id: str,
+    now: datetime,
 ) -> Schedule:
     if not 0 <= weekday <= 6:
         raise SettingsError("Choose a day of the week.", "weekday")
@@ -73,7 +82,9 @@ def save_schedule(
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError):
         raise SettingsError(f"{tz} is not a time zone Knowhow knows.", "time") from None
-    values = dict(channel_id=channel_id, weekday=weekday, hour=hour, minute=minute, tz=tz, updated_by=user_id, updated_at=now)
+    values = dict(
+        channel_id=channel_id, weekday=weekday, hour=hour, minute=minute, tz=tz, updated_by=user_id, updated_at=now
+    )
     if not insert_if_absent(session, ScoreboardSettings, dict(team_id=team_id, **values)):
         session.execute(update(ScoreboardSettings).where(ScoreboardSettings.team_id == team_id).values(**values))
     return Schedule(channel_id, weekday, hour, minute, tz)
@@ -115,7 +126,9 @@ def _snapshot(row: ScoreboardWeek) -> Snapshot:
     return Snapshot(row.week_start, row.week_end, json.loads(row.figures), row.posted_at is not None)
 
 
-def snapshots(session: Session, *, team_id: str, limit: int = TREND_WEEKS, before: datetime | None = None) -> list[Snapshot]:
+def snapshots(
+    session: Session, *, team_id: str, limit: int = TREND_WEEKS, before: datetime | None = None
+) -> list[Snapshot]:
     """The latest `limit` weekly snapshots (ending at or before `before`), oldest first."""
     query = select(ScoreboardWeek).where(ScoreboardWeek.team_id == team_id)
     if before is not None:
@@ -129,9 +142,17 @@ def record_week(session: Session, *, team_id: str, start: datetime, end: datetim
     if session.get(ScoreboardWeek, (team_id, end)) is not None:
         return False
     data = figures.week(session, team_id=team_id, start=start, end=end)
-    return insert_if_absent(session, ScoreboardWeek, dict(
-        team_id=team_id, week_start=start, week_end=end, figures=json.dumps(data), computed_at=now,
-    ))
+    return insert_if_absent(
+        session,
+        ScoreboardWeek,
+        dict(
+            team_id=team_id,
+            week_start=start,
+            week_end=end,
+            figures=json.dumps(data),
+            computed_at=now,
+        ),
+    )
 
 
 def catch_up(session: Session, *, team_id: str, plan: Schedule, now: datetime) -> datetime | None:
@@ -161,23 +182,36 @@ def catch_up(session: Session, *, team_id: str, plan: Schedule, now: datetime) -
         if recorded and previous is None and now - end > FIRST_POST_WITHIN:
             # Knowhow's very first week, long after its posting time (installed mid-week): kept
             # for the trend and the next week's changes, but not posted out of the blue.
-            session.execute(update(ScoreboardWeek).where(ScoreboardWeek.team_id == team_id, ScoreboardWeek.week_end == end)
-                            .values(posted_at=now))
+            session.execute(
+                update(ScoreboardWeek)
+                .where(ScoreboardWeek.team_id == team_id, ScoreboardWeek.week_end == end)
+                .values(posted_at=now)
+            )
     row = session.get(ScoreboardWeek, (team_id, latest))
     return latest if row is not None and row.posted_at is None else None
 
 
 def claim_post(session: Session, *, team_id: str, week_end: datetime, channel_id: str, now: datetime) -> bool:
     """Mark a week as posted, exactly once (the caller then queues the post)."""
-    return bool(session.execute(
-        update(ScoreboardWeek)
-        .where(ScoreboardWeek.team_id == team_id, ScoreboardWeek.week_end == week_end, ScoreboardWeek.posted_at.is_(None))
-        .values(posted_at=now, channel_id=channel_id)
-    ).rowcount)
+    return bool(
+        session.execute(
+            update(ScoreboardWeek)
+            .where(
+                ScoreboardWeek.team_id == team_id,
+                ScoreboardWeek.week_end == week_end,
+                ScoreboardWeek.posted_at.is_(None),
+            )
+            .values(posted_at=now, channel_id=channel_id)
+        ).rowcount
+    )
 
 
 def set_message(session: Session, *, team_id: str, week_end: datetime, ts: str) -> None:
-    session.execute(update(ScoreboardWeek).where(ScoreboardWeek.team_id == team_id, ScoreboardWeek.week_end == week_end).values(message_ts=ts))
+    session.execute(
+        update(ScoreboardWeek)
+        .where(ScoreboardWeek.team_id == team_id, ScoreboardWeek.week_end == week_end)
+        .values(message_ts=ts)
+    )
 
 
 def get_week(session: Session, *, team_id: str, week_end: datetime) -> Snapshot | None:
@@ -259,7 +293,9 @@ def board(current: Snapshot, previous: Snapshot | None, threshold: int = DEFAULT
     # Only topics an admin put on the list are shown, all of them, in name order: a topic that
     # appears only when someone asks in it, or an order that follows the counts, would tell what
     # the "fewer than 3" hides. A protégé's own suggestion stays private until it is curated.
-    listed = sorted((t for t in now.get("mentoring", {}).get("topics", []) if t.get("curated")), key=lambda t: t["topic"].casefold())
+    listed = sorted(
+        (t for t in now.get("mentoring", {}).get("topics", []) if t.get("curated")), key=lambda t: t["topic"].casefold()
+    )
     rows: list[dict[str, Figure]] = []
     for t in listed:
         old = earlier_topics.get(t["topic_id"])
@@ -276,7 +312,8 @@ def board(current: Snapshot, previous: Snapshot | None, threshold: int = DEFAULT
     mentoring_figures["protege_to_mentor_total"] = replace(mentoring_figures["protege_to_mentor_total"], change=None)
     q = now.get("questions", {})
     return Board(
-        week_start=current.week_start, week_end=current.week_end,
+        week_start=current.week_start,
+        week_end=current.week_end,
         questions=group("questions", QUESTION_COUNTS),
         median_first_answer_seconds=q.get("median_first_answer_seconds"),
         oldest_open_days=q.get("oldest_open_days"),

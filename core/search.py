@@ -7,13 +7,13 @@ Whatever a person types is reduced to plain words here, so that quotes, operator
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
-
 
 from sqlmodel import Session, func, select
 
@@ -27,13 +27,138 @@ MAX_TERM_CHARS = 64  # a run of CJK with no spaces is one "word": keep it to a s
 # English function words, with all of PostgreSQL's `english` stop list: that engine never indexes
 # those, so leaving them out here too keeps both engines' queries and re-ranking the same.
 STOP_WORDS = frozenset(
-    """a about above after again against all am an and any are as at be because been before being
-    below between both but by can could did do does doing don down during each few for from further
-    had has have having he her here hers herself him himself his how i if in into is it its itself
-    just me more most my myself no nor not now of off on once only or other our ours ourselves out
-    over own s same she should so some such t than that the their theirs them themselves then there
-    these they this those through to too under until up us very was we were what when where which
-    while who whom why will with would you your yours yourself yourselves""".split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "don",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "s",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "t",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "us",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+    ]
 )
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 
@@ -130,7 +255,7 @@ def joined_pairs(words: list[str]) -> list[str]:
     """Two neighbouring words (letters only, neither a stop word) written as one."""
     return [
         a + b
-        for a, b in zip(words, words[1:])
+        for a, b in itertools.pairwise(words)
         if a.isalpha() and b.isalpha() and a not in STOP_WORDS and b not in STOP_WORDS
     ]
 
@@ -273,9 +398,7 @@ def search_questions(session: Session, *, team_id: str, text: str, offset: int =
                 question_id=question.id,
                 text=question.text,
                 state=(
-                    QuestionState.RESOLVED
-                    if accepted
-                    else QuestionState.ANSWERED if answers else QuestionState.OPEN
+                    QuestionState.RESOLVED if accepted else QuestionState.ANSWERED if answers else QuestionState.OPEN
                 ),
                 answers=answers,
                 answer=shown[question.id].text if question.id in shown else None,

@@ -34,7 +34,7 @@ CHASE_AFTER = timedelta(hours=1)
 REMIND_AT = time(9, 0)
 
 
-class State(str, enum.Enum):
+class State(enum.StrEnum):
     SCHEDULED = "scheduled"
     OPEN = "open"
     CLOSED = "closed"
@@ -61,7 +61,9 @@ def undesignate(session: Session, *, team_id: str, channel_id: str) -> bool:
 def designated(session: Session, *, team_id: str) -> list[str]:
     return list(
         session.exec(
-            select(DesignatedChannel.channel_id).where(DesignatedChannel.team_id == team_id).order_by(DesignatedChannel.added_at)
+            select(DesignatedChannel.channel_id)
+            .where(DesignatedChannel.team_id == team_id)
+            .order_by(DesignatedChannel.added_at)
         )
     )
 
@@ -89,7 +91,9 @@ class SessionInfo:
 
 def _info(session: Session, row: ExpertSession) -> SessionInfo:
     experts = tuple(
-        session.exec(select(SessionExpert.user_id).where(SessionExpert.session_id == row.id).order_by(SessionExpert.user_id))
+        session.exec(
+            select(SessionExpert.user_id).where(SessionExpert.session_id == row.id).order_by(SessionExpert.user_id)
+        )
     )
     return SessionInfo(
         id=row.id,
@@ -220,12 +224,21 @@ def schedule(
     return _info(session, row)
 
 
-def set_post(session: Session, *, team_id: str, session_id: int, announcement_ts: str | None = None, summary_ts: str | None = None) -> None:
+def set_post(
+    session: Session,
+    *,
+    team_id: str,
+    session_id: int,
+    announcement_ts: str | None = None,
+    summary_ts: str | None = None,
+) -> None:
     """Remember where a session's announcement or summary was posted."""
     values = {k: v for k, v in (("announcement_ts", announcement_ts), ("summary_ts", summary_ts)) if v}
     if values:
         session.execute(
-            update(ExpertSession).where(ExpertSession.team_id == team_id, ExpertSession.id == session_id).values(**values)
+            update(ExpertSession)
+            .where(ExpertSession.team_id == team_id, ExpertSession.id == session_id)
+            .values(**values)
         )
 
 
@@ -290,9 +303,12 @@ def advance(session: Session, *, team_id: str, session_id: int, now: datetime) -
         if _move(session, info, State.SCHEDULED, State.OPEN, opened_at=now):
             return Transition(State.OPEN, get(session, team_id=team_id, session_id=session_id))
         return None
-    if info.state is State.OPEN and now >= info.ends_at:
-        if _move(session, info, State.OPEN, State.CLOSED, closed_at=now):
-            return Transition(State.CLOSED, get(session, team_id=team_id, session_id=session_id))
+    if (
+        info.state is State.OPEN
+        and now >= info.ends_at
+        and _move(session, info, State.OPEN, State.CLOSED, closed_at=now)
+    ):
+        return Transition(State.CLOSED, get(session, team_id=team_id, session_id=session_id))
     return None
 
 
@@ -325,28 +341,46 @@ def pending(session: Session) -> list[tuple[str, int, datetime, datetime, str]]:
 def open_in(session: Session, *, team_id: str, channel_id: str) -> SessionInfo | None:
     row = session.exec(
         select(ExpertSession).where(
-            ExpertSession.team_id == team_id, ExpertSession.channel_id == channel_id, ExpertSession.state == State.OPEN.value
+            ExpertSession.team_id == team_id,
+            ExpertSession.channel_id == channel_id,
+            ExpertSession.state == State.OPEN.value,
         )
     ).first()
     return _info(session, row) if row else None
 
 
 def start_now(
-    session: Session, *, team_id: str, user_id: str, channel_id: str, topic: str, now: datetime,
+    session: Session,
+    *,
+    team_id: str,
+    user_id: str,
+    channel_id: str,
+    topic: str,
+    now: datetime,
     request_id: str | None = None,
 ) -> Transition | Refused:
     """`/expert start <topic>`: a session now, for the default duration, with its starter as its
     expert (so anyone may start one, in a designated channel with no session at that time)."""
     info = schedule(
-        session, team_id=team_id, organiser_id=user_id, channel_id=channel_id, topic=topic, experts=[user_id],
-        starts_at=now, is_admin=False, now=now, request_id=request_id,
+        session,
+        team_id=team_id,
+        organiser_id=user_id,
+        channel_id=channel_id,
+        topic=topic,
+        experts=[user_id],
+        starts_at=now,
+        is_admin=False,
+        now=now,
+        request_id=request_id,
     )
     if isinstance(info, Refused):
         return info
     return advance(session, team_id=team_id, session_id=info.id, now=now) or Transition(info.state, info)
 
 
-def close_now(session: Session, *, team_id: str, channel_id: str, user_id: str, is_admin: bool, now: datetime) -> Changed | Transition:
+def close_now(
+    session: Session, *, team_id: str, channel_id: str, user_id: str, is_admin: bool, now: datetime
+) -> Changed | Transition:
     """`/expert close`: close the channel's open session early (its experts, organiser or an admin)."""
     info = open_in(session, team_id=team_id, channel_id=channel_id)
     if info is None:
@@ -388,8 +422,15 @@ def record_question(
         session,
         Question,
         dict(
-            team_id=team_id, asker_id=user_id, text=text, channel_id=channel_id, message_ts=message_ts,
-            status="posted", posted_at=at, created_at=at, session_id=info.id,
+            team_id=team_id,
+            asker_id=user_id,
+            text=text,
+            channel_id=channel_id,
+            message_ts=message_ts,
+            status="posted",
+            posted_at=at,
+            created_at=at,
+            session_id=info.id,
             followed_up_at=at,  # the session's own answer-or-defer rule applies, not the 24 h follow-up
             shown_state=NO_POST,  # the person's own message: Knowhow has no post to update
         ),
@@ -397,7 +438,9 @@ def record_question(
     if not created:
         return None
     question = session.exec(
-        select(Question).where(Question.team_id == team_id, Question.channel_id == channel_id, Question.message_ts == message_ts)
+        select(Question).where(
+            Question.team_id == team_id, Question.channel_id == channel_id, Question.message_ts == message_ts
+        )
     ).one()
     search_index.reindex_question(session, team_id=team_id, question_id=question.id)
     return question.id, info
@@ -431,7 +474,9 @@ def questions(session: Session, *, team_id: str, session_id: int, now: datetime)
         return []
     rows = list(
         session.exec(
-            select(Question).where(Question.team_id == team_id, Question.session_id == session_id).order_by(Question.message_ts)
+            select(Question)
+            .where(Question.team_id == team_id, Question.session_id == session_id)
+            .order_by(Question.message_ts)
         )
     )
     ids = [q.id for q in rows]
@@ -446,7 +491,9 @@ def questions(session: Session, *, team_id: str, session_id: int, now: datetime)
             first_expert_answer.setdefault(question_id, answered_at)
     deferrals = {
         d.question_id: d
-        for d in session.exec(select(Deferral).where(Deferral.team_id == team_id, Deferral.question_id.in_(ids or [-1])))
+        for d in session.exec(
+            select(Deferral).where(Deferral.team_id == team_id, Deferral.question_id.in_(ids or [-1]))
+        )
     }
     closed_at = info.ends_at
     out = []
@@ -573,7 +620,14 @@ def zone(tz_name: str | None) -> ZoneInfo:
 
 
 def defer(
-    session: Session, *, team_id: str, question_id: int, expert_id: str, due_date: date, tz_name: str | None, now: datetime
+    session: Session,
+    *,
+    team_id: str,
+    question_id: int,
+    expert_id: str,
+    due_date: date,
+    tz_name: str | None,
+    now: datetime,
 ) -> Deferred:
     """An expert promises to answer a session question by `due_date` (after today, in their own
     time zone). They are reminded at 09:00 that day; unanswered after it, the question is overdue.
@@ -589,7 +643,10 @@ def defer(
         return Deferred(DeferOutcome.NOT_AFTER_TODAY, question)
     answered = session.exec(
         select(Answer.id).where(
-            Answer.team_id == team_id, Answer.question_id == question_id, Answer.deleted_at.is_(None), Answer.author_id.in_(experts)
+            Answer.team_id == team_id,
+            Answer.question_id == question_id,
+            Answer.deleted_at.is_(None),
+            Answer.author_id.in_(experts),
         )
     ).first()
     if answered is not None:
@@ -603,9 +660,8 @@ def defer(
         created_at=now,
     )
     existing = session.get(Deferral, question_id)
-    if existing is None:
-        if not insert_if_absent(session, Deferral, dict(question_id=question_id, **values)):
-            existing = session.get(Deferral, question_id)
+    if existing is None and not insert_if_absent(session, Deferral, dict(question_id=question_id, **values)):
+        existing = session.get(Deferral, question_id)
     if existing is not None:
         for key, value in values.items():
             setattr(existing, key, value)

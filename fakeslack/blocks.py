@@ -17,8 +17,9 @@ options; and a view's title/submit/close, callback_id, private_metadata and exte
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator
+from typing import Any
 
 MESSAGE, MODAL, HOME = "message", "modal", "home"
 MAX_BLOCKS = {MESSAGE: 50, MODAL: 100, HOME: 100}
@@ -85,6 +86,7 @@ class Anything:
 @dataclass(frozen=True)
 class Text:
     """A text object: `types` it may be, at most `max` characters."""
+
     max: int
     types: tuple = TEXT
 
@@ -105,6 +107,7 @@ class Text:
 class Obj:
     """One object whose `type` is among `kinds` (a block element, an image...), or of the fixed
     composition `spec` (option, confirm...) when it has no type."""
+
     kinds: tuple = ()
     spec: str | None = None
 
@@ -143,6 +146,7 @@ class List:
 @dataclass(frozen=True)
 class ActionId:
     """An action_id: at most 255 characters, unique among the action_ids of its block."""
+
     def check(self, value, ptr, ctx) -> Problems:
         yield from Str(255).check(value, ptr, ctx)
         if value in ctx["action_ids"]:
@@ -153,6 +157,7 @@ class ActionId:
 @dataclass(frozen=True)
 class BlockId:
     """A block_id: at most 255 characters, unique within the message or view."""
+
     def check(self, value, ptr, ctx) -> Problems:
         yield from Str(255).check(value, ptr, ctx)
         if value in ctx["block_ids"]:
@@ -174,13 +179,45 @@ class Spec:
 
 SELECTS = ("static_select", "external_select", "users_select", "conversations_select", "channels_select")
 MULTI_SELECTS = tuple("multi_" + s for s in SELECTS)
-ACTIONS_ELEMENTS = ("button", "checkboxes", "datepicker", "datetimepicker", "overflow", "radio_buttons",
-                    "timepicker", "workflow_button", *SELECTS, *MULTI_SELECTS)
-ACCESSORIES = ("button", "checkboxes", "datepicker", "image", "overflow", "radio_buttons", "timepicker",
-               "workflow_button", *SELECTS, *MULTI_SELECTS)
-INPUT_ELEMENTS = ("checkboxes", "datepicker", "datetimepicker", "email_text_input", "file_input", "number_input",
-                  "plain_text_input", "radio_buttons", "rich_text_input", "timepicker", "url_text_input",
-                  *SELECTS, *MULTI_SELECTS)
+ACTIONS_ELEMENTS = (
+    "button",
+    "checkboxes",
+    "datepicker",
+    "datetimepicker",
+    "overflow",
+    "radio_buttons",
+    "timepicker",
+    "workflow_button",
+    *SELECTS,
+    *MULTI_SELECTS,
+)
+ACCESSORIES = (
+    "button",
+    "checkboxes",
+    "datepicker",
+    "image",
+    "overflow",
+    "radio_buttons",
+    "timepicker",
+    "workflow_button",
+    *SELECTS,
+    *MULTI_SELECTS,
+)
+INPUT_ELEMENTS = (
+    "checkboxes",
+    "datepicker",
+    "datetimepicker",
+    "email_text_input",
+    "file_input",
+    "number_input",
+    "plain_text_input",
+    "radio_buttons",
+    "rich_text_input",
+    "timepicker",
+    "url_text_input",
+    *SELECTS,
+    *MULTI_SELECTS,
+)
 
 CONFIRM = Obj(spec="confirm")
 OPTION = Obj(spec="option")  # in selects and overflow menus: plain_text only
@@ -198,8 +235,9 @@ def _values(options) -> list[tuple]:
 
 
 def _all_options(obj) -> list:
-    return list(obj.get("options") or []) + [o for g in obj.get("option_groups") or [] if isinstance(g, dict)
-                                             for o in g.get("options") or []]
+    return list(obj.get("options") or []) + [
+        o for g in obj.get("option_groups") or [] if isinstance(g, dict) for o in g.get("options") or []
+    ]
 
 
 def _initial_in_options(obj) -> list[tuple[str, str]]:
@@ -240,20 +278,29 @@ _STATIC = {"options": List(OPTION, 100), "option_groups": List(Obj(spec="option_
 _MULTI = {"max_selected_items": Int(1)}
 _CONVERSATIONS = {"filter": Anything(), "default_to_current_conversation": Bool(), "response_url_enabled": Bool()}
 _SELECT_KINDS = {
-    "static_select": ({**_STATIC, "initial_option": OPTION, "confirm": CONFIRM}, (_options_xor_groups, _initial_in_options)),
+    "static_select": (
+        {**_STATIC, "initial_option": OPTION, "confirm": CONFIRM},
+        (_options_xor_groups, _initial_in_options),
+    ),
     "external_select": ({"initial_option": OPTION, "min_query_length": Int(0), "confirm": CONFIRM}, ()),
     "users_select": ({"initial_user": Str(255), "confirm": CONFIRM}, ()),
     "conversations_select": ({"initial_conversation": Str(255), **_CONVERSATIONS, "confirm": CONFIRM}, ()),
     "channels_select": ({"initial_channel": Str(255), "response_url_enabled": Bool(), "confirm": CONFIRM}, ()),
 }
 _MULTI_KINDS = {
-    "multi_static_select": ({**_STATIC, "initial_options": List(OPTION, 100), **_MULTI, "confirm": CONFIRM},
-                            (_options_xor_groups, _initial_in_options)),
-    "multi_external_select": ({"initial_options": List(OPTION, 100), "min_query_length": Int(0), **_MULTI,
-                               "confirm": CONFIRM}, ()),
+    "multi_static_select": (
+        {**_STATIC, "initial_options": List(OPTION, 100), **_MULTI, "confirm": CONFIRM},
+        (_options_xor_groups, _initial_in_options),
+    ),
+    "multi_external_select": (
+        {"initial_options": List(OPTION, 100), "min_query_length": Int(0), **_MULTI, "confirm": CONFIRM},
+        (),
+    ),
     "multi_users_select": ({"initial_users": List(Str(255), 100), **_MULTI, "confirm": CONFIRM}, ()),
-    "multi_conversations_select": ({"initial_conversations": List(Str(255), 100), **_CONVERSATIONS, **_MULTI,
-                                    "confirm": CONFIRM}, ()),
+    "multi_conversations_select": (
+        {"initial_conversations": List(Str(255), 100), **_CONVERSATIONS, **_MULTI, "confirm": CONFIRM},
+        (),
+    ),
     "multi_channels_select": ({"initial_channels": List(Str(255), 100), **_MULTI, "confirm": CONFIRM}, ()),
 }
 
@@ -261,82 +308,210 @@ SPECS: dict[str, Spec] = {
     # composition objects
     "plain_text": Spec({"type": Anything(), "text": Str(3000), "emoji": Bool()}, ("text",)),
     "mrkdwn": Spec({"type": Anything(), "text": Str(3000), "verbatim": Bool()}, ("text",)),
-    "option": Spec({"text": Text(75, PLAIN), "value": Str(150), "description": Text(75, PLAIN), "url": URL},
-                   ("text", "value")),
+    "option": Spec(
+        {"text": Text(75, PLAIN), "value": Str(150), "description": Text(75, PLAIN), "url": URL}, ("text", "value")
+    ),
     "rich_option": Spec({"text": Text(75), "value": Str(150), "description": Text(75)}, ("text", "value")),
     "option_group": Spec({"label": Text(75, PLAIN), "options": List(OPTION, 100)}, ("label", "options")),
-    "confirm": Spec({"title": Text(100, PLAIN), "text": Text(300), "confirm": Text(30, PLAIN),
-                     "deny": Text(30, PLAIN), "style": Enum(("primary", "danger"))},
-                    ("title", "text", "confirm", "deny")),
+    "confirm": Spec(
+        {
+            "title": Text(100, PLAIN),
+            "text": Text(300),
+            "confirm": Text(30, PLAIN),
+            "deny": Text(30, PLAIN),
+            "style": Enum(("primary", "danger")),
+        },
+        ("title", "text", "confirm", "deny"),
+    ),
     # blocks
-    "section": Spec({"type": Anything(), "block_id": BlockId(), "text": Text(3000),
-                     "fields": List(Text(2000), 10), "accessory": Obj(ACCESSORIES), "expand": Bool()},
-                    extra=(_text_or_fields,)),
+    "section": Spec(
+        {
+            "type": Anything(),
+            "block_id": BlockId(),
+            "text": Text(3000),
+            "fields": List(Text(2000), 10),
+            "accessory": Obj(ACCESSORIES),
+            "expand": Bool(),
+        },
+        extra=(_text_or_fields,),
+    ),
     "header": Spec({"type": Anything(), "block_id": BlockId(), "text": Text(150, PLAIN)}, ("text",)),
     "divider": Spec({"type": Anything(), "block_id": BlockId()}),
-    "image": Spec({"type": Anything(), "block_id": BlockId(), "image_url": URL, "slack_file": Anything(),
-                   "alt_text": Str(2000), "title": Text(2000, PLAIN)}, ("alt_text",)),
-    "context": Spec({"type": Anything(), "block_id": BlockId(),
-                     "elements": List(Obj(("image", "plain_text", "mrkdwn")), 10)}, ("elements",)),
-    "actions": Spec({"type": Anything(), "block_id": BlockId(), "elements": List(Obj(ACTIONS_ELEMENTS), 25)},
-                    ("elements",)),
-    "input": Spec({"type": Anything(), "block_id": BlockId(), "label": Text(2000, PLAIN),
-                   "element": Obj(INPUT_ELEMENTS), "hint": Text(2000, PLAIN), "optional": Bool(),
-                   "dispatch_action": Bool()}, ("label", "element")),
+    "image": Spec(
+        {
+            "type": Anything(),
+            "block_id": BlockId(),
+            "image_url": URL,
+            "slack_file": Anything(),
+            "alt_text": Str(2000),
+            "title": Text(2000, PLAIN),
+        },
+        ("alt_text",),
+    ),
+    "context": Spec(
+        {"type": Anything(), "block_id": BlockId(), "elements": List(Obj(("image", "plain_text", "mrkdwn")), 10)},
+        ("elements",),
+    ),
+    "actions": Spec(
+        {"type": Anything(), "block_id": BlockId(), "elements": List(Obj(ACTIONS_ELEMENTS), 25)}, ("elements",)
+    ),
+    "input": Spec(
+        {
+            "type": Anything(),
+            "block_id": BlockId(),
+            "label": Text(2000, PLAIN),
+            "element": Obj(INPUT_ELEMENTS),
+            "hint": Text(2000, PLAIN),
+            "optional": Bool(),
+            "dispatch_action": Bool(),
+        },
+        ("label", "element"),
+    ),
     "rich_text": Spec({"type": Anything(), "block_id": BlockId(), "elements": List(Anything(), 100)}, ("elements",)),
-    "video": Spec({"type": Anything(), "block_id": BlockId(), "alt_text": Str(2000), "title": Text(200, PLAIN),
-                   "title_url": URL, "video_url": URL, "thumbnail_url": URL, "description": Text(200, PLAIN),
-                   "author_name": Str(50), "provider_name": Str(50), "provider_icon_url": URL},
-                  ("alt_text", "title", "video_url", "thumbnail_url")),
+    "video": Spec(
+        {
+            "type": Anything(),
+            "block_id": BlockId(),
+            "alt_text": Str(2000),
+            "title": Text(200, PLAIN),
+            "title_url": URL,
+            "video_url": URL,
+            "thumbnail_url": URL,
+            "description": Text(200, PLAIN),
+            "author_name": Str(50),
+            "provider_name": Str(50),
+            "provider_icon_url": URL,
+        },
+        ("alt_text", "title", "video_url", "thumbnail_url"),
+    ),
     "markdown": Spec({"type": Anything(), "block_id": BlockId(), "text": Str(12000)}, ("text",), (MESSAGE,)),
     # Slack shows file blocks in messages it returns, but an app cannot send one.
-    "file": Spec({"type": Anything(), "block_id": BlockId(), "external_id": Str(255), "source": Enum(("remote",))},
-                 ("external_id", "source"), ()),
+    "file": Spec(
+        {"type": Anything(), "block_id": BlockId(), "external_id": Str(255), "source": Enum(("remote",))},
+        ("external_id", "source"),
+        (),
+    ),
     # block elements
-    "button": Spec({**_ELEMENT, "text": Text(75, PLAIN), "url": URL, "value": Str(2000),
-                    "style": Enum(("primary", "danger")), "confirm": CONFIRM, "accessibility_label": Str(75)},
-                   ("text",)),
-    "workflow_button": Spec({**_ELEMENT, "text": Text(75, PLAIN), "workflow": Anything(),
-                             "style": Enum(("primary", "danger")), "accessibility_label": Str(75)},
-                            ("text", "workflow")),
-    "image#element": Spec({"type": Anything(), "image_url": URL, "slack_file": Anything(), "alt_text": Str(2000)},
-                          ("alt_text",)),
+    "button": Spec(
+        {
+            **_ELEMENT,
+            "text": Text(75, PLAIN),
+            "url": URL,
+            "value": Str(2000),
+            "style": Enum(("primary", "danger")),
+            "confirm": CONFIRM,
+            "accessibility_label": Str(75),
+        },
+        ("text",),
+    ),
+    "workflow_button": Spec(
+        {
+            **_ELEMENT,
+            "text": Text(75, PLAIN),
+            "workflow": Anything(),
+            "style": Enum(("primary", "danger")),
+            "accessibility_label": Str(75),
+        },
+        ("text", "workflow"),
+    ),
+    "image#element": Spec(
+        {"type": Anything(), "image_url": URL, "slack_file": Anything(), "alt_text": Str(2000)}, ("alt_text",)
+    ),
     "overflow": Spec({**_ELEMENT, "options": List(OPTION, 5), "confirm": CONFIRM}, ("options",)),
-    "checkboxes": Spec({**_ELEMENT, "focus_on_load": Bool(), "options": List(RICH_OPTION, 10),
-                        "initial_options": List(RICH_OPTION, 10), "confirm": CONFIRM}, ("options",),
-                       extra=(_initial_in_options,)),
-    "radio_buttons": Spec({**_ELEMENT, "focus_on_load": Bool(), "options": List(RICH_OPTION, 10),
-                           "initial_option": RICH_OPTION, "confirm": CONFIRM}, ("options",),
-                          extra=(_initial_in_options,)),
+    "checkboxes": Spec(
+        {
+            **_ELEMENT,
+            "focus_on_load": Bool(),
+            "options": List(RICH_OPTION, 10),
+            "initial_options": List(RICH_OPTION, 10),
+            "confirm": CONFIRM,
+        },
+        ("options",),
+        extra=(_initial_in_options,),
+    ),
+    "radio_buttons": Spec(
+        {
+            **_ELEMENT,
+            "focus_on_load": Bool(),
+            "options": List(RICH_OPTION, 10),
+            "initial_option": RICH_OPTION,
+            "confirm": CONFIRM,
+        },
+        ("options",),
+        extra=(_initial_in_options,),
+    ),
     "datepicker": Spec({**_INPUT_ELEMENT, "initial_date": Str(10, pattern=r"\d{4}-\d{2}-\d{2}"), "confirm": CONFIRM}),
-    "timepicker": Spec({**_INPUT_ELEMENT, "initial_time": Str(5, pattern=r"\d{2}:\d{2}"), "timezone": Str(100),
-                        "confirm": CONFIRM}),
+    "timepicker": Spec(
+        {**_INPUT_ELEMENT, "initial_time": Str(5, pattern=r"\d{2}:\d{2}"), "timezone": Str(100), "confirm": CONFIRM}
+    ),
     "datetimepicker": Spec({**_ELEMENT, "focus_on_load": Bool(), "initial_date_time": Int(0), "confirm": CONFIRM}),
-    "plain_text_input": Spec({**_INPUT_ELEMENT, "initial_value": Str(3000, min=0), "multiline": Bool(),
-                              "min_length": Int(0, 3000), "max_length": Int(1, 3000),
-                              "dispatch_action_config": Anything()}, extra=(_length_range,)),
-    "email_text_input": Spec({**_INPUT_ELEMENT, "initial_value": Str(320, min=0), "dispatch_action_config": Anything()}),
+    "plain_text_input": Spec(
+        {
+            **_INPUT_ELEMENT,
+            "initial_value": Str(3000, min=0),
+            "multiline": Bool(),
+            "min_length": Int(0, 3000),
+            "max_length": Int(1, 3000),
+            "dispatch_action_config": Anything(),
+        },
+        extra=(_length_range,),
+    ),
+    "email_text_input": Spec(
+        {**_INPUT_ELEMENT, "initial_value": Str(320, min=0), "dispatch_action_config": Anything()}
+    ),
     "url_text_input": Spec({**_INPUT_ELEMENT, "initial_value": Str(3000, min=0), "dispatch_action_config": Anything()}),
-    "number_input": Spec({**_INPUT_ELEMENT, "is_decimal_allowed": Bool(), "initial_value": Str(100, min=0),
-                          "min_value": Str(100), "max_value": Str(100), "dispatch_action_config": Anything()},
-                         ("is_decimal_allowed",)),
+    "number_input": Spec(
+        {
+            **_INPUT_ELEMENT,
+            "is_decimal_allowed": Bool(),
+            "initial_value": Str(100, min=0),
+            "min_value": Str(100),
+            "max_value": Str(100),
+            "dispatch_action_config": Anything(),
+        },
+        ("is_decimal_allowed",),
+    ),
     "rich_text_input": Spec({**_INPUT_ELEMENT, "initial_value": Anything(), "dispatch_action_config": Anything()}),
     "file_input": Spec({**_ELEMENT, "filetypes": List(Str(32), 100, min=0), "max_files": Int(1, 10)}),
-    **{kind: Spec({**_SELECT, **fields}, extra=extra) for kind, (fields, extra) in {**_SELECT_KINDS, **_MULTI_KINDS}.items()},
+    **{
+        kind: Spec({**_SELECT, **fields}, extra=extra)
+        for kind, (fields, extra) in {**_SELECT_KINDS, **_MULTI_KINDS}.items()
+    },
 }
 
 _VIEW_TEXT = Text(24, PLAIN)
 VIEW_SPECS = {
-    MODAL: Spec({"type": Anything(), "title": _VIEW_TEXT, "blocks": Anything(), "close": _VIEW_TEXT,
-                 "submit": _VIEW_TEXT, "private_metadata": Str(3000, min=0), "callback_id": Str(255, min=0),
-                 "clear_on_close": Bool(), "notify_on_close": Bool(), "external_id": Str(255, min=0),
-                 "submit_disabled": Bool()}, ("title", "blocks")),
-    HOME: Spec({"type": Anything(), "blocks": Anything(), "private_metadata": Str(3000, min=0),
-                "callback_id": Str(255, min=0), "external_id": Str(255, min=0)}, ("blocks",)),
+    MODAL: Spec(
+        {
+            "type": Anything(),
+            "title": _VIEW_TEXT,
+            "blocks": Anything(),
+            "close": _VIEW_TEXT,
+            "submit": _VIEW_TEXT,
+            "private_metadata": Str(3000, min=0),
+            "callback_id": Str(255, min=0),
+            "clear_on_close": Bool(),
+            "notify_on_close": Bool(),
+            "external_id": Str(255, min=0),
+            "submit_disabled": Bool(),
+        },
+        ("title", "blocks"),
+    ),
+    HOME: Spec(
+        {
+            "type": Anything(),
+            "blocks": Anything(),
+            "private_metadata": Str(3000, min=0),
+            "callback_id": Str(255, min=0),
+            "external_id": Str(255, min=0),
+        },
+        ("blocks",),
+    ),
 }
 
 
 # -- the walker --------------------------------------------------------------------------------
+
 
 def check_object(spec: Spec, obj: dict, ptr: str, ctx) -> Problems:
     missing = [name for name in spec.required if obj.get(name) in (None, "", [], {})]
@@ -379,8 +554,19 @@ def _check_blocks(blocks, surface: str, ptr: str) -> list[str]:
     return [f"{message} [json-pointer:{where}]" for message, where in found]
 
 
-_BLOCK_TYPES = ("section", "header", "divider", "image", "context", "actions", "input", "rich_text", "video",
-                "markdown", "file")
+_BLOCK_TYPES = (
+    "section",
+    "header",
+    "divider",
+    "image",
+    "context",
+    "actions",
+    "input",
+    "rich_text",
+    "video",
+    "markdown",
+    "file",
+)
 
 
 def message_problems(blocks, ptr: str = "/blocks") -> list[str]:
@@ -397,8 +583,10 @@ def view_problems(view, kind: str) -> list[str]:
         return ["must be a valid enum value [json-pointer:/view/type]"]
     found = [f"{m} [json-pointer:{p}]" for m, p in check_object(VIEW_SPECS[kind], view, "/view", {})]
     found += _check_blocks(view.get("blocks"), kind, "/view/blocks") if "blocks" in view else []
-    if kind == MODAL and not view.get("submit") and any(
-        isinstance(b, dict) and b.get("type") == "input" for b in view.get("blocks") or []
+    if (
+        kind == MODAL
+        and not view.get("submit")
+        and any(isinstance(b, dict) and b.get("type") == "input" for b in view.get("blocks") or [])
     ):
         found.append("must provide submit when the view has input blocks [json-pointer:/view/submit]")
     return found
@@ -410,7 +598,9 @@ def response_errors_problems(view, errors) -> list[str]:
     visibly instead of showing the errors."""
     if not isinstance(errors, dict) or not errors:
         return ["must provide an object of errors [json-pointer:/errors]"]
-    inputs = {b.get("block_id") for b in (view or {}).get("blocks") or [] if isinstance(b, dict) and b.get("type") == "input"}
+    inputs = {
+        b.get("block_id") for b in (view or {}).get("blocks") or [] if isinstance(b, dict) and b.get("type") == "input"
+    }
     found = []
     for key, message in errors.items():
         if key not in inputs:

@@ -95,7 +95,9 @@ class SlackSender:
         digest = hmac.new(self.signing_secret.encode(), b"v0:" + ts.encode() + b":" + body, hashlib.sha256)
         return {"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": "v0=" + digest.hexdigest()}
 
-    def post(self, body: bytes, content_type: str, headers: dict[str, str] | None = None, timeout: float = 10) -> Response:
+    def post(
+        self, body: bytes, content_type: str, headers: dict[str, str] | None = None, timeout: float = 10
+    ) -> Response:
         request = urllib.request.Request(self.url, data=body, method="POST")
         request.add_header("Content-Type", content_type)
         for key, value in (headers or {}).items():
@@ -322,10 +324,7 @@ class SlackSender:
             if not isinstance(element, dict) or "action_id" not in element:
                 continue
             kind, action_id = element["type"], element["action_id"]
-            if action_id in answers:
-                answer = answers[action_id]
-            else:
-                answer = self._initial(element)
+            answer = answers[action_id] if action_id in answers else self._initial(element)
             if kind in MULTI_OPTION_INPUTS:
                 answer = [self._option(a, element) for a in answer or []]
             elif kind in ONE_OPTION_INPUTS:
@@ -343,8 +342,17 @@ class SlackSender:
             return [o["value"] for o in element["initial_options"]]
         if "initial_option" in element:
             return element["initial_option"]["value"]
-        for key in ("initial_value", "initial_date", "initial_time", "initial_conversation", "initial_channel", "initial_user",
-                    "initial_conversations", "initial_channels", "initial_users"):
+        for key in (
+            "initial_value",
+            "initial_date",
+            "initial_time",
+            "initial_conversation",
+            "initial_channel",
+            "initial_user",
+            "initial_conversations",
+            "initial_channels",
+            "initial_users",
+        ):
             if key in element:
                 return element[key]
         return None
@@ -441,7 +449,9 @@ class SlackSender:
             "channel_type": "channel",
         }
 
-    def message_deleted(self, *, channel: str, thread_ts: str, ts: str, user: str, text: str, at: str) -> dict[str, Any]:
+    def message_deleted(
+        self, *, channel: str, thread_ts: str, ts: str, user: str, text: str, at: str
+    ) -> dict[str, Any]:
         return {
             "type": "message",
             "subtype": "message_deleted",

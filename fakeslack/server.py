@@ -8,6 +8,7 @@ arguments, so tests assert on what the app asked Slack to do.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import hashlib
 import itertools
@@ -396,7 +397,12 @@ class FakeSlack:
         length = content_length(request.headers)
         if length is None or length > limit:
             request.close_connection = True  # the body is not read: the connection cannot be reused
-            self._send(request, _Scripted(400 if length is None else 413, "invalid_content_length" if length is None else "too_large", {}))
+            self._send(
+                request,
+                _Scripted(
+                    400 if length is None else 413, "invalid_content_length" if length is None else "too_large", {}
+                ),
+            )
             return None
         raw = request.rfile.read(length) if length else b""
         return raw, {k.lower(): v for k, v in request.headers.items()}
@@ -412,13 +418,13 @@ class FakeSlack:
             args = json.loads(raw or b"{}")
             method = "response_url"
         elif path.startswith("/api/"):
-            method = path[len("/api/"):]
+            method = path[len("/api/") :]
             args = self._parse_args(raw, headers, request.path)
         elif path.startswith(_UPLOAD_PATH):
             # The bytes of a file, POSTed to the upload_url files.getUploadURLExternal gave: no token.
             method = "upload"
             content = self._upload_content(raw, headers)
-            args = {"file_id": path[len(_UPLOAD_PATH):], "size": len(content)}
+            args = {"file_id": path[len(_UPLOAD_PATH) :], "size": len(content)}
         else:
             self._send(request, _Scripted(404, "not found", {}))
             return
@@ -446,10 +452,8 @@ class FakeSlack:
         query = full_path.split("?", 1)[1] if "?" in full_path else ""
         form = {k: v[-1] for k, v in parse_qs(query + "&" + raw.decode(), keep_blank_values=True).items()}
         for key in _JSON_ARGS & form.keys():
-            try:
+            with contextlib.suppress(ValueError):
                 form[key] = json.loads(form[key])
-            except ValueError:
-                pass
         return form
 
     @staticmethod
@@ -547,7 +551,13 @@ class FakeSlack:
             return self._err(problem)
         ts = self._next_ts()
         out_channel = "D" + channel[1:] if channel.startswith("U") else channel
-        message = {"type": "message", "user": self.bot_user_id, "bot_id": self.bot_id, "ts": ts, "text": args.get("text", "")}
+        message = {
+            "type": "message",
+            "user": self.bot_user_id,
+            "bot_id": self.bot_id,
+            "ts": ts,
+            "text": args.get("text", ""),
+        }
         if args.get("blocks"):
             message["blocks"] = args["blocks"]
         if args.get("thread_ts"):
@@ -596,7 +606,9 @@ class FakeSlack:
         channel, ts = args.get("channel"), args.get("message_ts")
         if not channel or not ts:
             return self._err("message_not_found")
-        return self._ok(channel=channel, permalink=f"https://fake-mentors.slack.com/archives/{channel}/p{ts.replace('.', '')}")
+        return self._ok(
+            channel=channel, permalink=f"https://fake-mentors.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        )
 
     def _m_conversations_join(self, args):
         channel = args.get("channel", "")
@@ -866,7 +878,9 @@ class FakeSlack:
         """A file in Slack's shape; `shares` maps each channel it went to onto the message ts."""
         name = stored["name"]
         extension = name.rsplit(".", 1)[1].lower() if "." in name else ""
-        mimetype = mimetypes.guess_type(name)[0] or ("text/plain" if stored.get("snippet_type") else "application/octet-stream")
+        mimetype = mimetypes.guess_type(name)[0] or (
+            "text/plain" if stored.get("snippet_type") else "application/octet-stream"
+        )
         filetype = stored.get("snippet_type") or extension or "binary"
         file_id = stored["id"]
         private_url = f"https://files.slack.com/files-pri/{self.team_id}-{file_id}/{name}"
@@ -909,7 +923,13 @@ class FakeSlack:
         for channel, ts in shares.items():
             kind = "public" if channel.startswith("C") else "private"
             file["shares"].setdefault(kind, {})[channel] = [
-                {"reply_users": [], "reply_users_count": 0, "reply_count": 0, "ts": ts, "share_user_id": self.bot_user_id}
+                {
+                    "reply_users": [],
+                    "reply_users_count": 0,
+                    "reply_count": 0,
+                    "ts": ts,
+                    "share_user_id": self.bot_user_id,
+                }
             ]
         return file
 

@@ -46,8 +46,15 @@ class Playground:
     """Everything `knowhow playground` runs. `knowhow="subprocess"` (the default) runs the real
     `knowhow run`; `"inprocess"` runs the same `bot.service.Knowhow` in this process (faster tests)."""
 
-    def __init__(self, *, port: int | None = None, data_dir: str | Path = ".playground", demo: bool = False,
-                 knowhow: str = "subprocess", extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        *,
+        port: int | None = None,
+        data_dir: str | Path = ".playground",
+        demo: bool = False,
+        knowhow: str = "subprocess",
+        extra_env: dict[str, str] | None = None,
+    ):
         self.port = port  # None: the default port, or any free one when it is taken
         self.data_dir = Path(data_dir).resolve()
         self.demo = demo
@@ -88,7 +95,9 @@ class Playground:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
-                raise PlaygroundError(f"another playground is running with {self.data_dir}: stop it or use --data-dir") from None
+                raise PlaygroundError(
+                    f"another playground is running with {self.data_dir}: stop it or use --data-dir"
+                ) from None
             for suffix in ("", "-wal", "-shm", "-journal"):
                 database.with_name(database.name + suffix).unlink(missing_ok=True)
             fcntl.flock(lock, fcntl.LOCK_UN)
@@ -119,8 +128,10 @@ class Playground:
             try:
                 return PageServer(self.workspace, self.port)
             except OSError as exc:
-                raise PlaygroundError(f"port {self.port} on 127.0.0.1 is taken ({exc.strerror or exc}); "
-                                      "stop what uses it or choose another with --port") from None
+                raise PlaygroundError(
+                    f"port {self.port} on 127.0.0.1 is taken ({exc.strerror or exc}); "
+                    "stop what uses it or choose another with --port"
+                ) from None
         try:
             return PageServer(self.workspace, DEFAULT_PORT)
         except OSError:
@@ -131,7 +142,7 @@ class Playground:
         env.update(self.knowhow_env())
         env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
         env["PYTHONUNBUFFERED"] = "1"
-        self._log = open(self.data_dir / "knowhow.log", "ab")
+        self._log = open(self.data_dir / "knowhow.log", "ab")  # noqa: SIM115 (closed in stop())
         # In the data directory, so a .env beside the Makefile is not read at all.
         # Its own session, so Ctrl+C reaches only us; we stop it on SIGINT, SIGTERM and SIGHUP (serve).
         # Not covered: this process killed outright (SIGKILL) leaves it running until its next start
@@ -140,7 +151,11 @@ class Playground:
         # process, and is not safe with threads running: both left out on purpose.
         self.process = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "run", "--host", "127.0.0.1"],
-            cwd=self.data_dir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._log,
+            cwd=self.data_dir,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
             start_new_session=True,
         )
         found: dict[str, int] = {}
@@ -158,12 +173,16 @@ class Playground:
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise PlaygroundError(f"Knowhow stopped at start (exit {self.process.returncode}); see {self.data_dir / 'knowhow.log'}")
+                raise PlaygroundError(
+                    f"Knowhow stopped at start (exit {self.process.returncode}); see {self.data_dir / 'knowhow.log'}"
+                )
             if "port" in found and _healthy(found["port"]):
                 self.knowhow_port = found["port"]
                 return
             time.sleep(0.05)
-        raise PlaygroundError(f"Knowhow did not become healthy in {START_SECONDS:.0f}s; see {self.data_dir / 'knowhow.log'}")
+        raise PlaygroundError(
+            f"Knowhow did not become healthy in {START_SECONDS:.0f}s; see {self.data_dir / 'knowhow.log'}"
+        )
 
     def _start_inprocess(self) -> None:
         from bot.config import load_settings
@@ -210,7 +229,13 @@ class Playground:
         self.stop()
 
 
-def serve(*, port: int | None = None, data_dir: str = ".playground", demo: bool = False, say: str = "Knowhow playground: {url} (Ctrl+C stops it)") -> int:
+def serve(
+    *,
+    port: int | None = None,
+    data_dir: str = ".playground",
+    demo: bool = False,
+    say: str = "Knowhow playground: {url} (Ctrl+C stops it)",
+) -> int:
     """Run until Ctrl+C, SIGTERM or SIGHUP (the terminal closed); print one line with the URL."""
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):

@@ -39,30 +39,132 @@ class Person:
 
 
 PEOPLE: tuple[Person, ...] = (
-    Person("U0ALICE001", "alice", "Alice Moreau", "Head of Learning & Development", "Europe/London", "Greenwich Mean Time",
-           "London", "#4a90d9", 6, is_admin=True),
-    Person("U0BEN00001", "ben", "Ben Okafor", "Engineering Manager", "Africa/Lagos", "West Africa Time",
-           "Lagos", "#e0a030", 0),  # promoted last month
-    Person("U0CHLOE001", "chloe", "Chloé Dubois", "Engineering Manager", "Europe/Paris", "Central European Time",
-           "Paris", "#9b59b6", 8),
-    Person("U0DEVIKA01", "devika", "Devika Rao", "Senior Software Engineer", "Asia/Kolkata", "India Standard Time",
-           "Bangalore", "#27ae60", 3),
-    Person("U0EMMA0001", "emma", "Emma Schmidt", "Product Manager", "Europe/Berlin", "Central European Time",
-           "Berlin", "#e74c3c", 4),
-    Person("U0FELIX001", "felix", "Felix Wong", "Data Scientist", "Asia/Singapore", "Singapore Standard Time",
-           "Singapore", "#16a085", 2),
-    Person("U0GRACE001", "grace", "Grace Kim", "Director of Engineering", "America/New_York", "Eastern Standard Time",
-           "New York", "#c0392b", 12),
-    Person("U0HUGO0001", "hugo", "Hugo Silva", "Software Engineer", "America/Sao_Paulo", "Brasilia Standard Time",
-           "São Paulo", "#2980b9", 1),
-    Person("U0ISLA0001", "isla", "Isla Murphy", "People Partner", "Europe/Dublin", "Greenwich Mean Time",
-           "Dublin", "#8e44ad", 5, knowhow_admin=True),
-    Person("U0JAMES001", "james", "James Carter", "Sales Manager", "America/Los_Angeles", "Pacific Standard Time",
-           "San Francisco", "#d35400", 5),
-    Person("U0KEIKO001", "keiko", "Keiko Tanaka", "UX Designer", "Asia/Tokyo", "Japan Standard Time",
-           "Tokyo", "#f39c12", 3),
-    Person("U0LIAM0001", "liam", "Liam Nguyen", "Support Engineer", "Australia/Sydney", "Australian Eastern Time",
-           "Sydney", "#1abc9c", 2),
+    Person(
+        "U0ALICE001",
+        "alice",
+        "Alice Moreau",
+        "Head of Learning & Development",
+        "Europe/London",
+        "Greenwich Mean Time",
+        "London",
+        "#4a90d9",
+        6,
+        is_admin=True,
+    ),
+    Person(
+        "U0BEN00001",
+        "ben",
+        "Ben Okafor",
+        "Engineering Manager",
+        "Africa/Lagos",
+        "West Africa Time",
+        "Lagos",
+        "#e0a030",
+        0,
+    ),  # promoted last month
+    Person(
+        "U0CHLOE001",
+        "chloe",
+        "Chloé Dubois",
+        "Engineering Manager",
+        "Europe/Paris",
+        "Central European Time",
+        "Paris",
+        "#9b59b6",
+        8,
+    ),
+    Person(
+        "U0DEVIKA01",
+        "devika",
+        "Devika Rao",
+        "Senior Software Engineer",
+        "Asia/Kolkata",
+        "India Standard Time",
+        "Bangalore",
+        "#27ae60",
+        3,
+    ),
+    Person(
+        "U0EMMA0001",
+        "emma",
+        "Emma Schmidt",
+        "Product Manager",
+        "Europe/Berlin",
+        "Central European Time",
+        "Berlin",
+        "#e74c3c",
+        4,
+    ),
+    Person(
+        "U0FELIX001",
+        "felix",
+        "Felix Wong",
+        "Data Scientist",
+        "Asia/Singapore",
+        "Singapore Standard Time",
+        "Singapore",
+        "#16a085",
+        2,
+    ),
+    Person(
+        "U0GRACE001",
+        "grace",
+        "Grace Kim",
+        "Director of Engineering",
+        "America/New_York",
+        "Eastern Standard Time",
+        "New York",
+        "#c0392b",
+        12,
+    ),
+    Person(
+        "U0HUGO0001",
+        "hugo",
+        "Hugo Silva",
+        "Software Engineer",
+        "America/Sao_Paulo",
+        "Brasilia Standard Time",
+        "São Paulo",
+        "#2980b9",
+        1,
+    ),
+    Person(
+        "U0ISLA0001",
+        "isla",
+        "Isla Murphy",
+        "People Partner",
+        "Europe/Dublin",
+        "Greenwich Mean Time",
+        "Dublin",
+        "#8e44ad",
+        5,
+        knowhow_admin=True,
+    ),
+    Person(
+        "U0JAMES001",
+        "james",
+        "James Carter",
+        "Sales Manager",
+        "America/Los_Angeles",
+        "Pacific Standard Time",
+        "San Francisco",
+        "#d35400",
+        5,
+    ),
+    Person(
+        "U0KEIKO001", "keiko", "Keiko Tanaka", "UX Designer", "Asia/Tokyo", "Japan Standard Time", "Tokyo", "#f39c12", 3
+    ),
+    Person(
+        "U0LIAM0001",
+        "liam",
+        "Liam Nguyen",
+        "Support Engineer",
+        "Australia/Sydney",
+        "Australian Eastern Time",
+        "Sydney",
+        "#1abc9c",
+        2,
+    ),
 )
 
 MANAGERS = ("U0ALICE001", "U0BEN00001", "U0CHLOE001", "U0GRACE001", "U0ISLA0001", "U0JAMES001")
@@ -81,7 +183,9 @@ class Channel:
 
 CHANNELS: tuple[Channel, ...] = (
     Channel(GENERAL_CHANNEL, "general", "Company-wide announcements and chat", EVERYONE),
-    Channel(QA_CHANNEL, "ask-anything", "Questions for the whole company: /ask puts them here", EVERYONE, bot_member=True),
+    Channel(
+        QA_CHANNEL, "ask-anything", "Questions for the whole company: /ask puts them here", EVERYONE, bot_member=True
+    ),
     Channel(EXPERT_CHANNEL, "ask-the-expert", "Ask the Expert sessions: an hour with someone who knows", EVERYONE),
     Channel(MANAGERS_CHANNEL, "people-managers", "A private room for people managers", MANAGERS, is_private=True),
 )
@@ -103,8 +207,11 @@ QUESTIONS: tuple[dict[str, Any], ...] = (
         "asker": "U0DEVIKA01",
         "text": "How do we run a blameless post-mortem after a production incident?",
         "replies": [
-            ("U0GRACE001", "Write the timeline first, facts only, and ask \"what made this easy to get wrong?\" "
-                           "rather than \"who\". We keep a template in the engineering handbook."),
+            (
+                "U0GRACE001",
+                'Write the timeline first, facts only, and ask "what made this easy to get wrong?" '
+                'rather than "who". We keep a template in the engineering handbook.',
+            ),
             ("U0CHLOE001", "Invite everyone involved, and have someone who was not on call run the meeting."),
         ],
         "accept": 0,  # the asker accepts the first reply with the Accept-as-answer shortcut
@@ -113,8 +220,11 @@ QUESTIONS: tuple[dict[str, Any], ...] = (
         "asker": "U0BEN00001",
         "text": "What should I cover in my first one-to-ones as a newly promoted manager?",
         "replies": [
-            ("U0CHLOE001", "Ask what they want from you, how they like feedback, and what they would change. "
-                           "Listen more than you talk; agree a regular slot."),
+            (
+                "U0CHLOE001",
+                "Ask what they want from you, how they like feedback, and what they would change. "
+                "Listen more than you talk; agree a regular slot.",
+            ),
             ("U0GRACE001", "Keep a shared doc per person so nothing gets lost between meetings."),
         ],
         "accept": None,
@@ -155,7 +265,7 @@ def seed_demo(workspace, *, session_in_seconds: int = 120, session_minutes: int 
             workspace.shortcut(q["asker"], "accept_answer", QA_CHANNEL, replies[q["accept"]])
             accepted.append(post["ts"])
     for ts in accepted:  # the post shows it once the outbox has updated it
-        workspace.wait_until(lambda: "Resolved" in workspace.text_of(QA_CHANNEL, ts), timeout=timeout)
+        workspace.wait_until(lambda: "Resolved" in workspace.text_of(QA_CHANNEL, ts), timeout=timeout)  # noqa: B023 (waited for here)
 
     # Ask the Expert: the channel hosts sessions, and one starts in a couple of minutes.
     workspace.slash_command(admin, EXPERT_CHANNEL, "/expert channels add #ask-the-expert")
@@ -164,13 +274,20 @@ def seed_demo(workspace, *, session_in_seconds: int = 120, session_minutes: int 
     if modal is None:
         raise RuntimeError("/expert schedule opened no form")
     start = int(time.time()) + session_in_seconds
-    answer = workspace.submit_view(admin, modal["id"], workspace.fill(modal["view"], {
-        "topic": "Growing into your first management role",
-        "experts": ["U0GRACE001", "U0CHLOE001"],
-        "channel": EXPERT_CHANNEL,
-        "start": start,
-        "minutes": str(session_minutes),
-    }))
+    answer = workspace.submit_view(
+        admin,
+        modal["id"],
+        workspace.fill(
+            modal["view"],
+            {
+                "topic": "Growing into your first management role",
+                "experts": ["U0GRACE001", "U0CHLOE001"],
+                "channel": EXPERT_CHANNEL,
+                "start": start,
+                "minutes": str(session_minutes),
+            },
+        ),
+    )
     if answer.get("errors"):
         raise RuntimeError(f"the session could not be scheduled: {answer['errors']}")
 
@@ -183,8 +300,13 @@ def seed_demo(workspace, *, session_in_seconds: int = 120, session_minutes: int 
         if modal is None:
             raise RuntimeError("/mentor volunteer opened no form")
         who = person(user_id)
-        answers = {"mentor_topics": list(topics), "mentor_capacity": "2", "mentor_note": note,
-                   "mentor_years": str(who.years_in_role or 0), "mentor_location": who.location}
+        answers = {
+            "mentor_topics": list(topics),
+            "mentor_capacity": "2",
+            "mentor_note": note,
+            "mentor_years": str(who.years_in_role or 0),
+            "mentor_location": who.location,
+        }
         answer = workspace.submit_view(user_id, modal["id"], workspace.fill(modal["view"], answers, by_text=True))
         if answer.get("errors"):
             raise RuntimeError(f"{who.name} could not volunteer: {answer['errors']}")

@@ -27,12 +27,25 @@ LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "[::1]"}
 MAX_BODY = 1024 * 1024
 # The page loads only its own script, styles and files (images also as data:), talks only to this
 # server, and may not be framed (clickjacking) nor post forms anywhere.
-CSP = ("default-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
-       "form-action 'none'")
+CSP = (
+    "default-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
+    "form-action 'none'"
+)
 # Fields of /api/action a page may send besides the element (Slack's names for what was chosen).
-SELECTED = ("value", "selected_option", "selected_options", "selected_date", "selected_time", "selected_date_time",
-            "selected_conversation", "selected_conversations", "selected_user", "selected_users",
-            "selected_channel", "selected_channels")
+SELECTED = (
+    "value",
+    "selected_option",
+    "selected_options",
+    "selected_date",
+    "selected_time",
+    "selected_date_time",
+    "selected_conversation",
+    "selected_conversations",
+    "selected_user",
+    "selected_users",
+    "selected_channel",
+    "selected_channels",
+)
 
 
 def _need(body: dict[str, Any], *names: str) -> list[Any]:
@@ -94,8 +107,9 @@ class Api:
             raise PlaygroundError("invalid_arguments")
         # The element itself is looked up where it is stored: an `element` the page sends is ignored.
         selected = {k: b[k] for k in SELECTED if k in b}
-        return self.ws.block_action(user, where, block_id=str(b.get("block_id") or ""), action_id=action_id,
-                                    values=values, **selected)
+        return self.ws.block_action(
+            user, where, block_id=str(b.get("block_id") or ""), action_id=action_id, values=values, **selected
+        )
 
     def post_submit(self, b):
         user, view_id = _need(b, "as", "view_id")
@@ -120,8 +134,9 @@ class Api:
         if not b.get("view_id") and where.get("type") == "view":
             b = {**b, "view_id": where.get("view_id")}
         user, view_id, action_id = _need(b, "as", "view_id", "action_id")
-        return self.ws.options(user, view_id, block_id=str(b.get("block_id") or ""), action_id=action_id,
-                               value=str(b.get("value") or ""))
+        return self.ws.options(
+            user, view_id, block_id=str(b.get("block_id") or ""), action_id=action_id, value=str(b.get("value") or "")
+        )
 
     def post_ack_notices(self, b):
         (user,) = _need(b, "as")
@@ -173,8 +188,9 @@ class PageServer:
         return f"http://127.0.0.1:{self.port}/"
 
     def start(self) -> PageServer:
-        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="playground-page", daemon=True)
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.1}, name="playground-page", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -210,15 +226,15 @@ class PageServer:
         path = parts.path
         try:
             if path.startswith("/api/"):
-                self._api(request, method, path[len("/api/"):], parts.query)
+                self._api(request, method, path[len("/api/") :], parts.query)
             elif method != "GET":
                 self._json(request, 405, {"ok": False, "error": "method_not_allowed"})
             elif path in ("/", "/index.html"):
                 self._static(request, "index.html")
             elif path.startswith("/static/"):
-                self._static(request, path[len("/static/"):])
+                self._static(request, path[len("/static/") :])
             elif path.startswith("/files/"):
-                found = self.workspace.file(path[len("/files/"):])
+                found = self.workspace.file(path[len("/files/") :])
                 if found is None:
                     self._json(request, 404, {"ok": False, "error": "file_not_found"})
                 else:
@@ -239,9 +255,15 @@ class PageServer:
         self._reply(request, 200, target.read_bytes(), ctype)
 
     def _api(self, request, method: str, name: str, query: str) -> None:
-        handler = getattr(self.api, f"{'get' if method == 'GET' else 'post'}_{name}", None) if name.isidentifier() else None
+        handler = (
+            getattr(self.api, f"{'get' if method == 'GET' else 'post'}_{name}", None) if name.isidentifier() else None
+        )
         if handler is None:
-            other = getattr(self.api, f"{'post' if method == 'GET' else 'get'}_{name}", None) if name.isidentifier() else None
+            other = (
+                getattr(self.api, f"{'post' if method == 'GET' else 'get'}_{name}", None)
+                if name.isidentifier()
+                else None
+            )
             if other is not None:
                 self._json(request, 405, {"ok": False, "error": "method_not_allowed"})
             else:

@@ -23,15 +23,16 @@ import secrets
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler
-from typing import Any, Callable
-from zoneinfo import ZoneInfo
 from datetime import datetime
+from http.server import BaseHTTPRequestHandler
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from fakeslack.blocks import response_errors_problems
 from fakeslack.sender import MULTI_OPTION_INPUTS, ONE_OPTION_INPUTS, SlackSender, input_state, slack_escape
-from fakeslack.server import Call, FakeSlack, VIEW_STACK_MAX, _Scripted, block_text
+from fakeslack.server import VIEW_STACK_MAX, Call, FakeSlack, _Scripted, block_text
 from playground import manifest as manifest_mod
 from playground import sample
 
@@ -47,8 +48,15 @@ RESPONSE_URL_SECONDS = 30 * 60
 # Slack re-sends an event not acked in time: almost at once, after a minute, after five.
 EVENT_RETRY_DELAYS = (1.0, 60.0, 300.0)
 # Web API methods that change nothing the page shows.
-READ_ONLY = {"auth.test", "users.info", "conversations.history", "chat.getPermalink", "api.test",
-             "files.getUploadURLExternal", "upload"}
+READ_ONLY = {
+    "auth.test",
+    "users.info",
+    "conversations.history",
+    "chat.getPermalink",
+    "api.test",
+    "files.getUploadURLExternal",
+    "upload",
+}
 KEEP_CALLS = 2000  # recorded calls kept (FakeSlack records every call)
 NOTICES_KEPT = 20
 MAX_RESPONSE_BODY = 1024 * 1024  # a response_url post (a message: 50 blocks of at most 3000 characters)
@@ -57,13 +65,19 @@ ACTION_FIELDS: dict[str, frozenset[str]] = {
     "button": frozenset({"value"}),
     **{kind: frozenset({"selected_option"}) for kind in ONE_OPTION_INPUTS},
     **{kind: frozenset({"selected_options"}) for kind in MULTI_OPTION_INPUTS},
-    "datepicker": frozenset({"selected_date"}), "timepicker": frozenset({"selected_time"}),
+    "datepicker": frozenset({"selected_date"}),
+    "timepicker": frozenset({"selected_time"}),
     "datetimepicker": frozenset({"selected_date_time"}),
-    "users_select": frozenset({"selected_user"}), "multi_users_select": frozenset({"selected_users"}),
+    "users_select": frozenset({"selected_user"}),
+    "multi_users_select": frozenset({"selected_users"}),
     "conversations_select": frozenset({"selected_conversation"}),
     "multi_conversations_select": frozenset({"selected_conversations"}),
-    "channels_select": frozenset({"selected_channel"}), "multi_channels_select": frozenset({"selected_channels"}),
-    **{kind: frozenset({"value"}) for kind in ("plain_text_input", "email_text_input", "url_text_input", "number_input")},
+    "channels_select": frozenset({"selected_channel"}),
+    "multi_channels_select": frozenset({"selected_channels"}),
+    **{
+        kind: frozenset({"value"})
+        for kind in ("plain_text_input", "email_text_input", "url_text_input", "number_input")
+    },
 }
 
 
@@ -99,7 +113,9 @@ class _Responder:
 
 
 class Workspace(FakeSlack):
-    def __init__(self, *, manifest: manifest_mod.Manifest | None = None, people=sample.PEOPLE, channels=sample.CHANNELS):
+    def __init__(
+        self, *, manifest: manifest_mod.Manifest | None = None, people=sample.PEOPLE, channels=sample.CHANNELS
+    ):
         super().__init__(
             token="xoxb-playground-" + secrets.token_hex(12),
             team_id=sample.TEAM_ID,
@@ -136,33 +152,68 @@ class Workspace(FakeSlack):
         for p in people:
             self.add_person(p)
         for c in channels:
-            self.add_channel(id=c.id, name=c.name, topic=c.topic, members=list(c.members), is_private=c.is_private,
-                             bot_member=c.bot_member)
+            self.add_channel(
+                id=c.id,
+                name=c.name,
+                topic=c.topic,
+                members=list(c.members),
+                is_private=c.is_private,
+                bot_member=c.bot_member,
+            )
 
     # -- setting up ---------------------------------------------------------------------------
     def add_person(self, p: sample.Person) -> None:
         offset = int(datetime.now(ZoneInfo(p.tz)).utcoffset().total_seconds())
-        self.add_user(p.id, name=p.name, real_name=p.real_name, title=p.title, tz=p.tz, tz_label=p.tz_label,
-                      tz_offset=offset, is_admin=p.is_admin)
+        self.add_user(
+            p.id,
+            name=p.name,
+            real_name=p.real_name,
+            title=p.title,
+            tz=p.tz,
+            tz_label=p.tz_label,
+            tz_offset=offset,
+            is_admin=p.is_admin,
+        )
         with self._lock:
             self.users[p.id]["color"] = p.color.lstrip("#")
             self.people[p.id] = p
             self._touch()
 
-    def add_channel(self, *, id: str, name: str, topic: str = "", members: list[str], is_private: bool = False,
-                    bot_member: bool = False) -> None:
+    def add_channel(
+        self,
+        *,
+        id: str,
+        name: str,
+        topic: str = "",
+        members: list[str],
+        is_private: bool = False,
+        bot_member: bool = False,
+    ) -> None:
         with self._lock:
             members = list(dict.fromkeys(members + ([self.bot_user_id] if bot_member else [])))
-            self.channels[id] = {"id": id, "name": name, "topic": topic, "is_private": is_private,
-                                 "members": members, "created": int(time.time()), "is_archived": False}
+            self.channels[id] = {
+                "id": id,
+                "name": name,
+                "topic": topic,
+                "is_private": is_private,
+                "members": members,
+                "created": int(time.time()),
+                "is_archived": False,
+            }
             if is_private:
                 self.private_channels.add(id)
             self._touch()
 
     def connect(self, events_url: str) -> None:
         """Deliver to Knowhow at `events_url` (its /slack/events), signed with `signing_secret`."""
-        self.sender = SlackSender(events_url, self.signing_secret, team_id=self.team_id, team_domain=self.team_domain,
-                                  api_app_id="A0KNOWHOW1", bot_user_id=self.bot_user_id)
+        self.sender = SlackSender(
+            events_url,
+            self.signing_secret,
+            team_id=self.team_id,
+            team_domain=self.team_domain,
+            api_app_id="A0KNOWHOW1",
+            bot_user_id=self.bot_user_id,
+        )
         if self._event_thread is None:
             self._event_thread = threading.Thread(target=self._deliver_events, name="playground-events", daemon=True)
             self._event_thread.start()
@@ -254,7 +305,7 @@ class Workspace(FakeSlack):
             self.calls.append(call)
             scripted = self._scripts["response_url"].popleft() if self._scripts["response_url"] else None
             self._lock.notify_all()
-        self._send(request, scripted or self._respond(path[len("/response/"):], args))
+        self._send(request, scripted or self._respond(path[len("/response/") :], args))
 
     def _answer(self, method: str, args: dict[str, Any], headers: dict[str, str]) -> _Scripted:
         answer = super()._answer(method, args, headers)
@@ -266,8 +317,15 @@ class Workspace(FakeSlack):
         return answer
 
     def _m_auth_test(self, args):
-        return self._ok(url=f"https://{self.team_domain}.slack.com/", team=self.team_name, user="knowhow",
-                        team_id=self.team_id, user_id=self.bot_user_id, bot_id=self.bot_id, is_enterprise_install=False)
+        return self._ok(
+            url=f"https://{self.team_domain}.slack.com/",
+            team=self.team_name,
+            user="knowhow",
+            team_id=self.team_id,
+            user_id=self.bot_user_id,
+            bot_id=self.bot_id,
+            is_enterprise_install=False,
+        )
 
     def _m_users_info(self, args):
         if (args.get("user") or "") not in self.users:
@@ -323,8 +381,14 @@ class Workspace(FakeSlack):
         if problem:
             return self._err(problem)
         ts = self._next_ts()
-        self._add_ephemeral(user, channel, ts=ts, text=args.get("text") or "", blocks=args.get("blocks"),
-                            thread_ts=args.get("thread_ts"))
+        self._add_ephemeral(
+            user,
+            channel,
+            ts=ts,
+            text=args.get("text") or "",
+            blocks=args.get("blocks"),
+            thread_ts=args.get("thread_ts"),
+        )
         return self._ok(message_ts=ts)
 
     def _m_chat_getPermalink(self, args):
@@ -332,8 +396,11 @@ class Workspace(FakeSlack):
         with self._lock:
             message = self._find_message(channel, ts)
         if message is None:
-            return self._err("message_not_found" if channel in self.channels or channel in self.group_dms
-                             or channel.startswith("D") else "channel_not_found")
+            return self._err(
+                "message_not_found"
+                if channel in self.channels or channel in self.group_dms or channel.startswith("D")
+                else "channel_not_found"
+            )
         link = f"https://{self.team_domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
         if message.get("thread_ts") and message["thread_ts"] != ts:
             link += f"?thread_ts={message['thread_ts']}&cid={channel}"
@@ -356,19 +423,31 @@ class Workspace(FakeSlack):
                 self.joined.add(channel)
             info = self._channel_object(channel)
         if already:
-            return self._ok(channel=info, warning="already_in_channel",
-                            response_metadata={"warnings": ["already_in_channel"]})
+            return self._ok(
+                channel=info, warning="already_in_channel", response_metadata={"warnings": ["already_in_channel"]}
+            )
         self._system_message(channel, self.bot_user_id, "channel_join", f"<@{self.bot_user_id}> has joined the channel")
         return self._ok(channel=info)
 
     def _channel_object(self, channel: str) -> dict[str, Any]:
         ch = self.channels[channel]
-        return {"id": channel, "name": ch["name"], "is_channel": not ch["is_private"], "is_group": ch["is_private"],
-                "is_im": False, "is_mpim": False, "is_private": ch["is_private"], "created": ch["created"],
-                "is_archived": ch["is_archived"], "is_general": ch["name"] == "general",
-                "is_member": self.bot_user_id in ch["members"], "name_normalized": ch["name"],
-                "topic": {"value": ch["topic"], "creator": "", "last_set": 0},
-                "purpose": {"value": "", "creator": "", "last_set": 0}, "num_members": len(ch["members"])}
+        return {
+            "id": channel,
+            "name": ch["name"],
+            "is_channel": not ch["is_private"],
+            "is_group": ch["is_private"],
+            "is_im": False,
+            "is_mpim": False,
+            "is_private": ch["is_private"],
+            "created": ch["created"],
+            "is_archived": ch["is_archived"],
+            "is_general": ch["name"] == "general",
+            "is_member": self.bot_user_id in ch["members"],
+            "name_normalized": ch["name"],
+            "topic": {"value": ch["topic"], "creator": "", "last_set": 0},
+            "purpose": {"value": "", "creator": "", "last_set": 0},
+            "num_members": len(ch["members"]),
+        }
 
     def _m_conversations_open(self, args):
         users = [u.strip() for u in str(args.get("users", "")).split(",") if u.strip()]
@@ -409,7 +488,9 @@ class Workspace(FakeSlack):
                 return self._err("duplicate_external_id")
             top = self.views[stack[-1]]
             view_id = f"V0VIEW{next(self._view_ids):04d}"
-            stored = self._stored_view(view, view_id=view_id, root_view_id=top["root_view_id"], previous_view_id=top["id"])
+            stored = self._stored_view(
+                view, view_id=view_id, root_view_id=top["root_view_id"], previous_view_id=top["id"]
+            )
             self.views[view_id] = stored
             stack.append(view_id)
             return self._ok(view=copy.deepcopy(stored))
@@ -436,8 +517,9 @@ class Workspace(FakeSlack):
             if args.get("hash") and old is not None and args["hash"] != old["hash"]:
                 return self._err("hash_conflict")
             view_id = old["id"] if old else f"V0HOME{next(self._view_ids):04d}"
-            stored = self._stored_view({**view, "title": view.get("title")}, view_id=view_id, root_view_id=view_id,
-                                       previous_view_id=None)
+            stored = self._stored_view(
+                {**view, "title": view.get("title")}, view_id=view_id, root_view_id=view_id, previous_view_id=None
+            )
             stored.update(type="home", title=view.get("title"))
             self.homes[user] = stored
             return self._ok(view=copy.deepcopy(stored))
@@ -484,15 +566,21 @@ class Workspace(FakeSlack):
                 return _Scripted(400, "no_text", {})
             if self._blocks_problem(blocks):
                 return _Scripted(400, "invalid_blocks", {})
-            if args.get("replace_original") in (True, "true"):
-                if self._replace_original(r, text, blocks):
-                    self._touch()
-                    return _Scripted(200, "ok", {})
+            if args.get("replace_original") in (True, "true") and self._replace_original(r, text, blocks):
+                self._touch()
+                return _Scripted(200, "ok", {})
             thread_ts = args.get("thread_ts") or r.thread_ts
             if args.get("response_type") == "in_channel":
                 ts = self._next_ts()
-                message = {"type": "message", "user": self.bot_user_id, "bot_id": self.bot_id, "ts": ts, "text": text,
-                           "team": self.team_id, "app_id": "A0KNOWHOW1"}
+                message = {
+                    "type": "message",
+                    "user": self.bot_user_id,
+                    "bot_id": self.bot_id,
+                    "ts": ts,
+                    "text": text,
+                    "team": self.team_id,
+                    "app_id": "A0KNOWHOW1",
+                }
                 if blocks:
                     message["blocks"] = blocks
                 if thread_ts:
@@ -537,12 +625,21 @@ class Workspace(FakeSlack):
             message.pop("blocks", None)
         return True
 
-    def _add_ephemeral(self, user: str, channel: str, *, ts: str, text: str, blocks=None, thread_ts=None,
-                       author: str | None = None) -> None:
+    def _add_ephemeral(
+        self, user: str, channel: str, *, ts: str, text: str, blocks=None, thread_ts=None, author: str | None = None
+    ) -> None:
         with self._lock:
-            self.ephemerals.append({"for_user": user, "channel": channel, "ts": ts, "text": text,
-                                    "blocks": copy.deepcopy(blocks) if blocks else None, "thread_ts": thread_ts,
-                                    "user": author or self.bot_user_id})
+            self.ephemerals.append(
+                {
+                    "for_user": user,
+                    "channel": channel,
+                    "ts": ts,
+                    "text": text,
+                    "blocks": copy.deepcopy(blocks) if blocks else None,
+                    "thread_ts": thread_ts,
+                    "user": author or self.bot_user_id,
+                }
+            )
             self.ephemerals = self.ephemerals[-2000:]
             self._touch()
 
@@ -563,7 +660,10 @@ class Workspace(FakeSlack):
             channel = event["channel"]
             if self.bot_user_id not in self._members(channel):
                 return False
-            return f"message.{ {'channel': 'channels', 'group': 'groups', 'im': 'im', 'mpim': 'mpim'}[self._kind(channel)] }" in events
+            return (
+                f"message.{ {'channel': 'channels', 'group': 'groups', 'im': 'im', 'mpim': 'mpim'}[self._kind(channel)] }"
+                in events
+            )
         if kind in ("reaction_added", "reaction_removed"):
             channel = event["item"]["channel"]
             return kind in events and self.bot_user_id in self._members(channel)
@@ -587,14 +687,16 @@ class Workspace(FakeSlack):
                     self._event_wake.wait(None if not self._events else max(0.0, self._events[0][0] - time.monotonic()))
                 if self._closing:
                     return
-                due, seq, event, attempt = heapq.heappop(self._events)
+                _due, seq, event, attempt = heapq.heappop(self._events)
             event_id = event.setdefault("_event_id", f"Ev0PLAY{seq:07d}")
             body = self.sender.event_body({k: v for k, v in event.items() if not k.startswith("_")}, event_id=event_id)
             extra = {}
             if attempt:
                 extra = {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": event.get("_reason", "http_error")}
             try:
-                answer = self.sender.post(body, "application/json", {**self.sender.sign(body), **extra}, timeout=ACK_SECONDS)
+                answer = self.sender.post(
+                    body, "application/json", {**self.sender.sign(body), **extra}, timeout=ACK_SECONDS
+                )
                 ok, reason = 200 <= answer.status < 300, "http_error"
                 if answer.headers.get("X-Slack-No-Retry") == "1":
                     ok = True
@@ -610,7 +712,9 @@ class Workspace(FakeSlack):
             if attempt < len(EVENT_RETRY_DELAYS):
                 event["_reason"] = reason
                 with self._event_wake:
-                    heapq.heappush(self._events, (time.monotonic() + EVENT_RETRY_DELAYS[attempt], seq, event, attempt + 1))
+                    heapq.heappush(
+                        self._events, (time.monotonic() + EVENT_RETRY_DELAYS[attempt], seq, event, attempt + 1)
+                    )
             else:
                 log.warning("event %s given up after %d retries", event_id, attempt)
 
@@ -680,9 +784,18 @@ class Workspace(FakeSlack):
             ts = self._next_ts()
             message = {
                 "client_msg_id": f"{secrets.token_hex(4)}-{secrets.token_hex(2)}-4{secrets.token_hex(2)[1:]}-a{secrets.token_hex(2)[1:]}-{secrets.token_hex(6)}",
-                "type": "message", "text": text, "user": user, "ts": ts, "team": self.team_id,
-                "blocks": [{"type": "rich_text", "block_id": secrets.token_hex(2),
-                            "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}]}],
+                "type": "message",
+                "text": text,
+                "user": user,
+                "ts": ts,
+                "team": self.team_id,
+                "blocks": [
+                    {
+                        "type": "rich_text",
+                        "block_id": secrets.token_hex(2),
+                        "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": text}]}],
+                    }
+                ],
             }
             if parent is not None:
                 message["thread_ts"] = thread_ts
@@ -712,13 +825,27 @@ class Workspace(FakeSlack):
             previous = copy.deepcopy(message)
             edited_ts = self._next_ts()
             message["text"] = self._format(text, escape_names=None)
-            message["blocks"] = [{"type": "rich_text", "block_id": secrets.token_hex(2),
-                                  "elements": [{"type": "rich_text_section", "elements": [{"type": "text", "text": message["text"]}]}]}]
+            message["blocks"] = [
+                {
+                    "type": "rich_text",
+                    "block_id": secrets.token_hex(2),
+                    "elements": [
+                        {"type": "rich_text_section", "elements": [{"type": "text", "text": message["text"]}]}
+                    ],
+                }
+            ]
             message["edited"] = {"user": user, "ts": edited_ts}
             self._touch()
-            event = {"type": "message", "subtype": "message_changed", "message": copy.deepcopy(message),
-                     "previous_message": previous, "channel": channel, "hidden": True, "ts": edited_ts,
-                     "event_ts": edited_ts}
+            event = {
+                "type": "message",
+                "subtype": "message_changed",
+                "message": copy.deepcopy(message),
+                "previous_message": previous,
+                "channel": channel,
+                "hidden": True,
+                "ts": edited_ts,
+                "event_ts": edited_ts,
+            }
         self._emit(event)
 
     def delete_message(self, user: str, channel: str, ts: str) -> None:
@@ -728,14 +855,31 @@ class Workspace(FakeSlack):
             has_replies = any(m.get("thread_ts") == ts and m["ts"] != ts for m in self.messages[channel])
             if has_replies:  # Slack keeps a tombstone so the thread stays
                 message.clear()
-                message.update({"type": "message", "subtype": "tombstone", "text": "This message was deleted.",
-                                "user": "USLACKBOT", "ts": ts, "thread_ts": ts, "hidden": True})
+                message.update(
+                    {
+                        "type": "message",
+                        "subtype": "tombstone",
+                        "text": "This message was deleted.",
+                        "user": "USLACKBOT",
+                        "ts": ts,
+                        "thread_ts": ts,
+                        "hidden": True,
+                    }
+                )
             else:
                 self.messages[channel].remove(message)
             at = self._next_ts()
             self._touch()
-            event = {"type": "message", "subtype": "message_deleted", "previous_message": previous,
-                     "channel": channel, "hidden": True, "deleted_ts": ts, "ts": at, "event_ts": at}
+            event = {
+                "type": "message",
+                "subtype": "message_deleted",
+                "previous_message": previous,
+                "channel": channel,
+                "hidden": True,
+                "deleted_ts": ts,
+                "ts": at,
+                "event_ts": at,
+            }
         self._emit(event)
 
     def react(self, user: str, channel: str, ts: str, name: str, *, remove: bool = False) -> None:
@@ -767,17 +911,27 @@ class Workspace(FakeSlack):
                 mine["users"].append(user)
                 mine["count"] += 1
             self._touch()
-            event = {"type": "reaction_removed" if remove else "reaction_added", "user": user, "reaction": name,
-                     "item": {"type": "message", "channel": channel, "ts": ts}, "item_user": message.get("user"),
-                     "event_ts": self._next_ts()}
+            event = {
+                "type": "reaction_removed" if remove else "reaction_added",
+                "user": user,
+                "reaction": name,
+                "item": {"type": "message", "channel": channel, "ts": ts},
+                "item_user": message.get("user"),
+                "event_ts": self._next_ts(),
+            }
         self._emit(event)
 
     def open_home(self, user: str, tab: str = "home") -> None:
         self.person(user)
         if tab not in ("home", "messages"):
             raise PlaygroundError("invalid_arguments")
-        event = {"type": "app_home_opened", "user": user, "channel": self.dm_of(user), "tab": tab,
-                 "event_ts": self._next_ts()}
+        event = {
+            "type": "app_home_opened",
+            "user": user,
+            "channel": self.dm_of(user),
+            "tab": tab,
+            "event_ts": self._next_ts(),
+        }
         with self._lock:
             if self.homes.get(user):
                 event["view"] = copy.deepcopy(self.homes[user])
@@ -814,31 +968,48 @@ class Workspace(FakeSlack):
             raise PlaygroundError("channel_not_found")
         responder = _Responder(user=user, channel=channel, kind="command")
         body = self.sender.command_body(
-            command, self._format(rest.strip(), escape_names=bool(spec["should_escape"])),
-            user_id=user, user_name=self.people[user].name, channel_id=channel,
-            channel_name=self._channel_name(channel), response_url=self._new_response_url(responder),
+            command,
+            self._format(rest.strip(), escape_names=bool(spec["should_escape"])),
+            user_id=user,
+            user_name=self.people[user].name,
+            channel_id=channel,
+            channel_name=self._channel_name(channel),
+            response_url=self._new_response_url(responder),
             trigger_id=self._trigger(user),
         )
         status, answer, error = self._post_to_app(body, "application/x-www-form-urlencoded")
         if error is None and status != 200:
             error = "dispatch_failed"
         if error:
-            self._add_ephemeral(user, channel, ts=self._next_ts(), author=SLACKBOT,
-                                text=f"{command} failed with the error \"{error}\"")
+            self._add_ephemeral(
+                user, channel, ts=self._next_ts(), author=SLACKBOT, text=f'{command} failed with the error "{error}"'
+            )
             return {"ok": True, "command": True, "error": error}
         message = self._ack_message(answer)
         if message and self._blocks_problem(message.get("blocks")):
             # Slack refuses an answer it could not show, and says so to the person who typed it.
-            self._add_ephemeral(user, channel, ts=self._next_ts(), author=SLACKBOT,
-                                text=f"{command} failed with the error \"invalid_blocks\"")
+            self._add_ephemeral(
+                user,
+                channel,
+                ts=self._next_ts(),
+                author=SLACKBOT,
+                text=f'{command} failed with the error "invalid_blocks"',
+            )
             return {"ok": True, "command": True, "error": "invalid_blocks"}
         if message:
             ts = self._next_ts()
             if message.get("response_type") == "in_channel" and self._can_post(channel) is None:
                 with self._lock:
-                    self.messages[channel].append({"type": "message", "user": self.bot_user_id, "bot_id": self.bot_id,
-                                                   "ts": ts, "text": message.get("text") or "",
-                                                   **({"blocks": message["blocks"]} if message.get("blocks") else {})})
+                    self.messages[channel].append(
+                        {
+                            "type": "message",
+                            "user": self.bot_user_id,
+                            "bot_id": self.bot_id,
+                            "ts": ts,
+                            "text": message.get("text") or "",
+                            **({"blocks": message["blocks"]} if message.get("blocks") else {}),
+                        }
+                    )
                     self._touch()
             else:
                 self._add_ephemeral(user, channel, ts=ts, text=message.get("text") or "", blocks=message.get("blocks"))
@@ -858,7 +1029,9 @@ class Workspace(FakeSlack):
         return message
 
     def _interaction(self, user: str, payload: dict[str, Any], what: str) -> tuple[int | None, bytes]:
-        status, answer, error = self._post_to_app(self.sender.interaction_body(payload), "application/x-www-form-urlencoded")
+        status, answer, error = self._post_to_app(
+            self.sender.interaction_body(payload), "application/x-www-form-urlencoded"
+        )
         if error is None and status != 200:
             error = f"HTTP {status}"
         if error:
@@ -869,9 +1042,15 @@ class Workspace(FakeSlack):
         return {"id": user, "username": self.people[user].name, "name": self.people[user].name, "team_id": self.team_id}
 
     def _envelope(self, kind: str, user: str) -> dict[str, Any]:
-        return {"type": kind, "user": self._user_field(user), "api_app_id": self.sender.api_app_id,
-                "token": "Jhj5dZrVaK7ZwHHjRyZWjbDl", "team": {"id": self.team_id, "domain": self.team_domain},
-                "enterprise": None, "is_enterprise_install": False}
+        return {
+            "type": kind,
+            "user": self._user_field(user),
+            "api_app_id": self.sender.api_app_id,
+            "token": "Jhj5dZrVaK7ZwHHjRyZWjbDl",
+            "team": {"id": self.team_id, "domain": self.team_domain},
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
 
     @staticmethod
     def find_element(blocks: list[Any] | None, block_id: str, action_id: str) -> dict[str, Any] | None:
@@ -891,16 +1070,23 @@ class Workspace(FakeSlack):
             else:
                 elements = []
             for element in elements:
-                if isinstance(element, dict) and element.get("type") and \
-                        (element.get("action_id") or f"auto-{block_id}-{element['type']}") == action_id:
+                if (
+                    isinstance(element, dict)
+                    and element.get("type")
+                    and (element.get("action_id") or f"auto-{block_id}-{element['type']}") == action_id
+                ):
                     return element
         return None
 
     @staticmethod
     def _options_of(element: dict[str, Any]) -> list[dict[str, Any]]:
-        return [o for o in element.get("options") or [] if isinstance(o, dict)] + \
-            [o for g in element.get("option_groups") or [] if isinstance(g, dict)
-             for o in g.get("options") or [] if isinstance(o, dict)]
+        return [o for o in element.get("options") or [] if isinstance(o, dict)] + [
+            o
+            for g in element.get("option_groups") or []
+            if isinstance(g, dict)
+            for o in g.get("options") or []
+            if isinstance(o, dict)
+        ]
 
     def _chosen_option(self, chosen: Any, offered: list[dict[str, Any]]) -> dict[str, Any]:
         """The stored option the page chose (by value); refused when it is not among `offered`."""
@@ -911,8 +1097,16 @@ class Workspace(FakeSlack):
                 return copy.deepcopy(option)
         raise PlaygroundError("invalid_option")
 
-    def _action(self, user: str, surface: str, element: dict[str, Any], *, block_id: str, action_id: str,
-                selected: dict[str, Any]) -> dict[str, Any]:
+    def _action(
+        self,
+        user: str,
+        surface: str,
+        element: dict[str, Any],
+        *,
+        block_id: str,
+        action_id: str,
+        selected: dict[str, Any],
+    ) -> dict[str, Any]:
         """The `actions[0]` of a block_actions payload for a click on the stored `element`: its type,
         text, value and style from the store; what was chosen checked against what it offers."""
         kind = element["type"]
@@ -926,7 +1120,9 @@ class Workspace(FakeSlack):
         if kind == "button":
             if "value" in given and given["value"] != element.get("value"):
                 raise PlaygroundError("invalid_value")
-            action["text"] = copy.deepcopy(element.get("text") or {"type": "plain_text", "text": action_id, "emoji": True})
+            action["text"] = copy.deepcopy(
+                element.get("text") or {"type": "plain_text", "text": action_id, "emoji": True}
+            )
             if "value" in element:
                 action["value"] = element["value"]
             if element.get("style"):
@@ -936,8 +1132,11 @@ class Workspace(FakeSlack):
         if kind in ("external_select", "multi_external_select"):
             with self._lock:
                 offered = list(self._offered.get((user, surface, block_id, action_id), []))
-            offered += [o for o in [element.get("initial_option")] + list(element.get("initial_options") or [])
-                        if isinstance(o, dict)]
+            offered += [
+                o
+                for o in [element.get("initial_option"), *list(element.get("initial_options") or [])]
+                if isinstance(o, dict)
+            ]
         for key, value in given.items():
             if key == "selected_option":
                 action[key] = self._chosen_option(value, offered)
@@ -949,8 +1148,16 @@ class Workspace(FakeSlack):
                 action[key] = copy.deepcopy(value)
         return action
 
-    def block_action(self, user: str, where: dict[str, Any], *, block_id: str, action_id: str,
-                     values: dict[str, Any] | None = None, **selected: Any) -> dict[str, Any]:
+    def block_action(
+        self,
+        user: str,
+        where: dict[str, Any],
+        *,
+        block_id: str,
+        action_id: str,
+        values: dict[str, Any] | None = None,
+        **selected: Any,
+    ) -> dict[str, Any]:
         """A click or a choice on an interactive element of a message or a view (a modal or the Home).
         The element is the one stored at `block_id`/`action_id` on that surface (`invalid_action` when
         there is none); what was chosen must be among what it offers (`invalid_option`)."""
@@ -962,8 +1169,14 @@ class Workspace(FakeSlack):
                 raise PlaygroundError("channel_not_found")
             with self._lock:
                 message = copy.deepcopy(self._find_message(channel, ts))
-                ephemeral = next((copy.deepcopy(e) for e in self.ephemerals if e["ts"] == ts and e["for_user"] == user
-                                  and e["channel"] == channel), None)
+                ephemeral = next(
+                    (
+                        copy.deepcopy(e)
+                        for e in self.ephemerals
+                        if e["ts"] == ts and e["for_user"] == user and e["channel"] == channel
+                    ),
+                    None,
+                )
             if message is None and ephemeral is None:
                 raise PlaygroundError("message_not_found")
             source = message or ephemeral
@@ -990,9 +1203,16 @@ class Workspace(FakeSlack):
                 message.pop("reactions", None)
                 payload["message"] = message
             payload["state"] = {"values": copy.deepcopy(values or {})}
-            payload["response_url"] = self._new_response_url(_Responder(
-                user=user, channel=channel, kind="message", source_ts=ts, source_ephemeral=message is None,
-                thread_ts=source.get("thread_ts")))
+            payload["response_url"] = self._new_response_url(
+                _Responder(
+                    user=user,
+                    channel=channel,
+                    kind="message",
+                    source_ts=ts,
+                    source_ephemeral=message is None,
+                    thread_ts=source.get("thread_ts"),
+                )
+            )
         else:
             view = source
             payload["container"] = {"type": "view", "view_id": view["id"]}
@@ -1024,10 +1244,18 @@ class Workspace(FakeSlack):
         if message is None or message.get("subtype") == "tombstone":
             raise PlaygroundError("message_not_found")
         message.pop("reactions", None)
-        responder = _Responder(user=user, channel=channel, kind="shortcut", source_ts=ts, thread_ts=message.get("thread_ts"))
+        responder = _Responder(
+            user=user, channel=channel, kind="shortcut", source_ts=ts, thread_ts=message.get("thread_ts")
+        )
         payload = self.sender.message_action_payload(
-            user=user, user_name=self.people[user].name, callback_id=callback_id, message=message, channel=channel,
-            channel_name=self._channel_name(channel), response_url=self._new_response_url(responder))
+            user=user,
+            user_name=self.people[user].name,
+            callback_id=callback_id,
+            message=message,
+            channel=channel,
+            channel_name=self._channel_name(channel),
+            response_url=self._new_response_url(responder),
+        )
         payload["team"] = {"id": self.team_id, "domain": self.team_domain}
         payload["trigger_id"] = self._trigger(user)
         self._interaction(user, payload, "the shortcut")
@@ -1038,8 +1266,15 @@ class Workspace(FakeSlack):
         self.person(user)
         view = self._view_for(user, view_id)
         payload = self._envelope("block_suggestion", user)
-        payload.update({"container": {"type": "view", "view_id": view["id"]}, "action_id": action_id,
-                        "block_id": block_id, "value": value, "view": view})
+        payload.update(
+            {
+                "container": {"type": "view", "view_id": view["id"]},
+                "action_id": action_id,
+                "block_id": block_id,
+                "value": value,
+                "view": view,
+            }
+        )
         status, answer = self._interaction(user, payload, "the list's options")
         try:
             found = json.loads(answer or b"{}") if status == 200 else {}
@@ -1063,8 +1298,18 @@ class Workspace(FakeSlack):
             return copy.deepcopy(element.get("initial_options") or [])
         if kind in ONE_OPTION_INPUTS:
             return copy.deepcopy(element.get("initial_option"))
-        for key in ("initial_value", "initial_date", "initial_time", "initial_date_time", "initial_conversation",
-                    "initial_channel", "initial_user", "initial_conversations", "initial_channels", "initial_users"):
+        for key in (
+            "initial_value",
+            "initial_date",
+            "initial_time",
+            "initial_date_time",
+            "initial_conversation",
+            "initial_channel",
+            "initial_user",
+            "initial_conversations",
+            "initial_channels",
+            "initial_users",
+        ):
             if key in element:
                 return copy.deepcopy(element[key])
         return None
@@ -1090,7 +1335,7 @@ class Workspace(FakeSlack):
             options = element.get("options") or [o for g in element.get("option_groups") or [] for o in g["options"]]
 
             def option(wanted):
-                for o in options:
+                for o in options:  # noqa: B023 (called within this pass)
                     if o["value"] == wanted or (by_text and o["text"]["text"] == wanted):
                         return copy.deepcopy(o)
                 return {"text": {"type": "plain_text", "text": str(wanted), "emoji": True}, "value": str(wanted)}
@@ -1134,7 +1379,9 @@ class Workspace(FakeSlack):
                     if not element.get("is_decimal_allowed") and not float(number).is_integer():
                         raise ValueError
                 except (TypeError, ValueError):
-                    errors[block["block_id"]] = "Enter a whole number." if not element.get("is_decimal_allowed") else "Enter a number."
+                    errors[block["block_id"]] = (
+                        "Enter a whole number." if not element.get("is_decimal_allowed") else "Enter a number."
+                    )
                     continue
                 low, high = element.get("min_value"), element.get("max_value")
                 if (low is not None and number < float(low)) or (high is not None and number > float(high)):
@@ -1198,15 +1445,17 @@ class Workspace(FakeSlack):
                 return {"ok": True, "problem": self.view_problems[view_id]}
             if action == "update":
                 old = self.views[view_id]
-                self.views[view_id] = self._stored_view(new, view_id=view_id, root_view_id=old["root_view_id"],
-                                                        previous_view_id=old["previous_view_id"])
+                self.views[view_id] = self._stored_view(
+                    new, view_id=view_id, root_view_id=old["root_view_id"], previous_view_id=old["previous_view_id"]
+                )
             elif action == "push":
                 if len(stack) >= VIEW_STACK_MAX:
                     self.view_problems[view_id] = "Slack refuses a fourth stacked modal (push_limit_reached)."
                 else:
                     new_id = f"V0VIEW{next(self._view_ids):04d}"
-                    self.views[new_id] = self._stored_view(new, view_id=new_id, root_view_id=self.views[view_id]["root_view_id"],
-                                                           previous_view_id=view_id)
+                    self.views[new_id] = self._stored_view(
+                        new, view_id=new_id, root_view_id=self.views[view_id]["root_view_id"], previous_view_id=view_id
+                    )
                     stack.append(new_id)
             elif action == "clear":
                 self._close(user, stack[0])
@@ -1218,8 +1467,8 @@ class Workspace(FakeSlack):
     def _close(self, user: str, view_id: str) -> list[str]:
         """Close `view_id` and every view above it in `user`'s stack; returns the closed ids."""
         stack = self.stacks[user]
-        closed = stack[stack.index(view_id):]
-        del stack[stack.index(view_id):]
+        closed = stack[stack.index(view_id) :]
+        del stack[stack.index(view_id) :]
         for vid in closed:
             self.views.pop(vid, None)
             self.view_errors.pop(vid, None)
@@ -1256,17 +1505,29 @@ class Workspace(FakeSlack):
             if not stack or stack[-1] not in self.views:
                 return None
             top = stack[-1]
-            modal = {"id": top, "view": copy.deepcopy(self.views[top]), "stack_depth": len(stack),
-                     "errors": dict(self.view_errors.get(top) or {})}
+            modal = {
+                "id": top,
+                "view": copy.deepcopy(self.views[top]),
+                "stack_depth": len(stack),
+                "errors": dict(self.view_errors.get(top) or {}),
+            }
             if top in self.view_problems:
                 modal["problem"] = self.view_problems[top]
             return modal
 
     def _user_entry(self, uid: str) -> dict[str, Any]:
         p = self.people[uid]
-        return {"id": uid, "name": p.name, "real_name": p.real_name, "title": p.title, "tz": p.tz,
-                "location": p.location, "is_admin": p.is_admin or p.knowhow_admin, "color": p.color,
-                "is_slack_admin": p.is_admin}
+        return {
+            "id": uid,
+            "name": p.name,
+            "real_name": p.real_name,
+            "title": p.title,
+            "tz": p.tz,
+            "location": p.location,
+            "is_admin": p.is_admin or p.knowhow_admin,
+            "color": p.color,
+            "is_slack_admin": p.is_admin,
+        }
 
     def _name(self, uid: str) -> str:
         if uid == self.bot_user_id:
@@ -1281,16 +1542,36 @@ class Workspace(FakeSlack):
         for cid, ch in self.channels.items():
             if ch["is_private"] and user not in ch["members"]:
                 continue
-            out.append({"id": cid, "kind": "channel", "name": ch["name"], "is_private": ch["is_private"],
-                        "members": list(ch["members"]), "topic": ch["topic"], "is_member": user in ch["members"],
-                        "latest": self._latest(cid)})
+            out.append(
+                {
+                    "id": cid,
+                    "kind": "channel",
+                    "name": ch["name"],
+                    "is_private": ch["is_private"],
+                    "members": list(ch["members"]),
+                    "topic": ch["topic"],
+                    "is_member": user in ch["members"],
+                    "latest": self._latest(cid),
+                }
+            )
         dm = self.dm_of(user)
-        out.append({"id": dm, "kind": "im", "name": "Knowhow", "members": [user, self.bot_user_id], "latest": self._latest(dm)})
+        out.append(
+            {"id": dm, "kind": "im", "name": "Knowhow", "members": [user, self.bot_user_id], "latest": self._latest(dm)}
+        )
         for gid, members in self.group_dms.items():
             if user in members:
-                names = [self.people[m].name if m in self.people else "Knowhow" for m in members if m != self.bot_user_id]
-                out.append({"id": gid, "kind": "mpim", "name": ", ".join(names + ["Knowhow"]), "members": list(members),
-                            "latest": self._latest(gid)})
+                names = [
+                    self.people[m].name if m in self.people else "Knowhow" for m in members if m != self.bot_user_id
+                ]
+                out.append(
+                    {
+                        "id": gid,
+                        "kind": "mpim",
+                        "name": ", ".join([*names, "Knowhow"]),
+                        "members": list(members),
+                        "latest": self._latest(gid),
+                    }
+                )
         return out
 
     def _latest(self, channel: str) -> str | None:
@@ -1309,7 +1590,9 @@ class Workspace(FakeSlack):
                 "default_conversation": sample.QA_CHANNEL,
                 "users": [self._user_entry(uid) for uid in self.people],
                 "conversations": self.conversations_for(user),
-                "commands": [{k: c[k] for k in ("command", "description", "usage_hint")} for c in self.manifest.commands],
+                "commands": [
+                    {k: c[k] for k in ("command", "description", "usage_hint")} for c in self.manifest.commands
+                ],
                 "shortcuts": copy.deepcopy(self.manifest.shortcuts),
                 "modal": self.modal_of(user),
                 "home": copy.deepcopy(self.homes.get(user)),
@@ -1317,17 +1600,30 @@ class Workspace(FakeSlack):
             }
 
     def _shown(self, m: dict[str, Any], replies: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        files = [{"id": f["id"], "name": f.get("name"), "title": f.get("title"), "url": f"/files/{f['id']}",
-                  "mimetype": f.get("mimetype")} for f in m.get("files") or []]
+        files = [
+            {
+                "id": f["id"],
+                "name": f.get("name"),
+                "title": f.get("title"),
+                "url": f"/files/{f['id']}",
+                "mimetype": f.get("mimetype"),
+            }
+            for f in m.get("files") or []
+        ]
         author = m.get("user") or ""
         shown = {
-            "ts": m["ts"], "user": author, "username": self._name(author),
+            "ts": m["ts"],
+            "user": author,
+            "username": self._name(author),
             "bot": bool(m.get("bot_id")) or author in (self.bot_user_id, SLACKBOT),
-            "text": m.get("text") or "", "blocks": copy.deepcopy(m.get("blocks") or []),
+            "text": m.get("text") or "",
+            "blocks": copy.deepcopy(m.get("blocks") or []),
             "thread_ts": m["ts"] if replies else (m.get("thread_ts") if m.get("thread_ts") != m["ts"] else None),
             "reply_count": len(replies or []),
             "reply_users": list(dict.fromkeys(r.get("user") for r in replies or [])),
-            "reactions": [{"name": r["name"], "count": r["count"], "users": list(r["users"])} for r in m.get("reactions") or []],
+            "reactions": [
+                {"name": r["name"], "count": r["count"], "users": list(r["users"])} for r in m.get("reactions") or []
+            ],
             "edited": bool(m.get("edited")) and not m.get("bot_id"),
             "files": files,
             "ephemeral": False,
@@ -1337,9 +1633,21 @@ class Workspace(FakeSlack):
         return shown
 
     def _ephemeral_shown(self, e: dict[str, Any]) -> dict[str, Any]:
-        return {"ts": e["ts"], "user": e["user"], "username": self._name(e["user"]), "bot": True, "text": e["text"],
-                "blocks": copy.deepcopy(e["blocks"] or []), "thread_ts": e.get("thread_ts"), "reply_count": 0,
-                "reply_users": [], "reactions": [], "edited": False, "files": [], "ephemeral": True}
+        return {
+            "ts": e["ts"],
+            "user": e["user"],
+            "username": self._name(e["user"]),
+            "bot": True,
+            "text": e["text"],
+            "blocks": copy.deepcopy(e["blocks"] or []),
+            "thread_ts": e.get("thread_ts"),
+            "reply_count": 0,
+            "reply_users": [],
+            "reactions": [],
+            "edited": False,
+            "files": [],
+            "ephemeral": True,
+        }
 
     def conversation(self, user: str, channel: str) -> list[dict[str, Any]]:
         """Top-level messages (with their thread's counts) and `user`'s own ephemerals, oldest first."""
@@ -1353,8 +1661,11 @@ class Workspace(FakeSlack):
                 if m.get("thread_ts") not in (None, m["ts"]):
                     replies[m["thread_ts"]].append(m)
             out = [self._shown(m, replies.get(m["ts"])) for m in stored if m.get("thread_ts") in (None, m["ts"])]
-            out += [self._ephemeral_shown(e) for e in self.ephemerals
-                    if e["for_user"] == user and e["channel"] == channel and not e.get("thread_ts")]
+            out += [
+                self._ephemeral_shown(e)
+                for e in self.ephemerals
+                if e["for_user"] == user and e["channel"] == channel and not e.get("thread_ts")
+            ]
         return sorted(out, key=lambda m: float(m["ts"]))
 
     def thread(self, user: str, channel: str, ts: str) -> dict[str, Any]:
@@ -1367,9 +1678,16 @@ class Workspace(FakeSlack):
                 raise PlaygroundError("thread_not_found")
             stored = [m for m in self.messages.get(channel, []) if m.get("thread_ts") == ts and m["ts"] != ts]
             replies = [self._shown(m) for m in stored]
-            replies += [self._ephemeral_shown(e) for e in self.ephemerals
-                        if e["for_user"] == user and e["channel"] == channel and e.get("thread_ts") == ts]
-            return {"ok": True, "root": self._shown(root, stored), "replies": sorted(replies, key=lambda m: float(m["ts"]))}
+            replies += [
+                self._ephemeral_shown(e)
+                for e in self.ephemerals
+                if e["for_user"] == user and e["channel"] == channel and e.get("thread_ts") == ts
+            ]
+            return {
+                "ok": True,
+                "root": self._shown(root, stored),
+                "replies": sorted(replies, key=lambda m: float(m["ts"])),
+            }
 
     def file(self, file_id: str) -> tuple[bytes, str] | None:
         import mimetypes

@@ -64,9 +64,15 @@ def follow_up_questions(after_hours: float) -> int:
         for team_id, question_id in followup.due_followups(session, now=now, after=timedelta(hours=after_hours)):
             if not followup.mark_followed_up(session, team_id=team_id, question_id=question_id, now=now):
                 continue
-            for kind, key in ((ids.OUTBOX_FOLLOW_UP_THREAD, "followup-thread"), (ids.OUTBOX_FOLLOW_UP_ASKER, "followup-asker")):
+            for kind, key in (
+                (ids.OUTBOX_FOLLOW_UP_THREAD, "followup-thread"),
+                (ids.OUTBOX_FOLLOW_UP_ASKER, "followup-asker"),
+            ):
                 outbox.enqueue(
-                    session, team_id=team_id, dedupe_key=f"question:{question_id}:{key}", kind=kind,
+                    session,
+                    team_id=team_id,
+                    dedupe_key=f"question:{question_id}:{key}",
+                    kind=kind,
                     payload={"question_id": question_id},
                 )
             raised += 1
@@ -95,7 +101,6 @@ def follow_ups(after_hours: float):
         )
 
     return ensure
-
 
 
 # -- Ask the Expert sessions --------------------------------------------------------------------
@@ -129,12 +134,20 @@ def set_session_alarms(scheduler: BaseScheduler, team_id: str, session_id: int, 
     A time already past fires at once (no misfire limit)."""
     if state == "scheduled":
         scheduler.add_job(
-            session_alarm, trigger="date", run_date=starts_at, args=[team_id, session_id],
-            id=_session_alarm_id(session_id, "start"), replace_existing=True,
+            session_alarm,
+            trigger="date",
+            run_date=starts_at,
+            args=[team_id, session_id],
+            id=_session_alarm_id(session_id, "start"),
+            replace_existing=True,
         )
     scheduler.add_job(
-        session_alarm, trigger="date", run_date=ends_at, args=[team_id, session_id],
-        id=_session_alarm_id(session_id, "end"), replace_existing=True,
+        session_alarm,
+        trigger="date",
+        run_date=ends_at,
+        args=[team_id, session_id],
+        id=_session_alarm_id(session_id, "end"),
+        replace_existing=True,
     )
 
 
@@ -186,8 +199,12 @@ def ensure_sessions(_engine: Engine, scheduler: BaseScheduler) -> None:
     for team_id, session_id, starts_at, ends_at, state in pending:
         set_session_alarms(scheduler, team_id, session_id, starts_at, ends_at, state)
     scheduler.add_job(
-        sweep_sessions, trigger="interval", seconds=SESSION_SWEEP_SECONDS, id=SESSION_SWEEP_JOB_ID,
-        replace_existing=True, next_run_time=utcnow(),
+        sweep_sessions,
+        trigger="interval",
+        seconds=SESSION_SWEEP_SECONDS,
+        id=SESSION_SWEEP_JOB_ID,
+        replace_existing=True,
+        next_run_time=utcnow(),
     )
 
 
@@ -213,8 +230,12 @@ def sweep_mentoring() -> int:
 
 def ensure_mentoring(_engine: Engine, scheduler: BaseScheduler) -> None:
     scheduler.add_job(
-        sweep_mentoring, trigger="interval", seconds=MENTORING_SWEEP_SECONDS, id=MENTORING_SWEEP_JOB_ID,
-        replace_existing=True, next_run_time=utcnow(),
+        sweep_mentoring,
+        trigger="interval",
+        seconds=MENTORING_SWEEP_SECONDS,
+        id=MENTORING_SWEEP_JOB_ID,
+        replace_existing=True,
+        next_run_time=utcnow(),
     )
 
 
@@ -243,8 +264,13 @@ def sweep_scoreboard(qa_channel: str | None, privacy_threshold: int = 3) -> int:
 def scoreboard(qa_channel: str | None, privacy_threshold: int):
     def ensure(_engine: Engine, scheduler: BaseScheduler) -> None:
         scheduler.add_job(
-            sweep_scoreboard, trigger="interval", minutes=SCOREBOARD_EVERY_MINUTES, args=[qa_channel, privacy_threshold],
-            id=SCOREBOARD_JOB_ID, replace_existing=True, next_run_time=utcnow(),
+            sweep_scoreboard,
+            trigger="interval",
+            minutes=SCOREBOARD_EVERY_MINUTES,
+            args=[qa_channel, privacy_threshold],
+            id=SCOREBOARD_JOB_ID,
+            replace_existing=True,
+            next_run_time=utcnow(),
         )
 
     return ensure

@@ -38,7 +38,9 @@ class SchedulerLock:
                 raise SchedulerBusy()
             self._connection = connection
         elif url.database and url.database != ":memory:":
-            fd = os.open(Path(url.database).with_name(Path(url.database).name + ".scheduler.lock"), os.O_CREAT | os.O_RDWR, 0o600)
+            fd = os.open(
+                Path(url.database).with_name(Path(url.database).name + ".scheduler.lock"), os.O_CREAT | os.O_RDWR, 0o600
+            )
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:

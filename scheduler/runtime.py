@@ -56,7 +56,10 @@ def engine() -> Engine:
 # The running scheduler (jobs that set alarms use it) and what wakes the outbox worker after a
 # job queued messages, so a session opens in Slack at its time, not at the worker's next poll.
 _current: BackgroundScheduler | None = None
-_waker: Callable[[], None] = lambda: None
+
+
+def _waker() -> None:
+    return None
 
 
 def current() -> BackgroundScheduler | None:
@@ -93,9 +96,7 @@ def build_scheduler(engine: Engine, *, threads: int = 4) -> BackgroundScheduler:
     )
 
 
-def start_scheduler(
-    engine: Engine, reconcilers: Sequence[Reconciler] = (), *, threads: int = 4
-) -> BackgroundScheduler:
+def start_scheduler(engine: Engine, reconcilers: Sequence[Reconciler] = (), *, threads: int = 4) -> BackgroundScheduler:
     """Take the scheduler lock, bind the engine, build the scheduler, reconcile from the
     database, then start it. Raises SchedulerBusy when another process runs the scheduler."""
     lock = SchedulerLock(engine)

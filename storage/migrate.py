@@ -22,9 +22,7 @@ UNMODELLED_PREFIXES = ("question_fts",)  # the FTS5 table, its shadow tables and
 
 
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
-    if type_ == "table" and (name in UNMODELLED_TABLES or name.startswith(UNMODELLED_PREFIXES)):
-        return False
-    return True
+    return not (type_ == "table" and (name in UNMODELLED_TABLES or name.startswith(UNMODELLED_PREFIXES)))
 
 
 def alembic_config(engine: Engine) -> Config:

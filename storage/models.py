@@ -138,9 +138,7 @@ class Topic(SQLModel, table=True):
 class QuestionTopic(SQLModel, table=True):
     __tablename__ = "question_topic"
 
-    question_id: int = Field(
-        sa_column=Column(Integer, ForeignKey("question.id", ondelete="CASCADE"), primary_key=True)
-    )
+    question_id: int = Field(sa_column=Column(Integer, ForeignKey("question.id", ondelete="CASCADE"), primary_key=True))
     topic_id: int = Field(
         sa_column=Column(Integer, ForeignKey("topic.id", ondelete="CASCADE"), primary_key=True, index=True)
     )
@@ -157,7 +155,9 @@ class Expertise(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
     user_id: str = Field(max_length=32)
-    topic_id: int = Field(sa_column=Column(Integer, ForeignKey("topic.id", ondelete="CASCADE"), nullable=False, index=True))
+    topic_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("topic.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
     declared_at: datetime = Field(default_factory=utcnow, sa_column=_when())
 
 
@@ -237,7 +237,9 @@ class ExpertSession(SQLModel, table=True):
 class SessionExpert(SQLModel, table=True):
     __tablename__ = "session_expert"
 
-    session_id: int = Field(sa_column=Column(Integer, ForeignKey("expert_session.id", ondelete="CASCADE"), primary_key=True))
+    session_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("expert_session.id", ondelete="CASCADE"), primary_key=True)
+    )
     user_id: str = Field(max_length=32, primary_key=True)
     team_id: str = Field(max_length=32)
 
@@ -358,7 +360,9 @@ class MentorCandidate(SQLModel, table=True):
 
     __tablename__ = "mentor_candidate"
 
-    request_id: int = Field(sa_column=Column(Integer, ForeignKey("mentor_request.id", ondelete="CASCADE"), primary_key=True))
+    request_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("mentor_request.id", ondelete="CASCADE"), primary_key=True)
+    )
     mentor_id: str = Field(max_length=32, primary_key=True)
     team_id: str = Field(max_length=32)
     round: int = Field(default=1)
@@ -383,7 +387,9 @@ class Mentorship(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
-    request_id: int = Field(sa_column=Column(Integer, ForeignKey("mentor_request.id", ondelete="CASCADE"), nullable=False, index=True))
+    request_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("mentor_request.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
     mentor_id: str = Field(max_length=32)
     protege_id: str = Field(max_length=32)
     topic_id: int = Field(sa_column=Column(Integer, ForeignKey("topic.id", ondelete="CASCADE"), nullable=False))
@@ -416,7 +422,9 @@ class MentorCall(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     team_id: str = Field(max_length=32)
-    topic_id: int = Field(sa_column=Column(Integer, ForeignKey("topic.id", ondelete="CASCADE"), nullable=False, index=True))
+    topic_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("topic.id", ondelete="CASCADE"), nullable=False, index=True)
+    )
     goals: str = Field(sa_column=Column(Text, nullable=False))
     weeks: int = Field(default=12)
     hours_per_month: int = Field(default=2)

@@ -61,12 +61,18 @@ def enqueue(
 
 def waiting(session: Session, *, team_id: str, dedupe_prefix: str) -> bool:
     """Is a message whose key starts with `dedupe_prefix` queued and not yet being sent?"""
-    return session.exec(
-        select(OutboxMessage.id).where(
-            OutboxMessage.team_id == team_id, OutboxMessage.status == PENDING,
-            OutboxMessage.dedupe_key.startswith(dedupe_prefix, autoescape=True),
-        ).limit(1)
-    ).first() is not None
+    return (
+        session.exec(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.team_id == team_id,
+                OutboxMessage.status == PENDING,
+                OutboxMessage.dedupe_key.startswith(dedupe_prefix, autoescape=True),
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def _due(now: datetime):
@@ -137,7 +143,10 @@ def mark_failed(session: Session, *, item: OutboxItem, error: str) -> bool:
 def next_due_at(session: Session) -> datetime | None:
     """When the earliest pending message falls due (None when nothing is pending)."""
     return session.exec(
-        select(OutboxMessage.next_attempt_at).where(OutboxMessage.status == PENDING).order_by(OutboxMessage.next_attempt_at).limit(1)
+        select(OutboxMessage.next_attempt_at)
+        .where(OutboxMessage.status == PENDING)
+        .order_by(OutboxMessage.next_attempt_at)
+        .limit(1)
     ).first()
 
 
@@ -145,9 +154,7 @@ def purge_sent(session: Session, *, before: datetime) -> int:
     """Delete messages sent before `before`; they have done their work."""
     from sqlalchemy import delete
 
-    result = session.execute(
-        delete(OutboxMessage).where(OutboxMessage.status == SENT, OutboxMessage.sent_at < before)
-    )
+    result = session.execute(delete(OutboxMessage).where(OutboxMessage.status == SENT, OutboxMessage.sent_at < before))
     return result.rowcount
 
 

@@ -52,9 +52,7 @@ def find_by_request(session: Session, *, team_id: str, request_id: str) -> Quest
 
 
 def get_question(session: Session, *, team_id: str, question_id: int) -> Question | None:
-    return session.exec(
-        select(Question).where(Question.team_id == team_id, Question.id == question_id)
-    ).first()
+    return session.exec(select(Question).where(Question.team_id == team_id, Question.id == question_id)).first()
 
 
 def change_status(session: Session, *, team_id: str, question_id: int, old: str, **values) -> bool:
@@ -69,9 +67,7 @@ def change_status(session: Session, *, team_id: str, question_id: int, old: str,
     return result.first() is not None
 
 
-def find_question_by_post(
-    session: Session, *, team_id: str, channel_id: str, message_ts: str
-) -> Question | None:
+def find_question_by_post(session: Session, *, team_id: str, channel_id: str, message_ts: str) -> Question | None:
     return session.exec(
         select(Question).where(
             Question.team_id == team_id,
@@ -85,19 +81,28 @@ def by_session_expert():
     """SQL: the answer (`Answer`) is by one of the experts of its question's (`Question`) session.
     Correlated to both from whatever query it sits in, however deep: nested in another EXISTS,
     SQLAlchemy would otherwise give it a FROM of its own over every question."""
-    return exists().where(
-        SessionExpert.session_id == Question.session_id, SessionExpert.user_id == Answer.author_id
-    ).correlate_except(SessionExpert)
+    return (
+        exists()
+        .where(SessionExpert.session_id == Question.session_id, SessionExpert.user_id == Answer.author_id)
+        .correlate_except(SessionExpert)
+    )
 
 
 def being_posted(session: Session, *, team_id: str, channel_id: str, asked_by: datetime) -> bool:
     """Is a question of this channel, asked at or before `asked_by`, still being posted?"""
-    return session.exec(
-        select(Question.id).where(
-            Question.team_id == team_id, Question.channel_id == channel_id, Question.status == "pending",
-            Question.created_at <= asked_by,
-        ).limit(1)
-    ).first() is not None
+    return (
+        session.exec(
+            select(Question.id)
+            .where(
+                Question.team_id == team_id,
+                Question.channel_id == channel_id,
+                Question.status == "pending",
+                Question.created_at <= asked_by,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def add_answer(
@@ -175,9 +180,7 @@ def get_answer(session: Session, *, team_id: str, question_id: int, message_ts: 
     ).first()
 
 
-def list_answers(
-    session: Session, *, team_id: str, question_id: int, include_deleted: bool = False
-) -> list[Answer]:
+def list_answers(session: Session, *, team_id: str, question_id: int, include_deleted: bool = False) -> list[Answer]:
     query = select(Answer).where(Answer.team_id == team_id, Answer.question_id == question_id)
     if not include_deleted:
         query = query.where(Answer.deleted_at.is_(None))

@@ -49,9 +49,12 @@ def _live_answer(question=Question):
 
 def questions(session: Session, *, team_id: str, start: datetime, end: datetime) -> dict:
     asked = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((Question.status == "deflected", 1), else_=0)), 0))
-        .where(Question.team_id == team_id, Question.created_at >= start, Question.created_at < end,
-               Question.status.in_(("posted", "deflected", "pending")))
+        select(func.count(), func.coalesce(func.sum(case((Question.status == "deflected", 1), else_=0)), 0)).where(
+            Question.team_id == team_id,
+            Question.created_at >= start,
+            Question.created_at < end,
+            Question.status.in_(("posted", "deflected", "pending")),
+        )
     ).one()
     # Per question posted this week: its first answer, and whether one was accepted.
     firsts = (
@@ -62,14 +65,21 @@ def questions(session: Session, *, team_id: str, start: datetime, end: datetime)
         )
         .select_from(Question)
         .outerjoin(Answer, _live_answer())
-        .where(Question.team_id == team_id, Question.created_at >= start, Question.created_at < end, Question.status == "posted")
+        .where(
+            Question.team_id == team_id,
+            Question.created_at >= start,
+            Question.created_at < end,
+            Question.status == "posted",
+        )
         .group_by(Question.id, Question.posted_at)
         .cte("firsts")
     )
     # The median wait: the middle one (or the mean of the middle two) in order, in the same
     # statement, so the per-question join runs once (the CTE is read twice, materialised once).
     ranked = (
-        select(firsts.c.wait, func.row_number().over(order_by=firsts.c.wait).label("rn"), func.count().over().label("n"))
+        select(
+            firsts.c.wait, func.row_number().over(order_by=firsts.c.wait).label("rn"), func.count().over().label("n")
+        )
         .where(firsts.c.wait.is_not(None))
         .subquery()
     )
@@ -89,9 +99,15 @@ def questions(session: Session, *, team_id: str, start: datetime, end: datetime)
     median = round(float(median)) if answered else None
     oldest = session.execute(
         select(Question.id, Question.posted_at)
-        .where(Question.team_id == team_id, Question.shown_state == "open", Question.status == "posted",
-               Question.posted_at.is_not(None), Question.posted_at < end)
-        .order_by(Question.posted_at, Question.id).limit(1)
+        .where(
+            Question.team_id == team_id,
+            Question.shown_state == "open",
+            Question.status == "posted",
+            Question.posted_at.is_not(None),
+            Question.posted_at < end,
+        )
+        .order_by(Question.posted_at, Question.id)
+        .limit(1)
     ).first()
     return {
         "asked": asked[0],
@@ -109,27 +125,32 @@ def sessions(session: Session, *, team_id: str, start: datetime, end: datetime) 
     # A session counts in the week it closed: one that spans the posting time is counted once,
     # complete, the week after (by its start it would be counted before it was over, or never).
     held = select(ExpertSession.id).where(
-        ExpertSession.team_id == team_id, ExpertSession.state == "closed",
-        ExpertSession.closed_at >= start, ExpertSession.closed_at < end,
+        ExpertSession.team_id == team_id,
+        ExpertSession.state == "closed",
+        ExpertSession.closed_at >= start,
+        ExpertSession.closed_at < end,
     )
     # As in core.sessions: a session question is answered by one of its session's experts.
     by_expert = qa.by_session_expert()
     answered = exists().where(_live_answer(), by_expert)
     deferred = exists().where(Deferral.question_id == Question.id)
     handled = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((or_(answered, deferred), 1), else_=0)), 0))
-        .where(Question.team_id == team_id, Question.session_id.in_(held))
+        select(func.count(), func.coalesce(func.sum(case((or_(answered, deferred), 1), else_=0)), 0)).where(
+            Question.team_id == team_id, Question.session_id.in_(held)
+        )
     ).one()
     # A deferral was kept when one of the session's experts answered before the due date ended.
     deferred_answer = and_(Question.id == Deferral.question_id, _live_answer(), by_expert)
     answered_in_time = exists().where(deferred_answer, Answer.answered_at <= Deferral.overdue_at)
     answered_at_all = exists().where(deferred_answer)
     kept = session.execute(
-        select(func.count()).select_from(Deferral)
+        select(func.count())
+        .select_from(Deferral)
         .where(Deferral.team_id == team_id, Deferral.overdue_at >= start, Deferral.overdue_at < end, answered_in_time)
     ).scalar_one()
     overdue = session.execute(
-        select(func.count()).select_from(Deferral)
+        select(func.count())
+        .select_from(Deferral)
         .where(Deferral.team_id == team_id, Deferral.overdue_at < end, ~answered_at_all)
     ).scalar_one()
     return {
@@ -142,59 +163,96 @@ def sessions(session: Session, *, team_id: str, start: datetime, end: datetime) 
 
 
 def mentoring(session: Session, *, team_id: str, start: datetime, end: datetime) -> dict:
-    seeking = dict(session.execute(
-        select(MentorRequest.topic_id, func.count())
-        .where(MentorRequest.team_id == team_id, MentorRequest.state.in_(OPEN_REQUEST), MentorRequest.created_at < end)
-        .group_by(MentorRequest.topic_id)
-    ).all())
+    seeking = dict(
+        session.execute(
+            select(MentorRequest.topic_id, func.count())
+            .where(
+                MentorRequest.team_id == team_id, MentorRequest.state.in_(OPEN_REQUEST), MentorRequest.created_at < end
+            )
+            .group_by(MentorRequest.topic_id)
+        ).all()
+    )
     load = (
         select(Mentorship.mentor_id, func.count().label("taken"))
         .where(Mentorship.team_id == team_id, Mentorship.state.in_(("proposed", "active")))
         .group_by(Mentorship.mentor_id)
         .subquery()
     )
-    volunteers = dict(session.execute(
-        select(VolunteerTopic.topic_id, func.count())
-        .join(Volunteer, and_(Volunteer.team_id == VolunteerTopic.team_id, Volunteer.user_id == VolunteerTopic.user_id))
-        .outerjoin(load, load.c.mentor_id == Volunteer.user_id)
-        .where(VolunteerTopic.team_id == team_id, Volunteer.left_at.is_(None), Volunteer.paused.is_(False),
-               func.coalesce(load.c.taken, 0) < Volunteer.capacity)
-        .group_by(VolunteerTopic.topic_id)
-    ).all())
-    active = dict(session.execute(
-        select(Mentorship.topic_id, func.count())
-        .where(Mentorship.team_id == team_id, Mentorship.state == "active")
-        .group_by(Mentorship.topic_id)
-    ).all())
-    completed = dict(session.execute(
-        select(Mentorship.topic_id, func.count())
-        .where(Mentorship.team_id == team_id, Mentorship.state == "completed",
-               Mentorship.finished_at >= start, Mentorship.finished_at < end)
-        .group_by(Mentorship.topic_id)
-    ).all())
+    volunteers = dict(
+        session.execute(
+            select(VolunteerTopic.topic_id, func.count())
+            .join(
+                Volunteer,
+                and_(Volunteer.team_id == VolunteerTopic.team_id, Volunteer.user_id == VolunteerTopic.user_id),
+            )
+            .outerjoin(load, load.c.mentor_id == Volunteer.user_id)
+            .where(
+                VolunteerTopic.team_id == team_id,
+                Volunteer.left_at.is_(None),
+                Volunteer.paused.is_(False),
+                func.coalesce(load.c.taken, 0) < Volunteer.capacity,
+            )
+            .group_by(VolunteerTopic.topic_id)
+        ).all()
+    )
+    active = dict(
+        session.execute(
+            select(Mentorship.topic_id, func.count())
+            .where(Mentorship.team_id == team_id, Mentorship.state == "active")
+            .group_by(Mentorship.topic_id)
+        ).all()
+    )
+    completed = dict(
+        session.execute(
+            select(Mentorship.topic_id, func.count())
+            .where(
+                Mentorship.team_id == team_id,
+                Mentorship.state == "completed",
+                Mentorship.finished_at >= start,
+                Mentorship.finished_at < end,
+            )
+            .group_by(Mentorship.topic_id)
+        ).all()
+    )
     p2m_total, p2m_week = session.execute(
-        select(func.count(), func.coalesce(func.sum(case((and_(ProtegeToMentor.at >= start, ProtegeToMentor.at < end), 1), else_=0)), 0))
-        .where(ProtegeToMentor.team_id == team_id, ProtegeToMentor.at < end)
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((and_(ProtegeToMentor.at >= start, ProtegeToMentor.at < end), 1), else_=0)), 0),
+        ).where(ProtegeToMentor.team_id == team_id, ProtegeToMentor.at < end)
     ).one()
-    p2m_topics = dict(session.execute(
-        select(ProtegeToMentor.topic_id, func.count())
-        .where(ProtegeToMentor.team_id == team_id, ProtegeToMentor.at < end)
-        .group_by(ProtegeToMentor.topic_id)
-    ).all())
-    curated = set(session.execute(
-        select(MentoringTopic.topic_id).where(MentoringTopic.team_id == team_id, MentoringTopic.curated.is_(True))
-    ).scalars())
+    p2m_topics = dict(
+        session.execute(
+            select(ProtegeToMentor.topic_id, func.count())
+            .where(ProtegeToMentor.team_id == team_id, ProtegeToMentor.at < end)
+            .group_by(ProtegeToMentor.topic_id)
+        ).all()
+    )
+    curated = set(
+        session.execute(
+            select(MentoringTopic.topic_id).where(MentoringTopic.team_id == team_id, MentoringTopic.curated.is_(True))
+        ).scalars()
+    )
     ids = set(seeking) | set(volunteers) | set(active) | set(completed) | set(p2m_topics) | curated
-    names = dict(session.execute(select(Topic.id, Topic.name).where(Topic.team_id == team_id, Topic.id.in_(ids))).all()) if ids else {}
+    names = (
+        dict(session.execute(select(Topic.id, Topic.name).where(Topic.team_id == team_id, Topic.id.in_(ids))).all())
+        if ids
+        else {}
+    )
     # Every topic with something in it, and every curated one (zeros included); which of them may
     # be shown, and how, is core's decision.
     topics = [
         {
-            "topic_id": t, "topic": names.get(t, ""), "curated": t in curated, "seeking": seeking.get(t, 0),
-            "volunteers": volunteers.get(t, 0), "active": active.get(t, 0), "completed": completed.get(t, 0),
+            "topic_id": t,
+            "topic": names.get(t, ""),
+            "curated": t in curated,
+            "seeking": seeking.get(t, 0),
+            "volunteers": volunteers.get(t, 0),
+            "active": active.get(t, 0),
+            "completed": completed.get(t, 0),
             "protege_to_mentor": p2m_topics.get(t, 0),
         }
-        for t in ids if t in names
+        for t in ids
+        if t in names
     ]
     topics.sort(key=lambda row: row["topic"].casefold())
     return {
@@ -202,10 +260,17 @@ def mentoring(session: Session, *, team_id: str, start: datetime, end: datetime)
         "seeking": sum(seeking.values()),
         "volunteers": session.execute(
             select(func.count(func.distinct(Volunteer.user_id)))
-            .join(VolunteerTopic, and_(Volunteer.team_id == VolunteerTopic.team_id, Volunteer.user_id == VolunteerTopic.user_id))
+            .join(
+                VolunteerTopic,
+                and_(Volunteer.team_id == VolunteerTopic.team_id, Volunteer.user_id == VolunteerTopic.user_id),
+            )
             .outerjoin(load, load.c.mentor_id == Volunteer.user_id)
-            .where(Volunteer.team_id == team_id, Volunteer.left_at.is_(None), Volunteer.paused.is_(False),
-                   func.coalesce(load.c.taken, 0) < Volunteer.capacity)
+            .where(
+                Volunteer.team_id == team_id,
+                Volunteer.left_at.is_(None),
+                Volunteer.paused.is_(False),
+                func.coalesce(load.c.taken, 0) < Volunteer.capacity,
+            )
         ).scalar_one(),
         "active": sum(active.values()),
         "completed": sum(completed.values()),
@@ -218,9 +283,17 @@ def helpers(session: Session, *, team_id: str, start: datetime, end: datetime, l
     """Who had the most answers accepted this week, among those who agreed to be thanked by name."""
     rows = session.execute(
         select(Answer.author_id, func.count().label("accepted"))
-        .join(HelperPreference, and_(HelperPreference.team_id == Answer.team_id, HelperPreference.user_id == Answer.author_id))
-        .where(Answer.team_id == team_id, Answer.accepted_at >= start, Answer.accepted_at < end,
-               Answer.deleted_at.is_(None), HelperPreference.thank_publicly.is_(True))
+        .join(
+            HelperPreference,
+            and_(HelperPreference.team_id == Answer.team_id, HelperPreference.user_id == Answer.author_id),
+        )
+        .where(
+            Answer.team_id == team_id,
+            Answer.accepted_at >= start,
+            Answer.accepted_at < end,
+            Answer.deleted_at.is_(None),
+            HelperPreference.thank_publicly.is_(True),
+        )
         .group_by(Answer.author_id)
         .order_by(func.count().desc(), Answer.author_id)
         .limit(limit)
@@ -243,4 +316,3 @@ def teams(session: Session) -> list[str]:
     for model in (Question, MentorRequest, Volunteer, ExpertSession):
         found |= set(session.execute(select(model.team_id).distinct()).scalars())
     return sorted(found)
-

@@ -31,6 +31,7 @@ TITLE_CHARS = 200
 # bm25 weights for FTS5's columns: title, body, answers.
 FTS5_WEIGHTS = (10.0, 4.0, 2.0)
 
+
 def is_word(term: str) -> bool:
     """Letters, combining marks and digits only: nothing either engine's query syntax reads."""
     return bool(term) and all(unicodedata.category(ch)[0] in "LMN" for ch in term)
@@ -46,7 +47,9 @@ def plain(mrkdwn: str) -> str:
     return html.unescape(without_links)
 
 
-def document(question_text: str, answers: list[str], details: str | None = None, topics: list[str] = ()) -> tuple[str, str, str]:
+def document(
+    question_text: str, answers: list[str], details: str | None = None, topics: list[str] = ()
+) -> tuple[str, str, str]:
     """(title, body, answers) of a question, as indexed: the title is the question's first line,
     the body the whole question with its details and topic names."""
     body = plain(question_text)
@@ -84,7 +87,12 @@ def _write(bind, rows: list[dict]) -> None:
 
 
 def _row(
-    question_id: int, team_id: str, question_text: str, answers: list[str], details: str | None = None, topics: list[str] = ()
+    question_id: int,
+    team_id: str,
+    question_text: str,
+    answers: list[str],
+    details: str | None = None,
+    topics: list[str] = (),
 ) -> dict:
     title, body, answer_text = document(question_text, answers, details, topics)
     return {"id": question_id, "team": team_id, "title": title, "body": body, "answers": answer_text}
@@ -194,7 +202,11 @@ def reindex_all(bind, *, batch: int = 2000) -> int:
     for question_id, team_id, question_text, details in bind.execute(
         text("SELECT id, team_id, text, details FROM question ORDER BY id")
     ).all():
-        rows.append(_row(question_id, team_id, question_text, answers.get(question_id, []), details, topics.get(question_id, [])))
+        rows.append(
+            _row(
+                question_id, team_id, question_text, answers.get(question_id, []), details, topics.get(question_id, [])
+            )
+        )
         if len(rows) >= batch:
             _write(bind, rows)
             count, rows = count + len(rows), []
@@ -266,7 +278,9 @@ def document_frequencies(bind, terms: list[str]) -> tuple[dict[str, int], int] |
             params = {f"s{i}": stem for i, stem in enumerate(wanted)}
             placeholders = ", ".join(f":{name}" for name in params)
             found = dict(
-                bind.execute(text(f"SELECT term, doc FROM question_fts_vocab WHERE term IN ({placeholders})"), params).all()
+                bind.execute(
+                    text(f"SELECT term, doc FROM question_fts_vocab WHERE term IN ({placeholders})"), params
+                ).all()
             )
             if len(cached) + len(wanted) > _VOCABULARY_CACHED:
                 cached.clear()
@@ -367,9 +381,12 @@ def _search_fts5(bind, team_id: str, terms: list[str], wanted: int) -> list[Hit]
     # guess: the best few usually hold several of the words, scoring a few times the rarest one's
     # ceiling (a guess too high costs a second round, one too low a longer first one).
     searched = 1
-    while searched < len(terms) and (
-        sum(counts[term] for term in terms[:searched]) < wanted  # too few hold the rarest words
-        or sum(ceilings[searched:]) > _FIRST_GUESS * ceilings[0]
+    while (
+        searched < len(terms)
+        and (
+            sum(counts[term] for term in terms[:searched]) < wanted  # too few hold the rarest words
+            or sum(ceilings[searched:]) > _FIRST_GUESS * ceilings[0]
+        )
     ):
         searched += 1
     while True:
@@ -433,7 +450,10 @@ def _fts5_ranked(bind, team_id: str, searched: list[str], others: list[str], wan
     matches = {"holding": _fts5_phrases(searched)}
     if others:
         any_other = _fts5_phrases(others)
-        matches = {"holding": f"{matches['holding']} AND {any_other}", "lacking": f"{matches['holding']} NOT {any_other}"}
+        matches = {
+            "holding": f"{matches['holding']} AND {any_other}",
+            "lacking": f"{matches['holding']} NOT {any_other}",
+        }
     ranked = " UNION ALL ".join(
         f"SELECT rowid AS id, bm25(question_fts, {weights}) AS rank FROM question_fts WHERE question_fts MATCH :{name}"
         for name in matches

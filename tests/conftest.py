@@ -37,7 +37,7 @@ def pg_url():
     if not base:
         pytest.skip(f"{PG_ENV} is not set: PostgreSQL tests skipped")
     if base.startswith("postgresql://"):
-        base = "postgresql+psycopg://" + base[len("postgresql://"):]
+        base = "postgresql+psycopg://" + base[len("postgresql://") :]
     schema = f"knowhow_test_{uuid.uuid4().hex[:10]}"
     admin = make_engine(base)
     with admin.begin() as conn:

@@ -70,7 +70,9 @@ def _wait_healthy(proc, port, timeout=30):
 
 
 def test_run_without_credentials_says_what_is_missing_and_how_to_get_it(tmp_path):
-    result = subprocess.run(_knowhow("run"), cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        _knowhow("run"), cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("Knowhow cannot start: SLACK_BOT_TOKEN, SLACK_APP_TOKEN are not set.")
@@ -96,7 +98,9 @@ def test_a_token_slack_refuses_is_reported_plainly(tmp_path, fake_slack):
 
 
 def test_migrate_applies_the_migrations(tmp_path):
-    result = subprocess.run(_knowhow("migrate"), cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        _knowhow("migrate"), cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stderr
     assert "up to date" in result.stdout
     assert (tmp_path / "cli.db").exists()
@@ -107,7 +111,9 @@ def test_run_serves_slack_and_stops_cleanly_on_sigterm(tmp_path, fake_slack, no_
     port = _free_port()
     env = _bot_env(tmp_path, fake_slack, port, KNOWHOW_QA_CHANNEL="C0QUESTION")
     args = ["run", "--no-scheduler"] if no_scheduler else ["run"]
-    proc = subprocess.Popen(_knowhow(*args), cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        _knowhow(*args), cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     try:
         status, body = _wait_healthy(proc, port)
         assert status == 200
@@ -156,17 +162,29 @@ def test_a_second_scheduler_on_one_database_is_refused_but_a_replica_runs(tmp_pa
         return _bot_env(tmp_path, fake_slack, port)
 
     first_port, replica_port = _free_port(), _free_port()
-    first = subprocess.Popen(_knowhow("run"), cwd=tmp_path, env=env(first_port), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    first = subprocess.Popen(
+        _knowhow("run"), cwd=tmp_path, env=env(first_port), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
     replica = None
     try:
         assert _wait_healthy(first, first_port)[0] == 200
-        second = subprocess.run(_knowhow("run"), cwd=tmp_path, env=env(_free_port()), capture_output=True, text=True, timeout=60)
+        second = subprocess.run(
+            _knowhow("run"), cwd=tmp_path, env=env(_free_port()), capture_output=True, text=True, timeout=60
+        )
         assert second.returncode == 2
         assert "already runs the scheduler" in second.stderr and "--no-scheduler" in second.stderr
         replica = subprocess.Popen(
-            _knowhow("run", "--no-scheduler"), cwd=tmp_path, env=env(replica_port), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            _knowhow("run", "--no-scheduler"),
+            cwd=tmp_path,
+            env=env(replica_port),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
-        assert _wait_healthy(replica, replica_port) == (200, {"database": "ok", "scheduler": "disabled", "outbox": "running", "status": "ok"})
+        assert _wait_healthy(replica, replica_port) == (
+            200,
+            {"database": "ok", "scheduler": "disabled", "outbox": "running", "status": "ok"},
+        )
     finally:
         for proc in (first, replica):
             if proc is not None:
@@ -179,7 +197,11 @@ def test_export_writes_the_knowledge_base(tmp_path):
     assert subprocess.run(_knowhow("migrate"), cwd=tmp_path, env=env, capture_output=True, timeout=60).returncode == 0
     result = subprocess.run(
         _knowhow("export", "--format", "markdown", "--output", str(tmp_path / "kb.md")),
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert "Exported 0 questions." in result.stderr
@@ -192,31 +214,68 @@ def test_import_reports_bad_lines_and_similar_ranks_what_was_imported(tmp_path):
     data.write_text(
         "\n".join(
             [
-                json.dumps({"id": "vpn-1", "text": "How do I reset my VPN password?", "answers": [{"text": "Self-service portal", "accepted": True}]}),
+                json.dumps(
+                    {
+                        "id": "vpn-1",
+                        "text": "How do I reset my VPN password?",
+                        "answers": [{"text": "Self-service portal", "accepted": True}],
+                    }
+                ),
                 json.dumps({"id": "exp-1", "text": "Where is the expenses policy?"}),
                 "{broken",
             ]
         )
         + "\n"
     )
-    first = subprocess.run(_knowhow("import", "--team", "T0TEAM", str(data)), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    first = subprocess.run(
+        _knowhow("import", "--team", "T0TEAM", str(data)),
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert first.returncode == 1  # something was skipped
     assert f"{data}:3: skipped: not valid JSON" in first.stderr and "Imported 2 questions into T0TEAM" in first.stderr
-    again = subprocess.run(_knowhow("import", "--team", "T0TEAM", str(data)), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    again = subprocess.run(
+        _knowhow("import", "--team", "T0TEAM", str(data)),
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert "Imported 0 questions into T0TEAM (2 already there, 1 skipped)" in again.stderr
 
     similar = subprocess.run(
         _knowhow("similar", "--team", "T0TEAM", "--json", "--limit", "5", "I forgot my VPN password"),
-        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert similar.returncode == 0, similar.stderr
     rows = [json.loads(line) for line in similar.stdout.splitlines()]
     assert [r["id"] for r in rows] == ["vpn-1"] and rows[0]["score"] > 0
-    other = subprocess.run(_knowhow("similar", "--team", "T0ELSE", "VPN password"), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    other = subprocess.run(
+        _knowhow("similar", "--team", "T0ELSE", "VPN password"),
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert other.stdout == "" and "No similar questions." in other.stderr
 
 
 def test_import_of_a_missing_file_says_so(tmp_path):
-    result = subprocess.run(_knowhow("import", "--team", "T0TEAM", str(tmp_path / "nope.jsonl")), cwd=tmp_path, env=_env(tmp_path),
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        _knowhow("import", "--team", "T0TEAM", str(tmp_path / "nope.jsonl")),
+        cwd=tmp_path,
+        env=_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2 and "cannot read" in result.stderr and "Traceback" not in result.stderr

@@ -21,18 +21,54 @@ from fakeslack import SlackSender
 EXAMPLES = Path(__file__).resolve().parents[2] / "shared" / "slack" / "examples"
 EXAMPLE_FIELDS = {
     "block_actions": {
-        "type", "user", "api_app_id", "token", "container", "trigger_id", "team", "enterprise",
-        "is_enterprise_install", "channel", "message", "state", "response_url", "actions",
+        "type",
+        "user",
+        "api_app_id",
+        "token",
+        "container",
+        "trigger_id",
+        "team",
+        "enterprise",
+        "is_enterprise_install",
+        "channel",
+        "message",
+        "state",
+        "response_url",
+        "actions",
     },
     "view_submission": {
-        "type", "team", "user", "api_app_id", "token", "trigger_id", "view", "response_urls",
-        "is_enterprise_install", "enterprise",
+        "type",
+        "team",
+        "user",
+        "api_app_id",
+        "token",
+        "trigger_id",
+        "view",
+        "response_urls",
+        "is_enterprise_install",
+        "enterprise",
     },
 }
 EXAMPLE_VIEW_FIELDS = {
-    "id", "team_id", "type", "blocks", "private_metadata", "callback_id", "state", "hash", "title",
-    "clear_on_close", "notify_on_close", "close", "submit", "previous_view_id", "root_view_id", "app_id",
-    "external_id", "app_installed_team_id", "bot_id",
+    "id",
+    "team_id",
+    "type",
+    "blocks",
+    "private_metadata",
+    "callback_id",
+    "state",
+    "hash",
+    "title",
+    "clear_on_close",
+    "notify_on_close",
+    "close",
+    "submit",
+    "previous_view_id",
+    "root_view_id",
+    "app_id",
+    "external_id",
+    "app_installed_team_id",
+    "bot_id",
 }
 
 SLACK_VECTOR_BODY = (
@@ -53,13 +89,17 @@ def test_signed_requests_verify_with_slack_sdk():
     sender = SlackSender("http://unused", "s3cret")
     body = sender.command_body("/ask", "Quoi de neuf ? ✨")
     headers = sender.sign(body)
-    assert SignatureVerifier("s3cret").is_valid(body, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"])
+    assert SignatureVerifier("s3cret").is_valid(
+        body, headers["X-Slack-Request-Timestamp"], headers["X-Slack-Signature"]
+    )
 
 
 def test_web_api_answers_have_slacks_shapes(fake_slack):
     client = WebClient(token=fake_slack.token, base_url=fake_slack.api_url)
     assert client.auth_test()["user_id"] == fake_slack.bot_user_id
-    posted = client.chat_postMessage(channel="C0QUESTION", text="hi", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}])
+    posted = client.chat_postMessage(
+        channel="C0QUESTION", text="hi", blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "hi"}}]
+    )
     assert posted["ok"] and posted["channel"] == "C0QUESTION" and posted["ts"]
     [call] = fake_slack.calls_to("chat.postMessage")
     assert call.args["blocks"][0]["text"]["text"] == "hi"
@@ -177,8 +217,17 @@ def test_views_open_stores_the_modal_as_slack_returns_it(fake_slack, client):
         ("1.2.x", {**ASK_MODAL, "private_metadata": "x" * 3001}),
         ("1.2.x", {**ASK_MODAL, "callback_id": "x" * 256}),
     ],
-    ids=["no-trigger", "not-a-dict", "not-a-modal", "no-title", "mrkdwn-title", "long-title", "101-blocks",
-         "long-metadata", "long-callback-id"],
+    ids=[
+        "no-trigger",
+        "not-a-dict",
+        "not-a-modal",
+        "no-title",
+        "mrkdwn-title",
+        "long-title",
+        "101-blocks",
+        "long-metadata",
+        "long-callback-id",
+    ],
 )
 def test_views_open_refuses_what_slack_refuses(fake_slack, client, trigger_id, view):
     assert slack_error(client.views_open, trigger_id=trigger_id, view=view) == "invalid_arguments"
@@ -239,8 +288,13 @@ def test_views_push_stacks_a_modal_on_the_last_one(fake_slack, client):
 
 def test_users_info_answers_registered_users_in_slacks_shape(fake_slack, client):
     fake_slack.add_user(
-        "U0MENTOR01", name="ada", real_name="Ada Lovelace", title="Mentor", tz="America/New_York",
-        tz_offset=-18000, is_admin=True,
+        "U0MENTOR01",
+        name="ada",
+        real_name="Ada Lovelace",
+        title="Mentor",
+        tz="America/New_York",
+        tz_offset=-18000,
+        is_admin=True,
     )
     user = client.users_info(user="U0MENTOR01")["user"]
     assert user["id"] == "U0MENTOR01" and user["team_id"] == fake_slack.team_id
@@ -273,8 +327,12 @@ def test_users_info_answers_unregistered_ids_as_plain_members(fake_slack, client
 
 def test_chat_update_edits_the_bots_post_in_place(fake_slack, client):
     metadata = {"event_type": "knowhow_question", "event_payload": {"question_id": 1}}
-    posted = client.chat_postMessage(channel="C0QUESTION", text="open", metadata=metadata,
-                                     blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "open"}}])
+    posted = client.chat_postMessage(
+        channel="C0QUESTION",
+        text="open",
+        metadata=metadata,
+        blocks=[{"type": "section", "text": {"type": "mrkdwn", "text": "open"}}],
+    )
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "answered"}}]
     updated = client.chat_update(channel="C0QUESTION", ts=posted["ts"], text="answered", blocks=blocks)
     assert updated["ok"] and updated["channel"] == "C0QUESTION" and updated["ts"] == posted["ts"]
@@ -343,11 +401,20 @@ def test_files_upload_v2_shares_the_bytes_in_the_channel(fake_slack, client):
     file = uploaded["file"]
     assert re.fullmatch(r"F[A-Z0-9]{10}", file["id"])
     assert uploaded["files"] == [file]
-    assert (file["name"], file["title"], file["mimetype"], file["filetype"]) == ("trend.png", "Weekly trend", "image/png", "png")
+    assert (file["name"], file["title"], file["mimetype"], file["filetype"]) == (
+        "trend.png",
+        "Weekly trend",
+        "image/png",
+        "png",
+    )
     assert file["size"] == len(PNG_BYTES) and file["user"] == fake_slack.bot_user_id
     assert "C0QUESTION" in file["channels"]
 
-    assert [c.method for c in fake_slack.calls] == ["files.getUploadURLExternal", "upload", "files.completeUploadExternal"]
+    assert [c.method for c in fake_slack.calls] == [
+        "files.getUploadURLExternal",
+        "upload",
+        "files.completeUploadExternal",
+    ]
     [asked] = fake_slack.calls_to("files.getUploadURLExternal")
     assert asked.args["filename"] == "trend.png" and int(asked.args["length"]) == len(PNG_BYTES)
     [upload] = fake_slack.calls_to("upload")
@@ -397,11 +464,15 @@ def test_files_upload_v2_to_a_channel_the_bot_is_not_in(fake_slack, client):
 
 
 def test_complete_upload_refuses_files_it_never_received(fake_slack, client):
-    never = slack_error(client.files_completeUploadExternal, files=[{"id": "F0NEVERSEEN", "title": "x"}], channel_id="C0QUESTION")
+    never = slack_error(
+        client.files_completeUploadExternal, files=[{"id": "F0NEVERSEEN", "title": "x"}], channel_id="C0QUESTION"
+    )
     assert never == "invalid_arguments"
     issued = client.files_getUploadURLExternal(filename="trend.png", length=len(PNG_BYTES))
     assert issued["upload_url"].startswith(fake_slack.base) and re.fullmatch(r"F[A-Z0-9]{10}", issued["file_id"])
-    not_sent = slack_error(client.files_completeUploadExternal, files=[{"id": issued["file_id"]}], channel_id="C0QUESTION")
+    not_sent = slack_error(
+        client.files_completeUploadExternal, files=[{"id": issued["file_id"]}], channel_id="C0QUESTION"
+    )
     assert not_sent == "invalid_arguments"  # its bytes never arrived
     assert slack_error(client.files_completeUploadExternal, files=[]) == "invalid_arguments"
     assert fake_slack.messages["C0QUESTION"] == []
@@ -420,11 +491,18 @@ def test_upload_url_takes_a_multipart_form_and_refuses_unknown_ids(fake_slack, c
     issued = client.files_getUploadURLExternal(filename="trend.png", length=len(PNG_BYTES))
     boundary = "fakeslackboundary"
     body = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"filename\"; filename=\"trend.png\"\r\n"
-        f"Content-Type: image/png\r\n\r\n"
-    ).encode() + PNG_BYTES + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="filename"; filename="trend.png"\r\n'
+            f"Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + PNG_BYTES
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     request = urllib.request.Request(
-        issued["upload_url"], data=body, method="POST", headers={"Content-Type": f"multipart/form-data; boundary={boundary}"}
+        issued["upload_url"],
+        data=body,
+        method="POST",
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
     )
     with urllib.request.urlopen(request, timeout=5) as answer:
         assert (answer.status, answer.read()) == (200, f"OK - {len(PNG_BYTES)}".encode())
@@ -462,16 +540,30 @@ def test_example_fields_are_those_of_slacks_examples():
 def test_block_actions_on_a_message_has_the_examples_shape(fake_slack, client):
     sender = SlackSender("http://unused", "s3cret")
     posted = client.chat_postMessage(
-        channel="C0QUESTION", text="answer", blocks=[
-            {"type": "actions", "block_id": "feedback", "elements": [
-                {"type": "button", "action_id": "answer_helpful", "value": "yes",
-                 "text": {"type": "plain_text", "text": "Helpful"}},
-            ]},
+        channel="C0QUESTION",
+        text="answer",
+        blocks=[
+            {
+                "type": "actions",
+                "block_id": "feedback",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "answer_helpful",
+                        "value": "yes",
+                        "text": {"type": "plain_text", "text": "Helpful"},
+                    },
+                ],
+            },
         ],
     )
     message = fake_slack.message("C0QUESTION", posted["ts"])
     payload = sender.block_actions_payload(
-        user="U0STUDENT1", action_id="answer_helpful", value="yes", block_id="feedback", message=message,
+        user="U0STUDENT1",
+        action_id="answer_helpful",
+        value="yes",
+        block_id="feedback",
+        message=message,
         channel="C0QUESTION",
     )
     assert set(payload) == EXAMPLE_FIELDS["block_actions"]
@@ -481,7 +573,10 @@ def test_block_actions_on_a_message_has_the_examples_shape(fake_slack, client):
     assert action["block_id"] == "feedback" and action["value"] == "yes" and action["type"] == "button"
     assert action["text"]["text"] == "Helpful" and action["action_ts"]
     assert payload["container"] == {
-        "type": "message", "message_ts": posted["ts"], "channel_id": "C0QUESTION", "is_ephemeral": False
+        "type": "message",
+        "message_ts": posted["ts"],
+        "channel_id": "C0QUESTION",
+        "is_ephemeral": False,
     }
     assert payload["channel"]["id"] == "C0QUESTION" and payload["message"]["ts"] == posted["ts"]
     assert payload["response_url"].startswith("https://hooks.slack.com/actions/") and payload["state"] == {"values": {}}
@@ -501,8 +596,13 @@ def test_block_actions_in_a_modal_and_a_select(fake_slack, client):
     sender = SlackSender("http://unused", "s3cret")
     view = client.views_open(trigger_id=sender.trigger_id(), view=ASK_MODAL)["view"]
     payload = sender.block_actions_payload(
-        user="U0STUDENT1", action_id="topic_input", block_id="topic_block", action_type="static_select",
-        selected_option="sql", container="view", view=view,
+        user="U0STUDENT1",
+        action_id="topic_input",
+        block_id="topic_block",
+        action_type="static_select",
+        selected_option="sql",
+        container="view",
+        view=view,
     )
     assert payload["container"] == {"type": "view", "view_id": view["id"]}
     assert payload["view"]["id"] == view["id"] and payload["view"]["callback_id"] == "ask_modal"
@@ -552,7 +652,10 @@ def test_message_action_and_block_suggestion_shapes(fake_slack, client):
     sender = SlackSender("http://unused", "s3cret")
     theirs = fake_slack.add_message("C0QUESTION", user="U0STUDENT1", text="How do I?", thread_ts="1754400000.000100")
     shortcut = sender.message_action_payload(
-        user="U0MENTOR01", callback_id="save_as_lesson", message=theirs, channel="C0QUESTION",
+        user="U0MENTOR01",
+        callback_id="save_as_lesson",
+        message=theirs,
+        channel="C0QUESTION",
         response_url="https://hooks.slack.com/app-actions/T0FAKETEAM/1/x",
     )
     assert shortcut["type"] == "message_action" and shortcut["callback_id"] == "save_as_lesson"
@@ -609,12 +712,21 @@ def test_bolt_routes_every_payload_to_its_listener(fake_slack, client):
     message = fake_slack.add_message("C0QUESTION", user="U0STUDENT1", text="How do I?")
     answers = [
         send(sender.block_actions_payload(user="U0STUDENT1", action_id="answer_helpful", value="yes")),
-        send(sender.view_submission_payload(user="U0STUDENT1", view=view,
-                                            values=sender.view_state_values(view, {"question_input": "Why?"}))),
-        send(sender.message_action_payload(user="U0MENTOR01", callback_id="save_as_lesson", message=message,
-                                           channel="C0QUESTION")),
-        send(sender.block_suggestion_payload(user="U0STUDENT1", action_id="lesson_input", block_id="lesson_block",
-                                             value="deco", view=view)),
+        send(
+            sender.view_submission_payload(
+                user="U0STUDENT1", view=view, values=sender.view_state_values(view, {"question_input": "Why?"})
+            )
+        ),
+        send(
+            sender.message_action_payload(
+                user="U0MENTOR01", callback_id="save_as_lesson", message=message, channel="C0QUESTION"
+            )
+        ),
+        send(
+            sender.block_suggestion_payload(
+                user="U0STUDENT1", action_id="lesson_input", block_id="lesson_block", value="deco", view=view
+            )
+        ),
     ]
     assert [a.status for a in answers] == [200] * 4
     assert seen == [("action", "yes"), ("view", "Why?"), ("shortcut", "How do I?"), ("options", "deco")]
@@ -652,67 +764,142 @@ def _input(element, block_id="in"):
 
 # Each rule: blocks Slack takes, the same at the limit's wrong side, and Slack's message for it.
 BLOCK_RULES = {
-    "unknown-type": ([{"type": "divider"}], [{"type": "fancy"}], "unsupported type: fancy [json-pointer:/blocks/0/type]"),
-    "app-cannot-send-file": ([_section()], [{"type": "file", "external_id": "F1", "source": "remote"}],
-                             "unsupported type: file (not allowed in a message) [json-pointer:/blocks/0/type]"),
-    "unknown-field": ([_section()], [_section(colour="red")], "invalid additional property: colour [json-pointer:/blocks/0]"),
-    "max-50-blocks": ([{"type": "divider"}] * 50, [{"type": "divider"}] * 51, "no more than 50 items allowed [json-pointer:/blocks]"),
-    "block-id-unique": ([{"type": "divider", "block_id": "a"}, {"type": "divider", "block_id": "b"}],
-                        [{"type": "divider", "block_id": "a"}, {"type": "divider", "block_id": "a"}],
-                        "duplicate block_id: a [json-pointer:/blocks/1/block_id]"),
-    "block-id-255": ([{"type": "divider", "block_id": "b" * 255}], [{"type": "divider", "block_id": "b" * 256}],
-                     "must be less than 256 characters [json-pointer:/blocks/0/block_id]"),
+    "unknown-type": (
+        [{"type": "divider"}],
+        [{"type": "fancy"}],
+        "unsupported type: fancy [json-pointer:/blocks/0/type]",
+    ),
+    "app-cannot-send-file": (
+        [_section()],
+        [{"type": "file", "external_id": "F1", "source": "remote"}],
+        "unsupported type: file (not allowed in a message) [json-pointer:/blocks/0/type]",
+    ),
+    "unknown-field": (
+        [_section()],
+        [_section(colour="red")],
+        "invalid additional property: colour [json-pointer:/blocks/0]",
+    ),
+    "max-50-blocks": (
+        [{"type": "divider"}] * 50,
+        [{"type": "divider"}] * 51,
+        "no more than 50 items allowed [json-pointer:/blocks]",
+    ),
+    "block-id-unique": (
+        [{"type": "divider", "block_id": "a"}, {"type": "divider", "block_id": "b"}],
+        [{"type": "divider", "block_id": "a"}, {"type": "divider", "block_id": "a"}],
+        "duplicate block_id: a [json-pointer:/blocks/1/block_id]",
+    ),
+    "block-id-255": (
+        [{"type": "divider", "block_id": "b" * 255}],
+        [{"type": "divider", "block_id": "b" * 256}],
+        "must be less than 256 characters [json-pointer:/blocks/0/block_id]",
+    ),
     "action-id-unique-in-block": (
         [{"type": "actions", "elements": [_button()]}, {"type": "actions", "elements": [_button()]}],
         [{"type": "actions", "elements": [_button(), _button(text="Again")]}],
-        "duplicate action_id: go [json-pointer:/blocks/0/elements/1/action_id]"),
-    "section-text-3000": ([_section("x" * 3000)], [_section("x" * 3001)],
-                          "must be less than 3001 characters [json-pointer:/blocks/0/text/text]"),
-    "section-text-or-fields": ([{"type": "section", "fields": [_mrkdwn("a")]}], [{"type": "section"}],
-                               "must define either `text` or `fields` [json-pointer:/blocks/0]"),
-    "section-10-fields": ([{"type": "section", "fields": [_mrkdwn("a")] * 10}], [{"type": "section", "fields": [_mrkdwn("a")] * 11}],
-                          "no more than 10 items allowed [json-pointer:/blocks/0/fields]"),
-    "section-field-2000": ([{"type": "section", "fields": [_mrkdwn("a" * 2000)]}], [{"type": "section", "fields": [_mrkdwn("a" * 2001)]}],
-                           "must be less than 2001 characters [json-pointer:/blocks/0/fields/0/text]"),
+        "duplicate action_id: go [json-pointer:/blocks/0/elements/1/action_id]",
+    ),
+    "section-text-3000": (
+        [_section("x" * 3000)],
+        [_section("x" * 3001)],
+        "must be less than 3001 characters [json-pointer:/blocks/0/text/text]",
+    ),
+    "section-text-or-fields": (
+        [{"type": "section", "fields": [_mrkdwn("a")]}],
+        [{"type": "section"}],
+        "must define either `text` or `fields` [json-pointer:/blocks/0]",
+    ),
+    "section-10-fields": (
+        [{"type": "section", "fields": [_mrkdwn("a")] * 10}],
+        [{"type": "section", "fields": [_mrkdwn("a")] * 11}],
+        "no more than 10 items allowed [json-pointer:/blocks/0/fields]",
+    ),
+    "section-field-2000": (
+        [{"type": "section", "fields": [_mrkdwn("a" * 2000)]}],
+        [{"type": "section", "fields": [_mrkdwn("a" * 2001)]}],
+        "must be less than 2001 characters [json-pointer:/blocks/0/fields/0/text]",
+    ),
     "empty-text": ([_section("x")], [_section("")], "missing required field: text [json-pointer:/blocks/0/text]"),
-    "header-150": ([{"type": "header", "text": _plain("h" * 150)}], [{"type": "header", "text": _plain("h" * 151)}],
-                   "must be less than 151 characters [json-pointer:/blocks/0/text/text]"),
-    "header-plain-text-only": ([{"type": "header", "text": _plain("h")}], [{"type": "header", "text": _mrkdwn("h")}],
-                               "must be a valid enum value [json-pointer:/blocks/0/text/type]"),
-    "button-text-75": ([{"type": "actions", "elements": [_button("b" * 75)]}], [{"type": "actions", "elements": [_button("b" * 76)]}],
-                       "must be less than 76 characters [json-pointer:/blocks/0/elements/0/text/text]"),
-    "button-value-2000": ([{"type": "actions", "elements": [_button(value="v" * 2000)]}],
-                          [{"type": "actions", "elements": [_button(value="v" * 2001)]}],
-                          "must be less than 2001 characters [json-pointer:/blocks/0/elements/0/value]"),
-    "button-url-3000": ([_section(accessory=_button(url="u" * 3000))], [_section(accessory=_button(url="u" * 3001))],
-                        "must be less than 3001 characters [json-pointer:/blocks/0/accessory/url]"),
-    "button-style": ([_section(accessory=_button(style="danger"))], [_section(accessory=_button(style="red"))],
-                     "must be a valid enum value [json-pointer:/blocks/0/accessory/style]"),
-    "accessory-kinds": ([_section(accessory=_button())], [_section(accessory={"type": "plain_text_input", "action_id": "t"})],
-                        "unsupported type: plain_text_input [json-pointer:/blocks/0/accessory/type]"),
-    "option-text-75": ([_section(accessory=_select([_option("o" * 75)]))], [_section(accessory=_select([_option("o" * 76)]))],
-                       "must be less than 76 characters [json-pointer:/blocks/0/accessory/options/0/text/text]"),
-    "option-value-150": ([_section(accessory=_select([_option("o", "v" * 150)]))], [_section(accessory=_select([_option("o", "v" * 151)]))],
-                         "must be less than 151 characters [json-pointer:/blocks/0/accessory/options/0/value]"),
-    "option-no-type-field": ([_section(accessory=_select([_option("o")]))],
-                             [_section(accessory=_select([{**_option("o"), "type": "option"}]))],
-                             "invalid additional property: type [json-pointer:/blocks/0/accessory/options/0]"),
-    "100-options": ([_section(accessory=_select([_option(str(n)) for n in range(100)]))],
-                    [_section(accessory=_select([_option(str(n)) for n in range(101)]))],
-                    "no more than 100 items allowed [json-pointer:/blocks/0/accessory/options]"),
-    "initial-option-among-options": ([_section(accessory=_select([_option("a")], initial_option=_option("a")))],
-                                     [_section(accessory=_select([_option("a")], initial_option=_option("b")))],
-                                     "must be one of the provided options [json-pointer:/blocks/0/accessory/initial_option]"),
-    "context-10": ([{"type": "context", "elements": [_mrkdwn("c")] * 10}], [{"type": "context", "elements": [_mrkdwn("c")] * 11}],
-                   "no more than 10 items allowed [json-pointer:/blocks/0/elements]"),
-    "actions-25": ([{"type": "actions", "elements": [_button(action_id=f"b{n}") for n in range(25)]}],
-                   [{"type": "actions", "elements": [_button(action_id=f"b{n}") for n in range(26)]}],
-                   "no more than 25 items allowed [json-pointer:/blocks/0/elements]"),
-    "placeholder-150": ([_input({"type": "plain_text_input", "action_id": "t", "placeholder": _plain("p" * 150)})],
-                        [_input({"type": "plain_text_input", "action_id": "t", "placeholder": _plain("p" * 151)})],
-                        "must be less than 151 characters [json-pointer:/blocks/0/element/placeholder/text]"),
-    "input-element-kinds": ([_input({"type": "plain_text_input", "action_id": "t"})], [_input(_button())],
-                            "unsupported type: button [json-pointer:/blocks/0/element/type]"),
+    "header-150": (
+        [{"type": "header", "text": _plain("h" * 150)}],
+        [{"type": "header", "text": _plain("h" * 151)}],
+        "must be less than 151 characters [json-pointer:/blocks/0/text/text]",
+    ),
+    "header-plain-text-only": (
+        [{"type": "header", "text": _plain("h")}],
+        [{"type": "header", "text": _mrkdwn("h")}],
+        "must be a valid enum value [json-pointer:/blocks/0/text/type]",
+    ),
+    "button-text-75": (
+        [{"type": "actions", "elements": [_button("b" * 75)]}],
+        [{"type": "actions", "elements": [_button("b" * 76)]}],
+        "must be less than 76 characters [json-pointer:/blocks/0/elements/0/text/text]",
+    ),
+    "button-value-2000": (
+        [{"type": "actions", "elements": [_button(value="v" * 2000)]}],
+        [{"type": "actions", "elements": [_button(value="v" * 2001)]}],
+        "must be less than 2001 characters [json-pointer:/blocks/0/elements/0/value]",
+    ),
+    "button-url-3000": (
+        [_section(accessory=_button(url="u" * 3000))],
+        [_section(accessory=_button(url="u" * 3001))],
+        "must be less than 3001 characters [json-pointer:/blocks/0/accessory/url]",
+    ),
+    "button-style": (
+        [_section(accessory=_button(style="danger"))],
+        [_section(accessory=_button(style="red"))],
+        "must be a valid enum value [json-pointer:/blocks/0/accessory/style]",
+    ),
+    "accessory-kinds": (
+        [_section(accessory=_button())],
+        [_section(accessory={"type": "plain_text_input", "action_id": "t"})],
+        "unsupported type: plain_text_input [json-pointer:/blocks/0/accessory/type]",
+    ),
+    "option-text-75": (
+        [_section(accessory=_select([_option("o" * 75)]))],
+        [_section(accessory=_select([_option("o" * 76)]))],
+        "must be less than 76 characters [json-pointer:/blocks/0/accessory/options/0/text/text]",
+    ),
+    "option-value-150": (
+        [_section(accessory=_select([_option("o", "v" * 150)]))],
+        [_section(accessory=_select([_option("o", "v" * 151)]))],
+        "must be less than 151 characters [json-pointer:/blocks/0/accessory/options/0/value]",
+    ),
+    "option-no-type-field": (
+        [_section(accessory=_select([_option("o")]))],
+        [_section(accessory=_select([{**_option("o"), "type": "option"}]))],
+        "invalid additional property: type [json-pointer:/blocks/0/accessory/options/0]",
+    ),
+    "100-options": (
+        [_section(accessory=_select([_option(str(n)) for n in range(100)]))],
+        [_section(accessory=_select([_option(str(n)) for n in range(101)]))],
+        "no more than 100 items allowed [json-pointer:/blocks/0/accessory/options]",
+    ),
+    "initial-option-among-options": (
+        [_section(accessory=_select([_option("a")], initial_option=_option("a")))],
+        [_section(accessory=_select([_option("a")], initial_option=_option("b")))],
+        "must be one of the provided options [json-pointer:/blocks/0/accessory/initial_option]",
+    ),
+    "context-10": (
+        [{"type": "context", "elements": [_mrkdwn("c")] * 10}],
+        [{"type": "context", "elements": [_mrkdwn("c")] * 11}],
+        "no more than 10 items allowed [json-pointer:/blocks/0/elements]",
+    ),
+    "actions-25": (
+        [{"type": "actions", "elements": [_button(action_id=f"b{n}") for n in range(25)]}],
+        [{"type": "actions", "elements": [_button(action_id=f"b{n}") for n in range(26)]}],
+        "no more than 25 items allowed [json-pointer:/blocks/0/elements]",
+    ),
+    "placeholder-150": (
+        [_input({"type": "plain_text_input", "action_id": "t", "placeholder": _plain("p" * 150)})],
+        [_input({"type": "plain_text_input", "action_id": "t", "placeholder": _plain("p" * 151)})],
+        "must be less than 151 characters [json-pointer:/blocks/0/element/placeholder/text]",
+    ),
+    "input-element-kinds": (
+        [_input({"type": "plain_text_input", "action_id": "t"})],
+        [_input(_button())],
+        "unsupported type: button [json-pointer:/blocks/0/element/type]",
+    ),
 }
 
 
@@ -740,11 +927,13 @@ def test_chat_update_post_ephemeral_and_response_urls_apply_the_same_rules(fake_
             call(text="t", blocks=bad, **kwargs)
         assert refused.value.response["error"] == "invalid_blocks"
         assert refused.value.response["response_metadata"]["messages"] == [
-            "[ERROR] must be a valid enum value [json-pointer:/blocks/0/text/type]"]
+            "[ERROR] must be a valid enum value [json-pointer:/blocks/0/text/type]"
+        ]
 
     def respond(body):
-        request = urllib.request.Request(fake_slack.response_url("r"), data=json.dumps(body).encode(),
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            fake_slack.response_url("r"), data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+        )
         try:
             with urllib.request.urlopen(request) as answer:
                 return answer.status, answer.read().decode()
@@ -758,23 +947,44 @@ def test_chat_update_post_ephemeral_and_response_urls_apply_the_same_rules(fake_
 MODAL = {"type": "modal", "title": _plain("Ask"), "submit": _plain("Send"), "blocks": [_section()]}
 # Each rule: a modal Slack takes, one it refuses, and Slack's message.
 VIEW_RULES = {
-    "title-24": ({**MODAL, "title": _plain("t" * 24)}, {**MODAL, "title": _plain("t" * 25)},
-                 "must be less than 25 characters [json-pointer:/view/title/text]"),
-    "submit-24": ({**MODAL, "submit": _plain("s" * 24)}, {**MODAL, "submit": _plain("s" * 25)},
-                  "must be less than 25 characters [json-pointer:/view/submit/text]"),
-    "close-plain-text": ({**MODAL, "close": _plain("Cancel")}, {**MODAL, "close": _mrkdwn("Cancel")},
-                         "must be a valid enum value [json-pointer:/view/close/type]"),
-    "100-blocks": ({**MODAL, "blocks": [{"type": "divider"}] * 100}, {**MODAL, "blocks": [{"type": "divider"}] * 101},
-                   "no more than 100 items allowed [json-pointer:/view/blocks]"),
-    "input-needs-submit": ({**MODAL, "blocks": [_input({"type": "plain_text_input", "action_id": "t"})]},
-                           {**{k: v for k, v in MODAL.items() if k != "submit"},
-                            "blocks": [_input({"type": "plain_text_input", "action_id": "t"})]},
-                           "must provide submit when the view has input blocks [json-pointer:/view/submit]"),
-    "markdown-block-messages-only": ({**MODAL, "blocks": [_section()]}, {**MODAL, "blocks": [{"type": "markdown", "text": "*hi*"}]},
-                                     "unsupported type: markdown (not allowed in a modal) [json-pointer:/view/blocks/0/type]"),
-    "block-rules-inside": ({**MODAL, "blocks": [{"type": "header", "text": _plain("h")}]},
-                           {**MODAL, "blocks": [{"type": "header", "text": _plain("h" * 151)}]},
-                           "must be less than 151 characters [json-pointer:/view/blocks/0/text/text]"),
+    "title-24": (
+        {**MODAL, "title": _plain("t" * 24)},
+        {**MODAL, "title": _plain("t" * 25)},
+        "must be less than 25 characters [json-pointer:/view/title/text]",
+    ),
+    "submit-24": (
+        {**MODAL, "submit": _plain("s" * 24)},
+        {**MODAL, "submit": _plain("s" * 25)},
+        "must be less than 25 characters [json-pointer:/view/submit/text]",
+    ),
+    "close-plain-text": (
+        {**MODAL, "close": _plain("Cancel")},
+        {**MODAL, "close": _mrkdwn("Cancel")},
+        "must be a valid enum value [json-pointer:/view/close/type]",
+    ),
+    "100-blocks": (
+        {**MODAL, "blocks": [{"type": "divider"}] * 100},
+        {**MODAL, "blocks": [{"type": "divider"}] * 101},
+        "no more than 100 items allowed [json-pointer:/view/blocks]",
+    ),
+    "input-needs-submit": (
+        {**MODAL, "blocks": [_input({"type": "plain_text_input", "action_id": "t"})]},
+        {
+            **{k: v for k, v in MODAL.items() if k != "submit"},
+            "blocks": [_input({"type": "plain_text_input", "action_id": "t"})],
+        },
+        "must provide submit when the view has input blocks [json-pointer:/view/submit]",
+    ),
+    "markdown-block-messages-only": (
+        {**MODAL, "blocks": [_section()]},
+        {**MODAL, "blocks": [{"type": "markdown", "text": "*hi*"}]},
+        "unsupported type: markdown (not allowed in a modal) [json-pointer:/view/blocks/0/type]",
+    ),
+    "block-rules-inside": (
+        {**MODAL, "blocks": [{"type": "header", "text": _plain("h")}]},
+        {**MODAL, "blocks": [{"type": "header", "text": _plain("h" * 151)}]},
+        "must be less than 151 characters [json-pointer:/view/blocks/0/text/text]",
+    ),
 }
 
 
@@ -782,8 +992,11 @@ VIEW_RULES = {
 def test_views_apply_block_kit_rules(fake_slack, client, rule):
     good, bad, message = VIEW_RULES[rule]
     opened = client.views_open(trigger_id="1.2.x", view=good)["view"]
-    for call, kwargs in ((client.views_open, {"trigger_id": "1.2.y"}), (client.views_push, {"trigger_id": "1.2.y"}),
-                         (client.views_update, {"view_id": opened["id"]})):
+    for call, kwargs in (
+        (client.views_open, {"trigger_id": "1.2.y"}),
+        (client.views_push, {"trigger_id": "1.2.y"}),
+        (client.views_update, {"view_id": opened["id"]}),
+    ):
         with pytest.raises(SlackApiError) as refused:
             call(view=bad, **kwargs)
         body = refused.value.response.data
@@ -797,8 +1010,10 @@ def test_views_publish_applies_block_kit_rules_for_a_home(client):
     assert client.views_publish(user_id="U0STUDENT1", view=home)["ok"]  # input blocks are fine in a Home
     for bad, message in (
         ({**home, "blocks": [{"type": "divider"}] * 101}, "no more than 100 items allowed [json-pointer:/view/blocks]"),
-        ({**home, "blocks": [{"type": "header", "text": _plain("h" * 300)}]},
-         "must be less than 151 characters [json-pointer:/view/blocks/0/text/text]"),
+        (
+            {**home, "blocks": [{"type": "header", "text": _plain("h" * 300)}]},
+            "must be less than 151 characters [json-pointer:/view/blocks/0/text/text]",
+        ),
         ({**home, "title": _plain("Home")}, "invalid additional property: title [json-pointer:/view]"),
         ({**home, "type": "modal"}, "must be a valid enum value [json-pointer:/view/type]"),
     ):

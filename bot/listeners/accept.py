@@ -38,7 +38,9 @@ def accept_as(
         nonlocal queued
         with session_scope(deps.engine) as session:
             result = attempt(session, admin)
-            queued = posts.queue_refresh(session, team_id=team_id, question_id=result.question_id, version=result.post_version)
+            queued = posts.queue_refresh(
+                session, team_id=team_id, question_id=result.question_id, version=result.post_version
+            )
         return result
 
     result = with_admin_fallback(deps, client, user_id, once, lambda r: r.outcome is AcceptOutcome.NOT_ALLOWED)
@@ -48,7 +50,7 @@ def accept_as(
 
 
 def handle_accept_button(deps: Deps, ack: Ack, body: dict, context: BoltContext, client, respond) -> None:
-    """"Accept an answer" on a question's post: the form listing its answers, for those allowed."""
+    """ "Accept an answer" on a question's post: the form listing its answers, for those allowed."""
     ack()
     try:
         question_id = int(body["actions"][0]["value"])
@@ -95,7 +97,10 @@ def handle_accept_form(deps: Deps, ack: Ack, body: dict, view: dict, context: Bo
     team_id, user_id = team_of(context, body), body["user"]["id"]
     try:
         result = accept_as(
-            deps, client, team_id, user_id,
+            deps,
+            client,
+            team_id,
+            user_id,
             lambda session, admin: accepting.accept(
                 session, team_id=team_id, question_id=question_id, answer_ts=answer_ts, user_id=user_id, is_admin=admin
             ),
@@ -118,7 +123,10 @@ def handle_accept_shortcut(deps: Deps, ack: Ack, body: dict, context: BoltContex
     team_id, user_id = team_of(context, body), body["user"]["id"]
     try:
         result = accept_as(
-            deps, client, team_id, user_id,
+            deps,
+            client,
+            team_id,
+            user_id,
             lambda session, admin: accepting.accept_by_message(
                 session,
                 team_id=team_id,

@@ -52,8 +52,11 @@ def said_on_failure(respond, what: str = "that"):
     except Exception:
         log.exception("handling a click failed")
         try:
-            respond(response_type="ephemeral", replace_original=False,
-                    text=f"Sorry, {what} could not be done just now. Please try again in a minute.")
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text=f"Sorry, {what} could not be done just now. Please try again in a minute.",
+            )
         except Exception:
             log.exception("could not say so either")
 
@@ -98,7 +101,9 @@ def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext
                 session_id=live.id if live else None,
             )
             if isinstance(outcome, asking.QuestionAsked) and outcome.new and not outcome.held:
-                queue_post(session, team_id=team_id, question_id=outcome.question_id, response_url=command.get("response_url"))
+                queue_post(
+                    session, team_id=team_id, question_id=outcome.question_id, response_url=command.get("response_url")
+                )
     except Exception:
         log.exception("/ask: could not store a question")
         ack(**blocks.ask_not_saved(parsed.text))
@@ -124,7 +129,10 @@ def open_ask_form(deps: Deps, ack: Ack, command: dict, client) -> None:
         client.views_open(trigger_id=command["trigger_id"], view=blocks.ask_modal(channel_id=command.get("channel_id")))
     except SlackApiError as exc:
         log.warning("/ask: the form could not be opened (%s)", (exc.response.data or {}).get("error"))
-        ack(response_type="ephemeral", text="Sorry, the form could not open. Type your question after the command instead: `/ask How do I…?`")
+        ack(
+            response_type="ephemeral",
+            text="Sorry, the form could not open. Type your question after the command instead: `/ask How do I…?`",
+        )
         return
     ack()
 
@@ -189,13 +197,20 @@ def handle_ask_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltC
                 queue_post(session, team_id=team_id, question_id=outcome.question_id, response_url=None)
     except Exception:
         log.exception("/ask: could not store a question from the form")
-        ack(**blocks.ask_modal_errors({ids.ASK_MODAL_QUESTION: "Sorry, this could not be saved just now. Please try again in a minute."}))
+        ack(
+            **blocks.ask_modal_errors(
+                {ids.ASK_MODAL_QUESTION: "Sorry, this could not be saved just now. Please try again in a minute."}
+            )
+        )
         return
     if isinstance(outcome, asking.AskRefused):
         ack(**blocks.ask_modal_errors(_form_errors(outcome)))
         return
     if outcome.held:
-        ack(response_action="update", view=blocks.suggestions_view(question_id=outcome.question_id, lessons=outcome.suggestions))
+        ack(
+            response_action="update",
+            view=blocks.suggestions_view(question_id=outcome.question_id, lessons=outcome.suggestions),
+        )
         return
     ack()
     deps.wake_outbox()
@@ -210,12 +225,16 @@ def _form_errors(refused: asking.AskRefused) -> dict[str, str]:
         return {ids.ASK_MODAL_TOPICS: refused.message or "One of these topics can't be used."}
     # TOO_LONG: the limits count stored characters, and `&`, `<`, `>` are stored as entities.
     if refused.field == "question":
-        return {ids.ASK_MODAL_QUESTION: f"Please keep the question shorter (at most {refused.limit:,} characters, symbols like & and < counting as several)."}
-    return {ids.ASK_MODAL_DETAILS: f"Please keep the details shorter (at most {refused.limit:,} characters, symbols like & and < counting as several)."}
+        return {
+            ids.ASK_MODAL_QUESTION: f"Please keep the question shorter (at most {refused.limit:,} characters, symbols like & and < counting as several)."
+        }
+    return {
+        ids.ASK_MODAL_DETAILS: f"Please keep the details shorter (at most {refused.limit:,} characters, symbols like & and < counting as several)."
+    }
 
 
 def handle_held_choice(deps: Deps, ack: Ack, body: dict, context: BoltContext, client, respond) -> None:
-    """"This answers it" or "Post my question anyway", in the private message or in the form."""
+    """ "This answers it" or "Post my question anyway", in the private message or in the form."""
     ack()
     try:
         value = json.loads(body["actions"][0]["value"])
@@ -227,10 +246,17 @@ def handle_held_choice(deps: Deps, ack: Ack, body: dict, context: BoltContext, c
     team_id, user_id = team_of(context, body), body["user"]["id"]
     in_view = (body.get("container") or {}).get("type") == "view"
     with session_scope(deps.engine) as session:
-        choice = asking.decide_held(session, team_id=team_id, question_id=question_id, user_id=user_id, answered_by=answered_by)
+        choice = asking.decide_held(
+            session, team_id=team_id, question_id=question_id, user_id=user_id, answered_by=answered_by
+        )
         if choice is asking.HeldChoice.POST:
             question = qa.get_question(session, team_id=team_id, question_id=question_id)
-            queue_post(session, team_id=team_id, question_id=question_id, response_url=None if in_view else body.get("response_url"))
+            queue_post(
+                session,
+                team_id=team_id,
+                question_id=question_id,
+                response_url=None if in_view else body.get("response_url"),
+            )
             message = blocks.ask_received(question.channel_id)
         elif choice is asking.HeldChoice.DEFLECTED:
             earlier = qa.get_question(session, team_id=team_id, question_id=answered_by)
@@ -517,9 +543,7 @@ def _join(ctx: SendContext, channel_id: str) -> None:
     except SlackApiError as exc:
         error = (exc.response.data or {}).get("error")
         if error in ("method_not_supported_for_channel_type", "channel_not_found", "is_archived"):
-            raise PermanentError(
-                f"the bot is not in <#{channel_id}> and cannot join it by itself ({error})"
-            ) from exc
+            raise PermanentError(f"the bot is not in <#{channel_id}> and cannot join it by itself ({error})") from exc
         raise
 
 
@@ -554,7 +578,9 @@ class ConfirmQuestion:
             if exc.response.status_code == 429 or exc.response.status_code >= 500:
                 raise
             permalink = None  # the confirmation still helps without the link
-        tell_asker(ctx, item, question.asker_id, blocks.question_confirmed(channel_id=question.channel_id, permalink=permalink))
+        tell_asker(
+            ctx, item, question.asker_id, blocks.question_confirmed(channel_id=question.channel_id, permalink=permalink)
+        )
         if permalink is None:
             return None
         return lambda session: asking.record_permalink(
@@ -570,7 +596,9 @@ class QuestionFailed:
         question = _load_question(ctx, item)
         if question is None:
             return None
-        message = blocks.question_failed(channel_id=question.channel_id, reason=item.payload["reason"], text=question.text)
+        message = blocks.question_failed(
+            channel_id=question.channel_id, reason=item.payload["reason"], text=question.text
+        )
         tell_asker(ctx, item, question.asker_id, message)
         return None
 
@@ -634,7 +662,9 @@ class InviteHelpers:
                 chosen = expertise.helpers_for(
                     session, team_id=item.team_id, question_id=question_id, daily_limit=ctx.settings.invitations_per_day
                 )
-                invited = expertise.record_invitations(session, team_id=item.team_id, question_id=question_id, user_ids=chosen)
+                invited = expertise.record_invitations(
+                    session, team_id=item.team_id, question_id=question_id, user_ids=chosen
+                )
             names = [t.name for t in topic_rules.of_question(session, team_id=item.team_id, question_id=question_id)]
         if invited:
             ctx.client.chat_postMessage(

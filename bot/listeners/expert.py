@@ -8,10 +8,10 @@ import logging
 from slack_bolt import Ack, App, BoltContext
 
 from bot import ids
-from bot.deps import Deps
-from bot.listeners.ask import team_of
 from bot import session_blocks as sb
+from bot.deps import Deps
 from bot.listeners import sessions
+from bot.listeners.ask import team_of
 from bot.text import neutralise_mentions, shown, unescape
 from core import expertise, topics
 from core.expertise import DeclareOutcome
@@ -54,20 +54,28 @@ def topics_command(deps: Deps, team_id: str, user_id: str, words: str) -> dict:
             if action == "pause":
                 return _reply(
                     "Invitations to help are paused. Your topics stay on your profile; `/expert topics resume` restarts them."
-                    if changed else "Invitations to help were already paused. `/expert topics resume` restarts them."
+                    if changed
+                    else "Invitations to help were already paused. `/expert topics resume` restarts them."
                 )
             return _reply("Invitations to help are back on." if changed else "Invitations to help are already on.")
         if action == "thanks":
             choice = rest.lower()
             if choice not in ("on", "off"):
                 on = expertise.is_thanked(session, team_id=team_id, user_id=user_id)
-                return _reply(f"The weekly scoreboard {'thanks you by name' if on else 'does not name you'} for accepted answers. "
-                              "`/expert topics thanks on` or `off` changes that.")
+                return _reply(
+                    f"The weekly scoreboard {'thanks you by name' if on else 'does not name you'} for accepted answers. "
+                    "`/expert topics thanks on` or `off` changes that."
+                )
             changed = expertise.set_thanked(session, team_id=team_id, user_id=user_id, thanked=choice == "on")
             if choice == "on":
-                return _reply("The weekly scoreboard may now thank you by name when your answers are accepted. `/expert topics thanks off` stops it."
-                              if changed else "You already agreed to be thanked by name.")
-            return _reply("The weekly scoreboard will not name you." if changed else "The weekly scoreboard does not name you.")
+                return _reply(
+                    "The weekly scoreboard may now thank you by name when your answers are accepted. `/expert topics thanks off` stops it."
+                    if changed
+                    else "You already agreed to be thanked by name."
+                )
+            return _reply(
+                "The weekly scoreboard will not name you." if changed else "The weekly scoreboard does not name you."
+            )
         if action in ("add", "remove"):
             if not rest:
                 return _reply(f"Say which topic, for example `/expert topics {action} kubernetes`.")
@@ -97,7 +105,9 @@ def _profile_text(session, team_id: str, user_id: str) -> str:
     standings = expertise.profile(session, team_id=team_id, user_id=user_id)
     paused = expertise.is_paused(session, team_id=team_id, user_id=user_id)
     if not standings:
-        lines = ["You have no topics yet. `/expert topics add <topic>` lists one; answering questions with topics adds them too."]
+        lines = [
+            "You have no topics yet. `/expert topics add <topic>` lists one; answering questions with topics adds them too."
+        ]
     else:
         lines = ["*Your topics*"]
         for s in standings:
@@ -105,10 +115,14 @@ def _profile_text(session, team_id: str, user_id: str) -> str:
             if s.declared:
                 facts.append("listed by you")
             if s.answers:
-                facts.append(f"{s.answers} answer{'s' if s.answers != 1 else ''}" + (f", {s.accepted} accepted" if s.accepted else ""))
+                facts.append(
+                    f"{s.answers} answer{'s' if s.answers != 1 else ''}"
+                    + (f", {s.accepted} accepted" if s.accepted else "")
+                )
             lines.append(f"• {_show(s.topic)}: " + "; ".join(facts))
     lines.append(
-        "Invitations to help are *paused* (`/expert topics resume`)." if paused
+        "Invitations to help are *paused* (`/expert topics resume`)."
+        if paused
         else "You may be invited to help with questions in these topics (`/expert topics pause` stops that)."
     )
     return "\n".join(lines)

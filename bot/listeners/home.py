@@ -59,13 +59,20 @@ def queue_refresh(session: Session, team_id: str, *users: str) -> None:
     for user in dict.fromkeys(u for u in users if u):
         if outbox.waiting(session, team_id=team_id, dedupe_prefix=f"home:{user}:"):
             continue
-        outbox.enqueue(session, team_id=team_id, dedupe_key=f"home:{user}:{uuid.uuid4().hex}", kind=ids.OUTBOX_HOME_REFRESH,
-                       payload={"user_id": user})
+        outbox.enqueue(
+            session,
+            team_id=team_id,
+            dedupe_key=f"home:{user}:{uuid.uuid4().hex}",
+            kind=ids.OUTBOX_HOME_REFRESH,
+            payload={"user_id": user},
+        )
 
 
 class Refresh:
     def send(self, ctx, item):
-        ctx.client.views_publish(user_id=item.payload["user_id"], view=view(ctx.engine, ctx.settings, item.team_id, item.payload["user_id"]))
+        ctx.client.views_publish(
+            user_id=item.payload["user_id"], view=view(ctx.engine, ctx.settings, item.team_id, item.payload["user_id"])
+        )
         return None
 
     def failed(self, session, item, reason):
@@ -79,7 +86,9 @@ def register(app: App, deps: Deps) -> None:
     def publish(event, client, context, body):
         if event.get("tab") != "home":
             return
-        client.views_publish(user_id=event["user"], view=view(deps.engine, deps.settings, team_of(context, body), event["user"]))
+        client.views_publish(
+            user_id=event["user"], view=view(deps.engine, deps.settings, team_of(context, body), event["user"])
+        )
 
     # Lazy: the event is acked at once and the Web API call runs after, so a slow or rate-limited
     # Slack never turns the ack into a failure (and a redelivery).

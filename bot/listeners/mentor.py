@@ -49,8 +49,16 @@ def queue_offers(session: Session, team_id: str, offered: Offered, *, again: boo
     """Each new round of candidates goes to its protégé by direct message, once. `again`: the
     mentor they chose cannot take it on; `gone`: someone on their list can no longer mentor."""
     for request_id, round_ in offered.rounds:
-        _enqueue(session, team_id, f"mentor-request:{request_id}:round:{round_}", ids.OUTBOX_MENTOR_CANDIDATES,
-                 request_id=request_id, round=round_, again=again, gone=gone)
+        _enqueue(
+            session,
+            team_id,
+            f"mentor-request:{request_id}:round:{round_}",
+            ids.OUTBOX_MENTOR_CANDIDATES,
+            request_id=request_id,
+            round=round_,
+            again=again,
+            gone=gone,
+        )
         row = session.get(MentorRequest, request_id)
         home.queue_refresh(session, team_id, row.protege_id if row else "")
 
@@ -85,8 +93,13 @@ def queue_after_proposal_ended(session: Session, team_id: str, mentorship_id: in
         queue_offers(session, team_id, offered, again=True)
         return
     if mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id) is not None:
-        _enqueue(session, team_id, f"mentorship:{mentorship_id}:waiting", ids.OUTBOX_MENTOR_WAITING,
-                 mentorship_id=mentorship_id)
+        _enqueue(
+            session,
+            team_id,
+            f"mentorship:{mentorship_id}:waiting",
+            ids.OUTBOX_MENTOR_WAITING,
+            mentorship_id=mentorship_id,
+        )
 
 
 def queue_after_leaving(session: Session, team_id: str, left: mentoring.Left) -> None:
@@ -99,8 +112,14 @@ def queue_after_leaving(session: Session, team_id: str, left: mentoring.Left) ->
             queue_offers(session, team_id, offered, gone=True)
             continue
         row = session.get(MentorRequest, request_id)
-        _enqueue(session, team_id, f"mentor-request:{request_id}:round:{row.round}:emptied", ids.OUTBOX_MENTOR_WAITING,
-                 request_id=request_id, gone=True)
+        _enqueue(
+            session,
+            team_id,
+            f"mentor-request:{request_id}:round:{row.round}:emptied",
+            ids.OUTBOX_MENTOR_WAITING,
+            request_id=request_id,
+            gone=True,
+        )
         home.queue_refresh(session, team_id, row.protege_id)
 
 
@@ -110,8 +129,16 @@ def queue_ended(session: Session, team_id: str, mentorship_id: int, by: str, sta
     if info is None or by not in (info.mentor_id, info.protege_id):
         return
     other = info.protege_id if by == info.mentor_id else info.mentor_id
-    _enqueue(session, team_id, f"mentorship:{mentorship_id}:ended", ids.OUTBOX_MENTOR_ENDED,
-             mentorship_id=mentorship_id, user_id=other, by=by, state=state)
+    _enqueue(
+        session,
+        team_id,
+        f"mentorship:{mentorship_id}:ended",
+        ids.OUTBOX_MENTOR_ENDED,
+        mentorship_id=mentorship_id,
+        user_id=other,
+        by=by,
+        state=state,
+    )
 
 
 def _state_of(session: Session, team_id: str, mentorship_id: int) -> str | None:
@@ -126,7 +153,11 @@ def queue_demand(session: Session, team_id: str, topic_ids) -> None:
 
 
 def _offer_topics(session: Session, team_id: str, user_id: str) -> list[int]:
-    return list(session.exec(select(VolunteerTopic.topic_id).where(VolunteerTopic.team_id == team_id, VolunteerTopic.user_id == user_id)))
+    return list(
+        session.exec(
+            select(VolunteerTopic.topic_id).where(VolunteerTopic.team_id == team_id, VolunteerTopic.user_id == user_id)
+        )
+    )
 
 
 # -- reading Slack ------------------------------------------------------------------------------
@@ -139,7 +170,11 @@ def slack_person(client, user_id: str) -> SlackPerson | None:
     except SlackApiError as exc:
         log.warning("users.info failed for %s: %s", user_id, (exc.response.data or {}).get("error"))
         return None
-    return SlackPerson(title=(user.get("profile") or {}).get("title") or None, tz=user.get("tz"), tz_offset=int(user.get("tz_offset") or 0))
+    return SlackPerson(
+        title=(user.get("profile") or {}).get("title") or None,
+        tz=user.get("tz"),
+        tz_offset=int(user.get("tz_offset") or 0),
+    )
 
 
 def _profile(deps: Deps, client, team_id: str, user_id: str) -> mentoring.Profile:
@@ -160,8 +195,13 @@ def volunteer_view(deps: Deps, client, team_id: str, user_id: str, topic_id: int
         status = mentoring.status(session, team_id=team_id, user_id=user_id, profile=profile)
         chosen = [t.id for t in status.volunteer_topics] + ([topic_id] if topic_id else [])
         offer = status.volunteer
-        return mb.volunteer_form(mentoring.topic_list(session, team_id=team_id), profile, chosen=chosen,
-                                 capacity=offer.capacity if offer else 1, note=offer.note if offer else None)
+        return mb.volunteer_form(
+            mentoring.topic_list(session, team_id=team_id),
+            profile,
+            chosen=chosen,
+            capacity=offer.capacity if offer else 1,
+            note=offer.note if offer else None,
+        )
 
 
 def find_view(deps: Deps, client, team_id: str, user_id: str) -> dict:
@@ -208,10 +248,19 @@ def handle_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, cl
         if changed is None:
             ack(**mb.private("You do not offer to mentor, so there is nothing to pause. `/mentor volunteer` offers."))
         elif first == "pause":
-            ack(**mb.private("Paused: you will get no new matches. Mentorships already running carry on. `/mentor resume` restarts matching."
-                             if changed else "You were already paused. `/mentor resume` restarts matching."))
+            ack(
+                **mb.private(
+                    "Paused: you will get no new matches. Mentorships already running carry on. `/mentor resume` restarts matching."
+                    if changed
+                    else "You were already paused. `/mentor resume` restarts matching."
+                )
+            )
         else:
-            ack(**mb.private("Resumed: you can be matched again." if changed else "You are not paused: you can be matched."))
+            ack(
+                **mb.private(
+                    "Resumed: you can be matched again." if changed else "You are not paused: you can be matched."
+                )
+            )
         deps.wake_outbox()
     elif first == "leave":
         with session_scope(deps.engine) as session:
@@ -224,10 +273,19 @@ def handle_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, cl
         if not left.was_volunteer:
             ack(**mb.private("You do not offer to mentor, so there is nothing to leave."))
         else:
-            running = (f" Your {left.running} running mentorship{'s' if left.running != 1 else ''} carr{'y' if left.running != 1 else 'ies'} on: "
-                       "nothing ends without you saying so (the halfway check-in has \"We've stopped\")." if left.running else "")
-            ack(**mb.private("You no longer offer to mentor, and will get no new matches." + running
-                             + " `/mentor volunteer` offers again whenever you like."))
+            running = (
+                f" Your {left.running} running mentorship{'s' if left.running != 1 else ''} carr{'y' if left.running != 1 else 'ies'} on: "
+                'nothing ends without you saying so (the halfway check-in has "We\'ve stopped").'
+                if left.running
+                else ""
+            )
+            ack(
+                **mb.private(
+                    "You no longer offer to mentor, and will get no new matches."
+                    + running
+                    + " `/mentor volunteer` offers again whenever you like."
+                )
+            )
         deps.wake_outbox()
     elif first == "topics":
         ack(**topics_command(deps, client, team_id, user_id, unescape(rest)))
@@ -237,7 +295,11 @@ def handle_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, cl
         scoreboard.command(deps, ack, command, context, client, rest)
     elif first == "broadcast":
         if not is_admin(deps, client, user_id):
-            ack(**mb.private("Only workspace admins call for volunteers. Ask one, or share `/mentor volunteer` with colleagues yourself."))
+            ack(
+                **mb.private(
+                    "Only workspace admins call for volunteers. Ask one, or share `/mentor volunteer` with colleagues yourself."
+                )
+            )
             return
         with session_scope(deps.engine) as session:
             listed = mentoring.topic_list(session, team_id=team_id)
@@ -256,21 +318,34 @@ def topics_command(deps: Deps, client, team_id: str, user_id: str, words: str) -
         # Admins also see the topics protégés named in their requests, to curate them (names only).
         unlisted = mb.unlisted_requested(asked) if asked and is_admin(deps, client, user_id) else ""
         if not listed:
-            return mb.private("No mentoring topics yet. Admins add them with `/mentor topics add <topic>`; anyone can suggest one in the forms." + unlisted)
-        return mb.private("*Mentoring topics*\n" + "\n".join(f"• {shown(mb.topic_label(t))}" for t in listed) + unlisted)
+            return mb.private(
+                "No mentoring topics yet. Admins add them with `/mentor topics add <topic>`; anyone can suggest one in the forms."
+                + unlisted
+            )
+        return mb.private(
+            "*Mentoring topics*\n" + "\n".join(f"• {shown(mb.topic_label(t))}" for t in listed) + unlisted
+        )
     if action not in ("add", "remove"):
-        return mb.private(f"I don't know `/mentor topics {shown(action)}`. Try `/mentor topics`, or (admins) `/mentor topics add <topic>`.")
+        return mb.private(
+            f"I don't know `/mentor topics {shown(action)}`. Try `/mentor topics`, or (admins) `/mentor topics add <topic>`."
+        )
     if not rest:
         return mb.private(f"Say which topic, for example `/mentor topics {action} Leadership`.")
     if not is_admin(deps, client, user_id):
-        return mb.private("Only workspace admins curate the mentoring topics. You can suggest a topic in the volunteer or find-a-mentor form.")
+        return mb.private(
+            "Only workspace admins curate the mentoring topics. You can suggest a topic in the volunteer or find-a-mentor form."
+        )
     with session_scope(deps.engine) as session:
         if action == "add":
             try:
                 topic, changed = mentoring.add_topic(session, team_id=team_id, raw=rest, user_id=user_id, curated=True)
             except topics.TopicError as exc:
                 return mb.private(f"{exc} Try again, for example `/mentor topics add Leadership`.")
-            return mb.private(f"*{shown(topic.name)}* is on the mentoring list." if changed else f"*{shown(topic.name)}* was already on the list.")
+            return mb.private(
+                f"*{shown(topic.name)}* is on the mentoring list."
+                if changed
+                else f"*{shown(topic.name)}* was already on the list."
+            )
         name = mentoring.remove_topic(session, team_id=team_id, raw=rest)
     if name is None:
         return mb.private(f"*{shown(rest)}* is not on the mentoring list. `/mentor topics` shows it.")
@@ -305,15 +380,31 @@ def _save_profile_from(session: Session, values: dict, team_id: str, user_id: st
     years_text = _text(values, ids.MENTOR_IN_YEARS)
     if years_text and not years_text.isdigit():
         raise MentorError("Years in your role should be a whole number, such as 3.", "years")
-    mentoring.save_profile(session, team_id=team_id, user_id=user_id, role=_text(values, ids.MENTOR_IN_ROLE),
-                           location=_text(values, ids.MENTOR_IN_LOCATION), years_in_role=int(years_text) if years_text else None, now=now)
+    mentoring.save_profile(
+        session,
+        team_id=team_id,
+        user_id=user_id,
+        role=_text(values, ids.MENTOR_IN_ROLE),
+        location=_text(values, ids.MENTOR_IN_LOCATION),
+        years_in_role=int(years_text) if years_text else None,
+        now=now,
+    )
 
 
 FIELD_BLOCKS = {
-    "role": ids.MENTOR_IN_ROLE, "location": ids.MENTOR_IN_LOCATION, "years": ids.MENTOR_IN_YEARS,
-    "capacity": ids.MENTOR_IN_CAPACITY, "note": ids.MENTOR_IN_NOTE, "goal": ids.MENTOR_IN_GOAL,
-    "preferences": ids.MENTOR_IN_ROLE_PREF, "target_role": ids.MENTOR_IN_TARGET_ROLE, "goals": ids.MENTOR_IN_GOALS,
-    "weeks": ids.MENTOR_IN_WEEKS, "hours": ids.MENTOR_IN_HOURS, "rating": ids.MENTOR_IN_RATING, "word": ids.MENTOR_IN_WORD,
+    "role": ids.MENTOR_IN_ROLE,
+    "location": ids.MENTOR_IN_LOCATION,
+    "years": ids.MENTOR_IN_YEARS,
+    "capacity": ids.MENTOR_IN_CAPACITY,
+    "note": ids.MENTOR_IN_NOTE,
+    "goal": ids.MENTOR_IN_GOAL,
+    "preferences": ids.MENTOR_IN_ROLE_PREF,
+    "target_role": ids.MENTOR_IN_TARGET_ROLE,
+    "goals": ids.MENTOR_IN_GOALS,
+    "weeks": ids.MENTOR_IN_WEEKS,
+    "hours": ids.MENTOR_IN_HOURS,
+    "rating": ids.MENTOR_IN_RATING,
+    "word": ids.MENTOR_IN_WORD,
 }
 
 
@@ -322,8 +413,16 @@ def _field_error(exc: MentorError, values: dict, topic_block: str) -> dict[str, 
     return {block: str(exc)}
 
 
-def _topics_from(session: Session, values: dict, team_id: str, user_id: str, block: str, *, curated: bool = False,
-                 listed: bool = True) -> list[int]:
+def _topics_from(
+    session: Session,
+    values: dict,
+    team_id: str,
+    user_id: str,
+    block: str,
+    *,
+    curated: bool = False,
+    listed: bool = True,
+) -> list[int]:
     """The topics chosen in a form's select, plus the one typed as a suggestion: added to the
     list, or (`listed=False`, a protégé's own topic) kept off it until an admin adds it."""
     value = _value(values, block)
@@ -352,20 +451,36 @@ def handle_volunteer_form(deps: Deps, ack: Ack, body: dict, view: dict, context:
             chosen = _topics_from(session, values, team_id, user_id, ids.MENTOR_IN_TOPICS)
             if not chosen:
                 raise MentorError("Choose at least one topic, or suggest one.", "topics")
-            done = mentoring.volunteer(session, team_id=team_id, user_id=user_id, topic_ids=chosen,
-                                       capacity=int(_selected(values, ids.MENTOR_IN_CAPACITY) or 1),
-                                       note=_text(values, ids.MENTOR_IN_NOTE), now=now)
+            done = mentoring.volunteer(
+                session,
+                team_id=team_id,
+                user_id=user_id,
+                topic_ids=chosen,
+                capacity=int(_selected(values, ids.MENTOR_IN_CAPACITY) or 1),
+                note=_text(values, ids.MENTOR_IN_NOTE),
+                now=now,
+            )
             queue_offers(session, team_id, done)
             queue_demand(session, team_id, before + chosen)
             home.queue_refresh(session, team_id, user_id)
     except MentorError as exc:
         _errors(ack, _field_error(exc, values, ids.MENTOR_IN_TOPICS))
         return
-    lines = [("Thank you for volunteering" if done.new else "Your offer is updated") + ": you mentor in "
-             + ", ".join(f"*{shown(t)}*" for t in done.topics) + "."]
+    lines = [
+        ("Thank you for volunteering" if done.new else "Your offer is updated")
+        + ": you mentor in "
+        + ", ".join(f"*{shown(t)}*" for t in done.topics)
+        + "."
+    ]
     if done.protege_to_mentor:
-        lines.append("You were mentored in " + ", ".join(f"*{shown(t)}*" for t in done.protege_to_mentor) + ", and now you mentor in it: that is how this grows.")
-    lines.append("When someone chooses you, Knowhow asks you privately first; you can always decline, with no reason needed.")
+        lines.append(
+            "You were mentored in "
+            + ", ".join(f"*{shown(t)}*" for t in done.protege_to_mentor)
+            + ", and now you mentor in it: that is how this grows."
+        )
+    lines.append(
+        "When someone chooses you, Knowhow asks you privately first; you can always decline, with no reason needed."
+    )
     ack(response_action="update", view=mb.done_view("Thank you", "\n\n".join(lines)))
     deps.wake_outbox()
 
@@ -377,13 +492,24 @@ def handle_find_form(deps: Deps, ack: Ack, body: dict, view: dict, context: Bolt
             _save_profile_from(session, values, team_id, user_id, now)
             chosen = _topics_from(session, values, team_id, user_id, ids.MENTOR_IN_TOPIC, listed=False)
             if len(chosen) != 1:
-                raise MentorError("Choose one topic from the list, or suggest one (not both)." if chosen else "Choose a topic, or suggest one.", "topics")
+                raise MentorError(
+                    "Choose one topic from the list, or suggest one (not both)."
+                    if chosen
+                    else "Choose a topic, or suggest one.",
+                    "topics",
+                )
             done = mentoring.ask_for_mentor(
-                session, team_id=team_id, protege_id=user_id, topic_id=chosen[0], goal=_text(values, ids.MENTOR_IN_GOAL),
+                session,
+                team_id=team_id,
+                protege_id=user_id,
+                topic_id=chosen[0],
+                goal=_text(values, ids.MENTOR_IN_GOAL),
                 unlisted_ok=bool(_text(values, ids.MENTOR_IN_SUGGEST)),
                 location_pref=_selected(values, ids.MENTOR_IN_LOCATION_PREF) or "any",
                 role_pref=_selected(values, ids.MENTOR_IN_ROLE_PREF) or "any",
-                target_role=_text(values, ids.MENTOR_IN_TARGET_ROLE), request_key=f"view:{view.get('id')}", now=now,
+                target_role=_text(values, ids.MENTOR_IN_TARGET_ROLE),
+                request_key=f"view:{view.get('id')}",
+                now=now,
             )
             queue_offers(session, team_id, done)
             queue_demand(session, team_id, chosen)
@@ -431,15 +557,30 @@ def handle_broadcast_form(deps: Deps, ack: Ack, body: dict, view: dict, context:
             chosen = _topics_from(session, values, team_id, user_id, ids.MENTOR_IN_TOPIC, curated=True)
             if len(chosen) != 1:
                 raise MentorError("Choose one topic from the list, or name a new one (not both).", "topics")
-            call_id = mentoring.create_call(session, team_id=team_id, topic_id=chosen[0], goals=_text(values, ids.MENTOR_IN_GOALS),
-                                            weeks=int(weeks), hours_per_month=int(hours), channel_id=channel, created_by=user_id,
-                                            request_key=f"view:{view.get('id')}", now=utcnow())
+            call_id = mentoring.create_call(
+                session,
+                team_id=team_id,
+                topic_id=chosen[0],
+                goals=_text(values, ids.MENTOR_IN_GOALS),
+                weeks=int(weeks),
+                hours_per_month=int(hours),
+                channel_id=channel,
+                created_by=user_id,
+                request_key=f"view:{view.get('id')}",
+                now=utcnow(),
+            )
             _enqueue(session, team_id, f"mentor-call:{call_id}:post", ids.OUTBOX_MENTOR_CALL, call_id=call_id)
     except MentorError as exc:
         errors = _field_error(exc, values, ids.MENTOR_IN_TOPIC)
         _errors(ack, {ids.MENTOR_IN_CHANNEL: str(exc)} if not channel else errors)
         return
-    ack(response_action="update", view=mb.done_view("Call for volunteers", f"The call is being posted in <#{channel}>. Its counts stay current as people sign up."))
+    ack(
+        response_action="update",
+        view=mb.done_view(
+            "Call for volunteers",
+            f"The call is being posted in <#{channel}>. Its counts stay current as people sign up.",
+        ),
+    )
     deps.wake_outbox()
 
 
@@ -453,9 +594,16 @@ def handle_wrap_up_form(deps: Deps, ack: Ack, body: dict, view: dict, context: B
     try:
         with session_scope(deps.engine) as session:
             before = _state_of(session, team_id, mentorship_id)
-            state = mentoring.wrap_up(session, team_id=team_id, mentorship_id=mentorship_id, user_id=user_id,
-                                      rating=int(rating) if rating else None, word=_text(values, ids.MENTOR_IN_WORD),
-                                      extend=decision == "extend", now=utcnow())
+            state = mentoring.wrap_up(
+                session,
+                team_id=team_id,
+                mentorship_id=mentorship_id,
+                user_id=user_id,
+                rating=int(rating) if rating else None,
+                word=_text(values, ids.MENTOR_IN_WORD),
+                extend=decision == "extend",
+                now=utcnow(),
+            )
             if state == "completed" and before == "active":
                 queue_ended(session, team_id, mentorship_id, user_id, state)
             if state == "completed":
@@ -520,7 +668,9 @@ def handle_withdraw(deps: Deps, ack: Ack, body: dict, context: BoltContext, clie
     request_id = int(_action(body).get("value") or 0)
     with session_scope(deps.engine) as session:
         topic_id = mentoring.topic_of_request(session, team_id=team_id, request_id=request_id)
-        if mentoring.withdraw_request(session, team_id=team_id, request_id=request_id, protege_id=user_id, now=utcnow()):
+        if mentoring.withdraw_request(
+            session, team_id=team_id, request_id=request_id, protege_id=user_id, now=utcnow()
+        ):
             queue_unsent_offers(session, team_id)  # a proposal it ended freed the mentor's place
             queue_demand(session, team_id, [topic_id])
             home.queue_refresh(session, team_id, user_id)
@@ -533,19 +683,37 @@ def handle_choose(deps: Deps, ack: Ack, body: dict, context: BoltContext, respon
     team_id, user_id = team_of(context, body), body["user"]["id"]
     request_id, round_, mentor_id = (_action(body).get("value") or "0:0:").split(":", 2)
     with session_scope(deps.engine) as session:
-        chosen = mentoring.choose(session, team_id=team_id, request_id=int(request_id), protege_id=user_id, mentor_id=mentor_id, now=utcnow())
+        chosen = mentoring.choose(
+            session, team_id=team_id, request_id=int(request_id), protege_id=user_id, mentor_id=mentor_id, now=utcnow()
+        )
         if chosen.outcome is mentoring.ChooseOutcome.ASKED:
-            _enqueue(session, team_id, f"mentorship:{chosen.mentorship_id}:ask", ids.OUTBOX_MENTOR_ASK, mentorship_id=chosen.mentorship_id)
+            _enqueue(
+                session,
+                team_id,
+                f"mentorship:{chosen.mentorship_id}:ask",
+                ids.OUTBOX_MENTOR_ASK,
+                mentorship_id=chosen.mentorship_id,
+            )
             info = mentoring.mentorship(session, team_id=team_id, mentorship_id=chosen.mentorship_id)
             home.queue_refresh(session, team_id, user_id, mentor_id)
         elif chosen.outcome is mentoring.ChooseOutcome.GONE:
             queue_offers(session, team_id, chosen, again=True)
             if not chosen.rounds:
-                _enqueue(session, team_id, f"mentor-request:{request_id}:gone-waiting:{round_}", ids.OUTBOX_MENTOR_WAITING, request_id=int(request_id))
+                _enqueue(
+                    session,
+                    team_id,
+                    f"mentor-request:{request_id}:gone-waiting:{round_}",
+                    ids.OUTBOX_MENTOR_WAITING,
+                    request_id=int(request_id),
+                )
     if chosen.outcome is mentoring.ChooseOutcome.ASKED:
         respond(**mb.answered(mb.asked(mentor_id, info.answer_by)["text"]))
     elif chosen.outcome is mentoring.ChooseOutcome.GONE:
-        respond(**mb.answered("That colleague can no longer take a protégé. Knowhow is looking again; a new message follows."))
+        respond(
+            **mb.answered(
+                "That colleague can no longer take a protégé. Knowhow is looking again; a new message follows."
+            )
+        )
     else:
         respond(**mb.answered("This list is out of date. `/mentor` shows where your request stands."))
     deps.wake_outbox()
@@ -558,10 +726,18 @@ def handle_answer(deps: Deps, ack: Ack, body: dict, context: BoltContext, respon
     mentorship_id = int(action.get("value") or 0)
     accept = action.get("action_id") == ids.MENTOR_ACCEPT
     with session_scope(deps.engine) as session:
-        done = mentoring.answer(session, team_id=team_id, mentorship_id=mentorship_id, mentor_id=user_id, accept=accept, now=utcnow())
+        done = mentoring.answer(
+            session, team_id=team_id, mentorship_id=mentorship_id, mentor_id=user_id, accept=accept, now=utcnow()
+        )
         info = mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id)
         if done.outcome is mentoring.AnswerOutcome.ACCEPTED:
-            _enqueue(session, team_id, f"mentorship:{mentorship_id}:intro", ids.OUTBOX_MENTOR_INTRO, mentorship_id=mentorship_id)
+            _enqueue(
+                session,
+                team_id,
+                f"mentorship:{mentorship_id}:intro",
+                ids.OUTBOX_MENTOR_INTRO,
+                mentorship_id=mentorship_id,
+            )
         elif done.outcome is mentoring.AnswerOutcome.DECLINED:
             queue_after_proposal_ended(session, team_id, mentorship_id, done)
             queue_unsent_offers(session, team_id)  # the freed place may suit a request that was waiting
@@ -569,11 +745,23 @@ def handle_answer(deps: Deps, ack: Ack, body: dict, context: BoltContext, respon
             queue_demand(session, team_id, [_topic_of(session, mentorship_id)])
             home.queue_refresh(session, team_id, info.mentor_id, info.protege_id)
     if done.outcome is mentoring.AnswerOutcome.ACCEPTED:
-        respond(**mb.answered(f"You accepted. Knowhow is opening a conversation with you and <@{info.protege_id}> to introduce you."))
+        respond(
+            **mb.answered(
+                f"You accepted. Knowhow is opening a conversation with you and <@{info.protege_id}> to introduce you."
+            )
+        )
     elif done.outcome is mentoring.AnswerOutcome.DECLINED:
-        respond(**mb.answered("You declined. The request goes back to its author to choose someone else; no reason is given."))
+        respond(
+            **mb.answered(
+                "You declined. The request goes back to its author to choose someone else; no reason is given."
+            )
+        )
     else:
-        respond(**mb.answered("This request has moved on (it was answered, withdrawn or ran out of time). Nothing more is needed."))
+        respond(
+            **mb.answered(
+                "This request has moved on (it was answered, withdrawn or ran out of time). Nothing more is needed."
+            )
+        )
     deps.wake_outbox()
 
 
@@ -581,11 +769,13 @@ def handle_met(deps: Deps, ack: Ack, body: dict, context: BoltContext, respond) 
     ack()
     team_id, user_id = team_of(context, body), body["user"]["id"]
     action = _action(body)
-    met = action.get("action_id", "")[len(ids.MENTOR_MET) + 1:]
+    met = action.get("action_id", "")[len(ids.MENTOR_MET) + 1 :]
     mentorship_id = int(action.get("value") or 0)
     with session_scope(deps.engine) as session:
         before = _state_of(session, team_id, mentorship_id)
-        state = mentoring.check_in(session, team_id=team_id, mentorship_id=mentorship_id, user_id=user_id, met=met, now=utcnow())
+        state = mentoring.check_in(
+            session, team_id=team_id, mentorship_id=mentorship_id, user_id=user_id, met=met, now=utcnow()
+        )
         if state == "stopped" and before == "active" and met == "stopped":
             queue_ended(session, team_id, mentorship_id, user_id, state)
         if state == "stopped":
@@ -598,7 +788,9 @@ def handle_met(deps: Deps, ack: Ack, body: dict, context: BoltContext, respond) 
         "not_yet": "Thanks. There is still time: a short first meeting is a good start.",
         "stopped": "The mentorship has ended for both of you. Thank you for trying it; `/mentor` is there when you want another.",
     }
-    respond(**mb.answered(text.get(met, "Thanks.") if state else "This mentorship is already over. Thank you all the same."))
+    respond(
+        **mb.answered(text.get(met, "Thanks.") if state else "This mentorship is already over. Thank you all the same.")
+    )
     deps.wake_outbox()
 
 
@@ -621,8 +813,10 @@ class Candidates(_Sender):
             offer = mentoring.on_offer(session, team_id=item.team_id, request_id=item.payload["request_id"])
         if offer is None or offer.state != "choosing" or offer.round != item.payload["round"] or not offer.candidates:
             return None  # a later round replaced it, or the protégé already chose
-        ctx.client.chat_postMessage(channel=offer.protege_id, **mb.candidates(
-            offer, again=item.payload.get("again", False), gone=item.payload.get("gone", False)))
+        ctx.client.chat_postMessage(
+            channel=offer.protege_id,
+            **mb.candidates(offer, again=item.payload.get("again", False), gone=item.payload.get("gone", False)),
+        )
         return None
 
 
@@ -637,7 +831,9 @@ class Waiting(_Sender):
             offer = mentoring.on_offer(session, team_id=item.team_id, request_id=request_id) if request_id else None
         if offer is None or offer.state != "waiting":
             return None
-        ctx.client.chat_postMessage(channel=offer.protege_id, **mb.waiting(offer.topic, again=True, gone=item.payload.get("gone", False)))
+        ctx.client.chat_postMessage(
+            channel=offer.protege_id, **mb.waiting(offer.topic, again=True, gone=item.payload.get("gone", False))
+        )
         return None
 
 
@@ -656,7 +852,9 @@ class Intro(_Sender):
             return None
         channel = ctx.client.conversations_open(users=f"{info.mentor_id},{info.protege_id}")["channel"]["id"]
         ctx.client.chat_postMessage(channel=channel, **mb.introduction(info))
-        return lambda session: mentoring.set_group_channel(session, team_id=item.team_id, mentorship_id=info.id, channel_id=channel)
+        return lambda session: mentoring.set_group_channel(
+            session, team_id=item.team_id, mentorship_id=info.id, channel_id=channel
+        )
 
 
 class Lapsed(_Sender):
@@ -692,7 +890,15 @@ def _call_message(ctx: SendContext, item: OutboxItem):
         if call is None:
             return None, None
         demand = mentoring.demand(session, team_id=item.team_id, topic_id=call.topic_id)
-        message = mb.call(demand.topic, call.goals, call.weeks, call.hours_per_month, demand, ctx.settings.privacy_threshold, call.topic_id)
+        message = mb.call(
+            demand.topic,
+            call.goals,
+            call.weeks,
+            call.hours_per_month,
+            demand,
+            ctx.settings.privacy_threshold,
+            call.topic_id,
+        )
         return (call.channel_id, call.message_ts, call.created_by), message
 
 
@@ -706,12 +912,23 @@ class Call(_Sender):
             ts = post_joining(ctx, channel, message)["ts"]
         except SlackApiError as exc:
             error = (exc.response.data or {}).get("error")
-            if error not in ("method_not_supported_for_channel_type", "is_private", "channel_not_found", "is_archived", "not_in_channel"):
+            if error not in (
+                "method_not_supported_for_channel_type",
+                "is_private",
+                "channel_not_found",
+                "is_archived",
+                "not_in_channel",
+            ):
                 raise
-            ctx.client.chat_postMessage(channel=admin, text=f"Your call for volunteers could not be posted in <#{channel}> ({error}). "
-                                        "Calls go in public channels Knowhow can join; run `/mentor broadcast` again and choose one.")
+            ctx.client.chat_postMessage(
+                channel=admin,
+                text=f"Your call for volunteers could not be posted in <#{channel}> ({error}). "
+                "Calls go in public channels Knowhow can join; run `/mentor broadcast` again and choose one.",
+            )
             return None
-        return lambda session: mentoring.set_call_post(session, team_id=item.team_id, call_id=item.payload["call_id"], ts=ts)
+        return lambda session: mentoring.set_call_post(
+            session, team_id=item.team_id, call_id=item.payload["call_id"], ts=ts
+        )
 
 
 class CallRefresh(_Sender):
@@ -745,17 +962,32 @@ def sweep(session: Session, now: datetime) -> int:
     changed = 0
     touched: dict[str, set[int]] = {}
     for team_id, mentorship_id, offered in mentoring.expire_proposals(session, now=now):
-        _enqueue(session, team_id, f"mentorship:{mentorship_id}:lapsed", ids.OUTBOX_MENTOR_LAPSED, mentorship_id=mentorship_id)
+        _enqueue(
+            session,
+            team_id,
+            f"mentorship:{mentorship_id}:lapsed",
+            ids.OUTBOX_MENTOR_LAPSED,
+            mentorship_id=mentorship_id,
+        )
         queue_after_proposal_ended(session, team_id, mentorship_id, offered)
         touched.setdefault(team_id, set()).add(_topic_of(session, mentorship_id))
         changed += 1
-    for kind, claimed in ((ids.OUTBOX_MENTOR_HALFWAY, mentoring.due_halfway(session, now=now)),
-                          (ids.OUTBOX_MENTOR_END, mentoring.due_end(session, now=now))):
+    for kind, claimed in (
+        (ids.OUTBOX_MENTOR_HALFWAY, mentoring.due_halfway(session, now=now)),
+        (ids.OUTBOX_MENTOR_END, mentoring.due_end(session, now=now)),
+    ):
         for team_id, mentorship_id in claimed:
             info = mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id)
             stamp = f"{info.ends_at:%Y%m%d}" if kind == ids.OUTBOX_MENTOR_END else "1"
             for user in (info.mentor_id, info.protege_id):
-                _enqueue(session, team_id, f"mentorship:{mentorship_id}:{kind}:{stamp}:{user}", kind, mentorship_id=mentorship_id, user_id=user)
+                _enqueue(
+                    session,
+                    team_id,
+                    f"mentorship:{mentorship_id}:{kind}:{stamp}:{user}",
+                    kind,
+                    mentorship_id=mentorship_id,
+                    user_id=user,
+                )
             changed += 1
     for team_id, mentorship_id in mentoring.finish_unanswered(session, now=now):
         touched.setdefault(team_id, set()).add(_topic_of(session, mentorship_id))
@@ -781,6 +1013,7 @@ def register(app: App, deps: Deps) -> None:
         ids.MENTOR_PROFILE_MODAL: handle_profile_form,
         ids.MENTOR_WRAP_UP_MODAL: handle_wrap_up_form,
     }
+
     def form_listener(handler):
         # Bolt passes listeners arguments by name, so the handler is bound here, not as a default.
         def form(ack, body, view, context):
@@ -789,7 +1022,11 @@ def register(app: App, deps: Deps) -> None:
             except Exception:
                 log.exception("a Mentor Center form failed")
                 first = next(iter((view.get("state") or {}).get("values") or {}), ids.MENTOR_IN_ROLE)
-                ack(response_action="errors", errors={first: "Sorry, this could not be saved just now. Please try again in a minute."})
+                ack(
+                    response_action="errors",
+                    errors={first: "Sorry, this could not be saved just now. Please try again in a minute."},
+                )
+
         return form
 
     for callback_id, handler in forms.items():
@@ -803,7 +1040,12 @@ def register(app: App, deps: Deps) -> None:
         with said_on_failure(respond, "the form"):
             handle_open_form(deps, ack, body, context, client)
 
-    for action_id in (ids.MENTOR_OPEN_VOLUNTEER, ids.MENTOR_OPEN_FIND, ids.MENTOR_OPEN_PROFILE, ids.MENTOR_OPEN_WRAP_UP):
+    for action_id in (
+        ids.MENTOR_OPEN_VOLUNTEER,
+        ids.MENTOR_OPEN_FIND,
+        ids.MENTOR_OPEN_PROFILE,
+        ids.MENTOR_OPEN_WRAP_UP,
+    ):
         app.action(action_id)(open_form)
 
     @app.action(ids.MENTOR_WITHDRAW)

@@ -38,7 +38,11 @@ def command(deps: Deps, ack: Ack, cmd: dict, context: BoltContext, client, rest:
     threshold = deps.settings.privacy_threshold
     if rest.lower() == "settings":
         if not is_admin(deps, client, user_id):
-            ack(**_private("Only workspace admins change where and when the scoreboard is posted. `/mentor scoreboard` shows it to you now."))
+            ack(
+                **_private(
+                    "Only workspace admins change where and when the scoreboard is posted. `/mentor scoreboard` shows it to you now."
+                )
+            )
             return
         with session_scope(deps.engine) as session:
             plan = scoreboard.schedule(session, team_id=team_id, default_channel=deps.settings.qa_channel)
@@ -54,13 +58,21 @@ def command(deps: Deps, ack: Ack, cmd: dict, context: BoltContext, client, rest:
         ack()
         return
     if rest:
-        ack(**_private("`/mentor scoreboard` shows the scoreboard; admins change where and when it is posted with `/mentor scoreboard settings`."))
+        ack(
+            **_private(
+                "`/mentor scoreboard` shows the scoreboard; admins change where and when it is posted with `/mentor scoreboard settings`."
+            )
+        )
         return
     with session_scope(deps.engine) as session:
         board = scoreboard.live_board(session, team_id=team_id, now=utcnow(), threshold=threshold)
         plan = scoreboard.schedule(session, team_id=team_id, default_channel=deps.settings.qa_channel)
     message = sbb.on_demand(board, threshold)
-    where = f"It is posted in <#{plan.channel_id}> on {plan.describe()}." if plan.channel_id else "No channel is set for the weekly post yet (`/mentor scoreboard settings`)."
+    where = (
+        f"It is posted in <#{plan.channel_id}> on {plan.describe()}."
+        if plan.channel_id
+        else "No channel is set for the weekly post yet (`/mentor scoreboard settings`)."
+    )
     message["blocks"].append({"type": "context", "elements": [{"type": "mrkdwn", "text": where}]})
     ack(**message)
 
@@ -73,7 +85,9 @@ def handle_settings_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
         return (values.get(block) or {}).get(block) or {}
 
     if not is_admin(deps, client, user_id):
-        ack(response_action="errors", errors={ids.SCOREBOARD_IN_CHANNEL: "Only workspace admins change the scoreboard."})
+        ack(
+            response_action="errors", errors={ids.SCOREBOARD_IN_CHANNEL: "Only workspace admins change the scoreboard."}
+        )
         return
     channel = value(ids.SCOREBOARD_IN_CHANNEL).get("selected_conversation")
     day = (value(ids.SCOREBOARD_IN_DAY).get("selected_option") or {}).get("value")
@@ -88,16 +102,38 @@ def handle_settings_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
         return
     try:
         with session_scope(deps.engine) as session:
-            plan = scoreboard.save_schedule(session, team_id=team_id, channel_id=channel, weekday=int(day or 0), hour=hour,
-                                            minute=minute, tz=view.get("private_metadata") or "UTC", user_id=user_id, now=utcnow())
+            plan = scoreboard.save_schedule(
+                session,
+                team_id=team_id,
+                channel_id=channel,
+                weekday=int(day or 0),
+                hour=hour,
+                minute=minute,
+                tz=view.get("private_metadata") or "UTC",
+                user_id=user_id,
+                now=utcnow(),
+            )
     except scoreboard.SettingsError as exc:
         block = {"weekday": ids.SCOREBOARD_IN_DAY, "time": ids.SCOREBOARD_IN_TIME}[exc.field]
         ack(response_action="errors", errors={block: str(exc)})
         return
-    ack(response_action="update", view={
-        "type": "modal", "title": {"type": "plain_text", "text": "Weekly scoreboard"}, "close": {"type": "plain_text", "text": "Close"},
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": f"The scoreboard is posted in <#{channel}> on {plan.describe()}."}}],
-    })
+    ack(
+        response_action="update",
+        view={
+            "type": "modal",
+            "title": {"type": "plain_text", "text": "Weekly scoreboard"},
+            "close": {"type": "plain_text", "text": "Close"},
+            "blocks": [
+                {
+                    "type": "section",
+                    "text": {
+                        "type": "mrkdwn",
+                        "text": f"The scoreboard is posted in <#{channel}> on {plan.describe()}.",
+                    },
+                }
+            ],
+        },
+    )
 
 
 # -- the weekly post --------------------------------------------------------------------------------
@@ -113,8 +149,13 @@ def sweep(session: Session, settings: Settings, now: datetime) -> int:
         if due is None or not plan.channel_id:
             continue
         if scoreboard.claim_post(session, team_id=team_id, week_end=due, channel_id=plan.channel_id, now=now):
-            outbox.enqueue(session, team_id=team_id, dedupe_key=f"{_key(due)}:post", kind=ids.OUTBOX_SCOREBOARD_POST,
-                           payload={"week_end": due.isoformat(), "channel_id": plan.channel_id})
+            outbox.enqueue(
+                session,
+                team_id=team_id,
+                dedupe_key=f"{_key(due)}:post",
+                kind=ids.OUTBOX_SCOREBOARD_POST,
+                payload={"week_end": due.isoformat(), "channel_id": plan.channel_id},
+            )
             queued += 1
     return queued
 
@@ -132,15 +173,22 @@ class WeeklyPost:
 
     def send(self, ctx: SendContext, item: OutboxItem):
         with session_scope(ctx.engine) as session:
-            board = scoreboard.weekly_board(session, team_id=item.team_id, week_end=_week(item), threshold=ctx.settings.privacy_threshold)
+            board = scoreboard.weekly_board(
+                session, team_id=item.team_id, week_end=_week(item), threshold=ctx.settings.privacy_threshold
+            )
         if board is None:
             return None
         ts = post_joining(ctx, item.payload["channel_id"], sbb.weekly_post(board, ctx.settings.privacy_threshold))["ts"]
 
         def record(session: Session) -> None:
             scoreboard.set_message(session, team_id=item.team_id, week_end=_week(item), ts=ts)
-            outbox.enqueue(session, team_id=item.team_id, dedupe_key=f"{_key(_week(item))}:chart", kind=ids.OUTBOX_SCOREBOARD_CHART,
-                           payload=item.payload)
+            outbox.enqueue(
+                session,
+                team_id=item.team_id,
+                dedupe_key=f"{_key(_week(item))}:chart",
+                kind=ids.OUTBOX_SCOREBOARD_CHART,
+                payload=item.payload,
+            )
 
         return record
 
@@ -150,13 +198,20 @@ class WeeklyPost:
         log.warning("the weekly scoreboard for %s failed for good: %s", item.dedupe_key, reason)
         admin = scoreboard.settings_owner(session, team_id=item.team_id)
         if admin:
-            outbox.enqueue(session, team_id=item.team_id, dedupe_key=f"{_key(_week(item))}:failed", kind=ids.OUTBOX_SCOREBOARD_FAILED,
-                           payload={"user_id": admin, "channel_id": item.payload["channel_id"], "reason": reason})
+            outbox.enqueue(
+                session,
+                team_id=item.team_id,
+                dedupe_key=f"{_key(_week(item))}:failed",
+                kind=ids.OUTBOX_SCOREBOARD_FAILED,
+                payload={"user_id": admin, "channel_id": item.payload["channel_id"], "reason": reason},
+            )
 
 
 class FailureNote:
     def send(self, ctx: SendContext, item: OutboxItem):
-        ctx.client.chat_postMessage(channel=item.payload["user_id"], **sbb.post_failed(item.payload["channel_id"], item.payload["reason"]))
+        ctx.client.chat_postMessage(
+            channel=item.payload["user_id"], **sbb.post_failed(item.payload["channel_id"], item.payload["reason"])
+        )
         return None
 
     def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
@@ -169,17 +224,26 @@ class Chart:
 
     def send(self, ctx: SendContext, item: OutboxItem):
         with session_scope(ctx.engine) as session:
-            trend = scoreboard.trend(session, team_id=item.team_id, threshold=ctx.settings.privacy_threshold, until=_week(item))
+            trend = scoreboard.trend(
+                session, team_id=item.team_id, threshold=ctx.settings.privacy_threshold, until=_week(item)
+            )
         if not trend.week_ends:
             return None
         ctx.client.files_upload_v2(
-            channel=item.payload["channel_id"], file=sbb.trend_png(trend), filename="knowhow-last-12-weeks.png",
-            title="Knowhow: the last 12 weeks", alt_txt="Questions asked and resolved, and people seeking and offering mentoring, week by week",
+            channel=item.payload["channel_id"],
+            file=sbb.trend_png(trend),
+            filename="knowhow-last-12-weeks.png",
+            title="Knowhow: the last 12 weeks",
+            alt_txt="Questions asked and resolved, and people seeking and offering mentoring, week by week",
         )
         return None
 
 
-SENDERS = {ids.OUTBOX_SCOREBOARD_POST: WeeklyPost(), ids.OUTBOX_SCOREBOARD_CHART: Chart(), ids.OUTBOX_SCOREBOARD_FAILED: FailureNote()}
+SENDERS = {
+    ids.OUTBOX_SCOREBOARD_POST: WeeklyPost(),
+    ids.OUTBOX_SCOREBOARD_CHART: Chart(),
+    ids.OUTBOX_SCOREBOARD_FAILED: FailureNote(),
+}
 
 
 def register(app: App, deps: Deps) -> None:

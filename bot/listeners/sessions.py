@@ -5,6 +5,7 @@ everything the sessions say. The rules are in `core.sessions`; the scheduler's j
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from datetime import UTC, date, datetime, timedelta
@@ -15,11 +16,11 @@ from sqlmodel import Session
 
 from bot import ids
 from bot import session_blocks as sb
-from bot.posts import permalink, post_joining, update_message
 from bot.admins import is_admin, with_admin_fallback
 from bot.deps import Deps
 from bot.listeners.ask import said_on_failure, team_of
 from bot.outbox import SendContext
+from bot.posts import permalink, post_joining, update_message
 from bot.text import escape
 from core import sessions
 from core.clock import from_slack_ts, utcnow
@@ -47,31 +48,65 @@ def queue_transition(session: Session, transition: sessions.Transition) -> None:
     elif transition.new_state is State.CLOSED:
         _enqueue(session, info.team_id, f"session:{info.id}:summary", ids.OUTBOX_SESSION_SUMMARY, session_id=info.id)
         for expert in info.experts:
-            _enqueue(session, info.team_id, f"session:{info.id}:list:{expert}", ids.OUTBOX_SESSION_EXPERT_LIST,
-                     session_id=info.id, expert_id=expert, last_call=False)
+            _enqueue(
+                session,
+                info.team_id,
+                f"session:{info.id}:list:{expert}",
+                ids.OUTBOX_SESSION_EXPERT_LIST,
+                session_id=info.id,
+                expert_id=expert,
+                last_call=False,
+            )
     elif transition.new_state is State.MISSED:
         _enqueue(session, info.team_id, f"session:{info.id}:missed", ids.OUTBOX_SESSION_MISSED, session_id=info.id)
-        _enqueue(session, info.team_id, f"session:{info.id}:announce-missed", ids.OUTBOX_SESSION_ANNOUNCE_UPDATE, session_id=info.id)
+        _enqueue(
+            session,
+            info.team_id,
+            f"session:{info.id}:announce-missed",
+            ids.OUTBOX_SESSION_ANNOUNCE_UPDATE,
+            session_id=info.id,
+        )
 
 
 def queue_last_call(session: Session, *, team_id: str, session_id: int) -> None:
     info = sessions.get(session, team_id=team_id, session_id=session_id)
     for expert in info.experts:
-        _enqueue(session, team_id, f"session:{session_id}:last-call:{expert}", ids.OUTBOX_SESSION_EXPERT_LIST,
-                 session_id=session_id, expert_id=expert, last_call=True)
+        _enqueue(
+            session,
+            team_id,
+            f"session:{session_id}:last-call:{expert}",
+            ids.OUTBOX_SESSION_EXPERT_LIST,
+            session_id=session_id,
+            expert_id=expert,
+            last_call=True,
+        )
     queue_summary_refresh(session, team_id=team_id, session_id=session_id, bump=False)
 
 
 def queue_summary_refresh(session: Session, *, team_id: str, session_id: int, bump: bool = True) -> None:
-    version = sessions.bump_summary(session, team_id=team_id, session_id=session_id) if bump else (
-        sessions.get(session, team_id=team_id, session_id=session_id).summary_version
+    version = (
+        sessions.bump_summary(session, team_id=team_id, session_id=session_id)
+        if bump
+        else (sessions.get(session, team_id=team_id, session_id=session_id).summary_version)
     )
     if version is not None:
-        _enqueue(session, team_id, f"session:{session_id}:summary-v{version}", ids.OUTBOX_SESSION_SUMMARY_REFRESH, session_id=session_id)
+        _enqueue(
+            session,
+            team_id,
+            f"session:{session_id}:summary-v{version}",
+            ids.OUTBOX_SESSION_SUMMARY_REFRESH,
+            session_id=session_id,
+        )
 
 
 def queue_reminder(session: Session, *, team_id: str, question_id: int) -> None:
-    _enqueue(session, team_id, f"question:{question_id}:reminder:{utcnow():%Y%m%d}", ids.OUTBOX_SESSION_REMINDER, question_id=question_id)
+    _enqueue(
+        session,
+        team_id,
+        f"question:{question_id}:reminder:{utcnow():%Y%m%d}",
+        ids.OUTBOX_SESSION_REMINDER,
+        question_id=question_id,
+    )
 
 
 # -- /expert subcommands -----------------------------------------------------------------------
@@ -123,22 +158,32 @@ def _channels(deps: Deps, client, team_id: str, user_id: str, here: str | None, 
             return sb.private("No channel hosts sessions yet. An admin adds one with `/expert channels add #channel`.")
         return sb.private("Channels that host Ask the Expert sessions: " + ", ".join(f"<#{c}>" for c in channels))
     if verb not in ("add", "remove"):
-        return sb.private("Use `/expert channels add #channel`, `/expert channels remove #channel` or `/expert channels list`.")
+        return sb.private(
+            "Use `/expert channels add #channel`, `/expert channels remove #channel` or `/expert channels list`."
+        )
     if not is_admin(deps, client, user_id):
-        return sb.private("Only workspace admins (or Knowhow admins in KNOWHOW_ADMINS) choose the channels that host sessions.")
+        return sb.private(
+            "Only workspace admins (or Knowhow admins in KNOWHOW_ADMINS) choose the channels that host sessions."
+        )
     channel = _channel_arg(target, here)
     if channel is None:
-        return sb.private(f"Name the channel as a link, for example `/expert channels {verb} #ask-the-expert`, or run it in that channel.")
+        return sb.private(
+            f"Name the channel as a link, for example `/expert channels {verb} #ask-the-expert`, or run it in that channel."
+        )
     if verb == "remove":
         with session_scope(deps.engine) as session:
             removed = sessions.undesignate(session, team_id=team_id, channel_id=channel)
-        return sb.private(f"<#{channel}> no longer hosts sessions." if removed else f"<#{channel}> was not hosting sessions.")
+        return sb.private(
+            f"<#{channel}> no longer hosts sessions." if removed else f"<#{channel}> was not hosting sessions."
+        )
     problem = _join(client, channel)
     if problem:
         return sb.private(problem)
     with session_scope(deps.engine) as session:
         added = sessions.designate(session, team_id=team_id, channel_id=channel, user_id=user_id)
-    return sb.private(f"<#{channel}> now hosts Ask the Expert sessions." if added else f"<#{channel}> already hosts sessions.")
+    return sb.private(
+        f"<#{channel}> now hosts Ask the Expert sessions." if added else f"<#{channel}> already hosts sessions."
+    )
 
 
 def _join(client, channel: str) -> str | None:
@@ -167,7 +212,9 @@ def _open_schedule_form(deps: Deps, ack: Ack, cmd: dict, client, team_id: str) -
         return
     here = cmd.get("channel_id")
     start = (utcnow() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
-    view = sb.schedule_modal(channel_id=here if here in channels else channels[0], organiser_id=cmd["user_id"], start=start)
+    view = sb.schedule_modal(
+        channel_id=here if here in channels else channels[0], organiser_id=cmd["user_id"], start=start
+    )
     try:
         client.views_open(trigger_id=cmd["trigger_id"], view=view)
     except SlackApiError as exc:
@@ -184,7 +231,10 @@ REFUSALS = {
     Refusal.BAD_DURATION: ("minutes", f"A whole number of minutes from 1 to {sessions.MAX_MINUTES}."),
     Refusal.IN_PAST: ("start", "That time has passed: choose a later one."),
     Refusal.NOT_DESIGNATED: ("channel", "This channel does not host sessions: pick one from `/expert channels list`."),
-    Refusal.NOT_ALLOWED: ("experts", "Only admins and the session's own experts may schedule it: add yourself as an expert."),
+    Refusal.NOT_ALLOWED: (
+        "experts",
+        "Only admins and the session's own experts may schedule it: add yourself as an expert.",
+    ),
     Refusal.OVERLAP: ("start", "Another session is planned in that channel at that time."),
 }
 
@@ -224,16 +274,28 @@ def handle_schedule_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
     admin = is_admin(deps, client, user_id)
     with session_scope(deps.engine) as session:
         result = sessions.schedule(
-            session, team_id=team_id, organiser_id=user_id, channel_id=field("channel").get("selected_conversation") or "",
-            topic=escape(field("topic").get("value") or ""), experts=list(field("experts").get("selected_users") or []),
-            starts_at=datetime.fromtimestamp(int(start), UTC), minutes=minutes, is_admin=admin, now=utcnow(),
+            session,
+            team_id=team_id,
+            organiser_id=user_id,
+            channel_id=field("channel").get("selected_conversation") or "",
+            topic=escape(field("topic").get("value") or ""),
+            experts=list(field("experts").get("selected_users") or []),
+            starts_at=datetime.fromtimestamp(int(start), UTC),
+            minutes=minutes,
+            is_admin=admin,
+            now=utcnow(),
             request_id=f"view:{view['id']}",
         )
         if isinstance(result, sessions.SessionInfo):
-            _enqueue(session, team_id, f"session:{result.id}:announce", ids.OUTBOX_SESSION_ANNOUNCE, session_id=result.id)
+            _enqueue(
+                session, team_id, f"session:{result.id}:announce", ids.OUTBOX_SESSION_ANNOUNCE, session_id=result.id
+            )
     if isinstance(result, sessions.Refused):
         block, _ = REFUSALS[result.reason]
-        ack(response_action="errors", errors={block: _refusal_text(result, against=datetime.fromtimestamp(int(start), UTC))})
+        ack(
+            response_action="errors",
+            errors={block: _refusal_text(result, against=datetime.fromtimestamp(int(start), UTC))},
+        )
         return
     ack()
     deps.on_session_scheduled(result)
@@ -248,27 +310,46 @@ def _cancel(deps: Deps, client, team_id: str, user_id: str, rest: str, now: date
 
     def attempt(admin: bool) -> sessions.Changed:
         with session_scope(deps.engine) as session:
-            return sessions.cancel(session, team_id=team_id, session_id=session_id, user_id=user_id, is_admin=admin, now=now)
+            return sessions.cancel(
+                session, team_id=team_id, session_id=session_id, user_id=user_id, is_admin=admin, now=now
+            )
 
     changed = with_admin_fallback(deps, client, user_id, attempt, lambda c: c.outcome is Change.NOT_ALLOWED)
     if changed.outcome is Change.DONE:
         with session_scope(deps.engine) as session:
-            _enqueue(session, team_id, f"session:{session_id}:announce-cancelled", ids.OUTBOX_SESSION_ANNOUNCE_UPDATE, session_id=session_id)
+            _enqueue(
+                session,
+                team_id,
+                f"session:{session_id}:announce-cancelled",
+                ids.OUTBOX_SESSION_ANNOUNCE_UPDATE,
+                session_id=session_id,
+            )
         deps.wake_outbox()
-        return sb.private(f"Session #{session_id} ({sb._topic(changed.session.topic)}) is cancelled; its announcement says so.")
-    return sb.private({
-        Change.NOT_FOUND: f"There is no session #{session_id}. `/expert list` shows them.",
-        Change.NOT_ALLOWED: "Only the session's organiser, its experts or an admin can cancel it.",
-        Change.WRONG_STATE: f"Session #{session_id} is {changed.session.state.value if changed.session else 'not scheduled'}: only a scheduled session can be cancelled (`/expert close` ends an open one).",
-    }[changed.outcome])
+        return sb.private(
+            f"Session #{session_id} ({sb._topic(changed.session.topic)}) is cancelled; its announcement says so."
+        )
+    return sb.private(
+        {
+            Change.NOT_FOUND: f"There is no session #{session_id}. `/expert list` shows them.",
+            Change.NOT_ALLOWED: "Only the session's organiser, its experts or an admin can cancel it.",
+            Change.WRONG_STATE: f"Session #{session_id} is {changed.session.state.value if changed.session else 'not scheduled'}: only a scheduled session can be cancelled (`/expert close` ends an open one).",
+        }[changed.outcome]
+    )
 
 
-def _start(deps: Deps, client, team_id: str, user_id: str, here: str | None, topic: str, now: datetime, trigger_id) -> dict:
+def _start(
+    deps: Deps, client, team_id: str, user_id: str, here: str | None, topic: str, now: datetime, trigger_id
+) -> dict:
     if not topic:
         return sb.private("Say what the session is about: `/expert start Kubernetes upgrades`.")
     with session_scope(deps.engine) as session:
         result = sessions.start_now(
-            session, team_id=team_id, user_id=user_id, channel_id=here or "", topic=topic, now=now,
+            session,
+            team_id=team_id,
+            user_id=user_id,
+            channel_id=here or "",
+            topic=topic,
+            now=now,
             request_id=f"cmd:{trigger_id}" if trigger_id else None,
         )
         if isinstance(result, sessions.Transition):
@@ -277,14 +358,18 @@ def _start(deps: Deps, client, team_id: str, user_id: str, here: str | None, top
         return sb.private(_refusal_text(result))
     deps.on_session_scheduled(result.session)
     deps.wake_outbox()
-    return sb.private(f"Session #{result.session.id} is open here until {sb.when(result.session.ends_at, '{time}')}. `/expert close` ends it early.")
+    return sb.private(
+        f"Session #{result.session.id} is open here until {sb.when(result.session.ends_at, '{time}')}. `/expert close` ends it early."
+    )
 
 
 def _close(deps: Deps, client, team_id: str, user_id: str, here: str | None, now: datetime) -> dict:
 
     def attempt(admin: bool):
         with session_scope(deps.engine) as session:
-            return sessions.close_now(session, team_id=team_id, channel_id=here or "", user_id=user_id, is_admin=admin, now=now)
+            return sessions.close_now(
+                session, team_id=team_id, channel_id=here or "", user_id=user_id, is_admin=admin, now=now
+            )
 
     result = with_admin_fallback(
         deps, client, user_id, attempt, lambda r: isinstance(r, sessions.Changed) and r.outcome is Change.NOT_ALLOWED
@@ -313,15 +398,22 @@ def handle_defer(deps: Deps, ack: Ack, body: dict, context: BoltContext, client,
         return
     team_id, user_id = team_of(context, body), body["user"]["id"]
     tz = None
-    try:
+    with contextlib.suppress(SlackApiError):  # UTC then: the date still stands, the reminder time may be off by hours
         tz = (client.users_info(user=user_id).get("user") or {}).get("tz")
-    except SlackApiError:
-        pass  # UTC then: the date still stands, the reminder time may be off by hours
     with session_scope(deps.engine) as session:
-        result = sessions.defer(session, team_id=team_id, question_id=question_id, expert_id=user_id, due_date=due, tz_name=tz, now=utcnow())
+        result = sessions.defer(
+            session, team_id=team_id, question_id=question_id, expert_id=user_id, due_date=due, tz_name=tz, now=utcnow()
+        )
         if result.outcome is sessions.DeferOutcome.DEFERRED:
-            _enqueue(session, team_id, f"question:{question_id}:deferred:{due.isoformat()}", ids.OUTBOX_SESSION_DEFERRED_NOTE,
-                     question_id=question_id, expert_id=user_id, due=due.isoformat())
+            _enqueue(
+                session,
+                team_id,
+                f"question:{question_id}:deferred:{due.isoformat()}",
+                ids.OUTBOX_SESSION_DEFERRED_NOTE,
+                question_id=question_id,
+                expert_id=user_id,
+                due=due.isoformat(),
+            )
             queue_summary_refresh(session, team_id=team_id, session_id=result.session_id)
     text = {
         sessions.DeferOutcome.DEFERRED: f"Deferred to {sb.day(due)}: it is noted in the question's thread, and you will be reminded at 9:00 that day.",
@@ -340,8 +432,13 @@ def handle_defer(deps: Deps, ack: Ack, body: dict, context: BoltContext, client,
 def top_level_message(deps: Deps, session: Session, team_id: str, event: dict) -> bool:
     """A person's top-level message: a session question if a session is open in that channel."""
     recorded = sessions.record_question(
-        session, team_id=team_id, channel_id=event["channel"], message_ts=event["ts"], user_id=event["user"],
-        text=event.get("text") or "", at=from_slack_ts(event["ts"]),
+        session,
+        team_id=team_id,
+        channel_id=event["channel"],
+        message_ts=event["ts"],
+        user_id=event["user"],
+        text=event.get("text") or "",
+        at=from_slack_ts(event["ts"]),
     )
     if recorded is None:
         return False
@@ -417,7 +514,9 @@ class Summary(_Sender):
         if result is None or result.session.summary_ts:
             return None
         ts = post_joining(ctx, result.session.channel_id, message)["ts"]
-        return lambda session: sessions.set_post(session, team_id=item.team_id, session_id=result.session.id, summary_ts=ts)
+        return lambda session: sessions.set_post(
+            session, team_id=item.team_id, session_id=result.session.id, summary_ts=ts
+        )
 
 
 class SummaryRefresh(_Sender):
@@ -431,7 +530,9 @@ class SummaryRefresh(_Sender):
 class ExpertList(_Sender):
     def send(self, ctx, item):
         with session_scope(ctx.engine) as session:
-            result = sessions.summary(session, team_id=item.team_id, session_id=item.payload["session_id"], now=utcnow())
+            result = sessions.summary(
+                session, team_id=item.team_id, session_id=item.payload["session_id"], now=utcnow()
+            )
         if result is None or not result.open:
             return None
         links = {q.id: permalink(ctx, result.session.channel_id, q.message_ts) for q in result.open}
@@ -457,7 +558,11 @@ class AckReaction(_Sender):
         try:
             ctx.client.reactions_add(channel=question.channel_id, timestamp=question.message_ts, name="eyes")
         except SlackApiError as exc:
-            if (exc.response.data or {}).get("error") not in ("already_reacted", "message_not_found", "no_item_specified"):
+            if (exc.response.data or {}).get("error") not in (
+                "already_reacted",
+                "message_not_found",
+                "no_item_specified",
+            ):
                 raise
         return None
 

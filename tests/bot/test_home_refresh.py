@@ -18,7 +18,9 @@ TEAM = "T0HOMES001"
 
 def _refreshes(engine, user):
     with session_scope(engine) as s:
-        rows = s.exec(select(OutboxMessage).where(OutboxMessage.kind == ids.OUTBOX_HOME_REFRESH, OutboxMessage.team_id == TEAM)).all()
+        rows = s.exec(
+            select(OutboxMessage).where(OutboxMessage.kind == ids.OUTBOX_HOME_REFRESH, OutboxMessage.team_id == TEAM)
+        ).all()
         return [r.status for r in rows if r.dedupe_key.startswith(f"home:{user}:")]
 
 

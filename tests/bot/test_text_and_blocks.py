@@ -82,8 +82,13 @@ def test_the_longest_question_with_details_and_topics_keeps_to_slack_limits():
     from core.asking import MAX_DETAILS_CHARS, MAX_QUESTION_CHARS
 
     message = blocks.question_post(
-        asker_id="U0ASKER", text="q " * (MAX_QUESTION_CHARS // 2), details="d " * (MAX_DETAILS_CHARS // 2),
-        topics=["x" * 50] * 5, state="resolved", question_id=7, accepted_author="U0HELPER",
+        asker_id="U0ASKER",
+        text="q " * (MAX_QUESTION_CHARS // 2),
+        details="d " * (MAX_DETAILS_CHARS // 2),
+        topics=["x" * 50] * 5,
+        state="resolved",
+        question_id=7,
+        accepted_author="U0HELPER",
         accepted_link="https://example.slack.com/archives/C1/p1",
     )
     assert len(message["blocks"]) <= 50
@@ -92,7 +97,9 @@ def test_the_longest_question_with_details_and_topics_keeps_to_slack_limits():
 
 
 def test_an_anonymous_post_names_nobody():
-    message = blocks.question_post(asker_id="U0ASKER", text="Is it OK?", anonymous=True, state="answered", question_id=3)
+    message = blocks.question_post(
+        asker_id="U0ASKER", text="Is it OK?", anonymous=True, state="answered", question_id=3
+    )
     assert "U0ASKER" not in str(message) and "anonymous" in str(message).lower()
 
 
@@ -139,7 +146,12 @@ def test_search_results_link_each_title_safely():
 
 @pytest.mark.parametrize(
     "query",
-    ["如何申请新的笔记本电脑 " * 200, "🚀 ünïcödé wörds " * 300, " ".join(f"término{n}" for n in range(400)), "x" * 5000],
+    [
+        "如何申请新的笔记本电脑 " * 200,
+        "🚀 ünïcödé wörds " * 300,
+        " ".join(f"término{n}" for n in range(400)),
+        "x" * 5000,
+    ],
 )
 def test_the_more_button_value_fits_and_replays_the_same_words(query):
     import json
@@ -159,10 +171,25 @@ def test_suggestions_invitations_and_search_never_ping_the_crowd():
     from core.lessons import Lesson
     from core.search import Match, QuestionState, SearchPage
 
-    lesson = Lesson(question_id=1, text="<!channel> VPN?", answer="ask <!here> or <!subteam^S1|@it>", accepted=True,
-                    permalink="https://x.slack.com/archives/C1/p1", coverage=1.0)
-    match = Match(question_id=1, text="<!everyone> VPN?", state=QuestionState.RESOLVED, answers=1, answer="<!here> yes",
-                  accepted=True, permalink=None, asked_at=datetime(2026, 1, 1, tzinfo=UTC), score=1.0)
+    lesson = Lesson(
+        question_id=1,
+        text="<!channel> VPN?",
+        answer="ask <!here> or <!subteam^S1|@it>",
+        accepted=True,
+        permalink="https://x.slack.com/archives/C1/p1",
+        coverage=1.0,
+    )
+    match = Match(
+        question_id=1,
+        text="<!everyone> VPN?",
+        state=QuestionState.RESOLVED,
+        answers=1,
+        answer="<!here> yes",
+        accepted=True,
+        permalink=None,
+        asked_at=datetime(2026, 1, 1, tzinfo=UTC),
+        score=1.0,
+    )
     for message in (
         blocks.suggestions_message(question_id=2, lessons=[lesson]),
         {"blocks": blocks.suggestions_view(question_id=2, lessons=[lesson])["blocks"]},
@@ -170,7 +197,9 @@ def test_suggestions_invitations_and_search_never_ping_the_crowd():
         blocks.search_results(query="<!here>", page=SearchPage([match], 0, False), more_value=None),
     ):
         text = str(message)
-        assert "<!channel>" not in text and "<!here>" not in text and "<!everyone>" not in text and "<!subteam" not in text
+        assert (
+            "<!channel>" not in text and "<!here>" not in text and "<!everyone>" not in text and "<!subteam" not in text
+        )
 
 
 def test_topic_options_keep_to_slack_limits():
@@ -185,16 +214,50 @@ def test_session_posts_never_ping_the_crowd_and_keep_to_slack_limits():
     from core.sessions import SessionInfo, SessionQuestion, State, Summary
 
     start = datetime(2026, 12, 1, 14, tzinfo=UTC)
-    info = SessionInfo(id=1, team_id="T1", channel_id="C1", topic="<!channel> upgrades", organiser_id="U1", experts=("U0EXPERT",),
-                       starts_at=start, ends_at=start + timedelta(hours=1), state=State.CLOSED, announcement_ts=None,
-                       summary_ts=None, summary_version=0)
-    questions = [SessionQuestion(id=n, text=f"<!here> question {n} " + "x" * 200, asker_id="U2", message_ts=f"{n}.0",
-                                 answered=False, answered_in_window=False, deferred_to=date(2026, 12, 3) if n % 2 else None,
-                                 deferred_by="U0EXPERT" if n % 2 else None, overdue=n % 4 == 1) for n in range(60)]
-    summary = Summary(session=info, asked=60, answered_in_window=0, answered_later=0,
-                      deferred=[q for q in questions if q.deferred_to], open=[q for q in questions if not q.deferred_to], chased=True)
-    messages = [sb.announcement(info), sb.opened(info), sb.summary(summary, now=start), sb.expert_list(info, summary.open, {}, last_call=True),
-                sb.announcement(info, cancelled=True)]
+    info = SessionInfo(
+        id=1,
+        team_id="T1",
+        channel_id="C1",
+        topic="<!channel> upgrades",
+        organiser_id="U1",
+        experts=("U0EXPERT",),
+        starts_at=start,
+        ends_at=start + timedelta(hours=1),
+        state=State.CLOSED,
+        announcement_ts=None,
+        summary_ts=None,
+        summary_version=0,
+    )
+    questions = [
+        SessionQuestion(
+            id=n,
+            text=f"<!here> question {n} " + "x" * 200,
+            asker_id="U2",
+            message_ts=f"{n}.0",
+            answered=False,
+            answered_in_window=False,
+            deferred_to=date(2026, 12, 3) if n % 2 else None,
+            deferred_by="U0EXPERT" if n % 2 else None,
+            overdue=n % 4 == 1,
+        )
+        for n in range(60)
+    ]
+    summary = Summary(
+        session=info,
+        asked=60,
+        answered_in_window=0,
+        answered_later=0,
+        deferred=[q for q in questions if q.deferred_to],
+        open=[q for q in questions if not q.deferred_to],
+        chased=True,
+    )
+    messages = [
+        sb.announcement(info),
+        sb.opened(info),
+        sb.summary(summary, now=start),
+        sb.expert_list(info, summary.open, {}, last_call=True),
+        sb.announcement(info, cancelled=True),
+    ]
     for message in messages:
         text = str(message)
         assert "<!channel>" not in text and "<!here>" not in text

@@ -23,8 +23,11 @@ except ImportError:  # the tests skip, saying so (below)
 
 CHROMIUM = os.environ.get("KNOWHOW_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 UNAVAILABLE = (
-    "Playwright is not installed (pip install -e '.[test]')" if sync_api is None
-    else None if CHROMIUM else "Chromium is not installed (Debian: apt-get install chromium); the browser tests need it"
+    "Playwright is not installed (pip install -e '.[test]')"
+    if sync_api is None
+    else None
+    if CHROMIUM
+    else "Chromium is not installed (Debian: apt-get install chromium); the browser tests need it"
 )
 
 if sync_api is not None:
@@ -55,7 +58,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, playground):  # noqa: F811
+def page(browser, playground):
     """A fresh tab (its own storage, so its own 'act as'), on the playground's page."""
     context = browser.new_context(viewport=VIEWPORT, locale="en-GB")
     context.set_default_timeout(15_000)

@@ -207,19 +207,28 @@ def test_a_forms_inline_errors_are_shown(person):
     expect(person.modal).to_be_hidden()
 
 
-PIXEL = "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+PIXEL = (
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
+)
 
 
 def test_images_come_only_from_the_playground_and_the_page_cannot_be_framed(person, playground):
     from slack_sdk import WebClient
 
     ws = playground.workspace
-    WebClient(token=ws.token, base_url=ws.api_url).chat_postMessage(channel=QA, text="pictures", blocks=[
-        {"type": "image", "image_url": "https://example.com/tracker.png", "alt_text": "elsewhere"},
-        {"type": "image", "image_url": "//example.com/x.png", "alt_text": "no scheme"},
-        {"type": "image", "image_url": PIXEL, "alt_text": "inline"},
-        {"type": "context", "elements": [{"type": "image", "image_url": "http://example.com/c.png", "alt_text": "ctx"}]},
-    ])
+    WebClient(token=ws.token, base_url=ws.api_url).chat_postMessage(
+        channel=QA,
+        text="pictures",
+        blocks=[
+            {"type": "image", "image_url": "https://example.com/tracker.png", "alt_text": "elsewhere"},
+            {"type": "image", "image_url": "//example.com/x.png", "alt_text": "no scheme"},
+            {"type": "image", "image_url": PIXEL, "alt_text": "inline"},
+            {
+                "type": "context",
+                "elements": [{"type": "image", "image_url": "http://example.com/c.png", "alt_text": "ctx"}],
+            },
+        ],
+    )
     with person.tab.expect_response(lambda r: r.url.split("?")[0].endswith("/")) as first:
         person.open(ALICE, QA)
     headers = first.value.headers

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
-
 from core import accepting, asking, expertise
 from core.accepting import AcceptOutcome, PostState
 from storage import qa
@@ -19,7 +17,9 @@ POST_TS = "1754400000.000100"
 
 def _posted(engine, *, topics=(), asker="U0ASKER", ts=POST_TS):
     with session_scope(engine) as s:
-        asked = asking.ask_question(s, team_id=TEAM, asker_id=asker, text="How do I rotate the API keys?", qa_channel_id=QA, topics=list(topics))
+        asked = asking.ask_question(
+            s, team_id=TEAM, asker_id=asker, text="How do I rotate the API keys?", qa_channel_id=QA, topics=list(topics)
+        )
         asking.mark_posted(s, team_id=TEAM, question_id=asked.question_id, channel_id=QA, message_ts=ts)
     return asked.question_id
 
@@ -27,7 +27,13 @@ def _posted(engine, *, topics=(), asker="U0ASKER", ts=POST_TS):
 def _reply(engine, ts, author, text="Use the vault CLI"):
     with session_scope(engine) as s:
         return asking.record_reply(
-            s, team_id=TEAM, channel_id=QA, thread_ts=POST_TS, message_ts=ts, author_id=author, text=text,
+            s,
+            team_id=TEAM,
+            channel_id=QA,
+            thread_ts=POST_TS,
+            message_ts=ts,
+            author_id=author,
+            text=text,
             at=datetime.fromtimestamp(float(ts), UTC),
         )
 
@@ -70,7 +76,9 @@ def test_only_the_asker_a_topic_expert_or_an_admin_may_accept(engine):
     qid = _posted(engine, topics=["Security"])
     _reply(engine, "1754400001.000100", "U0HELPER")
     assert _accept(engine, qid, "1754400001.000100", "U0STRANGER").outcome is AcceptOutcome.NOT_ALLOWED
-    assert _accept(engine, qid, "1754400001.000100", "U0HELPER").outcome is AcceptOutcome.NOT_ALLOWED  # not even its author
+    assert (
+        _accept(engine, qid, "1754400001.000100", "U0HELPER").outcome is AcceptOutcome.NOT_ALLOWED
+    )  # not even its author
     with session_scope(engine) as s:
         expertise.declare(s, team_id=TEAM, user_id="U0EXPERT", raw_topic="security")
         expertise.declare(s, team_id=TEAM, user_id="U0OTHER", raw_topic="Payroll")
@@ -102,7 +110,12 @@ def test_what_is_not_an_answer_cannot_be_accepted(engine):
         )
         assert by_message.outcome is AcceptOutcome.NOT_A_QUESTION
         elsewhere = accepting.accept_by_message(
-            s, team_id=TEAM, channel_id="C0ELSEWHERE", thread_ts=POST_TS, message_ts="1754400003.000100", user_id="U0ASKER"
+            s,
+            team_id=TEAM,
+            channel_id="C0ELSEWHERE",
+            thread_ts=POST_TS,
+            message_ts="1754400003.000100",
+            user_id="U0ASKER",
         )
         assert elsewhere.outcome is AcceptOutcome.NOT_A_QUESTION
 
@@ -111,7 +124,9 @@ def test_acceptance_is_scoped_to_the_workspace(engine):
     qid = _posted(engine)
     _reply(engine, "1754400001.000100", "U0HELPER")
     with session_scope(engine) as s:
-        other = accepting.accept(s, team_id="T0OTHERTEAM", question_id=qid, answer_ts="1754400001.000100", user_id="U0ASKER", is_admin=True)
+        other = accepting.accept(
+            s, team_id="T0OTHERTEAM", question_id=qid, answer_ts="1754400001.000100", user_id="U0ASKER", is_admin=True
+        )
     assert other.outcome is AcceptOutcome.NOT_A_QUESTION
 
 
@@ -148,8 +163,14 @@ def test_two_people_accepting_at_once_leave_one_accepted_answer(engine):
     outcomes = []
     race(
         engine,
-        lambda s: outcomes.append(accepting.accept(s, team_id=TEAM, question_id=qid, answer_ts="1754400001.000100", user_id="U0ASKER").outcome),
-        lambda s: outcomes.append(accepting.accept(s, team_id=TEAM, question_id=qid, answer_ts="1754400002.000100", user_id="U0EXPERT").outcome),
+        lambda s: outcomes.append(
+            accepting.accept(s, team_id=TEAM, question_id=qid, answer_ts="1754400001.000100", user_id="U0ASKER").outcome
+        ),
+        lambda s: outcomes.append(
+            accepting.accept(
+                s, team_id=TEAM, question_id=qid, answer_ts="1754400002.000100", user_id="U0EXPERT"
+            ).outcome
+        ),
     )
     assert outcomes == [AcceptOutcome.ACCEPTED, AcceptOutcome.ACCEPTED]
     with session_scope(engine) as s:

@@ -15,10 +15,15 @@ QA = "C0QUESTION"
 NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
-def _question(s, *, asker="U0ASKER", topic_names=("Kubernetes",), n=[0]):
+_COUNTER = [0]  # shared by every call: each question gets a fresh ts
+
+
+def _question(s, *, asker="U0ASKER", topic_names=("Kubernetes",), n=_COUNTER):
     n[0] += 1
     ts = f"{1754400000 + n[0] * 100}.000100"
-    asked = asking.ask_question(s, team_id=TEAM, asker_id=asker, text=f"Question {n[0]}", qa_channel_id=QA, topics=list(topic_names))
+    asked = asking.ask_question(
+        s, team_id=TEAM, asker_id=asker, text=f"Question {n[0]}", qa_channel_id=QA, topics=list(topic_names)
+    )
     asking.mark_posted(s, team_id=TEAM, question_id=asked.question_id, channel_id=QA, message_ts=ts)
     return asked.question_id, ts
 
@@ -26,20 +31,35 @@ def _question(s, *, asker="U0ASKER", topic_names=("Kubernetes",), n=[0]):
 def _answered(s, author, *, at, accepted=False, topic_names=("Kubernetes",)):
     qid, ts = _question(s, topic_names=topic_names)
     answer_ts = f"{float(ts) + 1:.6f}"
-    asking.record_reply(s, team_id=TEAM, channel_id=QA, thread_ts=ts, message_ts=answer_ts, author_id=author, text="Try this", at=at)
+    asking.record_reply(
+        s, team_id=TEAM, channel_id=QA, thread_ts=ts, message_ts=answer_ts, author_id=author, text="Try this", at=at
+    )
     if accepted:
-        assert accepting.accept(s, team_id=TEAM, question_id=qid, answer_ts=answer_ts, user_id="U0ASKER").outcome.value == "accepted"
+        assert (
+            accepting.accept(s, team_id=TEAM, question_id=qid, answer_ts=answer_ts, user_id="U0ASKER").outcome.value
+            == "accepted"
+        )
     return qid
 
 
 def test_declaring_and_withdrawing_topics(engine):
     with session_scope(engine) as s:
         assert expertise.declare(s, team_id=TEAM, user_id="U1", raw_topic="kubernetes ").outcome is DeclareOutcome.ADDED
-        assert expertise.declare(s, team_id=TEAM, user_id="U1", raw_topic="Kubernetes").outcome is DeclareOutcome.ALREADY
+        assert (
+            expertise.declare(s, team_id=TEAM, user_id="U1", raw_topic="Kubernetes").outcome is DeclareOutcome.ALREADY
+        )
         assert [p.topic for p in expertise.profile(s, team_id=TEAM, user_id="U1")] == ["kubernetes"]
-        assert expertise.withdraw(s, team_id=TEAM, user_id="U1", raw_topic="KUBERNETES").outcome is DeclareOutcome.REMOVED
-        assert expertise.withdraw(s, team_id=TEAM, user_id="U1", raw_topic="Kubernetes").outcome is DeclareOutcome.NOT_LISTED
-        assert expertise.withdraw(s, team_id=TEAM, user_id="U1", raw_topic="Never heard of it").outcome is DeclareOutcome.NOT_LISTED
+        assert (
+            expertise.withdraw(s, team_id=TEAM, user_id="U1", raw_topic="KUBERNETES").outcome is DeclareOutcome.REMOVED
+        )
+        assert (
+            expertise.withdraw(s, team_id=TEAM, user_id="U1", raw_topic="Kubernetes").outcome
+            is DeclareOutcome.NOT_LISTED
+        )
+        assert (
+            expertise.withdraw(s, team_id=TEAM, user_id="U1", raw_topic="Never heard of it").outcome
+            is DeclareOutcome.NOT_LISTED
+        )
         assert expertise.profile(s, team_id=TEAM, user_id="U1") == []
 
 
@@ -84,14 +104,18 @@ def test_nobody_is_invited_more_than_the_daily_limit_or_twice_to_one_question(en
     with session_scope(engine) as s:
         expertise.declare(s, team_id=TEAM, user_id="U0DECLARED", raw_topic="Kubernetes")
         first, _ = _question(s)
-        assert expertise.record_invitations(s, team_id=TEAM, question_id=first, user_ids=["U0DECLARED"], now=NOW) == ["U0DECLARED"]
+        assert expertise.record_invitations(s, team_id=TEAM, question_id=first, user_ids=["U0DECLARED"], now=NOW) == [
+            "U0DECLARED"
+        ]
         assert expertise.record_invitations(s, team_id=TEAM, question_id=first, user_ids=["U0DECLARED"], now=NOW) == []
         assert expertise.helpers_for(s, team_id=TEAM, question_id=first, now=NOW) == []  # already invited there
         second, _ = _question(s)
         assert expertise.helpers_for(s, team_id=TEAM, question_id=second, daily_limit=2, now=NOW) == ["U0DECLARED"]
         assert expertise.helpers_for(s, team_id=TEAM, question_id=second, daily_limit=1, now=NOW) == []
         # A day later the count starts again.
-        assert expertise.helpers_for(s, team_id=TEAM, question_id=second, daily_limit=1, now=NOW + timedelta(days=1, minutes=1)) == ["U0DECLARED"]
+        assert expertise.helpers_for(
+            s, team_id=TEAM, question_id=second, daily_limit=1, now=NOW + timedelta(days=1, minutes=1)
+        ) == ["U0DECLARED"]
 
 
 def test_a_question_without_topics_invites_nobody(engine):

@@ -20,9 +20,13 @@ DAY = timedelta(hours=24)
 
 def _posted(engine, ts, hours_ago, team=TEAM):
     with session_scope(engine) as s:
-        qid = asking.ask_question(s, team_id=team, asker_id="U0ASKER", text=f"question {ts}", qa_channel_id=QA, request_id=ts).question_id
+        qid = asking.ask_question(
+            s, team_id=team, asker_id="U0ASKER", text=f"question {ts}", qa_channel_id=QA, request_id=ts
+        ).question_id
         asking.mark_posted(s, team_id=team, question_id=qid, channel_id=QA, message_ts=ts)
-        s.execute(update(Question).where(Question.id == qid).values(posted_at=datetime.now(UTC) - timedelta(hours=hours_ago)))
+        s.execute(
+            update(Question).where(Question.id == qid).values(posted_at=datetime.now(UTC) - timedelta(hours=hours_ago))
+        )
     return qid
 
 
@@ -33,9 +37,20 @@ def test_only_old_unanswered_posted_questions_are_due(engine):
     answered = _posted(engine, "1700000004.000100", 30)
     deleted_answer = _posted(engine, "1700000005.000100", 30)
     with session_scope(engine) as s:
-        for ts, qid in (("1700000004.000100", answered), ("1700000005.000100", deleted_answer)):
-            asking.record_reply(s, team_id=TEAM, channel_id=QA, thread_ts=ts, message_ts=ts[:-1] + "9", author_id="U0HELPER", text="a", at=datetime.now(UTC))
-        asking.delete_reply(s, team_id=TEAM, channel_id=QA, thread_ts="1700000005.000100", message_ts="1700000005.000109")
+        for ts, _qid in (("1700000004.000100", answered), ("1700000005.000100", deleted_answer)):
+            asking.record_reply(
+                s,
+                team_id=TEAM,
+                channel_id=QA,
+                thread_ts=ts,
+                message_ts=ts[:-1] + "9",
+                author_id="U0HELPER",
+                text="a",
+                at=datetime.now(UTC),
+            )
+        asking.delete_reply(
+            s, team_id=TEAM, channel_id=QA, thread_ts="1700000005.000100", message_ts="1700000005.000109"
+        )
         asking.ask_question(s, team_id=TEAM, asker_id="U0ASKER", text="never posted", qa_channel_id=QA, request_id="np")
         due = followup.due_followups(s, now=datetime.now(UTC), after=DAY)
     assert sorted(due) == sorted([(TEAM, old), ("T0OTHER", other_team), (TEAM, deleted_answer)])

@@ -27,11 +27,24 @@ def test_deferrals_owed_are_those_no_expert_of_the_session_has_answered(engine):
         paid = _question(s, session_id=held.id, created=START - timedelta(hours=2))
         _deferral(s, paid, overdue=START + DAY)
         _answer(s, paid, author="UEXP", at=START)
-        ids = {q.id: name for q, name in ((unanswered, "unanswered"), (by_asker, "by_asker"), (by_colleague, "by_colleague"),
-                                          (deleted, "deleted"), (paid, "paid"))}
+        ids = {
+            q.id: name
+            for q, name in (
+                (unanswered, "unanswered"),
+                (by_asker, "by_asker"),
+                (by_colleague, "by_colleague"),
+                (deleted, "deleted"),
+                (paid, "paid"),
+            )
+        }
     with session_scope(engine) as s:
         picture = home.picture(s, team_id=TEAM, user_id="UEXP", now=START)
-        assert [ids[o.question_id] for o in picture.owed] == ["by_colleague", "by_asker", "unanswered", "deleted"]  # by due date
+        assert [ids[o.question_id] for o in picture.owed] == [
+            "by_colleague",
+            "by_asker",
+            "unanswered",
+            "deleted",
+        ]  # by due date
         assert [o.overdue for o in picture.owed] == [True, False, False, False]
         assert home.picture(s, team_id="T0OTHER", user_id="UEXP", now=START).owed == []
         assert home.picture(s, team_id=TEAM, user_id="UHELP", now=START).owed == []

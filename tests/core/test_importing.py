@@ -21,10 +21,23 @@ def _lines(*records):
 
 
 GOOD = [
-    {"id": "faq-1", "text": "How do I reset my VPN password?", "details": "The portal says expired",
-     "topics": ["IT", "it ", "VPN"], "asked_at": "2025-03-01T09:00:00Z", "asker": "U0OLDASKER",
-     "answers": [{"text": "Use the self-service portal", "accepted": False, "author": "U0IT1"},
-                 {"text": "Call the helpdesk on 1234", "accepted": True, "author": "U0IT2", "answered_at": "2025-03-01T10:00:00Z"}]},
+    {
+        "id": "faq-1",
+        "text": "How do I reset my VPN password?",
+        "details": "The portal says expired",
+        "topics": ["IT", "it ", "VPN"],
+        "asked_at": "2025-03-01T09:00:00Z",
+        "asker": "U0OLDASKER",
+        "answers": [
+            {"text": "Use the self-service portal", "accepted": False, "author": "U0IT1"},
+            {
+                "text": "Call the helpdesk on 1234",
+                "accepted": True,
+                "author": "U0IT2",
+                "answered_at": "2025-03-01T10:00:00Z",
+            },
+        ],
+    },
     {"id": 42, "text": "Where is the expenses policy?"},
 ]
 

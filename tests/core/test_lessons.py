@@ -17,7 +17,10 @@ TEAM = "T0FAKETEAM"
 QA = "C0QUESTION"
 
 
-def _earlier(s, text, *, answers=(), accept=None, n=[0], team=TEAM, details=None):
+_COUNTER = [0]  # shared by every call: each question gets a fresh ts
+
+
+def _earlier(s, text, *, answers=(), accept=None, n=_COUNTER, team=TEAM, details=None):
     n[0] += 1
     ts = f"{1754400000 + n[0] * 100}.000100"
     asked = asking.ask_question(s, team_id=team, asker_id="U0EARLIER", text=text, details=details, qa_channel_id=QA)
@@ -25,7 +28,13 @@ def _earlier(s, text, *, answers=(), accept=None, n=[0], team=TEAM, details=None
     for i, (author, answer) in enumerate(answers):
         answer_ts = f"{float(ts) + i + 1:.6f}"
         asking.record_reply(
-            s, team_id=team, channel_id=QA, thread_ts=ts, message_ts=answer_ts, author_id=author, text=answer,
+            s,
+            team_id=team,
+            channel_id=QA,
+            thread_ts=ts,
+            message_ts=answer_ts,
+            author_id=author,
+            text=answer,
             at=datetime.fromtimestamp(float(answer_ts), UTC),
         )
         if accept == i:
@@ -44,7 +53,9 @@ def store(engine):
                 accept=1,
             ),
             "vpn_unanswered": _earlier(s, "VPN drops every hour on Linux, why?"),
-            "expenses": _earlier(s, "Where is the expenses policy?", answers=[("U3", "On the intranet, under Finance")]),
+            "expenses": _earlier(
+                s, "Where is the expenses policy?", answers=[("U3", "On the intranet, under Finance")]
+            ),
             "linux_laptop": _earlier(s, "Can I get a Linux laptop?", answers=[("U4", "Yes, ask IT")]),
         }
         for n in range(30):  # a store where "linux" is common and "vpn" is rare
@@ -55,9 +66,9 @@ def store(engine):
 def test_a_good_match_with_an_answer_is_suggested_with_its_accepted_answer(engine, store):
     with session_scope(engine) as s:
         lessons = lessons_for(s, team_id=TEAM, text="How can I connect to the VPN on my Linux machine?")
-    assert [l.question_id for l in lessons][:1] == [store["vpn"]]
+    assert [lesson.question_id for lesson in lessons][:1] == [store["vpn"]]
     assert lessons[0].accepted and lessons[0].answer.startswith("Install the GlobalProtect")
-    assert store["vpn_unanswered"] not in [l.question_id for l in lessons]  # it answers nothing
+    assert store["vpn_unanswered"] not in [lesson.question_id for lesson in lessons]  # it answers nothing
 
 
 def test_weak_matches_are_not_suggested(engine, store):
@@ -68,7 +79,9 @@ def test_weak_matches_are_not_suggested(engine, store):
         assert lessons_for(s, team_id=TEAM, text="the and of") == []
 
 
-@pytest.mark.parametrize("text", ['"VPN" AND (linux', "NEAR(vpn linux)", "vpn* OR -linux", "🚀🚀", "ВПН на линуксе", "VPN 接続"])
+@pytest.mark.parametrize(
+    "text", ['"VPN" AND (linux', "NEAR(vpn linux)", "vpn* OR -linux", "🚀🚀", "ВПН на линуксе", "VPN 接続"]
+)
 def test_any_text_is_safe_to_look_up(engine, store, text):
     with session_scope(engine) as s:
         lessons_for(s, team_id=TEAM, text=text)
@@ -81,10 +94,17 @@ def test_lessons_come_from_the_same_workspace(engine, store):
 
 def test_details_count_toward_the_match(engine):
     with session_scope(engine) as s:
-        qid = _earlier(s, "Build keeps failing", details="gradle daemon crashes with OutOfMemoryError", answers=[("U1", "Raise -Xmx")])
+        qid = _earlier(
+            s,
+            "Build keeps failing",
+            details="gradle daemon crashes with OutOfMemoryError",
+            answers=[("U1", "Raise -Xmx")],
+        )
         for n in range(5):
             _earlier(s, f"Build question {n}", answers=[("U5", "Retry")])
-        assert [l.question_id for l in lessons_for(s, team_id=TEAM, text="gradle daemon OutOfMemoryError")] == [qid]
+        assert [
+            lesson.question_id for lesson in lessons_for(s, team_id=TEAM, text="gradle daemon OutOfMemoryError")
+        ] == [qid]
 
 
 def _held(engine, text="How do I connect to the office VPN from Linux?", request_id="trig-held"):
@@ -99,16 +119,29 @@ def test_a_question_with_suggestions_is_held_until_the_asker_chooses(engine, sto
     assert asked.held and asked.suggestions[0].question_id == store["vpn"]
     with session_scope(engine) as s:
         assert qa.get_question(s, team_id=TEAM, question_id=asked.question_id).status == "held"
-        assert asking.decide_held(s, team_id=TEAM, question_id=asked.question_id, user_id="U0SOMEONE", answered_by=None) is HeldChoice.NOT_YOURS
-        assert asking.decide_held(s, team_id=TEAM, question_id=asked.question_id, user_id="U0ASKER", answered_by=None) is HeldChoice.POST
+        assert (
+            asking.decide_held(s, team_id=TEAM, question_id=asked.question_id, user_id="U0SOMEONE", answered_by=None)
+            is HeldChoice.NOT_YOURS
+        )
+        assert (
+            asking.decide_held(s, team_id=TEAM, question_id=asked.question_id, user_id="U0ASKER", answered_by=None)
+            is HeldChoice.POST
+        )
         assert qa.get_question(s, team_id=TEAM, question_id=asked.question_id).status == "pending"
-        assert asking.decide_held(s, team_id=TEAM, question_id=asked.question_id, user_id="U0ASKER", answered_by=store["vpn"]) is HeldChoice.ALREADY_DECIDED
+        assert (
+            asking.decide_held(
+                s, team_id=TEAM, question_id=asked.question_id, user_id="U0ASKER", answered_by=store["vpn"]
+            )
+            is HeldChoice.ALREADY_DECIDED
+        )
 
 
 def test_this_answers_it_counts_a_deflected_question_that_is_never_posted(engine, store):
     asked = _held(engine)
     with session_scope(engine) as s:
-        choice = asking.decide_held(s, team_id=TEAM, question_id=asked.question_id, user_id="U0ASKER", answered_by=store["vpn"])
+        choice = asking.decide_held(
+            s, team_id=TEAM, question_id=asked.question_id, user_id="U0ASKER", answered_by=store["vpn"]
+        )
         question = qa.get_question(s, team_id=TEAM, question_id=asked.question_id)
     assert choice is HeldChoice.DEFLECTED
     assert (question.status, question.deflected_by_id) == ("deflected", store["vpn"]) and question.deflected_at
@@ -117,7 +150,9 @@ def test_this_answers_it_counts_a_deflected_question_that_is_never_posted(engine
 def test_this_answers_it_must_name_an_earlier_posted_question(engine, store):
     asked = _held(engine)
     with session_scope(engine) as s:
-        choice = asking.decide_held(s, team_id=TEAM, question_id=asked.question_id, user_id="U0ASKER", answered_by=asked.question_id)
+        choice = asking.decide_held(
+            s, team_id=TEAM, question_id=asked.question_id, user_id="U0ASKER", answered_by=asked.question_id
+        )
         assert choice is HeldChoice.UNKNOWN_ANSWER
         assert qa.get_question(s, team_id=TEAM, question_id=asked.question_id).status == "held"
 
@@ -133,8 +168,10 @@ def test_a_held_question_is_not_itself_found_by_search(engine, store):
     _held(engine)
     with session_scope(engine) as s:
         lessons = lessons_for(s, team_id=TEAM, text="How do I connect to the office VPN from Linux?")
-    assert all(l.question_id != 0 for l in lessons) and len({l.question_id for l in lessons}) == len(lessons)
-    assert [l.question_id for l in lessons][:1] == [store["vpn"]]
+    assert all(lesson.question_id != 0 for lesson in lessons) and len(
+        {lesson.question_id for lesson in lessons}
+    ) == len(lessons)
+    assert [lesson.question_id for lesson in lessons][:1] == [store["vpn"]]
 
 
 def test_the_ranking_is_lexical_without_the_semantic_extra(engine, store, monkeypatch):
@@ -144,7 +181,9 @@ def test_the_ranking_is_lexical_without_the_semantic_extra(engine, store, monkey
     monkeypatch.setattr(semantic, "available", lambda: False)
     text = "How do I connect to the VPN on Linux?"
     with session_scope(engine) as s:
-        assert lessons.rank_similar(s, team_id=TEAM, text=text, limit=3) == similar_questions(s, team_id=TEAM, text=text, limit=3)
+        assert lessons.rank_similar(s, team_id=TEAM, text=text, limit=3) == similar_questions(
+            s, team_id=TEAM, text=text, limit=3
+        )
 
 
 def test_with_the_semantic_extra_the_ranking_is_re_ranked_by_meaning(engine, store):

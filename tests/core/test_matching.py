@@ -15,7 +15,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core import matching
-from core.matching import Mentor, Request, eligible, hours_overlap, match_all, rank, reason, role_fit, role_words, tenure
+from core.matching import (
+    Mentor,
+    Request,
+    eligible,
+    hours_overlap,
+    match_all,
+    rank,
+    reason,
+    role_fit,
+    role_words,
+    tenure,
+)
 
 LEADERSHIP, HIRING, PYTHON = 1, 2, 3
 HOUR = 3600
@@ -28,7 +39,9 @@ def _ids(candidates) -> list[str]:
 
 def _em(user_id: str, **kw) -> Mentor:
     """An Engineering Manager in London offering Leadership, unless told otherwise."""
-    defaults = dict(topics=frozenset({LEADERSHIP}), role="Engineering Manager", years=3, location="London", tz_offset=LONDON)
+    defaults = dict(
+        topics=frozenset({LEADERSHIP}), role="Engineering Manager", years=3, location="London", tz_offset=LONDON
+    )
     return Mentor(user_id, **(defaults | kw))
 
 
@@ -68,7 +81,11 @@ def test_capacity_and_pause_are_respected():
 
 
 def test_same_location_filters_and_any_location_does_not():
-    mentors = [_em("ULON", location="london "), _em("UNYC", location="New York", tz_offset=NEW_YORK), _em("UNONE", location=None)]
+    mentors = [
+        _em("ULON", location="london "),
+        _em("UNYC", location="New York", tz_offset=NEW_YORK),
+        _em("UNONE", location=None),
+    ]
     assert _ids(rank(_ask(location_pref="same"), mentors)) == ["ULON"]
     assert set(_ids(rank(_ask(location_pref="any"), mentors))) == {"ULON", "UNYC", "UNONE"}
     # A protégé with no location given cannot be matched on it: nobody is filtered out.
@@ -216,7 +233,9 @@ def test_match_all_never_pairs_a_protege_twice_with_one_mentor_in_a_topic():
     first, again = match_all([_ask("UP1"), _ask("UP1")], mentors)
     assert first.mentor_id == "UA" and again.mentor_id == "UB"
     # Another topic is another pairing.
-    other = match_all([_ask("UP1"), _ask("UP1", topic_id=HIRING)], [_em("UA", capacity=3, topics=frozenset({LEADERSHIP, HIRING}))])
+    other = match_all(
+        [_ask("UP1"), _ask("UP1", topic_id=HIRING)], [_em("UA", capacity=3, topics=frozenset({LEADERSHIP, HIRING}))]
+    )
     assert [a.mentor_id for a in other] == ["UA", "UA"]
 
 
@@ -234,7 +253,16 @@ ROLES = ["Engineering Manager", "Senior Software Engineer", "Product Manager", "
 PLACES = [("London", 0), ("New York", -5 * HOUR), ("Bangalore", 5 * HOUR + 1800), (None, 0)]
 
 mentor_st = st.builds(
-    lambda topics, capacity, load, on_offer, role, years, place, paused: (topics, capacity, load, on_offer, role, years, place, paused),
+    lambda topics, capacity, load, on_offer, role, years, place, paused: (
+        topics,
+        capacity,
+        load,
+        on_offer,
+        role,
+        years,
+        place,
+        paused,
+    ),
     st.frozensets(st.sampled_from(TOPICS), min_size=1, max_size=3),
     st.integers(1, 3),
     st.integers(0, 3),
@@ -255,22 +283,24 @@ def scenarios(draw):
     for user_id in mentor_ids:
         topics, capacity, load, on_offer, role, years, (location, tz), paused = draw(mentor_st)
         mentors.append(Mentor(user_id, topics, capacity, load, on_offer, role, years, location, tz, paused))
-    requests = draw(st.lists(
-        st.builds(
-            lambda protege, topic, role, target, role_pref, place, location_pref, excluded: Request(
-                protege, topic, role, target, role_pref, place[0], location_pref, place[1], excluded
+    requests = draw(
+        st.lists(
+            st.builds(
+                lambda protege, topic, role, target, role_pref, place, location_pref, excluded: Request(
+                    protege, topic, role, target, role_pref, place[0], location_pref, place[1], excluded
+                ),
+                st.sampled_from(USERS),
+                st.sampled_from(TOPICS),
+                st.sampled_from(ROLES),
+                st.sampled_from(ROLES),
+                st.sampled_from(["any", "mine", "target"]),
+                st.sampled_from(PLACES),
+                st.sampled_from(["any", "any", "same"]),
+                st.frozensets(st.sampled_from(USERS), max_size=4),
             ),
-            st.sampled_from(USERS),
-            st.sampled_from(TOPICS),
-            st.sampled_from(ROLES),
-            st.sampled_from(ROLES),
-            st.sampled_from(["any", "mine", "target"]),
-            st.sampled_from(PLACES),
-            st.sampled_from(["any", "any", "same"]),
-            st.frozensets(st.sampled_from(USERS), max_size=4),
-        ),
-        max_size=25,
-    ))
+            max_size=25,
+        )
+    )
     return mentors, requests
 
 

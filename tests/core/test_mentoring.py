@@ -47,15 +47,18 @@ def topics(engine):
 def _person(engine, user_id, *, role="Engineering Manager", years=3, slack=LONDON, team=TEAM, location=None):
     with session_scope(engine) as s:
         p = mentoring.ensure_profile(s, team_id=team, user_id=user_id, slack=slack, now=T0)
-        return mentoring.save_profile(s, team_id=team, user_id=user_id, role=role, location=location or p.location,
-                                      years_in_role=years, now=T0)
+        return mentoring.save_profile(
+            s, team_id=team, user_id=user_id, role=role, location=location or p.location, years_in_role=years, now=T0
+        )
 
 
 def _volunteer(engine, user_id, topic_ids, *, capacity=1, note=None, now=T0, team=TEAM, **profile):
     if profile or not _has_profile(engine, team, user_id):
         _person(engine, user_id, team=team, **profile)
     with session_scope(engine) as s:
-        return mentoring.volunteer(s, team_id=team, user_id=user_id, topic_ids=list(topic_ids), capacity=capacity, note=note, now=now)
+        return mentoring.volunteer(
+            s, team_id=team, user_id=user_id, topic_ids=list(topic_ids), capacity=capacity, note=note, now=now
+        )
 
 
 def _has_profile(engine, team, user_id) -> bool:
@@ -67,7 +70,9 @@ def _ask(engine, protege_id, topic_id, *, now=T0, team=TEAM, goal="Lead my first
     if not _has_profile(engine, team, protege_id):
         _person(engine, protege_id, team=team, role="Senior Software Engineer", years=4)
     with session_scope(engine) as s:
-        return mentoring.ask_for_mentor(s, team_id=team, protege_id=protege_id, topic_id=topic_id, goal=goal, now=now, **kw)
+        return mentoring.ask_for_mentor(
+            s, team_id=team, protege_id=protege_id, topic_id=topic_id, goal=goal, now=now, **kw
+        )
 
 
 def _offered(engine, request_id, team=TEAM) -> list[str]:
@@ -88,12 +93,16 @@ def _ship(engine, mentorship_id) -> Mentorship:
 
 def _choose(engine, request_id, protege_id, mentor_id, *, now=T0, team=TEAM):
     with session_scope(engine) as s:
-        return mentoring.choose(s, team_id=team, request_id=request_id, protege_id=protege_id, mentor_id=mentor_id, now=now)
+        return mentoring.choose(
+            s, team_id=team, request_id=request_id, protege_id=protege_id, mentor_id=mentor_id, now=now
+        )
 
 
 def _answer(engine, mentorship_id, mentor_id, accept, *, now=T0, team=TEAM):
     with session_scope(engine) as s:
-        return mentoring.answer(s, team_id=team, mentorship_id=mentorship_id, mentor_id=mentor_id, accept=accept, now=now)
+        return mentoring.answer(
+            s, team_id=team, mentorship_id=mentorship_id, mentor_id=mentor_id, accept=accept, now=now
+        )
 
 
 def _matched(engine, protege_id, mentor_id, topic_id, *, now=T0) -> int:
@@ -109,6 +118,7 @@ def _matched(engine, protege_id, mentor_id, topic_id, *, now=T0) -> int:
 def _with(fn, **kw):
     def action(session):
         fn(session, **kw)
+
     return action
 
 
@@ -118,17 +128,35 @@ def _with(fn, **kw):
 def test_a_profile_starts_from_slack_and_then_is_the_persons(engine):
     with session_scope(engine) as s:
         p = mentoring.ensure_profile(s, team_id=TEAM, user_id="U0A", slack=LONDON, now=T0)
-    assert (p.role, p.location, p.years_in_role, p.tz, p.tz_offset) == ("Engineering Manager", "London", None, "Europe/London", 0)
+    assert (p.role, p.location, p.years_in_role, p.tz, p.tz_offset) == (
+        "Engineering Manager",
+        "London",
+        None,
+        "Europe/London",
+        0,
+    )
     with session_scope(engine) as s:
-        edited = mentoring.save_profile(s, team_id=TEAM, user_id="U0A", role="  Senior   Engineering Manager ",
-                                        location="Manchester", years_in_role=2, now=T0)
+        edited = mentoring.save_profile(
+            s,
+            team_id=TEAM,
+            user_id="U0A",
+            role="  Senior   Engineering Manager ",
+            location="Manchester",
+            years_in_role=2,
+            now=T0,
+        )
     assert (edited.role, edited.location, edited.years_in_role) == ("Senior Engineering Manager", "Manchester", 2)
     # Slack's title changes nothing now; the time zone follows Slack (people travel and move).
     moved = SlackPerson(title="Director", tz="America/New_York", tz_offset=-5 * 3600)
     with session_scope(engine) as s:
         p = mentoring.ensure_profile(s, team_id=TEAM, user_id="U0A", slack=moved, now=T0 + timedelta(days=1))
     assert (p.role, p.location, p.years_in_role, p.tz, p.tz_offset) == (
-        "Senior Engineering Manager", "Manchester", 2, "America/New_York", -18000)
+        "Senior Engineering Manager",
+        "Manchester",
+        2,
+        "America/New_York",
+        -18000,
+    )
     with session_scope(engine) as s:
         assert mentoring.get_profile(s, team_id=TEAM, user_id="U0A") == p
         # No word from Slack (users.info failed): the profile stays as it is.
@@ -137,7 +165,13 @@ def test_a_profile_starts_from_slack_and_then_is_the_persons(engine):
 
 @pytest.mark.parametrize(
     "tz, location",
-    [("Europe/London", "London"), ("America/Argentina/Buenos_Aires", "Buenos Aires"), ("Etc/UTC", None), ("UTC", None), (None, None)],
+    [
+        ("Europe/London", "London"),
+        ("America/Argentina/Buenos_Aires", "Buenos Aires"),
+        ("Etc/UTC", None),
+        ("UTC", None),
+        (None, None),
+    ],
 )
 def test_location_from_the_time_zone(tz, location):
     assert mentoring.location_from_tz(tz) == location
@@ -147,7 +181,9 @@ def test_a_profile_without_slack_and_one_saved_before_it_existed(engine):
     with session_scope(engine) as s:
         bare = mentoring.ensure_profile(s, team_id=TEAM, user_id="U0A", slack=None, now=T0)
         assert (bare.role, bare.location, bare.tz, bare.tz_offset) == (None, None, None, 0)
-        saved = mentoring.save_profile(s, team_id=TEAM, user_id="U0B", role="Designer", location="", years_in_role=None, now=T0)
+        saved = mentoring.save_profile(
+            s, team_id=TEAM, user_id="U0B", role="Designer", location="", years_in_role=None, now=T0
+        )
         assert (saved.role, saved.location, saved.years_in_role) == ("Designer", None, None)
 
 
@@ -162,9 +198,8 @@ def test_a_profile_without_slack_and_one_saved_before_it_existed(engine):
 )
 def test_profile_edits_are_checked(engine, kw, field):
     values = dict(role="Designer", location="Lisbon", years_in_role=3) | kw
-    with session_scope(engine) as s:
-        with pytest.raises(MentorError) as err:
-            mentoring.save_profile(s, team_id=TEAM, user_id="U0A", now=T0, **values)
+    with session_scope(engine) as s, pytest.raises(MentorError) as err:
+        mentoring.save_profile(s, team_id=TEAM, user_id="U0A", now=T0, **values)
     assert err.value.field == field
 
 
@@ -183,7 +218,10 @@ def test_the_topic_list_is_curated_suggested_and_pruned(engine):
     with session_scope(engine) as s:
         # Curated first, then suggestions.
         assert [(t.name, t.curated) for t in mentoring.topic_list(s, team_id=TEAM)] == [
-            ("Budgeting", True), ("Leadership", True), ("Career change", False)]
+            ("Budgeting", True),
+            ("Leadership", True),
+            ("Career change", False),
+        ]
         # A member suggesting a curated topic changes nothing; an admin adopting a suggestion does.
         assert mentoring.add_topic(s, team_id=TEAM, raw="Budgeting", user_id="U0A", curated=False)[1] is False
         adopted, changed = mentoring.add_topic(s, team_id=TEAM, raw="Career change", user_id="U0ADMIN", curated=True)
@@ -222,24 +260,40 @@ def test_a_removed_topic_takes_no_new_offers_or_requests(engine, topics):
 def test_volunteering_is_checked(engine, topics, which, capacity, field):
     with session_scope(engine) as s:
         for extra in ("a", "b", "c"):
-            topics[extra] = mentoring.add_topic(s, team_id=TEAM, raw=f"Topic {extra}", user_id="U0ADMIN", curated=True)[0].id
+            topics[extra] = mentoring.add_topic(s, team_id=TEAM, raw=f"Topic {extra}", user_id="U0ADMIN", curated=True)[
+                0
+            ].id
         # A real topic of the workspace that is not on the mentoring list.
         from core import topics as topic_store
+
         topics["unlisted"] = topic_store.resolve(s, team_id=TEAM, raw="Kubernetes").id
     with pytest.raises(MentorError) as err:
         _volunteer(engine, "U0M", [topics[name] for name in which], capacity=capacity)
     assert err.value.field == field
     with session_scope(engine) as s:
-        assert mentoring.status(s, team_id=TEAM, user_id="U0M", profile=mentoring.get_profile(s, team_id=TEAM, user_id="U0M")).volunteer is None
+        assert (
+            mentoring.status(
+                s, team_id=TEAM, user_id="U0M", profile=mentoring.get_profile(s, team_id=TEAM, user_id="U0M")
+            ).volunteer
+            is None
+        )
 
 
 def test_volunteering_and_changing_the_offer(engine, topics):
-    first = _volunteer(engine, "U0M", [topics["Leadership"], topics["Hiring"], topics["Leadership"]], capacity=5, note=" Happy to help ")
+    first = _volunteer(
+        engine,
+        "U0M",
+        [topics["Leadership"], topics["Hiring"], topics["Leadership"]],
+        capacity=5,
+        note=" Happy to help ",
+    )
     assert first.new and first.topics == ["Leadership", "Hiring"] and first.rounds == []
     changed = _volunteer(engine, "U0M", [topics["Public speaking"]], capacity=2)
     assert not changed.new and changed.topics == ["Public speaking"]
     with session_scope(engine) as s:
-        st = mentoring.status(s, team_id=TEAM, user_id="U0M", profile=mentoring.get_profile(s, team_id=TEAM, user_id="U0M"))
+        st = mentoring.status(
+            s, team_id=TEAM, user_id="U0M", profile=mentoring.get_profile(s, team_id=TEAM, user_id="U0M")
+        )
     assert st.volunteer == mentoring.Offer(capacity=2, note=None, paused=False)
     assert [t.name for t in st.volunteer_topics] == ["Public speaking"]
 
@@ -275,7 +329,13 @@ def test_a_request_with_nobody_waits_and_is_offered_when_a_volunteer_appears(eng
     assert joined.rounds == [(asked.request_id, 1)]
     with session_scope(engine) as s:
         got = mentoring.on_offer(s, team_id=TEAM, request_id=asked.request_id)
-    assert (got.state, got.round, got.protege_id, got.topic, got.goal) == ("choosing", 1, "U0P", "Leadership", "Lead my first team well")
+    assert (got.state, got.round, got.protege_id, got.topic, got.goal) == (
+        "choosing",
+        1,
+        "U0P",
+        "Leadership",
+        "Lead my first team well",
+    )
     assert got.candidates == [("U0M", "Engineering Manager for 4 years, London")]
 
 
@@ -319,7 +379,9 @@ def test_a_replayed_request_and_a_second_open_one_in_the_topic(engine, topics):
 
 
 def test_the_same_location_preference(engine, topics):
-    _volunteer(engine, "U0NY", [topics["Leadership"]], slack=SlackPerson("Engineering Manager", "America/New_York", -18000))
+    _volunteer(
+        engine, "U0NY", [topics["Leadership"]], slack=SlackPerson("Engineering Manager", "America/New_York", -18000)
+    )
     asked = _ask(engine, "U0P", topics["Leadership"], location_pref="same")
     assert asked.outcome is RequestOutcome.WAITING
     joined = _volunteer(engine, "U0LDN", [topics["Leadership"]])
@@ -339,7 +401,13 @@ def test_choosing_asks_the_mentor_with_three_days_to_answer(engine, topics):
     chosen = _choose(engine, asked.request_id, "U0P", "U0M", now=T0 + timedelta(hours=2))
     assert chosen.outcome is ChooseOutcome.ASKED
     m = _ship(engine, chosen.mentorship_id)
-    assert (m.state, m.mentor_id, m.protege_id, m.topic_id, m.weeks) == ("proposed", "U0M", "U0P", topics["Leadership"], 12)
+    assert (m.state, m.mentor_id, m.protege_id, m.topic_id, m.weeks) == (
+        "proposed",
+        "U0M",
+        "U0P",
+        topics["Leadership"],
+        12,
+    )
     assert m.answer_by == T0 + timedelta(hours=2, days=3)
     assert _request(engine, asked.request_id).state == "asking"
     # The other candidate is no longer on offer; a second pick (double click) changes nothing.
@@ -347,7 +415,12 @@ def test_choosing_asks_the_mentor_with_three_days_to_answer(engine, topics):
     assert _choose(engine, asked.request_id, "U0P", "U0N").outcome is ChooseOutcome.STALE
     with session_scope(engine) as s:
         info = mentoring.mentorship(s, team_id=TEAM, mentorship_id=chosen.mentorship_id)
-    assert (info.topic, info.goal, info.note, info.state) == ("Leadership", "Lead my first team well", "Ex-startup CTO", "proposed")
+    assert (info.topic, info.goal, info.note, info.state) == (
+        "Leadership",
+        "Lead my first team well",
+        "Ex-startup CTO",
+        "proposed",
+    )
 
 
 def test_a_mentor_whose_one_place_is_taken_is_gone_for_the_next_protege(engine, topics):
@@ -372,8 +445,12 @@ def test_racing_protegés_take_a_single_place_once(engine, topics):
 
     def pick(i):
         def action(session):
-            outcomes.append(mentoring.choose(session, team_id=TEAM, request_id=requests[i], protege_id=f"U0P{i}",
-                                             mentor_id="U0M", now=T0).outcome)
+            outcomes.append(
+                mentoring.choose(
+                    session, team_id=TEAM, request_id=requests[i], protege_id=f"U0P{i}", mentor_id="U0M", now=T0
+                ).outcome
+            )
+
         return action
 
     race(engine, *(pick(i) for i in range(3)))
@@ -391,14 +468,23 @@ def test_accepting_starts_a_twelve_week_mentorship(engine, topics):
     start = T0 + timedelta(days=1)
     assert _answer(engine, chosen.mentorship_id, "U0M", True, now=start).outcome is AnswerOutcome.ACCEPTED
     m = _ship(engine, chosen.mentorship_id)
-    assert (m.state, m.started_at, m.halfway_at, m.ends_at) == ("active", start, start + timedelta(weeks=6), start + timedelta(weeks=12))
+    assert (m.state, m.started_at, m.halfway_at, m.ends_at) == (
+        "active",
+        start,
+        start + timedelta(weeks=6),
+        start + timedelta(weeks=12),
+    )
     assert _request(engine, asked.request_id).state == "matched"
     # Answering again, either way, changes nothing.
     assert _answer(engine, chosen.mentorship_id, "U0M", True).outcome is AnswerOutcome.STALE
     assert _answer(engine, chosen.mentorship_id, "U0M", False).outcome is AnswerOutcome.STALE
     with session_scope(engine) as s:
-        mentor = mentoring.status(s, team_id=TEAM, user_id="U0M", profile=mentoring.get_profile(s, team_id=TEAM, user_id="U0M"))
-        protege = mentoring.status(s, team_id=TEAM, user_id="U0P", profile=mentoring.get_profile(s, team_id=TEAM, user_id="U0P"))
+        mentor = mentoring.status(
+            s, team_id=TEAM, user_id="U0M", profile=mentoring.get_profile(s, team_id=TEAM, user_id="U0M")
+        )
+        protege = mentoring.status(
+            s, team_id=TEAM, user_id="U0P", profile=mentoring.get_profile(s, team_id=TEAM, user_id="U0P")
+        )
     assert [i.id for i in mentor.mentoring] == [chosen.mentorship_id] and mentor.mentored == []
     assert [i.id for i in protege.mentored] == [chosen.mentorship_id] and protege.requests == []
 
@@ -498,7 +584,12 @@ def test_leaving_withdraws_proposals_and_running_mentorships_carry_on(engine, to
     assert "U0M" not in _offered(engine, _ask(engine, "U0P4", topics["Leadership"]).request_id)
     with session_scope(engine) as s:
         assert mentoring.leave(s, team_id=TEAM, user_id="U0M", now=T0).was_volunteer is False
-        assert mentoring.status(s, team_id=TEAM, user_id="U0M", profile=mentoring.get_profile(s, team_id=TEAM, user_id="U0M")).volunteer is None
+        assert (
+            mentoring.status(
+                s, team_id=TEAM, user_id="U0M", profile=mentoring.get_profile(s, team_id=TEAM, user_id="U0M")
+            ).volunteer
+            is None
+        )
     # Coming back is a new offer.
     assert _volunteer(engine, "U0M", [topics["Hiring"]]).new
 
@@ -508,9 +599,15 @@ def test_withdrawing_a_request(engine, topics):
     asked = _ask(engine, "U0P", topics["Leadership"])
     proposal = _choose(engine, asked.request_id, "U0P", "U0M").mentorship_id
     with session_scope(engine) as s:
-        assert mentoring.withdraw_request(s, team_id=TEAM, request_id=asked.request_id, protege_id="U0X", now=T0) is False
-        assert mentoring.withdraw_request(s, team_id=TEAM, request_id=asked.request_id, protege_id="U0P", now=T0) is True
-        assert mentoring.withdraw_request(s, team_id=TEAM, request_id=asked.request_id, protege_id="U0P", now=T0) is False
+        assert (
+            mentoring.withdraw_request(s, team_id=TEAM, request_id=asked.request_id, protege_id="U0X", now=T0) is False
+        )
+        assert (
+            mentoring.withdraw_request(s, team_id=TEAM, request_id=asked.request_id, protege_id="U0P", now=T0) is True
+        )
+        assert (
+            mentoring.withdraw_request(s, team_id=TEAM, request_id=asked.request_id, protege_id="U0P", now=T0) is False
+        )
     assert _request(engine, asked.request_id).state == "withdrawn"
     assert _ship(engine, proposal).state == "withdrawn"
     assert _answer(engine, proposal, "U0M", True).outcome is AnswerOutcome.STALE
@@ -531,11 +628,18 @@ def test_check_ins_and_stopping_frees_the_place(engine, topics):
         assert mentoring.check_in(s, team_id=TEAM, mentorship_id=ship, user_id="U0X", met="yes", now=T0) is None
         assert mentoring.check_in(s, team_id=TEAM, mentorship_id=ship, user_id="U0M", met="maybe", now=T0) is None
         assert mentoring.check_in(s, team_id=TEAM, mentorship_id=ship, user_id="U0M", met="yes", now=T0) == "active"
-        assert mentoring.check_in(s, team_id=TEAM, mentorship_id=ship, user_id="U0P1", met="not_yet", now=T0) == "active"
+        assert (
+            mentoring.check_in(s, team_id=TEAM, mentorship_id=ship, user_id="U0P1", met="not_yet", now=T0) == "active"
+        )
     m = _ship(engine, ship)
     assert (m.mentor_met, m.protege_met) == ("yes", "not_yet")
     with session_scope(engine) as s:
-        assert mentoring.check_in(s, team_id=TEAM, mentorship_id=ship, user_id="U0P1", met="stopped", now=T0 + timedelta(weeks=6)) == "stopped"
+        assert (
+            mentoring.check_in(
+                s, team_id=TEAM, mentorship_id=ship, user_id="U0P1", met="stopped", now=T0 + timedelta(weeks=6)
+            )
+            == "stopped"
+        )
         assert mentoring.check_in(s, team_id=TEAM, mentorship_id=ship, user_id="U0M", met="yes", now=T0) is None
     m = _ship(engine, ship)
     assert (m.state, m.finished_at) == ("stopped", T0 + timedelta(weeks=6))
@@ -557,13 +661,31 @@ def test_wrap_up_extend_adds_four_weeks_and_a_new_end_check_in(engine, topics):
         assert mentoring.due_end(s, now=ends) == [(TEAM, ship)]
     with session_scope(engine) as s:
         with pytest.raises(MentorError) as err:
-            mentoring.wrap_up(s, team_id=TEAM, mentorship_id=ship, user_id="U0P", rating=6, word=None, extend=True, now=ends)
+            mentoring.wrap_up(
+                s, team_id=TEAM, mentorship_id=ship, user_id="U0P", rating=6, word=None, extend=True, now=ends
+            )
         assert err.value.field == "rating"
     with session_scope(engine) as s:
-        assert mentoring.wrap_up(s, team_id=TEAM, mentorship_id=ship, user_id="U0X", rating=5, word=None, extend=True, now=ends) is None
-        assert mentoring.wrap_up(s, team_id=TEAM, mentorship_id=ship, user_id="U0P", rating=5, word=" Great ", extend=True, now=ends) == "active"
+        assert (
+            mentoring.wrap_up(
+                s, team_id=TEAM, mentorship_id=ship, user_id="U0X", rating=5, word=None, extend=True, now=ends
+            )
+            is None
+        )
+        assert (
+            mentoring.wrap_up(
+                s, team_id=TEAM, mentorship_id=ship, user_id="U0P", rating=5, word=" Great ", extend=True, now=ends
+            )
+            == "active"
+        )
     m = _ship(engine, ship)
-    assert (m.weeks, m.ends_at, m.end_sent_at, m.protege_rating, m.protege_word) == (16, ends + timedelta(weeks=4), None, 5, "Great")
+    assert (m.weeks, m.ends_at, m.end_sent_at, m.protege_rating, m.protege_word) == (
+        16,
+        ends + timedelta(weeks=4),
+        None,
+        5,
+        "Great",
+    )
     with session_scope(engine) as s:
         assert mentoring.due_end(s, now=ends + timedelta(weeks=4) - timedelta(seconds=1)) == []
     with session_scope(engine) as s:
@@ -571,11 +693,33 @@ def test_wrap_up_extend_adds_four_weeks_and_a_new_end_check_in(engine, topics):
         # Not finished two weeks after the first end: the term was extended.
         assert mentoring.finish_unanswered(s, now=ends + timedelta(weeks=2)) == []
     with session_scope(engine) as s:
-        assert mentoring.wrap_up(s, team_id=TEAM, mentorship_id=ship, user_id="U0M", rating=4, word=None, extend=False,
-                                 now=ends + timedelta(weeks=4)) == "completed"
+        assert (
+            mentoring.wrap_up(
+                s,
+                team_id=TEAM,
+                mentorship_id=ship,
+                user_id="U0M",
+                rating=4,
+                word=None,
+                extend=False,
+                now=ends + timedelta(weeks=4),
+            )
+            == "completed"
+        )
         # The other side may still rate a finished one; extending it does nothing.
-        assert mentoring.wrap_up(s, team_id=TEAM, mentorship_id=ship, user_id="U0P", rating=3, word=None, extend=True,
-                                 now=ends + timedelta(weeks=5)) == "completed"
+        assert (
+            mentoring.wrap_up(
+                s,
+                team_id=TEAM,
+                mentorship_id=ship,
+                user_id="U0P",
+                rating=3,
+                word=None,
+                extend=True,
+                now=ends + timedelta(weeks=5),
+            )
+            == "completed"
+        )
     m = _ship(engine, ship)
     assert (m.state, m.mentor_rating, m.protege_rating, m.weeks) == ("completed", 4, 3, 16)
 
@@ -586,7 +730,12 @@ def test_a_protege_who_completed_and_volunteers_in_the_topic_went_from_protege_t
     # Before finishing, volunteering records nothing.
     assert _volunteer(engine, "U0P", [topics["Hiring"]]).protege_to_mentor == []
     with session_scope(engine) as s:
-        assert mentoring.wrap_up(s, team_id=TEAM, mentorship_id=ship, user_id="U0P", rating=None, word=None, extend=False, now=T0) == "completed"
+        assert (
+            mentoring.wrap_up(
+                s, team_id=TEAM, mentorship_id=ship, user_id="U0P", rating=None, word=None, extend=False, now=T0
+            )
+            == "completed"
+        )
     # Another topic records nothing; the same topic does, once.
     assert _volunteer(engine, "U0P", [topics["Hiring"]], capacity=2).protege_to_mentor == []
     became = _volunteer(engine, "U0P", [topics["Hiring"], topics["Leadership"]])
@@ -689,7 +838,12 @@ def test_a_second_workspace_sees_nothing_of_the_first(engine, topics):
         assert mentoring.leave(s, team_id=OTHER, user_id="U0M", now=T0).was_volunteer is False
         assert mentoring.withdraw_request(s, team_id=OTHER, request_id=open_request, protege_id="U0Q", now=T0) is False
         assert mentoring.check_in(s, team_id=OTHER, mentorship_id=ship, user_id="U0M", met="stopped", now=T0) is None
-        assert mentoring.wrap_up(s, team_id=OTHER, mentorship_id=ship, user_id="U0M", rating=1, word=None, extend=False, now=T0) is None
+        assert (
+            mentoring.wrap_up(
+                s, team_id=OTHER, mentorship_id=ship, user_id="U0M", rating=1, word=None, extend=False, now=T0
+            )
+            is None
+        )
         with pytest.raises(MentorError):  # the first workspace's topic is not on this one's list
             mentoring.ask_for_mentor(s, team_id=OTHER, protege_id="U0Q", topic_id=lead, goal="x", now=T0)
     assert _choose(engine, open_request, "U0Q", "U0M", team=OTHER).outcome is ChooseOutcome.STALE
@@ -704,7 +858,12 @@ def test_a_second_workspace_sees_nothing_of_the_first(engine, topics):
     assert _offered(engine, theirs.request_id, team=OTHER) == ["U0N"]
     with session_scope(engine) as s:
         assert mentoring.demand(s, team_id=OTHER, topic_id=other_lead) == mentoring.Demand("Leadership", 1, 1)
-        st = mentoring.status(s, team_id=OTHER, user_id="U0M", profile=mentoring.ensure_profile(s, team_id=OTHER, user_id="U0M", slack=None, now=T0))
+        st = mentoring.status(
+            s,
+            team_id=OTHER,
+            user_id="U0M",
+            profile=mentoring.ensure_profile(s, team_id=OTHER, user_id="U0M", slack=None, now=T0),
+        )
         assert (st.volunteer, st.requests, st.mentoring, st.mentored) == (None, [], [], [])
     # And the first workspace is untouched.
     assert _ship(engine, ship).state == "active" and _request(engine, open_request).state == "waiting"
@@ -725,7 +884,7 @@ def _one_then_other(engine, first, second, *, hold=0.5):
                 if keep:
                     started.set()
                     time.sleep(hold)
-        except Exception as exc:  # noqa: BLE001 - reported below
+        except Exception as exc:
             errors.append(exc)
         finally:
             started.set()
@@ -748,8 +907,11 @@ def test_two_choices_at_once_ask_one_mentor(engine, topics):
     assert _offered(engine, asked.request_id) == ["U0M", "U0N"]
 
     def pick(mentor_id):
-        return lambda s: mentoring.choose(s, team_id=TEAM, request_id=asked.request_id, protege_id="U0P",
-                                          mentor_id=mentor_id, now=T0).outcome
+        return lambda s: (
+            mentoring.choose(
+                s, team_id=TEAM, request_id=asked.request_id, protege_id="U0P", mentor_id=mentor_id, now=T0
+            ).outcome
+        )
 
     assert _one_then_other(engine, pick("U0M"), pick("U0N")) == (ChooseOutcome.ASKED, ChooseOutcome.STALE)
     with session_scope(engine) as s:
@@ -772,8 +934,18 @@ def test_two_offers_at_once_make_two_rounds(engine, topics):
 
 def test_two_bumps_of_a_call_at_once_make_two_versions(engine, topics):
     with session_scope(engine) as s:
-        call = mentoring.create_call(s, team_id=TEAM, topic_id=topics["Leadership"], goals="Grow leads", weeks=12,
-                                     hours_per_month=2, channel_id="C0GENERAL1", created_by="U0ADMIN", request_key=None, now=T0)
+        call = mentoring.create_call(
+            s,
+            team_id=TEAM,
+            topic_id=topics["Leadership"],
+            goals="Grow leads",
+            weeks=12,
+            hours_per_month=2,
+            channel_id="C0GENERAL1",
+            created_by="U0ADMIN",
+            request_key=None,
+            now=T0,
+        )
 
     def bump(s):
         return mentoring.bump_calls(s, team_id=TEAM, topic_ids=[topics["Leadership"]])
@@ -795,7 +967,9 @@ def _withdrawing(request_id):
 
 
 def _accepting(mentorship_id):
-    return lambda s: mentoring.answer(s, team_id=TEAM, mentorship_id=mentorship_id, mentor_id="U0M", accept=True, now=T0).outcome
+    return lambda s: (
+        mentoring.answer(s, team_id=TEAM, mentorship_id=mentorship_id, mentor_id="U0M", accept=True, now=T0).outcome
+    )
 
 
 def test_an_accept_then_a_withdrawal_at_once_the_accept_wins(engine, topics):
@@ -831,7 +1005,9 @@ def test_extending_twice_from_one_end_of_term_check_in_extends_once(engine, topi
 
     def extend(user_id):
         with session_scope(engine) as s:
-            return mentoring.wrap_up(s, team_id=TEAM, mentorship_id=ship, user_id=user_id, rating=None, word=None, extend=True, now=ends)
+            return mentoring.wrap_up(
+                s, team_id=TEAM, mentorship_id=ship, user_id=user_id, rating=None, word=None, extend=True, now=ends
+            )
 
     # Before the end-of-term check-in there is nothing to extend.
     assert extend("U0P") == "active" and _ship(engine, ship).weeks == 12
@@ -855,8 +1031,16 @@ def test_racing_extensions_extend_once(engine, topics):
         mentoring.due_end(s, now=T0 + timedelta(weeks=12))
 
     def extend(user_id):
-        return lambda s: mentoring.wrap_up(s, team_id=TEAM, mentorship_id=ship, user_id=user_id, rating=None, word=None,
-                                           extend=True, now=T0 + timedelta(weeks=12))
+        return lambda s: mentoring.wrap_up(
+            s,
+            team_id=TEAM,
+            mentorship_id=ship,
+            user_id=user_id,
+            rating=None,
+            word=None,
+            extend=True,
+            now=T0 + timedelta(weeks=12),
+        )
 
     _one_then_other(engine, extend("U0P"), extend("U0M"))
     assert _ship(engine, ship).weeks == 16
@@ -874,10 +1058,16 @@ def test_leaving_offers_again_the_lists_it_emptied(engine, topics):
     with session_scope(engine) as s:
         left = mentoring.leave(s, team_id=TEAM, user_id="U0M", now=T0 + timedelta(days=1))
     assert left.proposals == []
-    assert [(r, o.rounds) for r, o in left.emptied] == [(alone.request_id, []), (replaced.request_id, [(replaced.request_id, 2)])]
+    assert [(r, o.rounds) for r, o in left.emptied] == [
+        (alone.request_id, []),
+        (replaced.request_id, [(replaced.request_id, 2)]),
+    ]
     assert sorted(left.rounds) == [(replaced.request_id, 2)]
     assert _request(engine, alone.request_id).state == "waiting"
-    assert _request(engine, replaced.request_id).state == "choosing" and _offered(engine, replaced.request_id) in (["U0N", "U0O"], ["U0O", "U0N"])
+    assert _request(engine, replaced.request_id).state == "choosing" and _offered(engine, replaced.request_id) in (
+        ["U0N", "U0O"],
+        ["U0O", "U0N"],
+    )
     assert _request(engine, shared.request_id).round == 1 and "U0M" not in _offered(engine, shared.request_id)
 
 
@@ -890,14 +1080,17 @@ def test_leaving_when_asked_and_nobody_else_fits_reports_the_proposal(engine, to
 
 
 def test_a_mentor_who_left_and_volunteers_again_can_be_offered_again(engine, topics):
-    request_id, proposal = _proposal(engine, topics)
+    request_id, _proposal_id = _proposal(engine, topics)
     with session_scope(engine) as s:
         mentoring.leave(s, team_id=TEAM, user_id="U0M", now=T0)
         assert s.get(MentorCandidate, (request_id, "U0M")).outcome == "withdrawn"
     assert _volunteer(engine, "U0M", [topics["Leadership"]]).rounds == [(request_id, 2)]
     assert _offered(engine, request_id) == ["U0M"]
     # Declining still rules them out for good.
-    assert _answer(engine, _choose(engine, request_id, "U0P", "U0M").mentorship_id, "U0M", False).outcome is AnswerOutcome.DECLINED
+    assert (
+        _answer(engine, _choose(engine, request_id, "U0P", "U0M").mentorship_id, "U0M", False).outcome
+        is AnswerOutcome.DECLINED
+    )
     with session_scope(engine) as s:
         mentoring.leave(s, team_id=TEAM, user_id="U0M", now=T0)
     assert _volunteer(engine, "U0M", [topics["Leadership"]]).rounds == []
@@ -910,7 +1103,8 @@ def test_a_topic_a_protege_names_stays_off_the_list_but_matches_volunteers(engin
         assert not named.curated
         # Naming a listed topic is just that topic.
         assert mentoring.request_topic(s, team_id=TEAM, raw="leadership", user_id="U0P") == mentoring.TopicInfo(
-            topics["Leadership"], "Leadership", True)
+            topics["Leadership"], "Leadership", True
+        )
     # Only with unlisted_ok does a request use a topic off the list.
     with pytest.raises(MentorError):
         _ask(engine, "U0P", named.id)
@@ -920,7 +1114,9 @@ def test_a_topic_a_protege_names_stays_off_the_list_but_matches_volunteers(engin
         assert [t.name for t in mentoring.topic_list(s, team_id=TEAM)] == ["Hiring", "Leadership", "Public speaking"]
         assert mentoring.unlisted_requested(s, team_id=TEAM) == ["Returning from parental leave"]
         # A volunteer who suggests the same topic is matched with the request.
-        suggested, _ = mentoring.add_topic(s, team_id=TEAM, raw="returning from parental leave", user_id="U0M", curated=False)
+        suggested, _ = mentoring.add_topic(
+            s, team_id=TEAM, raw="returning from parental leave", user_id="U0M", curated=False
+        )
     assert suggested.id == named.id
     assert _volunteer(engine, "U0M", [named.id]).rounds == [(asked.request_id, 1)]
     with session_scope(engine) as s:

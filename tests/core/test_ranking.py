@@ -34,7 +34,13 @@ def _question(engine, text, n, details=None, answers=()):
         for i, answer in enumerate(answers):
             answer_ts = f"{float(ts) + i + 1:.6f}"
             asking.record_reply(
-                s, team_id=TEAM, channel_id=QA, thread_ts=ts, message_ts=answer_ts, author_id="U0HELPER", text=answer,
+                s,
+                team_id=TEAM,
+                channel_id=QA,
+                thread_ts=ts,
+                message_ts=answer_ts,
+                author_id="U0HELPER",
+                text=answer,
                 at=datetime.fromtimestamp(float(answer_ts), UTC),
             )
     return outcome.question_id
@@ -57,13 +63,18 @@ def test_words_written_apart_also_match_them_written_as_one(engine):
     schools = _question(engine, "Which school has the best bus service?", 1)
     homeschooling = _question(engine, "Homeschooling groups in Doha?", 2)
     # "home school" also counts as "homeschool", the stem of "homeschooling".
-    assert _reranked(engine, "Does anyone home school their kids?", [schools, homeschooling]) == [homeschooling, schools]
+    assert _reranked(engine, "Does anyone home school their kids?", [schools, homeschooling]) == [
+        homeschooling,
+        schools,
+    ]
     assert joined_pairs(["home", "school", "the", "kids", "2012", "model"]) == ["homeschool"]
 
 
 def test_words_shared_with_answers_move_a_match_up(engine):
     plain = _question(engine, "Printer on the third floor is jammed", 1)
-    answered = _question(engine, "Printer on the third floor is jammed", 2, answers=["Open tray two and pull the toner out"])
+    answered = _question(
+        engine, "Printer on the third floor is jammed", 2, answers=["Open tray two and pull the toner out"]
+    )
     assert _reranked(engine, "The third floor printer jammed, toner stuck", [plain, answered]) == [answered, plain]
     # ...but the question's own words count for far more than its answers'.
     other = _question(engine, "Toner stuck in the printer", 3, answers=["Call facilities about the third floor"])
@@ -99,7 +110,13 @@ def test_a_long_question_is_searched_by_its_titles_words_first():
     assert first_line_terms(text) == {"visa", "transfer"}
     # The title's words first (rarest first), then the rest; words the statistics do not know last.
     assert informative_terms(terms, frequencies, documents=2000, first=first_line_terms(text)) == [
-        "transfer", "visa", "kafala", "noc", "sponsor", "refuses", "rules",
+        "transfer",
+        "visa",
+        "kafala",
+        "noc",
+        "sponsor",
+        "refuses",
+        "rules",
     ]
     # Without a title, rarest first as before.
     assert informative_terms(terms, frequencies, documents=2000)[:2] == ["kafala", "noc"]

@@ -22,7 +22,9 @@ def test_a_week_ends_at_the_posting_time_in_the_workspaces_zone():
     assert scoreboard.last_week_end(LONDON, monday) == monday  # the posting time itself counts
     assert scoreboard.last_week_end(LONDON, monday - timedelta(seconds=1)) == datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     # Summer time: 09:00 in London is 08:00 UTC.
-    assert scoreboard.last_week_end(LONDON, datetime(2027, 3, 29, 8, 30, tzinfo=UTC)) == datetime(2027, 3, 29, 8, 0, tzinfo=UTC)
+    assert scoreboard.last_week_end(LONDON, datetime(2027, 3, 29, 8, 30, tzinfo=UTC)) == datetime(
+        2027, 3, 29, 8, 0, tzinfo=UTC
+    )
     friday_tokyo = Schedule(None, weekday=4, hour=17, minute=30, tz="Asia/Tokyo")
     assert scoreboard.last_week_end(friday_tokyo, saturday) == datetime(2026, 11, 27, 8, 30, tzinfo=UTC)
 
@@ -33,11 +35,19 @@ def test_an_unknown_zone_falls_back_to_utc_and_settings_are_checked(engine):
     with session_scope(engine) as s:
         assert scoreboard.schedule(s, team_id=TEAM, default_channel="C0QA").channel_id == "C0QA"
         with pytest.raises(scoreboard.SettingsError):
-            scoreboard.save_schedule(s, team_id=TEAM, channel_id="C1", weekday=7, hour=9, minute=0, tz="UTC", user_id="U1", now=now)
+            scoreboard.save_schedule(
+                s, team_id=TEAM, channel_id="C1", weekday=7, hour=9, minute=0, tz="UTC", user_id="U1", now=now
+            )
         with pytest.raises(scoreboard.SettingsError):
-            scoreboard.save_schedule(s, team_id=TEAM, channel_id="C1", weekday=1, hour=9, minute=0, tz="Nowhere/Land", user_id="U1", now=now)
-        scoreboard.save_schedule(s, team_id=TEAM, channel_id="C1", weekday=2, hour=8, minute=15, tz="Europe/Paris", user_id="U1", now=now)
-        scoreboard.save_schedule(s, team_id=TEAM, channel_id="C2", weekday=3, hour=8, minute=15, tz="Europe/Paris", user_id="U1", now=now)
+            scoreboard.save_schedule(
+                s, team_id=TEAM, channel_id="C1", weekday=1, hour=9, minute=0, tz="Nowhere/Land", user_id="U1", now=now
+            )
+        scoreboard.save_schedule(
+            s, team_id=TEAM, channel_id="C1", weekday=2, hour=8, minute=15, tz="Europe/Paris", user_id="U1", now=now
+        )
+        scoreboard.save_schedule(
+            s, team_id=TEAM, channel_id="C2", weekday=3, hour=8, minute=15, tz="Europe/Paris", user_id="U1", now=now
+        )
     with session_scope(engine) as s:
         plan = scoreboard.schedule(s, team_id=TEAM, default_channel="C0QA")
     assert (plan.channel_id, plan.weekday, plan.hour, plan.minute, plan.tz) == ("C2", 3, 8, 15, "Europe/Paris")
@@ -48,8 +58,18 @@ _TS = iter(range(1, 10**6))
 
 
 def _ask(s, at: datetime, team=TEAM):
-    s.add(Question(team_id=team, asker_id="U0ASKER", text="q", channel_id="C0QA", status="posted", created_at=at,
-                   posted_at=at, message_ts=f"{at.timestamp():.0f}.{next(_TS):06d}"))
+    s.add(
+        Question(
+            team_id=team,
+            asker_id="U0ASKER",
+            text="q",
+            channel_id="C0QA",
+            status="posted",
+            created_at=at,
+            posted_at=at,
+            message_ts=f"{at.timestamp():.0f}.{next(_TS):06d}",
+        )
+    )
 
 
 def test_weeks_are_stored_once_and_missed_weeks_are_caught_up_with_only_the_latest_to_post(engine):
@@ -88,7 +108,9 @@ def test_the_first_week_is_posted_only_when_knowhow_starts_soon_after_it_ended(e
         assert [w.week_end for w in scoreboard.snapshots(s, team_id=TEAM)] == [monday]  # kept for the trend
         assert s.get(ScoreboardWeek, (TEAM, monday)).channel_id is None
     with session_scope(engine) as s:  # the next week is posted as usual
-        assert scoreboard.catch_up(s, team_id=TEAM, plan=LONDON, now=monday + timedelta(weeks=1, days=2)) == monday + timedelta(weeks=1)
+        assert scoreboard.catch_up(
+            s, team_id=TEAM, plan=LONDON, now=monday + timedelta(weeks=1, days=2)
+        ) == monday + timedelta(weeks=1)
 
 
 def test_a_new_posting_time_never_posts_an_older_week_and_weeks_never_overlap(engine):
@@ -109,19 +131,46 @@ def test_a_new_posting_time_never_posts_an_older_week_and_weeks_never_overlap(en
     # And a move back to Mondays on the Saturday waits for the next Monday.
     with session_scope(engine) as s:
         assert scoreboard.catch_up(s, team_id=TEAM, plan=LONDON, now=friday + timedelta(days=1)) is None
-        assert scoreboard.catch_up(s, team_id=TEAM, plan=LONDON, now=monday + timedelta(weeks=1)) == monday + timedelta(weeks=1)
+        assert scoreboard.catch_up(s, team_id=TEAM, plan=LONDON, now=monday + timedelta(weeks=1)) == monday + timedelta(
+            weeks=1
+        )
         assert s.get(ScoreboardWeek, (TEAM, monday + timedelta(weeks=1))).week_start == friday
 
 
 def _snap(asked, seeking, topics=(), curated=True, **mentoring):
-    return Snapshot(datetime(2026, 11, 16, tzinfo=UTC), datetime(2026, 11, 23, tzinfo=UTC), {
-        "questions": {"asked": asked, "answered": 0, "resolved": 0, "answered_within_day": 0, "deflected": 0,
-                      "median_first_answer_seconds": None, "oldest_open_days": None},
-        "sessions": {}, "helpers": [],
-        "mentoring": {"seeking": seeking, **mentoring,
-                      "topics": [dict(topic_id=i, topic=n, curated=curated if isinstance(curated, bool) else n in curated,
-                                      seeking=v, volunteers=0, active=0, completed=0) for i, (n, v) in enumerate(topics)]},
-    })
+    return Snapshot(
+        datetime(2026, 11, 16, tzinfo=UTC),
+        datetime(2026, 11, 23, tzinfo=UTC),
+        {
+            "questions": {
+                "asked": asked,
+                "answered": 0,
+                "resolved": 0,
+                "answered_within_day": 0,
+                "deflected": 0,
+                "median_first_answer_seconds": None,
+                "oldest_open_days": None,
+            },
+            "sessions": {},
+            "helpers": [],
+            "mentoring": {
+                "seeking": seeking,
+                **mentoring,
+                "topics": [
+                    dict(
+                        topic_id=i,
+                        topic=n,
+                        curated=curated if isinstance(curated, bool) else n in curated,
+                        seeking=v,
+                        volunteers=0,
+                        active=0,
+                        completed=0,
+                    )
+                    for i, (n, v) in enumerate(topics)
+                ],
+            },
+        },
+    )
 
 
 def test_a_shown_total_never_gives_away_the_small_count_it_hides():
@@ -142,27 +191,42 @@ def test_a_shown_total_never_gives_away_the_small_count_it_hides():
     b = scoreboard.board(_snap(0, 8, [("A", 7), ("Secret", 1)], curated={"A"}), None, threshold=3)
     assert [(n, t["seeking"].text) for n, t in b.topics] == [("A", "not shown")]
     # The hidden part never shows a change either.
-    b = scoreboard.board(_snap(0, 9, [("Leadership", 7), ("Negotiation", 2)]), _snap(0, 9, [("Leadership", 6), ("Negotiation", 3)]), 3)
+    b = scoreboard.board(
+        _snap(0, 9, [("Leadership", 7), ("Negotiation", 2)]), _snap(0, 9, [("Leadership", 6), ("Negotiation", 3)]), 3
+    )
     assert dict(b.topics)["Leadership"]["seeking"].change is None
 
 
 def test_only_curated_topics_are_listed_in_name_order_whatever_their_counts():
-    b = scoreboard.board(_snap(0, 30, [("Zen", 20), ("Leadership", 0), ("Kotlin", 10)], curated={"Zen", "Leadership"}), None, 3)
+    b = scoreboard.board(
+        _snap(0, 30, [("Zen", 20), ("Leadership", 0), ("Kotlin", 10)], curated={"Zen", "Leadership"}), None, 3
+    )
     assert [name for name, _ in b.topics] == ["Leadership", "Zen"]
 
 
 def test_the_all_time_protege_to_mentor_count_shows_no_change():
     current = _snap(0, 0, protege_to_mentor_total=5, protege_to_mentor_week=1)
     b = scoreboard.board(current, _snap(0, 0, protege_to_mentor_total=4, protege_to_mentor_week=0), threshold=3)
-    assert b.mentoring["protege_to_mentor_total"] == Figure("5") and b.mentoring["protege_to_mentor_week"] == Figure("fewer than 3")
+    assert b.mentoring["protege_to_mentor_total"] == Figure("5") and b.mentoring["protege_to_mentor_week"] == Figure(
+        "fewer than 3"
+    )
 
 
 def test_counts_hide_behind_the_threshold_and_changes_show_only_between_exact_counts():
     b = scoreboard.board(_snap(12, 2, [("Leadership", 7)]), _snap(9, 5, [("Leadership", 1)]), threshold=3)
     assert b.questions["asked"] == Figure("12", 3)
     assert b.mentoring["seeking"] == Figure("fewer than 3", None)  # 5 -> 2 would tell the small count
-    assert b.topics == [("Leadership", {"seeking": Figure("7", None), "volunteers": Figure("fewer than 3", None),
-                                        "active": Figure("fewer than 3", None), "completed": Figure("fewer than 3", None)})]
+    assert b.topics == [
+        (
+            "Leadership",
+            {
+                "seeking": Figure("7", None),
+                "volunteers": Figure("fewer than 3", None),
+                "active": Figure("fewer than 3", None),
+                "completed": Figure("fewer than 3", None),
+            },
+        )
+    ]
     assert scoreboard.board(_snap(12, 2), None, threshold=3).questions["asked"] == Figure("12", None)
     assert scoreboard.board(_snap(2, 2), None, threshold=1).questions["asked"] == Figure("2", None)
 
@@ -173,7 +237,9 @@ def test_the_trend_leaves_out_small_counts(engine):
         for week, n in enumerate((5, 1, 4)):
             for _ in range(n):
                 _ask(s, first + timedelta(weeks=week) - timedelta(days=2))
-            scoreboard.record_week(s, team_id=TEAM, start=first + timedelta(weeks=week - 1), end=first + timedelta(weeks=week), now=first)
+            scoreboard.record_week(
+                s, team_id=TEAM, start=first + timedelta(weeks=week - 1), end=first + timedelta(weeks=week), now=first
+            )
         trend = scoreboard.trend(s, team_id=TEAM, threshold=3)
     assert trend.series["Questions asked"] == [5, None, 4]
     assert trend.week_ends == [first + timedelta(weeks=n) for n in range(3)]

@@ -17,7 +17,9 @@ QA = "C0QUESTION"
 
 def _question(engine, text, ts, team=TEAM):
     with session_scope(engine) as s:
-        outcome = asking.ask_question(s, team_id=team, asker_id="U0ASKER", text=text, qa_channel_id=QA, request_id=f"r{ts}")
+        outcome = asking.ask_question(
+            s, team_id=team, asker_id="U0ASKER", text=text, qa_channel_id=QA, request_id=f"r{ts}"
+        )
         asking.mark_posted(s, team_id=team, question_id=outcome.question_id, channel_id=QA, message_ts=ts)
     return outcome.question_id
 
@@ -25,7 +27,13 @@ def _question(engine, text, ts, team=TEAM):
 def _answer(engine, thread_ts, ts, text, user="U0HELPER"):
     with session_scope(engine) as s:
         return asking.record_reply(
-            s, team_id=TEAM, channel_id=QA, thread_ts=thread_ts, message_ts=ts, author_id=user, text=text,
+            s,
+            team_id=TEAM,
+            channel_id=QA,
+            thread_ts=thread_ts,
+            message_ts=ts,
+            author_id=user,
+            text=text,
             at=datetime.fromtimestamp(float(ts), UTC),
         )
 
@@ -40,16 +48,30 @@ def library(engine):
     ids = {
         "vpn": _question(engine, "How do I set up the VPN on a new laptop?", "1700000001.000100"),
         "expenses": _question(engine, "Where do I file travel expenses?", "1700000002.000100"),
-        "deploy": _question(engine, "Can we deploy on Fridays?\nOur release process says no, but why?", "1700000003.000100"),
+        "deploy": _question(
+            engine, "Can we deploy on Fridays?\nOur release process says no, but why?", "1700000003.000100"
+        ),
         "kube": _question(engine, "Kubernetes pods keep restarting with OOMKilled", "1700000004.000100"),
     }
-    _answer(engine, "1700000001.000100", "1700000011.000100", "Install the client from the IT portal, then sign in with SSO.")
+    _answer(
+        engine,
+        "1700000001.000100",
+        "1700000011.000100",
+        "Install the client from the IT portal, then sign in with SSO.",
+    )
     _answer(engine, "1700000004.000100", "1700000014.000100", "Raise the memory limit in the deployment's resources.")
     return ids
 
 
 def test_query_terms_keep_only_words():
-    assert query_terms('How do I "deploy" (on) Fridays?! NEAR/3 * AND -x +y 🚀') == ["deploy", "fridays", "near", "3", "x", "y"]
+    assert query_terms('How do I "deploy" (on) Fridays?! NEAR/3 * AND -x +y 🚀') == [
+        "deploy",
+        "fridays",
+        "near",
+        "3",
+        "x",
+        "y",
+    ]
     assert query_terms("Как настроить VPN?") == ["как", "настроить", "vpn"]
     assert query_terms("what is the") == []
 
@@ -78,20 +100,30 @@ def test_search_is_scoped_to_the_workspace(engine, library):
 
 def test_unposted_questions_are_not_found(engine, library):
     with session_scope(engine) as s:
-        asking.ask_question(s, team_id=TEAM, asker_id="U1", text="VPN pending question", qa_channel_id=QA, request_id="pending")
+        asking.ask_question(
+            s, team_id=TEAM, asker_id="U1", text="VPN pending question", qa_channel_id=QA, request_id="pending"
+        )
     assert [m.question_id for m in _search(engine, "vpn pending").matches] == [library["vpn"]]
 
 
 def test_edits_and_deletions_keep_the_index_in_step(engine, library):
     with session_scope(engine) as s:
         asking.edit_reply(
-            s, team_id=TEAM, channel_id=QA, thread_ts="1700000004.000100", message_ts="1700000014.000100",
-            author_id="U0HELPER", text="Use a vertical pod autoscaler", edited_ts="1700000020.000000",
+            s,
+            team_id=TEAM,
+            channel_id=QA,
+            thread_ts="1700000004.000100",
+            message_ts="1700000014.000100",
+            author_id="U0HELPER",
+            text="Use a vertical pod autoscaler",
+            edited_ts="1700000020.000000",
         )
     assert _search(engine, "memory limit").matches == []
     assert [m.question_id for m in _search(engine, "autoscaler").matches] == [library["kube"]]
     with session_scope(engine) as s:
-        asking.delete_reply(s, team_id=TEAM, channel_id=QA, thread_ts="1700000004.000100", message_ts="1700000014.000100")
+        asking.delete_reply(
+            s, team_id=TEAM, channel_id=QA, thread_ts="1700000004.000100", message_ts="1700000014.000100"
+        )
     assert _search(engine, "autoscaler").matches == []
 
 
@@ -109,9 +141,37 @@ def test_pages_of_five_with_more(engine):
 
 
 HOSTILE = [
-    '"', "'", '"unbalanced', "a AND", "OR", "NOT NOT", "NEAR(vpn laptop, 2)", "vpn*", "*", "(", ")", "[]", "{}",
-    "title:vpn", "^vpn", "-", "+", "\\", "vpn & | ! :*", "<!channel>", "&amp; &lt;", "🚀🔥", "Как настроить VPN?",
-    "如何申请新的笔记本电脑？", "متى يبدأ التقييم", "", "   ", "the of and", "x" * 5000, "vpn " * 500, "\x00\x01",
+    '"',
+    "'",
+    '"unbalanced',
+    "a AND",
+    "OR",
+    "NOT NOT",
+    "NEAR(vpn laptop, 2)",
+    "vpn*",
+    "*",
+    "(",
+    ")",
+    "[]",
+    "{}",
+    "title:vpn",
+    "^vpn",
+    "-",
+    "+",
+    "\\",
+    "vpn & | ! :*",
+    "<!channel>",
+    "&amp; &lt;",
+    "🚀🔥",
+    "Как настроить VPN?",
+    "如何申请新的笔记本电脑？",
+    "متى يبدأ التقييم",
+    "",
+    "   ",
+    "the of and",
+    "x" * 5000,
+    "vpn " * 500,
+    "\x00\x01",
 ]
 
 
@@ -122,7 +182,11 @@ def test_anything_a_person_can_type_is_safe_to_search(engine, library, text):
 
 
 def test_slack_markup_is_indexed_as_people_read_it(engine):
-    qid = _question(engine, "Is &lt;the runbook&gt; at <https://wiki.example.com/ops|the ops wiki> current? cc <@U0123>", "1700000500.000100")
+    qid = _question(
+        engine,
+        "Is &lt;the runbook&gt; at <https://wiki.example.com/ops|the ops wiki> current? cc <@U0123>",
+        "1700000500.000100",
+    )
     assert [m.question_id for m in _search(engine, "ops wiki runbook").matches] == [qid]
     assert _search(engine, "https").matches == [] and _search(engine, "U0123").matches == []
 
@@ -218,12 +282,24 @@ def test_racing_replies_both_stay_searchable(engine, library):
         race(
             engine,
             lambda s, ts=ts_a, w=word_a: asking.record_reply(
-                s, team_id=TEAM, channel_id=QA, thread_ts="1700000001.000100", message_ts=ts, author_id="U0A",
-                text=f"try {w}", at=datetime.now(UTC),
+                s,
+                team_id=TEAM,
+                channel_id=QA,
+                thread_ts="1700000001.000100",
+                message_ts=ts,
+                author_id="U0A",
+                text=f"try {w}",
+                at=datetime.now(UTC),
             ),
             lambda s, ts=ts_b, w=word_b: asking.record_reply(
-                s, team_id=TEAM, channel_id=QA, thread_ts="1700000001.000100", message_ts=ts, author_id="U0B",
-                text=f"try {w}", at=datetime.now(UTC),
+                s,
+                team_id=TEAM,
+                channel_id=QA,
+                thread_ts="1700000001.000100",
+                message_ts=ts,
+                author_id="U0B",
+                text=f"try {w}",
+                at=datetime.now(UTC),
             ),
         )
         for word in (word_a, word_b):
@@ -235,7 +311,9 @@ def test_an_accepted_answer_is_shown_and_the_question_is_resolved(engine, librar
 
     _answer(engine, "1700000001.000100", "1700000021.000100", "Or use the VPN web portal.")
     with session_scope(engine) as s:
-        accepting.accept(s, team_id=TEAM, question_id=library["vpn"], answer_ts="1700000021.000100", user_id="U0ASKER", is_admin=True)
+        accepting.accept(
+            s, team_id=TEAM, question_id=library["vpn"], answer_ts="1700000021.000100", user_id="U0ASKER", is_admin=True
+        )
     [match] = [m for m in _search(engine, "vpn setup").matches if m.question_id == library["vpn"]]
     assert match.state is QuestionState.RESOLVED and match.accepted and match.answer == "Or use the VPN web portal."
 
@@ -275,8 +353,23 @@ def test_search_ranks_exactly_as_scoring_every_match(engine):
 
     rng = random.Random(3)
     # Zipf-like vocabulary: the first words are in most questions, the last in a few.
-    words = ["printer", "office", "network", "badge", "parking", "laptop", "monitor", "toner", "wifi", "payroll",
-             "visa", "dentist", "kayak", "origami", "zeppelin"]
+    words = [
+        "printer",
+        "office",
+        "network",
+        "badge",
+        "parking",
+        "laptop",
+        "monitor",
+        "toner",
+        "wifi",
+        "payroll",
+        "visa",
+        "dentist",
+        "kayak",
+        "origami",
+        "zeppelin",
+    ]
 
     def sentence():
         return " ".join(rng.choices(words, weights=[1 / (i + 1) for i in range(len(words))], k=rng.randint(3, 12)))
@@ -287,13 +380,23 @@ def test_search_ranks_exactly_as_scoring_every_match(engine):
             team = "T0OTHERTEAM" if n < 50 else TEAM
             strong = n < 110
             text = "zeppelin kayak toner? " * 3 if strong else f"{sentence()}?\n{sentence()}"
-            outcome = asking.ask_question(s, team_id=team, asker_id="U0ASKER", text=text, qa_channel_id=QA, request_id=f"x{n}")
+            outcome = asking.ask_question(
+                s, team_id=team, asker_id="U0ASKER", text=text, qa_channel_id=QA, request_id=f"x{n}"
+            )
             if n < 50 or (not strong and n % 9):
-                asking.mark_posted(s, team_id=team, question_id=outcome.question_id, channel_id=QA, message_ts=f"17000{n:05d}.000100")
+                asking.mark_posted(
+                    s, team_id=team, question_id=outcome.question_id, channel_id=QA, message_ts=f"17000{n:05d}.000100"
+                )
     queries = [
-        ["printer", "office"], ["printer", "toner"], ["office", "zeppelin"], ["printer", "office", "kayak"],
-        ["network", "badge", "origami"], ["zeppelin"], ["printer", "office", "network", "badge", "parking", "visa"],
-        ["toner", "wifi", "payroll", "dentist", "kayak", "origami", "zeppelin", "unheardof"], ["unheardof", "printer"],
+        ["printer", "office"],
+        ["printer", "toner"],
+        ["office", "zeppelin"],
+        ["printer", "office", "kayak"],
+        ["network", "badge", "origami"],
+        ["zeppelin"],
+        ["printer", "office", "network", "badge", "parking", "visa"],
+        ["toner", "wifi", "payroll", "dentist", "kayak", "origami", "zeppelin", "unheardof"],
+        ["unheardof", "printer"],
     ]
     with session_scope(engine) as s:
         for terms in queries:
@@ -313,8 +416,10 @@ def test_postgres_search_index_has_no_pending_list_to_read(engine):
     def options():
         with engine.connect() as conn:
             return conn.execute(
-                text("SELECT reloptions FROM pg_class WHERE relname = 'ix_question_search_document' AND relkind = 'i' "
-                     "AND relnamespace = current_schema()::regnamespace")
+                text(
+                    "SELECT reloptions FROM pg_class WHERE relname = 'ix_question_search_document' AND relkind = 'i' "
+                    "AND relnamespace = current_schema()::regnamespace"
+                )
             ).scalar()
 
     if engine.dialect.name != "postgresql":

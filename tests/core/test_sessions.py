@@ -26,11 +26,31 @@ def designated(engine):
     return CHANNEL
 
 
-def _schedule(engine, *, starts=T0, minutes=60, experts=(EXPERT,), organiser=EXPERT, admin=False, now=T0 - timedelta(days=1), channel=CHANNEL, **kw):
+def _schedule(
+    engine,
+    *,
+    starts=T0,
+    minutes=60,
+    experts=(EXPERT,),
+    organiser=EXPERT,
+    admin=False,
+    now=T0 - timedelta(days=1),
+    channel=CHANNEL,
+    **kw,
+):
     with session_scope(engine) as s:
         return sessions.schedule(
-            s, team_id=TEAM, organiser_id=organiser, channel_id=channel, topic=kw.pop("topic", "Kubernetes at scale"),
-            experts=list(experts), starts_at=starts, minutes=minutes, is_admin=admin, now=now, **kw,
+            s,
+            team_id=TEAM,
+            organiser_id=organiser,
+            channel_id=channel,
+            topic=kw.pop("topic", "Kubernetes at scale"),
+            experts=list(experts),
+            starts_at=starts,
+            minutes=minutes,
+            is_admin=admin,
+            now=now,
+            **kw,
         )
 
 
@@ -81,9 +101,22 @@ def test_racing_schedules_book_a_window_once(engine, designated):
     race(
         engine,
         *[
-            (lambda s, n=n: results.append(sessions.schedule(
-                s, team_id=TEAM, organiser_id=EXPERT, channel_id=CHANNEL, topic=f"t{n}", experts=[EXPERT],
-                starts_at=T0 + timedelta(minutes=n), minutes=60, is_admin=False, now=T0 - timedelta(days=1))))
+            (
+                lambda s, n=n: results.append(
+                    sessions.schedule(
+                        s,
+                        team_id=TEAM,
+                        organiser_id=EXPERT,
+                        channel_id=CHANNEL,
+                        topic=f"t{n}",
+                        experts=[EXPERT],
+                        starts_at=T0 + timedelta(minutes=n),
+                        minutes=60,
+                        is_admin=False,
+                        now=T0 - timedelta(days=1),
+                    )
+                )
+            )
             for n in range(2)
         ],
     )
@@ -100,7 +133,9 @@ def test_on_time_it_opens_then_closes_exactly_once(engine, designated):
     sid = _schedule(engine).id
     assert _advance(engine, sid, T0 - timedelta(seconds=1)) is None  # too early
     opened = _advance(engine, sid, T0)
-    assert opened.new_state is State.OPEN and _advance(engine, sid, T0 + timedelta(minutes=1)) is None  # a duplicated job
+    assert (
+        opened.new_state is State.OPEN and _advance(engine, sid, T0 + timedelta(minutes=1)) is None
+    )  # a duplicated job
     closed = _advance(engine, sid, T0 + timedelta(minutes=60))
     assert closed.new_state is State.CLOSED and _advance(engine, sid, T0 + timedelta(minutes=61)) is None
 
@@ -128,27 +163,49 @@ def test_a_lost_job_is_found_by_the_sweep_and_racing_jobs_transition_once(engine
         assert sessions.due(s, now=T0 - timedelta(seconds=1)) == []
         assert sessions.due(s, now=T0) == [(TEAM, sid)]
     outcomes = []
-    race(engine, *[(lambda s: outcomes.append(sessions.advance(s, team_id=TEAM, session_id=sid, now=T0))) for _ in range(3)])
+    race(
+        engine,
+        *[(lambda s: outcomes.append(sessions.advance(s, team_id=TEAM, session_id=sid, now=T0))) for _ in range(3)],
+    )
     assert [o.new_state for o in outcomes if o] == [State.OPEN]
 
 
 def test_cancel_only_while_scheduled_and_only_by_those_allowed(engine, designated):
     sid = _schedule(engine).id
     with session_scope(engine) as s:
-        assert sessions.cancel(s, team_id=TEAM, session_id=sid, user_id="U0RANDOM", is_admin=False, now=T0).outcome is Change.NOT_ALLOWED
-        assert sessions.cancel(s, team_id=TEAM, session_id=sid, user_id=EXPERT, is_admin=False, now=T0).outcome is Change.DONE
-        assert sessions.cancel(s, team_id=TEAM, session_id=sid, user_id=EXPERT, is_admin=False, now=T0).outcome is Change.WRONG_STATE
+        assert (
+            sessions.cancel(s, team_id=TEAM, session_id=sid, user_id="U0RANDOM", is_admin=False, now=T0).outcome
+            is Change.NOT_ALLOWED
+        )
+        assert (
+            sessions.cancel(s, team_id=TEAM, session_id=sid, user_id=EXPERT, is_admin=False, now=T0).outcome
+            is Change.DONE
+        )
+        assert (
+            sessions.cancel(s, team_id=TEAM, session_id=sid, user_id=EXPERT, is_admin=False, now=T0).outcome
+            is Change.WRONG_STATE
+        )
     assert _advance(engine, sid, T0) is None and _state(engine, sid) is State.CANCELLED
 
 
 def test_start_now_and_close_early(engine, designated):
     with session_scope(engine) as s:
-        started = sessions.start_now(s, team_id=TEAM, user_id=EXPERT, channel_id=CHANNEL, topic="Ask me about Go", now=T0)
+        started = sessions.start_now(
+            s, team_id=TEAM, user_id=EXPERT, channel_id=CHANNEL, topic="Ask me about Go", now=T0
+        )
         assert started.new_state is State.OPEN and started.session.ends_at == T0 + timedelta(minutes=60)
-        assert sessions.close_now(s, team_id=TEAM, channel_id=CHANNEL, user_id="U0RANDOM", is_admin=False, now=T0).outcome is Change.NOT_ALLOWED
-        closed = sessions.close_now(s, team_id=TEAM, channel_id=CHANNEL, user_id=EXPERT, is_admin=False, now=T0 + timedelta(minutes=20))
+        assert (
+            sessions.close_now(s, team_id=TEAM, channel_id=CHANNEL, user_id="U0RANDOM", is_admin=False, now=T0).outcome
+            is Change.NOT_ALLOWED
+        )
+        closed = sessions.close_now(
+            s, team_id=TEAM, channel_id=CHANNEL, user_id=EXPERT, is_admin=False, now=T0 + timedelta(minutes=20)
+        )
         assert closed.new_state is State.CLOSED and closed.session.ends_at == T0 + timedelta(minutes=20)
-        assert sessions.close_now(s, team_id=TEAM, channel_id=CHANNEL, user_id=EXPERT, is_admin=False, now=T0).outcome is Change.NOT_FOUND
+        assert (
+            sessions.close_now(s, team_id=TEAM, channel_id=CHANNEL, user_id=EXPERT, is_admin=False, now=T0).outcome
+            is Change.NOT_FOUND
+        )
 
 
 def _open_session(engine):
@@ -159,15 +216,30 @@ def _open_session(engine):
 
 def _message(engine, ts, user, text="How do I size node pools?", at=None):
     with session_scope(engine) as s:
-        recorded = sessions.record_question(s, team_id=TEAM, channel_id=CHANNEL, message_ts=ts, user_id=user, text=text,
-                                            at=at or datetime.fromtimestamp(float(ts), UTC))
+        recorded = sessions.record_question(
+            s,
+            team_id=TEAM,
+            channel_id=CHANNEL,
+            message_ts=ts,
+            user_id=user,
+            text=text,
+            at=at or datetime.fromtimestamp(float(ts), UTC),
+        )
         return recorded[0] if recorded else None
 
 
 def _reply(engine, thread_ts, ts, user, text="Like this"):
     with session_scope(engine) as s:
-        asking.record_reply(s, team_id=TEAM, channel_id=CHANNEL, thread_ts=thread_ts, message_ts=ts, author_id=user, text=text,
-                            at=datetime.fromtimestamp(float(ts), UTC))
+        asking.record_reply(
+            s,
+            team_id=TEAM,
+            channel_id=CHANNEL,
+            thread_ts=thread_ts,
+            message_ts=ts,
+            author_id=user,
+            text=text,
+            at=datetime.fromtimestamp(float(ts), UTC),
+        )
 
 
 def ts(minutes):
@@ -177,7 +249,7 @@ def ts(minutes):
 def test_messages_in_an_open_session_are_its_questions_and_the_summary_counts_them(engine, designated):
     assert _message(engine, ts(-5), "U0ASKER1") is None  # not open yet
     sid = _open_session(engine)
-    q1 = _message(engine, ts(1), "U0ASKER1")
+    _message(engine, ts(1), "U0ASKER1")
     assert _message(engine, ts(1), "U0ASKER1") is None  # a retried event
     q2 = _message(engine, ts(2), "U0ASKER2", "And autoscaling?")
     q3 = _message(engine, ts(3), "U0ASKER3", "Cost?")
@@ -187,7 +259,15 @@ def test_messages_in_an_open_session_are_its_questions_and_the_summary_counts_th
     _advance(engine, sid, T0 + timedelta(minutes=60))
     now = T0 + timedelta(minutes=60)
     with session_scope(engine) as s:
-        result = sessions.defer(s, team_id=TEAM, question_id=q2, expert_id=EXPERT, due_date=date(2026, 12, 3), tz_name="Europe/Paris", now=now)
+        result = sessions.defer(
+            s,
+            team_id=TEAM,
+            question_id=q2,
+            expert_id=EXPERT,
+            due_date=date(2026, 12, 3),
+            tz_name="Europe/Paris",
+            now=now,
+        )
         assert result.outcome is DeferOutcome.DEFERRED
         summary = sessions.summary(s, team_id=TEAM, session_id=sid, now=now)
     assert (summary.asked, summary.answered_in_window, summary.answered_later) == (3, 1, 0)
@@ -216,7 +296,9 @@ def test_session_questions_are_not_followed_up_by_the_24_hour_rule(engine, desig
 
     sid = _open_session(engine)
     with session_scope(engine) as s:
-        asked = asking.ask_question(s, team_id=TEAM, asker_id="U0ASKER1", text="Via /ask", qa_channel_id=CHANNEL, session_id=sid)
+        asked = asking.ask_question(
+            s, team_id=TEAM, asker_id="U0ASKER1", text="Via /ask", qa_channel_id=CHANNEL, session_id=sid
+        )
         asking.mark_posted(s, team_id=TEAM, question_id=asked.question_id, channel_id=CHANNEL, message_ts=ts(2))
         assert followup.due_followups(s, now=datetime.now(UTC) + timedelta(days=3), after=timedelta(hours=24)) == []
 
@@ -226,10 +308,48 @@ def test_deferrals_are_after_today_by_experts_and_remind_at_nine_in_their_zone(e
     q = _message(engine, ts(1), "U0ASKER1")
     now = datetime(2026, 12, 1, 23, 30, tzinfo=UTC)  # already 2 December in Tokyo
     with session_scope(engine) as s:
-        assert sessions.defer(s, team_id=TEAM, question_id=q, expert_id="U0RANDOM", due_date=date(2026, 12, 5), tz_name="UTC", now=now).outcome is DeferOutcome.NOT_AN_EXPERT
-        assert sessions.defer(s, team_id=TEAM, question_id=q, expert_id=EXPERT, due_date=date(2026, 12, 2), tz_name="Asia/Tokyo", now=now).outcome is DeferOutcome.NOT_AFTER_TODAY
-        assert sessions.defer(s, team_id=TEAM, question_id=q, expert_id=EXPERT, due_date=date(2026, 12, 2), tz_name="America/New_York", now=now).outcome is DeferOutcome.DEFERRED
-        assert sessions.defer(s, team_id=TEAM, question_id=q, expert_id=EXPERT, due_date=date(2026, 12, 3), tz_name="Asia/Tokyo", now=now).outcome is DeferOutcome.DEFERRED
+        assert (
+            sessions.defer(
+                s, team_id=TEAM, question_id=q, expert_id="U0RANDOM", due_date=date(2026, 12, 5), tz_name="UTC", now=now
+            ).outcome
+            is DeferOutcome.NOT_AN_EXPERT
+        )
+        assert (
+            sessions.defer(
+                s,
+                team_id=TEAM,
+                question_id=q,
+                expert_id=EXPERT,
+                due_date=date(2026, 12, 2),
+                tz_name="Asia/Tokyo",
+                now=now,
+            ).outcome
+            is DeferOutcome.NOT_AFTER_TODAY
+        )
+        assert (
+            sessions.defer(
+                s,
+                team_id=TEAM,
+                question_id=q,
+                expert_id=EXPERT,
+                due_date=date(2026, 12, 2),
+                tz_name="America/New_York",
+                now=now,
+            ).outcome
+            is DeferOutcome.DEFERRED
+        )
+        assert (
+            sessions.defer(
+                s,
+                team_id=TEAM,
+                question_id=q,
+                expert_id=EXPERT,
+                due_date=date(2026, 12, 3),
+                tz_name="Asia/Tokyo",
+                now=now,
+            ).outcome
+            is DeferOutcome.DEFERRED
+        )
         assert sessions.due_reminders(s, now=datetime(2026, 12, 2, 23, 59, tzinfo=UTC)) == []
         nine_tokyo = datetime(2026, 12, 3, 0, 0, tzinfo=UTC)  # 09:00 in Tokyo
         assert sessions.due_reminders(s, now=nine_tokyo) == [(TEAM, q)]
@@ -238,7 +358,9 @@ def test_deferrals_are_after_today_by_experts_and_remind_at_nine_in_their_zone(e
         assert sessions.due_reminders(s, now=nine_tokyo) == []
         assert sessions.note_overdue(s, now=datetime(2026, 12, 3, 14, 59, tzinfo=UTC)) == []
         sid = s.get(Question, q).session_id
-        assert sessions.note_overdue(s, now=datetime(2026, 12, 3, 15, 0, tzinfo=UTC)) == [(TEAM, sid)]  # midnight in Tokyo
+        assert sessions.note_overdue(s, now=datetime(2026, 12, 3, 15, 0, tzinfo=UTC)) == [
+            (TEAM, sid)
+        ]  # midnight in Tokyo
         assert sessions.note_overdue(s, now=datetime(2026, 12, 4, tzinfo=UTC)) == []
 
 
@@ -251,18 +373,52 @@ def test_a_deferral_is_kept_only_by_its_own_sessions_experts(engine, designated)
     q = _message(engine, ts(1), "U0ASKER1")
     now = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
     with session_scope(engine) as s:
-        assert sessions.defer(s, team_id=TEAM, question_id=q, expert_id=EXPERT, due_date=date(2026, 12, 3), tz_name="UTC", now=now).outcome is DeferOutcome.DEFERRED
-        other = ExpertSession(team_id=TEAM, channel_id="C0ELSEWHERE", topic="Budgets", organiser_id="U0OTHEREXP", starts_at=now - timedelta(days=3),
-                              ends_at=now - timedelta(days=3) + timedelta(hours=1), state="closed", request_id="elsewhere")
+        assert (
+            sessions.defer(
+                s, team_id=TEAM, question_id=q, expert_id=EXPERT, due_date=date(2026, 12, 3), tz_name="UTC", now=now
+            ).outcome
+            is DeferOutcome.DEFERRED
+        )
+        other = ExpertSession(
+            team_id=TEAM,
+            channel_id="C0ELSEWHERE",
+            topic="Budgets",
+            organiser_id="U0OTHEREXP",
+            starts_at=now - timedelta(days=3),
+            ends_at=now - timedelta(days=3) + timedelta(hours=1),
+            state="closed",
+            request_id="elsewhere",
+        )
         s.add(other)
         s.flush()
         s.add(SessionExpert(session_id=other.id, user_id="U0OTHEREXP", team_id=TEAM))
-        s.add(Question(team_id=TEAM, asker_id="U0ASKER2", text="Budgets?", channel_id="C0ELSEWHERE", status="posted", session_id=other.id,
-                       message_ts="1764000000.000100", request_id="elsewhere-q"))
-        s.add(Answer(team_id=TEAM, question_id=q, message_ts="1764500000.000100", author_id="U0OTHEREXP", text="Try this", answered_at=now))
+        s.add(
+            Question(
+                team_id=TEAM,
+                asker_id="U0ASKER2",
+                text="Budgets?",
+                channel_id="C0ELSEWHERE",
+                status="posted",
+                session_id=other.id,
+                message_ts="1764000000.000100",
+                request_id="elsewhere-q",
+            )
+        )
+        s.add(
+            Answer(
+                team_id=TEAM,
+                question_id=q,
+                message_ts="1764500000.000100",
+                author_id="U0OTHEREXP",
+                text="Try this",
+                answered_at=now,
+            )
+        )
     with session_scope(engine) as s:
         assert sessions.due_reminders(s, now=datetime(2026, 12, 3, 9, 0, tzinfo=UTC)) == [(TEAM, q)]
-        assert sessions.note_overdue(s, now=datetime(2026, 12, 4, 0, 0, tzinfo=UTC)) == [(TEAM, s.get(Question, q).session_id)]
+        assert sessions.note_overdue(s, now=datetime(2026, 12, 4, 0, 0, tzinfo=UTC)) == [
+            (TEAM, s.get(Question, q).session_id)
+        ]
 
 
 def test_the_last_call_goes_out_once_an_hour_after_close(engine, designated):
@@ -281,5 +437,10 @@ def test_sessions_are_scoped_to_their_workspace(engine, designated):
     with session_scope(engine) as s:
         assert sessions.get(s, team_id="T0OTHER", session_id=sid) is None
         assert sessions.advance(s, team_id="T0OTHER", session_id=sid, now=T0 + timedelta(hours=2)) is None
-        assert sessions.record_question(s, team_id="T0OTHER", channel_id=CHANNEL, message_ts=ts(1), user_id="U1", text="x", at=T0) is None
+        assert (
+            sessions.record_question(
+                s, team_id="T0OTHER", channel_id=CHANNEL, message_ts=ts(1), user_id="U1", text="x", at=T0
+            )
+            is None
+        )
         assert sessions.designated(s, team_id="T0OTHER") == []

@@ -162,7 +162,7 @@ def test_user_text_never_pings_the_crowd(knowhow, slack, fake_slack, text, ping)
 
 
 REAL_QUESTIONS = [
-    'What does "eventual consistency" mean for our \'orders\' service?! (asking for a friend) & why <3',
+    "What does \"eventual consistency\" mean for our 'orders' service?! (asking for a friend) & why <3",
     "Why does `SELECT * FROM t WHERE a = 'x';` ignore my index?\n```\nEXPLAIN ANALYZE ...\n```",
     "Is 🚀 deploy on Friday OK? 🙈🙉🙊",
     "Как настроить VPN для удалённой работы?",
@@ -209,15 +209,13 @@ def test_a_question_over_the_limit_is_refused_with_the_text_given_back(knowhow, 
 def test_the_bot_joins_a_public_channel_it_is_not_in(knowhow, slack, fake_slack):
     fake_slack.not_joined.add(QA_CHANNEL)
     slack.command("/ask", "Who owns the billing service?", response_url=fake_slack.response_url("ask"))
-    refused, posted = fake_slack.wait_for("chat.postMessage", 2)
+    _refused, _posted = fake_slack.wait_for("chat.postMessage", 2)
     fake_slack.wait_for("response_url")
     assert [c.args["channel"] for c in fake_slack.calls_to("conversations.join")] == [QA_CHANNEL]
     assert _questions(knowhow)[0].status == "posted"
 
 
-def test_a_private_channel_the_bot_is_not_in_fails_and_the_asker_gets_their_text_back(
-    knowhow, slack, fake_slack
-):
+def test_a_private_channel_the_bot_is_not_in_fails_and_the_asker_gets_their_text_back(knowhow, slack, fake_slack):
     fake_slack.private_channels.add(QA_CHANNEL)
     slack.command("/ask", "Who owns the billing service?", response_url=fake_slack.response_url("ask"))
     [told] = fake_slack.wait_for("response_url")
@@ -278,7 +276,9 @@ def posted(knowhow, slack, fake_slack):
 
 
 def test_a_thread_reply_is_stored_once_even_when_slack_retries(knowhow, slack, posted):
-    reply = slack.thread_reply(channel=QA_CHANNEL, thread_ts=posted, ts="1754500000.000200", user="U0HELPER", text="Use the vault CLI")
+    reply = slack.thread_reply(
+        channel=QA_CHANNEL, thread_ts=posted, ts="1754500000.000200", user="U0HELPER", text="Use the vault CLI"
+    )
     assert slack.event(reply, event_id="Ev0RETRIED1").status == 200
     assert slack.event(reply, event_id="Ev0RETRIED1", retry_num=1).status == 200
     assert slack.event(reply, event_id="Ev0RETRIED1", retry_num=2).status == 200
@@ -294,27 +294,42 @@ def test_a_reply_that_beats_knowhow_hearing_back_from_its_post_is_kept_on_slacks
     from core.clock import utcnow
 
     with session_scope(knowhow.engine) as s:
-        q = Question(team_id="T0FAKETEAM", asker_id="U0STUDENT1", text="How do I rotate the API keys?", channel_id=QA_CHANNEL,
-                     status="pending", request_id="early-reply", created_at=utcnow())
+        q = Question(
+            team_id="T0FAKETEAM",
+            asker_id="U0STUDENT1",
+            text="How do I rotate the API keys?",
+            channel_id=QA_CHANNEL,
+            status="pending",
+            request_id="early-reply",
+            created_at=utcnow(),
+        )
         s.add(q)
         s.flush()
         question_id = q.id
     thread_ts = f"{time.time():.6f}"
-    reply = slack.thread_reply(channel=QA_CHANNEL, thread_ts=thread_ts, ts=f"{time.time() + 1:.6f}", user="U0HELPER", text="Use the vault CLI")
+    reply = slack.thread_reply(
+        channel=QA_CHANNEL, thread_ts=thread_ts, ts=f"{time.time() + 1:.6f}", user="U0HELPER", text="Use the vault CLI"
+    )
     assert slack.event(reply, event_id="Ev0EARLY001").status >= 500
     assert _answers(knowhow) == []
     with session_scope(knowhow.engine) as s:
-        asking.mark_posted(s, team_id="T0FAKETEAM", question_id=question_id, channel_id=QA_CHANNEL, message_ts=thread_ts)
+        asking.mark_posted(
+            s, team_id="T0FAKETEAM", question_id=question_id, channel_id=QA_CHANNEL, message_ts=thread_ts
+        )
     assert slack.event(reply, event_id="Ev0EARLY001", retry_num=1).status == 200
     [answer] = _answers(knowhow)
     assert (answer.question_id, answer.text) == (question_id, "Use the vault CLI")
     # A reply in any other thread, with no post in flight older than it, is simply not a question.
-    other = slack.thread_reply(channel=QA_CHANNEL, thread_ts="1754000000.000100", ts=f"{time.time():.6f}", user="U0HELPER", text="hm")
+    other = slack.thread_reply(
+        channel=QA_CHANNEL, thread_ts="1754000000.000100", ts=f"{time.time():.6f}", user="U0HELPER", text="hm"
+    )
     assert slack.event(other, event_id="Ev0OTHER001").status == 200
 
 
 def test_racing_deliveries_of_one_reply_store_it_once(knowhow, slack, posted):
-    reply = slack.thread_reply(channel=QA_CHANNEL, thread_ts=posted, ts="1754500000.000300", user="U0HELPER", text="race")
+    reply = slack.thread_reply(
+        channel=QA_CHANNEL, thread_ts=posted, ts="1754500000.000300", user="U0HELPER", text="race"
+    )
     body = slack.event_body(reply, event_id="Ev0RACE0001")
     statuses, barrier = [], threading.Barrier(6)
 
@@ -334,19 +349,39 @@ def test_racing_deliveries_of_one_reply_store_it_once(knowhow, slack, posted):
 def test_edits_and_deletions_of_answers_are_followed(knowhow, slack, posted):
     ts = "1754500000.000400"
     slack.event(slack.thread_reply(channel=QA_CHANNEL, thread_ts=posted, ts=ts, user="U0HELPER", text="first"))
-    slack.event(slack.message_changed(channel=QA_CHANNEL, thread_ts=posted, ts=ts, user="U0HELPER", text="better", old_text="first", edited_ts="1754500100.000000"))
+    slack.event(
+        slack.message_changed(
+            channel=QA_CHANNEL,
+            thread_ts=posted,
+            ts=ts,
+            user="U0HELPER",
+            text="better",
+            old_text="first",
+            edited_ts="1754500100.000000",
+        )
+    )
     assert _answers(knowhow)[0].text == "better"
-    slack.event(slack.message_deleted(channel=QA_CHANNEL, thread_ts=posted, ts=ts, user="U0HELPER", text="better", at="1754500200.000000"))
+    slack.event(
+        slack.message_deleted(
+            channel=QA_CHANNEL, thread_ts=posted, ts=ts, user="U0HELPER", text="better", at="1754500200.000000"
+        )
+    )
     [answer] = _answers(knowhow)
     assert answer.deleted_at is not None and answer.text == ""
 
 
 def test_the_askers_own_replies_and_bot_messages_are_not_answers(knowhow, slack, fake_slack, posted):
-    slack.event(slack.thread_reply(channel=QA_CHANNEL, thread_ts=posted, ts="1754500000.000500", user=ASKER, text="thanks all"))
-    bot_reply = slack.thread_reply(channel=QA_CHANNEL, thread_ts=posted, ts="1754500000.000600", user="U0OTHERBOT", text="beep")
+    slack.event(
+        slack.thread_reply(channel=QA_CHANNEL, thread_ts=posted, ts="1754500000.000500", user=ASKER, text="thanks all")
+    )
+    bot_reply = slack.thread_reply(
+        channel=QA_CHANNEL, thread_ts=posted, ts="1754500000.000600", user="U0OTHERBOT", text="beep"
+    )
     bot_reply.update(subtype="bot_message", bot_id="B0OTHERBOT")
     slack.event(bot_reply)
-    own = slack.thread_reply(channel=QA_CHANNEL, thread_ts=posted, ts="1754500000.000700", user=fake_slack.bot_user_id, text="mine")
+    own = slack.thread_reply(
+        channel=QA_CHANNEL, thread_ts=posted, ts="1754500000.000700", user=fake_slack.bot_user_id, text="mine"
+    )
     own["bot_id"] = fake_slack.bot_id
     slack.event(own)
     assert _answers(knowhow) == []
@@ -429,14 +464,20 @@ def test_signed_bodies_that_are_not_what_they_claim_get_400(knowhow, slack, body
 
 def test_other_paths_and_methods_are_not_served(knowhow):
     base = f"http://127.0.0.1:{knowhow.http.port}"
-    for url, method, code in [(base + "/slack/events", "GET", 405), (base + "/admin", "GET", 404), (base + "/healthz", "POST", 405)]:
+    for url, method, code in [
+        (base + "/slack/events", "GET", 405),
+        (base + "/admin", "GET", 404),
+        (base + "/healthz", "POST", 405),
+    ]:
         with pytest.raises(urllib.error.HTTPError) as failure:
             urllib.request.urlopen(urllib.request.Request(url, method=method, data=b"" if method == "POST" else None))
         assert failure.value.code == code
 
 
 def test_url_verification_is_answered(knowhow, slack):
-    body = json.dumps({"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}).encode()
+    body = json.dumps(
+        {"token": "x", "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", "type": "url_verification"}
+    ).encode()
     response = slack.send_signed(body, "application/json")
     assert response.status == 200
     assert b"3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" in response.body
@@ -446,7 +487,13 @@ def test_url_verification_is_answered(knowhow, slack):
 
 
 def test_opening_the_home_tab_publishes_it(knowhow, slack, fake_slack):
-    event = {"type": "app_home_opened", "user": ASKER, "channel": "D0STUDENT1", "tab": "home", "event_ts": "1754400124.556817"}
+    event = {
+        "type": "app_home_opened",
+        "user": ASKER,
+        "channel": "D0STUDENT1",
+        "tab": "home",
+        "event_ts": "1754400124.556817",
+    }
     assert slack.event(event).status == 200
     [call] = fake_slack.wait_for("views.publish")
     assert call.args["user_id"] == ASKER
@@ -467,7 +514,13 @@ def test_the_accept_answer_shortcut_on_a_message_that_is_no_answer_says_so_priva
         "trigger_id": "7712345678905.7700000000001.aabbccddeeff00112233445566778899",
         "response_url": fake_slack.response_url("shortcut"),
         "message_ts": "1754400200.000500",
-        "message": {"type": "message", "user": "U0HELPER", "text": "Use functools.wraps", "ts": "1754400200.000500", "thread_ts": "1754400000.000100"},
+        "message": {
+            "type": "message",
+            "user": "U0HELPER",
+            "text": "Use functools.wraps",
+            "ts": "1754400200.000500",
+            "thread_ts": "1754400000.000100",
+        },
     }
     assert slack.interaction(payload).status == 200
     [told] = fake_slack.wait_for("response_url")
@@ -524,7 +577,15 @@ def test_an_answered_question_is_never_raised(knowhow, slack, fake_slack):
     ask(slack, fake_slack, "Where are the fire exits?")
     fake_slack.wait_for("response_url")
     thread_ts = _questions(knowhow)[0].message_ts
-    slack.event(slack.thread_reply(channel=QA_CHANNEL, thread_ts=thread_ts, ts=f"{float(thread_ts) + 5:.6f}", user="U0HELPER", text="By the lifts"))
+    slack.event(
+        slack.thread_reply(
+            channel=QA_CHANNEL,
+            thread_ts=thread_ts,
+            ts=f"{float(thread_ts) + 5:.6f}",
+            user="U0HELPER",
+            text="By the lifts",
+        )
+    )
     _age_questions(knowhow, 48)
     assert jobs.follow_up_questions(24) == 0
     time.sleep(0.5)

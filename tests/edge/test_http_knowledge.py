@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlmodel import select
 
 from bot import ids
 from bot.text import WORD_JOINER
@@ -46,7 +45,10 @@ def reply(slack, fake_slack, post, *, user=HELPER, text="Use the vault CLI", ts=
     # sooner than that would be a reply to a message Knowhow has not finished posting.
     _wait_until(lambda: any(c.args.get("message_ts") == post["ts"] for c in fake_slack.calls_to("chat.getPermalink")))
     ts = ts or f"{float(post['ts']) + 1:.6f}"
-    assert slack.event(slack.thread_reply(channel=QA_CHANNEL, thread_ts=post["ts"], ts=ts, user=user, text=text)).status == 200
+    assert (
+        slack.event(slack.thread_reply(channel=QA_CHANNEL, thread_ts=post["ts"], ts=ts, user=user, text=text)).status
+        == 200
+    )
     return ts
 
 
@@ -58,7 +60,9 @@ def shown(message) -> str:
     return json.dumps(message.get("blocks") or [], ensure_ascii=False) + message.get("text", "")
 
 
-def answered_question(knowhow, slack, fake_slack, text="How do I rotate the staging API keys?", answer="Run rotate-keys in the ops repo"):
+def answered_question(
+    knowhow, slack, fake_slack, text="How do I rotate the staging API keys?", answer="Run rotate-keys in the ops repo"
+):
     slack.command("/ask", text, user_id=ASKER, response_url=fake_slack.response_url("ask"))
     [post] = post_of(fake_slack)[-1:]
     answer_ts = reply(slack, fake_slack, post, text=answer)
@@ -84,9 +88,16 @@ def test_ask_alone_opens_the_form(knowhow, slack, fake_slack):
 
 def test_the_topic_picker_offers_existing_topics_and_the_typed_one(knowhow, slack, fake_slack):
     view = open_form(slack, fake_slack)
-    assert submit(slack, view, {ids.ASK_MODAL_QUESTION: "Helm or Kustomize?", ids.ASK_MODAL_TOPICS: ["new:Kubernetes"]}).status == 200
+    assert (
+        submit(
+            slack, view, {ids.ASK_MODAL_QUESTION: "Helm or Kustomize?", ids.ASK_MODAL_TOPICS: ["new:Kubernetes"]}
+        ).status
+        == 200
+    )
     view = open_form(slack, fake_slack)
-    payload = slack.block_suggestion_payload(user=ASKER, action_id=ids.ASK_MODAL_TOPICS, block_id=ids.ASK_MODAL_TOPICS, value="kube", view=view)
+    payload = slack.block_suggestion_payload(
+        user=ASKER, action_id=ids.ASK_MODAL_TOPICS, block_id=ids.ASK_MODAL_TOPICS, value="kube", view=view
+    )
     options = slack.interaction(payload).json()["options"]
     assert [o["text"]["text"] for o in options] == ["Kubernetes", "New topic: kube"]
     payload["value"] = "kubernetes "  # a spelling of the existing topic is not offered as new
@@ -98,11 +109,15 @@ def test_the_topic_picker_offers_existing_topics_and_the_typed_one(knowhow, slac
 
 def test_the_form_posts_details_and_normalised_topics(knowhow, slack, fake_slack):
     view = open_form(slack, fake_slack)
-    response = submit(slack, view, {
-        ids.ASK_MODAL_QUESTION: "Why does the deploy hang?",
-        ids.ASK_MODAL_DETAILS: "It stops at `helm upgrade` for 10 minutes",
-        ids.ASK_MODAL_TOPICS: ["new:Kubernetes", "new:kubernetes ", "new:Helm"],
-    })
+    response = submit(
+        slack,
+        view,
+        {
+            ids.ASK_MODAL_QUESTION: "Why does the deploy hang?",
+            ids.ASK_MODAL_DETAILS: "It stops at `helm upgrade` for 10 minutes",
+            ids.ASK_MODAL_TOPICS: ["new:Kubernetes", "new:kubernetes ", "new:Helm"],
+        },
+    )
     assert response.status == 200 and not response.body  # closes the form
     [post] = post_of(fake_slack)
     text = shown(post)
@@ -114,7 +129,14 @@ def test_the_form_posts_details_and_normalised_topics(knowhow, slack, fake_slack
 
 def test_an_anonymous_question_never_shows_who_asked(knowhow, slack, fake_slack):
     view = open_form(slack, fake_slack)
-    submit(slack, view, {ids.ASK_MODAL_QUESTION: "Is it OK to ask for a raise after six months?", ids.ASK_MODAL_ANONYMOUS: ["anonymous"]})
+    submit(
+        slack,
+        view,
+        {
+            ids.ASK_MODAL_QUESTION: "Is it OK to ask for a raise after six months?",
+            ids.ASK_MODAL_ANONYMOUS: ["anonymous"],
+        },
+    )
     [post] = post_of(fake_slack)
     assert "Asked anonymously" in shown(post) and ASKER not in json.dumps(post)
     reply(slack, fake_slack, post, text="Yes, with evidence")
@@ -132,8 +154,16 @@ def test_an_anonymous_question_never_shows_who_asked(knowhow, slack, fake_slack)
     [
         ({ids.ASK_MODAL_QUESTION: "   "}, ids.ASK_MODAL_QUESTION, "Write your question"),
         ({ids.ASK_MODAL_QUESTION: "Fine", ids.ASK_MODAL_TOPICS: ["new:" + "x" * 60]}, ids.ASK_MODAL_TOPICS, "too long"),
-        ({ids.ASK_MODAL_QUESTION: "Fine", ids.ASK_MODAL_TOPICS: [f"new:t{n}" for n in range(6)]}, ids.ASK_MODAL_TOPICS, "at most 5"),
-        ({ids.ASK_MODAL_QUESTION: "<&>" * 1000}, ids.ASK_MODAL_QUESTION, "question shorter"),  # 3,000 typed, 13,000 stored
+        (
+            {ids.ASK_MODAL_QUESTION: "Fine", ids.ASK_MODAL_TOPICS: [f"new:t{n}" for n in range(6)]},
+            ids.ASK_MODAL_TOPICS,
+            "at most 5",
+        ),
+        (
+            {ids.ASK_MODAL_QUESTION: "<&>" * 1000},
+            ids.ASK_MODAL_QUESTION,
+            "question shorter",
+        ),  # 3,000 typed, 13,000 stored
         ({ids.ASK_MODAL_QUESTION: "Fine", ids.ASK_MODAL_DETAILS: "&" * 2000}, ids.ASK_MODAL_DETAILS, "details shorter"),
     ],
 )
@@ -146,11 +176,15 @@ def test_a_bad_form_stays_open_with_the_problem_shown(knowhow, slack, fake_slack
 
 def test_mentions_in_topics_and_details_are_made_inert(knowhow, slack, fake_slack):
     view = open_form(slack, fake_slack)
-    submit(slack, view, {
-        ids.ASK_MODAL_QUESTION: "Who owns billing? @here <!here>",
-        ids.ASK_MODAL_DETAILS: "cc <!channel> and <!subteam^S0123|@finance> <https://evil.example/sso|Reset your SSO password> <@U0CEO0001>",
-        ids.ASK_MODAL_TOPICS: ["new:<!everyone>", "new:R&D"],
-    })
+    submit(
+        slack,
+        view,
+        {
+            ids.ASK_MODAL_QUESTION: "Who owns billing? @here <!here>",
+            ids.ASK_MODAL_DETAILS: "cc <!channel> and <!subteam^S0123|@finance> <https://evil.example/sso|Reset your SSO password> <@U0CEO0001>",
+            ids.ASK_MODAL_TOPICS: ["new:<!everyone>", "new:R&D"],
+        },
+    )
     [post] = post_of(fake_slack)
     text = shown(post)
     assert "<!here>" not in text and "<!channel>" not in text and "<!subteam" not in text and "<!everyone>" not in text
@@ -171,7 +205,12 @@ def _suggested_buttons(blocks_):
 def test_an_earlier_answer_is_suggested_and_this_answers_it_posts_nothing(knowhow, slack, fake_slack):
     answered_question(knowhow, slack, fake_slack)
     posts_before = len(fake_slack.messages[QA_CHANNEL])
-    body = slack.command("/ask", "How can I rotate the API keys for staging?", user_id="U0NEWCOMER", response_url=fake_slack.response_url("ask2")).json()
+    body = slack.command(
+        "/ask",
+        "How can I rotate the API keys for staging?",
+        user_id="U0NEWCOMER",
+        response_url=fake_slack.response_url("ask2"),
+    ).json()
     assert body["response_type"] == "ephemeral" and "answered this already" in body["text"]
     assert "rotate-keys in the ops repo" in json.dumps(body["blocks"])
     buttons = _suggested_buttons(body["blocks"])
@@ -180,13 +219,23 @@ def test_an_earlier_answer_is_suggested_and_this_answers_it_posts_nothing(knowho
     assert held.status == "held"
 
     # Someone else cannot choose for the asker.
-    payload = slack.block_actions_payload(user=STRANGER, action_id=ids.ASK_THIS_ANSWERS_IT, value=buttons[0]["value"],
-                                          is_ephemeral=True, response_url=fake_slack.response_url("stranger"))
+    payload = slack.block_actions_payload(
+        user=STRANGER,
+        action_id=ids.ASK_THIS_ANSWERS_IT,
+        value=buttons[0]["value"],
+        is_ephemeral=True,
+        response_url=fake_slack.response_url("stranger"),
+    )
     slack.interaction(payload)
     assert "Only the person who asked" in fake_slack.wait_for("response_url")[-1].args["text"]
 
-    payload = slack.block_actions_payload(user="U0NEWCOMER", action_id=ids.ASK_THIS_ANSWERS_IT, value=buttons[0]["value"],
-                                          is_ephemeral=True, response_url=fake_slack.response_url("choice"))
+    payload = slack.block_actions_payload(
+        user="U0NEWCOMER",
+        action_id=ids.ASK_THIS_ANSWERS_IT,
+        value=buttons[0]["value"],
+        is_ephemeral=True,
+        response_url=fake_slack.response_url("choice"),
+    )
     slack.interaction(payload)
     told = fake_slack.wait_for("response_url", 2)[-1]
     assert told.args["replace_original"] is True and "not posted" in told.args["text"]
@@ -200,8 +249,13 @@ def test_post_anyway_posts_the_held_question(knowhow, slack, fake_slack):
     answered_question(knowhow, slack, fake_slack)
     body = slack.command("/ask", "How do I rotate the staging API keys without downtime?", user_id="U0NEWCOMER").json()
     post_anyway = _suggested_buttons(body["blocks"])[-1]
-    payload = slack.block_actions_payload(user="U0NEWCOMER", action_id=ids.ASK_POST_ANYWAY, value=post_anyway["value"],
-                                          is_ephemeral=True, response_url=fake_slack.response_url("anyway"))
+    payload = slack.block_actions_payload(
+        user="U0NEWCOMER",
+        action_id=ids.ASK_POST_ANYWAY,
+        value=post_anyway["value"],
+        is_ephemeral=True,
+        response_url=fake_slack.response_url("anyway"),
+    )
     slack.interaction(payload)
     posts = post_of(fake_slack, 2)
     assert "without downtime" in shown(posts[-1])
@@ -218,8 +272,13 @@ def test_the_form_shows_suggestions_in_place(knowhow, slack, fake_slack):
     body = submit(slack, view, {ids.ASK_MODAL_QUESTION: "Rotating staging API keys: how?"}, user="U0NEWCOMER").json()
     assert body["response_action"] == "update" and body["view"]["callback_id"] == ids.ASK_SUGGESTIONS_VIEW
     post_anyway = _suggested_buttons(body["view"]["blocks"])[-1]
-    payload = slack.block_actions_payload(user="U0NEWCOMER", action_id=ids.ASK_POST_ANYWAY, value=post_anyway["value"],
-                                          container="view", view={**view, **body["view"], "id": view["id"]})
+    payload = slack.block_actions_payload(
+        user="U0NEWCOMER",
+        action_id=ids.ASK_POST_ANYWAY,
+        value=post_anyway["value"],
+        container="view",
+        view={**view, **body["view"], "id": view["id"]},
+    )
     slack.interaction(payload)
     update = fake_slack.wait_for("views.update")[-1]
     assert update.args["view_id"] == view["id"] and "posting" in update.block_text()
@@ -242,16 +301,30 @@ def test_the_post_shows_its_state_and_the_asker_accepts_through_the_button(knowh
     button = _accept_button(current(fake_slack, post))
 
     # A stranger is refused, privately.
-    slack.interaction(slack.block_actions_payload(user=STRANGER, action_id=ids.ASK_ACCEPT_OPEN, value=button["value"],
-                                                  message=current(fake_slack, post), channel=QA_CHANNEL,
-                                                  response_url=fake_slack.response_url("refused")))
+    slack.interaction(
+        slack.block_actions_payload(
+            user=STRANGER,
+            action_id=ids.ASK_ACCEPT_OPEN,
+            value=button["value"],
+            message=current(fake_slack, post),
+            channel=QA_CHANNEL,
+            response_url=fake_slack.response_url("refused"),
+        )
+    )
     refusal = fake_slack.wait_for("response_url")[-1]
     assert "only the person who asked" in refusal.args["text"] and refusal.args["response_type"] == "ephemeral"
     assert refusal.args["replace_original"] is False
     assert fake_slack.calls_to("views.open") == []
 
-    slack.interaction(slack.block_actions_payload(user=ASKER, action_id=ids.ASK_ACCEPT_OPEN, value=button["value"],
-                                                  message=current(fake_slack, post), channel=QA_CHANNEL))
+    slack.interaction(
+        slack.block_actions_payload(
+            user=ASKER,
+            action_id=ids.ASK_ACCEPT_OPEN,
+            value=button["value"],
+            message=current(fake_slack, post),
+            channel=QA_CHANNEL,
+        )
+    )
     fake_slack.wait_for("views.open")
     form = list(fake_slack.views.values())[-1]
     assert form["callback_id"] == ids.ACCEPT_MODAL and "ops wiki" in json.dumps(form["blocks"])
@@ -263,15 +336,35 @@ def test_the_post_shows_its_state_and_the_asker_accepts_through_the_button(knowh
 
 def test_the_shortcut_accepts_for_a_slack_admin_and_refuses_a_stranger(knowhow, slack, fake_slack):
     post, answer_ts = answered_question(knowhow, slack, fake_slack)
-    reply_message = {"type": "message", "user": HELPER, "text": "Run rotate-keys", "ts": answer_ts, "thread_ts": post["ts"]}
-    slack.interaction(slack.message_action_payload(user=STRANGER, callback_id=ids.ACCEPT_ANSWER_SHORTCUT, message=reply_message,
-                                                   channel=QA_CHANNEL, response_url=fake_slack.response_url("s1")))
+    reply_message = {
+        "type": "message",
+        "user": HELPER,
+        "text": "Run rotate-keys",
+        "ts": answer_ts,
+        "thread_ts": post["ts"],
+    }
+    slack.interaction(
+        slack.message_action_payload(
+            user=STRANGER,
+            callback_id=ids.ACCEPT_ANSWER_SHORTCUT,
+            message=reply_message,
+            channel=QA_CHANNEL,
+            response_url=fake_slack.response_url("s1"),
+        )
+    )
     assert "only the person who asked" in fake_slack.wait_for("response_url")[-1].args["text"]
     assert "Resolved" not in shown(current(fake_slack, post))
 
     fake_slack.add_user("U0ADMIN001", is_admin=True)
-    slack.interaction(slack.message_action_payload(user="U0ADMIN001", callback_id=ids.ACCEPT_ANSWER_SHORTCUT, message=reply_message,
-                                                   channel=QA_CHANNEL, response_url=fake_slack.response_url("s2")))
+    slack.interaction(
+        slack.message_action_payload(
+            user="U0ADMIN001",
+            callback_id=ids.ACCEPT_ANSWER_SHORTCUT,
+            message=reply_message,
+            channel=QA_CHANNEL,
+            response_url=fake_slack.response_url("s2"),
+        )
+    )
     told = fake_slack.wait_for("response_url", 2)[-1]
     assert "Accepted" in told.args["text"] and told.args["response_type"] == "ephemeral"
     _wait_until(lambda: "Resolved" in shown(current(fake_slack, post)))
@@ -289,17 +382,34 @@ def test_knowhow_admins_and_topic_experts_may_accept(settings, fake_slack):
     service.start()
     try:
         slack = SlackSender(f"http://127.0.0.1:{service.http.port}/slack/events", SECRET)
-        assert "Added *Security*" in slack.command("/expert", "topics add Security", user_id="U0EXPERT01").json()["text"]
+        assert (
+            "Added *Security*" in slack.command("/expert", "topics add Security", user_id="U0EXPERT01").json()["text"]
+        )
         view = open_form(slack, fake_slack)
-        submit(slack, view, {ids.ASK_MODAL_QUESTION: "Is our TLS config current?", ids.ASK_MODAL_TOPICS: ["topic:security"]})
+        submit(
+            slack,
+            view,
+            {ids.ASK_MODAL_QUESTION: "Is our TLS config current?", ids.ASK_MODAL_TOPICS: ["topic:security"]},
+        )
         [post] = post_of(fake_slack)
         first = reply(slack, fake_slack, post, text="Yes, A+ on SSL Labs")
-        second = reply(slack, fake_slack, post, user="U0HELPER02", text="Check the cipher list", ts=f"{float(post['ts']) + 2:.6f}")
+        second = reply(
+            slack, fake_slack, post, user="U0HELPER02", text="Check the cipher list", ts=f"{float(post['ts']) + 2:.6f}"
+        )
         for user, ts in (("U0EXPERT01", first), ("U0KNOWADMN", second)):
             message = {"type": "message", "user": HELPER, "text": "x", "ts": ts, "thread_ts": post["ts"]}
-            slack.interaction(slack.message_action_payload(user=user, callback_id=ids.ACCEPT_ANSWER_SHORTCUT, message=message,
-                                                           channel=QA_CHANNEL, response_url=fake_slack.response_url(user)))
-            _wait_until(lambda: any("Accepted" in c.args.get("text", "") for c in fake_slack.calls_to("response_url")[-1:]))
+            slack.interaction(
+                slack.message_action_payload(
+                    user=user,
+                    callback_id=ids.ACCEPT_ANSWER_SHORTCUT,
+                    message=message,
+                    channel=QA_CHANNEL,
+                    response_url=fake_slack.response_url(user),
+                )
+            )
+            _wait_until(
+                lambda: any("Accepted" in c.args.get("text", "") for c in fake_slack.calls_to("response_url")[-1:])
+            )
         assert fake_slack.calls_to("users.info") == []  # neither needed Slack's admin check
         _wait_until(lambda: "U0HELPER02" in shown(current(fake_slack, post)))
     finally:

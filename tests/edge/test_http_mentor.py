@@ -78,7 +78,11 @@ def topic_id(fake_slack, name="Leadership") -> str:
 
 def volunteer(slack, fake_slack, user, *, years="3", location=None, capacity="1"):
     assert mentor(slack, "volunteer", user).status == 200
-    answers = {ids.MENTOR_IN_TOPICS: [topic_id(fake_slack)], ids.MENTOR_IN_CAPACITY: capacity, ids.MENTOR_IN_YEARS: years}
+    answers = {
+        ids.MENTOR_IN_TOPICS: [topic_id(fake_slack)],
+        ids.MENTOR_IN_CAPACITY: capacity,
+        ids.MENTOR_IN_YEARS: years,
+    }
     if location:
         answers[ids.MENTOR_IN_LOCATION] = location
     return submit(slack, fake_slack, user, answers).json()
@@ -97,15 +101,20 @@ def buttons(message, action_id):
     blocks = message.args["blocks"] if hasattr(message, "args") else message["blocks"]
     found = []
     for block in blocks:
-        for element in [block.get("accessory") or {}] + block.get("elements", []):
+        for element in [block.get("accessory") or {}, *block.get("elements", [])]:
             if element.get("action_id") == action_id:
                 found.append(element)
     return found
 
 
 def click(slack, fake_slack, user, button, name):
-    payload = slack.block_actions_payload(user=user, action_id=button["action_id"], value=button["value"], channel="D" + user[1:],
-                                          response_url=fake_slack.response_url(name))
+    payload = slack.block_actions_payload(
+        user=user,
+        action_id=button["action_id"],
+        value=button["value"],
+        channel="D" + user[1:],
+        response_url=fake_slack.response_url(name),
+    )
     assert slack.interaction(payload).status == 200
     _wait_until(lambda: any(c.path.endswith(name) for c in fake_slack.calls_to("response_url")))
     return [c for c in fake_slack.calls_to("response_url") if c.path.endswith(name)][-1].args
@@ -131,7 +140,8 @@ def test_mentor_opens_the_mentor_center_with_the_profile_from_slack(knowhow, sla
     text = json.dumps(view)
     assert "Engineering Manager" in text and "Paris" in text and "Europe/Paris" in text
     assert {ids.MENTOR_OPEN_VOLUNTEER, ids.MENTOR_OPEN_FIND, ids.MENTOR_OPEN_PROFILE} <= {
-        b.get("accessory", {}).get("action_id") for b in view["blocks"]}
+        b.get("accessory", {}).get("action_id") for b in view["blocks"]
+    }
     help_text = mentor(slack, "help", PROTEGE).json()["text"]
     assert "/mentor volunteer" in help_text and "/mentor pause" in help_text
     assert "I don't know" in mentor(slack, "dance", PROTEGE).json()["text"]
@@ -203,12 +213,21 @@ def test_forms_show_problems_in_place(knowhow, slack, fake_slack, people):
     body = submit(slack, fake_slack, MENTOR, {}).json()
     assert body["response_action"] == "errors" and "topic" in json.dumps(body["errors"])
     mentor(slack, "find", PROTEGE)
-    body = submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_TOPIC: topic_id(fake_slack), ids.MENTOR_IN_GOAL: "x",
-                                               ids.MENTOR_IN_ROLE_PREF: "target"}).json()
-    assert body["errors"] == {ids.MENTOR_IN_TARGET_ROLE: "Say which role you are moving into, or choose another preference."}
+    body = submit(
+        slack,
+        fake_slack,
+        PROTEGE,
+        {ids.MENTOR_IN_TOPIC: topic_id(fake_slack), ids.MENTOR_IN_GOAL: "x", ids.MENTOR_IN_ROLE_PREF: "target"},
+    ).json()
+    assert body["errors"] == {
+        ids.MENTOR_IN_TARGET_ROLE: "Say which role you are moving into, or choose another preference."
+    }
     # A suggested topic is added to the list, marked as suggested.
     mentor(slack, "volunteer", MENTOR)
-    assert submit(slack, fake_slack, MENTOR, {ids.MENTOR_IN_SUGGEST: "Public speaking"}).json()["response_action"] == "update"
+    assert (
+        submit(slack, fake_slack, MENTOR, {ids.MENTOR_IN_SUGGEST: "Public speaking"}).json()["response_action"]
+        == "update"
+    )
     assert "Public speaking (suggested)" in mentor(slack, "topics", PROTEGE).json()["text"]
 
 
@@ -223,10 +242,18 @@ def test_a_call_for_volunteers_shows_counts_only_and_keeps_them_current(knowhow,
     find(slack, fake_slack, PROTEGE)
     assert mentor(slack, "broadcast", ADMIN).status == 200
     assert opened_view(fake_slack)["callback_id"] == ids.MENTOR_BROADCAST_MODAL
-    body = submit(slack, fake_slack, ADMIN, {
-        ids.MENTOR_IN_TOPIC: topic_id(fake_slack), ids.MENTOR_IN_GOALS: "Help new managers find their feet",
-        ids.MENTOR_IN_WEEKS: "12", ids.MENTOR_IN_HOURS: "2", ids.MENTOR_IN_CHANNEL: CHANNEL,
-    }).json()
+    body = submit(
+        slack,
+        fake_slack,
+        ADMIN,
+        {
+            ids.MENTOR_IN_TOPIC: topic_id(fake_slack),
+            ids.MENTOR_IN_GOALS: "Help new managers find their feet",
+            ids.MENTOR_IN_WEEKS: "12",
+            ids.MENTOR_IN_HOURS: "2",
+            ids.MENTOR_IN_CHANNEL: CHANNEL,
+        },
+    ).json()
     assert body["response_action"] == "update"
     _wait_until(lambda: fake_slack.messages.get(CHANNEL))
     post = fake_slack.messages[CHANNEL][-1]
@@ -240,8 +267,9 @@ def test_a_call_for_volunteers_shows_counts_only_and_keeps_them_current(knowhow,
     _wait_until(lambda: "3 people are looking" in json.dumps(fake_slack.messages[CHANNEL][-1]["blocks"]))
 
     # The Volunteer button opens the form with the topic chosen.
-    payload = slack.block_actions_payload(user=MENTOR, action_id=ids.MENTOR_OPEN_VOLUNTEER, value=volunteer_button["value"],
-                                          message=post, channel=CHANNEL)
+    payload = slack.block_actions_payload(
+        user=MENTOR, action_id=ids.MENTOR_OPEN_VOLUNTEER, value=volunteer_button["value"], message=post, channel=CHANNEL
+    )
     assert slack.interaction(payload).status == 200
     _wait_until(lambda: opened_view(fake_slack)["callback_id"] == ids.MENTOR_VOLUNTEER_MODAL)
     [topics_input] = [b for b in opened_view(fake_slack)["blocks"] if b.get("block_id") == ids.MENTOR_IN_TOPICS]
@@ -293,12 +321,22 @@ def test_pause_resume_and_leave(knowhow, slack, fake_slack, people):
 def matched(slack, fake_slack, protege=PROTEGE, mentor_id=MENTOR):
     find(slack, fake_slack, protege)
     _wait_until(lambda: dms_to(fake_slack, protege))
-    click(slack, fake_slack, protege, buttons(dms_to(fake_slack, protege)[-1], ids.MENTOR_CHOOSE)[0], f"choose-{protege}")
+    click(
+        slack, fake_slack, protege, buttons(dms_to(fake_slack, protege)[-1], ids.MENTOR_CHOOSE)[0], f"choose-{protege}"
+    )
     _wait_until(lambda: dms_to(fake_slack, mentor_id))
-    click(slack, fake_slack, mentor_id, buttons(dms_to(fake_slack, mentor_id)[-1], ids.MENTOR_ACCEPT)[0], f"accept-{protege}")
+    click(
+        slack,
+        fake_slack,
+        mentor_id,
+        buttons(dms_to(fake_slack, mentor_id)[-1], ids.MENTOR_ACCEPT)[0],
+        f"accept-{protege}",
+    )
 
 
-def test_the_end_of_term_asks_each_privately_and_a_finished_protege_who_volunteers_is_counted(knowhow, slack, fake_slack, people):
+def test_the_end_of_term_asks_each_privately_and_a_finished_protege_who_volunteers_is_counted(
+    knowhow, slack, fake_slack, people
+):
     from storage.models import ProtegeToMentor
 
     add_topic(slack)
@@ -308,12 +346,22 @@ def test_the_end_of_term_asks_each_privately_and_a_finished_protege_who_voluntee
     # Someone outside the mentorship cannot open it.
     opened = len(fake_slack.calls_to("views.open"))
     slack.interaction(slack.block_actions_payload(user=MENTOR_2, action_id=how["action_id"], value=how["value"]))
-    body = submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_RATING: "5", ids.MENTOR_IN_WORD: "Very useful",
-                                               ids.MENTOR_IN_DECISION: "extend"}).json()
+    body = submit(
+        slack,
+        fake_slack,
+        PROTEGE,
+        {ids.MENTOR_IN_RATING: "5", ids.MENTOR_IN_WORD: "Very useful", ids.MENTOR_IN_DECISION: "extend"},
+    ).json()
     assert "4 more weeks" in json.dumps(body["view"])
     with session_scope(knowhow.engine) as s:
         m = s.exec(select(Mentorship)).one()
-        assert (m.state, m.weeks, m.protege_rating, m.protege_word, m.end_sent_at) == ("active", 16, 5, "Very useful", None)
+        assert (m.state, m.weeks, m.protege_rating, m.protege_word, m.end_sent_at) == (
+            "active",
+            16,
+            5,
+            "Very useful",
+            None,
+        )
     assert len(fake_slack.calls_to("views.open")) == opened
 
     body = submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_DECISION: "finish"}).json()
@@ -334,14 +382,20 @@ def test_the_center_pushes_its_forms_and_withdraw_refreshes_it(knowhow, slack, f
     assert "nobody fits yet" in json.dumps(center["blocks"])
     [withdraw] = buttons(center, ids.MENTOR_WITHDRAW)
     assert withdraw["confirm"]["confirm"]["text"] == "Withdraw"
-    slack.interaction(slack.block_actions_payload(user=PROTEGE, action_id=ids.MENTOR_WITHDRAW, value=withdraw["value"],
-                                                  container="view", view=center))
+    slack.interaction(
+        slack.block_actions_payload(
+            user=PROTEGE, action_id=ids.MENTOR_WITHDRAW, value=withdraw["value"], container="view", view=center
+        )
+    )
     [updated] = fake_slack.wait_for("views.update")
     assert "You have no request open" in json.dumps(updated.args["view"])
     with session_scope(knowhow.engine) as s:
         assert s.exec(select(MentorRequest)).one().state == "withdrawn"
-    slack.interaction(slack.block_actions_payload(user=PROTEGE, action_id=ids.MENTOR_OPEN_FIND, value="",
-                                                  container="view", view=center))
+    slack.interaction(
+        slack.block_actions_payload(
+            user=PROTEGE, action_id=ids.MENTOR_OPEN_FIND, value="", container="view", view=center
+        )
+    )
     [pushed] = fake_slack.wait_for("views.push")
     assert pushed.args["view"]["callback_id"] == ids.MENTOR_FIND_MODAL
 
@@ -362,9 +416,15 @@ def test_a_proposal_with_no_answer_in_three_days_lapses(knowhow, slack, fake_sla
     # Each side is told what happened and what happens next.
     assert dms_to(fake_slack, MENTOR)[-1].args["text"] == (
         f"<@{PROTEGE}>'s request for you to mentor them in *Leadership* had no answer in 3 days, so it has lapsed: "
-        f"<@{PROTEGE}> has been told, and Knowhow is looking for another mentor for them. Nothing else is needed from you.")
-    assert dms_to(fake_slack, PROTEGE)[-1].args["text"].startswith(
-        "The mentor you chose cannot take this on, and nobody else fits your request in *Leadership* right now. It stays open")
+        f"<@{PROTEGE}> has been told, and Knowhow is looking for another mentor for them. Nothing else is needed from you."
+    )
+    assert (
+        dms_to(fake_slack, PROTEGE)[-1]
+        .args["text"]
+        .startswith(
+            "The mentor you chose cannot take this on, and nobody else fits your request in *Leadership* right now. It stays open"
+        )
+    )
     # The mentor's late click changes nothing.
     [accept] = buttons(dms_to(fake_slack, MENTOR)[0], ids.MENTOR_ACCEPT)
     assert "moved on" in click(slack, fake_slack, MENTOR, accept, "late")["text"]
@@ -374,8 +434,12 @@ def test_the_profile_is_theirs_to_edit_and_the_time_zone_follows_slack(knowhow, 
     mentor(slack, "profile", PROTEGE)
     view = stored_view(fake_slack)
     assert view["callback_id"] == ids.MENTOR_PROFILE_MODAL
-    body = submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_ROLE: "Staff Engineer", ids.MENTOR_IN_YEARS: "4",
-                                               ids.MENTOR_IN_LOCATION: "Berlin office"}).json()
+    body = submit(
+        slack,
+        fake_slack,
+        PROTEGE,
+        {ids.MENTOR_IN_ROLE: "Staff Engineer", ids.MENTOR_IN_YEARS: "4", ids.MENTOR_IN_LOCATION: "Berlin office"},
+    ).json()
     assert body["response_action"] == "update"
     fake_slack.add_user(PROTEGE, title="Engineering Manager", tz="Asia/Tokyo", tz_offset=32400)  # moved
     mentor(slack, "", PROTEGE)
@@ -394,7 +458,9 @@ def _text_of(message) -> str:
     return message.args["text"] + json.dumps(message.args.get("blocks") or [])
 
 
-def test_leaving_tells_the_protege_who_asked_them_and_those_left_with_nobody_to_choose(knowhow, slack, fake_slack, people):
+def test_leaving_tells_the_protege_who_asked_them_and_those_left_with_nobody_to_choose(
+    knowhow, slack, fake_slack, people
+):
     add_topic(slack)
     volunteer(slack, fake_slack, MENTOR, capacity="2")
     find(slack, fake_slack, PROTEGE)
@@ -446,8 +512,11 @@ def test_withdrawing_a_request_frees_the_mentor_for_one_that_waits(knowhow, slac
     mentor(slack, "", PROTEGE)
     center = stored_view(fake_slack)
     [withdraw] = buttons(center, ids.MENTOR_WITHDRAW)
-    slack.interaction(slack.block_actions_payload(user=PROTEGE, action_id=ids.MENTOR_WITHDRAW, value=withdraw["value"],
-                                                  container="view", view=center))
+    slack.interaction(
+        slack.block_actions_payload(
+            user=PROTEGE, action_id=ids.MENTOR_WITHDRAW, value=withdraw["value"], container="view", view=center
+        )
+    )
     fake_slack.wait_for("views.update")
     # No sweep: the withdrawal itself sends the freed place to the request that waited.
     _wait_until(lambda: dms_to(fake_slack, PROTEGE_2))
@@ -462,7 +531,9 @@ def _end_of_term(knowhow, slack, fake_slack, user):
     jobs.sweep_mentoring()
     _wait_until(lambda: any(buttons(m, ids.MENTOR_OPEN_WRAP_UP) for m in dms_to(fake_slack, user)))
     [how] = [b for m in dms_to(fake_slack, user) for b in buttons(m, ids.MENTOR_OPEN_WRAP_UP)]
-    payload = slack.block_actions_payload(user=user, action_id=how["action_id"], value=how["value"], channel="D" + user[1:])
+    payload = slack.block_actions_payload(
+        user=user, action_id=how["action_id"], value=how["value"], channel="D" + user[1:]
+    )
     assert slack.interaction(payload).status == 200
     _wait_until(lambda: opened_view(fake_slack)["callback_id"] == ids.MENTOR_WRAP_UP_MODAL)
     return how  # the wrap-up button, for clicks by others
@@ -480,13 +551,16 @@ def test_the_wrap_up_preselects_nothing_and_finishing_tells_the_other_person(kno
     with session_scope(knowhow.engine) as s:
         assert s.exec(select(Mentorship)).one().state == "active"
     before = len(dms_to(fake_slack, MENTOR))
-    assert "completed for both" in json.dumps(submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_DECISION: "finish"}).json()["view"])
+    assert "completed for both" in json.dumps(
+        submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_DECISION: "finish"}).json()["view"]
+    )
     _wait_until(lambda: len(dms_to(fake_slack, MENTOR)) == before + 1)
     told = _text_of(dms_to(fake_slack, MENTOR)[-1])
     assert f"<@{PROTEGE}> has marked your mentorship in *Leadership* as finished" in told
     # Answering again (a rating added afterwards) tells nobody anything more.
-    assert "completed for both" in json.dumps(submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_DECISION: "finish",
-                                                                                ids.MENTOR_IN_RATING: "5"}).json()["view"])
+    assert "completed for both" in json.dumps(
+        submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_DECISION: "finish", ids.MENTOR_IN_RATING: "5"}).json()["view"]
+    )
     time.sleep(0.5)
     assert len([m for m in dms_to(fake_slack, PROTEGE) if "has marked" in _text_of(m)]) == 0
     assert len([m for m in dms_to(fake_slack, MENTOR) if "has marked" in _text_of(m)]) == 1
@@ -528,8 +602,12 @@ def test_we_have_stopped_tells_the_other_person(knowhow, slack, fake_slack, peop
 def test_a_topic_a_protege_names_is_not_listed_until_an_admin_adds_it(knowhow, slack, fake_slack, people):
     add_topic(slack)
     mentor(slack, "find", PROTEGE)
-    done = submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_SUGGEST: "Coming back from leave",
-                                               ids.MENTOR_IN_GOAL: "Find my feet again"}).json()
+    done = submit(
+        slack,
+        fake_slack,
+        PROTEGE,
+        {ids.MENTOR_IN_SUGGEST: "Coming back from leave", ids.MENTOR_IN_GOAL: "Find my feet again"},
+    ).json()
     assert done["response_action"] == "update" and "Coming back from leave" in json.dumps(done["view"])
     # Not on the list anyone sees, nor in the forms' options.
     assert "Coming back from leave" not in mentor(slack, "topics", MENTOR).json()["text"]
@@ -540,10 +618,17 @@ def test_a_topic_a_protege_names_is_not_listed_until_an_admin_adds_it(knowhow, s
     assert "Coming back from leave" not in json.dumps(opened_view(fake_slack))
     # Admins see it, unnamed, to curate it.
     admin_list = mentor(slack, "topics", ADMIN).json()["text"]
-    assert "Asked for, not on the list" in admin_list and "Coming back from leave" in admin_list and PROTEGE not in admin_list
+    assert (
+        "Asked for, not on the list" in admin_list
+        and "Coming back from leave" in admin_list
+        and PROTEGE not in admin_list
+    )
     # A volunteer suggesting the same topic is matched with the request.
     mentor(slack, "volunteer", MENTOR)
-    assert submit(slack, fake_slack, MENTOR, {ids.MENTOR_IN_SUGGEST: "coming back from leave"}).json()["response_action"] == "update"
+    assert (
+        submit(slack, fake_slack, MENTOR, {ids.MENTOR_IN_SUGGEST: "coming back from leave"}).json()["response_action"]
+        == "update"
+    )
     _wait_until(lambda: dms_to(fake_slack, PROTEGE))
     assert buttons(dms_to(fake_slack, PROTEGE)[-1], ids.MENTOR_CHOOSE)[0]["value"].endswith(MENTOR)
     assert_no_protege_named(fake_slack, PROTEGE)
@@ -554,12 +639,22 @@ def test_counts_in_a_call_are_pluralised():
     from core.mentoring import Demand
 
     def right_now(seeking, volunteers, threshold):
-        text = json.dumps(mb.call("Leadership", "Grow", 12, 1, Demand("Leadership", seeking, volunteers), threshold, 1)["blocks"])
-        return text[text.index("*Right now*"):text.index("place free") + len("place free")]
+        text = json.dumps(
+            mb.call("Leadership", "Grow", 12, 1, Demand("Leadership", seeking, volunteers), threshold, 1)["blocks"]
+        )
+        return text[text.index("*Right now*") : text.index("place free") + len("place free")]
 
-    assert right_now(1, 1, 1) == ("*Right now*: 1 person is looking for a mentor in Leadership; "
-                                  "1 colleague volunteers with a place free")
-    assert right_now(2, 2, 1) == "*Right now*: 2 people are looking for a mentor in Leadership; 2 colleagues volunteer with a place free"
-    assert right_now(1, 1, 3) == ("*Right now*: Fewer than 3 people are looking for a mentor in Leadership; "
-                                  "fewer than 3 colleagues volunteer with a place free")
-    assert "1 hour a month" in json.dumps(mb.call("Leadership", "Grow", 12, 1, Demand("Leadership", 0, 0), 3, 1)["blocks"])
+    assert right_now(1, 1, 1) == (
+        "*Right now*: 1 person is looking for a mentor in Leadership; 1 colleague volunteers with a place free"
+    )
+    assert (
+        right_now(2, 2, 1)
+        == "*Right now*: 2 people are looking for a mentor in Leadership; 2 colleagues volunteer with a place free"
+    )
+    assert right_now(1, 1, 3) == (
+        "*Right now*: Fewer than 3 people are looking for a mentor in Leadership; "
+        "fewer than 3 colleagues volunteer with a place free"
+    )
+    assert "1 hour a month" in json.dumps(
+        mb.call("Leadership", "Grow", 12, 1, Demand("Leadership", 0, 0), 3, 1)["blocks"]
+    )

@@ -18,7 +18,19 @@ from storage.db import session_scope
 from storage.models import ScoreboardWeek
 
 from .test_http_ask import QA_CHANNEL, _wait_until, ask
-from .test_http_mentor import ADMIN, MENTOR, PROTEGE, add_topic, dms_to, find, mentor, people, stored_view, submit, volunteer  # noqa: F401
+from .test_http_mentor import (  # noqa: F401
+    ADMIN,
+    MENTOR,
+    PROTEGE,
+    add_topic,
+    dms_to,
+    find,
+    mentor,
+    people,
+    stored_view,
+    submit,
+    volunteer,
+)
 
 SCORES = "C0SCORES01"
 
@@ -62,15 +74,21 @@ def test_only_admins_change_the_weekly_post_and_the_form_saves_it(knowhow, slack
     assert mentor(slack, "scoreboard settings", ADMIN).status == 200
     view = stored_view(fake_slack)
     assert view["callback_id"] == ids.SCOREBOARD_SETTINGS_MODAL and view["private_metadata"] == "America/New_York"
-    body = submit(slack, fake_slack, ADMIN, {ids.SCOREBOARD_IN_CHANNEL: SCORES, ids.SCOREBOARD_IN_DAY: "4",
-                                             ids.SCOREBOARD_IN_TIME: "16:30"}).json()
+    body = submit(
+        slack,
+        fake_slack,
+        ADMIN,
+        {ids.SCOREBOARD_IN_CHANNEL: SCORES, ids.SCOREBOARD_IN_DAY: "4", ids.SCOREBOARD_IN_TIME: "16:30"},
+    ).json()
     assert body["response_action"] == "update" and "Fridays at 16:30 (America/New_York)" in json.dumps(body["view"])
     with session_scope(knowhow.engine) as s:
         plan = scoreboard.schedule(s, team_id="T0FAKETEAM", default_channel=None)
     assert (plan.channel_id, plan.weekday, plan.hour, plan.minute) == (SCORES, 4, 16, 30)
 
 
-def test_the_weekly_post_goes_out_once_with_its_picture_even_after_a_missed_week(knowhow, slack, fake_slack, people, monkeypatch):
+def test_the_weekly_post_goes_out_once_with_its_picture_even_after_a_missed_week(
+    knowhow, slack, fake_slack, people, monkeypatch
+):
     from scheduler import jobs
 
     add_topic(slack)
@@ -85,7 +103,9 @@ def test_the_weekly_post_goes_out_once_with_its_picture_even_after_a_missed_week
     _wait_until(lambda: any("This week in Knowhow" in (m.get("text") or "") for m in fake_slack.messages[QA_CHANNEL]))
     _wait_until(lambda: fake_slack.calls_to("files.completeUploadExternal"))
     [post] = [m for m in fake_slack.messages[QA_CHANNEL] if "This week in Knowhow" in (m.get("text") or "")]
-    assert "Asked: *4*" in json.dumps(post["blocks"]) and "*Leadership*: *fewer than 3* looking" in json.dumps(post["blocks"])
+    assert "Asked: *4*" in json.dumps(post["blocks"]) and "*Leadership*: *fewer than 3* looking" in json.dumps(
+        post["blocks"]
+    )
     assert PROTEGE not in json.dumps(post)
     [upload] = fake_slack.calls_to("upload")
     assert upload.args["size"] > 1000
@@ -103,24 +123,37 @@ def test_the_weekly_post_goes_out_once_with_its_picture_even_after_a_missed_week
     with session_scope(knowhow.engine) as s:
         weeks = s.exec(select(ScoreboardWeek).order_by(ScoreboardWeek.week_end)).all()
         assert len(weeks) == 3 and [w.posted_at is not None for w in weeks] == [True, False, True]
-    _wait_until(lambda: len([m for m in fake_slack.messages[QA_CHANNEL] if "This week in Knowhow" in (m.get("text") or "")]) == posts_before + 1)
+    _wait_until(
+        lambda: (
+            len([m for m in fake_slack.messages[QA_CHANNEL] if "This week in Knowhow" in (m.get("text") or "")])
+            == posts_before + 1
+        )
+    )
     latest = [m for m in fake_slack.messages[QA_CHANNEL] if "This week in Knowhow" in (m.get("text") or "")][-1]
     assert "changes against the week before" in json.dumps(latest["blocks"])
 
 
-def test_a_post_knowhow_cannot_make_is_told_to_the_admin_who_chose_the_channel(knowhow, slack, fake_slack, people, monkeypatch):
+def test_a_post_knowhow_cannot_make_is_told_to_the_admin_who_chose_the_channel(
+    knowhow, slack, fake_slack, people, monkeypatch
+):
     from scheduler import jobs
 
     fake_slack.private_channels.add("C0PRIVATE1")  # Knowhow was never invited
     fake_slack.add_user(ADMIN, tz="UTC", tz_offset=0)
     mentor(slack, "scoreboard settings", ADMIN)
-    submit(slack, fake_slack, ADMIN, {ids.SCOREBOARD_IN_CHANNEL: "C0PRIVATE1", ids.SCOREBOARD_IN_DAY: "0",
-                                      ids.SCOREBOARD_IN_TIME: "09:00"})
+    submit(
+        slack,
+        fake_slack,
+        ADMIN,
+        {ids.SCOREBOARD_IN_CHANNEL: "C0PRIVATE1", ids.SCOREBOARD_IN_DAY: "0", ids.SCOREBOARD_IN_TIME: "09:00"},
+    )
     ask(slack, fake_slack, "Where is the VPN guide?")
     posting = scoreboard.last_week_end(scoreboard.Schedule(None), utcnow()) + timedelta(weeks=1)
     monkeypatch.setattr(jobs, "utcnow", lambda: posting + timedelta(minutes=1))
     assert jobs.sweep_scoreboard(QA_CHANNEL, 3) == 1
-    _wait_until(lambda: any("could not be posted in <#C0PRIVATE1>" in c.args["text"] for c in dms_to(fake_slack, ADMIN)))
+    _wait_until(
+        lambda: any("could not be posted in <#C0PRIVATE1>" in c.args["text"] for c in dms_to(fake_slack, ADMIN))
+    )
     assert not fake_slack.messages["C0PRIVATE1"]
     assert not fake_slack.calls_to("files.getUploadURLExternal")  # no picture without its post
 
@@ -129,24 +162,38 @@ def test_app_home_shows_the_persons_own_picture_and_the_scoreboard(knowhow, slac
     add_topic(slack)
     find(slack, fake_slack, PROTEGE, goal="Lead my first team")
     volunteer(slack, fake_slack, MENTOR)
-    event = {"type": "app_home_opened", "user": PROTEGE, "channel": "D0NEWMGR01", "tab": "home", "event_ts": "1754400124.556817"}
+    event = {
+        "type": "app_home_opened",
+        "user": PROTEGE,
+        "channel": "D0NEWMGR01",
+        "tab": "home",
+        "event_ts": "1754400124.556817",
+    }
     assert slack.event(event).status == 200
     _wait_until(lambda: any(c.args["user_id"] == PROTEGE for c in fake_slack.calls_to("views.publish")))
     home = [c for c in fake_slack.calls_to("views.publish") if c.args["user_id"] == PROTEGE][-1].args["view"]
     text = json.dumps(home)
     assert "Your request in Leadership" in text and "Across the workspace" in text
     assert {ids.HOME_ASK, ids.MENTOR_OPEN_FIND, ids.MENTOR_OPEN_VOLUNTEER} <= {
-        e["action_id"] for b in home["blocks"] if b["type"] == "actions" for e in b["elements"]}
+        e["action_id"] for b in home["blocks"] if b["type"] == "actions" for e in b["elements"]
+    }
     # Someone else's Home never shows the protégé's request.
     slack.event({**event, "user": "U0SOMEONE1", "event_ts": "1754400125.1"})
     _wait_until(lambda: any(c.args["user_id"] == "U0SOMEONE1" for c in fake_slack.calls_to("views.publish")))
     other = [c for c in fake_slack.calls_to("views.publish") if c.args["user_id"] == "U0SOMEONE1"][-1].args["view"]
     assert PROTEGE not in json.dumps(other) and "Your request" not in json.dumps(other)
     # The Ask button opens the /ask form from the Home tab.
-    payload = slack.block_actions_payload(user=PROTEGE, action_id=ids.HOME_ASK, value="", container="view",
-                                          view={"id": "V0HOME", "type": "home", "blocks": home["blocks"]})
+    payload = slack.block_actions_payload(
+        user=PROTEGE,
+        action_id=ids.HOME_ASK,
+        value="",
+        container="view",
+        view={"id": "V0HOME", "type": "home", "blocks": home["blocks"]},
+    )
     slack.interaction(payload)
-    _wait_until(lambda: any(c.args["view"].get("callback_id") == ids.ASK_MODAL for c in fake_slack.calls_to("views.open")))
+    _wait_until(
+        lambda: any(c.args["view"].get("callback_id") == ids.ASK_MODAL for c in fake_slack.calls_to("views.open"))
+    )
 
 
 def test_home_is_refreshed_when_a_mentoring_request_changes(knowhow, slack, fake_slack, people):
@@ -154,8 +201,12 @@ def test_home_is_refreshed_when_a_mentoring_request_changes(knowhow, slack, fake
     find(slack, fake_slack, PROTEGE)
     _wait_until(lambda: any(c.args["user_id"] == PROTEGE for c in fake_slack.calls_to("views.publish")))
     volunteer(slack, fake_slack, MENTOR)
-    _wait_until(lambda: any(c.args["user_id"] == PROTEGE and "choose a candidate" in json.dumps(c.args["view"])
-                            for c in fake_slack.calls_to("views.publish")))
+    _wait_until(
+        lambda: any(
+            c.args["user_id"] == PROTEGE and "choose a candidate" in json.dumps(c.args["view"])
+            for c in fake_slack.calls_to("views.publish")
+        )
+    )
 
 
 def test_helpers_are_thanked_by_name_only_once_they_agree(knowhow, slack, fake_slack, people):
@@ -164,12 +215,30 @@ def test_helpers_are_thanked_by_name_only_once_they_agree(knowhow, slack, fake_s
     now = utcnow()
     with session_scope(knowhow.engine) as s:
         for n, helper in enumerate(("U0HELPER01", "U0HELPER02")):
-            q = Question(team_id="T0FAKETEAM", asker_id=PROTEGE, text="q", channel_id=QA_CHANNEL, status="posted",
-                         posted_at=now - timedelta(hours=2), created_at=now - timedelta(hours=2), message_ts=f"17000.{n}")
+            q = Question(
+                team_id="T0FAKETEAM",
+                asker_id=PROTEGE,
+                text="q",
+                channel_id=QA_CHANNEL,
+                status="posted",
+                posted_at=now - timedelta(hours=2),
+                created_at=now - timedelta(hours=2),
+                message_ts=f"17000.{n}",
+            )
             s.add(q)
             s.flush()
-            s.add(Answer(team_id="T0FAKETEAM", question_id=q.id, message_ts=f"17001.{n}", author_id=helper, text="a",
-                         answered_at=now - timedelta(hours=1), accepted_at=now - timedelta(minutes=30), accepted_by=PROTEGE))
+            s.add(
+                Answer(
+                    team_id="T0FAKETEAM",
+                    question_id=q.id,
+                    message_ts=f"17001.{n}",
+                    author_id=helper,
+                    text="a",
+                    answered_at=now - timedelta(hours=1),
+                    accepted_at=now - timedelta(minutes=30),
+                    accepted_by=PROTEGE,
+                )
+            )
     assert "does not name you" in slack.command("/expert", "topics thanks", user_id="U0HELPER01").json()["text"]
     assert "may now thank you" in slack.command("/expert", "topics thanks on", user_id="U0HELPER01").json()["text"]
     text = json.dumps(mentor(slack, "scoreboard", PROTEGE).json()["blocks"])
@@ -178,10 +247,18 @@ def test_helpers_are_thanked_by_name_only_once_they_agree(knowhow, slack, fake_s
     assert "U0HELPER01" not in json.dumps(mentor(slack, "scoreboard", PROTEGE).json()["blocks"])
 
 
-def test_homes_share_the_workspace_board_for_a_minute_and_read_their_own_part_fresh(knowhow, slack, fake_slack, people, monkeypatch):
+def test_homes_share_the_workspace_board_for_a_minute_and_read_their_own_part_fresh(
+    knowhow, slack, fake_slack, people, monkeypatch
+):
     from bot.listeners import home as home_edge
 
-    opened = {"type": "app_home_opened", "user": PROTEGE, "channel": "D0NEWMGR01", "tab": "home", "event_ts": "1754400124.556817"}
+    opened = {
+        "type": "app_home_opened",
+        "user": PROTEGE,
+        "channel": "D0NEWMGR01",
+        "tab": "home",
+        "event_ts": "1754400124.556817",
+    }
 
     def published():
         slack.event({**opened, "event_ts": f"{utcnow().timestamp():.6f}"})
@@ -204,5 +281,9 @@ def test_homes_share_the_workspace_board_for_a_minute_and_read_their_own_part_fr
 
 def test_the_askers_home_is_refreshed_once_their_question_is_posted(knowhow, slack, fake_slack, people):
     ask(slack, fake_slack, "Who signs off the travel budget?", user_id=PROTEGE)
-    _wait_until(lambda: any(c.args["user_id"] == PROTEGE and "Who signs off the travel budget?" in json.dumps(c.args["view"])
-                            for c in fake_slack.calls_to("views.publish")))
+    _wait_until(
+        lambda: any(
+            c.args["user_id"] == PROTEGE and "Who signs off the travel budget?" in json.dumps(c.args["view"])
+            for c in fake_slack.calls_to("views.publish")
+        )
+    )

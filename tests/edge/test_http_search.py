@@ -20,7 +20,12 @@ def _block_actions(payload_message, *, user="U0SEARCHER", response_url):
         "user": {"id": user, "username": "searcher", "name": "searcher", "team_id": "T0FAKETEAM"},
         "api_app_id": "A0FAKEAPP1",
         "token": "Jhj5dZrVaK7ZwHHjRyZWjbDl",
-        "container": {"type": "message", "message_ts": "1754400200.000500", "channel_id": "C0GENERAL1", "is_ephemeral": True},
+        "container": {
+            "type": "message",
+            "message_ts": "1754400200.000500",
+            "channel_id": "C0GENERAL1",
+            "is_ephemeral": True,
+        },
         "trigger_id": "7712345678902.7700000000001.fedcba9876543210fedcba9876543210",
         "team": {"id": "T0FAKETEAM", "domain": "fake-mentors"},
         "enterprise": None,
@@ -96,7 +101,20 @@ def test_search_results_never_ping_the_crowd(knowhow, slack, fake_slack):
 
 def test_a_forged_more_button_is_ignored(knowhow, slack, fake_slack):
     payload = _block_actions(
-        {"blocks": [{"type": "actions", "elements": [{"action_id": "ask_search_more", "text": {"type": "plain_text", "text": "More"}, "value": "not json"}]}]},
+        {
+            "blocks": [
+                {
+                    "type": "actions",
+                    "elements": [
+                        {
+                            "action_id": "ask_search_more",
+                            "text": {"type": "plain_text", "text": "More"},
+                            "value": "not json",
+                        }
+                    ],
+                }
+            ]
+        },
         response_url=fake_slack.response_url("forged"),
     )
     assert slack.interaction(payload).status == 200

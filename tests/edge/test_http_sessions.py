@@ -51,8 +51,16 @@ def text_of(message) -> str:
 def say(slack, fake_slack, user, text, channel=CHANNEL):
     """A person posts a top-level message: it is in the channel, and Slack sends the event."""
     message = fake_slack.add_message(channel, user=user, text=text)
-    event = {"type": "message", "user": user, "text": text, "ts": message["ts"], "channel": channel,
-             "event_ts": message["ts"], "channel_type": "channel", "team": "T0FAKETEAM"}
+    event = {
+        "type": "message",
+        "user": user,
+        "text": text,
+        "ts": message["ts"],
+        "channel": channel,
+        "event_ts": message["ts"],
+        "channel_type": "channel",
+        "team": "T0FAKETEAM",
+    }
     assert slack.event(event).status == 200
     return message["ts"]
 
@@ -82,7 +90,9 @@ def test_scheduling_through_the_form_announces_with_local_times(knowhow, slack, 
         state = {
             "topic": {"topic": {"type": "plain_text_input", "value": values.get("topic", "Kubernetes upgrades")}},
             "experts": {"experts": {"type": "multi_users_select", "selected_users": values.get("experts", [EXPERT])}},
-            "channel": {"channel": {"type": "conversations_select", "selected_conversation": values.get("channel", CHANNEL)}},
+            "channel": {
+                "channel": {"type": "conversations_select", "selected_conversation": values.get("channel", CHANNEL)}
+            },
             "start": {"start": {"type": "datetimepicker", "selected_date_time": values.get("start", start)}},
             "minutes": {"minutes": {"type": "number_input", "value": values.get("minutes", "45")}},
         }
@@ -125,10 +135,16 @@ def test_a_session_from_start_to_summary_with_a_deferral(knowhow, slack, fake_sl
     say(slack, fake_slack, EXPERT, "Welcome! Ask away.")  # the expert's own message is no question
     _wait_until(lambda: len(fake_slack.calls_to("reactions.add")) == 2)
     assert {c.args["timestamp"] for c in fake_slack.calls_to("reactions.add")} == {first, second}
-    assert not [c for c in fake_slack.calls_to("chat.postMessage") if c.args.get("thread_ts") in (first, second)]  # quiet
+    assert not [
+        c for c in fake_slack.calls_to("chat.postMessage") if c.args.get("thread_ts") in (first, second)
+    ]  # quiet
 
     answer_ts = f"{float(first) + 0.001:.6f}"
-    slack.event(slack.thread_reply(channel=CHANNEL, thread_ts=first, ts=answer_ts, user=EXPERT, text="kubectl drain --ignore-daemonsets"))
+    slack.event(
+        slack.thread_reply(
+            channel=CHANNEL, thread_ts=first, ts=answer_ts, user=EXPERT, text="kubectl drain --ignore-daemonsets"
+        )
+    )
     _wait_until(lambda: _session_questions(knowhow) == 2)
 
     assert "closed" in expert(slack, "close")["text"]
@@ -145,14 +161,22 @@ def test_a_session_from_start_to_summary_with_a_deferral(knowhow, slack, fake_sl
 
     due = (datetime.now(UTC) + timedelta(days=3)).date().isoformat()
     payload = slack.block_actions_payload(
-        user=EXPERT, action_id=ids.SESSION_DEFER, block_id=pickers[0]["block_id"], action_type="datepicker",
-        message={"ts": "1.0", "blocks": listing.args["blocks"], "type": "message"}, channel="D" + EXPERT[1:],
+        user=EXPERT,
+        action_id=ids.SESSION_DEFER,
+        block_id=pickers[0]["block_id"],
+        action_type="datepicker",
+        message={"ts": "1.0", "blocks": listing.args["blocks"], "type": "message"},
+        channel="D" + EXPERT[1:],
         response_url=fake_slack.response_url("defer"),
     )
     payload["actions"][0]["selected_date"] = due
     slack.interaction(payload)
     assert "Deferred to" in fake_slack.wait_for("response_url")[-1].args["text"]
-    _wait_until(lambda: any(m.get("thread_ts") == second and "will answer this by" in m["text"] for m in fake_slack.messages[CHANNEL]))
+    _wait_until(
+        lambda: any(
+            m.get("thread_ts") == second and "will answer this by" in m["text"] for m in fake_slack.messages[CHANNEL]
+        )
+    )
     _wait_until(lambda: "Deferred" in text_of(fake_slack.message(CHANNEL, summary["ts"])))
 
     # Someone who is not an expert cannot defer.
@@ -169,9 +193,18 @@ def _session_questions(knowhow):
 def test_the_scheduler_opens_a_session_on_time(knowhow, slack, fake_slack):
     designate(slack)
     with session_scope(knowhow.engine) as s:
-        info = sessions.schedule(s, team_id="T0FAKETEAM", organiser_id=EXPERT, channel_id=CHANNEL, topic="On time",
-                                 experts=[EXPERT], starts_at=datetime.now(UTC) + timedelta(seconds=2), minutes=1,
-                                 is_admin=False, now=datetime.now(UTC))
+        info = sessions.schedule(
+            s,
+            team_id="T0FAKETEAM",
+            organiser_id=EXPERT,
+            channel_id=CHANNEL,
+            topic="On time",
+            experts=[EXPERT],
+            starts_at=datetime.now(UTC) + timedelta(seconds=2),
+            minutes=1,
+            is_admin=False,
+            now=datetime.now(UTC),
+        )
     knowhow.deps.on_session_scheduled(info)
     _wait_until(lambda: any("is open" in m["text"] for m in in_channel(fake_slack)), timeout=8)
     opened_at = next(c.at for c in fake_slack.calls_to("chat.postMessage") if "is open" in c.text)
@@ -187,8 +220,18 @@ def _knowhow_with_session(settings, starts, minutes, state="scheduled"):
     migrate.upgrade(engine)
     with session_scope(engine) as s:
         sessions.designate(s, team_id="T0FAKETEAM", channel_id=CHANNEL, user_id=ADMIN)
-        info = sessions.schedule(s, team_id="T0FAKETEAM", organiser_id=EXPERT, channel_id=CHANNEL, topic="Restarts",
-                                 experts=[EXPERT], starts_at=starts, minutes=minutes, is_admin=True, now=starts)
+        info = sessions.schedule(
+            s,
+            team_id="T0FAKETEAM",
+            organiser_id=EXPERT,
+            channel_id=CHANNEL,
+            topic="Restarts",
+            experts=[EXPERT],
+            starts_at=starts,
+            minutes=minutes,
+            is_admin=True,
+            now=starts,
+        )
         if state == "open":
             sessions.advance(s, team_id="T0FAKETEAM", session_id=info.id, now=starts)
     engine.dispose()
@@ -214,7 +257,12 @@ def test_back_during_the_window_opens_at_once(settings, fake_slack):
 def test_down_across_the_whole_window_tells_the_organiser_it_was_missed(settings, fake_slack):
     knowhow, info = _knowhow_with_session(settings, datetime.now(UTC) - timedelta(hours=3), 60)
     try:
-        _wait_until(lambda: any(c.args["channel"] == EXPERT and "did not take place" in c.text for c in fake_slack.calls_to("chat.postMessage")))
+        _wait_until(
+            lambda: any(
+                c.args["channel"] == EXPERT and "did not take place" in c.text
+                for c in fake_slack.calls_to("chat.postMessage")
+            )
+        )
         assert _state(knowhow, info.id) is sessions.State.MISSED
         assert not any("is open" in m["text"] for m in in_channel(fake_slack))
     finally:
@@ -222,7 +270,7 @@ def test_down_across_the_whole_window_tells_the_organiser_it_was_missed(settings
 
 
 def test_down_across_the_close_closes_once_when_back_and_a_restart_repeats_nothing(settings, fake_slack):
-    knowhow, info = _knowhow_with_session(settings, datetime.now(UTC) - timedelta(hours=2), 60, state="open")
+    knowhow, _info = _knowhow_with_session(settings, datetime.now(UTC) - timedelta(hours=2), 60, state="open")
     try:
         _wait_until(lambda: any("is closed" in m["text"] for m in in_channel(fake_slack)))
     finally:
@@ -255,15 +303,35 @@ def test_the_last_call_and_the_reminder_go_out_once_from_the_sweep(knowhow, slac
     with session_scope(knowhow.engine) as s:
         [sid] = s.exec(select(ExpertSession.id)).all()
         [q1] = s.exec(select(Question.id).where(Question.message_ts == first)).all()
-        sessions.defer(s, team_id="T0FAKETEAM", question_id=q1, expert_id=EXPERT, due_date=(now + timedelta(days=2)).date(), tz_name="UTC", now=now)
+        sessions.defer(
+            s,
+            team_id="T0FAKETEAM",
+            question_id=q1,
+            expert_id=EXPERT,
+            due_date=(now + timedelta(days=2)).date(),
+            tz_name="UTC",
+            now=now,
+        )
         # Time passes: the session closed two hours ago, and the deferral's day has come.
         s.execute(update(ExpertSession).where(ExpertSession.id == sid).values(closed_at=now - timedelta(hours=2)))
         s.execute(update(Deferral).where(Deferral.question_id == q1).values(remind_at=now - timedelta(minutes=1)))
     fake_slack.clear()
     jobs.sweep_sessions()  # (the scheduler's own sweep may get there first: either way, once)
     assert jobs.sweep_sessions() == 0
-    _wait_until(lambda: any("Last call" in c.block_text() for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == EXPERT))
-    _wait_until(lambda: any("You promised to answer" in c.text for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == EXPERT))
+    _wait_until(
+        lambda: any(
+            "Last call" in c.block_text()
+            for c in fake_slack.calls_to("chat.postMessage")
+            if c.args["channel"] == EXPERT
+        )
+    )
+    _wait_until(
+        lambda: any(
+            "You promised to answer" in c.text
+            for c in fake_slack.calls_to("chat.postMessage")
+            if c.args["channel"] == EXPERT
+        )
+    )
     last_call = next(c for c in fake_slack.calls_to("chat.postMessage") if "Last call" in c.block_text())
     assert "Fridays" in last_call.block_text() and "hotfix" not in last_call.block_text()  # deferred: not chased
     _wait_until(lambda: "Left open" in text_of(fake_slack.message(CHANNEL, summary["ts"])))

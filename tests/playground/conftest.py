@@ -27,8 +27,9 @@ class Page:
         return self._open(urllib.request.Request(self.url + path + ("?" + urlencode(query) if query else "")))
 
     def post(self, path: str, body: dict) -> tuple[int, dict]:
-        request = urllib.request.Request(self.url + path, data=json.dumps(body).encode(), method="POST",
-                                         headers={"Content-Type": "application/json"})
+        request = urllib.request.Request(
+            self.url + path, data=json.dumps(body).encode(), method="POST", headers={"Content-Type": "application/json"}
+        )
         return self._open(request)
 
     def _open(self, request) -> tuple[int, dict]:

@@ -3,11 +3,12 @@ Knowhow itself (`knowhow run`, unchanged, as a child process) answering through 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import urllib.request
+from pathlib import Path
 
 import pytest
-
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
@@ -36,15 +37,23 @@ def test_the_state_describes_the_workspace(page):
     assert sample.MANAGERS_CHANNEL not in kinds  # private, and Devika is not in it
     assert sample.MANAGERS_CHANNEL in {c["id"] for c in page.state(BEN)["conversations"]}
     assert {c["command"] for c in state["commands"]} == {"/ask", "/mentor", "/expert"}
-    assert state["shortcuts"] == [{"callback_id": "accept_answer", "name": "Accept as answer",
-                                   "description": "Accept this reply as the answer to the question"}]
+    assert state["shortcuts"] == [
+        {
+            "callback_id": "accept_answer",
+            "name": "Accept as answer",
+            "description": "Accept this reply as the answer to the question",
+        }
+    ]
     assert state["modal"] is None and state["home"] is None
 
 
 def test_ask_answer_in_the_thread_and_accept(page):
     question = "How do we run a blameless post-mortem after an incident?"
     before = page.state(DEVIKA)["version"]
-    assert page.act("/api/message", as_=DEVIKA, channel=GENERAL, text="/ask " + question) == {"ok": True, "command": True}
+    assert page.act("/api/message", as_=DEVIKA, channel=GENERAL, text="/ask " + question) == {
+        "ok": True,
+        "command": True,
+    }
 
     post = _post_of(page, question)
     assert post["user"] == sample.BOT_USER_ID and not post["ephemeral"]
@@ -57,8 +66,9 @@ def test_ask_answer_in_the_thread_and_accept(page):
     assert page.state(DEVIKA)["version"] > before
 
     # Grace answers in the thread: a `message` event Knowhow records as an answer.
-    reply = page.act("/api/message", as_=GRACE, channel=QA, text="Write the timeline first, facts only.",
-                     thread_ts=post["ts"])["ts"]
+    reply = page.act(
+        "/api/message", as_=GRACE, channel=QA, text="Write the timeline first, facts only.", thread_ts=post["ts"]
+    )["ts"]
     thread = page.thread(EMMA, QA, post["ts"])
     assert thread["root"]["reply_count"] == 1 and thread["root"]["reply_users"] == [GRACE]
     assert [r["ts"] for r in thread["replies"]] == [reply]
@@ -69,8 +79,11 @@ def test_ask_answer_in_the_thread_and_accept(page):
     refused = eventually(lambda: [r for r in page.thread(EMMA, QA, post["ts"])["replies"] if r["ephemeral"]])
     assert "accept" in refused[0]["text"].lower()
     page.act("/api/shortcut", as_=DEVIKA, callback_id="accept_answer", channel=QA, ts=reply)
-    accepted = eventually(lambda: [r for r in page.thread(DEVIKA, QA, post["ts"])["replies"]
-                                   if r["ephemeral"] and "Accepted" in r["text"]])
+    accepted = eventually(
+        lambda: [
+            r for r in page.thread(DEVIKA, QA, post["ts"])["replies"] if r["ephemeral"] and "Accepted" in r["text"]
+        ]
+    )
     assert accepted
     # Only the person it is for sees an ephemeral: Grace sees none of them.
     assert not [r for r in page.thread(GRACE, QA, post["ts"])["replies"] if r["ephemeral"]]
@@ -83,7 +96,11 @@ def test_edit_delete_and_react(page):
     question = "Which linter do teams use for Python?"
     page.act("/api/message", as_=EMMA, channel=GENERAL, text="/ask " + question)
     post = _post_of(page, question)
-    eventually(lambda: [m for m in page.messages(EMMA, GENERAL) if m["ephemeral"] and "p" + post["ts"].replace(".", "") in m["text"]])
+    eventually(
+        lambda: [
+            m for m in page.messages(EMMA, GENERAL) if m["ephemeral"] and "p" + post["ts"].replace(".", "") in m["text"]
+        ]
+    )
     reply = page.act("/api/message", as_=BEN, channel=QA, text="ruff, mostly", thread_ts=post["ts"])["ts"]
     page.act("/api/edit", as_=BEN, channel=QA, ts=reply, text="ruff, and mypy for types")
     shown = page.thread(EMMA, QA, post["ts"])["replies"][0]
@@ -127,17 +144,32 @@ def test_a_modal_opened_by_a_command_is_that_users_and_its_submission_works(page
 
     # The external select of topics asks Knowhow for its options (block_suggestion).
     view = modal["view"]
-    question_block = next(b for b in view["blocks"] if b["type"] == "input" and b["element"]["type"] == "plain_text_input")
+    question_block = next(
+        b for b in view["blocks"] if b["type"] == "input" and b["element"]["type"] == "plain_text_input"
+    )
     topics = next(b for b in view["blocks"] if b["type"] == "input" and "external" in b["element"]["type"])
-    offered = page.act("/api/options", as_=GRACE, view_id=modal["id"], block_id=topics["block_id"],
-                       action_id=topics["element"]["action_id"], value="Hiring")
+    offered = page.act(
+        "/api/options",
+        as_=GRACE,
+        view_id=modal["id"],
+        block_id=topics["block_id"],
+        action_id=topics["element"]["action_id"],
+        value="Hiring",
+    )
     assert any("Hiring" in json.dumps(o) for o in offered["options"] + offered["option_groups"])
 
     question = "What makes a good structured interview loop for senior engineers?"
-    values = {question_block["block_id"]: {question_block["element"]["action_id"]: {"type": "plain_text_input", "value": question}}}
+    values = {
+        question_block["block_id"]: {
+            question_block["element"]["action_id"]: {"type": "plain_text_input", "value": question}
+        }
+    }
     answer = page.act("/api/submit", as_=GRACE, view_id=modal["id"], values=values)
     assert "errors" not in answer
-    assert eventually(lambda: page.state(GRACE)["modal"] is None or page.state(GRACE)["modal"]["id"] != modal["id"]) is not None
+    assert (
+        eventually(lambda: page.state(GRACE)["modal"] is None or page.state(GRACE)["modal"]["id"] != modal["id"])
+        is not None
+    )
     assert _post_of(page, question)
 
 
@@ -148,9 +180,16 @@ def test_app_home_opened_publishes_the_home(page):
     assert home["type"] == "home" and home["blocks"]
     assert page.state(LIAM)["home"] is None
     # A button on the Home (Ask) opens a modal for that person, through a trigger_id of theirs.
-    block, ask = next((b, e) for b in home["blocks"] if b["type"] == "actions" for e in b["elements"] if "Ask" in e["text"]["text"])
-    page.act("/api/action", as_=KEIKO, where={"type": "view", "view_id": home["id"]}, block_id=block["block_id"],
-             action_id=ask["action_id"])
+    block, ask = next(
+        (b, e) for b in home["blocks"] if b["type"] == "actions" for e in b["elements"] if "Ask" in e["text"]["text"]
+    )
+    page.act(
+        "/api/action",
+        as_=KEIKO,
+        where={"type": "view", "view_id": home["id"]},
+        block_id=block["block_id"],
+        action_id=ask["action_id"],
+    )
     modal = eventually(lambda: page.state(KEIKO)["modal"])
     assert page.state(LIAM)["modal"] is None
     page.act("/api/close", as_=KEIKO, view_id=modal["id"])
@@ -159,19 +198,49 @@ def test_app_home_opened_publishes_the_home(page):
 
 def test_the_page_api_refuses_bad_requests_as_slack_does(page):
     assert page.get("/api/nothing") == (404, {"ok": False, "error": "unknown_method"})
-    assert page.post("/api/message", {"as": DEVIKA, "text": "hello"}) == (400, {"ok": False, "error": "invalid_arguments"})
-    assert page.post("/api/message", {"as": "U0NOBODY01", "channel": GENERAL, "text": "hi"}) == (400, {"ok": False, "error": "user_not_found"})
-    assert page.post("/api/message", {"as": DEVIKA, "channel": "C0NOWHERE1", "text": "hi"}) == (400, {"ok": False, "error": "channel_not_found"})
-    assert page.post("/api/message", {"as": DEVIKA, "channel": sample.MANAGERS_CHANNEL, "text": "hi"}) == (400, {"ok": False, "error": "channel_not_found"})
-    assert page.post("/api/message", {"as": DEVIKA, "channel": GENERAL, "text": "/nope x"}) == (400, {"ok": False, "error": "invalid_command"})
-    assert page.post("/api/shortcut", {"as": DEVIKA, "callback_id": "nope", "channel": QA, "ts": "1.000001"}) == (400, {"ok": False, "error": "invalid_callback_id"})
-    assert page.get("/api/messages", **{"as": DEVIKA, "channel": "D0GRACE001"}) == (400, {"ok": False, "error": "channel_not_found"})
-    assert page.get("/api/thread", **{"as": DEVIKA, "channel": QA, "ts": "1.000001"}) == (400, {"ok": False, "error": "thread_not_found"})
-    status, body = page.post("/api/action", {"as": DEVIKA, "where": {"type": "view", "view_id": "V0NOPE"}, "action_id": "x"})
+    assert page.post("/api/message", {"as": DEVIKA, "text": "hello"}) == (
+        400,
+        {"ok": False, "error": "invalid_arguments"},
+    )
+    assert page.post("/api/message", {"as": "U0NOBODY01", "channel": GENERAL, "text": "hi"}) == (
+        400,
+        {"ok": False, "error": "user_not_found"},
+    )
+    assert page.post("/api/message", {"as": DEVIKA, "channel": "C0NOWHERE1", "text": "hi"}) == (
+        400,
+        {"ok": False, "error": "channel_not_found"},
+    )
+    assert page.post("/api/message", {"as": DEVIKA, "channel": sample.MANAGERS_CHANNEL, "text": "hi"}) == (
+        400,
+        {"ok": False, "error": "channel_not_found"},
+    )
+    assert page.post("/api/message", {"as": DEVIKA, "channel": GENERAL, "text": "/nope x"}) == (
+        400,
+        {"ok": False, "error": "invalid_command"},
+    )
+    assert page.post("/api/shortcut", {"as": DEVIKA, "callback_id": "nope", "channel": QA, "ts": "1.000001"}) == (
+        400,
+        {"ok": False, "error": "invalid_callback_id"},
+    )
+    assert page.get("/api/messages", **{"as": DEVIKA, "channel": "D0GRACE001"}) == (
+        400,
+        {"ok": False, "error": "channel_not_found"},
+    )
+    assert page.get("/api/thread", **{"as": DEVIKA, "channel": QA, "ts": "1.000001"}) == (
+        400,
+        {"ok": False, "error": "thread_not_found"},
+    )
+    status, body = page.post(
+        "/api/action", {"as": DEVIKA, "where": {"type": "view", "view_id": "V0NOPE"}, "action_id": "x"}
+    )
     assert (status, body) == (400, {"ok": False, "error": "view_not_found"})
     # Not JSON: refused (a form on another site cannot post here).
-    request = urllib.request.Request(page.url + "/api/message", data=b"as=U0DEVIKA01&channel=C0GENERAL1&text=hi", method="POST",
-                                     headers={"Content-Type": "application/x-www-form-urlencoded"})
+    request = urllib.request.Request(
+        page.url + "/api/message",
+        data=b"as=U0DEVIKA01&channel=C0GENERAL1&text=hi",
+        method="POST",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
     status, body = page._open(request)
     assert (status, body) == (415, {"ok": False, "error": "invalid_content_type"})
 
@@ -194,8 +263,17 @@ def test_the_workspaces_web_api_answers_with_slacks_errors(playground):
     assert error(client.chat_postMessage, channel=sample.MANAGERS_CHANNEL, text="x") == "channel_not_found"
     assert error(client.chat_postMessage, channel=GENERAL, text="x") == "not_in_channel"  # not a member yet
     assert error(client.chat_postMessage, channel=QA) == "no_text"
-    assert error(client.conversations_join, channel=sample.MANAGERS_CHANNEL) == "channel_not_found"  # private, not invited
-    assert error(client.views_open, trigger_id="123.456.abc", view={"type": "modal", "title": {"type": "plain_text", "text": "x"}, "blocks": []}) == "invalid_trigger_id"
+    assert (
+        error(client.conversations_join, channel=sample.MANAGERS_CHANNEL) == "channel_not_found"
+    )  # private, not invited
+    assert (
+        error(
+            client.views_open,
+            trigger_id="123.456.abc",
+            view={"type": "modal", "title": {"type": "plain_text", "text": "x"}, "blocks": []},
+        )
+        == "invalid_trigger_id"
+    )
     assert error(client.chat_postEphemeral, channel=QA, user="U0NOBODY01", text="x") == "user_not_found"
     assert error(client.users_info, user="U0NOBODY01") == "user_not_found"
     assert error(WebClient(token="xoxb-wrong", base_url=ws.api_url).auth_test) == "invalid_auth"
@@ -211,10 +289,8 @@ def test_every_server_binds_loopback_only(playground):
     assert all(address[0] == "127.0.0.1" for address in ports.values()), ports
     # Knowhow is a child process: nothing answers on its port at any other address of this machine.
     addresses = set()
-    try:
+    with contextlib.suppress(OSError):
         addresses |= {info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)}
-    except OSError:
-        pass
     try:
         probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         probe.connect(("10.255.255.255", 1))  # UDP: picks a route, sends nothing
@@ -230,7 +306,7 @@ def test_every_server_binds_loopback_only(playground):
                 assert s.connect_ex((address, port)) != 0, f"port {port} answers on {address}"
     # The same, read from the kernel's table where there is one (Linux): every listener is 127.0.0.1.
     try:
-        table = open("/proc/net/tcp").read().splitlines()[1:]
+        table = Path("/proc/net/tcp").read_text().splitlines()[1:]
     except OSError:
         table = []
     for row in table:
@@ -245,19 +321,25 @@ def test_the_page_has_a_content_security_policy_and_cannot_be_framed(page):
         with page.opener.open(page.url + path, timeout=15) as answer:
             csp = answer.headers["Content-Security-Policy"]
             assert answer.headers["X-Frame-Options"] == "DENY"
-        assert csp == ("default-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
-                       "base-uri 'none'; form-action 'none'")
+        assert csp == (
+            "default-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+            "base-uri 'none'; form-action 'none'"
+        )
 
 
-@pytest.mark.parametrize("length,status,error", [("abc", 400, "invalid_content_length"), ("-1", 400, "invalid_content_length"),
-                                                 (str(10 ** 12), 413, "too_large")])
+@pytest.mark.parametrize(
+    "length,status,error",
+    [("abc", 400, "invalid_content_length"), ("-1", 400, "invalid_content_length"), (str(10**12), 413, "too_large")],
+)
 def test_a_content_length_that_is_not_a_small_whole_number_is_refused(page, length, status, error):
     import socket
 
     port = int(page.url.rsplit(":", 1)[1])
     with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
-        conn.sendall(f"POST /api/message HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                     f"Content-Length: {length}\r\n\r\n".encode())
+        conn.sendall(
+            f"POST /api/message HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {length}\r\n\r\n".encode()
+        )
         answer = conn.makefile("rb").read()  # the server closes the connection: the body was never read
     head, _, body = answer.partition(b"\r\n\r\n")
     assert int(head.split()[1]) == status and json.loads(body) == {"ok": False, "error": error}
@@ -269,6 +351,9 @@ def test_notices_stay_until_the_page_acknowledges_them(page, playground):
     assert [n["text"] for n in first] == ["Knowhow did not answer the click (HTTP 500)."]
     assert page.state(GRACE)["notices"] == first  # reading (another tab, an <img> elsewhere) consumes nothing
     assert page.get("/api/ack_notices", **{"as": GRACE, "ids": first[0]["id"]})[0] == 405
-    assert page.post("/api/ack_notices", {"as": GRACE, "ids": "all"}) == (400, {"ok": False, "error": "invalid_arguments"})
+    assert page.post("/api/ack_notices", {"as": GRACE, "ids": "all"}) == (
+        400,
+        {"ok": False, "error": "invalid_arguments"},
+    )
     page.act("/api/ack_notices", as_=GRACE, ids=[first[0]["id"]])
     assert page.state(GRACE)["notices"] == []

@@ -8,7 +8,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -21,9 +21,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_the_demo_is_seeded_through_knowhow_and_a_mentor_can_be_found(tmp_path):
-    seeded_from = datetime.now(timezone.utc)
+    seeded_from = datetime.now(UTC)
     with Playground(port=0, data_dir=tmp_path, demo=True, knowhow="inprocess") as running:
-        seeded_by = datetime.now(timezone.utc)
+        seeded_by = datetime.now(UTC)
         page = Page(running.url)
         ws = running.workspace
         posts = [m for m in page.messages("U0KEIKO001", sample.QA_CHANNEL) if m["bot"] and not m["ephemeral"]]
@@ -43,14 +43,22 @@ def test_the_demo_is_seeded_through_knowhow_and_a_mentor_can_be_found(tmp_path):
         ben = "U0BEN00001"
         page.act("/api/message", as_=ben, channel=sample.GENERAL_CHANNEL, text="/mentor find")
         modal = page.state(ben)["modal"]
-        values = ws.fill(modal["view"], {"mentor_topic": "Leadership", "mentor_goal": "Get one-to-ones right"}, by_text=True)
+        values = ws.fill(
+            modal["view"], {"mentor_topic": "Leadership", "mentor_goal": "Get one-to-ones right"}, by_text=True
+        )
         assert page.act("/api/submit", as_=ben, view_id=modal["id"], values=values).get("errors") is None
         dm = "D" + ben[1:]
-        offer = eventually(lambda: [m for m in page.messages(ben, dm) if "U0GRACE001" in text_of(m) or "U0CHLOE001" in text_of(m)])
+        offer = eventually(
+            lambda: [m for m in page.messages(ben, dm) if "U0GRACE001" in text_of(m) or "U0CHLOE001" in text_of(m)]
+        )
         assert not offer[0]["ephemeral"]
     start = datetime.fromisoformat(str(starts))  # stored in UTC, about two minutes after seeding
-    start = start if start.tzinfo else start.replace(tzinfo=timezone.utc)
-    assert seeded_from + timedelta(seconds=119) <= start <= seeded_by + timedelta(seconds=121), (seeded_from, start, seeded_by)
+    start = start if start.tzinfo else start.replace(tzinfo=UTC)
+    assert seeded_from + timedelta(seconds=119) <= start <= seeded_by + timedelta(seconds=121), (
+        seeded_from,
+        start,
+        seeded_by,
+    )
 
 
 def test_a_second_playground_on_the_same_data_dir_is_refused(tmp_path):
@@ -62,11 +70,17 @@ def test_a_second_playground_on_the_same_data_dir_is_refused(tmp_path):
 def test_make_run_without_credentials_starts_the_playground(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "KNOWHOW_")) and "proxy" not in k.lower()}
     env["PYTHONPATH"] = str(REPO)
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--playground-if-unconfigured"], cwd=tmp_path, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--playground-if-unconfigured"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         line = process.stdout.readline()
-        assert line.startswith("No Slack credentials are configured"), line + process.stderr.read() if not line else line
+        assert line.startswith("No Slack credentials are configured"), line if line else line + process.stderr.read()
         url = line.split("playground: ", 1)[1].split(" ", 1)[0]
         assert url.startswith("http://127.0.0.1:")
         page = Page(url)
@@ -81,8 +95,14 @@ def test_make_run_without_credentials_starts_the_playground(tmp_path):
 def test_run_with_half_the_credentials_still_explains_what_is_missing(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "KNOWHOW_"))}
     env.update(PYTHONPATH=str(REPO), SLACK_BOT_TOKEN="xoxb-1")
-    done = subprocess.run([sys.executable, "-m", "bot.cli", "run", "--playground-if-unconfigured"], cwd=tmp_path, env=env,
-                          capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "run", "--playground-if-unconfigured"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2 and "SLACK_APP_TOKEN" in done.stderr
 
 
@@ -114,8 +134,13 @@ def test_the_packaged_manifest_is_the_repositorys():
 def test_sighup_stops_the_playground_and_knowhow_with_it(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "KNOWHOW_")) and "proxy" not in k.lower()}
     env["PYTHONPATH"] = str(REPO)
-    process = subprocess.Popen([sys.executable, "-m", "bot.cli", "playground", "--port", "0", "--data-dir", str(tmp_path)],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "playground", "--port", "0", "--data-dir", str(tmp_path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert process.stdout.readline().startswith("Knowhow playground: http://127.0.0.1:")
         children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()

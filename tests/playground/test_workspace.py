@@ -18,10 +18,20 @@ from playground import sample
 from playground.workspace import PlaygroundError, Workspace, _Responder
 
 DEVIKA, EMMA = "U0DEVIKA01", "U0EMMA0001"
-MODAL = {"type": "modal", "callback_id": "form", "title": {"type": "plain_text", "text": "Form"},
-         "submit": {"type": "plain_text", "text": "Send"},
-         "blocks": [{"type": "input", "block_id": "q", "label": {"type": "plain_text", "text": "Q"},
-                     "element": {"type": "plain_text_input", "action_id": "q", "max_length": 10}}]}
+MODAL = {
+    "type": "modal",
+    "callback_id": "form",
+    "title": {"type": "plain_text", "text": "Form"},
+    "submit": {"type": "plain_text", "text": "Send"},
+    "blocks": [
+        {
+            "type": "input",
+            "block_id": "q",
+            "label": {"type": "plain_text", "text": "Q"},
+            "element": {"type": "plain_text_input", "action_id": "q", "max_length": 10},
+        }
+    ],
+}
 
 
 class App:
@@ -39,7 +49,9 @@ class App:
 
             def do_POST(self):
                 raw = self.rfile.read(int(self.headers["Content-Length"])).decode()
-                assert verifier.is_valid(raw, self.headers["X-Slack-Request-Timestamp"], self.headers["X-Slack-Signature"])
+                assert verifier.is_valid(
+                    raw, self.headers["X-Slack-Request-Timestamp"], self.headers["X-Slack-Signature"]
+                )
                 if self.headers["Content-Type"] == "application/json":
                     body = json.loads(raw)
                 else:
@@ -86,11 +98,19 @@ def test_events_go_only_where_the_manifest_and_membership_say(ws, app):
     ws.wait_until(lambda: any(e["type"] == "app_home_opened" for e in app.events()))
     events = app.events()
     assert [(e["type"], e.get("subtype")) for e in events] == [
-        ("message", None), ("message", "message_changed"), ("app_home_opened", None)]
+        ("message", None),
+        ("message", "message_changed"),
+        ("app_home_opened", None),
+    ]
     assert events[0]["text"] == f"hello <@{EMMA}> and <!here> &amp;co" and events[0]["channel_type"] == "channel"
     assert events[1]["message"]["edited"]["user"] == DEVIKA and events[1]["previous_message"]["ts"] == in_qa
-    assert events[2] == {"type": "app_home_opened", "user": EMMA, "channel": "D" + EMMA[1:], "tab": "home",
-                         "event_ts": events[2]["event_ts"]}
+    assert events[2] == {
+        "type": "app_home_opened",
+        "user": EMMA,
+        "channel": "D" + EMMA[1:],
+        "tab": "home",
+        "event_ts": events[2]["event_ts"],
+    }
     assert len({r["event_id"] for r in app.requests}) == 3
 
 
@@ -99,7 +119,9 @@ def test_response_urls_act_on_what_they_came_from(ws):
     client = WebClient(token=ws.token, base_url=ws.api_url)
     post = client.chat_postMessage(channel=qa, text="a question")["ts"]
 
-    on_message = WebhookClient(ws._new_response_url(_Responder(user=DEVIKA, channel=qa, kind="message", source_ts=post)))
+    on_message = WebhookClient(
+        ws._new_response_url(_Responder(user=DEVIKA, channel=qa, kind="message", source_ts=post))
+    )
     assert on_message.send(text="only for Devika").status_code == 200
     assert [m["text"] for m in ws.conversation(DEVIKA, qa) if m["ephemeral"]] == ["only for Devika"]
     assert not [m for m in ws.conversation(EMMA, qa) if m["ephemeral"]]
@@ -137,19 +159,26 @@ def test_trigger_ids_belong_to_a_person_expire_and_are_used_once(ws, app):
         client.views_open(trigger_id=old, view=MODAL)
 
 
-@pytest.mark.parametrize("answer, depth, errors", [
-    ({"response_action": "errors", "errors": {"q": "Too vague"}}, 2, {"q": "Too vague"}),
-    ({"response_action": "update", "view": {**MODAL, "title": {"type": "plain_text", "text": "Updated"}}}, 2, {}),
-    ({"response_action": "push", "view": MODAL}, 3, {}),
-    ({"response_action": "clear"}, 0, {}),
-    ({}, 1, {}),
-])
+@pytest.mark.parametrize(
+    "answer, depth, errors",
+    [
+        ({"response_action": "errors", "errors": {"q": "Too vague"}}, 2, {"q": "Too vague"}),
+        ({"response_action": "update", "view": {**MODAL, "title": {"type": "plain_text", "text": "Updated"}}}, 2, {}),
+        ({"response_action": "push", "view": MODAL}, 3, {}),
+        ({"response_action": "clear"}, 0, {}),
+        ({}, 1, {}),
+    ],
+)
 def test_view_submission_answers_act_on_the_stack(ws, app, answer, depth, errors):
     client = WebClient(token=ws.token, base_url=ws.api_url)
     client.views_open(trigger_id=ws._trigger(DEVIKA), view=MODAL)
     top = client.views_push(trigger_id=ws._trigger(DEVIKA), view=MODAL)["view"]
-    assert ws.submit_view(DEVIKA, top["id"], {"q": {"q": {"type": "plain_text_input", "value": "far too long text"}}}) == {
-        "ok": True, "errors": {"q": "Must be 10 characters or fewer."}}  # refused before sending, as Slack's client does
+    assert ws.submit_view(
+        DEVIKA, top["id"], {"q": {"q": {"type": "plain_text_input", "value": "far too long text"}}}
+    ) == {
+        "ok": True,
+        "errors": {"q": "Must be 10 characters or fewer."},
+    }  # refused before sending, as Slack's client does
     assert app.requests == []
     app.answer = json.dumps(answer).encode()
     ws.submit_view(DEVIKA, top["id"], {"q": {"q": {"type": "plain_text_input", "value": "why?"}}})
@@ -178,12 +207,31 @@ def test_people_can_only_touch_what_they_may(ws):
 
 
 CLICKABLE = [
-    {"type": "section", "block_id": "s", "text": {"type": "mrkdwn", "text": "Pick"},
-     "accessory": {"type": "static_select", "action_id": "pick",
-                   "options": [{"text": {"type": "plain_text", "text": "One"}, "value": "1"},
-                               {"text": {"type": "plain_text", "text": "Two"}, "value": "2"}]}},
-    {"type": "actions", "elements": [{"type": "button", "action_id": "go", "value": "real", "style": "danger",
-                                      "text": {"type": "plain_text", "text": "Go"}}]},
+    {
+        "type": "section",
+        "block_id": "s",
+        "text": {"type": "mrkdwn", "text": "Pick"},
+        "accessory": {
+            "type": "static_select",
+            "action_id": "pick",
+            "options": [
+                {"text": {"type": "plain_text", "text": "One"}, "value": "1"},
+                {"text": {"type": "plain_text", "text": "Two"}, "value": "2"},
+            ],
+        },
+    },
+    {
+        "type": "actions",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "go",
+                "value": "real",
+                "style": "danger",
+                "text": {"type": "plain_text", "text": "Go"},
+            }
+        ],
+    },
 ]
 
 
@@ -200,11 +248,21 @@ def test_a_click_is_the_stored_elements_and_nothing_the_page_makes_up(ws, app):
     for request in clicks():
         (action,) = request["actions"]
         assert {k: action[k] for k in ("type", "action_id", "block_id", "value", "style")} == {
-            "type": "button", "action_id": "go", "block_id": "auto-1", "value": "real", "style": "danger"}
+            "type": "button",
+            "action_id": "go",
+            "block_id": "auto-1",
+            "value": "real",
+            "style": "danger",
+        }
         assert action["text"]["text"] == "Go"
     # A choice among the stored options arrives as the stored option.
-    ws.block_action(DEVIKA, where, block_id="s", action_id="pick",
-                    selected_option={"value": "2", "text": {"type": "plain_text", "text": "forged"}})
+    ws.block_action(
+        DEVIKA,
+        where,
+        block_id="s",
+        action_id="pick",
+        selected_option={"value": "2", "text": {"type": "plain_text", "text": "forged"}},
+    )
     ws.wait_until(lambda: len(clicks()) >= 3)
     assert clicks()[2]["actions"][0]["selected_option"] == CLICKABLE[0]["accessory"]["options"][1]
     # Refused: an element not on the message, a value not the button's, an option not offered,
@@ -225,9 +283,18 @@ def test_a_click_is_the_stored_elements_and_nothing_the_page_makes_up(ws, app):
 
 
 def test_an_external_select_takes_only_options_it_was_given(ws, app):
-    view = {"type": "modal", "callback_id": "f", "title": {"type": "plain_text", "text": "F"},
-            "blocks": [{"type": "actions", "block_id": "a",
-                        "elements": [{"type": "external_select", "action_id": "ext", "min_query_length": 0}]}]}
+    view = {
+        "type": "modal",
+        "callback_id": "f",
+        "title": {"type": "plain_text", "text": "F"},
+        "blocks": [
+            {
+                "type": "actions",
+                "block_id": "a",
+                "elements": [{"type": "external_select", "action_id": "ext", "min_query_length": 0}],
+            }
+        ],
+    }
     ws.stacks[DEVIKA] = []
     trigger = ws._trigger(DEVIKA)
     view_id = WebClient(token=ws.token, base_url=ws.api_url).views_open(trigger_id=trigger, view=view)["view"]["id"]
@@ -249,12 +316,14 @@ def _raw_post(port: int, path: str, length: str) -> int:
     import socket
 
     with socket.create_connection(("127.0.0.1", port), timeout=5) as conn:
-        conn.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                     f"Content-Length: {length}\r\n\r\n".encode())
+        conn.sendall(
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"Content-Length: {length}\r\n\r\n".encode()
+        )
         return int(conn.makefile("rb").readline().split()[1])
 
 
-@pytest.mark.parametrize("length,status", [("abc", 400), ("-1", 400), ("+5", 400), (str(10 ** 12), 413)])
+@pytest.mark.parametrize("length,status", [("abc", 400), ("-1", 400), ("+5", 400), (str(10**12), 413)])
 def test_a_content_length_that_is_not_a_small_whole_number_is_refused(ws, length, status):
     port = int(ws.base.rsplit(":", 1)[1])
     token = ws._new_response_url(_Responder(user=DEVIKA, channel=sample.QA_CHANNEL, kind="command")).rsplit("/", 1)[1]

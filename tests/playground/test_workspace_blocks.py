@@ -18,12 +18,22 @@ def test_views_publish_checks_the_home_against_block_kit(ws):
     client = WebClient(token=ws.token, base_url=ws.api_url)
     assert client.views_publish(user_id=DEVIKA, view=HOME)["ok"]
     for bad, message in (
-        ({**HOME, "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "x" * 300}}]},
-         "[ERROR] must be less than 151 characters [json-pointer:/view/blocks/0/text/text]"),
-        ({**HOME, "blocks": [{"type": "header", "text": {"type": "mrkdwn", "text": "Hi"}}]},
-         "[ERROR] must be a valid enum value [json-pointer:/view/blocks/0/text/type]"),
-        ({**HOME, "blocks": HOME["blocks"] * 2}, "[ERROR] duplicate block_id: h [json-pointer:/view/blocks/1/block_id]"),
-        ({**HOME, "blocks": [{"type": "divider"}] * 101}, "[ERROR] no more than 100 items allowed [json-pointer:/view/blocks]"),
+        (
+            {**HOME, "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "x" * 300}}]},
+            "[ERROR] must be less than 151 characters [json-pointer:/view/blocks/0/text/text]",
+        ),
+        (
+            {**HOME, "blocks": [{"type": "header", "text": {"type": "mrkdwn", "text": "Hi"}}]},
+            "[ERROR] must be a valid enum value [json-pointer:/view/blocks/0/text/type]",
+        ),
+        (
+            {**HOME, "blocks": HOME["blocks"] * 2},
+            "[ERROR] duplicate block_id: h [json-pointer:/view/blocks/1/block_id]",
+        ),
+        (
+            {**HOME, "blocks": [{"type": "divider"}] * 101},
+            "[ERROR] no more than 100 items allowed [json-pointer:/view/blocks]",
+        ),
     ):
         with pytest.raises(SlackApiError) as refused:
             client.views_publish(user_id=DEVIKA, view=bad)
@@ -34,8 +44,11 @@ def test_views_publish_checks_the_home_against_block_kit(ws):
         client.views_publish(user_id="U0NOBODY01", view=HOME)
 
 
-@pytest.mark.parametrize("errors", [{"nope": "Too vague"}, {"q": ""}, {}, "Too vague"],
-                         ids=["not-a-block", "empty-message", "no-errors", "not-an-object"])
+@pytest.mark.parametrize(
+    "errors",
+    [{"nope": "Too vague"}, {"q": ""}, {}, "Too vague"],
+    ids=["not-a-block", "empty-message", "no-errors", "not-an-object"],
+)
 def test_errors_for_what_is_not_an_input_block_fail_the_submission(ws, app, errors):
     client = WebClient(token=ws.token, base_url=ws.api_url)
     view = client.views_open(trigger_id=ws._trigger(DEVIKA), view=MODAL)["view"]

@@ -34,12 +34,22 @@ S = timedelta(seconds=1)
 _seq = itertools.count(1)
 
 
-def _question(s, *, team=TEAM, status="posted", created=START, posted=..., shown="open", asker="UASKER", session_id=None):
+def _question(
+    s, *, team=TEAM, status="posted", created=START, posted=..., shown="open", asker="UASKER", session_id=None
+):
     n = next(_seq)
     q = Question(
-        team_id=team, asker_id=asker, text=f"q{n}?", channel_id="CQ", status=status, shown_state=shown,
-        message_ts=f"{n}.0" if status == "posted" else None, request_id=f"r{n}", created_at=created,
-        posted_at=(created if status == "posted" else None) if posted is ... else posted, session_id=session_id,
+        team_id=team,
+        asker_id=asker,
+        text=f"q{n}?",
+        channel_id="CQ",
+        status=status,
+        shown_state=shown,
+        message_ts=f"{n}.0" if status == "posted" else None,
+        request_id=f"r{n}",
+        created_at=created,
+        posted_at=(created if status == "posted" else None) if posted is ... else posted,
+        session_id=session_id,
     )
     s.add(q)
     s.flush()
@@ -49,8 +59,15 @@ def _question(s, *, team=TEAM, status="posted", created=START, posted=..., shown
 def _answer(s, q, *, author="UHELP", at, deleted=None, accepted=None):
     n = next(_seq)
     a = Answer(
-        team_id=q.team_id, question_id=q.id, message_ts=f"{n}.1", author_id=author, text="a", answered_at=at,
-        deleted_at=deleted, accepted_at=accepted, accepted_by=q.asker_id if accepted else None,
+        team_id=q.team_id,
+        question_id=q.id,
+        message_ts=f"{n}.1",
+        author_id=author,
+        text="a",
+        answered_at=at,
+        deleted_at=deleted,
+        accepted_at=accepted,
+        accepted_by=q.asker_id if accepted else None,
     )
     s.add(a)
     s.flush()
@@ -85,7 +102,13 @@ def test_question_figures(engine):
         # Only the asker's reply and a deleted (accepted) reply: not answered, not resolved.
         q4 = _question(s, created=START + timedelta(hours=3))
         _answer(s, q4, author="UASKER", at=START + timedelta(hours=4))
-        _answer(s, q4, at=START + timedelta(hours=5), deleted=START + timedelta(hours=6), accepted=START + timedelta(hours=5, minutes=1))
+        _answer(
+            s,
+            q4,
+            at=START + timedelta(hours=5),
+            deleted=START + timedelta(hours=6),
+            accepted=START + timedelta(hours=5, minutes=1),
+        )
         # Asked: deflected and pending count; failed and held do not.
         _question(s, status="deflected", created=START + timedelta(days=2))
         _question(s, status="pending", created=START + timedelta(days=3))
@@ -159,8 +182,14 @@ def test_nothing_answered_has_no_median(engine):
         _question(s, created=END)
         q_id = q.id
     assert _week(engine, "questions") == {
-        "asked": 2, "deflected": 0, "answered": 0, "resolved": 0, "answered_within_day": 0,
-        "median_first_answer_seconds": None, "oldest_open_id": q_id, "oldest_open_days": 6,
+        "asked": 2,
+        "deflected": 0,
+        "answered": 0,
+        "resolved": 0,
+        "answered_within_day": 0,
+        "median_first_answer_seconds": None,
+        "oldest_open_id": q_id,
+        "oldest_open_days": 6,
     }
 
 
@@ -182,8 +211,15 @@ def test_oldest_open_is_posted_before_the_end_and_counted_in_whole_days(engine):
 def _session(s, *, team=TEAM, state="closed", starts=START, expert="UEXP"):
     n = next(_seq)
     es = ExpertSession(
-        team_id=team, channel_id="CS", topic="t", organiser_id="UORG", starts_at=starts, ends_at=starts + timedelta(hours=1),
-        state=state, request_id=f"s{n}", closed_at=starts + timedelta(hours=1) if state == "closed" else None,
+        team_id=team,
+        channel_id="CS",
+        topic="t",
+        organiser_id="UORG",
+        starts_at=starts,
+        ends_at=starts + timedelta(hours=1),
+        state=state,
+        request_id=f"s{n}",
+        closed_at=starts + timedelta(hours=1) if state == "closed" else None,
     )
     s.add(es)
     s.flush()
@@ -193,10 +229,16 @@ def _session(s, *, team=TEAM, state="closed", starts=START, expert="UEXP"):
 
 
 def _deferral(s, q, *, overdue):
-    s.add(Deferral(
-        question_id=q.id, team_id=q.team_id, expert_id="UEXP", due_date=(overdue - DAY).date(),
-        remind_at=overdue - timedelta(hours=15), overdue_at=overdue,
-    ))
+    s.add(
+        Deferral(
+            question_id=q.id,
+            team_id=q.team_id,
+            expert_id="UEXP",
+            due_date=(overdue - DAY).date(),
+            remind_at=overdue - timedelta(hours=15),
+            overdue_at=overdue,
+        )
+    )
     s.flush()
 
 
@@ -235,7 +277,11 @@ def test_session_figures(engine):
         q = _question(s, team=OTHER, session_id=theirs.id, created=START + DAY)
         _answer(s, q, at=START + DAY + S)
     assert _week(engine, "sessions") == {
-        "held": 1, "questions": 7, "handled": 2, "deferrals_kept": 0, "deferrals_overdue": 0,
+        "held": 1,
+        "questions": 7,
+        "handled": 2,
+        "deferrals_kept": 0,
+        "deferrals_overdue": 0,
     }
 
 
@@ -278,7 +324,12 @@ def test_mentoring_figures(engine):
             s.add(t)
             s.flush()
             topics[team, name] = t.id
-        lead, kube, rust, theirs = topics[TEAM, "Leadership"], topics[TEAM, "Kubernetes"], topics[TEAM, "Rust"], topics[OTHER, "Leadership"]
+        lead, kube, rust, theirs = (
+            topics[TEAM, "Leadership"],
+            topics[TEAM, "Kubernetes"],
+            topics[TEAM, "Rust"],
+            topics[OTHER, "Leadership"],
+        )
         # Leadership and Rust are on the curated list; Kubernetes was only suggested; another
         # workspace's curated topic is not this one's.
         for team, t, curated in ((TEAM, lead, True), (TEAM, rust, True), (TEAM, kube, False), (OTHER, theirs, True)):
@@ -287,8 +338,14 @@ def test_mentoring_figures(engine):
         def request(topic, state="waiting", team=TEAM, created=START - DAY, protege=None):
             n = next(_seq)
             r = MentorRequest(
-                team_id=team, protege_id=protege or f"UP{n}", topic_id=topic, goal="g", state=state, request_id=f"m{n}",
-                created_at=created, updated_at=created,
+                team_id=team,
+                protege_id=protege or f"UP{n}",
+                topic_id=topic,
+                goal="g",
+                state=state,
+                request_id=f"m{n}",
+                created_at=created,
+                updated_at=created,
             )
             s.add(r)
             s.flush()
@@ -296,13 +353,31 @@ def test_mentoring_figures(engine):
 
         def pair(mentor, topic, state, team=TEAM, finished=None):
             r = request(topic, "matched", team=team)
-            s.add(Mentorship(
-                team_id=team, request_id=r.id, mentor_id=mentor, protege_id=r.protege_id, topic_id=topic, state=state,
-                proposed_at=START - 30 * DAY, answer_by=START - 27 * DAY, finished_at=finished,
-            ))
+            s.add(
+                Mentorship(
+                    team_id=team,
+                    request_id=r.id,
+                    mentor_id=mentor,
+                    protege_id=r.protege_id,
+                    topic_id=topic,
+                    state=state,
+                    proposed_at=START - 30 * DAY,
+                    answer_by=START - 27 * DAY,
+                    finished_at=finished,
+                )
+            )
 
         def volunteer(user, topic_ids, capacity=1, paused=False, left=None, team=TEAM):
-            s.add(Volunteer(team_id=team, user_id=user, capacity=capacity, paused=paused, joined_at=START - 60 * DAY, left_at=left))
+            s.add(
+                Volunteer(
+                    team_id=team,
+                    user_id=user,
+                    capacity=capacity,
+                    paused=paused,
+                    joined_at=START - 60 * DAY,
+                    left_at=left,
+                )
+            )
             for t in topic_ids:
                 s.add(VolunteerTopic(team_id=team, user_id=user, topic_id=t))
 
@@ -351,12 +426,36 @@ def test_mentoring_figures(engine):
     figures = _week(engine, "mentoring")
     # In name order; the curated topic with nothing in it is there too, with zeros.
     assert figures["topics"] == [
-        {"topic_id": kube, "topic": "Kubernetes", "curated": False, "seeking": 1, "volunteers": 2, "active": 2, "completed": 1,
-         "protege_to_mentor": 1},
-        {"topic_id": lead, "topic": "Leadership", "curated": True, "seeking": 4, "volunteers": 2, "active": 1, "completed": 1,
-         "protege_to_mentor": 2},
-        {"topic_id": rust, "topic": "Rust", "curated": True, "seeking": 0, "volunteers": 0, "active": 0, "completed": 0,
-         "protege_to_mentor": 0},
+        {
+            "topic_id": kube,
+            "topic": "Kubernetes",
+            "curated": False,
+            "seeking": 1,
+            "volunteers": 2,
+            "active": 2,
+            "completed": 1,
+            "protege_to_mentor": 1,
+        },
+        {
+            "topic_id": lead,
+            "topic": "Leadership",
+            "curated": True,
+            "seeking": 4,
+            "volunteers": 2,
+            "active": 1,
+            "completed": 1,
+            "protege_to_mentor": 2,
+        },
+        {
+            "topic_id": rust,
+            "topic": "Rust",
+            "curated": True,
+            "seeking": 0,
+            "volunteers": 0,
+            "active": 0,
+            "completed": 0,
+            "protege_to_mentor": 0,
+        },
     ]
     assert {k: v for k, v in figures.items() if k != "topics"} == {
         "seeking": 5,
@@ -388,7 +487,7 @@ def test_helpers_thanked_are_opted_in_ordered_and_at_most_three(engine):
         accepted("UH2", START + DAY, deleted=START + 2 * DAY)  # deleted: not counted
         accepted("UH3", START + 2 * DAY)
         accepted("UH4", START + 2 * DAY)
-        for i in range(5):
+        for _ in range(5):
             accepted("UH5", START + DAY)  # the most, but not opted in
             accepted("UH6", START + DAY)  # no preference at all
             accepted("UH4", START - S)  # before the week
@@ -422,17 +521,50 @@ def test_another_workspaces_rows_never_count(engine):
         s.add(HelperPreference(team_id=OTHER, user_id="UH", thank_publicly=True))
         # The same person opted in here changes nothing: their answers are in the other workspace.
         s.add(HelperPreference(team_id=TEAM, user_id="UH", thank_publicly=True))
-        r = MentorRequest(team_id=OTHER, protege_id="UP", topic_id=t.id, goal="g", request_id="m", created_at=START, updated_at=START)
+        r = MentorRequest(
+            team_id=OTHER, protege_id="UP", topic_id=t.id, goal="g", request_id="m", created_at=START, updated_at=START
+        )
         s.add(r)
         s.flush()
-        s.add(Mentorship(team_id=OTHER, request_id=r.id, mentor_id="UV", protege_id="UP", topic_id=t.id, state="completed",
-                         proposed_at=START, answer_by=START, finished_at=START + DAY))
-        s.add(Mentorship(team_id=OTHER, request_id=r.id, mentor_id="UV", protege_id="UQ", topic_id=t.id, state="active",
-                         proposed_at=START, answer_by=START))
+        s.add(
+            Mentorship(
+                team_id=OTHER,
+                request_id=r.id,
+                mentor_id="UV",
+                protege_id="UP",
+                topic_id=t.id,
+                state="completed",
+                proposed_at=START,
+                answer_by=START,
+                finished_at=START + DAY,
+            )
+        )
+        s.add(
+            Mentorship(
+                team_id=OTHER,
+                request_id=r.id,
+                mentor_id="UV",
+                protege_id="UQ",
+                topic_id=t.id,
+                state="active",
+                proposed_at=START,
+                answer_by=START,
+            )
+        )
         s.add(Volunteer(team_id=OTHER, user_id="UV", capacity=3))
         s.add(VolunteerTopic(team_id=OTHER, user_id="UV", topic_id=t.id))
         s.add(ProtegeToMentor(team_id=OTHER, user_id="UP", topic_id=t.id, at=START + DAY))
-        s.add(MentorRequest(team_id=OTHER, protege_id="UR", topic_id=t.id, goal="g", request_id="m2", created_at=START, updated_at=START))
+        s.add(
+            MentorRequest(
+                team_id=OTHER,
+                protege_id="UR",
+                topic_id=t.id,
+                goal="g",
+                request_id="m2",
+                created_at=START,
+                updated_at=START,
+            )
+        )
 
     with session_scope(engine) as s:
         mine = scoreboard.week(s, team_id=TEAM, start=START, end=END)
@@ -440,13 +572,24 @@ def test_another_workspaces_rows_never_count(engine):
         teams = scoreboard.teams(s)
     assert mine == {
         "questions": {
-            "asked": 0, "deflected": 0, "answered": 0, "resolved": 0, "answered_within_day": 0,
-            "median_first_answer_seconds": None, "oldest_open_id": None, "oldest_open_days": None,
+            "asked": 0,
+            "deflected": 0,
+            "answered": 0,
+            "resolved": 0,
+            "answered_within_day": 0,
+            "median_first_answer_seconds": None,
+            "oldest_open_id": None,
+            "oldest_open_days": None,
         },
         "sessions": {"held": 0, "questions": 0, "handled": 0, "deferrals_kept": 0, "deferrals_overdue": 0},
         "mentoring": {
-            "topics": [], "seeking": 0, "volunteers": 0, "active": 0, "completed": 0,
-            "protege_to_mentor_total": 0, "protege_to_mentor_week": 0,
+            "topics": [],
+            "seeking": 0,
+            "volunteers": 0,
+            "active": 0,
+            "completed": 0,
+            "protege_to_mentor_total": 0,
+            "protege_to_mentor_week": 0,
         },
         "helpers": [],
     }
@@ -455,7 +598,16 @@ def test_another_workspaces_rows_never_count(engine):
     assert theirs["questions"]["oldest_open_id"] == old.id
     assert theirs["sessions"] == {"held": 1, "questions": 1, "handled": 1, "deferrals_kept": 0, "deferrals_overdue": 1}
     assert theirs["mentoring"]["topics"] == [
-        {"topic_id": t.id, "topic": "Rust", "curated": False, "seeking": 2, "volunteers": 1, "active": 1, "completed": 1, "protege_to_mentor": 1}
+        {
+            "topic_id": t.id,
+            "topic": "Rust",
+            "curated": False,
+            "seeking": 2,
+            "volunteers": 1,
+            "active": 1,
+            "completed": 1,
+            "protege_to_mentor": 1,
+        }
     ]
     assert theirs["helpers"] == [{"user_id": "UH", "accepted": 1}]
     assert teams == [OTHER]

@@ -41,7 +41,10 @@ def test_a_new_database_has_every_migration_pending(tmp_path):
 def test_sqlite_connections_are_set_up_for_threads(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
     with engine.connect() as conn:
-        pragmas = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in ("journal_mode", "foreign_keys", "busy_timeout")}
+        pragmas = {
+            name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+            for name in ("journal_mode", "foreign_keys", "busy_timeout")
+        }
     assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 2000}
 
 
@@ -53,7 +56,13 @@ def test_every_table_has_a_team_id():
 
 def _question(session, team=TEAM, request_id="r1", ts=None):
     question, _ = qa.create_question(
-        session, team_id=team, asker_id="U1", text="q?", channel_id="C1", asked_in_channel_id=None, request_id=request_id
+        session,
+        team_id=team,
+        asker_id="U1",
+        text="q?",
+        channel_id="C1",
+        asked_in_channel_id=None,
+        request_id=request_id,
     )
     if ts:
         question.message_ts = ts
@@ -118,9 +127,8 @@ def test_datetimes_come_back_as_the_same_utc_instant(engine):
 
 
 def test_naive_datetimes_are_refused(engine):
-    with pytest.raises(Exception, match="naive datetime"):
-        with session_scope(engine) as s:
-            s.add(Question(team_id=TEAM, asker_id="U1", text="q", channel_id="C1", created_at=datetime(2026, 1, 1)))
+    with pytest.raises(Exception, match="naive datetime"), session_scope(engine) as s:
+        s.add(Question(team_id=TEAM, asker_id="U1", text="q", channel_id="C1", created_at=datetime(2026, 1, 1)))
 
 
 # -- the outbox -------------------------------------------------------------------------------
@@ -247,7 +255,15 @@ def test_the_search_migration_goes_down_and_up_without_losing_answers(engine):
 
     with session_scope(engine) as s:
         question = _question(s, ts="1.1")
-        qa.add_answer(s, team_id=TEAM, question_id=question.id, message_ts="2.2", author_id="U2", text="a", answered_at=datetime.now(UTC))
+        qa.add_answer(
+            s,
+            team_id=TEAM,
+            question_id=question.id,
+            message_ts="2.2",
+            author_id="U2",
+            text="a",
+            answered_at=datetime.now(UTC),
+        )
     migrate.downgrade(engine, "0001")
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM answer")).scalar() == 1
