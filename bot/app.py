@@ -12,9 +12,23 @@ from slack_sdk.errors import SlackApiError
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
 from bot.listeners import accept, ask, expert, home, mentor, scoreboard, sessions
+from bot.outbox import Sender
 
-# Every feature's outbox senders, by kind.
-SENDERS = {**ask.SENDERS, **sessions.SENDERS, **mentor.SENDERS, **scoreboard.SENDERS, **home.SENDERS}
+# Every feature plugs in here: `register(app, deps)` adds its listeners, `SENDERS` maps the outbox
+# kinds it delivers to their senders.
+FEATURES = (ask, accept, expert, sessions, mentor, scoreboard, home)
+
+
+def senders(features=FEATURES) -> dict[str, Sender]:
+    """Every feature's senders by outbox kind. Two for one kind is a mistake found at start-up."""
+    merged: dict[str, Sender] = {}
+    owner: dict[str, str] = {}
+    for feature in features:
+        for kind, sender in getattr(feature, "SENDERS", {}).items():
+            if kind in merged:
+                raise ValueError(f"two senders for the outbox kind {kind!r}: in {owner[kind]} and in {feature.__name__}")
+            merged[kind], owner[kind] = sender, feature.__name__
+    return merged
 
 
 def make_client(settings: Settings, *, retry_on_connection_errors: bool = True) -> WebClient:
@@ -48,11 +62,6 @@ def build_app(deps: Deps, client: WebClient) -> App:
         if isinstance(cause, (urllib.error.URLError, OSError)):
             raise ConfigError(f"cannot reach the Slack Web API at SLACK_API_URL={settings.api_url} ({cause})") from exc
         raise ConfigError(f"SLACK_BOT_TOKEN could not be checked with auth.test: {exc}") from exc
-    ask.register(app, deps)
-    accept.register(app, deps)
-    expert.register(app, deps)
-    sessions.register(app, deps)
-    mentor.register(app, deps)
-    scoreboard.register(app, deps)
-    home.register(app, deps)
+    for feature in FEATURES:
+        feature.register(app, deps)
     return app

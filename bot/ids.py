@@ -1,4 +1,4 @@
-"""Slash commands, action ids, callback ids and outbox kinds, in one place."""
+"""Slash commands, action ids and callback ids, in one place (outbox kinds: `notify.kinds`)."""
 
 ASK_COMMAND = "/ask"
 MENTOR_COMMAND = "/mentor"
@@ -25,24 +25,6 @@ ACCEPT_MODAL_ANSWER = "accept_answer_choice"
 # Shortcuts (callback ids, as in manifest.yml).
 ACCEPT_ANSWER_SHORTCUT = "accept_answer"
 
-# Outbox kinds: what the worker knows how to send.
-OUTBOX_POST_QUESTION = "ask.post_question"
-OUTBOX_CONFIRM_QUESTION = "ask.confirm_question"
-OUTBOX_QUESTION_FAILED = "ask.question_failed"
-OUTBOX_FOLLOW_UP_THREAD = "ask.follow_up_thread"
-OUTBOX_FOLLOW_UP_ASKER = "ask.follow_up_asker"
-OUTBOX_REFRESH_POST = "ask.refresh_post"
-OUTBOX_INVITE_HELPERS = "ask.invite_helpers"
-OUTBOX_SESSION_ANNOUNCE = "session.announce"
-OUTBOX_SESSION_ANNOUNCE_UPDATE = "session.announce_update"
-OUTBOX_SESSION_OPENED = "session.opened"
-OUTBOX_SESSION_SUMMARY = "session.summary"
-OUTBOX_SESSION_SUMMARY_REFRESH = "session.summary_refresh"
-OUTBOX_SESSION_EXPERT_LIST = "session.expert_list"
-OUTBOX_SESSION_MISSED = "session.missed"
-OUTBOX_SESSION_ACK = "session.ack"
-OUTBOX_SESSION_DEFERRED_NOTE = "session.deferred_note"
-OUTBOX_SESSION_REMINDER = "session.reminder"
 
 # The Mentor Center: modals (callback ids) and their inputs (block id = action id).
 MENTOR_CENTER = "mentor_center"
@@ -81,26 +63,12 @@ MENTOR_DECLINE = "mentor_decline"
 MENTOR_MET = "mentor_met"  # action ids mentor_met_yes / _not_yet / _stopped; value: mentorship id
 MENTOR_OPEN_WRAP_UP = "mentor_open_wrap_up"  # value: mentorship id
 
-OUTBOX_MENTOR_CANDIDATES = "mentor.candidates"
-OUTBOX_MENTOR_WAITING = "mentor.waiting"
-OUTBOX_MENTOR_ASK = "mentor.ask"
-OUTBOX_MENTOR_INTRO = "mentor.intro"
-OUTBOX_MENTOR_LAPSED = "mentor.lapsed"
-OUTBOX_MENTOR_HALFWAY = "mentor.halfway"
-OUTBOX_MENTOR_END = "mentor.end"
-OUTBOX_MENTOR_ENDED = "mentor.ended"
-OUTBOX_MENTOR_CALL = "mentor.call"
-OUTBOX_MENTOR_CALL_REFRESH = "mentor.call_refresh"
 
 # The weekly scoreboard.
 SCOREBOARD_SETTINGS_MODAL = "scoreboard_settings"
 SCOREBOARD_IN_CHANNEL = "scoreboard_channel"
 SCOREBOARD_IN_DAY = "scoreboard_day"
 SCOREBOARD_IN_TIME = "scoreboard_time"
-OUTBOX_SCOREBOARD_POST = "scoreboard.post"
-OUTBOX_SCOREBOARD_CHART = "scoreboard.chart"
-OUTBOX_SCOREBOARD_FAILED = "scoreboard.failed"
 
 # App Home.
 HOME_ASK = "home_ask"  # opens the /ask form
-OUTBOX_HOME_REFRESH = "home.refresh"

@@ -22,7 +22,6 @@ import urllib.error
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -59,7 +58,12 @@ Hook = Callable[[Session], None]
 
 
 class PermanentError(Exception):
-    """This message can never be delivered; say why in words a person understands."""
+    """This message can never be delivered; say why in words a person understands. `error` is
+    Slack's error code when Slack said so."""
+
+    def __init__(self, reason: str, error: str | None = None):
+        super().__init__(reason)
+        self.error = error
 
 
 class Retry(Exception):
@@ -77,10 +81,16 @@ class SendContext:
     settings: Settings = field(default_factory=Settings)
 
 
-class Sender(Protocol):
-    def send(self, ctx: SendContext, item: OutboxItem) -> Hook | None: ...
+class Sender:
+    """Delivers one kind of outbox message. `send` returns a hook that records the result in the
+    transaction that marks the row sent (or None); `failed` runs once when the message can never
+    be delivered: by default it is logged, and a sender that must tell someone overrides it."""
 
-    def failed(self, session: Session, item: OutboxItem, reason: str) -> None: ...
+    def send(self, ctx: SendContext, item: OutboxItem) -> Hook | None:
+        raise NotImplementedError
+
+    def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
+        log.warning("outbox: %s %s failed for good: %s", item.kind, item.dedupe_key, reason)
 
 
 def backoff(attempts: int) -> timedelta:

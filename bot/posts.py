@@ -13,10 +13,11 @@ import logging
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot import blocks, ids
+from bot import blocks
 from bot.outbox import SendContext
 from core import accepting
 from core import topics as topic_rules
+from notify import kinds
 from storage import outbox, qa
 from storage.db import session_scope
 from storage.models import Question
@@ -55,7 +56,7 @@ def queue_refresh(session: Session, *, team_id: str, question_id: int, version: 
         session,
         team_id=team_id,
         dedupe_key=f"question:{question_id}:post-v{version}",
-        kind=ids.OUTBOX_REFRESH_POST,
+        kind=kinds.OUTBOX_REFRESH_POST,
         payload={"question_id": question_id},
     )
     question = session.get(Question, question_id)

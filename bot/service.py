@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.app import SENDERS, build_app, make_client
+from bot.app import build_app, make_client, senders
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
 from bot.outbox import OutboxWorker
@@ -24,9 +24,6 @@ from storage import migrate
 from storage.db import make_engine, ping
 
 log = logging.getLogger(__name__)
-
-# Each feature's start-up reconcile step (DESIGN.md: the database is the source of truth).
-RECONCILERS = (*jobs.RECONCILERS,)
 
 
 class Knowhow:
@@ -46,7 +43,7 @@ class Knowhow:
         self.outbox = OutboxWorker(
             self.engine,
             make_client(settings, retry_on_connection_errors=False),
-            SENDERS,
+            senders(),
             poll_seconds=outbox_poll_seconds,
             settings=settings,
         )
@@ -95,10 +92,10 @@ class Knowhow:
         self.outbox.start()
         if self.with_scheduler:
             try:
-                reconcilers = (
-                    *RECONCILERS,
-                    jobs.follow_ups(self.settings.followup_hours),
-                    jobs.scoreboard(self.settings.qa_channel, self.settings.privacy_threshold),
+                reconcilers = jobs.reconcilers(
+                    followup_hours=self.settings.followup_hours,
+                    qa_channel=self.settings.qa_channel,
+                    privacy_threshold=self.settings.privacy_threshold,
                 )
                 self.scheduler = start_scheduler(self.engine, reconcilers)
             except SchedulerBusy as exc:

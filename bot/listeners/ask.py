@@ -25,6 +25,7 @@ from core import asking, expertise, sessions
 from core import topics as topic_rules
 from core.clock import from_slack_ts
 from core.search import query_terms, search_questions
+from notify import kinds
 from storage import outbox, qa
 from storage.db import session_scope
 from storage.outbox import OutboxItem
@@ -67,7 +68,7 @@ def queue_post(session: Session, *, team_id: str, question_id: int, response_url
         session,
         team_id=team_id,
         dedupe_key=f"question:{question_id}:post",
-        kind=ids.OUTBOX_POST_QUESTION,
+        kind=kinds.OUTBOX_POST_QUESTION,
         payload={"question_id": question_id, "response_url": response_url, "requested_at": time.time()},
     )
 
@@ -496,7 +497,7 @@ class PostQuestion:
                     session,
                     team_id=item.team_id,
                     dedupe_key=f"question:{question.id}:confirm",
-                    kind=ids.OUTBOX_CONFIRM_QUESTION,
+                    kind=kinds.OUTBOX_CONFIRM_QUESTION,
                     payload=dict(item.payload),
                 )
                 if ctx.settings.invitations_per_day > 0 and topic_rules.of_question(
@@ -506,7 +507,7 @@ class PostQuestion:
                         session,
                         team_id=item.team_id,
                         dedupe_key=f"question:{question.id}:invite",
-                        kind=ids.OUTBOX_INVITE_HELPERS,
+                        kind=kinds.OUTBOX_INVITE_HELPERS,
                         payload={"question_id": question.id},
                     )
 
@@ -532,7 +533,7 @@ class PostQuestion:
                 session,
                 team_id=item.team_id,
                 dedupe_key=f"question:{item.payload['question_id']}:failed",
-                kind=ids.OUTBOX_QUESTION_FAILED,
+                kind=kinds.OUTBOX_QUESTION_FAILED,
                 payload={**item.payload, "reason": reason},
             )
 
@@ -679,11 +680,11 @@ class InviteHelpers:
 
 
 SENDERS = {
-    ids.OUTBOX_REFRESH_POST: posts.RefreshPost(),
-    ids.OUTBOX_INVITE_HELPERS: InviteHelpers(),
-    ids.OUTBOX_POST_QUESTION: PostQuestion(),
-    ids.OUTBOX_CONFIRM_QUESTION: ConfirmQuestion(),
-    ids.OUTBOX_QUESTION_FAILED: QuestionFailed(),
-    ids.OUTBOX_FOLLOW_UP_THREAD: FollowUpThread(),
-    ids.OUTBOX_FOLLOW_UP_ASKER: FollowUpAsker(),
+    kinds.OUTBOX_REFRESH_POST: posts.RefreshPost(),
+    kinds.OUTBOX_INVITE_HELPERS: InviteHelpers(),
+    kinds.OUTBOX_POST_QUESTION: PostQuestion(),
+    kinds.OUTBOX_CONFIRM_QUESTION: ConfirmQuestion(),
+    kinds.OUTBOX_QUESTION_FAILED: QuestionFailed(),
+    kinds.OUTBOX_FOLLOW_UP_THREAD: FollowUpThread(),
+    kinds.OUTBOX_FOLLOW_UP_ASKER: FollowUpAsker(),
 }

@@ -18,6 +18,7 @@ from bot.deps import Deps
 from bot.listeners.ask import team_of
 from core import home, scoreboard
 from core.clock import utcnow
+from notify import kinds
 from storage import outbox
 from storage.db import session_scope
 
@@ -63,7 +64,7 @@ def queue_refresh(session: Session, team_id: str, *users: str) -> None:
             session,
             team_id=team_id,
             dedupe_key=f"home:{user}:{uuid.uuid4().hex}",
-            kind=ids.OUTBOX_HOME_REFRESH,
+            kind=kinds.OUTBOX_HOME_REFRESH,
             payload={"user_id": user},
         )
 
@@ -79,7 +80,7 @@ class Refresh:
         log.warning("App Home for %s could not be published: %s", item.payload.get("user_id"), reason)
 
 
-SENDERS = {ids.OUTBOX_HOME_REFRESH: Refresh()}
+SENDERS = {kinds.OUTBOX_HOME_REFRESH: Refresh()}
 
 
 def register(app: App, deps: Deps) -> None:

@@ -30,6 +30,7 @@ from bot.text import neutralise_mentions, shown, unescape
 from core import mentoring, topics
 from core.clock import utcnow
 from core.mentoring import MentorError, Offered, SlackPerson
+from notify import kinds
 from storage import outbox
 from storage.db import session_scope
 from storage.models import MentorRequest, Mentorship, OutboxMessage, VolunteerTopic
@@ -53,7 +54,7 @@ def queue_offers(session: Session, team_id: str, offered: Offered, *, again: boo
             session,
             team_id,
             f"mentor-request:{request_id}:round:{round_}",
-            ids.OUTBOX_MENTOR_CANDIDATES,
+            kinds.OUTBOX_MENTOR_CANDIDATES,
             request_id=request_id,
             round=round_,
             again=again,
@@ -83,7 +84,7 @@ def queue_unsent_offers(session: Session, team_id: str | None = None) -> int:
     queued = set(session.exec(select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.in_(list(keys)))))
     for key, (team, rid, rnd) in keys.items():
         if key not in queued:
-            _enqueue(session, team, key, ids.OUTBOX_MENTOR_CANDIDATES, request_id=rid, round=rnd, again=False)
+            _enqueue(session, team, key, kinds.OUTBOX_MENTOR_CANDIDATES, request_id=rid, round=rnd, again=False)
     return len(keys) - len(queued)
 
 
@@ -97,7 +98,7 @@ def queue_after_proposal_ended(session: Session, team_id: str, mentorship_id: in
             session,
             team_id,
             f"mentorship:{mentorship_id}:waiting",
-            ids.OUTBOX_MENTOR_WAITING,
+            kinds.OUTBOX_MENTOR_WAITING,
             mentorship_id=mentorship_id,
         )
 
@@ -116,7 +117,7 @@ def queue_after_leaving(session: Session, team_id: str, left: mentoring.Left) ->
             session,
             team_id,
             f"mentor-request:{request_id}:round:{row.round}:emptied",
-            ids.OUTBOX_MENTOR_WAITING,
+            kinds.OUTBOX_MENTOR_WAITING,
             request_id=request_id,
             gone=True,
         )
@@ -133,7 +134,7 @@ def queue_ended(session: Session, team_id: str, mentorship_id: int, by: str, sta
         session,
         team_id,
         f"mentorship:{mentorship_id}:ended",
-        ids.OUTBOX_MENTOR_ENDED,
+        kinds.OUTBOX_MENTOR_ENDED,
         mentorship_id=mentorship_id,
         user_id=other,
         by=by,
@@ -149,7 +150,9 @@ def _state_of(session: Session, team_id: str, mentorship_id: int) -> str | None:
 def queue_demand(session: Session, team_id: str, topic_ids) -> None:
     """The demand in these topics changed: every call for volunteers about them is updated."""
     for call_id, version in mentoring.bump_calls(session, team_id=team_id, topic_ids=list(set(topic_ids))):
-        _enqueue(session, team_id, f"mentor-call:{call_id}:v{version}", ids.OUTBOX_MENTOR_CALL_REFRESH, call_id=call_id)
+        _enqueue(
+            session, team_id, f"mentor-call:{call_id}:v{version}", kinds.OUTBOX_MENTOR_CALL_REFRESH, call_id=call_id
+        )
 
 
 def _offer_topics(session: Session, team_id: str, user_id: str) -> list[int]:
@@ -569,7 +572,7 @@ def handle_broadcast_form(deps: Deps, ack: Ack, body: dict, view: dict, context:
                 request_key=f"view:{view.get('id')}",
                 now=utcnow(),
             )
-            _enqueue(session, team_id, f"mentor-call:{call_id}:post", ids.OUTBOX_MENTOR_CALL, call_id=call_id)
+            _enqueue(session, team_id, f"mentor-call:{call_id}:post", kinds.OUTBOX_MENTOR_CALL, call_id=call_id)
     except MentorError as exc:
         errors = _field_error(exc, values, ids.MENTOR_IN_TOPIC)
         _errors(ack, {ids.MENTOR_IN_CHANNEL: str(exc)} if not channel else errors)
@@ -691,7 +694,7 @@ def handle_choose(deps: Deps, ack: Ack, body: dict, context: BoltContext, respon
                 session,
                 team_id,
                 f"mentorship:{chosen.mentorship_id}:ask",
-                ids.OUTBOX_MENTOR_ASK,
+                kinds.OUTBOX_MENTOR_ASK,
                 mentorship_id=chosen.mentorship_id,
             )
             info = mentoring.mentorship(session, team_id=team_id, mentorship_id=chosen.mentorship_id)
@@ -703,7 +706,7 @@ def handle_choose(deps: Deps, ack: Ack, body: dict, context: BoltContext, respon
                     session,
                     team_id,
                     f"mentor-request:{request_id}:gone-waiting:{round_}",
-                    ids.OUTBOX_MENTOR_WAITING,
+                    kinds.OUTBOX_MENTOR_WAITING,
                     request_id=int(request_id),
                 )
     if chosen.outcome is mentoring.ChooseOutcome.ASKED:
@@ -735,7 +738,7 @@ def handle_answer(deps: Deps, ack: Ack, body: dict, context: BoltContext, respon
                 session,
                 team_id,
                 f"mentorship:{mentorship_id}:intro",
-                ids.OUTBOX_MENTOR_INTRO,
+                kinds.OUTBOX_MENTOR_INTRO,
                 mentorship_id=mentorship_id,
             )
         elif done.outcome is mentoring.AnswerOutcome.DECLINED:
@@ -940,16 +943,16 @@ class CallRefresh(_Sender):
 
 
 SENDERS = {
-    ids.OUTBOX_MENTOR_CANDIDATES: Candidates(),
-    ids.OUTBOX_MENTOR_WAITING: Waiting(),
-    ids.OUTBOX_MENTOR_ASK: Ask(),
-    ids.OUTBOX_MENTOR_INTRO: Intro(),
-    ids.OUTBOX_MENTOR_LAPSED: Lapsed(),
-    ids.OUTBOX_MENTOR_HALFWAY: CheckIn(mb.halfway),
-    ids.OUTBOX_MENTOR_END: CheckIn(mb.the_end),
-    ids.OUTBOX_MENTOR_ENDED: Ended(),
-    ids.OUTBOX_MENTOR_CALL: Call(),
-    ids.OUTBOX_MENTOR_CALL_REFRESH: CallRefresh(),
+    kinds.OUTBOX_MENTOR_CANDIDATES: Candidates(),
+    kinds.OUTBOX_MENTOR_WAITING: Waiting(),
+    kinds.OUTBOX_MENTOR_ASK: Ask(),
+    kinds.OUTBOX_MENTOR_INTRO: Intro(),
+    kinds.OUTBOX_MENTOR_LAPSED: Lapsed(),
+    kinds.OUTBOX_MENTOR_HALFWAY: CheckIn(mb.halfway),
+    kinds.OUTBOX_MENTOR_END: CheckIn(mb.the_end),
+    kinds.OUTBOX_MENTOR_ENDED: Ended(),
+    kinds.OUTBOX_MENTOR_CALL: Call(),
+    kinds.OUTBOX_MENTOR_CALL_REFRESH: CallRefresh(),
 }
 
 
@@ -966,19 +969,19 @@ def sweep(session: Session, now: datetime) -> int:
             session,
             team_id,
             f"mentorship:{mentorship_id}:lapsed",
-            ids.OUTBOX_MENTOR_LAPSED,
+            kinds.OUTBOX_MENTOR_LAPSED,
             mentorship_id=mentorship_id,
         )
         queue_after_proposal_ended(session, team_id, mentorship_id, offered)
         touched.setdefault(team_id, set()).add(_topic_of(session, mentorship_id))
         changed += 1
     for kind, claimed in (
-        (ids.OUTBOX_MENTOR_HALFWAY, mentoring.due_halfway(session, now=now)),
-        (ids.OUTBOX_MENTOR_END, mentoring.due_end(session, now=now)),
+        (kinds.OUTBOX_MENTOR_HALFWAY, mentoring.due_halfway(session, now=now)),
+        (kinds.OUTBOX_MENTOR_END, mentoring.due_end(session, now=now)),
     ):
         for team_id, mentorship_id in claimed:
             info = mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id)
-            stamp = f"{info.ends_at:%Y%m%d}" if kind == ids.OUTBOX_MENTOR_END else "1"
+            stamp = f"{info.ends_at:%Y%m%d}" if kind == kinds.OUTBOX_MENTOR_END else "1"
             for user in (info.mentor_id, info.protege_id):
                 _enqueue(
                     session,

@@ -21,6 +21,7 @@ from bot.outbox import SendContext
 from bot.posts import post_joining
 from core import scoreboard
 from core.clock import utcnow
+from notify import kinds
 from storage import outbox
 from storage import scoreboard as figures
 from storage.db import session_scope
@@ -153,7 +154,7 @@ def sweep(session: Session, settings: Settings, now: datetime) -> int:
                 session,
                 team_id=team_id,
                 dedupe_key=f"{_key(due)}:post",
-                kind=ids.OUTBOX_SCOREBOARD_POST,
+                kind=kinds.OUTBOX_SCOREBOARD_POST,
                 payload={"week_end": due.isoformat(), "channel_id": plan.channel_id},
             )
             queued += 1
@@ -186,7 +187,7 @@ class WeeklyPost:
                 session,
                 team_id=item.team_id,
                 dedupe_key=f"{_key(_week(item))}:chart",
-                kind=ids.OUTBOX_SCOREBOARD_CHART,
+                kind=kinds.OUTBOX_SCOREBOARD_CHART,
                 payload=item.payload,
             )
 
@@ -202,7 +203,7 @@ class WeeklyPost:
                 session,
                 team_id=item.team_id,
                 dedupe_key=f"{_key(_week(item))}:failed",
-                kind=ids.OUTBOX_SCOREBOARD_FAILED,
+                kind=kinds.OUTBOX_SCOREBOARD_FAILED,
                 payload={"user_id": admin, "channel_id": item.payload["channel_id"], "reason": reason},
             )
 
@@ -240,9 +241,9 @@ class Chart:
 
 
 SENDERS = {
-    ids.OUTBOX_SCOREBOARD_POST: WeeklyPost(),
-    ids.OUTBOX_SCOREBOARD_CHART: Chart(),
-    ids.OUTBOX_SCOREBOARD_FAILED: FailureNote(),
+    kinds.OUTBOX_SCOREBOARD_POST: WeeklyPost(),
+    kinds.OUTBOX_SCOREBOARD_CHART: Chart(),
+    kinds.OUTBOX_SCOREBOARD_FAILED: FailureNote(),
 }
 
 

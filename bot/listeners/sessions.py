@@ -25,6 +25,7 @@ from bot.text import escape
 from core import sessions
 from core.clock import from_slack_ts, utcnow
 from core.sessions import Change, Refusal, State
+from notify import kinds
 from storage import outbox, qa
 from storage.db import session_scope
 from storage.outbox import OutboxItem
@@ -44,26 +45,26 @@ def _enqueue(session: Session, team_id: str, key: str, kind: str, **payload) -> 
 def queue_transition(session: Session, transition: sessions.Transition) -> None:
     info = transition.session
     if transition.new_state is State.OPEN:
-        _enqueue(session, info.team_id, f"session:{info.id}:opened", ids.OUTBOX_SESSION_OPENED, session_id=info.id)
+        _enqueue(session, info.team_id, f"session:{info.id}:opened", kinds.OUTBOX_SESSION_OPENED, session_id=info.id)
     elif transition.new_state is State.CLOSED:
-        _enqueue(session, info.team_id, f"session:{info.id}:summary", ids.OUTBOX_SESSION_SUMMARY, session_id=info.id)
+        _enqueue(session, info.team_id, f"session:{info.id}:summary", kinds.OUTBOX_SESSION_SUMMARY, session_id=info.id)
         for expert in info.experts:
             _enqueue(
                 session,
                 info.team_id,
                 f"session:{info.id}:list:{expert}",
-                ids.OUTBOX_SESSION_EXPERT_LIST,
+                kinds.OUTBOX_SESSION_EXPERT_LIST,
                 session_id=info.id,
                 expert_id=expert,
                 last_call=False,
             )
     elif transition.new_state is State.MISSED:
-        _enqueue(session, info.team_id, f"session:{info.id}:missed", ids.OUTBOX_SESSION_MISSED, session_id=info.id)
+        _enqueue(session, info.team_id, f"session:{info.id}:missed", kinds.OUTBOX_SESSION_MISSED, session_id=info.id)
         _enqueue(
             session,
             info.team_id,
             f"session:{info.id}:announce-missed",
-            ids.OUTBOX_SESSION_ANNOUNCE_UPDATE,
+            kinds.OUTBOX_SESSION_ANNOUNCE_UPDATE,
             session_id=info.id,
         )
 
@@ -75,7 +76,7 @@ def queue_last_call(session: Session, *, team_id: str, session_id: int) -> None:
             session,
             team_id,
             f"session:{session_id}:last-call:{expert}",
-            ids.OUTBOX_SESSION_EXPERT_LIST,
+            kinds.OUTBOX_SESSION_EXPERT_LIST,
             session_id=session_id,
             expert_id=expert,
             last_call=True,
@@ -94,7 +95,7 @@ def queue_summary_refresh(session: Session, *, team_id: str, session_id: int, bu
             session,
             team_id,
             f"session:{session_id}:summary-v{version}",
-            ids.OUTBOX_SESSION_SUMMARY_REFRESH,
+            kinds.OUTBOX_SESSION_SUMMARY_REFRESH,
             session_id=session_id,
         )
 
@@ -104,7 +105,7 @@ def queue_reminder(session: Session, *, team_id: str, question_id: int) -> None:
         session,
         team_id,
         f"question:{question_id}:reminder:{utcnow():%Y%m%d}",
-        ids.OUTBOX_SESSION_REMINDER,
+        kinds.OUTBOX_SESSION_REMINDER,
         question_id=question_id,
     )
 
@@ -288,7 +289,7 @@ def handle_schedule_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
         )
         if isinstance(result, sessions.SessionInfo):
             _enqueue(
-                session, team_id, f"session:{result.id}:announce", ids.OUTBOX_SESSION_ANNOUNCE, session_id=result.id
+                session, team_id, f"session:{result.id}:announce", kinds.OUTBOX_SESSION_ANNOUNCE, session_id=result.id
             )
     if isinstance(result, sessions.Refused):
         block, _ = REFUSALS[result.reason]
@@ -321,7 +322,7 @@ def _cancel(deps: Deps, client, team_id: str, user_id: str, rest: str, now: date
                 session,
                 team_id,
                 f"session:{session_id}:announce-cancelled",
-                ids.OUTBOX_SESSION_ANNOUNCE_UPDATE,
+                kinds.OUTBOX_SESSION_ANNOUNCE_UPDATE,
                 session_id=session_id,
             )
         deps.wake_outbox()
@@ -409,7 +410,7 @@ def handle_defer(deps: Deps, ack: Ack, body: dict, context: BoltContext, client,
                 session,
                 team_id,
                 f"question:{question_id}:deferred:{due.isoformat()}",
-                ids.OUTBOX_SESSION_DEFERRED_NOTE,
+                kinds.OUTBOX_SESSION_DEFERRED_NOTE,
                 question_id=question_id,
                 expert_id=user_id,
                 due=due.isoformat(),
@@ -443,7 +444,7 @@ def top_level_message(deps: Deps, session: Session, team_id: str, event: dict) -
     if recorded is None:
         return False
     question_id, info = recorded
-    _enqueue(session, team_id, f"question:{question_id}:ack", ids.OUTBOX_SESSION_ACK, question_id=question_id)
+    _enqueue(session, team_id, f"question:{question_id}:ack", kinds.OUTBOX_SESSION_ACK, question_id=question_id)
     if info.state is State.CLOSED:  # asked just before the close, handled after it
         queue_summary_refresh(session, team_id=team_id, session_id=info.id)
     return True
@@ -592,16 +593,16 @@ class Reminder(_Sender):
 
 
 SENDERS = {
-    ids.OUTBOX_SESSION_ANNOUNCE: Announce(),
-    ids.OUTBOX_SESSION_ANNOUNCE_UPDATE: AnnounceUpdate(),
-    ids.OUTBOX_SESSION_OPENED: Opened(),
-    ids.OUTBOX_SESSION_SUMMARY: Summary(),
-    ids.OUTBOX_SESSION_SUMMARY_REFRESH: SummaryRefresh(),
-    ids.OUTBOX_SESSION_EXPERT_LIST: ExpertList(),
-    ids.OUTBOX_SESSION_MISSED: Missed(),
-    ids.OUTBOX_SESSION_ACK: AckReaction(),
-    ids.OUTBOX_SESSION_DEFERRED_NOTE: DeferredNote(),
-    ids.OUTBOX_SESSION_REMINDER: Reminder(),
+    kinds.OUTBOX_SESSION_ANNOUNCE: Announce(),
+    kinds.OUTBOX_SESSION_ANNOUNCE_UPDATE: AnnounceUpdate(),
+    kinds.OUTBOX_SESSION_OPENED: Opened(),
+    kinds.OUTBOX_SESSION_SUMMARY: Summary(),
+    kinds.OUTBOX_SESSION_SUMMARY_REFRESH: SummaryRefresh(),
+    kinds.OUTBOX_SESSION_EXPERT_LIST: ExpertList(),
+    kinds.OUTBOX_SESSION_MISSED: Missed(),
+    kinds.OUTBOX_SESSION_ACK: AckReaction(),
+    kinds.OUTBOX_SESSION_DEFERRED_NOTE: DeferredNote(),
+    kinds.OUTBOX_SESSION_REMINDER: Reminder(),
 }
 
 

@@ -6,9 +6,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot import ids
 from bot.listeners import home
 from core.clock import utcnow
+from notify import kinds
 from storage import outbox
 from storage.db import session_scope
 from storage.models import OutboxMessage
@@ -19,7 +19,7 @@ TEAM = "T0HOMES001"
 def _refreshes(engine, user):
     with session_scope(engine) as s:
         rows = s.exec(
-            select(OutboxMessage).where(OutboxMessage.kind == ids.OUTBOX_HOME_REFRESH, OutboxMessage.team_id == TEAM)
+            select(OutboxMessage).where(OutboxMessage.kind == kinds.OUTBOX_HOME_REFRESH, OutboxMessage.team_id == TEAM)
         ).all()
         return [r.status for r in rows if r.dedupe_key.startswith(f"home:{user}:")]
 

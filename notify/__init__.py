@@ -1,0 +1,7 @@
+"""What must be said after a change, queued in the outbox in the change's own transaction.
+
+Both edges use this layer: a Slack listener after a rule ran, and the scheduler after time moved
+a rule on. Each feature's module turns core outcomes into outbox rows (kinds in `notify.kinds`),
+including the fan-out a change implies (a Home to refresh, a waiting request to re-offer), once.
+It knows no Slack: the Slack edge's senders (bot/) deliver the rows.
+"""

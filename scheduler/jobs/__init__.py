@@ -1,0 +1,52 @@
+"""Scheduled jobs, one module per feature. Module-level functions with plain arguments, as
+APScheduler's job store needs: it stores each job as a reference `module:function`.
+
+Jobs stored before the split name this package (`scheduler.jobs:sweep_sessions`), so the names
+below stay importable from here: renaming or removing one makes the job store drop its stored
+jobs on load. Add a new function and leave the old name as an alias instead.
+"""
+
+from __future__ import annotations
+
+from scheduler.jobs.ask import FOLLOW_UP_JOB_ID, follow_up_questions, follow_ups
+from scheduler.jobs.housekeeping import PURGE_OUTBOX_JOB_ID, ensure_housekeeping, purge_outbox
+from scheduler.jobs.mentoring import MENTORING_SWEEP_JOB_ID, ensure_mentoring, sweep_mentoring
+from scheduler.jobs.scoreboard import SCOREBOARD_JOB_ID, scoreboard, sweep_scoreboard
+from scheduler.jobs.sessions import (
+    SESSION_SWEEP_JOB_ID,
+    ensure_sessions,
+    session_alarm,
+    set_session_alarms,
+    sweep_sessions,
+)
+
+# The reconcile steps that need no configuration; `reconcilers()` adds those that do.
+RECONCILERS = (ensure_housekeeping, ensure_sessions, ensure_mentoring)
+
+
+def reconcilers(*, followup_hours: float, qa_channel: str | None, privacy_threshold: int):
+    """Every feature's start-up reconcile step (DESIGN.md: the database is the source of truth)."""
+    return (*RECONCILERS, follow_ups(followup_hours), scoreboard(qa_channel, privacy_threshold))
+
+
+__all__ = [
+    "FOLLOW_UP_JOB_ID",
+    "MENTORING_SWEEP_JOB_ID",
+    "PURGE_OUTBOX_JOB_ID",
+    "RECONCILERS",
+    "SCOREBOARD_JOB_ID",
+    "SESSION_SWEEP_JOB_ID",
+    "ensure_housekeeping",
+    "ensure_mentoring",
+    "ensure_sessions",
+    "follow_up_questions",
+    "follow_ups",
+    "purge_outbox",
+    "reconcilers",
+    "scoreboard",
+    "session_alarm",
+    "set_session_alarms",
+    "sweep_mentoring",
+    "sweep_scoreboard",
+    "sweep_sessions",
+]

@@ -1,0 +1,72 @@
+"""Asking: the follow-up of questions nobody answered."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy.engine import Engine
+
+from core import followup
+from core.clock import utcnow
+from notify import kinds
+from scheduler import runtime
+from storage import outbox
+from storage.db import session_scope
+
+log = logging.getLogger(__name__)
+
+
+FOLLOW_UP_JOB_ID = "ask:follow-up-unanswered"
+FOLLOW_UP_EVERY_MINUTES = 10
+
+
+def follow_up_questions(after_hours: float) -> int:
+    """Raise, once, each question unanswered for `after_hours`: queue a reply in its thread
+    (shown in the channel too) and a private note to the asker. Idempotent: a question is
+    claimed before anything is queued, and each message is queued once per question."""
+
+    now = utcnow()
+    raised = 0
+    with session_scope(runtime.engine()) as session:
+        for team_id, question_id in followup.due_followups(session, now=now, after=timedelta(hours=after_hours)):
+            if not followup.mark_followed_up(session, team_id=team_id, question_id=question_id, now=now):
+                continue
+            for kind, key in (
+                (kinds.OUTBOX_FOLLOW_UP_THREAD, "followup-thread"),
+                (kinds.OUTBOX_FOLLOW_UP_ASKER, "followup-asker"),
+            ):
+                outbox.enqueue(
+                    session,
+                    team_id=team_id,
+                    dedupe_key=f"question:{question_id}:{key}",
+                    kind=kind,
+                    payload={"question_id": question_id},
+                )
+            raised += 1
+    if raised:
+        log.info("follow-up: raised %d unanswered question(s)", raised)
+    return raised
+
+
+def follow_ups(after_hours: float):
+    """The reconcile step that keeps the periodic follow-up job, with the configured delay.
+
+    One periodic job rather than a job per question: the database says which questions are due,
+    so a restart, a missed run or a replica that queued a question cannot lose a follow-up."""
+
+    def ensure(_engine: Engine, scheduler: BaseScheduler) -> None:
+        existing = scheduler.get_job(FOLLOW_UP_JOB_ID)
+        options = {"next_run_time": existing.next_run_time} if existing and existing.next_run_time else {}
+        scheduler.add_job(
+            follow_up_questions,
+            trigger="interval",
+            minutes=FOLLOW_UP_EVERY_MINUTES,
+            args=[after_hours],
+            id=FOLLOW_UP_JOB_ID,
+            replace_existing=True,
+            **options,
+        )
+
+    return ensure

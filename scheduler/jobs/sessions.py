@@ -1,0 +1,116 @@
+"""Ask the Expert sessions: alarms at each session's start and end, and the sweep behind them."""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.base import BaseScheduler
+from sqlalchemy.engine import Engine
+
+from core.clock import utcnow
+from scheduler import runtime
+from storage.db import session_scope
+
+log = logging.getLogger(__name__)
+
+SESSION_SWEEP_JOB_ID = "sessions:sweep"
+SESSION_SWEEP_SECONDS = 30
+
+
+def _session_alarm_id(session_id: int, which: str) -> str:
+    return f"session:{session_id}:{which}"
+
+
+def session_alarm(team_id: str, session_id: int) -> bool:
+    """At a session's start or end: bring its state up to now and queue what to say. Idempotent:
+    a second run, or a run of the sweep at the same moment, finds nothing to do."""
+    from bot.listeners import sessions as edge
+    from core import sessions
+
+    with session_scope(runtime.engine()) as session:
+        transition = sessions.advance(session, team_id=team_id, session_id=session_id, now=utcnow())
+        if transition is not None:
+            edge.queue_transition(session, transition)
+    if transition is not None:
+        log.info("session %s: %s", session_id, transition.new_state.value)
+        runtime.wake_outbox()
+    return transition is not None
+
+
+def set_session_alarms(scheduler: BaseScheduler, team_id: str, session_id: int, starts_at, ends_at, state: str) -> None:
+    """One date job at the start (while scheduled) and one at the end, replacing any earlier ones.
+    A time already past fires at once (no misfire limit)."""
+    if state == "scheduled":
+        scheduler.add_job(
+            session_alarm,
+            trigger="date",
+            run_date=starts_at,
+            args=[team_id, session_id],
+            id=_session_alarm_id(session_id, "start"),
+            replace_existing=True,
+        )
+    scheduler.add_job(
+        session_alarm,
+        trigger="date",
+        run_date=ends_at,
+        args=[team_id, session_id],
+        id=_session_alarm_id(session_id, "end"),
+        replace_existing=True,
+    )
+
+
+def sweep_sessions() -> int:
+    """The safety net behind the alarms, every 30 s: sessions whose state is behind the clock
+    (a lost job, a session scheduled by a replica), the last call to experts an hour after close,
+    deferral reminders and overdue deferrals. Then make sure every pending session has alarms."""
+    from bot.listeners import sessions as edge
+    from core import sessions
+
+    now = utcnow()
+    changed = 0
+    with session_scope(runtime.engine()) as session:
+        for team_id, session_id in sessions.due(session, now=now):
+            transition = sessions.advance(session, team_id=team_id, session_id=session_id, now=now)
+            if transition is not None:
+                edge.queue_transition(session, transition)
+                changed += 1
+        for team_id, session_id in sessions.due_chases(session, now=now):
+            if sessions.mark_chased(session, team_id=team_id, session_id=session_id, now=now):
+                edge.queue_last_call(session, team_id=team_id, session_id=session_id)
+                changed += 1
+        for team_id, question_id in sessions.due_reminders(session, now=now):
+            if sessions.mark_reminded(session, team_id=team_id, question_id=question_id, now=now):
+                edge.queue_reminder(session, team_id=team_id, question_id=question_id)
+                changed += 1
+        for team_id, session_id in sessions.note_overdue(session, now=now):
+            edge.queue_summary_refresh(session, team_id=team_id, session_id=session_id)
+            changed += 1
+        pending = sessions.pending(session)
+    scheduler = runtime.current()
+    if scheduler is not None:
+        for team_id, session_id, starts_at, ends_at, state in pending:
+            if scheduler.get_job(_session_alarm_id(session_id, "end")) is None:
+                set_session_alarms(scheduler, team_id, session_id, starts_at, ends_at, state)
+    if changed:
+        runtime.wake_outbox()
+    return changed
+
+
+def ensure_sessions(_engine: Engine, scheduler: BaseScheduler) -> None:
+    """At start: the sweep job, and alarms for every scheduled or open session (a restart, or
+    alarms lost with a job store that was reset). The sweep's first run catches up at once on
+    whatever happened while Knowhow was down."""
+    from core import sessions
+
+    with session_scope(_engine) as session:
+        pending = sessions.pending(session)
+    for team_id, session_id, starts_at, ends_at, state in pending:
+        set_session_alarms(scheduler, team_id, session_id, starts_at, ends_at, state)
+    scheduler.add_job(
+        sweep_sessions,
+        trigger="interval",
+        seconds=SESSION_SWEEP_SECONDS,
+        id=SESSION_SWEEP_JOB_ID,
+        replace_existing=True,
+        next_run_time=utcnow(),
+    )
