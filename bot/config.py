@@ -1,47 +1,126 @@
 """Configuration, read once at start-up from the environment and an optional `.env` file.
 
-The real environment wins over `.env` (DESIGN.md's configuration contract). Every problem is
-reported as a `ConfigError` whose message is one line naming the variable and saying where to get
-a good value; the CLI prints it and exits, so nobody meets a traceback for a missing token.
+One declaration per variable: the `Settings` field says its name in the environment, its type, its
+default and its bounds (pydantic validates them), and `MISTAKES` says in one line what to do when a
+value is wrong; the CLI prints that line and exits, so nobody meets a traceback for a missing token.
+The real environment wins over `.env` (DESIGN.md's configuration contract).
+
+pydantic-settings was considered: its `BaseSettings` reads the process environment even when it is
+given values, and the playground and the tests hand `load_settings` an environment of their own,
+which must be all there is. So the environment is read here (python-dotenv for `.env`) and pydantic
+validates the result.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
+from typing import Annotated, Any
 
-from dotenv import load_dotenv
+from dotenv import dotenv_values
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///knowhow.db"
 DEFAULT_PORT = 3000
 
-_CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{2,}$")
-_USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+_UserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,}$")]
 
 
 class ConfigError(Exception):
     """A configuration problem, worded for the person starting the bot."""
 
 
-@dataclass(frozen=True)
-class Settings:
-    bot_token: str | None = None
-    signing_secret: str | None = None
-    app_token: str | None = None
-    api_url: str = DEFAULT_API_URL
-    database_url: str = DEFAULT_DATABASE_URL
-    port: int = DEFAULT_PORT
-    qa_channel: str | None = None
-    admins: frozenset[str] = field(default_factory=frozenset)
-    followup_hours: float = 24.0
+WHERE = {
+    "SLACK_BOT_TOKEN": "copy the Bot User OAuth Token (xoxb-...) from your app's OAuth & Permissions page",
+    "SLACK_SIGNING_SECRET": "copy it from your app's Basic Information page (App Credentials)",
+    "SLACK_APP_TOKEN": (
+        "create an app-level token with the connections:write scope on your app's Basic Information page"
+    ),
+}
+
+# What to tell the person when a variable's value is refused; {value} is what they gave.
+MISTAKES = {
+    "SLACK_BOT_TOKEN": "SLACK_BOT_TOKEN must be a bot token starting with xoxb-: " + WHERE["SLACK_BOT_TOKEN"],
+    "SLACK_APP_TOKEN": "SLACK_APP_TOKEN must be an app-level token starting with xapp-: " + WHERE["SLACK_APP_TOKEN"],
+    "SLACK_API_URL": f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_API_URL} (got {{value!r}})",
+    "DATABASE_URL": (
+        "DATABASE_URL must be a SQLite or PostgreSQL SQLAlchemy URL, e.g. sqlite:///knowhow.db "
+        "or postgresql+psycopg://user:password@host:5432/knowhow"
+    ),
+    "PORT": "PORT must be a TCP port number between 0 and 65535 (got {value!r})",
+    "KNOWHOW_QA_CHANNEL": (
+        "KNOWHOW_QA_CHANNEL must be a channel id such as C0123456789, not a name: "
+        "open the channel's details in Slack and copy the Channel ID at the bottom"
+    ),
+    "KNOWHOW_ADMINS": (
+        "KNOWHOW_ADMINS must be comma-separated member ids such as U0123456789 (not {value!r}): "
+        "in Slack, open a profile, choose More and Copy member ID"
+    ),
+    "KNOWHOW_FOLLOWUP_HOURS": "KNOWHOW_FOLLOWUP_HOURS must be a number of hours between 0 and 2160 (got {value!r})",
+    "KNOWHOW_INVITATIONS_PER_DAY": (
+        "KNOWHOW_INVITATIONS_PER_DAY must be a whole number from 0 (never invite helpers) to 50 (got {value!r})"
+    ),
+    "KNOWHOW_PRIVACY_THRESHOLD": (
+        "KNOWHOW_PRIVACY_THRESHOLD must be a whole number from 1 (show every count) to 100: counts "
+        "below it are shown as 'fewer than N' in channels (got {value!r})"
+    ),
+}
+
+
+class Settings(BaseModel):
+    """Every setting, by the name code uses; each field's alias is its environment variable."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", strict=False)
+
+    bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN", pattern=r"^xoxb-")
+    signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    app_token: str | None = Field(None, alias="SLACK_APP_TOKEN", pattern=r"^xapp-")
+    api_url: str = Field(DEFAULT_API_URL, alias="SLACK_API_URL", pattern=r"^https?://[^/\s]+")
+    database_url: str = Field(DEFAULT_DATABASE_URL, alias="DATABASE_URL", pattern=r"^(sqlite|postgresql)(\+\w+)?://")
+    port: int = Field(DEFAULT_PORT, alias="PORT", ge=0, le=65535)
+    qa_channel: str | None = Field(None, alias="KNOWHOW_QA_CHANNEL", pattern=r"^[CG][A-Z0-9]{2,}$")
+    admins: frozenset[_UserId] = Field(frozenset(), alias="KNOWHOW_ADMINS")
+    followup_hours: float = Field(24.0, alias="KNOWHOW_FOLLOWUP_HOURS", gt=0, le=24 * 90)
     # How many times a day one person may be invited to help with questions.
-    invitations_per_day: int = 2
+    invitations_per_day: int = Field(2, alias="KNOWHOW_INVITATIONS_PER_DAY", ge=0, le=50)
     # Counts shown in channels below this read "fewer than N" (core.privacy).
-    privacy_threshold: int = 3
+    privacy_threshold: int = Field(3, alias="KNOWHOW_PRIVACY_THRESHOLD", ge=1, le=100)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _blank_is_unset(cls, values: Any) -> Any:
+        """Surrounding spaces are dropped, and a variable set to nothing counts as not set."""
+        if not isinstance(values, dict):
+            return values
+        stripped = {k: v.strip() if isinstance(v, str) else v for k, v in values.items()}
+        return {k: v for k, v in stripped.items() if v != ""}
+
+    @field_validator("admins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(a.strip() for a in value.split(",") if a.strip())
+        return value
+
+    @field_validator("invitations_per_day", "privacy_threshold", mode="before")
+    @classmethod
+    def _whole_number(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.isdigit():
+            raise ValueError("not a whole number")
+        return value
+
+    @field_validator("api_url")
+    @classmethod
+    def _ends_with_slash(cls, value: str) -> str:
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("database_url")
+    @classmethod
+    def _psycopg(cls, value: str) -> str:
+        # Plain postgresql:// means psycopg2 to SQLAlchemy; we ship psycopg 3.
+        return re.sub(r"^postgresql://", "postgresql+psycopg://", value)
 
     @property
     def socket_mode(self) -> bool:
@@ -59,121 +138,14 @@ class Settings:
         return missing
 
 
-WHERE = {
-    "SLACK_BOT_TOKEN": "copy the Bot User OAuth Token (xoxb-...) from your app's OAuth & Permissions page",
-    "SLACK_SIGNING_SECRET": "copy it from your app's Basic Information page (App Credentials)",
-    "SLACK_APP_TOKEN": (
-        "create an app-level token with the connections:write scope on your app's Basic Information page"
-    ),
-}
-
-
-def _get(env: dict[str, str], name: str) -> str | None:
-    value = env.get(name)
-    if value is None:
-        return None
-    value = value.strip()
-    return value or None
-
-
 def load_settings(env: dict[str, str] | None = None, dotenv_path: str | Path | None = None) -> Settings:
-    """Build `Settings` from `env` (default: the process environment, after reading `.env`)."""
+    """Build `Settings` from `env` (default: the process environment over the `.env` file)."""
     if env is None:
-        load_dotenv(dotenv_path=dotenv_path or Path.cwd() / ".env", override=False)
-        env = dict(os.environ)
-
-    bot_token = _get(env, "SLACK_BOT_TOKEN")
-    if bot_token and not bot_token.startswith("xoxb-"):
-        raise ConfigError("SLACK_BOT_TOKEN must be a bot token starting with xoxb-: " + WHERE["SLACK_BOT_TOKEN"])
-    app_token = _get(env, "SLACK_APP_TOKEN")
-    if app_token and not app_token.startswith("xapp-"):
-        raise ConfigError("SLACK_APP_TOKEN must be an app-level token starting with xapp-: " + WHERE["SLACK_APP_TOKEN"])
-
-    api_url = _get(env, "SLACK_API_URL") or DEFAULT_API_URL
-    parsed = urlparse(api_url)
-    if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise ConfigError(f"SLACK_API_URL must be an http(s) URL such as {DEFAULT_API_URL} (got {api_url!r})")
-    if not api_url.endswith("/"):
-        api_url += "/"
-
-    database_url = _get(env, "DATABASE_URL") or DEFAULT_DATABASE_URL
-    if not re.match(r"^(sqlite|postgresql)(\+\w+)?://", database_url):
-        raise ConfigError(
-            "DATABASE_URL must be a SQLite or PostgreSQL SQLAlchemy URL, e.g. sqlite:///knowhow.db "
-            "or postgresql+psycopg://user:password@host:5432/knowhow"
-        )
-    if database_url.startswith("postgresql://"):
-        # Plain postgresql:// means psycopg2 to SQLAlchemy; we ship psycopg 3.
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
-
-    port_text = _get(env, "PORT")
-    if port_text is None:
-        port = DEFAULT_PORT
-    else:
-        try:
-            port = int(port_text)
-        except ValueError:
-            port = -1
-        if not 0 <= port <= 65535:
-            raise ConfigError(f"PORT must be a TCP port number between 0 and 65535 (got {port_text!r})")
-
-    qa_channel = _get(env, "KNOWHOW_QA_CHANNEL")
-    if qa_channel and not _CHANNEL_ID.match(qa_channel):
-        raise ConfigError(
-            "KNOWHOW_QA_CHANNEL must be a channel id such as C0123456789, not a name: "
-            "open the channel's details in Slack and copy the Channel ID at the bottom"
-        )
-
-    admins = frozenset(a.strip() for a in (_get(env, "KNOWHOW_ADMINS") or "").split(",") if a.strip())
-    bad = sorted(a for a in admins if not _USER_ID.match(a))
-    if bad:
-        raise ConfigError(
-            f"KNOWHOW_ADMINS must be comma-separated member ids such as U0123456789 (not {bad[0]!r}): "
-            "in Slack, open a profile, choose More and Copy member ID"
-        )
-
-    followup_text = _get(env, "KNOWHOW_FOLLOWUP_HOURS")
-    followup_hours = 24.0
-    if followup_text is not None:
-        try:
-            followup_hours = float(followup_text)
-        except ValueError:
-            followup_hours = -1
-        if not 0 < followup_hours <= 24 * 90:
-            raise ConfigError(
-                f"KNOWHOW_FOLLOWUP_HOURS must be a number of hours between 0 and 2160 (got {followup_text!r})"
-            )
-
-    invitations_text = _get(env, "KNOWHOW_INVITATIONS_PER_DAY")
-    invitations_per_day = 2
-    if invitations_text is not None:
-        if not invitations_text.isdigit() or not 0 <= int(invitations_text) <= 50:
-            raise ConfigError(
-                "KNOWHOW_INVITATIONS_PER_DAY must be a whole number from 0 (never invite helpers) to 50 "
-                f"(got {invitations_text!r})"
-            )
-        invitations_per_day = int(invitations_text)
-
-    threshold_text = _get(env, "KNOWHOW_PRIVACY_THRESHOLD")
-    privacy_threshold = 3
-    if threshold_text is not None:
-        if not threshold_text.isdigit() or not 1 <= int(threshold_text) <= 100:
-            raise ConfigError(
-                "KNOWHOW_PRIVACY_THRESHOLD must be a whole number from 1 (show every count) to 100: counts "
-                f"below it are shown as 'fewer than N' in channels (got {threshold_text!r})"
-            )
-        privacy_threshold = int(threshold_text)
-
-    return Settings(
-        bot_token=bot_token,
-        privacy_threshold=privacy_threshold,
-        invitations_per_day=invitations_per_day,
-        followup_hours=followup_hours,
-        signing_secret=_get(env, "SLACK_SIGNING_SECRET"),
-        app_token=app_token,
-        api_url=api_url,
-        database_url=database_url,
-        port=port,
-        qa_channel=qa_channel,
-        admins=admins,
-    )
+        dotenv = dotenv_values(dotenv_path or Path.cwd() / ".env")
+        env = {**{k: v for k, v in dotenv.items() if v is not None}, **os.environ}
+    try:
+        return Settings.model_validate(env)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        name = str(error["loc"][0])
+        raise ConfigError(MISTAKES.get(name, f"{name} is not valid").format(value=error["input"])) from None

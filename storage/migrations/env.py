@@ -12,11 +12,8 @@ from storage.migrate import MIGRATION_LOCK_KEY, include_object
 
 def run_migrations_online() -> None:
     engine = context.config.attributes.get("engine")
-    if engine is None:
-        from bot.config import load_settings
-        from storage.db import make_engine
-
-        engine = make_engine(load_settings().database_url)
+    if engine is None:  # storage.migrate hands one in; Alembic's own command line would not
+        raise SystemExit("Run migrations with `knowhow migrate`, which knows the database from DATABASE_URL.")
     with engine.begin() as connection:
         if connection.dialect.name == "postgresql":
             # Replicas starting together migrate one at a time; the others then find nothing to do.
