@@ -26,7 +26,9 @@ def senders(features=FEATURES) -> dict[str, Sender]:
     for feature in features:
         for kind, sender in getattr(feature, "SENDERS", {}).items():
             if kind in merged:
-                raise ValueError(f"two senders for the outbox kind {kind!r}: in {owner[kind]} and in {feature.__name__}")
+                raise ValueError(
+                    f"two senders for the outbox kind {kind!r}: in {owner[kind]} and in {feature.__name__}"
+                )
             merged[kind], owner[kind] = sender, feature.__name__
     return merged
 
