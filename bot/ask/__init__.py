@@ -16,3 +16,6 @@ def register(app: App, deps: Deps) -> None:
     search.register(app, deps)
     messages.register(app, deps)
     accept.register(app, deps)
+
+
+__all__ = ["SENDERS", "register"]

@@ -7,3 +7,5 @@ from bot.home import listeners, senders
 
 SENDERS = senders.SENDERS
 register = listeners.register
+
+__all__ = ["SENDERS", "register"]

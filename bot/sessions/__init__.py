@@ -15,3 +15,6 @@ def register(app: App, deps: Deps) -> None:
     command.register(app, deps)
     schedule.register(app, deps)
     defer.register(app, deps)
+
+
+__all__ = ["SENDERS", "register"]
