@@ -9,14 +9,15 @@ from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import ask, home, sessions
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
-from bot.listeners import accept, ask, expert, home, mentor, scoreboard, sessions
+from bot.listeners import mentor, scoreboard
 from bot.outbox import Sender
 
 # Every feature plugs in here: `register(app, deps)` adds its listeners, `SENDERS` maps the outbox
 # kinds it delivers to their senders.
-FEATURES = (ask, accept, expert, sessions, mentor, scoreboard, home)
+FEATURES = (ask, sessions, mentor, scoreboard, home)
 
 
 def senders(features=FEATURES) -> dict[str, Sender]:

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from core import sessions
 from core import topics as topic_rules
 from core.clock import from_slack_ts, utcnow
 from storage import qa
@@ -136,6 +137,33 @@ def ask_question(
     topic_rules.tag_question(session, team_id=team_id, question_id=question.id, topics=tagged)
     search_index.reindex_question(session, team_id=team_id, question_id=question.id)
     return QuestionAsked(question_id=question.id, channel_id=question.channel_id, new=True, suggestions=suggestions)
+
+
+def ask_in_channel(
+    session: Session,
+    *,
+    team_id: str,
+    asker_id: str,
+    text: str,
+    qa_channel_id: str | None,
+    channel_id: str | None,
+    request_id: str | None = None,
+) -> QuestionAsked | AskRefused:
+    """A question typed in a channel (`/ask <text>`). An expert session open in that channel takes
+    it: it is posted there, for the session's experts, with no earlier answers offered first.
+    Elsewhere it goes to the Q&A channel, earlier answers offered first."""
+    live = sessions.open_in(session, team_id=team_id, channel_id=channel_id or "")
+    return ask_question(
+        session,
+        team_id=team_id,
+        asker_id=asker_id,
+        text=text,
+        qa_channel_id=live.channel_id if live else qa_channel_id,
+        asked_in_channel_id=channel_id,
+        request_id=request_id,
+        suggest=live is None,
+        session_id=live.id if live else None,
+    )
 
 
 class HeldChoice(enum.Enum):

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import exists, or_, update
 from sqlmodel import Session, select
 
-from storage.models import Answer, Question, SessionExpert
+from storage.models import Answer, Deferral, Question, SessionExpert
 from storage.upsert import insert_if_absent
 
 
@@ -53,6 +53,13 @@ def find_by_request(session: Session, *, team_id: str, request_id: str) -> Quest
 
 def get_question(session: Session, *, team_id: str, question_id: int) -> Question | None:
     return session.exec(select(Question).where(Question.team_id == team_id, Question.id == question_id)).first()
+
+
+def get_deferral(session: Session, *, team_id: str, question_id: int) -> Deferral | None:
+    """An expert's promise to answer a session question by a date, if there is one."""
+    return session.exec(
+        select(Deferral).where(Deferral.team_id == team_id, Deferral.question_id == question_id)
+    ).first()
 
 
 def change_status(session: Session, *, team_id: str, question_id: int, old: str, **values) -> bool:

@@ -21,16 +21,15 @@ from sqlmodel import Session, select
 from bot import ids
 from bot import mentor_blocks as mb
 from bot.admins import is_admin
+from bot.delivery import post_joining, update_message
 from bot.deps import Deps
-from bot.listeners import home
-from bot.listeners.ask import said_on_failure, team_of
+from bot.edge import said_on_failure, team_of
 from bot.outbox import SendContext
-from bot.posts import post_joining, update_message
 from bot.text import neutralise_mentions, shown, unescape
 from core import mentoring, topics
 from core.clock import utcnow
 from core.mentoring import MentorError, Offered, SlackPerson
-from notify import kinds
+from notify import home, kinds
 from storage import outbox
 from storage.db import session_scope
 from storage.models import MentorRequest, Mentorship, OutboxMessage, VolunteerTopic

@@ -15,10 +15,10 @@ from bot import ids
 from bot import scoreboard_blocks as sbb
 from bot.admins import is_admin
 from bot.config import Settings
+from bot.delivery import post_joining
 from bot.deps import Deps
-from bot.listeners.ask import team_of
+from bot.edge import team_of
 from bot.outbox import SendContext
-from bot.posts import post_joining
 from core import scoreboard
 from core.clock import utcnow
 from notify import kinds

@@ -10,9 +10,8 @@ from sqlalchemy.engine import Engine
 
 from core import followup
 from core.clock import utcnow
-from notify import kinds
+from notify import ask as notify_ask
 from scheduler import runtime
-from storage import outbox
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -33,17 +32,7 @@ def follow_up_questions(after_hours: float) -> int:
         for team_id, question_id in followup.due_followups(session, now=now, after=timedelta(hours=after_hours)):
             if not followup.mark_followed_up(session, team_id=team_id, question_id=question_id, now=now):
                 continue
-            for kind, key in (
-                (kinds.OUTBOX_FOLLOW_UP_THREAD, "followup-thread"),
-                (kinds.OUTBOX_FOLLOW_UP_ASKER, "followup-asker"),
-            ):
-                outbox.enqueue(
-                    session,
-                    team_id=team_id,
-                    dedupe_key=f"question:{question_id}:{key}",
-                    kind=kind,
-                    payload={"question_id": question_id},
-                )
+            notify_ask.queue_follow_ups(session, team_id=team_id, question_id=question_id)
             raised += 1
     if raised:
         log.info("follow-up: raised %d unanswered question(s)", raised)

@@ -7,7 +7,9 @@ import logging
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.engine import Engine
 
+from core import sessions
 from core.clock import utcnow
+from notify import sessions as notify_sessions
 from scheduler import runtime
 from storage.db import session_scope
 
@@ -24,13 +26,10 @@ def _session_alarm_id(session_id: int, which: str) -> str:
 def session_alarm(team_id: str, session_id: int) -> bool:
     """At a session's start or end: bring its state up to now and queue what to say. Idempotent:
     a second run, or a run of the sweep at the same moment, finds nothing to do."""
-    from bot.listeners import sessions as edge
-    from core import sessions
-
     with session_scope(runtime.engine()) as session:
         transition = sessions.advance(session, team_id=team_id, session_id=session_id, now=utcnow())
         if transition is not None:
-            edge.queue_transition(session, transition)
+            notify_sessions.queue_transition(session, transition)
     if transition is not None:
         log.info("session %s: %s", session_id, transition.new_state.value)
         runtime.wake_outbox()
@@ -63,27 +62,24 @@ def sweep_sessions() -> int:
     """The safety net behind the alarms, every 30 s: sessions whose state is behind the clock
     (a lost job, a session scheduled by a replica), the last call to experts an hour after close,
     deferral reminders and overdue deferrals. Then make sure every pending session has alarms."""
-    from bot.listeners import sessions as edge
-    from core import sessions
-
     now = utcnow()
     changed = 0
     with session_scope(runtime.engine()) as session:
         for team_id, session_id in sessions.due(session, now=now):
             transition = sessions.advance(session, team_id=team_id, session_id=session_id, now=now)
             if transition is not None:
-                edge.queue_transition(session, transition)
+                notify_sessions.queue_transition(session, transition)
                 changed += 1
         for team_id, session_id in sessions.due_chases(session, now=now):
             if sessions.mark_chased(session, team_id=team_id, session_id=session_id, now=now):
-                edge.queue_last_call(session, team_id=team_id, session_id=session_id)
+                notify_sessions.queue_last_call(session, team_id=team_id, session_id=session_id)
                 changed += 1
         for team_id, question_id in sessions.due_reminders(session, now=now):
             if sessions.mark_reminded(session, team_id=team_id, question_id=question_id, now=now):
-                edge.queue_reminder(session, team_id=team_id, question_id=question_id)
+                notify_sessions.queue_reminder(session, team_id=team_id, question_id=question_id)
                 changed += 1
         for team_id, session_id in sessions.note_overdue(session, now=now):
-            edge.queue_summary_refresh(session, team_id=team_id, session_id=session_id)
+            notify_sessions.queue_summary_refresh(session, team_id=team_id, session_id=session_id)
             changed += 1
         pending = sessions.pending(session)
     scheduler = runtime.current()
@@ -100,8 +96,6 @@ def ensure_sessions(_engine: Engine, scheduler: BaseScheduler) -> None:
     """At start: the sweep job, and alarms for every scheduled or open session (a restart, or
     alarms lost with a job store that was reset). The sweep's first run catches up at once on
     whatever happened while Knowhow was down."""
-    from core import sessions
-
     with session_scope(_engine) as session:
         pending = sessions.pending(session)
     for team_id, session_id, starts_at, ends_at, state in pending:

@@ -6,9 +6,8 @@ from datetime import timedelta
 
 from sqlmodel import select
 
-from bot.listeners import home
 from core.clock import utcnow
-from notify import kinds
+from notify import home, kinds
 from storage import outbox
 from storage.db import session_scope
 from storage.models import OutboxMessage

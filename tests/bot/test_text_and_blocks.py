@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot import blocks
+from bot.ask import blocks
 from bot.text import WORD_JOINER, chunks, neutralise_mentions
 
 
@@ -156,7 +156,7 @@ def test_search_results_link_each_title_safely():
 def test_the_more_button_value_fits_and_replays_the_same_words(query):
     import json
 
-    from bot.listeners.ask import BUTTON_VALUE_CHARS, _more_value
+    from bot.ask.search import BUTTON_VALUE_CHARS, _more_value
     from core.search import query_terms
 
     terms, value = _more_value(query_terms(query), 5)
@@ -210,7 +210,7 @@ def test_topic_options_keep_to_slack_limits():
 def test_session_posts_never_ping_the_crowd_and_keep_to_slack_limits():
     from datetime import UTC, date, datetime, timedelta
 
-    from bot import session_blocks as sb
+    from bot.sessions import blocks as sb
     from core.sessions import SessionInfo, SessionQuestion, State, Summary
 
     start = datetime(2026, 12, 1, 14, tzinfo=UTC)

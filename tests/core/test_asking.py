@@ -260,3 +260,33 @@ def test_a_deletion_racing_its_reply_always_wins(engine):
     with session_scope(engine) as s:
         assert qa.list_answers(s, team_id=TEAM, question_id=qid) == []
         assert len(qa.list_answers(s, team_id=TEAM, question_id=qid, include_deleted=True)) == 15
+
+
+def test_an_expert_session_open_in_the_channel_takes_the_question(engine):
+    from core import sessions
+    from core.clock import utcnow
+
+    room = "C0EXPERTS1"
+    with session_scope(engine) as s:
+        sessions.designate(s, team_id=TEAM, channel_id=room, user_id="U0ADMIN")
+        opened = sessions.start_now(s, team_id=TEAM, user_id="U0EXPERT", channel_id=room, topic="VPN", now=utcnow())
+    live = opened.session
+    with session_scope(engine) as s:
+        taken = asking.ask_in_channel(
+            s, team_id=TEAM, asker_id="U0ASKER", text="How do I reset the VPN?", qa_channel_id=QA, channel_id=room
+        )
+        elsewhere = asking.ask_in_channel(
+            s, team_id=TEAM, asker_id="U0ASKER", text="Who runs payroll?", qa_channel_id=QA, channel_id="C0RANDOM01"
+        )
+        other_team = asking.ask_in_channel(
+            s, team_id="T0OTHER", asker_id="U0ASKER", text="Who runs payroll?", qa_channel_id=QA, channel_id=room
+        )
+        stored = {
+            o.question_id: qa.get_question(s, team_id=t, question_id=o.question_id)
+            for t, o in ((TEAM, taken), (TEAM, elsewhere), ("T0OTHER", other_team))
+        }
+        rows = {qid: (q.channel_id, q.session_id, q.status) for qid, q in stored.items()}
+    assert taken.channel_id == room and not taken.held
+    assert rows[taken.question_id] == (room, live.id, "pending")
+    assert elsewhere.channel_id == QA and rows[elsewhere.question_id][:2] == (QA, None)
+    assert other_team.channel_id == QA and rows[other_team.question_id][:2] == (QA, None)  # another workspace's room

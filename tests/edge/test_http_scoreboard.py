@@ -250,7 +250,7 @@ def test_helpers_are_thanked_by_name_only_once_they_agree(knowhow, slack, fake_s
 def test_homes_share_the_workspace_board_for_a_minute_and_read_their_own_part_fresh(
     knowhow, slack, fake_slack, people, monkeypatch
 ):
-    from bot.listeners import home as home_edge
+    from bot.home import view as home_edge
 
     opened = {
         "type": "app_home_opened",

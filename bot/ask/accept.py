@@ -11,12 +11,14 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
-from bot import blocks, ids, posts
+from bot import delivery, ids
 from bot.admins import is_admin, with_admin_fallback
+from bot.ask import accept_blocks as blocks
 from bot.deps import Deps
-from bot.listeners.ask import said_on_failure, team_of
+from bot.edge import said_on_failure, team_of
 from core import accepting
 from core.accepting import AcceptOutcome
+from notify import ask as notify_ask
 from storage import qa
 from storage.db import session_scope
 
@@ -38,7 +40,7 @@ def accept_as(
         nonlocal queued
         with session_scope(deps.engine) as session:
             result = attempt(session, admin)
-            queued = posts.queue_refresh(
+            queued = notify_ask.queue_refresh(
                 session, team_id=team_id, question_id=result.question_id, version=result.post_version
             )
         return result
@@ -81,7 +83,7 @@ def handle_accept_button(deps: Deps, ack: Ack, body: dict, context: BoltContext,
             view=blocks.accept_modal(question_id=question_id, question_text=question_text, answers=answers),
         )
     except SlackApiError as exc:
-        log.warning("accept: the form could not be opened (%s)", (exc.response.data or {}).get("error"))
+        log.warning("accept: the form could not be opened (%s)", delivery.error_of(exc))
         _private(respond, blocks.accept_result("failed"))
 
 

@@ -1,23 +1,14 @@
-"""/expert: the topics a person can help with (`/expert topics ...`); every other subcommand is
-about Ask the Expert sessions (bot/listeners/sessions.py)."""
+"""`/expert topics`: the topics a person can help with, whether they are invited to help, and
+whether the weekly scoreboard may thank them by name. The rules are in `core.expertise`."""
 
 from __future__ import annotations
 
-import logging
-
-from slack_bolt import Ack, App, BoltContext
-
-from bot import ids
-from bot import session_blocks as sb
+from bot.blockkit import private
 from bot.deps import Deps
-from bot.listeners import sessions
-from bot.listeners.ask import team_of
-from bot.text import neutralise_mentions, shown, unescape
+from bot.text import shown
 from core import expertise, topics
 from core.expertise import DeclareOutcome
 from storage.db import session_scope
-
-log = logging.getLogger(__name__)
 
 TOPICS_HELP = "\n".join(
     [
@@ -32,10 +23,6 @@ TOPICS_HELP = "\n".join(
 )
 
 
-def _reply(text: str) -> dict:
-    return {"response_type": "ephemeral", "text": text}
-
-
 def _show(name: str) -> str:
     return f"*{shown(name)}*"
 
@@ -46,48 +33,48 @@ def topics_command(deps: Deps, team_id: str, user_id: str, words: str) -> dict:
     action, rest = action.lower(), rest.strip()
     with session_scope(deps.engine) as session:
         if action in ("", "list"):
-            return _reply(_profile_text(session, team_id, user_id))
+            return private(_profile_text(session, team_id, user_id))
         if action in ("help", "?"):
-            return _reply(TOPICS_HELP)
+            return private(TOPICS_HELP)
         if action in ("pause", "resume"):
             changed = expertise.set_paused(session, team_id=team_id, user_id=user_id, paused=action == "pause")
             if action == "pause":
-                return _reply(
+                return private(
                     "Invitations to help are paused. Your topics stay on your profile; `/expert topics resume` restarts them."
                     if changed
                     else "Invitations to help were already paused. `/expert topics resume` restarts them."
                 )
-            return _reply("Invitations to help are back on." if changed else "Invitations to help are already on.")
+            return private("Invitations to help are back on." if changed else "Invitations to help are already on.")
         if action == "thanks":
             choice = rest.lower()
             if choice not in ("on", "off"):
                 on = expertise.is_thanked(session, team_id=team_id, user_id=user_id)
-                return _reply(
+                return private(
                     f"The weekly scoreboard {'thanks you by name' if on else 'does not name you'} for accepted answers. "
                     "`/expert topics thanks on` or `off` changes that."
                 )
             changed = expertise.set_thanked(session, team_id=team_id, user_id=user_id, thanked=choice == "on")
             if choice == "on":
-                return _reply(
+                return private(
                     "The weekly scoreboard may now thank you by name when your answers are accepted. `/expert topics thanks off` stops it."
                     if changed
                     else "You already agreed to be thanked by name."
                 )
-            return _reply(
+            return private(
                 "The weekly scoreboard will not name you." if changed else "The weekly scoreboard does not name you."
             )
         if action in ("add", "remove"):
             if not rest:
-                return _reply(f"Say which topic, for example `/expert topics {action} kubernetes`.")
+                return private(f"Say which topic, for example `/expert topics {action} kubernetes`.")
             try:
                 if action == "add":
                     done = expertise.declare(session, team_id=team_id, user_id=user_id, raw_topic=rest)
                 else:
                     done = expertise.withdraw(session, team_id=team_id, user_id=user_id, raw_topic=rest)
             except topics.TopicError as exc:
-                return _reply(f"{exc} Try again, for example `/expert topics {action} kubernetes`.")
-            return _reply(_declared_text(done))
-    return _reply(f"I don't know `/expert topics {shown(action)}`.\n\n" + TOPICS_HELP)
+                return private(f"{exc} Try again, for example `/expert topics {action} kubernetes`.")
+            return private(_declared_text(done))
+    return private(f"I don't know `/expert topics {shown(action)}`.\n\n" + TOPICS_HELP)
 
 
 def _declared_text(done: expertise.Declared) -> str:
@@ -126,28 +113,3 @@ def _profile_text(session, team_id: str, user_id: str) -> str:
         else "You may be invited to help with questions in these topics (`/expert topics pause` stops that)."
     )
     return "\n".join(lines)
-
-
-def handle_expert_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, client) -> None:
-    text = (command.get("text") or "").strip()
-    first, _, rest = text.partition(" ")
-    if first.lower() != "topics":
-        try:
-            if not sessions.command(deps, ack, command, context, client, team_of(context, command), text):
-                ack(**_reply(f"I don't know `/expert {neutralise_mentions(first)}`.\n\n" + sb.HELP))
-        except Exception:
-            log.exception("/expert %s failed", first)
-            ack(**_reply("Sorry, that could not be done just now. Please try again in a minute."))
-        return
-    try:
-        # /expert arrives escaped (should_escape): topic names are compared as typed.
-        ack(**topics_command(deps, team_of(context, command), command["user_id"], unescape(rest)))
-    except Exception:
-        log.exception("/expert topics failed")
-        ack(**_reply("Sorry, that could not be saved just now. Please try again in a minute."))
-
-
-def register(app: App, deps: Deps) -> None:
-    @app.command(ids.EXPERT_COMMAND)
-    def expert_command(ack, command, context, client):
-        handle_expert_command(deps, ack, command, context, client)

@@ -7,14 +7,13 @@ from datetime import date, datetime
 from typing import Any
 
 from bot import ids
-from bot.blocks import _context, _plain, _section
+from bot.blockkit import SECTION_LIMIT, Message, context, date_token, plain, section
 from bot.text import chunks, excerpt, neutralise_mentions
-
-Message = dict[str, Any]
 
 
 def when(moment: datetime, fmt: str = "{date_short_pretty} at {time}") -> str:
-    return f"<!date^{int(moment.timestamp())}^{fmt}|{moment:%Y-%m-%d %H:%M} UTC>"
+    """A session's time: to the minute, with its UTC fallback."""
+    return date_token(moment, fmt, fallback="%Y-%m-%d %H:%M UTC")
 
 
 def day(value: date) -> str:
@@ -28,10 +27,6 @@ def _experts(experts) -> str:
 
 def _topic(topic: str) -> str:
     return neutralise_mentions(topic)
-
-
-def private(text: str) -> Message:
-    return {"response_type": "ephemeral", "text": text}
 
 
 HELP = "\n".join(
@@ -59,7 +54,7 @@ def announcement(info, *, cancelled: bool = False, missed: bool = False) -> Mess
         lines.append("_This session did not take place._")
     return {
         "text": f"Ask the Expert: {_topic(info.topic)}",
-        "blocks": [_section("\n".join(lines))],
+        "blocks": [section("\n".join(lines))],
         "unfurl_links": False,
     }
 
@@ -71,7 +66,7 @@ def opened(info) -> Message:
         "Post your question as a message in this channel (or use `/ask` here); answers come in its thread. "
         "Questions not answered in the session are answered later, by a date the experts set."
     )
-    return {"text": f"Ask the Expert is open: {_topic(info.topic)}", "blocks": [_section(text)], "unfurl_links": False}
+    return {"text": f"Ask the Expert is open: {_topic(info.topic)}", "blocks": [section(text)], "unfurl_links": False}
 
 
 def summary(result, *, now: datetime) -> Message:
@@ -95,10 +90,10 @@ def summary(result, *, now: datetime) -> Message:
     if not result.asked:
         lines.append("No questions this time.")
     body = "\n".join(lines)
-    sections = [_section(piece) for piece in chunks(body, 3000)][:48]  # Slack: 50 blocks a message
+    sections = [section(piece) for piece in chunks(body, SECTION_LIMIT)][:48]  # Slack: 50 blocks a message
     return {
         "text": f"Ask the Expert is closed: {_topic(info.topic)}",
-        "blocks": [*sections, _context(f"Updated {when(now)} as answers come in.")],
+        "blocks": [*sections, context(f"Updated {when(now)} as answers come in.")],
         "unfurl_links": False,
     }
 
@@ -111,31 +106,32 @@ def expert_list(info, questions, links: dict[int, str | None], *, last_call: boo
         if last_call
         else f"The Ask the Expert session on *{_topic(info.topic)}* is closed. Please answer each of these in its thread, or defer it to a date."
     )
-    blocks: list[dict[str, Any]] = [_section(intro)]
+    blocks: list[dict[str, Any]] = [section(intro)]
     for q in questions[:45]:
         link = links.get(q.id)
         title = excerpt(neutralise_mentions(q.text), 200)
         answer = f" · <{link}|Answer in the thread>" if link else ""
         blocks.append(
             {
-                "type": "section",
                 "block_id": f"defer:{q.id}",
-                "text": {"type": "mrkdwn", "text": f"{title}\n_Asked by <@{q.asker_id}>_{answer}"},
-                # No initial date: Slack sends the action only when the date changes, so a preset
-                # day could never be chosen.
-                "accessory": {
-                    "type": "datepicker",
-                    "action_id": ids.SESSION_DEFER,
-                    "placeholder": _plain("Defer to date"),
-                },
+                **section(
+                    f"{title}\n_Asked by <@{q.asker_id}>_{answer}",
+                    # No initial date: Slack sends the action only when the date changes, so a
+                    # preset day could never be chosen.
+                    accessory={
+                        "type": "datepicker",
+                        "action_id": ids.SESSION_DEFER,
+                        "placeholder": plain("Defer to date"),
+                    },
+                ),
             }
         )
     if len(questions) > 45:
         blocks.append(
-            _context(f"…and {len(questions) - 45} more: the closing summary in <#{info.channel_id}> lists them all.")
+            context(f"…and {len(questions) - 45} more: the closing summary in <#{info.channel_id}> lists them all.")
         )
     blocks.append(
-        _context("Pick a date to defer a question: it is noted in its thread, and you are reminded at 9:00 that day.")
+        context("Pick a date to defer a question: it is noted in its thread, and you are reminded at 9:00 that day.")
     )
     return {"text": f"Questions from the Ask the Expert session on {_topic(info.topic)}", "blocks": blocks}
 
@@ -164,20 +160,20 @@ def schedule_modal(*, channel_id: str, organiser_id: str, start: datetime) -> di
     return {
         "type": "modal",
         "callback_id": ids.SESSION_MODAL,
-        "title": _plain("Schedule a session"),
-        "submit": _plain("Schedule"),
-        "close": _plain("Cancel"),
+        "title": plain("Schedule a session"),
+        "submit": plain("Schedule"),
+        "close": plain("Cancel"),
         "blocks": [
             {
                 "type": "input",
                 "block_id": "topic",
-                "label": _plain("Topic"),
+                "label": plain("Topic"),
                 "element": {"type": "plain_text_input", "action_id": "topic", "max_length": 150},
             },
             {
                 "type": "input",
                 "block_id": "experts",
-                "label": _plain("Experts"),
+                "label": plain("Experts"),
                 "element": {
                     "type": "multi_users_select",
                     "action_id": "experts",
@@ -188,8 +184,8 @@ def schedule_modal(*, channel_id: str, organiser_id: str, start: datetime) -> di
             {
                 "type": "input",
                 "block_id": "channel",
-                "label": _plain("Channel"),
-                "hint": _plain("One of the channels that host sessions (/expert channels list)."),
+                "label": plain("Channel"),
+                "hint": plain("One of the channels that host sessions (/expert channels list)."),
                 "element": {
                     "type": "conversations_select",
                     "action_id": "channel",
@@ -200,8 +196,8 @@ def schedule_modal(*, channel_id: str, organiser_id: str, start: datetime) -> di
             {
                 "type": "input",
                 "block_id": "start",
-                "label": _plain("Starts"),
-                "hint": _plain("In your own time zone."),
+                "label": plain("Starts"),
+                "hint": plain("In your own time zone."),
                 "element": {
                     "type": "datetimepicker",
                     "action_id": "start",
@@ -211,7 +207,7 @@ def schedule_modal(*, channel_id: str, organiser_id: str, start: datetime) -> di
             {
                 "type": "input",
                 "block_id": "minutes",
-                "label": _plain("Duration (minutes)"),
+                "label": plain("Duration (minutes)"),
                 "element": {
                     "type": "number_input",
                     "action_id": "minutes",

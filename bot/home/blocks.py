@@ -7,6 +7,7 @@ from typing import Any
 
 from bot import ids
 from bot import scoreboard_blocks as sbb
+from bot.blockkit import button, context, section
 from bot.text import excerpt, flatten_links, neutralise_mentions, shown
 from core.home import Picture
 from core.scoreboard import Board
@@ -26,22 +27,6 @@ REQUEST_STATE = {
 }
 
 
-def _section(text: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-
-
-def _context(text: str) -> dict:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
-
-
-def _button(text: str, action_id: str, style: str | None = None) -> dict:
-    # No value: Slack refuses an empty one ("must be more than 0 characters"), and these buttons need none.
-    b = {"type": "button", "text": {"type": "plain_text", "text": text, "emoji": True}, "action_id": action_id}
-    if style:
-        b["style"] = style
-    return b
-
-
 def _question(text: str) -> str:
     return excerpt(neutralise_mentions(flatten_links(text)), 120)
 
@@ -49,18 +34,18 @@ def _question(text: str) -> str:
 def home(p: Picture, board: Board, threshold: int) -> dict[str, Any]:
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Knowhow"}},
-        _section("Learn from your colleagues: ask the whole organisation, find a mentor, or offer to be one."),
+        section("Learn from your colleagues: ask the whole organisation, find a mentor, or offer to be one."),
         {
             "type": "actions",
             "block_id": "home_actions",
             "elements": [
-                _button("Ask a question", ids.HOME_ASK, "primary"),
-                _button("Find a mentor", ids.MENTOR_OPEN_FIND),
-                _button("Volunteer as a mentor", ids.MENTOR_OPEN_VOLUNTEER),
+                button("Ask a question", ids.HOME_ASK, style="primary"),
+                button("Find a mentor", ids.MENTOR_OPEN_FIND),
+                button("Volunteer as a mentor", ids.MENTOR_OPEN_VOLUNTEER),
             ],
         },
         {"type": "divider"},
-        _section(f"*Your questions* ({p.asked} asked)"),
+        section(f"*Your questions* ({p.asked} asked)"),
     ]
     if p.questions:
         lines = []
@@ -72,15 +57,15 @@ def home(p: Picture, board: Board, threshold: int) -> dict[str, Any]:
             )
             title = _question(q.text)
             lines.append(f"• {f'<{q.permalink}|{title}>' if q.permalink else title}: _{state}_")
-        blocks.append(_section("\n".join(lines)))
+        blocks.append(section("\n".join(lines)))
     else:
-        blocks.append(_context("None yet. `/ask` puts a question to your colleagues."))
-    blocks.append(_section(f"*Your answers*: {p.answers} given, {p.accepted} accepted"))
+        blocks.append(context("None yet. `/ask` puts a question to your colleagues."))
+    blocks.append(section(f"*Your answers*: {p.answers} given, {p.accepted} accepted"))
     if p.owed:
         lines = [f"• {_question(o.text)}: due {o.due:%d %b %Y}" + (" (*overdue*)" if o.overdue else "") for o in p.owed]
-        blocks.append(_section("*Answers you promised in expert sessions*\n" + "\n".join(lines)))
+        blocks.append(section("*Answers you promised in expert sessions*\n" + "\n".join(lines)))
     blocks.append(
-        _section(
+        section(
             "*Topics you are listed in*: "
             + (", ".join(shown(t) for t in p.topics) if p.topics else "none (`/expert topics add`)")
         )
@@ -101,8 +86,8 @@ def home(p: Picture, board: Board, threshold: int) -> dict[str, Any]:
         lines += [f"• Your request in {shown(r.topic)}: {REQUEST_STATE.get(r.state, r.state)}" for r in m.requests]
         lines += [f"• Mentored by <@{x.mentor_id}> in {shown(x.topic)}" for x in m.mentored]
         if lines:
-            blocks.append(_section("*Your mentoring* (only you see this)\n" + "\n".join(lines)))
+            blocks.append(section("*Your mentoring* (only you see this)\n" + "\n".join(lines)))
     blocks.append({"type": "divider"})
     blocks += sbb.board_blocks(board, title="Across the workspace")
-    blocks.append(_context(f"The last seven days. {sbb.privacy_note(threshold)}"))
+    blocks.append(context(f"The last seven days. {sbb.privacy_note(threshold)}"))
     return {"type": "home", "blocks": blocks[:100]}

@@ -1,0 +1,21 @@
+"""/ask in Slack: asking (command, form, earlier answers offered first), searching, answers in
+threads, accepting an answer, and the senders that post and keep questions up to date."""
+
+from __future__ import annotations
+
+from slack_bolt import App
+
+from bot.ask import accept, listeners, messages, search, senders
+from bot.deps import Deps
+
+SENDERS = senders.SENDERS
+
+
+def register(app: App, deps: Deps) -> None:
+    listeners.register(app, deps)
+    search.register(app, deps)
+    messages.register(app, deps)
+    accept.register(app, deps)
+
+
+__all__ = ["SENDERS", "register"]

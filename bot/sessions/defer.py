@@ -1,0 +1,66 @@
+"""The "defer to date" picker in an expert's list of open questions: the expert promises an
+answer by a day, noted in the question's thread, and is reminded that morning."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import date
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk.errors import SlackApiError
+
+from bot import ids
+from bot.deps import Deps
+from bot.edge import said_on_failure, team_of
+from bot.sessions import blocks as sb
+from core import sessions
+from core.clock import utcnow
+from notify import sessions as notify_sessions
+from storage.db import session_scope
+
+log = logging.getLogger(__name__)
+
+
+def handle_defer(deps: Deps, ack: Ack, body: dict, context: BoltContext, client, respond) -> None:
+    ack()
+    action = body["actions"][0]
+    try:
+        question_id = int(str(action.get("block_id", "")).split(":", 1)[1])
+        due = date.fromisoformat(action["selected_date"])
+    except (IndexError, KeyError, TypeError, ValueError):
+        log.warning("defer: a date picker carried a value it should not have")
+        return
+    team_id, user_id = team_of(context, body), body["user"]["id"]
+    tz = None
+    with contextlib.suppress(SlackApiError):  # UTC then: the date still stands, the reminder time may be off by hours
+        tz = (client.users_info(user=user_id).get("user") or {}).get("tz")
+    with session_scope(deps.engine) as session:
+        result = sessions.defer(
+            session, team_id=team_id, question_id=question_id, expert_id=user_id, due_date=due, tz_name=tz, now=utcnow()
+        )
+        if result.outcome is sessions.DeferOutcome.DEFERRED:
+            notify_sessions.queue_deferred(
+                session,
+                team_id=team_id,
+                question_id=question_id,
+                session_id=result.session_id,
+                expert_id=user_id,
+                due=due,
+            )
+    text = {
+        sessions.DeferOutcome.DEFERRED: f"Deferred to {sb.day(due)}: it is noted in the question's thread, and you will be reminded at 9:00 that day.",
+        sessions.DeferOutcome.NOT_AFTER_TODAY: "Pick a date after today.",
+        sessions.DeferOutcome.NOT_AN_EXPERT: "Only the session's experts can defer its questions.",
+        sessions.DeferOutcome.ANSWERED: "That question is already answered: nothing to defer.",
+        sessions.DeferOutcome.NOT_FOUND: "That question is not from an Ask the Expert session.",
+    }[result.outcome]
+    respond(replace_original=False, response_type="ephemeral", text=text)
+    deps.wake_outbox()
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.action(ids.SESSION_DEFER)
+    def defer(ack, body, context, client, respond):
+        with said_on_failure(respond):
+            handle_defer(deps, ack, body, context, client, respond)

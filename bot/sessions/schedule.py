@@ -1,0 +1,126 @@
+"""`/expert schedule`: the form that plans a session, and why a plan is refused."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk.errors import SlackApiError
+
+from bot import delivery, ids
+from bot.admins import is_admin
+from bot.blockkit import private
+from bot.deps import Deps
+from bot.edge import team_of
+from bot.sessions import blocks as sb
+from bot.text import escape
+from core import sessions
+from core.clock import utcnow
+from core.sessions import Refusal
+from notify import sessions as notify_sessions
+from storage.db import session_scope
+
+log = logging.getLogger(__name__)
+
+
+def open_form(deps: Deps, ack: Ack, cmd: dict, client, team_id: str) -> None:
+    with session_scope(deps.engine) as session:
+        channels = sessions.designated(session, team_id=team_id)
+    if not channels:
+        ack(**private("No channel hosts sessions yet. An admin adds one with `/expert channels add #channel`."))
+        return
+    here = cmd.get("channel_id")
+    start = (utcnow() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    view = sb.schedule_modal(
+        channel_id=here if here in channels else channels[0], organiser_id=cmd["user_id"], start=start
+    )
+    try:
+        client.views_open(trigger_id=cmd["trigger_id"], view=view)
+    except SlackApiError as exc:
+        log.warning("/expert schedule: the form could not open (%s)", delivery.error_of(exc))
+        ack(**private("Sorry, the form could not open. Please try again."))
+        return
+    ack()
+
+
+REFUSALS = {
+    Refusal.NO_TOPIC: ("topic", "Give the session a topic (150 characters at most)."),
+    Refusal.NO_EXPERTS: ("experts", "Choose at least one expert."),
+    Refusal.TOO_MANY_EXPERTS: ("experts", f"At most {sessions.MAX_EXPERTS} experts."),
+    Refusal.BAD_DURATION: ("minutes", f"A whole number of minutes from 1 to {sessions.MAX_MINUTES}."),
+    Refusal.IN_PAST: ("start", "That time has passed: choose a later one."),
+    Refusal.NOT_DESIGNATED: ("channel", "This channel does not host sessions: pick one from `/expert channels list`."),
+    Refusal.NOT_ALLOWED: (
+        "experts",
+        "Only admins and the session's own experts may schedule it: add yourself as an expert.",
+    ),
+    Refusal.OVERLAP: ("start", "Another session is planned in that channel at that time."),
+}
+
+
+def refusal_text(refused: sessions.Refused, *, against: datetime | None = None) -> str:
+    """Why scheduling was refused. In mrkdwn the session it overlaps is dated with a
+    `<!date>` token; a modal's error is plain text, so there (`against`: the start the person
+    chose) the other session is placed relative to theirs, which needs no time zone."""
+    text = REFUSALS[refused.reason][1]
+    if refused.other is None:
+        return text
+    if against is None:
+        return text + f" (#{refused.other.id}, {sb.when(refused.other.starts_at)})"
+    minutes = round((refused.other.starts_at - against).total_seconds() / 60)
+    if minutes == 0:
+        return text + f" (#{refused.other.id} starts at the same time)"
+    hours, rest = divmod(abs(minutes), 60)
+    gap = " ".join(part for part in (f"{hours} h" if hours else "", f"{rest} min" if rest else "") if part)
+    return text + f" (#{refused.other.id} starts {gap} {'before' if minutes < 0 else 'after'} yours)"
+
+
+def handle_schedule_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltContext, client) -> None:
+    values = (view.get("state") or {}).get("values") or {}
+
+    def field(block: str) -> dict:
+        return (values.get(block) or {}).get(block) or {}
+
+    team_id, user_id = team_of(context, body), body["user"]["id"]
+    try:
+        minutes = int(field("minutes").get("value") or sessions.DEFAULT_MINUTES)
+    except ValueError:
+        minutes = -1
+    start = field("start").get("selected_date_time")
+    if not start:
+        ack(response_action="errors", errors={"start": "Choose when it starts."})
+        return
+    admin = is_admin(deps, client, user_id)
+    with session_scope(deps.engine) as session:
+        result = sessions.schedule(
+            session,
+            team_id=team_id,
+            organiser_id=user_id,
+            channel_id=field("channel").get("selected_conversation") or "",
+            topic=escape(field("topic").get("value") or ""),
+            experts=list(field("experts").get("selected_users") or []),
+            starts_at=datetime.fromtimestamp(int(start), UTC),
+            minutes=minutes,
+            is_admin=admin,
+            now=utcnow(),
+            request_id=f"view:{view['id']}",
+        )
+        if isinstance(result, sessions.SessionInfo):
+            notify_sessions.queue_announcement(session, team_id=team_id, session_id=result.id)
+    if isinstance(result, sessions.Refused):
+        block, _ = REFUSALS[result.reason]
+        ack(
+            response_action="errors",
+            errors={block: refusal_text(result, against=datetime.fromtimestamp(int(start), UTC))},
+        )
+        return
+    ack()
+    deps.on_session_scheduled(result)
+    deps.wake_outbox()
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.view(ids.SESSION_MODAL)
+    def schedule_form(ack, body, view, context, client):
+        handle_schedule_form(deps, ack, body, view, context, client)

@@ -1,0 +1,96 @@
+"""Asking and answering: what must be said after a question is asked, posted, answered or
+left unanswered, queued in the change's own transaction."""
+
+from __future__ import annotations
+
+import time
+
+from sqlmodel import Session
+
+from core import accepting
+from core import topics as topic_rules
+from notify import home, kinds
+from notify import sessions as session_notes
+from storage import outbox, qa
+
+
+def _enqueue(session: Session, team_id: str, key: str, kind: str, payload: dict) -> None:
+    outbox.enqueue(session, team_id=team_id, dedupe_key=key, kind=kind, payload=payload)
+
+
+def queue_post(session: Session, *, team_id: str, question_id: int, response_url: str | None) -> None:
+    """Queue the question's post; the asker hears back through `response_url` (else by DM)."""
+    _enqueue(
+        session,
+        team_id,
+        f"question:{question_id}:post",
+        kinds.OUTBOX_POST_QUESTION,
+        {"question_id": question_id, "response_url": response_url, "requested_at": time.time()},
+    )
+
+
+def posted(
+    session: Session, *, team_id: str, question_id: int, asker_id: str, request: dict, invitations_per_day: int
+) -> None:
+    """The question is in its channel: the asker's Home lists it, they get its link (`request`:
+    the post's payload, with the response_url to answer through), and likely helpers are
+    invited when it has topics and invitations are on."""
+    home.queue_refresh(session, team_id, asker_id)
+    _enqueue(session, team_id, f"question:{question_id}:confirm", kinds.OUTBOX_CONFIRM_QUESTION, dict(request))
+    if invitations_per_day > 0 and topic_rules.of_question(session, team_id=team_id, question_id=question_id):
+        _enqueue(
+            session,
+            team_id,
+            f"question:{question_id}:invite",
+            kinds.OUTBOX_INVITE_HELPERS,
+            {"question_id": question_id},
+        )
+
+
+def post_failed(session: Session, *, team_id: str, question_id: int, request: dict, reason: str) -> None:
+    """The question can never be posted: tell the asker why, with their text."""
+    _enqueue(
+        session, team_id, f"question:{question_id}:failed", kinds.OUTBOX_QUESTION_FAILED, {**request, "reason": reason}
+    )
+
+
+def queue_follow_ups(session: Session, *, team_id: str, question_id: int) -> None:
+    """Nobody answered: raise it in its thread (shown in the channel too) and tell the asker."""
+    for kind, key in (
+        (kinds.OUTBOX_FOLLOW_UP_THREAD, "followup-thread"),
+        (kinds.OUTBOX_FOLLOW_UP_ASKER, "followup-asker"),
+    ):
+        _enqueue(session, team_id, f"question:{question_id}:{key}", kind, {"question_id": question_id})
+
+
+def queue_refresh(session: Session, *, team_id: str, question_id: int, version: int | None) -> bool:
+    """Queue the chat.update for a new post version (None: nothing changed)."""
+    if version is None:
+        return False
+    _enqueue(
+        session,
+        team_id,
+        f"question:{question_id}:post-v{version}",
+        kinds.OUTBOX_REFRESH_POST,
+        {"question_id": question_id},
+    )
+    question = qa.get_question(session, team_id=team_id, question_id=question_id)
+    if question is not None:  # the asker's App Home shows the question's state
+        home.queue_refresh(session, team_id, question.asker_id)
+    return True
+
+
+def sync(session: Session, *, team_id: str, question_id: int) -> bool:
+    """After answers changed: queue an update of the post if its state changed."""
+    version = accepting.sync_shown_state(session, team_id=team_id, question_id=question_id)
+    return queue_refresh(session, team_id=team_id, question_id=question_id, version=version)
+
+
+def thread_changed(session: Session, *, team_id: str, channel_id: str, thread_ts: str) -> bool:
+    """A reply came, changed or went in a thread: if it is a question's, its post (and a closed
+    session's summary) follows. Whether anything was queued."""
+    question = qa.find_question_by_post(session, team_id=team_id, channel_id=channel_id, message_ts=thread_ts)
+    if question is None:
+        return False
+    changed = sync(session, team_id=team_id, question_id=question.id)
+    return session_notes.answer_changed(session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts) or changed

@@ -1,0 +1,158 @@
+"""Ask the Expert sessions: what must be said when a session is scheduled, opens, closes, is
+missed or cancelled, when a question comes in its channel, and when an expert defers one.
+Both the /expert listeners and the scheduler's alarms queue through here."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlmodel import Session
+
+from core import sessions
+from core.clock import utcnow
+from core.sessions import State
+from notify import kinds
+from storage import outbox
+
+
+def _enqueue(session: Session, team_id: str, key: str, kind: str, **payload) -> None:
+    outbox.enqueue(session, team_id=team_id, dedupe_key=key, kind=kind, payload=payload)
+
+
+def queue_announcement(session: Session, *, team_id: str, session_id: int) -> None:
+    """A session was scheduled: announce it in its channel."""
+    _enqueue(session, team_id, f"session:{session_id}:announce", kinds.OUTBOX_SESSION_ANNOUNCE, session_id=session_id)
+
+
+def queue_cancelled(session: Session, *, team_id: str, session_id: int) -> None:
+    """A session was cancelled: its announcement says so."""
+    _enqueue(
+        session,
+        team_id,
+        f"session:{session_id}:announce-cancelled",
+        kinds.OUTBOX_SESSION_ANNOUNCE_UPDATE,
+        session_id=session_id,
+    )
+
+
+def queue_transition(session: Session, transition: sessions.Transition) -> bool:
+    """A session opened, closed or was missed: what each of those says. Whether anything was queued."""
+    info = transition.session
+    if transition.new_state is State.OPEN:
+        _enqueue(session, info.team_id, f"session:{info.id}:opened", kinds.OUTBOX_SESSION_OPENED, session_id=info.id)
+    elif transition.new_state is State.CLOSED:
+        _enqueue(session, info.team_id, f"session:{info.id}:summary", kinds.OUTBOX_SESSION_SUMMARY, session_id=info.id)
+        for expert in info.experts:
+            _enqueue(
+                session,
+                info.team_id,
+                f"session:{info.id}:list:{expert}",
+                kinds.OUTBOX_SESSION_EXPERT_LIST,
+                session_id=info.id,
+                expert_id=expert,
+                last_call=False,
+            )
+    elif transition.new_state is State.MISSED:
+        _enqueue(session, info.team_id, f"session:{info.id}:missed", kinds.OUTBOX_SESSION_MISSED, session_id=info.id)
+        _enqueue(
+            session,
+            info.team_id,
+            f"session:{info.id}:announce-missed",
+            kinds.OUTBOX_SESSION_ANNOUNCE_UPDATE,
+            session_id=info.id,
+        )
+    else:
+        return False
+    return True
+
+
+def queue_last_call(session: Session, *, team_id: str, session_id: int) -> bool:
+    """An hour after the close: each expert gets the questions still neither answered nor deferred."""
+    info = sessions.get(session, team_id=team_id, session_id=session_id)
+    for expert in info.experts:
+        _enqueue(
+            session,
+            team_id,
+            f"session:{session_id}:last-call:{expert}",
+            kinds.OUTBOX_SESSION_EXPERT_LIST,
+            session_id=session_id,
+            expert_id=expert,
+            last_call=True,
+        )
+    queue_summary_refresh(session, team_id=team_id, session_id=session_id, bump=False)
+    return True
+
+
+def queue_summary_refresh(session: Session, *, team_id: str, session_id: int, bump: bool = True) -> bool:
+    """The closing summary shows something new: one update per summary version."""
+    version = (
+        sessions.bump_summary(session, team_id=team_id, session_id=session_id)
+        if bump
+        else (sessions.get(session, team_id=team_id, session_id=session_id).summary_version)
+    )
+    if version is None:
+        return False
+    _enqueue(
+        session,
+        team_id,
+        f"session:{session_id}:summary-v{version}",
+        kinds.OUTBOX_SESSION_SUMMARY_REFRESH,
+        session_id=session_id,
+    )
+    return True
+
+
+def queue_reminder(session: Session, *, team_id: str, question_id: int) -> bool:
+    """The day an expert promised to answer a deferred question: remind them (once a day at most)."""
+    _enqueue(
+        session,
+        team_id,
+        f"question:{question_id}:reminder:{utcnow():%Y%m%d}",
+        kinds.OUTBOX_SESSION_REMINDER,
+        question_id=question_id,
+    )
+    return True
+
+
+def queue_deferred(
+    session: Session, *, team_id: str, question_id: int, session_id: int, expert_id: str, due: date
+) -> bool:
+    """An expert deferred a question: a note in its thread, and the summary lists it."""
+    _enqueue(
+        session,
+        team_id,
+        f"question:{question_id}:deferred:{due.isoformat()}",
+        kinds.OUTBOX_SESSION_DEFERRED_NOTE,
+        question_id=question_id,
+        expert_id=expert_id,
+        due=due.isoformat(),
+    )
+    queue_summary_refresh(session, team_id=team_id, session_id=session_id)
+    return True
+
+
+def top_level_message(
+    session: Session, *, team_id: str, channel_id: str, message_ts: str, user_id: str, text: str, at: datetime
+) -> bool:
+    """A person's top-level message: a session question if a session is open in that channel."""
+    recorded = sessions.record_question(
+        session, team_id=team_id, channel_id=channel_id, message_ts=message_ts, user_id=user_id, text=text, at=at
+    )
+    if recorded is None:
+        return False
+    question_id, info = recorded
+    _enqueue(session, team_id, f"question:{question_id}:ack", kinds.OUTBOX_SESSION_ACK, question_id=question_id)
+    if info.state is State.CLOSED:  # asked just before the close, handled after it
+        queue_summary_refresh(session, team_id=team_id, session_id=info.id)
+    return True
+
+
+def answer_changed(session: Session, *, team_id: str, channel_id: str, thread_ts: str) -> bool:
+    """An answer came, changed or went in a question's thread: a closed session's summary follows."""
+    session_id = sessions.session_of_question(session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts)
+    if session_id is None:
+        return False
+    info = sessions.get(session, team_id=team_id, session_id=session_id)
+    if info is None or info.state is not State.CLOSED:
+        return False
+    return queue_summary_refresh(session, team_id=team_id, session_id=session_id)
