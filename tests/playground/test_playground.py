@@ -317,7 +317,7 @@ def test_every_server_binds_loopback_only(playground):
 
 
 def test_the_page_has_a_content_security_policy_and_cannot_be_framed(page):
-    for path in ("/", "/static/app.js", "/api/state"):
+    for path in ("/", "/static/main.js", "/static/blockkit.js", "/api/state"):
         with page.opener.open(page.url + path, timeout=15) as answer:
             csp = answer.headers["Content-Security-Policy"]
             assert answer.headers["X-Frame-Options"] == "DENY"
