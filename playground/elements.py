@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from fakeslack.sender import MULTI_OPTION_INPUTS, ONE_OPTION_INPUTS
+from fakeslack.payloads import MULTI_OPTION_INPUTS, ONE_OPTION_INPUTS
 from playground.errors import PlaygroundError
 
 # What a block_actions action may carry besides the element, by the element's type.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from fakeslack.sender import MULTI_OPTION_INPUTS, ONE_OPTION_INPUTS, input_state
+from fakeslack.payloads import MULTI_OPTION_INPUTS, ONE_OPTION_INPUTS, input_state
 
 
 def _initial_answer(element: dict[str, Any]) -> Any:

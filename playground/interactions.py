@@ -119,19 +119,9 @@ class InteractionsMixin:
             self.notify(user, f"Knowhow did not answer {what} ({error}).")
         return status, answer
 
-    def _user_field(self, user: str) -> dict[str, Any]:
-        return {"id": user, "username": self.people[user].name, "name": self.people[user].name, "team_id": self.team_id}
-
     def _envelope(self, kind: str, user: str) -> dict[str, Any]:
-        return {
-            "type": kind,
-            "user": self._user_field(user),
-            "api_app_id": self.sender.api_app_id,
-            "token": "Jhj5dZrVaK7ZwHHjRyZWjbDl",
-            "team": {"id": self.team_id, "domain": self.team_domain},
-            "enterprise": None,
-            "is_enterprise_install": False,
-        }
+        """The fields every interaction payload starts with, `user` by their name in the workspace."""
+        return self.sender.envelope(kind, user, self.people[user].name)
 
     def _action(
         self,
