@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from fakeslack.server import content_length
+from fakeslack.http import BadLength, read_body
 from playground.workspace import PlaygroundError, Workspace
 
 log = logging.getLogger(__name__)
@@ -275,16 +275,12 @@ class PageServer:
             if not (request.headers.get("Content-Type") or "").startswith("application/json"):
                 self._json(request, 415, {"ok": False, "error": "invalid_content_type"})
                 return
-            length = content_length(request.headers)
-            if length is None or length > MAX_BODY:
-                request.close_connection = True  # the body is not read: the connection cannot be reused
-                if length is None:
-                    self._json(request, 400, {"ok": False, "error": "invalid_content_length"})
-                else:
-                    self._json(request, 413, {"ok": False, "error": "too_large"})
+            raw = read_body(request, MAX_BODY)
+            if isinstance(raw, BadLength):
+                self._json(request, raw.status, {"ok": False, "error": raw.error})
                 return
             try:
-                args = json.loads(request.rfile.read(length) or b"{}")
+                args = json.loads(raw or b"{}")
             except ValueError:
                 self._json(request, 400, {"ok": False, "error": "invalid_json"})
                 return

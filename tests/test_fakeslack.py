@@ -1021,3 +1021,39 @@ def test_views_publish_applies_block_kit_rules_for_a_home(client):
             client.views_publish(user_id="U0STUDENT1", view=bad)
         assert refused.value.response["error"] == "invalid_arguments"
         assert refused.value.response["response_metadata"]["messages"] == [f"[ERROR] {message}"]
+
+
+# -- the public hooks what is built on the stand-in uses (the playground) ----------------------
+
+
+def test_a_method_can_be_replaced_or_wrapped_and_every_answer_seen(fake_slack, client):
+    from fakeslack import Answer
+    from fakeslack.answers import ok
+
+    seen = []
+    fake_slack.after_answer.append(lambda call, answer: seen.append((call.method, answer.body.get("ok"))))
+    stand_in = fake_slack.methods["chat.postMessage"]
+
+    @fake_slack.handler("chat.postMessage")
+    def post_and_tag(call) -> Answer:
+        answer = stand_in(call)
+        answer.body["tagged"] = True
+        return answer
+
+    fake_slack.handler("team.info")(lambda call: ok(team={"id": fake_slack.team_id}))
+    assert client.chat_postMessage(channel="C0GENERAL1", text="hi")["tagged"] is True
+    assert client.api_call("team.info")["team"]["id"] == fake_slack.team_id
+    fake_slack.can_post = lambda channel: "is_archived"
+    with pytest.raises(SlackApiError, match="is_archived"):
+        client.chat_postMessage(channel="C0GENERAL1", text="hi")
+    assert seen == [("chat.postMessage", True), ("team.info", True), ("chat.postMessage", False)]
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"[1, 2]"])
+def test_a_response_url_body_that_is_not_a_json_object_is_refused(fake_slack, body):
+    request = urllib.request.Request(
+        fake_slack.response_url(), data=body, method="POST", headers={"Content-Type": "application/json"}
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=5)
+    assert (refused.value.code, refused.value.read()) == (400, b"invalid_payload")

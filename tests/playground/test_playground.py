@@ -283,7 +283,7 @@ def test_every_server_binds_loopback_only(playground):
     import socket
 
     ports = {
-        "workspace": playground.workspace._server.server_address,
+        "workspace": playground.workspace.address,
         "page": playground.page.httpd.server_address,
     }
     assert all(address[0] == "127.0.0.1" for address in ports.values()), ports
@@ -299,7 +299,7 @@ def test_every_server_binds_loopback_only(playground):
     except OSError:
         pass
     addresses = {a for a in addresses if not a.startswith("127.") and a != "0.0.0.0"}
-    for port in (playground.knowhow_port, playground.page.port, playground.workspace._server.server_address[1]):
+    for port in (playground.knowhow_port, playground.page.port, playground.workspace.address[1]):
         for address in addresses:
             with socket.socket() as s:
                 s.settimeout(1)
@@ -317,7 +317,7 @@ def test_every_server_binds_loopback_only(playground):
 
 
 def test_the_page_has_a_content_security_policy_and_cannot_be_framed(page):
-    for path in ("/", "/static/app.js", "/api/state"):
+    for path in ("/", "/static/main.js", "/static/blockkit.js", "/api/state"):
         with page.opener.open(page.url + path, timeout=15) as answer:
             csp = answer.headers["Content-Security-Policy"]
             assert answer.headers["X-Frame-Options"] == "DENY"

@@ -15,7 +15,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.webhook import WebhookClient
 
 from playground import sample
-from playground.workspace import PlaygroundError, Workspace, _Responder
+from playground.workspace import PlaygroundError, Responder, Workspace
 
 DEVIKA, EMMA = "U0DEVIKA01", "U0EMMA0001"
 MODAL = {
@@ -119,9 +119,7 @@ def test_response_urls_act_on_what_they_came_from(ws):
     client = WebClient(token=ws.token, base_url=ws.api_url)
     post = client.chat_postMessage(channel=qa, text="a question")["ts"]
 
-    on_message = WebhookClient(
-        ws._new_response_url(_Responder(user=DEVIKA, channel=qa, kind="message", source_ts=post))
-    )
+    on_message = WebhookClient(ws.new_response_url(Responder(user=DEVIKA, channel=qa, kind="message", source_ts=post)))
     assert on_message.send(text="only for Devika").status_code == 200
     assert [m["text"] for m in ws.conversation(DEVIKA, qa) if m["ephemeral"]] == ["only for Devika"]
     assert not [m for m in ws.conversation(EMMA, qa) if m["ephemeral"]]
@@ -135,7 +133,7 @@ def test_response_urls_act_on_what_they_came_from(ws):
     used = on_message.send(text="a sixth time")  # Slack takes five posts per response_url
     assert (used.status_code, used.body) == (404, "used_url")
 
-    command = WebhookClient(ws._new_response_url(_Responder(user=DEVIKA, channel=qa, kind="command")))
+    command = WebhookClient(ws.new_response_url(Responder(user=DEVIKA, channel=qa, kind="command")))
     command.send(text="working…")
     command.send(text="done", replace_original=True)
     assert [m["text"] for m in ws.conversation(DEVIKA, qa) if m["ephemeral"]][-1] == "done"
@@ -144,17 +142,18 @@ def test_response_urls_act_on_what_they_came_from(ws):
 
 def test_trigger_ids_belong_to_a_person_expire_and_are_used_once(ws, app):
     client = WebClient(token=ws.token, base_url=ws.api_url)
-    trigger = ws._trigger(DEVIKA)
+    trigger = ws.new_trigger(DEVIKA)
     view = client.views_open(trigger_id=trigger, view=MODAL)["view"]
     assert ws.modal_of(DEVIKA)["id"] == view["id"] and ws.modal_of(EMMA) is None
     with pytest.raises(SlackApiError, match="trigger_exchanged"):
         client.views_open(trigger_id=trigger, view=MODAL)
-    pushed = client.views_push(trigger_id=ws._trigger(DEVIKA), view=MODAL)["view"]
+    pushed = client.views_push(trigger_id=ws.new_trigger(DEVIKA), view=MODAL)["view"]
     assert ws.modal_of(DEVIKA)["stack_depth"] == 2 and pushed["previous_view_id"] == view["id"]
     with pytest.raises(SlackApiError, match="invalid_trigger_id"):
-        client.views_push(trigger_id=ws._trigger(EMMA), view=MODAL)  # Emma has nothing open
-    old = ws._trigger(DEVIKA)
-    ws._triggers[old].at -= 4
+        client.views_push(trigger_id=ws.new_trigger(EMMA), view=MODAL)  # Emma has nothing open
+    old = ws.new_trigger(DEVIKA)
+    now = ws.clock()
+    ws.clock = lambda: now + 4  # four seconds on: a trigger_id is good for three
     with pytest.raises(SlackApiError, match="expired_trigger_id"):
         client.views_open(trigger_id=old, view=MODAL)
 
@@ -171,8 +170,8 @@ def test_trigger_ids_belong_to_a_person_expire_and_are_used_once(ws, app):
 )
 def test_view_submission_answers_act_on_the_stack(ws, app, answer, depth, errors):
     client = WebClient(token=ws.token, base_url=ws.api_url)
-    client.views_open(trigger_id=ws._trigger(DEVIKA), view=MODAL)
-    top = client.views_push(trigger_id=ws._trigger(DEVIKA), view=MODAL)["view"]
+    client.views_open(trigger_id=ws.new_trigger(DEVIKA), view=MODAL)
+    top = client.views_push(trigger_id=ws.new_trigger(DEVIKA), view=MODAL)["view"]
     assert ws.submit_view(
         DEVIKA, top["id"], {"q": {"q": {"type": "plain_text_input", "value": "far too long text"}}}
     ) == {
@@ -296,7 +295,7 @@ def test_an_external_select_takes_only_options_it_was_given(ws, app):
         ],
     }
     ws.stacks[DEVIKA] = []
-    trigger = ws._trigger(DEVIKA)
+    trigger = ws.new_trigger(DEVIKA)
     view_id = WebClient(token=ws.token, base_url=ws.api_url).views_open(trigger_id=trigger, view=view)["view"]["id"]
     offered = {"text": {"type": "plain_text", "text": "Python"}, "value": "py"}
     app.answer = json.dumps({"options": [offered]}).encode()
@@ -326,6 +325,6 @@ def _raw_post(port: int, path: str, length: str) -> int:
 @pytest.mark.parametrize("length,status", [("abc", 400), ("-1", 400), ("+5", 400), (str(10**12), 413)])
 def test_a_content_length_that_is_not_a_small_whole_number_is_refused(ws, length, status):
     port = int(ws.base.rsplit(":", 1)[1])
-    token = ws._new_response_url(_Responder(user=DEVIKA, channel=sample.QA_CHANNEL, kind="command")).rsplit("/", 1)[1]
+    token = ws.new_response_url(Responder(user=DEVIKA, channel=sample.QA_CHANNEL, kind="command")).rsplit("/", 1)[1]
     for path in ("/api/chat.postMessage", f"/response/{token}"):
         assert _raw_post(port, path, length) == status, path

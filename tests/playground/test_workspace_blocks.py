@@ -51,7 +51,7 @@ def test_views_publish_checks_the_home_against_block_kit(ws):
 )
 def test_errors_for_what_is_not_an_input_block_fail_the_submission(ws, app, errors):
     client = WebClient(token=ws.token, base_url=ws.api_url)
-    view = client.views_open(trigger_id=ws._trigger(DEVIKA), view=MODAL)["view"]
+    view = client.views_open(trigger_id=ws.new_trigger(DEVIKA), view=MODAL)["view"]
     app.answer = json.dumps({"response_action": "errors", "errors": errors}).encode()
     answer = ws.submit_view(DEVIKA, view["id"], {"q": {"q": {"type": "plain_text_input", "value": "why?"}}})
     assert answer == {"ok": True, "problem": "Knowhow answered with errors Slack would refuse."}
@@ -69,7 +69,7 @@ def test_a_command_answer_or_response_url_with_blocks_slack_refuses_is_refused(w
     from slack_sdk.webhook import WebhookClient
 
     from playground import sample
-    from playground.workspace import _Responder
+    from playground.workspace import Responder
 
     qa = sample.QA_CHANNEL
     app.answer = json.dumps({"response_type": "ephemeral", "text": "hi", "blocks": BAD_BLOCKS}).encode()
@@ -77,7 +77,7 @@ def test_a_command_answer_or_response_url_with_blocks_slack_refuses_is_refused(w
     [said] = [m for m in ws.conversation(DEVIKA, qa) if m["ephemeral"]]
     assert said["text"] == '/ask failed with the error "invalid_blocks"'  # and nothing of the refused answer
 
-    url = ws._new_response_url(_Responder(user=DEVIKA, channel=qa, kind="command"))
+    url = ws.new_response_url(Responder(user=DEVIKA, channel=qa, kind="command"))
     refused = WebhookClient(url).send(text="hi", blocks=BAD_BLOCKS)
     assert (refused.status_code, refused.body) == (400, "invalid_blocks")
     assert WebhookClient(url).send(text="fine").status_code == 200

@@ -1,0 +1,79 @@
+"""conversations.*: joining channels, reading their history, opening DMs and group DMs."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+from collections import defaultdict
+from typing import Any
+
+from fakeslack.answers import err, ok
+from fakeslack.calls import Call
+from fakeslack.store import USER_ID
+
+
+def join(fake, call: Call):
+    channel = call.args.get("channel", "")
+    if channel in fake.store.private_channels:
+        return err("method_not_supported_for_channel_type")
+    fake.store.joined.add(channel)
+    return ok(channel={"id": channel, "is_member": True})
+
+
+def history(fake, call: Call):
+    args, store = call.args, fake.store
+    channel = args.get("channel", "")
+    problem = fake.can_post(channel)
+    if problem:
+        return err(problem)
+    oldest = float(args.get("oldest") or 0)
+    limit = int(args.get("limit") or 100)
+    with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+    with store.lock:
+        stored = list(store.messages[channel])
+    # Thread replies stay out; a parent shows its thread as Slack does (reply_count, latest_reply).
+    replies: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for m in stored:
+        if m.get("thread_ts") not in (None, m["ts"]):
+            replies[m["thread_ts"]].append(m)
+    found = [copy.deepcopy(m) for m in stored if float(m["ts"]) > oldest and m.get("thread_ts") in (None, m["ts"])]
+    for message in found:
+        thread = replies.get(message["ts"])
+        if thread:
+            message.update(
+                thread_ts=message["ts"],
+                reply_count=len(thread),
+                reply_users=sorted({r.get("user", "") for r in thread}),
+                reply_users_count=len({r.get("user", "") for r in thread}),
+                latest_reply=thread[-1]["ts"],
+            )
+        if not with_metadata:
+            message.pop("metadata", None)
+    found.reverse()  # newest first, as Slack answers
+    return ok(messages=found[:limit], has_more=len(found) > limit)
+
+
+def open_(fake, call: Call):
+    store = fake.store
+    users = [u.strip() for u in str(call.args.get("users", "")).split(",") if u.strip()]
+    if not users:
+        return err("users_list_not_supplied")
+    if len(users) > 8:
+        return err("too_many_users")
+    if any(not USER_ID.fullmatch(u) for u in users):
+        return err("user_not_found")
+    if len(users) == 1:
+        return ok(channel={"id": "D" + users[0][1:]})
+    # A group DM with the bot and these people: the same people always get the same one.
+    members = sorted({*users, store.bot_user_id})
+    channel_id = "G" + hashlib.sha1(",".join(members).encode()).hexdigest()[:10].upper()
+    with store.lock:
+        store.group_dms[channel_id] = members
+    return ok(channel={"id": channel_id, "is_mpim": True, "is_im": False})
+
+
+METHODS = {
+    "conversations.join": join,
+    "conversations.history": history,
+    "conversations.open": open_,
+}

@@ -1,0 +1,55 @@
+"""users.info, auth.test and apps.connections.open: who is who, and the connections of an app."""
+
+from __future__ import annotations
+
+import copy
+
+from fakeslack.answers import err, ok
+from fakeslack.calls import Call
+from fakeslack.store import USER_ID
+
+
+def auth_test(fake, call: Call):
+    return ok(
+        url="https://fake-mentors.slack.com/",
+        team="Fake Mentors",
+        user="knowhow",
+        team_id=fake.store.team_id,
+        user_id=fake.store.bot_user_id,
+        bot_id=fake.store.bot_id,
+        is_enterprise_install=False,
+    )
+
+
+def users_info(fake, call: Call):
+    store = fake.store
+    user_id = call.args.get("user") or ""
+    with store.lock:
+        user = copy.deepcopy(store.users.get(user_id))
+    if user is None:
+        if not USER_ID.fullmatch(user_id):
+            return err("user_not_found")
+        # Not registered but could exist: a plain member (the bot itself answers as a bot).
+        if user_id == store.bot_user_id:
+            user = store.user_object(user_id, name="knowhow", real_name="Knowhow", is_bot=True)
+        else:
+            user = store.user_object(user_id)
+    if str(call.args.get("include_locale", "")).lower() in ("1", "true"):
+        user["locale"] = "en-GB"
+    return ok(user=user)
+
+
+def connections_open(fake, call: Call):
+    # Called with the app-level token, not the bot token (the dispatch leaves the check to us).
+    if not call.headers.get("authorization", "").startswith("Bearer xapp-"):
+        return err("invalid_auth")
+    if fake.socket_mode is None:
+        return err("socket_mode_not_enabled")
+    return ok(url=fake.socket_mode.url)
+
+
+METHODS = {
+    "auth.test": auth_test,
+    "users.info": users_info,
+    "apps.connections.open": connections_open,
+}
