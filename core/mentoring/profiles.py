@@ -138,6 +138,9 @@ class Volunteered(Offered):
     new: bool = False
     topics: list[str] = field(default_factory=list)
     protege_to_mentor: list[str] = field(default_factory=list)
+    # The topics offered now, and those the offer no longer has: the demand in each changed.
+    topic_ids: list[int] = field(default_factory=list)
+    dropped: list[int] = field(default_factory=list)
 
 
 def volunteer(
@@ -171,11 +174,7 @@ def volunteer(
         if new:
             row.joined_at, row.paused = now, False
         session.add(row)
-    before = set(
-        session.exec(
-            select(VolunteerTopic.topic_id).where(VolunteerTopic.team_id == team_id, VolunteerTopic.user_id == user_id)
-        )
-    )
+    before = set(volunteer_topics(session, team_id=team_id, user_id=user_id))
     session.execute(
         delete(VolunteerTopic).where(
             VolunteerTopic.team_id == team_id,
@@ -183,7 +182,7 @@ def volunteer(
             VolunteerTopic.topic_id.not_in(topic_ids),
         )
     )
-    out = Volunteered(new=new)
+    out = Volunteered(new=new, topic_ids=topic_ids, dropped=sorted(before - set(topic_ids)))
     for topic_id in topic_ids:
         if topic_id not in before:
             insert_if_absent(

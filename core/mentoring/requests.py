@@ -42,6 +42,7 @@ class Requested(Offered):
     request_id: int = 0
     outcome: RequestOutcome = RequestOutcome.WAITING
     topic: str = ""
+    topic_id: int = 0
 
 
 def ask_for_mentor(
@@ -78,7 +79,7 @@ def ask_for_mentor(
             select(MentorRequest).where(MentorRequest.team_id == team_id, MentorRequest.request_id == request_key)
         ).first()
         if replay is not None:
-            return Requested(request_id=replay.id, outcome=_outcome(replay.state), topic=name)
+            return Requested(request_id=replay.id, outcome=_outcome(replay.state), topic=name, topic_id=topic_id)
     existing = session.exec(
         select(MentorRequest).where(
             MentorRequest.team_id == team_id,
@@ -88,7 +89,7 @@ def ask_for_mentor(
         )
     ).first()
     if existing is not None:
-        return Requested(request_id=existing.id, outcome=RequestOutcome.ALREADY, topic=name)
+        return Requested(request_id=existing.id, outcome=RequestOutcome.ALREADY, topic=name, topic_id=topic_id)
     row = MentorRequest(
         team_id=team_id,
         protege_id=protege_id,
@@ -109,6 +110,7 @@ def ask_for_mentor(
         request_id=row.id,
         outcome=RequestOutcome.OFFERED if offered.rounds else RequestOutcome.WAITING,
         topic=name,
+        topic_id=topic_id,
     )
 
 
