@@ -9,9 +9,10 @@ from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot import mentor, scoreboard
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
-from bot.listeners import accept, ask, expert, home, mentor, scoreboard, sessions
+from bot.listeners import accept, ask, expert, home, sessions
 from bot.outbox import Sender
 
 # Every feature plugs in here: `register(app, deps)` adds its listeners, `SENDERS` maps the outbox
@@ -26,7 +27,9 @@ def senders(features=FEATURES) -> dict[str, Sender]:
     for feature in features:
         for kind, sender in getattr(feature, "SENDERS", {}).items():
             if kind in merged:
-                raise ValueError(f"two senders for the outbox kind {kind!r}: in {owner[kind]} and in {feature.__name__}")
+                raise ValueError(
+                    f"two senders for the outbox kind {kind!r}: in {owner[kind]} and in {feature.__name__}"
+                )
             merged[kind], owner[kind] = sender, feature.__name__
     return merged
 
