@@ -177,15 +177,24 @@ def after_request(session: Session, team_id: str, user_id: str, done: mentoring.
     refresh_homes(session, team_id, user_id)
 
 
-def after_withdrawal(session: Session, team_id: str, user_id: str, topic_id: int | None) -> None:
-    """A protégé withdrew a request: a proposal it ended freed the mentor's place."""
+def after_withdrawal(session: Session, team_id: str, user_id: str, request_id: int) -> None:
+    """A protégé withdrew a request: a proposal it ended freed the mentor's place, and the topic's
+    count changed."""
     queue_unsent_offers(session, team_id)
-    queue_demand(session, team_id, [topic_id])
+    brief = mentoring.request_brief(session, team_id=team_id, request_id=request_id)
+    queue_demand(session, team_id, [brief.topic_id if brief else None])
     refresh_homes(session, team_id, user_id)
 
 
 def after_choice(
-    session: Session, team_id: str, *, request_id: int, round_: str, protege_id: str, mentor_id: str, chosen
+    session: Session,
+    team_id: str,
+    *,
+    request_id: int,
+    round_: str,
+    protege_id: str,
+    mentor_id: str,
+    chosen: mentoring.Chosen,
 ) -> None:
     """A protégé chose a candidate: the mentor is asked; or, that mentor gone, fresh candidates
     or a word that the request waits."""

@@ -56,11 +56,10 @@ def handle_withdraw(deps: Deps, ack: Ack, body: dict, context: BoltContext, clie
     team_id, user_id = team_of(context, body), body["user"]["id"]
     request_id = int(_action(body).get("value") or 0)
     with session_scope(deps.engine) as session:
-        brief = mentoring.request_brief(session, team_id=team_id, request_id=request_id)
         if mentoring.withdraw_request(
             session, team_id=team_id, request_id=request_id, protege_id=user_id, now=utcnow()
         ):
-            notify.after_withdrawal(session, team_id, user_id, brief.topic_id if brief else None)
+            notify.after_withdrawal(session, team_id, user_id, request_id)
     client.views_update(view_id=body["view"]["id"], view=center_view(deps, client, team_id, user_id))
     deps.wake_outbox()
 
