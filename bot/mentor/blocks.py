@@ -10,7 +10,7 @@ from bot import ids
 from bot.blockkit import Message, button, context, date_token, plain, section
 from bot.text import shown
 from core import mentoring
-from core.mentoring import Demand, MentorshipInfo, OnOffer, TopicInfo
+from core.mentoring import Demand, MentorshipInfo, MentorshipState, OnOffer, TopicInfo
 from core.privacy import count_text
 
 HELP = "\n".join(
@@ -155,7 +155,7 @@ def lapsed(m: MentorshipInfo) -> Message:
 
 def ended(m: MentorshipInfo, by: str) -> Message:
     """To the other person, when one of the two finished or stopped the mentorship."""
-    if m.state == "stopped":
+    if m.state == MentorshipState.STOPPED:
         text = (
             f"<@{by}> has ended your mentorship in *{shown(m.topic)}*, so it is over for both of you. "
             "Nobody else is told. Thank you for trying it; `/mentor` is there when you want another."

@@ -12,7 +12,7 @@ from bot.blockkit import button, context, option, plain, section
 from bot.mentor.blocks import PRIVATE_NOTE, long_date, topic_label
 from bot.text import shown
 from core import mentoring
-from core.mentoring import MentorshipInfo, Profile, Status, TopicInfo
+from core.mentoring import MentorshipInfo, MentorshipState, Profile, RequestState, Status, TopicInfo
 
 View = dict[str, Any]
 
@@ -69,9 +69,9 @@ def profile_line(profile: Profile) -> str:
 
 
 REQUEST_STATE = {
-    "waiting": "nobody fits yet: you will hear as soon as someone does",
-    "choosing": "choose one of the candidates in your direct messages from Knowhow",
-    "asking": "waiting for the mentor you chose to answer",
+    RequestState.WAITING: "nobody fits yet: you will hear as soon as someone does",
+    RequestState.CHOOSING: "choose one of the candidates in your direct messages from Knowhow",
+    RequestState.ASKING: "waiting for the mentor you chose to answer",
 }
 
 
@@ -104,7 +104,7 @@ def center(status: Status) -> View:
         for m in status.mentoring:
             what = (
                 f"<@{m.protege_id}> asked you to mentor them in *{shown(m.topic)}*: waiting for your answer (by {long_date(m.answer_by)})"
-                if m.state == "proposed"
+                if m.state == MentorshipState.PROPOSED
                 else f"mentoring <@{m.protege_id}> in *{shown(m.topic)}* until {long_date(m.ends_at)}"
             )
             blocks.append(context(what))
