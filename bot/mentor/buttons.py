@@ -5,12 +5,13 @@ makes one change in core, queues its messages (notify.mentoring) and answers in 
 from __future__ import annotations
 
 import logging
+import re
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack, App, BoltContext
 
 from bot import ids
 from bot.deps import Deps
-from bot.edge import team_of
+from bot.edge import said_on_failure, team_of
 from bot.mentor import blocks, modals
 from bot.mentor.views import center_view, find_view, profile_of, volunteer_view
 from core import mentoring
@@ -161,3 +162,38 @@ def handle_met(deps: Deps, ack: Ack, body: dict, context: BoltContext, respond) 
         )
     )
     deps.wake_outbox()
+
+
+def register(app: App, deps: Deps) -> None:
+    def open_form(ack, body, context, client, respond):
+        with said_on_failure(respond, "the form"):
+            handle_open_form(deps, ack, body, context, client)
+
+    for action_id in (
+        ids.MENTOR_OPEN_VOLUNTEER,
+        ids.MENTOR_OPEN_FIND,
+        ids.MENTOR_OPEN_PROFILE,
+        ids.MENTOR_OPEN_WRAP_UP,
+    ):
+        app.action(action_id)(open_form)
+
+    @app.action(ids.MENTOR_WITHDRAW)
+    def withdraw(ack, body, context, client):
+        handle_withdraw(deps, ack, body, context, client)
+
+    @app.action(ids.MENTOR_CHOOSE)
+    def choose(ack, body, context, respond):
+        with said_on_failure(respond):
+            handle_choose(deps, ack, body, context, respond)
+
+    def answer(ack, body, context, respond):
+        with said_on_failure(respond):
+            handle_answer(deps, ack, body, context, respond)
+
+    app.action(ids.MENTOR_ACCEPT)(answer)
+    app.action(ids.MENTOR_DECLINE)(answer)
+
+    @app.action(re.compile(f"^{ids.MENTOR_MET}_(yes|not_yet|stopped)$"))
+    def met(ack, body, context, respond):
+        with said_on_failure(respond):
+            handle_met(deps, ack, body, context, respond)

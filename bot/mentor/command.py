@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import logging
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack, App, BoltContext
 
+from bot import ids
 from bot.admins import is_admin
 from bot.blockkit import private
 from bot.deps import Deps
@@ -142,3 +143,13 @@ def topics_command(deps: Deps, client, team_id: str, user_id: str, words: str) -
     if name is None:
         return private(f"*{shown(rest)}* is not on the mentoring list. `/mentor topics` shows it.")
     return private(f"Removed *{shown(name)}* from the list. Offers and requests already in it carry on.")
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.command(ids.MENTOR_COMMAND)
+    def mentor_command(ack, command, context, client):
+        try:
+            handle_command(deps, ack, command, context, client)
+        except Exception:
+            log.exception("/mentor failed")
+            ack(**private("Sorry, that could not be done just now. Please try again in a minute."))

@@ -8,7 +8,7 @@ import json
 import logging
 from datetime import datetime
 
-from slack_bolt import Ack, BoltContext
+from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
 from bot import ids
@@ -291,3 +291,34 @@ def handle_wrap_up_form(deps: Deps, ack: Ack, body: dict, view: dict, context: B
     }.get(state or "", "This mentorship is already over. Thank you all the same.")
     ack(response_action="update", view=modals.done_view("Thank you", text))
     deps.wake_outbox()
+
+
+def register(app: App, deps: Deps) -> None:
+    forms = {
+        ids.MENTOR_VOLUNTEER_MODAL: handle_volunteer_form,
+        ids.MENTOR_FIND_MODAL: handle_find_form,
+        ids.MENTOR_PROFILE_MODAL: handle_profile_form,
+        ids.MENTOR_WRAP_UP_MODAL: handle_wrap_up_form,
+    }
+
+    def form_listener(handler):
+        # Bolt passes listeners arguments by name, so the handler is bound here, not as a default.
+        def form(ack, body, view, context):
+            try:
+                handler(deps, ack, body, view, context)
+            except Exception:
+                log.exception("a Mentor Center form failed")
+                first = next(iter((view.get("state") or {}).get("values") or {}), ids.MENTOR_IN_ROLE)
+                ack(
+                    response_action="errors",
+                    errors={first: "Sorry, this could not be saved just now. Please try again in a minute."},
+                )
+
+        return form
+
+    for callback_id, handler in forms.items():
+        app.view(callback_id)(form_listener(handler))
+
+    @app.view(ids.MENTOR_BROADCAST_MODAL)
+    def broadcast_form(ack, body, view, context, client):
+        handle_broadcast_form(deps, ack, body, view, context, client)
