@@ -9,10 +9,9 @@ from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import ask, home, sessions
+from bot import ask, home, mentor, scoreboard, sessions
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
-from bot.listeners import mentor, scoreboard
 from bot.outbox import Sender
 
 # Every feature plugs in here: `register(app, deps)` adds its listeners, `SENDERS` maps the outbox

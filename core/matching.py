@@ -23,9 +23,8 @@ from __future__ import annotations
 import functools
 import heapq
 import re
-from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 WEIGHTS = {"role": 0.45, "tenure": 0.25, "hours": 0.15, "spread": 0.15}
 CANDIDATES = 3
@@ -143,6 +142,7 @@ def wanted_roles(request: Request) -> list[frozenset[str]]:
 
 
 def eligible(request: Request, mentor: Mentor) -> bool:
+    """Who may be offered at all: the one filter `rank` applies."""
     return (
         request.topic_id in mentor.topics
         and mentor.user_id != request.protege_id
@@ -164,123 +164,73 @@ def reason(mentor: Mentor) -> str:
     return f"{role}, {mentor.location}" if mentor.location else role
 
 
-def score(
-    request: Request, mentor: Mentor, wanted: list[frozenset[str]] | None = None, held: frozenset[str] | None = None
-) -> Candidate:
-    wanted = wanted_roles(request) if wanted is None else wanted
-    held = role_words(mentor.role) if held is None else held
-    fit = max((role_fit(w, held) for w in wanted), default=0.0)
-    years = tenure(mentor.years)
-    why = {
-        "role": fit,
-        "tenure": years * (0.25 + 0.75 * fit),
-        "hours": hours_overlap(request.tz_offset, mentor.tz_offset),
-        "spread": 1.0 / (1.0 + mentor.load + 0.5 * mentor.on_offer),
-    }
-    total = sum(WEIGHTS[k] * v for k, v in why.items())
-    return Candidate(mentor.user_id, round(total, 6), reason(mentor), why)
+def _tenure_part(years: int | None, fit: float) -> float:
+    # Tenure counts fully only when the role fits: ten years in an unrelated job do not outrank two in the right one.
+    return tenure(years) * (0.25 + 0.75 * fit)
+
+
+def _spread(mentor: Mentor) -> float:
+    return 1.0 / (1.0 + mentor.load + 0.5 * mentor.on_offer)
+
+
+class _Scorer:
+    """The score for one request. Parts shared by mentors of one role and tenure, or of one time
+    zone, are worked out once: `rank` scores every volunteer in the topic."""
+
+    def __init__(self, request: Request):
+        self.request = request
+        self.wanted = wanted_roles(request)
+        self._fits: dict[str | None, float] = {}
+        self._roles: dict[tuple[str | None, int | None], float] = {}
+        self._hours: dict[int, float] = {}
+
+    def fit(self, role: str | None) -> float:
+        fit = self._fits.get(role)
+        if fit is None:
+            held = _role_words(role)
+            fit = self._fits[role] = max((role_fit(w, held) for w in self.wanted), default=0.0)
+        return fit
+
+    def total(self, mentor: Mentor) -> float:
+        """The weighted sum of the parts, rounded (ties then go by mentor id)."""
+        key = (mentor.role, mentor.years)
+        role = self._roles.get(key)
+        if role is None:
+            fit = self.fit(mentor.role)
+            role = self._roles[key] = WEIGHTS["role"] * fit + WEIGHTS["tenure"] * _tenure_part(mentor.years, fit)
+        hours = self._hours.get(mentor.tz_offset)
+        if hours is None:
+            hours = self._hours[mentor.tz_offset] = WEIGHTS["hours"] * hours_overlap(
+                self.request.tz_offset, mentor.tz_offset
+            )
+        return round(role + hours + WEIGHTS["spread"] * _spread(mentor), 6)
+
+    def candidate(self, mentor: Mentor) -> Candidate:
+        fit = self.fit(mentor.role)
+        why = {
+            "role": fit,
+            "tenure": _tenure_part(mentor.years, fit),
+            "hours": hours_overlap(self.request.tz_offset, mentor.tz_offset),
+            "spread": _spread(mentor),
+        }
+        return Candidate(mentor.user_id, self.total(mentor), reason(mentor), why)
+
+
+def score(request: Request, mentor: Mentor) -> Candidate:
+    """One mentor's score for a request, with its parts (`why`) and the reason the protégé reads."""
+    return _Scorer(request).candidate(mentor)
 
 
 def rank(request: Request, mentors: Iterable[Mentor], k: int = CANDIDATES) -> list[Candidate]:
     """The best `k` eligible mentors for `request`, best first (ties: the mentor id, so the
-    order never depends on how the database returned rows)."""
+    order never depends on how the database returned rows). The one rule, which core.mentoring
+    offers by: `eligible`, then the score; reasons are written for the winners alone."""
     mentors = list(mentors)
-    best = _best(request, mentors, k, [m.load for m in mentors], [m.on_offer for m in mentors])
-    return [score(request, mentors[i]) for i in best]
-
-
-def _best(
-    request: Request,
-    mentors: list[Mentor],
-    k: int,
-    load: list[int],
-    on_offer: list[int],
-    skip: set[int] | frozenset[int] = frozenset(),
-) -> list[int]:
-    """The positions in `mentors` of the best `k` eligible for `request`, best first, given each
-    mentor's current load and times on offer (`load[i]`, `on_offer[i]`), leaving out positions in
-    `skip`. The same eligibility and the same score, to the last bit, as `eligible` and `score`:
-    only the per-mentor work is cut (parts shared by mentors of one role or one time zone are
-    worked out once per request, and reasons are written for the winners alone), because the
-    batch scores every volunteer in the topic for every request."""
-    wanted = wanted_roles(request)
-    topic, protege, excluded = request.topic_id, request.protege_id, request.excluded
-    place = request.location if request.location_pref == "same" and request.location else None
-    fits: dict[str | None, float] = {}
-    # Worked out once per request: role and tenure by (role, years), working hours by UTC offset.
-    parts: dict[tuple[str | None, int | None], float] = {}
-    overlaps: dict[int, float] = {}
-    w_role, w_tenure, w_hours, w_spread = WEIGHTS["role"], WEIGHTS["tenure"], WEIGHTS["hours"], WEIGHTS["spread"]
-    scored = []
-    for i, m in enumerate(mentors):
-        if (
-            m.paused
-            or m.capacity - load[i] <= 0
-            or topic not in m.topics
-            or m.user_id == protege
-            or m.user_id in excluded
-            or i in skip
-            or (place is not None and not same_place(place, m.location))
-        ):
-            continue
-        key = (m.role, m.years)
-        part = parts.get(key)
-        if part is None:
-            fit = fits.get(m.role)
-            if fit is None:
-                held = _role_words(m.role)
-                fit = fits[m.role] = max((role_fit(w, held) for w in wanted), default=0.0)
-            part = parts[key] = w_role * fit + w_tenure * (tenure(m.years) * (0.25 + 0.75 * fit))
-        hours = overlaps.get(m.tz_offset)
-        if hours is None:
-            hours = overlaps[m.tz_offset] = w_hours * hours_overlap(request.tz_offset, m.tz_offset)
-        # As in `score`: the same parts added in the same order, so the totals are the same floats.
-        total = part + hours + w_spread * (1.0 / (1.0 + load[i] + 0.5 * on_offer[i]))
-        scored.append((-round(total, 6), m.user_id, i))
-    return [i for _, _, i in heapq.nsmallest(k, scored)]
+    scorer = _Scorer(request)
+    scored = [(-scorer.total(m), m.user_id, i) for i, m in enumerate(mentors) if eligible(request, m)]
+    return [scorer.candidate(mentors[i]) for _, _, i in heapq.nsmallest(k, scored)]
 
 
 @functools.lru_cache(maxsize=4096)
 def _role_words(role: str | None) -> frozenset[str]:
     return role_words(role)
-
-
-@dataclass
-class Assignment:
-    request: Request
-    candidates: list[Candidate]
-    # The mentor taken for this request (the best candidate with room at its turn), or None.
-    mentor_id: str | None
-
-
-def match_all(requests: list[Request], mentors: list[Mentor], k: int = CANDIDATES) -> list[Assignment]:
-    """Every open request against every volunteer, oldest request first: each gets its `k`
-    candidates and provisionally its best one, whose room goes down by one. Later requests see
-    the mentors already taken and shown, so demand is spread. The batch behind the benchmark,
-    and the property tests' model of what the one-by-one flow guarantees."""
-    by_topic: dict[int, list[int]] = defaultdict(list)
-    for i, m in enumerate(mentors):
-        for t in m.topics:
-            by_topic[t].append(i)
-    # Running state, by position in `mentors`: places taken and times shown in this batch.
-    load = [m.load for m in mentors]
-    on_offer = [m.on_offer for m in mentors]
-    # Which mentors each protégé is paired with in each topic within this batch: never twice.
-    paired: dict[tuple[str, int], set[str]] = defaultdict(set)
-    out: list[Assignment] = []
-    for request in requests:
-        where = by_topic.get(request.topic_id, [])
-        pool = [mentors[i] for i in where]
-        taken = paired.get((request.protege_id, request.topic_id), ())
-        skip = {j for j, m in enumerate(pool) if m.user_id in taken} if taken else frozenset()
-        best = _best(request, pool, k, [load[i] for i in where], [on_offer[i] for i in where], skip)
-        best = [where[j] for j in best]
-        candidates = [score(request, replace(mentors[i], load=load[i], on_offer=on_offer[i])) for i in best]
-        chosen = best[0] if best else None
-        for i in best:
-            on_offer[i] += 1
-        if chosen is not None:
-            load[chosen] += 1
-            paired[(request.protege_id, request.topic_id)].add(mentors[chosen].user_id)
-        out.append(Assignment(request, candidates, mentors[chosen].user_id if chosen is not None else None))
-    return out

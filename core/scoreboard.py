@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 
 from core.privacy import DEFAULT_THRESHOLD, count_text, is_exact
 from storage import scoreboard as figures
+from storage.claims import claim
 from storage.models import ScoreboardSettings, ScoreboardWeek
 from storage.upsert import insert_if_absent
 
@@ -193,16 +194,14 @@ def catch_up(session: Session, *, team_id: str, plan: Schedule, now: datetime) -
 
 def claim_post(session: Session, *, team_id: str, week_end: datetime, channel_id: str, now: datetime) -> bool:
     """Mark a week as posted, exactly once (the caller then queues the post)."""
-    return bool(
-        session.execute(
-            update(ScoreboardWeek)
-            .where(
-                ScoreboardWeek.team_id == team_id,
-                ScoreboardWeek.week_end == week_end,
-                ScoreboardWeek.posted_at.is_(None),
-            )
-            .values(posted_at=now, channel_id=channel_id)
-        ).rowcount
+    return claim(
+        session,
+        ScoreboardWeek,
+        ScoreboardWeek.team_id == team_id,
+        ScoreboardWeek.week_end == week_end,
+        ScoreboardWeek.posted_at.is_(None),
+        posted_at=now,
+        channel_id=channel_id,
     )
 
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot import ids
-from bot import scoreboard_blocks as sbb
 from bot.blockkit import button, context, section
+from bot.scoreboard import blocks as sbb
 from bot.text import excerpt, flatten_links, neutralise_mentions, shown
 from core.home import Picture
 from core.scoreboard import Board

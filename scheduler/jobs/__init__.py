@@ -11,7 +11,7 @@ from __future__ import annotations
 from scheduler.jobs.ask import FOLLOW_UP_JOB_ID, follow_up_questions, follow_ups
 from scheduler.jobs.housekeeping import PURGE_OUTBOX_JOB_ID, ensure_housekeeping, purge_outbox
 from scheduler.jobs.mentoring import MENTORING_SWEEP_JOB_ID, ensure_mentoring, sweep_mentoring
-from scheduler.jobs.scoreboard import SCOREBOARD_JOB_ID, scoreboard, sweep_scoreboard
+from scheduler.jobs.scoreboard import SCOREBOARD_JOB_ID, ensure_scoreboard, sweep_scoreboard
 from scheduler.jobs.sessions import (
     SESSION_SWEEP_JOB_ID,
     ensure_sessions,
@@ -26,7 +26,7 @@ RECONCILERS = (ensure_housekeeping, ensure_sessions, ensure_mentoring)
 
 def reconcilers(*, followup_hours: float, qa_channel: str | None, privacy_threshold: int):
     """Every feature's start-up reconcile step (DESIGN.md: the database is the source of truth)."""
-    return (*RECONCILERS, follow_ups(followup_hours), scoreboard(qa_channel, privacy_threshold))
+    return (*RECONCILERS, follow_ups(followup_hours), ensure_scoreboard(qa_channel, privacy_threshold))
 
 
 __all__ = [
@@ -43,7 +43,6 @@ __all__ = [
     "follow_ups",
     "purge_outbox",
     "reconcilers",
-    "scoreboard",
     "session_alarm",
     "set_session_alarms",
     "sweep_mentoring",

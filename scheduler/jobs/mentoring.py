@@ -8,6 +8,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.engine import Engine
 
 from core.clock import utcnow
+from notify import mentoring as notify_mentoring
 from scheduler import runtime
 from storage.db import session_scope
 
@@ -22,10 +23,8 @@ def sweep_mentoring() -> int:
     halfway and end-of-term check-ins go out, terms nobody answered are completed, and any round
     of candidates not yet queued is queued. Each is claimed in the database, so a run twice over
     (or after a restart, catching up on what was missed) sends nothing twice."""
-    from bot.listeners import mentor as edge
-
     with session_scope(runtime.engine()) as session:
-        changed = edge.sweep(session, utcnow())
+        changed = notify_mentoring.sweep(session, utcnow())
     if changed:
         runtime.wake_outbox()
     return changed

@@ -8,6 +8,7 @@ from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.engine import Engine
 
 from core.clock import utcnow
+from notify import scoreboard as notify_scoreboard
 from scheduler import runtime
 from storage.db import session_scope
 
@@ -21,19 +22,16 @@ def sweep_scoreboard(qa_channel: str | None, privacy_threshold: int = 3) -> int:
     """Every five minutes: store each week's figures once it ends (and any week missed while
     Knowhow was down), and queue the latest week's post once. Runs at start too, so a post due
     while Knowhow was down goes out as soon as it is back."""
-    from bot.config import Settings
-    from bot.listeners import scoreboard as edge
-
-    settings = Settings(qa_channel=qa_channel, privacy_threshold=privacy_threshold)
+    # `privacy_threshold` is kept for the jobs stored with it; the post applies it when it is sent.
     with session_scope(runtime.engine()) as session:
-        queued = edge.sweep(session, settings, utcnow())
+        queued = notify_scoreboard.sweep(session, qa_channel=qa_channel, now=utcnow())
     if queued:
         log.info("scoreboard: %d weekly post(s) queued", queued)
         runtime.wake_outbox()
     return queued
 
 
-def scoreboard(qa_channel: str | None, privacy_threshold: int):
+def ensure_scoreboard(qa_channel: str | None, privacy_threshold: int):
     def ensure(_engine: Engine, scheduler: BaseScheduler) -> None:
         scheduler.add_job(
             sweep_scoreboard,

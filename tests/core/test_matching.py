@@ -1,14 +1,15 @@
 """The Mentor Center's ranking (core/matching.py): pure functions, no database.
 
 Unit tests pin each rule; property tests (hypothesis) check over random volunteers and requests
-what the batch matcher must never do: exceed a mentor's room, match someone with themself,
-repeat a (protégé, mentor, topic) pair, or offer an excluded mentor.
+what matching must never do, request after request as core.mentoring offers them (the one rule,
+`rank`): exceed a mentor's room, match someone with themself, repeat a (protégé, mentor, topic)
+pair, or offer an excluded mentor.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,11 +17,11 @@ from hypothesis import strategies as st
 
 from core import matching
 from core.matching import (
+    Candidate,
     Mentor,
     Request,
     eligible,
     hours_overlap,
-    match_all,
     rank,
     reason,
     role_fit,
@@ -216,33 +217,69 @@ def test_candidates_carry_their_reason():
     assert c.reason == "Engineering Manager for 3 years, London"
 
 
-# -- the batch -----------------------------------------------------------------------------------
+# -- request after request ---------------------------------------------------------------------
 
 
-def test_match_all_takes_requests_oldest_first_and_spreads_them():
+@dataclass
+class Turn:
+    request: Request
+    candidates: list[Candidate]
+    # The mentor taken (the protégé chose the best candidate, who accepted), or None.
+    mentor_id: str | None
+
+
+def take_turns(requests: list[Request], mentors: list[Mentor]) -> list[Turn]:
+    """Requests offered one after another, oldest first, as core.mentoring does: each ranked by
+    `rank` against the mentors as they stand at its turn (places taken, times on offer), with
+    the mentors its protégé already worked with in its topic excluded (as core.mentoring's
+    requests are); each protégé takes their best candidate."""
+    now = {m.user_id: m for m in mentors}
+    paired: dict[tuple[str, int], set[str]] = {}
+    out = []
+    for request in requests:
+        worked_with = paired.setdefault((request.protege_id, request.topic_id), set())
+        asked = replace(request, excluded=request.excluded | worked_with)
+        candidates = rank(asked, [now[m.user_id] for m in mentors])
+        for c in candidates:
+            now[c.mentor_id] = replace(now[c.mentor_id], on_offer=now[c.mentor_id].on_offer + 1)
+        taken = candidates[0].mentor_id if candidates else None
+        if taken is not None:
+            now[taken] = replace(now[taken], load=now[taken].load + 1)
+            worked_with.add(taken)
+        out.append(Turn(request, candidates, taken))
+    return out
+
+
+def test_requests_take_turns_oldest_first_and_spread():
     mentors = [_em("UA", years=5), _em("UB", years=1)]
-    first, second, third = match_all([_ask("UP1"), _ask("UP2"), _ask("UP3")], mentors)
+    first, second, third = take_turns([_ask("UP1"), _ask("UP2"), _ask("UP3")], mentors)
     assert first.mentor_id == "UA" and _ids(first.candidates) == ["UA", "UB"]
     # UA's one place is taken: the next request is offered UB alone, and the third nobody.
     assert second.mentor_id == "UB" and _ids(second.candidates) == ["UB"]
     assert third.mentor_id is None and third.candidates == []
 
 
-def test_match_all_never_pairs_a_protege_twice_with_one_mentor_in_a_topic():
+def test_a_protege_is_never_paired_twice_with_one_mentor_in_a_topic():
     mentors = [_em("UA", capacity=3, years=5), _em("UB", capacity=3, years=1)]
-    first, again = match_all([_ask("UP1"), _ask("UP1")], mentors)
+    first, again = take_turns([_ask("UP1"), _ask("UP1")], mentors)
     assert first.mentor_id == "UA" and again.mentor_id == "UB"
     # Another topic is another pairing.
-    other = match_all(
+    other = take_turns(
         [_ask("UP1"), _ask("UP1", topic_id=HIRING)], [_em("UA", capacity=3, topics=frozenset({LEADERSHIP, HIRING}))]
     )
     assert [a.mentor_id for a in other] == ["UA", "UA"]
 
 
-def test_match_all_agrees_with_rank_for_a_single_request():
+def test_a_single_turn_is_rank():
     mentors = [_em(f"U{i}", years=i % 4, tz_offset=(i % 5) * HOUR, capacity=1 + i % 2) for i in range(10)]
-    (only,) = match_all([_ask()], mentors)
+    (only,) = take_turns([_ask()], mentors)
     assert only.candidates == rank(_ask(), mentors)
+
+
+def test_rank_scores_every_candidate_as_score_does():
+    mentors = [_em(f"U{i}", years=i % 4, tz_offset=(i % 5) * HOUR, load=i % 2, capacity=2) for i in range(10)]
+    for c in rank(_ask(), mentors, k=10):
+        assert c == matching.score(_ask(), next(m for m in mentors if m.user_id == c.mentor_id))
 
 
 # -- properties ---------------------------------------------------------------------------------
@@ -306,10 +343,10 @@ def scenarios(draw):
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(scenarios())
-def test_match_all_properties(scenario):
+def test_turn_properties(scenario):
     mentors, requests = scenario
     original = {m.user_id: m for m in mentors}
-    out = match_all(requests, mentors)
+    out = take_turns(requests, mentors)
     assert [a.request for a in out] == requests
 
     taken: Counter[str] = Counter()

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import threading
 import time
+import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 
-from core import mentoring
+from core import matching, mentoring
 from core.mentoring import (
     AnswerOutcome,
     ChooseOutcome,
@@ -1124,3 +1128,149 @@ def test_a_topic_a_protege_names_stays_off_the_list_but_matches_volunteers(engin
     # A topic from another workspace is no topic here.
     with pytest.raises(MentorError):
         _ask(engine, "U0Q", named.id, team=OTHER, unlisted_ok=True)
+
+
+# -- matching's properties, request after request through core -----------------------------------
+
+P_TOPICS = [1, 2, 3]
+P_USERS = [f"U0P{i:02d}" for i in range(10)]
+P_ROLES = ["Engineering Manager", "Senior Software Engineer", "Product Manager", "Designer", None]
+P_PLACES = [("London", 0), ("New York", -5 * 3600), ("Bangalore", 5 * 3600 + 1800), (None, 0)]
+
+
+@st.composite
+def _flows(draw):
+    """Volunteers (distinct people, some paused) and requests in the order they are made; a
+    protégé may also volunteer, and may ask twice in one topic."""
+    mentors = [
+        dict(
+            user_id=user_id,
+            topics=draw(st.lists(st.sampled_from(P_TOPICS), min_size=1, max_size=2, unique=True)),
+            capacity=draw(st.integers(1, 2)),
+            role=draw(st.sampled_from(P_ROLES)),
+            years=draw(st.one_of(st.none(), st.integers(0, 6))),
+            place=draw(st.sampled_from(P_PLACES)),
+            paused=draw(st.booleans()),
+        )
+        for user_id in draw(st.lists(st.sampled_from(P_USERS), unique=True, max_size=6))
+    ]
+    requests = draw(
+        st.lists(
+            st.fixed_dictionaries(
+                dict(
+                    protege_id=st.sampled_from(P_USERS),
+                    topic=st.sampled_from(P_TOPICS),
+                    role=st.sampled_from(P_ROLES),
+                    target_role=st.sampled_from(P_ROLES),
+                    role_pref=st.sampled_from(["any", "mine", "target"]),
+                    place=st.sampled_from(P_PLACES),
+                    location_pref=st.sampled_from(["any", "any", "same"]),
+                )
+            ),
+            max_size=10,
+        )
+    )
+    return mentors, requests
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(flow=_flows())
+def test_offers_request_after_request_keep_matchings_properties(engine, flow):
+    """What matching must never do, through the production path (ask, candidates, choose,
+    accept): offer more than three or the same person twice, the protégé themself, a paused or
+    full mentor, one outside the topic or (asked for) the place, or a mentor the protégé already
+    worked with in the topic; nor leave a request waiting while someone fits; nor exceed a
+    mentor's capacity. Each example is its own workspace."""
+    mentors, requests = flow
+    team = f"T0P{uuid.uuid4().hex[:8]}"
+    by_id = {m["user_id"]: m for m in mentors}
+    with session_scope(engine) as s:
+        topic_ids = {
+            t: mentoring.add_topic(s, team_id=team, raw=f"Topic {t}", user_id="U0ADMIN", curated=True)[0].id
+            for t in P_TOPICS
+        }
+        people = {m["user_id"]: (m["role"], m["years"], m["place"]) for m in mentors}
+        for r in requests:
+            people.setdefault(r["protege_id"], (r["role"], None, r["place"]))
+        for user_id, (role, years, (location, offset)) in people.items():
+            mentoring.ensure_profile(
+                s, team_id=team, user_id=user_id, slack=SlackPerson(title=role, tz_offset=offset), now=T0
+            )
+            mentoring.save_profile(
+                s, team_id=team, user_id=user_id, role=role, location=location, years_in_role=years, now=T0
+            )
+        for m in mentors:
+            mentoring.volunteer(
+                s,
+                team_id=team,
+                user_id=m["user_id"],
+                topic_ids=[topic_ids[t] for t in m["topics"]],
+                capacity=m["capacity"],
+                note=None,
+                now=T0,
+            )
+            if m["paused"]:
+                mentoring.set_paused(s, team_id=team, user_id=m["user_id"], paused=True, now=T0)
+
+    taken: Counter[str] = Counter()
+    pairs: set[tuple[str, int, str]] = set()
+    for r in requests:
+        protege, topic = r["protege_id"], r["topic"]
+        role_pref = r["role_pref"] if r["role_pref"] != "target" or r["target_role"] else "any"
+        with session_scope(engine) as s:
+            asked = mentoring.ask_for_mentor(
+                s,
+                team_id=team,
+                protege_id=protege,
+                topic_id=topic_ids[topic],
+                goal="Grow into the role",
+                location_pref=r["location_pref"],
+                role_pref=role_pref,
+                target_role=r["target_role"],
+                now=T0,
+            )
+            if asked.outcome is RequestOutcome.ALREADY:
+                continue  # the protégé's earlier request in this topic still waits
+            offered = [
+                mentor_id
+                for mentor_id, _ in mentoring.on_offer(s, team_id=team, request_id=asked.request_id).candidates
+            ]
+        where = people[protege][2][0] if r["location_pref"] == "same" else None
+
+        fitting = {
+            user_id
+            for user_id, m in by_id.items()
+            if user_id != protege
+            and topic in m["topics"]
+            and not m["paused"]
+            and taken[user_id] < m["capacity"]
+            and (protege, topic, user_id) not in pairs
+            and (where is None or matching.same_place(where, m["place"][0]))
+        }
+        assert len(offered) <= matching.CANDIDATES and len(set(offered)) == len(offered)
+        assert set(offered) <= fitting
+        assert len(offered) == min(len(fitting), matching.CANDIDATES)
+        assert asked.outcome is (RequestOutcome.OFFERED if offered else RequestOutcome.WAITING)
+        if not offered:
+            continue
+        # The protégé chooses the first, who accepts.
+        chosen = _choose(engine, asked.request_id, protege, offered[0], team=team)
+        assert chosen.outcome is ChooseOutcome.ASKED
+        assert _answer(engine, chosen.mentorship_id, offered[0], True, team=team).outcome is AnswerOutcome.ACCEPTED
+        taken[offered[0]] += 1
+        pairs.add((protege, topic, offered[0]))
+
+    with session_scope(engine) as s:
+        running = Counter(
+            s.exec(
+                select(Mentorship.mentor_id).where(
+                    Mentorship.team_id == team, Mentorship.state == mentoring.MentorshipState.ACTIVE
+                )
+            ).all()
+        )
+    assert running == taken
+    assert all(n <= by_id[user_id]["capacity"] for user_id, n in running.items())

@@ -635,7 +635,7 @@ def test_a_topic_a_protege_names_is_not_listed_until_an_admin_adds_it(knowhow, s
 
 
 def test_counts_in_a_call_are_pluralised():
-    from bot import mentor_blocks as mb
+    from bot.mentor import blocks as mb
     from core.mentoring import Demand
 
     def right_now(seeking, volunteers, threshold):

@@ -89,7 +89,7 @@ def test_only_admins_change_the_weekly_post_and_the_form_saves_it(knowhow, slack
 def test_the_weekly_post_goes_out_once_with_its_picture_even_after_a_missed_week(
     knowhow, slack, fake_slack, people, monkeypatch
 ):
-    from scheduler import jobs
+    from scheduler.jobs import scoreboard as jobs  # the module whose clock the sweep reads
 
     add_topic(slack)
     find(slack, fake_slack, PROTEGE)
@@ -136,7 +136,7 @@ def test_the_weekly_post_goes_out_once_with_its_picture_even_after_a_missed_week
 def test_a_post_knowhow_cannot_make_is_told_to_the_admin_who_chose_the_channel(
     knowhow, slack, fake_slack, people, monkeypatch
 ):
-    from scheduler import jobs
+    from scheduler.jobs import scoreboard as jobs  # the module whose clock the sweep reads
 
     fake_slack.private_channels.add("C0PRIVATE1")  # Knowhow was never invited
     fake_slack.add_user(ADMIN, tz="UTC", tz_offset=0)

@@ -1,5 +1,5 @@
-"""Block Kit and the picture for the scoreboard: pure functions from core.scoreboard's Board and
-Trend. Counts arrive already behind the privacy threshold; nothing here names a protégé."""
+"""Block Kit and the picture (the chart) for the scoreboard: pure functions from core.scoreboard's
+Board and Trend. Counts arrive already behind the privacy threshold; nothing here names a protégé."""
 
 from __future__ import annotations
 
@@ -8,27 +8,16 @@ from datetime import datetime
 from typing import Any
 
 from bot import ids
+from bot.blockkit import Message, context, date_token, option, plain, private, section
 from bot.text import shown
 from core.scoreboard import DAYS, Board, Figure, Schedule, Trend
 
-Message = dict[str, Any]
 TOPICS_SHOWN = 15
 
 
-def _section(text: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-
-
-def _context(text: str) -> dict:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:3000]}]}
-
-
-def _plain(text: str) -> dict:
-    return {"type": "plain_text", "text": text[:150], "emoji": True}
-
-
-def _date(at: datetime) -> str:
-    return f"<!date^{int(at.timestamp())}^{{date_short}}|{at:%d %b %Y}>"
+def short_date(at: datetime) -> str:
+    """A week's first or last day, each reader's own time zone (1 Dec 2026)."""
+    return date_token(at, "{date_short}", "%d %b %Y")
 
 
 def shown_figure(f: Figure) -> str:
@@ -50,9 +39,9 @@ def duration(seconds: int | None) -> str:
 def board_blocks(b: Board, *, title: str) -> list[dict]:
     q, s, m = b.questions, b.sessions, b.mentoring
     blocks: list[dict] = [
-        {"type": "header", "text": _plain(title)},
-        _context(
-            f"{_date(b.week_start)} to {_date(b.week_end)}"
+        {"type": "header", "text": plain(title)},
+        context(
+            f"{short_date(b.week_start)} to {short_date(b.week_end)}"
             + (" · changes against the week before" if b.has_previous else "")
         ),
     ]
@@ -62,7 +51,7 @@ def board_blocks(b: Board, *, title: str) -> list[dict]:
         f"Active pairs: {shown_figure(m['active'])} · completed this week: {shown_figure(m['completed'])}",
         f"From protégé to mentor: {shown_figure(m['protege_to_mentor_total'])} in all, {shown_figure(m['protege_to_mentor_week'])} this week",
     ]
-    blocks.append(_section("\n".join(mentoring_lines)))
+    blocks.append(section("\n".join(mentoring_lines)))
     if b.topics:
         rows = [
             f"• *{shown(name)}*: {shown_figure(t['seeking'])} looking, {shown_figure(t['volunteers'])} volunteering, "
@@ -71,7 +60,7 @@ def board_blocks(b: Board, *, title: str) -> list[dict]:
         ]
         if len(b.topics) > TOPICS_SHOWN:
             rows.append(f"…and {len(b.topics) - TOPICS_SHOWN} more topics (`/mentor topics` lists them all).")
-        blocks.append(_section("\n".join(rows)))
+        blocks.append(section("\n".join(rows)))
     question_lines = [
         "*Questions*",
         f"Asked: {shown_figure(q['asked'])} · answered: {shown_figure(q['answered'])} · resolved: {shown_figure(q['resolved'])}",
@@ -84,9 +73,9 @@ def board_blocks(b: Board, *, title: str) -> list[dict]:
             else "*none*"
         ),
     ]
-    blocks.append(_section("\n".join(question_lines)))
+    blocks.append(section("\n".join(question_lines)))
     blocks.append(
-        _section(
+        section(
             "\n".join(
                 [
                     "*Ask the Expert*",
@@ -98,7 +87,7 @@ def board_blocks(b: Board, *, title: str) -> list[dict]:
     )
     if b.helpers:
         thanks = ", ".join(f"<@{user}> ({n} accepted answer{'s' if n != 1 else ''})" for user, n in b.helpers)
-        blocks.append(_section(f":raised_hands: Thank you, {thanks}."))
+        blocks.append(section(f":raised_hands: Thank you, {thanks}."))
     return blocks
 
 
@@ -112,7 +101,7 @@ def privacy_note(threshold: int) -> str:
 def weekly_post(b: Board, threshold: int) -> Message:
     blocks = board_blocks(b, title="This week in Knowhow")
     blocks.append(
-        _context(
+        context(
             f"{privacy_note(threshold)} "
             "`/mentor find` asks for a mentor, `/mentor volunteer` offers to be one, `/ask` asks a question."
         )
@@ -126,21 +115,21 @@ def post_failed(channel_id: str, reason: str) -> Message:
         "If it is a private or archived channel, choose another with `/mentor scoreboard settings` "
         "(or invite Knowhow to it); next week's goes out as usual."
     )
-    return {"text": text, "blocks": [_section(text)]}
+    return {"text": text, "blocks": [section(text)]}
 
 
 def on_demand(b: Board, threshold: int) -> Message:
     blocks = board_blocks(b, title="Knowhow right now")
     blocks.append(
-        _context(
+        context(
             f"The last seven days, against the last weekly scoreboard. {privacy_note(threshold)} Only you can see this."
         )
     )
-    return {"response_type": "ephemeral", "text": "Knowhow right now", "blocks": blocks}
+    return private("Knowhow right now", blocks)
 
 
 def settings_form(plan: Schedule) -> dict:
-    days = [{"text": _plain(d), "value": str(i)} for i, d in enumerate(DAYS)]
+    days = [option(d, str(i)) for i, d in enumerate(DAYS)]
     channel: dict[str, Any] = {
         "type": "conversations_select",
         "filter": {"include": ["public"], "exclude_bot_users": True},
@@ -150,24 +139,24 @@ def settings_form(plan: Schedule) -> dict:
     return {
         "type": "modal",
         "callback_id": ids.SCOREBOARD_SETTINGS_MODAL,
-        "title": _plain("Weekly scoreboard"),
-        "submit": _plain("Save"),
-        "close": _plain("Cancel"),
+        "title": plain("Weekly scoreboard"),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
         "private_metadata": plan.tz,
         "blocks": [
-            _section(
+            section(
                 "Knowhow posts a scoreboard once a week: what people are learning, asking and offering, to recruit the next participants."
             ),
             {
                 "type": "input",
                 "block_id": ids.SCOREBOARD_IN_CHANNEL,
-                "label": _plain("Channel"),
+                "label": plain("Channel"),
                 "element": {**channel, "action_id": ids.SCOREBOARD_IN_CHANNEL},
             },
             {
                 "type": "input",
                 "block_id": ids.SCOREBOARD_IN_DAY,
-                "label": _plain("Day"),
+                "label": plain("Day"),
                 "element": {
                     "type": "static_select",
                     "options": days,
@@ -178,7 +167,7 @@ def settings_form(plan: Schedule) -> dict:
             {
                 "type": "input",
                 "block_id": ids.SCOREBOARD_IN_TIME,
-                "label": _plain("Time"),
+                "label": plain("Time"),
                 "element": {
                     "type": "timepicker",
                     "initial_time": f"{plan.hour:02d}:{plan.minute:02d}",
@@ -186,7 +175,7 @@ def settings_form(plan: Schedule) -> dict:
                     "action_id": ids.SCOREBOARD_IN_TIME,
                 },
             },
-            _context(f"Times are in {shown(plan.tz)}."),
+            context(f"Times are in {shown(plan.tz)}."),
         ],
     }
 

@@ -1,0 +1,155 @@
+"""`/mentor` and its subcommands: open the Mentor Center or one of its forms, pause, resume or
+leave an offer, the topic list (admins curate it), the scoreboard, and a call for volunteers."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import Ack, App, BoltContext
+
+from bot import ids
+from bot.admins import is_admin
+from bot.blockkit import private
+from bot.deps import Deps
+from bot.edge import team_of
+from bot.mentor import blocks, modals
+from bot.mentor.views import center_view, find_view, open_modal, profile_of, volunteer_view
+from bot.scoreboard import listeners as scoreboard
+from bot.text import neutralise_mentions, shown, unescape
+from core import mentoring, topics
+from core.clock import utcnow
+from notify import mentoring as notify
+from storage.db import session_scope
+
+log = logging.getLogger(__name__)
+
+
+def handle_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, client) -> None:
+    text = (command.get("text") or "").strip()
+    first, _, rest = text.partition(" ")
+    first, rest = first.lower(), rest.strip()
+    team_id, user_id, trigger = team_of(context, command), command["user_id"], command.get("trigger_id")
+    now = utcnow()
+    if first in ("help", "?"):
+        ack(**private(blocks.HELP))
+    elif first == "":
+        open_modal(ack, client, trigger, center_view(deps, client, team_id, user_id), "the Mentor Center")
+    elif first == "volunteer":
+        open_modal(ack, client, trigger, volunteer_view(deps, client, team_id, user_id), "the form")
+    elif first == "find":
+        open_modal(ack, client, trigger, find_view(deps, client, team_id, user_id), "the form")
+    elif first == "profile":
+        open_modal(ack, client, trigger, modals.profile_form(profile_of(deps, client, team_id, user_id)), "the form")
+    elif first in ("pause", "resume"):
+        with session_scope(deps.engine) as session:
+            changed = mentoring.set_paused(session, team_id=team_id, user_id=user_id, paused=first == "pause", now=now)
+            notify.after_pausing(session, team_id, user_id, changed)
+        if changed is None:
+            ack(**private("You do not offer to mentor, so there is nothing to pause. `/mentor volunteer` offers."))
+        elif first == "pause":
+            ack(
+                **private(
+                    "Paused: you will get no new matches. Mentorships already running carry on. `/mentor resume` restarts matching."
+                    if changed
+                    else "You were already paused. `/mentor resume` restarts matching."
+                )
+            )
+        else:
+            ack(
+                **private(
+                    "Resumed: you can be matched again." if changed else "You are not paused: you can be matched."
+                )
+            )
+        deps.wake_outbox()
+    elif first == "leave":
+        with session_scope(deps.engine) as session:
+            left = mentoring.leave(session, team_id=team_id, user_id=user_id, now=now)
+            notify.after_leaving(session, team_id, user_id, left)
+        if not left.was_volunteer:
+            ack(**private("You do not offer to mentor, so there is nothing to leave."))
+        else:
+            running = (
+                f" Your {left.running} running mentorship{'s' if left.running != 1 else ''} carr{'y' if left.running != 1 else 'ies'} on: "
+                'nothing ends without you saying so (the halfway check-in has "We\'ve stopped").'
+                if left.running
+                else ""
+            )
+            ack(
+                **private(
+                    "You no longer offer to mentor, and will get no new matches."
+                    + running
+                    + " `/mentor volunteer` offers again whenever you like."
+                )
+            )
+        deps.wake_outbox()
+    elif first == "topics":
+        ack(**topics_command(deps, client, team_id, user_id, unescape(rest)))
+    elif first == "scoreboard":
+        scoreboard.command(deps, ack, command, context, client, rest)
+    elif first == "broadcast":
+        if not is_admin(deps, client, user_id):
+            ack(
+                **private(
+                    "Only workspace admins call for volunteers. Ask one, or share `/mentor volunteer` with colleagues yourself."
+                )
+            )
+            return
+        with session_scope(deps.engine) as session:
+            listed = mentoring.topic_list(session, team_id=team_id)
+        open_modal(ack, client, trigger, modals.broadcast_form(listed, command.get("channel_id")), "the form")
+    else:
+        ack(**private(f"I don't know `/mentor {neutralise_mentions(first)}`.\n\n" + blocks.HELP))
+
+
+def topics_command(deps: Deps, client, team_id: str, user_id: str, words: str) -> dict:
+    action, _, rest = words.partition(" ")
+    action, rest = action.lower(), rest.strip()
+    if action in ("", "list"):
+        with session_scope(deps.engine) as session:
+            listed = mentoring.topic_list(session, team_id=team_id)
+            asked = mentoring.unlisted_requested(session, team_id=team_id)
+        # Admins also see the topics protégés named in their requests, to curate them (names only).
+        unlisted = blocks.unlisted_requested(asked) if asked and is_admin(deps, client, user_id) else ""
+        if not listed:
+            return private(
+                "No mentoring topics yet. Admins add them with `/mentor topics add <topic>`; anyone can suggest one in the forms."
+                + unlisted
+            )
+        return private(
+            "*Mentoring topics*\n" + "\n".join(f"• {shown(blocks.topic_label(t))}" for t in listed) + unlisted
+        )
+    if action not in ("add", "remove"):
+        return private(
+            f"I don't know `/mentor topics {shown(action)}`. Try `/mentor topics`, or (admins) `/mentor topics add <topic>`."
+        )
+    if not rest:
+        return private(f"Say which topic, for example `/mentor topics {action} Leadership`.")
+    if not is_admin(deps, client, user_id):
+        return private(
+            "Only workspace admins curate the mentoring topics. You can suggest a topic in the volunteer or find-a-mentor form."
+        )
+    with session_scope(deps.engine) as session:
+        if action == "add":
+            try:
+                topic, changed = mentoring.add_topic(session, team_id=team_id, raw=rest, user_id=user_id, curated=True)
+            except topics.TopicError as exc:
+                return private(f"{exc} Try again, for example `/mentor topics add Leadership`.")
+            return private(
+                f"*{shown(topic.name)}* is on the mentoring list."
+                if changed
+                else f"*{shown(topic.name)}* was already on the list."
+            )
+        name = mentoring.remove_topic(session, team_id=team_id, raw=rest)
+    if name is None:
+        return private(f"*{shown(rest)}* is not on the mentoring list. `/mentor topics` shows it.")
+    return private(f"Removed *{shown(name)}* from the list. Offers and requests already in it carry on.")
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.command(ids.MENTOR_COMMAND)
+    def mentor_command(ack, command, context, client):
+        try:
+            handle_command(deps, ack, command, context, client)
+        except Exception:
+            log.exception("/mentor failed")
+            ack(**private("Sorry, that could not be done just now. Please try again in a minute."))

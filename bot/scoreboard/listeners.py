@@ -1,0 +1,117 @@
+"""`/mentor scoreboard` (anyone, privately) and `/mentor scoreboard settings` (admins: channel,
+day and time), and the settings form. The figures and the weeks are core.scoreboard's."""
+
+from __future__ import annotations
+
+import logging
+
+from slack_bolt import Ack, BoltContext
+from slack_sdk.errors import SlackApiError
+
+from bot import ids
+from bot.admins import is_admin
+from bot.blockkit import context as context_block
+from bot.blockkit import private, section
+from bot.deps import Deps
+from bot.edge import team_of
+from bot.scoreboard import blocks
+from core import scoreboard
+from core.clock import utcnow
+from storage.db import session_scope
+
+log = logging.getLogger(__name__)
+
+
+def command(deps: Deps, ack: Ack, cmd: dict, context: BoltContext, client, rest: str) -> None:
+    team_id, user_id = team_of(context, cmd), cmd["user_id"]
+    threshold = deps.settings.privacy_threshold
+    if rest.lower() == "settings":
+        if not is_admin(deps, client, user_id):
+            ack(
+                **private(
+                    "Only workspace admins change where and when the scoreboard is posted. `/mentor scoreboard` shows it to you now."
+                )
+            )
+            return
+        with session_scope(deps.engine) as session:
+            plan = scoreboard.schedule(session, team_id=team_id, default_channel=deps.settings.qa_channel)
+        if plan.tz == "UTC":  # never set: start from the admin's own time zone
+            tz = ((client.users_info(user=user_id).get("user") or {}).get("tz")) or "UTC"
+            plan = scoreboard.Schedule(plan.channel_id, plan.weekday, plan.hour, plan.minute, tz)
+        try:
+            client.views_open(trigger_id=cmd["trigger_id"], view=blocks.settings_form(plan))
+        except SlackApiError as exc:
+            log.warning("scoreboard settings could not open: %s", (exc.response.data or {}).get("error"))
+            ack(**private("Sorry, the settings could not open just now. Please try again."))
+            return
+        ack()
+        return
+    if rest:
+        ack(
+            **private(
+                "`/mentor scoreboard` shows the scoreboard; admins change where and when it is posted with `/mentor scoreboard settings`."
+            )
+        )
+        return
+    with session_scope(deps.engine) as session:
+        board = scoreboard.live_board(session, team_id=team_id, now=utcnow(), threshold=threshold)
+        plan = scoreboard.schedule(session, team_id=team_id, default_channel=deps.settings.qa_channel)
+    message = blocks.on_demand(board, threshold)
+    where = (
+        f"It is posted in <#{plan.channel_id}> on {plan.describe()}."
+        if plan.channel_id
+        else "No channel is set for the weekly post yet (`/mentor scoreboard settings`)."
+    )
+    message["blocks"].append(context_block(where))
+    ack(**message)
+
+
+def handle_settings_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltContext, client) -> None:
+    team_id, user_id = team_of(context, body), body["user"]["id"]
+    values = (view.get("state") or {}).get("values") or {}
+
+    def value(block: str) -> dict:
+        return (values.get(block) or {}).get(block) or {}
+
+    if not is_admin(deps, client, user_id):
+        ack(
+            response_action="errors", errors={ids.SCOREBOARD_IN_CHANNEL: "Only workspace admins change the scoreboard."}
+        )
+        return
+    channel = value(ids.SCOREBOARD_IN_CHANNEL).get("selected_conversation")
+    day = (value(ids.SCOREBOARD_IN_DAY).get("selected_option") or {}).get("value")
+    at = value(ids.SCOREBOARD_IN_TIME).get("selected_time") or ""
+    if not channel:
+        ack(response_action="errors", errors={ids.SCOREBOARD_IN_CHANNEL: "Choose a channel."})
+        return
+    try:
+        hour, minute = (int(x) for x in at.split(":"))
+    except ValueError:
+        ack(response_action="errors", errors={ids.SCOREBOARD_IN_TIME: "Choose a time of day."})
+        return
+    try:
+        with session_scope(deps.engine) as session:
+            plan = scoreboard.save_schedule(
+                session,
+                team_id=team_id,
+                channel_id=channel,
+                weekday=int(day or 0),
+                hour=hour,
+                minute=minute,
+                tz=view.get("private_metadata") or "UTC",
+                user_id=user_id,
+                now=utcnow(),
+            )
+    except scoreboard.SettingsError as exc:
+        block = {"weekday": ids.SCOREBOARD_IN_DAY, "time": ids.SCOREBOARD_IN_TIME}[exc.field]
+        ack(response_action="errors", errors={block: str(exc)})
+        return
+    ack(
+        response_action="update",
+        view={
+            "type": "modal",
+            "title": {"type": "plain_text", "text": "Weekly scoreboard"},
+            "close": {"type": "plain_text", "text": "Close"},
+            "blocks": [section(f"The scoreboard is posted in <#{channel}> on {plan.describe()}.")],
+        },
+    )

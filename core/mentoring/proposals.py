@@ -1,0 +1,225 @@
+"""Proposals and consent: the protégé chooses a candidate, that mentor is asked privately and
+accepts (the mentorship starts) or declines; a proposal that lapses, or whose request or mentor
+goes, ends, and the request goes back to choosing."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from core.mentoring.requests import mentors_for, offer, place_freed
+from core.mentoring.shared import (
+    ANSWER_WITHIN,
+    OPEN_REQUEST,
+    CandidateOutcome,
+    MentorshipState,
+    Offered,
+    RequestState,
+)
+from storage.claims import claim
+from storage.models import MentorCandidate, MentorRequest, Mentorship, Volunteer
+
+
+class ChooseOutcome(enum.StrEnum):
+    ASKED = "asked"
+    GONE = "gone"  # that candidate is no longer available: fresh candidates follow
+    STALE = "stale"  # the request has moved on (already chosen, matched or withdrawn)
+
+
+@dataclass
+class Chosen(Offered):
+    outcome: ChooseOutcome = ChooseOutcome.STALE
+    mentorship_id: int | None = None
+
+
+def choose(
+    session: Session, *, team_id: str, request_id: int, protege_id: str, mentor_id: str, now: datetime
+) -> Chosen:
+    """The protégé picks a candidate: that mentor is asked (they have ANSWER_WITHIN to answer)."""
+    # The mentor's row first, for writing: two protégés picking the same mentor with one place
+    # left take turns (a no-op UPDATE locks the row on PostgreSQL and takes SQLite's write lock).
+    session.execute(
+        update(Volunteer)
+        .where(Volunteer.team_id == team_id, Volunteer.user_id == mentor_id)
+        .values(capacity=Volunteer.capacity)
+    )
+    row = session.get(MentorRequest, request_id)
+    if row is None or row.team_id != team_id or row.protege_id != protege_id or row.state != RequestState.CHOOSING:
+        return Chosen()
+    candidate = session.get(MentorCandidate, (request_id, mentor_id))
+    if candidate is None or candidate.round != row.round:
+        return Chosen()
+    still = [m for m in mentors_for(session, team_id=team_id, topic_id=row.topic_id) if m.user_id == mentor_id]
+    if candidate.outcome is not None or not still or still[0].room <= 0:
+        if candidate.outcome is None:
+            candidate.outcome = CandidateOutcome.REPLACED
+            session.add(candidate)
+        return Chosen(
+            outcome=ChooseOutcome.GONE, rounds=offer(session, team_id=team_id, request_id=request_id, now=now).rounds
+        )
+    # The request, from the round it was offered in to asking: of two choices at once (two
+    # clicks, two devices) one claims it, and the other is told the list is out of date.
+    if not claim(
+        session,
+        MentorRequest,
+        MentorRequest.id == request_id,
+        MentorRequest.state == RequestState.CHOOSING,
+        MentorRequest.round == candidate.round,
+        state=RequestState.ASKING,
+        updated_at=now,
+    ):
+        return Chosen()
+    session.execute(
+        update(MentorCandidate)
+        .where(MentorCandidate.request_id == request_id, MentorCandidate.outcome.is_(None))
+        .values(outcome=CandidateOutcome.REPLACED)
+    )
+    session.execute(
+        update(MentorCandidate)
+        .where(MentorCandidate.request_id == request_id, MentorCandidate.mentor_id == mentor_id)
+        .values(outcome=CandidateOutcome.CHOSEN)
+    )
+    m = Mentorship(
+        team_id=team_id,
+        request_id=request_id,
+        mentor_id=mentor_id,
+        protege_id=protege_id,
+        topic_id=row.topic_id,
+        proposed_at=now,
+        answer_by=now + ANSWER_WITHIN,
+    )
+    session.add(m)
+    session.flush()
+    return Chosen(outcome=ChooseOutcome.ASKED, mentorship_id=m.id)
+
+
+class AnswerOutcome(enum.StrEnum):
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    STALE = "stale"  # already answered, lapsed or withdrawn
+
+
+@dataclass
+class Answered(Offered):
+    outcome: AnswerOutcome = AnswerOutcome.STALE
+
+
+def answer(
+    session: Session, *, team_id: str, mentorship_id: int, mentor_id: str, accept: bool, now: datetime
+) -> Answered:
+    """The asked mentor accepts (the mentorship starts now) or declines (no reason needed; the
+    protégé is offered other candidates, never this mentor again for this request)."""
+    m = session.get(Mentorship, mentorship_id)
+    if m is None or m.team_id != team_id or m.mentor_id != mentor_id:
+        return Answered()
+    if accept:
+        # The request first (as withdraw_request and _end_proposal take it): of an accept and a
+        # withdrawal at once, exactly one wins.
+        if m.state != MentorshipState.PROPOSED or not claim(
+            session,
+            MentorRequest,
+            MentorRequest.id == m.request_id,
+            MentorRequest.state == RequestState.ASKING,
+            state=RequestState.MATCHED,
+            updated_at=now,
+        ):
+            return Answered()
+        started = claim(
+            session,
+            Mentorship,
+            Mentorship.id == mentorship_id,
+            Mentorship.state == MentorshipState.PROPOSED,
+            state=MentorshipState.ACTIVE,
+            started_at=now,
+            halfway_at=now + timedelta(weeks=m.weeks) / 2,
+            ends_at=now + timedelta(weeks=m.weeks),
+        )
+        if not started:  # the request is asking another mentor: leave it so
+            session.execute(
+                update(MentorRequest)
+                .where(MentorRequest.id == m.request_id, MentorRequest.state == RequestState.MATCHED)
+                .values(state=RequestState.ASKING)
+            )
+            return Answered()
+        session.refresh(m)
+        return Answered(outcome=AnswerOutcome.ACCEPTED)
+    if not end_proposal(session, m, MentorshipState.DECLINED, now):
+        return Answered()
+    return Answered(
+        outcome=AnswerOutcome.DECLINED, rounds=offer(session, team_id=team_id, request_id=m.request_id, now=now).rounds
+    )
+
+
+def end_proposal(session: Session, m: Mentorship, state: MentorshipState, now: datetime) -> bool:
+    """A proposal that will not become a mentorship: the request goes back to choosing."""
+    # The request's row first, as everything that ends or accepts a proposal takes it.
+    session.execute(
+        update(MentorRequest).where(MentorRequest.id == m.request_id).values(updated_at=MentorRequest.updated_at)
+    )
+    if not claim(
+        session,
+        Mentorship,
+        Mentorship.id == m.id,
+        Mentorship.state == MentorshipState.PROPOSED,
+        state=state,
+        finished_at=now,
+    ):
+        return False
+    session.execute(
+        update(MentorCandidate)
+        .where(MentorCandidate.request_id == m.request_id, MentorCandidate.mentor_id == m.mentor_id)
+        .values(outcome=CandidateOutcome(state))
+    )
+    session.execute(
+        update(MentorRequest)
+        .where(MentorRequest.id == m.request_id, MentorRequest.state == RequestState.ASKING)
+        .values(state=RequestState.CHOOSING, updated_at=now)
+    )
+    session.flush()
+    place_freed(session, team_id=m.team_id, mentor_id=m.mentor_id, now=now)
+    return True
+
+
+def expire_proposals(session: Session, *, now: datetime) -> list[tuple[str, int, Offered]]:
+    """Proposals nobody answered in time, in every workspace: (team, mentorship, new offer)."""
+    due = session.exec(
+        select(Mentorship).where(Mentorship.state == MentorshipState.PROPOSED, Mentorship.answer_by <= now)
+    ).all()
+    out = []
+    for m in due:
+        if end_proposal(session, m, MentorshipState.EXPIRED, now):
+            out.append((m.team_id, m.id, offer(session, team_id=m.team_id, request_id=m.request_id, now=now)))
+    return out
+
+
+def withdraw_request(session: Session, *, team_id: str, request_id: int, protege_id: str, now: datetime) -> bool:
+    """The protégé no longer wants a mentor for this request (before a match)."""
+    row = session.get(MentorRequest, request_id)
+    if row is None or row.team_id != team_id or row.protege_id != protege_id:
+        return False
+    # Conditional, and before the proposal: an accept at the same moment either finds the
+    # request withdrawn, or matched it first and this finds nothing to withdraw.
+    if not claim(
+        session,
+        MentorRequest,
+        MentorRequest.id == request_id,
+        MentorRequest.state.in_(OPEN_REQUEST),
+        state=RequestState.WITHDRAWN,
+        updated_at=now,
+    ):
+        return False
+    for m in session.exec(
+        select(Mentorship).where(Mentorship.request_id == request_id, Mentorship.state == MentorshipState.PROPOSED)
+    ).all():
+        end_proposal(session, m, MentorshipState.WITHDRAWN, now)
+    session.execute(
+        update(MentorCandidate)
+        .where(MentorCandidate.request_id == request_id, MentorCandidate.outcome.is_(None))
+        .values(outcome=CandidateOutcome.WITHDRAWN)
+    )
+    session.flush()
+    return True

@@ -1,0 +1,348 @@
+"""Requests and matching: a protégé asks, candidates are ranked (core.matching) and offered in
+rounds, and a request nobody fits waits until someone does."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlmodel import Session, select
+
+from core import matching
+from core.mentoring.shared import (
+    MAX_FIELD_CHARS,
+    MAX_GOAL_CHARS,
+    NEVER_AGAIN,
+    OPEN_REQUEST,
+    TAKES_A_PLACE,
+    WORKED_TOGETHER,
+    CandidateOutcome,
+    MentorError,
+    Offered,
+    RequestState,
+    clean,
+    listed,
+    topic_name,
+    volunteer_topics,
+)
+from storage.claims import claim
+from storage.models import MentorCandidate, MentorProfile, MentorRequest, Mentorship, Volunteer, VolunteerTopic
+
+
+class RequestOutcome(enum.StrEnum):
+    OFFERED = "offered"  # candidates are on their way to the protégé
+    WAITING = "waiting"  # nobody fits yet: matched as soon as someone does
+    ALREADY = "already"  # the protégé has an open request in this topic
+
+
+@dataclass
+class Requested(Offered):
+    request_id: int = 0
+    outcome: RequestOutcome = RequestOutcome.WAITING
+    topic: str = ""
+    topic_id: int = 0
+
+
+def ask_for_mentor(
+    session: Session,
+    *,
+    team_id: str,
+    protege_id: str,
+    topic_id: int,
+    goal: str,
+    location_pref: str = "any",
+    role_pref: str = "any",
+    target_role: str | None = None,
+    request_key: str | None = None,
+    unlisted_ok: bool = False,
+    now: datetime,
+) -> Requested:
+    """A private request for a mentor. `unlisted_ok`: the topic was named by the protégé
+    (request_topic) and need not be on the mentoring list."""
+    goal = clean(goal, MAX_GOAL_CHARS, what="What you want to achieve", field="goal")
+    if not goal:
+        raise MentorError("Say what you want to achieve, so a mentor knows how to help.", "goal")
+    if location_pref not in ("any", "same") or role_pref not in ("any", "mine", "target"):
+        raise MentorError("Choose one of the preferences offered.", "preferences")
+    target_role = clean(target_role, MAX_FIELD_CHARS, what="The role you are moving into", field="target_role") or None
+    if role_pref == "target" and not target_role:
+        raise MentorError("Say which role you are moving into, or choose another preference.", "target_role")
+    if not unlisted_ok:
+        listed(session, team_id, [topic_id])
+    name = topic_name(session, team_id=team_id, topic_id=topic_id) or ""
+    if not name:
+        raise MentorError("That topic is not known here; choose another.", "topics")
+    if request_key:
+        replay = session.exec(
+            select(MentorRequest).where(MentorRequest.team_id == team_id, MentorRequest.request_id == request_key)
+        ).first()
+        if replay is not None:
+            return Requested(request_id=replay.id, outcome=_outcome(replay.state), topic=name, topic_id=topic_id)
+    existing = session.exec(
+        select(MentorRequest).where(
+            MentorRequest.team_id == team_id,
+            MentorRequest.protege_id == protege_id,
+            MentorRequest.topic_id == topic_id,
+            MentorRequest.state.in_(OPEN_REQUEST),
+        )
+    ).first()
+    if existing is not None:
+        return Requested(request_id=existing.id, outcome=RequestOutcome.ALREADY, topic=name, topic_id=topic_id)
+    row = MentorRequest(
+        team_id=team_id,
+        protege_id=protege_id,
+        topic_id=topic_id,
+        goal=goal,
+        location_pref=location_pref,
+        role_pref=role_pref,
+        target_role=target_role,
+        request_id=request_key,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    offered = offer(session, team_id=team_id, request_id=row.id, now=now)
+    return Requested(
+        rounds=offered.rounds,
+        request_id=row.id,
+        outcome=RequestOutcome.OFFERED if offered.rounds else RequestOutcome.WAITING,
+        topic=name,
+        topic_id=topic_id,
+    )
+
+
+def _outcome(state: str) -> RequestOutcome:
+    return RequestOutcome.WAITING if state == RequestState.WAITING else RequestOutcome.OFFERED
+
+
+def mentors_for(session: Session, *, team_id: str, topic_id: int) -> list[matching.Mentor]:
+    """Everyone offering `topic_id`, with their room and how often they are on offer."""
+    rows = session.exec(
+        select(Volunteer, MentorProfile)
+        .join(
+            VolunteerTopic,
+            (VolunteerTopic.team_id == Volunteer.team_id) & (VolunteerTopic.user_id == Volunteer.user_id),
+        )
+        .outerjoin(
+            MentorProfile, (MentorProfile.team_id == Volunteer.team_id) & (MentorProfile.user_id == Volunteer.user_id)
+        )
+        .where(Volunteer.team_id == team_id, VolunteerTopic.topic_id == topic_id, Volunteer.left_at.is_(None))
+    ).all()
+    if not rows:
+        return []
+    users = [v.user_id for v, _ in rows]
+    load = dict(
+        session.exec(
+            select(Mentorship.mentor_id, func.count())
+            .where(Mentorship.team_id == team_id, Mentorship.mentor_id.in_(users), Mentorship.state.in_(TAKES_A_PLACE))
+            .group_by(Mentorship.mentor_id)
+        ).all()
+    )
+    on_offer = dict(
+        session.exec(
+            select(MentorCandidate.mentor_id, func.count())
+            .where(
+                MentorCandidate.team_id == team_id,
+                MentorCandidate.mentor_id.in_(users),
+                MentorCandidate.outcome.is_(None),
+            )
+            .group_by(MentorCandidate.mentor_id)
+        ).all()
+    )
+    return [
+        matching.Mentor(
+            user_id=v.user_id,
+            topics=frozenset({topic_id}),
+            capacity=v.capacity,
+            load=load.get(v.user_id, 0),
+            on_offer=on_offer.get(v.user_id, 0),
+            role=p.role if p else None,
+            years=p.years_in_role if p else None,
+            location=p.location if p else None,
+            tz_offset=p.tz_offset if p else 0,
+            paused=v.paused,
+        )
+        for v, p in rows
+    ]
+
+
+def _as_request(session: Session, row: MentorRequest) -> matching.Request:
+    profile = session.get(MentorProfile, (row.team_id, row.protege_id))
+    excluded = set(
+        session.exec(
+            select(MentorCandidate.mentor_id).where(
+                MentorCandidate.request_id == row.id, MentorCandidate.outcome.in_(NEVER_AGAIN)
+            )
+        )
+    )
+    excluded |= set(
+        session.exec(
+            select(Mentorship.mentor_id).where(
+                Mentorship.team_id == row.team_id,
+                Mentorship.protege_id == row.protege_id,
+                Mentorship.topic_id == row.topic_id,
+                Mentorship.state.in_(WORKED_TOGETHER),
+            )
+        )
+    )
+    return matching.Request(
+        protege_id=row.protege_id,
+        topic_id=row.topic_id,
+        role=profile.role if profile else None,
+        target_role=row.target_role,
+        role_pref=row.role_pref,
+        location=profile.location if profile else None,
+        location_pref=row.location_pref,
+        tz_offset=profile.tz_offset if profile else 0,
+        excluded=frozenset(excluded),
+    )
+
+
+def offer(session: Session, *, team_id: str, request_id: int, now: datetime) -> Offered:
+    """Rank candidates for a request that is waiting or choosing, and offer them (a new round),
+    or leave it waiting when nobody fits. Candidates still on offer from an earlier round are
+    replaced."""
+    row = session.get(MentorRequest, request_id)
+    if row is None or row.team_id != team_id:
+        return Offered()
+    # The request's row, for writing and only from waiting or choosing: two offers for one
+    # request (a decline and the sweep) take turns, and a request chosen or withdrawn meanwhile
+    # is left alone.
+    this = (MentorRequest.id == request_id, MentorRequest.state.in_((RequestState.WAITING, RequestState.CHOOSING)))
+    if not claim(session, MentorRequest, *this, updated_at=now):
+        return Offered()
+    session.execute(
+        update(MentorCandidate)
+        .where(MentorCandidate.request_id == request_id, MentorCandidate.outcome.is_(None))
+        .values(outcome=CandidateOutcome.REPLACED)
+    )
+    request = _as_request(session, row)
+    # Replaced candidates may be offered again (they did nothing wrong); their rows are renewed.
+    best = matching.rank(request, mentors_for(session, team_id=team_id, topic_id=row.topic_id))
+    if not best:
+        session.execute(update(MentorRequest).where(*this).values(state=RequestState.WAITING, updated_at=now))
+        return Offered()
+    session.execute(
+        update(MentorRequest)
+        .where(*this)
+        .values(round=MentorRequest.round + 1, state=RequestState.CHOOSING, updated_at=now)
+    )
+    round_ = session.exec(select(MentorRequest.round).where(MentorRequest.id == request_id)).one()
+    for i, c in enumerate(best, 1):
+        existing = session.get(MentorCandidate, (request_id, c.mentor_id))
+        if existing is None:
+            session.add(
+                MentorCandidate(
+                    request_id=request_id,
+                    mentor_id=c.mentor_id,
+                    team_id=team_id,
+                    round=round_,
+                    rank=i,
+                    reason=c.reason,
+                    offered_at=now,
+                )
+            )
+        else:
+            existing.round, existing.rank, existing.reason, existing.outcome, existing.offered_at = (
+                round_,
+                i,
+                c.reason,
+                None,
+                now,
+            )
+            session.add(existing)
+    session.flush()
+    return Offered(rounds=[(request_id, round_)])
+
+
+def offer_waiting(session: Session, *, team_id: str, topic_ids: list[int], now: datetime) -> Offered:
+    """Offer candidates to every request waiting in these topics, oldest first (someone just
+    volunteered, resumed or has room again)."""
+    waiting = session.exec(
+        select(MentorRequest.id)
+        .where(
+            MentorRequest.team_id == team_id,
+            MentorRequest.state == RequestState.WAITING,
+            MentorRequest.topic_id.in_(topic_ids),
+        )
+        .order_by(MentorRequest.created_at, MentorRequest.id)
+    ).all()
+    out = Offered()
+    for request_id in waiting:
+        out.rounds += offer(session, team_id=team_id, request_id=request_id, now=now).rounds
+    return out
+
+
+@dataclass(frozen=True)
+class OnOffer:
+    request_id: int
+    protege_id: str
+    topic: str
+    goal: str
+    round: int
+    state: RequestState
+    candidates: list[tuple[str, str]]  # (mentor id, reason), best first
+
+
+def on_offer(session: Session, *, team_id: str, request_id: int) -> OnOffer | None:
+    row = session.get(MentorRequest, request_id)
+    if row is None or row.team_id != team_id:
+        return None
+    candidates = session.exec(
+        select(MentorCandidate.mentor_id, MentorCandidate.reason)
+        .where(MentorCandidate.request_id == request_id, MentorCandidate.outcome.is_(None))
+        .order_by(MentorCandidate.rank)
+    ).all()
+    return OnOffer(
+        row.id,
+        row.protege_id,
+        topic_name(session, team_id=team_id, topic_id=row.topic_id) or "",
+        row.goal,
+        row.round,
+        RequestState(row.state),
+        [tuple(c) for c in candidates],
+    )
+
+
+def place_freed(session: Session, *, team_id: str, mentor_id: str, now: datetime) -> None:
+    """One of the mentor's places is free again (a proposal ended, a mentorship finished):
+    requests waiting in any topic they offer may now find them. The rounds this starts are not
+    returned (callers report their own request's round); the edge's safety net queues them."""
+    row = session.get(Volunteer, (team_id, mentor_id))
+    if row is None or row.left_at is not None or row.paused:
+        return
+    offer_waiting(
+        session, team_id=team_id, topic_ids=volunteer_topics(session, team_id=team_id, user_id=mentor_id), now=now
+    )
+
+
+@dataclass(frozen=True)
+class RequestBrief:
+    id: int
+    protege_id: str
+    topic_id: int
+    round: int
+    state: RequestState
+
+
+def request_brief(session: Session, *, team_id: str, request_id: int) -> RequestBrief | None:
+    """Whose request it is, in which topic and round: None when it is not this workspace's."""
+    row = session.get(MentorRequest, request_id)
+    if row is None or row.team_id != team_id:
+        return None
+    return RequestBrief(row.id, row.protege_id, row.topic_id, row.round, RequestState(row.state))
+
+
+def unsent_rounds(session: Session, *, team_id: str | None, since: datetime) -> list[tuple[str, int, int]]:
+    """(team, request, round) of every request choosing whose round was offered since `since`.
+    `team_id=None` reads every workspace: deliberately, for the sweep's safety net, which runs
+    once for all of them."""
+    query = select(MentorRequest.team_id, MentorRequest.id, MentorRequest.round).where(
+        MentorRequest.state == RequestState.CHOOSING, MentorRequest.updated_at >= since
+    )
+    if team_id is not None:
+        query = query.where(MentorRequest.team_id == team_id)
+    return [tuple(row) for row in session.exec(query.order_by(MentorRequest.id)).all()]

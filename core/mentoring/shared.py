@@ -1,0 +1,135 @@
+"""What every stage of the Mentor Center shares: its limits, its states, its one error, and a few
+small reads (a topic's name, whether topics are listed, what a volunteer offers)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from storage.models import MentoringTopic, Topic, VolunteerTopic
+
+
+class RequestState(enum.StrEnum):
+    """A request: waiting -> choosing -> asking -> matched, or withdrawn before a match."""
+
+    WAITING = "waiting"  # nobody fits yet
+    CHOOSING = "choosing"  # candidates are on offer to the protégé
+    ASKING = "asking"  # the protégé chose; that mentor is asked
+    MATCHED = "matched"
+    WITHDRAWN = "withdrawn"
+
+
+class MentorshipState(enum.StrEnum):
+    """A mentorship: proposed -> active -> completed | stopped, or proposed -> declined | expired | withdrawn."""
+
+    PROPOSED = "proposed"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    STOPPED = "stopped"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
+
+
+class CandidateOutcome(enum.StrEnum):
+    """What became of a candidate on offer (none yet: still on offer)."""
+
+    REPLACED = "replaced"  # a later round, or the protégé chose another
+    CHOSEN = "chosen"
+    WITHDRAWN = "withdrawn"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+class Met(enum.StrEnum):
+    """The halfway check-in's answers."""
+
+    YES = "yes"
+    NOT_YET = "not_yet"
+    STOPPED = "stopped"
+
+
+DEFAULT_WEEKS = 12
+EXTENSION_WEEKS = 4
+ANSWER_WITHIN = timedelta(days=3)
+# A term whose end-of-term check-in nobody answered is counted as completed this long after.
+FINISH_UNANSWERED_AFTER = timedelta(days=14)
+MAX_CAPACITY = 5
+MAX_TOPICS = 5
+MAX_GOAL_CHARS = 2000
+MAX_NOTE_CHARS = 1000
+MAX_FIELD_CHARS = 100
+MAX_YEARS = 60
+MAX_CALL_WEEKS = 52
+MAX_CALL_HOURS = 40
+
+OPEN_REQUEST = (RequestState.WAITING, RequestState.CHOOSING, RequestState.ASKING)
+TAKES_A_PLACE = (MentorshipState.PROPOSED, MentorshipState.ACTIVE)
+WORKED_TOGETHER = (MentorshipState.ACTIVE, MentorshipState.COMPLETED, MentorshipState.STOPPED)
+# A candidate who said no to a request, or let it lapse, is never offered for it again. One who
+# left ("withdrawn") may be, once they volunteer again.
+NEVER_AGAIN = (CandidateOutcome.DECLINED, CandidateOutcome.EXPIRED)
+MET = tuple(Met)
+
+
+class MentorError(ValueError):
+    """Input a person must change; `field` names the form input it is about, when there is one."""
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Offered:
+    """Requests that got (new) candidates: the edge tells each protégé privately."""
+
+    rounds: list[tuple[int, int]] = field(default_factory=list)  # (request id, round)
+
+
+@dataclass(frozen=True)
+class TopicInfo:
+    id: int
+    name: str
+    curated: bool
+
+
+def topic_name(session: Session, *, team_id: str, topic_id: int) -> str | None:
+    topic = session.get(Topic, topic_id)
+    return topic.name if topic is not None and topic.team_id == team_id else None
+
+
+def clean(text: str | None, limit: int, *, what: str = "", field: str | None = None) -> str:
+    text = " ".join((text or "").split()) if limit <= MAX_FIELD_CHARS else (text or "").strip()
+    if len(text) > limit:
+        if not what:
+            return text[:limit]
+        raise MentorError(f"{what} can be at most {limit} characters (it has {len(text)}).", field)
+    return text
+
+
+def listed(session: Session, team_id: str, topic_ids: list[int]) -> list[int]:
+    """The topics, all on the mentoring list; else a MentorError."""
+    on_list = set(
+        session.exec(
+            select(MentoringTopic.topic_id).where(
+                MentoringTopic.team_id == team_id, MentoringTopic.topic_id.in_(topic_ids)
+            )
+        )
+    )
+    missing = [t for t in topic_ids if t not in on_list]
+    if missing:
+        raise MentorError("That topic is no longer on the mentoring list; choose another.", "topics")
+    return topic_ids
+
+
+def volunteer_topics(session: Session, *, team_id: str, user_id: str) -> list[int]:
+    """The topics a person offers to mentor in (kept while they are paused or have left)."""
+    return list(
+        session.exec(
+            select(VolunteerTopic.topic_id).where(VolunteerTopic.team_id == team_id, VolunteerTopic.user_id == user_id)
+        )
+    )
