@@ -125,14 +125,13 @@ def test_ask_help_explains_itself_privately(knowhow, slack, fake_slack, text):
 
 
 def test_ask_without_a_qa_channel_says_an_admin_must_set_it(settings, fake_slack):
-    from dataclasses import replace
 
     from bot.service import Knowhow
     from fakeslack import SlackSender
 
     from .conftest import SECRET
 
-    service = Knowhow(replace(settings, qa_channel=None), host="127.0.0.1", outbox_poll_seconds=0.2)
+    service = Knowhow(settings.model_copy(update=dict(qa_channel=None)), host="127.0.0.1", outbox_poll_seconds=0.2)
     service.start()
     try:
         slack = SlackSender(f"http://127.0.0.1:{service.http.port}/slack/events", SECRET)

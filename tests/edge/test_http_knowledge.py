@@ -371,14 +371,15 @@ def test_the_shortcut_accepts_for_a_slack_admin_and_refuses_a_stranger(knowhow, 
 
 
 def test_knowhow_admins_and_topic_experts_may_accept(settings, fake_slack):
-    from dataclasses import replace
 
     from bot.service import Knowhow
     from fakeslack import SlackSender
 
     from .conftest import SECRET
 
-    service = Knowhow(replace(settings, admins=frozenset({"U0KNOWADMN"})), host="127.0.0.1", outbox_poll_seconds=0.2)
+    service = Knowhow(
+        settings.model_copy(update=dict(admins=frozenset({"U0KNOWADMN"}))), host="127.0.0.1", outbox_poll_seconds=0.2
+    )
     service.start()
     try:
         slack = SlackSender(f"http://127.0.0.1:{service.http.port}/slack/events", SECRET)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -31,7 +30,7 @@ CHANNEL = "C0GENERAL1"
 
 @pytest.fixture
 def settings(settings):
-    return replace(settings, admins=frozenset({ADMIN}))
+    return settings.model_copy(update=dict(admins=frozenset({ADMIN})))
 
 
 @pytest.fixture

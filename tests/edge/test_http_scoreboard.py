@@ -5,7 +5,6 @@ app_home_opened publishing each person's own picture."""
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -37,7 +36,7 @@ SCORES = "C0SCORES01"
 
 @pytest.fixture
 def settings(settings):
-    return replace(settings, admins=frozenset({ADMIN}))
+    return settings.model_copy(update=dict(admins=frozenset({ADMIN})))
 
 
 @pytest.fixture

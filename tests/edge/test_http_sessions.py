@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,7 +28,7 @@ ASKER = "U0ASKER001"
 @pytest.fixture
 def settings(settings):
     """The edge tests' settings, with a Knowhow admin (conftest's `knowhow` and `slack` use them)."""
-    return replace(settings, admins=frozenset({ADMIN}))
+    return settings.model_copy(update=dict(admins=frozenset({ADMIN})))
 
 
 def expert(slack, text, user=EXPERT, channel=CHANNEL):

@@ -6,7 +6,6 @@ import json
 import time
 import urllib.error
 import urllib.request
-from dataclasses import replace
 from urllib.parse import parse_qsl
 
 import pytest
@@ -28,7 +27,9 @@ def socket_knowhow(settings, fake_slack):
     server = SocketModeServer().start()
     fake_slack.socket_mode = server
     service = Knowhow(
-        replace(settings, app_token="xapp-1-fake", signing_secret=None), host="127.0.0.1", outbox_poll_seconds=0.2
+        settings.model_copy(update=dict(app_token="xapp-1-fake", signing_secret=None)),
+        host="127.0.0.1",
+        outbox_poll_seconds=0.2,
     )
     service.start()
     yield service, server
