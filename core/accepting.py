@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from core.clock import utcnow
 from storage import qa
+from storage.claims import claim_all
 from storage.models import Answer, Expertise, Question, QuestionTopic
 
 
@@ -46,13 +47,17 @@ def sync_shown_state(session: Session, *, team_id: str, question_id: int, force:
     state = state_of(session, question).value
     if state == question.shown_state and not force:
         return None
-    result = session.execute(
-        update(Question)
-        .where(Question.id == question.id, Question.post_version == question.post_version)
-        .values(shown_state=state, post_version=Question.post_version + 1)
-        .returning(Question.post_version)
-    ).first()
-    return result[0] if result else None
+    versions = claim_all(
+        session,
+        Question,
+        Question.team_id == team_id,
+        Question.id == question.id,
+        Question.post_version == question.post_version,
+        returning=Question.post_version,
+        shown_state=state,
+        post_version=Question.post_version + 1,
+    )
+    return versions[0] if versions else None
 
 
 class Role(enum.Enum):

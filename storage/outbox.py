@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
+from storage.claims import claim
 from storage.models import OutboxMessage
 from storage.upsert import insert_if_absent
 
@@ -89,13 +90,15 @@ def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int =
     ).all()
     claimed = []
     for row_id in candidates:
-        result = session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == row_id, _due(now))
-            .values(status=SENDING, lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
-            .returning(OutboxMessage.id)
-        )
-        if result.first() is not None:
+        if claim(
+            session,
+            OutboxMessage,
+            OutboxMessage.id == row_id,
+            _due(now),
+            status=SENDING,
+            lease_until=now + lease,
+            attempts=OutboxMessage.attempts + 1,
+        ):
             claimed.append(row_id)
     if not claimed:
         return []
@@ -115,17 +118,14 @@ def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int =
 
 def _finish(session: Session, item: OutboxItem, **values) -> bool:
     """Close a claim; False when the claim is no longer this worker's (its lease was taken over)."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == item.id,
-            OutboxMessage.status == SENDING,
-            OutboxMessage.attempts == item.attempts,
-        )
-        .values(**values)
-        .returning(OutboxMessage.id)
+    return claim(
+        session,
+        OutboxMessage,
+        OutboxMessage.id == item.id,
+        OutboxMessage.status == SENDING,
+        OutboxMessage.attempts == item.attempts,
+        **values,
     )
-    return result.first() is not None
 
 
 def mark_sent(session: Session, *, item: OutboxItem, now: datetime) -> bool:

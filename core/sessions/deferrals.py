@@ -9,11 +9,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import exists, update
+from sqlalchemy import exists
 from sqlmodel import Session, select
 
 from core.sessions.shared import CHASE_AFTER, REMIND_AT, State
 from storage import qa
+from storage.claims import claim
 from storage.models import Answer, Deferral, ExpertSession, Question, SessionExpert
 from storage.upsert import insert_if_absent
 
@@ -42,13 +43,16 @@ def due_chases(session: Session, *, now: datetime) -> list[tuple[str, int]]:
 
 
 def mark_chased(session: Session, *, team_id: str, session_id: int, now: datetime) -> bool:
-    result = session.execute(
-        update(ExpertSession)
-        .where(ExpertSession.team_id == team_id, ExpertSession.id == session_id, ExpertSession.chased_at.is_(None))
-        .values(chased_at=now, summary_version=ExpertSession.summary_version + 1)
-        .returning(ExpertSession.id)
+    """Claim the last call of one session (it also changes the summary: open questions are "left open")."""
+    return claim(
+        session,
+        ExpertSession,
+        ExpertSession.team_id == team_id,
+        ExpertSession.id == session_id,
+        ExpertSession.chased_at.is_(None),
+        chased_at=now,
+        summary_version=ExpertSession.summary_version + 1,
     )
-    return result.first() is not None
 
 
 class DeferOutcome(enum.Enum):
@@ -140,13 +144,15 @@ def due_reminders(session: Session, *, now: datetime) -> list[tuple[str, int]]:
 
 
 def mark_reminded(session: Session, *, team_id: str, question_id: int, now: datetime) -> bool:
-    result = session.execute(
-        update(Deferral)
-        .where(Deferral.team_id == team_id, Deferral.question_id == question_id, Deferral.reminded_at.is_(None))
-        .values(reminded_at=now)
-        .returning(Deferral.question_id)
+    """Claim the reminder of one deferral."""
+    return claim(
+        session,
+        Deferral,
+        Deferral.team_id == team_id,
+        Deferral.question_id == question_id,
+        Deferral.reminded_at.is_(None),
+        reminded_at=now,
     )
-    return result.first() is not None
 
 
 def note_overdue(session: Session, *, now: datetime) -> list[tuple[str, int]]:
@@ -158,12 +164,14 @@ def note_overdue(session: Session, *, now: datetime) -> list[tuple[str, int]]:
     ).all()
     sessions = []
     for team_id, question_id, session_id in rows:
-        claimed = session.execute(
-            update(Deferral)
-            .where(Deferral.question_id == question_id, Deferral.overdue_noted_at.is_(None))
-            .values(overdue_noted_at=now)
-            .returning(Deferral.question_id)
-        ).first()
+        claimed = claim(
+            session,
+            Deferral,
+            Deferral.team_id == team_id,
+            Deferral.question_id == question_id,
+            Deferral.overdue_noted_at.is_(None),
+            overdue_noted_at=now,
+        )
         if claimed and session_id is not None and (team_id, session_id) not in sessions:
             sessions.append((team_id, session_id))
     return sessions

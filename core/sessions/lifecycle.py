@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from core.accepting import NO_POST
@@ -28,6 +28,7 @@ from core.sessions.shared import (
     row_of,
 )
 from storage import search as search_index
+from storage.claims import claim_all
 from storage.models import Answer, Deferral, ExpertSession, Question, SessionExpert
 from storage.upsert import insert_if_absent
 
@@ -253,17 +254,16 @@ def summary(session: Session, *, team_id: str, session_id: int, now: datetime) -
 def bump_summary(session: Session, *, team_id: str, session_id: int) -> int | None:
     """The closing summary must change (an answer or deferral came in): its new version, or None
     when the session has no summary (not closed yet)."""
-    result = session.execute(
-        update(ExpertSession)
-        .where(
-            ExpertSession.team_id == team_id,
-            ExpertSession.id == session_id,
-            ExpertSession.state == State.CLOSED.value,
-        )
-        .values(summary_version=ExpertSession.summary_version + 1)
-        .returning(ExpertSession.summary_version)
-    ).first()
-    return result[0] if result else None
+    versions = claim_all(
+        session,
+        ExpertSession,
+        ExpertSession.team_id == team_id,
+        ExpertSession.id == session_id,
+        ExpertSession.state == State.CLOSED.value,
+        returning=ExpertSession.summary_version,
+        summary_version=ExpertSession.summary_version + 1,
+    )
+    return versions[0] if versions else None
 
 
 def session_of_question(session: Session, *, team_id: str, channel_id: str, thread_ts: str) -> int | None:

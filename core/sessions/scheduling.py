@@ -28,6 +28,7 @@ from core.sessions.shared import (
     may_manage,
     move,
 )
+from storage.claims import claim
 from storage.models import DesignatedChannel, ExpertSession, SessionExpert
 from storage.upsert import insert_if_absent
 
@@ -98,13 +99,14 @@ def schedule(
     # Take the channel's row for writing before looking for clashes, so two organisers cannot book
     # one window at once: a no-op UPDATE locks the row on PostgreSQL and takes SQLite's write lock
     # (a plain SELECT would let both read "free" and both write).
-    channel = session.execute(
-        update(DesignatedChannel)
-        .where(DesignatedChannel.team_id == team_id, DesignatedChannel.channel_id == channel_id)
-        .values(added_by=DesignatedChannel.added_by)
-        .returning(DesignatedChannel.channel_id)
-    ).first()
-    if channel is None:
+    locked = claim(
+        session,
+        DesignatedChannel,
+        DesignatedChannel.team_id == team_id,
+        DesignatedChannel.channel_id == channel_id,
+        added_by=DesignatedChannel.added_by,
+    )
+    if not locked:
         return Refused(Refusal.NOT_DESIGNATED)
     if request_id:
         existing = session.exec(

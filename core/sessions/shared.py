@@ -7,9 +7,9 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import update
 from sqlmodel import Session, select
 
+from storage.claims import claim
 from storage.models import ExpertSession, SessionExpert
 
 DEFAULT_MINUTES = 60
@@ -87,13 +87,15 @@ def get(session: Session, *, team_id: str, session_id: int) -> SessionInfo | Non
 
 def move(session: Session, info: SessionInfo, old: State, new: State, **values) -> bool:
     """The one transition: from `old` to `new`, won by exactly one caller."""
-    result = session.execute(
-        update(ExpertSession)
-        .where(ExpertSession.team_id == info.team_id, ExpertSession.id == info.id, ExpertSession.state == old.value)
-        .values(state=new.value, **values)
-        .returning(ExpertSession.id)
+    return claim(
+        session,
+        ExpertSession,
+        ExpertSession.team_id == info.team_id,
+        ExpertSession.id == info.id,
+        ExpertSession.state == old.value,
+        state=new.value,
+        **values,
     )
-    return result.first() is not None
 
 
 def may_manage(info: SessionInfo, user_id: str, is_admin: bool) -> bool:
