@@ -166,8 +166,19 @@ def accept_by_message(
     )
 
 
-def accepted_answer(session: Session, *, team_id: str, question_id: int) -> Answer | None:
-    return session.exec(
+@dataclass(frozen=True)
+class AcceptedAnswer:
+    """The accepted answer of a question, as plain data."""
+
+    id: int
+    question_id: int
+    message_ts: str
+    author_id: str
+    accepted_by: str | None
+
+
+def accepted_answer(session: Session, *, team_id: str, question_id: int) -> AcceptedAnswer | None:
+    row = session.exec(
         select(Answer).where(
             Answer.team_id == team_id,
             Answer.question_id == question_id,
@@ -175,3 +186,4 @@ def accepted_answer(session: Session, *, team_id: str, question_id: int) -> Answ
             Answer.deleted_at.is_(None),
         )
     ).first()
+    return AcceptedAnswer(row.id, row.question_id, row.message_ts, row.author_id, row.accepted_by) if row else None

@@ -66,7 +66,7 @@ class DeferOutcome(enum.Enum):
 @dataclass(frozen=True)
 class Deferred:
     outcome: DeferOutcome
-    question: Question | None = None
+    question_id: int | None = None
     due_date: date | None = None
     session_id: int | None = None
 
@@ -96,10 +96,10 @@ def defer(
         return Deferred(DeferOutcome.NOT_FOUND)
     experts = set(session.exec(select(SessionExpert.user_id).where(SessionExpert.session_id == question.session_id)))
     if expert_id not in experts:
-        return Deferred(DeferOutcome.NOT_AN_EXPERT, question)
+        return Deferred(DeferOutcome.NOT_AN_EXPERT, question.id)
     tz = zone(tz_name)
     if due_date <= now.astimezone(tz).date():
-        return Deferred(DeferOutcome.NOT_AFTER_TODAY, question)
+        return Deferred(DeferOutcome.NOT_AFTER_TODAY, question.id)
     answered = session.exec(
         select(Answer.id).where(
             Answer.team_id == team_id,
@@ -109,7 +109,7 @@ def defer(
         )
     ).first()
     if answered is not None:
-        return Deferred(DeferOutcome.ANSWERED, question)
+        return Deferred(DeferOutcome.ANSWERED, question.id)
     values = dict(
         team_id=team_id,
         expert_id=expert_id,
@@ -128,7 +128,7 @@ def defer(
         existing.overdue_noted_at = None
         session.add(existing)
     session.flush()
-    return Deferred(DeferOutcome.DEFERRED, question, due_date, question.session_id)
+    return Deferred(DeferOutcome.DEFERRED, question.id, due_date, question.session_id)
 
 
 def due_reminders(session: Session, *, now: datetime) -> list[tuple[str, int]]:
