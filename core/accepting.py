@@ -139,7 +139,11 @@ def accept(
         .where(Answer.team_id == team_id, Answer.question_id == question.id, Answer.accepted_at.is_not(None))
         .values(accepted_at=None, accepted_by=None)
     )
-    session.execute(update(Answer).where(Answer.id == answer.id).values(accepted_at=utcnow(), accepted_by=user_id))
+    session.execute(
+        update(Answer)
+        .where(Answer.team_id == team_id, Answer.id == answer.id)
+        .values(accepted_at=utcnow(), accepted_by=user_id)
+    )
     session.expire_all()
     version = sync_shown_state(session, team_id=team_id, question_id=question.id, force=True)
     return Accepted(AcceptOutcome.ACCEPTED, question.id, answer.author_id, version)

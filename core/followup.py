@@ -35,6 +35,7 @@ def due_followups(session: Session, *, now: datetime, after: timedelta, limit: i
         )
         .order_by(Question.posted_at)
         .limit(limit)
+        .execution_options(all_workspaces=True)  # the scheduler's follow-up job serves every workspace
     ).all()
     return [(team_id, question_id) for team_id, question_id in rows]
 

@@ -86,7 +86,11 @@ def _due(now: datetime):
 def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int = 20) -> list[OutboxItem]:
     """Claim up to `limit` due messages, oldest first. Commit before sending."""
     candidates = session.exec(
-        select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+        select(OutboxMessage.id)
+        .where(_due(now))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .execution_options(all_workspaces=True)  # one worker delivers every workspace's messages
     ).all()
     claimed = []
     for row_id in candidates:
@@ -98,11 +102,17 @@ def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int =
             status=SENDING,
             lease_until=now + lease,
             attempts=OutboxMessage.attempts + 1,
+            all_workspaces=True,  # by the row's own id, which the worker just read
         ):
             claimed.append(row_id)
     if not claimed:
         return []
-    rows = session.exec(select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id))
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(claimed))
+        .order_by(OutboxMessage.id)
+        .execution_options(all_workspaces=True)  # the rows this worker just claimed, by id
+    )
     return [
         OutboxItem(
             id=r.id,
@@ -124,6 +134,7 @@ def _finish(session: Session, item: OutboxItem, **values) -> bool:
         OutboxMessage.id == item.id,
         OutboxMessage.status == SENDING,
         OutboxMessage.attempts == item.attempts,
+        all_workspaces=True,  # by the claimed row's own id
         **values,
     )
 
@@ -147,6 +158,7 @@ def next_due_at(session: Session) -> datetime | None:
         .where(OutboxMessage.status == PENDING)
         .order_by(OutboxMessage.next_attempt_at)
         .limit(1)
+        .execution_options(all_workspaces=True)  # the worker's next wake-up, for every workspace
     ).first()
 
 
@@ -154,7 +166,11 @@ def purge_sent(session: Session, *, before: datetime) -> int:
     """Delete messages sent before `before`; they have done their work."""
     from sqlalchemy import delete
 
-    result = session.execute(delete(OutboxMessage).where(OutboxMessage.status == SENT, OutboxMessage.sent_at < before))
+    result = session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.status == SENT, OutboxMessage.sent_at < before)
+        .execution_options(all_workspaces=True)  # the purge cleans every workspace's sent messages
+    )
     return result.rowcount
 
 

@@ -33,11 +33,14 @@ def due_chases(session: Session, *, now: datetime) -> list[tuple[str, int]]:
     return [
         (t, i)
         for t, i in session.exec(
-            select(ExpertSession.team_id, ExpertSession.id).where(
+            select(ExpertSession.team_id, ExpertSession.id)
+            .where(
                 ExpertSession.state == State.CLOSED.value,
                 ExpertSession.closed_at <= now - CHASE_AFTER,
                 ExpertSession.chased_at.is_(None),
             )
+            # the scheduler's sweep serves every workspace
+            .execution_options(all_workspaces=True)
         )
     ]
 
@@ -94,7 +97,13 @@ def defer(
     question = session.exec(select(Question).where(Question.team_id == team_id, Question.id == question_id)).first()
     if question is None or question.session_id is None:
         return Deferred(DeferOutcome.NOT_FOUND)
-    experts = set(session.exec(select(SessionExpert.user_id).where(SessionExpert.session_id == question.session_id)))
+    experts = set(
+        session.exec(
+            select(SessionExpert.user_id).where(
+                SessionExpert.team_id == team_id, SessionExpert.session_id == question.session_id
+            )
+        )
+    )
     if expert_id not in experts:
         return Deferred(DeferOutcome.NOT_AN_EXPERT, question.id)
     tz = zone(tz_name)
@@ -118,9 +127,9 @@ def defer(
         overdue_at=datetime.combine(due_date + timedelta(days=1), time(0, 0), tz).astimezone(UTC),
         created_at=now,
     )
-    existing = session.get(Deferral, question_id)
+    existing = _deferral(session, team_id, question_id)
     if existing is None and not insert_if_absent(session, Deferral, dict(question_id=question_id, **values)):
-        existing = session.get(Deferral, question_id)
+        existing = _deferral(session, team_id, question_id)
     if existing is not None:
         for key, value in values.items():
             setattr(existing, key, value)
@@ -131,6 +140,12 @@ def defer(
     return Deferred(DeferOutcome.DEFERRED, question.id, due_date, question.session_id)
 
 
+def _deferral(session: Session, team_id: str, question_id: int) -> Deferral | None:
+    return session.exec(
+        select(Deferral).where(Deferral.team_id == team_id, Deferral.question_id == question_id)
+    ).first()
+
+
 def due_reminders(session: Session, *, now: datetime) -> list[tuple[str, int]]:
     """(team, question id) of deferrals whose reminder is due and whose question is unanswered."""
     return [
@@ -139,6 +154,7 @@ def due_reminders(session: Session, *, now: datetime) -> list[tuple[str, int]]:
             select(Deferral.team_id, Deferral.question_id)
             .join(Question, Question.id == Deferral.question_id)
             .where(Deferral.remind_at <= now, Deferral.reminded_at.is_(None), ~_expert_answered())
+            .execution_options(all_workspaces=True)  # the scheduler's sweep serves every workspace
         )
     ]
 
@@ -161,6 +177,7 @@ def note_overdue(session: Session, *, now: datetime) -> list[tuple[str, int]]:
         select(Deferral.team_id, Deferral.question_id, Question.session_id)
         .join(Question, Question.id == Deferral.question_id)
         .where(Deferral.overdue_at <= now, Deferral.overdue_noted_at.is_(None), ~_expert_answered())
+        .execution_options(all_workspaces=True)  # the scheduler's sweep serves every workspace
     ).all()
     sessions = []
     for team_id, question_id, session_id in rows:

@@ -71,6 +71,7 @@ def due(session: Session, *, now: datetime, limit: int = 500) -> list[tuple[str,
         )
         .order_by(ExpertSession.starts_at)
         .limit(limit)
+        .execution_options(all_workspaces=True)  # the scheduler's sweep serves every workspace
     ).all()
     return [(t, i) for t, i in rows]
 
@@ -79,7 +80,10 @@ def pending(session: Session) -> list[tuple[str, int, datetime, datetime, str]]:
     """(team, id, starts_at, ends_at, state) of scheduled and open sessions: what needs alarms."""
     return [
         (r.team_id, r.id, r.starts_at, r.ends_at, r.state)
-        for r in session.exec(select(ExpertSession).where(ExpertSession.state.in_(LIVE)))
+        for r in session.exec(
+            # the sweep and the start-up reconcile set alarms for every workspace
+            select(ExpertSession).where(ExpertSession.state.in_(LIVE)).execution_options(all_workspaces=True)
+        )
     ]
 
 

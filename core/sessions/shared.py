@@ -54,7 +54,9 @@ class SessionInfo:
 def info_of(session: Session, row: ExpertSession) -> SessionInfo:
     experts = tuple(
         session.exec(
-            select(SessionExpert.user_id).where(SessionExpert.session_id == row.id).order_by(SessionExpert.user_id)
+            select(SessionExpert.user_id)
+            .where(SessionExpert.team_id == row.team_id, SessionExpert.session_id == row.id)
+            .order_by(SessionExpert.user_id)
         )
     )
     return SessionInfo(
