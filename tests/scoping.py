@@ -118,25 +118,32 @@ def _author() -> tuple[str, str] | None:
 def guard(known_offenders: tuple[str, ...] = KNOWN_OFFENDERS) -> Iterator[Guard]:
     """Watch every ORM Session while the block runs; the violations are in the yielded Guard."""
     watch = Guard(known_offenders=known_offenders)
-    original_get = Session.get
+    originals = {name: getattr(Session, name) for name in ("get", "get_one")}
 
-    def checked_get(session, entity, ident, *args, **kwargs):
-        options = kwargs.get("execution_options") or {}
-        table = getattr(entity, "__table__", None)
-        if (
-            not options.get(OPTION)
-            and _team_table(table)
-            and "team_id" not in {c.name for c in table.primary_key.columns}
-        ):
-            watch.report(f"session.get({getattr(entity, '__name__', entity)}, {ident!r}) by primary key alone")
-        return original_get(session, entity, ident, *args, **kwargs)
+    def checked(name: str):
+        original = originals[name]
+
+        def by_key(session, entity, ident, *args, **kwargs):
+            options = kwargs.get("execution_options") or {}
+            table = getattr(entity, "__table__", None)
+            if (
+                not options.get(OPTION)
+                and _team_table(table)
+                and "team_id" not in {c.name for c in table.primary_key.columns}
+            ):
+                watch.report(f"session.{name}({getattr(entity, '__name__', entity)}, {ident!r}) by primary key alone")
+            return original(session, entity, ident, *args, **kwargs)
+
+        return by_key
 
     event.listen(Session, "do_orm_execute", watch.on_execute)
-    Session.get = checked_get
+    for name in originals:
+        setattr(Session, name, checked(name))
     try:
         yield watch
     finally:
-        Session.get = original_get
+        for name, original in originals.items():
+            setattr(Session, name, original)
         event.remove(Session, "do_orm_execute", watch.on_execute)
 
 

@@ -62,6 +62,8 @@ def test_the_guard_catches_an_unscoped_get_select_and_update(engine, workspace_g
         assert any(v.what.startswith("SELECT") and "FROM deferral" in v.what for v in caught)  # and its SQL
         assert _as_product_code(s, qid, "s.get(Deferral, qid)") is deferral  # from the identity map: still caught
         assert [v.what for v in _caught(workspace_guard)] == [f"session.get(Deferral, {qid}) by primary key alone"]
+        _as_product_code(s, qid, "s.get_one(Deferral, qid)")
+        assert f"session.get_one(Deferral, {qid}) by primary key alone" in [v.what for v in _caught(workspace_guard)]
         _as_product_code(s, qid, "s.exec(select(Question).where(Question.id == qid)).first()")
         _as_product_code(s, qid, "s.execute(update(Question).where(Question.id == qid).values(text='How?'))")
         caught = _caught(workspace_guard)
