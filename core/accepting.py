@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from core.clock import utcnow
 from storage import qa
+from storage.claims import claim_all
 from storage.models import Answer, Expertise, Question, QuestionTopic
 
 
@@ -46,13 +47,17 @@ def sync_shown_state(session: Session, *, team_id: str, question_id: int, force:
     state = state_of(session, question).value
     if state == question.shown_state and not force:
         return None
-    result = session.execute(
-        update(Question)
-        .where(Question.id == question.id, Question.post_version == question.post_version)
-        .values(shown_state=state, post_version=Question.post_version + 1)
-        .returning(Question.post_version)
-    ).first()
-    return result[0] if result else None
+    versions = claim_all(
+        session,
+        Question,
+        Question.team_id == team_id,
+        Question.id == question.id,
+        Question.post_version == question.post_version,
+        returning=Question.post_version,
+        shown_state=state,
+        post_version=Question.post_version + 1,
+    )
+    return versions[0] if versions else None
 
 
 class Role(enum.Enum):
@@ -134,7 +139,11 @@ def accept(
         .where(Answer.team_id == team_id, Answer.question_id == question.id, Answer.accepted_at.is_not(None))
         .values(accepted_at=None, accepted_by=None)
     )
-    session.execute(update(Answer).where(Answer.id == answer.id).values(accepted_at=utcnow(), accepted_by=user_id))
+    session.execute(
+        update(Answer)
+        .where(Answer.team_id == team_id, Answer.id == answer.id)
+        .values(accepted_at=utcnow(), accepted_by=user_id)
+    )
     session.expire_all()
     version = sync_shown_state(session, team_id=team_id, question_id=question.id, force=True)
     return Accepted(AcceptOutcome.ACCEPTED, question.id, answer.author_id, version)
@@ -161,8 +170,19 @@ def accept_by_message(
     )
 
 
-def accepted_answer(session: Session, *, team_id: str, question_id: int) -> Answer | None:
-    return session.exec(
+@dataclass(frozen=True)
+class AcceptedAnswer:
+    """The accepted answer of a question, as plain data."""
+
+    id: int
+    question_id: int
+    message_ts: str
+    author_id: str
+    accepted_by: str | None
+
+
+def accepted_answer(session: Session, *, team_id: str, question_id: int) -> AcceptedAnswer | None:
+    row = session.exec(
         select(Answer).where(
             Answer.team_id == team_id,
             Answer.question_id == question_id,
@@ -170,3 +190,4 @@ def accepted_answer(session: Session, *, team_id: str, question_id: int) -> Answ
             Answer.deleted_at.is_(None),
         )
     ).first()
+    return AcceptedAnswer(row.id, row.question_id, row.message_ts, row.author_id, row.accepted_by) if row else None

@@ -46,9 +46,7 @@ class ExportedQuestion:
 
 def knowledge(session: Session, *, team_id: str | None = None, batch: int = 500) -> Iterator[ExportedQuestion]:
     """Posted questions, oldest first, each with its live answers in order; one workspace or all."""
-    query = select(Question).where(Question.status == "posted")
-    if team_id is not None:
-        query = query.where(Question.team_id == team_id)
+    query = _scoped(select(Question).where(Question.status == "posted"), Question.team_id, team_id)
     last_id = 0
     while True:
         questions = list(session.exec(query.where(Question.id > last_id).order_by(Question.id).limit(batch)))
@@ -56,10 +54,15 @@ def knowledge(session: Session, *, team_id: str | None = None, batch: int = 500)
             return
         last_id = questions[-1].id
         answers: dict[int, list[ExportedAnswer]] = {}
+        ids = [q.id for q in questions]
         for answer in session.exec(
-            select(Answer)
-            .where(Answer.question_id.in_([q.id for q in questions]), Answer.deleted_at.is_(None))
-            .order_by(Answer.answered_at, Answer.message_ts)
+            _scoped(
+                select(Answer)
+                .where(Answer.question_id.in_(ids), Answer.deleted_at.is_(None))
+                .order_by(Answer.answered_at, Answer.message_ts),
+                Answer.team_id,
+                team_id,
+            )
         ):
             answers.setdefault(answer.question_id, []).append(
                 ExportedAnswer(
@@ -71,10 +74,14 @@ def knowledge(session: Session, *, team_id: str | None = None, batch: int = 500)
             )
         topics: dict[int, list[str]] = {}
         for question_id, name in session.exec(
-            select(QuestionTopic.question_id, Topic.name)
-            .join(Topic, Topic.id == QuestionTopic.topic_id)
-            .where(QuestionTopic.question_id.in_([q.id for q in questions]))
-            .order_by(Topic.name)
+            _scoped(
+                select(QuestionTopic.question_id, Topic.name)
+                .join(Topic, Topic.id == QuestionTopic.topic_id)
+                .where(QuestionTopic.question_id.in_(ids))
+                .order_by(Topic.name),
+                QuestionTopic.team_id,
+                team_id,
+            )
         ):
             topics.setdefault(question_id, []).append(name)
         for q in questions:
@@ -89,6 +96,11 @@ def knowledge(session: Session, *, team_id: str | None = None, batch: int = 500)
                 topics=topics.get(q.id, []),
                 answers=answers.get(q.id, []),
             )
+
+
+def _scoped(query, column, team_id: str | None):
+    """One workspace's rows; or every workspace's, when the operator exports them all (the CLI)."""
+    return query.where(column == team_id) if team_id is not None else query.execution_options(all_workspaces=True)
 
 
 def write(items: Iterator[ExportedQuestion], out: TextIO, fmt: str) -> int:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, update
+from sqlalchemy import exists
 from sqlmodel import Session, select
 
+from storage.claims import claim
 from storage.models import Answer, Question
 
 DEFAULT_AFTER = timedelta(hours=24)
@@ -34,16 +35,18 @@ def due_followups(session: Session, *, now: datetime, after: timedelta, limit: i
         )
         .order_by(Question.posted_at)
         .limit(limit)
+        .execution_options(all_workspaces=True)  # the scheduler's follow-up job serves every workspace
     ).all()
     return [(team_id, question_id) for team_id, question_id in rows]
 
 
 def mark_followed_up(session: Session, *, team_id: str, question_id: int, now: datetime) -> bool:
     """Claim the follow-up of one question. False when it was already done."""
-    result = session.execute(
-        update(Question)
-        .where(Question.team_id == team_id, Question.id == question_id, Question.followed_up_at.is_(None))
-        .values(followed_up_at=now)
-        .returning(Question.id)
+    return claim(
+        session,
+        Question,
+        Question.team_id == team_id,
+        Question.id == question_id,
+        Question.followed_up_at.is_(None),
+        followed_up_at=now,
     )
-    return result.first() is not None

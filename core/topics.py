@@ -28,6 +28,20 @@ class TopicError(ValueError):
 
 
 @dataclass(frozen=True)
+class TopicRef:
+    """A workspace topic as plain data (safe to use after its database session closed)."""
+
+    id: int
+    team_id: str
+    key: str
+    name: str
+
+
+def _ref(row: Topic) -> TopicRef:
+    return TopicRef(id=row.id, team_id=row.team_id, key=row.key, name=row.name)
+
+
+@dataclass(frozen=True)
 class TopicName:
     key: str  # what decides sameness
     name: str  # as written, tidied
@@ -54,7 +68,7 @@ def _variants(key: str) -> list[str]:
     return variants
 
 
-def find(session: Session, *, team_id: str, raw: str) -> Topic | None:
+def find(session: Session, *, team_id: str, raw: str) -> TopicRef | None:
     """The existing topic `raw` names, if any."""
     wanted = normalise(raw)
     candidates = {
@@ -63,24 +77,24 @@ def find(session: Session, *, team_id: str, raw: str) -> Topic | None:
     }
     for key in _variants(wanted.key):
         if key in candidates:
-            return candidates[key]
+            return _ref(candidates[key])
     return None
 
 
-def resolve(session: Session, *, team_id: str, raw: str, created_by: str | None = None) -> Topic:
+def resolve(session: Session, *, team_id: str, raw: str, created_by: str | None = None) -> TopicRef:
     """The topic `raw` names, created if the workspace has none like it (safe under races)."""
     existing = find(session, team_id=team_id, raw=raw)
     if existing is not None:
         return existing
     wanted = normalise(raw)
     insert_if_absent(session, Topic, dict(team_id=team_id, key=wanted.key, name=wanted.name, created_by=created_by))
-    return session.exec(select(Topic).where(Topic.team_id == team_id, Topic.key == wanted.key)).one()
+    return _ref(session.exec(select(Topic).where(Topic.team_id == team_id, Topic.key == wanted.key)).one())
 
 
-def resolve_all(session: Session, *, team_id: str, raws: list[str], created_by: str | None = None) -> list[Topic]:
+def resolve_all(session: Session, *, team_id: str, raws: list[str], created_by: str | None = None) -> list[TopicRef]:
     """Several topic names as topics, each once, in the order given; at most
     MAX_TOPICS_PER_QUESTION (raises TopicError beyond, or for a bad name)."""
-    topics: dict[int, Topic] = {}
+    topics: dict[int, TopicRef] = {}
     for raw in raws:
         topic = resolve(session, team_id=team_id, raw=raw, created_by=created_by)
         topics.setdefault(topic.id, topic)
@@ -89,23 +103,24 @@ def resolve_all(session: Session, *, team_id: str, raws: list[str], created_by: 
     return list(topics.values())
 
 
-def tag_question(session: Session, *, team_id: str, question_id: int, topics: list[Topic]) -> None:
+def tag_question(session: Session, *, team_id: str, question_id: int, topics: list[TopicRef]) -> None:
     for topic in topics:
         insert_if_absent(session, QuestionTopic, dict(question_id=question_id, topic_id=topic.id, team_id=team_id))
 
 
-def of_question(session: Session, *, team_id: str, question_id: int) -> list[Topic]:
-    return list(
-        session.exec(
+def of_question(session: Session, *, team_id: str, question_id: int) -> list[TopicRef]:
+    return [
+        _ref(row)
+        for row in session.exec(
             select(Topic)
             .join(QuestionTopic, QuestionTopic.topic_id == Topic.id)
             .where(QuestionTopic.team_id == team_id, QuestionTopic.question_id == question_id)
             .order_by(Topic.name)
         )
-    )
+    ]
 
 
-def suggest(session: Session, *, team_id: str, typed: str, limit: int = 20) -> list[Topic]:
+def suggest(session: Session, *, team_id: str, typed: str, limit: int = 20) -> list[TopicRef]:
     """Existing topics for a picker: those containing what was typed, most used first."""
     uses = (
         select(QuestionTopic.topic_id, func.count().label("uses"))
@@ -127,4 +142,4 @@ def suggest(session: Session, *, team_id: str, typed: str, limit: int = 20) -> l
     if key:
         pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(Topic.key.like(pattern, escape="\\"))
-    return list(session.exec(query))
+    return [_ref(row) for row in session.exec(query)]

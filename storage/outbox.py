@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, or_
 from sqlmodel import Session, select
 
+from storage.claims import claim
 from storage.models import OutboxMessage
 from storage.upsert import insert_if_absent
 
@@ -85,21 +86,33 @@ def _due(now: datetime):
 def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int = 20) -> list[OutboxItem]:
     """Claim up to `limit` due messages, oldest first. Commit before sending."""
     candidates = session.exec(
-        select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+        select(OutboxMessage.id)
+        .where(_due(now))
+        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .execution_options(all_workspaces=True)  # one worker delivers every workspace's messages
     ).all()
     claimed = []
     for row_id in candidates:
-        result = session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id == row_id, _due(now))
-            .values(status=SENDING, lease_until=now + lease, attempts=OutboxMessage.attempts + 1)
-            .returning(OutboxMessage.id)
-        )
-        if result.first() is not None:
+        if claim(
+            session,
+            OutboxMessage,
+            OutboxMessage.id == row_id,
+            _due(now),
+            status=SENDING,
+            lease_until=now + lease,
+            attempts=OutboxMessage.attempts + 1,
+            all_workspaces=True,  # by the row's own id, which the worker just read
+        ):
             claimed.append(row_id)
     if not claimed:
         return []
-    rows = session.exec(select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id))
+    rows = session.exec(
+        select(OutboxMessage)
+        .where(OutboxMessage.id.in_(claimed))
+        .order_by(OutboxMessage.id)
+        .execution_options(all_workspaces=True)  # the rows this worker just claimed, by id
+    )
     return [
         OutboxItem(
             id=r.id,
@@ -115,17 +128,15 @@ def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int =
 
 def _finish(session: Session, item: OutboxItem, **values) -> bool:
     """Close a claim; False when the claim is no longer this worker's (its lease was taken over)."""
-    result = session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == item.id,
-            OutboxMessage.status == SENDING,
-            OutboxMessage.attempts == item.attempts,
-        )
-        .values(**values)
-        .returning(OutboxMessage.id)
+    return claim(
+        session,
+        OutboxMessage,
+        OutboxMessage.id == item.id,
+        OutboxMessage.status == SENDING,
+        OutboxMessage.attempts == item.attempts,
+        all_workspaces=True,  # by the claimed row's own id
+        **values,
     )
-    return result.first() is not None
 
 
 def mark_sent(session: Session, *, item: OutboxItem, now: datetime) -> bool:
@@ -147,6 +158,7 @@ def next_due_at(session: Session) -> datetime | None:
         .where(OutboxMessage.status == PENDING)
         .order_by(OutboxMessage.next_attempt_at)
         .limit(1)
+        .execution_options(all_workspaces=True)  # the worker's next wake-up, for every workspace
     ).first()
 
 
@@ -154,7 +166,11 @@ def purge_sent(session: Session, *, before: datetime) -> int:
     """Delete messages sent before `before`; they have done their work."""
     from sqlalchemy import delete
 
-    result = session.execute(delete(OutboxMessage).where(OutboxMessage.status == SENT, OutboxMessage.sent_at < before))
+    result = session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.status == SENT, OutboxMessage.sent_at < before)
+        .execution_options(all_workspaces=True)  # the purge cleans every workspace's sent messages
+    )
     return result.rowcount
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import exists, or_, update
+from sqlalchemy import exists, or_
 from sqlmodel import Session, select
 
+from storage.claims import claim
 from storage.models import Answer, Deferral, Question, SessionExpert
 from storage.upsert import insert_if_absent
 
@@ -65,13 +66,9 @@ def get_deferral(session: Session, *, team_id: str, question_id: int) -> Deferra
 def change_status(session: Session, *, team_id: str, question_id: int, old: str, **values) -> bool:
     """Move a question out of status `old` in one conditional statement (a double click, or two
     processes, change it once). False when it was not in `old`."""
-    result = session.execute(
-        update(Question)
-        .where(Question.team_id == team_id, Question.id == question_id, Question.status == old)
-        .values(**values)
-        .returning(Question.id)
+    return claim(
+        session, Question, Question.team_id == team_id, Question.id == question_id, Question.status == old, **values
     )
-    return result.first() is not None
 
 
 def find_question_by_post(session: Session, *, team_id: str, channel_id: str, message_ts: str) -> Question | None:
@@ -153,28 +150,28 @@ def apply_edit(
     """Apply an edit if it is newer than the stored one and the answer is not deleted, in one
     statement (so racing edits and deletions cannot interleave). Slack's ts strings have a fixed
     width, so comparing them as text orders them in time."""
-    result = session.execute(
-        update(Answer)
-        .where(
-            *_answer_row(team_id, question_id, message_ts),
-            Answer.deleted_at.is_(None),
-            or_(Answer.edited_ts.is_(None), Answer.edited_ts < edited_ts),
-        )
-        .values(text=text, edited_ts=edited_ts, edited_at=at)
-        .returning(Answer.id)
+    return claim(
+        session,
+        Answer,
+        *_answer_row(team_id, question_id, message_ts),
+        Answer.deleted_at.is_(None),
+        or_(Answer.edited_ts.is_(None), Answer.edited_ts < edited_ts),
+        text=text,
+        edited_ts=edited_ts,
+        edited_at=at,
     )
-    return result.first() is not None
 
 
 def mark_deleted(session: Session, *, team_id: str, question_id: int, message_ts: str, at: datetime) -> bool:
     """Turn an answer into a tombstone (no text) unless it already is one."""
-    result = session.execute(
-        update(Answer)
-        .where(*_answer_row(team_id, question_id, message_ts), Answer.deleted_at.is_(None))
-        .values(text="", deleted_at=at)
-        .returning(Answer.id)
+    return claim(
+        session,
+        Answer,
+        *_answer_row(team_id, question_id, message_ts),
+        Answer.deleted_at.is_(None),
+        text="",
+        deleted_at=at,
     )
-    return result.first() is not None
 
 
 def get_answer(session: Session, *, team_id: str, question_id: int, message_ts: str) -> Answer | None:

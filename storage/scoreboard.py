@@ -314,5 +314,6 @@ def teams(session: Session) -> list[str]:
     """Every workspace with something to report."""
     found = set()
     for model in (Question, MentorRequest, Volunteer, ExpertSession):
-        found |= set(session.execute(select(model.team_id).distinct()).scalars())
+        # the weekly post's job visits every workspace
+        found |= set(session.execute(select(model.team_id).distinct().execution_options(all_workspaces=True)).scalars())
     return sorted(found)

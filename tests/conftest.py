@@ -18,6 +18,7 @@ from sqlmodel import SQLModel
 import storage.models  # noqa: F401  (the tables, for APP_TABLES)
 from storage import migrate
 from storage.db import make_engine
+from tests import scoping
 
 PG_ENV = "KNOWHOW_TEST_POSTGRES_URL"
 APP_TABLES = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
@@ -28,6 +29,15 @@ def _no_proxy(monkeypatch):
     # slack-sdk sends even loopback calls through HTTP(S)_PROXY; the stand-in is local.
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
+def workspace_guard():
+    """Fail a test whose product code sent a query not scoped to a workspace (tests/scoping.py)."""
+    with scoping.guard() as guard:
+        yield guard
+    if guard.violations:
+        pytest.fail(scoping.describe(guard.violations), pytrace=False)
 
 
 @pytest.fixture(scope="session")
