@@ -171,17 +171,3 @@ SENDERS = {
     kinds.OUTBOX_MENTOR_CALL: Call(),
     kinds.OUTBOX_MENTOR_CALL_REFRESH: CallRefresh(),
 }
-
-
-SENDERS = {
-    kinds.OUTBOX_MENTOR_CANDIDATES: Candidates(),
-    kinds.OUTBOX_MENTOR_WAITING: Waiting(),
-    kinds.OUTBOX_MENTOR_ASK: Ask(),
-    kinds.OUTBOX_MENTOR_INTRO: Intro(),
-    kinds.OUTBOX_MENTOR_LAPSED: Lapsed(),
-    kinds.OUTBOX_MENTOR_HALFWAY: CheckIn(blocks.halfway),
-    kinds.OUTBOX_MENTOR_END: CheckIn(blocks.the_end),
-    kinds.OUTBOX_MENTOR_ENDED: Ended(),
-    kinds.OUTBOX_MENTOR_CALL: Call(),
-    kinds.OUTBOX_MENTOR_CALL_REFRESH: CallRefresh(),
-}
