@@ -16,6 +16,7 @@ from core.mentoring.shared import (
     MAX_GOAL_CHARS,
     OPEN_REQUEST,
     MentorError,
+    call_row,
     clean,
     listed,
     topic_name,
@@ -103,8 +104,8 @@ class CallInfo:
 
 
 def get_call(session: Session, *, team_id: str, call_id: int) -> CallInfo | None:
-    row = session.get(MentorCall, call_id)
-    if row is None or row.team_id != team_id:
+    row = call_row(session, team_id=team_id, call_id=call_id)
+    if row is None:
         return None
     return CallInfo(
         row.id,

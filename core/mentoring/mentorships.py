@@ -19,10 +19,12 @@ from core.mentoring.shared import (
     MentorshipState,
     Met,
     clean,
+    mentorship_row,
+    request_row,
     topic_name,
 )
 from storage.claims import claim
-from storage.models import MentorRequest, Mentorship, Volunteer
+from storage.models import Mentorship, Volunteer
 
 
 @dataclass(frozen=True)
@@ -45,10 +47,10 @@ class MentorshipInfo:
 
 
 def mentorship(session: Session, *, team_id: str, mentorship_id: int) -> MentorshipInfo | None:
-    m = session.get(Mentorship, mentorship_id)
-    if m is None or m.team_id != team_id:
+    m = mentorship_row(session, team_id=team_id, mentorship_id=mentorship_id)
+    if m is None:
         return None
-    request = session.get(MentorRequest, m.request_id)
+    request = request_row(session, team_id=team_id, request_id=m.request_id)
     volunteer = session.get(Volunteer, (team_id, m.mentor_id))
     return MentorshipInfo(
         m.id,
@@ -88,25 +90,34 @@ def due_end(session: Session, *, now: datetime) -> list[tuple[str, int]]:
 
 def _claim(session: Session, now: datetime, when, sent) -> list[tuple[str, int]]:
     rows = session.exec(
-        select(Mentorship.team_id, Mentorship.id).where(
-            Mentorship.state == MentorshipState.ACTIVE, when <= now, sent.is_(None)
-        )
+        select(Mentorship.team_id, Mentorship.id)
+        .where(Mentorship.state == MentorshipState.ACTIVE, when <= now, sent.is_(None))
+        .execution_options(all_workspaces=True)  # the sweep runs once for every workspace
     ).all()
     return [
         (team_id, mentorship_id)
         for team_id, mentorship_id in rows
-        if claim(session, Mentorship, Mentorship.id == mentorship_id, sent.is_(None), **{sent.key: now})
+        if claim(
+            session,
+            Mentorship,
+            Mentorship.team_id == team_id,
+            Mentorship.id == mentorship_id,
+            sent.is_(None),
+            **{sent.key: now},
+        )
     ]
 
 
 def finish_unanswered(session: Session, *, now: datetime) -> list[tuple[str, int]]:
     """Terms that ended FINISH_UNANSWERED_AFTER ago with nobody choosing to extend: completed."""
     rows = session.exec(
-        select(Mentorship).where(
+        select(Mentorship)
+        .where(
             Mentorship.state == MentorshipState.ACTIVE,
             Mentorship.end_sent_at.is_not(None),
             Mentorship.ends_at <= now - FINISH_UNANSWERED_AFTER,
         )
+        .execution_options(all_workspaces=True)  # the sweep runs once for every workspace
     ).all()
     return [(m.team_id, m.id) for m in rows if _finish(session, m, MentorshipState.COMPLETED, now)]
 
@@ -115,6 +126,7 @@ def _finish(session: Session, m: Mentorship, state: MentorshipState, now: dateti
     done = claim(
         session,
         Mentorship,
+        Mentorship.team_id == m.team_id,
         Mentorship.id == m.id,
         Mentorship.state == MentorshipState.ACTIVE,
         state=state,
@@ -134,8 +146,8 @@ def check_in(
 ) -> MentorshipState | None:
     """A halfway answer; "stopped" ends the mentorship early for both. The state after, or None
     when the person is not in it or it is over."""
-    m = session.get(Mentorship, mentorship_id)
-    side = _side(m, user_id) if m is not None and m.team_id == team_id else None
+    m = mentorship_row(session, team_id=team_id, mentorship_id=mentorship_id)
+    side = _side(m, user_id) if m is not None else None
     if side is None or met not in MET or m.state != MentorshipState.ACTIVE:
         return None
     setattr(m, f"{side}_met", met)
@@ -160,8 +172,8 @@ def wrap_up(
 ) -> MentorshipState | None:
     """The end-of-term answer: a private rating (1 to 5) and word, and "extend" (EXTENSION_WEEKS
     more, a new end check-in then) or "finish" (completed for both). The state after, or None."""
-    m = session.get(Mentorship, mentorship_id)
-    side = _side(m, user_id) if m is not None and m.team_id == team_id else None
+    m = mentorship_row(session, team_id=team_id, mentorship_id=mentorship_id)
+    side = _side(m, user_id) if m is not None else None
     if side is None or m.state not in (MentorshipState.ACTIVE, MentorshipState.COMPLETED):
         return None
     if rating is not None and not 1 <= rating <= 5:
@@ -180,6 +192,7 @@ def wrap_up(
             claim(
                 session,
                 Mentorship,
+                Mentorship.team_id == team_id,
                 Mentorship.id == m.id,
                 Mentorship.state == MentorshipState.ACTIVE,
                 Mentorship.end_sent_at.is_not(None),

@@ -282,11 +282,16 @@ def leave(session: Session, *, team_id: str, user_id: str, now: datetime) -> Lef
         left_on_list = session.exec(
             select(func.count())
             .select_from(MentorCandidate)
-            .where(MentorCandidate.request_id == request_id, MentorCandidate.outcome.is_(None))
+            .where(
+                MentorCandidate.team_id == team_id,
+                MentorCandidate.request_id == request_id,
+                MentorCandidate.outcome.is_(None),
+            )
         ).one()
-        if (
-            left_on_list == 0
-            and session.exec(select(MentorRequest.state).where(MentorRequest.id == request_id)).one()
+        if left_on_list == 0 and (
+            session.exec(
+                select(MentorRequest.state).where(MentorRequest.team_id == team_id, MentorRequest.id == request_id)
+            ).one()
             == RequestState.CHOOSING
         ):
             offered = offer(session, team_id=team_id, request_id=request_id, now=now)

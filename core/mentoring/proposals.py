@@ -19,6 +19,9 @@ from core.mentoring.shared import (
     MentorshipState,
     Offered,
     RequestState,
+    candidate_row,
+    mentorship_row,
+    request_row,
 )
 from storage.claims import claim
 from storage.models import MentorCandidate, MentorRequest, Mentorship, Volunteer
@@ -47,10 +50,10 @@ def choose(
         .where(Volunteer.team_id == team_id, Volunteer.user_id == mentor_id)
         .values(capacity=Volunteer.capacity)
     )
-    row = session.get(MentorRequest, request_id)
-    if row is None or row.team_id != team_id or row.protege_id != protege_id or row.state != RequestState.CHOOSING:
+    row = request_row(session, team_id=team_id, request_id=request_id)
+    if row is None or row.protege_id != protege_id or row.state != RequestState.CHOOSING:
         return Chosen()
-    candidate = session.get(MentorCandidate, (request_id, mentor_id))
+    candidate = candidate_row(session, team_id=team_id, request_id=request_id, mentor_id=mentor_id)
     if candidate is None or candidate.round != row.round:
         return Chosen()
     still = [m for m in mentors_for(session, team_id=team_id, topic_id=row.topic_id) if m.user_id == mentor_id]
@@ -66,6 +69,7 @@ def choose(
     if not claim(
         session,
         MentorRequest,
+        MentorRequest.team_id == team_id,
         MentorRequest.id == request_id,
         MentorRequest.state == RequestState.CHOOSING,
         MentorRequest.round == candidate.round,
@@ -73,14 +77,15 @@ def choose(
         updated_at=now,
     ):
         return Chosen()
+    this_request = (MentorCandidate.team_id == team_id, MentorCandidate.request_id == request_id)
     session.execute(
         update(MentorCandidate)
-        .where(MentorCandidate.request_id == request_id, MentorCandidate.outcome.is_(None))
+        .where(*this_request, MentorCandidate.outcome.is_(None))
         .values(outcome=CandidateOutcome.REPLACED)
     )
     session.execute(
         update(MentorCandidate)
-        .where(MentorCandidate.request_id == request_id, MentorCandidate.mentor_id == mentor_id)
+        .where(*this_request, MentorCandidate.mentor_id == mentor_id)
         .values(outcome=CandidateOutcome.CHOSEN)
     )
     m = Mentorship(
@@ -113,8 +118,8 @@ def answer(
 ) -> Answered:
     """The asked mentor accepts (the mentorship starts now) or declines (no reason needed; the
     protégé is offered other candidates, never this mentor again for this request)."""
-    m = session.get(Mentorship, mentorship_id)
-    if m is None or m.team_id != team_id or m.mentor_id != mentor_id:
+    m = mentorship_row(session, team_id=team_id, mentorship_id=mentorship_id)
+    if m is None or m.mentor_id != mentor_id:
         return Answered()
     if accept:
         # The request first (as withdraw_request and _end_proposal take it): of an accept and a
@@ -122,6 +127,7 @@ def answer(
         if m.state != MentorshipState.PROPOSED or not claim(
             session,
             MentorRequest,
+            MentorRequest.team_id == team_id,
             MentorRequest.id == m.request_id,
             MentorRequest.state == RequestState.ASKING,
             state=RequestState.MATCHED,
@@ -131,6 +137,7 @@ def answer(
         started = claim(
             session,
             Mentorship,
+            Mentorship.team_id == team_id,
             Mentorship.id == mentorship_id,
             Mentorship.state == MentorshipState.PROPOSED,
             state=MentorshipState.ACTIVE,
@@ -141,7 +148,11 @@ def answer(
         if not started:  # the request is asking another mentor: leave it so
             session.execute(
                 update(MentorRequest)
-                .where(MentorRequest.id == m.request_id, MentorRequest.state == RequestState.MATCHED)
+                .where(
+                    MentorRequest.team_id == team_id,
+                    MentorRequest.id == m.request_id,
+                    MentorRequest.state == RequestState.MATCHED,
+                )
                 .values(state=RequestState.ASKING)
             )
             return Answered()
@@ -156,13 +167,13 @@ def answer(
 
 def end_proposal(session: Session, m: Mentorship, state: MentorshipState, now: datetime) -> bool:
     """A proposal that will not become a mentorship: the request goes back to choosing."""
+    request = (MentorRequest.team_id == m.team_id, MentorRequest.id == m.request_id)
     # The request's row first, as everything that ends or accepts a proposal takes it.
-    session.execute(
-        update(MentorRequest).where(MentorRequest.id == m.request_id).values(updated_at=MentorRequest.updated_at)
-    )
+    session.execute(update(MentorRequest).where(*request).values(updated_at=MentorRequest.updated_at))
     if not claim(
         session,
         Mentorship,
+        Mentorship.team_id == m.team_id,
         Mentorship.id == m.id,
         Mentorship.state == MentorshipState.PROPOSED,
         state=state,
@@ -171,12 +182,16 @@ def end_proposal(session: Session, m: Mentorship, state: MentorshipState, now: d
         return False
     session.execute(
         update(MentorCandidate)
-        .where(MentorCandidate.request_id == m.request_id, MentorCandidate.mentor_id == m.mentor_id)
+        .where(
+            MentorCandidate.team_id == m.team_id,
+            MentorCandidate.request_id == m.request_id,
+            MentorCandidate.mentor_id == m.mentor_id,
+        )
         .values(outcome=CandidateOutcome(state))
     )
     session.execute(
         update(MentorRequest)
-        .where(MentorRequest.id == m.request_id, MentorRequest.state == RequestState.ASKING)
+        .where(*request, MentorRequest.state == RequestState.ASKING)
         .values(state=RequestState.CHOOSING, updated_at=now)
     )
     session.flush()
@@ -187,7 +202,9 @@ def end_proposal(session: Session, m: Mentorship, state: MentorshipState, now: d
 def expire_proposals(session: Session, *, now: datetime) -> list[tuple[str, int, Offered]]:
     """Proposals nobody answered in time, in every workspace: (team, mentorship, new offer)."""
     due = session.exec(
-        select(Mentorship).where(Mentorship.state == MentorshipState.PROPOSED, Mentorship.answer_by <= now)
+        select(Mentorship)
+        .where(Mentorship.state == MentorshipState.PROPOSED, Mentorship.answer_by <= now)
+        .execution_options(all_workspaces=True)  # the sweep runs once for every workspace
     ).all()
     out = []
     for m in due:
@@ -198,14 +215,15 @@ def expire_proposals(session: Session, *, now: datetime) -> list[tuple[str, int,
 
 def withdraw_request(session: Session, *, team_id: str, request_id: int, protege_id: str, now: datetime) -> bool:
     """The protégé no longer wants a mentor for this request (before a match)."""
-    row = session.get(MentorRequest, request_id)
-    if row is None or row.team_id != team_id or row.protege_id != protege_id:
+    row = request_row(session, team_id=team_id, request_id=request_id)
+    if row is None or row.protege_id != protege_id:
         return False
     # Conditional, and before the proposal: an accept at the same moment either finds the
     # request withdrawn, or matched it first and this finds nothing to withdraw.
     if not claim(
         session,
         MentorRequest,
+        MentorRequest.team_id == team_id,
         MentorRequest.id == request_id,
         MentorRequest.state.in_(OPEN_REQUEST),
         state=RequestState.WITHDRAWN,
@@ -213,12 +231,20 @@ def withdraw_request(session: Session, *, team_id: str, request_id: int, protege
     ):
         return False
     for m in session.exec(
-        select(Mentorship).where(Mentorship.request_id == request_id, Mentorship.state == MentorshipState.PROPOSED)
+        select(Mentorship).where(
+            Mentorship.team_id == team_id,
+            Mentorship.request_id == request_id,
+            Mentorship.state == MentorshipState.PROPOSED,
+        )
     ).all():
         end_proposal(session, m, MentorshipState.WITHDRAWN, now)
     session.execute(
         update(MentorCandidate)
-        .where(MentorCandidate.request_id == request_id, MentorCandidate.outcome.is_(None))
+        .where(
+            MentorCandidate.team_id == team_id,
+            MentorCandidate.request_id == request_id,
+            MentorCandidate.outcome.is_(None),
+        )
         .values(outcome=CandidateOutcome.WITHDRAWN)
     )
     session.flush()

@@ -22,8 +22,10 @@ from core.mentoring.shared import (
     MentorError,
     Offered,
     RequestState,
+    candidate_row,
     clean,
     listed,
+    request_row,
     topic_name,
     volunteer_topics,
 )
@@ -174,7 +176,9 @@ def _as_request(session: Session, row: MentorRequest) -> matching.Request:
     excluded = set(
         session.exec(
             select(MentorCandidate.mentor_id).where(
-                MentorCandidate.request_id == row.id, MentorCandidate.outcome.in_(NEVER_AGAIN)
+                MentorCandidate.team_id == row.team_id,
+                MentorCandidate.request_id == row.id,
+                MentorCandidate.outcome.in_(NEVER_AGAIN),
             )
         )
     )
@@ -205,18 +209,26 @@ def offer(session: Session, *, team_id: str, request_id: int, now: datetime) -> 
     """Rank candidates for a request that is waiting or choosing, and offer them (a new round),
     or leave it waiting when nobody fits. Candidates still on offer from an earlier round are
     replaced."""
-    row = session.get(MentorRequest, request_id)
-    if row is None or row.team_id != team_id:
+    row = request_row(session, team_id=team_id, request_id=request_id)
+    if row is None:
         return Offered()
     # The request's row, for writing and only from waiting or choosing: two offers for one
     # request (a decline and the sweep) take turns, and a request chosen or withdrawn meanwhile
     # is left alone.
-    this = (MentorRequest.id == request_id, MentorRequest.state.in_((RequestState.WAITING, RequestState.CHOOSING)))
+    this = (
+        MentorRequest.team_id == team_id,
+        MentorRequest.id == request_id,
+        MentorRequest.state.in_((RequestState.WAITING, RequestState.CHOOSING)),
+    )
     if not claim(session, MentorRequest, *this, updated_at=now):
         return Offered()
     session.execute(
         update(MentorCandidate)
-        .where(MentorCandidate.request_id == request_id, MentorCandidate.outcome.is_(None))
+        .where(
+            MentorCandidate.team_id == team_id,
+            MentorCandidate.request_id == request_id,
+            MentorCandidate.outcome.is_(None),
+        )
         .values(outcome=CandidateOutcome.REPLACED)
     )
     request = _as_request(session, row)
@@ -230,9 +242,11 @@ def offer(session: Session, *, team_id: str, request_id: int, now: datetime) -> 
         .where(*this)
         .values(round=MentorRequest.round + 1, state=RequestState.CHOOSING, updated_at=now)
     )
-    round_ = session.exec(select(MentorRequest.round).where(MentorRequest.id == request_id)).one()
+    round_ = session.exec(
+        select(MentorRequest.round).where(MentorRequest.team_id == team_id, MentorRequest.id == request_id)
+    ).one()
     for i, c in enumerate(best, 1):
-        existing = session.get(MentorCandidate, (request_id, c.mentor_id))
+        existing = candidate_row(session, team_id=team_id, request_id=request_id, mentor_id=c.mentor_id)
         if existing is None:
             session.add(
                 MentorCandidate(
@@ -288,12 +302,16 @@ class OnOffer:
 
 
 def on_offer(session: Session, *, team_id: str, request_id: int) -> OnOffer | None:
-    row = session.get(MentorRequest, request_id)
-    if row is None or row.team_id != team_id:
+    row = request_row(session, team_id=team_id, request_id=request_id)
+    if row is None:
         return None
     candidates = session.exec(
         select(MentorCandidate.mentor_id, MentorCandidate.reason)
-        .where(MentorCandidate.request_id == request_id, MentorCandidate.outcome.is_(None))
+        .where(
+            MentorCandidate.team_id == team_id,
+            MentorCandidate.request_id == request_id,
+            MentorCandidate.outcome.is_(None),
+        )
         .order_by(MentorCandidate.rank)
     ).all()
     return OnOffer(
@@ -330,8 +348,8 @@ class RequestBrief:
 
 def request_brief(session: Session, *, team_id: str, request_id: int) -> RequestBrief | None:
     """Whose request it is, in which topic and round: None when it is not this workspace's."""
-    row = session.get(MentorRequest, request_id)
-    if row is None or row.team_id != team_id:
+    row = request_row(session, team_id=team_id, request_id=request_id)
+    if row is None:
         return None
     return RequestBrief(row.id, row.protege_id, row.topic_id, row.round, RequestState(row.state))
 
@@ -343,6 +361,8 @@ def unsent_rounds(session: Session, *, team_id: str | None, since: datetime) -> 
     query = select(MentorRequest.team_id, MentorRequest.id, MentorRequest.round).where(
         MentorRequest.state == RequestState.CHOOSING, MentorRequest.updated_at >= since
     )
-    if team_id is not None:
+    if team_id is None:
+        query = query.execution_options(all_workspaces=True)  # the sweep's safety net, once for all
+    else:
         query = query.where(MentorRequest.team_id == team_id)
     return [tuple(row) for row in session.exec(query.order_by(MentorRequest.id)).all()]

@@ -1,15 +1,19 @@
 """What every stage of the Mentor Center shares: its limits, its states, its one error, and a few
-small reads (a topic's name, whether topics are listed, what a volunteer offers)."""
+small reads (a row by its id within a workspace, a topic's name, whether topics are listed, what
+a volunteer offers)."""
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any, TypeVar
 
-from sqlmodel import Session, select
+from sqlmodel import Session, SQLModel, select
 
-from storage.models import MentoringTopic, Topic, VolunteerTopic
+from storage.models import MentorCall, MentorCandidate, MentoringTopic, MentorRequest, Mentorship, Topic, VolunteerTopic
+
+Row = TypeVar("Row", bound=SQLModel)
 
 
 class RequestState(enum.StrEnum):
@@ -97,9 +101,39 @@ class TopicInfo:
     curated: bool
 
 
+# -- rows by id, within one workspace ----------------------------------------------------------
+# Ids come from buttons and forms: a row of another workspace is "not found", so every read by id
+# names the workspace (never `session.get` by the id alone).
+
+
+def _scoped(session: Session, model: type[Row], team_id: str, *where: Any) -> Row | None:
+    return session.exec(select(model).where(model.team_id == team_id, *where)).first()
+
+
+def request_row(session: Session, *, team_id: str, request_id: int) -> MentorRequest | None:
+    return _scoped(session, MentorRequest, team_id, MentorRequest.id == request_id)
+
+
+def candidate_row(session: Session, *, team_id: str, request_id: int, mentor_id: str) -> MentorCandidate | None:
+    return _scoped(
+        session,
+        MentorCandidate,
+        team_id,
+        MentorCandidate.request_id == request_id,
+        MentorCandidate.mentor_id == mentor_id,
+    )
+
+
+def mentorship_row(session: Session, *, team_id: str, mentorship_id: int) -> Mentorship | None:
+    return _scoped(session, Mentorship, team_id, Mentorship.id == mentorship_id)
+
+
+def call_row(session: Session, *, team_id: str, call_id: int) -> MentorCall | None:
+    return _scoped(session, MentorCall, team_id, MentorCall.id == call_id)
+
+
 def topic_name(session: Session, *, team_id: str, topic_id: int) -> str | None:
-    topic = session.get(Topic, topic_id)
-    return topic.name if topic is not None and topic.team_id == team_id else None
+    return session.exec(select(Topic.name).where(Topic.team_id == team_id, Topic.id == topic_id)).first()
 
 
 def clean(text: str | None, limit: int, *, what: str = "", field: str | None = None) -> str:

@@ -873,6 +873,79 @@ def test_a_second_workspace_sees_nothing_of_the_first(engine, topics):
     assert _ship(engine, ship).state == "active" and _request(engine, open_request).state == "waiting"
 
 
+def _snapshot(engine, request_id, mentorship_ids):
+    """What a request, its candidates and mentorships are now: to show nothing changed."""
+    with session_scope(engine) as s:
+        r = s.get(MentorRequest, request_id)
+        candidates = s.exec(select(MentorCandidate).where(MentorCandidate.request_id == request_id)).all()
+        ships = [s.get(Mentorship, i) for i in mentorship_ids]
+        return (
+            (r.state, r.round, r.updated_at),
+            sorted((c.mentor_id, c.round, c.outcome) for c in candidates),
+            [(m.state, m.started_at, m.finished_at, m.mentor_met, m.mentor_rating) for m in ships],
+        )
+
+
+def test_ids_from_another_workspace_are_refused_and_change_nothing(engine, topics):
+    """Ids arrive in buttons and forms: one of another workspace is "not found", even when the
+    same user ids (and a topic of the same name) exist in this one."""
+    lead = topics["Leadership"]
+    _volunteer(engine, "U0M", [lead], capacity=3)
+    ship = _matched(engine, "U0P", "U0M", lead)
+    choosing = _ask(engine, "U0Q", lead).request_id
+    asking = _ask(engine, "U0R", lead).request_id
+    proposal = _choose(engine, asking, "U0R", "U0M").mentorship_id
+    with session_scope(engine) as s:
+        call = mentoring.create_call(
+            s,
+            team_id=TEAM,
+            topic_id=lead,
+            goals="Grow leads",
+            weeks=12,
+            hours_per_month=2,
+            channel_id="C0CALL",
+            created_by="U0ADMIN",
+            request_key=None,
+            now=T0,
+        )
+    # The other workspace has the same people, volunteering in its own "Leadership".
+    with session_scope(engine) as s:
+        other_lead = mentoring.add_topic(s, team_id=OTHER, raw="Leadership", user_id="U0ADMIN", curated=True)[0].id
+    _volunteer(engine, "U0M", [other_lead], capacity=3, team=OTHER)
+    before = {r: _snapshot(engine, r, [ship, proposal]) for r in (choosing, asking)}
+    assert _request(engine, choosing).state == "choosing" and _request(engine, asking).state == "asking"
+
+    assert _choose(engine, choosing, "U0Q", "U0M", team=OTHER).outcome is ChooseOutcome.STALE
+    assert _answer(engine, proposal, "U0M", True, team=OTHER).outcome is AnswerOutcome.STALE
+    assert _answer(engine, proposal, "U0M", False, team=OTHER).outcome is AnswerOutcome.STALE
+    with session_scope(engine) as s:
+        for request_id, protege_id in ((choosing, "U0Q"), (asking, "U0R")):
+            assert mentoring.request_brief(s, team_id=OTHER, request_id=request_id) is None
+            assert mentoring.on_offer(s, team_id=OTHER, request_id=request_id) is None
+            assert mentoring.offer(s, team_id=OTHER, request_id=request_id, now=T0).rounds == []
+            assert not mentoring.withdraw_request(
+                s, team_id=OTHER, request_id=request_id, protege_id=protege_id, now=T0
+            )
+        assert mentoring.check_in(s, team_id=OTHER, mentorship_id=ship, user_id="U0M", met="stopped", now=T0) is None
+        assert (
+            mentoring.wrap_up(
+                s, team_id=OTHER, mentorship_id=ship, user_id="U0M", rating=1, word="x", extend=True, now=T0
+            )
+            is None
+        )
+        assert mentoring.mentorship(s, team_id=OTHER, mentorship_id=proposal) is None
+        assert mentoring.get_call(s, team_id=OTHER, call_id=call) is None
+        assert mentoring.unsent_rounds(s, team_id=OTHER, since=T0) == []
+        assert mentoring.unsent_rounds(s, team_id=TEAM, since=T0) == [(TEAM, choosing, 1)]
+    assert {r: _snapshot(engine, r, [ship, proposal]) for r in (choosing, asking)} == before
+    # In its own workspace every one of them still works.
+    assert _offered(engine, choosing) == ["U0M"]
+    assert _answer(engine, proposal, "U0M", True).outcome is AnswerOutcome.ACCEPTED
+    assert _choose(engine, choosing, "U0Q", "U0M").outcome is ChooseOutcome.ASKED
+    with session_scope(engine) as s:
+        assert mentoring.get_call(s, team_id=TEAM, call_id=call).id == call
+
+
 # -- review findings: races, counters and second clicks -----------------------------------------------
 
 
