@@ -16,6 +16,7 @@ from fakeslack.sender import slack_escape
 from storage.db import session_scope
 from storage.models import Answer, OutboxMessage, Question
 
+from ..settle import settle
 from .conftest import QA_CHANNEL
 
 ASKER = "U0STUDENT1"
@@ -230,7 +231,7 @@ def test_rate_limited_posts_wait_for_retry_after_and_then_go_out_once(knowhow, s
     calls = fake_slack.wait_for("chat.postMessage", 2)
     assert calls[1].at - calls[0].at >= 0.9
     fake_slack.wait_for("response_url")
-    time.sleep(0.5)
+    settle(knowhow)
     assert len(fake_slack.calls_to("chat.postMessage")) == 2  # one refused, one delivered
     assert time.monotonic() - started < 8
 
@@ -259,7 +260,7 @@ def test_a_replayed_slash_command_creates_no_second_question(knowhow, slack, fak
     for _ in range(2):
         assert slack.send_signed(body, "application/x-www-form-urlencoded").status == 200
     fake_slack.wait_for("response_url")
-    time.sleep(0.5)
+    settle(knowhow)
     assert len(_questions(knowhow)) == 1
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
@@ -441,7 +442,7 @@ def test_requests_that_are_not_from_slack_get_401_and_change_nothing(knowhow, sl
     before = _state(knowhow)
     response = slack.post(body, ctype, headers)
     assert response.status == 401
-    time.sleep(0.3)
+    settle(knowhow)
     assert _state(knowhow) == before
     assert fake_slack.calls_to("chat.postMessage") == []
 
@@ -568,7 +569,7 @@ def test_an_unanswered_question_is_raised_once_in_its_thread_and_to_the_asker(kn
     assert "no answer yet" in in_thread.args["text"] and "<!" not in in_thread.args["text"]
     assert "Nobody has answered" in to_asker.args["text"]
     assert jobs.follow_up_questions(24) == 0
-    time.sleep(0.5)
+    settle(knowhow)
     assert len(fake_slack.calls_to("chat.postMessage")) == 3
 
 
@@ -589,5 +590,5 @@ def test_an_answered_question_is_never_raised(knowhow, slack, fake_slack):
     )
     _age_questions(knowhow, 48)
     assert jobs.follow_up_questions(24) == 0
-    time.sleep(0.5)
+    settle(knowhow)
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
