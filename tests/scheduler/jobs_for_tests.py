@@ -5,9 +5,16 @@ APScheduler stores jobs by reference ("module:function"), so it must be a module
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 
 def leave_trace(path: str, tag: str) -> None:
     with Path(path).open("a") as out:
         out.write(tag + "\n")
+
+
+def leave_trace_slowly(path: str, tag: str, seconds: float) -> None:
+    """A job still running a moment after it was started (what settle() must wait for)."""
+    time.sleep(seconds)
+    leave_trace(path, tag)
