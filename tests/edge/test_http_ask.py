@@ -236,7 +236,18 @@ def test_rate_limited_posts_wait_for_retry_after_and_then_go_out_once(knowhow, s
     assert time.monotonic() - started < 8
 
 
-def test_a_slack_outage_delays_the_question_but_loses_nothing(knowhow, slack, fake_slack):
+@pytest.fixture
+def quick_retries(monkeypatch):
+    """Retries after a tenth of a second instead of the seconds of real back-off (whose growth
+    tests/bot/test_outbox.py checks): these tests are about what is retried, not when."""
+    from datetime import timedelta
+
+    import bot.outbox
+
+    monkeypatch.setattr(bot.outbox, "backoff", lambda attempts: timedelta(milliseconds=100))
+
+
+def test_a_slack_outage_delays_the_question_but_loses_nothing(knowhow, slack, fake_slack, quick_retries):
     fake_slack.fail_next("chat.postMessage", status=503, times=2)
     slack.command("/ask", "Where is the on-call rota?", response_url=fake_slack.response_url("ask"))
     calls = fake_slack.wait_for("chat.postMessage", 3, timeout=20)
@@ -530,11 +541,12 @@ def test_the_accept_answer_shortcut_on_a_message_that_is_no_answer_says_so_priva
     assert fake_slack.calls_to("chat.update") == []
 
 
-def test_a_post_whose_answer_was_lost_is_not_posted_twice(knowhow, slack, fake_slack):
+def test_a_post_whose_answer_was_lost_is_not_posted_twice(knowhow, slack, fake_slack, quick_retries):
     fake_slack.lose_answer_next("chat.postMessage")  # Slack posts it, the app never hears back
     slack.command("/ask", "Is the VPN down for everyone?", response_url=fake_slack.response_url("ask"))
     fake_slack.wait_for("conversations.history", timeout=15)  # the retry looks before it posts
     fake_slack.wait_for("response_url", timeout=15)
+    settle(knowhow)
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
     assert len(fake_slack.messages[QA_CHANNEL]) == 1
     [question] = _questions(knowhow)
