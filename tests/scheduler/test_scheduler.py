@@ -15,7 +15,7 @@ from storage import outbox
 from storage.db import make_engine, session_scope
 
 from ..settle import settle
-from .jobs_for_tests import leave_trace
+from .jobs_for_tests import add_a_job_slowly, leave_trace
 
 
 def _runs(path: Path) -> list[str]:
@@ -98,6 +98,20 @@ def test_a_job_missed_while_down_runs_once_on_start(database_url, tmp_path):
         assert sorted(_runs(trace)) == ["hourly", "missed-once"]
     finally:
         stop_scheduler(again)
+
+
+def test_a_stop_waits_for_a_running_job_that_adds_a_job(database_url, tmp_path):
+    import threading
+
+    trace = tmp_path / "trace.txt"
+    sched = start_scheduler(make_engine(database_url))
+    sched.add_job(add_a_job_slowly, trigger="date", run_date=datetime.now(UTC), args=[str(trace), 0.3], id="test:adds")
+    assert _wait_for_runs(trace, 1) == ["started"]
+    stopping = threading.Thread(target=stop_scheduler, args=(sched,), daemon=True)
+    stopping.start()
+    stopping.join(10)
+    assert not stopping.is_alive(), "the stop waits forever for a job that adds a job"
+    assert _runs(trace) == ["started", "added"]  # the running job finished before the stop returned
 
 
 def test_reconcile_runs_before_jobs_fire(database_url, tmp_path):
