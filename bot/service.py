@@ -7,7 +7,9 @@ stand-in, so what they exercise is the code path that runs in production.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
+from contextlib import suppress
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
@@ -135,7 +137,7 @@ class Knowhow:
             return
         self._stopped.set()
         if self.socket_handler is not None:
-            self.socket_handler.close()
+            _close_socket_mode(self.socket_handler.client)
         if self.http is not None:
             self.http.stop()  # in-flight requests finish (each one's transaction commits or rolls back)
         if self.scheduler is not None:
@@ -143,3 +145,18 @@ class Knowhow:
         self.outbox.stop()
         self.engine.dispose()
         log.info("Knowhow stopped")
+
+
+def _close_socket_mode(client) -> None:
+    """slack-sdk's close() waits for its receiving thread, which holds the lock close() needs while
+    it blocks in recv() for up to 3 s, and for its message loop, which polls its queue every 1 s.
+    Tell both to end and wake them, then close: a stop is not held up by those timeouts."""
+    client.closed = True
+    client.auto_reconnect_enabled = False
+    client.current_session_state.terminated = True
+    sock = getattr(client.current_session, "sock", None)
+    if sock is not None:
+        with suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)  # the blocked recv() returns now
+    client.message_queue.put(None)  # the message loop skips a None and sees it is closed
+    client.close()

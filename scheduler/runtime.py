@@ -16,10 +16,11 @@ import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC
 
+from apscheduler.events import EVENT_SCHEDULER_SHUTDOWN, SchedulerEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import STATE_STOPPED
+from apscheduler.schedulers.base import STATE_STOPPED, SchedulerNotRunningError
 from sqlalchemy.engine import Engine
 
 from scheduler.lock import SchedulerLock
@@ -85,6 +86,28 @@ class _Scheduler(BackgroundScheduler):
         if self.state == STATE_STOPPED:
             return None
         return super()._process_jobs()
+
+    def shutdown(self, wait=True):
+        """APScheduler 3's shutdown(wait=True) waits for running jobs while it holds the job store
+        lock, so a running job that adds a job (a session's alarms, from the sweep) waits for that
+        lock forever and so does the stop. Same steps here, but the running jobs finish unlocked."""
+        if self.state == STATE_STOPPED:
+            raise SchedulerNotRunningError
+        self.state = STATE_STOPPED
+        with self._jobstores_lock:
+            pass  # a pass of _process_jobs under way ends; the next one sees the stop and does nothing
+        with self._executors_lock:
+            executors = list(self._executors.values())
+        for executor in executors:
+            executor.shutdown(wait)
+        with self._jobstores_lock:
+            for jobstore in self._jobstores.values():
+                jobstore.shutdown()
+        self._logger.info("Scheduler has been shut down")
+        self._dispatch_event(SchedulerEvent(EVENT_SCHEDULER_SHUTDOWN))
+        self._event.set()  # what BlockingScheduler.shutdown and BackgroundScheduler.shutdown add
+        self._thread.join()
+        del self._thread
 
 
 def build_scheduler(engine: Engine, *, threads: int = 4) -> BackgroundScheduler:

@@ -14,7 +14,12 @@ def test_requests_in_flight_finish_when_the_server_stops():
 
     def slow_app(environ, start_response):
         started.set()
-        time.sleep(0.8)
+        # Answer only once the stop has begun (cheroot's `ready` drops first): the stop must wait for it.
+        deadline = time.monotonic() + 5
+        while server.server.ready and time.monotonic() < deadline:
+            time.sleep(0.005)
+        assert not server.server.ready, "the server was never stopped"
+        time.sleep(0.05)  # and a little longer, while the stop goes on
         start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "4")])
         return [b"done"]
 

@@ -8,6 +8,8 @@ from bot.config import Settings
 from bot.service import Knowhow
 from fakeslack import SlackSender
 
+from ..settle import watch
+
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 QA_CHANNEL = "C0QUESTION"
 
@@ -28,6 +30,7 @@ def settings(fake_slack, database_url):
 def knowhow(settings):
     service = Knowhow(settings, host="127.0.0.1", outbox_poll_seconds=0.2)
     service.start()
+    watch(service)
     yield service
     service.stop()
 

@@ -16,6 +16,7 @@ from fakeslack.sender import slack_escape
 from storage.db import session_scope
 from storage.models import Answer, OutboxMessage, Question
 
+from ..settle import settle
 from .conftest import QA_CHANNEL
 
 ASKER = "U0STUDENT1"
@@ -229,12 +230,23 @@ def test_rate_limited_posts_wait_for_retry_after_and_then_go_out_once(knowhow, s
     calls = fake_slack.wait_for("chat.postMessage", 2)
     assert calls[1].at - calls[0].at >= 0.9
     fake_slack.wait_for("response_url")
-    time.sleep(0.5)
+    settle(knowhow)
     assert len(fake_slack.calls_to("chat.postMessage")) == 2  # one refused, one delivered
     assert time.monotonic() - started < 8
 
 
-def test_a_slack_outage_delays_the_question_but_loses_nothing(knowhow, slack, fake_slack):
+@pytest.fixture
+def quick_retries(monkeypatch):
+    """Retries after a tenth of a second instead of the seconds of real back-off (whose growth
+    tests/bot/test_outbox.py checks): these tests are about what is retried, not when."""
+    from datetime import timedelta
+
+    import bot.outbox
+
+    monkeypatch.setattr(bot.outbox, "backoff", lambda attempts: timedelta(milliseconds=100))
+
+
+def test_a_slack_outage_delays_the_question_but_loses_nothing(knowhow, slack, fake_slack, quick_retries):
     fake_slack.fail_next("chat.postMessage", status=503, times=2)
     slack.command("/ask", "Where is the on-call rota?", response_url=fake_slack.response_url("ask"))
     calls = fake_slack.wait_for("chat.postMessage", 3, timeout=20)
@@ -258,7 +270,7 @@ def test_a_replayed_slash_command_creates_no_second_question(knowhow, slack, fak
     for _ in range(2):
         assert slack.send_signed(body, "application/x-www-form-urlencoded").status == 200
     fake_slack.wait_for("response_url")
-    time.sleep(0.5)
+    settle(knowhow)
     assert len(_questions(knowhow)) == 1
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
 
@@ -440,7 +452,7 @@ def test_requests_that_are_not_from_slack_get_401_and_change_nothing(knowhow, sl
     before = _state(knowhow)
     response = slack.post(body, ctype, headers)
     assert response.status == 401
-    time.sleep(0.3)
+    settle(knowhow)
     assert _state(knowhow) == before
     assert fake_slack.calls_to("chat.postMessage") == []
 
@@ -528,11 +540,12 @@ def test_the_accept_answer_shortcut_on_a_message_that_is_no_answer_says_so_priva
     assert fake_slack.calls_to("chat.update") == []
 
 
-def test_a_post_whose_answer_was_lost_is_not_posted_twice(knowhow, slack, fake_slack):
+def test_a_post_whose_answer_was_lost_is_not_posted_twice(knowhow, slack, fake_slack, quick_retries):
     fake_slack.lose_answer_next("chat.postMessage")  # Slack posts it, the app never hears back
     slack.command("/ask", "Is the VPN down for everyone?", response_url=fake_slack.response_url("ask"))
     fake_slack.wait_for("conversations.history", timeout=15)  # the retry looks before it posts
     fake_slack.wait_for("response_url", timeout=15)
+    settle(knowhow)
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
     assert len(fake_slack.messages[QA_CHANNEL]) == 1
     [question] = _questions(knowhow)
@@ -567,7 +580,7 @@ def test_an_unanswered_question_is_raised_once_in_its_thread_and_to_the_asker(kn
     assert "no answer yet" in in_thread.args["text"] and "<!" not in in_thread.args["text"]
     assert "Nobody has answered" in to_asker.args["text"]
     assert jobs.follow_up_questions(24) == 0
-    time.sleep(0.5)
+    settle(knowhow)
     assert len(fake_slack.calls_to("chat.postMessage")) == 3
 
 
@@ -588,5 +601,5 @@ def test_an_answered_question_is_never_raised(knowhow, slack, fake_slack):
     )
     _age_questions(knowhow, 48)
     assert jobs.follow_up_questions(24) == 0
-    time.sleep(0.5)
+    settle(knowhow)
     assert len(fake_slack.calls_to("chat.postMessage")) == 1

@@ -5,7 +5,6 @@ for volunteers whose counts stay current. Every channel post is checked for prot
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from core.clock import utcnow
 from storage.db import session_scope
 from storage.models import MentorRequest, Mentorship
 
+from ..settle import settle
 from .test_http_ask import _wait_until
 
 ADMIN = "U0ADMIN001"
@@ -560,7 +560,7 @@ def test_the_wrap_up_preselects_nothing_and_finishing_tells_the_other_person(kno
     assert "completed for both" in json.dumps(
         submit(slack, fake_slack, PROTEGE, {ids.MENTOR_IN_DECISION: "finish", ids.MENTOR_IN_RATING: "5"}).json()["view"]
     )
-    time.sleep(0.5)
+    settle(knowhow)
     assert len([m for m in dms_to(fake_slack, PROTEGE) if "has marked" in _text_of(m)]) == 0
     assert len([m for m in dms_to(fake_slack, MENTOR) if "has marked" in _text_of(m)]) == 1
 
@@ -593,7 +593,7 @@ def test_we_have_stopped_tells_the_other_person(knowhow, slack, fake_slack, peop
     [told] = [m for m in dms_to(fake_slack, MENTOR) if "has ended your mentorship" in _text_of(m)]
     assert f"<@{PROTEGE}> has ended your mentorship in *Leadership*" in _text_of(told)
     assert "already over" in click(slack, fake_slack, PROTEGE, stopped, "stopped-again")["text"]
-    time.sleep(0.5)
+    settle(knowhow)
     assert len([m for m in dms_to(fake_slack, MENTOR) if "has ended your mentorship" in _text_of(m)]) == 1
     assert not any("has ended your mentorship" in _text_of(m) for m in dms_to(fake_slack, PROTEGE))
 

@@ -9,6 +9,7 @@ import pytest
 
 from bot.text import WORD_JOINER
 
+from ..settle import settle
 from .conftest import QA_CHANNEL
 from .test_http_ask import _questions, ask
 
@@ -118,5 +119,5 @@ def test_a_forged_more_button_is_ignored(knowhow, slack, fake_slack):
         response_url=fake_slack.response_url("forged"),
     )
     assert slack.interaction(payload).status == 200
-    time.sleep(0.5)
+    settle(knowhow)
     assert fake_slack.calls_to("response_url") == []

@@ -5,7 +5,6 @@ the channel, the experts' lists and deferrals, and the scheduler opening and clo
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from core import sessions
 from storage.db import session_scope
 from storage.models import ExpertSession, Question
 
+from ..settle import settle
 from .test_http_ask import _wait_until
 
 ADMIN = "U0ADMIN001"
@@ -277,7 +277,7 @@ def test_down_across_the_close_closes_once_when_back_and_a_restart_repeats_nothi
     again = Knowhow(settings, host="127.0.0.1", outbox_poll_seconds=0.2)
     again.start()
     try:
-        time.sleep(1.5)
+        settle(again)
         assert sum("is closed" in m["text"] for m in in_channel(fake_slack)) == 1
         assert not any("is open" in m["text"] for m in in_channel(fake_slack))
     finally:

@@ -14,7 +14,8 @@ from scheduler.runtime import build_scheduler, start_scheduler, stop_scheduler
 from storage import outbox
 from storage.db import make_engine, session_scope
 
-from .jobs_for_tests import leave_trace
+from ..settle import settle
+from .jobs_for_tests import add_a_job_slowly, leave_trace
 
 
 def _runs(path: Path) -> list[str]:
@@ -46,7 +47,7 @@ def test_a_job_persisted_before_a_restart_runs_after_it(database_url, tmp_path):
     second = start_scheduler(make_engine(database_url))
     try:
         assert _wait_for_runs(trace, 1) == ["after-restart"]
-        time.sleep(0.5)
+        settle(scheduler=second)
         assert _runs(trace) == ["after-restart"]
         assert second.get_job("test:persisted") is None  # a date job is gone once it ran
     finally:
@@ -58,10 +59,11 @@ def test_a_job_missed_while_down_runs_once_on_start(database_url, tmp_path):
     engine = make_engine(database_url)
     down = build_scheduler(engine)
     down.start(paused=True)  # store jobs without running anything, like a process about to die
+    run_date = datetime.now(UTC) + timedelta(milliseconds=200)
     down.add_job(
         leave_trace,
         trigger="date",
-        run_date=datetime.now(UTC) + timedelta(milliseconds=200),
+        run_date=run_date,
         args=[str(trace), "missed-once"],
         id="test:missed-date",
     )
@@ -77,12 +79,13 @@ def test_a_job_missed_while_down_runs_once_on_start(database_url, tmp_path):
     # Shutting down while both are due must not write their runs off (APScheduler 3's last pass
     # after shutdown does, unless guarded: see scheduler.runtime._Scheduler).
     down.shutdown(wait=False)
-    time.sleep(0.5)  # both were due while nothing ran
+    # The clock moves past the date job's time while nothing runs (the hourly one is due already).
+    time.sleep(max((run_date - datetime.now(UTC)).total_seconds(), 0) + 0.05)
 
     up = start_scheduler(make_engine(database_url))
     try:
         _wait_for_runs(trace, 2)
-        time.sleep(1.0)  # room for a wrong second run to show up
+        settle(scheduler=up)  # a wrong second run would be due or running now
         assert sorted(_runs(trace)) == ["hourly", "missed-once"]
         next_hourly = up.get_job("test:missed-interval").next_run_time
         assert next_hourly > datetime.now(UTC)
@@ -91,10 +94,24 @@ def test_a_job_missed_while_down_runs_once_on_start(database_url, tmp_path):
 
     again = start_scheduler(make_engine(database_url))  # a restart right after runs nothing twice
     try:
-        time.sleep(1.0)
+        settle(scheduler=again)
         assert sorted(_runs(trace)) == ["hourly", "missed-once"]
     finally:
         stop_scheduler(again)
+
+
+def test_a_stop_waits_for_a_running_job_that_adds_a_job(database_url, tmp_path):
+    import threading
+
+    trace = tmp_path / "trace.txt"
+    sched = start_scheduler(make_engine(database_url))
+    sched.add_job(add_a_job_slowly, trigger="date", run_date=datetime.now(UTC), args=[str(trace), 0.3], id="test:adds")
+    assert _wait_for_runs(trace, 1) == ["started"]
+    stopping = threading.Thread(target=stop_scheduler, args=(sched,), daemon=True)
+    stopping.start()
+    stopping.join(10)
+    assert not stopping.is_alive(), "the stop waits forever for a job that adds a job"
+    assert _runs(trace) == ["started", "added"]  # the running job finished before the stop returned
 
 
 def test_reconcile_runs_before_jobs_fire(database_url, tmp_path):
