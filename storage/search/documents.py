@@ -1,0 +1,292 @@
+"""Each question's search document, kept in step with what is stored, and how common a word is."""
+
+from __future__ import annotations
+
+import functools
+import html
+import re
+import threading
+import unicodedata
+
+from sqlalchemy import text
+
+TITLE_CHARS = 200
+# bm25 weights for FTS5's columns: title, body, answers.
+FTS5_WEIGHTS = (10.0, 4.0, 2.0)
+
+
+def is_word(term: str) -> bool:
+    """Letters, combining marks and digits only: nothing either engine's query syntax reads."""
+    return bool(term) and all(unicodedata.category(ch)[0] in "LMN" for ch in term)
+
+
+_LINK = re.compile(r"<(?:[^<>|]*\|)?([^<>]*)>")
+
+
+def plain(mrkdwn: str) -> str:
+    """Stored text is Slack mrkdwn: `<url|label>` reads as its label, `<@U123>` as nothing, and
+    `&amp;`/`&lt;`/`&gt;` as what the person typed."""
+    without_links = _LINK.sub(lambda m: "" if m.group(1).startswith(("@", "!")) else m.group(1), mrkdwn)
+    return html.unescape(without_links)
+
+
+def document(
+    question_text: str, answers: list[str], details: str | None = None, topics: list[str] = ()
+) -> tuple[str, str, str]:
+    """(title, body, answers) of a question, as indexed: the title is the question's first line,
+    the body the whole question with its details and topic names."""
+    body = plain(question_text)
+    first_line = body.strip().split("\n", 1)[0]
+    title = first_line[:TITLE_CHARS]
+    extra = [plain(details)] if details else []
+    if topics:
+        extra.append(" ".join(topics))
+    return title, "\n".join([body, *extra]), "\n".join(plain(a) for a in answers)
+
+
+def dialect(bind) -> str:
+    return bind.get_bind().dialect.name if hasattr(bind, "get_bind") else bind.dialect.name
+
+
+def _write(bind, rows: list[dict]) -> None:
+    """Store documents: `rows` of {id, team, title, body, answers}."""
+    if not rows:
+        return
+    if dialect(bind) == "sqlite":
+        bind.execute(text("DELETE FROM question_fts WHERE rowid = :id"), rows)
+        bind.execute(
+            text("INSERT INTO question_fts (rowid, title, body, answers) VALUES (:id, :title, :body, :answers)"), rows
+        )
+        return
+    bind.execute(
+        text(
+            "INSERT INTO question_search (question_id, team_id, document) VALUES (:id, :team, "
+            " setweight(to_tsvector('english', :title), 'A') || setweight(to_tsvector('english', :body), 'B')"
+            " || setweight(to_tsvector('english', :answers), 'C')) "
+            "ON CONFLICT (question_id) DO UPDATE SET document = EXCLUDED.document"
+        ),
+        rows,
+    )
+
+
+def _row(
+    question_id: int,
+    team_id: str,
+    question_text: str,
+    answers: list[str],
+    details: str | None = None,
+    topics: list[str] = (),
+) -> dict:
+    title, body, answer_text = document(question_text, answers, details, topics)
+    return {"id": question_id, "team": team_id, "title": title, "body": body, "answers": answer_text}
+
+
+def reindex_question(bind, *, team_id: str, question_id: int) -> None:
+    """Rebuild one question's document from what is stored (`bind`: a Session or a Connection).
+
+    Two transactions changing one question (two replies at once) must not leave the older
+    document last: on PostgreSQL the question row is locked before its answers are read, so the
+    second waits and then reads what the first committed. (`NO KEY UPDATE`, because each answer
+    insert holds a KEY SHARE lock on its question: `FOR UPDATE` would deadlock two repliers.)
+    SQLite needs nothing: its write lock is taken before these reads.
+    """
+    sqlite = dialect(bind) == "sqlite"
+    lock = "" if sqlite else " FOR NO KEY UPDATE"
+    row = bind.execute(
+        text(f"SELECT text, details FROM question WHERE id = :id AND team_id = :team{lock}"),
+        {"id": question_id, "team": team_id},
+    ).first()
+    if row is None:
+        if sqlite:
+            # The FTS5 table has no workspace column: delete only this workspace's question's row.
+            bind.execute(
+                text(
+                    "DELETE FROM question_fts WHERE rowid = :id AND NOT EXISTS "
+                    "(SELECT 1 FROM question WHERE id = :id AND team_id != :team)"
+                ),
+                {"id": question_id, "team": team_id},
+            )
+        else:
+            bind.execute(
+                text("DELETE FROM question_search WHERE question_id = :id AND team_id = :team"),
+                {"id": question_id, "team": team_id},
+            )
+        return
+    answers = [
+        a
+        for (a,) in bind.execute(
+            text(
+                "SELECT text FROM answer WHERE question_id = :id AND team_id = :team AND deleted_at IS NULL "
+                "ORDER BY answered_at"
+            ),
+            {"id": question_id, "team": team_id},
+        )
+    ]
+    topics = [
+        name
+        for (name,) in bind.execute(
+            text(
+                "SELECT t.name FROM topic t JOIN question_topic qt ON qt.topic_id = t.id "
+                "WHERE qt.question_id = :id AND qt.team_id = :team ORDER BY t.name"
+            ),
+            {"id": question_id, "team": team_id},
+        )
+    ]
+    _write(bind, [_row(question_id, team_id, row[0], answers, row[1], topics)])
+
+
+def documents(bind, *, team_id: str, question_ids: list[int]) -> dict[int, tuple[str, str, str]]:
+    """(title, body, answers) of some of the workspace's questions, as `document` indexes them:
+    what core.search re-ranks a search's best matches by."""
+    if not question_ids:
+        return {}
+    ids = {f"q{i}": question_id for i, question_id in enumerate(sorted(set(question_ids)))}
+    within = ", ".join(f":{name}" for name in ids)
+    params = {**ids, "team": team_id}
+    answers: dict[int, list[str]] = {}
+    for question_id, answer_text in bind.execute(
+        text(
+            f"SELECT question_id, text FROM answer WHERE question_id IN ({within}) AND team_id = :team "
+            "AND deleted_at IS NULL ORDER BY question_id, answered_at"
+        ),
+        params,
+    ):
+        answers.setdefault(question_id, []).append(answer_text)
+    topics: dict[int, list[str]] = {}
+    for question_id, name in bind.execute(
+        text(
+            "SELECT qt.question_id, t.name FROM question_topic qt JOIN topic t ON t.id = qt.topic_id "
+            f"WHERE qt.question_id IN ({within}) AND qt.team_id = :team ORDER BY t.name"
+        ),
+        params,
+    ):
+        topics.setdefault(question_id, []).append(name)
+    return {
+        question_id: document(question_text, answers.get(question_id, []), details, topics.get(question_id, []))
+        for question_id, question_text, details in bind.execute(
+            text(f"SELECT id, text, details FROM question WHERE id IN ({within}) AND team_id = :team"), params
+        )
+    }
+
+
+def reindex_all(bind, *, batch: int = 2000) -> int:
+    """Rebuild every question's document, in batches (after a migration, an import, or to repair)."""
+    answers: dict[int, list[str]] = {}
+    for question_id, answer_text in bind.execute(
+        text("SELECT question_id, text FROM answer WHERE deleted_at IS NULL ORDER BY question_id, answered_at")
+    ):
+        answers.setdefault(question_id, []).append(answer_text)
+    topics: dict[int, list[str]] = {}
+    for question_id, name in bind.execute(
+        text("SELECT qt.question_id, t.name FROM question_topic qt JOIN topic t ON t.id = qt.topic_id ORDER BY t.name")
+    ):
+        topics.setdefault(question_id, []).append(name)
+    count, rows = 0, []
+    for question_id, team_id, question_text, details in bind.execute(
+        text("SELECT id, team_id, text, details FROM question ORDER BY id")
+    ).all():
+        rows.append(
+            _row(
+                question_id, team_id, question_text, answers.get(question_id, []), details, topics.get(question_id, [])
+            )
+        )
+        if len(rows) >= batch:
+            _write(bind, rows)
+            count, rows = count + len(rows), []
+    _write(bind, rows)
+    return count + len(rows)
+
+
+_stemmer = None
+_stemmer_lock = threading.Lock()  # a Snowball stemmer keeps its word in itself: one at a time
+
+
+@functools.lru_cache(maxsize=65536)
+def porter(word: str) -> str:
+    """The stem FTS5's porter tokenizer indexes `word` under (Snowball's original Porter)."""
+    global _stemmer
+    with _stemmer_lock:
+        if _stemmer is None:
+            import snowballstemmer
+
+            _stemmer = snowballstemmer.stemmer("porter")
+        return _stemmer.stemWord(word)
+
+
+# SQLite's vocabulary table counts a word's documents by reading its whole posting list: a
+# millisecond or more for a word many of 100,000 questions hold, and the similar-question
+# re-ranking asks for every word of its candidates. Counts are kept per database for as long as
+# the number of documents stays within _VOCABULARY_DRIFT of what it was when they were read:
+# they only weigh words, and a few new questions hardly move them. (PostgreSQL reads its
+# planner's statistics: nothing to keep.)
+_VOCABULARY_DRIFT = 0.01
+_VOCABULARY_CACHED = 200_000  # words kept at most, over all databases
+_vocabularies: dict[str, tuple[int, dict[str, int]]] = {}
+_vocabularies_lock = threading.Lock()
+
+
+def _vocabulary_cache(database: str, documents: int) -> dict[str, int]:
+    """The document counts kept for `database` (stem -> count), emptied when the number of its
+    documents moved by more than _VOCABULARY_DRIFT since they were read."""
+    with _vocabularies_lock:
+        since, counts = _vocabularies.get(database, (None, None))
+        if counts is None or abs(documents - since) > _VOCABULARY_DRIFT * since:
+            if counts is None and len(_vocabularies) >= 16:
+                _vocabularies.clear()  # test runs make many small databases
+            counts = {}
+            _vocabularies[database] = (documents, counts)
+        return counts
+
+
+def document_frequencies(bind, terms: list[str]) -> tuple[dict[str, int], int] | None:
+    """About how many indexed documents hold each term, and how many there are in all; None
+    when the database has no statistics yet. Counts are over all workspaces: they only steer
+    which words of a long query are worth searching for.
+
+    SQLite: from the FTS5 vocabulary (terms stemmed as FTS5's porter tokenizer does), exact but
+    for the drift the counts kept allow.
+    PostgreSQL: the planner's statistics of the tsvector column (ANALYZE's most common lexemes
+    and their frequencies); a lexeme not among them is rarer than all of those, and counted as 1.
+    """
+    if not terms:
+        return None
+    if dialect(bind) == "sqlite":
+        stems = {term: porter(term) for term in terms}
+        # About how many documents there are (a B-tree lookup, where counting would scan).
+        total = bind.execute(text("SELECT coalesce(max(id), 0) FROM question")).scalar()
+        database = str(bind.get_bind().url if hasattr(bind, "get_bind") else bind.engine.url)
+        cached = _vocabulary_cache(database, total)
+        wanted = sorted(set(stems.values()) - cached.keys())
+        if wanted:
+            params = {f"s{i}": stem for i, stem in enumerate(wanted)}
+            placeholders = ", ".join(f":{name}" for name in params)
+            found = dict(
+                bind.execute(
+                    text(f"SELECT term, doc FROM question_fts_vocab WHERE term IN ({placeholders})"), params
+                ).all()
+            )
+            if len(cached) + len(wanted) > _VOCABULARY_CACHED:
+                cached.clear()
+            cached.update((stem, found.get(stem, 0)) for stem in wanted)
+        return {term: cached.get(stem, 0) for term, stem in stems.items()}, total
+    stats = bind.execute(
+        text(
+            "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
+            "FROM pg_stats s JOIN pg_class c ON c.relname = s.tablename "
+            " AND c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = s.schemaname) "
+            "WHERE s.schemaname = current_schema() AND s.tablename = 'question_search' AND s.attname = 'document'"
+        )
+    ).first()
+    if stats is None or stats[0] is None or not stats[2] or stats[2] <= 0:
+        return None
+    elems, freqs, total = stats
+    share = dict(zip(elems, freqs))
+    lexemes = bind.execute(
+        text(
+            "SELECT term, lexeme FROM unnest(CAST(:terms AS text[])) AS term, "
+            "LATERAL unnest(tsvector_to_array(to_tsvector('english', term))) AS lexeme"
+        ),
+        {"terms": terms},
+    ).all()
+    counts = {term: max(1, round(share.get(lexeme, 0) * total)) for term, lexeme in lexemes}
+    return counts, int(total)
