@@ -2,8 +2,8 @@
 its executable path; Playwright never downloads a browser here). Skipped, with the reason, where
 either is missing.
 
-The playground is the one tests/playground/ starts (its `playground` fixture: the workspace, the
-page API and the real `knowhow run` as a child process), one per test module."""
+The playground is started once per test module with Knowhow in this process (tests/playground/
+runs `knowhow run` as a real child process), so a test can move Knowhow's clock on."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ import shutil
 
 import pytest
 
+from core import clock
 from playground import sample
-from tests.playground.conftest import _no_proxy, playground  # noqa: F401  (fixtures, reused as they are)
+from playground.run import Playground
+from tests.playground.conftest import _no_proxy  # noqa: F401  (a fixture, reused as it is)
 
 try:
     from playwright import sync_api
@@ -47,6 +49,19 @@ def _browser_available():
 
 
 VIEWPORT = {"width": 1280, "height": 800}
+
+
+@pytest.fixture(scope="module")
+def playground(tmp_path_factory):
+    """The playground with Knowhow in this process: the same `bot.service.Knowhow` that `knowhow
+    run` starts (tests/playground/ runs it as a real child process), so that a test can move
+    Knowhow's clock on (`core.clock.advance`) instead of waiting for it."""
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        Playground(port=0, data_dir=tmp_path_factory.mktemp("playground"), knowhow="inprocess") as running,
+    ):
+        patch.setattr(clock, "_offset", clock._offset)  # the clock these tests move on is put back after
+        yield running
 
 
 @pytest.fixture(scope="session")
