@@ -5,3 +5,14 @@ a rule on. Each feature's module turns core outcomes into outbox rows (kinds in 
 including the fan-out a change implies (a Home to refresh, a waiting request to re-offer), once.
 It knows no Slack: the Slack edge's senders (bot/) deliver the rows.
 """
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from storage import outbox
+
+
+def queue(session: Session, team_id: str, key: str, kind: str, **payload) -> bool:
+    """Queue one message of `kind` once per `key` (False: it was queued already)."""
+    return outbox.enqueue(session, team_id=team_id, dedupe_key=key, kind=kind, payload=payload)

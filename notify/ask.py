@@ -9,23 +9,21 @@ from sqlmodel import Session
 
 from core import accepting
 from core import topics as topic_rules
-from notify import home, kinds
+from notify import home, kinds, queue
 from notify import sessions as session_notes
-from storage import outbox, qa
-
-
-def _enqueue(session: Session, team_id: str, key: str, kind: str, payload: dict) -> None:
-    outbox.enqueue(session, team_id=team_id, dedupe_key=key, kind=kind, payload=payload)
+from storage import qa
 
 
 def queue_post(session: Session, *, team_id: str, question_id: int, response_url: str | None) -> None:
     """Queue the question's post; the asker hears back through `response_url` (else by DM)."""
-    _enqueue(
+    queue(
         session,
         team_id,
         f"question:{question_id}:post",
         kinds.OUTBOX_POST_QUESTION,
-        {"question_id": question_id, "response_url": response_url, "requested_at": time.time()},
+        question_id=question_id,
+        response_url=response_url,
+        requested_at=time.time(),
     )
 
 
@@ -36,21 +34,25 @@ def posted(
     the post's payload, with the response_url to answer through), and likely helpers are
     invited when it has topics and invitations are on."""
     home.queue_refresh(session, team_id, asker_id)
-    _enqueue(session, team_id, f"question:{question_id}:confirm", kinds.OUTBOX_CONFIRM_QUESTION, dict(request))
+    queue(session, team_id, f"question:{question_id}:confirm", kinds.OUTBOX_CONFIRM_QUESTION, **request)
     if invitations_per_day > 0 and topic_rules.of_question(session, team_id=team_id, question_id=question_id):
-        _enqueue(
+        queue(
             session,
             team_id,
             f"question:{question_id}:invite",
             kinds.OUTBOX_INVITE_HELPERS,
-            {"question_id": question_id},
+            question_id=question_id,
         )
 
 
 def post_failed(session: Session, *, team_id: str, question_id: int, request: dict, reason: str) -> None:
     """The question can never be posted: tell the asker why, with their text."""
-    _enqueue(
-        session, team_id, f"question:{question_id}:failed", kinds.OUTBOX_QUESTION_FAILED, {**request, "reason": reason}
+    queue(
+        session,
+        team_id,
+        f"question:{question_id}:failed",
+        kinds.OUTBOX_QUESTION_FAILED,
+        **{**request, "reason": reason},
     )
 
 
@@ -60,19 +62,19 @@ def queue_follow_ups(session: Session, *, team_id: str, question_id: int) -> Non
         (kinds.OUTBOX_FOLLOW_UP_THREAD, "followup-thread"),
         (kinds.OUTBOX_FOLLOW_UP_ASKER, "followup-asker"),
     ):
-        _enqueue(session, team_id, f"question:{question_id}:{key}", kind, {"question_id": question_id})
+        queue(session, team_id, f"question:{question_id}:{key}", kind, question_id=question_id)
 
 
 def queue_refresh(session: Session, *, team_id: str, question_id: int, version: int | None) -> bool:
     """Queue the chat.update for a new post version (None: nothing changed)."""
     if version is None:
         return False
-    _enqueue(
+    queue(
         session,
         team_id,
         f"question:{question_id}:post-v{version}",
         kinds.OUTBOX_REFRESH_POST,
-        {"question_id": question_id},
+        question_id=question_id,
     )
     question = qa.get_question(session, team_id=team_id, question_id=question_id)
     if question is not None:  # the asker's App Home shows the question's state

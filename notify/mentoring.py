@@ -17,14 +17,10 @@ from sqlmodel import Session
 from core import mentoring
 from core.clock import utcnow
 from core.mentoring import AnswerOutcome, ChooseOutcome, MentorshipState, Offered
-from notify import home, kinds
+from notify import home, kinds, queue
 from storage import outbox
 
 UNSENT_WITHIN = timedelta(days=1)  # well inside the outbox's week of memory (jobs.KEEP_SENT_FOR)
-
-
-def _enqueue(session: Session, team_id: str, key: str, kind: str, **payload) -> bool:
-    return outbox.enqueue(session, team_id=team_id, dedupe_key=key, kind=kind, payload=payload)
 
 
 # -- one step each --------------------------------------------------------------------------------
@@ -34,7 +30,7 @@ def queue_offers(session: Session, team_id: str, offered: Offered, *, again: boo
     """Each new round of candidates goes to its protégé by direct message, once. `again`: the
     mentor they chose cannot take it on; `gone`: someone on their list can no longer mentor."""
     for request_id, round_ in offered.rounds:
-        _enqueue(
+        queue(
             session,
             team_id,
             f"mentor-request:{request_id}:round:{round_}",
@@ -57,9 +53,7 @@ def queue_unsent_offers(session: Session, team_id: str | None = None) -> int:
     for team, request_id, round_ in mentoring.unsent_rounds(session, team_id=team_id, since=utcnow() - UNSENT_WITHIN):
         key = f"mentor-request:{request_id}:round:{round_}"
         if outbox.get(session, team_id=team, dedupe_key=key) is None:
-            _enqueue(
-                session, team, key, kinds.OUTBOX_MENTOR_CANDIDATES, request_id=request_id, round=round_, again=False
-            )
+            queue(session, team, key, kinds.OUTBOX_MENTOR_CANDIDATES, request_id=request_id, round=round_, again=False)
             queued += 1
     return queued
 
@@ -70,7 +64,7 @@ def queue_after_proposal_ended(session: Session, team_id: str, mentorship_id: in
         queue_offers(session, team_id, offered, again=True)
         return
     if mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id) is not None:
-        _enqueue(
+        queue(
             session,
             team_id,
             f"mentorship:{mentorship_id}:waiting",
@@ -89,7 +83,7 @@ def queue_after_leaving(session: Session, team_id: str, left: mentoring.Left) ->
             queue_offers(session, team_id, offered, gone=True)
             continue
         brief = mentoring.request_brief(session, team_id=team_id, request_id=request_id)
-        _enqueue(
+        queue(
             session,
             team_id,
             f"mentor-request:{request_id}:round:{brief.round}:emptied",
@@ -106,7 +100,7 @@ def queue_ended(session: Session, team_id: str, mentorship_id: int, by: str, sta
     if info is None or by not in (info.mentor_id, info.protege_id):
         return
     other = info.protege_id if by == info.mentor_id else info.mentor_id
-    _enqueue(
+    queue(
         session,
         team_id,
         f"mentorship:{mentorship_id}:ended",
@@ -121,14 +115,12 @@ def queue_ended(session: Session, team_id: str, mentorship_id: int, by: str, sta
 def queue_demand(session: Session, team_id: str, topic_ids: Iterable[int | None]) -> None:
     """The demand in these topics changed: every call for volunteers about them is updated."""
     for call_id, version in mentoring.bump_calls(session, team_id=team_id, topic_ids=list(set(topic_ids))):
-        _enqueue(
-            session, team_id, f"mentor-call:{call_id}:v{version}", kinds.OUTBOX_MENTOR_CALL_REFRESH, call_id=call_id
-        )
+        queue(session, team_id, f"mentor-call:{call_id}:v{version}", kinds.OUTBOX_MENTOR_CALL_REFRESH, call_id=call_id)
 
 
 def queue_call(session: Session, team_id: str, call_id: int) -> None:
     """An admin's call for volunteers, posted once."""
-    _enqueue(session, team_id, f"mentor-call:{call_id}:post", kinds.OUTBOX_MENTOR_CALL, call_id=call_id)
+    queue(session, team_id, f"mentor-call:{call_id}:post", kinds.OUTBOX_MENTOR_CALL, call_id=call_id)
 
 
 def _topic_of(session: Session, team_id: str, mentorship_id: int) -> int | None:
@@ -191,7 +183,7 @@ def after_choice(
     """A protégé chose a candidate: the mentor is asked; or, that mentor gone, fresh candidates
     or a word that the request waits."""
     if chosen.outcome is ChooseOutcome.ASKED:
-        _enqueue(
+        queue(
             session,
             team_id,
             f"mentorship:{chosen.mentorship_id}:ask",
@@ -202,7 +194,7 @@ def after_choice(
     elif chosen.outcome is ChooseOutcome.GONE:
         queue_offers(session, team_id, chosen, again=True)
         if not chosen.rounds:
-            _enqueue(
+            queue(
                 session,
                 team_id,
                 f"mentor-request:{request_id}:gone-waiting:{round_}",
@@ -217,7 +209,7 @@ def after_answer(session: Session, team_id: str, mentorship_id: int, done: mento
     if done.outcome is AnswerOutcome.STALE:
         return
     if done.outcome is AnswerOutcome.ACCEPTED:
-        _enqueue(
+        queue(
             session,
             team_id,
             f"mentorship:{mentorship_id}:intro",
@@ -264,7 +256,7 @@ def sweep(session: Session, now: datetime) -> int:
     changed = 0
     touched: dict[str, set[int | None]] = {}
     for team_id, mentorship_id, offered in mentoring.expire_proposals(session, now=now):
-        _enqueue(
+        queue(
             session,
             team_id,
             f"mentorship:{mentorship_id}:lapsed",
@@ -282,7 +274,7 @@ def sweep(session: Session, now: datetime) -> int:
             info = mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id)
             stamp = f"{info.ends_at:%Y%m%d}" if kind == kinds.OUTBOX_MENTOR_END else "1"
             for user in (info.mentor_id, info.protege_id):
-                _enqueue(
+                queue(
                     session,
                     team_id,
                     f"mentorship:{mentorship_id}:{kind}:{stamp}:{user}",

@@ -11,22 +11,17 @@ from sqlmodel import Session
 from core import sessions
 from core.clock import utcnow
 from core.sessions import State
-from notify import kinds
-from storage import outbox
-
-
-def _enqueue(session: Session, team_id: str, key: str, kind: str, **payload) -> None:
-    outbox.enqueue(session, team_id=team_id, dedupe_key=key, kind=kind, payload=payload)
+from notify import kinds, queue
 
 
 def queue_announcement(session: Session, *, team_id: str, session_id: int) -> None:
     """A session was scheduled: announce it in its channel."""
-    _enqueue(session, team_id, f"session:{session_id}:announce", kinds.OUTBOX_SESSION_ANNOUNCE, session_id=session_id)
+    queue(session, team_id, f"session:{session_id}:announce", kinds.OUTBOX_SESSION_ANNOUNCE, session_id=session_id)
 
 
 def queue_cancelled(session: Session, *, team_id: str, session_id: int) -> None:
     """A session was cancelled: its announcement says so."""
-    _enqueue(
+    queue(
         session,
         team_id,
         f"session:{session_id}:announce-cancelled",
@@ -39,11 +34,11 @@ def queue_transition(session: Session, transition: sessions.Transition) -> bool:
     """A session opened, closed or was missed: what each of those says. Whether anything was queued."""
     info = transition.session
     if transition.new_state is State.OPEN:
-        _enqueue(session, info.team_id, f"session:{info.id}:opened", kinds.OUTBOX_SESSION_OPENED, session_id=info.id)
+        queue(session, info.team_id, f"session:{info.id}:opened", kinds.OUTBOX_SESSION_OPENED, session_id=info.id)
     elif transition.new_state is State.CLOSED:
-        _enqueue(session, info.team_id, f"session:{info.id}:summary", kinds.OUTBOX_SESSION_SUMMARY, session_id=info.id)
+        queue(session, info.team_id, f"session:{info.id}:summary", kinds.OUTBOX_SESSION_SUMMARY, session_id=info.id)
         for expert in info.experts:
-            _enqueue(
+            queue(
                 session,
                 info.team_id,
                 f"session:{info.id}:list:{expert}",
@@ -53,8 +48,8 @@ def queue_transition(session: Session, transition: sessions.Transition) -> bool:
                 last_call=False,
             )
     elif transition.new_state is State.MISSED:
-        _enqueue(session, info.team_id, f"session:{info.id}:missed", kinds.OUTBOX_SESSION_MISSED, session_id=info.id)
-        _enqueue(
+        queue(session, info.team_id, f"session:{info.id}:missed", kinds.OUTBOX_SESSION_MISSED, session_id=info.id)
+        queue(
             session,
             info.team_id,
             f"session:{info.id}:announce-missed",
@@ -70,7 +65,7 @@ def queue_last_call(session: Session, *, team_id: str, session_id: int) -> bool:
     """An hour after the close: each expert gets the questions still neither answered nor deferred."""
     info = sessions.get(session, team_id=team_id, session_id=session_id)
     for expert in info.experts:
-        _enqueue(
+        queue(
             session,
             team_id,
             f"session:{session_id}:last-call:{expert}",
@@ -92,7 +87,7 @@ def queue_summary_refresh(session: Session, *, team_id: str, session_id: int, bu
     )
     if version is None:
         return False
-    _enqueue(
+    queue(
         session,
         team_id,
         f"session:{session_id}:summary-v{version}",
@@ -104,7 +99,7 @@ def queue_summary_refresh(session: Session, *, team_id: str, session_id: int, bu
 
 def queue_reminder(session: Session, *, team_id: str, question_id: int) -> bool:
     """The day an expert promised to answer a deferred question: remind them (once a day at most)."""
-    _enqueue(
+    queue(
         session,
         team_id,
         f"question:{question_id}:reminder:{utcnow():%Y%m%d}",
@@ -118,7 +113,7 @@ def queue_deferred(
     session: Session, *, team_id: str, question_id: int, session_id: int, expert_id: str, due: date
 ) -> bool:
     """An expert deferred a question: a note in its thread, and the summary lists it."""
-    _enqueue(
+    queue(
         session,
         team_id,
         f"question:{question_id}:deferred:{due.isoformat()}",
@@ -141,7 +136,7 @@ def top_level_message(
     if recorded is None:
         return False
     question_id, info = recorded
-    _enqueue(session, team_id, f"question:{question_id}:ack", kinds.OUTBOX_SESSION_ACK, question_id=question_id)
+    queue(session, team_id, f"question:{question_id}:ack", kinds.OUTBOX_SESSION_ACK, question_id=question_id)
     if info.state is State.CLOSED:  # asked just before the close, handled after it
         queue_summary_refresh(session, team_id=team_id, session_id=info.id)
     return True
