@@ -16,6 +16,8 @@ class Deps:
     settings: Settings
     # Called after something was queued in the outbox, so it goes out now rather than at the next poll.
     wake_outbox: Callable[[], None] = field(default=lambda: None)
+    # Called after a request was stored as work (notify.queue_work), so it is done now.
+    wake_work: Callable[[], None] = field(default=lambda: None)
     # Called with a session just scheduled or started, to set its alarms when this process runs
     # the scheduler (a replica leaves it to the scheduler's sweep).
     on_session_scheduled: Callable[[object], None] = field(default=lambda info: None)

@@ -19,13 +19,14 @@ import logging
 import random
 import threading
 import urllib.error
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.config import Settings
@@ -93,6 +94,20 @@ class Sender:
         log.warning("outbox: %s %s failed for good: %s", item.kind, item.dedupe_key, reason)
 
 
+class Work(Sender):
+    """What a request implies, done after its ack (the ack path stores only the request, as a row
+    of a work kind in `notify.kinds.WORK_KINDS`). `do` runs in the transaction that marks the row
+    done, so its changes and what it queues happen exactly once; it calls no Slack (it queues
+    what must be said). Raise `Retry` to come back later; a database that is away is retried;
+    any other error fails the row for good and `failed` runs, to tell the person."""
+
+    def send(self, ctx: SendContext, item: OutboxItem) -> Hook:
+        return lambda session: self.do(ctx, session, item)
+
+    def do(self, ctx: SendContext, session: Session, item: OutboxItem) -> None:
+        raise NotImplementedError
+
+
 def backoff(attempts: int) -> timedelta:
     base = min(2.0 * 2 ** max(attempts - 1, 0), MAX_BACKOFF.total_seconds())
     return timedelta(seconds=base * random.uniform(0.8, 1.2))
@@ -121,6 +136,8 @@ def classify(exc: BaseException, attempts: int) -> tuple[str, timedelta | None, 
         return "fail", None, str(exc)
     if isinstance(exc, (urllib.error.URLError, http.client.HTTPException, OSError, TimeoutError)):
         return "retry", backoff(attempts), f"network: {exc}"
+    if isinstance(exc, OperationalError):  # the database went away or was locked: it comes back
+        return "retry", backoff(attempts), f"database: {type(exc.orig).__name__}"
     return "fail", None, f"internal error: {type(exc).__name__}"
 
 
@@ -137,6 +154,10 @@ class OutboxWorker:
         lease: timedelta = timedelta(minutes=5),
         clock: Callable[[], datetime] = utcnow,
         settings: Settings | None = None,
+        kinds: Collection[str] | None = None,
+        exclude: Collection[str] | None = None,
+        name: str = "knowhow-outbox",
+        on_done: Callable[[], None] = lambda: None,
     ):
         self.ctx = SendContext(client=client, engine=engine, settings=settings or Settings())
         self.engine = engine
@@ -144,6 +165,13 @@ class OutboxWorker:
         self.poll_seconds = poll_seconds
         self.lease = lease
         self.clock = clock
+        # Which rows this worker drains: `kinds` only, or all but `exclude` (the work rows have
+        # their own worker, so a slow Slack never holds up turning requests into work).
+        self.kinds = frozenset(kinds) if kinds is not None else None
+        self.exclude = frozenset(exclude or ())
+        self.name = name
+        # Called after a pass that handled rows (the work worker wakes the sending worker).
+        self.on_done = on_done
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -151,7 +179,7 @@ class OutboxWorker:
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
         if self._thread is None:
-            self._thread = threading.Thread(target=self._loop, name="knowhow-outbox", daemon=True)
+            self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
             self._thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -176,6 +204,8 @@ class OutboxWorker:
             except Exception:  # the database went away: keep the thread, try again later
                 log.exception("outbox: draining failed")
                 sent = 0
+            if sent:
+                self.on_done()
             if sent == 0:
                 self._wake.wait(self._idle_wait())
                 self._wake.clear()
@@ -183,7 +213,7 @@ class OutboxWorker:
     def _idle_wait(self) -> float:
         try:
             with session_scope(self.engine) as session:
-                due = outbox.next_due_at(session)
+                due = outbox.next_due_at(session, kinds=self.kinds, exclude=self.exclude)
         except Exception:
             return self.poll_seconds
         if due is None:
@@ -194,7 +224,9 @@ class OutboxWorker:
     def run_once(self) -> int:
         """Send what is due now. Returns how many rows were handled (sent, retried or failed)."""
         with session_scope(self.engine) as session:
-            items = outbox.claim_due(session, now=self.clock(), lease=self.lease)
+            items = outbox.claim_due(
+                session, now=self.clock(), lease=self.lease, kinds=self.kinds, exclude=self.exclude
+            )
         for item in items:
             if self._stop.is_set():
                 break  # the lease runs out and another pass or process picks it up
@@ -208,8 +240,16 @@ class OutboxWorker:
                 outbox.mark_failed(session, item=item, error=f"no sender for kind {item.kind!r}")
             log.error("outbox: no sender for kind %s (row %s)", item.kind, item.id)
             return
+        work = isinstance(sender, Work)
         try:
             hook = sender.send(self.ctx, item)
+            if work:  # its changes and the row's end in one transaction: done once
+                with session_scope(self.engine) as session:
+                    hook(session)
+                    if not outbox.mark_sent(session, item=item, now=self.clock(), forget_payload=True):
+                        session.rollback()  # another worker took the row over: it does the work
+                        log.warning("outbox: %s #%s was taken over before it was done", item.kind, item.id)
+                return
         except Exception as exc:
             verdict, delay, reason = classify(exc, item.attempts)
             if verdict == "retry":

@@ -19,6 +19,7 @@ from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
 from bot.outbox import OutboxWorker
 from bot.server import HttpServer, SlackFront
+from notify import kinds
 from scheduler import jobs, runtime
 from scheduler.lock import SchedulerBusy
 from scheduler.runtime import start_scheduler, stop_scheduler
@@ -42,17 +43,32 @@ class Knowhow:
         self.host = host
         self.engine = make_engine(settings.database_url)
         self.client = make_client(settings)
+        outbox_client = make_client(settings, retry_on_connection_errors=False)
+        # Two workers drain the outbox: one sends to Slack; the other turns stored requests into
+        # what they imply (searching, recording, queueing), so a slow Slack never holds that up.
         self.outbox = OutboxWorker(
             self.engine,
-            make_client(settings, retry_on_connection_errors=False),
+            outbox_client,
             senders(),
             poll_seconds=outbox_poll_seconds,
             settings=settings,
+            exclude=kinds.WORK_KINDS,
+        )
+        self.work = OutboxWorker(
+            self.engine,
+            outbox_client,
+            senders(),
+            poll_seconds=outbox_poll_seconds,
+            settings=settings,
+            kinds=kinds.WORK_KINDS,
+            name="knowhow-work",
+            on_done=self.outbox.wake,
         )
         self.deps = Deps(
             engine=self.engine,
             settings=settings,
             wake_outbox=self.outbox.wake,
+            wake_work=self.work.wake,
             on_session_scheduled=self._set_session_alarms,
         )
         self.app = None
@@ -75,8 +91,13 @@ class Knowhow:
             report["scheduler"] = "running"
         else:
             report["scheduler"] = "down"
-        report["outbox"] = "running" if self.outbox.running else "down"
-        healthy = report["database"] == "ok" and report["scheduler"] in ("running", "disabled") and self.outbox.running
+        report["outbox"] = "running" if self.outbox.running and self.work.running else "down"
+        healthy = (
+            report["database"] == "ok"
+            and report["scheduler"] in ("running", "disabled")
+            and self.outbox.running
+            and self.work.running
+        )
         report["status"] = "ok" if healthy else "unhealthy"
         return healthy, report
 
@@ -92,6 +113,7 @@ class Knowhow:
         runtime.bind_waker(self.outbox.wake)
         self.app = build_app(self.deps, self.client)
         self.outbox.start()
+        self.work.start()
         if self.with_scheduler:
             try:
                 reconcilers = jobs.reconcilers(
@@ -142,6 +164,7 @@ class Knowhow:
             self.http.stop()  # in-flight requests finish (each one's transaction commits or rolls back)
         if self.scheduler is not None:
             stop_scheduler(self.scheduler, wait=True)
+        self.work.stop()
         self.outbox.stop()
         self.engine.dispose()
         log.info("Knowhow stopped")

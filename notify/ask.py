@@ -3,6 +3,7 @@ left unanswered, queued in the change's own transaction."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 from sqlmodel import Session
@@ -14,8 +15,16 @@ from notify import sessions as session_notes
 from storage import qa
 
 
-def queue_post(session: Session, *, team_id: str, question_id: int, response_url: str | None) -> None:
-    """Queue the question's post; the asker hears back through `response_url` (else by DM)."""
+def queue_post(
+    session: Session,
+    *,
+    team_id: str,
+    question_id: int,
+    response_url: str | None,
+    requested_at: float | None = None,
+) -> None:
+    """Queue the question's post; the asker hears back through `response_url` (else by DM).
+    `requested_at`: when Slack gave that response_url (Unix seconds; it expires)."""
     queue(
         session,
         team_id,
@@ -23,8 +32,60 @@ def queue_post(session: Session, *, team_id: str, question_id: int, response_url
         kinds.OUTBOX_POST_QUESTION,
         question_id=question_id,
         response_url=response_url,
-        requested_at=time.time(),
+        requested_at=requested_at or time.time(),
     )
+
+
+def held(session: Session, *, team_id: str, question_id: int, lessons, request: dict) -> None:
+    """The question is held: show the asker the earlier questions that may answer it (`lessons`,
+    as found now), through the request's response_url (else by DM)."""
+    queue(
+        session,
+        team_id,
+        f"question:{question_id}:suggestions",
+        kinds.OUTBOX_ASK_SUGGESTIONS,
+        question_id=question_id,
+        lessons=[dataclasses.asdict(lesson) for lesson in lessons],
+        **_reply_to(request),
+    )
+
+
+def refused(session: Session, *, team_id: str, key: str, reason: str, request: dict, limit: int | None = None) -> None:
+    """A question could not be taken (`reason`: an `AskRefusal` value, or "not_saved"): tell the
+    asker why, with their text. Once per request (`key`)."""
+    queue(
+        session,
+        team_id,
+        f"{key}:refused",
+        kinds.OUTBOX_ASK_REFUSED,
+        reason=reason,
+        limit=limit,
+        text=request.get("text") or "",
+        asker_id=request.get("asker_id"),
+        **_reply_to(request),
+    )
+
+
+def held_decided(session: Session, *, team_id: str, key: str, question_id: int, choice: str, request: dict) -> None:
+    """Tell the person who chose for a held question what came of it (`choice`: a `HeldChoice`
+    value), where they chose: the message's response_url, or the form (`view_id`)."""
+    queue(
+        session,
+        team_id,
+        f"{key}:decided",
+        kinds.OUTBOX_HELD_DECIDED,
+        question_id=question_id,
+        choice=choice,
+        user_id=request.get("user_id"),
+        answered_by=request.get("answered_by"),
+        view_id=request.get("view_id"),
+        **_reply_to(request),
+    )
+
+
+def _reply_to(request: dict) -> dict:
+    """Where a request is answered: its response_url while Slack takes it (from `requested_at`)."""
+    return dict(response_url=request.get("response_url"), requested_at=request.get("requested_at") or time.time())
 
 
 def posted(

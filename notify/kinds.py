@@ -31,3 +31,13 @@ OUTBOX_SCOREBOARD_POST = "scoreboard.post"
 OUTBOX_SCOREBOARD_CHART = "scoreboard.chart"
 OUTBOX_SCOREBOARD_FAILED = "scoreboard.failed"
 OUTBOX_HOME_REFRESH = "home.refresh"
+OUTBOX_ASK_SUGGESTIONS = "ask.suggestions"
+OUTBOX_ASK_REFUSED = "ask.refused"
+OUTBOX_HELD_DECIDED = "ask.held_decided"
+
+# Work kinds: a request stored by its ack, turned into what it implies after the ack by the work
+# worker (bot.outbox.Work). Their own worker drains them, so a slow Slack never holds them up.
+WORK_ASK = "work.ask"  # `/ask <text>`: look for earlier answers, then hold or post
+WORK_MESSAGE = "work.message"  # a message event: a reply, an edit, a deletion, a session's question
+WORK_HELD_CHOICE = "work.held_choice"  # "This answers it" / "Post my question anyway"
+WORK_KINDS = frozenset({WORK_ASK, WORK_MESSAGE, WORK_HELD_CHOICE})

@@ -9,16 +9,20 @@ longer finish the row.
 
 from __future__ import annotations
 
+import functools
 import json
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_
+from sqlalchemy import and_, or_, true
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from storage.claims import claim
-from storage.models import OutboxMessage
+from storage.models import OutboxMessage, utcnow
 from storage.upsert import insert_if_absent
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
@@ -60,6 +64,32 @@ def enqueue(
     return insert_if_absent(session, OutboxMessage, row.model_dump(exclude={"id"}))
 
 
+def enqueue_now(engine: Engine, *, team_id: str, dedupe_key: str, kind: str, payload: dict[str, Any]) -> bool:
+    """`enqueue` in a transaction of its own, for the ack path: one INSERT and a commit on a
+    pooled connection, no ORM session (a Core statement, compiled once per dialect and cached).
+    False when the key was queued already (a retry of the same request)."""
+    now = utcnow()
+    values = dict(
+        team_id=team_id,
+        dedupe_key=dedupe_key,
+        kind=kind,
+        payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    with engine.begin() as connection:
+        return connection.execute(_insert_once(engine.dialect.name), values).first() is not None
+
+
+@functools.cache
+def _insert_once(dialect: str):
+    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+    table = OutboxMessage.__table__
+    return insert(table).on_conflict_do_nothing().returning(table.c.id)
+
+
 def waiting(session: Session, *, team_id: str, dedupe_prefix: str) -> bool:
     """Is a message whose key starts with `dedupe_prefix` queued and not yet being sent?"""
     return (
@@ -83,11 +113,29 @@ def _due(now: datetime):
     )
 
 
-def claim_due(session: Session, *, now: datetime, lease: timedelta, limit: int = 20) -> list[OutboxItem]:
-    """Claim up to `limit` due messages, oldest first. Commit before sending."""
+def _of_kinds(kinds: Collection[str] | None, exclude: Collection[str] | None):
+    """Which kinds a worker drains: `kinds` only, or every kind but `exclude` (None: all)."""
+    if kinds is not None:
+        return OutboxMessage.kind.in_(sorted(kinds))
+    if exclude:
+        return OutboxMessage.kind.not_in(sorted(exclude))
+    return true()
+
+
+def claim_due(
+    session: Session,
+    *,
+    now: datetime,
+    lease: timedelta,
+    limit: int = 20,
+    kinds: Collection[str] | None = None,
+    exclude: Collection[str] | None = None,
+) -> list[OutboxItem]:
+    """Claim up to `limit` due messages (of `kinds`, or of every kind but `exclude`), oldest
+    first. Commit before sending."""
     candidates = session.exec(
         select(OutboxMessage.id)
-        .where(_due(now))
+        .where(_due(now), _of_kinds(kinds, exclude))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
         .execution_options(all_workspaces=True)  # one worker delivers every workspace's messages
@@ -139,8 +187,11 @@ def _finish(session: Session, item: OutboxItem, **values) -> bool:
     )
 
 
-def mark_sent(session: Session, *, item: OutboxItem, now: datetime) -> bool:
-    return _finish(session, item, status=SENT, sent_at=now, lease_until=None, last_error=None)
+def mark_sent(session: Session, *, item: OutboxItem, now: datetime, forget_payload: bool = False) -> bool:
+    """Done. With `forget_payload`, the row keeps only its key (a retry of the same request still
+    finds it) and not what the request said: work rows hold people's words only until they are done."""
+    values = dict(payload="{}") if forget_payload else {}
+    return _finish(session, item, status=SENT, sent_at=now, lease_until=None, last_error=None, **values)
 
 
 def retry_later(session: Session, *, item: OutboxItem, at: datetime, error: str) -> bool:
@@ -151,11 +202,13 @@ def mark_failed(session: Session, *, item: OutboxItem, error: str) -> bool:
     return _finish(session, item, status=FAILED, lease_until=None, last_error=error[:2000])
 
 
-def next_due_at(session: Session) -> datetime | None:
-    """When the earliest pending message falls due (None when nothing is pending)."""
+def next_due_at(
+    session: Session, *, kinds: Collection[str] | None = None, exclude: Collection[str] | None = None
+) -> datetime | None:
+    """When the earliest pending message (of those kinds) falls due (None when nothing is pending)."""
     return session.exec(
         select(OutboxMessage.next_attempt_at)
-        .where(OutboxMessage.status == PENDING)
+        .where(OutboxMessage.status == PENDING, _of_kinds(kinds, exclude))
         .order_by(OutboxMessage.next_attempt_at)
         .limit(1)
         .execution_options(all_workspaces=True)  # the worker's next wake-up, for every workspace

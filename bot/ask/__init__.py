@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.ask import accept, listeners, messages, search, senders
+from bot.ask import accept, listeners, messages, search, senders, work
 from bot.deps import Deps
 
-SENDERS = senders.SENDERS
+SENDERS = {**senders.SENDERS, **work.SENDERS, **messages.SENDERS}
 
 
 def register(app: App, deps: Deps) -> None:

@@ -145,6 +145,11 @@ def ask_not_saved(text: str) -> Message:
     )
 
 
+def ask_looking() -> Message:
+    """The first answer to `/ask <text>`: the outcome (earlier answers, or the post) replaces it."""
+    return private("Got it: looking for earlier answers to your question…")
+
+
 def ask_received(channel_id: str) -> Message:
     return private(f"Got it: posting your question in <#{channel_id}>…")
 

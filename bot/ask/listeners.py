@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
+import uuid
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
@@ -13,13 +15,12 @@ from slack_sdk.errors import SlackApiError
 from bot import delivery, ids
 from bot.ask import blocks, search
 from bot.deps import Deps
-from bot.edge import said_on_failure, team_of
+from bot.edge import team_of
 from bot.text import escape
 from core import asking
 from core import topics as topic_rules
 from notify import ask as notify_ask
-from notify import home
-from storage import qa
+from notify import kinds, queue_work
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -38,38 +39,32 @@ def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext
     if parsed.intent is asking.AskIntent.SEARCH:
         ack(**search.search_page(deps, team_id, parsed.text, offset=0))
         return
+    if len(parsed.text) > asking.MAX_QUESTION_CHARS:  # cheap and local: said at once
+        ack(**blocks.ask_too_long(asking.MAX_QUESTION_CHARS, parsed.text))
+        return
+    # The ack path's one write: the question as asked. Looking for earlier answers, then holding
+    # or posting it, happens after the ack (work.TriageQuestion), and the asker hears the outcome
+    # through the response_url, replacing this note.
+    request_id = command.get("trigger_id")
     try:
-        with session_scope(deps.engine) as session:
-            outcome = asking.ask_in_channel(
-                session,
-                team_id=team_id,
-                asker_id=command["user_id"],
-                text=parsed.text,
-                qa_channel_id=qa_channel,
-                channel_id=command.get("channel_id"),
-                request_id=command.get("trigger_id"),
-            )
-            if isinstance(outcome, asking.QuestionAsked) and outcome.new and not outcome.held:
-                notify_ask.queue_post(
-                    session, team_id=team_id, question_id=outcome.question_id, response_url=command.get("response_url")
-                )
+        queue_work(
+            deps.engine,
+            team_id,
+            f"ask:{request_id or uuid.uuid4().hex}",
+            kinds.WORK_ASK,
+            asker_id=command["user_id"],
+            text=parsed.text,
+            channel_id=command.get("channel_id"),
+            request_id=request_id,
+            response_url=command.get("response_url"),
+            requested_at=time.time(),
+        )
     except Exception:
         log.exception("/ask: could not store a question")
         ack(**blocks.ask_not_saved(parsed.text))
         return
-    if isinstance(outcome, asking.AskRefused):
-        if outcome.reason is asking.AskRefusal.NO_CHANNEL:
-            ack(**blocks.ask_no_channel())
-        elif outcome.reason is asking.AskRefusal.TOO_LONG:
-            ack(**blocks.ask_too_long(outcome.limit, parsed.text))
-        else:  # EMPTY and BAD_TOPIC come only from the form
-            ack(**blocks.ask_help(qa_channel))
-        return
-    if outcome.held:
-        ack(**blocks.suggestions_message(question_id=outcome.question_id, lessons=outcome.suggestions))
-        return
-    ack(**blocks.ask_received(outcome.channel_id))
-    deps.wake_outbox()
+    ack(**blocks.ask_looking())
+    deps.wake_work()
 
 
 def open_ask_form(deps: Deps, ack: Ack, command: dict, client) -> None:
@@ -182,45 +177,33 @@ def _form_errors(refused: asking.AskRefused) -> dict[str, str]:
     }
 
 
-def handle_held_choice(deps: Deps, ack: Ack, body: dict, context: BoltContext, client, respond) -> None:
-    """ "This answers it" or "Post my question anyway", in the private message or in the form."""
-    ack()
+def handle_held_choice(deps: Deps, ack: Ack, body: dict, context: BoltContext) -> None:
+    """ "This answers it" or "Post my question anyway", in the private message or in the form:
+    stored, acked, and applied after the ack (work.DecideHeld)."""
     try:
         value = json.loads(body["actions"][0]["value"])
         question_id = int(value["q"])
         answered_by = int(value["by"]) if value.get("by") is not None else None
     except (KeyError, IndexError, TypeError, ValueError):
+        ack()
         log.warning("/ask: a suggestion button carried a value it should not have")
         return
-    team_id, user_id = team_of(context, body), body["user"]["id"]
     in_view = (body.get("container") or {}).get("type") == "view"
-    with session_scope(deps.engine) as session:
-        choice = asking.decide_held(
-            session, team_id=team_id, question_id=question_id, user_id=user_id, answered_by=answered_by
-        )
-        if choice is asking.HeldChoice.POST:
-            question = qa.get_question(session, team_id=team_id, question_id=question_id)
-            notify_ask.queue_post(
-                session,
-                team_id=team_id,
-                question_id=question_id,
-                response_url=None if in_view else body.get("response_url"),
-            )
-            message = blocks.ask_received(question.channel_id)
-        elif choice is asking.HeldChoice.DEFLECTED:
-            earlier = qa.get_question(session, team_id=team_id, question_id=answered_by)
-            message = blocks.deflected(permalink=earlier.permalink)
-            home.queue_refresh(session, team_id, user_id)  # their Home shows it answered by the earlier one
-        elif choice is asking.HeldChoice.NOT_YOURS:
-            message = blocks.held_not_yours()
-        else:
-            message = blocks.held_already_decided()
-    if in_view:
-        client.views_update(view_id=body["view"]["id"], view=blocks.notice_view("Ask your colleagues", message["text"]))
-    else:
-        respond(replace_original=choice is not asking.HeldChoice.NOT_YOURS, **message)
-    if choice is asking.HeldChoice.POST:
-        deps.wake_outbox()
+    action = body["actions"][0]
+    queue_work(
+        deps.engine,
+        team_of(context, body),
+        f"held:{question_id}:{body.get('trigger_id') or action.get('action_ts')}",
+        kinds.WORK_HELD_CHOICE,
+        question_id=question_id,
+        answered_by=answered_by,
+        user_id=body["user"]["id"],
+        view_id=body["view"]["id"] if in_view else None,
+        response_url=None if in_view else body.get("response_url"),
+        requested_at=time.time(),
+    )
+    ack()
+    deps.wake_work()
 
 
 def register(app: App, deps: Deps) -> None:
@@ -239,6 +222,5 @@ def register(app: App, deps: Deps) -> None:
     for action_id in (ids.ASK_THIS_ANSWERS_IT, ids.ASK_POST_ANYWAY):
 
         @app.action(action_id)
-        def held_choice(ack, body, context, client, respond):
-            with said_on_failure(respond):
-                handle_held_choice(deps, ack, body, context, client, respond)
+        def held_choice(ack, body, context):
+            handle_held_choice(deps, ack, body, context)

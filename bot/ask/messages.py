@@ -4,93 +4,140 @@ session is open are the session's questions."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from slack_bolt import App, BoltContext
+from sqlmodel import Session
 
 from bot.deps import Deps
 from bot.edge import team_of
+from bot.outbox import Retry, SendContext, Work
 from core import asking
 from core.clock import from_slack_ts
 from notify import ask as notify_ask
+from notify import kinds, queue_work
 from notify import sessions as notify_sessions
-from storage.db import session_scope
+from storage.outbox import OutboxItem
 
 # Message subtypes that are a person's new message (anything else is an edit, a join, a bot...).
 NEW_MESSAGE_SUBTYPES = {None, "thread_broadcast", "file_share"}
 
 
-class ReplyTooEarly(RuntimeError):
-    """A thread reply that may belong to a question whose post is not recorded yet."""
+class ReplyTooEarly(Retry):
+    """A thread reply that may belong to a question whose post is not recorded yet: done again
+    shortly, when the post's ts is stored."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason, REPLY_TOO_EARLY_RETRY)
+
+
+REPLY_TOO_EARLY_RETRY = timedelta(seconds=2)
+
+
+def worth_keeping(event: dict) -> bool:
+    """Could this message event change anything? Decided from the event alone, before the ack:
+    a person's new top-level message (a session's question, if one is open there), a person's
+    reply, or an edit or deletion of a reply. Bots' messages, joins and the like are not kept."""
+    subtype = event.get("subtype")
+    if subtype in NEW_MESSAGE_SUBTYPES:
+        return (
+            _is_top_level_by_person(event) and event.get("channel_type") in ("channel", "group", None)
+        ) or _is_reply_by_person(event)
+    if subtype == "message_changed":
+        return _is_reply_by_person(event.get("message") or {})
+    if subtype == "message_deleted":
+        previous = event.get("previous_message") or {}
+        deleted_ts = event.get("deleted_ts") or previous.get("ts")
+        return bool(previous.get("thread_ts") and deleted_ts and previous["thread_ts"] != deleted_ts)
+    return False
 
 
 def handle_message_event(deps: Deps, event: dict, body: dict, context: BoltContext) -> None:
-    """Thread replies, edits and deletions in channels the bot is in; top-level messages in a
-    channel where an expert session is open (its questions)."""
+    """The ack path: keep the event (once per event_id: Slack's retries find it) for the work
+    worker, which applies it (`ApplyMessage`)."""
+    if not worth_keeping(event):
+        return
     team_id = team_of(context, body)
+    key = f"event:{body.get('event_id') or event.get('event_ts') or event.get('ts')}"
+    if queue_work(deps.engine, team_id, key, kinds.WORK_MESSAGE, event=event):
+        deps.wake_work()
+
+
+def apply_message_event(session: Session, team_id: str, event: dict) -> bool:
+    """Thread replies, edits and deletions in channels the bot is in; top-level messages in a
+    channel where an expert session is open (its questions). Whether something was queued."""
     channel_id = event.get("channel")
     subtype = event.get("subtype")
     thread_ts = None
     changed = False
-    with session_scope(deps.engine) as session:
-        if subtype in NEW_MESSAGE_SUBTYPES:
-            if _is_top_level_by_person(event) and event.get("channel_type") in ("channel", "group", None):
-                changed = notify_sessions.top_level_message(
-                    session,
-                    team_id=team_id,
-                    channel_id=event["channel"],
-                    message_ts=event["ts"],
-                    user_id=event["user"],
-                    text=event.get("text") or "",
-                    at=from_slack_ts(event["ts"]),
-                )
-            elif _is_reply_by_person(event):
-                thread_ts = event["thread_ts"]
-                outcome = asking.record_reply(
-                    session,
-                    team_id=team_id,
-                    channel_id=channel_id,
-                    thread_ts=event["thread_ts"],
-                    message_ts=event["ts"],
-                    author_id=event["user"],
-                    text=event.get("text") or "",
-                    at=from_slack_ts(event["ts"]),
-                )
-                if outcome is asking.ReplyOutcome.NOT_A_QUESTION and asking.post_in_flight(
-                    session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts
-                ):
-                    # Slack delivered the reply before Knowhow heard back from the post it
-                    # replies to: not acked, so Slack delivers it again (the retry finds it).
-                    raise ReplyTooEarly(f"a reply to {thread_ts} in {channel_id} came before its post was recorded")
-        elif subtype == "message_changed":
-            message = event.get("message") or {}
-            if _is_reply_by_person(message):
-                thread_ts = message["thread_ts"]
-                asking.edit_reply(
-                    session,
-                    team_id=team_id,
-                    channel_id=channel_id,
-                    thread_ts=message["thread_ts"],
-                    message_ts=message["ts"],
-                    author_id=message["user"],
-                    text=message.get("text") or "",
-                    edited_ts=(message.get("edited") or {}).get("ts") or event.get("event_ts") or message["ts"],
-                )
-        elif subtype == "message_deleted":
-            previous = event.get("previous_message") or {}
-            deleted_ts = event.get("deleted_ts") or previous.get("ts")
-            if previous.get("thread_ts") and deleted_ts and previous["thread_ts"] != deleted_ts:
-                thread_ts = previous["thread_ts"]
-                asking.delete_reply(
-                    session,
-                    team_id=team_id,
-                    channel_id=channel_id,
-                    thread_ts=thread_ts,
-                    message_ts=deleted_ts,
-                    author_id=previous.get("user"),
-                )
-        if thread_ts:
-            changed = notify_ask.thread_changed(session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts)
-    if changed:
-        deps.wake_outbox()
+    if subtype in NEW_MESSAGE_SUBTYPES:
+        if _is_top_level_by_person(event) and event.get("channel_type") in ("channel", "group", None):
+            changed = notify_sessions.top_level_message(
+                session,
+                team_id=team_id,
+                channel_id=event["channel"],
+                message_ts=event["ts"],
+                user_id=event["user"],
+                text=event.get("text") or "",
+                at=from_slack_ts(event["ts"]),
+            )
+        elif _is_reply_by_person(event):
+            thread_ts = event["thread_ts"]
+            outcome = asking.record_reply(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                thread_ts=event["thread_ts"],
+                message_ts=event["ts"],
+                author_id=event["user"],
+                text=event.get("text") or "",
+                at=from_slack_ts(event["ts"]),
+            )
+            if outcome is asking.ReplyOutcome.NOT_A_QUESTION and asking.post_in_flight(
+                session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts
+            ):
+                # Slack delivered the reply before Knowhow heard back from the post it replies to.
+                raise ReplyTooEarly(f"a reply to {thread_ts} in {channel_id} came before its post was recorded")
+    elif subtype == "message_changed":
+        message = event.get("message") or {}
+        if _is_reply_by_person(message):
+            thread_ts = message["thread_ts"]
+            asking.edit_reply(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                thread_ts=message["thread_ts"],
+                message_ts=message["ts"],
+                author_id=message["user"],
+                text=message.get("text") or "",
+                edited_ts=(message.get("edited") or {}).get("ts") or event.get("event_ts") or message["ts"],
+            )
+    elif subtype == "message_deleted":
+        previous = event.get("previous_message") or {}
+        deleted_ts = event.get("deleted_ts") or previous.get("ts")
+        if previous.get("thread_ts") and deleted_ts and previous["thread_ts"] != deleted_ts:
+            thread_ts = previous["thread_ts"]
+            asking.delete_reply(
+                session,
+                team_id=team_id,
+                channel_id=channel_id,
+                thread_ts=thread_ts,
+                message_ts=deleted_ts,
+                author_id=previous.get("user"),
+            )
+    if thread_ts:
+        changed = notify_ask.thread_changed(session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts)
+    return changed
+
+
+class ApplyMessage(Work):
+    """A kept message event, applied after its ack."""
+
+    def do(self, ctx: SendContext, session: Session, item: OutboxItem) -> None:
+        apply_message_event(session, item.team_id, item.payload["event"])
+
+
+SENDERS = {kinds.WORK_MESSAGE: ApplyMessage()}
 
 
 def _is_top_level_by_person(message: dict) -> bool:

@@ -100,15 +100,20 @@ class PostQuestion(Sender):
             )
 
 
-def tell_asker(ctx: SendContext, item: OutboxItem, asker_id: str, message: dict) -> None:
+def tell_asker(
+    ctx: SendContext, item: OutboxItem, asker_id: str, message: dict, *, replace_original: bool = True
+) -> None:
     """Say something privately to the person who asked: through the command's response_url while
-    Slack still accepts it (it replaces the "posting…" note), else by direct message."""
+    Slack still accepts it (it replaces the "Got it…" note), else by direct message."""
     response_url = item.payload.get("response_url")
     requested_at = item.payload.get("requested_at") or 0
     if response_url and time.time() - requested_at < RESPONSE_URL_TTL_SECONDS:
         # No retry handlers: the outbox retries; slack-sdk's own retry could say it twice.
         response = WebhookClient(response_url, timeout=10, retry_handlers=[]).send(
-            text=message["text"], blocks=message.get("blocks"), replace_original=True, response_type="ephemeral"
+            text=message["text"],
+            blocks=message.get("blocks"),
+            replace_original=replace_original,
+            response_type="ephemeral",
         )
         if 200 <= response.status_code < 300:
             return

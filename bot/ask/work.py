@@ -1,0 +1,170 @@
+"""/ask after the ack: the ack path stores the request (`notify.queue_work`), and the work worker
+does what it implies here. A question typed after `/ask` is looked up against earlier answers,
+then held with suggestions or queued for posting; a choice on a held question is applied. What
+the asker must hear goes out through the request's response_url, replacing the "Got it…" note."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlmodel import Session
+
+from bot.ask import blocks
+from bot.ask.senders import tell_asker
+from bot.outbox import SendContext, Sender, Work
+from core import asking
+from core.lessons import Lesson
+from notify import ask as notify_ask
+from notify import home, kinds
+from storage import qa
+from storage.db import session_scope
+from storage.outbox import OutboxItem
+
+log = logging.getLogger(__name__)
+
+
+class TriageQuestion(Work):
+    """`/ask <text>`: an expert session open in the channel takes it; elsewhere earlier answers
+    are looked for, and the question is held with them or queued for posting."""
+
+    def do(self, ctx: SendContext, session: Session, item: OutboxItem) -> None:
+        request = item.payload
+        outcome = asking.ask_in_channel(
+            session,
+            team_id=item.team_id,
+            asker_id=request["asker_id"],
+            text=request["text"],
+            qa_channel_id=ctx.settings.qa_channel,
+            channel_id=request.get("channel_id"),
+            request_id=request.get("request_id"),
+        )
+        if isinstance(outcome, asking.AskRefused):
+            notify_ask.refused(
+                session,
+                team_id=item.team_id,
+                key=item.dedupe_key,
+                reason=outcome.reason.value,
+                limit=outcome.limit,
+                request=request,
+            )
+        elif not outcome.new:
+            return  # done before (this row was taken over after its work committed)
+        elif outcome.held:
+            notify_ask.held(
+                session,
+                team_id=item.team_id,
+                question_id=outcome.question_id,
+                lessons=outcome.suggestions,
+                request=request,
+            )
+        else:
+            notify_ask.queue_post(
+                session,
+                team_id=item.team_id,
+                question_id=outcome.question_id,
+                response_url=request.get("response_url"),
+                requested_at=request.get("requested_at"),
+            )
+
+    def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
+        notify_ask.refused(session, team_id=item.team_id, key=item.dedupe_key, reason="not_saved", request=item.payload)
+
+
+class DecideHeld(Work):
+    """ "This answers it" or "Post my question anyway" on a held question."""
+
+    def do(self, ctx: SendContext, session: Session, item: OutboxItem) -> None:
+        request = item.payload
+        question_id, user_id, answered_by = request["question_id"], request["user_id"], request.get("answered_by")
+        choice = asking.decide_held(
+            session, team_id=item.team_id, question_id=question_id, user_id=user_id, answered_by=answered_by
+        )
+        # Queued first, so "posting…" replaces the suggestions before the post's confirmation does.
+        notify_ask.held_decided(
+            session,
+            team_id=item.team_id,
+            key=item.dedupe_key,
+            question_id=question_id,
+            choice=choice.value,
+            request=request,
+        )
+        if choice is asking.HeldChoice.POST:
+            notify_ask.queue_post(
+                session,
+                team_id=item.team_id,
+                question_id=question_id,
+                response_url=None if request.get("view_id") else request.get("response_url"),
+                requested_at=request.get("requested_at"),
+            )
+        elif choice is asking.HeldChoice.DEFLECTED:
+            home.queue_refresh(session, item.team_id, user_id)  # their Home shows it answered by the earlier one
+
+
+class ShowSuggestions(Sender):
+    """The earlier questions found for a held question, with the asker's two choices."""
+
+    def send(self, ctx: SendContext, item: OutboxItem):
+        question = _question(ctx, item)
+        if question is None or question.status != "held":
+            return None  # decided already (a choice made in a copy of this message)
+        lessons = [Lesson(**lesson) for lesson in item.payload["lessons"]]
+        tell_asker(ctx, item, question.asker_id, blocks.suggestions_message(question_id=question.id, lessons=lessons))
+        return None
+
+
+class TellRefused(Sender):
+    """A question that could not be taken: why, with the asker's text so nothing is lost."""
+
+    def send(self, ctx: SendContext, item: OutboxItem):
+        reason, text = item.payload["reason"], item.payload["text"]
+        if reason == asking.AskRefusal.NO_CHANNEL.value:
+            message = blocks.ask_no_channel()
+        elif reason == asking.AskRefusal.TOO_LONG.value:
+            message = blocks.ask_too_long(item.payload.get("limit") or asking.MAX_QUESTION_CHARS, text)
+        else:
+            message = blocks.ask_not_saved(text)
+        tell_asker(ctx, item, item.payload["asker_id"], message)
+        return None
+
+
+class TellHeldDecided(Sender):
+    """What came of a choice on a held question, where it was made (the message, or the form)."""
+
+    def send(self, ctx: SendContext, item: OutboxItem):
+        choice = asking.HeldChoice(item.payload["choice"])
+        message = self._message(ctx, item, choice)
+        view_id = item.payload.get("view_id")
+        if view_id:
+            ctx.client.views_update(view_id=view_id, view=blocks.notice_view("Ask your colleagues", message["text"]))
+        else:
+            tell_asker(
+                ctx, item, item.payload["user_id"], message, replace_original=choice is not asking.HeldChoice.NOT_YOURS
+            )
+        return None
+
+    @staticmethod
+    def _message(ctx: SendContext, item: OutboxItem, choice: asking.HeldChoice) -> dict:
+        if choice is asking.HeldChoice.POST:
+            question = _question(ctx, item)
+            return blocks.ask_received(question.channel_id if question else ctx.settings.qa_channel)
+        if choice is asking.HeldChoice.DEFLECTED:
+            with session_scope(ctx.engine) as session:
+                earlier = qa.get_question(session, team_id=item.team_id, question_id=item.payload["answered_by"])
+            return blocks.deflected(permalink=earlier.permalink if earlier else None)
+        if choice is asking.HeldChoice.NOT_YOURS:
+            return blocks.held_not_yours()
+        return blocks.held_already_decided()
+
+
+def _question(ctx: SendContext, item: OutboxItem):
+    with session_scope(ctx.engine) as session:
+        return qa.get_question(session, team_id=item.team_id, question_id=item.payload["question_id"])
+
+
+SENDERS = {
+    kinds.WORK_ASK: TriageQuestion(),
+    kinds.WORK_HELD_CHOICE: DecideHeld(),
+    kinds.OUTBOX_ASK_SUGGESTIONS: ShowSuggestions(),
+    kinds.OUTBOX_ASK_REFUSED: TellRefused(),
+    kinds.OUTBOX_HELD_DECIDED: TellHeldDecided(),
+}
