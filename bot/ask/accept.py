@@ -16,8 +16,9 @@ from bot.admins import is_admin, with_admin_fallback
 from bot.ask import accept_blocks as blocks
 from bot.deps import Deps
 from bot.edge import said_on_failure, team_of
-from core import accepting
+from core import accepting, asking
 from core.accepting import AcceptOutcome
+from core.clock import from_slack_ts
 from notify import ask as notify_ask
 from storage import qa
 from storage.db import session_scope
@@ -129,21 +130,43 @@ def handle_accept_shortcut(deps: Deps, ack: Ack, body: dict, context: BoltContex
             client,
             team_id,
             user_id,
-            lambda session, admin: accepting.accept_by_message(
-                session,
-                team_id=team_id,
-                channel_id=channel_id,
-                thread_ts=message.get("thread_ts"),
-                message_ts=message.get("ts") or body.get("message_ts"),
-                user_id=user_id,
-                is_admin=admin,
-            ),
+            lambda session, admin: _accept_message(session, team_id, channel_id, message, body, user_id, admin),
         )
         outcome = result.outcome.value
     except Exception:
         log.exception("accept: could not record an accepted answer")
         outcome = "failed"
     respond(**blocks.accept_result(outcome))
+
+
+def _accept_message(
+    session: Session, team_id: str, channel_id: str | None, message: dict, body: dict, user_id: str, admin: bool
+) -> accepting.Accepted:
+    """Accept the reply the shortcut was used on. Replies are recorded just after their event's
+    ack; one accepted moments after it was posted may not be yet, and the shortcut carries the
+    reply itself: it is recorded from it first (once: a reply already recorded is left as it is)."""
+    message_ts = message.get("ts") or body.get("message_ts")
+    thread_ts = message.get("thread_ts")
+    if thread_ts and message_ts and thread_ts != message_ts and message.get("user") and not message.get("bot_id"):
+        asking.record_reply(
+            session,
+            team_id=team_id,
+            channel_id=channel_id,
+            thread_ts=thread_ts,
+            message_ts=message_ts,
+            author_id=message["user"],
+            text=message.get("text") or "",
+            at=from_slack_ts(message_ts),
+        )
+    return accepting.accept_by_message(
+        session,
+        team_id=team_id,
+        channel_id=channel_id,
+        thread_ts=thread_ts,
+        message_ts=message_ts,
+        user_id=user_id,
+        is_admin=admin,
+    )
 
 
 def register(app: App, deps: Deps) -> None:

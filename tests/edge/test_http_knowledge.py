@@ -205,12 +205,18 @@ def _suggested_buttons(blocks_):
 def test_an_earlier_answer_is_suggested_and_this_answers_it_posts_nothing(knowhow, slack, fake_slack):
     answered_question(knowhow, slack, fake_slack)
     posts_before = len(fake_slack.messages[QA_CHANNEL])
-    body = slack.command(
+    responses_before = len(fake_slack.calls_to("response_url"))
+    ack = slack.command(
         "/ask",
         "How can I rotate the API keys for staging?",
         user_id="U0NEWCOMER",
         response_url=fake_slack.response_url("ask2"),
     ).json()
+    # The ack only says the question was taken; the suggestions replace it through the response_url.
+    assert ack["response_type"] == "ephemeral" and "looking for earlier answers" in ack["text"]
+    suggested = fake_slack.wait_for("response_url", responses_before + 1)[-1]
+    assert suggested.path.endswith("/ask2") and suggested.args["replace_original"] is True
+    body = suggested.args
     assert body["response_type"] == "ephemeral" and "answered this already" in body["text"]
     assert "rotate-keys in the ops repo" in json.dumps(body["blocks"])
     buttons = _suggested_buttons(body["blocks"])
@@ -227,7 +233,7 @@ def test_an_earlier_answer_is_suggested_and_this_answers_it_posts_nothing(knowho
         response_url=fake_slack.response_url("stranger"),
     )
     slack.interaction(payload)
-    assert "Only the person who asked" in fake_slack.wait_for("response_url")[-1].args["text"]
+    assert "Only the person who asked" in fake_slack.wait_for("response_url", responses_before + 2)[-1].args["text"]
 
     payload = slack.block_actions_payload(
         user="U0NEWCOMER",
@@ -237,7 +243,7 @@ def test_an_earlier_answer_is_suggested_and_this_answers_it_posts_nothing(knowho
         response_url=fake_slack.response_url("choice"),
     )
     slack.interaction(payload)
-    told = fake_slack.wait_for("response_url", 2)[-1]
+    told = fake_slack.wait_for("response_url", responses_before + 3)[-1]
     assert told.args["replace_original"] is True and "not posted" in told.args["text"]
     with session_scope(knowhow.engine) as s:
         question = s.get(Question, held.id)
@@ -247,7 +253,14 @@ def test_an_earlier_answer_is_suggested_and_this_answers_it_posts_nothing(knowho
 
 def test_post_anyway_posts_the_held_question(knowhow, slack, fake_slack):
     answered_question(knowhow, slack, fake_slack)
-    body = slack.command("/ask", "How do I rotate the staging API keys without downtime?", user_id="U0NEWCOMER").json()
+    responses_before = len(fake_slack.calls_to("response_url"))
+    slack.command(
+        "/ask",
+        "How do I rotate the staging API keys without downtime?",
+        user_id="U0NEWCOMER",
+        response_url=fake_slack.response_url("ask2"),
+    )
+    body = fake_slack.wait_for("response_url", responses_before + 1)[-1].args
     post_anyway = _suggested_buttons(body["blocks"])[-1]
     payload = slack.block_actions_payload(
         user="U0NEWCOMER",
@@ -260,8 +273,8 @@ def test_post_anyway_posts_the_held_question(knowhow, slack, fake_slack):
     posts = post_of(fake_slack, 2)
     assert "without downtime" in shown(posts[-1])
     _wait_until(lambda: any("is posted" in c.args.get("text", "") for c in fake_slack.calls_to("response_url")))
-    # A second click changes nothing.
-    slack.interaction(payload)
+    # A second click (a new trigger) changes nothing.
+    slack.interaction({**payload, "trigger_id": slack.trigger_id()})
     _wait_until(lambda: any("already chose" in c.args.get("text", "") for c in fake_slack.calls_to("response_url")))
     assert len(post_of(fake_slack, 2)) == 2
 

@@ -17,6 +17,7 @@ from fakeslack.socket_mode import SocketModeServer
 from storage.db import session_scope
 from storage.models import Answer, Question
 
+from ..settle import settle
 from .conftest import QA_CHANNEL
 
 SENDER = SlackSender("http://unused", "unused")  # used only to build payloads; nothing is signed
@@ -59,7 +60,7 @@ def test_commands_and_events_arrive_over_the_socket(socket_knowhow, fake_slack):
     assert opened.headers["authorization"] == "Bearer xapp-1-fake"  # the app token, at SLACK_API_URL
 
     ack = server.send("slash_commands", _command("/ask", "Who runs the design review?"))
-    assert "posting your question" in ack["payload"]["text"]
+    assert "looking for earlier answers" in ack["payload"]["text"]
     [post] = fake_slack.wait_for("chat.postMessage")
     assert post.args["channel"] == QA_CHANNEL and "Who runs the design review?" in post.block_text()
 
@@ -70,6 +71,7 @@ def test_commands_and_events_arrive_over_the_socket(socket_knowhow, fake_slack):
     envelope = json.loads(SENDER.event_body(reply, event_id="Ev0SOCKET01"))
     server.send("events_api", envelope)
     server.send("events_api", envelope, retry_attempt=1)
+    settle(service)  # stored by the ack, recorded as an answer just after
     with session_scope(service.engine) as s:
         assert [a.text for a in s.exec(select(Answer))] == ["Ask Priya"]
 
