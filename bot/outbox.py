@@ -179,6 +179,7 @@ class OutboxWorker:
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
         if self._thread is None:
+            self._stop.clear()  # a worker stopped earlier can be started again
             self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
             self._thread.start()
 

@@ -93,12 +93,14 @@ def ask_question(
     anonymous: bool = False,
     suggest: bool = False,
     session_id: int | None = None,
+    lessons: tuple | None = None,
 ) -> QuestionAsked | AskRefused:
     """Record a question for posting in the workspace's Q&A channel.
 
     With `suggest`, earlier questions that look like the same problem are looked up first
-    (core.lessons); when there are any, the question is stored as held and they come back in
-    `suggestions`, for the asker to choose between "this answers it" and "post anyway".
+    (core.lessons), unless `lessons` holds them already (looked up before the transaction that
+    writes, so that it stays short); when there are any, the question is stored as held and they
+    come back in `suggestions`, for the asker to choose between "this answers it" and "post anyway".
     """
     text = (text or "").strip()
     details = (details or "").strip() or None
@@ -115,10 +117,10 @@ def ask_question(
     except topic_rules.TopicError as exc:
         return AskRefused(AskRefusal.BAD_TOPIC, message=str(exc))
     suggestions: tuple = ()
-    if suggest:
-        from core.lessons import lessons_for
-
-        suggestions = tuple(lessons_for(session, team_id=team_id, text=f"{text}\n{details or ''}"))
+    if suggest and lessons is not None:
+        suggestions = tuple(lessons)
+    elif suggest:
+        suggestions = earlier_answers(session, team_id=team_id, text=text, details=details)
     question, new = qa.create_question(
         session,
         team_id=team_id,
@@ -139,6 +141,18 @@ def ask_question(
     return QuestionAsked(question_id=question.id, channel_id=question.channel_id, new=True, suggestions=suggestions)
 
 
+def earlier_answers(session: Session, *, team_id: str, text: str, details: str | None = None) -> tuple:
+    """The earlier questions (core.lessons.Lesson) that may already answer this one."""
+    from core.lessons import lessons_for
+
+    return tuple(lessons_for(session, team_id=team_id, text=f"{text}\n{details or ''}"))
+
+
+def session_takes(session: Session, *, team_id: str, channel_id: str | None) -> bool:
+    """Would an expert session open in `channel_id` take a question asked there now?"""
+    return sessions.open_in(session, team_id=team_id, channel_id=channel_id or "") is not None
+
+
 def ask_in_channel(
     session: Session,
     *,
@@ -148,10 +162,12 @@ def ask_in_channel(
     qa_channel_id: str | None,
     channel_id: str | None,
     request_id: str | None = None,
+    lessons: tuple | None = None,
 ) -> QuestionAsked | AskRefused:
     """A question typed in a channel (`/ask <text>`). An expert session open in that channel takes
     it: it is posted there, for the session's experts, with no earlier answers offered first.
-    Elsewhere it goes to the Q&A channel, earlier answers offered first."""
+    Elsewhere it goes to the Q&A channel, earlier answers offered first (`lessons`, when they
+    were looked up already)."""
     live = sessions.open_in(session, team_id=team_id, channel_id=channel_id or "")
     return ask_question(
         session,
@@ -163,6 +179,7 @@ def ask_in_channel(
         request_id=request_id,
         suggest=live is None,
         session_id=live.id if live else None,
+        lessons=lessons,
     )
 
 

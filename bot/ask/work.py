@@ -27,7 +27,18 @@ class TriageQuestion(Work):
     """`/ask <text>`: an expert session open in the channel takes it; elsewhere earlier answers
     are looked for, and the question is held with them or queued for posting."""
 
-    def do(self, ctx: SendContext, session: Session, item: OutboxItem) -> None:
+    def send(self, ctx: SendContext, item: OutboxItem):
+        # The search only reads: done before the transaction that writes, which stays short (on
+        # SQLite, the write lock the ack path's own writes wait for is held only while writing).
+        request = item.payload
+        with session_scope(ctx.engine) as session:
+            if asking.session_takes(session, team_id=item.team_id, channel_id=request.get("channel_id")):
+                lessons = None
+            else:
+                lessons = asking.earlier_answers(session, team_id=item.team_id, text=request["text"])
+        return lambda session: self.do(ctx, session, item, lessons)
+
+    def do(self, ctx: SendContext, session: Session, item: OutboxItem, lessons: tuple | None = None) -> None:
         request = item.payload
         outcome = asking.ask_in_channel(
             session,
@@ -37,6 +48,7 @@ class TriageQuestion(Work):
             qa_channel_id=ctx.settings.qa_channel,
             channel_id=request.get("channel_id"),
             request_id=request.get("request_id"),
+            lessons=lessons,
         )
         if isinstance(outcome, asking.AskRefused):
             notify_ask.refused(
