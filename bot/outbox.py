@@ -141,6 +141,7 @@ class OutboxWorker:
         lease: timedelta = timedelta(minutes=5),
         clock: Callable[[], datetime] = utcnow,
         settings: Settings | None = None,
+        # Per-channel buckets (bot/pacing.py); workers of one process that post should share one.
         pacer: Pacer | None = None,
     ):
         settings = settings or Settings()
