@@ -62,6 +62,14 @@ MISTAKES = {
     "KNOWHOW_INVITATIONS_PER_DAY": (
         "KNOWHOW_INVITATIONS_PER_DAY must be a whole number from 0 (never invite helpers) to 50 (got {value!r})"
     ),
+    "KNOWHOW_POST_RATE": (
+        "KNOWHOW_POST_RATE must be a number of posts a second per channel above 0 and at most 100; "
+        "Slack allows about 1 (got {value!r})"
+    ),
+    "KNOWHOW_POST_BURST": (
+        "KNOWHOW_POST_BURST must be a whole number of posts from 1 to 100 that may go at once in a channel "
+        "before the rate applies (got {value!r})"
+    ),
     "KNOWHOW_PRIVACY_THRESHOLD": (
         "KNOWHOW_PRIVACY_THRESHOLD must be a whole number from 1 (show every count) to 100: counts "
         "below it are shown as 'fewer than N' in channels (got {value!r})"
@@ -85,6 +93,10 @@ class Settings(BaseModel):
     followup_hours: float = Field(24.0, alias="KNOWHOW_FOLLOWUP_HOURS", gt=0, le=24 * 90)
     # How many times a day one person may be invited to help with questions.
     invitations_per_day: int = Field(2, alias="KNOWHOW_INVITATIONS_PER_DAY", ge=0, le=50)
+    # How fast the outbox posts in one channel: Slack allows about one chat.postMessage a second per
+    # channel, with short bursts (bot/pacing.py). Per process: replicas each post at this rate.
+    post_rate: float = Field(1.0, alias="KNOWHOW_POST_RATE", gt=0, le=100)
+    post_burst: int = Field(3, alias="KNOWHOW_POST_BURST", ge=1, le=100)
     # Counts shown in channels below this read "fewer than N" (core.privacy).
     privacy_threshold: int = Field(3, alias="KNOWHOW_PRIVACY_THRESHOLD", ge=1, le=100)
 
@@ -104,7 +116,7 @@ class Settings(BaseModel):
             return frozenset(a.strip() for a in value.split(",") if a.strip())
         return value
 
-    @field_validator("invitations_per_day", "privacy_threshold", mode="before")
+    @field_validator("invitations_per_day", "privacy_threshold", "post_burst", mode="before")
     @classmethod
     def _whole_number(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.isdigit():

@@ -10,6 +10,9 @@ Errors decide what happens next:
   admin can fix): try again later with capped exponential backoff. Nothing is dropped for being late.
 - Any other `ok: false`, or `PermanentError`: the row is marked failed and the sender's
   `failed` hook runs (it usually tells the person who asked, with their text).
+
+Posts are paced per channel (bot/pacing.py): a row whose channel has no token yet is put back
+until its turn, which is neither an attempt nor a failure, and the worker goes on with the rest.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.config import Settings
+from bot.pacing import NotYet, Pacer, Pacing, paced
 from core.clock import utcnow
 from storage import outbox
 from storage.db import session_scope
@@ -158,8 +162,14 @@ class OutboxWorker:
         exclude: Collection[str] | None = None,
         name: str = "knowhow-outbox",
         on_done: Callable[[], None] = lambda: None,
+        # Per-channel buckets (bot/pacing.py); workers of one process that post should share one.
+        pacer: Pacer | None = None,
     ):
-        self.ctx = SendContext(client=client, engine=engine, settings=settings or Settings())
+        settings = settings or Settings()
+        self.pacing = Pacing(pacer or Pacer(settings.post_rate, settings.post_burst), clock)
+        if isinstance(client, WebClient):
+            client = paced(client, self.pacing)
+        self.ctx = SendContext(client=client, engine=engine, settings=settings)
         self.engine = engine
         self.senders = senders
         self.poll_seconds = poll_seconds
@@ -243,7 +253,8 @@ class OutboxWorker:
             return
         work = isinstance(sender, Work)
         try:
-            hook = sender.send(self.ctx, item)
+            with self.pacing.sending(item.id):
+                hook = sender.send(self.ctx, item)
             if work:  # its changes and the row's end in one transaction: done once
                 with session_scope(self.engine) as session:
                     hook(session)
@@ -251,6 +262,11 @@ class OutboxWorker:
                         session.rollback()  # another worker took the row over: it does the work
                         log.warning("outbox: %s #%s was taken over before it was done", item.kind, item.id)
                 return
+        except NotYet as wait:
+            log.debug("outbox: %s #%s waits for %s until %s", item.kind, item.id, wait.channel, wait.at)
+            with session_scope(self.engine) as session:
+                outbox.put_back(session, item=item, at=wait.at)
+            return
         except Exception as exc:
             verdict, delay, reason = classify(exc, item.attempts)
             if verdict == "retry":

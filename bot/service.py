@@ -18,6 +18,7 @@ from bot.app import build_app, make_client, senders
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
 from bot.outbox import OutboxWorker
+from bot.pacing import Pacer
 from bot.server import HttpServer, SlackFront
 from notify import kinds
 from scheduler import jobs, runtime
@@ -44,6 +45,7 @@ class Knowhow:
         self.engine = make_engine(settings.database_url)
         self.client = make_client(settings)
         outbox_client = make_client(settings, retry_on_connection_errors=False)
+        pacer = Pacer(settings.post_rate, settings.post_burst)  # one per process: both workers share it
         # Two workers drain the outbox: one sends to Slack; the other turns stored requests into
         # what they imply (searching, recording, queueing), so a slow Slack never holds that up.
         self.outbox = OutboxWorker(
@@ -53,6 +55,7 @@ class Knowhow:
             poll_seconds=outbox_poll_seconds,
             settings=settings,
             exclude=kinds.WORK_KINDS,
+            pacer=pacer,
         )
         self.work = OutboxWorker(
             self.engine,
@@ -63,6 +66,7 @@ class Knowhow:
             kinds=kinds.WORK_KINDS,
             name="knowhow-work",
             on_done=self.outbox.wake,
+            pacer=pacer,
         )
         self.deps = Deps(
             engine=self.engine,

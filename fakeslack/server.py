@@ -2,7 +2,8 @@
 and `/upload/v1/<file id>` for the upload_urls of files.getUploadURLExternal (recorded as "upload").
 
 Answers have Slack's shapes: HTTP 200 with `{"ok": true, ...}` or `{"ok": false, "error": ...}`,
-HTTP 429 with `Retry-After` when told to rate-limit. Every call is recorded with its parsed
+HTTP 429 with `Retry-After` when told to rate-limit (once, `fail_next`, or as Slack's per-channel
+posting limit does, `post_rate_limit` / `limit_posts`: fakeslack/ratelimit.py). Every call is recorded with its parsed
 arguments, so tests assert on what the app asked Slack to do.
 
 This module is the HTTP server, the dispatch and the scripting; the methods are in
@@ -32,6 +33,7 @@ from fakeslack.http import MAX_REQUEST_BODY, Answer, BadLength, content_length, 
 from fakeslack.methods import FAMILIES
 from fakeslack.methods.files import UPLOAD_PATH, take_upload, upload_content
 from fakeslack.methods.views import VIEW_STACK_MAX
+from fakeslack.ratelimit import POSTING, ChannelLimit
 from fakeslack.store import Store
 
 __all__ = [
@@ -65,6 +67,7 @@ class FakeSlack:
         bot_id: str = "B0FAKEBOT1",
         private_channels: tuple[str, ...] = (),
         response_body_limit: int = MAX_REQUEST_BODY,
+        post_rate_limit: tuple[float, int] | None = None,
     ):
         self.token = token
         self.store = Store(team_id=team_id, bot_user_id=bot_user_id, bot_id=bot_id, private_channels=private_channels)
@@ -85,6 +88,16 @@ class FakeSlack:
         self._thread: threading.Thread | None = None
         # Set to a fakeslack.socket_mode.SocketModeServer to accept Socket Mode connections.
         self.socket_mode = None
+        # Slack's per-channel posting limit, off unless asked for: (posts a second, burst).
+        self.post_limit: ChannelLimit | None = None
+        if post_rate_limit is not None:
+            self.limit_posts(*post_rate_limit)
+
+    def limit_posts(self, rate: float, burst: int, *, methods: frozenset[str] = POSTING) -> ChannelLimit:
+        """Limit posting per channel as Slack does: `burst` posts at once, then `rate` a second;
+        beyond that HTTP 429 with a Retry-After. `post_limit.refused` counts the 429s by channel."""
+        self.post_limit = ChannelLimit(rate, burst, methods=methods)
+        return self.post_limit
 
     def handler(self, method: str) -> Callable[[Handler], Handler]:
         """Register the decorated function as `method`'s handler (it takes the Call, returns an Answer)."""
@@ -316,10 +329,12 @@ class FakeSlack:
 
     def answer(self, call: Call) -> Answer:
         """What Slack answers `call` (the token checked, then its method's handler); `after_answer` sees it."""
+        handler = self.methods.get(call.method)
         if call.method not in NO_TOKEN and call.headers.get("authorization") != f"Bearer {self.token}":
             answer = err("not_authed" if "authorization" not in call.headers else "invalid_auth")
+        elif self.post_limit and (limited := self.post_limit.check(call.method, call.args.get("channel", ""))):
+            answer = limited
         else:
-            handler = self.methods.get(call.method)
             answer = handler(call) if handler is not None else err("unknown_method")
         for hook in self.after_answer:
             hook(call, answer)

@@ -131,12 +131,16 @@ def claim_due(
     kinds: Collection[str] | None = None,
     exclude: Collection[str] | None = None,
 ) -> list[OutboxItem]:
-    """Claim up to `limit` due messages (of `kinds`, or of every kind but `exclude`), oldest
-    first. Commit before sending."""
+    """Claim up to `limit` due messages (of `kinds`, or of every kind but `exclude`), in the
+    order they were queued. Commit before sending.
+
+    Queued order, not due time: rows put back to wait for their channel (bot/pacing.py) come due
+    together when the worker is late, and must still go out in the order they were queued. Only
+    due rows are claimed, so a channel whose rows wait never keeps another channel's rows out."""
     candidates = session.exec(
         select(OutboxMessage.id)
         .where(_due(now), _of_kinds(kinds, exclude))
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .order_by(OutboxMessage.id)
         .limit(limit)
         .execution_options(all_workspaces=True)  # one worker delivers every workspace's messages
     ).all()
@@ -196,6 +200,15 @@ def mark_sent(session: Session, *, item: OutboxItem, now: datetime, forget_paylo
 
 def retry_later(session: Session, *, item: OutboxItem, at: datetime, error: str) -> bool:
     return _finish(session, item, status=PENDING, next_attempt_at=at, lease_until=None, last_error=error[:2000])
+
+
+def put_back(session: Session, *, item: OutboxItem, at: datetime) -> bool:
+    """Put a claimed row back until `at` without counting the claim as an attempt: it was not sent
+    for a reason of the sender's own (pacing), and nothing of it reached Slack. Its `attempts` go
+    back to what they were, so a sender that looks for an earlier attempt's post (attempts > 1)
+    does not look in vain; the fencing still holds, since this claim ends here and a later claim
+    takes the number up again."""
+    return _finish(session, item, status=PENDING, next_attempt_at=at, lease_until=None, attempts=item.attempts - 1)
 
 
 def mark_failed(session: Session, *, item: OutboxItem, error: str) -> bool:

@@ -1057,3 +1057,49 @@ def test_a_response_url_body_that_is_not_a_json_object_is_refused(fake_slack, bo
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=5)
     assert (refused.value.code, refused.value.read()) == (400, b"invalid_payload")
+
+
+def test_the_per_channel_posting_limit_answers_429_as_slack_does():
+    from fakeslack import FakeSlack
+
+    with FakeSlack(post_rate_limit=(1.0, 3)) as fake:
+        now = [100.0]
+        fake.post_limit.clock = lambda: now[0]
+        client = WebClient(token=fake.token, base_url=fake.api_url, retry_handlers=[])
+        for n in range(3):  # the burst
+            assert client.chat_postMessage(channel="C1", text=f"burst {n}")["ok"]
+        with pytest.raises(SlackApiError) as limited:
+            client.chat_postMessage(channel="C1", text="one too many")
+        assert limited.value.response.status_code == 429
+        assert limited.value.response["error"] == "ratelimited"
+        assert limited.value.response.headers["Retry-After"] == "1"  # whole seconds, at least 1
+        assert client.chat_postMessage(channel="C2", text="another channel")["ok"]  # its own bucket
+        now[0] += 0.5
+        with pytest.raises(SlackApiError):
+            client.chat_postMessage(channel="C1", text="half a token is not one")
+        now[0] += 0.5
+        assert client.chat_postMessage(channel="C1", text="a token came back")["ok"]
+        assert client.chat_update(channel="C1", ts=fake.messages["C1"][0]["ts"], text="edits are not limited")["ok"]
+        assert [m["text"] for m in fake.messages["C1"]] == [
+            "edits are not limited",
+            "burst 1",
+            "burst 2",
+            "a token came back",
+        ]
+        assert fake.post_limit.refused == {"C1": 2} and fake.post_limit.total_refused == 2
+
+
+def test_the_posting_limit_can_cover_other_methods_and_waits_whole_seconds():
+    from fakeslack import FakeSlack
+
+    with FakeSlack() as fake:
+        limit = fake.limit_posts(0.25, 1, methods=frozenset({"chat.postMessage", "chat.postEphemeral"}))
+        now = [0.0]
+        limit.clock = lambda: now[0]
+        client = WebClient(token=fake.token, base_url=fake.api_url, retry_handlers=[])
+        assert client.chat_postEphemeral(channel="C1", user="U1", text="x")["ok"]
+        with pytest.raises(SlackApiError) as limited:
+            client.chat_postMessage(channel="C1", text="y")
+        assert limited.value.response.headers["Retry-After"] == "4"  # one token at a quarter a second
+        assert fake.calls_to("chat.postMessage")  # a refused call is still recorded
+        assert "C1" not in fake.messages or not fake.messages["C1"]
