@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
@@ -70,6 +70,10 @@ MISTAKES = {
         "KNOWHOW_POST_BURST must be a whole number of posts from 1 to 100 that may go at once in a channel "
         "before the rate applies (got {value!r})"
     ),
+    "KNOWHOW_WORKERS": (
+        "KNOWHOW_WORKERS must be process (the outbox's workers in a process of their own, the default) "
+        "or threads (in the serving process) (got {value!r})"
+    ),
     "KNOWHOW_PRIVACY_THRESHOLD": (
         "KNOWHOW_PRIVACY_THRESHOLD must be a whole number from 1 (show every count) to 100: counts "
         "below it are shown as 'fewer than N' in channels (got {value!r})"
@@ -97,6 +101,9 @@ class Settings(BaseModel):
     # channel, with short bursts (bot/pacing.py). Per process: replicas each post at this rate.
     post_rate: float = Field(1.0, alias="KNOWHOW_POST_RATE", gt=0, le=100)
     post_burst: int = Field(3, alias="KNOWHOW_POST_BURST", ge=1, le=100)
+    # Where the outbox's workers run (bot/workers.py): a child process at a lower CPU priority, so
+    # acks never wait for them, or threads of the serving process.
+    workers: Literal["process", "threads"] = Field("process", alias="KNOWHOW_WORKERS")
     # Counts shown in channels below this read "fewer than N" (core.privacy).
     privacy_threshold: int = Field(3, alias="KNOWHOW_PRIVACY_THRESHOLD", ge=1, le=100)
 

@@ -164,6 +164,9 @@ class OutboxWorker:
         on_done: Callable[[], None] = lambda: None,
         # Per-channel buckets (bot/pacing.py); workers of one process that post should share one.
         pacer: Pacer | None = None,
+        # What wakes the worker (a `threading.Event`, or a `multiprocessing` one when the process
+        # that queues is another: bot/workers.py).
+        wake=None,
     ):
         settings = settings or Settings()
         self.pacing = Pacing(pacer or Pacer(settings.post_rate, settings.post_burst), clock)
@@ -182,7 +185,7 @@ class OutboxWorker:
         self.name = name
         # Called after a pass that handled rows (the work worker wakes the sending worker).
         self.on_done = on_done
-        self._wake = threading.Event()
+        self._wake = wake if wake is not None else threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 

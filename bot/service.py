@@ -14,13 +14,11 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.app import build_app, make_client, senders
+from bot.app import build_app, make_client
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
-from bot.outbox import OutboxWorker
-from bot.pacing import Pacer
 from bot.server import HttpServer, SlackFront
-from notify import kinds
+from bot.workers import ChildProcess, InProcess
 from scheduler import jobs, runtime
 from scheduler.lock import SchedulerBusy
 from scheduler.runtime import start_scheduler, stop_scheduler
@@ -44,35 +42,16 @@ class Knowhow:
         self.host = host
         self.engine = make_engine(settings.database_url)
         self.client = make_client(settings)
-        outbox_client = make_client(settings, retry_on_connection_errors=False)
-        pacer = Pacer(settings.post_rate, settings.post_burst)  # one per process: both workers share it
-        # Two workers drain the outbox: one sends to Slack; the other turns stored requests into
-        # what they imply (searching, recording, queueing), so a slow Slack never holds that up.
-        self.outbox = OutboxWorker(
-            self.engine,
-            outbox_client,
-            senders(),
-            poll_seconds=outbox_poll_seconds,
-            settings=settings,
-            exclude=kinds.WORK_KINDS,
-            pacer=pacer,
-        )
-        self.work = OutboxWorker(
-            self.engine,
-            outbox_client,
-            senders(),
-            poll_seconds=outbox_poll_seconds,
-            settings=settings,
-            kinds=kinds.WORK_KINDS,
-            name="knowhow-work",
-            on_done=self.outbox.wake,
-            pacer=pacer,
-        )
+        # The outbox's workers: they do what acked requests imply, after the ack (bot/workers.py).
+        if settings.workers == "process":
+            self.workers = ChildProcess(settings, poll_seconds=outbox_poll_seconds)
+        else:
+            self.workers = InProcess(self.engine, settings, poll_seconds=outbox_poll_seconds)
         self.deps = Deps(
             engine=self.engine,
             settings=settings,
-            wake_outbox=self.outbox.wake,
-            wake_work=self.work.wake,
+            wake_outbox=self.workers.wake_outbox,
+            wake_work=self.workers.wake_work,
             on_session_scheduled=self._set_session_alarms,
         )
         self.app = None
@@ -95,12 +74,9 @@ class Knowhow:
             report["scheduler"] = "running"
         else:
             report["scheduler"] = "down"
-        report["outbox"] = "running" if self.outbox.running and self.work.running else "down"
+        report["outbox"] = "running" if self.workers.running else "down"
         healthy = (
-            report["database"] == "ok"
-            and report["scheduler"] in ("running", "disabled")
-            and self.outbox.running
-            and self.work.running
+            report["database"] == "ok" and report["scheduler"] in ("running", "disabled") and self.workers.running
         )
         report["status"] = "ok" if healthy else "unhealthy"
         return healthy, report
@@ -114,10 +90,9 @@ class Knowhow:
 
     def start(self) -> None:
         migrate.upgrade(self.engine)
-        runtime.bind_waker(self.outbox.wake)
+        runtime.bind_waker(self.workers.wake_outbox)
         self.app = build_app(self.deps, self.client)
-        self.outbox.start()
-        self.work.start()
+        self.workers.start()
         if self.with_scheduler:
             try:
                 reconcilers = jobs.reconcilers(
@@ -168,8 +143,7 @@ class Knowhow:
             self.http.stop()  # in-flight requests finish (each one's transaction commits or rolls back)
         if self.scheduler is not None:
             stop_scheduler(self.scheduler, wait=True)
-        self.work.stop()
-        self.outbox.stop()
+        self.workers.stop()
         self.engine.dispose()
         log.info("Knowhow stopped")
 

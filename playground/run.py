@@ -188,7 +188,9 @@ class Playground:
         from bot.config import load_settings
         from bot.service import Knowhow
 
-        self.service = Knowhow(load_settings(self.knowhow_env()), host="127.0.0.1", outbox_poll_seconds=0.5)
+        # Threads, not a child process: the tests move this process's clock on (core.clock.advance).
+        env = {**self.knowhow_env(), "KNOWHOW_WORKERS": "threads"}
+        self.service = Knowhow(load_settings(env), host="127.0.0.1", outbox_poll_seconds=0.5)
         self.service.start()
         self.knowhow_port = self.service.http.port
 

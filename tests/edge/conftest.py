@@ -23,6 +23,9 @@ def settings(fake_slack, database_url):
         database_url=database_url,
         port=0,
         qa_channel=QA_CHANNEL,
+        # The workers as threads, which the tests reach (bot/workers.py; test_workers.py runs the
+        # process that `knowhow run` starts).
+        workers="threads",
     )
 
 

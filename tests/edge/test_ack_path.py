@@ -44,8 +44,8 @@ def _start(settings, *, with_scheduler: bool = True) -> Knowhow:
 
 def _crash(service: Knowhow) -> None:
     """Gone without a word: no request finishes, no worker drains (as after kill -9)."""
-    service.work.stop()
-    service.outbox.stop()
+    service.workers.work.stop()
+    service.workers.outbox.stop()
     service.http.stop()
     if service.scheduler is not None:
         service.scheduler.shutdown(wait=False)
@@ -55,7 +55,7 @@ def _crash(service: Knowhow) -> None:
 def test_ask_acks_with_only_the_request_stored_and_the_worker_does_the_rest(settings, fake_slack):
     service = _start(settings)
     try:
-        service.work.stop()  # the worker's turn has not come yet
+        service.workers.work.stop()  # the worker's turn has not come yet
         slack = SlackSender(f"http://127.0.0.1:{service.http.port}/slack/events", SECRET)
         ack = slack.command("/ask", "Where is the VPN guide?", user_id=ASKER, response_url=fake_slack.response_url("a"))
         assert ack.status == 200 and "looking for earlier answers" in ack.json()["text"]
@@ -66,8 +66,8 @@ def test_ask_acks_with_only_the_request_stored_and_the_worker_does_the_rest(sett
         assert _questions(service.engine) == []
         assert fake_slack.calls_to("chat.postMessage") == [] and fake_slack.calls_to("response_url") == []
 
-        service.work.start()
-        service.work.wake()
+        service.workers.work.start()
+        service.workers.work.wake()
         [post] = fake_slack.wait_for("chat.postMessage")
         assert post.args["channel"] == QA_CHANNEL and "Where is the VPN guide?" in post.block_text()
         [told] = fake_slack.wait_for("response_url")
@@ -82,7 +82,7 @@ def test_ask_acks_with_only_the_request_stored_and_the_worker_does_the_rest(sett
 
 def test_nothing_is_lost_when_the_process_dies_between_the_ack_and_the_workers_turn(settings, fake_slack):
     first = _start(settings, with_scheduler=False)  # a scheduler's leadership would outlive the crash
-    first.work.stop()
+    first.workers.work.stop()
     slack = SlackSender(f"http://127.0.0.1:{first.http.port}/slack/events", SECRET)
     texts = [f"Question {n}: who approves travel to the Lyon office?" for n in range(3)]
     for n, text in enumerate(texts):
@@ -125,15 +125,15 @@ def test_a_reply_is_acked_before_it_is_recorded_and_recorded_after(settings, fak
         slack.command("/ask", "Which printer is on floor 3?", user_id=ASKER, response_url=fake_slack.response_url())
         fake_slack.wait_for("response_url")
         [question] = _questions(service.engine)
-        service.work.stop()
+        service.workers.work.stop()
         reply = slack.thread_reply(
             channel=QA_CHANNEL, thread_ts=question.message_ts, ts="1754500000.000900", user="U0HELPER", text="Zebra"
         )
         assert slack.event(reply, event_id="Ev0AFTER001").status == 200
         with session_scope(service.engine) as s:
             assert list(s.exec(select(Answer))) == []
-        service.work.start()
-        service.work.wake()
+        service.workers.work.start()
+        service.workers.work.wake()
         settle(service)
         with session_scope(service.engine) as s:
             assert [a.text for a in s.exec(select(Answer))] == ["Zebra"]

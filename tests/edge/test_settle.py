@@ -36,11 +36,11 @@ class _SlowSender(Sender):
 def _queue(knowhow, key, *, not_before=None):
     with session_scope(knowhow.engine) as s:
         outbox.enqueue(s, team_id="T0FAKETEAM", dedupe_key=key, kind="test_slow", payload={}, not_before=not_before)
-    knowhow.outbox.wake()
+    knowhow.workers.outbox.wake()
 
 
 def test_settle_waits_for_the_outbox_but_not_for_what_is_due_later(knowhow):
-    sender = knowhow.outbox.senders["test_slow"] = _SlowSender()
+    sender = knowhow.workers.outbox.senders["test_slow"] = _SlowSender()
     _queue(knowhow, "now")
     _queue(knowhow, "later", not_before=utcnow() + timedelta(hours=1))
     settle(knowhow)
@@ -71,7 +71,7 @@ def test_settle_waits_for_a_job_that_is_due_or_running(knowhow, tmp_path):
 
 def test_settle_fails_the_test_when_work_never_ends(knowhow):
     gate = threading.Event()
-    knowhow.outbox.senders["test_slow"] = _SlowSender(gate)
+    knowhow.workers.outbox.senders["test_slow"] = _SlowSender(gate)
     _queue(knowhow, "stuck")
     try:
         with pytest.raises(AssertionError, match=r"not settled within 0\.5s: outbox test_slow"):

@@ -1,0 +1,171 @@
+"""The outbox's two workers: in threads of the serving process, or in a process of their own.
+
+The ack path only stores a request; the work it implies (searching earlier answers, recording,
+rendering, calling Slack) is done by these workers. In Python, threads share one interpreter lock:
+a worker busy re-ranking a search holds it in stretches of the switch interval (5 ms), and every
+ack waiting for it pays that, several times a request. So `knowhow run` runs them in a child
+process (`KNOWHOW_WORKERS=process`, the default) at a lower CPU priority: the operating system
+serves acks first, the workers use what is left and catch up after a burst. They share nothing
+with the serving process but the database and three `multiprocessing` events (wake the sender,
+wake the work, stop).
+
+`KNOWHOW_WORKERS=threads` keeps them in the serving process (one process to run, less memory; the
+tests use it to reach the workers directly).
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import signal
+import threading
+from typing import Protocol
+
+from bot.app import make_client, senders
+from bot.config import Settings
+from bot.outbox import OutboxWorker
+from bot.pacing import Pacer
+from notify import kinds
+from storage.db import make_engine
+
+log = logging.getLogger(__name__)
+
+# The child's nice value over the parent's: the scheduler of the operating system then runs the
+# serving process first whenever both want a CPU (`man 2 nice`; 10 of 19 steps).
+WORKER_NICENESS = 10
+# How often the child checks that the process that started it is still there (after a kill -9 of
+# the parent, the child finishes what it is sending and exits).
+PARENT_CHECK_SECONDS = 0.5
+
+
+class Workers(Protocol):
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+    def wake_outbox(self) -> None: ...
+    def wake_work(self) -> None: ...
+    @property
+    def running(self) -> bool: ...
+
+
+def build(engine, settings: Settings, *, poll_seconds: float, wake_outbox=None, wake_work=None):
+    """The sending worker and the work worker, sharing one pacer (posts per channel)."""
+    client = make_client(settings, retry_on_connection_errors=False)
+    pacer = Pacer(settings.post_rate, settings.post_burst)
+    outbox = OutboxWorker(
+        engine,
+        client,
+        senders(),
+        poll_seconds=poll_seconds,
+        settings=settings,
+        exclude=kinds.WORK_KINDS,
+        pacer=pacer,
+        wake=wake_outbox,
+    )
+    work = OutboxWorker(
+        engine,
+        client,
+        senders(),
+        poll_seconds=poll_seconds,
+        settings=settings,
+        kinds=kinds.WORK_KINDS,
+        name="knowhow-work",
+        on_done=outbox.wake,  # what the work queued goes out now
+        pacer=pacer,
+        wake=wake_work,
+    )
+    return outbox, work
+
+
+class InProcess:
+    """Both workers as threads of this process."""
+
+    def __init__(self, engine, settings: Settings, *, poll_seconds: float):
+        self.outbox, self.work = build(engine, settings, poll_seconds=poll_seconds)
+
+    def start(self) -> None:
+        self.outbox.start()
+        self.work.start()
+
+    def stop(self) -> None:
+        self.work.stop()
+        self.outbox.stop()
+
+    def wake_outbox(self) -> None:
+        self.outbox.wake()
+
+    def wake_work(self) -> None:
+        self.work.wake()
+
+    @property
+    def running(self) -> bool:
+        return self.outbox.running and self.work.running
+
+
+class ChildProcess:
+    """Both workers in a child process (spawned, so it starts clean: no copied threads or locks)."""
+
+    def __init__(self, settings: Settings, *, poll_seconds: float):
+        context = multiprocessing.get_context("spawn")
+        self._outbox_event, self._work_event, self._stop = context.Event(), context.Event(), context.Event()
+        self._process = context.Process(
+            target=_child_main,
+            args=(settings, poll_seconds, self._outbox_event, self._work_event, self._stop, os.getpid()),
+            name="knowhow-workers",
+            daemon=True,
+        )
+
+    def start(self) -> None:
+        self._process.start()
+
+    def stop(self, timeout: float = 40.0) -> None:
+        """Let the workers finish what they are sending, then end the child."""
+        if self._process.pid is None:
+            return
+        self._stop.set()
+        self._work_event.set()
+        self._outbox_event.set()
+        self._process.join(timeout)
+        if self._process.is_alive():
+            log.warning("the workers' process did not stop within %.0f s: terminating it", timeout)
+            self._process.terminate()
+            self._process.join(5)
+
+    def wake_outbox(self) -> None:
+        self._outbox_event.set()
+
+    def wake_work(self) -> None:
+        self._work_event.set()
+
+    @property
+    def running(self) -> bool:
+        return self._process.is_alive()
+
+
+def _child_main(settings: Settings, poll_seconds: float, outbox_event, work_event, stop_event, parent: int) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group: the parent decides
+    signal.signal(signal.SIGTERM, lambda *_: stop_event.set())
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError:
+        log.info("the workers' process runs at the serving process's priority (nice refused)")
+    engine = make_engine(settings.database_url)
+    outbox, work = build(engine, settings, poll_seconds=poll_seconds, wake_outbox=outbox_event, wake_work=work_event)
+    outbox.start()
+    work.start()
+    log.info("outbox workers running in process %s", os.getpid())
+    watcher = threading.Thread(target=_watch_parent, args=(parent, stop_event), name="knowhow-parent", daemon=True)
+    watcher.start()
+    stop_event.wait()
+    work.stop()
+    outbox.stop()
+    engine.dispose()
+    log.info("outbox workers stopped")
+
+
+def _watch_parent(parent: int, stop_event) -> None:
+    while not stop_event.wait(PARENT_CHECK_SECONDS):
+        if os.getppid() != parent:  # the parent is gone (kill -9): finish and exit
+            log.warning("the serving process %s is gone: the outbox workers stop", parent)
+            stop_event.set()

@@ -1,0 +1,33 @@
+"""The outbox's workers in a process of their own, as `knowhow run` starts them (bot/workers.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+
+from bot.service import Knowhow
+from fakeslack import SlackSender
+
+from .conftest import QA_CHANNEL, SECRET
+
+
+def test_the_workers_process_does_the_work_and_stops_with_the_service(settings, fake_slack):
+    service = Knowhow(settings.model_copy(update=dict(workers="process")), host="127.0.0.1", outbox_poll_seconds=5)
+    service.start()
+    try:
+        process = service.workers._process
+        assert process.is_alive() and process.pid != os.getpid()
+        with urllib.request.urlopen(f"http://127.0.0.1:{service.http.port}/healthz") as answer:
+            assert json.loads(answer.read())["outbox"] == "running"
+        slack = SlackSender(f"http://127.0.0.1:{service.http.port}/slack/events", SECRET)
+        ack = slack.command("/ask", "Who signs off expenses?", response_url=fake_slack.response_url("w"))
+        assert "looking for earlier answers" in ack.json()["text"]
+        # Woken across processes, not found at the next poll (5 s here): well within the wait.
+        [post] = fake_slack.wait_for("chat.postMessage", timeout=4)
+        assert post.args["channel"] == QA_CHANNEL and "Who signs off expenses?" in post.block_text()
+        [told] = fake_slack.wait_for("response_url", timeout=4)
+        assert "is posted" in told.args["text"]
+    finally:
+        service.stop()
+    assert not process.is_alive() and process.exitcode == 0
