@@ -13,10 +13,13 @@ Three kinds of request, one table each:
   held as similar to another: no earlier question has an answer while these are asked.
 - `reply`: an `event_callback` with a `message` replying in the thread of a question Knowhow
   posted (the questions are asked and posted beforehand, untimed).
-- `button`: "Post my question anyway" (`ask_post_anyway`) on a held question. Untimed, one
-  question is asked, posted and answered in its thread; then as many similar questions as there
-  will be clicks are asked, and Knowhow holds each with suggestions (in the ack, or later through
-  its response_url). Each click posts its question.
+- `button`: "Post my question anyway" (`ask_post_anyway`) on a held question. Untimed, questions
+  are asked by someone else, posted and answered in their thread; then each is asked again a few
+  times (as many in all as there will be clicks), and Knowhow holds these with suggestions (in the
+  ack, or later through their response_url). Each click posts its question.
+The kinds run in this order whatever `--kinds` says: a reply makes its question an answered
+one, which could hold a later `/ask` as similar to it. The reply targets are all posted before
+the first reply, for the same reason.
 
 Per level it prints n, p50/p99 of both apps, the ratios Knowhow/bare, the errors (a request that
 failed, or an ack that did not say what it should) and how long after the last ack Knowhow's
@@ -35,7 +38,12 @@ Run it from the repository root (PostgreSQL is skipped, with a message, when unr
     .venv/bin/python bench/ask_ack_latency.py --requests 100 --concurrency 1,10 --kinds ask --backends sqlite
     .venv/bin/python bench/ask_ack_latency.py --postgres-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-On PostgreSQL the bot runs in a throwaway schema of that database, dropped at the end.
+On PostgreSQL the bot runs in a throwaway schema of that database (default
+postgresql+psycopg://postgres@127.0.0.1:5432/test_bench), dropped at the end.
+
+Known bias: the stand-in answers Knowhow's Web API calls in this process, beside the client's
+threads, and Knowhow's outbox makes those calls during its own turn (the bare app makes none). On
+a 2-core machine that work competes with the measurement; real Slack would do it elsewhere.
 """
 
 from __future__ import annotations
@@ -57,7 +65,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, suppress
@@ -101,13 +109,16 @@ PLACES = (
     "for the payments team|in the eu region|after the last release|on a new laptop|without downtime|during on-call|"
     "for a contractor|in the sandbox account|before the audit|for the mobile app|on the analytics cluster"
 )
-SEED_QUESTION = "How do I rotate the vault token of the payments service in production"
-SEED_ANSWER = "Run the rotate-vault-token job in CI, then restart the payments pods; the runbook has the details."
-SIMILAR = [
-    "How do I rotate the vault token of the payments service",
-    "how do I rotate the payments service vault token in production",
-    "How can I rotate the vault token for the payments service",
-]
+ANSWER = "Run the job in CI, then restart the pods; the runbook in the wiki has the details."
+# The button's held questions repeat answered ones, worded apart from the questions above so the
+# answered ones are not held themselves. A few copies per answered question: with more, the
+# unanswered copies fill the similar-question candidates and the answered one is not offered.
+SEED_VERBS = "refresh|unlock|reset|re-run|archive|purge|approve|reopen|reconcile|export"
+SEED_THINGS = (
+    "vault token|ledger reconciliation worker|payroll export|invoice renderer|tax report|audit trail|"
+    "expense approval flow|quarterly forecast sheet|warehouse barcode printer|travel booking tool"
+)
+COPIES_PER_SEED = 4
 
 
 def free_port() -> int:
@@ -132,8 +143,9 @@ class Server:
         with open(self.log_path, "wb") as log:
             self.proc = subprocess.Popen(argv, cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
 
-    def wait_up(self, timeout: float = 30) -> None:
-        """Up when it answers HTTP at all (Knowhow's /healthz says 200, Bolt's adapter 404)."""
+    def wait_up(self, timeout: float = 30, *, healthz: bool = True) -> None:
+        """Up when /healthz says 200 (Knowhow), or when it answers HTTP at all (`healthz=False`:
+        Bolt's adapter answers 404)."""
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -144,7 +156,8 @@ class Server:
                     if answer.status == 200:
                         return
             except urllib.error.HTTPError:
-                return
+                if not healthz:
+                    return
             except OSError:
                 pass
             time.sleep(0.1)
@@ -179,19 +192,27 @@ class Observed:
     def __init__(self, fake: FakeSlack, tag_prefix: str):
         self.tag = re.compile(rf"\b{tag_prefix}(\d+)\b")
         self.cond = threading.Condition()
-        self.posts: dict[int, list[tuple[str, str]]] = defaultdict(list)  # tag -> (channel, ts) of each post
+        self.posts: dict[int, list[tuple[str, str]]] = defaultdict(list)  # tag -> (channel, ts) of its posts
+        self.posts_of: dict[int, list[tuple[str, str]]] = defaultdict(list)  # question id (metadata) -> posts
         self.responses: dict[str, list[dict]] = defaultdict(list)  # response_url name -> bodies posted
         self.updates: dict[tuple[str, str], list[float]] = defaultdict(list)  # (channel, ts) -> chat.update times
+        self.fake = fake
         fake.after_answer.append(self._seen)
+
+    def close(self) -> None:
+        self.fake.after_answer.remove(self._seen)
 
     def _seen(self, call: Call, answer: Answer) -> None:
         if answer.status != 200 or (isinstance(answer.body, dict) and not answer.body.get("ok")):
             return
         with self.cond:
-            if call.method == "chat.postMessage":
+            if call.method == "chat.postMessage" and call.args.get("channel") == QA_CHANNEL:
                 where = (answer.body.get("channel"), answer.body.get("ts"))
                 for n in {int(m) for m in self.tag.findall(f"{call.text}\n{call.block_text()}")}:
                     self.posts[n].append(where)
+                metadata = call.args.get("metadata")
+                if isinstance(metadata, dict) and "question_id" in (metadata.get("event_payload") or {}):
+                    self.posts_of[metadata["event_payload"]["question_id"]].append(where)
             elif call.method == "response_url":
                 self.responses[call.path.rsplit("/", 1)[-1]].append(call.args)
             elif call.method == "chat.update":
@@ -220,6 +241,7 @@ def post_anyway_value(message: dict | None) -> str | None:
 class Question:
     n: int  # its tag's number
     text: str
+    asker: str = ASKER
     acked: bool = False
     offered: str | None = None  # the "Post my question anyway" value, once Knowhow held it
     post: tuple[str, str] | None = None  # (channel, ts)
@@ -268,18 +290,31 @@ class Run:
         self.last_ts = 0.0
 
     # -- the requests ---------------------------------------------------------------------------
-    def question(self, text: str | None = None) -> Question:
+    def asked(self, q: Question) -> str:
+        """The name of the response_url of the /ask that asked `q`, on the stand-in."""
+        return f"{self.tag_prefix}{q.n}"
+
+    def clicked(self, q: Question) -> str:
+        """The name of the response_url of the click on `q`'s suggestions."""
+        return f"{self.tag_prefix}{q.n}c"
+
+    def next_n(self) -> int:
         self.count += 1
+        return self.count
+
+    def question(self, text: str | None = None) -> Question:
+        """A new question: `text` (random wording by default) and its tag word."""
+        self.next_n()
         if text is None:
             pick = self.rng.choice
             text = f"{pick(OPENERS)} {pick(VERBS.split('|'))} the {pick(THINGS.split('|'))} {pick(PLACES.split('|'))}"
         return Question(self.count, f"{text}? {self.tag_prefix}{self.count}")
 
-    def ask(self, q: Question, user: str = ASKER) -> tuple[bytes, str]:
+    def ask(self, q: Question) -> tuple[bytes, str]:
         trigger_id = f"{7700000000000 + q.n}.{self.tag_prefix}.{q.n:032x}"
-        response_url = self.fake.response_url(f"q{q.n}")
+        response_url = self.fake.response_url(self.asked(q))
         return self.knowhow.sender.command_body(
-            ids.ASK_COMMAND, q.text, user_id=user, response_url=response_url, trigger_id=trigger_id
+            ids.ASK_COMMAND, q.text, user_id=q.asker, response_url=response_url, trigger_id=trigger_id
         ), FORM
 
     def next_ts(self) -> str:
@@ -290,20 +325,18 @@ class Run:
     def reply(self, q: Question) -> tuple[bytes, str]:
         q.reply_ts, q.sent_at = self.next_ts(), time.time()
         sender = self.knowhow.sender
-        event = sender.thread_reply(
-            channel=q.post[0], thread_ts=q.post[1], ts=q.reply_ts, user=HELPER, text=SEED_ANSWER
-        )
+        event = sender.thread_reply(channel=q.post[0], thread_ts=q.post[1], ts=q.reply_ts, user=HELPER, text=ANSWER)
         return sender.event_body(event), JSON
 
     def click(self, q: Question) -> tuple[bytes, str]:
         q.sent_at = time.time()
         sender = self.knowhow.sender
         payload = sender.block_actions_payload(
-            user=ASKER,
+            user=q.asker,
             action_id=ids.ASK_POST_ANYWAY,
             value=q.offered,
             is_ephemeral=True,  # a click in the private answer to /ask
-            response_url=self.fake.response_url(f"c{q.n}"),
+            response_url=self.fake.response_url(self.clicked(q)),
         )
         return sender.interaction_body(payload), FORM
 
@@ -313,7 +346,7 @@ class Run:
             return sender.command_body(ids.ASK_COMMAND, f"How do I restart the ci runner number {k}?"), FORM
         if kind == "reply":
             event = sender.thread_reply(
-                channel=QA_CHANNEL, thread_ts="1700000000.000100", ts=self.next_ts(), user=HELPER, text=SEED_ANSWER
+                channel=QA_CHANNEL, thread_ts="1700000000.000100", ts=self.next_ts(), user=HELPER, text=ANSWER
             )
             return sender.event_body(event), JSON
         payload = sender.block_actions_payload(
@@ -327,61 +360,77 @@ class Run:
 
     def done(self, kind: str, q: Question) -> bool:
         if kind == "ask":
-            return self.posted_and_answered(q, f"q{q.n}")
+            return self.posted_and_answered(q, self.asked(q))
         if kind == "reply":
-            return any(at >= q.sent_at - 1 for at in self.observed.updates.get(q.post, []))
-        return self.posted_and_answered(q, f"c{q.n}")
+            return any(at >= q.sent_at for at in self.observed.updates.get(q.post, []))
+        return bool(self.observed.posts_of.get(held_id(q))) and bool(self.observed.finals(self.clicked(q)))
 
     def drain(self, kind: str, questions: list[Question]) -> bool:
         return self.observed.wait(lambda: all(self.done(kind, q) for q in questions), self.args.drain_timeout)
 
     # -- untimed preparation ----------------------------------------------------------------------
-    def ask_untimed(self, questions: list[Question], user: str = ASKER) -> None:
-        for result in run_level(self.knowhow, questions, 8, lambda q: self.ask(q, user), lambda a: True):
+    def ask_untimed(self, questions: list[Question]) -> None:
+        for result in run_level(self.knowhow, questions, 8, self.ask, lambda a: True):
             result.item.acked = result.ok
             with suppress(ValueError):
                 result.item.offered = post_anyway_value(json.loads(result.body or b"{}"))
 
-    def posted(self, count: int) -> list[Question]:
-        """`count` questions asked, posted and confirmed (so their post is recorded), to reply to."""
-        questions = [self.question() for _ in range(count)]
+    def settle(self, questions: list[Question]) -> bool:
+        """Wait until Knowhow held each question (suggestions in the ack or through its
+        response_url) or answered it otherwise through its response_url (posted)."""
+
+        def settled() -> bool:
+            for q in questions:
+                if q.offered is None:
+                    offers = (post_anyway_value(r) for r in self.observed.responses.get(self.asked(q), []))
+                    q.offered = next((v for v in offers if v), None)
+                if q.offered is None and not self.observed.finals(self.asked(q)):
+                    return False
+            return True
+
+        return self.observed.wait(settled, self.args.drain_timeout)
+
+    def posted(self, count: int, texts: list[str] | None = None, asker: str = ASKER) -> list[Question]:
+        """Questions asked and posted, their post recorded (the asker was told), to reply to. One
+        that Knowhow holds as similar to an answered one is posted anyway."""
+        questions = [self.question(text) for text in texts or [None] * count]
+        for q in questions:
+            q.asker = asker
         self.ask_untimed(questions)
-        if not self.drain("ask", questions):
-            missing = sum(1 for q in questions if not self.done("ask", q))
-            raise Unprepared(f"{missing} of {count} questions to reply to were not posted and confirmed in time")
+        if not self.settle(questions):
+            raise Unprepared("questions to reply to were not answered in time")
+        held = [q for q in questions if q.offered]
+        run_level(self.knowhow, held, 8, self.click, lambda a: True)
+
+        def ready(q: Question) -> bool:
+            name = self.clicked(q) if q.offered else self.asked(q)
+            return bool(self.observed.posts.get(q.n)) and bool(self.observed.finals(name))
+
+        if not self.observed.wait(lambda: all(ready(q) for q in questions), self.args.drain_timeout):
+            missing = sum(1 for q in questions if not ready(q))
+            raise Unprepared(f"{missing} of {len(questions)} questions to reply to were not posted in time")
         for q in questions:
             q.post = self.observed.posts[q.n][0]
         return questions
 
     def held(self, count: int) -> list[Question]:
-        """One question posted and answered in its thread, then `count` similar ones held with
-        suggestions (in the ack, or later through their response_url)."""
-        seed = self.question(SEED_QUESTION)
-        self.ask_untimed([seed], user=SEEDER)
-        if not self.drain("ask", [seed]):
-            raise Unprepared("the seed question was not posted")
-        seed.post = self.observed.posts[seed.n][0]
-        answer = run_level(self.knowhow, [seed], 1, self.reply, lambda a: True)[0]
-        if not answer.ok or not self.drain("reply", [seed]):
-            raise Unprepared(f"the answer to the seed question was not taken ({answer.status})")
-        questions = [self.question(SIMILAR[i % len(SIMILAR)]) for i in range(count)]
-        self.ask_untimed(questions)
-
-        def settled() -> bool:
-            for q in questions:
-                if q.offered is None:
-                    q.offered = next(
-                        (v for r in self.observed.responses.get(f"q{q.n}", []) if (v := post_anyway_value(r))), None
-                    )
-                if q.offered is None and not self.observed.posts.get(q.n):
-                    return False
-            return True
-
-        self.observed.wait(settled, self.args.drain_timeout)
-        held = [q for q in questions if q.offered is not None and not self.observed.posts.get(q.n)]
+        """`count` questions that Knowhow holds with suggestions: copies of questions asked by
+        someone else, posted and answered in their thread beforehand."""
+        pick = self.rng.choice
+        texts = [
+            f"Where do I {pick(SEED_VERBS.split('|'))} the {pick(SEED_THINGS.split('|'))}"
+            for _ in range(-(-count // COPIES_PER_SEED))
+        ]
+        seeds = self.posted(len(texts), texts, asker=SEEDER)
+        replies = run_level(self.knowhow, seeds, 8, self.reply, lambda a: True)
+        if not all(r.ok for r in replies) or not self.drain("reply", seeds):
+            raise Unprepared("the answers to the questions to repeat were not all taken")
+        copies = [Question(self.next_n(), seeds[i // COPIES_PER_SEED].text) for i in range(count)]
+        self.ask_untimed(copies)
+        self.settle(copies)
+        held = [q for q in copies if q.offered is not None]
         if len(held) < count:
-            posted = sum(1 for q in questions if self.observed.posts.get(q.n))
-            raise Unprepared(f"only {len(held)} of {count} similar questions were held ({posted} posted instead)")
+            raise Unprepared(f"only {len(held)} of {count} repeated questions were held with suggestions")
         return held
 
     # -- verification --------------------------------------------------------------------------------
@@ -393,7 +442,7 @@ class Run:
                 if kind == "reply":
                     stored = {row[0] for row in conn.execute(sql("SELECT message_ts FROM answer"))}
                 else:
-                    stored_rows = conn.execute(sql("SELECT text, status FROM question")).all()
+                    stored_rows = conn.execute(sql("SELECT id, text, status FROM question")).all()
         finally:
             engine.dispose()
         acked = [r.item for r in sent if r.ok]
@@ -406,25 +455,30 @@ class Run:
                 f"{updated} had their question's post updated"
             )
             return bad
-        rows: dict[int, list[str]] = defaultdict(list)
-        for text, status in stored_rows:
+        rows: dict[int, list[str]] = defaultdict(list)  # tag -> statuses of the questions carrying it
+        status_of = {}  # question id -> status
+        for question_id, text, status in stored_rows:
+            status_of[question_id] = status
             for m in self.observed.tag.findall(text):
                 rows[int(m)].append(status)
-        name = "q" if kind == "ask" else "c"
-        once = sum(1 for q in acked if len(self.observed.posts.get(q.n, [])) == 1)
-        answered = sum(1 for q in acked if self.observed.finals(f"{name}{q.n}"))
-        twice = sum(1 for q in acked if len(self.observed.finals(f"{name}{q.n}")) > 1)
+        name = self.asked if kind == "ask" else self.clicked
+        if kind == "ask":
+            once = sum(1 for q in acked if len(self.observed.posts.get(q.n, [])) == 1)
+        else:
+            once = sum(1 for q in acked if len(self.observed.posts_of.get(held_id(q), [])) == 1)
+        answered = sum(1 for q in acked if self.observed.finals(name(q)))
+        twice = sum(1 for q in acked if len(self.observed.finals(name(q))) > 1)
         if kind == "ask":
             kept = sum(1 for q in acked if len(rows[q.n]) == 1)
             offered = {
                 q.n
                 for q in acked
-                if q.offered or any(post_anyway_value(r) for r in self.observed.responses.get(f"q{q.n}", []))
+                if q.offered or any(post_anyway_value(r) for r in self.observed.responses.get(self.asked(q), []))
             }
             both = sum(1 for q in acked if q.n in offered and self.observed.posts.get(q.n))
             what = "questions"
         else:
-            kept = sum(1 for q in acked if rows[q.n] == ["posted"])
+            kept = sum(1 for q in acked if status_of.get(held_id(q)) == "posted")
             both = 0  # suggestions, then the post the click asked for: as it should be
             what = "clicks"
         bad = min(kept, once, answered) < len(acked) or twice > 0 or both > 0
@@ -434,6 +488,11 @@ class Run:
             f"and posted"
         )
         return bad
+
+
+def held_id(q: Question) -> int:
+    """The id of a held question, as its "Post my question anyway" button carries it."""
+    return int(json.loads(q.offered)["q"])
 
 
 class Unprepared(Exception):
@@ -459,6 +518,10 @@ def row(concurrency: int, bare: list[Result], knowhow: list[Result], drain_s: fl
     b50, b99, k50, k99 = percentile(b, 50), percentile(b, 99), percentile(k, 50), percentile(k, 99)
     errors = f"{sum(not r.ok for r in bare)}/{sum(not r.ok for r in knowhow)}"
     drain = f"{drain_s * 1000:.0f} ms" if drain_s is not None else "NOT DRAINED"
+    for name, results in (("bare", bare), ("knowhow", knowhow)):
+        failures = Counter(r.status if r.status != "200" else "200, unexpected ack" for r in results if not r.ok)
+        if failures:
+            drain += f"  {name} errors: {', '.join(f'{n}x {why}' for why, n in failures.items())}"
     return (
         f"{concurrency:>5} {len(k):>5} | {b50:>8.1f} {b99:>7.1f} | {k50:>11.1f} {k99:>7.1f} | "
         f"{k50 / b50:>8.1f}x {k99 / b99:>5.1f}x | {errors:>10} | {drain}"
@@ -546,6 +609,7 @@ def bench_backend(backend: str, database_url: str, fake: FakeSlack, bare: Server
         for kind in kinds:
             failed |= bench_kind(run, kind, levels)
     finally:
+        run.observed.close()
         code = knowhow.stop()
         knowhow.log_summary()
     return failed or code != 0
@@ -564,6 +628,8 @@ def main() -> int:
     levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
     kinds = [k for k in KINDS if k in args.kinds.split(",")]  # in this order: see the docstring
     backends = [b for b in ("sqlite", "postgresql") if b in args.backends.split(",")]
+    if not levels or not kinds or not backends or args.requests < 1:
+        parser.error("give at least one level, kind and backend, and at least one request")
     print(
         f"Python {platform.python_version()} | {os.cpu_count()} CPUs | both apps: Cheroot {SERVER_THREADS} threads, "
         f"Bolt with process_before_response | {args.requests} requests per level and app | times in ms"
@@ -578,7 +644,7 @@ def main() -> int:
             "bare", [sys.executable, str(ROOT / "bench" / "bare_bolt.py"), str(bare_port)], bare_env, bare_port, workdir
         )
         try:
-            bare.wait_up()
+            bare.wait_up(healthz=False)
             unsigned = bare.sender.post(bare.sender.command_body(ids.ASK_COMMAND, "unsigned"), FORM)
             if unsigned.status != 401:
                 sys.exit(f"the bare app answered an unsigned request with {unsigned.status}, not 401")
