@@ -54,6 +54,7 @@ import os
 import platform
 import random
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -174,7 +175,10 @@ class Server:
                 print(f"{self.name} did not stop within 20 s after SIGTERM: killed")
         return self.proc.returncode
 
-    def log_summary(self) -> None:
+    def log_summary(self, keep_in: Path | None = None) -> None:
+        if keep_in is not None:
+            keep_in.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(self.log_path, keep_in / self.log_path.name)
         log = self.log_path.read_text(errors="replace").splitlines()
         problems = [line for line in log if re.search(r"\b(ERROR|CRITICAL|Traceback)\b", line)]
         warnings = [line for line in log if " WARNING " in line]
@@ -611,7 +615,7 @@ def bench_backend(backend: str, database_url: str, fake: FakeSlack, bare: Server
     finally:
         run.observed.close()
         code = knowhow.stop()
-        knowhow.log_summary()
+        knowhow.log_summary(args.logs)
     return failed or code != 0
 
 
@@ -623,6 +627,7 @@ def main() -> int:
     parser.add_argument("--backends", default="sqlite,postgresql", help="some of sqlite,postgresql (default both)")
     parser.add_argument("--postgres-url", default=DEFAULT_PG, help=f"a scratch schema is made in it ({DEFAULT_PG})")
     parser.add_argument("--warmup", type=int, default=20, help="uncounted requests per kind and app (default 20)")
+    parser.add_argument("--logs", type=Path, help="copy each server's stdout and stderr into this directory")
     parser.add_argument("--drain-timeout", type=float, default=120, help="seconds to wait for the outbox (default 120)")
     args = parser.parse_args()
     levels = [int(c) for c in args.concurrency.split(",") if c.strip()]
@@ -656,7 +661,7 @@ def main() -> int:
                     failed |= bench_backend(backend, database_url, fake, bare, workdir, levels, kinds, args)
         finally:
             bare.stop()
-            bare.log_summary()
+            bare.log_summary(args.logs)
     return 1 if failed else 0
 
 
