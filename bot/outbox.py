@@ -167,6 +167,8 @@ class OutboxWorker:
         # What wakes the worker (a `threading.Event`, or a `multiprocessing` one when the process
         # that queues is another: bot/workers.py).
         wake=None,
+        # Called before each claim and each row: the workers let acks go first (bot/workers.py).
+        before_each: Callable[[], None] = lambda: None,
     ):
         settings = settings or Settings()
         self.pacing = Pacing(pacer or Pacer(settings.post_rate, settings.post_burst), clock)
@@ -185,6 +187,7 @@ class OutboxWorker:
         self.name = name
         # Called after a pass that handled rows (the work worker wakes the sending worker).
         self.on_done = on_done
+        self.before_each = before_each
         self._wake = wake if wake is not None else threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -237,6 +240,7 @@ class OutboxWorker:
     # -- one pass ----------------------------------------------------------
     def run_once(self) -> int:
         """Send what is due now. Returns how many rows were handled (sent, retried or failed)."""
+        self.before_each()  # a claim is a write too
         with session_scope(self.engine) as session:
             items = outbox.claim_due(
                 session, now=self.clock(), lease=self.lease, kinds=self.kinds, exclude=self.exclude
@@ -244,6 +248,7 @@ class OutboxWorker:
         for item in items:
             if self._stop.is_set():
                 break  # the lease runs out and another pass or process picks it up
+            self.before_each()
             self._deliver(item)
         return len(items)
 

@@ -43,8 +43,16 @@ def _reply(start_response, status: str, body: dict | str | bytes, headers: Itera
 
 
 class SlackFront:
-    def __init__(self, app: App | None, signing_secret: str | None, health: HealthCheck):
+    def __init__(
+        self,
+        app: App | None,
+        signing_secret: str | None,
+        health: HealthCheck,
+        on_request: Callable[[], None] = lambda: None,
+    ):
         self.app = app
+        # Called when a Slack request begins and ends (the workers let acks go first).
+        self.on_request = on_request
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
         self.health = health
 
@@ -63,6 +71,13 @@ class SlackFront:
         return _reply(start_response, "404 Not Found", {"error": "not found"})
 
     def _slack(self, environ, start_response):
+        self.on_request()
+        try:
+            return self._dispatch(environ, start_response)
+        finally:
+            self.on_request()
+
+    def _dispatch(self, environ, start_response):
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:

@@ -75,9 +75,7 @@ class Knowhow:
         else:
             report["scheduler"] = "down"
         report["outbox"] = "running" if self.workers.running else "down"
-        healthy = (
-            report["database"] == "ok" and report["scheduler"] in ("running", "disabled") and self.workers.running
-        )
+        healthy = report["database"] == "ok" and report["scheduler"] in ("running", "disabled") and self.workers.running
         report["status"] = "ok" if healthy else "unhealthy"
         return healthy, report
 
@@ -106,7 +104,12 @@ class Knowhow:
                     "another Knowhow process already runs the scheduler on this DATABASE_URL: "
                     "start this one with `knowhow run --no-scheduler`"
                 ) from exc
-        front = SlackFront(None if self.settings.socket_mode else self.app, self.settings.signing_secret, self.health)
+        front = SlackFront(
+            None if self.settings.socket_mode else self.app,
+            self.settings.signing_secret,
+            self.health,
+            on_request=self.workers.activity.touch,
+        )
         self.http = HttpServer(front, self.host, self.settings.port)
         try:
             self.http.start()

@@ -7,6 +7,7 @@ timeout and foreign keys on every connection. Sessions are short: one per listen
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -52,6 +53,27 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
     finally:
         cursor.close()
+
+
+_write_turns: dict[int, threading.Lock] = {}
+_write_turns_guard = threading.Lock()
+
+
+@contextmanager
+def write_turn(engine: Engine) -> Iterator[None]:
+    """Around a short write on the ack path: on SQLite, this process's writers take turns.
+
+    SQLite has one writer at a time, and a writer that finds the database locked sleeps in
+    SQLite's busy handler (1, 2, 5, 10… ms: its default back-off) before it looks again, however
+    soon the lock is free. Threads queued on a lock are handed it the moment it is released. Other
+    processes' writers still meet the busy handler; PostgreSQL locks rows, so nothing is done there."""
+    if engine.dialect.name != "sqlite":
+        yield
+        return
+    with _write_turns_guard:
+        lock = _write_turns.setdefault(id(engine), threading.Lock())
+    with lock:
+        yield
 
 
 @contextmanager

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from storage.claims import claim
+from storage.db import write_turn
 from storage.models import OutboxMessage, utcnow
 from storage.upsert import insert_if_absent
 
@@ -79,7 +80,7 @@ def enqueue_now(engine: Engine, *, team_id: str, dedupe_key: str, kind: str, pay
         next_attempt_at=now,
         created_at=now,
     )
-    with engine.begin() as connection:
+    with write_turn(engine), engine.begin() as connection:
         return connection.execute(_insert_once(engine.dialect.name), values).first() is not None
 
 
