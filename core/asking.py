@@ -79,6 +79,29 @@ class AskRefused:
     field: str | None = None  # for TOO_LONG: "question" or "details"
 
 
+def check_question(
+    *, text: str, details: str | None, topics: list[str] | tuple[str, ...], qa_channel_id: str | None
+) -> AskRefused | None:
+    """What can be said of a question without the database (the form's checks before its ack):
+    where it would go, that it is there and not too long, and that its topics can be topics."""
+    text, details = (text or "").strip(), (details or "").strip()
+    if not qa_channel_id:
+        return AskRefused(AskRefusal.NO_CHANNEL)
+    if not text:
+        return AskRefused(AskRefusal.EMPTY)
+    if len(text) > MAX_QUESTION_CHARS:
+        return AskRefused(AskRefusal.TOO_LONG, MAX_QUESTION_CHARS, field="question")
+    if len(details) > MAX_DETAILS_CHARS:
+        return AskRefused(AskRefusal.TOO_LONG, MAX_DETAILS_CHARS, field="details")
+    try:
+        names = {topic_rules.normalise(raw).key for raw in topics}
+    except topic_rules.TopicError as exc:
+        return AskRefused(AskRefusal.BAD_TOPIC, message=str(exc))
+    if len(names) > topic_rules.MAX_TOPICS_PER_QUESTION:
+        return AskRefused(AskRefusal.BAD_TOPIC, message=f"Choose at most {topic_rules.MAX_TOPICS_PER_QUESTION} topics.")
+    return None
+
+
 def ask_question(
     session: Session,
     *,
@@ -104,14 +127,9 @@ def ask_question(
     """
     text = (text or "").strip()
     details = (details or "").strip() or None
-    if not qa_channel_id:
-        return AskRefused(AskRefusal.NO_CHANNEL)
-    if not text:
-        return AskRefused(AskRefusal.EMPTY)
-    if len(text) > MAX_QUESTION_CHARS:
-        return AskRefused(AskRefusal.TOO_LONG, MAX_QUESTION_CHARS, field="question")
-    if details and len(details) > MAX_DETAILS_CHARS:
-        return AskRefused(AskRefusal.TOO_LONG, MAX_DETAILS_CHARS, field="details")
+    refused = check_question(text=text, details=details, topics=topics, qa_channel_id=qa_channel_id)
+    if refused is not None:
+        return refused
     try:
         tagged = topic_rules.resolve_all(session, team_id=team_id, raws=list(topics), created_by=asker_id)
     except topic_rules.TopicError as exc:

@@ -83,6 +83,36 @@ def held_decided(session: Session, *, team_id: str, key: str, question_id: int, 
     )
 
 
+def form_answered(
+    session: Session,
+    *,
+    team_id: str,
+    key: str,
+    request: dict,
+    result: str,
+    question_id: int | None = None,
+    lessons=(),
+    reason: str | None = None,
+    message: str | None = None,
+) -> None:
+    """Show the outcome of the /ask form in the form (its `view_id`), which says "looking…" until
+    then. `result`: "held" (with `lessons`), "posting", or "refused" (with `reason`, `message`)."""
+    queue(
+        session,
+        team_id,
+        f"{key}:result",
+        kinds.OUTBOX_ASK_FORM_RESULT,
+        result=result,
+        question_id=question_id,
+        lessons=[dataclasses.asdict(lesson) for lesson in lessons],
+        reason=reason,
+        message=message,
+        view_id=request["view_id"],
+        asker_id=request["asker_id"],
+        text=request["text"],
+    )
+
+
 def _reply_to(request: dict) -> dict:
     """Where a request is answered: its response_url while Slack takes it (from `requested_at`)."""
     return dict(response_url=request.get("response_url"), requested_at=request.get("requested_at") or time.time())

@@ -136,6 +136,16 @@ def ask_too_long(limit: int, text: str) -> Message:
     )
 
 
+def ask_form_refused(problem: str, text: str) -> Message:
+    return private(
+        (
+            f"{problem} Ask again with other topics. Here is your question so nothing is lost:\n```"
+            + neutralise_mentions(text)
+            + "```"
+        )[:3900]
+    )
+
+
 def ask_not_saved(text: str) -> Message:
     return private(
         (
@@ -271,6 +281,11 @@ def held_already_decided() -> Message:
 
 def held_not_yours() -> Message:
     return private("Only the person who asked can choose for this question.")
+
+
+def working_view() -> dict[str, Any]:
+    """The /ask form once submitted, until the outcome replaces it."""
+    return notice_view("Ask your colleagues", ":hourglass_flowing_sand: Got it: looking for earlier answers…")
 
 
 def notice_view(title: str, text: str) -> dict[str, Any]:

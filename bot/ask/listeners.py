@@ -19,7 +19,6 @@ from bot.edge import team_of
 from bot.text import escape
 from core import asking
 from core import topics as topic_rules
-from notify import ask as notify_ask
 from notify import kinds, queue_work
 from storage.db import session_scope
 
@@ -122,23 +121,28 @@ def handle_ask_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltC
     except ValueError:
         asked_in = None
     team_id, user_id = team_of(context, body), body["user"]["id"]
+    # Checked before the ack, as long as the checks are cheap and local: a problem is shown on the
+    # form, which stays open with everything typed. The rest (topics, earlier answers, holding or
+    # posting) happens after the ack (work.TriageForm); the form says "looking…" until then.
+    refused = asking.check_question(text=text, details=details, topics=topics, qa_channel_id=deps.settings.qa_channel)
+    if refused is not None:
+        ack(**blocks.ask_modal_errors(_form_errors(refused)))
+        return
     try:
-        with session_scope(deps.engine) as session:
-            outcome = asking.ask_question(
-                session,
-                team_id=team_id,
-                asker_id=user_id,
-                text=text,
-                details=details,
-                topics=topics,
-                anonymous=anonymous,
-                qa_channel_id=deps.settings.qa_channel,
-                asked_in_channel_id=asked_in,
-                request_id=f"view:{view['id']}",
-                suggest=True,
-            )
-            if isinstance(outcome, asking.QuestionAsked) and outcome.new and not outcome.held:
-                notify_ask.queue_post(session, team_id=team_id, question_id=outcome.question_id, response_url=None)
+        queue_work(
+            deps.engine,
+            team_id,
+            f"view:{view['id']}",
+            kinds.WORK_ASK_FORM,
+            asker_id=user_id,
+            text=text,
+            details=details,
+            topics=topics,
+            anonymous=anonymous,
+            asked_in=asked_in,
+            view_id=view["id"],
+            request_id=f"view:{view['id']}",
+        )
     except Exception:
         log.exception("/ask: could not store a question from the form")
         ack(
@@ -147,17 +151,8 @@ def handle_ask_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltC
             )
         )
         return
-    if isinstance(outcome, asking.AskRefused):
-        ack(**blocks.ask_modal_errors(_form_errors(outcome)))
-        return
-    if outcome.held:
-        ack(
-            response_action="update",
-            view=blocks.suggestions_view(question_id=outcome.question_id, lessons=outcome.suggestions),
-        )
-        return
-    ack()
-    deps.wake_outbox()
+    ack(response_action="update", view=blocks.working_view())
+    deps.wake_work()
 
 
 def _form_errors(refused: asking.AskRefused) -> dict[str, str]:

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import logging
 
+from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
+from bot import delivery
 from bot.ask import blocks
 from bot.ask.senders import tell_asker
 from bot.outbox import SendContext, Sender, Work
@@ -82,6 +84,58 @@ class TriageQuestion(Work):
         notify_ask.refused(session, team_id=item.team_id, key=item.dedupe_key, reason="not_saved", request=item.payload)
 
 
+class TriageForm(Work):
+    """The /ask form, submitted and checked: earlier answers are looked for, and the question is
+    held with them (shown in the form) or queued for posting (the form says so)."""
+
+    def send(self, ctx: SendContext, item: OutboxItem):
+        request = item.payload
+        with session_scope(ctx.engine) as session:
+            lessons = asking.earlier_answers(
+                session, team_id=item.team_id, text=request["text"], details=request.get("details")
+            )
+        return lambda session: self.do(ctx, session, item, lessons)
+
+    def do(self, ctx: SendContext, session: Session, item: OutboxItem, lessons: tuple | None = None) -> None:
+        request = item.payload
+        outcome = asking.ask_question(
+            session,
+            team_id=item.team_id,
+            asker_id=request["asker_id"],
+            text=request["text"],
+            details=request.get("details"),
+            topics=request.get("topics") or [],
+            anonymous=bool(request.get("anonymous")),
+            qa_channel_id=ctx.settings.qa_channel,
+            asked_in_channel_id=request.get("asked_in"),
+            request_id=request.get("request_id"),
+            suggest=True,
+            lessons=lessons,
+        )
+        answered = dict(session=session, team_id=item.team_id, key=item.dedupe_key, request=request)
+        if isinstance(outcome, asking.AskRefused):
+            notify_ask.form_answered(**answered, result="refused", reason=outcome.reason.value, message=outcome.message)
+        elif not outcome.new:
+            return  # done before
+        elif outcome.held:
+            notify_ask.form_answered(
+                **answered, result="held", question_id=outcome.question_id, lessons=outcome.suggestions
+            )
+        else:
+            notify_ask.form_answered(**answered, result="posting", question_id=outcome.question_id)
+            notify_ask.queue_post(session, team_id=item.team_id, question_id=outcome.question_id, response_url=None)
+
+    def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
+        notify_ask.form_answered(
+            session=session,
+            team_id=item.team_id,
+            key=item.dedupe_key,
+            request=item.payload,
+            result="refused",
+            reason="not_saved",
+        )
+
+
 class DecideHeld(Work):
     """ "This answers it" or "Post my question anyway" on a held question."""
 
@@ -139,6 +193,43 @@ class TellRefused(Sender):
         return None
 
 
+class ShowFormResult(Sender):
+    """The outcome of the /ask form, in the form. A form closed meanwhile cannot be updated: the
+    same is then said by direct message, so a held question's choices are never lost."""
+
+    def send(self, ctx: SendContext, item: OutboxItem):
+        p = item.payload
+        if p["result"] == "held":
+            question = _question(ctx, item)
+            if question is None or question.status != "held":
+                return None  # decided already
+            lessons = [Lesson(**lesson) for lesson in p["lessons"]]
+            view = blocks.suggestions_view(question_id=question.id, lessons=lessons)
+            message = blocks.suggestions_message(question_id=question.id, lessons=lessons)
+        else:
+            if p["result"] == "posting":
+                message = blocks.ask_received(ctx.settings.qa_channel)
+            elif p["reason"] == asking.AskRefusal.BAD_TOPIC.value:
+                message = blocks.ask_form_refused(p.get("message") or "One of these topics can't be used.", p["text"])
+            else:
+                message = blocks.ask_not_saved(p["text"])
+            view = blocks.notice_view("Ask your colleagues", message["text"])
+        try:
+            ctx.client.views_update(view_id=p["view_id"], view=view)
+        except SlackApiError as exc:
+            if delivery.error_of(exc) not in FORM_GONE:
+                raise
+            log.info("/ask: the form was closed (%s); saying it by direct message", delivery.error_of(exc))
+            ctx.client.chat_postMessage(
+                channel=p["asker_id"], **{k: v for k, v in message.items() if k != "response_type"}
+            )
+        return None
+
+
+# views.update's answers when the modal is no longer open.
+FORM_GONE = frozenset({"not_found", "view_not_found", "expired_trigger_id", "view_no_longer_exists"})
+
+
 class TellHeldDecided(Sender):
     """What came of a choice on a held question, where it was made (the message, or the form)."""
 
@@ -175,7 +266,9 @@ def _question(ctx: SendContext, item: OutboxItem):
 
 SENDERS = {
     kinds.WORK_ASK: TriageQuestion(),
+    kinds.WORK_ASK_FORM: TriageForm(),
     kinds.WORK_HELD_CHOICE: DecideHeld(),
+    kinds.OUTBOX_ASK_FORM_RESULT: ShowFormResult(),
     kinds.OUTBOX_ASK_SUGGESTIONS: ShowSuggestions(),
     kinds.OUTBOX_ASK_REFUSED: TellRefused(),
     kinds.OUTBOX_HELD_DECIDED: TellHeldDecided(),

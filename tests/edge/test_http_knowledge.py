@@ -4,6 +4,7 @@ helper invitations and /expert topics, through signed Slack requests against the
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -12,6 +13,7 @@ from bot.text import WORD_JOINER
 from storage.db import session_scope
 from storage.models import Question
 
+from ..settle import settle
 from .conftest import QA_CHANNEL
 from .test_http_ask import _questions, _wait_until
 
@@ -94,6 +96,7 @@ def test_the_topic_picker_offers_existing_topics_and_the_typed_one(knowhow, slac
         ).status
         == 200
     )
+    settle(knowhow)  # the question and its new topic are stored just after the ack
     view = open_form(slack, fake_slack)
     payload = slack.block_suggestion_payload(
         user=ASKER, action_id=ids.ASK_MODAL_TOPICS, block_id=ids.ASK_MODAL_TOPICS, value="kube", view=view
@@ -118,8 +121,12 @@ def test_the_form_posts_details_and_normalised_topics(knowhow, slack, fake_slack
             ids.ASK_MODAL_TOPICS: ["new:Kubernetes", "new:kubernetes ", "new:Helm"],
         },
     )
-    assert response.status == 200 and not response.body  # closes the form
+    # Checked and stored before the ack; the form says "looking…" until the outcome replaces it.
+    assert response.status == 200 and response.json()["response_action"] == "update"
+    assert "looking for earlier answers" in json.dumps(response.json()["view"])
     [post] = post_of(fake_slack)
+    [shown_in_form] = fake_slack.wait_for("views.update")
+    assert shown_in_form.args["view_id"] == view["id"] and "posting your question" in shown_in_form.block_text()
     text = shown(post)
     assert "Why does the deploy hang?" in text and "helm upgrade" in text
     assert text.count("*Kubernetes*") == 1 and "*Helm*" in text and f"<@{ASKER}>" in text
@@ -279,11 +286,40 @@ def test_post_anyway_posts_the_held_question(knowhow, slack, fake_slack):
     assert len(post_of(fake_slack, 2)) == 2
 
 
+def test_suggestions_for_a_form_closed_meanwhile_come_by_direct_message(knowhow, slack, fake_slack):
+    answered_question(knowhow, slack, fake_slack)
+    view = open_form(slack, fake_slack, user="U0NEWCOMER")
+    fake_slack.fail_next("views.update", error="not_found")  # the person closed the form
+    submit(slack, view, {ids.ASK_MODAL_QUESTION: "Rotating staging API keys: how?"}, user="U0NEWCOMER")
+    dm = _wait_until_found(
+        lambda: [c for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == "U0NEWCOMER"]
+    )
+    assert "answered this already" in dm[0].args["text"]
+    assert [b["action_id"] for b in _suggested_buttons(dm[0].args["blocks"])] == [
+        ids.ASK_THIS_ANSWERS_IT,
+        ids.ASK_POST_ANYWAY,
+    ]
+
+
+def _wait_until_found(find, timeout=10.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if found := find():
+            return found
+        time.sleep(0.02)
+    raise AssertionError("nothing found in time")
+
+
 def test_the_form_shows_suggestions_in_place(knowhow, slack, fake_slack):
     answered_question(knowhow, slack, fake_slack)
     view = open_form(slack, fake_slack, user="U0NEWCOMER")
-    body = submit(slack, view, {ids.ASK_MODAL_QUESTION: "Rotating staging API keys: how?"}, user="U0NEWCOMER").json()
-    assert body["response_action"] == "update" and body["view"]["callback_id"] == ids.ASK_SUGGESTIONS_VIEW
+    ack = submit(slack, view, {ids.ASK_MODAL_QUESTION: "Rotating staging API keys: how?"}, user="U0NEWCOMER").json()
+    assert ack["response_action"] == "update" and "looking for earlier answers" in json.dumps(ack["view"])
+    # The suggestions replace the "looking…" form, in place, after the ack.
+    [suggested] = fake_slack.wait_for("views.update")
+    assert suggested.args["view_id"] == view["id"]
+    body = {"view": suggested.args["view"]}
+    assert body["view"]["callback_id"] == ids.ASK_SUGGESTIONS_VIEW
     post_anyway = _suggested_buttons(body["view"]["blocks"])[-1]
     payload = slack.block_actions_payload(
         user="U0NEWCOMER",
@@ -293,7 +329,7 @@ def test_the_form_shows_suggestions_in_place(knowhow, slack, fake_slack):
         view={**view, **body["view"], "id": view["id"]},
     )
     slack.interaction(payload)
-    update = fake_slack.wait_for("views.update")[-1]
+    update = fake_slack.wait_for("views.update", 2)[-1]
     assert update.args["view_id"] == view["id"] and "posting" in update.block_text()
     assert "Rotating staging API keys" in shown(post_of(fake_slack, 2)[-1])
 
