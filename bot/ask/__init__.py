@@ -12,9 +12,12 @@ SENDERS = {**senders.SENDERS, **work.SENDERS, **messages.SENDERS}
 
 
 def register(app: App, deps: Deps) -> None:
+    # Bolt tries each listener's matcher in the order registered until one matches, and each try
+    # costs (it builds the listener's arguments): the busiest requests, message events and /ask,
+    # are registered first (bot.app registers this feature first).
+    messages.register(app, deps)
     listeners.register(app, deps)
     search.register(app, deps)
-    messages.register(app, deps)
     accept.register(app, deps)
 
 

@@ -446,8 +446,13 @@ def test_knowhow_admins_and_topic_experts_may_accept(settings, fake_slack):
         second = reply(
             slack, fake_slack, post, user="U0HELPER02", text="Check the cipher list", ts=f"{float(post['ts']) + 2:.6f}"
         )
-        for user, ts in (("U0EXPERT01", first), ("U0KNOWADMN", second)):
-            message = {"type": "message", "user": HELPER, "text": "x", "ts": ts, "thread_ts": post["ts"]}
+        replies = (
+            ("U0EXPERT01", first, HELPER, "Yes, A+ on SSL Labs"),
+            ("U0KNOWADMN", second, "U0HELPER02", "Check the cipher list"),
+        )
+        for user, ts, author, text in replies:
+            # The shortcut carries the reply as Slack shows it: its author and its text.
+            message = {"type": "message", "user": author, "text": text, "ts": ts, "thread_ts": post["ts"]}
             slack.interaction(
                 slack.message_action_payload(
                     user=user,

@@ -166,10 +166,11 @@ def test_a_modal_opened_by_a_command_is_that_users_and_its_submission_works(page
     }
     answer = page.act("/api/submit", as_=GRACE, view_id=modal["id"], values=values)
     assert "errors" not in answer
-    assert (
-        eventually(lambda: page.state(GRACE)["modal"] is None or page.state(GRACE)["modal"]["id"] != modal["id"])
-        is not None
+    # The form says "looking…" after the ack, then what became of the question, in place.
+    shown = eventually(
+        lambda: "posting your question" in json.dumps((page.state(GRACE)["modal"] or {}).get("view") or {})
     )
+    assert shown and page.state(GRACE)["modal"]["id"] == modal["id"]
     assert _post_of(page, question)
 
 
