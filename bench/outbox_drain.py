@@ -46,7 +46,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ask_ack_latency import FORM, QA_CHANNEL, SECRET, free_port, start_bot, wait_healthy  # noqa: E402
+from bench.ask_ack_latency import FORM, QA_CHANNEL, SECRET, Server, environment, free_port  # noqa: E402
 from bench.scratch import scratch_database  # noqa: E402
 from fakeslack import FakeSlack, SlackSender  # noqa: E402
 
@@ -121,8 +121,6 @@ def main() -> int:
     minimum = max(n - burst, 0) / rate
     timeout = args.timeout or 3 * minimum + 60
 
-    os.environ["KNOWHOW_POST_RATE"] = str(bot_rate)  # start_bot hands the bot this environment
-    os.environ["KNOWHOW_POST_BURST"] = str(bot_burst)
     with ExitStack() as stack:
         workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="knowhow-drain-")))
         database_url = stack.enter_context(scratch_database(args.database_url, workdir))
@@ -132,10 +130,21 @@ def main() -> int:
             f"Python {platform.python_version()} | database {database_url.split(':', 1)[0]} | {os.cpu_count()} CPUs | "
             f"limit {rate:g}/s burst {burst} per channel | bot paced at {bot_rate:g}/s burst {bot_burst}"
         )
-        proc, log_path = start_bot(fake, database_url, port, workdir)
+        env = environment(
+            SLACK_BOT_TOKEN=fake.token,
+            SLACK_SIGNING_SECRET=SECRET,
+            SLACK_API_URL=fake.api_url,
+            DATABASE_URL=database_url,
+            PORT=str(port),
+            KNOWHOW_QA_CHANNEL=QA_CHANNEL,
+            KNOWHOW_POST_RATE=str(bot_rate),
+            KNOWHOW_POST_BURST=str(bot_burst),
+        )
+        server = Server("knowhow", [sys.executable, "-m", "bot.cli", "run"], env, port, workdir)
+        proc, log_path = server.proc, server.log_path
         lost = True
         try:
-            wait_healthy(proc, port, log_path)
+            server.wait_up()
             bench = Burst(fake, port)
             start = time.perf_counter()
             with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
