@@ -40,8 +40,7 @@ class Knowhow:
         self.settings = settings
         self.with_scheduler = with_scheduler
         self.host = host
-        # With the workers in their own process, their commits checkpoint SQLite's WAL, not the acks'.
-        self.engine = make_engine(settings.database_url, checkpoints=settings.workers != "process")
+        self.engine = make_engine(settings.database_url)
         self.client = make_client(settings)
         # The outbox's workers: they do what acked requests imply, after the ack (bot/workers.py).
         if settings.workers == "process":

@@ -22,11 +22,7 @@ POOL_SIZE, MAX_OVERFLOW, POOL_TIMEOUT_S = 10, 20, 5
 PG_CONNECT_TIMEOUT_S = 5
 
 
-def make_engine(database_url: str, *, checkpoints: bool = True, **kwargs) -> Engine:
-    """The engine for `database_url`. On SQLite, `checkpoints=False` leaves copying the WAL back
-    into the database (and the fsync that comes with it) to another process's commits: the
-    serving process does so when the outbox's workers run in a process of their own, so that no
-    ack waits for a checkpoint (SQLite runs one in the commit that grows the WAL past 1,000 pages)."""
+def make_engine(database_url: str, **kwargs) -> Engine:
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
@@ -34,8 +30,6 @@ def make_engine(database_url: str, *, checkpoints: bool = True, **kwargs) -> Eng
             kwargs = dict(pool_size=POOL_SIZE, max_overflow=MAX_OVERFLOW, pool_timeout=POOL_TIMEOUT_S) | kwargs
         engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_on_connect)
-        if not checkpoints:
-            event.listen(engine, "connect", _sqlite_no_checkpoints)
         return engine
     return create_engine(
         url,
@@ -63,14 +57,6 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
 
 _write_turns: dict[int, threading.Lock] = {}
 _write_turns_guard = threading.Lock()
-
-
-def _sqlite_no_checkpoints(dbapi_connection, _record) -> None:
-    cursor = dbapi_connection.cursor()
-    try:
-        cursor.execute("PRAGMA wal_autocheckpoint=0")
-    finally:
-        cursor.close()
 
 
 @contextmanager

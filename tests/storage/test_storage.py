@@ -48,18 +48,6 @@ def test_sqlite_connections_are_set_up_for_threads(tmp_path):
     assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 2000}
 
 
-def test_a_serving_process_leaves_sqlite_checkpoints_to_the_workers_process(tmp_path):
-    url = f"sqlite:///{tmp_path / 'k.db'}"
-    serving, working = make_engine(url, checkpoints=False), make_engine(url)
-    try:
-        with serving.connect() as a, working.connect() as b:
-            assert a.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 0
-            assert b.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 1000  # SQLite's default
-    finally:
-        serving.dispose()
-        working.dispose()
-
-
 def test_every_table_has_a_team_id():
     for table in SQLModel.metadata.sorted_tables:
         assert "team_id" in table.columns, table.name
