@@ -245,12 +245,23 @@ class OutboxWorker:
             items = outbox.claim_due(
                 session, now=self.clock(), lease=self.lease, kinds=self.kinds, exclude=self.exclude
             )
-        for item in items:
+        for n, item in enumerate(items):
             if self._stop.is_set():
-                break  # the lease runs out and another pass or process picks it up
+                self._release(items[n:])
+                break
             self.before_each()
             self._deliver(item)
         return len(items)
+
+    def _release(self, items: list[OutboxItem]) -> None:
+        """Stopping: the rows claimed and not yet tried go back now, for this process's successor
+        or another worker, instead of waiting out their lease (nothing of them reached Slack)."""
+        try:
+            with session_scope(self.engine) as session:
+                for item in items:
+                    outbox.put_back(session, item=item, at=self.clock())
+        except Exception:
+            log.exception("outbox: %d claimed rows could not be put back; their lease will free them", len(items))
 
     def _deliver(self, item: OutboxItem) -> None:
         sender = self.senders.get(item.kind)

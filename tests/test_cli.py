@@ -279,3 +279,96 @@ def test_import_of_a_missing_file_says_so(tmp_path):
         timeout=60,
     )
     assert result.returncode == 2 and "cannot read" in result.stderr and "Traceback" not in result.stderr
+
+
+def _children(pid: int, running: str = "") -> list[int]:
+    """The processes whose parent is `pid` and whose command line holds `running` (Linux's /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                    if running.encode() in cmdline.read():
+                        found.append(int(entry))
+    return found
+
+
+def _wait_until_outbox_done(database, timeout: float = 30) -> None:
+    """Until every outbox row of the database is sent (or failed): nothing more will be sent."""
+    import sqlite3
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with sqlite3.connect(database) as db:
+            left = db.execute("SELECT count(*) FROM outbox WHERE status IN ('pending', 'sending')").fetchone()[0]
+        if left == 0:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{left} outbox rows still to send after {timeout}s")
+
+
+def _gone(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads Linux's /proc to find the workers' process")
+def test_kill_9_right_after_the_acks_loses_nothing_and_leaves_no_orphan(tmp_path, fake_slack):
+    """`knowhow run` acks a burst of questions and is killed at once, before its workers' process
+    can have done them all (it waits for a quiet moment after a burst); that process sees its
+    parent gone and exits. The next `knowhow run` finds the stored requests and does each once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def start(port):
+        env = _bot_env(tmp_path, fake_slack, port, KNOWHOW_QA_CHANNEL="C0QUESTION")
+        with open(tmp_path / f"knowhow-{port}.log", "wb") as log:
+            return subprocess.Popen(_knowhow("run"), cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+    port = _free_port()
+    first = start(port)
+    try:
+        assert _wait_healthy(first, port)[0] == 200
+        [workers] = _children(first.pid, "spawn_main")  # not multiprocessing's resource tracker
+        slack = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET)
+        texts = [f"Kill test {n}: where is the badge office?" for n in range(20)]
+
+        def ask(n):
+            return slack.command("/ask", texts[n], response_url=fake_slack.response_url(f"k{n}"))
+
+        with ThreadPoolExecutor(10) as pool:
+            acks = list(pool.map(ask, range(len(texts))))
+        first.send_signal(signal.SIGKILL)
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert all(a.status == 200 and b"Got it" in a.body for a in acks)
+    deadline = time.monotonic() + 10
+    while not _gone(workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(workers), "the workers' process outlived the process that started it"
+
+    port = _free_port()
+    second = start(port)
+    try:
+        assert _wait_healthy(second, port)[0] == 200
+        fake_slack.wait_for("chat.postMessage", len(texts), timeout=30)
+        fake_slack.wait_for("response_url", len(texts), timeout=30)
+        _wait_until_outbox_done(tmp_path / "cli.db")  # nothing more will come
+        posts = [c.block_text() for c in fake_slack.calls_to("chat.postMessage")]
+        assert sorted(next(t for t in texts if t in p) for p in posts) == sorted(texts)
+        assert sorted(c.path for c in fake_slack.calls_to("response_url")) == sorted(
+            f"/response/k{n}" for n in range(len(texts))
+        )
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(30)
+    assert second.returncode == 0

@@ -129,3 +129,30 @@ def test_an_unknown_kind_is_failed_not_retried_forever(engine):
     _worker(engine, {}, datetime.now(UTC) + timedelta(seconds=1)).run_once()
     with session_scope(engine) as s:
         assert outbox.get(s, team_id="T1", dedupe_key="m1").status == "failed"
+
+
+def test_a_stopping_worker_puts_back_what_it_claimed_and_did_not_try(engine):
+    with session_scope(engine) as s:
+        for n in range(3):
+            outbox.enqueue(s, team_id="T1", dedupe_key=f"m{n}", kind="test.send", payload={"n": n})
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    worker = _worker(engine, {}, now)
+
+    class StopsAfterOne(Recorder):
+        def send(self, ctx, item):
+            worker.stop(timeout=0)  # asked to stop while sending the first of three claimed rows
+            return super().send(ctx, item)
+
+    recorder = StopsAfterOne()
+    worker.senders["test.send"] = recorder
+    worker.run_once()
+    assert recorder.sent == [{"n": 0}]
+    with session_scope(engine) as s:
+        rows = [outbox.get(s, team_id="T1", dedupe_key=f"m{n}") for n in range(3)]
+    # Free at once for whoever comes next (no five-minute lease to wait out), not counted as tried.
+    assert [(r.status, r.attempts, r.lease_until) for r in rows] == [
+        ("sent", 1, None),
+        ("pending", 0, None),
+        ("pending", 0, None),
+    ]
+    assert _worker(engine, {"test.send": Recorder()}, now).run_once() == 2
