@@ -120,6 +120,9 @@ class Knowhow:
         if self.settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
+            # No HTTP front here: Bolt itself tells the workers when requests come (acks first).
+            self.app.use(_acks_first(self.workers.activity))
+
             self.socket_handler = SocketModeHandler(self.app, self.settings.app_token)
             try:
                 self.socket_handler.connect()
@@ -149,6 +152,19 @@ class Knowhow:
         self.workers.stop()
         self.engine.dispose()
         log.info("Knowhow stopped")
+
+
+def _acks_first(activity):
+    """A Bolt middleware marking each request's start and end for the workers (bot/workers.py)."""
+
+    def middleware(next_):
+        activity.touch()
+        try:
+            return next_()
+        finally:
+            activity.touch()
+
+    return middleware
 
 
 def _close_socket_mode(client) -> None:

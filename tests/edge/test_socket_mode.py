@@ -59,8 +59,11 @@ def test_commands_and_events_arrive_over_the_socket(socket_knowhow, fake_slack):
     [opened] = fake_slack.calls_to("apps.connections.open")
     assert opened.headers["authorization"] == "Bearer xapp-1-fake"  # the app token, at SLACK_API_URL
 
+    before = time.monotonic()
     ack = server.send("slash_commands", _command("/ask", "Who runs the design review?"))
     assert "looking for earlier answers" in ack["payload"]["text"]
+    # Requests over the socket are marked for the workers too (acks first), as the HTTP front does.
+    assert service.workers.activity._last.value >= before
     [post] = fake_slack.wait_for("chat.postMessage")
     assert post.args["channel"] == QA_CHANNEL and "Who runs the design review?" in post.block_text()
 
