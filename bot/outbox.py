@@ -58,6 +58,9 @@ TRANSIENT_ERRORS = frozenset(
     }
 )
 MAX_BACKOFF = timedelta(minutes=10)
+# A database error is retried this many times (about twenty minutes with the back-off), then the
+# row fails for good and the person is told: a lock or a lost connection clears sooner than that.
+MAX_DATABASE_ATTEMPTS = 10
 
 Hook = Callable[[Session], None]
 
@@ -141,7 +144,10 @@ def classify(exc: BaseException, attempts: int) -> tuple[str, timedelta | None, 
     if isinstance(exc, (urllib.error.URLError, http.client.HTTPException, OSError, TimeoutError)):
         return "retry", backoff(attempts), f"network: {exc}"
     if isinstance(exc, OperationalError):  # the database went away or was locked: it comes back
-        return "retry", backoff(attempts), f"database: {type(exc.orig).__name__}"
+        reason = f"database: {str(exc.orig).splitlines()[0][:200] if exc.orig else type(exc).__name__}"
+        if attempts >= MAX_DATABASE_ATTEMPTS:  # not coming back by itself (a bad query, a missing table)
+            return "fail", None, reason
+        return "retry", backoff(attempts), reason
     return "fail", None, f"internal error: {type(exc).__name__}"
 
 

@@ -43,7 +43,8 @@ class Knowhow:
         self.engine = make_engine(settings.database_url)
         self.client = make_client(settings)
         # The outbox's workers: they do what acked requests imply, after the ack (bot/workers.py).
-        if settings.workers == "process":
+        # (An in-memory SQLite database cannot be shared with another process: threads there.)
+        if settings.workers == "process" and ":memory:" not in settings.database_url:
             self.workers = ChildProcess(settings, poll_seconds=outbox_poll_seconds)
         else:
             self.workers = InProcess(self.engine, settings, poll_seconds=outbox_poll_seconds)
@@ -120,10 +121,19 @@ class Knowhow:
         if self.settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            # No HTTP front here: Bolt itself tells the workers when requests come (acks first).
-            self.app.use(_acks_first(self.workers.activity))
+            activity = self.workers.activity
 
-            self.socket_handler = SocketModeHandler(self.app, self.settings.app_token)
+            class Handler(SocketModeHandler):
+                """Marks each request's start and end for the workers, as the HTTP front does."""
+
+                def handle(self, client, req) -> None:
+                    activity.touch()
+                    try:
+                        super().handle(client, req)
+                    finally:
+                        activity.touch()
+
+            self.socket_handler = Handler(self.app, self.settings.app_token)
             try:
                 self.socket_handler.connect()
             except SlackApiError as exc:
@@ -152,19 +162,6 @@ class Knowhow:
         self.workers.stop()
         self.engine.dispose()
         log.info("Knowhow stopped")
-
-
-def _acks_first(activity):
-    """A Bolt middleware marking each request's start and end for the workers (bot/workers.py)."""
-
-    def middleware(next_):
-        activity.touch()
-        try:
-            return next_()
-        finally:
-            activity.touch()
-
-    return middleware
 
 
 def _close_socket_mode(client) -> None:

@@ -139,33 +139,65 @@ class InProcess:
 
 
 class ChildProcess:
-    """Both workers in a child process (spawned, so it starts clean: no copied threads or locks)."""
+    """Both workers in a child process (spawned, so it starts clean: no copied threads or locks).
+    A child that dies on its own (out of memory, a crash) is started again by a watchdog thread."""
+
+    WORKER_STOP_SECONDS = 30  # each worker's own stop, in the child (two of them)
+    WATCH_SECONDS = 1.0
 
     def __init__(self, settings: Settings, *, poll_seconds: float):
-        context = multiprocessing.get_context("spawn")
-        self._outbox_event, self._work_event, self._stop = context.Event(), context.Event(), context.Event()
-        self.activity = AckActivity(context)
-        self._process = context.Process(
+        self._context = multiprocessing.get_context("spawn")
+        self._settings, self._poll_seconds = settings, poll_seconds
+        self._outbox_event, self._work_event = self._context.Event(), self._context.Event()
+        self._stop = self._context.Event()
+        self.activity = AckActivity(self._context)
+        self._process = self._new_process()
+        self._stopping = threading.Event()
+        self._watchdog: threading.Thread | None = None
+
+    def _new_process(self):
+        return self._context.Process(
             target=_child_main,
-            args=(settings, poll_seconds, self.activity, self._outbox_event, self._work_event, self._stop, os.getpid()),
+            args=(
+                self._settings,
+                self._poll_seconds,
+                self.activity,
+                self._outbox_event,
+                self._work_event,
+                self._stop,
+                os.getpid(),
+            ),
             name="knowhow-workers",
             daemon=True,
         )
 
     def start(self) -> None:
         self._process.start()
+        self._watchdog = threading.Thread(target=self._watch, name="knowhow-workers-watchdog", daemon=True)
+        self._watchdog.start()
 
-    def stop(self, timeout: float = 40.0) -> None:
-        """Let the workers finish what they are sending, then end the child."""
+    def _watch(self) -> None:
+        while not self._stopping.wait(self.WATCH_SECONDS):
+            if not self._process.is_alive() and not self._stopping.is_set():
+                log.error("the workers' process ended (exit code %s): starting it again", self._process.exitcode)
+                self._process = self._new_process()
+                self._process.start()
+
+    def stop(self) -> None:
+        """Let the workers finish what they are sending, then end the child; kill it if it hangs."""
+        self._stopping.set()
+        if self._watchdog is not None:
+            self._watchdog.join()
         if self._process.pid is None:
             return
         self._stop.set()
         self._work_event.set()
         self._outbox_event.set()
-        self._process.join(timeout)
+        budget = 2 * self.WORKER_STOP_SECONDS + 10
+        self._process.join(budget)
         if self._process.is_alive():
-            log.warning("the workers' process did not stop within %.0f s: terminating it", timeout)
-            self._process.terminate()
+            log.warning("the workers' process did not stop within %.0f s: killing it", budget)
+            self._process.kill()  # its claims go back to the queue when their lease runs out
             self._process.join(5)
 
     def wake_outbox(self) -> None:
@@ -184,7 +216,10 @@ def _child_main(
 ) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group: the parent decides
-    signal.signal(signal.SIGTERM, lambda *_: stop_event.set())
+    # SIGTERM (a service manager stopping the whole group) only raises a flag: setting the shared
+    # event from inside a wait on it would wait on itself.
+    terminated = []
+    signal.signal(signal.SIGTERM, lambda *_: terminated.append(True))
     try:
         os.nice(WORKER_NICENESS)
     except OSError:
@@ -196,17 +231,11 @@ def _child_main(
     outbox.start()
     work.start()
     log.info("outbox workers running in process %s", os.getpid())
-    watcher = threading.Thread(target=_watch_parent, args=(parent, stop_event), name="knowhow-parent", daemon=True)
-    watcher.start()
-    stop_event.wait()
-    work.stop()
-    outbox.stop()
-    engine.dispose()
-    log.info("outbox workers stopped")
-
-
-def _watch_parent(parent: int, stop_event) -> None:
-    while not stop_event.wait(PARENT_CHECK_SECONDS):
+    while not stop_event.wait(PARENT_CHECK_SECONDS) and not terminated:
         if os.getppid() != parent:  # the parent is gone (kill -9): finish and exit
             log.warning("the serving process %s is gone: the outbox workers stop", parent)
-            stop_event.set()
+            break
+    work.stop(ChildProcess.WORKER_STOP_SECONDS)
+    outbox.stop(ChildProcess.WORKER_STOP_SECONDS)
+    engine.dispose()
+    log.info("outbox workers stopped")

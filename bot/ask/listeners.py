@@ -172,7 +172,7 @@ def _form_errors(refused: asking.AskRefused) -> dict[str, str]:
     }
 
 
-def handle_held_choice(deps: Deps, ack: Ack, body: dict, context: BoltContext) -> None:
+def handle_held_choice(deps: Deps, ack: Ack, body: dict, context: BoltContext, respond) -> None:
     """ "This answers it" or "Post my question anyway", in the private message or in the form:
     stored, acked, and applied after the ack (work.DecideHeld)."""
     try:
@@ -185,18 +185,29 @@ def handle_held_choice(deps: Deps, ack: Ack, body: dict, context: BoltContext) -
         return
     in_view = (body.get("container") or {}).get("type") == "view"
     action = body["actions"][0]
-    queue_work(
-        deps.engine,
-        team_of(context, body),
-        f"held:{question_id}:{body.get('trigger_id') or action.get('action_ts')}",
-        kinds.WORK_HELD_CHOICE,
-        question_id=question_id,
-        answered_by=answered_by,
-        user_id=body["user"]["id"],
-        view_id=body["view"]["id"] if in_view else None,
-        response_url=None if in_view else body.get("response_url"),
-        requested_at=time.time(),
-    )
+    try:
+        queue_work(
+            deps.engine,
+            team_of(context, body),
+            f"held:{question_id}:{body.get('trigger_id') or action.get('action_ts')}",
+            kinds.WORK_HELD_CHOICE,
+            question_id=question_id,
+            answered_by=answered_by,
+            user_id=body["user"]["id"],
+            view_id=body["view"]["id"] if in_view else None,
+            response_url=None if in_view else body.get("response_url"),
+            requested_at=time.time(),
+        )
+    except Exception:
+        ack()
+        log.exception("/ask: could not store a choice on a held question")
+        if not in_view:  # said privately; the choice can be made again
+            respond(
+                response_type="ephemeral",
+                replace_original=False,
+                text="Sorry, your choice could not be saved just now. Please try again in a minute.",
+            )
+        return
     ack()
     deps.wake_work()
 
@@ -217,5 +228,5 @@ def register(app: App, deps: Deps) -> None:
     for action_id in (ids.ASK_THIS_ANSWERS_IT, ids.ASK_POST_ANYWAY):
 
         @app.action(action_id)
-        def held_choice(ack, body, context):
-            handle_held_choice(deps, ack, body, context)
+        def held_choice(ack, body, context, respond):
+            handle_held_choice(deps, ack, body, context, respond)

@@ -24,14 +24,16 @@ NEW_MESSAGE_SUBTYPES = {None, "thread_broadcast", "file_share"}
 
 
 class ReplyTooEarly(Retry):
-    """A thread reply that may belong to a question whose post is not recorded yet: done again
-    shortly, when the post's ts is stored."""
+    """A reply (or its edit or deletion) that may belong to a question whose post is not recorded
+    yet: done again when the post's ts is likely stored, soon at first (2 s, 4 s…), then at most
+    every minute while the post itself waits for Slack."""
 
-    def __init__(self, reason: str):
-        super().__init__(reason, REPLY_TOO_EARLY_RETRY)
+    def __init__(self, reason: str, attempts: int = 1):
+        super().__init__(reason, min(REPLY_TOO_EARLY_RETRY * 2 ** max(attempts - 1, 0), REPLY_TOO_EARLY_MAX))
 
 
 REPLY_TOO_EARLY_RETRY = timedelta(seconds=2)
+REPLY_TOO_EARLY_MAX = timedelta(minutes=1)
 
 
 def worth_keeping(event: dict) -> bool:
@@ -63,12 +65,13 @@ def handle_message_event(deps: Deps, event: dict, body: dict, context: BoltConte
         deps.wake_work()
 
 
-def apply_message_event(session: Session, team_id: str, event: dict) -> bool:
+def apply_message_event(session: Session, team_id: str, event: dict, attempts: int = 1) -> bool:
     """Thread replies, edits and deletions in channels the bot is in; top-level messages in a
     channel where an expert session is open (its questions). Whether something was queued."""
     channel_id = event.get("channel")
     subtype = event.get("subtype")
     thread_ts = None
+    outcome = None
     changed = False
     if subtype in NEW_MESSAGE_SUBTYPES:
         if _is_top_level_by_person(event) and event.get("channel_type") in ("channel", "group", None):
@@ -97,12 +100,14 @@ def apply_message_event(session: Session, team_id: str, event: dict) -> bool:
                 session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts
             ):
                 # Slack delivered the reply before Knowhow heard back from the post it replies to.
-                raise ReplyTooEarly(f"a reply to {thread_ts} in {channel_id} came before its post was recorded")
+                raise ReplyTooEarly(
+                    f"a reply to {thread_ts} in {channel_id} came before its post was recorded", attempts
+                )
     elif subtype == "message_changed":
         message = event.get("message") or {}
         if _is_reply_by_person(message):
             thread_ts = message["thread_ts"]
-            asking.edit_reply(
+            outcome = asking.edit_reply(
                 session,
                 team_id=team_id,
                 channel_id=channel_id,
@@ -117,7 +122,7 @@ def apply_message_event(session: Session, team_id: str, event: dict) -> bool:
         deleted_ts = event.get("deleted_ts") or previous.get("ts")
         if previous.get("thread_ts") and deleted_ts and previous["thread_ts"] != deleted_ts:
             thread_ts = previous["thread_ts"]
-            asking.delete_reply(
+            outcome = asking.delete_reply(
                 session,
                 team_id=team_id,
                 channel_id=channel_id,
@@ -125,6 +130,14 @@ def apply_message_event(session: Session, team_id: str, event: dict) -> bool:
                 message_ts=deleted_ts,
                 author_id=previous.get("user"),
             )
+    changed_early = (
+        subtype in ("message_changed", "message_deleted")
+        and thread_ts
+        and outcome is asking.ReplyOutcome.NOT_A_QUESTION
+        and asking.post_in_flight(session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts)
+    )
+    if changed_early:  # an edit or deletion of a reply to a question whose post is not recorded yet
+        raise ReplyTooEarly(f"a change in {thread_ts} in {channel_id} came before its post was recorded", attempts)
     if thread_ts:
         changed = notify_ask.thread_changed(session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts)
     return changed
@@ -134,7 +147,7 @@ class ApplyMessage(Work):
     """A kept message event, applied after its ack."""
 
     def do(self, ctx: SendContext, session: Session, item: OutboxItem) -> None:
-        apply_message_event(session, item.team_id, item.payload["event"])
+        apply_message_event(session, item.team_id, item.payload["event"], item.attempts)
 
 
 SENDERS = {kinds.WORK_MESSAGE: ApplyMessage()}

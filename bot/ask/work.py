@@ -240,9 +240,10 @@ class TellHeldDecided(Sender):
         if view_id:
             ctx.client.views_update(view_id=view_id, view=blocks.notice_view("Ask your colleagues", message["text"]))
         else:
-            tell_asker(
-                ctx, item, item.payload["user_id"], message, replace_original=choice is not asking.HeldChoice.NOT_YOURS
-            )
+            # The outcome replaces the suggestions; "not yours" or "already chosen" (a second click)
+            # comes beside them, so it never hides what the first click said.
+            replaces = choice in (asking.HeldChoice.POST, asking.HeldChoice.DEFLECTED)
+            tell_asker(ctx, item, item.payload["user_id"], message, replace_original=replaces)
         return None
 
     @staticmethod

@@ -156,3 +156,15 @@ def test_a_stopping_worker_puts_back_what_it_claimed_and_did_not_try(engine):
         ("pending", 0, None),
     ]
     assert _worker(engine, {"test.send": Recorder()}, now).run_once() == 2
+
+
+def test_a_database_error_is_retried_a_while_then_fails_for_good():
+    from sqlalchemy.exc import OperationalError
+
+    from bot.outbox import MAX_DATABASE_ATTEMPTS
+
+    locked = OperationalError("INSERT …", {}, Exception("database is locked"))
+    verdict, delay, reason = classify(locked, attempts=1)
+    assert (verdict, reason) == ("retry", "database: database is locked") and delay is not None
+    # One that does not clear by itself (a bad query, a missing table) ends, and the person is told.
+    assert classify(locked, attempts=MAX_DATABASE_ATTEMPTS) == ("fail", None, "database: database is locked")

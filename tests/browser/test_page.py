@@ -174,6 +174,9 @@ def test_app_home_shows_the_persons_own_picture_and_the_scoreboard(person):
     question = "Which tools do designers here use for prototypes?"
     person.modal.locator("textarea, input[type=text]").first.fill(question)
     person.submit()
+    # The form says what became of the question, in place (looked up after the ack), and closes.
+    expect(person.modal).to_contain_text("posting your question")
+    person.modal.get_by_test_id("modal-close").click()
     expect(person.modal).to_be_hidden()
     # Once the question is posted, Knowhow publishes Keiko's Home again: the open tab shows it.
     expect(home).to_contain_text("Your questions (1 asked)")

@@ -31,3 +31,25 @@ def test_the_workers_process_does_the_work_and_stops_with_the_service(settings, 
     finally:
         service.stop()
     assert not process.is_alive() and process.exitcode == 0
+
+
+def test_a_workers_process_that_dies_is_started_again(settings, fake_slack):
+    import signal
+    import time
+
+    service = Knowhow(settings.model_copy(update=dict(workers="process")), host="127.0.0.1", outbox_poll_seconds=5)
+    service.start()
+    try:
+        first = service.workers._process
+        os.kill(first.pid, signal.SIGKILL)  # out of memory, say
+        deadline = time.monotonic() + 10
+        while service.workers._process is first and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert service.workers._process is not first and service.workers.running
+        slack = SlackSender(f"http://127.0.0.1:{service.http.port}/slack/events", SECRET)
+        slack.command("/ask", "Is the canteen open on Fridays?", response_url=fake_slack.response_url("c"))
+        [post] = fake_slack.wait_for("chat.postMessage", timeout=10)
+        assert "canteen" in post.block_text()
+    finally:
+        service.stop()
+    assert not service.workers._process.is_alive()
