@@ -18,7 +18,7 @@ from bot.app import build_app, make_client
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
 from bot.server import HttpServer, SlackFront
-from bot.workers import ChildProcess, InProcess
+from bot.workers import ChildProcess, InProcess, Workers
 from scheduler import jobs, runtime
 from scheduler.lock import SchedulerBusy
 from scheduler.runtime import start_scheduler, stop_scheduler
@@ -44,6 +44,7 @@ class Knowhow:
         self.client = make_client(settings)
         # The outbox's workers: they do what acked requests imply, after the ack (bot/workers.py).
         # (An in-memory SQLite database cannot be shared with another process: threads there.)
+        self.workers: Workers
         if settings.workers == "process" and ":memory:" not in settings.database_url:
             self.workers = ChildProcess(settings, poll_seconds=outbox_poll_seconds)
         else:

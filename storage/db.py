@@ -8,6 +8,7 @@ timeout and foreign keys on every connection. Sessions are short: one per listen
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -55,7 +56,7 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
         cursor.close()
 
 
-_write_turns: dict[int, threading.Lock] = {}
+_write_turns: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
 _write_turns_guard = threading.Lock()
 
 
@@ -71,7 +72,7 @@ def write_turn(engine: Engine) -> Iterator[None]:
         yield
         return
     with _write_turns_guard:
-        lock = _write_turns.setdefault(id(engine), threading.Lock())
+        lock = _write_turns.setdefault(engine, threading.Lock())
     with lock:
         yield
 

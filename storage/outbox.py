@@ -17,14 +17,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, or_, true
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from storage.claims import claim
 from storage.db import write_turn
 from storage.models import OutboxMessage, utcnow
-from storage.upsert import insert_if_absent
+from storage.upsert import insert_for, insert_if_absent
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 
@@ -86,9 +85,8 @@ def enqueue_now(engine: Engine, *, team_id: str, dedupe_key: str, kind: str, pay
 
 @functools.cache
 def _insert_once(dialect: str):
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
     table = OutboxMessage.__table__
-    return insert(table).on_conflict_do_nothing().returning(table.c.id)
+    return insert_for(dialect)(table).on_conflict_do_nothing().returning(table.c.id)
 
 
 def waiting(session: Session, *, team_id: str, dedupe_prefix: str) -> bool:

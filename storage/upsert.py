@@ -14,8 +14,7 @@ def insert_if_absent(session: Session, model: type[SQLModel], values: dict[str, 
     Uses the database's own `ON CONFLICT DO NOTHING`, so the loser of a race neither raises nor
     poisons the session's transaction.
     """
-    dialect = session.get_bind().dialect.name
-    insert = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]
+    insert = insert_for(session.get_bind().dialect.name)
     table = model.__table__
     # The model's defaults (a created_at, a False flag) fill what `values` leaves out; an
     # autoincrement key left unset stays out of the statement.
@@ -24,3 +23,8 @@ def insert_if_absent(session: Session, model: type[SQLModel], values: dict[str, 
     # RETURNING says whether a row went in; rowcount is not reliable for this on every driver.
     stmt = insert(table).values(**values).on_conflict_do_nothing().returning(*table.primary_key.columns)
     return session.execute(stmt).first() is not None
+
+
+def insert_for(dialect: str):
+    """The dialect's own INSERT construct, the one with `on_conflict_do_nothing`."""
+    return {"sqlite": sqlite.insert, "postgresql": postgresql.insert}[dialect]

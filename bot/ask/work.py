@@ -214,16 +214,20 @@ class ShowFormResult(Sender):
             else:
                 message = blocks.ask_not_saved(p["text"])
             view = blocks.notice_view("Ask your colleagues", message["text"])
-        try:
-            ctx.client.views_update(view_id=p["view_id"], view=view)
-        except SlackApiError as exc:
-            if delivery.error_of(exc) not in FORM_GONE:
-                raise
-            log.info("/ask: the form was closed (%s); saying it by direct message", delivery.error_of(exc))
-            ctx.client.chat_postMessage(
-                channel=p["asker_id"], **{k: v for k, v in message.items() if k != "response_type"}
-            )
+        update_form_or_dm(ctx, p["view_id"], view, p["asker_id"], message)
         return None
+
+
+def update_form_or_dm(ctx: SendContext, view_id: str, view: dict, user_id: str, message: dict) -> None:
+    """Show `view` in the person's open form; a form closed meanwhile cannot be updated, so the
+    same (`message`) is said by direct message instead."""
+    try:
+        ctx.client.views_update(view_id=view_id, view=view)
+    except SlackApiError as exc:
+        if delivery.error_of(exc) not in FORM_GONE:
+            raise
+        log.info("/ask: the form was closed (%s); saying it by direct message", delivery.error_of(exc))
+        ctx.client.chat_postMessage(channel=user_id, **{k: v for k, v in message.items() if k != "response_type"})
 
 
 # views.update's answers when the modal is no longer open.
@@ -238,7 +242,8 @@ class TellHeldDecided(Sender):
         message = self._message(ctx, item, choice)
         view_id = item.payload.get("view_id")
         if view_id:
-            ctx.client.views_update(view_id=view_id, view=blocks.notice_view("Ask your colleagues", message["text"]))
+            notice = blocks.notice_view("Ask your colleagues", message["text"])
+            update_form_or_dm(ctx, view_id, notice, item.payload["user_id"], message)
         else:
             # The outcome replaces the suggestions; "not yours" or "already chosen" (a second click)
             # comes beside them, so it never hides what the first click said.

@@ -357,6 +357,50 @@ def test_a_reply_that_beats_knowhow_hearing_back_from_its_post_is_kept_on_slacks
     assert [r.status for r in _work_rows(knowhow, "event:Ev0OTHER001")] == ["sent"]
 
 
+def test_an_edit_that_beats_knowhow_hearing_back_from_its_post_waits_for_it(knowhow, slack, fake_slack):
+    """An edit of a reply to a question whose post is not recorded yet is kept, and applied once
+    it is (not dropped as "not a question", which would leave the old text)."""
+    from core import asking
+    from core.clock import utcnow
+
+    with session_scope(knowhow.engine) as s:
+        q = Question(
+            team_id="T0FAKETEAM",
+            asker_id="U0STUDENT1",
+            text="Where do I file expenses?",
+            channel_id=QA_CHANNEL,
+            status="pending",
+            request_id="early-edit",
+            created_at=utcnow(),
+        )
+        s.add(q)
+        s.flush()
+        question_id = q.id
+    thread_ts = f"{time.time():.6f}"
+    reply_ts = f"{time.time() + 1:.6f}"
+    edit = slack.message_changed(
+        channel=QA_CHANNEL,
+        thread_ts=thread_ts,
+        ts=reply_ts,
+        user="U0HELPER",
+        text="In Concur, under Travel",
+        old_text="In Concur",
+        edited_ts=f"{time.time() + 2:.6f}",
+    )
+    assert slack.event(edit, event_id="Ev0EARLYEDIT").status == 200
+    settle(knowhow)
+    assert _answers(knowhow) == []
+    [kept] = _work_rows(knowhow, "event:Ev0EARLYEDIT")
+    assert kept.status == "pending" and "came before its post was recorded" in kept.last_error
+    with session_scope(knowhow.engine) as s:
+        asking.mark_posted(
+            s, team_id="T0FAKETEAM", question_id=question_id, channel_id=QA_CHANNEL, message_ts=thread_ts
+        )
+    _wait_until(lambda: _answers(knowhow))
+    [answer] = _answers(knowhow)
+    assert (answer.question_id, answer.text) == (question_id, "In Concur, under Travel")
+
+
 def test_racing_deliveries_of_one_reply_store_it_once(knowhow, slack, posted):
     reply = slack.thread_reply(
         channel=QA_CHANNEL, thread_ts=posted, ts="1754500000.000300", user="U0HELPER", text="race"
