@@ -448,6 +448,9 @@ class ScoreboardSettings(SQLModel, table=True):
     hour: int = Field(default=9)
     minute: int = Field(default=0)
     tz: str = Field(default="UTC", max_length=64)
+    # Whose figures the post shows: the whole organisation's ("organisation", the default) or only
+    # this workspace's ("workspace"). Outside Enterprise Grid the two are the same.
+    scope: str = Field(default="organisation", max_length=16, sa_column_kwargs={"server_default": "organisation"})
     updated_by: str | None = Field(default=None, max_length=32)
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_when())
 
@@ -495,3 +498,26 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     sent_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+
+
+class Workspace(SQLModel, table=True):
+    """A Slack workspace Knowhow serves, and the organisation it belongs to (DESIGN.md: every row
+    belongs to an organisation and a workspace). The organisation is the Enterprise Grid
+    organisation (`enterprise_id`) or, outside Grid, the workspace itself: `org_id` says which,
+    and pools (mentors, knowledge, the scoreboard's counts) span every workspace of one `org_id`.
+
+    `gone_at`: the installation is gone (uninstalled, tokens revoked, `invalid_auth`,
+    `account_inactive`). Nothing is sent to or scheduled for it until it is installed again; what
+    it queued is held, and dropped after the retention period."""
+
+    __tablename__ = "workspace"
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    org_id: str = Field(max_length=32, index=True)
+    enterprise_id: str | None = Field(default=None, max_length=32)
+    name: str | None = Field(default=None, max_length=255)
+    # An org-wide Grid install: one installation (and bot token) serves every workspace of it.
+    enterprise_install: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
+    seen_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    gone_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    gone_reason: str | None = Field(default=None, max_length=64)

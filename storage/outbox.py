@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, true
+from sqlalchemy import and_, delete, or_, true, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -26,6 +26,9 @@ from storage.models import OutboxMessage, utcnow
 from storage.upsert import insert_for, insert_if_absent
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+# Held: queued for a workspace whose installation is gone (storage/workspaces.py); it goes out
+# if the workspace installs Knowhow again, and is dropped after the retention period otherwise.
+HELD = "held"
 
 
 @dataclass(frozen=True)
@@ -210,6 +213,41 @@ def put_back(session: Session, *, item: OutboxItem, at: datetime) -> bool:
     return _finish(session, item, status=PENDING, next_attempt_at=at, lease_until=None, attempts=item.attempts - 1)
 
 
+def hold(session: Session, *, item: OutboxItem, error: str) -> bool:
+    """Its workspace's installation is gone: keep the row, unsent and uncounted, until it is back."""
+    return _finish(session, item, status=HELD, lease_until=None, attempts=item.attempts - 1, last_error=error[:2000])
+
+
+def hold_workspace(session: Session, *, team_id: str) -> int:
+    """Hold everything a workspace queued that is not out yet (a row being sent right now finishes
+    its attempt, and is held when Slack refuses it)."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.team_id == team_id, OutboxMessage.status == PENDING)
+        .values(status=HELD)
+    )
+    return result.rowcount
+
+
+def release_workspace(session: Session, *, team_id: str, now: datetime) -> int:
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.team_id == team_id, OutboxMessage.status == HELD)
+        .values(status=PENDING, next_attempt_at=now, last_error=None)
+    )
+    return result.rowcount
+
+
+def purge_held(session: Session, *, team_ids: Collection[str]) -> int:
+    """Drop what gone workspaces had queued (their retention period is over)."""
+    if not team_ids:
+        return 0
+    result = session.execute(
+        delete(OutboxMessage).where(OutboxMessage.team_id.in_(sorted(team_ids)), OutboxMessage.status == HELD)
+    )
+    return result.rowcount
+
+
 def mark_failed(session: Session, *, item: OutboxItem, error: str) -> bool:
     return _finish(session, item, status=FAILED, lease_until=None, last_error=error[:2000])
 
@@ -229,8 +267,6 @@ def next_due_at(
 
 def purge_sent(session: Session, *, before: datetime) -> int:
     """Delete messages sent before `before`; they have done their work."""
-    from sqlalchemy import delete
-
     result = session.execute(
         delete(OutboxMessage)
         .where(OutboxMessage.status == SENT, OutboxMessage.sent_at < before)

@@ -1,0 +1,150 @@
+"""Workspaces and their organisations: who is in which pool, and whose installation is gone.
+
+An organisation is an Enterprise Grid organisation or, outside Grid, the workspace itself
+(`Workspace.org_id`). Rows keep the workspace they live in (`team_id`); a query over a pool (the
+mentors, the knowledge base, the scoreboard's counts) asks for every workspace of the
+organisation with `in_org(Model.team_id, team_id)`, which always includes the workspace itself,
+so a workspace Knowhow has not recorded yet is a pool of one and never sees another's rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import or_, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, select
+
+from storage import outbox
+from storage.models import Workspace, utcnow
+from storage.upsert import insert_if_absent
+
+
+def seen(
+    session: Session,
+    *,
+    team_id: str,
+    enterprise_id: str | None = None,
+    name: str | None = None,
+    enterprise_install: bool | None = None,
+) -> Workspace:
+    """Record a workspace Knowhow hears from or is installed in (idempotent). A workspace found to
+    be part of an Enterprise Grid organisation joins that organisation's pool."""
+    insert_if_absent(
+        session,
+        Workspace,
+        dict(
+            team_id=team_id,
+            org_id=enterprise_id or team_id,
+            enterprise_id=enterprise_id,
+            name=name,
+            enterprise_install=bool(enterprise_install),
+        ),
+    )
+    row = get(session, team_id=team_id)
+    assert row is not None
+    changes: dict = {}
+    if enterprise_id and row.enterprise_id != enterprise_id:
+        changes.update(enterprise_id=enterprise_id, org_id=enterprise_id)
+    if name and row.name != name:
+        changes["name"] = name
+    if enterprise_install is not None and row.enterprise_install != enterprise_install:
+        changes["enterprise_install"] = enterprise_install
+    if changes:
+        for key, value in changes.items():
+            setattr(row, key, value)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def get(session: Session, *, team_id: str) -> Workspace | None:
+    return session.get(Workspace, team_id)
+
+
+def org_of(session: Session, *, team_id: str) -> str:
+    """The organisation a workspace belongs to (the workspace itself until Knowhow knows better)."""
+    return session.exec(select(Workspace.org_id).where(Workspace.team_id == team_id)).first() or team_id
+
+
+def of_org(session: Session, *, org_id: str) -> list[Workspace]:
+    """Every workspace of an organisation, in the order Knowhow first heard of them."""
+    return list(
+        session.exec(
+            select(Workspace)
+            .where(Workspace.org_id == org_id)
+            .order_by(Workspace.seen_at, Workspace.team_id)
+            .execution_options(all_workspaces=True)  # an organisation's workspaces, by its id
+        ).all()
+    )
+
+
+def org_members(team_id: str):
+    """A subquery: the workspaces of `team_id`'s organisation (empty when it is not recorded)."""
+    org = sa_select(Workspace.org_id).where(Workspace.team_id == team_id).scalar_subquery()
+    return sa_select(Workspace.team_id).where(Workspace.org_id == org)
+
+
+def in_org(column, team_id: str):
+    """`column` (a `team_id` column) is `team_id`'s own workspace or another of its organisation."""
+    return or_(column == team_id, column.in_(org_members(team_id)))
+
+
+def same_org(session: Session, team_a: str, team_b: str) -> bool:
+    return team_a == team_b or org_of(session, team_id=team_a) == org_of(session, team_id=team_b)
+
+
+# -- installations that are gone ------------------------------------------------------------------
+def mark_gone(session: Session, *, team_ids: Iterable[str], reason: str, now: datetime | None = None) -> list[str]:
+    """These workspaces' installation is gone: hold what they queued and stop sending to them.
+    Returns the workspaces that were live until now (idempotent: a second call changes nothing)."""
+    now = now or utcnow()
+    changed = []
+    for team_id in sorted(set(team_ids)):
+        seen(session, team_id=team_id)
+        result = session.execute(
+            update(Workspace)
+            .where(Workspace.team_id == team_id, Workspace.gone_at.is_(None))
+            .values(gone_at=now, gone_reason=reason[:64])
+        )
+        if result.rowcount:
+            changed.append(team_id)
+        outbox.hold_workspace(session, team_id=team_id)
+    return changed
+
+
+def mark_back(session: Session, *, team_id: str, now: datetime | None = None) -> bool:
+    """Installed again: what was held goes out, in the order it was queued. True when it was gone."""
+    result = session.execute(
+        update(Workspace)
+        .where(Workspace.team_id == team_id, Workspace.gone_at.is_not(None))
+        .values(gone_at=None, gone_reason=None)
+    )
+    outbox.release_workspace(session, team_id=team_id, now=now or utcnow())
+    return bool(result.rowcount)
+
+
+def is_gone(session: Session, *, team_id: str) -> bool:
+    return session.exec(select(Workspace.gone_at).where(Workspace.team_id == team_id)).first() is not None
+
+
+def gone(session: Session) -> set[str]:
+    """Workspaces whose installation is gone: the scheduler's sweeps pass them over."""
+    return set(
+        session.exec(
+            select(Workspace.team_id)
+            .where(Workspace.gone_at.is_not(None))
+            .execution_options(all_workspaces=True)  # which workspaces to pass over, all of them
+        ).all()
+    )
+
+
+def gone_before(session: Session, *, before: datetime) -> list[str]:
+    return list(
+        session.exec(
+            select(Workspace.team_id)
+            .where(Workspace.gone_at.is_not(None), Workspace.gone_at < before)
+            .execution_options(all_workspaces=True)  # the retention sweep
+        ).all()
+    )
