@@ -1,0 +1,151 @@
+"""Which bot token speaks for which workspace, when no request says so.
+
+Bolt finds each request's token itself (its `authorize`). Sends that no request triggers (the
+outbox's workers, what the scheduler queued) ask an `Installs` instead, at send time, with the
+workspace the row belongs to:
+
+- `SingleToken`: the one `SLACK_BOT_TOKEN` (today's set-up). It speaks for the workspace it was
+  issued in, or for every workspace of its Grid organisation when it is an org-wide install.
+- `bot.oauth.OAuthInstalls`: the installation store filled by "Add to Slack" (distribution mode),
+  with token rotation.
+
+A workspace whose installation is gone (`storage.workspaces.mark_gone`) has no token: the worker
+holds its rows, and nothing of another workspace waits for it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+from slack_sdk import WebClient
+from sqlalchemy.engine import Engine
+
+from storage import workspaces
+from storage.db import session_scope
+
+# Errors that say this installation is gone for good, until the workspace installs Knowhow again.
+GONE_ERRORS = frozenset({"invalid_auth", "token_revoked", "account_inactive", "app_uninstalled", "team_not_found"})
+# How long a worker trusts what it read about a workspace: an uninstall seen by another process
+# reaches it within this long (and Slack's own refusal reaches it at once).
+CACHE_SECONDS = 5.0
+
+
+class NotInstalled(Exception):
+    """No installation speaks for this workspace (never installed, or gone)."""
+
+    def __init__(self, team_id: str, reason: str = "not installed"):
+        super().__init__(f"{team_id}: {reason}")
+        self.team_id = team_id
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Identity:
+    """What `auth.test` says about a bot token."""
+
+    team_id: str
+    enterprise_id: str | None = None
+    app_id: str | None = None
+    bot_user_id: str | None = None
+    enterprise_install: bool = False
+
+
+class Installs(Protocol):
+    def token_for(self, team_id: str) -> str:
+        """The bot token to send to `team_id` with; raises `NotInstalled`."""
+        ...
+
+    def forget(self, team_id: str) -> None:
+        """Drop what is cached about `team_id` (its installation changed or is gone)."""
+        ...
+
+
+class _Cache:
+    """A few seconds' memory of tokens by workspace, shared by a process's workers."""
+
+    def __init__(self, seconds: float = CACHE_SECONDS):
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._values: dict[str, tuple[float, str | NotInstalled]] = {}
+
+    def get(self, team_id: str, load) -> str:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._values.get(team_id)
+        if hit is None or hit[0] < now:
+            try:
+                value: str | NotInstalled = load(team_id)
+            except NotInstalled as exc:
+                value = exc
+            hit = (now + self.seconds, value)
+            with self._lock:
+                self._values[team_id] = hit
+        if isinstance(hit[1], NotInstalled):
+            raise hit[1]
+        return hit[1]
+
+    def forget(self, team_id: str) -> None:
+        with self._lock:
+            self._values.pop(team_id, None)
+
+
+class SingleToken:
+    """One bot token, for the workspace (or the Grid organisation) it was issued in."""
+
+    def __init__(self, engine: Engine, token: str, identity: Identity):
+        self.engine = engine
+        self.token = token
+        self.identity = identity
+        self._cache = _Cache()
+
+    def serves(self, team_id: str | None, enterprise_id: str | None = None) -> bool:
+        """Does this token speak for that workspace? Its own, or any of its organisation's when it
+        is an org-wide Grid install."""
+        if team_id and team_id == self.identity.team_id:
+            return True
+        if self.identity.enterprise_install and self.identity.enterprise_id:
+            return enterprise_id == self.identity.enterprise_id
+        return False
+
+    def _load(self, team_id: str) -> str:
+        with session_scope(self.engine) as session:
+            row = workspaces.get(session, team_id=team_id)
+        if row is not None and row.gone_at is not None:
+            raise NotInstalled(team_id, row.gone_reason or "gone")
+        if not self.serves(team_id, row.enterprise_id if row is not None else None):
+            raise NotInstalled(team_id, "another workspace than SLACK_BOT_TOKEN's")
+        return self.token
+
+    def token_for(self, team_id: str) -> str:
+        return self._cache.get(team_id, self._load)
+
+    def forget(self, team_id: str) -> None:
+        self._cache.forget(team_id)
+
+
+class Clients:
+    """A Web API client per bot token, made like `base` (same API URL, timeout, retry policy)."""
+
+    def __init__(self, installs: Installs, base: WebClient):
+        self.installs = installs
+        self.base = base
+        self._lock = threading.Lock()
+        self._clients: dict[str, WebClient] = {}
+
+    def for_team(self, team_id: str) -> WebClient:
+        token = self.installs.token_for(team_id)
+        with self._lock:
+            client = self._clients.get(token)
+            if client is None:
+                client = WebClient(
+                    token=token,
+                    base_url=self.base.base_url,
+                    timeout=self.base.timeout,
+                    retry_handlers=list(self.base.retry_handlers),
+                    logger=self.base.logger,
+                )
+                self._clients[token] = client
+        return client
