@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
+from bot.installs import Identity
 
 
 @dataclass
@@ -21,3 +22,5 @@ class Deps:
     # Called with a session just scheduled or started, to set its alarms when this process runs
     # the scheduler (a replica leaves it to the scheduler's sweep).
     on_session_scheduled: Callable[[object], None] = field(default=lambda info: None)
+    # Who SLACK_BOT_TOKEN is (auth.test), in single-token mode; None in distribution mode.
+    identity: Identity | None = None

@@ -15,6 +15,7 @@ holds its rows, and nothing of another workspace waits for it.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from dataclasses import dataclass
@@ -93,21 +94,35 @@ class _Cache:
 
 
 class SingleToken:
-    """One bot token, for the workspace (or the Grid organisation) it was issued in."""
+    """One bot token, for the workspace (or the Grid organisation) it was issued in. Who the token
+    is comes from `auth.test`, asked once (lazily when not given)."""
 
-    def __init__(self, engine: Engine, token: str, identity: Identity):
+    def __init__(
+        self, engine: Engine, token: str, identity: Identity | None = None, *, client: WebClient | None = None
+    ):
         self.engine = engine
         self.token = token
-        self.identity = identity
+        self._identity = identity
+        self._client = client
         self._cache = _Cache()
+
+    @property
+    def identity(self) -> Identity:
+        if self._identity is None:
+            assert self._client is not None, "SingleToken needs an identity or a client to ask auth.test with"
+            client = copy.copy(self._client)
+            client.token = self.token
+            self._identity = identify(client)
+        return self._identity
 
     def serves(self, team_id: str | None, enterprise_id: str | None = None) -> bool:
         """Does this token speak for that workspace? Its own, or any of its organisation's when it
         is an org-wide Grid install."""
-        if team_id and team_id == self.identity.team_id:
+        identity = self.identity
+        if team_id and team_id == identity.team_id:
             return True
-        if self.identity.enterprise_install and self.identity.enterprise_id:
-            return enterprise_id == self.identity.enterprise_id
+        if identity.enterprise_install and identity.enterprise_id:
+            return enterprise_id == identity.enterprise_id
         return False
 
     def _load(self, team_id: str) -> str:
@@ -127,7 +142,8 @@ class SingleToken:
 
 
 class Clients:
-    """A Web API client per bot token, made like `base` (same API URL, timeout, retry policy)."""
+    """The client to send to a workspace with: `base` (its API URL, timeout, retry policy, pacing)
+    with that workspace's bot token, one per token."""
 
     def __init__(self, installs: Installs, base: WebClient):
         self.installs = installs
@@ -140,12 +156,41 @@ class Clients:
         with self._lock:
             client = self._clients.get(token)
             if client is None:
-                client = WebClient(
-                    token=token,
-                    base_url=self.base.base_url,
-                    timeout=self.base.timeout,
-                    retry_handlers=list(self.base.retry_handlers),
-                    logger=self.base.logger,
-                )
+                client = copy.copy(self.base)
+                client.token = token
                 self._clients[token] = client
         return client
+
+
+def identify(client: WebClient) -> Identity:
+    """Ask Slack who a bot token is (`auth.test`)."""
+    data = client.auth_test().data
+    assert isinstance(data, dict)
+    return Identity(
+        team_id=data.get("team_id") or "",
+        enterprise_id=data.get("enterprise_id") or None,
+        app_id=data.get("app_id") or None,
+        bot_user_id=data.get("user_id") or None,
+        enterprise_install=bool(data.get("is_enterprise_install")),
+    )
+
+
+def record(engine: Engine, identity: Identity) -> None:
+    """Single-token mode: the token's workspace is installed (again, after a fixed token)."""
+    if not identity.team_id:
+        return
+    with session_scope(engine) as session:
+        workspaces.seen(
+            session,
+            team_id=identity.team_id,
+            enterprise_id=identity.enterprise_id,
+            enterprise_install=identity.enterprise_install,
+        )
+        workspaces.mark_back(session, team_id=identity.team_id)
+
+
+def make_installs(engine: Engine, settings, client: WebClient) -> Installs | None:
+    """This process's source of tokens for sends no request triggers."""
+    if settings.bot_token:
+        return SingleToken(engine, settings.bot_token, client=client)
+    return None

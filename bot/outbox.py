@@ -8,6 +8,10 @@ Errors decide what happens next:
 - HTTP 429: try again after Slack's `Retry-After`.
 - HTTP 5xx, a network error, or a transient `ok: false` (`internal_error`, an auth problem an
   admin can fix): try again later with capped exponential backoff. Nothing is dropped for being late.
+- An error that says the workspace's installation is gone (`bot.installs.GONE_ERRORS`), or no
+  installation for the row's workspace: the row is held (`storage.workspaces.mark_gone`) with
+  everything else that workspace queued, until it installs Knowhow again. Nothing of another
+  workspace waits for it.
 - Any other `ok: false`, or `PermanentError`: the row is marked failed and the sender's
   `failed` hook runs (it usually tells the person who asked, with their text).
 
@@ -33,9 +37,10 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from bot.config import Settings
+from bot.installs import GONE_ERRORS, Clients, Installs, NotInstalled
 from bot.pacing import NotYet, Pacer, Pacing, paced
 from core.clock import utcnow
-from storage import outbox
+from storage import outbox, workspaces
 from storage.db import session_scope
 from storage.outbox import OutboxItem
 
@@ -49,12 +54,9 @@ TRANSIENT_ERRORS = frozenset(
         "request_timeout",
         "ratelimited",
         "rate_limited",
-        # A bad or revoked token is fixed by an admin; keep the message until then.
-        "invalid_auth",
+        # A token that expired is refreshed (token rotation); a missing one is a passing mistake.
         "not_authed",
-        "token_revoked",
         "token_expired",
-        "account_inactive",
     }
 )
 MAX_BACKOFF = timedelta(minutes=10)
@@ -113,6 +115,15 @@ class Work(Sender):
 
     def do(self, ctx: SendContext, session: Session, item: OutboxItem) -> None:
         raise NotImplementedError
+
+
+def gone_error(exc: BaseException) -> str | None:
+    """Slack's error when it says the workspace's installation is gone, else None."""
+    if isinstance(exc, SlackApiError) and isinstance(exc.response.data, dict):
+        error = exc.response.data.get("error")
+        if error in GONE_ERRORS:
+            return error
+    return None
 
 
 def backoff(attempts: int) -> timedelta:
@@ -175,12 +186,16 @@ class OutboxWorker:
         wake=None,
         # Called before each claim and each row: the workers let acks go first (bot/workers.py).
         before_each: Callable[[], None] = lambda: None,
+        # Which token sends each row (bot/installs.py); None: `client`'s own token for every row.
+        installs: Installs | None = None,
     ):
         settings = settings or Settings()
         self.pacing = Pacing(pacer or Pacer(settings.post_rate, settings.post_burst), clock)
         if isinstance(client, WebClient):
             client = paced(client, self.pacing)
         self.ctx = SendContext(client=client, engine=engine, settings=settings)
+        self.installs = installs
+        self.clients = Clients(installs, client) if installs is not None else None
         self.engine = engine
         self.senders = senders
         self.poll_seconds = poll_seconds
@@ -269,6 +284,25 @@ class OutboxWorker:
         except Exception:
             log.exception("outbox: %d claimed rows could not be put back; their lease will free them", len(items))
 
+    def _context(self, item: OutboxItem) -> SendContext:
+        """The send context for a row: the client with its workspace's token."""
+        if self.clients is None:
+            return self.ctx
+        return SendContext(client=self.clients.for_team(item.team_id), engine=self.engine, settings=self.ctx.settings)
+
+    def _hold(self, item: OutboxItem, reason: str, *, workspace_gone: bool = False) -> None:
+        """The row's workspace has no installation: keep the row (and, when Slack just said the
+        installation is gone, everything else the workspace queued) until it is back."""
+        log.warning(
+            "outbox: %s #%s is held: workspace %s has no installation (%s)", item.kind, item.id, item.team_id, reason
+        )
+        with session_scope(self.engine) as session:
+            outbox.hold(session, item=item, error=f"workspace not installed: {reason}")
+            if workspace_gone:
+                workspaces.mark_gone(session, team_ids=[item.team_id], reason=reason, now=self.clock())
+        if self.installs is not None:
+            self.installs.forget(item.team_id)
+
     def _deliver(self, item: OutboxItem) -> None:
         sender = self.senders.get(item.kind)
         if sender is None:
@@ -278,8 +312,9 @@ class OutboxWorker:
             return
         work = isinstance(sender, Work)
         try:
+            ctx = self.ctx if work else self._context(item)
             with self.pacing.sending(item.id):
-                hook = sender.send(self.ctx, item)
+                hook = sender.send(ctx, item)
             if work:  # its changes and the row's end in one transaction: done once
                 with session_scope(self.engine) as session:
                     hook(session)
@@ -287,12 +322,18 @@ class OutboxWorker:
                         session.rollback()  # another worker took the row over: it does the work
                         log.warning("outbox: %s #%s was taken over before it was done", item.kind, item.id)
                 return
+        except NotInstalled as gone:
+            self._hold(item, gone.reason)
+            return
         except NotYet as wait:
             log.debug("outbox: %s #%s waits for %s until %s", item.kind, item.id, wait.channel, wait.at)
             with session_scope(self.engine) as session:
                 outbox.put_back(session, item=item, at=wait.at)
             return
         except Exception as exc:
+            if gone_error(exc):
+                self._hold(item, gone_error(exc), workspace_gone=True)
+                return
             verdict, delay, reason = classify(exc, item.attempts)
             if verdict == "retry":
                 log.warning("outbox: %s #%s will be retried in %s: %s", item.kind, item.id, delay, reason)

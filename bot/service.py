@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
+from bot import installs
 from bot.app import build_app, make_client
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
@@ -92,6 +93,9 @@ class Knowhow:
         migrate.upgrade(self.engine)
         runtime.bind_waker(self.workers.wake_outbox)
         self.app = build_app(self.deps, self.client)
+        if self.settings.bot_token:  # who the one token is: its workspace is installed (again)
+            self.deps.identity = installs.identify(self.client)
+            installs.record(self.engine, self.deps.identity)
         self.workers.start()
         if self.with_scheduler:
             try:

@@ -37,7 +37,7 @@ def test_429_waits_for_retry_after():
     [
         _api_error(503),
         _api_error(200, "internal_error"),
-        _api_error(200, "invalid_auth"),
+        _api_error(200, "not_authed"),
         urllib.error.URLError("connection refused"),
         TimeoutError(),
         Retry("response_url answered 502"),
@@ -168,3 +168,93 @@ def test_a_database_error_is_retried_a_while_then_fails_for_good():
     assert (verdict, reason) == ("retry", "database: database is locked") and delay is not None
     # One that does not clear by itself (a bad query, a missing table) ends, and the person is told.
     assert classify(locked, attempts=MAX_DATABASE_ATTEMPTS) == ("fail", None, "database: database is locked")
+
+
+class TokenRecorder(Recorder):
+    """Records which token each row was sent with; a workspace in `revoked` answers token_revoked."""
+
+    def __init__(self, revoked=()):
+        super().__init__()
+        self.revoked = set(revoked)
+        self.tokens = []
+
+    def send(self, ctx, item):
+        if item.team_id in self.revoked:
+            raise _api_error(200, "token_revoked")
+        self.tokens.append((item.payload["n"], getattr(ctx.client, "token", None)))
+        return super().send(ctx, item)
+
+
+class Tokens:
+    """An installation per workspace, as bot.oauth's store would give them."""
+
+    def __init__(self, tokens):
+        self.tokens = tokens
+        self.forgotten = []
+
+    def token_for(self, team_id):
+        from bot.installs import NotInstalled
+
+        if team_id not in self.tokens:
+            raise NotInstalled(team_id)
+        return self.tokens[team_id]
+
+    def forget(self, team_id):
+        self.forgotten.append(team_id)
+
+
+def _statuses(engine, team_id, n):
+    with session_scope(engine) as s:
+        return [outbox.get(s, team_id=team_id, dedupe_key=f"{team_id}:{k}").status for k in range(n)]
+
+
+def test_each_row_goes_out_with_its_own_workspace_token(engine):
+    from slack_sdk import WebClient
+
+    with session_scope(engine) as s:
+        for n, team in enumerate(["T1", "T2", "T1"]):
+            outbox.enqueue(s, team_id=team, dedupe_key=f"{team}:{n}", kind="test.send", payload={"n": n})
+        outbox.enqueue(s, team_id="T3", dedupe_key="T3:0", kind="test.send", payload={"n": 9})
+    recorder = TokenRecorder()
+    worker = OutboxWorker(
+        engine,
+        WebClient(token="xoxb-default", base_url="http://127.0.0.1:9/"),
+        {"test.send": recorder},
+        clock=lambda: datetime.now(UTC) + timedelta(seconds=1),
+        installs=Tokens({"T1": "xoxb-one", "T2": "xoxb-two"}),
+    )
+    worker.run_once()
+    assert recorder.tokens == [(0, "xoxb-one"), (1, "xoxb-two"), (2, "xoxb-one")]
+    # T3 was never installed: its row is kept, not sent, not counted as an attempt, not failed.
+    with session_scope(engine) as s:
+        row = outbox.get(s, team_id="T3", dedupe_key="T3:0")
+    assert (row.status, row.attempts) == ("held", 0)
+    assert "not installed" in row.last_error
+
+
+def test_a_revoked_workspace_is_held_whole_and_never_delays_another(engine):
+    from storage import workspaces
+
+    with session_scope(engine) as s:
+        for k in range(3):
+            outbox.enqueue(s, team_id="TDEAD", dedupe_key=f"TDEAD:{k}", kind="test.send", payload={"n": k})
+        for k in range(2):
+            outbox.enqueue(s, team_id="TLIVE", dedupe_key=f"TLIVE:{k}", kind="test.send", payload={"n": k})
+    recorder = TokenRecorder(revoked={"TDEAD"})
+    worker = _worker(engine, {"test.send": recorder}, datetime.now(UTC) + timedelta(seconds=1))
+    worker.run_once()
+    # One refusal was enough: the dead workspace's other rows were held without a call to Slack.
+    assert _statuses(engine, "TDEAD", 3) == ["held"] * 3
+    assert _statuses(engine, "TLIVE", 2) == ["sent"] * 2
+    with session_scope(engine) as s:
+        assert workspaces.is_gone(s, team_id="TDEAD")
+        assert workspaces.get(s, team_id="TDEAD").gone_reason == "token_revoked"
+    assert worker.run_once() == 0  # nothing of it is claimed again
+
+    # Installed again: what it queued goes out, in the order it was queued.
+    recorder.revoked.clear()
+    with session_scope(engine) as s:
+        assert workspaces.mark_back(s, team_id="TDEAD")
+    worker.run_once()
+    assert _statuses(engine, "TDEAD", 3) == ["sent"] * 3
+    assert [n for n, _ in recorder.tokens[2:]] == [0, 1, 2]
