@@ -9,14 +9,14 @@ from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import ask, home, mentor, scoreboard, sessions
+from bot import ask, home, mentor, scoreboard, sessions, uninstalls
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
 from bot.outbox import Sender
 
 # Every feature plugs in here: `register(app, deps)` adds its listeners, `SENDERS` maps the outbox
 # kinds it delivers to their senders.
-FEATURES = (ask, sessions, mentor, scoreboard, home)
+FEATURES = (ask, sessions, mentor, scoreboard, home, uninstalls)
 
 
 def senders(features=FEATURES) -> dict[str, Sender]:

@@ -74,6 +74,10 @@ MISTAKES = {
         "KNOWHOW_WORKERS must be process (the outbox's workers in a process of their own, the default) "
         "or threads (in the serving process) (got {value!r})"
     ),
+    "KNOWHOW_GONE_RETENTION_DAYS": (
+        "KNOWHOW_GONE_RETENTION_DAYS must be a number of days above 0 and at most 3650: how long "
+        "messages queued for a workspace that uninstalled Knowhow are kept (got {value!r})"
+    ),
     "KNOWHOW_PRIVACY_THRESHOLD": (
         "KNOWHOW_PRIVACY_THRESHOLD must be a whole number from 1 (show every count) to 100: counts "
         "below it are shown as 'fewer than N' in channels (got {value!r})"
@@ -106,6 +110,9 @@ class Settings(BaseModel):
     workers: Literal["process", "threads"] = Field("process", alias="KNOWHOW_WORKERS")
     # Counts shown in channels below this read "fewer than N" (core.privacy).
     privacy_threshold: int = Field(3, alias="KNOWHOW_PRIVACY_THRESHOLD", ge=1, le=100)
+    # How long what a workspace queued is kept after its installation is gone (uninstalled, token
+    # revoked), in case it installs Knowhow again (storage/workspaces.py).
+    gone_retention_days: float = Field(30.0, alias="KNOWHOW_GONE_RETENTION_DAYS", gt=0, le=3650)
 
     @model_validator(mode="before")
     @classmethod

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from bot.config import Settings
-from bot.installs import Identity
+from bot.installs import Identity, Installs
 
 
 @dataclass
@@ -24,3 +24,5 @@ class Deps:
     on_session_scheduled: Callable[[object], None] = field(default=lambda info: None)
     # Who SLACK_BOT_TOKEN is (auth.test), in single-token mode; None in distribution mode.
     identity: Identity | None = None
+    # Where this process finds bot tokens outside a request (bot/installs.py); None: not needed.
+    installs: Installs | None = None

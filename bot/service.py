@@ -96,6 +96,7 @@ class Knowhow:
         if self.settings.bot_token:  # who the one token is: its workspace is installed (again)
             self.deps.identity = installs.identify(self.client)
             installs.record(self.engine, self.deps.identity)
+            self.deps.installs = installs.SingleToken(self.engine, self.settings.bot_token, self.deps.identity)
         self.workers.start()
         if self.with_scheduler:
             try:
@@ -103,6 +104,7 @@ class Knowhow:
                     followup_hours=self.settings.followup_hours,
                     qa_channel=self.settings.qa_channel,
                     privacy_threshold=self.settings.privacy_threshold,
+                    gone_retention_days=self.settings.gone_retention_days,
                 )
                 self.scheduler = start_scheduler(self.engine, reconcilers)
             except SchedulerBusy as exc:

@@ -7,6 +7,7 @@ conditional update, so two runs or two processes never raise one question twice)
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists
@@ -18,9 +19,12 @@ from storage.models import Answer, Question
 DEFAULT_AFTER = timedelta(hours=24)
 
 
-def due_followups(session: Session, *, now: datetime, after: timedelta, limit: int = 200) -> list[tuple[str, int]]:
+def due_followups(
+    session: Session, *, now: datetime, after: timedelta, limit: int = 200, skip: Collection[str] = ()
+) -> list[tuple[str, int]]:
     """(team_id, question_id) of posted questions older than `after`, never followed up, with no
-    live answer: across workspaces, as the scheduler serves them all."""
+    live answer: across workspaces, as the scheduler serves them all (but those in `skip`:
+    workspaces whose installation is gone)."""
     answered = exists().where(
         Answer.question_id == Question.id, Answer.team_id == Question.team_id, Answer.deleted_at.is_(None)
     )
@@ -32,6 +36,7 @@ def due_followups(session: Session, *, now: datetime, after: timedelta, limit: i
             Question.followed_up_at.is_(None),
             Question.session_id.is_(None),  # a session's questions are answered or deferred by its experts
             ~answered,
+            Question.team_id.not_in(sorted(skip)),
         )
         .order_by(Question.posted_at)
         .limit(limit)

@@ -4,6 +4,7 @@ The senders in bot.scoreboard deliver them."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlmodel import Session
@@ -18,11 +19,13 @@ def _key(week_end: datetime) -> str:
     return f"scoreboard:{week_end:%Y%m%dT%H%M}"
 
 
-def sweep(session: Session, *, qa_channel: str | None, now: datetime) -> int:
+def sweep(session: Session, *, qa_channel: str | None, now: datetime, skip: Collection[str] = ()) -> int:
     """Store each week's figures as it ends (catching up on weeks missed while down), and queue the
     latest week's post once, wherever the workspace wants it (`qa_channel` when it never said)."""
     queued = 0
     for team_id in figures.teams(session):
+        if team_id in skip:  # its installation is gone: no week is closed or posted for it
+            continue
         plan = scoreboard.schedule(session, team_id=team_id, default_channel=qa_channel)
         due = scoreboard.catch_up(session, team_id=team_id, plan=plan, now=now)
         if due is None or not plan.channel_id:

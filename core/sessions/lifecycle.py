@@ -7,6 +7,7 @@ duplicated job, a second process or a restart can never open or close a session 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -59,15 +60,17 @@ def advance(session: Session, *, team_id: str, session_id: int, now: datetime) -
     return None
 
 
-def due(session: Session, *, now: datetime, limit: int = 500) -> list[tuple[str, int]]:
-    """(team, session id) of every session whose state is behind the clock, across workspaces."""
+def due(session: Session, *, now: datetime, limit: int = 500, skip: Collection[str] = ()) -> list[tuple[str, int]]:
+    """(team, session id) of every session whose state is behind the clock, across workspaces
+    (but those in `skip`: workspaces whose installation is gone)."""
     rows = session.exec(
         select(ExpertSession.team_id, ExpertSession.id)
         .where(
             or_(
                 (ExpertSession.state == State.SCHEDULED.value) & (ExpertSession.starts_at <= now),
                 (ExpertSession.state == State.OPEN.value) & (ExpertSession.ends_at <= now),
-            )
+            ),
+            ExpertSession.team_id.not_in(sorted(skip)),
         )
         .order_by(ExpertSession.starts_at)
         .limit(limit)

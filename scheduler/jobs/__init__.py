@@ -9,7 +9,7 @@ jobs on load. Add a new function and leave the old name as an alias instead.
 from __future__ import annotations
 
 from scheduler.jobs.ask import FOLLOW_UP_JOB_ID, follow_up_questions, follow_ups
-from scheduler.jobs.housekeeping import PURGE_OUTBOX_JOB_ID, ensure_housekeeping, purge_outbox
+from scheduler.jobs.housekeeping import PURGE_OUTBOX_JOB_ID, ensure_housekeeping, housekeeping, purge_outbox
 from scheduler.jobs.mentoring import MENTORING_SWEEP_JOB_ID, ensure_mentoring, sweep_mentoring
 from scheduler.jobs.scoreboard import SCOREBOARD_JOB_ID, ensure_scoreboard, sweep_scoreboard
 from scheduler.jobs.sessions import (
@@ -21,12 +21,19 @@ from scheduler.jobs.sessions import (
 )
 
 # The reconcile steps that need no configuration; `reconcilers()` adds those that do.
-RECONCILERS = (ensure_housekeeping, ensure_sessions, ensure_mentoring)
+RECONCILERS = (ensure_sessions, ensure_mentoring)
 
 
-def reconcilers(*, followup_hours: float, qa_channel: str | None, privacy_threshold: int):
+def reconcilers(
+    *, followup_hours: float, qa_channel: str | None, privacy_threshold: int, gone_retention_days: float = 30.0
+):
     """Every feature's start-up reconcile step (DESIGN.md: the database is the source of truth)."""
-    return (*RECONCILERS, follow_ups(followup_hours), ensure_scoreboard(qa_channel, privacy_threshold))
+    return (
+        housekeeping(gone_retention_days),
+        *RECONCILERS,
+        follow_ups(followup_hours),
+        ensure_scoreboard(qa_channel, privacy_threshold),
+    )
 
 
 __all__ = [
@@ -41,6 +48,7 @@ __all__ = [
     "ensure_sessions",
     "follow_up_questions",
     "follow_ups",
+    "housekeeping",
     "purge_outbox",
     "reconcilers",
     "session_alarm",

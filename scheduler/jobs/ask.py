@@ -12,6 +12,7 @@ from core import followup
 from core.clock import utcnow
 from notify import ask as notify_ask
 from scheduler import runtime
+from storage import workspaces
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -29,7 +30,10 @@ def follow_up_questions(after_hours: float) -> int:
     now = utcnow()
     raised = 0
     with session_scope(runtime.engine()) as session:
-        for team_id, question_id in followup.due_followups(session, now=now, after=timedelta(hours=after_hours)):
+        gone = workspaces.gone(session)  # nothing is raised where Knowhow is no longer installed
+        for team_id, question_id in followup.due_followups(
+            session, now=now, after=timedelta(hours=after_hours), skip=gone
+        ):
             if not followup.mark_followed_up(session, team_id=team_id, question_id=question_id, now=now):
                 continue
             notify_ask.queue_follow_ups(session, team_id=team_id, question_id=question_id)

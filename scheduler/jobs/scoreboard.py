@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from core.clock import utcnow
 from notify import scoreboard as notify_scoreboard
 from scheduler import runtime
+from storage import workspaces
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,7 @@ def sweep_scoreboard(qa_channel: str | None, privacy_threshold: int = 3) -> int:
     while Knowhow was down goes out as soon as it is back."""
     # `privacy_threshold` is kept for the jobs stored with it; the post applies it when it is sent.
     with session_scope(runtime.engine()) as session:
-        queued = notify_scoreboard.sweep(session, qa_channel=qa_channel, now=utcnow())
+        queued = notify_scoreboard.sweep(session, qa_channel=qa_channel, now=utcnow(), skip=workspaces.gone(session))
     if queued:
         log.info("scoreboard: %d weekly post(s) queued", queued)
         runtime.wake_outbox()

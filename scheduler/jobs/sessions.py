@@ -11,6 +11,7 @@ from core import sessions
 from core.clock import utcnow
 from notify import sessions as notify_sessions
 from scheduler import runtime
+from storage import workspaces
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,8 @@ def session_alarm(team_id: str, session_id: int) -> bool:
     """At a session's start or end: bring its state up to now and queue what to say. Idempotent:
     a second run, or a run of the sweep at the same moment, finds nothing to do."""
     with session_scope(runtime.engine()) as session:
+        if workspaces.is_gone(session, team_id=team_id):  # uninstalled: the session waits for its return
+            return False
         transition = sessions.advance(session, team_id=team_id, session_id=session_id, now=utcnow())
         if transition is not None:
             notify_sessions.queue_transition(session, transition)
@@ -65,20 +68,29 @@ def sweep_sessions() -> int:
     now = utcnow()
     changed = 0
     with session_scope(runtime.engine()) as session:
-        for team_id, session_id in sessions.due(session, now=now):
+        # A workspace whose installation is gone is passed over: its sessions are neither opened
+        # nor closed until it installs Knowhow again (then a window that passed counts as missed).
+        gone = workspaces.gone(session)
+        for team_id, session_id in sessions.due(session, now=now, skip=gone):
             transition = sessions.advance(session, team_id=team_id, session_id=session_id, now=now)
             if transition is not None:
                 notify_sessions.queue_transition(session, transition)
                 changed += 1
         for team_id, session_id in sessions.due_chases(session, now=now):
+            if team_id in gone:
+                continue
             if sessions.mark_chased(session, team_id=team_id, session_id=session_id, now=now):
                 notify_sessions.queue_last_call(session, team_id=team_id, session_id=session_id)
                 changed += 1
         for team_id, question_id in sessions.due_reminders(session, now=now):
+            if team_id in gone:
+                continue
             if sessions.mark_reminded(session, team_id=team_id, question_id=question_id, now=now):
                 notify_sessions.queue_reminder(session, team_id=team_id, question_id=question_id)
                 changed += 1
         for team_id, session_id in sessions.note_overdue(session, now=now):
+            if team_id in gone:
+                continue
             notify_sessions.queue_summary_refresh(session, team_id=team_id, session_id=session_id)
             changed += 1
         pending = sessions.pending(session)

@@ -68,3 +68,22 @@ def test_a_question_is_raised_once_however_often_the_job_runs(engine):
         assert outbox.get(s, team_id=TEAM, dedupe_key=f"question:{qid}:followup-thread").kind == "ask.follow_up_thread"
         assert outbox.get(s, team_id=TEAM, dedupe_key=f"question:{qid}:followup-asker").kind == "ask.follow_up_asker"
         assert followup.due_followups(s, now=datetime.now(UTC), after=DAY) == []
+
+
+def test_no_follow_up_is_raised_where_the_installation_is_gone_until_it_is_back(engine):
+    from storage import workspaces
+
+    mine = _posted(engine, "1700000001.000100", 30)
+    theirs = _posted(engine, "1700000002.000100", 30, team="T0GONE")
+    with session_scope(engine) as s:
+        workspaces.mark_gone(s, team_ids=["T0GONE"], reason="app_uninstalled")
+    runtime.bind_engine(engine)
+    try:
+        assert jobs.follow_up_questions(24) == 1
+        with session_scope(engine) as s:
+            assert followup.due_followups(s, now=datetime.now(UTC), after=DAY) == [("T0GONE", theirs)]
+            workspaces.mark_back(s, team_id="T0GONE")
+        assert jobs.follow_up_questions(24) == 1  # installed again: it is raised after all
+    finally:
+        runtime.bind_engine(None)
+    assert mine != theirs

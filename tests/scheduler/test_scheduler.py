@@ -139,11 +139,11 @@ def test_reconcile_runs_before_jobs_fire(database_url, tmp_path):
 
 def test_housekeeping_is_kept_in_the_store_without_postponing_it(database_url):
     engine = make_engine(database_url)
-    first = start_scheduler(engine, jobs.RECONCILERS)
+    first = start_scheduler(engine, (jobs.housekeeping(), *jobs.RECONCILERS))
     planned = first.get_job(jobs.PURGE_OUTBOX_JOB_ID).next_run_time
     stop_scheduler(first)
     time.sleep(0.2)
-    second = start_scheduler(make_engine(database_url), jobs.RECONCILERS)
+    second = start_scheduler(make_engine(database_url), (jobs.housekeeping(), *jobs.RECONCILERS))
     try:
         assert second.get_job(jobs.PURGE_OUTBOX_JOB_ID).next_run_time == planned
         assert sorted(j.id for j in second.get_jobs()) == sorted(
@@ -185,3 +185,25 @@ def test_only_one_scheduler_runs_per_database(database_url):
         stop_scheduler(first)
     second = start_scheduler(make_engine(database_url))  # free again once the first stopped
     stop_scheduler(second)
+
+
+def test_what_an_uninstalled_workspace_queued_is_dropped_after_its_retention(engine):
+    from scheduler import runtime
+    from storage import workspaces
+
+    with session_scope(engine) as s:
+        for team in ("T0LONGGONE", "T0JUSTGONE", "T0LIVE"):
+            outbox.enqueue(s, team_id=team, dedupe_key="m", kind="k", payload={})
+        workspaces.mark_gone(
+            s, team_ids=["T0LONGGONE"], reason="app_uninstalled", now=datetime.now(UTC) - timedelta(days=31)
+        )
+        workspaces.mark_gone(s, team_ids=["T0JUSTGONE"], reason="tokens_revoked")
+    runtime.bind_engine(engine)
+    try:
+        assert jobs.purge_outbox(keep_held_days=30) == 1
+    finally:
+        runtime.bind_engine(None)
+    with session_scope(engine) as s:
+        assert outbox.get(s, team_id="T0LONGGONE", dedupe_key="m") is None
+        assert outbox.get(s, team_id="T0JUSTGONE", dedupe_key="m").status == "held"
+        assert outbox.get(s, team_id="T0LIVE", dedupe_key="m").status == "pending"
