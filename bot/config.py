@@ -24,6 +24,21 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///knowhow.db"
 DEFAULT_PORT = 3000
+# The bot scopes "Add to Slack" asks for: manifest.yml's (tests/test_manifest.py keeps them equal).
+DEFAULT_SCOPES = (
+    "commands",
+    "chat:write",
+    "channels:history",
+    "groups:history",
+    "im:history",
+    "channels:join",
+    "users:read",
+    "reactions:write",
+    "mpim:write",
+    "files:write",
+)
+# How to make a KNOWHOW_TOKEN_KEY (a Fernet key: 32 random bytes, URL-safe base64).
+NEW_TOKEN_KEY = 'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
 
 _UserId = Annotated[str, StringConstraints(pattern=r"^[UW][A-Z0-9]{2,}$")]
 
@@ -38,6 +53,9 @@ WHERE = {
     "SLACK_APP_TOKEN": (
         "create an app-level token with the connections:write scope on your app's Basic Information page"
     ),
+    "SLACK_CLIENT_ID": "copy the Client ID from your app's Basic Information page (App Credentials)",
+    "SLACK_CLIENT_SECRET": "copy the Client Secret from your app's Basic Information page (App Credentials)",
+    "KNOWHOW_TOKEN_KEY": f"make one with: {NEW_TOKEN_KEY}",
 }
 
 # What to tell the person when a variable's value is refused; {value} is what they gave.
@@ -78,6 +96,20 @@ MISTAKES = {
         "KNOWHOW_GONE_RETENTION_DAYS must be a number of days above 0 and at most 3650: how long "
         "messages queued for a workspace that uninstalled Knowhow are kept (got {value!r})"
     ),
+    "SLACK_CLIENT_ID": "SLACK_CLIENT_ID must be your app's Client ID, such as 1234567890.1234567890123: "
+    + WHERE["SLACK_CLIENT_ID"],
+    "SLACK_SCOPES": (
+        "SLACK_SCOPES must be comma-separated bot scopes such as chat:write,commands (got {value!r}); "
+        "leave it unset for the scopes in manifest.yml"
+    ),
+    "SLACK_REDIRECT_URI": (
+        "SLACK_REDIRECT_URI must be the https URL of Knowhow's /slack/oauth_redirect, as registered on your app's "
+        "OAuth & Permissions page (got {value!r})"
+    ),
+    "KNOWHOW_TOKEN_KEY": (
+        "KNOWHOW_TOKEN_KEY must be comma-separated Fernet keys (44 characters of URL-safe base64 each), "
+        "the newest first: " + WHERE["KNOWHOW_TOKEN_KEY"]
+    ),
     "KNOWHOW_PRIVACY_THRESHOLD": (
         "KNOWHOW_PRIVACY_THRESHOLD must be a whole number from 1 (show every count) to 100: counts "
         "below it are shown as 'fewer than N' in channels (got {value!r})"
@@ -91,6 +123,18 @@ class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore", strict=False)
 
     bot_token: str | None = Field(None, alias="SLACK_BOT_TOKEN", pattern=r"^xoxb-")
+    # Distribution mode ("Add to Slack", one installation per workspace or Grid organisation)
+    # when both are set (bot/oauth.py); SLACK_BOT_TOKEN then stays unset.
+    client_id: str | None = Field(None, alias="SLACK_CLIENT_ID", pattern=r"^[0-9A-Za-z.]+$")
+    client_secret: str | None = Field(None, alias="SLACK_CLIENT_SECRET", repr=False)
+    # The bot scopes "Add to Slack" asks for, and where Slack sends the installer back (only
+    # needed when the app has more than one redirect URL).
+    scopes: tuple[str, ...] = Field(DEFAULT_SCOPES, alias="SLACK_SCOPES", min_length=1)
+    redirect_uri: str | None = Field(None, alias="SLACK_REDIRECT_URI", pattern=r"^https?://[^/\s]+/\S*$")
+    # Fernet keys that encrypt the installations' tokens at rest: the first encrypts, every one
+    # decrypts (MultiFernet), so a new key goes first and an old one is dropped after
+    # `knowhow rotate-token-key` (README, Distribution).
+    token_key: tuple[str, ...] = Field((), alias="KNOWHOW_TOKEN_KEY", repr=False)
     signing_secret: str | None = Field(None, alias="SLACK_SIGNING_SECRET")
     app_token: str | None = Field(None, alias="SLACK_APP_TOKEN", pattern=r"^xapp-")
     api_url: str = Field(DEFAULT_API_URL, alias="SLACK_API_URL", pattern=r"^https?://[^/\s]+")
@@ -130,6 +174,54 @@ class Settings(BaseModel):
             return frozenset(a.strip() for a in value.split(",") if a.strip())
         return value
 
+    @field_validator("scopes", "token_key", mode="before")
+    @classmethod
+    def _list(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(a.strip() for a in value.split(",") if a.strip())
+        return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _scope_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not all(re.fullmatch(r"[a-z][a-z0-9._:-]*", scope) for scope in value):
+            raise ValueError("not a scope")
+        return value
+
+    @field_validator("token_key")
+    @classmethod
+    def _fernet_keys(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        from cryptography.fernet import Fernet
+
+        for key in value:
+            Fernet(key)  # ValueError when it is not 32 bytes of URL-safe base64
+        return value
+
+    @model_validator(mode="after")
+    def _one_way_to_tokens(self) -> Settings:
+        """Distribution mode (client id and secret) keeps tokens in the database, encrypted; the one
+        SLACK_BOT_TOKEN is the other set-up, not a fallback."""
+        if bool(self.client_id) != bool(self.client_secret):
+            missing = "SLACK_CLIENT_SECRET" if self.client_id else "SLACK_CLIENT_ID"
+            raise ValueError(
+                f"{missing} is not set: SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together (distribution "
+                f"mode, installs by 'Add to Slack'); {WHERE[missing]}"
+            )
+        if self.distribution and self.bot_token:
+            raise ValueError(
+                "SLACK_BOT_TOKEN and SLACK_CLIENT_ID/SLACK_CLIENT_SECRET are both set: choose one set-up. "
+                "With a client id and secret (distribution mode) every workspace's token comes from its "
+                "'Add to Slack' install, kept in the database; unset SLACK_BOT_TOKEN. For one workspace "
+                "with its bot token, unset SLACK_CLIENT_ID and SLACK_CLIENT_SECRET"
+            )
+        if self.distribution and not self.token_key:
+            raise ValueError(
+                "KNOWHOW_TOKEN_KEY is not set: in distribution mode the installations' tokens are kept in the "
+                f"database, encrypted with it. Make one with `{NEW_TOKEN_KEY}`, set it, and keep it as safe as "
+                "the database's password"
+            )
+        return self
+
     @field_validator("invitations_per_day", "privacy_threshold", "post_burst", mode="before")
     @classmethod
     def _whole_number(cls, value: Any) -> Any:
@@ -152,12 +244,17 @@ class Settings(BaseModel):
     def socket_mode(self) -> bool:
         return bool(self.app_token)
 
+    @property
+    def distribution(self) -> bool:
+        """Installs come by OAuth ("Add to Slack"), tokens from the installation store."""
+        return bool(self.client_id and self.client_secret)
+
     def missing_for_run(self) -> list[str]:
         """Names of the variables `knowhow run` still needs, in the order to set them. Without a
         way in, Socket Mode's app token is asked for (the manifest's default); a signing secret
         (HTTP mode) does instead."""
         missing = []
-        if not self.bot_token:
+        if not self.bot_token and not self.distribution:
             missing.append("SLACK_BOT_TOKEN")
         if not self.socket_mode and not self.signing_secret:
             missing.append("SLACK_APP_TOKEN")
@@ -173,5 +270,7 @@ def load_settings(env: dict[str, str] | None = None, dotenv_path: str | Path | N
         return Settings.model_validate(env)
     except ValidationError as exc:
         error = exc.errors()[0]
+        if not error["loc"]:  # a rule between variables (Settings._one_way_to_tokens): its own words
+            raise ConfigError(str(error.get("ctx", {}).get("error") or error["msg"])) from None
         name = str(error["loc"][0])
         raise ConfigError(MISTAKES.get(name, f"{name} is not valid").format(value=error["input"])) from None

@@ -78,6 +78,52 @@ def test_each_mistake_is_one_line_naming_the_variable(env, names):
         assert name in message
 
 
+KEY = "LY7gZc5Xo4cJkvV9mZ0m2cq3XnKj1PZ4b5a5m9GQ8hA="  # a Fernet key (32 bytes, URL-safe base64)
+DISTRIBUTION = {
+    "SLACK_CLIENT_ID": "1234567890.1234567890123",
+    "SLACK_CLIENT_SECRET": "s3cret",
+    "KNOWHOW_TOKEN_KEY": KEY,
+}
+
+
+def test_distribution_mode_needs_no_bot_token():
+    settings = load_settings({**DISTRIBUTION, "SLACK_APP_TOKEN": "xapp-1"})
+    assert settings.distribution and settings.missing_for_run() == []
+    assert settings.token_key == (KEY,)
+    assert KEY not in repr(settings) and "s3cret" not in repr(settings)
+    http = load_settings(DISTRIBUTION)
+    assert http.missing_for_run() == ["SLACK_APP_TOKEN"]  # or a signing secret, as in single-token mode
+    assert not load_settings({"SLACK_BOT_TOKEN": "xoxb-1"}).distribution
+
+
+def test_token_keys_are_a_list_newest_first():
+    other = "q1oVb7M2n3b4V5c6X7z8A9s0D1f2G3h4J5k6L7z8X9c="
+    settings = load_settings({**DISTRIBUTION, "KNOWHOW_TOKEN_KEY": f" {other} , {KEY} "})
+    assert settings.token_key == (other, KEY)
+    assert load_settings({**DISTRIBUTION, "SLACK_SCOPES": "chat:write, commands"}).scopes == ("chat:write", "commands")
+
+
+@pytest.mark.parametrize(
+    "env,words",
+    [
+        ({"SLACK_CLIENT_ID": "1.2"}, ["SLACK_CLIENT_SECRET is not set", "go together"]),
+        ({"SLACK_CLIENT_SECRET": "s"}, ["SLACK_CLIENT_ID is not set"]),
+        ({**DISTRIBUTION, "KNOWHOW_TOKEN_KEY": ""}, ["KNOWHOW_TOKEN_KEY is not set", "Fernet.generate_key()"]),
+        ({**DISTRIBUTION, "SLACK_BOT_TOKEN": "xoxb-1"}, ["SLACK_BOT_TOKEN", "both set", "unset SLACK_BOT_TOKEN"]),
+        ({**DISTRIBUTION, "KNOWHOW_TOKEN_KEY": "not-a-key"}, ["KNOWHOW_TOKEN_KEY", "Fernet", "generate_key"]),
+        ({"SLACK_SCOPES": "chat write"}, ["SLACK_SCOPES", "manifest.yml"]),
+        ({"SLACK_REDIRECT_URI": "example.com/back"}, ["SLACK_REDIRECT_URI", "/slack/oauth_redirect"]),
+    ],
+)
+def test_distribution_mistakes_say_what_to_do(env, words):
+    with pytest.raises(ConfigError) as error:
+        load_settings(env)
+    message = str(error.value)
+    assert "\n" not in message and "not-a-key" not in message
+    for word in words:
+        assert word in message
+
+
 def test_dotenv_is_read_but_the_environment_wins(tmp_path, monkeypatch):
     (tmp_path / ".env").write_text("SLACK_BOT_TOKEN=xoxb-from-file\nPORT=4000\nKNOWHOW_QA_CHANNEL=C0FROMFILE\n")
     # load_dotenv writes os.environ: give it a throwaway one so nothing leaks into other tests.

@@ -91,6 +91,14 @@ def test_bot_scopes_are_exactly_those_used(manifest):
     assert set(scopes) == EXPECTED_BOT_SCOPES
 
 
+def test_add_to_slack_asks_for_the_manifests_bot_scopes(manifest):
+    """Distribution mode's default SLACK_SCOPES are the manifest's, in its order."""
+    from bot.config import DEFAULT_SCOPES, load_settings
+
+    assert list(DEFAULT_SCOPES) == manifest["oauth_config"]["scopes"]["bot"]
+    assert load_settings({}).scopes == DEFAULT_SCOPES
+
+
 def test_bot_events_cover_messages_and_app_home(manifest):
     events = set(manifest["settings"]["event_subscriptions"]["bot_events"])
     assert events >= REQUIRED_BOT_EVENTS
