@@ -36,6 +36,12 @@ class Call:
     path: str = ""
 
     @property
+    def token(self) -> str | None:
+        """The token the call was made with (its `Authorization: Bearer`), None without one."""
+        header = self.headers.get("authorization", "")
+        return header[len("Bearer ") :] if header.startswith("Bearer ") else None
+
+    @property
     def text(self) -> str:
         return self.args.get("text") or ""
 

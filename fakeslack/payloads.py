@@ -43,7 +43,8 @@ def input_state(element: dict[str, Any], answer: Any) -> dict[str, Any]:
 
 
 class InteractionPayloads:
-    """Part of `SlackSender`: needs its `team_id`, `team_domain`, `api_app_id`, `_ids` and `trigger_id()`."""
+    """Part of `SlackSender`: needs its `team_id`, `team_domain`, `api_app_id`, `enterprise_id`,
+    `enterprise_name`, `enterprise_install`, `_ids` and `trigger_id()`."""
 
     def _user(self, user: str, user_name: str | None) -> dict[str, Any]:
         name = user_name or user.lower()
@@ -57,8 +58,8 @@ class InteractionPayloads:
             "api_app_id": self.api_app_id,
             "token": VERIFICATION_TOKEN,
             "team": {"id": self.team_id, "domain": self.team_domain},
-            "enterprise": None,
-            "is_enterprise_install": False,
+            "enterprise": {"id": self.enterprise_id, "name": self.enterprise_name} if self.enterprise_id else None,
+            "is_enterprise_install": self.enterprise_install,
         }
 
     @staticmethod

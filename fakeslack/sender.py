@@ -63,8 +63,15 @@ class SlackSender(InteractionPayloads):
         team_domain: str = "fake-mentors",
         api_app_id: str = "A0FAKEAPP1",
         bot_user_id: str = "U0FAKEBOT1",
+        enterprise_id: str | None = None,
+        enterprise_name: str | None = None,
+        enterprise_install: bool = False,
     ):
         self.url = url
+        # Enterprise Grid: the workspace's organisation, and whether the app is installed org-wide.
+        self.enterprise_id = enterprise_id
+        self.enterprise_name = enterprise_name or enterprise_id
+        self.enterprise_install = enterprise_install
         self.signing_secret = signing_secret
         self.team_id = team_id
         self.team_domain = team_domain
@@ -120,10 +127,12 @@ class SlackSender(InteractionPayloads):
             "command": command,
             "text": text,
             "api_app_id": self.api_app_id,
-            "is_enterprise_install": "false",
+            "is_enterprise_install": "true" if self.enterprise_install else "false",
             "response_url": response_url,
             "trigger_id": trigger_id or self.trigger_id(),
         }
+        if self.enterprise_id:
+            fields.update(enterprise_id=self.enterprise_id, enterprise_name=self.enterprise_name)
         return urlencode(fields).encode()
 
     def command(self, command: str, text: str = "", **kwargs) -> Response:
@@ -135,17 +144,18 @@ class SlackSender(InteractionPayloads):
             "token": VERIFICATION_TOKEN,
             "team_id": self.team_id,
             "api_app_id": self.api_app_id,
+            **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
             "event": event,
             "type": "event_callback",
             "event_id": event_id or f"Ev{n:010d}",
             "event_time": int(time.time()),
             "authorizations": [
                 {
-                    "enterprise_id": None,
+                    "enterprise_id": self.enterprise_id,
                     "team_id": self.team_id,
                     "user_id": self.bot_user_id,
                     "is_bot": True,
-                    "is_enterprise_install": False,
+                    "is_enterprise_install": self.enterprise_install,
                 }
             ],
             "is_ext_shared_channel": False,

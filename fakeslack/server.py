@@ -4,7 +4,12 @@ and `/upload/v1/<file id>` for the upload_urls of files.getUploadURLExternal (re
 Answers have Slack's shapes: HTTP 200 with `{"ok": true, ...}` or `{"ok": false, "error": ...}`,
 HTTP 429 with `Retry-After` when told to rate-limit (once, `fail_next`, or as Slack's per-channel
 posting limit does, `post_rate_limit` / `limit_posts`: fakeslack/ratelimit.py). Every call is recorded with its parsed
-arguments, so tests assert on what the app asked Slack to do.
+arguments and the token it was made with (`Call.token`), so tests assert on what the app asked Slack to do, and as
+which installation.
+
+Tokens: the stand-in's own (`token`), and those "Add to Slack" installs issue: `oauth_code(...)` says who
+installs, `oauth.v2.access` exchanges the code, refreshes rotating tokens once each, and `auth.test` says whose a
+token is, Enterprise Grid org-wide installs included (fakeslack/oauth.py).
 
 This module is the HTTP server, the dispatch and the scripting; the methods are in
 fakeslack/methods/ (one module per family), the state in fakeslack/store.py. Built on it (the
@@ -33,6 +38,7 @@ from fakeslack.http import MAX_REQUEST_BODY, Answer, BadLength, content_length, 
 from fakeslack.methods import FAMILIES
 from fakeslack.methods.files import UPLOAD_PATH, take_upload, upload_content
 from fakeslack.methods.views import VIEW_STACK_MAX
+from fakeslack.oauth import Grant, Grants
 from fakeslack.ratelimit import POSTING, ChannelLimit
 from fakeslack.store import Store
 
@@ -49,8 +55,9 @@ __all__ = [
 
 # Arguments that slack-sdk sends JSON-encoded inside form bodies.
 _JSON_ARGS = {"blocks", "attachments", "view", "files", "metadata"}
-# Methods called without the bot token (apps.connections.open checks its app-level token itself).
-NO_TOKEN = {"api.test", "apps.connections.open", "response_url"}
+# Methods called without the bot token (apps.connections.open checks its app-level token itself,
+# oauth.v2.access the app's client id and secret).
+NO_TOKEN = {"api.test", "apps.connections.open", "oauth.v2.access", "response_url"}
 # Scripted: carry the call out, then drop the connection without answering.
 _LOSE = -1
 
@@ -68,8 +75,14 @@ class FakeSlack:
         private_channels: tuple[str, ...] = (),
         response_body_limit: int = MAX_REQUEST_BODY,
         post_rate_limit: tuple[float, int] | None = None,
+        client_id: str = "1111111111.2222222222",
+        client_secret: str = "fake-client-secret",
     ):
         self.token = token
+        # The app's credentials, for oauth.v2.access; what installs issued (fakeslack/oauth.py).
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.grants = Grants()
         self.store = Store(team_id=team_id, bot_user_id=bot_user_id, bot_id=bot_id, private_channels=private_channels)
         self.calls: list[Call] = []
         self._scripts: dict[str, deque[Answer]] = defaultdict(deque)
@@ -201,6 +214,50 @@ class FakeSlack:
             self.messages[channel].append(message)
         return copy.deepcopy(message)
 
+    # -- installs ("Add to Slack") ---------------------------------------------------------------
+    def oauth_code(
+        self,
+        team_id: str | None,
+        team_name: str | None = None,
+        *,
+        enterprise_id: str | None = None,
+        enterprise_name: str | None = None,
+        enterprise_install: bool = False,
+        rotation: bool = False,
+        expires_in: int = 12 * 3600,
+        bot_user_id: str | None = None,
+        installer: str = "U0INSTALL1",
+        scope: str = "commands,chat:write",
+        redirect_uri: str | None = None,
+    ) -> str:
+        """Someone approved the app in Slack: the `code` Slack sends to the app's redirect URL,
+        which oauth.v2.access exchanges (once) for a bot token of `team_id`, or of the Grid
+        organisation `enterprise_id` when `enterprise_install` (then `team_id` is None)."""
+        grant = Grant(
+            team_id=None if enterprise_install else team_id,
+            team_name=None if enterprise_install else (team_name or team_id),
+            enterprise_id=enterprise_id,
+            enterprise_name=enterprise_name or enterprise_id,
+            enterprise_install=enterprise_install,
+            bot_user_id=bot_user_id or self.bot_user_id,
+            bot_id=self.bot_id,
+            installer=installer,
+            scope=scope,
+            rotation=rotation,
+            expires_in=expires_in,
+            redirect_uri=redirect_uri,
+        )
+        return self.grants.code(grant)
+
+    def grant_of(self, token: str | None) -> Grant | None:
+        """The install a token was issued by, None for the stand-in's own token or an unknown one."""
+        return self.grants.identity(token)[0] if token else None
+
+    def installed_token(self, team_id: str | None, enterprise_id: str | None = None) -> str | None:
+        """The latest bot token issued for a workspace (or, with `team_id` None, an org-wide install)."""
+        with self.grants.lock:
+            return self.grants.latest.get((enterprise_id, team_id))
+
     # -- scripting ----------------------------------------------------------------------------
     def lose_answer_next(self, method: str) -> None:
         """Carry out the next call of `method`, then drop the connection without answering: the
@@ -330,8 +387,8 @@ class FakeSlack:
     def answer(self, call: Call) -> Answer:
         """What Slack answers `call` (the token checked, then its method's handler); `after_answer` sees it."""
         handler = self.methods.get(call.method)
-        if call.method not in NO_TOKEN and call.headers.get("authorization") != f"Bearer {self.token}":
-            answer = err("not_authed" if "authorization" not in call.headers else "invalid_auth")
+        if call.method not in NO_TOKEN and (refused := self._refuse_token(call)):
+            answer = err(refused)
         elif self.post_limit and (limited := self.post_limit.check(call.method, call.args.get("channel", ""))):
             answer = limited
         else:
@@ -339,6 +396,15 @@ class FakeSlack:
         for hook in self.after_answer:
             hook(call, answer)
         return answer
+
+    def _refuse_token(self, call: Call) -> str | None:
+        """Why Slack refuses the call's token, or None: the stand-in's own token, or one an
+        install issued that has not expired."""
+        if call.token is None:
+            return "not_authed"
+        if call.token == self.token:
+            return None
+        return self.grants.identity(call.token)[1]
 
     @staticmethod
     def _response_url(call: Call) -> Answer:

@@ -1103,3 +1103,70 @@ def test_the_posting_limit_can_cover_other_methods_and_waits_whole_seconds():
         assert limited.value.response.headers["Retry-After"] == "4"  # one token at a quarter a second
         assert fake.calls_to("chat.postMessage")  # a refused call is still recorded
         assert "C1" not in fake.messages or not fake.messages["C1"]
+
+
+# -- installs ("Add to Slack") and token rotation ---------------------------------------------------
+def _app_client(fake_slack) -> WebClient:
+    return WebClient(base_url=fake_slack.api_url)  # no token: oauth.v2.access takes the app's credentials
+
+
+def test_oauth_v2_access_exchanges_a_code_once_for_a_workspace_token(fake_slack):
+    app = _app_client(fake_slack)
+    code = fake_slack.oauth_code("T0PARIS01", "Paris", enterprise_id="E0GLOBEX1", enterprise_name="Globex")
+    answer = app.oauth_v2_access(client_id=fake_slack.client_id, client_secret=fake_slack.client_secret, code=code)
+    assert answer["token_type"] == "bot" and answer["access_token"].startswith("xoxb-")
+    assert answer["team"] == {"id": "T0PARIS01", "name": "Paris"}
+    assert answer["enterprise"] == {"id": "E0GLOBEX1", "name": "Globex"} and answer["is_enterprise_install"] is False
+    assert answer["authed_user"] == {"id": "U0INSTALL1"} and "refresh_token" not in answer.data
+    # slack-sdk sends the app's credentials as HTTP Basic; the stand-in records the call without a token.
+    [call] = fake_slack.calls_to("oauth.v2.access")
+    assert call.token is None and call.headers["authorization"].startswith("Basic ")
+    with pytest.raises(SlackApiError, match="invalid_code"):
+        app.oauth_v2_access(client_id=fake_slack.client_id, client_secret=fake_slack.client_secret, code=code)
+    with pytest.raises(SlackApiError, match="bad_client_secret"):
+        app.oauth_v2_access(client_id=fake_slack.client_id, client_secret="wrong", code=code)
+    with pytest.raises(SlackApiError, match="invalid_client_id"):
+        app.oauth_v2_access(client_id="1.2", client_secret=fake_slack.client_secret, code=code)
+
+    # The token works for that workspace's bot, and says who it is.
+    bot = WebClient(token=answer["access_token"], base_url=fake_slack.api_url)
+    who = bot.auth_test()
+    assert (who["team_id"], who["enterprise_id"], who["is_enterprise_install"]) == ("T0PARIS01", "E0GLOBEX1", False)
+    bot.chat_postMessage(channel="C0GENERAL1", text="hi")
+    assert fake_slack.calls_to("chat.postMessage")[0].token == answer["access_token"]
+    assert fake_slack.installed_token("T0PARIS01", "E0GLOBEX1") == answer["access_token"]
+
+
+def test_an_org_wide_install_has_no_team_and_answers_for_the_organisation(fake_slack):
+    code = fake_slack.oauth_code(None, enterprise_id="E0GLOBEX1", enterprise_name="Globex", enterprise_install=True)
+    answer = _app_client(fake_slack).oauth_v2_access(
+        client_id=fake_slack.client_id, client_secret=fake_slack.client_secret, code=code
+    )
+    assert answer["team"] is None and answer["is_enterprise_install"] is True
+    assert answer["enterprise"] == {"id": "E0GLOBEX1", "name": "Globex"}
+    who = WebClient(token=answer["access_token"], base_url=fake_slack.api_url).auth_test()
+    assert who["is_enterprise_install"] is True and who["enterprise_id"] == "E0GLOBEX1"
+    assert fake_slack.installed_token(None, "E0GLOBEX1") == answer["access_token"]
+
+
+def test_token_rotation_refresh_tokens_work_once_and_tokens_expire(fake_slack):
+    app = _app_client(fake_slack)
+    credentials = dict(client_id=fake_slack.client_id, client_secret=fake_slack.client_secret)
+    first = app.oauth_v2_access(**credentials, code=fake_slack.oauth_code("T0PARIS01", rotation=True, expires_in=600))
+    assert first["access_token"].startswith("xoxe.xoxb-") and first["refresh_token"].startswith("xoxe-1-")
+    assert first["expires_in"] == 600
+    second = app.oauth_v2_access(**credentials, grant_type="refresh_token", refresh_token=first["refresh_token"])
+    assert second["access_token"] != first["access_token"] and second["refresh_token"] != first["refresh_token"]
+    assert second["token_type"] == "bot" and second["team"]["id"] == "T0PARIS01"
+    # A refresh token is spent once: the second use is refused, and issues nothing.
+    with pytest.raises(SlackApiError, match="invalid_refresh_token"):
+        app.oauth_v2_access(**credentials, grant_type="refresh_token", refresh_token=first["refresh_token"])
+    assert fake_slack.installed_token("T0PARIS01") == second["access_token"]
+    # The old token works until it expires; then Slack says so.
+    old = WebClient(token=first["access_token"], base_url=fake_slack.api_url)
+    old.auth_test()
+    fake_slack.grants.expire(first["access_token"])
+    with pytest.raises(SlackApiError, match="token_expired"):
+        old.auth_test()
+    with pytest.raises(SlackApiError, match="invalid_auth"):
+        WebClient(token="xoxb-never-issued", base_url=fake_slack.api_url).auth_test()

@@ -3,8 +3,8 @@
 name onto its handler bound to the fake, and whatever builds on the stand-in may replace or wrap one
 there (`FakeSlack.handler`)."""
 
-from fakeslack.methods import chat, conversations, files, users, views
+from fakeslack.methods import chat, conversations, files, oauth, users, views
 
-FAMILIES = (chat, conversations, views, users, files)
+FAMILIES = (chat, conversations, views, users, files, oauth)
 
 __all__ = ["FAMILIES"]
