@@ -12,6 +12,8 @@ from slack_sdk.errors import SlackApiError
 from bot import ask, home, mentor, scoreboard, sessions, uninstalls
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
+from bot.install_pages import oauth_flow
+from bot.oauth import InstallsAuthorize, OAuthInstalls
 from bot.outbox import Sender
 
 # Every feature plugs in here: `register(app, deps)` adds its listeners, `SENDERS` maps the outbox
@@ -44,11 +46,34 @@ def make_client(settings: Settings, *, retry_on_connection_errors: bool = True) 
     )
 
 
+# What a person sees when their workspace has no installation (distribution mode).
+NOT_INSTALLED = (
+    "Knowhow is not installed in this workspace any more. A workspace admin can add it again with "
+    "“Add to Slack” on Knowhow's install page."
+)
+
+
+def _distribution(deps: Deps, client: WebClient) -> dict:
+    """Distribution mode's App arguments: installs by "Add to Slack" (bot/install_pages.py), each
+    request's token from the installation store, refreshed under its lock (bot/oauth.py), every
+    Web API call at SLACK_API_URL (the flow uses `client`, and Bolt's per-request clients copy
+    its base URL)."""
+    if not isinstance(deps.installs, OAuthInstalls):
+        deps.installs = OAuthInstalls(deps.engine, deps.settings)
+    return dict(
+        authorize=InstallsAuthorize(deps.installs),
+        oauth_flow=oauth_flow(deps.engine, deps.settings, deps.installs, client),
+        user_facing_authorize_error_message=NOT_INSTALLED,
+    )
+
+
 def build_app(deps: Deps, client: WebClient) -> App:
-    """Build the Bolt app; `auth.test` goes to SLACK_API_URL and a refusal becomes a ConfigError."""
+    """Build the Bolt app; `auth.test` goes to SLACK_API_URL and a refusal becomes a ConfigError.
+    In distribution mode there is no token to check: each request's comes from its installation."""
     settings = deps.settings
     try:
         app = App(
+            **(_distribution(deps, client) if settings.distribution else {}),
             client=client,
             signing_secret=settings.signing_secret,
             # Every HTTP request's signature is verified once, by the front (bot/server.py), before

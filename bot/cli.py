@@ -22,7 +22,9 @@ Knowhow needs a Slack app to talk to. To create one:
      - or, for HTTP mode instead of Socket Mode: SLACK_SIGNING_SECRET from "Basic Information",
        turn Socket Mode off, and set the Request URLs to https://YOUR-HOST/slack/events.
   4. Set KNOWHOW_QA_CHANNEL to the id of the channel where /ask questions go, and invite the bot there.
-  5. Run `make run` again."""
+  5. Run `make run` again.
+For many workspaces or a Grid organisation ("Add to Slack"), set SLACK_CLIENT_ID, SLACK_CLIENT_SECRET
+and KNOWHOW_TOKEN_KEY instead of SLACK_BOT_TOKEN: see the README, "Setting Knowhow up in Slack"."""
 
 
 def explain_missing(settings: Settings) -> str:
@@ -38,7 +40,13 @@ def explain_missing(settings: Settings) -> str:
 
 def _unconfigured(settings: Settings) -> bool:
     """No Slack credential at all (not one half-set): the playground, not an error, is the answer."""
-    return not (settings.bot_token or settings.app_token or settings.signing_secret)
+    return not (
+        settings.bot_token
+        or settings.app_token
+        or settings.signing_secret
+        or settings.client_id
+        or settings.client_secret
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -87,6 +95,41 @@ def _migrate(_args: argparse.Namespace) -> int:
     finally:
         engine.dispose()
     print("Database is up to date.")
+    return 0
+
+
+def _rotate_token_key(_args: argparse.Namespace) -> int:
+    from bot.config import NEW_TOKEN_KEY
+
+    settings = load_settings()
+    if not settings.token_key:
+        raise ConfigError(
+            f"KNOWHOW_TOKEN_KEY is not set: it holds the keys of the stored tokens, newest first. Make a new key "
+            f"with `{NEW_TOKEN_KEY}` and put it before the old one: KNOWHOW_TOKEN_KEY=new,old"
+        )
+    from bot.tokenstore import cipher, reseal
+    from storage import migrate
+    from storage.db import make_engine
+
+    engine = make_engine(settings.database_url)
+    try:
+        migrate.upgrade(engine)
+        result = reseal(engine, cipher(settings.token_key))
+    finally:
+        engine.dispose()
+    print(
+        f"Encrypted {result.tokens} token{'s' if result.tokens != 1 else ''} again with the first key of KNOWHOW_TOKEN_KEY."
+    )
+    if result.unreadable:
+        print(
+            f"knowhow: {result.unreadable} stored token{'s' if result.unreadable != 1 else ''} could not be opened "
+            "with any key of KNOWHOW_TOKEN_KEY (a key removed too early?): they were left as they are; put the "
+            "old key back (after the new one) and run this again.",
+            file=sys.stderr,
+        )
+        return 1
+    if len(settings.token_key) > 1:
+        print("The other keys can now be removed from KNOWHOW_TOKEN_KEY (then restart Knowhow).")
     return 0
 
 
@@ -188,6 +231,11 @@ def main(argv: list[str] | None = None) -> int:
     playground_arguments(play)
     play.set_defaults(func=_playground)
     sub.add_parser("migrate", help="apply pending database migrations").set_defaults(func=_migrate)
+    sub.add_parser(
+        "rotate-token-key",
+        help="encrypt every stored Slack token again with the first key of KNOWHOW_TOKEN_KEY (distribution mode), "
+        "so the older keys can be removed",
+    ).set_defaults(func=_rotate_token_key)
     exp = sub.add_parser("export", help="write the knowledge base (questions and answers) to a file or stdout")
     exp.add_argument("--format", choices=("jsonl", "csv", "markdown"), default="jsonl")
     exp.add_argument("--team", help="one workspace's team id (default: every workspace)")

@@ -4,6 +4,10 @@ The front answers `GET /healthz` itself and guards `POST /slack/events` before B
 Bolt parses the body before checking the signature and raises on a non-numeric timestamp, so an
 unsigned or malformed request would become a 500. Here a missing, wrong or stale signature is a
 401 and a signed body that is not what it claims is a 400; neither reaches a listener.
+
+In distribution mode it also serves the "Add to Slack" pages, `GET /slack/install` and
+`GET /slack/oauth_redirect` (bot/install_pages.py): plain pages a browser opens, not signed by
+Slack, served in Socket Mode too (the front runs in both modes).
 """
 
 from __future__ import annotations
@@ -19,7 +23,9 @@ from typing import Any
 
 from cheroot import wsgi
 from slack_bolt import App
+from slack_bolt.oauth import OAuthFlow
 from slack_bolt.request import BoltRequest
+from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
 log = logging.getLogger(__name__)
@@ -27,6 +33,7 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are far smaller
+MAX_QUERY_BYTES = 8 * 1024  # an OAuth redirect's code and state are far shorter
 
 HealthCheck = Callable[[], tuple[bool, dict[str, Any]]]
 
@@ -49,8 +56,11 @@ class SlackFront:
         signing_secret: str | None,
         health: HealthCheck,
         on_request: Callable[[], None] = lambda: None,
+        oauth: OAuthFlow | None = None,
     ):
         self.app = app
+        # Distribution mode's OAuth flow: its install and redirect pages are served here.
+        self.oauth = oauth
         # Called when a Slack request begins and ends (the workers let acks go first).
         self.on_request = on_request
         self.verifier = SignatureVerifier(signing_secret) if signing_secret else None
@@ -64,6 +74,11 @@ class SlackFront:
                 return _reply(start_response, "405 Method Not Allowed", {"error": "use GET"}, [("Allow", "GET")])
             healthy, report = self.health()
             return _reply(start_response, "200 OK" if healthy else "503 Service Unavailable", report)
+        if self.oauth is not None and path in (self.oauth.install_path, self.oauth.redirect_uri_path):
+            # GET only: a HEAD (a link checker's) must not spend an install's state.
+            if method != "GET":
+                return _reply(start_response, "405 Method Not Allowed", {"error": "use GET"}, [("Allow", "GET")])
+            return self._oauth(environ, start_response, path)
         if path == EVENTS_PATH and self.app is not None and self.verifier is not None:
             if method != "POST":
                 return _reply(start_response, "405 Method Not Allowed", {"error": "use POST"}, [("Allow", "POST")])
@@ -76,6 +91,22 @@ class SlackFront:
             return self._dispatch(environ, start_response)
         finally:
             self.on_request()
+
+    def _oauth(self, environ, start_response, path: str):
+        query = environ.get("QUERY_STRING", "")
+        if len(query) > MAX_QUERY_BYTES:
+            return _reply(start_response, "414 URI Too Long", {"error": "query too long"})
+        headers = {"cookie": environ["HTTP_COOKIE"]} if environ.get("HTTP_COOKIE") else {}
+        request = BoltRequest(body="", query=query, headers=headers)
+        try:
+            if path == self.oauth.install_path:
+                response = self.oauth.handle_installation(request)
+            else:
+                response = self.oauth.handle_callback(request)
+        except Exception:
+            log.exception("the OAuth page %s failed", path)
+            return _reply(start_response, "500 Internal Server Error", "Knowhow could not finish this; try again.")
+        return _bolt_reply(start_response, response)
 
     def _dispatch(self, environ, start_response):
         try:
@@ -104,14 +135,15 @@ class SlackFront:
             return _reply(start_response, "400 Bad Request", {"error": "malformed body"})
         if not isinstance(request.body, dict):
             return _reply(start_response, "400 Bad Request", {"error": "malformed body"})
-        response = self.app.dispatch(request)
-        out_headers = [
-            (k, v) for k, values in response.headers.items() for v in values if k.lower() != "content-length"
-        ]
-        data = (response.body or "").encode("utf-8")
-        out_headers.append(("Content-Length", str(len(data))))
-        start_response(f"{response.status} {HTTPStatus(response.status).phrase}", out_headers)
-        return [data]
+        return _bolt_reply(start_response, self.app.dispatch(request))
+
+
+def _bolt_reply(start_response, response: BoltResponse):
+    out_headers = [(k, v) for k, values in response.headers.items() for v in values if k.lower() != "content-length"]
+    data = (response.body or "").encode("utf-8")
+    out_headers.append(("Content-Length", str(len(data))))
+    start_response(f"{response.status} {HTTPStatus(response.status).phrase}", out_headers)
+    return [data]
 
 
 def _valid_signature(verifier: SignatureVerifier, body: str, timestamp: str, signature: str) -> bool:

@@ -117,6 +117,8 @@ class Knowhow:
             self.settings.signing_secret,
             self.health,
             on_request=self.workers.activity.touch,
+            # Distribution mode: the "Add to Slack" pages (plain HTTP, in Socket Mode too).
+            oauth=self.app.oauth_flow,
         )
         self.http = HttpServer(front, self.host, self.settings.port)
         try:

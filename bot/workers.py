@@ -25,7 +25,7 @@ from typing import Protocol
 
 from bot.app import make_client, senders
 from bot.config import Settings
-from bot.installs import make_installs
+from bot.oauth import installs_for
 from bot.outbox import OutboxWorker
 from bot.pacing import Pacer
 from notify import kinds
@@ -85,7 +85,7 @@ class Workers(Protocol):
 def build(engine, settings: Settings, *, poll_seconds: float, activity: AckActivity, wake_outbox=None, wake_work=None):
     """The sending worker and the work worker, sharing one pacer (posts per channel)."""
     client = make_client(settings, retry_on_connection_errors=False)
-    installs = make_installs(engine, settings, client)
+    installs = installs_for(engine, settings, client)
     pacer = Pacer(settings.post_rate, settings.post_burst)
     outbox = OutboxWorker(
         engine,

@@ -22,7 +22,8 @@ from storage.db import make_engine
 from tests import scoping
 
 PG_ENV = "KNOWHOW_TEST_POSTGRES_URL"
-APP_TABLES = [t.name for t in reversed(SQLModel.metadata.sorted_tables)]
+# The models' tables, and those of slack-sdk's installation stores (migration 0010, no model).
+APP_TABLES = [t.name for t in reversed(SQLModel.metadata.sorted_tables)] + sorted(migrate.SLACK_STORE_TABLES)
 
 
 @pytest.fixture(autouse=True)

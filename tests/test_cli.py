@@ -137,6 +137,72 @@ def test_run_serves_slack_and_stops_cleanly_on_sigterm(tmp_path, fake_slack, no_
     assert SECRET not in out + err and fake_slack.token not in out + err
 
 
+def test_run_in_distribution_mode_installs_by_oauth_and_its_workers_send_with_the_installed_token(tmp_path, fake_slack):
+    """`knowhow run` with a client id and secret: the "Add to Slack" pages, and the outbox's workers
+    (in their own process, the default) sending with the token the install gave."""
+    import html
+    import re
+    from urllib.parse import parse_qs, urlencode, urlparse
+
+    from cryptography.fernet import Fernet
+
+    port = _free_port()
+    env = _env(
+        tmp_path,
+        SLACK_CLIENT_ID=fake_slack.client_id,
+        SLACK_CLIENT_SECRET=fake_slack.client_secret,
+        KNOWHOW_TOKEN_KEY=Fernet.generate_key().decode(),
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=fake_slack.api_url,
+        PORT=str(port),
+        KNOWHOW_QA_CHANNEL="C0QUESTION",
+    )
+    proc = subprocess.Popen(
+        _knowhow("run", "--no-scheduler"),
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert _wait_healthy(proc, port)[0] == 200
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/slack/install", timeout=10) as page:
+            link = html.unescape(re.search(r'href="([^"]+)"', page.read().decode()).group(1))
+            cookie = page.headers["Set-Cookie"].split(";")[0]
+        state = parse_qs(urlparse(link).query)["state"][0]
+        back = urllib.request.Request(
+            f"http://127.0.0.1:{port}/slack/oauth_redirect?"
+            + urlencode({"code": fake_slack.oauth_code("T0BERLIN1", "Berlin"), "state": state}),
+            headers={"Cookie": cookie},
+        )
+        with urllib.request.urlopen(back, timeout=10) as done:
+            assert "Knowhow is installed in <strong>Berlin</strong>" in done.read().decode()
+
+        slack = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET, team_id="T0BERLIN1")
+        answer = slack.command("/ask", "Who has the Berlin office keys?", response_url=fake_slack.response_url())
+        assert answer.status == 200
+        [post] = fake_slack.wait_for("chat.postMessage")
+        assert post.token == fake_slack.installed_token("T0BERLIN1")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err
+    assert fake_slack.installed_token("T0BERLIN1") not in out + err and fake_slack.client_secret not in out + err
+
+
+def test_rotate_token_key_without_a_key_says_how_to_make_one(tmp_path):
+    result = subprocess.run(
+        _knowhow("rotate-token-key"), cwd=tmp_path, env=_env(tmp_path), capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("knowhow: KNOWHOW_TOKEN_KEY is not set")
+    assert "Fernet.generate_key()" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_a_port_in_use_is_reported_plainly(tmp_path, fake_slack):
     with socket.socket() as taken:
         taken.bind(("0.0.0.0", 0))
