@@ -44,7 +44,7 @@ def input_state(element: dict[str, Any], answer: Any) -> dict[str, Any]:
 
 class InteractionPayloads:
     """Part of `SlackSender`: needs its `team_id`, `team_domain`, `api_app_id`, `enterprise_id`,
-    `enterprise_name`, `enterprise_install`, `_ids` and `trigger_id()`."""
+    `enterprise_name`, `is_enterprise_install`, `_ids` and `trigger_id()`."""
 
     def _user(self, user: str, user_name: str | None) -> dict[str, Any]:
         name = user_name or user.lower()
@@ -59,7 +59,7 @@ class InteractionPayloads:
             "token": VERIFICATION_TOKEN,
             "team": {"id": self.team_id, "domain": self.team_domain},
             "enterprise": {"id": self.enterprise_id, "name": self.enterprise_name} if self.enterprise_id else None,
-            "is_enterprise_install": self.enterprise_install,
+            "is_enterprise_install": self.is_enterprise_install,
         }
 
     @staticmethod

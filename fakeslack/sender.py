@@ -65,18 +65,19 @@ class SlackSender(InteractionPayloads):
         bot_user_id: str = "U0FAKEBOT1",
         enterprise_id: str | None = None,
         enterprise_name: str | None = None,
-        enterprise_install: bool = False,
+        is_enterprise_install: bool = False,
     ):
+        """`enterprise_id`: the workspace is part of that Enterprise Grid organisation (its
+        payloads say so); `is_enterprise_install`: the app is installed org-wide there."""
         self.url = url
-        # Enterprise Grid: the workspace's organisation, and whether the app is installed org-wide.
-        self.enterprise_id = enterprise_id
-        self.enterprise_name = enterprise_name or enterprise_id
-        self.enterprise_install = enterprise_install
         self.signing_secret = signing_secret
         self.team_id = team_id
         self.team_domain = team_domain
         self.api_app_id = api_app_id
         self.bot_user_id = bot_user_id
+        self.enterprise_id = enterprise_id
+        self.enterprise_name = enterprise_name or ("Fake Corp" if enterprise_id else None)
+        self.is_enterprise_install = is_enterprise_install
         self._ids = itertools.count(1)
 
     # -- signing and sending ------------------------------------------------------------------
@@ -127,7 +128,7 @@ class SlackSender(InteractionPayloads):
             "command": command,
             "text": text,
             "api_app_id": self.api_app_id,
-            "is_enterprise_install": "true" if self.enterprise_install else "false",
+            "is_enterprise_install": "true" if self.is_enterprise_install else "false",
             "response_url": response_url,
             "trigger_id": trigger_id or self.trigger_id(),
         }
@@ -144,7 +145,6 @@ class SlackSender(InteractionPayloads):
             "token": VERIFICATION_TOKEN,
             "team_id": self.team_id,
             "api_app_id": self.api_app_id,
-            **({"enterprise_id": self.enterprise_id} if self.enterprise_id else {}),
             "event": event,
             "type": "event_callback",
             "event_id": event_id or f"Ev{n:010d}",
@@ -152,15 +152,20 @@ class SlackSender(InteractionPayloads):
             "authorizations": [
                 {
                     "enterprise_id": self.enterprise_id,
-                    "team_id": self.team_id,
+                    # An org-wide installation is the organisation's, not one workspace's.
+                    "team_id": None if self.is_enterprise_install else self.team_id,
                     "user_id": self.bot_user_id,
                     "is_bot": True,
-                    "is_enterprise_install": self.enterprise_install,
+                    "is_enterprise_install": self.is_enterprise_install,
                 }
             ],
             "is_ext_shared_channel": False,
             "event_context": "4-eyJldCI6Im1lc3NhZ2UifQ",
         }
+        if self.enterprise_id:
+            envelope["enterprise_id"] = self.enterprise_id
+            envelope["context_team_id"] = self.team_id
+            envelope["context_enterprise_id"] = self.enterprise_id
         return json.dumps(envelope).encode()
 
     def event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None) -> Response:

@@ -222,7 +222,7 @@ class FakeSlack:
         *,
         enterprise_id: str | None = None,
         enterprise_name: str | None = None,
-        enterprise_install: bool = False,
+        is_enterprise_install: bool = False,
         rotation: bool = False,
         expires_in: int = 12 * 3600,
         bot_user_id: str | None = None,
@@ -232,13 +232,13 @@ class FakeSlack:
     ) -> str:
         """Someone approved the app in Slack: the `code` Slack sends to the app's redirect URL,
         which oauth.v2.access exchanges (once) for a bot token of `team_id`, or of the Grid
-        organisation `enterprise_id` when `enterprise_install` (then `team_id` is None)."""
+        organisation `enterprise_id` when `is_enterprise_install` (then `team_id` is None)."""
         grant = Grant(
-            team_id=None if enterprise_install else team_id,
-            team_name=None if enterprise_install else (team_name or team_id),
+            team_id=None if is_enterprise_install else team_id,
+            team_name=None if is_enterprise_install else (team_name or team_id),
             enterprise_id=enterprise_id,
             enterprise_name=enterprise_name or enterprise_id,
-            enterprise_install=enterprise_install,
+            enterprise_install=is_enterprise_install,
             bot_user_id=bot_user_id or self.bot_user_id,
             bot_id=self.bot_id,
             installer=installer,

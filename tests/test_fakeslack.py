@@ -1138,7 +1138,7 @@ def test_oauth_v2_access_exchanges_a_code_once_for_a_workspace_token(fake_slack)
 
 
 def test_an_org_wide_install_has_no_team_and_answers_for_the_organisation(fake_slack):
-    code = fake_slack.oauth_code(None, enterprise_id="E0GLOBEX1", enterprise_name="Globex", enterprise_install=True)
+    code = fake_slack.oauth_code(None, enterprise_id="E0GLOBEX1", enterprise_name="Globex", is_enterprise_install=True)
     answer = _app_client(fake_slack).oauth_v2_access(
         client_id=fake_slack.client_id, client_secret=fake_slack.client_secret, code=code
     )

@@ -1,4 +1,5 @@
-"""oauth.v2.access: an install's code exchanged for a bot token, and token rotation's refresh.
+"""oauth.v2.access: an install's code exchanged for a bot token, and token rotation's refresh; auth.test
+for the tokens installs issued.
 
 The app authenticates with its client id and secret (HTTP Basic, as slack-sdk sends them, or as
 form fields), not with a token. The shapes are Slack's: `team` is null and `enterprise` set for an
@@ -12,6 +13,7 @@ import binascii
 
 from fakeslack.answers import err, ok
 from fakeslack.calls import Call
+from fakeslack.methods import users
 
 
 def _client_credentials(call: Call) -> tuple[str, str]:
@@ -42,4 +44,14 @@ def access(fake, call: Call):
     return ok(**fake.grants.issue(grant))
 
 
-METHODS = {"oauth.v2.access": access}
+def auth_test(fake, call: Call):
+    """Whose a token an install issued is (an org-wide Grid install's answers for the
+    organisation); the stand-in's own token as users.auth_test says."""
+    grant = fake.grant_of(call.token)
+    if grant is not None:
+        return ok(**grant.auth_test())
+    return users.auth_test(fake, call)
+
+
+# Listed after `users` in FAMILIES: this auth.test wraps that one.
+METHODS = {"oauth.v2.access": access, "auth.test": auth_test}

@@ -1,5 +1,4 @@
-"""users.info, auth.test and apps.connections.open: who is who (a token an install issued too), and the
-connections of an app."""
+"""users.info, auth.test and apps.connections.open: who is who, and the connections of an app."""
 
 from __future__ import annotations
 
@@ -11,9 +10,6 @@ from fakeslack.store import USER_ID
 
 
 def auth_test(fake, call: Call):
-    grant = fake.grant_of(call.token)
-    if grant is not None:  # a token an install issued (fakeslack/oauth.py)
-        return ok(**grant.auth_test())
     return ok(
         url="https://fake-mentors.slack.com/",
         team="Fake Mentors",

@@ -149,7 +149,7 @@ def test_an_org_wide_grid_install_answers_every_workspace_of_the_organisation(kn
         workspaces.seen(s, team_id=ORG_A, enterprise_id=ORG)
         workspaces.mark_gone(s, team_ids=[ORG_A], reason="app_uninstalled")
     status, page = install(
-        base, fake_slack.oauth_code(None, enterprise_id=ORG, enterprise_name="Globex", enterprise_install=True)
+        base, fake_slack.oauth_code(None, enterprise_id=ORG, enterprise_name="Globex", is_enterprise_install=True)
     )
     assert status == 200 and "whole of <strong>Globex</strong>" in page
     org_token = fake_slack.installed_token(None, ORG)
@@ -163,7 +163,7 @@ def test_an_org_wide_grid_install_answers_every_workspace_of_the_organisation(kn
             SECRET,
             team_id=team,
             enterprise_id=ORG,
-            enterprise_install=True,
+            is_enterprise_install=True,
         )
         before = len(fake_slack.calls_to("views.open"))
         slack.command("/ask", "")
