@@ -28,7 +28,10 @@ from storage import workspaces
 from storage.db import session_scope
 
 # Errors that say this installation is gone for good, until the workspace installs Knowhow again.
-GONE_ERRORS = frozenset({"invalid_auth", "token_revoked", "account_inactive", "app_uninstalled", "team_not_found"})
+# (`invalid_refresh_token`: a rotating token that expired and whose refresh token Slack refuses.)
+GONE_ERRORS = frozenset(
+    {"invalid_auth", "token_revoked", "account_inactive", "app_uninstalled", "team_not_found", "invalid_refresh_token"}
+)
 # How long a worker trusts what it read about a workspace: an uninstall seen by another process
 # reaches it within this long (and Slack's own refusal reaches it at once).
 CACHE_SECONDS = 5.0
@@ -187,10 +190,3 @@ def record(engine: Engine, identity: Identity) -> None:
             enterprise_install=identity.enterprise_install,
         )
         workspaces.mark_back(session, team_id=identity.team_id)
-
-
-def make_installs(engine: Engine, settings, client: WebClient) -> Installs | None:
-    """This process's source of tokens for sends no request triggers."""
-    if settings.bot_token:
-        return SingleToken(engine, settings.bot_token, client=client)
-    return None

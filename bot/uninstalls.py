@@ -19,12 +19,17 @@ from storage.db import session_scope
 log = logging.getLogger(__name__)
 
 
+def org_wide(body: dict) -> bool:
+    return bool(body.get("is_enterprise_install")) or any(
+        a.get("is_enterprise_install") for a in body.get("authorizations") or []
+    )
+
+
 def gone_workspaces(session, body: dict) -> list[str]:
     """The workspaces an uninstall event is about: the one it came from, or, for an org-wide
     Grid install, every workspace of the enterprise that this installation served."""
     enterprise_id = body.get("enterprise_id") or None
-    org_wide = any(a.get("is_enterprise_install") for a in body.get("authorizations") or [])
-    if org_wide and enterprise_id:
+    if org_wide(body) and enterprise_id:
         return [w.team_id for w in workspaces.of_org(session, org_id=enterprise_id) if w.enterprise_install]
     team_id = body.get("team_id")
     return [team_id] if team_id else []
@@ -37,8 +42,11 @@ def register(app: App, deps: Deps) -> None:
             changed = workspaces.mark_gone(session, team_ids=teams, reason=reason)
         delete = getattr(deps.installs, "delete", None)
         if delete is not None:
+            enterprise_id = body.get("enterprise_id") or None
+            if org_wide(body) and enterprise_id:  # stored as the organisation's, with no workspace
+                delete(enterprise_id=enterprise_id, team_id=None)
             for team_id in teams:
-                delete(enterprise_id=body.get("enterprise_id") or None, team_id=team_id)
+                delete(enterprise_id=enterprise_id, team_id=team_id)
         for team_id in teams:
             if deps.installs is not None:
                 deps.installs.forget(team_id)

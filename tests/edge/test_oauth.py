@@ -421,3 +421,47 @@ def test_single_token_mode_uses_no_installation_store(fake_slack, database_url):
         assert type(single).__name__ == "SingleToken"
     finally:
         engine.dispose()
+
+
+def test_an_uninstalled_workspace_stops_while_the_other_flows_and_a_reinstall_picks_up(knowhow, base, fake_slack):
+    from notify import home as notify_home
+    from storage.models import OutboxMessage
+
+    from ..settle import settle
+
+    for team, name in ((TEAM_A, "Paris"), (TEAM_B, "Singapore")):
+        assert install(base, fake_slack.oauth_code(team, name))[0] == 200
+    token_a = fake_slack.installed_token(TEAM_A)
+    port = knowhow.http.port
+    paris = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET, team_id=TEAM_A)
+    singapore = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET, team_id=TEAM_B)
+
+    assert paris.event({"type": "app_uninstalled"}).status == 200
+    with session_scope(knowhow.engine) as s:
+        assert workspaces.is_gone(s, team_id=TEAM_A) and not workspaces.is_gone(s, team_id=TEAM_B)
+        # What Paris had still to say (as its App Homes would be refreshed): kept, not sent.
+        for n in range(3):
+            notify_home.queue_refresh(s, TEAM_A, f"U0PARIS00{n}")
+    assert knowhow.deps.installs.token_for(TEAM_B)
+    with pytest.raises(NotInstalled):  # its installation was deleted from the store
+        knowhow.deps.installs.token_for(TEAM_A)
+
+    before = len(fake_slack.calls_to("chat.postMessage"))
+    singapore.command("/ask", "Who runs the Singapore offsite?", response_url=fake_slack.response_url("ask"))
+    post = fake_slack.wait_for("chat.postMessage", before + 1)[-1]
+    assert post.token == fake_slack.installed_token(TEAM_B)
+    settle(knowhow)
+    with session_scope(knowhow.engine) as s:
+        paris_rows = s.exec(select(OutboxMessage).where(OutboxMessage.team_id == TEAM_A)).all()
+    assert sorted(r.status for r in paris_rows) == ["held"] * 3
+    assert not [c for c in fake_slack.calls_to("views.publish") if c.token == token_a]
+
+    # Paris installs Knowhow again: what it queued goes out, with its new token.
+    assert install(base, fake_slack.oauth_code(TEAM_A, "Paris"))[0] == 200
+    new_token = fake_slack.installed_token(TEAM_A)
+    settle(knowhow)
+    published = [c.args["user_id"] for c in fake_slack.calls_to("views.publish") if c.token == new_token]
+    assert sorted(published) == [f"U0PARIS00{n}" for n in range(3)]  # each once
+    with session_scope(knowhow.engine) as s:
+        assert not workspaces.is_gone(s, team_id=TEAM_A)
+        assert {r.status for r in s.exec(select(OutboxMessage).where(OutboxMessage.team_id == TEAM_A))} == {"sent"}
