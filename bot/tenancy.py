@@ -34,7 +34,10 @@ One Bolt global middleware (`Tenancy`, registered first in `bot.app.build_app`):
    knowledge base), their commands, buttons and forms are refused with a short private note (the
    Mentor Center is not theirs; the knowledge base is not shown to them). They may still ask in
    the shared channel itself, where people answer them in Slack. Events in a channel that is not
-   shared outside the organisation (`is_ext_shared_channel: false`) have no guests.
+   shared outside the organisation (`is_ext_shared_channel: false`) have no guests, nor have
+   events that name nobody's team. A slash command is its sender's own workspace's (Slack offers
+   an app's commands only where it is installed), so it is refused as another workspace's, not
+   as a guest's.
 
 Listeners read the outcome from Bolt's context: `workspace_id`, `org_id`, `user_team_id`, `guest`.
 """
@@ -195,10 +198,6 @@ class _Expiring:
             if len(self._values) >= self.limit:
                 self._values.clear()
             self._values[key] = (time.monotonic() + (self.seconds or 0.0), value)
-
-    def forget(self, key) -> None:
-        with self._lock:
-            self._values.pop(key, None)
 
 
 class Tenancy(Middleware):
@@ -402,7 +401,7 @@ def _guest_text(body: dict) -> str:
     what = _what(body).split(" ")[-1]
     if what.startswith(MENTOR_SURFACES):
         return GUEST_MENTOR_TEXT
-    if what.startswith(KNOWLEDGE_SURFACES) or what == ids.ACCEPT_ANSWER_SHORTCUT:
+    if what.startswith(KNOWLEDGE_SURFACES) or what == ids.HOME_ASK:
         return GUEST_KNOWLEDGE_TEXT
     return GUEST_OTHER_TEXT
 

@@ -116,6 +116,20 @@ def test_another_apps_requests_are_refused(knowhow, fake_slack, kind, caplog):
     assert "A0OTHERAPP" in warning and "another app" in warning
 
 
+def test_an_event_that_names_no_workspace_is_refused(knowhow, slack, fake_slack, caplog):
+    body = json.loads(
+        slack.event_body(slack.thread_reply(channel=QA_CHANNEL, thread_ts="1.0", ts="2.0", user="U0X", text="x"))
+    )
+    del body["team_id"], body["authorizations"]
+    before = len(fake_slack.calls)
+    with caplog.at_level(logging.WARNING, logger="bot.tenancy"):
+        assert slack.send_signed(json.dumps(body).encode(), "application/json").status == 200
+    _nothing_stored_or_said(knowhow, fake_slack, calls_before=before)
+    assert [r.getMessage().rsplit(": ", 1)[-1] for r in caplog.records if r.name == "bot.tenancy"] == [
+        "no workspace named"
+    ]
+
+
 def test_a_shared_channels_event_counts_for_the_installation_slack_names(knowhow, slack, fake_slack):
     """In a channel another workspace created and shares with ours, the top-level team_id is that
     workspace; the installation the event is for is ours (`authorizations`)."""
