@@ -12,8 +12,9 @@ log = logging.getLogger(__name__)
 
 
 def team_of(context: BoltContext, body: dict) -> str:
-    """The workspace a request comes from: Bolt's context, else the payload's own field."""
-    return context.team_id or body.get("team_id") or (body.get("team") or {}).get("id")
+    """The workspace a request comes from: as `bot.tenancy` worked it out (the installation's, in a
+    shared channel or under an org-wide install), else Bolt's context, else the payload's own field."""
+    return context.get("workspace_id") or context.team_id or body.get("team_id") or (body.get("team") or {}).get("id")
 
 
 @contextmanager

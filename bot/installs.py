@@ -16,16 +16,20 @@ holds its rows, and nothing of another workspace waits for it.
 from __future__ import annotations
 
 import copy
+import logging
 import threading
 import time
 from dataclasses import dataclass
 from typing import Protocol
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 
 from storage import workspaces
 from storage.db import session_scope
+
+log = logging.getLogger(__name__)
 
 # Errors that say this installation is gone for good, until the workspace installs Knowhow again.
 # (`invalid_refresh_token`: a rotating token that expired and whose refresh token Slack refuses.)
@@ -166,16 +170,33 @@ class Clients:
 
 
 def identify(client: WebClient) -> Identity:
-    """Ask Slack who a bot token is (`auth.test`)."""
+    """Ask Slack who a bot token is (`auth.test`; the app it belongs to from `bots.info` when
+    `auth.test` does not say, as it does not for bot tokens)."""
     data = client.auth_test().data
     assert isinstance(data, dict)
     return Identity(
         team_id=data.get("team_id") or "",
         enterprise_id=data.get("enterprise_id") or None,
-        app_id=data.get("app_id") or None,
+        app_id=data.get("app_id") or _app_of_bot(client, data.get("bot_id")),
         bot_user_id=data.get("user_id") or None,
         enterprise_install=bool(data.get("is_enterprise_install")),
     )
+
+
+def _app_of_bot(client: WebClient, bot_id: str | None) -> str | None:
+    """The app a bot user belongs to (`bots.info`, users:read); None when Slack will not say."""
+    if not bot_id:
+        return None
+    try:
+        data = client.bots_info(bot=bot_id).data
+    except SlackApiError as exc:
+        log.warning(
+            "bots.info did not say which app SLACK_BOT_TOKEN belongs to (%s): requests are not checked for their app",
+            (exc.response.data or {}).get("error", "refused") if isinstance(exc.response.data, dict) else "refused",
+        )
+        return None
+    bot = data.get("bot") if isinstance(data, dict) else None
+    return (bot or {}).get("app_id") or None
 
 
 def record(engine: Engine, identity: Identity) -> None:

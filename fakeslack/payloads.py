@@ -46,18 +46,25 @@ class InteractionPayloads:
     """Part of `SlackSender`: needs its `team_id`, `team_domain`, `api_app_id`, `enterprise_id`,
     `enterprise_name`, `is_enterprise_install`, `_ids` and `trigger_id()`."""
 
-    def _user(self, user: str, user_name: str | None) -> dict[str, Any]:
+    def _user(self, user: str, user_name: str | None, user_team: str | None = None) -> dict[str, Any]:
         name = user_name or user.lower()
-        return {"id": user, "username": name, "name": name, "team_id": self.team_id}
+        return {"id": user, "username": name, "name": name, "team_id": user_team or self.team_id}
 
-    def envelope(self, kind: str, user: str, user_name: str | None) -> dict[str, Any]:
-        """The fields every interaction payload starts with."""
+    def envelope(self, kind: str, user: str, user_name: str | None, user_team: str | None = None) -> dict[str, Any]:
+        """The fields every interaction payload starts with. `team` and `enterprise` are the
+        installation's (an org-wide install has no `team`); `user.team_id` is the person's own
+        workspace (`user_team`, for someone of another workspace in a shared channel)."""
+        team: dict[str, Any] | None = {"id": self.team_id, "domain": self.team_domain}
+        if self.enterprise_id:
+            team.update(enterprise_id=self.enterprise_id, enterprise_name=self.enterprise_name)
+        if self.is_enterprise_install:
+            team = None
         return {
             "type": kind,
-            "user": self._user(user, user_name),
+            "user": self._user(user, user_name, user_team),
             "api_app_id": self.api_app_id,
             "token": VERIFICATION_TOKEN,
-            "team": {"id": self.team_id, "domain": self.team_domain},
+            "team": team,
             "enterprise": {"id": self.enterprise_id, "name": self.enterprise_name} if self.enterprise_id else None,
             "is_enterprise_install": self.is_enterprise_install,
         }
@@ -107,10 +114,12 @@ class InteractionPayloads:
         response_url: str | None = None,
         is_ephemeral: bool = False,
         user_name: str | None = None,
+        user_team: str | None = None,
     ) -> dict[str, Any]:
         """A click (or selection) on an element in a message (`container="message"`: `message` is the
         message clicked, e.g. FakeSlack.message(...)) or in a modal (`container="view"`: `view` is the
-        modal, e.g. as views.open returned it). `values` is the state of the surface's inputs."""
+        modal, e.g. as views.open returned it). `values` is the state of the surface's inputs.
+        `user_team`: the person's own workspace, when it is another (a shared channel)."""
         blocks = (message or {}).get("blocks") if container == "message" else (view or {}).get("blocks")
         element = self._element(blocks, action_id)
         action: dict[str, Any] = {"action_id": action_id, "block_id": block_id}
@@ -123,7 +132,7 @@ class InteractionPayloads:
         action["type"] = action_type
         action["action_ts"] = f"{time.time():.6f}"
 
-        payload = self.envelope("block_actions", user, user_name)
+        payload = self.envelope("block_actions", user, user_name, user_team)
         if container == "message":
             ts = (message or {}).get("ts") or f"{time.time():.6f}"
             where = {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": is_ephemeral}
@@ -159,13 +168,24 @@ class InteractionPayloads:
         return view
 
     def view_submission_payload(
-        self, *, user: str, view: dict[str, Any], values: dict[str, Any], user_name: str | None = None
+        self,
+        *,
+        user: str,
+        view: dict[str, Any],
+        values: dict[str, Any],
+        user_name: str | None = None,
+        user_team: str | None = None,
     ) -> dict[str, Any]:
         """The submit of modal `view` (as FakeSlack's views.open/update returned it: id, callback_id,
         private_metadata, blocks, hash), its inputs holding `values`:
         {block_id: {action_id: {"type": ..., "value" | "selected_option" | ...: ...}}}
-        (`view_state_values` builds that from plain answers)."""
-        payload = self.envelope("view_submission", user, user_name)
+        (`view_state_values` builds that from plain answers). `user_team`: someone of another
+        workspace (a modal opened in a shared channel): `team` is theirs, the view's
+        `app_installed_team_id` still the installation's."""
+        payload = self.envelope("view_submission", user, user_name, user_team)
+        if user_team and user_team != self.team_id:
+            payload["team"] = {"id": user_team, "domain": user_team.lower()}
+            payload["enterprise"] = None
         payload["trigger_id"] = self.trigger_id()
         payload["view"] = self._view_with_state(view, values)
         payload["response_urls"] = []
@@ -226,9 +246,10 @@ class InteractionPayloads:
         response_url: str | None = None,
         channel_name: str | None = None,
         user_name: str | None = None,
+        user_team: str | None = None,
     ) -> dict[str, Any]:
         """A message shortcut (`callback_id` from the manifest) used on `message` in `channel`."""
-        payload = self.envelope("message_action", user, user_name)
+        payload = self.envelope("message_action", user, user_name, user_team)
         del payload["api_app_id"]  # shortcut payloads carry none
         payload.update(
             {
@@ -252,10 +273,11 @@ class InteractionPayloads:
         value: str,
         view: dict[str, Any],
         user_name: str | None = None,
+        user_team: str | None = None,
     ) -> dict[str, Any]:
         """What Slack asks for the options of an external select in modal `view`, `value` being what the
         user typed so far."""
-        payload = self.envelope("block_suggestion", user, user_name)
+        payload = self.envelope("block_suggestion", user, user_name, user_team)
         payload.update(
             {
                 "container": {"type": "view", "view_id": view["id"]},

@@ -2,6 +2,18 @@
 
 The bodies follow `shared/slack/examples/`: slash commands are form-encoded, events are
 `event_callback` JSON with an `event_id`, interactions are a form with one `payload` field.
+
+Enterprise Grid and Slack Connect shapes: a sender made with `enterprise_id` speaks for a workspace
+of that Grid organisation (`enterprise_id`/`enterprise_name` in commands, `enterprise` and
+`team.enterprise_id` in interactions, `authorizations[0].enterprise_id`, `enterprise_id` and
+`context_enterprise_id` in events), and with `is_enterprise_install` for an org-wide install
+(`authorizations[0].team_id` and an interaction's `team` are then null; `context_team_id` says
+the workspace). `event_body(..., team_id=..., ext_shared=True)` is an event in a channel another
+workspace created and shares with an organisation outside; `user_team=` on the event and
+interaction builders is a person from another workspace (a Slack Connect guest, or a colleague
+of another workspace of the same Grid organisation): `user_team`/`source_team` in events,
+`user.team_id` in interactions (and, in a form they submit, `team` is theirs while
+`view.app_installed_team_id` stays the installation's).
 The `*_payload` builders make those interaction payloads (block_actions, view_submission,
 message_action, block_suggestion); send one with `interaction(payload)`.
 """
@@ -139,11 +151,21 @@ class SlackSender(InteractionPayloads):
     def command(self, command: str, text: str = "", **kwargs) -> Response:
         return self.send_signed(self.command_body(command, text, **kwargs), "application/x-www-form-urlencoded")
 
-    def event_body(self, event: dict[str, Any], *, event_id: str | None = None) -> bytes:
+    def event_body(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        team_id: str | None = None,
+        ext_shared: bool = False,
+    ) -> bytes:
+        """An `event_callback` for this sender's installation. `team_id`: the workspace Slack puts at
+        the top (in a shared channel, the one that created it); `ext_shared`: the channel is shared
+        with another organisation (Slack Connect)."""
         n = next(self._ids)
-        envelope = {
+        envelope: dict[str, Any] = {
             "token": VERIFICATION_TOKEN,
-            "team_id": self.team_id,
+            "team_id": team_id or self.team_id,
             "api_app_id": self.api_app_id,
             "event": event,
             "type": "event_callback",
@@ -159,20 +181,30 @@ class SlackSender(InteractionPayloads):
                     "is_enterprise_install": self.is_enterprise_install,
                 }
             ],
-            "is_ext_shared_channel": False,
+            "is_ext_shared_channel": ext_shared,
             "event_context": "4-eyJldCI6Im1lc3NhZ2UifQ",
         }
         if self.enterprise_id:
             envelope["enterprise_id"] = self.enterprise_id
+        if self.enterprise_id or team_id or ext_shared:
             envelope["context_team_id"] = self.team_id
             envelope["context_enterprise_id"] = self.enterprise_id
         return json.dumps(envelope).encode()
 
-    def event(self, event: dict[str, Any], *, event_id: str | None = None, retry_num: int | None = None) -> Response:
+    def event(
+        self,
+        event: dict[str, Any],
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        team_id: str | None = None,
+        ext_shared: bool = False,
+    ) -> Response:
         extra = {}
         if retry_num:
             extra = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
-        return self.send_signed(self.event_body(event, event_id=event_id), "application/json", extra)
+        body = self.event_body(event, event_id=event_id, team_id=team_id, ext_shared=ext_shared)
+        return self.send_signed(body, "application/json", extra)
 
     def interaction_body(self, payload: dict[str, Any]) -> bytes:
         return urlencode({"payload": json.dumps(payload)}).encode()
@@ -188,9 +220,18 @@ class SlackSender(InteractionPayloads):
 
     # -- events -------------------------------------------------------------------------------
     def thread_reply(
-        self, *, channel: str, thread_ts: str, ts: str, user: str, text: str, parent_user_id: str | None = None
+        self,
+        *,
+        channel: str,
+        thread_ts: str,
+        ts: str,
+        user: str,
+        text: str,
+        parent_user_id: str | None = None,
+        user_team: str | None = None,
     ) -> dict[str, Any]:
-        return {
+        """A reply in a thread; `user_team`: the person is of another workspace (a shared channel)."""
+        reply = {
             "client_msg_id": f"5f0b8a52-3c8e-4d5e-9d43-{next(self._ids):012x}",
             "type": "message",
             "text": text,
@@ -210,6 +251,9 @@ class SlackSender(InteractionPayloads):
             "event_ts": ts,
             "channel_type": "channel",
         }
+        if user_team:
+            reply.update(team=user_team, user_team=user_team, source_team=user_team)
+        return reply
 
     def message_changed(
         self, *, channel: str, thread_ts: str, ts: str, user: str, text: str, old_text: str, edited_ts: str

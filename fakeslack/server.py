@@ -72,6 +72,7 @@ class FakeSlack:
         team_id: str = "T0FAKETEAM",
         bot_user_id: str = "U0FAKEBOT1",
         bot_id: str = "B0FAKEBOT1",
+        app_id: str = "A0FAKEAPP1",
         private_channels: tuple[str, ...] = (),
         response_body_limit: int = MAX_REQUEST_BODY,
         post_rate_limit: tuple[float, int] | None = None,
@@ -83,6 +84,8 @@ class FakeSlack:
         self.client_id = client_id
         self.client_secret = client_secret
         self.grants = Grants()
+        # The app the bot user belongs to (bots.info says it; requests carry it as api_app_id).
+        self.app_id = app_id
         self.store = Store(team_id=team_id, bot_user_id=bot_user_id, bot_id=bot_id, private_channels=private_channels)
         self.calls: list[Call] = []
         self._scripts: dict[str, deque[Answer]] = defaultdict(deque)

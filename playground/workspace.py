@@ -53,6 +53,7 @@ READ_ONLY = {
     "upload",
     "response_url",
 }
+APP_ID = "A0KNOWHOW1"  # the app Knowhow is here: bots.info says it, and requests carry it
 KEEP_CALLS = 2000  # recorded calls kept (FakeSlack records every call)
 NOTICES_KEPT = 20
 MAX_RESPONSE_BODY = 1024 * 1024  # a response_url post (a message: 50 blocks of at most 3000 characters)
@@ -74,6 +75,7 @@ class Workspace(
             team_id=sample.TEAM_ID,
             bot_user_id=sample.BOT_USER_ID,
             bot_id=sample.BOT_ID,
+            app_id=APP_ID,
             response_body_limit=MAX_RESPONSE_BODY,
         )
         self.store = self.slack.store
@@ -149,7 +151,7 @@ class Workspace(
             self.signing_secret,
             team_id=self.team_id,
             team_domain=self.team_domain,
-            api_app_id="A0KNOWHOW1",
+            api_app_id=APP_ID,
             bot_user_id=self.bot_user_id,
         )
         self._start_events()

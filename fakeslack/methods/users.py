@@ -1,4 +1,4 @@
-"""users.info, auth.test and apps.connections.open: who is who, and the connections of an app."""
+"""users.info, bots.info, auth.test and apps.connections.open: who is who, and the connections of an app."""
 
 from __future__ import annotations
 
@@ -39,6 +39,24 @@ def users_info(fake, call: Call):
     return ok(user=user)
 
 
+def bots_info(fake, call: Call):
+    """The app's own bot only (the stand-in knows no other): which app it belongs to."""
+    bot_id = call.args.get("bot") or ""
+    if bot_id != fake.store.bot_id:
+        return err("bot_not_found")
+    return ok(
+        bot={
+            "id": bot_id,
+            "deleted": False,
+            "name": "knowhow",
+            "updated": 1754400000,
+            "app_id": fake.app_id,
+            "user_id": fake.store.bot_user_id,
+            "icons": {"image_36": "https://a.slack-edge.com/80588/img/plugins/app/bot_36.png"},
+        }
+    )
+
+
 def connections_open(fake, call: Call):
     # Called with the app-level token, not the bot token (the dispatch leaves the check to us).
     if not call.headers.get("authorization", "").startswith("Bearer xapp-"):
@@ -51,5 +69,6 @@ def connections_open(fake, call: Call):
 METHODS = {
     "auth.test": auth_test,
     "users.info": users_info,
+    "bots.info": bots_info,
     "apps.connections.open": connections_open,
 }
