@@ -293,7 +293,8 @@ class OutboxWorker:
     def _hold(self, item: OutboxItem, reason: str, *, workspace_gone: bool = False) -> None:
         """The row's workspace has no installation: keep the row (and, when Slack just said the
         installation is gone, everything else the workspace queued) until it is back."""
-        log.warning(
+        # Said once, when Slack says so; the workspace's other rows are held without a word each.
+        (log.warning if workspace_gone else log.debug)(
             "outbox: %s #%s is held: workspace %s has no installation (%s)", item.kind, item.id, item.team_id, reason
         )
         with session_scope(self.engine) as session:
