@@ -1,8 +1,6 @@
-"""An organisation of 50 workspaces: does a dead one slow the others, and how fast is matching?
+"""An organisation of 50 workspaces: does an uninstalled one slow the outbox for the others?
 
-Two measurements, each against a baseline run beside it in the same process:
-
-1. **The outbox with an uninstalled workspace.** 50 workspaces of one Enterprise Grid organisation
+50 workspaces of one Enterprise Grid organisation
    are installed in distribution mode (the real encrypted installation store, `bot.oauth.OAuthInstalls`,
    tokens issued by the Slack stand-in). The outbox's worker (`bot.outbox.OutboxWorker`, the one
    `knowhow run` uses, run pass after pass in this thread) drains `--live` posts spread over the 49
@@ -16,12 +14,8 @@ Two measurements, each against a baseline run beside it in the same process:
    Slack calls made with the dead token, and checks each live post went out exactly once and every
    dead row is held.
 
-2. **Matching over the organisation.** 20,000 people spread over the 50 workspaces, `--volunteers`
-   of them mentors (1-3 topics of 20 each, in the Mentor Center's own tables through core.mentoring),
-   then `--requests` protégés, each in a random workspace, asking for a mentor
-   (`core.mentoring.ask_for_mentor`, one transaction each as a Slack request would be, ranking every
-   volunteer of the organisation in that topic). Baseline: the same people in one workspace. It prints
-   the median and p95 per request and the ratio.
+Matching over the whole organisation is measured by `bench/mentor_matching.py --workspaces 50`
+(its people spread over 50 workspaces of one organisation, against the same people in one).
 
     .venv/bin/python bench/organisation.py
     .venv/bin/python bench/organisation.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test_bench
@@ -231,11 +225,7 @@ def main() -> int:
     parser.add_argument("--workspaces", type=int, default=50)
     parser.add_argument("--live", type=int, default=2000, help="posts for the live workspaces (default 2000)")
     parser.add_argument("--dead", type=int, default=500, help="posts queued for the uninstalled one (default 500)")
-    parser.add_argument("--people", type=int, default=20000)
-    parser.add_argument("--volunteers", type=int, default=2000)
-    parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the three outbox runs")
-    parser.add_argument("--skip-matching", action="store_true")
     parser.add_argument(
         "--database-url", help="SQLAlchemy URL (default: SQLite in a temp dir; PostgreSQL: a scratch schema)"
     )
