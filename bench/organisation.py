@@ -1,18 +1,19 @@
 """An organisation of 50 workspaces: does an uninstalled one slow the outbox for the others?
 
-50 workspaces of one Enterprise Grid organisation
-   are installed in distribution mode (the real encrypted installation store, `bot.oauth.OAuthInstalls`,
-   tokens issued by the Slack stand-in). The outbox's worker (`bot.outbox.OutboxWorker`, the one
-   `knowhow run` uses, run pass after pass in this thread) drains `--live` posts spread over the 49
-   live workspaces, each in its own channel:
-   - baseline: the live posts alone;
-   - with the dead workspace: the same, behind `--dead` posts (500) queued earlier for a workspace
-     whose token Slack now refuses (`invalid_auth`: it was uninstalled and the event never reached
-     Knowhow, the worst case);
-   - with the uninstall heard: the dead workspace was marked gone (`app_uninstalled`) before.
-   It prints messages per second for the live posts in each run and the ratio to the baseline, the
-   Slack calls made with the dead token, and checks each live post went out exactly once and every
-   dead row is held.
+50 workspaces of one Enterprise Grid organisation are installed in distribution mode (the real
+encrypted installation store, `bot.oauth.OAuthInstalls`, tokens issued by the Slack stand-in). The
+outbox's worker (`bot.outbox.OutboxWorker`, the one `knowhow run` uses, run pass after pass in this
+thread) drains `--live` posts spread over the 49 live workspaces, each in its own channel:
+
+- baseline: the live posts alone;
+- with the dead workspace: the same, behind `--dead` posts (500) queued earlier for a workspace
+  whose token Slack now refuses (`invalid_auth`: it was uninstalled and the event never reached
+  Knowhow, the worst case);
+- with the uninstall heard: the dead workspace was marked gone (`app_uninstalled`) before.
+
+The three runs are interleaved over `--rounds` rounds. It prints messages per second for the live
+posts in each run, the medians and their ratio to the baseline, the Slack calls made with the dead
+token, and checks each live post went out exactly once and every dead row is held.
 
 Matching over the whole organisation is measured by `bench/mentor_matching.py --workspaces 50`
 (its people spread over 50 workspaces of one organisation, against the same people in one).
