@@ -14,7 +14,12 @@ Then it times:
   then the 1,000 requests one by one through core.mentoring.ask_for_mentor, each in its own
   transaction as a Slack request would be, each ranking its topic's volunteers from the store.
 
+With `--workspaces N` the volunteers and protégés are spread over N workspaces of one Enterprise
+Grid organisation, each with its own mentoring list of the same topics: every request then ranks
+the volunteers of the whole organisation (core.mentoring's pool, topics matched by key).
+
     .venv/bin/python bench/mentor_matching.py
+    .venv/bin/python bench/mentor_matching.py --workspaces 50
     .venv/bin/python bench/mentor_matching.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 On PostgreSQL it works in a throwaway schema, dropped at the end. It prints figures; it is not a
@@ -40,7 +45,7 @@ from sqlalchemy import text
 
 from bench.scratch import scratch_database
 from core import matching, mentoring
-from storage import migrate
+from storage import migrate, workspaces
 from storage.db import make_engine, session_scope
 
 TEAM = "T0BENCH"
@@ -232,65 +237,79 @@ def percentiles(samples_ms: list[float]) -> str:
     return f"p50 {q[49]:.1f} ms, p95 {q[94]:.1f} ms, max {max(samples_ms):.1f} ms"
 
 
-def fill(engine, vols, reqs) -> tuple[list[int], float]:
-    """Topics, profiles and the volunteers, through core.mentoring. The topic ids, and seconds."""
+def team_of(n: int, workspaces_n: int) -> str:
+    """The workspace of the n-th person: one of the organisation's `workspaces_n`."""
+    return TEAM if workspaces_n == 1 else f"T0BENCH{n % workspaces_n:03d}"
+
+
+def fill(engine, vols, reqs, workspaces_n: int = 1) -> tuple[dict[str, list[int]], float]:
+    """Topics, profiles and the volunteers, through core.mentoring. Each workspace's topic ids, and
+    seconds."""
     start = time.perf_counter()
+    teams = sorted({team_of(n, workspaces_n) for n in range(workspaces_n)})
+    topic_ids = {}
     with session_scope(engine) as s:
-        topic_ids = [
-            mentoring.add_topic(s, team_id=TEAM, raw=name, user_id="UADMIN", curated=True)[0].id for name in TOPICS
-        ]
+        for team in teams:
+            if workspaces_n > 1:
+                workspaces.seen(s, team_id=team, enterprise_id="E0BENCH")
+            topic_ids[team] = [
+                mentoring.add_topic(s, team_id=team, raw=name, user_id="UADMIN", curated=True)[0].id for name in TOPICS
+            ]
     profiled = set()
 
-    def profile(s, user_id, role, years, office):
+    def profile(s, team, user_id, role, years, office):
         if user_id in profiled:
             return
         profiled.add(user_id)
         location, tz, offset = office
         mentoring.ensure_profile(
-            s, team_id=TEAM, user_id=user_id, slack=mentoring.SlackPerson(role, tz, offset), now=T0
+            s, team_id=team, user_id=user_id, slack=mentoring.SlackPerson(role, tz, offset), now=T0
         )
         mentoring.save_profile(
-            s, team_id=TEAM, user_id=user_id, role=role, location=location, years_in_role=years, now=T0
+            s, team_id=team, user_id=user_id, role=role, location=location, years_in_role=years, now=T0
         )
 
     batch = 250
     for i in range(0, len(vols), batch):
         with session_scope(engine) as s:
-            for user_id, topics, capacity, role, years, office in vols[i : i + batch]:
-                profile(s, user_id, role, years, office)
+            for n, (user_id, topics, capacity, role, years, office) in enumerate(vols[i : i + batch], i):
+                team = team_of(n, workspaces_n)
+                profile(s, team, user_id, role, years, office)
                 mentoring.volunteer(
                     s,
-                    team_id=TEAM,
+                    team_id=team,
                     user_id=user_id,
-                    topic_ids=[topic_ids[t] for t in topics],
+                    topic_ids=[topic_ids[team][t] for t in topics],
                     capacity=capacity,
                     note=None,
                     now=T0,
                 )
     with session_scope(engine) as s:
-        for user_id, _topic, role, _target, _rp, _lp, office in reqs:
-            profile(s, user_id, role, None, office)
+        for j, (user_id, _topic, role, _target, _rp, _lp, office) in enumerate(reqs):
+            profile(s, team_of(j, workspaces_n), user_id, role, None, office)
     return topic_ids, time.perf_counter() - start
 
 
-def bench_database(url: str, vols, reqs) -> None:
+def bench_database(url: str, vols, reqs, workspaces_n: int = 1) -> None:
     engine = make_engine(url)
     try:
         migrate.upgrade(engine)
-        topic_ids, took = fill(engine, vols, reqs)
+        topic_ids, took = fill(engine, vols, reqs, workspaces_n)
         print(
             f"database ({engine.dialect.name}): filled {len(vols):,} volunteers through core.mentoring in {took:.1f} s"
+            + (f", over {workspaces_n} workspaces of one organisation" if workspaces_n > 1 else "")
         )
         samples, outcomes = [], Counter()
         start = time.perf_counter()
         for j, (user_id, topic, _role, target, role_pref, location_pref, _office) in enumerate(reqs):
             t = time.perf_counter()
+            team = team_of(j, workspaces_n)
             with session_scope(engine) as s:
                 got = mentoring.ask_for_mentor(
                     s,
-                    team_id=TEAM,
+                    team_id=team,
                     protege_id=user_id,
-                    topic_id=topic_ids[topic],
+                    topic_id=topic_ids[team][topic],
                     goal="Grow into the role",
                     location_pref=location_pref,
                     role_pref=role_pref,
@@ -320,6 +339,9 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="runs of the ranking (median and min are printed)")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-database", action="store_true", help="time the ranking only")
+    parser.add_argument(
+        "--workspaces", type=int, default=1, help="spread people over this many workspaces of one organisation"
+    )
     args = parser.parse_args()
 
     vols, reqs = make_people(args.volunteers, args.requests, args.seed)
@@ -332,7 +354,7 @@ def main() -> int:
         return 0
 
     with tempfile.TemporaryDirectory() as tmp, scratch_database(args.database_url, Path(tmp)) as url:
-        bench_database(url, vols, reqs)
+        bench_database(url, vols, reqs, args.workspaces)
     return 0
 
 

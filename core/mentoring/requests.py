@@ -131,8 +131,19 @@ def mentors_for(session: Session, *, team_id: str, topic_id: int) -> list[matchi
     with their room and how often they are on offer, counted across the organisation. Each
     mentor's `team_id` is the workspace of the offer that counts (the request's own first)."""
     pool = workspaces.pool(session, team_id=team_id)
+    # Columns, not rows: a topic may have hundreds of volunteers, and each ORM object costs.
     rows = session.exec(
-        select(Volunteer, MentorProfile)
+        select(
+            Volunteer.user_id,
+            Volunteer.team_id,
+            Volunteer.joined_at,
+            Volunteer.capacity,
+            Volunteer.paused,
+            MentorProfile.role,
+            MentorProfile.years_in_role,
+            MentorProfile.location,
+            MentorProfile.tz_offset,
+        )
         .join(
             VolunteerTopic,
             (VolunteerTopic.team_id == Volunteer.team_id) & (VolunteerTopic.user_id == Volunteer.user_id),
@@ -149,9 +160,9 @@ def mentors_for(session: Session, *, team_id: str, topic_id: int) -> list[matchi
     if not rows:
         return []
     # One offer per person: the one in the request's workspace, else the latest made.
-    best: dict[str, tuple[Volunteer, MentorProfile | None]] = {}
-    for v, p in sorted(rows, key=lambda r: (r[0].team_id == team_id, r[0].joined_at, r[0].team_id)):
-        best[v.user_id] = (v, p)
+    best = {}
+    for row in sorted(rows, key=lambda r: (r.team_id == team_id, r.joined_at, r.team_id)):
+        best[row.user_id] = row
     users = sorted(best)
     load = dict(
         session.exec(
@@ -173,19 +184,19 @@ def mentors_for(session: Session, *, team_id: str, topic_id: int) -> list[matchi
     )
     return [
         matching.Mentor(
-            user_id=v.user_id,
+            user_id=r.user_id,
             topics=frozenset({topic_id}),
-            capacity=v.capacity,
-            load=load.get(v.user_id, 0),
-            on_offer=on_offer.get(v.user_id, 0),
-            role=p.role if p else None,
-            years=p.years_in_role if p else None,
-            location=p.location if p else None,
-            tz_offset=p.tz_offset if p else 0,
-            paused=v.paused,
-            team_id=v.team_id,
+            capacity=r.capacity,
+            load=load.get(r.user_id, 0),
+            on_offer=on_offer.get(r.user_id, 0),
+            role=r.role,
+            years=r.years_in_role,
+            location=r.location,
+            tz_offset=r.tz_offset or 0,
+            paused=r.paused,
+            team_id=r.team_id,
         )
-        for v, p in (best[u] for u in users)
+        for r in (best[u] for u in users)
     ]
 
 
