@@ -183,8 +183,9 @@ class ChildProcess:
         while not self._stopping.wait(self.WATCH_SECONDS):
             if not self._process.is_alive() and not self._stopping.is_set():
                 log.error("the workers' process ended (exit code %s): starting it again", self._process.exitcode)
-                self._process = self._new_process()
-                self._process.start()
+                process = self._new_process()
+                process.start()  # then published: whoever looks sees a started process
+                self._process = process
 
     def stop(self) -> None:
         """Let the workers finish what they are sending, then end the child; kill it if it hangs."""
