@@ -29,6 +29,7 @@ class AskIntent(enum.Enum):
     HELP = "help"
     QUESTION = "question"
     SEARCH = "search"
+    CHANNEL = "channel"  # an admin: this channel is where the workspace's questions go
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ def parse_ask(text: str | None) -> ParsedAsk:
         return ParsedAsk(AskIntent.FORM)
     if cleaned.lower() in HELP_WORDS:
         return ParsedAsk(AskIntent.HELP)
+    if cleaned.lower() == "channel":
+        return ParsedAsk(AskIntent.CHANNEL)
     first, _, rest = cleaned.partition(" ")
     if first.lower() == "search":
         return ParsedAsk(AskIntent.SEARCH, rest.strip())

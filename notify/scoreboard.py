@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from core import scoreboard
 from notify import kinds
-from storage import outbox
+from storage import outbox, workspaces
 from storage import scoreboard as figures
 
 
@@ -26,7 +26,11 @@ def sweep(session: Session, *, qa_channel: str | None, now: datetime, skip: Coll
     for team_id in figures.teams(session):
         if team_id in skip:  # its installation is gone: no week is closed or posted for it
             continue
-        plan = scoreboard.schedule(session, team_id=team_id, default_channel=qa_channel)
+        plan = scoreboard.schedule(
+            session,
+            team_id=team_id,
+            default_channel=workspaces.qa_channel(session, team_id=team_id, default=qa_channel),
+        )
         due = scoreboard.catch_up(session, team_id=team_id, plan=plan, now=now)
         if due is None or not plan.channel_id:
             continue

@@ -540,3 +540,6 @@ class Workspace(SQLModel, table=True):
     seen_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     gone_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     gone_reason: str | None = Field(default=None, max_length=64)
+    # Where /ask posts this workspace's questions (`/ask channel`); None: KNOWHOW_QA_CHANNEL.
+    qa_channel_id: str | None = Field(default=None, max_length=32)
+    qa_channel_set_by: str | None = Field(default=None, max_length=32)

@@ -113,6 +113,20 @@ def same_org(session: Session, team_a: str, team_b: str) -> bool:
     return team_a == team_b or org_of(session, team_id=team_a) == org_of(session, team_id=team_b)
 
 
+# -- where questions go ---------------------------------------------------------------------------
+def qa_channel(session: Session, *, team_id: str, default: str | None = None) -> str | None:
+    """The workspace's Q&A channel (`/ask channel`), else the operator's default (KNOWHOW_QA_CHANNEL)."""
+    own = session.exec(select(Workspace.qa_channel_id).where(Workspace.team_id == team_id)).first()
+    return own or default
+
+
+def set_qa_channel(session: Session, *, team_id: str, channel_id: str, by: str) -> None:
+    seen(session, team_id=team_id)
+    session.execute(
+        update(Workspace).where(Workspace.team_id == team_id).values(qa_channel_id=channel_id, qa_channel_set_by=by)
+    )
+
+
 # -- installations that are gone ------------------------------------------------------------------
 def mark_gone(session: Session, *, team_ids: Iterable[str], reason: str, now: datetime | None = None) -> list[str]:
     """These workspaces' installation is gone: hold what they queued and stop sending to them.

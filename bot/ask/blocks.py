@@ -11,7 +11,11 @@ from bot.text import chunks, excerpt, flatten_links, neutralise_mentions, shown
 
 
 def ask_help(qa_channel_id: str | None) -> Message:
-    where = f"<#{qa_channel_id}>" if qa_channel_id else "the Q&A channel (an admin still has to choose it)"
+    where = (
+        f"<#{qa_channel_id}>"
+        if qa_channel_id
+        else "the Q&A channel (an admin still has to choose it: `/ask channel`, run in that channel)"
+    )
     lines = [
         "*Ask your colleagues with* `/ask`",
         "`/ask How do I get access to the staging database?` posts your question in "
@@ -23,6 +27,7 @@ def ask_help(qa_channel_id: str | None) -> Message:
         "or *Accept as answer* in a reply's ⋯ menu.",
         "`/ask search expenses policy` finds earlier questions and their answers.",
         "`/expert topics add kubernetes` says what you can help with; you may be invited to such questions.",
+        "`/ask channel` (admins), run in a channel, makes it the one where this workspace's questions go.",
         "`/ask help` shows this message. Only you can see it.",
     ]
     return private(lines[0], [section("\n".join(lines))])
@@ -124,9 +129,27 @@ def ask_modal_errors(errors: dict[str, str]) -> dict[str, Any]:
 def ask_no_channel() -> Message:
     text = (
         "Questions can't be posted yet: no Q&A channel is set. "
-        "Ask a Knowhow admin to set `KNOWHOW_QA_CHANNEL` to the channel's id and invite the bot there."
+        "Ask a Knowhow admin to run `/ask channel` in the channel where questions should go."
     )
     return private(text)
+
+
+def qa_channel_set(channel_id: str) -> Message:
+    return private(
+        f"Done: questions asked with `/ask` in this workspace now go to <#{channel_id}>. "
+        "If it is a private channel, invite Knowhow to it (`/invite @Knowhow`) so it can post there."
+    )
+
+
+def qa_channel_admins_only() -> Message:
+    return private(
+        "Only a workspace admin or owner (or someone in KNOWHOW_ADMINS) can choose where questions go. "
+        "Ask one of them to run `/ask channel` in the channel they should go to."
+    )
+
+
+def qa_channel_not_here() -> Message:
+    return private("Run `/ask channel` in the channel where questions should go (not in a direct message).")
 
 
 def ask_too_long(limit: int, text: str) -> Message:

@@ -13,6 +13,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot import delivery, ids
+from bot.admins import is_admin
 from bot.ask import blocks, search
 from bot.deps import Deps
 from bot.edge import team_of
@@ -20,21 +21,30 @@ from bot.text import escape
 from core import asking
 from core import topics as topic_rules
 from notify import kinds, queue_work
+from storage import workspaces
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
 
+def qa_channel(deps: Deps, team_id: str) -> str | None:
+    """Where this workspace's questions go: its own (`/ask channel`), else KNOWHOW_QA_CHANNEL."""
+    with session_scope(deps.engine) as session:
+        return workspaces.qa_channel(session, team_id=team_id, default=deps.settings.qa_channel)
+
+
 def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, client) -> None:
     parsed = asking.parse_ask(command.get("text"))
-    qa_channel = deps.settings.qa_channel
     if parsed.intent is asking.AskIntent.FORM:
         open_ask_form(deps, ack, command, client)
         return
-    if parsed.intent is asking.AskIntent.HELP:
-        ack(**blocks.ask_help(qa_channel))
-        return
     team_id = team_of(context, command)
+    if parsed.intent is asking.AskIntent.HELP:
+        ack(**blocks.ask_help(qa_channel(deps, team_id)))
+        return
+    if parsed.intent is asking.AskIntent.CHANNEL:
+        set_qa_channel(deps, ack, command, team_id, client)
+        return
     if parsed.intent is asking.AskIntent.SEARCH:
         ack(**search.search_page(deps, team_id, parsed.text, offset=0, channel_id=command.get("channel_id")))
         return
@@ -64,6 +74,21 @@ def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext
         return
     ack(**blocks.ask_looking())
     deps.wake_work()
+
+
+def set_qa_channel(deps: Deps, ack: Ack, command: dict, team_id: str, client) -> None:
+    """`/ask channel`, run by an admin in the channel where the workspace's questions should go."""
+    user_id, channel_id = command["user_id"], command.get("channel_id") or ""
+    if not is_admin(deps, client, user_id):
+        ack(**blocks.qa_channel_admins_only())
+        return
+    if not channel_id.startswith(("C", "G")):
+        ack(**blocks.qa_channel_not_here())
+        return
+    with session_scope(deps.engine) as session:
+        workspaces.set_qa_channel(session, team_id=team_id, channel_id=channel_id, by=user_id)
+    log.info("/ask: %s set the Q&A channel of %s to %s", user_id, team_id, channel_id)
+    ack(**blocks.qa_channel_set(channel_id))
 
 
 def open_ask_form(deps: Deps, ack: Ack, command: dict, client) -> None:
@@ -126,7 +151,7 @@ def handle_ask_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltC
     # Checked before the ack, as long as the checks are cheap and local: a problem is shown on the
     # form, which stays open with everything typed. The rest (topics, earlier answers, holding or
     # posting) happens after the ack (work.TriageForm); the form says "looking…" until then.
-    refused = asking.check_question(text=text, details=details, topics=topics, qa_channel_id=deps.settings.qa_channel)
+    refused = asking.check_question(text=text, details=details, topics=topics, qa_channel_id=qa_channel(deps, team_id))
     if refused is not None:
         ack(**blocks.ask_modal_errors(_form_errors(refused)))
         return
@@ -159,7 +184,11 @@ def handle_ask_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltC
 
 def _form_errors(refused: asking.AskRefused) -> dict[str, str]:
     if refused.reason is asking.AskRefusal.NO_CHANNEL:
-        return {ids.ASK_MODAL_QUESTION: "Questions can't be posted yet: a Knowhow admin must set KNOWHOW_QA_CHANNEL."}
+        return {
+            ids.ASK_MODAL_QUESTION: (
+                "Questions can't be posted yet: a Knowhow admin must run /ask channel in the channel they should go to."
+            )
+        }
     if refused.reason is asking.AskRefusal.EMPTY:
         return {ids.ASK_MODAL_QUESTION: "Write your question here."}
     if refused.reason is asking.AskRefusal.BAD_TOPIC:

@@ -49,7 +49,7 @@ class TriageQuestion(Work):
             team_id=item.team_id,
             asker_id=request["asker_id"],
             text=request["text"],
-            qa_channel_id=ctx.settings.qa_channel,
+            qa_channel_id=workspaces.qa_channel(session, team_id=item.team_id, default=ctx.settings.qa_channel),
             channel_id=request.get("channel_id"),
             request_id=request.get("request_id"),
             lessons=lessons,
@@ -112,7 +112,7 @@ class TriageForm(Work):
             details=request.get("details"),
             topics=request.get("topics") or [],
             anonymous=bool(request.get("anonymous")),
-            qa_channel_id=ctx.settings.qa_channel,
+            qa_channel_id=workspaces.qa_channel(session, team_id=item.team_id, default=ctx.settings.qa_channel),
             asked_in_channel_id=request.get("asked_in"),
             request_id=request.get("request_id"),
             suggest=True,
@@ -214,7 +214,8 @@ class ShowFormResult(Sender):
             message = blocks.suggestions_message(question_id=question.id, lessons=lessons)
         else:
             if p["result"] == "posting":
-                message = blocks.ask_received(ctx.settings.qa_channel)
+                question = _question(ctx, item)
+                message = blocks.ask_received(question.channel_id if question else _qa_channel(ctx, item))
             elif p["reason"] == asking.AskRefusal.BAD_TOPIC.value:
                 message = blocks.ask_form_refused(p.get("message") or "One of these topics can't be used.", p["text"])
             else:
@@ -261,7 +262,7 @@ class TellHeldDecided(Sender):
     def _message(ctx: SendContext, item: OutboxItem, choice: asking.HeldChoice) -> dict:
         if choice is asking.HeldChoice.POST:
             question = _question(ctx, item)
-            return blocks.ask_received(question.channel_id if question else ctx.settings.qa_channel)
+            return blocks.ask_received(question.channel_id if question else _qa_channel(ctx, item))
         if choice is asking.HeldChoice.DEFLECTED:
             with session_scope(ctx.engine) as session:
                 earlier = qa.get_in_pool(  # an earlier question of the organisation: its link opens where it lives
@@ -289,3 +290,8 @@ SENDERS = {
     kinds.OUTBOX_ASK_REFUSED: TellRefused(),
     kinds.OUTBOX_HELD_DECIDED: TellHeldDecided(),
 }
+
+
+def _qa_channel(ctx: SendContext, item: OutboxItem) -> str | None:
+    with session_scope(ctx.engine) as session:
+        return workspaces.qa_channel(session, team_id=item.team_id, default=ctx.settings.qa_channel)

@@ -36,7 +36,11 @@ def command(deps: Deps, ack: Ack, cmd: dict, context: BoltContext, client, rest:
             )
             return
         with session_scope(deps.engine) as session:
-            plan = scoreboard.schedule(session, team_id=team_id, default_channel=deps.settings.qa_channel)
+            plan = scoreboard.schedule(
+                session,
+                team_id=team_id,
+                default_channel=workspaces.qa_channel(session, team_id=team_id, default=deps.settings.qa_channel),
+            )
             organisation = len(workspaces.pool(session, team_id=team_id))
         if plan.tz == "UTC":  # never set: start from the admin's own time zone
             tz = ((client.users_info(user=user_id).get("user") or {}).get("tz")) or "UTC"
@@ -58,7 +62,11 @@ def command(deps: Deps, ack: Ack, cmd: dict, context: BoltContext, client, rest:
         return
     with session_scope(deps.engine) as session:
         board = scoreboard.live_board(session, team_id=team_id, now=utcnow(), threshold=threshold)
-        plan = scoreboard.schedule(session, team_id=team_id, default_channel=deps.settings.qa_channel)
+        plan = scoreboard.schedule(
+            session,
+            team_id=team_id,
+            default_channel=workspaces.qa_channel(session, team_id=team_id, default=deps.settings.qa_channel),
+        )
     message = blocks.on_demand(board, threshold)
     where = (
         f"It is posted in <#{plan.channel_id}> on {plan.describe()}."

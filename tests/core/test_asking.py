@@ -26,6 +26,14 @@ def test_no_text_opens_the_form(text):
     assert asking.parse_ask(text).intent is AskIntent.FORM
 
 
+@pytest.mark.parametrize(
+    "text,intent",
+    [("channel", AskIntent.CHANNEL), (" Channel ", AskIntent.CHANNEL), ("channel naming rules?", AskIntent.QUESTION)],
+)
+def test_channel_alone_chooses_the_qa_channel_and_a_question_about_channels_is_a_question(text, intent):
+    assert asking.parse_ask(text).intent is intent
+
+
 def test_question_text_is_kept_but_trimmed():
     parsed = asking.parse_ask("  How do I deploy on a Friday?\n")
     assert parsed.intent is AskIntent.QUESTION

@@ -158,7 +158,7 @@ def test_a_question_the_worker_cannot_take_is_told_to_the_asker_with_its_text(se
         ack = slack.command("/ask", "Is there parking?", response_url=fake_slack.response_url("np"))
         assert "Got it" in ack.json()["text"]
         [told] = fake_slack.wait_for("response_url")
-        assert "KNOWHOW_QA_CHANNEL" in told.args["text"] and told.args["replace_original"] is True
+        assert "/ask channel" in told.args["text"] and told.args["replace_original"] is True
         settle(service)
         assert fake_slack.calls_to("chat.postMessage") == []
     finally:

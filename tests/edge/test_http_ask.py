@@ -146,11 +146,40 @@ def test_ask_without_a_qa_channel_says_an_admin_must_set_it(settings, fake_slack
         assert "Got it" in body["text"] and body["response_type"] == "ephemeral"
         # No session is open in the channel to take it: the asker is told what an admin must do.
         [told] = fake_slack.wait_for("response_url")
-        assert "KNOWHOW_QA_CHANNEL" in told.args["text"] and told.args["replace_original"] is True
+        assert "/ask channel" in told.args["text"] and told.args["replace_original"] is True
         assert told.args["response_type"] == "ephemeral"
         assert _questions(service) == []
+
+        # Someone who is not an admin cannot choose; an admin does, in the channel; then questions go there.
+        assert "Only a workspace admin" in slack.command("/ask", "channel", channel_id="C0ASKHERE1").json()["text"]
+        fake_slack.add_user("U0ADMIN001", is_admin=True)
+        assert (
+            "not in a direct message"
+            in slack.command("/ask", "channel", user_id="U0ADMIN001", channel_id="D0DIRECT01").json()["text"]
+        )
+        done = slack.command("/ask", "CHANNEL", user_id="U0ADMIN001", channel_id="C0ASKHERE1").json()
+        assert "<#C0ASKHERE1>" in done["text"] and done["response_type"] == "ephemeral"
+        assert "<#C0ASKHERE1>" in slack.command("/ask", "help").json()["blocks"][0]["text"]["text"]
+        _, post = ask(slack, fake_slack, "Where are the OKRs, then?")
+        assert post.args["channel"] == "C0ASKHERE1"
+        # A question that merely starts with the word is a question.
+        _, post = ask(slack, fake_slack, "channel naming rules: where are they written?")
+        assert post.args["channel"] == "C0ASKHERE1"
     finally:
         service.stop()
+
+
+def test_a_workspace_chooses_its_own_qa_channel_over_the_default(knowhow, slack, fake_slack):
+    fake_slack.add_user("U0ADMIN001", is_admin=True)
+    slack.command("/ask", "channel", user_id="U0ADMIN001", channel_id="C0OURQANDA")
+    _, post = ask(slack, fake_slack, "Who books the meeting rooms?")
+    assert post.args["channel"] == "C0OURQANDA"
+    with session_scope(knowhow.engine) as s:
+        from storage import workspaces
+
+        assert (
+            workspaces.qa_channel(s, team_id="T0OTHERWS1", default=QA_CHANNEL) == QA_CHANNEL
+        )  # another keeps the default
 
 
 CROWD_PINGS = [
