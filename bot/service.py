@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import socket
 import threading
+import time
 from contextlib import suppress
 from typing import Any
 
@@ -179,10 +180,20 @@ def _close_socket_mode(client) -> None:
     Tell both to end and wake them, then close: a stop is not held up by those timeouts."""
     client.closed = True
     client.auto_reconnect_enabled = False
+    runner = getattr(client, "current_session_runner", None)
+    if runner is not None:
+        runner.event.set()  # its loop starts no new receiving pass
     client.current_session_state.terminated = True
     sock = getattr(client.current_session, "sock", None)
     if sock is not None:
         with suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)  # the blocked recv() returns now
     client.message_queue.put(None)  # the message loop skips a None and sees it is closed
+    # A receiving pass that was only starting sets `terminated` back to False as it begins (a stop
+    # right after the start): say it again until that pass has ended.
+    deadline = time.monotonic() + 5
+    thread = getattr(runner, "thread", None)
+    while thread is not None and thread.is_alive() and time.monotonic() < deadline:
+        client.current_session_state.terminated = True
+        thread.join(0.05)
     client.close()
