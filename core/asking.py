@@ -15,7 +15,7 @@ from sqlmodel import Session
 from core import sessions
 from core import topics as topic_rules
 from core.clock import from_slack_ts, utcnow
-from storage import qa
+from storage import channels, qa, workspaces
 from storage import search as search_index
 
 # Long enough for a real question with code in it; the edge splits long text into several blocks.
@@ -138,7 +138,9 @@ def ask_question(
     if suggest and lessons is not None:
         suggestions = tuple(lessons)
     elif suggest:
-        suggestions = earlier_answers(session, team_id=team_id, text=text, details=details)
+        suggestions = earlier_answers(
+            session, team_id=team_id, text=text, details=details, channel_id=asked_in_channel_id
+        )
     question, new = qa.create_question(
         session,
         team_id=team_id,
@@ -159,11 +161,14 @@ def ask_question(
     return QuestionAsked(question_id=question.id, channel_id=question.channel_id, new=True, suggestions=suggestions)
 
 
-def earlier_answers(session: Session, *, team_id: str, text: str, details: str | None = None) -> tuple:
-    """The earlier questions (core.lessons.Lesson) that may already answer this one."""
+def earlier_answers(
+    session: Session, *, team_id: str, text: str, details: str | None = None, channel_id: str | None = None
+) -> tuple:
+    """The earlier questions (core.lessons.Lesson) of the organisation that may already answer
+    this one, asked from `channel_id` (where the asker typed `/ask`)."""
     from core.lessons import lessons_for
 
-    return tuple(lessons_for(session, team_id=team_id, text=f"{text}\n{details or ''}"))
+    return tuple(lessons_for(session, team_id=team_id, text=f"{text}\n{details or ''}", channel_id=channel_id))
 
 
 def session_takes(session: Session, *, team_id: str, channel_id: str | None) -> bool:
@@ -206,7 +211,7 @@ class HeldChoice(enum.Enum):
     DEFLECTED = "deflected"  # an earlier question answers it: never posted
     NOT_YOURS = "not_yours"
     ALREADY_DECIDED = "already_decided"
-    UNKNOWN_ANSWER = "unknown_answer"  # `answered_by` is not a posted question of the workspace
+    UNKNOWN_ANSWER = "unknown_answer"  # `answered_by` is not a posted question the asker may see
 
 
 def decide_held(
@@ -214,13 +219,23 @@ def decide_held(
 ) -> HeldChoice:
     """The asker's choice for a held question: post it anyway (`answered_by` None), or count it
     as answered by the earlier question `answered_by` (a question deflected). Only the asker
-    decides, once; a second click finds it decided."""
+    decides, once; a second click finds it decided. The earlier question may live in another
+    workspace of the organisation (as the suggestions do), and must be one the asker may see."""
     question = qa.get_question(session, team_id=team_id, question_id=question_id)
     if question is None or question.asker_id != user_id:
         return HeldChoice.NOT_YOURS
     if answered_by is not None:
-        earlier = qa.get_question(session, team_id=team_id, question_id=answered_by)
-        if earlier is None or earlier.status != "posted":
+        earlier = qa.get_in_pool(session, team_ids=workspaces.pool(session, team_id=team_id), question_id=answered_by)
+        if (
+            earlier is None
+            or earlier.status != "posted"
+            or not channels.shown(
+                session,
+                team_id=earlier.team_id,
+                channel_id=earlier.channel_id,
+                reader_channel=question.asked_in_channel_id,
+            )
+        ):
             return HeldChoice.UNKNOWN_ANSWER
     values = (
         dict(status="pending")

@@ -9,7 +9,9 @@ time twice. Only matches that pass two tests are shown:
   answers move a match up the ranking but cannot make it relevant on their own.
 
 The ranking itself is core.search.similar_questions (each engine's candidates, re-ranked the
-same way on both): the same order everywhere.
+same way on both): the same order everywhere. Like `/ask search`, it reads the knowledge base of
+the asker's whole organisation, and a question of a conversation that is not a public channel
+only when the asker asks from that conversation (storage.channels).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from sqlmodel import Session, select
 
 from core import semantic
 from core.search import _words, first_line_terms, informative_terms, query_terms, similar_questions, stem
-from storage import qa
+from storage import qa, workspaces
 from storage import search as index
 from storage.models import Question
 
@@ -43,8 +45,9 @@ class Lesson:
     text: str
     answer: str  # the accepted answer, else the earliest live one
     accepted: bool
-    permalink: str | None
+    permalink: str | None  # opens in the workspace the question lives in
     coverage: float
+    team_id: str = ""  # the workspace it lives in (suggestions queued before it was kept have none)
 
 
 def _stems(text: str) -> set[str]:
@@ -65,19 +68,25 @@ def coverage(terms: list[str], weights: dict[str, float], document: str) -> floa
 SEMANTIC_CANDIDATES = 30
 
 
-def rank_similar(session: Session, *, team_id: str, text: str, limit: int) -> list[index.Hit]:
-    """Earlier questions most like `text`, best first: the database's lexical ranking, re-ranked
-    by meaning when the `semantic` extra is installed (core.semantic). The one ranking behind
-    the suggestions in Slack and `knowhow similar`."""
+def rank_similar(
+    session: Session, *, team_id: str, text: str, limit: int, channel_id: str | None = None
+) -> list[index.Hit]:
+    """Earlier questions most like `text`, best first, in the organisation of `team_id` for someone
+    in `channel_id`: the database's lexical ranking, re-ranked by meaning when the `semantic`
+    extra is installed (core.semantic). The one ranking behind the suggestions in Slack and
+    `knowhow similar`."""
+    reader = index.reader(session, team_id=team_id, channel_id=channel_id)
     if not semantic.available():
-        return similar_questions(session, team_id=team_id, text=text, limit=limit)
-    hits = similar_questions(session, team_id=team_id, text=text, limit=max(limit, SEMANTIC_CANDIDATES))
+        return similar_questions(session, reader=reader, text=text, limit=limit)
+    hits = similar_questions(session, reader=reader, text=text, limit=max(limit, SEMANTIC_CANDIDATES))
     if not hits:
         return []
     texts = {
         q.id: index.plain(f"{q.text}\n{q.details or ''}")
         for q in session.exec(
-            select(Question).where(Question.team_id == team_id, Question.id.in_([h.question_id for h in hits]))
+            select(Question).where(
+                Question.team_id.in_(list(reader.team_ids)), Question.id.in_([h.question_id for h in hits])
+            )
         )
     }
     ranked = semantic.rerank(index.plain(text), [(h.question_id, h.score, texts.get(h.question_id, "")) for h in hits])
@@ -92,10 +101,11 @@ def lessons_for(
     limit: int = MAX_SUGGESTIONS,
     require_answer: bool = True,
     min_coverage: float = MIN_COVERAGE,
+    channel_id: str | None = None,
 ) -> list[Lesson]:
-    """Up to `limit` earlier, answered questions of the workspace that look like `text`'s problem.
-    (`require_answer` and `min_coverage` are changed only to measure the relevance test, on data
-    without answers.)"""
+    """Up to `limit` earlier, answered questions of `team_id`'s organisation that look like
+    `text`'s problem, for someone asking from `channel_id`. (`require_answer` and `min_coverage`
+    are changed only to measure the relevance test, on data without answers.)"""
     terms = query_terms(text)
     if not terms:
         return []
@@ -106,14 +116,17 @@ def lessons_for(
         weights = {t: math.log(1 + documents / (1 + frequencies.get(t, 0))) for t in terms}
     else:
         weights = {}
-    hits = rank_similar(session, team_id=team_id, text=text, limit=limit * CANDIDATES_PER_SUGGESTION)
+    hits = rank_similar(
+        session, team_id=team_id, text=text, limit=limit * CANDIDATES_PER_SUGGESTION, channel_id=channel_id
+    )
     if not hits:
         return []
     ids = [hit.question_id for hit in hits]
+    pool = workspaces.pool(session, team_id=team_id)
     questions = {
-        q.id: q for q in session.exec(select(Question).where(Question.team_id == team_id, Question.id.in_(ids)))
+        q.id: q for q in session.exec(select(Question).where(Question.team_id.in_(pool), Question.id.in_(ids)))
     }
-    best_answer = qa.answers_to_show(session, team_id=team_id, question_ids=ids)
+    best_answer = qa.answers_to_show(session, team_ids=pool, question_ids=ids)
     lessons = []
     for hit in hits:
         question, answer = questions.get(hit.question_id), best_answer.get(hit.question_id)
@@ -130,6 +143,7 @@ def lessons_for(
                 accepted=answer is not None and answer.accepted_at is not None,
                 permalink=question.permalink,
                 coverage=share,
+                team_id=question.team_id,
             )
         )
         if len(lessons) == limit:

@@ -1,5 +1,12 @@
-"""Finding earlier questions: the rules behind `/ask search` (and, next, the suggestions shown
-before a question is posted).
+"""Finding earlier questions: the rules behind `/ask search` and the suggestions shown before a
+question is posted (core.lessons).
+
+Both read the knowledge base of the searcher's whole organisation: every workspace of an
+Enterprise Grid organisation (a question answered in Paris is found from Singapore), or the
+workspace itself outside Grid. A question asked in a conversation that is not a public channel is
+found only from that conversation (storage.channels). Each match keeps the workspace it lives in
+and its permalink, which Slack made in that workspace (`chat.getPermalink` with its own
+installation), so it opens there.
 
 Whatever a person types is reduced to plain words here, so that quotes, operators, brackets,
 `NEAR`, `*`, emoji and any script are safe: the databases only ever see letters and digits.
@@ -143,7 +150,7 @@ def _idf(count: int, documents: int) -> float:
 def rerank(
     session: Session,
     *,
-    team_id: str,
+    reader: index.Reader,
     text: str,
     hits: list[index.Hit],
     known: tuple[dict[str, int], int] | None = None,
@@ -154,7 +161,7 @@ def rerank(
     frequencies already read for some of the words.)"""
     if not hits:
         return []
-    docs = index.documents(session, team_id=team_id, question_ids=[h.question_id for h in hits])
+    docs = index.documents(session, team_ids=reader.team_ids, question_ids=[h.question_id for h in hits])
     words = [word[:MAX_TERM_CHARS] for word in _words(index.plain(text))][:MAX_QUERY_WORDS]
     query = Counter(stem(word) for word in words if word not in STOP_WORDS)
     if JOINED:
@@ -206,14 +213,24 @@ def rerank(
     return [hit for _, _, hit in sorted(scored)]
 
 
-def similar_questions(session: Session, *, team_id: str, text: str, limit: int = 3) -> list[index.Hit]:
-    """Earlier questions most like `text`, best first: the lookup behind "lessons already learned".
-    Each engine finds the candidates by the informative words; `rerank` orders them."""
+def similar_questions(
+    session: Session,
+    *,
+    team_id: str | None = None,
+    text: str,
+    limit: int = 3,
+    channel_id: str | None = None,
+    reader: index.Reader | None = None,
+) -> list[index.Hit]:
+    """Earlier questions most like `text`, best first: the lookup behind "lessons already learned",
+    over the organisation of `team_id` for someone in `channel_id` (or for `reader`). Each engine
+    finds the candidates by the informative words; `rerank` orders them."""
+    reader = reader or index.reader(session, team_id=team_id, channel_id=channel_id)
     terms = query_terms(text)
     stats = index.document_frequencies(session, terms)
     searched = informative_terms(terms, *stats, first=first_line_terms(text)) if stats is not None else terms
-    hits = index.search(session, team_id=team_id, terms=searched, limit=max(limit, RERANK_CANDIDATES))
-    return rerank(session, team_id=team_id, text=text, hits=hits, known=stats)[:limit]
+    hits = index.search(session, reader=reader, terms=searched, limit=max(limit, RERANK_CANDIDATES))
+    return rerank(session, reader=reader, text=text, hits=hits, known=stats)[:limit]
 
 
 QuestionState = PostState  # open, answered, resolved: what a question's post shows
@@ -227,9 +244,10 @@ class Match:
     answers: int
     answer: str | None  # the accepted answer, else the earliest live one
     accepted: bool
-    permalink: str | None
+    permalink: str | None  # opens in the workspace the question lives in
     asked_at: datetime
     score: float
+    team_id: str = ""  # the workspace it lives in
 
 
 @dataclass(frozen=True)
@@ -242,27 +260,38 @@ class SearchPage:
 MAX_OFFSET = 1000  # nobody pages through more; a forged offset stays in range
 
 
-def search_questions(session: Session, *, team_id: str, text: str, offset: int = 0, page_size: int = 5) -> SearchPage:
-    """One page of the workspace's questions that best match `text`: every word the person
-    typed counts (ranked by how many match, and how well)."""
+def search_questions(
+    session: Session,
+    *,
+    team_id: str,
+    text: str,
+    offset: int = 0,
+    page_size: int = 5,
+    channel_id: str | None = None,
+) -> SearchPage:
+    """One page of the questions of `team_id`'s organisation that best match `text`, for someone
+    searching from `channel_id`: every word the person typed counts (ranked by how many match,
+    and how well)."""
     offset = min(max(offset, 0), MAX_OFFSET)
-    hits = index.search(session, team_id=team_id, terms=query_terms(text), limit=page_size + 1, offset=offset)
+    reader = index.reader(session, team_id=team_id, channel_id=channel_id)
+    hits = index.search(session, reader=reader, terms=query_terms(text), limit=page_size + 1, offset=offset)
     has_more = len(hits) > page_size
     hits = hits[:page_size]
     if not hits:
         return SearchPage([], offset, False)
     ids = [h.question_id for h in hits]
+    pool = list(reader.team_ids)
     questions = {
-        q.id: q for q in session.exec(select(Question).where(Question.team_id == team_id, Question.id.in_(ids)))
+        q.id: q for q in session.exec(select(Question).where(Question.team_id.in_(pool), Question.id.in_(ids)))
     }
     counts = dict(
         session.exec(
             select(Answer.question_id, func.count())
-            .where(Answer.team_id == team_id, Answer.question_id.in_(ids), Answer.deleted_at.is_(None))
+            .where(Answer.team_id.in_(pool), Answer.question_id.in_(ids), Answer.deleted_at.is_(None))
             .group_by(Answer.question_id)
         ).all()
     )
-    shown = qa.answers_to_show(session, team_id=team_id, question_ids=ids)
+    shown = qa.answers_to_show(session, team_ids=pool, question_ids=ids)
     matches = []
     for hit in hits:
         question = questions[hit.question_id]
@@ -281,6 +310,7 @@ def search_questions(session: Session, *, team_id: str, text: str, offset: int =
                 permalink=question.permalink,
                 asked_at=question.created_at,
                 score=hit.score,
+                team_id=question.team_id,
             )
         )
     return SearchPage(matches, offset, has_more)

@@ -7,6 +7,7 @@ OUTBOX_FOLLOW_UP_THREAD = "ask.follow_up_thread"
 OUTBOX_FOLLOW_UP_ASKER = "ask.follow_up_asker"
 OUTBOX_REFRESH_POST = "ask.refresh_post"
 OUTBOX_INVITE_HELPERS = "ask.invite_helpers"
+OUTBOX_CHANNEL_PRIVACY = "ask.channel_privacy"  # is a conversation private? (storage.channels)
 OUTBOX_SESSION_ANNOUNCE = "session.announce"
 OUTBOX_SESSION_ANNOUNCE_UPDATE = "session.announce_update"
 OUTBOX_SESSION_OPENED = "session.opened"

@@ -190,6 +190,21 @@ class Invitation(SQLModel, table=True):
     invited_at: datetime = Field(default_factory=utcnow, sa_column=_when())
 
 
+class Channel(SQLModel, table=True):
+    """What Knowhow knows of a conversation its questions live in: is it private? A question from
+    a private channel (or any conversation that is not a public channel) is shown in search
+    results and suggestions only to people in that very conversation (storage.search). Learnt
+    from Slack (`conversations.info` when a question is posted there, a message event's
+    `channel_type`); a conversation not known yet counts as private."""
+
+    __tablename__ = "channel"
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    channel_id: str = Field(max_length=32, primary_key=True)
+    private: bool = Field(sa_column=Column(Boolean, nullable=False))
+    checked_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+
+
 class DesignatedChannel(SQLModel, table=True):
     """A channel that hosts Ask the Expert sessions (chosen by an admin)."""
 
@@ -386,11 +401,15 @@ class Mentorship(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True)
+    # The protégé's workspace, where the request lives.
     team_id: str = Field(max_length=32)
     request_id: int = Field(
         sa_column=Column(Integer, ForeignKey("mentor_request.id", ondelete="CASCADE"), nullable=False, index=True)
     )
     mentor_id: str = Field(max_length=32)
+    # The workspace the mentor volunteered in (another of the organisation's, or the same): where
+    # Knowhow writes to them (migration 0011 gave older rows their own workspace).
+    mentor_team_id: str | None = Field(default=None, max_length=32)
     protege_id: str = Field(max_length=32)
     topic_id: int = Field(sa_column=Column(Integer, ForeignKey("topic.id", ondelete="CASCADE"), nullable=False))
     state: str = Field(default="proposed", max_length=16)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import exists, or_
@@ -54,6 +55,13 @@ def find_by_request(session: Session, *, team_id: str, request_id: str) -> Quest
 
 def get_question(session: Session, *, team_id: str, question_id: int) -> Question | None:
     return session.exec(select(Question).where(Question.team_id == team_id, Question.id == question_id)).first()
+
+
+def get_in_pool(session: Session, *, team_ids: Sequence[str], question_id: int) -> Question | None:
+    """A question of one of these workspaces (an organisation's: storage.workspaces.pool)."""
+    return session.exec(
+        select(Question).where(Question.team_id.in_(list(team_ids)), Question.id == question_id)
+    ).first()
 
 
 def get_deferral(session: Session, *, team_id: str, question_id: int) -> Deferral | None:
@@ -191,12 +199,13 @@ def list_answers(session: Session, *, team_id: str, question_id: int, include_de
     return list(session.exec(query.order_by(Answer.answered_at, Answer.message_ts)))
 
 
-def answers_to_show(session: Session, *, team_id: str, question_ids: list[int]) -> dict[int, Answer]:
-    """For each question, the answer to show with it: the accepted one, else the earliest live one."""
+def answers_to_show(session: Session, *, team_ids: Sequence[str], question_ids: list[int]) -> dict[int, Answer]:
+    """For each question (of these workspaces), the answer to show with it: the accepted one, else
+    the earliest live one."""
     shown: dict[int, Answer] = {}
     for answer in session.exec(
         select(Answer)
-        .where(Answer.team_id == team_id, Answer.question_id.in_(question_ids), Answer.deleted_at.is_(None))
+        .where(Answer.team_id.in_(list(team_ids)), Answer.question_id.in_(question_ids), Answer.deleted_at.is_(None))
         .order_by(Answer.answered_at, Answer.message_ts)
     ):
         current = shown.get(answer.question_id)

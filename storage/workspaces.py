@@ -31,6 +31,7 @@ def seen(
 ) -> Workspace:
     """Record a workspace Knowhow hears from or is installed in (idempotent). A workspace found to
     be part of an Enterprise Grid organisation joins that organisation's pool."""
+    session.info.pop("knowhow_pools", None)  # the pools this session kept may change
     insert_if_absent(
         session,
         Workspace,
@@ -78,6 +79,25 @@ def of_org(session: Session, *, org_id: str) -> list[Workspace]:
             .execution_options(all_workspaces=True)  # an organisation's workspaces, by its id
         ).all()
     )
+
+
+def pool(session: Session, *, team_id: str) -> list[str]:
+    """The workspaces whose rows a pool query of `team_id` reads: every workspace of its
+    organisation, itself first (itself alone when it is not recorded). One indexed read; the
+    list then goes into the query as `team_id IN (...)`, which each database plans as well as an
+    equality, where the `in_org` subquery under an OR may not use an index. Kept for the rest of
+    the session (a unit of work): a rule that reads several pools reads each once."""
+    kept = session.info.setdefault("knowhow_pools", {})
+    if team_id not in kept:
+        org = org_of(session, team_id=team_id)
+        others = session.exec(
+            select(Workspace.team_id)
+            .where(Workspace.org_id == org, Workspace.team_id != team_id)
+            .order_by(Workspace.team_id)
+            .execution_options(all_workspaces=True)  # the organisation's workspaces, by its id
+        ).all()
+        kept[team_id] = [team_id, *others]
+    return list(kept[team_id])
 
 
 def org_members(team_id: str):

@@ -33,6 +33,8 @@ EXPECTED_BOT_SCOPES = {
     "groups:history",
     "im:history",
     "channels:join",
+    "channels:read",
+    "groups:read",
 }
 REQUIRED_BOT_EVENTS = {"message.channels", "message.groups", "message.im", "app_home_opened"}
 

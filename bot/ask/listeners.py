@@ -36,7 +36,7 @@ def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext
         return
     team_id = team_of(context, command)
     if parsed.intent is asking.AskIntent.SEARCH:
-        ack(**search.search_page(deps, team_id, parsed.text, offset=0))
+        ack(**search.search_page(deps, team_id, parsed.text, offset=0, channel_id=command.get("channel_id")))
         return
     if len(parsed.text) > asking.MAX_QUESTION_CHARS:  # cheap and local: said at once
         ack(**blocks.ask_too_long(asking.MAX_QUESTION_CHARS, parsed.text))

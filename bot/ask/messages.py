@@ -17,6 +17,7 @@ from core.clock import from_slack_ts
 from notify import ask as notify_ask
 from notify import kinds, queue_work
 from notify import sessions as notify_sessions
+from storage import channels
 from storage.outbox import OutboxItem
 
 # Message subtypes that are a person's new message (anything else is an edit, a join, a bot...).
@@ -73,6 +74,8 @@ def apply_message_event(session: Session, team_id: str, event: dict, attempts: i
     thread_ts = None
     outcome = None
     changed = False
+    # Whether the conversation is private decides who may find its questions (storage.channels).
+    channels.record_type(session, team_id=team_id, channel_id=channel_id or "", channel_type=event.get("channel_type"))
     if subtype in NEW_MESSAGE_SUBTYPES:
         if _is_top_level_by_person(event) and event.get("channel_type") in ("channel", "group", None):
             changed = notify_sessions.top_level_message(

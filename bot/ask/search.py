@@ -31,14 +31,17 @@ def _more_value(terms: list[str], offset: int) -> tuple[list[str], str]:
         terms.pop()
 
 
-def search_page(deps: Deps, team_id: str, query: str, *, offset: int) -> dict:
-    """One page of `/ask search` results, rendered."""
+def search_page(deps: Deps, team_id: str, query: str, *, offset: int, channel_id: str | None = None) -> dict:
+    """One page of `/ask search` results over the organisation's knowledge base, rendered, for
+    someone searching from `channel_id` (questions of a private conversation are found only there)."""
     terms, _ = _more_value(query_terms(query), offset)
     if not terms:
         return blocks.search_needs_terms()
     try:
         with session_scope(deps.engine) as session:
-            page = search_questions(session, team_id=team_id, text=" ".join(terms), offset=offset)
+            page = search_questions(
+                session, team_id=team_id, text=" ".join(terms), offset=offset, channel_id=channel_id
+            )
     except Exception:
         log.exception("/ask search failed")
         return blocks.search_failed()
@@ -54,7 +57,11 @@ def show_more_results(deps: Deps, body: dict, context: BoltContext, respond) -> 
     except (KeyError, IndexError, TypeError, ValueError):
         log.warning("/ask search: a More button carried a value it should not have")
         return
-    respond(replace_original=True, **search_page(deps, team_of(context, body), query, offset=offset))
+    # The button is in the ephemeral message shown where the search was made.
+    channel_id = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    respond(
+        replace_original=True, **search_page(deps, team_of(context, body), query, offset=offset, channel_id=channel_id)
+    )
 
 
 def register(app: App, deps: Deps) -> None:

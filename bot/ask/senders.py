@@ -18,7 +18,7 @@ from core import asking, expertise
 from core import topics as topic_rules
 from notify import ask as notify_ask
 from notify import kinds
-from storage import qa
+from storage import channels, qa
 from storage.db import session_scope
 from storage.outbox import OutboxItem
 
@@ -69,8 +69,11 @@ class PostQuestion(Sender):
         if found is None:
             found = self._post(ctx, question)
         channel_id, ts = found
+        private = _channel_privacy(ctx, item.team_id, channel_id)
 
         def record(session: Session) -> None:
+            if private is not None:
+                channels.record(session, team_id=item.team_id, channel_id=channel_id, private=private)
             if asking.mark_posted(
                 session, team_id=item.team_id, question_id=question.id, channel_id=channel_id, message_ts=ts
             ):
@@ -98,6 +101,23 @@ class PostQuestion(Sender):
             notify_ask.post_failed(
                 session, team_id=item.team_id, question_id=question_id, request=item.payload, reason=reason
             )
+
+
+def _channel_privacy(ctx: SendContext, team_id: str, channel_id: str) -> bool | None:
+    """Is the conversation a question was posted in private (storage.channels)? Asked of Slack when
+    Knowhow has not asked for a while; None when it need not ask, or Slack would not say (the
+    conversation then keeps what was known, or counts as private)."""
+    with session_scope(ctx.engine) as session:
+        if not channels.needs_check(session, team_id=team_id, channel_id=channel_id):
+            return None
+    try:
+        info = ctx.client.conversations_info(channel=channel_id).get("channel") or {}
+    except SlackApiError as exc:
+        log.warning(
+            "conversations.info %s failed (%s): its questions count as private", channel_id, delivery.error_of(exc)
+        )
+        return None
+    return channels.private_in_slack(info)
 
 
 def tell_asker(
@@ -215,7 +235,26 @@ class InviteHelpers(Sender):
         return None
 
 
+class LearnChannel(Sender):
+    """Ask Slack whether a conversation that holds questions is private (queued by migration 0011
+    for every conversation questions were posted in before Knowhow kept track). Until it is
+    known, its questions are found only from the conversation itself (storage.channels)."""
+
+    def send(self, ctx: SendContext, item: OutboxItem):
+        channel_id = item.payload["channel_id"]
+        try:
+            info = ctx.client.conversations_info(channel=channel_id).get("channel") or {}
+        except SlackApiError as exc:
+            if exc.response.status_code == 429 or exc.response.status_code >= 500:
+                raise
+            log.info("conversations.info %s: %s; its questions stay private", channel_id, delivery.error_of(exc))
+            return None
+        private = channels.private_in_slack(info)
+        return lambda session: channels.record(session, team_id=item.team_id, channel_id=channel_id, private=private)
+
+
 SENDERS = {
+    kinds.OUTBOX_CHANNEL_PRIVACY: LearnChannel(),
     kinds.OUTBOX_REFRESH_POST: post.RefreshPost(),
     kinds.OUTBOX_INVITE_HELPERS: InviteHelpers(),
     kinds.OUTBOX_POST_QUESTION: PostQuestion(),

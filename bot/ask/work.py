@@ -18,7 +18,7 @@ from core import asking
 from core.lessons import Lesson
 from notify import ask as notify_ask
 from notify import home, kinds
-from storage import qa
+from storage import qa, workspaces
 from storage.db import session_scope
 from storage.outbox import OutboxItem
 
@@ -37,7 +37,9 @@ class TriageQuestion(Work):
             if asking.session_takes(session, team_id=item.team_id, channel_id=request.get("channel_id")):
                 lessons = None
             else:
-                lessons = asking.earlier_answers(session, team_id=item.team_id, text=request["text"])
+                lessons = asking.earlier_answers(
+                    session, team_id=item.team_id, text=request["text"], channel_id=request.get("channel_id")
+                )
         return lambda session: self.do(ctx, session, item, lessons)
 
     def do(self, ctx: SendContext, session: Session, item: OutboxItem, lessons: tuple | None = None) -> None:
@@ -92,7 +94,11 @@ class TriageForm(Work):
         request = item.payload
         with session_scope(ctx.engine) as session:
             lessons = asking.earlier_answers(
-                session, team_id=item.team_id, text=request["text"], details=request.get("details")
+                session,
+                team_id=item.team_id,
+                text=request["text"],
+                details=request.get("details"),
+                channel_id=request.get("asked_in"),
             )
         return lambda session: self.do(ctx, session, item, lessons)
 
@@ -258,7 +264,11 @@ class TellHeldDecided(Sender):
             return blocks.ask_received(question.channel_id if question else ctx.settings.qa_channel)
         if choice is asking.HeldChoice.DEFLECTED:
             with session_scope(ctx.engine) as session:
-                earlier = qa.get_question(session, team_id=item.team_id, question_id=item.payload["answered_by"])
+                earlier = qa.get_in_pool(  # an earlier question of the organisation: its link opens where it lives
+                    session,
+                    team_ids=workspaces.pool(session, team_id=item.team_id),
+                    question_id=item.payload["answered_by"],
+                )
             return blocks.deflected(permalink=earlier.permalink if earlier else None)
         if choice is asking.HeldChoice.NOT_YOURS:
             return blocks.held_not_yours()

@@ -4,7 +4,9 @@ SQLite: FTS5 (`question_fts`, rowid = question id, porter stemming), ranked by b
 weights. PostgreSQL: `question_search` tsvector documents with a GIN index, ranked by ts_rank
 with the title weighted A, the question B and the answers C. Both are created in migration 0002.
 
-A question's document is rebuilt by `reindex_question` whenever the question or one of its
+A search reads the knowledge base of the searcher's whole organisation (a `Reader`: its
+workspaces, and the conversation searched from, for questions of private conversations:
+storage.channels). A question's document is rebuilt by `reindex_question` whenever the question or one of its
 answers changes (core/asking.py calls it in the same transaction), so the index is always in
 step with what is stored. Terms come in already reduced to letters and digits
 (`core.search.query_terms`), so no user text can reach either engine's query syntax.
@@ -16,6 +18,7 @@ that make this safe are explained where each engine's search is.
 
 from __future__ import annotations
 
+from storage import workspaces
 from storage.search import fts5, tsvector
 from storage.search.documents import (
     FTS5_WEIGHTS,
@@ -30,26 +33,36 @@ from storage.search.documents import (
     reindex_all,
     reindex_question,
 )
-from storage.search.hits import Hit
+from storage.search.hits import Hit, Reader
 
 __all__ = [
     "FTS5_WEIGHTS",
     "TITLE_CHARS",
     "Hit",
+    "Reader",
     "document",
     "document_frequencies",
     "documents",
     "is_word",
     "plain",
     "porter",
+    "reader",
     "reindex_all",
     "reindex_question",
     "search",
 ]
 
 
-def search(bind, *, team_id: str, terms: list[str], limit: int, offset: int = 0) -> list[Hit]:
-    """Posted questions of one workspace matching any of `terms`, best first.
+def reader(session, *, team_id: str, channel_id: str | None = None) -> Reader:
+    """A search for someone in `team_id` (in conversation `channel_id`, if any): it reads the
+    knowledge base of the workspace's whole organisation (storage.workspaces.pool)."""
+    return Reader(tuple(workspaces.pool(session, team_id=team_id)), channel_id or None)
+
+
+def search(bind, *, reader: Reader, terms: list[str], limit: int, offset: int = 0) -> list[Hit]:
+    """Posted questions the reader may see (of their organisation's workspaces; from a
+    conversation that is not a public channel, only when they search from it) matching any of
+    `terms`, best first.
 
     `terms` must be plain words (`is_word`); `core.search.query_terms` makes them.
     """
@@ -60,7 +73,7 @@ def search(bind, *, team_id: str, terms: list[str], limit: int, offset: int = 0)
     if limit <= 0:
         return []
     if dialect(bind) == "sqlite":
-        hits = fts5.search(bind, team_id, terms, offset + limit)
+        hits = fts5.search(bind, reader, terms, offset + limit)
     else:
-        hits = tsvector.search(bind, team_id, terms, offset + limit)
+        hits = tsvector.search(bind, reader, terms, offset + limit)
     return hits[offset:]

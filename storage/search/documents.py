@@ -7,6 +7,7 @@ import html
 import re
 import threading
 import unicodedata
+from collections.abc import Sequence
 
 from sqlalchemy import text
 
@@ -135,18 +136,20 @@ def reindex_question(bind, *, team_id: str, question_id: int) -> None:
     _write(bind, [_row(question_id, team_id, row[0], answers, row[1], topics)])
 
 
-def documents(bind, *, team_id: str, question_ids: list[int]) -> dict[int, tuple[str, str, str]]:
-    """(title, body, answers) of some of the workspace's questions, as `document` indexes them:
+def documents(bind, *, team_ids: Sequence[str], question_ids: list[int]) -> dict[int, tuple[str, str, str]]:
+    """(title, body, answers) of some of these workspaces' questions, as `document` indexes them:
     what core.search re-ranks a search's best matches by."""
-    if not question_ids:
+    if not question_ids or not team_ids:
         return {}
     ids = {f"q{i}": question_id for i, question_id in enumerate(sorted(set(question_ids)))}
     within = ", ".join(f":{name}" for name in ids)
-    params = {**ids, "team": team_id}
+    teams = {f"w{i}": team for i, team in enumerate(team_ids)}
+    pool = ", ".join(f":{name}" for name in teams)
+    params = {**ids, **teams}
     answers: dict[int, list[str]] = {}
     for question_id, answer_text in bind.execute(
         text(
-            f"SELECT question_id, text FROM answer WHERE question_id IN ({within}) AND team_id = :team "
+            f"SELECT question_id, text FROM answer WHERE question_id IN ({within}) AND team_id IN ({pool}) "
             "AND deleted_at IS NULL ORDER BY question_id, answered_at"
         ),
         params,
@@ -156,7 +159,7 @@ def documents(bind, *, team_id: str, question_ids: list[int]) -> dict[int, tuple
     for question_id, name in bind.execute(
         text(
             "SELECT qt.question_id, t.name FROM question_topic qt JOIN topic t ON t.id = qt.topic_id "
-            f"WHERE qt.question_id IN ({within}) AND qt.team_id = :team ORDER BY t.name"
+            f"WHERE qt.question_id IN ({within}) AND qt.team_id IN ({pool}) ORDER BY t.name"
         ),
         params,
     ):
@@ -164,7 +167,7 @@ def documents(bind, *, team_id: str, question_ids: list[int]) -> dict[int, tuple
     return {
         question_id: document(question_text, answers.get(question_id, []), details, topics.get(question_id, []))
         for question_id, question_text, details in bind.execute(
-            text(f"SELECT id, text, details FROM question WHERE id IN ({within}) AND team_id = :team"), params
+            text(f"SELECT id, text, details FROM question WHERE id IN ({within}) AND team_id IN ({pool})"), params
         )
     }
 

@@ -6,8 +6,9 @@ import math
 
 from sqlalchemy import text
 
+from storage import channels
 from storage.search.documents import FTS5_WEIGHTS
-from storage.search.hits import Hit, first_posted
+from storage.search.hits import Hit, Reader, first_posted
 
 # SQLite: bm25 scores every document that matches any term, and a word most questions hold
 # matches most of the index: one common word made a search rank tens of thousands of rows. But
@@ -24,7 +25,7 @@ _ROUNDING = 1e-9  # scores are doubles summed in another order: the bound keeps 
 _FIRST_GUESS = 3.0  # measured on bench/search_latency.py: 2 and 4 were slower
 
 
-def search(bind, team_id: str, terms: list[str], wanted: int) -> list[Hit]:
+def search(bind, reader: Reader, terms: list[str], wanted: int) -> list[Hit]:
     counts, documents = _fts5_counts(bind, terms)
     # A word no document holds adds nothing to any score: leave it out. Rarest first.
     terms = sorted((term for term in terms if counts[term]), key=lambda term: counts[term])
@@ -44,11 +45,11 @@ def search(bind, team_id: str, terms: list[str], wanted: int) -> list[Hit]:
     ):
         searched += 1
     while True:
-        hits = _fts5_ranked(bind, team_id, terms[:searched], terms[searched:], wanted)
+        hits = _fts5_ranked(bind, reader, terms[:searched], terms[searched:], wanted)
         if searched == len(terms):
             return hits
         if len(hits) < wanted:
-            searched += 1  # too few of the workspace's questions hold these words: one more
+            searched += 1  # too few of the reader's questions hold these words: one more
             continue
         worst = hits[-1].score
         if worst >= sum(ceilings[searched:]) * (1 + _ROUNDING):
@@ -92,8 +93,8 @@ def _fts5_counts(bind, terms: list[str]) -> tuple[dict[str, int], int]:
     return dict(zip(terms, row[:-2])), (last - first + 1 if last is not None else 0)
 
 
-def _fts5_ranked(bind, team_id: str, searched: list[str], others: list[str], wanted: int) -> list[Hit]:
-    """The `wanted` best of the workspace's posted questions that hold one of `searched`, each
+def _fts5_ranked(bind, reader: Reader, searched: list[str], others: list[str], wanted: int) -> list[Hit]:
+    """The `wanted` best of the posted questions the reader may see that hold one of `searched`, each
     scored by bm25 over `searched` and `others` together: as one search for all of them would.
 
     FTS5 scores a row by the phrases of the query it holds, so rows holding one of `others` are
@@ -113,8 +114,9 @@ def _fts5_ranked(bind, team_id: str, searched: list[str], others: list[str], wan
         for name in matches
     )
     sql = (
-        f"SELECT c.id, -c.rank, q.team_id = :team AND q.status = 'posted' "
+        f"SELECT c.id, -c.rank, {reader.in_pool('q.team_id')} AND q.status = 'posted' "
+        f"AND {channels.shown_sql('q', 'reader_channel', '0')} "
         f"FROM ({ranked} ORDER BY rank, id DESC LIMIT coalesce(:prefix, -1)) AS c LEFT JOIN question q ON q.id = c.id "
         "ORDER BY c.rank, c.id DESC"
     )
-    return first_posted(bind, sql, {**matches, "team": team_id}, wanted)
+    return first_posted(bind, sql, {**matches, **reader.params()}, wanted)

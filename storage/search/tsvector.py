@@ -7,7 +7,8 @@ import math
 
 from sqlalchemy import text
 
-from storage.search.hits import Hit, first_posted
+from storage import channels
+from storage.search.hits import Hit, Reader, first_posted
 
 # PostgreSQL: ts_rank has no idf (a common word weighs what a rare one does), but what one
 # lexeme adds is bounded. For an OR query and the default weights (A 1.0, B 0.4, C 0.2, D 0.1),
@@ -26,8 +27,8 @@ _TS_RANK_LEXEME_CEILING = 1.1  # with room for ts_rank's single precision
 _COMMONEST = 2  # candidates may lack h + 2 of the commonest lexemes (measured: 0 and 1 slower, 3 no faster)
 
 
-def search(bind, team_id: str, terms: list[str], wanted: int) -> list[Hit]:
-    params = {"match": " | ".join(terms), "team": team_id}
+def search(bind, reader: Reader, terms: list[str], wanted: int) -> list[Hit]:
+    params = {"match": " | ".join(terms), **reader.params()}
     # The query's lexemes, commonest first by the planner's statistics (a guess: it only steers
     # which ones the candidates need not hold).
     lexemes = [
@@ -55,12 +56,12 @@ def search(bind, team_id: str, terms: list[str], wanted: int) -> list[Hit]:
     # a long one's a third of them.
     held = max(n - 2, 1) if n <= 4 else n // 3
     while 0 < held < n:
-        hits = _ts_ranked(bind, {**params, "candidates": _candidates(held, lexemes)}, wanted)
+        hits = _ts_ranked(bind, reader, {**params, "candidates": _candidates(held, lexemes)}, wanted)
         worst = hits[-1].score if len(hits) == wanted else 0.0
         if worst >= held * ceiling:
             return hits
         held = min(held - 1, math.floor(worst / ceiling))
-    return _ts_ranked(bind, params, wanted)
+    return _ts_ranked(bind, reader, params, wanted)
 
 
 def _candidates(held: int, lexemes: list[str]) -> str:
@@ -73,15 +74,16 @@ def _candidates(held: int, lexemes: list[str]) -> str:
     return " | ".join(rare + ["(" + " & ".join(group) + ")" for group in itertools.combinations(common, held + 1)])
 
 
-def _ts_ranked(bind, params: dict, wanted: int) -> list[Hit]:
-    """The `wanted` best posted questions of the workspace matching :match, by ts_rank; only among
-    those matching the tsquery :candidates when given."""
+def _ts_ranked(bind, reader: Reader, params: dict, wanted: int) -> list[Hit]:
+    """The `wanted` best posted questions the reader may see matching :match, by ts_rank; only
+    among those matching the tsquery :candidates when given."""
     candidates = " AND s.document @@ CAST(:candidates AS tsquery)" if "candidates" in params else ""
     sql = (
-        "SELECT c.question_id, c.rank, q.status = 'posted' FROM ("
+        "SELECT c.question_id, c.rank, q.status = 'posted' AND "
+        f"{channels.shown_sql('q', 'reader_channel', 'false')} FROM ("
         " SELECT s.question_id, ts_rank(s.document, query) AS rank"
         " FROM question_search s, to_tsquery('english', :match) AS query"
-        f" WHERE s.team_id = :team AND s.document @@ query{candidates}"
+        f" WHERE {reader.in_pool('s.team_id')} AND s.document @@ query{candidates}"
         " ORDER BY rank DESC, s.question_id DESC LIMIT :prefix"
         ") AS c LEFT JOIN question q ON q.id = c.question_id "
         "ORDER BY c.rank DESC, c.question_id DESC"

@@ -12,9 +12,12 @@ from core.asking import HeldChoice
 from core.lessons import lessons_for
 from storage import qa
 from storage.db import session_scope
+from tests.public import public_channels
 
 TEAM = "T0FAKETEAM"
 QA = "C0QUESTION"
+
+_public = public_channels((TEAM,), QA)
 
 
 _COUNTER = [0]  # shared by every call: each question gets a fresh ts

@@ -19,9 +19,12 @@ from core.search import (
 )
 from storage import search as index
 from storage.db import session_scope
+from tests.public import public_channels
 
 TEAM = "T0FAKETEAM"
 QA = "C0QUESTION"
+
+_public = public_channels((TEAM,), QA)
 
 
 def _question(engine, text, n, details=None, answers=()):
@@ -50,7 +53,7 @@ def _reranked(engine, text, ids):
     """`ids` re-ranked for `text`, handed over in the given (engine) order with falling scores."""
     with session_scope(engine) as s:
         hits = [index.Hit(question_id, float(len(ids) - i)) for i, question_id in enumerate(ids)]
-        return [hit.question_id for hit in rerank(s, team_id=TEAM, text=text, hits=hits)]
+        return [hit.question_id for hit in rerank(s, reader=index.reader(s, team_id=TEAM), text=text, hits=hits)]
 
 
 def test_a_match_in_the_title_ranks_above_the_same_words_in_the_details(engine):

@@ -9,10 +9,13 @@ import pytest
 from core import asking
 from core.search import QuestionState, query_terms, search_questions
 from storage.db import session_scope
+from tests.public import public_channels
 from tests.races import race
 
 TEAM = "T0FAKETEAM"
 QA = "C0QUESTION"
+
+_public = public_channels((TEAM, "T0OTHERTEAM"), QA)
 
 
 def _question(engine, text, ts, team=TEAM):
@@ -401,7 +404,7 @@ def test_search_ranks_exactly_as_scoring_every_match(engine):
     with session_scope(engine) as s:
         for terms in queries:
             for limit, offset in ((3, 0), (6, 0), (6, 5), (20, 10)):
-                got = index.search(s, team_id=TEAM, terms=terms, limit=limit, offset=offset)
+                got = index.search(s, reader=index.reader(s, team_id=TEAM), terms=terms, limit=limit, offset=offset)
                 want = _every_match_ranked(engine, TEAM, terms, limit, offset)
                 assert [h.question_id for h in got] == [i for i, _ in want], (terms, limit, offset)
                 assert [h.score for h in got] == pytest.approx([score for _, score in want], rel=1e-6)
