@@ -103,6 +103,8 @@ class Mentor:
     location: str | None = None
     tz_offset: int = 0
     paused: bool = False
+    # The workspace of the offer (another of the organisation's than the protégé's, maybe).
+    team_id: str = ""
 
     @property
     def room(self) -> int:

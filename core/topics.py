@@ -1,8 +1,16 @@
-"""Workspace topics: free-form, but one topic however people write it.
+"""Topics: free-form, but one topic however people write it, in the whole organisation.
 
 "Kubernetes", "kubernetes " and "#kubernetes" are one topic; so are "machine-learning" and
 "Machine Learning", and "runbook" and "runbooks" (a plural is an obvious duplicate of an existing
 singular, and the other way round). The first spelling written is the one shown.
+
+An organisation (every workspace of an Enterprise Grid organisation) shares its topics by their
+`key`, the normalised form that decides sameness. Each workspace keeps its own topic rows (its
+questions, volunteers and lists point at its own), and a topic new to a workspace takes the key
+and name the organisation already uses for it ("Runbooks" in Singapore becomes the "Runbook" Paris
+wrote first). Pools then match by key (`pooled`): a mentor request in one workspace finds a
+volunteer in another, and topics written before the workspaces were known to be one organisation
+(or created by two of them at the same moment) match too, which shared ids could not promise.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from storage import workspaces
 from storage.models import QuestionTopic, Topic
 from storage.upsert import insert_if_absent
 
@@ -68,27 +77,47 @@ def _variants(key: str) -> list[str]:
     return variants
 
 
+def _find_in(session: Session, team_ids: list[str], key: str) -> Topic | None:
+    """The topic of these workspaces (the first one's first) that `key` is one of."""
+    variants = _variants(key)
+    found = session.exec(select(Topic).where(Topic.team_id.in_(team_ids), Topic.key.in_(variants))).all()
+    ranked = sorted(found, key=lambda t: (team_ids.index(t.team_id), variants.index(t.key), t.id))
+    return ranked[0] if ranked else None
+
+
 def find(session: Session, *, team_id: str, raw: str) -> TopicRef | None:
-    """The existing topic `raw` names, if any."""
-    wanted = normalise(raw)
-    candidates = {
-        t.key: t
-        for t in session.exec(select(Topic).where(Topic.team_id == team_id, Topic.key.in_(_variants(wanted.key))))
-    }
-    for key in _variants(wanted.key):
-        if key in candidates:
-            return _ref(candidates[key])
-    return None
+    """The workspace's existing topic `raw` names, if any."""
+    row = _find_in(session, [team_id], normalise(raw).key)
+    return _ref(row) if row is not None else None
 
 
 def resolve(session: Session, *, team_id: str, raw: str, created_by: str | None = None) -> TopicRef:
-    """The topic `raw` names, created if the workspace has none like it (safe under races)."""
+    """The workspace's topic `raw` names, created if it has none like it (safe under races),
+    with the key and name another workspace of its organisation already uses for it."""
     existing = find(session, team_id=team_id, raw=raw)
     if existing is not None:
         return existing
     wanted = normalise(raw)
-    insert_if_absent(session, Topic, dict(team_id=team_id, key=wanted.key, name=wanted.name, created_by=created_by))
-    return _ref(session.exec(select(Topic).where(Topic.team_id == team_id, Topic.key == wanted.key)).one())
+    elsewhere = _find_in(session, workspaces.pool(session, team_id=team_id)[1:], wanted.key)
+    key, name = (elsewhere.key, elsewhere.name) if elsewhere is not None else (wanted.key, wanted.name)
+    insert_if_absent(session, Topic, dict(team_id=team_id, key=key, name=name, created_by=created_by))
+    return _ref(session.exec(select(Topic).where(Topic.team_id == team_id, Topic.key == key)).one())
+
+
+def pooled(session: Session, *, team_id: str, topic_ids: list[int]) -> list[int]:
+    """These topics (of `team_id`'s organisation) as every workspace of the organisation has them:
+    the ids of all its topics with the same keys, these included."""
+    if not topic_ids:
+        return []
+    pool = workspaces.pool(session, team_id=team_id)
+    keys = select(Topic.key).where(Topic.team_id.in_(pool), Topic.id.in_(topic_ids))
+    return sorted(session.exec(select(Topic.id).where(Topic.team_id.in_(pool), Topic.key.in_(keys))).all())
+
+
+def name_in_pool(session: Session, *, team_id: str, topic_id: int) -> str | None:
+    """The name of a topic of `team_id`'s organisation (a mentorship's may be another workspace's)."""
+    pool = workspaces.pool(session, team_id=team_id)
+    return session.exec(select(Topic.name).where(Topic.team_id.in_(pool), Topic.id == topic_id)).first()
 
 
 def resolve_all(session: Session, *, team_id: str, raws: list[str], created_by: str | None = None) -> list[TopicRef]:

@@ -5,6 +5,12 @@ Slack listeners and the scheduler's sweep alike. The senders in bot.mentor deliv
 
 Privacy: every row here is for one person's direct messages, except a call for volunteers,
 which carries counts.
+
+The pool is the organisation's (core.mentoring): a protégé and their mentor may be in two
+workspaces. Each message is queued in the workspace of the person it is for (the request's for
+the protégé, `mentor_team_id` for the mentor), so it goes out with that workspace's installation
+and lands in a conversation that person can see; a call for volunteers is refreshed in its own
+channel's workspace.
 """
 
 from __future__ import annotations
@@ -30,9 +36,11 @@ def queue_offers(session: Session, team_id: str, offered: Offered, *, again: boo
     """Each new round of candidates goes to its protégé by direct message, once. `again`: the
     mentor they chose cannot take it on; `gone`: someone on their list can no longer mentor."""
     for request_id, round_ in offered.rounds:
+        brief = mentoring.request_brief(session, team_id=team_id, request_id=request_id)
+        team = brief.team_id if brief else team_id  # the protégé's workspace
         queue(
             session,
-            team_id,
+            team,
             f"mentor-request:{request_id}:round:{round_}",
             kinds.OUTBOX_MENTOR_CANDIDATES,
             request_id=request_id,
@@ -40,8 +48,7 @@ def queue_offers(session: Session, team_id: str, offered: Offered, *, again: boo
             again=again,
             gone=gone,
         )
-        brief = mentoring.request_brief(session, team_id=team_id, request_id=request_id)
-        home.queue_refresh(session, team_id, brief.protege_id if brief else "")
+        home.queue_refresh(session, team, brief.protege_id if brief else "")
 
 
 def queue_unsent_offers(session: Session, team_id: str | None = None) -> int:
@@ -63,10 +70,11 @@ def queue_after_proposal_ended(session: Session, team_id: str, mentorship_id: in
     if offered.rounds:
         queue_offers(session, team_id, offered, again=True)
         return
-    if mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id) is not None:
+    info = mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id)
+    if info is not None:
         queue(
             session,
-            team_id,
+            info.team_id,  # to the protégé
             f"mentorship:{mentorship_id}:waiting",
             kinds.OUTBOX_MENTOR_WAITING,
             mentorship_id=mentorship_id,
@@ -85,13 +93,13 @@ def queue_after_leaving(session: Session, team_id: str, left: mentoring.Left) ->
         brief = mentoring.request_brief(session, team_id=team_id, request_id=request_id)
         queue(
             session,
-            team_id,
+            brief.team_id,
             f"mentor-request:{request_id}:round:{brief.round}:emptied",
             kinds.OUTBOX_MENTOR_WAITING,
             request_id=request_id,
             gone=True,
         )
-        home.queue_refresh(session, team_id, brief.protege_id)
+        home.queue_refresh(session, brief.team_id, brief.protege_id)
 
 
 def queue_ended(session: Session, team_id: str, mentorship_id: int, by: str, state: str) -> None:
@@ -102,7 +110,7 @@ def queue_ended(session: Session, team_id: str, mentorship_id: int, by: str, sta
     other = info.protege_id if by == info.mentor_id else info.mentor_id
     queue(
         session,
-        team_id,
+        workspace_of(info, other),
         f"mentorship:{mentorship_id}:ended",
         kinds.OUTBOX_MENTOR_ENDED,
         mentorship_id=mentorship_id,
@@ -112,15 +120,36 @@ def queue_ended(session: Session, team_id: str, mentorship_id: int, by: str, sta
     )
 
 
+def queue_intro(session: Session, team_id: str, mentorship_id: int, *, where: str = "protege") -> None:
+    """The introduction, once per workspace it is tried in: the protégé's first, and the mentor's
+    when the protégé's installation cannot reach the mentor (bot.mentor.senders.Intro)."""
+    key = f"mentorship:{mentorship_id}:intro" + ("" if where == "protege" else f":{where}")
+    queue(session, team_id, key, kinds.OUTBOX_MENTOR_INTRO, mentorship_id=mentorship_id)
+
+
 def queue_demand(session: Session, team_id: str, topic_ids: Iterable[int | None]) -> None:
-    """The demand in these topics changed: every call for volunteers about them is updated."""
-    for call_id, version in mentoring.bump_calls(session, team_id=team_id, topic_ids=list(set(topic_ids))):
-        queue(session, team_id, f"mentor-call:{call_id}:v{version}", kinds.OUTBOX_MENTOR_CALL_REFRESH, call_id=call_id)
+    """The demand in these topics changed: every call for volunteers about them, in any workspace
+    of the organisation, is updated."""
+    for team, call_id, version in mentoring.bump_calls(session, team_id=team_id, topic_ids=list(set(topic_ids))):
+        queue(session, team, f"mentor-call:{call_id}:v{version}", kinds.OUTBOX_MENTOR_CALL_REFRESH, call_id=call_id)
 
 
 def queue_call(session: Session, team_id: str, call_id: int) -> None:
     """An admin's call for volunteers, posted once."""
     queue(session, team_id, f"mentor-call:{call_id}:post", kinds.OUTBOX_MENTOR_CALL, call_id=call_id)
+
+
+def workspace_of(info: mentoring.MentorshipInfo, user_id: str) -> str:
+    """Where to write to one of a mentorship's two people: the mentor in the workspace they
+    volunteered in, the protégé in the request's."""
+    return (info.mentor_team_id or info.team_id) if user_id == info.mentor_id else info.team_id
+
+
+def refresh_both(session: Session, info: mentoring.MentorshipInfo | None) -> None:
+    """Both people's Homes, each in their own workspace."""
+    if info is not None:
+        home.queue_refresh(session, workspace_of(info, info.mentor_id), info.mentor_id)
+        home.queue_refresh(session, info.team_id, info.protege_id)
 
 
 def _topic_of(session: Session, team_id: str, mentorship_id: int) -> int | None:
@@ -183,20 +212,22 @@ def after_choice(
     """A protégé chose a candidate: the mentor is asked; or, that mentor gone, fresh candidates
     or a word that the request waits."""
     if chosen.outcome is ChooseOutcome.ASKED:
+        info = mentoring.mentorship(session, team_id=team_id, mentorship_id=chosen.mentorship_id)
         queue(
             session,
-            team_id,
+            workspace_of(info, mentor_id),  # the mentor is asked where they volunteered
             f"mentorship:{chosen.mentorship_id}:ask",
             kinds.OUTBOX_MENTOR_ASK,
             mentorship_id=chosen.mentorship_id,
         )
-        home.queue_refresh(session, team_id, protege_id, mentor_id)
+        refresh_both(session, info)
     elif chosen.outcome is ChooseOutcome.GONE:
         queue_offers(session, team_id, chosen, again=True)
         if not chosen.rounds:
+            brief = mentoring.request_brief(session, team_id=team_id, request_id=request_id)
             queue(
                 session,
-                team_id,
+                brief.team_id if brief else team_id,
                 f"mentor-request:{request_id}:gone-waiting:{round_}",
                 kinds.OUTBOX_MENTOR_WAITING,
                 request_id=request_id,
@@ -208,20 +239,14 @@ def after_answer(session: Session, team_id: str, mentorship_id: int, done: mento
     both Homes change either way."""
     if done.outcome is AnswerOutcome.STALE:
         return
+    info = mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id)
     if done.outcome is AnswerOutcome.ACCEPTED:
-        queue(
-            session,
-            team_id,
-            f"mentorship:{mentorship_id}:intro",
-            kinds.OUTBOX_MENTOR_INTRO,
-            mentorship_id=mentorship_id,
-        )
+        queue_intro(session, info.team_id, mentorship_id)
     else:
         queue_after_proposal_ended(session, team_id, mentorship_id, done)
         queue_unsent_offers(session, team_id)  # the freed place may suit a request that was waiting
-    info = mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id)
     queue_demand(session, team_id, [info.topic_id])
-    home.queue_refresh(session, team_id, info.mentor_id, info.protege_id)
+    refresh_both(session, info)
 
 
 def after_ending(
@@ -244,7 +269,7 @@ def after_ending(
     queue_unsent_offers(session, team_id)
     info = mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id)
     queue_demand(session, team_id, [info.topic_id])
-    home.queue_refresh(session, team_id, info.mentor_id, info.protege_id)
+    refresh_both(session, info)
 
 
 # -- the sweep (scheduler.jobs.mentoring) --------------------------------------------------------
@@ -256,9 +281,10 @@ def sweep(session: Session, now: datetime) -> int:
     changed = 0
     touched: dict[str, set[int | None]] = {}
     for team_id, mentorship_id, offered in mentoring.expire_proposals(session, now=now):
+        lapsed = mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id)
         queue(
             session,
-            team_id,
+            workspace_of(lapsed, lapsed.mentor_id) if lapsed else team_id,  # to the mentor
             f"mentorship:{mentorship_id}:lapsed",
             kinds.OUTBOX_MENTOR_LAPSED,
             mentorship_id=mentorship_id,
@@ -276,7 +302,7 @@ def sweep(session: Session, now: datetime) -> int:
             for user in (info.mentor_id, info.protege_id):
                 queue(
                     session,
-                    team_id,
+                    workspace_of(info, user),
                     f"mentorship:{mentorship_id}:{kind}:{stamp}:{user}",
                     kind,
                     mentorship_id=mentorship_id,

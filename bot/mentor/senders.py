@@ -14,6 +14,7 @@ from bot.outbox import PermanentError, SendContext, Sender
 from core import mentoring
 from core.mentoring import MentorshipState, RequestState
 from notify import kinds
+from notify import mentoring as notify
 from storage.db import session_scope
 from storage.outbox import OutboxItem
 
@@ -70,12 +71,36 @@ class Ask(Sender):
         return None
 
 
+# conversations.open's answers when the installation cannot see one of the people: in Enterprise
+# Grid, someone who is not a member of the workspace the installation serves.
+CANNOT_REACH = frozenset({"user_not_found", "user_not_visible", "users_not_found"})
+
+
 class Intro(Sender):
+    """The introduction, in a group DM with both people. It is opened where both can be reached:
+    in the protégé's workspace (queued there), else, when that workspace's installation cannot
+    reach the mentor (a mentor of another workspace of the organisation who is not a member of
+    the protégé's), in the mentor's workspace (queued again there). An org-wide install reaches
+    both from either. Nothing else is ever said in it."""
+
     def send(self, ctx, item):
         info = _mentorship(ctx, item)
         if info is None or info.state != MentorshipState.ACTIVE or info.group_channel:
             return None
-        channel = ctx.client.conversations_open(users=f"{info.mentor_id},{info.protege_id}")["channel"]["id"]
+        try:
+            channel = ctx.client.conversations_open(users=f"{info.mentor_id},{info.protege_id}")["channel"]["id"]
+        except SlackApiError as exc:
+            mentor_team = info.mentor_team_id or info.team_id
+            if error_of(exc) not in CANNOT_REACH or item.team_id == mentor_team:
+                raise
+            log.info(
+                "mentorship %s: %s cannot open the introduction (%s); trying the mentor's workspace %s",
+                info.id,
+                item.team_id,
+                error_of(exc),
+                mentor_team,
+            )
+            return lambda session: notify.queue_intro(session, mentor_team, info.id, where="mentor")
         ctx.client.chat_postMessage(channel=channel, **blocks.introduction(info))
         return lambda session: mentoring.set_group_channel(
             session, team_id=item.team_id, mentorship_id=info.id, channel_id=channel

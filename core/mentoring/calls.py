@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
+from core import topics
 from core.mentoring.requests import mentors_for
 from core.mentoring.shared import (
     MAX_CALL_HOURS,
@@ -21,6 +22,7 @@ from core.mentoring.shared import (
     listed,
     topic_name,
 )
+from storage import workspaces
 from storage.claims import claim_all
 from storage.models import MentorCall, MentorRequest
 
@@ -35,11 +37,15 @@ class Demand:
 
 
 def demand(session: Session, *, team_id: str, topic_id: int) -> Demand:
+    """The topic's demand across the organisation: people looking for a mentor in it in any of its
+    workspaces, and volunteers (each person once) with a place free."""
     seeking = session.exec(
         select(func.count())
         .select_from(MentorRequest)
         .where(
-            MentorRequest.team_id == team_id, MentorRequest.topic_id == topic_id, MentorRequest.state.in_(OPEN_REQUEST)
+            MentorRequest.team_id.in_(workspaces.pool(session, team_id=team_id)),
+            MentorRequest.topic_id.in_(topics.pooled(session, team_id=team_id, topic_ids=[topic_id])),
+            MentorRequest.state.in_(OPEN_REQUEST),
         )
     ).one()
     volunteers = sum(1 for m in mentors_for(session, team_id=team_id, topic_id=topic_id) if m.room > 0)
@@ -129,13 +135,22 @@ def set_call_post(session: Session, *, team_id: str, call_id: int, ts: str) -> N
     )
 
 
-def bump_calls(session: Session, *, team_id: str, topic_ids: list[int]) -> list[tuple[int, int]]:
-    """The topic's demand changed: each call about it gets a new version to show. (call, version)"""
-    where = (MentorCall.team_id == team_id, MentorCall.topic_id.in_(topic_ids))
+def bump_calls(session: Session, *, team_id: str, topic_ids: list[int]) -> list[tuple[str, int, int]]:
+    """The topics' demand changed: each call about them, in any workspace of the organisation,
+    gets a new version to show. (the call's workspace, call, version)"""
+    topic_ids = [t for t in topic_ids if t is not None]
+    if not topic_ids:
+        return []
+    where = (
+        MentorCall.team_id.in_(workspaces.pool(session, team_id=team_id)),
+        MentorCall.topic_id.in_(topics.pooled(session, team_id=team_id, topic_ids=topic_ids)),
+    )
     if not claim_all(session, MentorCall, *where, version=MentorCall.version + 1):
         return []
     # Read back under the rows' write locks: two bumps at once get two versions.
     return [
         tuple(r)
-        for r in session.exec(select(MentorCall.id, MentorCall.version).where(*where).order_by(MentorCall.id)).all()
+        for r in session.exec(
+            select(MentorCall.team_id, MentorCall.id, MentorCall.version).where(*where).order_by(MentorCall.id)
+        ).all()
     ]

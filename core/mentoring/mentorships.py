@@ -23,6 +23,7 @@ from core.mentoring.shared import (
     request_row,
     topic_name,
 )
+from storage import workspaces
 from storage.claims import claim
 from storage.models import Mentorship, Volunteer
 
@@ -44,20 +45,24 @@ class MentorshipInfo:
     note: str | None  # the mentor's note from their offer
     request_id: int = 0
     topic_id: int = 0
+    # The workspace the mentor volunteered in: where Knowhow writes to them. `team_id` is the
+    # protégé's, where the request and the mentorship live.
+    mentor_team_id: str = ""
 
 
 def mentorship(session: Session, *, team_id: str, mentorship_id: int) -> MentorshipInfo | None:
     m = mentorship_row(session, team_id=team_id, mentorship_id=mentorship_id)
     if m is None:
         return None
-    request = request_row(session, team_id=team_id, request_id=m.request_id)
-    volunteer = session.get(Volunteer, (team_id, m.mentor_id))
+    request = request_row(session, team_id=m.team_id, request_id=m.request_id)
+    mentor_team = m.mentor_team_id or m.team_id
+    volunteer = session.get(Volunteer, (mentor_team, m.mentor_id))
     return MentorshipInfo(
         m.id,
         m.team_id,
         m.mentor_id,
         m.protege_id,
-        topic_name(session, team_id=team_id, topic_id=m.topic_id) or "",
+        topic_name(session, team_id=m.team_id, topic_id=m.topic_id) or "",
         request.goal if request else "",
         MentorshipState(m.state),
         m.weeks,
@@ -68,13 +73,15 @@ def mentorship(session: Session, *, team_id: str, mentorship_id: int) -> Mentors
         volunteer.note if volunteer else None,
         m.request_id,
         m.topic_id,
+        mentor_team,
     )
 
 
 def set_group_channel(session: Session, *, team_id: str, mentorship_id: int, channel_id: str) -> None:
+    """The introduction's group DM (opened in the protégé's workspace or the mentor's)."""
     session.execute(
         update(Mentorship)
-        .where(Mentorship.id == mentorship_id, Mentorship.team_id == team_id)
+        .where(Mentorship.id == mentorship_id, Mentorship.team_id.in_(workspaces.pool(session, team_id=team_id)))
         .values(group_channel=channel_id)
     )
 
@@ -176,6 +183,7 @@ def wrap_up(
     side = _side(m, user_id) if m is not None else None
     if side is None or m.state not in (MentorshipState.ACTIVE, MentorshipState.COMPLETED):
         return None
+    team_id = m.team_id  # the mentor answers from their own workspace
     if rating is not None and not 1 <= rating <= 5:
         raise MentorError("Rate from 1 to 5.", "rating")
     word = clean(word, MAX_NOTE_CHARS, what="Your words", field="word") or None

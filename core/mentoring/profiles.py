@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, select
 
+from core import topics
 from core.mentoring.mentorships import MentorshipInfo, mentorship
 from core.mentoring.proposals import end_proposal
 from core.mentoring.requests import OnOffer, offer, offer_waiting, on_offer
@@ -32,6 +33,7 @@ from core.mentoring.shared import (
     volunteer_topics,
 )
 from core.mentoring.topiclist import topic_list
+from storage import workspaces
 from storage.models import (
     MentorCandidate,
     MentorProfile,
@@ -199,13 +201,14 @@ def volunteer(
 
 
 def _completed_as_protege(session: Session, team_id: str, user_id: str, topic_id: int) -> bool:
+    """Did they complete a mentorship as a protégé in this topic, anywhere in the organisation?"""
     return (
         session.exec(
             select(Mentorship.id)
             .where(
-                Mentorship.team_id == team_id,
+                Mentorship.team_id.in_(workspaces.pool(session, team_id=team_id)),
                 Mentorship.protege_id == user_id,
-                Mentorship.topic_id == topic_id,
+                Mentorship.topic_id.in_(topics.pooled(session, team_id=team_id, topic_ids=[topic_id])),
                 Mentorship.state == MentorshipState.COMPLETED,
             )
             .limit(1)
@@ -245,66 +248,77 @@ class Left(Offered):
 
 def leave(session: Session, *, team_id: str, user_id: str, now: datetime) -> Left:
     """Withdraw the offer. Mentorships already running go on (the person is told how to end one);
-    proposals not yet answered are withdrawn and their protégés offered other candidates."""
+    proposals not yet answered are withdrawn and their protégés, in any workspace of the
+    organisation, offered other candidates. (Someone with an offer in another workspace of the
+    organisation too stays a candidate through that one.)"""
     row = session.get(Volunteer, (team_id, user_id))
     if row is None or row.left_at is not None:
         return Left(was_volunteer=False)
     row.left_at = now
     session.add(row)
-    out = Left(running=_count(session, team_id, user_id, (MentorshipState.ACTIVE,)))
+    session.flush()
+    pool = workspaces.pool(session, team_id=team_id)
+    out = Left(running=_count(session, pool, user_id, (MentorshipState.ACTIVE,)))
+    still_offering = (
+        session.exec(
+            select(Volunteer.team_id).where(
+                Volunteer.team_id.in_(pool), Volunteer.user_id == user_id, Volunteer.left_at.is_(None)
+            )
+        ).first()
+        is not None
+    )
+    if still_offering:
+        return out
     proposals = session.exec(
         select(Mentorship).where(
-            Mentorship.team_id == team_id, Mentorship.mentor_id == user_id, Mentorship.state == MentorshipState.PROPOSED
+            Mentorship.team_id.in_(pool), Mentorship.mentor_id == user_id, Mentorship.state == MentorshipState.PROPOSED
         )
     ).all()
     for m in proposals:
         if end_proposal(session, m, MentorshipState.WITHDRAWN, now):
-            offered = offer(session, team_id=team_id, request_id=m.request_id, now=now)
+            offered = offer(session, team_id=m.team_id, request_id=m.request_id, now=now)
             out.proposals.append((m.id, offered))
             out.rounds += offered.rounds
     # Candidates on offer elsewhere are withdrawn too: a protégé who picks them is told so.
+    on_lists = (
+        MentorCandidate.team_id.in_(pool),
+        MentorCandidate.mentor_id == user_id,
+        MentorCandidate.outcome.is_(None),
+    )
     listed_in = session.exec(
-        select(MentorCandidate.request_id)
-        .where(
-            MentorCandidate.team_id == team_id, MentorCandidate.mentor_id == user_id, MentorCandidate.outcome.is_(None)
-        )
+        select(MentorCandidate.team_id, MentorCandidate.request_id)
+        .where(*on_lists)
         .order_by(MentorCandidate.request_id)
     ).all()
-    session.execute(
-        update(MentorCandidate)
-        .where(
-            MentorCandidate.team_id == team_id, MentorCandidate.mentor_id == user_id, MentorCandidate.outcome.is_(None)
-        )
-        .values(outcome=CandidateOutcome.WITHDRAWN)
-    )
+    session.execute(update(MentorCandidate).where(*on_lists).values(outcome=CandidateOutcome.WITHDRAWN))
     # A list with nobody left on it would leave its protégé nobody to choose: offered again.
-    for request_id in listed_in:
+    for request_team, request_id in listed_in:
         left_on_list = session.exec(
             select(func.count())
             .select_from(MentorCandidate)
             .where(
-                MentorCandidate.team_id == team_id,
+                MentorCandidate.team_id == request_team,
                 MentorCandidate.request_id == request_id,
                 MentorCandidate.outcome.is_(None),
             )
         ).one()
         if left_on_list == 0 and (
             session.exec(
-                select(MentorRequest.state).where(MentorRequest.team_id == team_id, MentorRequest.id == request_id)
+                select(MentorRequest.state).where(MentorRequest.team_id == request_team, MentorRequest.id == request_id)
             ).one()
             == RequestState.CHOOSING
         ):
-            offered = offer(session, team_id=team_id, request_id=request_id, now=now)
+            offered = offer(session, team_id=request_team, request_id=request_id, now=now)
             out.emptied.append((request_id, offered))
             out.rounds += offered.rounds
     return out
 
 
-def _count(session: Session, team_id: str, mentor_id: str, states: tuple[str, ...]) -> int:
+def _count(session: Session, pool: list[str], mentor_id: str, states: tuple[str, ...]) -> int:
     return session.exec(
         select(func.count())
         .select_from(Mentorship)
-        .where(Mentorship.team_id == team_id, Mentorship.mentor_id == mentor_id, Mentorship.state.in_(states))
+        .where(Mentorship.team_id.in_(pool), Mentorship.mentor_id == mentor_id, Mentorship.state.in_(states))
     ).one()
 
 
@@ -334,12 +348,15 @@ def status(session: Session, *, team_id: str, user_id: str, profile: Profile) ->
         on_list.get(t) or TopicInfo(t, topic_name(session, team_id=team_id, topic_id=t) or "", False)
         for t in sorted(mine)
     ]
+    # Their requests and mentorships in any workspace of the organisation (a Grid user id is the
+    # same in each): a mentor sees the protégés of other workspaces they mentor.
+    pool = workspaces.pool(session, team_id=team_id)
     requests = [
         on_offer(session, team_id=team_id, request_id=r)
         for r in session.exec(
             select(MentorRequest.id)
             .where(
-                MentorRequest.team_id == team_id,
+                MentorRequest.team_id.in_(pool),
                 MentorRequest.protege_id == user_id,
                 MentorRequest.state.in_(OPEN_REQUEST),
             )
@@ -349,7 +366,7 @@ def status(session: Session, *, team_id: str, user_id: str, profile: Profile) ->
     ships = session.exec(
         select(Mentorship.id)
         .where(
-            Mentorship.team_id == team_id,
+            Mentorship.team_id.in_(pool),
             or_(Mentorship.mentor_id == user_id, Mentorship.protege_id == user_id),
             Mentorship.state.in_(TAKES_A_PLACE),
         )

@@ -23,6 +23,7 @@ from core.mentoring.shared import (
     mentorship_row,
     request_row,
 )
+from storage import workspaces
 from storage.claims import claim
 from storage.models import MentorCandidate, MentorRequest, Mentorship, Volunteer
 
@@ -42,17 +43,21 @@ class Chosen(Offered):
 def choose(
     session: Session, *, team_id: str, request_id: int, protege_id: str, mentor_id: str, now: datetime
 ) -> Chosen:
-    """The protégé picks a candidate: that mentor is asked (they have ANSWER_WITHIN to answer)."""
-    # The mentor's row first, for writing: two protégés picking the same mentor with one place
-    # left take turns (a no-op UPDATE locks the row on PostgreSQL and takes SQLite's write lock).
+    """The protégé picks a candidate: that mentor is asked (they have ANSWER_WITHIN to answer).
+    The mentor may volunteer in another workspace of the organisation: the mentorship lives in
+    the request's workspace and records the mentor's (`mentor_team_id`)."""
+    # The mentor's rows first (their offers in every workspace of the organisation), for writing:
+    # two protégés picking the same mentor with one place left take turns, wherever each asked (a
+    # no-op UPDATE locks the rows on PostgreSQL and takes SQLite's write lock).
     session.execute(
         update(Volunteer)
-        .where(Volunteer.team_id == team_id, Volunteer.user_id == mentor_id)
+        .where(Volunteer.team_id.in_(workspaces.pool(session, team_id=team_id)), Volunteer.user_id == mentor_id)
         .values(capacity=Volunteer.capacity)
     )
     row = request_row(session, team_id=team_id, request_id=request_id)
     if row is None or row.protege_id != protege_id or row.state != RequestState.CHOOSING:
         return Chosen()
+    team_id = row.team_id  # the request's own workspace
     candidate = candidate_row(session, team_id=team_id, request_id=request_id, mentor_id=mentor_id)
     if candidate is None or candidate.round != row.round:
         return Chosen()
@@ -92,6 +97,7 @@ def choose(
         team_id=team_id,
         request_id=request_id,
         mentor_id=mentor_id,
+        mentor_team_id=still[0].team_id or team_id,
         protege_id=protege_id,
         topic_id=row.topic_id,
         proposed_at=now,
@@ -117,10 +123,12 @@ def answer(
     session: Session, *, team_id: str, mentorship_id: int, mentor_id: str, accept: bool, now: datetime
 ) -> Answered:
     """The asked mentor accepts (the mentorship starts now) or declines (no reason needed; the
-    protégé is offered other candidates, never this mentor again for this request)."""
+    protégé is offered other candidates, never this mentor again for this request). The mentor
+    answers from their own workspace; the mentorship lives in the protégé's."""
     m = mentorship_row(session, team_id=team_id, mentorship_id=mentorship_id)
     if m is None or m.mentor_id != mentor_id:
         return Answered()
+    team_id = m.team_id
     if accept:
         # The request first (as withdraw_request and _end_proposal take it): of an accept and a
         # withdrawal at once, exactly one wins.
@@ -218,6 +226,7 @@ def withdraw_request(session: Session, *, team_id: str, request_id: int, protege
     row = request_row(session, team_id=team_id, request_id=request_id)
     if row is None or row.protege_id != protege_id:
         return False
+    team_id = row.team_id
     # Conditional, and before the proposal: an accept at the same moment either finds the
     # request withdrawn, or matched it first and this finds nothing to withdraw.
     if not claim(

@@ -1,5 +1,10 @@
 """Requests and matching: a protégé asks, candidates are ranked (core.matching) and offered in
-rounds, and a request nobody fits waits until someone does."""
+rounds, and a request nobody fits waits until someone does.
+
+Matching reads the organisation's pool: every volunteer of every workspace of the organisation
+who offers the request's topic (by key: core.topics), with their load counted across the
+organisation. A person who volunteers in two workspaces of one organisation (a Grid user id is the
+same in each) is one mentor: the offer made in the protégé's workspace counts, else their latest."""
 
 from __future__ import annotations
 
@@ -10,7 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, update
 from sqlmodel import Session, select
 
-from core import matching
+from core import matching, topics
 from core.mentoring.shared import (
     MAX_FIELD_CHARS,
     MAX_GOAL_CHARS,
@@ -29,6 +34,7 @@ from core.mentoring.shared import (
     topic_name,
     volunteer_topics,
 )
+from storage import workspaces
 from storage.claims import claim
 from storage.models import MentorCandidate, MentorProfile, MentorRequest, Mentorship, Volunteer, VolunteerTopic
 
@@ -121,7 +127,10 @@ def _outcome(state: str) -> RequestOutcome:
 
 
 def mentors_for(session: Session, *, team_id: str, topic_id: int) -> list[matching.Mentor]:
-    """Everyone offering `topic_id`, with their room and how often they are on offer."""
+    """Everyone in `team_id`'s organisation offering `topic_id` (by key, in any of its workspaces),
+    with their room and how often they are on offer, counted across the organisation. Each
+    mentor's `team_id` is the workspace of the offer that counts (the request's own first)."""
+    pool = workspaces.pool(session, team_id=team_id)
     rows = session.exec(
         select(Volunteer, MentorProfile)
         .join(
@@ -131,15 +140,23 @@ def mentors_for(session: Session, *, team_id: str, topic_id: int) -> list[matchi
         .outerjoin(
             MentorProfile, (MentorProfile.team_id == Volunteer.team_id) & (MentorProfile.user_id == Volunteer.user_id)
         )
-        .where(Volunteer.team_id == team_id, VolunteerTopic.topic_id == topic_id, Volunteer.left_at.is_(None))
+        .where(
+            Volunteer.team_id.in_(pool),
+            VolunteerTopic.topic_id.in_(topics.pooled(session, team_id=team_id, topic_ids=[topic_id])),
+            Volunteer.left_at.is_(None),
+        )
     ).all()
     if not rows:
         return []
-    users = [v.user_id for v, _ in rows]
+    # One offer per person: the one in the request's workspace, else the latest made.
+    best: dict[str, tuple[Volunteer, MentorProfile | None]] = {}
+    for v, p in sorted(rows, key=lambda r: (r[0].team_id == team_id, r[0].joined_at, r[0].team_id)):
+        best[v.user_id] = (v, p)
+    users = sorted(best)
     load = dict(
         session.exec(
             select(Mentorship.mentor_id, func.count())
-            .where(Mentorship.team_id == team_id, Mentorship.mentor_id.in_(users), Mentorship.state.in_(TAKES_A_PLACE))
+            .where(Mentorship.team_id.in_(pool), Mentorship.mentor_id.in_(users), Mentorship.state.in_(TAKES_A_PLACE))
             .group_by(Mentorship.mentor_id)
         ).all()
     )
@@ -147,7 +164,7 @@ def mentors_for(session: Session, *, team_id: str, topic_id: int) -> list[matchi
         session.exec(
             select(MentorCandidate.mentor_id, func.count())
             .where(
-                MentorCandidate.team_id == team_id,
+                MentorCandidate.team_id.in_(pool),
                 MentorCandidate.mentor_id.in_(users),
                 MentorCandidate.outcome.is_(None),
             )
@@ -166,8 +183,9 @@ def mentors_for(session: Session, *, team_id: str, topic_id: int) -> list[matchi
             location=p.location if p else None,
             tz_offset=p.tz_offset if p else 0,
             paused=v.paused,
+            team_id=v.team_id,
         )
-        for v, p in rows
+        for v, p in (best[u] for u in users)
     ]
 
 
@@ -182,12 +200,13 @@ def _as_request(session: Session, row: MentorRequest) -> matching.Request:
             )
         )
     )
+    # Anyone they already worked with in this topic, in any workspace of the organisation.
     excluded |= set(
         session.exec(
             select(Mentorship.mentor_id).where(
-                Mentorship.team_id == row.team_id,
+                Mentorship.team_id.in_(workspaces.pool(session, team_id=row.team_id)),
                 Mentorship.protege_id == row.protege_id,
-                Mentorship.topic_id == row.topic_id,
+                Mentorship.topic_id.in_(topics.pooled(session, team_id=row.team_id, topic_ids=[row.topic_id])),
                 Mentorship.state.in_(WORKED_TOGETHER),
             )
         )
@@ -212,6 +231,7 @@ def offer(session: Session, *, team_id: str, request_id: int, now: datetime) -> 
     row = request_row(session, team_id=team_id, request_id=request_id)
     if row is None:
         return Offered()
+    team_id = row.team_id  # the request's own workspace (the caller may be the mentor's)
     # The request's row, for writing and only from waiting or choosing: two offers for one
     # request (a decline and the sweep) take turns, and a request chosen or withdrawn meanwhile
     # is left alone.
@@ -273,20 +293,22 @@ def offer(session: Session, *, team_id: str, request_id: int, now: datetime) -> 
 
 
 def offer_waiting(session: Session, *, team_id: str, topic_ids: list[int], now: datetime) -> Offered:
-    """Offer candidates to every request waiting in these topics, oldest first (someone just
-    volunteered, resumed or has room again)."""
+    """Offer candidates to every request waiting in these topics, in any workspace of the
+    organisation, oldest first (someone just volunteered, resumed or has room again)."""
+    if not topic_ids:
+        return Offered()
     waiting = session.exec(
-        select(MentorRequest.id)
+        select(MentorRequest.team_id, MentorRequest.id)
         .where(
-            MentorRequest.team_id == team_id,
+            MentorRequest.team_id.in_(workspaces.pool(session, team_id=team_id)),
             MentorRequest.state == RequestState.WAITING,
-            MentorRequest.topic_id.in_(topic_ids),
+            MentorRequest.topic_id.in_(topics.pooled(session, team_id=team_id, topic_ids=topic_ids)),
         )
         .order_by(MentorRequest.created_at, MentorRequest.id)
     ).all()
     out = Offered()
-    for request_id in waiting:
-        out.rounds += offer(session, team_id=team_id, request_id=request_id, now=now).rounds
+    for team, request_id in waiting:
+        out.rounds += offer(session, team_id=team, request_id=request_id, now=now).rounds
     return out
 
 
@@ -299,6 +321,7 @@ class OnOffer:
     round: int
     state: RequestState
     candidates: list[tuple[str, str]]  # (mentor id, reason), best first
+    team_id: str = ""  # the protégé's workspace, where the request lives
 
 
 def on_offer(session: Session, *, team_id: str, request_id: int) -> OnOffer | None:
@@ -308,7 +331,7 @@ def on_offer(session: Session, *, team_id: str, request_id: int) -> OnOffer | No
     candidates = session.exec(
         select(MentorCandidate.mentor_id, MentorCandidate.reason)
         .where(
-            MentorCandidate.team_id == team_id,
+            MentorCandidate.team_id == row.team_id,
             MentorCandidate.request_id == request_id,
             MentorCandidate.outcome.is_(None),
         )
@@ -322,19 +345,30 @@ def on_offer(session: Session, *, team_id: str, request_id: int) -> OnOffer | No
         row.round,
         RequestState(row.state),
         [tuple(c) for c in candidates],
+        row.team_id,
     )
 
 
 def place_freed(session: Session, *, team_id: str, mentor_id: str, now: datetime) -> None:
     """One of the mentor's places is free again (a proposal ended, a mentorship finished):
-    requests waiting in any topic they offer may now find them. The rounds this starts are not
-    returned (callers report their own request's round); the edge's safety net queues them."""
-    row = session.get(Volunteer, (team_id, mentor_id))
-    if row is None or row.left_at is not None or row.paused:
-        return
-    offer_waiting(
-        session, team_id=team_id, topic_ids=volunteer_topics(session, team_id=team_id, user_id=mentor_id), now=now
-    )
+    requests waiting anywhere in the organisation, in any topic they offer, may now find them.
+    The rounds this starts are not returned (callers report their own request's round); the
+    edge's safety net queues them."""
+    offers = session.exec(
+        select(Volunteer).where(
+            Volunteer.team_id.in_(workspaces.pool(session, team_id=team_id)),
+            Volunteer.user_id == mentor_id,
+            Volunteer.left_at.is_(None),
+            Volunteer.paused.is_(False),
+        )
+    ).all()
+    for row in offers:
+        offer_waiting(
+            session,
+            team_id=row.team_id,
+            topic_ids=volunteer_topics(session, team_id=row.team_id, user_id=mentor_id),
+            now=now,
+        )
 
 
 @dataclass(frozen=True)
@@ -344,18 +378,21 @@ class RequestBrief:
     topic_id: int
     round: int
     state: RequestState
+    team_id: str = ""  # the protégé's workspace, where the request lives
 
 
 def request_brief(session: Session, *, team_id: str, request_id: int) -> RequestBrief | None:
-    """Whose request it is, in which topic and round: None when it is not this workspace's."""
+    """Whose request it is, where, in which topic and round: None when it is not of this
+    workspace's organisation."""
     row = request_row(session, team_id=team_id, request_id=request_id)
     if row is None:
         return None
-    return RequestBrief(row.id, row.protege_id, row.topic_id, row.round, RequestState(row.state))
+    return RequestBrief(row.id, row.protege_id, row.topic_id, row.round, RequestState(row.state), row.team_id)
 
 
 def unsent_rounds(session: Session, *, team_id: str | None, since: datetime) -> list[tuple[str, int, int]]:
-    """(team, request, round) of every request choosing whose round was offered since `since`.
+    """(team, request, round) of every request choosing whose round was offered since `since`,
+    in `team_id`'s organisation (a volunteer in one workspace offers rounds to another's).
     `team_id=None` reads every workspace: deliberately, for the sweep's safety net, which runs
     once for all of them."""
     query = select(MentorRequest.team_id, MentorRequest.id, MentorRequest.round).where(
@@ -364,5 +401,5 @@ def unsent_rounds(session: Session, *, team_id: str | None, since: datetime) -> 
     if team_id is None:
         query = query.execution_options(all_workspaces=True)  # the sweep's safety net, once for all
     else:
-        query = query.where(MentorRequest.team_id == team_id)
+        query = query.where(MentorRequest.team_id.in_(workspaces.pool(session, team_id=team_id)))
     return [tuple(row) for row in session.exec(query.order_by(MentorRequest.id)).all()]

@@ -1,6 +1,14 @@
 """What every stage of the Mentor Center shares: its limits, its states, its one error, and a few
-small reads (a row by its id within a workspace, a topic's name, whether topics are listed, what
-a volunteer offers)."""
+small reads (a row by its id within an organisation, a topic's name, whether topics are listed,
+what a volunteer offers).
+
+The Mentor Center is one pool per organisation (every workspace of an Enterprise Grid
+organisation; outside Grid, the workspace): a protégé in one workspace is matched with a mentor
+in another. Each row keeps the workspace it lives in: a request, its candidates and its
+mentorship live in the protégé's workspace (`team_id`), an offer to mentor in the mentor's
+(`Volunteer.team_id`, and `Mentorship.mentor_team_id`); topics match across workspaces by key
+(core.topics). A rule reached from a button finds a row by its id within the organisation of
+the workspace the click came from, and then works on the row in its own workspace."""
 
 from __future__ import annotations
 
@@ -11,7 +19,9 @@ from typing import Any, TypeVar
 
 from sqlmodel import Session, SQLModel, select
 
-from storage.models import MentorCall, MentorCandidate, MentoringTopic, MentorRequest, Mentorship, Topic, VolunteerTopic
+from core import topics
+from storage import workspaces
+from storage.models import MentorCall, MentorCandidate, MentoringTopic, MentorRequest, Mentorship, VolunteerTopic
 
 Row = TypeVar("Row", bound=SQLModel)
 
@@ -101,13 +111,15 @@ class TopicInfo:
     curated: bool
 
 
-# -- rows by id, within one workspace ----------------------------------------------------------
-# Ids come from buttons and forms: a row of another workspace is "not found", so every read by id
-# names the workspace (never `session.get` by the id alone).
+# -- rows by id, within one organisation -------------------------------------------------------
+# Ids come from buttons and forms: a row of another organisation is "not found", so every read by
+# id names the workspaces it may come from (never `session.get` by the id alone).
 
 
 def _scoped(session: Session, model: type[Row], team_id: str, *where: Any) -> Row | None:
-    return session.exec(select(model).where(model.team_id == team_id, *where)).first()
+    return session.exec(
+        select(model).where(model.team_id.in_(workspaces.pool(session, team_id=team_id)), *where)
+    ).first()
 
 
 def request_row(session: Session, *, team_id: str, request_id: int) -> MentorRequest | None:
@@ -129,11 +141,13 @@ def mentorship_row(session: Session, *, team_id: str, mentorship_id: int) -> Men
 
 
 def call_row(session: Session, *, team_id: str, call_id: int) -> MentorCall | None:
-    return _scoped(session, MentorCall, team_id, MentorCall.id == call_id)
+    """A call for volunteers lives in its channel's workspace: read within that workspace."""
+    return session.exec(select(MentorCall).where(MentorCall.team_id == team_id, MentorCall.id == call_id)).first()
 
 
 def topic_name(session: Session, *, team_id: str, topic_id: int) -> str | None:
-    return session.exec(select(Topic.name).where(Topic.team_id == team_id, Topic.id == topic_id)).first()
+    """A topic's name; the topic may be another workspace's of the organisation."""
+    return topics.name_in_pool(session, team_id=team_id, topic_id=topic_id)
 
 
 def clean(text: str | None, limit: int, *, what: str = "", field: str | None = None) -> str:

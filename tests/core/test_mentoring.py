@@ -1027,7 +1027,7 @@ def test_two_bumps_of_a_call_at_once_make_two_versions(engine, topics):
     def bump(s):
         return mentoring.bump_calls(s, team_id=TEAM, topic_ids=[topics["Leadership"]])
 
-    assert _one_then_other(engine, bump, bump) == ([(call, 1)], [(call, 2)])
+    assert _one_then_other(engine, bump, bump) == ([(TEAM, call, 1)], [(TEAM, call, 2)])
     with session_scope(engine) as s:
         assert mentoring.bump_calls(s, team_id=TEAM, topic_ids=[topics["Hiring"]]) == []
         assert mentoring.get_call(s, team_id=TEAM, call_id=call).version == 2
