@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
+from fakeslack.grid import trigger_segment
 from fakeslack.payloads import (
     MULTI_OPTION_INPUTS,
     ONE_OPTION_INPUTS,
@@ -216,7 +217,8 @@ class SlackSender(InteractionPayloads):
     def trigger_id(self) -> str:
         """A fresh trigger_id, shaped like Slack's (what views.open needs)."""
         n = next(self._ids)
-        return f"{7712345678900 + n}.7700000000001.{n:032x}"
+        # Its middle part names the workspace, so the stand-in knows whose a modal opened with it is.
+        return f"{7712345678900 + n}.{trigger_segment(self.team_id)}.{n:032x}"
 
     # -- events -------------------------------------------------------------------------------
     def thread_reply(

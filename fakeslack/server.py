@@ -32,6 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+from fakeslack import grid
 from fakeslack.answers import Refusal, blocks_problem, err
 from fakeslack.calls import Call, block_text
 from fakeslack.http import MAX_REQUEST_BODY, Answer, BadLength, content_length, headers_of, read_body, send
@@ -188,6 +189,32 @@ class FakeSlack:
 
     def response_url(self, name: str = "cmd") -> str:
         return f"{self.base}/response/{name}"
+
+    # -- Enterprise Grid (fakeslack/grid.py) ----------------------------------------------------
+    def grid(self, enterprise_id: str, name: str = "Fake Corp", *, org_wide: bool = True) -> FakeSlack:
+        """Make the stand-in's workspace part of an Enterprise Grid organisation; `org_wide`: the
+        bot token is an org-wide installation, which serves every workspace of it."""
+        with self.lock:
+            self.store.enterprise = {"id": enterprise_id, "name": name}
+            self.store.org_wide = org_wide
+        return self
+
+    def add_workspace(self, team_id: str, name: str, domain: str | None = None) -> dict[str, str]:
+        """Another workspace of the organisation (`grid` first)."""
+        workspace = {"id": team_id, "domain": domain or grid.domain_of(name), "name": name}
+        with self.lock:
+            self.store.workspaces[team_id] = workspace
+        return dict(workspace)
+
+    def add_channel(self, channel: str, *, team_id: str | None = None, private: bool = False) -> None:
+        """A channel of one of the organisation's workspaces (the stand-in's own by default);
+        a private one holds the bot (it was invited)."""
+        with self.lock:
+            if team_id and team_id != self.store.team_id:
+                self.store.channel_teams[channel] = team_id
+            if private:
+                self.store.private_channels.add(channel)
+                self.store.joined.add(channel)
 
     # -- the workspace --------------------------------------------------------------------------
     def add_user(self, user_id: str, **fields: Any) -> dict[str, Any]:

@@ -40,6 +40,15 @@ class Store:
         self.users: dict[str, dict[str, Any]] = {}
         # Files of the external upload flow, by id (see fakeslack/methods/files.py).
         self.files: dict[str, dict[str, Any]] = {}
+        # Enterprise Grid (fakeslack/grid.py): the organisation ({"id", "name"}) and whether the
+        # bot token is an org-wide install; the workspaces, the default one first; the workspace
+        # of each channel not in the default one.
+        self.enterprise: dict[str, str] | None = None
+        self.org_wide = False
+        self.workspaces: dict[str, dict[str, str]] = {
+            team_id: {"id": team_id, "domain": "fake-mentors", "name": "Fake Mentors"}
+        }
+        self.channel_teams: dict[str, str] = {}
         self._view_ids = itertools.count(1)
         self._hashes = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -63,6 +72,13 @@ class Store:
     def new_hash(self) -> str:
         # Slack's hashes look like "1754400300.Ab1Cd2Ef": a time and a short random part.
         return f"{int(time.time())}.{next(self._hashes) * 2654435761 % 16**8:08x}"
+
+    # -- workspaces -----------------------------------------------------------------------------
+    def team_of_channel(self, channel: str) -> str:
+        return self.channel_teams.get(channel, self.team_id)
+
+    def domain_of_channel(self, channel: str) -> str:
+        return self.workspaces[self.team_of_channel(channel)]["domain"]
 
     # -- reading --------------------------------------------------------------------------------
     def find_message(self, channel: str, ts: str) -> dict[str, Any] | None:
@@ -88,15 +104,25 @@ class Store:
             v["external_id"] == external_id and v["id"] != but for v in self.views.values()
         )
 
-    def stored_view(self, view: dict[str, Any], *, view_id: str, root_view_id: str, previous_view_id: str | None):
-        """`view` as Slack keeps and returns it: every field filled in, every block with a block_id."""
+    def stored_view(
+        self,
+        view: dict[str, Any],
+        *,
+        view_id: str,
+        root_view_id: str,
+        previous_view_id: str | None,
+        team_id: str | None = None,
+    ):
+        """`view` as Slack keeps and returns it: every field filled in, every block with a block_id.
+        `team_id`: the workspace whose request opened it (the stand-in's own by default)."""
+        team_id = team_id or self.team_id
         view = copy.deepcopy(view)
         for n, block in enumerate(view["blocks"]):
             if isinstance(block, dict) and not block.get("block_id"):
                 block["block_id"] = f"{view_id}-b{n}"  # Slack makes one up when the app gave none
         return {
             "id": view_id,
-            "team_id": self.team_id,
+            "team_id": team_id,
             "type": "modal",
             "blocks": view["blocks"],
             "private_metadata": view.get("private_metadata") or "",
@@ -112,7 +138,7 @@ class Store:
             "root_view_id": root_view_id,
             "app_id": "A0FAKEAPP1",
             "external_id": view.get("external_id") or "",
-            "app_installed_team_id": self.team_id,
+            "app_installed_team_id": team_id,
             "bot_id": self.bot_id,
         }
 
@@ -134,8 +160,16 @@ class Store:
         is_ultra_restricted: bool = False,
         is_bot: bool = False,
         deleted: bool = False,
+        team_id: str | None = None,
+        teams: list[str] | None = None,
+        is_org_admin: bool = False,
+        is_org_owner: bool = False,
     ) -> dict[str, Any]:
-        """A user in users.info's shape: `name` defaults to the id in lower case, `real_name` to `name`."""
+        """A user in users.info's shape: `name` defaults to the id in lower case, `real_name` to `name`.
+        `team_id`: their workspace (the stand-in's own by default); in a Grid organisation,
+        `teams` are all the workspaces they belong to and `is_org_admin`/`is_org_owner` say
+        whether they administer the organisation (users.info's `enterprise_user`)."""
+        team_id = team_id or self.team_id
         name = name or user_id.lower()
         real_name = real_name if real_name is not None else name
         if tz_label is None:
@@ -144,7 +178,7 @@ class Store:
             tz_label = "Greenwich Mean Time" if tz_offset == 0 else f"UTC{sign}{hours:02d}:{minutes:02d}"
         user = {
             "id": user_id,
-            "team_id": self.team_id,
+            "team_id": team_id,
             "name": name,
             "deleted": deleted,
             "color": "9f69e7",
@@ -163,7 +197,7 @@ class Store:
                 "status_text": "",
                 "status_emoji": "",
                 "avatar_hash": "g0fake000000",
-                "team": self.team_id,
+                "team": team_id,
             },
             "is_admin": is_admin,
             "is_owner": is_owner,
@@ -175,6 +209,15 @@ class Store:
             "updated": int(time.time()),
             "has_2fa": False,
         }
+        if self.enterprise is not None:
+            user["enterprise_user"] = {
+                "id": user_id,
+                "enterprise_id": self.enterprise["id"],
+                "enterprise_name": self.enterprise["name"],
+                "is_admin": is_org_admin,
+                "is_owner": is_org_owner,
+                "teams": list(teams or [team_id]),
+            }
         if is_bot:
             profile = user["profile"]
             profile["bot_id"] = self.bot_id if user_id == self.bot_user_id else "B" + user_id[1:]

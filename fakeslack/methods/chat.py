@@ -80,7 +80,9 @@ def get_permalink(fake, call: Call):
     channel, ts = call.args.get("channel"), call.args.get("message_ts")
     if not channel or not ts:
         return err("message_not_found")
-    return ok(channel=channel, permalink=f"https://fake-mentors.slack.com/archives/{channel}/p{ts.replace('.', '')}")
+    # A link into the workspace the channel belongs to (each of a Grid organisation's has its own).
+    domain = fake.store.domain_of_channel(channel)
+    return ok(channel=channel, permalink=f"https://{domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}")
 
 
 def reactions_add(fake, call: Call):

@@ -72,7 +72,43 @@ def open_(fake, call: Call):
     return ok(channel={"id": channel_id, "is_mpim": True, "is_im": False})
 
 
+def info(fake, call: Call):
+    """A conversation as the bot sees it: a DM, a group DM it opened, a private channel (it must
+    be in it), or a public channel; in the workspace it belongs to (fakeslack/grid.py)."""
+    store = fake.store
+    channel = call.args.get("channel", "")
+    if not channel:
+        return err("channel_not_found")
+    with store.lock:
+        kind = (
+            "im"
+            if channel[0] == "D"
+            else "mpim"
+            if channel in store.group_dms
+            else "private"
+            if channel in store.private_channels
+            else "public"
+        )
+        if kind == "private" and channel not in store.joined:
+            return err("channel_not_found")  # a private channel the bot is not in does not exist for it
+        team_id = store.team_of_channel(channel)
+    found = {
+        "id": channel,
+        "name": channel.lower(),
+        "is_channel": kind == "public",
+        "is_group": kind == "private",
+        "is_im": kind == "im",
+        "is_mpim": kind == "mpim",
+        "is_private": kind in ("private", "mpim"),
+        "is_archived": False,
+        "is_member": kind != "public" or channel in store.joined or channel not in store.not_joined,
+        "context_team_id": team_id,
+    }
+    return ok(channel=found)
+
+
 METHODS = {
+    "conversations.info": info,
     "conversations.join": join,
     "conversations.history": history,
     "conversations.open": open_,

@@ -10,15 +10,20 @@ from fakeslack.store import USER_ID
 
 
 def auth_test(fake, call: Call):
-    return ok(
-        url="https://fake-mentors.slack.com/",
-        team="Fake Mentors",
+    store = fake.store
+    home = store.workspaces[store.team_id]
+    answer = dict(
+        url=f"https://{home['domain']}.slack.com/",
+        team=home["name"],
         user="knowhow",
-        team_id=fake.store.team_id,
-        user_id=fake.store.bot_user_id,
-        bot_id=fake.store.bot_id,
-        is_enterprise_install=False,
+        team_id=store.team_id,
+        user_id=store.bot_user_id,
+        bot_id=store.bot_id,
+        is_enterprise_install=store.org_wide,
     )
+    if store.enterprise is not None:  # a workspace of a Grid organisation (fakeslack/grid.py)
+        answer["enterprise_id"] = store.enterprise["id"]
+    return ok(**answer)
 
 
 def users_info(fake, call: Call):

@@ -6,6 +6,7 @@ import copy
 
 from fakeslack.answers import err, home_problem, modal_problem, ok
 from fakeslack.calls import Call
+from fakeslack.grid import team_of_trigger
 
 VIEW_STACK_MAX = 3  # views.push answers push_limit_reached beyond three stacked modals
 
@@ -22,7 +23,8 @@ def open_(fake, call: Call):
         if store.external_id_taken(view.get("external_id") or ""):
             return err("duplicate_external_id")
         view_id = store.new_view_id()
-        stored = store.stored_view(view, view_id=view_id, root_view_id=view_id, previous_view_id=None)
+        team_id = team_of_trigger(args.get("trigger_id"), store.workspaces, store.team_id)
+        stored = store.stored_view(view, view_id=view_id, root_view_id=view_id, previous_view_id=None, team_id=team_id)
         store.views[view_id] = stored
         return ok(view=copy.deepcopy(stored))
 
@@ -49,7 +51,13 @@ def push(fake, call: Call):
         if depth >= VIEW_STACK_MAX:
             return err("push_limit_reached")
         view_id = store.new_view_id()
-        stored = store.stored_view(view, view_id=view_id, root_view_id=top["root_view_id"], previous_view_id=top["id"])
+        stored = store.stored_view(
+            view,
+            view_id=view_id,
+            root_view_id=top["root_view_id"],
+            previous_view_id=top["id"],
+            team_id=top["team_id"],
+        )
         store.views[view_id] = stored
         return ok(view=copy.deepcopy(stored))
 
@@ -79,6 +87,7 @@ def update(fake, call: Call):
             view_id=old["id"],
             root_view_id=old["root_view_id"],
             previous_view_id=old["previous_view_id"],
+            team_id=old["team_id"],
         )
         store.views[old["id"]] = stored
         return ok(view=copy.deepcopy(stored))
