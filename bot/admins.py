@@ -1,5 +1,15 @@
-"""Who is a Knowhow admin: the member ids in KNOWHOW_ADMINS, and the workspace's Slack admins and
-owners (asked of `users.info`, which needs the `users:read` scope)."""
+"""Who is a Knowhow admin, asked of `users.info` (the `users:read` scope):
+
+- a workspace's own admins and owners administer that workspace (its channels for expert
+  sessions, its mentoring topic list, where and when its scoreboard is posted and whose figures
+  it shows);
+- an Enterprise Grid organisation's admins and owners (`users.info`'s `enterprise_user.is_admin`
+  and `is_owner`: Slack's user object has no top-level organisation flag) administer every
+  workspace of it, as do the member ids in KNOWHOW_ADMINS (the operator's).
+
+`is_org_admin` names those who may change what is set once for the whole organisation. Today
+nothing is: every setting (the scoreboard's scope included) belongs to a workspace, and
+organisation admins reach them all through `is_admin`."""
 
 from __future__ import annotations
 
@@ -15,9 +25,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def is_admin(deps: Deps, client, user_id: str) -> bool:
-    if user_id in deps.settings.admins:
-        return True
+def _slack_user(client, user_id: str) -> dict:
     try:
         user = client.users_info(user=user_id).get("user") or {}
     except SlackApiError as exc:
@@ -26,10 +34,33 @@ def is_admin(deps: Deps, client, user_id: str) -> bool:
             user_id,
             (exc.response.data or {}).get("error"),
         )
-        return False
-    return bool(
-        not user.get("deleted") and (user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
-    )
+        return {}
+    return {} if user.get("deleted") else user
+
+
+def _org_admin(user: dict) -> bool:
+    grid = user.get("enterprise_user") or {}
+    return bool(grid.get("is_admin") or grid.get("is_owner") or grid.get("is_primary_owner"))
+
+
+def is_admin(deps: Deps, client, user_id: str) -> bool:
+    """May this person administer the workspace the request comes from (`client` speaks for it)?
+    Its admins and owners, its organisation's, and KNOWHOW_ADMINS."""
+    if user_id in deps.settings.admins:
+        return True
+    user = _slack_user(client, user_id)
+    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner") or _org_admin(user))
+
+
+def is_org_admin(deps: Deps, client, user_id: str) -> bool:
+    """May this person change what is set for the whole organisation? Its admins and owners
+    (outside Grid: the workspace's, the workspace being its own organisation), and KNOWHOW_ADMINS."""
+    if user_id in deps.settings.admins:
+        return True
+    user = _slack_user(client, user_id)
+    if "enterprise_user" in user:
+        return _org_admin(user)
+    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
 
 
 def with_admin_fallback(

@@ -142,7 +142,10 @@ def _export(args: argparse.Namespace) -> int:
     out = open(args.output, "w", encoding="utf-8", newline="") if args.output else sys.stdout  # noqa: SIM115 (closed below)
     try:
         with session_scope(engine) as session:
-            count = export.write(export.knowledge(session, team_id=args.team), out, args.format)
+            items = export.knowledge(
+                session, team_id=args.team, workspace_only=args.workspace_only, include_private=args.include_private
+            )
+            count = export.write(items, out, args.format)
     finally:
         if args.output:
             out.close()
@@ -182,7 +185,7 @@ def _similar(args: argparse.Namespace) -> int:
 
     from core.importing import source_id
     from core.lessons import rank_similar
-    from storage import qa
+    from storage import qa, workspaces
     from storage.db import make_engine, session_scope
 
     settings = load_settings()
@@ -190,10 +193,18 @@ def _similar(args: argparse.Namespace) -> int:
     rows = []
     try:
         with session_scope(engine) as session:
-            for hit in rank_similar(session, team_id=args.team, text=args.text, limit=args.limit):
-                question = qa.get_question(session, team_id=args.team, question_id=hit.question_id)
+            pool = workspaces.pool(session, team_id=args.team)
+            for hit in rank_similar(
+                session, team_id=args.team, text=args.text, limit=args.limit, channel_id=args.channel
+            ):
+                question = qa.get_in_pool(session, team_ids=pool, question_id=hit.question_id)
                 rows.append(
-                    {"id": source_id(question) or str(question.id), "score": round(hit.score, 6), "text": question.text}
+                    {
+                        "id": source_id(question) or str(question.id),
+                        "score": round(hit.score, 6),
+                        "text": question.text,
+                        "team_id": question.team_id,
+                    }
                 )
     finally:
         engine.dispose()
@@ -238,7 +249,15 @@ def main(argv: list[str] | None = None) -> int:
     ).set_defaults(func=_rotate_token_key)
     exp = sub.add_parser("export", help="write the knowledge base (questions and answers) to a file or stdout")
     exp.add_argument("--format", choices=("jsonl", "csv", "markdown"), default="jsonl")
-    exp.add_argument("--team", help="one workspace's team id (default: every workspace)")
+    exp.add_argument(
+        "--team", help="a workspace's team id: its whole organisation's knowledge base (default: every workspace)"
+    )
+    exp.add_argument("--workspace-only", action="store_true", help="with --team: that workspace alone")
+    exp.add_argument(
+        "--include-private",
+        action="store_true",
+        help="also the questions of private channels and other conversations that are not public channels",
+    )
     exp.add_argument("--output", "-o", help="a file to write (default: standard output)")
     exp.set_defaults(func=_export)
     imp = sub.add_parser(
@@ -251,7 +270,12 @@ def main(argv: list[str] | None = None) -> int:
     sim = sub.add_parser(
         "similar", help="the earlier questions most like TEXT, best first (the ranking behind suggestions)"
     )
-    sim.add_argument("--team", required=True, help="the workspace's team id (T...)")
+    sim.add_argument(
+        "--team", required=True, help="the workspace's team id (T...): its whole organisation's knowledge base"
+    )
+    sim.add_argument(
+        "--channel", help="as asked from this conversation (its questions are found even if it is not public)"
+    )
     sim.add_argument("--limit", type=int, default=3, help="how many (default 3)")
     sim.add_argument("--json", action="store_true", help="one JSON object a line: id, score, text")
     sim.add_argument("text", help="the new question")

@@ -69,6 +69,7 @@ SCOREBOARD_SETTINGS_MODAL = "scoreboard_settings"
 SCOREBOARD_IN_CHANNEL = "scoreboard_channel"
 SCOREBOARD_IN_DAY = "scoreboard_day"
 SCOREBOARD_IN_TIME = "scoreboard_time"
+SCOREBOARD_IN_SCOPE = "scoreboard_scope"
 
 # App Home.
 HOME_ASK = "home_ask"  # opens the /ask form

@@ -4,6 +4,12 @@ Formats: JSON Lines (one question a line; what `knowhow import` will read), CSV 
 answer, a question without answers on a row of its own), and Markdown (for reading or a wiki).
 Text is exported as people wrote it: Slack's `&amp;`/`&lt;`/`&gt;` unescaped and links as their
 labels.
+
+What is exported: the knowledge base of one workspace's whole organisation (every workspace of an
+Enterprise Grid organisation; `workspace_only` for that workspace alone), or of every workspace
+(the operator's full dump). A file is read by whoever it reaches, so questions of conversations
+that are not public channels (storage.channels) are left out unless the operator asks for them
+(`include_private`). Each question keeps its workspace and its permalink, which opens there.
 """
 
 from __future__ import annotations
@@ -14,10 +20,12 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TextIO
 
+from sqlalchemy import exists, or_
 from sqlmodel import Session, select
 
 from core.importing import source_id
-from storage.models import Answer, Question, QuestionTopic, Topic
+from storage import channels, workspaces
+from storage.models import Answer, Channel, Question, QuestionTopic, Topic
 from storage.search import plain
 
 FORMATS = ("jsonl", "csv", "markdown")
@@ -44,9 +52,25 @@ class ExportedQuestion:
     answers: list[ExportedAnswer] = field(default_factory=list)
 
 
-def knowledge(session: Session, *, team_id: str | None = None, batch: int = 500) -> Iterator[ExportedQuestion]:
-    """Posted questions, oldest first, each with its live answers in order; one workspace or all."""
-    query = _scoped(select(Question).where(Question.status == "posted"), Question.team_id, team_id)
+def knowledge(
+    session: Session,
+    *,
+    team_id: str | None = None,
+    batch: int = 500,
+    workspace_only: bool = False,
+    include_private: bool = False,
+) -> Iterator[ExportedQuestion]:
+    """Posted questions, oldest first, each with its live answers in order: of `team_id`'s
+    organisation (its workspace alone with `workspace_only`), or of every workspace."""
+    teams = None
+    if team_id is not None:
+        teams = [team_id] if workspace_only else workspaces.pool(session, team_id=team_id)
+    query = _scoped(select(Question).where(Question.status == "posted"), Question.team_id, teams)
+    if not include_private:
+        public = exists().where(
+            Channel.team_id == Question.team_id, Channel.channel_id == Question.channel_id, Channel.private.is_(False)
+        )
+        query = query.where(or_(Question.channel_id == channels.IMPORTED, public))
     last_id = 0
     while True:
         questions = list(session.exec(query.where(Question.id > last_id).order_by(Question.id).limit(batch)))
@@ -61,7 +85,7 @@ def knowledge(session: Session, *, team_id: str | None = None, batch: int = 500)
                 .where(Answer.question_id.in_(ids), Answer.deleted_at.is_(None))
                 .order_by(Answer.answered_at, Answer.message_ts),
                 Answer.team_id,
-                team_id,
+                teams,
             )
         ):
             answers.setdefault(answer.question_id, []).append(
@@ -80,7 +104,7 @@ def knowledge(session: Session, *, team_id: str | None = None, batch: int = 500)
                 .where(QuestionTopic.question_id.in_(ids))
                 .order_by(Topic.name),
                 QuestionTopic.team_id,
-                team_id,
+                teams,
             )
         ):
             topics.setdefault(question_id, []).append(name)
@@ -98,9 +122,9 @@ def knowledge(session: Session, *, team_id: str | None = None, batch: int = 500)
             )
 
 
-def _scoped(query, column, team_id: str | None):
-    """One workspace's rows; or every workspace's, when the operator exports them all (the CLI)."""
-    return query.where(column == team_id) if team_id is not None else query.execution_options(all_workspaces=True)
+def _scoped(query, column, teams: list[str] | None):
+    """These workspaces' rows; or every workspace's, when the operator exports them all (the CLI)."""
+    return query.where(column.in_(teams)) if teams is not None else query.execution_options(all_workspaces=True)
 
 
 def write(items: Iterator[ExportedQuestion], out: TextIO, fmt: str) -> int:

@@ -1,6 +1,10 @@
 """What App Home shows one person about themself: their questions and where each stands, the
 answers they gave, the deferrals they owe, their mentoring, and the topics they are listed in.
-Plain values, read from the database; only that person ever sees them."""
+Plain values, read from the database; only that person ever sees them.
+
+A Grid user id is the same in every workspace of the organisation, so a person's own questions,
+answers, deferrals and mentoring are theirs in any of its workspaces: the Home shows them all,
+each question's link opening in the workspace it lives in."""
 
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ from sqlalchemy import exists, func
 from sqlmodel import Session, select
 
 from core import expertise, mentoring
-from storage import qa
+from storage import qa, workspaces
 from storage.models import Answer, Deferral, Question
 
 RECENT_QUESTIONS = 5
@@ -48,24 +52,25 @@ class Picture:
 
 
 def picture(session: Session, *, team_id: str, user_id: str, now: datetime) -> Picture:
+    pool = workspaces.pool(session, team_id=team_id)
     recent = session.exec(
         select(Question)
-        .where(Question.team_id == team_id, Question.asker_id == user_id)
+        .where(Question.team_id.in_(pool), Question.asker_id == user_id)
         .order_by(Question.created_at.desc(), Question.id.desc())
         .limit(RECENT_QUESTIONS)
     ).all()
     asked = session.exec(
-        select(func.count()).select_from(Question).where(Question.team_id == team_id, Question.asker_id == user_id)
+        select(func.count()).select_from(Question).where(Question.team_id.in_(pool), Question.asker_id == user_id)
     ).one()
     answers, accepted = session.exec(
         select(func.count(), func.count(Answer.accepted_at)).where(
-            Answer.team_id == team_id, Answer.author_id == user_id, Answer.deleted_at.is_(None)
+            Answer.team_id.in_(pool), Answer.author_id == user_id, Answer.deleted_at.is_(None)
         )
     ).one()
     # As core.sessions counts it: a deferral is paid by an answer from one of the session's experts
     # (the asker's own reply, or a colleague's, leaves it owed).
     paid = exists().where(
-        Answer.team_id == team_id,
+        Answer.team_id == Deferral.team_id,
         Answer.question_id == Deferral.question_id,
         Answer.deleted_at.is_(None),
         qa.by_session_expert(),
@@ -73,7 +78,7 @@ def picture(session: Session, *, team_id: str, user_id: str, now: datetime) -> P
     owed = session.exec(
         select(Deferral, Question)
         .join(Question, Question.id == Deferral.question_id)
-        .where(Deferral.team_id == team_id, Deferral.expert_id == user_id, ~paid)
+        .where(Deferral.team_id.in_(pool), Deferral.expert_id == user_id, ~paid)
         .order_by(Deferral.due_date)
     ).all()
     profile = mentoring.get_profile(session, team_id=team_id, user_id=user_id)

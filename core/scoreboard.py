@@ -6,6 +6,13 @@ otherwise). When it ends, its figures are computed once and stored; the post rea
 and "against last week" compares two snapshots. When Knowhow was down across one or more posting
 times, the missing weeks are computed when it comes back (the latest is posted, once; the older
 ones fill the trend). A snapshot computed late holds where things stood when it was computed.
+
+Whose figures: the whole organisation's by default (every workspace of an Enterprise Grid
+organisation: `storage.workspaces.pool`), with the privacy threshold applied to the
+organisation's counts; a workspace admin may choose the workspace's alone (`scope`, set with the
+scoreboard settings). Outside Grid the two are the same. Each snapshot says whose figures it holds
+(`pool`): changes are shown against a week of the same kind of figures only (an organisation's,
+or one workspace's), and the trend's weeks are those of the latest week's kind.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from sqlmodel import Session, select
 
 from core.privacy import DEFAULT_THRESHOLD, count_text, is_exact
 from storage import scoreboard as figures
+from storage import workspaces
 from storage.claims import claim
 from storage.models import ScoreboardSettings, ScoreboardWeek
 from storage.upsert import insert_if_absent
@@ -37,6 +45,10 @@ class SettingsError(ValueError):
         self.field = field
 
 
+ORGANISATION, WORKSPACE = "organisation", "workspace"
+SCOPES = (ORGANISATION, WORKSPACE)
+
+
 @dataclass(frozen=True)
 class Schedule:
     channel_id: str | None
@@ -44,6 +56,7 @@ class Schedule:
     hour: int = 9
     minute: int = 0
     tz: str = "UTC"
+    scope: str = ORGANISATION  # whose figures: the organisation's, or the workspace's alone
 
     @property
     def zone(self) -> ZoneInfo:
@@ -60,7 +73,17 @@ def schedule(session: Session, *, team_id: str, default_channel: str | None) -> 
     row = session.get(ScoreboardSettings, team_id)
     if row is None:
         return Schedule(default_channel)
-    return Schedule(row.channel_id or default_channel, row.weekday, row.hour, row.minute, row.tz)
+    scope = row.scope if row.scope in SCOPES else ORGANISATION
+    return Schedule(row.channel_id or default_channel, row.weekday, row.hour, row.minute, row.tz, scope)
+
+
+def pool_of(session: Session, *, team_id: str) -> list[str]:
+    """The workspaces whose figures `team_id`'s scoreboard shows: its organisation's (itself
+    first), or itself alone when an admin chose the workspace's figures."""
+    row = session.get(ScoreboardSettings, team_id)
+    if row is not None and row.scope == WORKSPACE:
+        return [team_id]
+    return workspaces.pool(session, team_id=team_id)
 
 
 def save_schedule(
@@ -74,7 +97,11 @@ def save_schedule(
     tz: str,
     user_id: str,
     now: datetime,
+    scope: str | None = None,
 ) -> Schedule:
+    """Where, when and (`scope`, None: as it was) whose figures the weekly post shows."""
+    if scope is not None and scope not in SCOPES:
+        raise SettingsError("Choose the organisation's figures or this workspace's.", "scope")
     if not 0 <= weekday <= 6:
         raise SettingsError("Choose a day of the week.", "weekday")
     if not (0 <= hour <= 23 and 0 <= minute <= 59):
@@ -86,9 +113,11 @@ def save_schedule(
     values = dict(
         channel_id=channel_id, weekday=weekday, hour=hour, minute=minute, tz=tz, updated_by=user_id, updated_at=now
     )
+    if scope is not None:
+        values["scope"] = scope
     if not insert_if_absent(session, ScoreboardSettings, dict(team_id=team_id, **values)):
         session.execute(update(ScoreboardSettings).where(ScoreboardSettings.team_id == team_id).values(**values))
-    return Schedule(channel_id, weekday, hour, minute, tz)
+    return schedule(session, team_id=team_id, default_channel=channel_id)
 
 
 def settings_owner(session: Session, *, team_id: str) -> str | None:
@@ -142,7 +171,7 @@ def record_week(session: Session, *, team_id: str, start: datetime, end: datetim
     """Compute and store one week's figures, once. False when it was already stored."""
     if session.get(ScoreboardWeek, (team_id, end)) is not None:
         return False
-    data = figures.week(session, team_id=team_id, start=start, end=end)
+    data = figures.week(session, team_id=team_id, start=start, end=end, pool=pool_of(session, team_id=team_id))
     return insert_if_absent(
         session,
         ScoreboardWeek,
@@ -273,6 +302,8 @@ class Board:
     topics: list[tuple[str, dict[str, Figure]]] = field(default_factory=list)
     helpers: list[tuple[str, int]] = field(default_factory=list)
     has_previous: bool = False
+    # How many workspaces' figures these are (more than one: an organisation's).
+    workspaces: int = 1
 
 
 QUESTION_COUNTS = ("asked", "answered", "resolved", "answered_within_day", "deflected")
@@ -281,7 +312,17 @@ MENTORING_COUNTS = ("seeking", "volunteers", "active", "completed", "protege_to_
 TOPIC_COUNTS = ("seeking", "volunteers", "active", "completed")
 
 
+def _whose(snapshot: Snapshot) -> str:
+    """Whose figures a snapshot holds: several workspaces' (an organisation's), or one's (and one
+    written before snapshots said so). An organisation that grows stays comparable with itself."""
+    return ORGANISATION if len(snapshot.figures.get("pool") or ()) > 1 else WORKSPACE
+
+
 def board(current: Snapshot, previous: Snapshot | None, threshold: int = DEFAULT_THRESHOLD) -> Board:
+    """`current` ready to show, with its changes against `previous` when that week holds the same
+    kind of figures (an organisation's, or one workspace's: after a change of scope, none shown)."""
+    if previous is not None and _whose(previous) != _whose(current):
+        previous = None
     now, before = current.figures, previous.figures if previous else {}
 
     def group(name: str, keys) -> dict[str, Figure]:
@@ -321,6 +362,7 @@ def board(current: Snapshot, previous: Snapshot | None, threshold: int = DEFAULT
         topics=topics,
         helpers=[(h["user_id"], h["accepted"]) for h in now.get("helpers", [])],
         has_previous=previous is not None,
+        workspaces=len(now.get("pool") or [None]),
     )
 
 
@@ -335,7 +377,8 @@ def weekly_board(session: Session, *, team_id: str, week_end: datetime, threshol
 def live_board(session: Session, *, team_id: str, now: datetime, threshold: int) -> Board:
     """The scoreboard right now (`/mentor scoreboard`, App Home): the last seven days, against the
     latest stored week."""
-    current = Snapshot(now - WEEK, now, figures.week(session, team_id=team_id, start=now - WEEK, end=now))
+    pool = pool_of(session, team_id=team_id)
+    current = Snapshot(now - WEEK, now, figures.week(session, team_id=team_id, start=now - WEEK, end=now, pool=pool))
     earlier = snapshots(session, team_id=team_id, limit=1, before=now - WEEK + timedelta(hours=12))
     return board(current, earlier[-1] if earlier else None, threshold)
 
@@ -359,6 +402,9 @@ TREND_SERIES = {
 
 def trend(session: Session, *, team_id: str, threshold: int, until: datetime | None = None) -> Trend:
     weeks = snapshots(session, team_id=team_id, limit=TREND_WEEKS, before=until)
+    if weeks:  # the weeks holding the latest week's figures (an organisation's, or the workspace's)
+        latest = _whose(weeks[-1])
+        weeks = [w for w in weeks if _whose(w) == latest]
     series = {}
     for label, (group, key) in TREND_SERIES.items():
         values = [w.figures.get(group, {}).get(key) for w in weeks]

@@ -1,5 +1,11 @@
-"""The scoreboard's figures for one week of one workspace, each computed by an SQL aggregate, on
-SQLite and PostgreSQL alike. Plain values out (a JSON-able dict); what to show is core's job.
+"""The scoreboard's figures for one week, each computed by an SQL aggregate, on SQLite and
+PostgreSQL alike. Plain values out (a JSON-able dict); what to show is core's job.
+
+Whose figures: one workspace's, or an organisation's (`pool`: every workspace of it, the
+posting workspace first; core.scoreboard decides which). Across an organisation, mentoring topics
+are counted by key (a topic written in several workspaces is one: core.topics), each person once
+(a Grid user id is the same in every workspace), and a topic is named and listed as the posting
+workspace has it.
 
 "The week" is [start, end). Figures about what happened (asked, resolved, completed, held)
 count events in the week; figures about where things stand (people seeking a mentor, volunteers
@@ -9,6 +15,7 @@ with a place free, active pairs, the oldest unanswered question, overdue deferra
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import and_, case, exists, func, or_, select
@@ -47,10 +54,17 @@ def _live_answer(question=Question):
     return and_(Answer.question_id == question.id, Answer.deleted_at.is_(None), Answer.author_id != question.asker_id)
 
 
-def questions(session: Session, *, team_id: str, start: datetime, end: datetime) -> dict:
+def _teams(team_id: str, pool: Sequence[str] | None) -> list[str]:
+    return list(pool) if pool else [team_id]
+
+
+def questions(
+    session: Session, *, team_id: str, start: datetime, end: datetime, pool: Sequence[str] | None = None
+) -> dict:
+    teams = _teams(team_id, pool)
     asked = session.execute(
         select(func.count(), func.coalesce(func.sum(case((Question.status == "deflected", 1), else_=0)), 0)).where(
-            Question.team_id == team_id,
+            Question.team_id.in_(teams),
             Question.created_at >= start,
             Question.created_at < end,
             Question.status.in_(("posted", "deflected", "pending")),
@@ -66,7 +80,7 @@ def questions(session: Session, *, team_id: str, start: datetime, end: datetime)
         .select_from(Question)
         .outerjoin(Answer, _live_answer())
         .where(
-            Question.team_id == team_id,
+            Question.team_id.in_(teams),
             Question.created_at >= start,
             Question.created_at < end,
             Question.status == "posted",
@@ -100,7 +114,7 @@ def questions(session: Session, *, team_id: str, start: datetime, end: datetime)
     oldest = session.execute(
         select(Question.id, Question.posted_at)
         .where(
-            Question.team_id == team_id,
+            Question.team_id.in_(teams),
             Question.shown_state == "open",
             Question.status == "posted",
             Question.posted_at.is_not(None),
@@ -121,11 +135,14 @@ def questions(session: Session, *, team_id: str, start: datetime, end: datetime)
     }
 
 
-def sessions(session: Session, *, team_id: str, start: datetime, end: datetime) -> dict:
+def sessions(
+    session: Session, *, team_id: str, start: datetime, end: datetime, pool: Sequence[str] | None = None
+) -> dict:
+    teams = _teams(team_id, pool)
     # A session counts in the week it closed: one that spans the posting time is counted once,
     # complete, the week after (by its start it would be counted before it was over, or never).
     held = select(ExpertSession.id).where(
-        ExpertSession.team_id == team_id,
+        ExpertSession.team_id.in_(teams),
         ExpertSession.state == "closed",
         ExpertSession.closed_at >= start,
         ExpertSession.closed_at < end,
@@ -136,7 +153,7 @@ def sessions(session: Session, *, team_id: str, start: datetime, end: datetime) 
     deferred = exists().where(Deferral.question_id == Question.id)
     handled = session.execute(
         select(func.count(), func.coalesce(func.sum(case((or_(answered, deferred), 1), else_=0)), 0)).where(
-            Question.team_id == team_id, Question.session_id.in_(held)
+            Question.team_id.in_(teams), Question.session_id.in_(held)
         )
     ).one()
     # A deferral was kept when one of the session's experts answered before the due date ended.
@@ -146,12 +163,12 @@ def sessions(session: Session, *, team_id: str, start: datetime, end: datetime) 
     kept = session.execute(
         select(func.count())
         .select_from(Deferral)
-        .where(Deferral.team_id == team_id, Deferral.overdue_at >= start, Deferral.overdue_at < end, answered_in_time)
+        .where(Deferral.team_id.in_(teams), Deferral.overdue_at >= start, Deferral.overdue_at < end, answered_in_time)
     ).scalar_one()
     overdue = session.execute(
         select(func.count())
         .select_from(Deferral)
-        .where(Deferral.team_id == team_id, Deferral.overdue_at < end, ~answered_at_all)
+        .where(Deferral.team_id.in_(teams), Deferral.overdue_at < end, ~answered_at_all)
     ).scalar_one()
     return {
         "held": session.execute(select(func.count()).select_from(held.subquery())).scalar_one(),
@@ -162,97 +179,117 @@ def sessions(session: Session, *, team_id: str, start: datetime, end: datetime) 
     }
 
 
-def mentoring(session: Session, *, team_id: str, start: datetime, end: datetime) -> dict:
+def mentoring(
+    session: Session, *, team_id: str, start: datetime, end: datetime, pool: Sequence[str] | None = None
+) -> dict:
+    teams = _teams(team_id, pool)
     seeking = dict(
         session.execute(
-            select(MentorRequest.topic_id, func.count())
+            select(Topic.key, func.count())
+            .select_from(MentorRequest)
+            .join(Topic, Topic.id == MentorRequest.topic_id)
             .where(
-                MentorRequest.team_id == team_id, MentorRequest.state.in_(OPEN_REQUEST), MentorRequest.created_at < end
+                MentorRequest.team_id.in_(teams), MentorRequest.state.in_(OPEN_REQUEST), MentorRequest.created_at < end
             )
-            .group_by(MentorRequest.topic_id)
+            .group_by(Topic.key)
         ).all()
     )
+    # Places taken, per person across the pool's workspaces.
     load = (
         select(Mentorship.mentor_id, func.count().label("taken"))
-        .where(Mentorship.team_id == team_id, Mentorship.state.in_(("proposed", "active")))
+        .where(Mentorship.team_id.in_(teams), Mentorship.state.in_(("proposed", "active")))
         .group_by(Mentorship.mentor_id)
         .subquery()
     )
+    with_room = and_(
+        Volunteer.left_at.is_(None),
+        Volunteer.paused.is_(False),
+        func.coalesce(load.c.taken, 0) < Volunteer.capacity,
+    )
+    offering = and_(Volunteer.team_id == VolunteerTopic.team_id, Volunteer.user_id == VolunteerTopic.user_id)
     volunteers = dict(
         session.execute(
-            select(VolunteerTopic.topic_id, func.count())
-            .join(
-                Volunteer,
-                and_(Volunteer.team_id == VolunteerTopic.team_id, Volunteer.user_id == VolunteerTopic.user_id),
-            )
+            select(Topic.key, func.count(func.distinct(Volunteer.user_id)))
+            .select_from(VolunteerTopic)
+            .join(Volunteer, offering)
+            .join(Topic, Topic.id == VolunteerTopic.topic_id)
             .outerjoin(load, load.c.mentor_id == Volunteer.user_id)
-            .where(
-                VolunteerTopic.team_id == team_id,
-                Volunteer.left_at.is_(None),
-                Volunteer.paused.is_(False),
-                func.coalesce(load.c.taken, 0) < Volunteer.capacity,
-            )
-            .group_by(VolunteerTopic.topic_id)
+            .where(VolunteerTopic.team_id.in_(teams), with_room)
+            .group_by(Topic.key)
         ).all()
     )
     active = dict(
         session.execute(
-            select(Mentorship.topic_id, func.count())
-            .where(Mentorship.team_id == team_id, Mentorship.state == "active")
-            .group_by(Mentorship.topic_id)
+            select(Topic.key, func.count())
+            .select_from(Mentorship)
+            .join(Topic, Topic.id == Mentorship.topic_id)
+            .where(Mentorship.team_id.in_(teams), Mentorship.state == "active")
+            .group_by(Topic.key)
         ).all()
     )
     completed = dict(
         session.execute(
-            select(Mentorship.topic_id, func.count())
+            select(Topic.key, func.count())
+            .select_from(Mentorship)
+            .join(Topic, Topic.id == Mentorship.topic_id)
             .where(
-                Mentorship.team_id == team_id,
+                Mentorship.team_id.in_(teams),
                 Mentorship.state == "completed",
                 Mentorship.finished_at >= start,
                 Mentorship.finished_at < end,
             )
-            .group_by(Mentorship.topic_id)
+            .group_by(Topic.key)
         ).all()
     )
     p2m_total, p2m_week = session.execute(
         select(
             func.count(),
             func.coalesce(func.sum(case((and_(ProtegeToMentor.at >= start, ProtegeToMentor.at < end), 1), else_=0)), 0),
-        ).where(ProtegeToMentor.team_id == team_id, ProtegeToMentor.at < end)
+        ).where(ProtegeToMentor.team_id.in_(teams), ProtegeToMentor.at < end)
     ).one()
     p2m_topics = dict(
         session.execute(
-            select(ProtegeToMentor.topic_id, func.count())
-            .where(ProtegeToMentor.team_id == team_id, ProtegeToMentor.at < end)
-            .group_by(ProtegeToMentor.topic_id)
+            select(Topic.key, func.count())
+            .select_from(ProtegeToMentor)
+            .join(Topic, Topic.id == ProtegeToMentor.topic_id)
+            .where(ProtegeToMentor.team_id.in_(teams), ProtegeToMentor.at < end)
+            .group_by(Topic.key)
         ).all()
     )
+    # The list shown is the posting workspace's own (its admins curate it).
     curated = set(
         session.execute(
-            select(MentoringTopic.topic_id).where(MentoringTopic.team_id == team_id, MentoringTopic.curated.is_(True))
+            select(Topic.key)
+            .join(MentoringTopic, MentoringTopic.topic_id == Topic.id)
+            .where(MentoringTopic.team_id == team_id, MentoringTopic.curated.is_(True))
         ).scalars()
     )
-    ids = set(seeking) | set(volunteers) | set(active) | set(completed) | set(p2m_topics) | curated
-    names = (
-        dict(session.execute(select(Topic.id, Topic.name).where(Topic.team_id == team_id, Topic.id.in_(ids))).all())
-        if ids
-        else {}
-    )
+    keys = set(seeking) | set(volunteers) | set(active) | set(completed) | set(p2m_topics) | curated
+    # Each key's topic as the posting workspace has it (else as the workspace that wrote it first).
+    named: dict[str, tuple[int, str, str]] = {}
+    if keys:
+        for topic_team, topic_id, key, name in session.execute(
+            select(Topic.team_id, Topic.id, Topic.key, Topic.name)
+            .where(Topic.team_id.in_(teams), Topic.key.in_(sorted(keys)))
+            .order_by(Topic.id)
+        ).all():
+            if key not in named or (topic_team == team_id and named[key][2] != team_id):
+                named[key] = (topic_id, name, topic_team)
     # Every topic with something in it, and every curated one (zeros included); which of them may
     # be shown, and how, is core's decision.
     topics = [
         {
-            "topic_id": t,
-            "topic": names.get(t, ""),
-            "curated": t in curated,
-            "seeking": seeking.get(t, 0),
-            "volunteers": volunteers.get(t, 0),
-            "active": active.get(t, 0),
-            "completed": completed.get(t, 0),
-            "protege_to_mentor": p2m_topics.get(t, 0),
+            "topic_id": named[k][0],
+            "topic": named[k][1],
+            "curated": k in curated,
+            "seeking": seeking.get(k, 0),
+            "volunteers": volunteers.get(k, 0),
+            "active": active.get(k, 0),
+            "completed": completed.get(k, 0),
+            "protege_to_mentor": p2m_topics.get(k, 0),
         }
-        for t in ids
-        if t in names
+        for k in keys
+        if k in named
     ]
     topics.sort(key=lambda row: row["topic"].casefold())
     return {
@@ -260,17 +297,10 @@ def mentoring(session: Session, *, team_id: str, start: datetime, end: datetime)
         "seeking": sum(seeking.values()),
         "volunteers": session.execute(
             select(func.count(func.distinct(Volunteer.user_id)))
-            .join(
-                VolunteerTopic,
-                and_(Volunteer.team_id == VolunteerTopic.team_id, Volunteer.user_id == VolunteerTopic.user_id),
-            )
+            .select_from(Volunteer)
+            .join(VolunteerTopic, offering)
             .outerjoin(load, load.c.mentor_id == Volunteer.user_id)
-            .where(
-                Volunteer.team_id == team_id,
-                Volunteer.left_at.is_(None),
-                Volunteer.paused.is_(False),
-                func.coalesce(load.c.taken, 0) < Volunteer.capacity,
-            )
+            .where(Volunteer.team_id.in_(teams), with_room)
         ).scalar_one(),
         "active": sum(active.values()),
         "completed": sum(completed.values()),
@@ -279,8 +309,18 @@ def mentoring(session: Session, *, team_id: str, start: datetime, end: datetime)
     }
 
 
-def helpers(session: Session, *, team_id: str, start: datetime, end: datetime, limit: int = THANKED) -> list[dict]:
-    """Who had the most answers accepted this week, among those who agreed to be thanked by name."""
+def helpers(
+    session: Session,
+    *,
+    team_id: str,
+    start: datetime,
+    end: datetime,
+    limit: int = THANKED,
+    pool: Sequence[str] | None = None,
+) -> list[dict]:
+    """Who had the most answers accepted this week, among those who agreed to be thanked by name
+    (in the workspace they answered in)."""
+    teams = _teams(team_id, pool)
     rows = session.execute(
         select(Answer.author_id, func.count().label("accepted"))
         .join(
@@ -288,7 +328,7 @@ def helpers(session: Session, *, team_id: str, start: datetime, end: datetime, l
             and_(HelperPreference.team_id == Answer.team_id, HelperPreference.user_id == Answer.author_id),
         )
         .where(
-            Answer.team_id == team_id,
+            Answer.team_id.in_(teams),
             Answer.accepted_at >= start,
             Answer.accepted_at < end,
             Answer.deleted_at.is_(None),
@@ -301,12 +341,16 @@ def helpers(session: Session, *, team_id: str, start: datetime, end: datetime, l
     return [{"user_id": user, "accepted": n} for user, n in rows]
 
 
-def week(session: Session, *, team_id: str, start: datetime, end: datetime) -> dict:
+def week(session: Session, *, team_id: str, start: datetime, end: datetime, pool: Sequence[str] | None = None) -> dict:
+    """The week's figures for `team_id`'s post: of its `pool` (the organisation's workspaces, it
+    first) when given, else of the workspace alone. `pool` says whose figures they are."""
+    teams = _teams(team_id, pool)
     return {
-        "questions": questions(session, team_id=team_id, start=start, end=end),
-        "sessions": sessions(session, team_id=team_id, start=start, end=end),
-        "mentoring": mentoring(session, team_id=team_id, start=start, end=end),
-        "helpers": helpers(session, team_id=team_id, start=start, end=end),
+        "pool": sorted(teams),
+        "questions": questions(session, team_id=team_id, start=start, end=end, pool=teams),
+        "sessions": sessions(session, team_id=team_id, start=start, end=end, pool=teams),
+        "mentoring": mentoring(session, team_id=team_id, start=start, end=end, pool=teams),
+        "helpers": helpers(session, team_id=team_id, start=start, end=end, pool=teams),
     }
 
 

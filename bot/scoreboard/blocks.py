@@ -10,7 +10,7 @@ from typing import Any
 from bot import ids
 from bot.blockkit import Message, context, date_token, option, plain, private, section
 from bot.text import shown
-from core.scoreboard import DAYS, Board, Figure, Schedule, Trend
+from core.scoreboard import DAYS, ORGANISATION, WORKSPACE, Board, Figure, Schedule, Trend
 
 TOPICS_SHOWN = 15
 
@@ -42,6 +42,7 @@ def board_blocks(b: Board, *, title: str) -> list[dict]:
         {"type": "header", "text": plain(title)},
         context(
             f"{short_date(b.week_start)} to {short_date(b.week_end)}"
+            + (f" · the whole organisation ({b.workspaces} workspaces)" if b.workspaces > 1 else "")
             + (" · changes against the week before" if b.has_previous else "")
         ),
     ]
@@ -128,8 +129,31 @@ def on_demand(b: Board, threshold: int) -> Message:
     return private("Knowhow right now", blocks)
 
 
-def settings_form(plan: Schedule) -> dict:
+SCOPE_OPTIONS = {
+    ORGANISATION: "The whole organisation (every workspace)",
+    WORKSPACE: "This workspace only",
+}
+
+
+def settings_form(plan: Schedule, *, workspaces: int = 1) -> dict:
+    """The admin's form. With an organisation of several `workspaces`, it also asks whose figures
+    the post shows (outside Enterprise Grid there is no choice to make)."""
     days = [option(d, str(i)) for i, d in enumerate(DAYS)]
+    scopes = [option(text, value) for value, text in SCOPE_OPTIONS.items()]
+    whose = [
+        {
+            "type": "input",
+            "block_id": ids.SCOREBOARD_IN_SCOPE,
+            "label": plain("Figures"),
+            "element": {
+                "type": "radio_buttons",
+                "options": scopes,
+                "initial_option": scopes[list(SCOPE_OPTIONS).index(plan.scope)],
+                "action_id": ids.SCOREBOARD_IN_SCOPE,
+            },
+            "hint": plain(f"Your organisation has {workspaces} workspaces in Knowhow."),
+        }
+    ]
     channel: dict[str, Any] = {
         "type": "conversations_select",
         "filter": {"include": ["public"], "exclude_bot_users": True},
@@ -176,6 +200,7 @@ def settings_form(plan: Schedule) -> dict:
                 },
             },
             context(f"Times are in {shown(plan.tz)}."),
+            *(whose if workspaces > 1 else []),
         ],
     }
 

@@ -4,6 +4,7 @@ day and time), and the settings form. The figures and the weeks are core.scorebo
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk.errors import SlackApiError
@@ -17,6 +18,7 @@ from bot.edge import team_of
 from bot.scoreboard import blocks
 from core import scoreboard
 from core.clock import utcnow
+from storage import workspaces
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -35,11 +37,12 @@ def command(deps: Deps, ack: Ack, cmd: dict, context: BoltContext, client, rest:
             return
         with session_scope(deps.engine) as session:
             plan = scoreboard.schedule(session, team_id=team_id, default_channel=deps.settings.qa_channel)
+            organisation = len(workspaces.pool(session, team_id=team_id))
         if plan.tz == "UTC":  # never set: start from the admin's own time zone
             tz = ((client.users_info(user=user_id).get("user") or {}).get("tz")) or "UTC"
-            plan = scoreboard.Schedule(plan.channel_id, plan.weekday, plan.hour, plan.minute, tz)
+            plan = replace(plan, tz=tz)
         try:
-            client.views_open(trigger_id=cmd["trigger_id"], view=blocks.settings_form(plan))
+            client.views_open(trigger_id=cmd["trigger_id"], view=blocks.settings_form(plan, workspaces=organisation))
         except SlackApiError as exc:
             log.warning("scoreboard settings could not open: %s", (exc.response.data or {}).get("error"))
             ack(**private("Sorry, the settings could not open just now. Please try again."))
@@ -80,6 +83,8 @@ def handle_settings_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
         return
     channel = value(ids.SCOREBOARD_IN_CHANNEL).get("selected_conversation")
     day = (value(ids.SCOREBOARD_IN_DAY).get("selected_option") or {}).get("value")
+    # Whose figures: asked only of a workspace of an organisation of several (else left as it is).
+    scope = (value(ids.SCOREBOARD_IN_SCOPE).get("selected_option") or {}).get("value")
     at = value(ids.SCOREBOARD_IN_TIME).get("selected_time") or ""
     if not channel:
         ack(response_action="errors", errors={ids.SCOREBOARD_IN_CHANNEL: "Choose a channel."})
@@ -101,9 +106,12 @@ def handle_settings_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
                 tz=view.get("private_metadata") or "UTC",
                 user_id=user_id,
                 now=utcnow(),
+                scope=scope,
             )
     except scoreboard.SettingsError as exc:
-        block = {"weekday": ids.SCOREBOARD_IN_DAY, "time": ids.SCOREBOARD_IN_TIME}[exc.field]
+        block = {"weekday": ids.SCOREBOARD_IN_DAY, "time": ids.SCOREBOARD_IN_TIME, "scope": ids.SCOREBOARD_IN_SCOPE}[
+            exc.field
+        ]
         ack(response_action="errors", errors={block: str(exc)})
         return
     ack(
@@ -112,6 +120,11 @@ def handle_settings_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
             "type": "modal",
             "title": {"type": "plain_text", "text": "Weekly scoreboard"},
             "close": {"type": "plain_text", "text": "Close"},
-            "blocks": [section(f"The scoreboard is posted in <#{channel}> on {plan.describe()}.")],
+            "blocks": [
+                section(
+                    f"The scoreboard is posted in <#{channel}> on {plan.describe()}"
+                    + (", with this workspace's figures only." if plan.scope == scoreboard.WORKSPACE else ".")
+                )
+            ],
         },
     )

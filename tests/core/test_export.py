@@ -11,9 +11,12 @@ import pytest
 
 from core import asking, export
 from storage.db import session_scope
+from tests.public import public_channels
 
 TEAM = "T0FAKETEAM"
 QA = "C0QUESTION"
+
+_public = public_channels((TEAM, "T0OTHER"), QA)
 
 
 @pytest.fixture

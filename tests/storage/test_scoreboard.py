@@ -571,6 +571,7 @@ def test_another_workspaces_rows_never_count(engine):
         theirs = scoreboard.week(s, team_id=OTHER, start=START, end=END)
         teams = scoreboard.teams(s)
     assert mine == {
+        "pool": [TEAM],
         "questions": {
             "asked": 0,
             "deflected": 0,
