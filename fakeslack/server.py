@@ -200,7 +200,8 @@ class FakeSlack:
         return self
 
     def add_workspace(self, team_id: str, name: str, domain: str | None = None) -> dict[str, str]:
-        """Another workspace of the organisation (`grid` first)."""
+        """Another workspace the stand-in hosts: one of the organisation's (`grid` first), or, for
+        requests signed as another organisation's, its own."""
         workspace = {"id": team_id, "domain": domain or grid.domain_of(name), "name": name}
         with self.lock:
             self.store.workspaces[team_id] = workspace

@@ -282,3 +282,54 @@ def test_the_search_migration_goes_down_and_up_without_losing_answers(engine):
     migrate.upgrade(engine)
     with session_scope(engine) as s:
         assert len(qa.list_answers(s, team_id=TEAM, question_id=question.id)) == 1
+
+
+def test_the_organisation_pools_migration_keeps_every_row_in_its_workspace(engine):
+    """Migration 0011: mentorships made so far are within one workspace (the mentor's is the
+    protégé's), and the conversations questions were posted in are queued to be asked about."""
+    import importlib
+    import json
+
+    from sqlalchemy import text
+
+    pools = importlib.import_module("storage.migrations.versions.0011_organisation_pools")
+    migrate.downgrade(engine, pools.down_revision)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO question (id, team_id, asker_id, text, channel_id, status, created_at, anonymous, "
+                "shown_state, post_version) VALUES (1, :t, 'U1', 'q', 'C0QA', 'posted', :now, false, 'open', 0), "
+                "(2, :t, 'U1', 'q', 'C0QA', 'posted', :now, false, 'open', 0), "
+                "(3, :t, 'U1', 'imported', '', 'posted', :now, false, 'open', 0), "
+                "(4, :t, 'U1', 'held', 'C0HELD', 'held', :now, false, 'open', 0)"
+            ),
+            {"t": TEAM, "now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO topic (id, team_id, key, name, created_at) VALUES (1, :t, 'leadership', 'Leadership', :now)"
+            ),
+            {"t": TEAM, "now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO mentor_request (id, team_id, protege_id, topic_id, goal, location_pref, role_pref, state, "
+                "round, created_at, updated_at) VALUES (1, :t, 'UP', 1, 'g', 'any', 'any', 'matched', 1, :now, :now)"
+            ),
+            {"t": TEAM, "now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO mentorship (id, team_id, request_id, mentor_id, protege_id, topic_id, state, weeks, "
+                "proposed_at, answer_by) VALUES (1, :t, 1, 'UM', 'UP', 1, 'active', 12, :now, :now)"
+            ),
+            {"t": TEAM, "now": now},
+        )
+    migrate.upgrade(engine)
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT mentor_team_id FROM mentorship")).scalar() == TEAM
+        rows = conn.execute(text("SELECT team_id, dedupe_key, kind, payload, status FROM outbox")).all()
+    assert [(r[0], r[1], r[2], json.loads(r[3]), r[4]) for r in rows] == [
+        (TEAM, "channel-privacy:C0QA", "ask.channel_privacy", {"channel_id": "C0QA"}, "pending")
+    ]
