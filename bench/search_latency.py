@@ -9,7 +9,12 @@ queries:
   (core.search.similar_questions, which the pre-posting suggestions will use);
 - `/ask search`: a few words, one page of five with the details shown (core.search.search_questions).
 
+Both read the searcher's whole organisation: with `--workspaces N` the questions are spread over N
+workspaces of one Enterprise Grid organisation (searched from the first), and with
+`--private-share F` that share of them is in private channels (found only from there).
+
     .venv/bin/python bench/search_latency.py
+    .venv/bin/python bench/search_latency.py --workspaces 50 --private-share 0.1
     .venv/bin/python bench/search_latency.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 On PostgreSQL it works in a throwaway schema, dropped at the end.
@@ -64,11 +69,35 @@ def make_question(rng: random.Random, sentences: list[str]) -> str:
     return " ".join(rng.sample(sentences, rng.choice((1, 1, 2, 2, 3))))[:1500]
 
 
-def fill(engine, n: int, sentences: list[str], seed: int) -> float:
+def team_of(i: int, workspaces: int) -> str:
+    return TEAM if i % workspaces == 0 else f"T0BENCH{i % workspaces:03d}"
+
+
+def fill(engine, n: int, sentences: list[str], seed: int, workspaces: int = 1, private_share: float = 0.0) -> float:
     rng = random.Random(seed)
     start = time.perf_counter()
     base = datetime(2024, 1, 1, tzinfo=UTC)
+    teams = [team_of(i, workspaces) for i in range(workspaces)]
     with engine.begin() as conn:
+        # One Grid organisation; each workspace's Q&A channel is public, its other channel private.
+        if workspaces > 1:
+            conn.execute(
+                text(
+                    "INSERT INTO workspace (team_id, org_id, enterprise_id, enterprise_install, seen_at) "
+                    "VALUES (:team, 'E0BENCH', 'E0BENCH', false, :at)"
+                ),
+                [{"team": t, "at": base.replace(tzinfo=None)} for t in teams],
+            )
+        conn.execute(
+            text(
+                "INSERT INTO channel (team_id, channel_id, private, checked_at) VALUES (:team, :channel, :private, :at)"
+            ),
+            [
+                {"team": t, "channel": channel, "private": private, "at": base.replace(tzinfo=None)}
+                for t in teams
+                for channel, private in (("C0BENCH", False), ("G0BENCH", True))
+            ],
+        )
         for first in range(0, n, 5000):
             questions, answers = [], []
             for i in range(first, min(first + 5000, n)):
@@ -76,10 +105,11 @@ def fill(engine, n: int, sentences: list[str], seed: int) -> float:
                 questions.append(
                     {
                         "id": i + 1,
-                        "team_id": TEAM,
+                        "team_id": team_of(i, workspaces),
                         "asker_id": f"U{i % 900:07d}",
                         "text": make_question(rng, sentences),
-                        "channel_id": "C0BENCH",
+                        # (no draw when there are none: the same questions as a run without the option)
+                        "channel_id": "G0BENCH" if private_share and rng.random() < private_share else "C0BENCH",
                         "message_ts": f"{asked.timestamp():.6f}",
                         "status": "posted",
                         "created_at": asked.replace(tzinfo=None),
@@ -90,7 +120,7 @@ def fill(engine, n: int, sentences: list[str], seed: int) -> float:
                     answered = asked + timedelta(minutes=5 + k)
                     answers.append(
                         {
-                            "team_id": TEAM,
+                            "team_id": team_of(i, workspaces),
                             "question_id": i + 1,
                             "message_ts": f"{answered.timestamp():.6f}",
                             "author_id": f"U{(i + k) % 700:07d}",
@@ -143,6 +173,8 @@ def main() -> int:
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--workspaces", type=int, default=1, help="of one Grid organisation (default 1)")
+    parser.add_argument("--private-share", type=float, default=0.0, help="of questions in private channels")
     args = parser.parse_args()
 
     texts = load_texts(args.data)
@@ -161,8 +193,10 @@ def run(args, url: str, sentences, lookups, searches) -> int:
         migrate.upgrade(engine)
         print(
             f"Python {sys.version.split()[0]} | {engine.dialect.name} | {args.questions:,} questions | {args.queries} queries"
+            f" | {args.workspaces} workspace(s) | {args.private_share:.0%} private"
         )
-        print(f"fill and index: {fill(engine, args.questions, sentences, args.seed):.1f} s")
+        filled = fill(engine, args.questions, sentences, args.seed, args.workspaces, args.private_share)
+        print(f"fill and index: {filled:.1f} s")
         with session_scope(engine) as s:
             answers = s.execute(text("SELECT count(*) FROM answer")).scalar()
         print(f"answers: {answers:,}")
