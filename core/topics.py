@@ -19,7 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlmodel import Session, select
 
 from storage import workspaces
@@ -85,9 +85,11 @@ def _find_in(session: Session, team_ids: list[str], key: str) -> Topic | None:
     return ranked[0] if ranked else None
 
 
-def find(session: Session, *, team_id: str, raw: str) -> TopicRef | None:
-    """The workspace's existing topic `raw` names, if any."""
-    row = _find_in(session, [team_id], normalise(raw).key)
+def find(session: Session, *, team_id: str, raw: str, organisation: bool = False) -> TopicRef | None:
+    """The workspace's existing topic `raw` names, if any (with `organisation`: else the one
+    another workspace of its organisation has)."""
+    teams = workspaces.pool(session, team_id=team_id) if organisation else [team_id]
+    row = _find_in(session, teams, normalise(raw).key)
     return _ref(row) if row is not None else None
 
 
@@ -150,19 +152,25 @@ def of_question(session: Session, *, team_id: str, question_id: int) -> list[Top
 
 
 def suggest(session: Session, *, team_id: str, typed: str, limit: int = 20) -> list[TopicRef]:
-    """Existing topics for a picker: those containing what was typed, most used first."""
+    """Existing topics of the organisation for a picker: those containing what was typed, most
+    used first, each key once (as the workspace itself has it, when it does)."""
+    pool = workspaces.pool(session, team_id=team_id)
     uses = (
-        select(QuestionTopic.topic_id, func.count().label("uses"))
-        .where(QuestionTopic.team_id == team_id)
-        .group_by(QuestionTopic.topic_id)
+        select(Topic.key, func.count().label("uses"))
+        .select_from(QuestionTopic)
+        .join(Topic, Topic.id == QuestionTopic.topic_id)
+        .where(QuestionTopic.team_id.in_(pool))
+        .group_by(Topic.key)
         .subquery()
     )
     query = (
         select(Topic)
-        .outerjoin(uses, uses.c.topic_id == Topic.id)
-        .where(Topic.team_id == team_id)
-        .order_by(func.coalesce(uses.c.uses, 0).desc(), Topic.key)
-        .limit(limit)
+        .outerjoin(uses, uses.c.key == Topic.key)
+        .where(Topic.team_id.in_(pool))
+        .order_by(
+            func.coalesce(uses.c.uses, 0).desc(), Topic.key, case((Topic.team_id == team_id, 0), else_=1), Topic.id
+        )
+        .limit(limit * min(len(pool), 5))
     )
     try:
         key = normalise(typed).key if typed.strip() else ""
@@ -171,4 +179,7 @@ def suggest(session: Session, *, team_id: str, typed: str, limit: int = 20) -> l
     if key:
         pattern = "%" + key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(Topic.key.like(pattern, escape="\\"))
-    return [_ref(row) for row in session.exec(query)]
+    found: dict[str, TopicRef] = {}
+    for row in session.exec(query):
+        found.setdefault(row.key, _ref(row))
+    return list(found.values())[:limit]

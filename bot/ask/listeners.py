@@ -89,7 +89,9 @@ def handle_topic_options(deps: Deps, ack: Ack, body: dict, context: BoltContext)
         with session_scope(deps.engine) as session:
             names = [t.name for t in topic_rules.suggest(session, team_id=team_id, typed=typed)]
             try:
-                existing = topic_rules.find(session, team_id=team_id, raw=typed) if typed.strip() else None
+                existing = (
+                    topic_rules.find(session, team_id=team_id, raw=typed, organisation=True) if typed.strip() else None
+                )
                 if existing is None and typed.strip():
                     new = topic_rules.normalise(typed).name  # not a spelling of an existing topic
                 elif existing is not None and existing.name not in names:

@@ -106,6 +106,14 @@ def test_a_topic_new_to_a_workspace_takes_the_organisations_key_and_name(engine,
         assert (globex.key, globex.name) == ("runbooks", "Runbooks")  # another organisation's is not adopted
         assert topics.pooled(s, team_id=SINGAPORE, topic_ids=[singapore.id]) == sorted([paris.id, singapore.id])
         assert topics.pooled(s, team_id=OTHER, topic_ids=[globex.id]) == [globex.id]
+        topics.resolve(s, team_id=PARIS, raw="Kubernetes")
+        topics.resolve(s, team_id=OTHER, raw="Kanban")
+        # The picker offers the organisation's topics, each once, the workspace's own row first.
+        offered = topics.suggest(s, team_id=SINGAPORE, typed="")
+        assert sorted((t.name, t.team_id) for t in offered) == [("Kubernetes", PARIS), ("Runbook", SINGAPORE)]
+        assert topics.find(s, team_id=SINGAPORE, raw="kubernetes") is None
+        assert topics.find(s, team_id=SINGAPORE, raw="kubernetes", organisation=True).team_id == PARIS
+        assert [t.name for t in topics.suggest(s, team_id=OTHER, typed="")] == ["Kanban", "Runbooks"]
 
 
 # -- the knowledge base ----------------------------------------------------------------------------
