@@ -89,14 +89,12 @@ def pool(session: Session, *, team_id: str) -> list[str]:
     the session (a unit of work): a rule that reads several pools reads each once."""
     kept = session.info.setdefault("knowhow_pools", {})
     if team_id not in kept:
-        org = org_of(session, team_id=team_id)
-        others = session.exec(
-            select(Workspace.team_id)
-            .where(Workspace.org_id == org, Workspace.team_id != team_id)
-            .order_by(Workspace.team_id)
-            .execution_options(all_workspaces=True)  # the organisation's workspaces, by its id
+        members = session.exec(
+            select(Workspace.team_id).where(
+                Workspace.org_id == select(Workspace.org_id).where(Workspace.team_id == team_id).scalar_subquery()
+            )
         ).all()
-        kept[team_id] = [team_id, *others]
+        kept[team_id] = [team_id, *sorted(t for t in members if t != team_id)]
     return list(kept[team_id])
 
 
