@@ -1,5 +1,6 @@
-"""The App Home as a person sees it now: their own picture, read fresh, and the workspace's
-board, shared for a minute."""
+"""The App Home as a person sees it now: their own picture (their rows in every workspace of the
+organisation), read fresh, and the scoreboard (the organisation's, unless the workspace chose its
+own: core.scoreboard), shared for a minute."""
 
 from __future__ import annotations
 

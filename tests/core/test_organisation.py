@@ -281,10 +281,25 @@ def test_a_protege_in_paris_is_matched_with_a_mentor_in_singapore_each_written_t
     paris_topic, singapore_topic = _listed(engine, PARIS), _listed(engine, SINGAPORE, "leadership")
     asked = _ask(engine, PARIS, NEW_MANAGER, paris_topic)
     assert asked.outcome is mentoring.RequestOutcome.WAITING
-    # Volunteering in Singapore offers the waiting Paris request, and tells the protégé in Paris.
+    with session_scope(engine) as s:  # a call for volunteers in Paris
+        call = mentoring.create_call(
+            s,
+            team_id=PARIS,
+            topic_id=paris_topic,
+            goals="Grow new managers",
+            weeks=12,
+            hours_per_month=2,
+            channel_id="C0GENERAL1",
+            created_by="W0ADMIN001",
+            request_key=None,
+            now=T0,
+        )
+    # Volunteering in Singapore offers the waiting Paris request, and tells the protégé in Paris;
+    # the Paris call's counts are brought up to date, in Paris.
     volunteered = _volunteer(engine, SINGAPORE, OLD_MANAGER, singapore_topic)
     assert volunteered.rounds == [(asked.request_id, 1)]
     assert [team for team, _ in _outbox(engine, kinds.OUTBOX_MENTOR_CANDIDATES)] == [PARIS]
+    assert _outbox(engine, kinds.OUTBOX_MENTOR_CALL_REFRESH) == [(PARIS, f'{{"call_id": {call}}}')]
     with session_scope(engine) as s:
         offer = mentoring.on_offer(s, team_id=PARIS, request_id=asked.request_id)
         assert [mentor for mentor, _ in offer.candidates] == [OLD_MANAGER]
