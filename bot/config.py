@@ -33,6 +33,8 @@ DEFAULT_SCOPES = (
     "im:history",
     "channels:join",
     "users:read",
+    "channels:read",
+    "groups:read",
     "reactions:write",
     "mpim:write",
     "files:write",

@@ -1170,3 +1170,49 @@ def test_token_rotation_refresh_tokens_work_once_and_tokens_expire(fake_slack):
         old.auth_test()
     with pytest.raises(SlackApiError, match="invalid_auth"):
         WebClient(token="xoxb-never-issued", base_url=fake_slack.api_url).auth_test()
+
+
+def test_a_grid_organisation_of_two_workspaces_under_an_org_wide_install(fake_slack):
+    """fakeslack/grid.py: workspaces, their channels and members, and what follows from them."""
+    client = WebClient(token=fake_slack.token, base_url=fake_slack.api_url)
+    fake_slack.grid("E0ACME0001", "Acme")
+    fake_slack.add_workspace("T0SINGAP01", "Acme Singapore")
+    fake_slack.add_channel("C0SINGAP01", team_id="T0SINGAP01")
+    fake_slack.add_channel("C0PRIVATE1", private=True)
+    fake_slack.add_user("W0BOTH0001", team_id="T0SINGAP01", teams=["T0FAKETEAM", "T0SINGAP01"], is_org_admin=True)
+
+    me = client.auth_test()
+    assert (me["team_id"], me["enterprise_id"], me["is_enterprise_install"]) == ("T0FAKETEAM", "E0ACME0001", True)
+    user = client.users_info(user="W0BOTH0001")["user"]
+    assert user["team_id"] == "T0SINGAP01"
+    assert user["enterprise_user"] == {
+        "id": "W0BOTH0001",
+        "enterprise_id": "E0ACME0001",
+        "enterprise_name": "Acme",
+        "is_admin": True,
+        "is_owner": False,
+        "teams": ["T0FAKETEAM", "T0SINGAP01"],
+    }
+    # Links open in each channel's own workspace.
+    assert client.chat_getPermalink(channel="C0SINGAP01", message_ts="1.2")["permalink"].startswith(
+        "https://acme-singapore.slack.com/archives/C0SINGAP01/"
+    )
+    assert client.chat_getPermalink(channel="C0QUESTION", message_ts="1.2")["permalink"].startswith(
+        "https://fake-mentors.slack.com/"
+    )
+    # What kind of conversation each is.
+    info = {c: client.conversations_info(channel=c)["channel"] for c in ("C0SINGAP01", "C0PRIVATE1", "D0SOMEONE1")}
+    assert (info["C0SINGAP01"]["is_private"], info["C0SINGAP01"]["context_team_id"]) == (False, "T0SINGAP01")
+    assert info["C0PRIVATE1"]["is_private"] and info["C0PRIVATE1"]["is_group"]
+    assert info["D0SOMEONE1"]["is_im"]
+    fake_slack.private_channels.add("C0NOTIN001")  # private, and the bot was never invited
+    with pytest.raises(SlackApiError) as hidden:
+        client.conversations_info(channel="C0NOTIN001")
+    assert hidden.value.response["error"] == "channel_not_found"
+    # A modal belongs to the workspace whose request's trigger opened it.
+    singapore = SlackSender("http://unused", "s3cret", team_id="T0SINGAP01", enterprise_id="E0ACME0001")
+    modal = {"type": "modal", "title": {"type": "plain_text", "text": "Hi"}, "blocks": [{"type": "divider"}]}
+    opened = client.views_open(trigger_id=singapore.trigger_id(), view=modal)["view"]
+    assert (opened["team_id"], opened["app_installed_team_id"]) == ("T0SINGAP01", "T0SINGAP01")
+    paris = SlackSender("http://unused", "s3cret")
+    assert client.views_open(trigger_id=paris.trigger_id(), view=modal)["view"]["app_installed_team_id"] == "T0FAKETEAM"

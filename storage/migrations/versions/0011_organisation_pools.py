@@ -9,7 +9,7 @@
   within one workspace: it gets its own.
 
 Revision ID: 0011
-Revises: 0010 (0009 until the OAuth migration is merged)
+Revises: 0010
 Create Date: 2026-12-06 10:00:00
 """
 
@@ -23,7 +23,7 @@ import sqlmodel
 import storage.columns
 
 revision = '0011'
-down_revision = '0009'  # TODO(lead): '0010' once the OAuth helper's migration is merged
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
