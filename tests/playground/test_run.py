@@ -31,7 +31,7 @@ def test_the_demo_is_seeded_through_knowhow_and_a_mentor_can_be_found(tmp_path):
         assert sum("Resolved" in text_of(m) for m in posts) == 1
         assert all(m["reply_count"] >= 1 for m in posts)
 
-        announced = [m for m in page.messages("U0KEIKO001", sample.EXPERT_CHANNEL) if "Ask the Expert" in text_of(m)]
+        announced = [m for m in page.messages("U0HUGO0001", sample.EXPERT_CHANNEL) if "Ask the Expert" in text_of(m)]
         assert announced and "Growing into your first management role" in text_of(announced[0])
         assert "<!date^" in text_of(announced[0])  # each reader sees the start in their own zone
 
