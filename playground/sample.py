@@ -232,7 +232,7 @@ CHANNELS: tuple[Channel, ...] = (
     Channel(
         QA_CHANNEL,
         "ask-anything",
-        "Questions for the whole company, shared by both offices: /ask puts them here",
+        "Questions for the whole company: /ask puts them here",
         EVERYONE,
         bot_member=True,
         shared_with=(SINGAPORE,),

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from core import clock
 from playground import sample
 from scheduler import jobs
-from tests.browser.conftest import EXPERT, GENERAL, QA, dm_with_knowhow, expect
+from tests.browser.conftest import EXPERT, GENERAL, QA, SG_GENERAL, dm_with_knowhow, expect
 
 ALICE, BEN, CHLOE, DEVIKA, EMMA = "U0ALICE001", "U0BEN00001", "U0CHLOE001", "U0DEVIKA01", "U0EMMA0001"
 FELIX, GRACE, HUGO, ISLA, KEIKO = "U0FELIX001", "U0GRACE001", "U0HUGO0001", "U0ISLA0001", "U0KEIKO001"
@@ -161,7 +161,7 @@ def test_volunteer_and_request_a_mentor_through_to_the_introduction(person):
 
 
 def test_app_home_shows_the_persons_own_picture_and_the_scoreboard(person):
-    person.open(KEIKO, GENERAL)
+    person.open(KEIKO, SG_GENERAL)  # in Acme Singapore, her workspace
     person.tab.get_by_test_id("nav-home").click()
     home = person.tab.get_by_test_id("home")
     expect(home).to_contain_text("Your questions (0 asked)")
