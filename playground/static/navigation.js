@@ -189,7 +189,10 @@ export function setTeam(team, then) {
     $('home').hidden = true;
     if (then.thread_ts) S.thread = { channel: then.channel, ts: then.thread_ts };
   }
-  else if (S.view && S.view.kind === 'conv' && !(w && (w.channels || []).includes(S.view.id)) && !/^[DG]/.test(S.view.id)) S.view = null;
+  else if (S.view && S.view.kind === 'conv' && !(w && (w.channels || []).includes(S.view.id)) && !/^[DG]/.test(S.view.id)) {
+    S.view = null;  // a channel the new workspace does not have: its default one opens
+    history.replaceState(null, '', location.pathname + location.search);
+  }
   const thread = S.thread;
   moved();
   if (then) {
@@ -203,6 +206,7 @@ export function renderAll() {
   if (!S.state) return;
   document.body.dataset.version = String(S.state.version);
   document.body.dataset.as = S.as || '';
+  document.body.dataset.team = S.team || '';
   renderSidebar();
   if (S.view) renderHeader();
   if (S.view && S.view.kind === 'home') renderHome();

@@ -3,7 +3,7 @@ import { $ } from './dom.js';
 import { renderConversation } from './messages.js';
 import { renderAll } from './navigation.js';
 import { handleNotices, toast } from './notices.js';
-import { DEFAULT_AS, POLL_MS, S, api, convById, convs, post, q } from './state.js';
+import { DEFAULT_AS, POLL_MS, S, api, convById, convs, post, q, workspaces } from './state.js';
 
 export let timer = null, running = false, again = false, forceNext = false;
 
@@ -39,7 +39,9 @@ export async function tick() {
       if (namesChanged) S.epoch++;
       S.state = st;
       S.version = st.version;
-      if (!S.view || (S.view.kind === 'conv' && !convById(S.view.id))) chooseDefaultView();
+      if (!S.view || (S.view.kind === 'conv' && !convById(S.view.id))) {
+        if (chooseDefaultView() === 'elsewhere') { forceNext = true; again = true; return; }
+      }
       await loadConversation();
       renderAll();
     }
@@ -64,6 +66,9 @@ export async function tick() {
 export function chooseDefaultView() {
   const hash = decodeURIComponent(location.hash.slice(1));
   if (hash === 'home') { S.view = { kind: 'home' }; $('conversation').hidden = true; $('home').hidden = false; post('/api/home', { tab: 'home' }).catch(() => {}); return; }
+  // A channel of the person's other workspace (a link, a bookmark): go there.
+  const elsewhere = hash && !convById(hash) && workspaces().find((w) => w.is_member && w.id !== S.team && (w.channels || []).includes(hash));
+  if (elsewhere) { S.team = elsewhere.id; S.view = { kind: 'conv', id: hash }; S.epoch++; return 'elsewhere'; }
   const cs = convs();
   const pick = convById(hash) || convById(S.state.default_conversation) || cs.find((c) => c.kind === 'channel' && !c.is_private) || cs[0];
   if (pick) { S.view = { kind: 'conv', id: pick.id }; $('conversation').hidden = false; $('home').hidden = true; }
