@@ -346,7 +346,12 @@ def post_in_flight(session: Session, *, team_id: str, channel_id: str, thread_ts
     """Could a reply to `thread_ts` be to a question whose post Slack has taken but whose ts
     Knowhow has not stored yet? True while a question of that channel, asked before that ts, is
     still being posted (its post is the thread's parent, and the reply must wait for it)."""
-    return qa.being_posted(session, team_id=team_id, channel_id=channel_id, asked_by=from_slack_ts(thread_ts))
+    return qa.being_posted(
+        session,
+        team_ids=workspaces.pool(session, team_id=team_id),  # a shared channel's may be another workspace's
+        channel_id=channel_id,
+        asked_by=from_slack_ts(thread_ts),
+    )
 
 
 def _reindexed(session: Session, question, outcome: ReplyOutcome) -> ReplyOutcome:

@@ -114,13 +114,14 @@ def by_session_expert():
     )
 
 
-def being_posted(session: Session, *, team_id: str, channel_id: str, asked_by: datetime) -> bool:
-    """Is a question of this channel, asked at or before `asked_by`, still being posted?"""
+def being_posted(session: Session, *, team_ids: Sequence[str], channel_id: str, asked_by: datetime) -> bool:
+    """Is a question of this channel by one of these workspaces (an organisation's: a shared channel
+    holds questions of each), asked at or before `asked_by`, still being posted?"""
     return (
         session.exec(
             select(Question.id)
             .where(
-                Question.team_id == team_id,
+                Question.team_id.in_(list(team_ids)),
                 Question.channel_id == channel_id,
                 Question.status == "pending",
                 Question.created_at <= asked_by,

@@ -5,14 +5,19 @@ they acted from (`core.asking.thread_workspace`, `question_workspace`)."""
 
 from __future__ import annotations
 
+import time
+
 from sqlmodel import select
 
 from bot import ids
+from core import asking
+from core.clock import utcnow
 from storage.db import session_scope
 from storage.models import Answer, Question
 
+from ..settle import settle
 from .conftest import QA_CHANNEL
-from .test_http_ask import _wait_until
+from .test_http_ask import _wait_until, _work_rows
 from .test_http_knowledge import _accept_button, current, post_of, shown
 from .test_http_organisation import (  # noqa: F401  (fixtures, used as they are)
     ADMIN,
@@ -148,3 +153,38 @@ def test_a_paris_question_answered_from_singapore_is_accepted_there_with_the_sho
     _wait_until(lambda: "Resolved" in shown(current(fake_slack, post)))
     [accepted] = [a for a in _rows(knowhow, Answer) if a.accepted_at]
     assert (accepted.team_id, accepted.author_id) == (PARIS, SEEKER)
+
+
+def test_a_reply_from_paris_that_beats_a_singapore_post_being_recorded_waits_for_it(
+    knowhow, fake_slack, paris, singapore
+):
+    """The reply is kept (Slack's retry applies it again) while a question of the organisation is
+    still being posted in that channel, whichever workspace's it is."""
+    with session_scope(knowhow.engine) as s:
+        q = Question(
+            team_id=SINGAPORE,
+            asker_id=SEEKER,
+            text="Where are the office keys?",
+            channel_id=QA_CHANNEL,
+            status="pending",
+            request_id="early-shared",
+            created_at=utcnow(),
+        )
+        s.add(q)
+        s.flush()
+        question_id = q.id
+    thread_ts = f"{time.time():.6f}"
+    reply = paris.thread_reply(
+        channel=QA_CHANNEL, thread_ts=thread_ts, ts=f"{time.time() + 1:.6f}", user=HELPER, text="At reception."
+    )
+    assert paris.event(reply, event_id="Ev0SHARED01").status == 200
+    settle(knowhow)
+    assert _rows(knowhow, Answer) == []
+    [kept] = _work_rows(knowhow, "event:Ev0SHARED01")
+    assert kept.status == "pending" and "came before its post was recorded" in kept.last_error
+    with session_scope(knowhow.engine) as s:
+        asking.mark_posted(s, team_id=SINGAPORE, question_id=question_id, channel_id=QA_CHANNEL, message_ts=thread_ts)
+    assert paris.event(reply, event_id="Ev0SHARED01", retry_num=1).status == 200
+    _wait_until(lambda: _rows(knowhow, Answer))
+    [answer] = _rows(knowhow, Answer)
+    assert (answer.team_id, answer.question_id, answer.text) == (SINGAPORE, question_id, "At reception.")
