@@ -1,4 +1,7 @@
-"""A local Slack-compatible workspace, built on the Web API stand-in `fakeslack.FakeSlack`.
+"""A local Slack-compatible workspace, built on the Web API stand-in `fakeslack.FakeSlack`: an
+Enterprise Grid organisation of several workspaces (the sample's two offices) with the app
+installed org-wide, so one bot token speaks for every workspace and each request carries the Grid
+shapes of the workspace the person acts in (`team_for`; `senders` has one SlackSender each).
 
 FakeSlack answers the Web API methods Knowhow calls with Slack's shapes and errors. The workspace
 adds what a workspace has: its people, channels with members (public and private), DMs and group
