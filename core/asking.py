@@ -279,6 +279,29 @@ def mark_failed(session: Session, *, team_id: str, question_id: int) -> bool:
     return True
 
 
+def thread_workspace(session: Session, *, team_id: str, channel_id: str, thread_ts: str) -> str:
+    """The workspace whose question's thread `thread_ts` in `channel_id` is. A channel shared by
+    several workspaces of an organisation (a Grid shared channel, such as one Q&A channel for
+    every office) holds questions of each, and people of any of them reply, edit and accept in
+    its threads: what they do there belongs to the question's workspace, whichever workspace
+    Slack says they acted from. `team_id` itself when no question of its organisation is there."""
+    if qa.find_question_by_post(session, team_id=team_id, channel_id=channel_id, message_ts=thread_ts) is not None:
+        return team_id
+    found = qa.find_post_in_pool(
+        session, team_ids=workspaces.pool(session, team_id=team_id), channel_id=channel_id, message_ts=thread_ts
+    )
+    return found.team_id if found is not None else team_id
+
+
+def question_workspace(session: Session, *, team_id: str, question_id: int) -> str:
+    """The workspace of question `question_id` of `team_id`'s organisation (a button on its post
+    clicked from another workspace of the organisation, in a shared channel); `team_id` if none."""
+    if qa.get_question(session, team_id=team_id, question_id=question_id) is not None:
+        return team_id
+    found = qa.get_in_pool(session, team_ids=workspaces.pool(session, team_id=team_id), question_id=question_id)
+    return found.team_id if found is not None else team_id
+
+
 class ReplyOutcome(enum.Enum):
     RECORDED = "recorded"
     DUPLICATE = "duplicate"  # the same message again (a retry, or a racing delivery)
@@ -326,7 +349,12 @@ def post_in_flight(session: Session, *, team_id: str, channel_id: str, thread_ts
     """Could a reply to `thread_ts` be to a question whose post Slack has taken but whose ts
     Knowhow has not stored yet? True while a question of that channel, asked before that ts, is
     still being posted (its post is the thread's parent, and the reply must wait for it)."""
-    return qa.being_posted(session, team_id=team_id, channel_id=channel_id, asked_by=from_slack_ts(thread_ts))
+    return qa.being_posted(
+        session,
+        team_ids=workspaces.pool(session, team_id=team_id),  # a shared channel's may be another workspace's
+        channel_id=channel_id,
+        asked_by=from_slack_ts(thread_ts),
+    )
 
 
 def _reindexed(session: Session, question, outcome: ReplyOutcome) -> ReplyOutcome:

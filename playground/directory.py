@@ -1,6 +1,11 @@
-"""The workspace's people and channels: who is in which channel (public, private, DMs, group DMs),
-who may read and post where, and the Web API methods that answer from them (auth.test, users.info,
-conversations.join, conversations.open)."""
+"""The organisation's workspaces, people and channels: who is in which workspace (a Grid user id is
+the same in every workspace it belongs to), which workspace a channel was created in and which it
+is shared with, who is in which channel (public, private, DMs, group DMs), who may read and post
+where, and the Web API methods that answer from them (users.info, conversations.join,
+conversations.open; auth.test is the stand-in's own: an org-wide installation of the organisation).
+
+DMs and group DMs belong to the organisation, as on Enterprise Grid: a person sees theirs in every
+workspace they are in."""
 
 from __future__ import annotations
 
@@ -22,7 +27,6 @@ class DirectoryMixin:
     def _serve_directory(self) -> None:
         self.slack.methods.update(
             {
-                "auth.test": self._api_auth_test,
                 "users.info": self._api_users_info,
                 "conversations.join": self._api_conversations_join,
                 "conversations.open": self._api_conversations_open,
@@ -42,6 +46,8 @@ class DirectoryMixin:
             tz_label=p.tz_label,
             tz_offset=offset,
             is_admin=p.is_admin,
+            team_id=p.teams[0],
+            teams=list(p.teams),
         )
         with self.lock:
             self.users[p.id]["color"] = p.color.lstrip("#")
@@ -57,7 +63,16 @@ class DirectoryMixin:
         members: list[str],
         is_private: bool = False,
         bot_member: bool = False,
+        team: str | None = None,
+        shared_with: list[str] | None = None,
     ) -> None:
+        """A channel created in workspace `team` (the first by default), shared with the
+        organisation's workspaces `shared_with` too (a Grid shared channel)."""
+        team = team or self.team_id
+        teams = list(dict.fromkeys([team, *(shared_with or [])]))
+        if any(t not in self.offices for t in teams):
+            raise PlaygroundError("team_not_found")
+        self.slack.add_channel(id, team_id=team)  # its permalinks and conversations.info name its workspace
         with self.lock:
             members = list(dict.fromkeys(members + ([self.bot_user_id] if bot_member else [])))
             self.channels[id] = {
@@ -68,6 +83,8 @@ class DirectoryMixin:
                 "members": members,
                 "created": int(time.time()),
                 "is_archived": False,
+                "team": team,
+                "teams": teams,
             }
             if is_private:
                 self.store.private_channels.add(id)
@@ -79,6 +96,36 @@ class DirectoryMixin:
         if user not in self.people:
             raise PlaygroundError("user_not_found")
         return self.people[user]
+
+    def team_for(self, user: str, team: str | None = None, channel: str | None = None) -> str:
+        """The workspace `user` acts in: `team` (team_not_found when the organisation has none such,
+        user_not_in_team when they are not in it); without one, the first of theirs where
+        `channel` is (when given), else their first."""
+        teams = self.person(user).teams
+        if team:
+            if team not in self.offices:
+                raise PlaygroundError("team_not_found")
+            if team not in teams:
+                raise PlaygroundError("user_not_in_team")
+            return team
+        if channel and channel in self.channels:
+            for candidate in teams:
+                if candidate in self.channels[channel]["teams"]:
+                    return candidate
+        return teams[0]
+
+    def people_in(self, team: str) -> list[str]:
+        return [uid for uid, p in self.people.items() if team in p.teams]
+
+    def home_of(self, channel: str) -> str:
+        """The workspace a conversation belongs to: a channel's own; DMs and group DMs are the
+        organisation's, and go by its first workspace (where its installation is)."""
+        ch = self.channels.get(channel)
+        return ch["team"] if ch else self.team_id
+
+    def is_shared(self, channel: str) -> bool:
+        ch = self.channels.get(channel)
+        return bool(ch) and len(ch["teams"]) > 1
 
     def dm_of(self, user: str) -> str:
         return "D" + user[1:]
@@ -105,12 +152,17 @@ class DirectoryMixin:
             return ch["name"]
         return "directmessage" if channel.startswith("D") else "mpdm-" + channel.lower()
 
-    def can_read(self, user: str, channel: str) -> bool:
-        """Public channels, and the private channels, DMs and group DMs `user` is in."""
+    def can_read(self, user: str, channel: str, team: str | None = None) -> bool:
+        """Public channels, and the private channels, DMs and group DMs `user` is in; with `team`,
+        only the channels of that workspace (its own and those shared with it)."""
         if channel.startswith("D"):
             return channel == self.dm_of(user)
         ch = self.channels.get(channel)
         if ch is not None:
+            person = self.people.get(user)
+            teams = [team] if team is not None else list(person.teams if person else ())
+            if not any(t in ch["teams"] for t in teams):
+                return False  # a channel of a workspace they are not in (or not looking at)
             return not ch["is_private"] or user in ch["members"]
         return user in self.group_dms.get(channel, [])
 
@@ -150,20 +202,13 @@ class DirectoryMixin:
             "topic": {"value": ch["topic"], "creator": "", "last_set": 0},
             "purpose": {"value": "", "creator": "", "last_set": 0},
             "num_members": len(ch["members"]),
+            "context_team_id": ch["team"],
+            "is_shared": len(ch["teams"]) > 1,
+            "is_org_shared": len(ch["teams"]) > 1,
+            "shared_team_ids": list(ch["teams"]),
         }
 
     # -- the Web API, as this workspace answers it ------------------------------------------------
-    def _api_auth_test(self, call: Call) -> Answer:
-        return ok(
-            url=f"https://{self.team_domain}.slack.com/",
-            team=self.team_name,
-            user="knowhow",
-            team_id=self.team_id,
-            user_id=self.bot_user_id,
-            bot_id=self.bot_id,
-            is_enterprise_install=False,
-        )
-
     def _api_users_info(self, call: Call) -> Answer:
         if (call.args.get("user") or "") not in self.users:
             return err("user_not_found")

@@ -1,6 +1,10 @@
 """The Events API, as Slack delivers it to Knowhow: only what the manifest subscribes to and only
 from channels the bot is in, one event at a time and in order, signed; an event not acked in time
-is retried (X-Slack-Retry-Num, the same event_id) almost at once, after a minute, after five."""
+is retried (X-Slack-Retry-Num, the same event_id) almost at once, after a minute, after five.
+
+Each event goes as the workspace it happened in (`context_team_id`, for the org-wide installation);
+in a shared channel, the top-level `team_id` is the workspace that created the channel, as Slack
+sends it."""
 
 from __future__ import annotations
 
@@ -57,11 +61,15 @@ class EventsMixin:
             return kind in events and self.bot_user_id in self._members(channel)
         return kind in events
 
-    def _emit(self, event: dict[str, Any]) -> None:
+    def _emit(self, event: dict[str, Any], team: str | None = None) -> None:
+        """Queue `event`, which happened in workspace `team` (by default, that of its channel)."""
         if event.get("type") == "message":
             event.setdefault("channel_type", self._kind(event["channel"]))
         if self.sender is None or not self._subscribed(event):
             return
+        channel = event.get("channel") or (event.get("item") or {}).get("channel") or ""
+        event["_team"] = team or self.home_of(channel)
+        event["_channel_team"] = self.home_of(channel) if channel in self.channels else None
         with self._event_wake:
             heapq.heappush(self._events, (time.monotonic(), next(self._event_seq), event, 0))
             self._event_wake.notify_all()
@@ -77,7 +85,11 @@ class EventsMixin:
                     return
                 _due, seq, event, attempt = heapq.heappop(self._events)
             event_id = event.setdefault("_event_id", f"Ev0PLAY{seq:07d}")
-            body = self.sender.event_body({k: v for k, v in event.items() if not k.startswith("_")}, event_id=event_id)
+            sender = self.senders.get(event["_team"], self.sender)
+            created_in = event["_channel_team"] if event["_channel_team"] != event["_team"] else None
+            body = sender.event_body(
+                {k: v for k, v in event.items() if not k.startswith("_")}, event_id=event_id, team_id=created_in
+            )
             extra = {}
             if attempt:
                 extra = {"X-Slack-Retry-Num": str(attempt), "X-Slack-Retry-Reason": event.get("_reason", "http_error")}
@@ -106,9 +118,10 @@ class EventsMixin:
             else:
                 log.warning("event %s given up after %d retries", event_id, attempt)
 
-    def open_home(self, user: str, tab: str = "home") -> None:
-        """`user` opens Knowhow's App Home (its Home or Messages tab): an app_home_opened event."""
-        self.person(user)
+    def open_home(self, user: str, tab: str = "home", *, team: str | None = None) -> None:
+        """`user` opens Knowhow's App Home (its Home or Messages tab) in workspace `team`: an
+        app_home_opened event there. What Knowhow publishes next for them is their Home there."""
+        team = self.team_for(user, team)
         if tab not in ("home", "messages"):
             raise PlaygroundError("invalid_arguments")
         event = {
@@ -119,6 +132,8 @@ class EventsMixin:
             "event_ts": self.store.next_ts(),
         }
         with self.lock:
-            if self.homes.get(user):
-                event["view"] = copy.deepcopy(self.homes[user])
-        self._emit(event)
+            if tab == "home":
+                self.home_team[user] = team
+            if self.homes.get((user, team)):
+                event["view"] = copy.deepcopy(self.homes[(user, team)])
+        self._emit(event, team)

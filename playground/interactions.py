@@ -34,25 +34,26 @@ class InteractionsMixin:
             return None, b"", "operation_timeout" if "timed out" in str(exc) else "dispatch_failed"
         return answer.status, answer.body, None
 
-    def slash_command(self, user: str, channel: str, text: str) -> dict[str, Any]:
-        """`user` types `text` (starting with a command from the manifest) in `channel`."""
-        self.person(user)
+    def slash_command(self, user: str, channel: str, text: str, *, team: str | None = None) -> dict[str, Any]:
+        """`user` types `text` (starting with a command from the manifest) in `channel`, in
+        workspace `team` (`team_for`): the command is that workspace's."""
+        team = self.team_for(user, team, channel)
         command, _, rest = text.strip().partition(" ")
         spec = self.manifest.command(command)
         if spec is None:
             raise PlaygroundError("invalid_command")
-        if not self.can_read(user, channel):
+        if not self.can_read(user, channel, team):
             raise PlaygroundError("channel_not_found")
-        responder = Responder(user=user, channel=channel, kind="command")
-        body = self.sender.command_body(
+        responder = Responder(user=user, channel=channel, kind="command", team=team)
+        body = self.senders[team].command_body(
             command,
-            self._format(rest.strip(), escape_names=bool(spec["should_escape"])),
+            self._format(rest.strip(), escape_names=bool(spec["should_escape"]), team=team),
             user_id=user,
             user_name=self.people[user].name,
             channel_id=channel,
             channel_name=self._channel_name(channel),
             response_url=self.new_response_url(responder),
-            trigger_id=self.new_trigger(user),
+            trigger_id=self.new_trigger(user, team),
         )
         status, answer, error = self._post_to_app(body, "application/x-www-form-urlencoded")
         if error is None and status != 200:
@@ -86,6 +87,7 @@ class InteractionsMixin:
                             "type": "message",
                             "user": self.bot_user_id,
                             "bot_id": self.bot_id,
+                            "team": self.home_of(channel),
                             "ts": ts,
                             "text": message.get("text") or "",
                             **({"blocks": message["blocks"]} if message.get("blocks") else {}),
@@ -119,9 +121,10 @@ class InteractionsMixin:
             self.notify(user, f"Knowhow did not answer {what} ({error}).")
         return status, answer
 
-    def _envelope(self, kind: str, user: str) -> dict[str, Any]:
-        """The fields every interaction payload starts with, `user` by their name in the workspace."""
-        return self.sender.envelope(kind, user, self.people[user].name)
+    def _envelope(self, kind: str, user: str, team: str) -> dict[str, Any]:
+        """The fields every interaction payload starts with, `user` by their name, acting in
+        workspace `team` (the org-wide installation's shapes: no `team`, `user.team_id` theirs)."""
+        return self.senders[team].envelope(kind, user, self.people[user].name)
 
     def _action(
         self,
@@ -182,16 +185,19 @@ class InteractionsMixin:
         block_id: str,
         action_id: str,
         values: dict[str, Any] | None = None,
+        team: str | None = None,
         **selected: Any,
     ) -> dict[str, Any]:
         """A click or a choice on an interactive element of a message or a view (a modal or the Home).
         The element is the one stored at `block_id`/`action_id` on that surface (`invalid_action` when
-        there is none); what was chosen must be among what it offers (`invalid_option`)."""
+        there is none); what was chosen must be among what it offers (`invalid_option`). On a
+        message, `user` acts in workspace `team` (`team_for`); on a view, in the view's own."""
         self.person(user)
         kind = (where or {}).get("type")
         if kind == "message":
             channel, ts = where.get("channel") or "", where.get("ts") or ""
-            if not self.can_read(user, channel):
+            team = self.team_for(user, team, channel)
+            if not self.can_read(user, channel, team):
                 raise PlaygroundError("channel_not_found")
             with self.lock:
                 message = copy.deepcopy(self.store.find_message(channel, ts))
@@ -210,6 +216,7 @@ class InteractionsMixin:
         elif kind == "view":
             source = self._view_for(user, where.get("view_id") or "")
             surface = source["id"]
+            team = source.get("team_id") or self.team_for(user)
         else:
             raise PlaygroundError("invalid_arguments")
         element = find_element(source.get("blocks"), block_id, action_id)
@@ -217,13 +224,13 @@ class InteractionsMixin:
             raise PlaygroundError("invalid_action")
         action = self._action(user, surface, element, block_id=block_id, action_id=action_id, selected=selected)
         action["action_ts"] = f"{time.time():.6f}"
-        payload = self._envelope("block_actions", user)
+        payload = self._envelope("block_actions", user, team)
         if kind == "message":
             container = {"type": "message", "message_ts": ts, "channel_id": channel, "is_ephemeral": message is None}
             if source.get("thread_ts"):
                 container["thread_ts"] = source["thread_ts"]
             payload["container"] = container
-            payload["trigger_id"] = self.new_trigger(user)
+            payload["trigger_id"] = self.new_trigger(user, team)
             payload["channel"] = {"id": channel, "name": self._channel_name(channel)}
             if message is not None:
                 message.pop("reactions", None)
@@ -237,24 +244,27 @@ class InteractionsMixin:
                     source_ts=ts,
                     source_ephemeral=message is None,
                     thread_ts=source.get("thread_ts"),
+                    team=team,
                 )
             )
         else:
             view = source
             payload["container"] = {"type": "view", "view_id": view["id"]}
-            payload["trigger_id"] = self.new_trigger(user)
+            payload["trigger_id"] = self.new_trigger(user, team)
             view["state"] = {"values": {**forms.initial_state(view), **copy.deepcopy(values or {})}}
             payload["view"] = view
         payload["actions"] = [action]
         self._interaction(user, payload, "the click")
         return {"ok": True}
 
-    def shortcut(self, user: str, callback_id: str, channel: str, ts: str) -> dict[str, Any]:
-        """A message shortcut from the manifest, used on the message at `ts`."""
-        self.person(user)
+    def shortcut(
+        self, user: str, callback_id: str, channel: str, ts: str, *, team: str | None = None
+    ) -> dict[str, Any]:
+        """A message shortcut from the manifest, used on the message at `ts`, in workspace `team`."""
+        team = self.team_for(user, team, channel)
         if not any(s["callback_id"] == callback_id for s in self.manifest.shortcuts):
             raise PlaygroundError("invalid_callback_id")
-        if not self.can_read(user, channel):
+        if not self.can_read(user, channel, team):
             raise PlaygroundError("channel_not_found")
         with self.lock:
             message = copy.deepcopy(self.store.find_message(channel, ts))
@@ -262,9 +272,9 @@ class InteractionsMixin:
             raise PlaygroundError("message_not_found")
         message.pop("reactions", None)
         responder = Responder(
-            user=user, channel=channel, kind="shortcut", source_ts=ts, thread_ts=message.get("thread_ts")
+            user=user, channel=channel, kind="shortcut", source_ts=ts, thread_ts=message.get("thread_ts"), team=team
         )
-        payload = self.sender.message_action_payload(
+        payload = self.senders[team].message_action_payload(
             user=user,
             user_name=self.people[user].name,
             callback_id=callback_id,
@@ -273,8 +283,7 @@ class InteractionsMixin:
             channel_name=self._channel_name(channel),
             response_url=self.new_response_url(responder),
         )
-        payload["team"] = {"id": self.team_id, "domain": self.team_domain}
-        payload["trigger_id"] = self.new_trigger(user)
+        payload["trigger_id"] = self.new_trigger(user, team)
         self._interaction(user, payload, "the shortcut")
         return {"ok": True}
 
@@ -282,7 +291,7 @@ class InteractionsMixin:
         """What an external select offers for `value` typed so far (block_suggestion)."""
         self.person(user)
         view = self._view_for(user, view_id)
-        payload = self._envelope("block_suggestion", user)
+        payload = self._envelope("block_suggestion", user, view.get("team_id") or self.team_for(user))
         payload.update(
             {
                 "container": {"type": "view", "view_id": view["id"]},

@@ -47,7 +47,7 @@ class MessagesMixin:
         if answer.body.get("ok"):
             with self.lock:
                 stored = self.store.find_message(answer.body["channel"], answer.body["ts"])
-                stored.setdefault("team", self.team_id)
+                stored.setdefault("team", self.home_of(answer.body["channel"]))
                 stored["app_id"] = "A0KNOWHOW1"
                 if stored.get("thread_ts"):
                     parent = self.store.find_message(answer.body["channel"], stored["thread_ts"])
@@ -95,7 +95,9 @@ class MessagesMixin:
                 if channel in self.channels or channel in self.group_dms or channel.startswith("D")
                 else "channel_not_found"
             )
-        link = f"https://{self.team_domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
+        # Into the workspace the channel belongs to (each of the organisation's has its own domain).
+        domain = self.offices[self.home_of(channel)].domain
+        link = f"https://{domain}.slack.com/archives/{channel}/p{ts.replace('.', '')}"
         if message.get("thread_ts") and message["thread_ts"] != ts:
             link += f"?thread_ts={message['thread_ts']}&cid={channel}"
         return ok(channel=channel, permalink=link)
@@ -119,21 +121,27 @@ class MessagesMixin:
             self.ephemerals = self.ephemerals[-EPHEMERALS_KEPT:]
             self._touch()
 
-    def _system_message(self, channel: str, user: str, subtype: str, text: str) -> None:
+    def _system_message(self, channel: str, user: str, subtype: str, text: str, team: str | None = None) -> None:
         ts = self.store.next_ts()
-        message = {"type": "message", "subtype": subtype, "user": user, "ts": ts, "text": text, "team": self.team_id}
+        team = team or self.home_of(channel)
+        message = {"type": "message", "subtype": subtype, "user": user, "ts": ts, "text": text, "team": team}
         with self.lock:
             self.messages[channel].append(message)
             self._touch()
-        self._emit({**copy.deepcopy(message), "channel": channel, "event_ts": ts})
+        self._emit({**copy.deepcopy(message), "channel": channel, "event_ts": ts}, team)
 
     # -- what people type ----------------------------------------------------------------------
-    def _format(self, text: str, *, escape_names: bool | None) -> str:
+    def _format(self, text: str, *, escape_names: bool | None, team: str | None = None) -> str:
         """What Slack sends for text a person typed: &, < and > escaped, @name and #channel as
-        mentions (`<@U…>`, `<#C…|name>`; in commands with should_escape off they stay as typed)."""
+        mentions (`<@U…>`, `<#C…|name>`; in commands with should_escape off they stay as typed).
+        A #channel is one of workspace `team`'s (each workspace may have a #general)."""
         text = slack_escape(text)
         names = {p.name: uid for uid, p in self.people.items()}
-        channels = {c["name"]: cid for cid, c in self.channels.items() if not c["is_private"]}
+        channels = {
+            c["name"]: cid
+            for cid, c in self.channels.items()
+            if not c["is_private"] and (team is None or team in c["teams"])
+        }
 
         def person(m: re.Match) -> str:
             name = m.group(1)
@@ -155,7 +163,7 @@ class MessagesMixin:
         text = re.sub(r"(?<![\w<])@([A-Za-z0-9._-]+)", person, text)
         return re.sub(r"(?<![\w<&])#([a-z0-9_-]+)", channel, text)
 
-    def _check_writer(self, user: str, channel: str) -> None:
+    def _check_writer(self, user: str, channel: str, team: str) -> None:
         self.person(user)
         if channel.startswith("D"):
             if channel != self.dm_of(user):
@@ -166,24 +174,35 @@ class MessagesMixin:
                 raise PlaygroundError("channel_not_found")
             return
         ch = self.channels.get(channel)
-        if ch is None or (ch["is_private"] and user not in ch["members"]):
+        if ch is None or not self.can_read(user, channel, team):
             raise PlaygroundError("channel_not_found")
         if ch["is_archived"]:
             raise PlaygroundError("is_archived")
         if user not in ch["members"]:  # the page's "Join channel": a public channel anyone may join
             with self.lock:
                 ch["members"].append(user)
-            self._system_message(channel, user, "channel_join", f"<@{user}> has joined the channel")
+            self._system_message(channel, user, "channel_join", f"<@{user}> has joined the channel", team)
 
-    def post_message(self, user: str, channel: str, text: str, *, thread_ts: str | None = None) -> str:
-        """`user` writes `text` in `channel` (in the thread of `thread_ts`): stored, and delivered
-        as a `message` event where the app is subscribed. Returns its ts."""
-        self._check_writer(user, channel)
+    def _by(self, message: dict[str, Any], channel: str, team: str) -> None:
+        """A person's message carries their workspace; in a shared channel, as Slack says it, also
+        as the team they are of (`user_team`, `source_team`)."""
+        message["team"] = team
+        if self.is_shared(channel):
+            message["user_team"] = message["source_team"] = team
+
+    def post_message(
+        self, user: str, channel: str, text: str, *, thread_ts: str | None = None, team: str | None = None
+    ) -> str:
+        """`user` writes `text` in `channel` (in the thread of `thread_ts`), in workspace `team`
+        (`team_for`): stored, and delivered as a `message` event where the app is subscribed.
+        Returns its ts."""
+        team = self.team_for(user, team, channel)
+        self._check_writer(user, channel, team)
         if not (text or "").strip():
             raise PlaygroundError("no_text")
         if len(text) > MAX_MESSAGE_CHARS:
             raise PlaygroundError("msg_too_long")
-        text = self._format(text, escape_names=None)
+        text = self._format(text, escape_names=None, team=team)
         with self.lock:
             parent = None
             if thread_ts:
@@ -197,21 +216,21 @@ class MessagesMixin:
                 "text": text,
                 "user": user,
                 "ts": ts,
-                "team": self.team_id,
                 "blocks": _rich_text(text),
             }
+            self._by(message, channel, team)
             if parent is not None:
                 message["thread_ts"] = thread_ts
                 message["parent_user_id"] = parent.get("user")
             self.messages[channel].append(message)
             self._touch()
             event = {**copy.deepcopy(message), "channel": channel, "event_ts": ts}
-        self._emit(event)
+        self._emit(event, team)
         return ts
 
-    def _own_message(self, user: str, channel: str, ts: str, refusal: str) -> dict[str, Any]:
+    def _own_message(self, user: str, channel: str, ts: str, refusal: str, team: str) -> dict[str, Any]:
         self.person(user)
-        if not self.can_read(user, channel):
+        if not self.can_read(user, channel, team):
             raise PlaygroundError("channel_not_found")
         message = self.store.find_message(channel, ts)
         if message is None or message.get("subtype") == "tombstone":
@@ -220,14 +239,15 @@ class MessagesMixin:
             raise PlaygroundError(refusal)
         return message
 
-    def edit_message(self, user: str, channel: str, ts: str, text: str) -> None:
+    def edit_message(self, user: str, channel: str, ts: str, text: str, *, team: str | None = None) -> None:
+        team = self.team_for(user, team, channel)
         if not (text or "").strip():
             raise PlaygroundError("no_text")
         with self.lock:
-            message = self._own_message(user, channel, ts, "cant_update_message")
+            message = self._own_message(user, channel, ts, "cant_update_message", team)
             previous = copy.deepcopy(message)
             edited_ts = self.store.next_ts()
-            message["text"] = self._format(text, escape_names=None)
+            message["text"] = self._format(text, escape_names=None, team=team)
             message["blocks"] = _rich_text(message["text"])
             message["edited"] = {"user": user, "ts": edited_ts}
             self._touch()
@@ -241,11 +261,12 @@ class MessagesMixin:
                 "ts": edited_ts,
                 "event_ts": edited_ts,
             }
-        self._emit(event)
+        self._emit(event, team)
 
-    def delete_message(self, user: str, channel: str, ts: str) -> None:
+    def delete_message(self, user: str, channel: str, ts: str, *, team: str | None = None) -> None:
+        team = self.team_for(user, team, channel)
         with self.lock:
-            message = self._own_message(user, channel, ts, "cant_delete_message")
+            message = self._own_message(user, channel, ts, "cant_delete_message", team)
             previous = copy.deepcopy(message)
             has_replies = any(m.get("thread_ts") == ts and m["ts"] != ts for m in self.messages[channel])
             if has_replies:  # Slack keeps a tombstone so the thread stays
@@ -275,15 +296,17 @@ class MessagesMixin:
                 "ts": at,
                 "event_ts": at,
             }
-        self._emit(event)
+        self._emit(event, team)
 
-    def react(self, user: str, channel: str, ts: str, name: str, *, remove: bool = False) -> None:
-        self.person(user)
+    def react(
+        self, user: str, channel: str, ts: str, name: str, *, remove: bool = False, team: str | None = None
+    ) -> None:
+        team = self.team_for(user, team, channel)
         name = (name or "").strip(":")
         if not re.fullmatch(r"[a-z0-9_+'-]{1,100}", name):
             raise PlaygroundError("invalid_name")
         with self.lock:
-            if not self.can_read(user, channel):
+            if not self.can_read(user, channel, team):
                 raise PlaygroundError("channel_not_found")
             message = self.store.find_message(channel, ts)
             if message is None:
@@ -314,4 +337,4 @@ class MessagesMixin:
                 "item_user": message.get("user"),
                 "event_ts": self.store.next_ts(),
             }
-        self._emit(event)
+        self._emit(event, team)

@@ -29,6 +29,7 @@ TRIGGERS_KEPT = 500
 class _Trigger:
     user: str
     at: float
+    team: str  # the workspace whose request carried it (a modal opened with it is that workspace's)
     used: bool = False
 
 
@@ -46,11 +47,12 @@ class ModalsMixin:
             }
         )
 
-    def new_trigger(self, user: str) -> str:
-        """A trigger_id for something `user` just did (good for 3 seconds, once)."""
-        trigger_id = self.sender.trigger_id()
+    def new_trigger(self, user: str, team: str | None = None) -> str:
+        """A trigger_id for something `user` just did in workspace `team` (good for 3 seconds, once)."""
+        team = team or self.team_for(user)
+        trigger_id = self.senders[team].trigger_id()  # shaped so the stand-in knows its workspace
         with self.lock:
-            self._triggers[trigger_id] = _Trigger(user, self.clock())
+            self._triggers[trigger_id] = _Trigger(user, self.clock(), team)
             if len(self._triggers) > TRIGGERS_KEPT:
                 for old in list(self._triggers)[: TRIGGERS_KEPT // 2]:
                     del self._triggers[old]
@@ -89,7 +91,11 @@ class ModalsMixin:
             top = self.views[stack[-1]]
             view_id = self.store.new_view_id()
             stored = self.store.stored_view(
-                view, view_id=view_id, root_view_id=top["root_view_id"], previous_view_id=top["id"]
+                view,
+                view_id=view_id,
+                root_view_id=top["root_view_id"],
+                previous_view_id=top["id"],
+                team_id=top["team_id"],
             )
             self.views[view_id] = stored
             stack.append(view_id)
@@ -114,15 +120,21 @@ class ModalsMixin:
         if problem:
             return err(problem)
         with self.lock:
-            old = self.homes.get(user)
+            # The Home of the workspace the person last opened it in (views.publish names none).
+            team = self.home_team.get(user) or self.team_for(user)
+            old = self.homes.get((user, team))
             if args.get("hash") and old is not None and args["hash"] != old["hash"]:
                 return err("hash_conflict")
             view_id = old["id"] if old else self.store.new_view_id("V0HOME")
             stored = self.store.stored_view(
-                {**view, "title": view.get("title")}, view_id=view_id, root_view_id=view_id, previous_view_id=None
+                {**view, "title": view.get("title")},
+                view_id=view_id,
+                root_view_id=view_id,
+                previous_view_id=None,
+                team_id=team,
             )
             stored.update(type="home", title=view.get("title"))
-            self.homes[user] = stored
+            self.homes[(user, team)] = stored
             return ok(view=copy.deepcopy(stored))
 
     def _trigger_user(self, args) -> tuple[str, str | None]:
@@ -144,9 +156,9 @@ class ModalsMixin:
         with self.lock:
             if view_id in self.stacks.get(user, []) and view_id in self.views:
                 return copy.deepcopy(self.views[view_id])
-            home = self.homes.get(user)
-            if home and home["id"] == view_id:
-                return copy.deepcopy(home)
+            for (owner, _team), home in self.homes.items():
+                if owner == user and home["id"] == view_id:
+                    return copy.deepcopy(home)
         raise PlaygroundError("view_not_found")
 
     def submit_view(self, user: str, view_id: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -166,8 +178,9 @@ class ModalsMixin:
                 self.view_errors[view_id] = errors
                 self._touch()
             return {"ok": True, "errors": errors}
-        payload = self._envelope("view_submission", user)
-        payload["trigger_id"] = self.new_trigger(user)
+        team = view.get("team_id") or self.team_for(user)  # the workspace whose request opened it
+        payload = self._envelope("view_submission", user, team)
+        payload["trigger_id"] = self.new_trigger(user, team)
         view["state"] = {"values": state}
         payload["view"] = view
         payload["response_urls"] = []
@@ -207,7 +220,11 @@ class ModalsMixin:
             if action == "update":
                 old = self.views[view_id]
                 self.views[view_id] = self.store.stored_view(
-                    new, view_id=view_id, root_view_id=old["root_view_id"], previous_view_id=old["previous_view_id"]
+                    new,
+                    view_id=view_id,
+                    root_view_id=old["root_view_id"],
+                    previous_view_id=old["previous_view_id"],
+                    team_id=old["team_id"],
                 )
             elif action == "push":
                 if len(stack) >= VIEW_STACK_MAX:
@@ -215,7 +232,11 @@ class ModalsMixin:
                 else:
                     new_id = self.store.new_view_id()
                     self.views[new_id] = self.store.stored_view(
-                        new, view_id=new_id, root_view_id=self.views[view_id]["root_view_id"], previous_view_id=view_id
+                        new,
+                        view_id=new_id,
+                        root_view_id=self.views[view_id]["root_view_id"],
+                        previous_view_id=view_id,
+                        team_id=team,
                     )
                     stack.append(new_id)
             elif action == "clear":
@@ -247,7 +268,7 @@ class ModalsMixin:
             self._close(user, view_id)
             self._touch()
         if view.get("notify_on_close"):
-            payload = self._envelope("view_closed", user)
+            payload = self._envelope("view_closed", user, view.get("team_id") or self.team_for(user))
             payload["view"] = view
             payload["is_cleared"] = cleared
             self._interaction(user, payload, "the closed form")

@@ -1,5 +1,6 @@
-"""What the page reads: the state of the workspace as one person sees it (people, conversations,
-the open modal, the Home, notices), a conversation's messages and a thread, files."""
+"""What the page reads: the state of a workspace as one person sees it there (the organisation's
+workspaces and people, that workspace's conversations, the open modal, their Home there,
+notices), a conversation's messages and a thread, files."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ class ReadingMixin:
             "is_admin": p.is_admin or p.knowhow_admin,
             "color": p.color,
             "is_slack_admin": p.is_admin,
+            "teams": list(p.teams),
         }
 
     def _name(self, uid: str) -> str:
@@ -38,11 +40,16 @@ class ReadingMixin:
         p = self.people.get(uid)
         return p.real_name if p else uid
 
-    def conversations_for(self, user: str) -> list[dict[str, Any]]:
+    def _visible_channels(self, user: str, team: str) -> list[str]:
+        return [cid for cid in self.channels if self.can_read(user, cid, team)]
+
+    def conversations_for(self, user: str, team: str | None = None) -> list[dict[str, Any]]:
+        """The channels of workspace `team` (its own and those shared with it) `user` may see, then
+        their DM with Knowhow and their group DMs (the organisation's, so in every workspace)."""
+        team = self.team_for(user, team)
         out = []
-        for cid, ch in self.channels.items():
-            if ch["is_private"] and user not in ch["members"]:
-                continue
+        for cid in self._visible_channels(user, team):
+            ch = self.channels[cid]
             out.append(
                 {
                     "id": cid,
@@ -53,6 +60,8 @@ class ReadingMixin:
                     "topic": ch["topic"],
                     "is_member": user in ch["members"],
                     "latest": self._latest(cid),
+                    "team_id": ch["team"],
+                    "shared_team_ids": [t for t in ch["teams"] if t != ch["team"]],
                 }
             )
         dm = self.dm_of(user)
@@ -79,24 +88,41 @@ class ReadingMixin:
         top = [m["ts"] for m in self.messages.get(channel, []) if m.get("thread_ts") in (None, m["ts"])]
         return top[-1] if top else None
 
-    def state(self, user: str) -> dict[str, Any]:
-        self.person(user)
+    def _office(self, team: str) -> dict[str, str]:
+        office = self.offices[team]
+        return {"id": office.id, "name": office.name, "domain": office.domain}
+
+    def state(self, user: str, team: str | None = None) -> dict[str, Any]:
+        """What `user` sees in workspace `team`: theirs, or their first when they are not in it."""
+        person = self.person(user)
+        team = team if team in person.teams else person.teams[0]
         with self.lock:
             return {
                 "ok": True,
                 "version": self.version,
-                "team": {"id": self.team_id, "name": self.team_name, "domain": self.team_domain},
+                "enterprise": dict(self.enterprise),
+                "team": self._office(team),
+                "workspaces": [
+                    {
+                        **self._office(tid),
+                        "is_member": tid in person.teams,
+                        "members": self.people_in(tid),
+                        # where each channel of it `user` may open is (the page follows links there)
+                        "channels": self._visible_channels(user, tid) if tid in person.teams else [],
+                    }
+                    for tid in self.offices
+                ],
                 "bot": {"user_id": self.bot_user_id, "name": "Knowhow"},
                 "me": user,
                 "default_conversation": sample.QA_CHANNEL,
                 "users": [self._user_entry(uid) for uid in self.people],
-                "conversations": self.conversations_for(user),
+                "conversations": self.conversations_for(user, team),
                 "commands": [
                     {k: c[k] for k in ("command", "description", "usage_hint")} for c in self.manifest.commands
                 ],
                 "shortcuts": copy.deepcopy(self.manifest.shortcuts),
                 "modal": self.modal_of(user),
-                "home": copy.deepcopy(self.homes.get(user)),
+                "home": copy.deepcopy(self.homes.get((user, team))),
                 "notices": copy.deepcopy(self.notices[user]),
             }
 
@@ -150,10 +176,10 @@ class ReadingMixin:
             "ephemeral": True,
         }
 
-    def conversation(self, user: str, channel: str) -> list[dict[str, Any]]:
+    def conversation(self, user: str, channel: str, team: str | None = None) -> list[dict[str, Any]]:
         """Top-level messages (with their thread's counts) and `user`'s own ephemerals, oldest first."""
-        self.person(user)
-        if not channel or not self.can_read(user, channel):
+        team = self.team_for(user, team, channel)
+        if not channel or not self.can_read(user, channel, team):
             raise PlaygroundError("channel_not_found")
         with self.lock:
             stored = list(self.messages.get(channel, []))
@@ -169,9 +195,9 @@ class ReadingMixin:
             ]
         return sorted(out, key=lambda m: float(m["ts"]))
 
-    def thread(self, user: str, channel: str, ts: str) -> dict[str, Any]:
-        self.person(user)
-        if not channel or not self.can_read(user, channel):
+    def thread(self, user: str, channel: str, ts: str, team: str | None = None) -> dict[str, Any]:
+        team = self.team_for(user, team, channel)
+        if not channel or not self.can_read(user, channel, team):
             raise PlaygroundError("channel_not_found")
         with self.lock:
             root = self.store.find_message(channel, ts or "")

@@ -29,6 +29,7 @@ class Responder:
     uses: int = 0
     at: float = 0.0
     last_answer_ts: str | None = None  # a command's last ephemeral answer (replace_original replaces it)
+    team: str | None = None  # the workspace the person acted in
 
 
 class ResponsesMixin:
@@ -75,7 +76,7 @@ class ResponsesMixin:
                     "bot_id": self.bot_id,
                     "ts": ts,
                     "text": text,
-                    "team": self.team_id,
+                    "team": self.home_of(r.channel),
                     "app_id": "A0KNOWHOW1",
                 }
                 if blocks:
@@ -92,7 +93,7 @@ class ResponsesMixin:
                 event = None
             self._touch()
         if event:
-            self._emit(event)
+            self._emit(event, r.team)
         return Answer(200, "ok")
 
     def _delete_original(self, r: Responder) -> None:

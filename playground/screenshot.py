@@ -16,7 +16,7 @@ from pathlib import Path
 from playground import sample
 
 SIZE = {"width": 1280, "height": 800}
-AS = "U0EMMA0001"  # a reader of the Q&A channel (Devika, who asked, would also see her private "Accepted" note)
+AS = "U0EMMA0001"  # a reader of the Q&A channel in London (Hugo, who asked, would also see his private "Accepted" note)
 
 
 def shoot(page, url: str, out: str | Path, *, timeout: float = 15_000) -> Path:

@@ -58,6 +58,16 @@ def _need(body: dict[str, Any], *names: str) -> list[Any]:
     return out
 
 
+def _team(args: dict[str, Any]) -> str | None:
+    """The workspace the person is in (`team`), or None: theirs as `Workspace.team_for` chooses."""
+    team = args.get("team")
+    if team in (None, ""):
+        return None
+    if not isinstance(team, str):
+        raise PlaygroundError("invalid_arguments")
+    return team
+
+
 class Api:
     """The JSON API: each route takes the query (GET) or body (POST) and returns a dict."""
 
@@ -66,36 +76,37 @@ class Api:
 
     # reading
     def get_state(self, q):
-        # Without `as`, the page is new: it acts as the first sample person (state.me says who).
-        return self.ws.state(q.get("as") or next(iter(self.ws.people)))
+        # Without `as`, the page is new: it acts as the first sample person (state.me says who);
+        # without `team` (or one they are not in), in their first workspace (state.team says which).
+        return self.ws.state(q.get("as") or next(iter(self.ws.people)), _team(q))
 
     def get_messages(self, q):
         user, channel = _need(q, "as", "channel")
-        return {"ok": True, "messages": self.ws.conversation(user, channel)}
+        return {"ok": True, "messages": self.ws.conversation(user, channel, _team(q))}
 
     def get_thread(self, q):
         user, channel, ts = _need(q, "as", "channel", "ts")
-        return self.ws.thread(user, channel, ts)
+        return self.ws.thread(user, channel, ts, _team(q))
 
     # acting
     def post_message(self, b):
         user, channel, text = _need(b, "as", "channel", "text")
         thread_ts = b.get("thread_ts") or None
         if text.lstrip().startswith("/"):
-            return self.ws.slash_command(user, channel, text)
-        return {"ok": True, "ts": self.ws.post_message(user, channel, text, thread_ts=thread_ts)}
+            return self.ws.slash_command(user, channel, text, team=_team(b))
+        return {"ok": True, "ts": self.ws.post_message(user, channel, text, thread_ts=thread_ts, team=_team(b))}
 
     def post_edit(self, b):
-        self.ws.edit_message(*_need(b, "as", "channel", "ts", "text"))
+        self.ws.edit_message(*_need(b, "as", "channel", "ts", "text"), team=_team(b))
         return {"ok": True}
 
     def post_delete(self, b):
-        self.ws.delete_message(*_need(b, "as", "channel", "ts"))
+        self.ws.delete_message(*_need(b, "as", "channel", "ts"), team=_team(b))
         return {"ok": True}
 
     def post_react(self, b):
         user, channel, ts, name = _need(b, "as", "channel", "ts", "name")
-        self.ws.react(user, channel, ts, name, remove=bool(b.get("remove")))
+        self.ws.react(user, channel, ts, name, remove=bool(b.get("remove")), team=_team(b))
         return {"ok": True}
 
     def post_action(self, b):
@@ -108,7 +119,13 @@ class Api:
         # The element itself is looked up where it is stored: an `element` the page sends is ignored.
         selected = {k: b[k] for k in SELECTED if k in b}
         return self.ws.block_action(
-            user, where, block_id=str(b.get("block_id") or ""), action_id=action_id, values=values, **selected
+            user,
+            where,
+            block_id=str(b.get("block_id") or ""),
+            action_id=action_id,
+            values=values,
+            team=_team(b),
+            **selected,
         )
 
     def post_submit(self, b):
@@ -122,11 +139,11 @@ class Api:
         return self.ws.close_view(*_need(b, "as", "view_id"))
 
     def post_shortcut(self, b):
-        return self.ws.shortcut(*_need(b, "as", "callback_id", "channel", "ts"))
+        return self.ws.shortcut(*_need(b, "as", "callback_id", "channel", "ts"), team=_team(b))
 
     def post_home(self, b):
         (user,) = _need(b, "as")
-        self.ws.open_home(user, str(b.get("tab") or "home"))
+        self.ws.open_home(user, str(b.get("tab") or "home"), team=_team(b))
         return {"ok": True}
 
     def post_options(self, b):
@@ -148,8 +165,8 @@ class Api:
 
     def post_as(self, b):
         (user,) = _need(b, "as")
-        self.ws.person(user)
-        return {"ok": True, "me": user}
+        team = self.ws.team_for(user, _team(b))
+        return {"ok": True, "me": user, "team": team}
 
 
 class PageServer:

@@ -1,4 +1,7 @@
-"""A local Slack-compatible workspace, built on the Web API stand-in `fakeslack.FakeSlack`.
+"""A local Slack-compatible workspace, built on the Web API stand-in `fakeslack.FakeSlack`: an
+Enterprise Grid organisation of several workspaces (the sample's two offices) with the app
+installed org-wide, so one bot token speaks for every workspace and each request carries the Grid
+shapes of the workspace the person acts in (`team_for`; `senders` has one SlackSender each).
 
 FakeSlack answers the Web API methods Knowhow calls with Slack's shapes and errors. The workspace
 adds what a workspace has: its people, channels with members (public and private), DMs and group
@@ -68,11 +71,13 @@ class Workspace(
         manifest: manifest_mod.Manifest | None = None,
         people=sample.PEOPLE,
         channels=sample.CHANNELS,
+        offices=sample.OFFICES,
+        enterprise: tuple[str, str] = (sample.ENTERPRISE_ID, sample.ENTERPRISE_NAME),
         clock: Callable[[], float] = time.monotonic,
     ):
         self.slack = FakeSlack(
             token="xoxb-playground-" + secrets.token_hex(12),
-            team_id=sample.TEAM_ID,
+            team_id=offices[0].id,
             bot_user_id=sample.BOT_USER_ID,
             bot_id=sample.BOT_ID,
             app_id=APP_ID,
@@ -82,8 +87,12 @@ class Workspace(
         self.lock = self.store.lock
         # Seconds, for how old a trigger_id or response_url is (tests move it on instead of waiting).
         self.clock = clock
-        self.team_name = sample.TEAM_NAME
-        self.team_domain = sample.TEAM_DOMAIN
+        # An Enterprise Grid organisation of these workspaces, Knowhow installed org-wide (one token).
+        self.enterprise = {"id": enterprise[0], "name": enterprise[1]}
+        self.offices: dict[str, sample.Office] = {o.id: o for o in offices}
+        self.slack.grid(enterprise[0], enterprise[1], org_wide=True)
+        for office in offices:
+            self.slack.add_workspace(office.id, office.name, domain=office.domain)
         self.manifest = manifest or manifest_mod.load()
         self.signing_secret = secrets.token_hex(16)
         self.version = 0
@@ -93,14 +102,16 @@ class Workspace(
         self.stacks: dict[str, list[str]] = defaultdict(list)  # user -> modal view ids, bottom first
         self.view_errors: dict[str, dict[str, str]] = {}
         self.view_problems: dict[str, str] = {}
-        self.homes: dict[str, dict[str, Any]] = {}
+        self.homes: dict[tuple[str, str], dict[str, Any]] = {}  # (user, workspace) -> their App Home there
+        self.home_team: dict[str, str] = {}  # user -> the workspace they last opened the App Home in
         self.notices: dict[str, list[dict[str, Any]]] = defaultdict(list)  # user -> [{"id", "text"}], oldest first
         self._notice_ids = itertools.count(1)
         self.delivered: set[str] = set()  # ts of people's messages Knowhow acked the event of
         self._triggers = {}
         self._responders: dict[str, Responder] = {}
         self._offered: dict[tuple[str, str, str, str], list[dict[str, Any]]] = {}
-        self.sender: SlackSender | None = None
+        self.sender: SlackSender | None = None  # the first workspace's; `senders` has each one's
+        self.senders: dict[str, SlackSender] = {}
         self._setup_events()
         # The stand-in's own handlers, before the workspace replaces some (its overrides wrap these).
         self._stand_in = dict(self.slack.methods)
@@ -120,6 +131,8 @@ class Workspace(
                 members=list(c.members),
                 is_private=c.is_private,
                 bot_member=c.bot_member,
+                team=c.team,
+                shared_with=list(c.shared_with),
             )
 
     # -- the stand-in's state, by its Slack names --------------------------------------------------
@@ -145,15 +158,23 @@ class Workspace(
         return self
 
     def connect(self, events_url: str) -> None:
-        """Deliver to Knowhow at `events_url` (its /slack/events), signed with `signing_secret`."""
-        self.sender = SlackSender(
-            events_url,
-            self.signing_secret,
-            team_id=self.team_id,
-            team_domain=self.team_domain,
-            api_app_id=APP_ID,
-            bot_user_id=self.bot_user_id,
-        )
+        """Deliver to Knowhow at `events_url` (its /slack/events), signed with `signing_secret`:
+        what people do in each workspace goes with that workspace's Grid shapes (an org-wide install)."""
+        self.senders = {
+            office.id: SlackSender(
+                events_url,
+                self.signing_secret,
+                team_id=office.id,
+                team_domain=office.domain,
+                api_app_id=APP_ID,
+                bot_user_id=self.bot_user_id,
+                enterprise_id=self.enterprise["id"],
+                enterprise_name=self.enterprise["name"],
+                is_enterprise_install=True,
+            )
+            for office in self.offices.values()
+        }
+        self.sender = self.senders[self.team_id]
         self._start_events()
 
     def stop(self) -> None:

@@ -89,6 +89,20 @@ def find_question_by_post(session: Session, *, team_id: str, channel_id: str, me
     ).first()
 
 
+def find_post_in_pool(
+    session: Session, *, team_ids: Sequence[str], channel_id: str, message_ts: str
+) -> Question | None:
+    """The question posted at `message_ts` in `channel_id` by one of these workspaces (an
+    organisation's: a channel shared by several of its workspaces holds questions of each)."""
+    return session.exec(
+        select(Question).where(
+            Question.team_id.in_(list(team_ids)),
+            Question.channel_id == channel_id,
+            Question.message_ts == message_ts,
+        )
+    ).first()
+
+
 def by_session_expert():
     """SQL: the answer (`Answer`) is by one of the experts of its question's (`Question`) session.
     Correlated to both from whatever query it sits in, however deep: nested in another EXISTS,
@@ -100,13 +114,14 @@ def by_session_expert():
     )
 
 
-def being_posted(session: Session, *, team_id: str, channel_id: str, asked_by: datetime) -> bool:
-    """Is a question of this channel, asked at or before `asked_by`, still being posted?"""
+def being_posted(session: Session, *, team_ids: Sequence[str], channel_id: str, asked_by: datetime) -> bool:
+    """Is a question of this channel by one of these workspaces (an organisation's: a shared channel
+    holds questions of each), asked at or before `asked_by`, still being posted?"""
     return (
         session.exec(
             select(Question.id)
             .where(
-                Question.team_id == team_id,
+                Question.team_id.in_(list(team_ids)),
                 Question.channel_id == channel_id,
                 Question.status == "pending",
                 Question.created_at <= asked_by,

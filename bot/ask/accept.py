@@ -62,6 +62,7 @@ def handle_accept_button(deps: Deps, ack: Ack, body: dict, context: BoltContext,
         return
     team_id, user_id = team_of(context, body), body["user"]["id"]
     with session_scope(deps.engine) as session:
+        team_id = asking.question_workspace(session, team_id=team_id, question_id=question_id)
         question = qa.get_question(session, team_id=team_id, question_id=question_id)
         if question is None or question.status != "posted":
             _private(respond, blocks.accept_result("not_a_question"))
@@ -99,6 +100,8 @@ def handle_accept_form(deps: Deps, ack: Ack, body: dict, view: dict, context: Bo
         return
     team_id, user_id = team_of(context, body), body["user"]["id"]
     try:
+        with session_scope(deps.engine) as session:  # a question of another workspace of the organisation
+            team_id = asking.question_workspace(session, team_id=team_id, question_id=question_id)
         result = accept_as(
             deps,
             client,
@@ -125,6 +128,10 @@ def handle_accept_shortcut(deps: Deps, ack: Ack, body: dict, context: BoltContex
     channel_id = (body.get("channel") or {}).get("id")
     team_id, user_id = team_of(context, body), body["user"]["id"]
     try:
+        thread_ts = message.get("thread_ts")
+        if channel_id and thread_ts:  # a shared channel: the thread is its question's workspace's
+            with session_scope(deps.engine) as session:
+                team_id = asking.thread_workspace(session, team_id=team_id, channel_id=channel_id, thread_ts=thread_ts)
         result = accept_as(
             deps,
             client,

@@ -76,6 +76,10 @@ def apply_message_event(session: Session, team_id: str, event: dict, attempts: i
     changed = False
     # Whether the conversation is private decides who may find its questions (storage.channels).
     channels.record_type(session, team_id=team_id, channel_id=channel_id or "", channel_type=event.get("channel_type"))
+    in_thread = _thread_of(event)
+    if in_thread and channel_id:
+        # A channel several workspaces of the organisation share: the thread is its question's workspace's.
+        team_id = asking.thread_workspace(session, team_id=team_id, channel_id=channel_id, thread_ts=in_thread)
     if subtype in NEW_MESSAGE_SUBTYPES:
         if _is_top_level_by_person(event) and event.get("channel_type") in ("channel", "group", None):
             changed = notify_sessions.top_level_message(
@@ -154,6 +158,13 @@ class ApplyMessage(Work):
 
 
 SENDERS = {kinds.WORK_MESSAGE: ApplyMessage()}
+
+
+def _thread_of(event: dict) -> str | None:
+    """The thread a reply, or a reply's edit or deletion, is in (None for anything else)."""
+    message = event.get("message") or event.get("previous_message") or event
+    thread_ts = message.get("thread_ts")
+    return thread_ts if thread_ts and thread_ts != message.get("ts") else None
 
 
 def _is_top_level_by_person(message: dict) -> bool:

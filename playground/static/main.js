@@ -6,14 +6,17 @@ import { setupComposers } from './composer.js';
 import { $ } from './dom.js';
 import { rerenderMessages } from './messages.js';
 import { closeModal } from './modal.js';
-import { closeThread, openConv, openHome, renderAll, setAs } from './navigation.js';
+import { closeThread, openConv, openHome, renderAll, setAs, setTeam } from './navigation.js';
 import { refresh } from './polling.js';
 import { S, convById } from './state.js';
 
 export function setup() {
   const params = new URLSearchParams(location.search);
   try { S.as = params.get('as') || localStorage.getItem('knowhow-playground-as') || null; } catch (err) { S.as = params.get('as') || null; }
+  // The workspace: ?team=, else the last one (when it is the same person's), else the person's first (the server's choice).
+  try { S.team = params.get('team') || (params.get('as') ? null : localStorage.getItem('knowhow-playground-team')) || null; } catch (err) { S.team = params.get('team') || null; }
   setupComposers();
+  $('workspace').addEventListener('change', (e) => setTeam(e.target.value));
   $('act-as').addEventListener('change', (e) => setAs(e.target.value));
   $('thread-close').addEventListener('click', closeThread);
   $('sidebar-open').addEventListener('click', () => document.body.classList.add('sidebar-shown'));
@@ -43,7 +46,7 @@ export function setup() {
     if (hash === 'home') { if (!S.view || S.view.kind !== 'home') openHome(); }
     else if (convById(hash) && !(S.view && S.view.kind === 'conv' && S.view.id === hash)) openConv(hash);
   });
-  window.knowhowPlayground = { state: () => S.state, as: () => S.as, refresh: () => refresh(true) };
+  window.knowhowPlayground = { state: () => S.state, as: () => S.as, team: () => S.team, refresh: () => refresh(true) };
   refresh(true);
 }
 

@@ -1,8 +1,8 @@
 /* Slack's mrkdwn: bold, italics, code, quotes, links and mentions, rendered as DOM nodes. */
 import { slackDate } from './dates.js';
 import { $, emojiChar, h } from './dom.js';
-import { openConv } from './navigation.js';
-import { S, botId, convById, displayName, userById } from './state.js';
+import { openConv, setTeam } from './navigation.js';
+import { S, botId, convById, displayName, userById, workspaces } from './state.js';
 
 export const unescapeEntities = (s) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 
@@ -145,16 +145,20 @@ export function angleToken(body) {
   const a = h('a', { href, target: '_blank', rel: 'noopener noreferrer', class: 'mk-link' });
   if (label !== null) inline(label, a); else a.textContent = shownText;
   const perma = permalinkTarget(href);
-  if (perma) a.addEventListener('click', (e) => { e.preventDefault(); openConv(perma.channel, perma); });
+  if (perma) a.addEventListener('click', (e) => { e.preventDefault(); if (perma.team) setTeam(perma.team, perma); else openConv(perma.channel, perma); });
   return a;
 }
 
-/** Links to messages of this workspace (…/archives/C…/p1764400000000100?thread_ts=…) open here. */
+/** Links to messages (…/archives/C…/p1764400000000100?thread_ts=…) open here: in this workspace when
+ * the channel is one of its own or shared with it, else in the person's other workspace that has it
+ * (`team`: the page switches there). */
 export function permalinkTarget(href) {
   let url;
   try { url = new URL(href, location.href); } catch (err) { return null; }
   const m = /\/archives\/([A-Z0-9]+)\/p(\d{10})(\d{6})/.exec(url.pathname);
-  if (!m || !convById(m[1])) return null;
-  const ts = `${m[2]}.${m[3]}`;
-  return { channel: m[1], ts, thread_ts: url.searchParams.get('thread_ts') || null };
+  if (!m) return null;
+  const target = { channel: m[1], ts: `${m[2]}.${m[3]}`, thread_ts: url.searchParams.get('thread_ts') || null };
+  if (convById(m[1])) return target;
+  const elsewhere = workspaces().find((w) => w.is_member && w.id !== S.team && (w.channels || []).includes(m[1]));
+  return elsewhere ? Object.assign(target, { team: elsewhere.id }) : null;
 }

@@ -3,7 +3,7 @@ import { $ } from './dom.js';
 import { renderConversation } from './messages.js';
 import { renderAll } from './navigation.js';
 import { handleNotices, toast } from './notices.js';
-import { DEFAULT_AS, POLL_MS, S, api, convById, convs, post, q } from './state.js';
+import { DEFAULT_AS, POLL_MS, S, api, convById, convs, post, q, workspaces } from './state.js';
 
 export let timer = null, running = false, again = false, forceNext = false;
 
@@ -20,18 +20,28 @@ export async function tick() {
   forceNext = false;
   try {
     if (!S.as) S.as = DEFAULT_AS;
-    const asked = S.as;
-    const st = await api('GET', '/api/state?' + q({ as: asked }));
+    const asked = S.as, askedTeam = S.team;
+    const st = await api('GET', '/api/state?' + q(Object.assign({ as: asked }, askedTeam ? { team: askedTeam } : {})));
     $('offline').hidden = true;
-    if (S.as !== asked) { forceNext = true; again = true; return; }  // switched person meanwhile: this answer is someone else's
+    // switched person or workspace meanwhile: this answer is for someone or somewhere else
+    if (S.as !== asked || S.team !== askedTeam) { forceNext = true; again = true; return; }
     if (st.me && st.me !== S.as) { /* the server does not know this person: take its choice */ S.as = st.me; S.epoch++; }
+    if (st.team && st.team.id !== S.team) {
+      // no workspace chosen yet, or one this person is not in: the server's choice (their first)
+      S.team = st.team.id;
+      S.epoch++;
+      try { localStorage.setItem('knowhow-playground-team', S.team); } catch (err) { /* private mode */ }
+    }
+    S.lastAs[S.team] = S.as;
     const changed = st.version !== S.version;
     if (changed || force) {
-      const namesChanged = !S.state || JSON.stringify([S.state.users, S.state.conversations]) !== JSON.stringify([st.users, st.conversations]);
+      const namesChanged = !S.state || JSON.stringify([S.state.users, S.state.conversations, S.state.team]) !== JSON.stringify([st.users, st.conversations, st.team]);
       if (namesChanged) S.epoch++;
       S.state = st;
       S.version = st.version;
-      if (!S.view || (S.view.kind === 'conv' && !convById(S.view.id))) chooseDefaultView();
+      if (!S.view || (S.view.kind === 'conv' && !convById(S.view.id))) {
+        if (chooseDefaultView() === 'elsewhere') { forceNext = true; again = true; return; }
+      }
       await loadConversation();
       renderAll();
     }
@@ -55,7 +65,10 @@ export async function tick() {
 
 export function chooseDefaultView() {
   const hash = decodeURIComponent(location.hash.slice(1));
-  if (hash === 'home') { S.view = { kind: 'home' }; $('conversation').hidden = true; $('home').hidden = false; post('/api/home', {}).catch(() => {}); return; }
+  if (hash === 'home') { S.view = { kind: 'home' }; $('conversation').hidden = true; $('home').hidden = false; post('/api/home', { tab: 'home' }).catch(() => {}); return; }
+  // A channel of the person's other workspace (a link, a bookmark): go there.
+  const elsewhere = hash && !convById(hash) && workspaces().find((w) => w.is_member && w.id !== S.team && (w.channels || []).includes(hash));
+  if (elsewhere) { S.team = elsewhere.id; S.view = { kind: 'conv', id: hash }; S.epoch++; return 'elsewhere'; }
   const cs = convs();
   const pick = convById(hash) || convById(S.state.default_conversation) || cs.find((c) => c.kind === 'channel' && !c.is_private) || cs[0];
   if (pick) { S.view = { kind: 'conv', id: pick.id }; $('conversation').hidden = false; $('home').hidden = true; }
@@ -65,7 +78,7 @@ export async function loadConversation() {
   const jobs = [];
   if (S.view && S.view.kind === 'conv') {
     const channel = S.view.id;
-    jobs.push(api('GET', '/api/messages?' + q({ as: S.as, channel })).then((res) => {
+    jobs.push(api('GET', '/api/messages?' + q({ as: S.as, team: S.team || '', channel })).then((res) => {
       if (S.view && S.view.kind === 'conv' && S.view.id === channel) {
         const first = S.messagesFor !== channel;
         S.messages = res.messages || [];
@@ -76,7 +89,7 @@ export async function loadConversation() {
   }
   if (S.thread) {
     const { channel, ts } = S.thread;
-    jobs.push(api('GET', '/api/thread?' + q({ as: S.as, channel, ts })).then((res) => {
+    jobs.push(api('GET', '/api/thread?' + q({ as: S.as, team: S.team || '', channel, ts })).then((res) => {
       if (S.thread && S.thread.channel === channel && S.thread.ts === ts) {
         S.threadData = { channel, ts, root: res.root, replies: res.replies || [] };
       }

@@ -8,6 +8,8 @@ export const QUICK_EMOJI = ['white_check_mark', '+1', 'tada', 'eyes', 'heart', '
 
 export const S = {
   as: null,
+  team: null,            // the workspace the person is in (state.team says which the server used)
+  lastAs: {},            // workspace id -> the person last acted as there (switching workspace goes back to them)
   state: null,
   version: null,
   view: null,            // {kind: 'conv', id} | {kind: 'home'}
@@ -48,7 +50,7 @@ export async function api(method, path, body) {
   return data;
 }
 
-export const post = (path, body) => api('POST', path, Object.assign({ as: S.as }, body));
+export const post = (path, body) => api('POST', path, Object.assign({ as: S.as }, S.team ? { team: S.team } : {}, body));
 export const q = (params) => Object.entries(params).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
 
 // ---------------------------------------------------------------- lookups
@@ -58,6 +60,10 @@ export const botId = () => (S.state && S.state.bot && S.state.bot.user_id) || nu
 export const userById = (id) => users().find((u) => u.id === id) || null;
 export const convById = (id) => convs().find((c) => c.id === id) || null;
 export const meUser = () => userById(S.as);
+export const workspaces = () => (S.state && S.state.workspaces) || [];
+export const workspaceById = (id) => workspaces().find((w) => w.id === id) || null;
+/** The workspaces a person is in, their first one first. */
+export const teamsOf = (id) => ((userById(id) || {}).teams) || [];
 export const myTz = () => {
   const u = meUser();
   if (u && u.tz) {

@@ -153,6 +153,7 @@ def person(page):
 
 
 QA, EXPERT, GENERAL = sample.QA_CHANNEL, sample.EXPERT_CHANNEL, sample.GENERAL_CHANNEL
+SG_GENERAL = sample.SG_GENERAL_CHANNEL
 
 
 def dm_with_knowhow(user: str) -> str:

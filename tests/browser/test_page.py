@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 from core import clock
 from playground import sample
 from scheduler import jobs
-from tests.browser.conftest import EXPERT, GENERAL, QA, dm_with_knowhow, expect
+from tests.browser.conftest import EXPERT, GENERAL, QA, SG_GENERAL, dm_with_knowhow, expect
 
 ALICE, BEN, CHLOE, DEVIKA, EMMA = "U0ALICE001", "U0BEN00001", "U0CHLOE001", "U0DEVIKA01", "U0EMMA0001"
 FELIX, GRACE, HUGO, ISLA, KEIKO = "U0FELIX001", "U0GRACE001", "U0HUGO0001", "U0ISLA0001", "U0KEIKO001"
@@ -161,7 +161,7 @@ def test_volunteer_and_request_a_mentor_through_to_the_introduction(person):
 
 
 def test_app_home_shows_the_persons_own_picture_and_the_scoreboard(person):
-    person.open(KEIKO, GENERAL)
+    person.open(KEIKO, SG_GENERAL)  # in Acme Singapore, her workspace
     person.tab.get_by_test_id("nav-home").click()
     home = person.tab.get_by_test_id("home")
     expect(home).to_contain_text("Your questions (0 asked)")
@@ -265,3 +265,42 @@ def test_the_page_opens_the_qa_channel_and_follows_the_hash(person):
     expect(tab.get_by_test_id(f"conv-{GENERAL}")).to_have_attribute("aria-current", "page")
     expect(tab.get_by_test_id("home")).to_be_hidden()
     assert favicon == []  # no /favicon.ico asked for (and answered 404)
+
+
+def test_switching_workspace_is_as_easy_as_switching_person(person):
+    """Acme London and Acme Singapore: the workspace picker beside the person picker; someone of the
+    other office takes the page there, and a workspace the person is not in switches person."""
+    tab, LIAM = person.tab, "U0LIAM0001"
+    person.open(ALICE, GENERAL)  # Alice is in both; her first is London
+    expect(tab.locator("body")).to_have_attribute("data-team", sample.LONDON)
+    expect(tab.get_by_test_id("workspace")).to_have_value(sample.LONDON)
+    expect(tab.get_by_test_id(f"conv-{EXPERT}")).to_be_visible()  # London's own channel
+    expect(tab.get_by_test_id(f"conv-{SG_GENERAL}")).to_have_count(0)
+    expect(tab.get_by_test_id(f"conv-{QA}").get_by_test_id("shared")).to_have_count(1)  # shared by both
+
+    # Alice switches to Singapore: its channels (and the shared ones), still as Alice.
+    tab.get_by_test_id("workspace").select_option(sample.SINGAPORE)
+    expect(tab.locator("body")).to_have_attribute("data-team", sample.SINGAPORE)
+    expect(tab.locator("#workspace-name")).to_have_text("Acme Singapore")
+    expect(tab.get_by_test_id(f"conv-{SG_GENERAL}")).to_be_visible()
+    expect(tab.get_by_test_id(f"conv-{EXPERT}")).to_have_count(0)
+    expect(tab.locator("body")).to_have_attribute("data-as", ALICE)
+
+    # Liam is in Singapore only: acting as him keeps the workspace.
+    person.act_as(LIAM)
+    expect(tab.locator("body")).to_have_attribute("data-team", sample.SINGAPORE)
+    # Ben is in London only: acting as him takes the page to London.
+    person.act_as(BEN)
+    expect(tab.locator("body")).to_have_attribute("data-team", sample.LONDON)
+    expect(tab.get_by_test_id("workspace")).to_have_value(sample.LONDON)
+    expect(tab.get_by_test_id(f"conv-{EXPERT}")).to_be_visible()
+    # Back to Singapore, where Ben is not: the page acts as whom it last acted as there, Liam.
+    tab.get_by_test_id("workspace").select_option(sample.SINGAPORE)
+    expect(tab.locator("body")).to_have_attribute("data-as", LIAM)
+    expect(tab.get_by_test_id("act-as")).to_have_value(LIAM)
+    expect(tab.get_by_test_id(f"conv-{SG_GENERAL}")).to_be_visible()
+
+    # Opening the page on a channel of her other workspace takes Alice there.
+    tab.goto("about:blank")
+    person.open(ALICE, SG_GENERAL)
+    expect(tab.locator("body")).to_have_attribute("data-team", sample.SINGAPORE)

@@ -40,8 +40,8 @@ class Page:
             return answer.code, json.loads(answer.read())
 
     # the page's reads
-    def state(self, user: str) -> dict:
-        status, body = self.get("/api/state", **{"as": user})
+    def state(self, user: str, team: str | None = None) -> dict:
+        status, body = self.get("/api/state", **{"as": user}, **({"team": team} if team else {}))
         assert status == 200 and body["ok"], body
         return body
 

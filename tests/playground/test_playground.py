@@ -17,7 +17,7 @@ from tests.playground.conftest import eventually, text_of
 
 DEVIKA, GRACE, EMMA, BEN, ALICE = "U0DEVIKA01", "U0GRACE001", "U0EMMA0001", "U0BEN00001", "U0ALICE001"
 KEIKO, LIAM = "U0KEIKO001", "U0LIAM0001"
-QA, GENERAL = sample.QA_CHANNEL, sample.GENERAL_CHANNEL
+QA, GENERAL, SG_GENERAL = sample.QA_CHANNEL, sample.GENERAL_CHANNEL, sample.SG_GENERAL_CHANNEL
 
 
 def _post_of(page, question: str) -> dict:
@@ -26,15 +26,19 @@ def _post_of(page, question: str) -> dict:
 
 
 def test_the_state_describes_the_workspace(page):
-    state = page.state(DEVIKA)
-    assert state["team"]["id"] == sample.TEAM_ID and state["bot"]["user_id"] == sample.BOT_USER_ID
+    state = page.state(DEVIKA)  # in Acme Singapore, her only workspace
+    assert state["team"] == {"id": sample.SINGAPORE, "name": "Acme Singapore", "domain": "acme-singapore"}
+    assert state["enterprise"] == {"id": sample.ENTERPRISE_ID, "name": "Acme"}
+    assert state["bot"]["user_id"] == sample.BOT_USER_ID
     assert state["me"] == DEVIKA
     assert len(state["users"]) == len(sample.PEOPLE)
     devika = next(u for u in state["users"] if u["id"] == DEVIKA)
     assert devika["tz"] == "Asia/Kolkata" and devika["title"] == "Senior Software Engineer"
+    assert devika["teams"] == [sample.SINGAPORE]
     kinds = {c["id"]: c["kind"] for c in state["conversations"]}
     assert kinds[QA] == "channel" and kinds["D" + DEVIKA[1:]] == "im"
-    assert sample.MANAGERS_CHANNEL not in kinds  # private, and Devika is not in it
+    assert GENERAL not in kinds and kinds[SG_GENERAL] == "channel"  # Singapore's channels, and the shared ones
+    assert sample.MANAGERS_CHANNEL not in kinds  # London's, private, and Devika is not in it
     assert sample.MANAGERS_CHANNEL in {c["id"] for c in page.state(BEN)["conversations"]}
     assert {c["command"] for c in state["commands"]} == {"/ask", "/mentor", "/expert"}
     assert state["shortcuts"] == [
@@ -48,9 +52,10 @@ def test_the_state_describes_the_workspace(page):
 
 
 def test_ask_answer_in_the_thread_and_accept(page):
+    """Devika asks in Singapore; Grace answers from London in the shared Q&A channel's thread."""
     question = "How do we run a blameless post-mortem after an incident?"
     before = page.state(DEVIKA)["version"]
-    assert page.act("/api/message", as_=DEVIKA, channel=GENERAL, text="/ask " + question) == {
+    assert page.act("/api/message", as_=DEVIKA, channel=SG_GENERAL, text="/ask " + question) == {
         "ok": True,
         "command": True,
     }
@@ -60,9 +65,9 @@ def test_ask_answer_in_the_thread_and_accept(page):
     assert f"<@{DEVIKA}>" in text_of(post)
     # The asker hears privately where it went (through the command's response_url); nobody else does.
     link = "p" + post["ts"].replace(".", "")
-    told = eventually(lambda: [m for m in page.messages(DEVIKA, GENERAL) if m["ephemeral"] and link in m["text"]])
+    told = eventually(lambda: [m for m in page.messages(DEVIKA, SG_GENERAL) if m["ephemeral"] and link in m["text"]])
     assert told[0]["user"] == sample.BOT_USER_ID
-    assert not [m for m in page.messages(EMMA, GENERAL) if m["ephemeral"]]
+    assert not [m for m in page.messages(ALICE, SG_GENERAL) if m["ephemeral"]]
     assert page.state(DEVIKA)["version"] > before
 
     # Grace answers in the thread: a `message` event Knowhow records as an answer.

@@ -31,7 +31,18 @@ def test_the_demo_is_seeded_through_knowhow_and_a_mentor_can_be_found(tmp_path):
         assert sum("Resolved" in text_of(m) for m in posts) == 1
         assert all(m["reply_count"] >= 1 for m in posts)
 
-        announced = [m for m in page.messages("U0KEIKO001", sample.EXPERT_CHANNEL) if "Ask the Expert" in text_of(m)]
+        # Across the offices: Keiko's question (Singapore) answered from London; London's resolved
+        # answer suggested to Liam in Singapore, linked into London; Devika (Singapore) introduced to
+        # Chloé (London) in a group DM they both see.
+        keiko = next(m for m in posts if "<@U0KEIKO001>" in text_of(m))
+        assert keiko["reply_users"] == ["U0EMMA0001"] and "Answered" in text_of(keiko)
+        liam = [m for m in page.messages("U0LIAM0001", sample.SG_GENERAL_CHANNEL) if m["ephemeral"]]
+        assert any("https://acme-london.slack.com/archives/" in text_of(m) for m in liam)
+        for user, team in (("U0DEVIKA01", sample.SINGAPORE), ("U0CHLOE001", sample.LONDON)):
+            [group] = [c for c in page.state(user, team)["conversations"] if c["kind"] == "mpim"]
+            assert "has agreed to mentor" in text_of(page.messages(user, group["id"])[-1])
+
+        announced = [m for m in page.messages("U0HUGO0001", sample.EXPERT_CHANNEL) if "Ask the Expert" in text_of(m)]
         assert announced and "Growing into your first management role" in text_of(announced[0])
         assert "<!date^" in text_of(announced[0])  # each reader sees the start in their own zone
 

@@ -90,7 +90,7 @@ def app(ws):
 
 def test_events_go_only_where_the_manifest_and_membership_say(ws, app):
     in_qa = ws.post_message(DEVIKA, sample.QA_CHANNEL, "hello @emma and @here &co")
-    ws.post_message(DEVIKA, sample.GENERAL_CHANNEL, "Knowhow is not in here")
+    ws.post_message(DEVIKA, sample.SG_GENERAL_CHANNEL, "Knowhow is not in here")
     ws.react(EMMA, sample.QA_CHANNEL, in_qa, "eyes")  # reaction_added is not subscribed
     ws.edit_message(DEVIKA, sample.QA_CHANNEL, in_qa, "edited")
     ws.open_home(EMMA)

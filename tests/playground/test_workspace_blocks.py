@@ -9,6 +9,7 @@ import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from playground import sample
 from tests.playground.test_workspace import DEVIKA, MODAL, app, ws  # noqa: F401 (fixtures)
 
 HOME = {"type": "home", "blocks": [{"type": "header", "block_id": "h", "text": {"type": "plain_text", "text": "Hi"}}]}
@@ -39,7 +40,9 @@ def test_views_publish_checks_the_home_against_block_kit(ws):
             client.views_publish(user_id=DEVIKA, view=bad)
         assert refused.value.response["error"] == "invalid_arguments"
         assert refused.value.response["response_metadata"]["messages"] == [message]
-    assert ws.homes[DEVIKA]["blocks"][0]["text"]["text"] == "Hi"  # the refused ones left the Home as it was
+    assert (
+        ws.homes[(DEVIKA, sample.SINGAPORE)]["blocks"][0]["text"]["text"] == "Hi"
+    )  # the refused ones left the Home as it was
     with pytest.raises(SlackApiError, match="user_not_found"):
         client.views_publish(user_id="U0NOBODY01", view=HOME)
 
