@@ -2,9 +2,9 @@
 
 An organisation is an Enterprise Grid organisation or, outside Grid, the workspace itself
 (`Workspace.org_id`). Rows keep the workspace they live in (`team_id`); a query over a pool (the
-mentors, the knowledge base, the scoreboard's counts) asks for every workspace of the
-organisation with `in_org(Model.team_id, team_id)`, which always includes the workspace itself,
-so a workspace Knowhow has not recorded yet is a pool of one and never sees another's rows.
+mentors, the knowledge base, the scoreboard's counts) reads every workspace of the organisation:
+`Model.team_id.in_(pool(session, team_id=...))`, which always includes the workspace itself, so
+a workspace Knowhow has not recorded yet is a pool of one and never sees another's rows.
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import or_, update
-from sqlalchemy import select as sa_select
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from storage import outbox
@@ -85,7 +84,7 @@ def pool(session: Session, *, team_id: str) -> list[str]:
     """The workspaces whose rows a pool query of `team_id` reads: every workspace of its
     organisation, itself first (itself alone when it is not recorded). One indexed read; the
     list then goes into the query as `team_id IN (...)`, which each database plans as well as an
-    equality, where the `in_org` subquery under an OR may not use an index. Kept for the rest of
+    equality (a subquery under an OR may not use an index). Kept for the rest of
     the session (a unit of work): a rule that reads several pools reads each once."""
     kept = session.info.setdefault("knowhow_pools", {})
     if team_id not in kept:
@@ -96,21 +95,6 @@ def pool(session: Session, *, team_id: str) -> list[str]:
         ).all()
         kept[team_id] = [team_id, *sorted(t for t in members if t != team_id)]
     return list(kept[team_id])
-
-
-def org_members(team_id: str):
-    """A subquery: the workspaces of `team_id`'s organisation (empty when it is not recorded)."""
-    org = sa_select(Workspace.org_id).where(Workspace.team_id == team_id).scalar_subquery()
-    return sa_select(Workspace.team_id).where(Workspace.org_id == org)
-
-
-def in_org(column, team_id: str):
-    """`column` (a `team_id` column) is `team_id`'s own workspace or another of its organisation."""
-    return or_(column == team_id, column.in_(org_members(team_id)))
-
-
-def same_org(session: Session, team_a: str, team_b: str) -> bool:
-    return team_a == team_b or org_of(session, team_id=team_a) == org_of(session, team_id=team_b)
 
 
 # -- where questions go ---------------------------------------------------------------------------
