@@ -444,3 +444,33 @@ def test_sessions_are_scoped_to_their_workspace(engine, designated):
             is None
         )
         assert sessions.designated(s, team_id="T0OTHER") == []
+
+
+def test_the_sweep_passes_over_a_workspace_whose_installation_is_gone(engine, designated):
+    from storage import workspaces
+
+    sid = _schedule(engine).id
+    with session_scope(engine) as s:
+        workspaces.mark_gone(s, team_ids=[TEAM], reason="app_uninstalled")
+        assert sessions.due(s, now=T0, skip=workspaces.gone(s)) == []  # neither opened nor closed
+        workspaces.mark_back(s, team_id=TEAM)
+        assert sessions.due(s, now=T0, skip=workspaces.gone(s)) == [(TEAM, sid)]
+
+
+def test_a_session_alarm_for_a_gone_workspace_does_nothing(engine, designated):
+    from scheduler import jobs, runtime
+    from storage import workspaces
+
+    sid = _schedule(
+        engine, starts=datetime.now(UTC) - timedelta(minutes=1), now=datetime.now(UTC) - timedelta(days=1)
+    ).id
+    with session_scope(engine) as s:
+        workspaces.mark_gone(s, team_ids=[TEAM], reason="app_uninstalled")
+    runtime.bind_engine(engine)
+    try:
+        assert jobs.session_alarm(TEAM, sid) is False
+        with session_scope(engine) as s:
+            workspaces.mark_back(s, team_id=TEAM)
+        assert jobs.session_alarm(TEAM, sid) is True  # installed again: it opens
+    finally:
+        runtime.bind_engine(None)
