@@ -17,6 +17,12 @@ Errors decide what happens next:
 
 Posts are paced per channel (bot/pacing.py): a row whose channel has no token yet is put back
 until its turn, which is neither an attempt nor a failure, and the worker goes on with the rest.
+
+Claims are short leases that the worker renews while it holds them (a heartbeat every fifth of
+the lease), so a worker that dies leaves its rows to others within one lease (15 s); a worker on
+the same machine that sees the holder's process gone (bot/liveness.py) frees them at once, when
+it starts and then every few seconds. A worker whose renewals fail (its database is away) stops
+taking rows of its batch before its lease could run out under a send, so no two workers send one row.
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import threading
 import urllib.error
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -36,6 +42,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
+from bot import liveness
 from bot.config import Settings
 from bot.installs import GONE_ERRORS, Clients, Installs, NotInstalled
 from bot.pacing import NotYet, Pacer, Pacing, paced
@@ -63,6 +70,10 @@ MAX_BACKOFF = timedelta(minutes=10)
 # A database error is retried this many times (about twenty minutes with the back-off), then the
 # row fails for good and the person is told: a lock or a lost connection clears sooner than that.
 MAX_DATABASE_ATTEMPTS = 10
+# A claim's lease; its holder renews it every fifth of it while it lives.
+LEASE = timedelta(seconds=15)
+# How often a worker looks for claims of dead processes on this machine (and once when it starts).
+DEAD_CLAIMS_EVERY = timedelta(seconds=5)
 
 Hook = Callable[[Session], None]
 
@@ -170,9 +181,9 @@ class OutboxWorker:
         senders: dict[str, Sender],
         *,
         poll_seconds: float = 5.0,
-        # Longer than the slowest send (a few Slack calls, each with the client's timeout), so a
-        # live worker never loses its claim to another; a dead worker's rows wait this long.
-        lease: timedelta = timedelta(minutes=5),
+        # How long a claim lasts without renewal: a dead worker's rows wait at most this long (and
+        # not at all when a worker on the same machine sees its process gone).
+        lease: timedelta = LEASE,
         clock: Callable[[], datetime] = utcnow,
         settings: Settings | None = None,
         kinds: Collection[str] | None = None,
@@ -212,13 +223,22 @@ class OutboxWorker:
         self._wake = wake if wake is not None else threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._heartbeat: threading.Thread | None = None
+        # The claims this worker holds and has not finished, and until when they surely last.
+        self.claimant = liveness.claimant(name)
+        self._holding: set[int] = set()
+        self._holding_lock = threading.Lock()
+        self._valid_until = datetime.min.replace(tzinfo=UTC)
+        self._dead_looked_at: datetime | None = None
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> None:
         if self._thread is None:
             self._stop.clear()  # a worker stopped earlier can be started again
             self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
+            self._heartbeat = threading.Thread(target=self._renew, name=f"{self.name}-lease", daemon=True)
             self._thread.start()
+            self._heartbeat.start()
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
@@ -226,6 +246,9 @@ class OutboxWorker:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        if self._heartbeat is not None:
+            self._heartbeat.join(timeout)
+            self._heartbeat = None
 
     @property
     def running(self) -> bool:
@@ -235,9 +258,39 @@ class OutboxWorker:
         """Something was queued: look now rather than at the next poll."""
         self._wake.set()
 
+    def _renew(self) -> None:
+        """The heartbeat: keep this worker's claims while it holds them (a send may take longer
+        than a lease: a few Slack calls, each with the client's timeout)."""
+        every = self.lease.total_seconds() / 5
+        while not self._stop.wait(every):
+            with self._holding_lock:
+                ids = set(self._holding)
+            if not ids:
+                continue
+            now = self.clock()
+            try:
+                with session_scope(self.engine) as session:
+                    outbox.renew(session, claimant=self.claimant, ids=ids, until=now + self.lease)
+            except Exception as exc:
+                log.warning("outbox: %s could not renew its claims: %s", self.name, exc)
+                continue
+            self._valid_until = now + self.lease
+
+    def free_dead_claims(self) -> int:
+        """Free the rows whose holder's process is gone from this machine. How many."""
+        self._dead_looked_at = self.clock()
+        with session_scope(self.engine) as session:
+            dead = [holder for holder in outbox.claimants(session) if liveness.dead(holder)]
+            freed = outbox.free_claims_of(session, claimants=dead, now=self.clock())
+        if freed:
+            log.warning("outbox: %d rows claimed by workers that are gone (%s) are due again", freed, ", ".join(dead))
+        return freed
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
+                if self._dead_looked_at is None or self.clock() - self._dead_looked_at >= DEAD_CLAIMS_EVERY:
+                    self.free_dead_claims()
                 sent = self.run_once()
             except Exception:  # the database went away: keep the thread, try again later
                 log.exception("outbox: draining failed")
@@ -262,21 +315,44 @@ class OutboxWorker:
     def run_once(self) -> int:
         """Send what is due now. Returns how many rows were handled (sent, retried or failed)."""
         self.before_each()  # a claim is a write too
+        now = self.clock()
         with session_scope(self.engine) as session:
             items = outbox.claim_due(
-                session, now=self.clock(), lease=self.lease, kinds=self.kinds, exclude=self.exclude
+                session,
+                now=now,
+                lease=self.lease,
+                kinds=self.kinds,
+                exclude=self.exclude,
+                claimant=self.claimant,
             )
+        with self._holding_lock:
+            self._holding.update(item.id for item in items)
+            if items:
+                self._valid_until = now + self.lease
         for n, item in enumerate(items):
             if self._stop.is_set():
                 self._release(items[n:])
                 break
+            if self._valid_until - self.clock() < self.lease / 2:
+                # Renewals fail: before the lease could run out under a send and another worker
+                # take the row, this worker lets its batch go.
+                log.warning("outbox: %s cannot renew its claims: %d rows go back", self.name, len(items) - n)
+                self._release(items[n:])
+                break
             self.before_each()
-            self._deliver(item)
+            try:
+                self._deliver(item)
+            finally:
+                with self._holding_lock:
+                    self._holding.discard(item.id)
         return len(items)
 
     def _release(self, items: list[OutboxItem]) -> None:
-        """Stopping: the rows claimed and not yet tried go back now, for this process's successor
-        or another worker, instead of waiting out their lease (nothing of them reached Slack)."""
+        """The rows claimed and not yet tried go back now (the worker stops, or cannot keep its
+        claims), for this process's successor or another worker, instead of waiting out their
+        lease (nothing of them reached Slack)."""
+        with self._holding_lock:
+            self._holding.difference_update(item.id for item in items)
         try:
             with session_scope(self.engine) as session:
                 for item in items:

@@ -201,7 +201,7 @@ class ChildProcess:
         self._process.join(budget)
         if self._process.is_alive():
             log.warning("the workers' process did not stop within %.0f s: killing it", budget)
-            self._process.kill()  # its claims go back to the queue when their lease runs out
+            self._process.kill()  # its claims are freed by the next worker on this machine
             self._process.join(5)
 
     def wake_outbox(self) -> None:

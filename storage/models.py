@@ -514,6 +514,9 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = Field(default=0)
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     lease_until: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # Who holds the claim while "sending" (bot/liveness.py): a worker of a process that is gone
+    # from this machine frees its rows at once instead of leaving them to their lease.
+    claimed_by: str | None = Field(default=None, max_length=200)
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     sent_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))

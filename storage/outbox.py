@@ -4,7 +4,9 @@ A worker claims due rows with a lease (a conditional UPDATE, so two workers in t
 never claim the same row), sends them, and marks them sent in the transaction that records the
 result. A row whose lease expired (its worker died mid-send) becomes claimable again. Each claim
 bumps `attempts`, which doubles as a fencing token: a worker whose lease was taken over can no
-longer finish the row.
+longer finish the row. A claim also names its holder (`claimed_by`): the holder renews its
+leases while it lives (`renew`), and a worker that knows a holder is dead frees its rows at once
+(`free_claims_of`) instead of waiting for their lease to run out.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from sqlalchemy import and_, delete, or_, true, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from storage.claims import claim
+from storage.claims import claim, claim_all
 from storage.db import write_turn
 from storage.models import OutboxMessage, utcnow
 from storage.upsert import insert_for, insert_if_absent
@@ -132,6 +134,7 @@ def claim_due(
     limit: int = 20,
     kinds: Collection[str] | None = None,
     exclude: Collection[str] | None = None,
+    claimant: str | None = None,
 ) -> list[OutboxItem]:
     """Claim up to `limit` due messages (of `kinds`, or of every kind but `exclude`), in the
     order they were queued. Commit before sending.
@@ -155,6 +158,7 @@ def claim_due(
             _due(now),
             status=SENDING,
             lease_until=now + lease,
+            claimed_by=claimant,
             attempts=OutboxMessage.attempts + 1,
             all_workspaces=True,  # by the row's own id, which the worker just read
         ):
@@ -180,6 +184,55 @@ def claim_due(
     ]
 
 
+def renew(session: Session, *, claimant: str, ids: Collection[int], until: datetime) -> int:
+    """Extend the leases that `claimant` still holds on rows `ids` (none that another worker has
+    taken over since). How many were extended."""
+    if not ids:
+        return 0
+    renewed = claim_all(
+        session,
+        OutboxMessage,
+        OutboxMessage.id.in_(sorted(ids)),
+        OutboxMessage.status == SENDING,
+        OutboxMessage.claimed_by == claimant,
+        all_workspaces=True,  # one worker's own claims, by id
+        lease_until=until,
+    )
+    return len(renewed)
+
+
+def claimants(session: Session) -> list[str]:
+    """Who holds a claim now."""
+    return list(
+        session.exec(
+            select(OutboxMessage.claimed_by)
+            .where(OutboxMessage.status == SENDING, OutboxMessage.claimed_by.is_not(None))
+            .distinct()
+            .execution_options(all_workspaces=True)  # every worker's claims
+        ).all()
+    )
+
+
+def free_claims_of(session: Session, *, claimants: Collection[str], now: datetime) -> int:
+    """The holders `claimants` are dead: their rows are due again now. A row they may have been
+    sending keeps its attempt (senders look before they repeat a post); the next claim bumps
+    `attempts`, so the dead holder could not finish the row even if it were not dead."""
+    if not claimants:
+        return 0
+    freed = claim_all(
+        session,
+        OutboxMessage,
+        OutboxMessage.status == SENDING,
+        OutboxMessage.claimed_by.in_(sorted(claimants)),
+        all_workspaces=True,  # a dead worker's claims, in every workspace
+        status=PENDING,
+        next_attempt_at=now,
+        lease_until=None,
+        claimed_by=None,
+    )
+    return len(freed)
+
+
 def _finish(session: Session, item: OutboxItem, **values) -> bool:
     """Close a claim; False when the claim is no longer this worker's (its lease was taken over)."""
     return claim(
@@ -189,6 +242,7 @@ def _finish(session: Session, item: OutboxItem, **values) -> bool:
         OutboxMessage.status == SENDING,
         OutboxMessage.attempts == item.attempts,
         all_workspaces=True,  # by the claimed row's own id
+        claimed_by=None,
         **values,
     )
 

@@ -438,3 +438,85 @@ def test_kill_9_right_after_the_acks_loses_nothing_and_leaves_no_orphan(tmp_path
         second.send_signal(signal.SIGTERM)
         second.wait(30)
     assert second.returncode == 0
+
+
+def _sending(database) -> int:
+    import sqlite3
+
+    with sqlite3.connect(database, timeout=5) as db:
+        return db.execute("SELECT count(*) FROM outbox WHERE status = 'sending'").fetchone()[0]
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads Linux's /proc to see a dead holder's process")
+@pytest.mark.parametrize("stop", ["kill -9 of every process", "SIGTERM"])
+def test_a_restart_in_the_middle_of_a_burst_posts_every_acked_question_within_seconds_once(tmp_path, fake_slack, stop):
+    """The bot is stopped while its workers hold claims (rows marked sending): killed with its
+    workers' process (kill -9 of the process group: a container killed, the machine's OOM killer),
+    or stopped cleanly and started again at once. The next `knowhow run` posts every acked
+    question within seconds, each once: nothing waits for a lease to run out."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    database = tmp_path / "cli.db"
+
+    def start(port):
+        env = _bot_env(
+            tmp_path,
+            fake_slack,
+            port,
+            KNOWHOW_QA_CHANNEL="C0QUESTION",
+            KNOWHOW_POST_RATE="100",  # Slack's pace is not what this measures
+            KNOWHOW_POST_BURST="100",
+        )
+        with open(tmp_path / f"knowhow-{port}.log", "wb") as log:
+            return subprocess.Popen(
+                _knowhow("run", "--no-scheduler"),
+                cwd=tmp_path,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, as a service manager runs it
+            )
+
+    port = _free_port()
+    first = start(port)
+    texts = [f"Restart test {n}: who signs off travel to Lisbon?" for n in range(40)]
+    try:
+        assert _wait_healthy(first, port)[0] == 200
+        slack = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET)
+
+        def ask(n):
+            return slack.command("/ask", texts[n], response_url=fake_slack.response_url(f"r{n}"))
+
+        with ThreadPoolExecutor(10) as pool:
+            acks = list(pool.map(ask, range(len(texts))))
+        assert all(a.status == 200 and b"Got it" in a.body for a in acks)
+        deadline = time.monotonic() + 20
+        while _sending(database) == 0 and time.monotonic() < deadline:
+            time.sleep(0.001)
+        if stop == "SIGTERM":
+            first.send_signal(signal.SIGTERM)
+            first.wait(60)
+        else:
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait(10)
+            assert _sending(database) > 0, "the workers held no claim when they were killed"
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+    posted_before = len(fake_slack.calls_to("chat.postMessage"))
+    assert posted_before < len(texts), "the burst was over before the stop"
+
+    restarted = time.monotonic()
+    second = start(_free_port())
+    try:
+        fake_slack.wait_for("chat.postMessage", len(texts), timeout=60)
+        fake_slack.wait_for("response_url", len(texts), timeout=60)
+        took = time.monotonic() - restarted
+        _wait_until_outbox_done(database)
+        posts = [c.block_text() for c in fake_slack.calls_to("chat.postMessage")]
+        assert sorted(next(t for t in texts if t in p) for p in posts) == sorted(texts)  # each once
+        # A lease (15 s) or the old five minutes would show here; starting takes a second or two.
+        assert took < 12, f"the last question was posted {took:.1f} s after the restart"
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(30)

@@ -258,3 +258,139 @@ def test_a_revoked_workspace_is_held_whole_and_never_delays_another(engine):
     worker.run_once()
     assert _statuses(engine, "TDEAD", 3) == ["sent"] * 3
     assert [n for n, _ in recorder.tokens[2:]] == [0, 1, 2]
+
+
+# -- claims: leases renewed while held, dead holders' rows freed at once -------------------------
+
+
+def _holder(pid: int | None = None, nonce: str | None = None, host: str | None = None) -> str:
+    from bot import liveness
+
+    parts = liveness.claimant("knowhow-outbox").split("|")
+    if host is not None:
+        parts[0] = host
+    if pid is not None:
+        parts[2] = str(pid)
+    if nonce is not None:
+        parts[3] = nonce
+    return "|".join(parts)
+
+
+def test_a_holder_is_dead_only_when_this_machine_surely_says_so():
+    import subprocess
+    import sys
+
+    from bot import liveness
+
+    if liveness._boot() == "-":
+        pytest.skip("the operating system gives no boot id (not Linux)")
+    running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        assert not liveness.dead(_holder(pid=running.pid))
+        assert not liveness.dead(_holder(pid=running.pid, host="another-machine"))
+    finally:
+        running.kill()
+        running.wait()
+    assert liveness.dead(_holder(pid=running.pid))  # killed and reaped
+    assert not liveness.dead(_holder(pid=running.pid, host="another-machine"))  # cannot know: its lease will
+    assert not liveness.dead(_holder())  # this very process
+    assert liveness.dead(_holder(nonce="0123456789ab"))  # this pid in another life (a restarted container)
+    assert not liveness.dead("garbage") and not liveness.dead("a|b|c|d")
+
+
+class Slow:
+    """A send that takes longer than a lease."""
+
+    def __init__(self, seconds):
+        self.seconds, self.sent = seconds, []
+
+    def send(self, ctx, item):
+        import time
+
+        time.sleep(self.seconds)
+        self.sent.append(item.payload["n"])
+
+    def failed(self, session, item, reason):
+        raise AssertionError(reason)
+
+
+def test_a_live_worker_keeps_its_claim_through_a_send_longer_than_its_lease(engine):
+    import time
+
+    with session_scope(engine) as s:
+        outbox.enqueue(s, team_id="T1", dedupe_key="slow", kind="test.send", payload={"n": 1})
+    slow, other = Slow(3.5), Slow(0)
+    lease = timedelta(seconds=1.5)
+    worker = OutboxWorker(engine, client=None, senders={"test.send": slow}, lease=lease, poll_seconds=0.1)
+    rival = OutboxWorker(engine, client=None, senders={"test.send": other}, lease=lease, name="rival")
+    worker.start()
+    try:
+        deadline = time.monotonic() + 3.2
+        while time.monotonic() < deadline:  # past the first lease, again and again
+            assert rival.run_once() == 0
+            time.sleep(0.1)
+    finally:
+        worker.stop()
+    assert slow.sent == [1] and other.sent == []
+    with session_scope(engine) as s:
+        row = outbox.get(s, team_id="T1", dedupe_key="slow")
+    assert (row.status, row.attempts, row.claimed_by) == ("sent", 1, None)
+
+
+def test_a_worker_frees_the_claims_of_a_dead_process_on_this_machine_when_it_starts(engine):
+    import subprocess
+    import sys
+    import time
+
+    from bot import liveness
+
+    if liveness._boot() == "-":
+        pytest.skip("the operating system gives no boot id (not Linux)")
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    with session_scope(engine) as s:
+        for n in range(3):
+            outbox.enqueue(s, team_id="T1", dedupe_key=f"d{n}", kind="test.send", payload={"n": n})
+        outbox.enqueue(s, team_id="T1", dedupe_key="far", kind="test.send", payload={"n": 9})
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    with session_scope(engine) as s:
+        dead = outbox.claim_due(s, now=now, lease=timedelta(hours=1), limit=3, claimant=_holder(pid=gone.pid))
+        [_elsewhere] = outbox.claim_due(
+            s, now=now, lease=timedelta(hours=1), claimant=_holder(pid=gone.pid, host="another-machine")
+        )
+    assert len(dead) == 3
+    recorder = Slow(0)
+    worker = OutboxWorker(engine, client=None, senders={"test.send": recorder}, poll_seconds=0.1)
+    worker.start()
+    try:
+        deadline = time.monotonic() + 5
+        while len(recorder.sent) < 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        worker.stop()
+    assert sorted(recorder.sent) == [0, 1, 2]  # at once, not after their hour's lease
+    with session_scope(engine) as s:  # another machine's holder may be alive: its lease decides
+        assert outbox.get(s, team_id="T1", dedupe_key="far").status == "sending"
+
+
+def test_a_worker_that_cannot_renew_its_claims_lets_the_rest_of_its_batch_go(engine):
+    """Its heartbeat fails (here: it has none, and its clock runs on), so before a lease could run
+    out under a send, the rows it has not tried go back, untried, for any worker."""
+    start = datetime.now(UTC) + timedelta(seconds=1)
+    ticks = iter(range(1000))
+    with session_scope(engine) as s:
+        for n in range(3):
+            outbox.enqueue(s, team_id="T1", dedupe_key=f"b{n}", kind="test.send", payload={"n": n})
+    recorder = Slow(0)
+    worker = OutboxWorker(
+        engine,
+        client=None,
+        senders={"test.send": recorder},
+        lease=timedelta(seconds=15),
+        clock=lambda: start + timedelta(seconds=3 * next(ticks)),
+    )
+    assert worker.run_once() == 3
+    assert recorder.sent == [0]  # three seconds a call: the second row would start half a lease in
+    with session_scope(engine) as s:
+        rows = [outbox.get(s, team_id="T1", dedupe_key=f"b{n}") for n in range(3)]
+    assert [(r.status, r.attempts, r.claimed_by) for r in rows] == [("sent", 1, None)] + [("pending", 0, None)] * 2

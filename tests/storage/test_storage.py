@@ -197,6 +197,40 @@ def test_a_claim_whose_lease_ran_out_is_claimed_again(engine):
     assert again.id == first.id and again.attempts == 2
 
 
+def test_a_holder_renews_only_its_own_claims_and_a_dead_holders_rows_are_due_at_once(engine):
+    with session_scope(engine) as s:
+        for n in range(3):
+            _enqueue(s, key=f"k{n}")
+    now = datetime.now(UTC)
+    lease = timedelta(seconds=15)
+    with session_scope(engine) as s:
+        mine = outbox.claim_due(s, now=now, lease=lease, limit=2, claimant="me")
+        [theirs] = outbox.claim_due(s, now=now, lease=lease, claimant="them")
+        assert sorted(outbox.claimants(s)) == ["me", "them"]
+    later = now + timedelta(seconds=10)
+    with session_scope(engine) as s:
+        # Its own rows only, and not theirs even when named.
+        assert outbox.renew(s, claimant="me", ids=[i.id for i in mine] + [theirs.id], until=later + lease) == 2
+    with session_scope(engine) as s:
+        # Past the first lease: my renewed rows are still mine, theirs is anyone's.
+        [again] = outbox.claim_due(s, now=now + timedelta(seconds=16), lease=lease, claimant="other")
+    assert again.id == theirs.id and again.attempts == 2
+    with session_scope(engine) as s:
+        assert outbox.renew(s, claimant="them", ids=[theirs.id], until=later + lease) == 0  # taken over
+
+    with session_scope(engine) as s:  # "me" is dead: its rows are due now, claimed by nobody
+        assert outbox.free_claims_of(s, claimants=["me"], now=later) == 2
+        assert outbox.claimants(s) == ["other"]
+        assert outbox.renew(s, claimant="me", ids=[i.id for i in mine], until=later + lease) == 0
+        freed = outbox.claim_due(s, now=later, lease=lease, claimant="next")
+    assert sorted(i.id for i in freed) == sorted(i.id for i in mine)
+    # The dead holder could not finish them any more (the claim's attempts moved on).
+    with session_scope(engine) as s:
+        assert not outbox.mark_sent(s, item=mine[0], now=later)
+        assert outbox.mark_sent(s, item=next(i for i in freed if i.id == mine[0].id), now=later)
+        assert outbox.free_claims_of(s, claimants=[], now=later) == 0
+
+
 def test_retry_later_waits_and_sent_messages_stay_sent(engine):
     with session_scope(engine) as s:
         _enqueue(s)
