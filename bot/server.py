@@ -5,6 +5,9 @@ Bolt parses the body before checking the signature and raises on a non-numeric t
 unsigned or malformed request would become a 500. Here a missing, wrong or stale signature is a
 401 and a signed body that is not what it claims is a 400; neither reaches a listener.
 
+A body is read by its Content-Length, or to its end when it comes chunked (what some proxies send),
+never more than MAX_BODY_BYTES either way.
+
 In distribution mode it also serves the "Add to Slack" pages, `GET /slack/install` and
 `GET /slack/oauth_redirect` (bot/install_pages.py): plain pages a browser opens, not signed by
 Slack, served in Socket Mode too (the front runs in both modes).
@@ -22,6 +25,8 @@ from http import HTTPStatus
 from typing import Any
 
 from cheroot import wsgi
+from cheroot.errors import MaxSizeExceeded
+from cheroot.server import ChunkedRFile, SizeCheckWrapper
 from slack_bolt import App
 from slack_bolt.oauth import OAuthFlow
 from slack_bolt.request import BoltRequest
@@ -33,6 +38,8 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are far smaller
+# What a chunked body may spend on its framing (chunk sizes, extensions, line ends) on top.
+MAX_CHUNK_FRAMING_BYTES = 64 * 1024
 MAX_QUERY_BYTES = 8 * 1024  # an OAuth redirect's code and state are far shorter
 
 HealthCheck = Callable[[], tuple[bool, dict[str, Any]]]
@@ -110,12 +117,9 @@ class SlackFront:
 
     def _dispatch(self, environ, start_response):
         try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return _reply(start_response, "400 Bad Request", {"error": "bad content length"})
-        if length > MAX_BODY_BYTES:
-            return _reply(start_response, "413 Content Too Large", {"error": "body too large"})
-        raw = environ["wsgi.input"].read(length) if length > 0 else b""
+            raw = _read_body(environ)
+        except _Refused as refused:
+            return _reply(start_response, refused.status, {"error": refused.error})
         headers = {
             key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")
         }
@@ -136,6 +140,58 @@ class SlackFront:
         if not isinstance(request.body, dict):
             return _reply(start_response, "400 Bad Request", {"error": "malformed body"})
         return _bolt_reply(start_response, self.app.dispatch(request))
+
+
+class _Refused(Exception):
+    def __init__(self, status: str, error: str):
+        super().__init__(error)
+        self.status, self.error = status, error
+
+
+def _read_body(environ) -> bytes:
+    """The request's body: Content-Length bytes, or a chunked body read to its end (the server says
+    so with `wsgi.input_terminated`); at most MAX_BODY_BYTES, else _Refused."""
+    stream = environ["wsgi.input"]
+    chunked = bool(environ.get("wsgi.input_terminated"))
+    if environ.get("CONTENT_LENGTH"):
+        if chunked:
+            # Both framings at once: Slack never sends that, and it is how requests are smuggled.
+            raise _Refused("400 Bad Request", "both Content-Length and Transfer-Encoding")
+        try:
+            length = int(environ["CONTENT_LENGTH"])
+        except ValueError:
+            raise _Refused("400 Bad Request", "bad content length") from None
+        if length > MAX_BODY_BYTES:
+            raise _Refused("413 Content Too Large", "body too large")
+        return stream.read(length) if length > 0 else b""
+    if not chunked:
+        return b""
+    try:
+        raw = _bounded(stream).read(MAX_BODY_BYTES + 1)
+    except MaxSizeExceeded:
+        raise _Refused("413 Content Too Large", "body too large") from None
+    except ValueError:  # cheroot: a chunk size that is not hex, or a chunk not followed by CRLF
+        raise _Refused("400 Bad Request", "bad chunked body") from None
+    except TimeoutError:
+        raise _Refused("408 Request Timeout", "body not received in time") from None
+    except OSError as exc:
+        if "Too Large" in str(exc):  # cheroot: a chunk announced past the limit, not read
+            raise _Refused("413 Content Too Large", "body too large") from None
+        raise
+    if len(raw) > MAX_BODY_BYTES:
+        raise _Refused("413 Content Too Large", "body too large")
+    return raw
+
+
+def _bounded(stream):
+    """Cheroot's chunked input, limited to MAX_BODY_BYTES and its framing on the wire. Cheroot reads
+    a chunk-size line whole, however long, and, with no limit set, each chunk whole: read through its
+    own size check instead, so a chunk announced too large is refused unread and a line that never
+    ends stops at the limit."""
+    if not isinstance(stream, ChunkedRFile) or stream.bytes_read or stream.buffer:
+        return stream
+    limit = MAX_BODY_BYTES + MAX_CHUNK_FRAMING_BYTES
+    return ChunkedRFile(SizeCheckWrapper(stream.rfile, limit), limit)
 
 
 def _bolt_reply(start_response, response: BoltResponse):
