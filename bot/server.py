@@ -3,7 +3,11 @@
 The front answers `GET /healthz` itself and guards `POST /slack/events` before Bolt sees it:
 Bolt parses the body before checking the signature and raises on a non-numeric timestamp, so an
 unsigned or malformed request would become a 500. Here a missing, wrong or stale signature is a
-401 and a signed body that is not what it claims is a 400; neither reaches a listener.
+401 and a signed body that is not what it claims is a 400; neither reaches a listener. Nor does a
+signed body of a kind Slack never sends (Bolt would take a slash command sent as JSON, an event
+sent as a form, or any body starting with `{` as JSON): JSON must be an Events API callback, a form
+a slash command, an interaction (`payload=`) or Slack's `ssl_check`; anything else is a 400, or a
+415 for another content type.
 
 A body is read by its Content-Length, or to its end when it comes chunked (what some proxies send),
 never more than MAX_BODY_BYTES either way.
@@ -23,6 +27,7 @@ from collections.abc import Callable, Iterable
 from contextlib import suppress
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qsl
 
 from cheroot import wsgi
 from cheroot.errors import MaxSizeExceeded
@@ -41,6 +46,10 @@ MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are far smaller
 # What a chunked body may spend on its framing (chunk sizes, extensions, line ends) on top.
 MAX_CHUNK_FRAMING_BYTES = 64 * 1024
 MAX_QUERY_BYTES = 8 * 1024  # an OAuth redirect's code and state are far shorter
+
+JSON_TYPE = "application/json"  # Events API callbacks
+FORM_TYPE = "application/x-www-form-urlencoded"  # slash commands, interactions, ssl_check
+EVENTS_API_TYPES = frozenset({"url_verification", "event_callback", "app_rate_limited"})
 
 HealthCheck = Callable[[], tuple[bool, dict[str, Any]]]
 
@@ -123,8 +132,8 @@ class SlackFront:
         headers = {
             key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")
         }
-        if environ.get("CONTENT_TYPE"):
-            headers["content-type"] = environ["CONTENT_TYPE"]
+        media_type = (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
+        headers["content-type"] = media_type  # as Bolt compares it
         timestamp = headers.get("x-slack-request-timestamp", "")
         signature = headers.get("x-slack-signature", "")
         try:
@@ -133,6 +142,10 @@ class SlackFront:
             return _reply(start_response, "400 Bad Request", {"error": "body is not UTF-8"})
         if not _valid_signature(self.verifier, body, timestamp, signature):
             return _reply(start_response, "401 Unauthorized", {"error": "invalid request"})
+        try:
+            body = _as_slack_sends(media_type, body)
+        except _Refused as refused:
+            return _reply(start_response, refused.status, {"error": refused.error})
         try:
             request = BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers)
         except (ValueError, TypeError, AttributeError, KeyError):
@@ -181,6 +194,41 @@ def _read_body(environ) -> bytes:
     if len(raw) > MAX_BODY_BYTES:
         raise _Refused("413 Content Too Large", "body too large")
     return raw
+
+
+def _as_slack_sends(media_type: str, body: str) -> str:
+    """The body for Bolt, if it is one Slack sends to the request URL (shared/slack/PROTOCOL.md):
+    an Events API callback as JSON; a slash command, an interaction or an ssl_check form-encoded.
+    Anything else is _Refused."""
+    if media_type == JSON_TYPE:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise _Refused("400 Bad Request", "malformed body") from None
+        if not isinstance(data, dict) or data.get("type") not in EVENTS_API_TYPES:
+            raise _Refused("400 Bad Request", "a JSON body must be an Events API callback")
+        return body
+    if media_type != FORM_TYPE:
+        raise _Refused("415 Unsupported Media Type", f"Slack sends {JSON_TYPE} or {FORM_TYPE}")
+    if body.lstrip().startswith("{"):  # Bolt would read it as JSON, whatever the content type
+        raise _Refused("400 Bad Request", "a form body must be form-encoded")
+    fields = parse_qsl(body, keep_blank_values=True)
+    names = {name for name, _ in fields}
+    if "payload" in names:
+        if names != {"payload"}:
+            raise _Refused("400 Bad Request", "an interaction is one payload field")
+        try:
+            payload = json.loads(dict(fields)["payload"])  # as Bolt reads it: the last one
+        except ValueError:
+            raise _Refused("400 Bad Request", "malformed body") from None
+        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+            raise _Refused("400 Bad Request", "an interaction's payload must have a type")
+        return body
+    if "command" in names:
+        return body
+    if ("ssl_check", "1") in fields:
+        return body
+    raise _Refused("400 Bad Request", "a form body must be a slash command or an interaction")
 
 
 def _bounded(stream):

@@ -1,4 +1,6 @@
-"""The HTTP front itself: how a body is read (Content-Length or chunked)."""
+"""The HTTP front itself: how a body is read (Content-Length or chunked) and which signed bodies
+reach Bolt at all (only what Slack sends: Events API envelopes as JSON, slash commands and
+interactions form-encoded, and its ssl_check)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,9 @@ import contextlib
 import http.client
 import json
 import socket
+from urllib.parse import parse_qsl, urlencode
 
+import pytest
 from sqlmodel import select
 
 from bot.server import MAX_BODY_BYTES
@@ -122,3 +126,87 @@ def test_a_body_with_both_content_length_and_chunked_is_refused(knowhow, slack):
     assert answer.startswith(b"HTTP/1.1 400 ")
     settle(knowhow)
     assert _state(knowhow) == before
+
+
+# -- only what Slack sends ------------------------------------------------------------------
+
+
+def _not_from_slack(slack):
+    command = dict(parse_qsl(slack.command_body("/ask", "Sneaky JSON question").decode()))
+    event = json.loads(
+        slack.event_body({"type": "message", "channel": QA_CHANNEL, "user": "U0X", "text": "hi", "ts": "1.000001"})
+    )
+    interaction = {"type": "block_actions", "user": {"id": "U0STUDENT1"}, "actions": []}
+    return {
+        "a slash command as JSON": (json.dumps(command).encode(), JSON),
+        "a slash command as JSON with a charset": (json.dumps(command).encode(), JSON + "; charset=utf-8"),
+        "an interaction as JSON": (json.dumps(interaction).encode(), JSON),
+        "JSON without a type": (json.dumps({"event": event["event"]}).encode(), JSON),
+        "JSON of an unknown type": (json.dumps({**event, "type": "block_actions"}).encode(), JSON),
+        "an event callback form-encoded": (urlencode({k: json.dumps(v) for k, v in event.items()}).encode(), FORM),
+        "JSON sent as a form": (json.dumps(command).encode(), FORM),
+        "a form neither command nor interaction": (urlencode({"text": "hello", "user_id": "U0X"}).encode(), FORM),
+        "a command and a payload at once": (
+            urlencode({**command, "payload": json.dumps(interaction)}).encode(),
+            FORM,
+        ),
+        "a payload that is not an interaction": (urlencode({"payload": json.dumps([1, 2])}).encode(), FORM),
+        "a command as text/plain": (urlencode(command).encode(), "text/plain"),
+        "a command with no content type": (urlencode(command).encode(), ""),
+        "a command as multipart": (urlencode(command).encode(), "multipart/form-data; boundary=x"),
+    }
+
+
+NOT_FROM_SLACK = [
+    "a slash command as JSON",
+    "a slash command as JSON with a charset",
+    "an interaction as JSON",
+    "JSON without a type",
+    "JSON of an unknown type",
+    "an event callback form-encoded",
+    "JSON sent as a form",
+    "a form neither command nor interaction",
+    "a command and a payload at once",
+    "a payload that is not an interaction",
+    "a command as text/plain",
+    "a command with no content type",
+    "a command as multipart",
+]
+
+
+@pytest.mark.parametrize("case", NOT_FROM_SLACK)
+def test_signed_bodies_slack_never_sends_are_refused_and_reach_no_listener(knowhow, slack, fake_slack, case):
+    body, ctype = _not_from_slack(slack)[case]
+    before = _state(knowhow)
+    status = _post(knowhow, body, {**({"Content-Type": ctype} if ctype else {}), **slack.sign(body)})
+    assert status in (400, 415), status
+    settle(knowhow)
+    assert _state(knowhow) == before
+    assert fake_slack.calls_to("chat.postMessage") == [] and fake_slack.calls_to("response_url") == []
+
+
+def _post(knowhow, body: bytes, headers: dict[str, str]) -> int:
+    """POST `body` with exactly these headers (and its Content-Length): no Content-Type unless given."""
+    connection = http.client.HTTPConnection("127.0.0.1", knowhow.http.port, timeout=10)
+    try:
+        connection.putrequest("POST", "/slack/events", skip_accept_encoding=True)
+        for key, value in {**headers, "Content-Length": str(len(body))}.items():
+            connection.putheader(key, value)
+        connection.endheaders(body)
+        answer = connection.getresponse()
+        answer.read()
+        return answer.status
+    finally:
+        connection.close()
+
+
+def test_slacks_ssl_check_is_answered(knowhow, slack):
+    body = urlencode({"ssl_check": "1", "token": "Jhj5dZrVaK7ZwHHjRyZWjbDl"}).encode()
+    assert slack.send_signed(body, FORM).status == 200
+
+
+def test_a_command_and_an_event_as_slack_sends_them_still_pass(knowhow, slack, fake_slack):
+    response = slack.command("/ask", "Still fine?", response_url=fake_slack.response_url("ask"))
+    assert response.status == 200
+    fake_slack.wait_for("chat.postMessage")
+    assert _questions(knowhow) == ["Still fine?"]
