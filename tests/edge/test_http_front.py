@@ -210,3 +210,11 @@ def test_a_command_and_an_event_as_slack_sends_them_still_pass(knowhow, slack, f
     assert response.status == 200
     fake_slack.wait_for("chat.postMessage")
     assert _questions(knowhow) == ["Still fine?"]
+
+
+def test_a_command_whose_text_says_payload_is_read_as_a_command(knowhow, slack, fake_slack):
+    # Bolt reads any form body with "payload" in it as an interaction's `payload=` field.
+    response = slack.command("/ask", "What is in the webhook payload?", response_url=fake_slack.response_url("ask"))
+    assert response.status == 200 and "Got it" in response.json()["text"]
+    fake_slack.wait_for("chat.postMessage")
+    assert _questions(knowhow) == ["What is in the webhook payload?"]
