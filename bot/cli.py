@@ -248,7 +248,13 @@ def main(argv: list[str] | None = None) -> int:
         "so the older keys can be removed",
     ).set_defaults(func=_rotate_token_key)
     exp = sub.add_parser("export", help="write the knowledge base (questions and answers) to a file or stdout")
-    exp.add_argument("--format", choices=("jsonl", "csv", "markdown"), default="jsonl")
+    exp.add_argument(
+        "--format",
+        choices=("jsonl", "csv", "markdown"),
+        default="jsonl",
+        help="jsonl (what `knowhow import` reads, text unchanged), csv (a cell a spreadsheet would run as a "
+        "formula starts with '), markdown (HTML people typed shows as text); default jsonl",
+    )
     exp.add_argument(
         "--team", help="a workspace's team id: its whole organisation's knowledge base (default: every workspace)"
     )

@@ -3,7 +3,14 @@
 The front answers `GET /healthz` itself and guards `POST /slack/events` before Bolt sees it:
 Bolt parses the body before checking the signature and raises on a non-numeric timestamp, so an
 unsigned or malformed request would become a 500. Here a missing, wrong or stale signature is a
-401 and a signed body that is not what it claims is a 400; neither reaches a listener.
+401 and a signed body that is not what it claims is a 400; neither reaches a listener. Nor does a
+signed body of a kind Slack never sends (Bolt would take a slash command sent as JSON, an event
+sent as a form, or any body starting with `{` as JSON): JSON must be an Events API callback, a form
+a slash command, an interaction (`payload=`) or Slack's `ssl_check`; anything else is a 400, or a
+415 for another content type.
+
+A body is read by its Content-Length, or to its end when it comes chunked (what some proxies send),
+never more than MAX_BODY_BYTES either way.
 
 In distribution mode it also serves the "Add to Slack" pages, `GET /slack/install` and
 `GET /slack/oauth_redirect` (bot/install_pages.py): plain pages a browser opens, not signed by
@@ -20,8 +27,11 @@ from collections.abc import Callable, Iterable
 from contextlib import suppress
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qsl
 
 from cheroot import wsgi
+from cheroot.errors import MaxSizeExceeded
+from cheroot.server import ChunkedRFile, SizeCheckWrapper
 from slack_bolt import App
 from slack_bolt.oauth import OAuthFlow
 from slack_bolt.request import BoltRequest
@@ -33,7 +43,13 @@ log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are far smaller
+# What a chunked body may spend on its framing (chunk sizes, extensions, line ends) on top.
+MAX_CHUNK_FRAMING_BYTES = 64 * 1024
 MAX_QUERY_BYTES = 8 * 1024  # an OAuth redirect's code and state are far shorter
+
+JSON_TYPE = "application/json"  # Events API callbacks
+FORM_TYPE = "application/x-www-form-urlencoded"  # slash commands, interactions, ssl_check
+EVENTS_API_TYPES = frozenset({"url_verification", "event_callback", "app_rate_limited"})
 
 HealthCheck = Callable[[], tuple[bool, dict[str, Any]]]
 
@@ -110,17 +126,14 @@ class SlackFront:
 
     def _dispatch(self, environ, start_response):
         try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            return _reply(start_response, "400 Bad Request", {"error": "bad content length"})
-        if length > MAX_BODY_BYTES:
-            return _reply(start_response, "413 Content Too Large", {"error": "body too large"})
-        raw = environ["wsgi.input"].read(length) if length > 0 else b""
+            raw = _read_body(environ)
+        except _Refused as refused:
+            return _reply(start_response, refused.status, {"error": refused.error})
         headers = {
             key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")
         }
-        if environ.get("CONTENT_TYPE"):
-            headers["content-type"] = environ["CONTENT_TYPE"]
+        media_type = (environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
+        headers["content-type"] = media_type  # as Bolt compares it
         timestamp = headers.get("x-slack-request-timestamp", "")
         signature = headers.get("x-slack-signature", "")
         try:
@@ -130,12 +143,106 @@ class SlackFront:
         if not _valid_signature(self.verifier, body, timestamp, signature):
             return _reply(start_response, "401 Unauthorized", {"error": "invalid request"})
         try:
+            body = _as_slack_sends(media_type, body)
+        except _Refused as refused:
+            return _reply(start_response, refused.status, {"error": refused.error})
+        try:
             request = BoltRequest(body=body, query=environ.get("QUERY_STRING", ""), headers=headers)
         except (ValueError, TypeError, AttributeError, KeyError):
             return _reply(start_response, "400 Bad Request", {"error": "malformed body"})
         if not isinstance(request.body, dict):
             return _reply(start_response, "400 Bad Request", {"error": "malformed body"})
         return _bolt_reply(start_response, self.app.dispatch(request))
+
+
+class _Refused(Exception):
+    def __init__(self, status: str, error: str):
+        super().__init__(error)
+        self.status, self.error = status, error
+
+
+def _read_body(environ) -> bytes:
+    """The request's body: Content-Length bytes, or a chunked body read to its end (the server says
+    so with `wsgi.input_terminated`); at most MAX_BODY_BYTES, else _Refused."""
+    stream = environ["wsgi.input"]
+    chunked = bool(environ.get("wsgi.input_terminated"))
+    if environ.get("CONTENT_LENGTH"):
+        if chunked:
+            # Both framings at once: Slack never sends that, and it is how requests are smuggled.
+            raise _Refused("400 Bad Request", "both Content-Length and Transfer-Encoding")
+        try:
+            length = int(environ["CONTENT_LENGTH"])
+        except ValueError:
+            raise _Refused("400 Bad Request", "bad content length") from None
+        if length > MAX_BODY_BYTES:
+            raise _Refused("413 Content Too Large", "body too large")
+        return stream.read(length) if length > 0 else b""
+    if not chunked:
+        return b""
+    try:
+        raw = _bounded(stream).read(MAX_BODY_BYTES + 1)
+    except MaxSizeExceeded:
+        raise _Refused("413 Content Too Large", "body too large") from None
+    except ValueError:  # cheroot: a chunk size that is not hex, or a chunk not followed by CRLF
+        raise _Refused("400 Bad Request", "bad chunked body") from None
+    except TimeoutError:
+        raise _Refused("408 Request Timeout", "body not received in time") from None
+    except OSError as exc:
+        if "Too Large" in str(exc):  # cheroot: a chunk announced past the limit, not read
+            raise _Refused("413 Content Too Large", "body too large") from None
+        raise
+    if len(raw) > MAX_BODY_BYTES:
+        raise _Refused("413 Content Too Large", "body too large")
+    return raw
+
+
+def _as_slack_sends(media_type: str, body: str) -> str:
+    """The body for Bolt, if it is one Slack sends to the request URL (shared/slack/PROTOCOL.md):
+    an Events API callback as JSON; a slash command, an interaction or an ssl_check form-encoded.
+    Anything else is _Refused."""
+    if media_type == JSON_TYPE:
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise _Refused("400 Bad Request", "malformed body") from None
+        if not isinstance(data, dict) or data.get("type") not in EVENTS_API_TYPES:
+            raise _Refused("400 Bad Request", "a JSON body must be an Events API callback")
+        return body
+    if media_type != FORM_TYPE:
+        raise _Refused("415 Unsupported Media Type", f"Slack sends {JSON_TYPE} or {FORM_TYPE}")
+    if body.lstrip().startswith("{"):  # Bolt would read it as JSON, whatever the content type
+        raise _Refused("400 Bad Request", "a form body must be form-encoded")
+    fields = parse_qsl(body, keep_blank_values=True)
+    names = {name for name, _ in fields}
+    if "payload" in names:
+        if names != {"payload"}:
+            raise _Refused("400 Bad Request", "an interaction is one payload field")
+        try:
+            payload = json.loads(dict(fields)["payload"])  # as Bolt reads it: the last one
+        except ValueError:
+            raise _Refused("400 Bad Request", "malformed body") from None
+        if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
+            raise _Refused("400 Bad Request", "an interaction's payload must have a type")
+        return body
+    if "command" in names:
+        # Bolt reads a form body with "payload" anywhere in it (a command's text: "the webhook
+        # payload") as an interaction, and finds none. The same form with an `a` percent-encoded
+        # says the same to a form parser, and a `p` is never part of a percent escape.
+        return body.replace("payload", "p%61yload")
+    if ("ssl_check", "1") in fields:
+        return body
+    raise _Refused("400 Bad Request", "a form body must be a slash command or an interaction")
+
+
+def _bounded(stream):
+    """Cheroot's chunked input, limited to MAX_BODY_BYTES and its framing on the wire. Cheroot reads
+    a chunk-size line whole, however long, and, with no limit set, each chunk whole: read through its
+    own size check instead, so a chunk announced too large is refused unread and a line that never
+    ends stops at the limit."""
+    if not isinstance(stream, ChunkedRFile) or stream.bytes_read or stream.buffer:
+        return stream
+    limit = MAX_BODY_BYTES + MAX_CHUNK_FRAMING_BYTES
+    return ChunkedRFile(SizeCheckWrapper(stream.rfile, limit), limit)
 
 
 def _bolt_reply(start_response, response: BoltResponse):

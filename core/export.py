@@ -3,7 +3,10 @@
 Formats: JSON Lines (one question a line; what `knowhow import` will read), CSV (one row per
 answer, a question without answers on a row of its own), and Markdown (for reading or a wiki).
 Text is exported as people wrote it: Slack's `&amp;`/`&lt;`/`&gt;` unescaped and links as their
-labels.
+labels. The files are opened by spreadsheets and wikis, so what people wrote must not run there:
+a CSV cell that a spreadsheet would read as a formula starts with a `'` (`formula_safe`), and
+Markdown shows HTML as text (`_markdown_text`). JSON Lines, read by programs and by `knowhow
+import`, holds the text unchanged.
 
 What is exported: the knowledge base of one workspace's whole organisation (every workspace of an
 Enterprise Grid organisation; `workspace_only` for that workspace alone), or of every workspace
@@ -16,9 +19,11 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TextIO
+from urllib.parse import urlsplit
 
 from sqlalchemy import exists, or_
 from sqlmodel import Session, select
@@ -29,6 +34,10 @@ from storage.models import Answer, Channel, Question, QuestionTopic, Topic
 from storage.search import plain
 
 FORMATS = ("jsonl", "csv", "markdown")
+
+# What makes a spreadsheet read a cell as a formula (OWASP, "CSV Injection"), and the full-width
+# forms some spreadsheets take as the same characters.
+FORMULA_STARTS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 
 
 @dataclass
@@ -172,30 +181,68 @@ def write(items: Iterator[ExportedQuestion], out: TextIO, fmt: str) -> int:
                     if answer is None
                     else [answer.author, answer.answered_at, str(answer.accepted).lower(), answer.text]
                 )
-                writer.writerow(head + tail)
+                writer.writerow([formula_safe(cell) for cell in head + tail])
         else:
             out.write(_markdown(item))
     return count
 
 
+def _formula_like(cell: str) -> bool:
+    """A cell a spreadsheet would run: a formula character first, also after leading blanks (some
+    spreadsheets trim them), or a tab or carriage return first; or a cell that starts with the `'`
+    of `formula_safe` before one of those, so that taking one `'` off always gives the text back."""
+    if cell[:1] in ("\t", "\r") or cell.lstrip()[:1] in FORMULA_STARTS:
+        return True
+    return cell[:1] == "'" and _formula_like(cell[1:])
+
+
+def formula_safe(cell: str) -> str:
+    """The cell as a spreadsheet shows it as text: a `'` before a cell it would read as a formula.
+    A reader gets the text back by taking the first `'` off a cell whose rest would still be one."""
+    return "'" + cell if _formula_like(cell) else cell
+
+
+# Raw HTML in Markdown (CommonMark and the older Markdown.pl alike) opens with `<` before a letter,
+# `/`, `!` or `?` (tags, comments, declarations, processing instructions, autolinks); an entity is
+# `&name;` or `&#...;`. Anything else of `<` and `&` is shown as it is.
+_MARKUP_OPEN = re.compile(r"<(?=[A-Za-z/!?])")
+_ENTITY = re.compile(r"&(?=#[0-9]+;|#[xX][0-9A-Fa-f]+;|[A-Za-z][A-Za-z0-9]*;)")
+
+
+def _markdown_text(text: str) -> str:
+    """What a person wrote, shown as text in Markdown: `<script>` reads as `<script>` and never runs,
+    `&lt;` reads as `&lt;`, while `Q&A` and `a < b` stay as they are."""
+    return _MARKUP_OPEN.sub("&lt;", _ENTITY.sub("&amp;", text))
+
+
+def _link(url: str | None) -> str | None:
+    """A permalink as a Markdown link target: http(s) only, and nothing that could end it early."""
+    if not url or urlsplit(url).scheme.lower() not in ("http", "https"):
+        return None
+    if any(c.isspace() or c in "<>()[]\"'`\\" for c in url):
+        return None
+    return url
+
+
 def _markdown(item: ExportedQuestion) -> str:
     title = " ".join(item.text.split())[:120]
-    lines = [f"## {title}", ""]
+    lines = [f"## {_markdown_text(title)}", ""]
     if title != item.text.strip():
-        lines += [item.text.strip(), ""]
+        lines += [_markdown_text(item.text.strip()), ""]
     if item.details:
-        lines += [item.details.strip(), ""]
-    meta = f"Asked {item.asked_at[:10]}" + (f" by {item.asker}" if item.asker else " anonymously")
+        lines += [_markdown_text(item.details.strip()), ""]
+    asker = _markdown_text(item.asker) if item.asker else None
+    meta = f"Asked {item.asked_at[:10]}" + (f" by {asker}" if asker else " anonymously")
     if item.topics:
-        meta += " · " + ", ".join(item.topics)
-    if item.permalink:
-        meta += f" · [in Slack]({item.permalink})"
+        meta += " · " + ", ".join(_markdown_text(topic) for topic in item.topics)
+    if link := _link(item.permalink):
+        meta += f" · [in Slack]({link})"
     lines += [f"*{meta}*", ""]
     if not item.answers:
         lines += ["_No answers yet._", ""]
     for answer in item.answers:
         mark = " (accepted)" if answer.accepted else ""
-        lines += [f"**{answer.author}**{mark}, {answer.answered_at[:10]}:", ""]
-        lines += ["> " + line for line in answer.text.strip().splitlines() or [""]]
+        lines += [f"**{_markdown_text(answer.author)}**{mark}, {answer.answered_at[:10]}:", ""]
+        lines += ["> " + line for line in _markdown_text(answer.text.strip()).splitlines() or [""]]
         lines.append("")
     return "\n".join(lines) + "\n"

