@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from core.markup import escape, unescape  # noqa: F401  (re-exported: the edge escapes form values)
+from core.markup import cut_point, escape, unescape  # noqa: F401  (re-exported: the edge escapes form values)
 
 WORD_JOINER = "\u2060"
 
@@ -41,8 +41,9 @@ def neutralise_mentions(text: str) -> str:
 def chunks(text: str, size: int) -> list[str]:
     """Split text into pieces of at most `size` characters that each render on their own.
 
-    Cuts prefer a line break, then a space; never fall inside a `<...>` link or mention; and a
-    code block (```) cut in two is closed at the end of one piece and reopened in the next.
+    Cuts fall at a paragraph end, else a line end, else a sentence end (`core.markup.cut_point`),
+    at a space only in a text without them; never inside a `<...>` link or mention; and a code
+    block (```) cut in two is closed at the end of one piece and reopened in the next.
     """
     fence = "```"
     pieces = []
@@ -50,21 +51,15 @@ def chunks(text: str, size: int) -> list[str]:
     while True:
         if reopen:
             text = fence + "\n" + text
-        budget = size - (len(fence) + 1)  # room to close a code block at the cut
         if len(text) <= size:
             pieces.append(text)
             return pieces
-        cut = text.rfind("\n", 0, budget)
-        if cut < budget // 2:
-            cut = text.rfind(" ", 0, budget)
-        if cut < budget // 2:
-            cut = budget
+        budget = size - (len(fence) + 1)  # room to close a code block at the cut
+        cut, rest = cut_point(text, budget)
         opening = text.rfind("<", 0, cut)
         if opening > text.rfind(">", 0, cut) and opening > 0 and text.find(">", cut) != -1:
-            cut = opening  # keep <https://...|label>, <@U123> and the like whole
-        piece, text = text[:cut], text[cut:]
-        if text.startswith("\n"):
-            text = text[1:]
+            cut = rest = opening  # keep <https://...|label>, <@U123> and the like whole
+        piece, text = text[:cut], text[rest:]
         reopen = piece.count(fence) % 2 == 1
         pieces.append(piece + ("\n" + fence if reopen else ""))
 

@@ -46,6 +46,19 @@ def test_chunks_split_long_text_at_line_breaks_and_lose_nothing():
     assert "\n".join(pieces) == text
 
 
+def test_chunks_cut_prose_at_paragraph_and_sentence_ends_never_mid_sentence():
+    sentence = "Our build restores the cache first, then it runs the tests in four shards. "
+    prose = (sentence * 80).strip()  # about 6,000 characters, one paragraph
+    pieces = chunks(prose, 3000)
+    assert len(pieces) == 3 and all(len(p) <= 3000 for p in pieces)
+    assert all(p.endswith("shards.") and p.startswith("Our build") for p in pieces)
+    assert " ".join(pieces) == prose
+
+    paragraphs = "\n\n".join([(sentence * 25).strip(), (sentence * 25).strip(), (sentence * 25).strip()])
+    pieces = chunks(paragraphs, 3000)
+    assert pieces == [(sentence * 25).strip()] * 3  # each paragraph whole, blank lines dropped at the cuts
+
+
 def test_chunks_cut_text_without_spaces():
     pieces = chunks("y" * 7001, 3000)
     assert all(len(p) <= 3000 for p in pieces)
