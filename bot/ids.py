@@ -7,7 +7,9 @@ EXPERT_COMMAND = "/expert"
 # Block actions.
 ASK_SEARCH_MORE = "ask_search_more"
 ASK_THIS_ANSWERS_IT = "ask_this_answers_it"
-ASK_POST_ANYWAY = "ask_post_anyway"
+ASK_POST_ANYWAY = "ask_post_anyway"  # also "Post it", on a question shown before posting
+ASK_EDIT_HELD = "ask_edit_held"  # "Edit it in the form", on a question shown before posting
+ASK_CANCEL_HELD = "ask_cancel_held"  # "Cancel", on a question shown before posting
 ASK_ACCEPT_OPEN = "ask_accept_open"  # the button on a question's post
 
 # Modals (callback ids) and their inputs (block id = action id).

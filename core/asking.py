@@ -7,6 +7,7 @@ say what happened; it decides what to show.
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +16,7 @@ from sqlmodel import Session
 from core import sessions
 from core import topics as topic_rules
 from core.clock import from_slack_ts, utcnow
+from core.markup import cut_point, unescape
 from storage import channels, qa, workspaces
 from storage import search as search_index
 
@@ -53,6 +55,107 @@ def parse_ask(text: str | None) -> ParsedAsk:
     return ParsedAsk(AskIntent.QUESTION, cleaned)
 
 
+# -- "post this?": a question checked with its asker before it goes out ------------------------
+#
+# A question typed after `/ask` goes to a channel the whole organisation reads. Two kinds are
+# shown to the asker first, privately, to post as they are, edit in the form, or cancel:
+# - very short: fewer than SHORT_WORDS words (too little to answer, however it is put), or fewer
+#   than PLAIN_WORDS words of which nothing reads as a question (no question mark, not opening
+#   with a question word): "foo", "test", "kubectl get pods" are more likely typed by mistake, or
+#   meant for a search, than questions for the whole company;
+# - very long: more than LONG_CHARS characters, Slack's limit for one block of a message and the
+#   form's own limit for a question. It can still be posted as it is (in several blocks, each cut
+#   at a paragraph or a sentence end); the form holds it as a short question with the rest as details.
+SHORT_WORDS = 3
+PLAIN_WORDS = 6
+LONG_CHARS = 3000
+
+# "?" in Latin, Greek-less scripts, full-width (Chinese, Japanese) and Arabic.
+QUESTION_MARKS = frozenset("?？؟")
+QUESTION_WORDS = frozenset(
+    "how what why where when who whom whose which can could should would will shall may might must "
+    "is are am was were do does did has have had any anyone anybody".split()
+)
+# Scripts written without spaces between words: two characters count as one word.
+_UNSPACED = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LINK = re.compile(r"<([^<>|]*)\|([^<>]*)>")  # <https://…|label>: its label
+_MARKUP = re.compile(r"<[^<>]*>")  # a bare link or a mention: one word
+_WORD = re.compile(r"\w+")
+
+
+class ReviewReason(enum.Enum):
+    SHORT = "short"
+    LONG = "long"
+
+
+@dataclass(frozen=True)
+class Review:
+    """Why a question is shown to its asker before it is posted, with what was measured."""
+
+    reason: ReviewReason
+    words: int
+    chars: int
+
+
+def _plain(text: str) -> str:
+    """Stored text (Slack mrkdwn) as a reader sees it: links by their labels, entities undone."""
+    return unescape(_MARKUP.sub(" x ", _LINK.sub(r" \2 ", text)))
+
+
+def word_count(text: str) -> int:
+    """Words as a reader counts them; in scripts written without spaces (Chinese, Japanese,
+    Thai…), every two characters count as one."""
+    count = 0
+    for token in _WORD.findall(_plain(text)):
+        unspaced = len(_UNSPACED.findall(token))
+        count += max(1, (unspaced + 1) // 2) if unspaced else 1
+    return count
+
+
+def reads_as_question(text: str) -> bool:
+    """A question mark anywhere, or a first word that opens a question ("how", "is", "can"…)."""
+    plain = _plain(text)
+    if any(mark in plain for mark in QUESTION_MARKS):
+        return True
+    first = _WORD.search(plain)
+    return first is not None and first.group(0).lower() in QUESTION_WORDS
+
+
+def needs_review(text: str, details: str | None = None) -> Review | None:
+    """Should the asker see this question before it is posted (and why)? `text` and `details`
+    as stored (mrkdwn). None: post it."""
+    text, details = (text or "").strip(), (details or "").strip()
+    words = word_count(text) + (word_count(details) if details else 0)
+    if len(text) > LONG_CHARS:
+        return Review(ReviewReason.LONG, words, len(text))
+    if words < SHORT_WORDS or (words < PLAIN_WORDS and not (reads_as_question(text) or details)):
+        return Review(ReviewReason.SHORT, words, len(text))
+    return None
+
+
+def form_boxes(text: str, details: str | None = None, limit: int = LONG_CHARS) -> tuple[str, str] | None:
+    """A question (plain text, as typed) as the /ask form holds it, to edit before posting: the
+    question box gets its first paragraph, the details box the rest, then any details; when the
+    rest is more than the details box holds, the question box takes as much as it can (cut as
+    `core.markup.cut_point` cuts). None when the form cannot hold it all (each box takes `limit`
+    characters): nothing is ever left out."""
+    text, details = text.strip(), (details or "").strip()
+
+    def boxes(question: str, rest: str) -> tuple[str, str] | None:
+        more = "\n\n".join(part for part in (rest.strip(), details) if part)
+        return (question.strip(), more) if len(question.strip()) <= limit and len(more) <= limit else None
+
+    if len(text) <= limit:
+        return boxes(text, "")
+    paragraph = re.search(r"\n[ \t]*\n", text)
+    if paragraph is not None and paragraph.start() <= limit:
+        found = boxes(text[: paragraph.start()], text[paragraph.end() :])
+        if found is not None:
+            return found
+    end, start = cut_point(text, limit)
+    return boxes(text[:end], text[start:])
+
+
 class AskRefusal(enum.Enum):
     NO_CHANNEL = "no_channel"  # nobody has said where questions go
     TOO_LONG = "too_long"
@@ -68,10 +171,12 @@ class QuestionAsked:
     # Earlier questions that may answer it. When there are any, the question is held (not
     # posted) until the asker says whether one of them answers it.
     suggestions: tuple = ()
+    # Why the asker sees it before it is posted (very short, very long), if so: it is held too.
+    review: Review | None = None
 
     @property
     def held(self) -> bool:
-        return bool(self.suggestions)
+        return bool(self.suggestions) or self.review is not None
 
 
 @dataclass(frozen=True)
@@ -120,6 +225,7 @@ def ask_question(
     suggest: bool = False,
     session_id: int | None = None,
     lessons: tuple | None = None,
+    review: bool = False,
 ) -> QuestionAsked | AskRefused:
     """Record a question for posting in the workspace's Q&A channel.
 
@@ -127,6 +233,8 @@ def ask_question(
     (core.lessons), unless `lessons` holds them already (looked up before the transaction that
     writes, so that it stays short); when there are any, the question is stored as held and they
     come back in `suggestions`, for the asker to choose between "this answers it" and "post anyway".
+    With `review`, a very short or very long question (`needs_review`) is held too, with why in
+    `review`, for the asker to post as it is, edit or cancel.
     """
     text = (text or "").strip()
     details = (details or "").strip() or None
@@ -144,6 +252,7 @@ def ask_question(
         suggestions = earlier_answers(
             session, team_id=team_id, text=text, details=details, channel_id=asked_in_channel_id
         )
+    checked = needs_review(text, details) if review else None
     question, new = qa.create_question(
         session,
         team_id=team_id,
@@ -152,7 +261,7 @@ def ask_question(
         details=details,
         anonymous=anonymous,
         session_id=session_id,
-        status="held" if suggestions else "pending",
+        status="held" if suggestions or checked else "pending",
         channel_id=qa_channel_id,
         asked_in_channel_id=asked_in_channel_id,
         request_id=request_id,
@@ -161,7 +270,9 @@ def ask_question(
         return QuestionAsked(question_id=question.id, channel_id=question.channel_id, new=False)
     topic_rules.tag_question(session, team_id=team_id, question_id=question.id, topics=tagged)
     search_index.reindex_question(session, team_id=team_id, question_id=question.id)
-    return QuestionAsked(question_id=question.id, channel_id=question.channel_id, new=True, suggestions=suggestions)
+    return QuestionAsked(
+        question_id=question.id, channel_id=question.channel_id, new=True, suggestions=suggestions, review=checked
+    )
 
 
 def earlier_answers(
@@ -191,9 +302,10 @@ def ask_in_channel(
     lessons: tuple | None = None,
 ) -> QuestionAsked | AskRefused:
     """A question typed in a channel (`/ask <text>`). An expert session open in that channel takes
-    it: it is posted there, for the session's experts, with no earlier answers offered first.
-    Elsewhere it goes to the Q&A channel, earlier answers offered first (`lessons`, when they
-    were looked up already)."""
+    it: it is posted there, for the session's experts, as a message typed there would be, with no
+    earlier answers offered first. Elsewhere it goes to the Q&A channel, earlier answers offered
+    first (`lessons`, when they were looked up already), and a very short or very long question
+    shown to its asker first (`needs_review`)."""
     live = sessions.open_in(session, team_id=team_id, channel_id=channel_id or "")
     return ask_question(
         session,
@@ -206,27 +318,40 @@ def ask_in_channel(
         suggest=live is None,
         session_id=live.id if live else None,
         lessons=lessons,
+        review=live is None,
     )
 
 
 class HeldChoice(enum.Enum):
     POST = "post"  # released for posting
     DEFLECTED = "deflected"  # an earlier question answers it: never posted
+    WITHDRAWN = "withdrawn"  # the asker cancelled it (or asked it again, edited): never posted
     NOT_YOURS = "not_yours"
     ALREADY_DECIDED = "already_decided"
     UNKNOWN_ANSWER = "unknown_answer"  # `answered_by` is not a posted question the asker may see
 
 
 def decide_held(
-    session: Session, *, team_id: str, question_id: int, user_id: str, answered_by: int | None
+    session: Session,
+    *,
+    team_id: str,
+    question_id: int,
+    user_id: str,
+    answered_by: int | None,
+    withdraw: bool = False,
 ) -> HeldChoice:
-    """The asker's choice for a held question: post it anyway (`answered_by` None), or count it
-    as answered by the earlier question `answered_by` (a question deflected). Only the asker
-    decides, once; a second click finds it decided. The earlier question may live in another
-    workspace of the organisation (as the suggestions do), and must be one the asker may see."""
+    """The asker's choice for a held question: post it anyway (`answered_by` None), count it as
+    answered by the earlier question `answered_by` (a question deflected), or `withdraw` it (never
+    posted; kept out of every count). Only the asker decides, once; a second click finds it
+    decided. The earlier question may live in another workspace of the organisation (as the
+    suggestions do), and must be one the asker may see."""
     question = qa.get_question(session, team_id=team_id, question_id=question_id)
     if question is None or question.asker_id != user_id:
         return HeldChoice.NOT_YOURS
+    if withdraw:
+        if not qa.change_status(session, team_id=team_id, question_id=question_id, old="held", status="withdrawn"):
+            return HeldChoice.ALREADY_DECIDED
+        return HeldChoice.WITHDRAWN
     if answered_by is not None:
         earlier = qa.get_in_pool(session, team_ids=workspaces.pool(session, team_id=team_id), question_id=answered_by)
         if (

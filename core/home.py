@@ -25,7 +25,7 @@ RECENT_QUESTIONS = 5
 class MyQuestion:
     id: int
     text: str
-    status: str  # held, pending, posted, failed, deflected
+    status: str  # held, pending, posted, failed, deflected (never withdrawn: those are left out)
     shown_state: str  # open, answered, resolved
     permalink: str | None
     asked_at: datetime
@@ -55,12 +55,14 @@ def picture(session: Session, *, team_id: str, user_id: str, now: datetime) -> P
     pool = workspaces.pool(session, team_id=team_id)
     recent = session.exec(
         select(Question)
-        .where(Question.team_id.in_(pool), Question.asker_id == user_id)
+        .where(Question.team_id.in_(pool), Question.asker_id == user_id, Question.status != "withdrawn")
         .order_by(Question.created_at.desc(), Question.id.desc())
         .limit(RECENT_QUESTIONS)
     ).all()
     asked = session.exec(
-        select(func.count()).select_from(Question).where(Question.team_id.in_(pool), Question.asker_id == user_id)
+        select(func.count())
+        .select_from(Question)
+        .where(Question.team_id.in_(pool), Question.asker_id == user_id, Question.status != "withdrawn")
     ).one()
     answers, accepted = session.exec(
         select(func.count(), func.count(Answer.accepted_at)).where(

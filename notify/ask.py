@@ -22,9 +22,12 @@ def queue_post(
     question_id: int,
     response_url: str | None,
     requested_at: float | None = None,
+    replace_original: bool = True,
 ) -> None:
-    """Queue the question's post; the asker hears back through `response_url` (else by DM).
-    `requested_at`: when Slack gave that response_url (Unix seconds; it expires)."""
+    """Queue the question's post; the asker hears back through `response_url` (else by DM),
+    replacing the message it came from (unless `replace_original` is False: the /ask form's,
+    whose command left none). `requested_at`: when Slack gave that response_url (Unix seconds;
+    it expires)."""
     queue(
         session,
         team_id,
@@ -33,12 +36,14 @@ def queue_post(
         question_id=question_id,
         response_url=response_url,
         requested_at=requested_at or time.time(),
+        **({} if replace_original else {"replace_original": False}),
     )
 
 
-def held(session: Session, *, team_id: str, question_id: int, lessons, request: dict) -> None:
+def held(session: Session, *, team_id: str, question_id: int, lessons, request: dict, review=None) -> None:
     """The question is held: show the asker the earlier questions that may answer it (`lessons`,
-    as found now), through the request's response_url (else by DM)."""
+    as found now) and why it is shown before posting (`review`: a `core.asking.Review`, if it
+    is), through the request's response_url (else by DM)."""
     queue(
         session,
         team_id,
@@ -46,8 +51,13 @@ def held(session: Session, *, team_id: str, question_id: int, lessons, request: 
         kinds.OUTBOX_ASK_SUGGESTIONS,
         question_id=question_id,
         lessons=[dataclasses.asdict(lesson) for lesson in lessons],
+        review=_review(review),
         **_reply_to(request),
     )
+
+
+def _review(review) -> dict | None:
+    return None if review is None else {"reason": review.reason.value, "words": review.words, "chars": review.chars}
 
 
 def refused(session: Session, *, team_id: str, key: str, reason: str, request: dict, limit: int | None = None) -> None:
@@ -94,9 +104,11 @@ def form_answered(
     lessons=(),
     reason: str | None = None,
     message: str | None = None,
+    review=None,
 ) -> None:
     """Show the outcome of the /ask form in the form (its `view_id`), which says "looking…" until
-    then. `result`: "held" (with `lessons`), "posting", or "refused" (with `reason`, `message`)."""
+    then. `result`: "held" (with `lessons` and `review`), "posting", or "refused" (with `reason`,
+    `message`)."""
     queue(
         session,
         team_id,
@@ -107,6 +119,9 @@ def form_answered(
         lessons=[dataclasses.asdict(lesson) for lesson in lessons],
         reason=reason,
         message=message,
+        review=_review(review),
+        # Where the form came from, for a form opened again from this one ("Edit it").
+        form={k: request.get(k) for k in ("asked_in", "response_url", "requested_at", "replace_original")},
         view_id=request["view_id"],
         asker_id=request["asker_id"],
         text=request["text"],
@@ -114,8 +129,13 @@ def form_answered(
 
 
 def _reply_to(request: dict) -> dict:
-    """Where a request is answered: its response_url while Slack takes it (from `requested_at`)."""
-    return dict(response_url=request.get("response_url"), requested_at=request.get("requested_at") or time.time())
+    """Where a request is answered: its response_url while Slack takes it (from `requested_at`),
+    replacing the message it came from unless `replace_original` says not to (the form's, whose
+    command left no message of its own)."""
+    reply = dict(response_url=request.get("response_url"), requested_at=request.get("requested_at") or time.time())
+    if request.get("replace_original") is False:
+        reply["replace_original"] = False
+    return reply
 
 
 def posted(

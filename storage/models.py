@@ -49,9 +49,10 @@ class Question(SQLModel, table=True):
     channel_id: str = Field(max_length=32)
     # Slack's ts of the bot's post; set once it is posted. Thread replies are matched on it.
     message_ts: str | None = Field(default=None, max_length=32)
-    # "held" (earlier answers were suggested; waiting for the asker's choice), "pending" (stored,
-    # not yet in Slack), "posted", "failed" (Slack refused it for good), "deflected" (the asker
-    # said an earlier question answers it: never posted).
+    # "held" (earlier answers were suggested, or it is very short or very long: waiting for the
+    # asker's choice), "pending" (stored, not yet in Slack), "posted", "failed" (Slack refused it
+    # for good), "deflected" (the asker said an earlier question answers it: never posted),
+    # "withdrawn" (the asker cancelled it, or asked it again edited: never posted, counted nowhere).
     status: str = Field(default="pending", max_length=16)
     # The earlier question the asker said answers theirs, and when.
     deflected_by_id: int | None = Field(default=None)

@@ -7,7 +7,8 @@ from typing import Any
 
 from bot import ids
 from bot.blockkit import SECTION_LIMIT, Message, button, context, date_token, option, plain, private, section
-from bot.text import chunks, excerpt, flatten_links, neutralise_mentions, shown
+from bot.text import chunks, excerpt, flatten_links, neutralise_mentions, shown, unescape
+from core import asking
 
 
 def ask_help(qa_channel_id: str | None) -> Message:
@@ -33,12 +34,48 @@ def ask_help(qa_channel_id: str | None) -> Message:
     return private(lines[0], [section("\n".join(lines))])
 
 
-def ask_modal(*, channel_id: str | None) -> dict[str, Any]:
-    """The form `/ask` opens when it has no text."""
+def ask_modal(
+    *,
+    channel_id: str | None,
+    response_url: str | None = None,
+    requested_at: float | None = None,
+    replace_original: bool = False,
+    question: str = "",
+    details: str = "",
+    replaces: int | None = None,
+) -> dict[str, Any]:
+    """The form `/ask` opens when it has no text; or, prefilled (`question`, `details`, as typed),
+    the form a question shown before posting is edited in (`replaces`: that held question).
+    `response_url` (with when Slack gave it) is where the asker hears back once it is posted, as
+    after `/ask <text>`: the command's (which left no message to replace), or the click's on the
+    message it then replaces (`replace_original`)."""
+    metadata: dict[str, Any] = {"c": channel_id}
+    if response_url:
+        metadata.update(r=response_url, t=requested_at)
+        if not replace_original:
+            metadata["o"] = 0
+    if replaces is not None:
+        metadata["h"] = replaces
+    question_box: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ids.ASK_MODAL_QUESTION,
+        "max_length": FORM_BOX_LIMIT,
+        "placeholder": plain("How do I get access to the staging database?"),
+    }
+    if question:
+        question_box["initial_value"] = question[:FORM_BOX_LIMIT]
+    details_box: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": ids.ASK_MODAL_DETAILS,
+        "multiline": True,
+        "max_length": FORM_BOX_LIMIT,
+    }
+    if details:
+        details_box["initial_value"] = details[:FORM_BOX_LIMIT]
     return {
         "type": "modal",
         "callback_id": ids.ASK_MODAL,
-        "private_metadata": json.dumps({"c": channel_id}),
+        "private_metadata": json.dumps(metadata),
         "title": plain("Ask your colleagues"),
         "submit": plain("Ask"),
         "close": plain("Cancel"),
@@ -47,12 +84,7 @@ def ask_modal(*, channel_id: str | None) -> dict[str, Any]:
                 "type": "input",
                 "block_id": ids.ASK_MODAL_QUESTION,
                 "label": plain("Your question"),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": ids.ASK_MODAL_QUESTION,
-                    "max_length": 3000,
-                    "placeholder": plain("How do I get access to the staging database?"),
-                },
+                "element": question_box,
             },
             {
                 "type": "input",
@@ -60,12 +92,7 @@ def ask_modal(*, channel_id: str | None) -> dict[str, Any]:
                 "optional": True,
                 "label": plain("Details"),
                 "hint": plain("What you tried, what you expected, error messages."),
-                "element": {
-                    "type": "plain_text_input",
-                    "action_id": ids.ASK_MODAL_DETAILS,
-                    "multiline": True,
-                    "max_length": 3000,
-                },
+                "element": details_box,
             },
             {
                 "type": "input",
@@ -103,6 +130,10 @@ def ask_modal(*, channel_id: str | None) -> dict[str, Any]:
         ],
     }
 
+
+# What each of the form's text boxes holds (Slack's most for a plain_text_input), as
+# `core.asking.form_boxes` fills them.
+FORM_BOX_LIMIT = asking.LONG_CHARS
 
 NEW_TOPIC_PREFIX = "new:"
 TOPIC_PREFIX = "topic:"
@@ -238,7 +269,7 @@ def question_post(
     }
 
 
-def _lesson_blocks(lessons, question_id: int) -> list[dict[str, Any]]:
+def _lesson_blocks(lessons, question_id: int, *, post_anyway: bool = True) -> list[dict[str, Any]]:
     blocks: list[dict[str, Any]] = []
     for lesson in lessons:
         title = excerpt(neutralise_mentions(lesson.text), 200)
@@ -259,13 +290,14 @@ def _lesson_blocks(lessons, question_id: int) -> list[dict[str, Any]]:
                 ],
             }
         )
-    blocks.append({"type": "divider"})
-    blocks.append(
-        {
-            "type": "actions",
-            "elements": [button("Post my question anyway", ids.ASK_POST_ANYWAY, json.dumps({"q": question_id}))],
-        }
-    )
+    if post_anyway:
+        blocks.append({"type": "divider"})
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [button("Post my question anyway", ids.ASK_POST_ANYWAY, json.dumps({"q": question_id}))],
+            }
+        )
     return blocks
 
 
@@ -293,9 +325,90 @@ def suggestions_view(*, question_id: int, lessons) -> dict[str, Any]:
     }
 
 
+def _review_blocks(question, review: asking.Review, lessons) -> list[dict[str, Any]]:
+    """A question shown to its asker before posting (`core.asking.needs_review`): what it is, why
+    it is shown, and the choices: post it as it is, edit it in the form, or cancel."""
+    where = f"<#{question.channel_id}>"
+    safe = neutralise_mentions(question.text)
+    if review.reason is asking.ReviewReason.SHORT:
+        words = f"{review.words} word" + ("" if review.words == 1 else "s")
+        quoted = "> " + excerpt(safe, 300)
+        why = (
+            f"It is {words} long, and everyone in {where} will read it. Colleagues answer best when a question "
+            "says what you are trying to do and what you tried. Nothing is posted until you choose."
+        )
+    else:
+        parts = len(chunks(safe, SECTION_LIMIT))
+        quoted = "> " + excerpt(safe, 300)
+        why = (
+            f"It is {review.chars:,} characters long: more than one message block holds ({SECTION_LIMIT:,}), so "
+            f"it would be posted in {parts} parts, each ending at a paragraph or a sentence. A short question with "
+            "the rest as details is easier to answer. Nothing is posted until you choose."
+        )
+    fits = asking.form_boxes(unescape(question.text), unescape(question.details or "")) is not None
+    edit = [button("Edit it in the form", ids.ASK_EDIT_HELD, json.dumps({"q": question.id}))] if fits else []
+    if not fits:
+        why += f" It is too long for the form ({FORM_BOX_LIMIT:,} characters of question and as many of details)."
+    blocks = [section(f":eyes: *Post this in {where}?*\n{quoted}"), section(why)]
+    if lessons:
+        blocks.append(section("*Colleagues may have answered this already.* Does one of these solve it?"))
+        blocks += _lesson_blocks(lessons, question.id, post_anyway=False)
+        blocks.append({"type": "divider"})
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": "review_choices",
+            "elements": [
+                button("Post it", ids.ASK_POST_ANYWAY, json.dumps({"q": question.id}), style="primary"),
+                *edit,
+                button("Cancel", ids.ASK_CANCEL_HELD, json.dumps({"q": question.id})),
+            ],
+        }
+    )
+    return blocks
+
+
+def review_message(*, question, review: asking.Review, lessons=()) -> Message:
+    """The private "post this?" step after `/ask <text>` (and, when its form is closed, after the form)."""
+    where = f"<#{question.channel_id}>"
+    return private(
+        f"Post this in {where}? Nothing is posted until you choose.", _review_blocks(question, review, lessons)
+    )
+
+
+def review_view(*, question, review: asking.Review, lessons=(), form: dict | None = None) -> dict[str, Any]:
+    """The same step in the /ask form. `form`: where the form came from, for "Edit it"."""
+    return {
+        "type": "modal",
+        "callback_id": ids.ASK_SUGGESTIONS_VIEW,
+        "private_metadata": json.dumps({"q": question.id, "form": form or {}}),
+        "title": plain("Post this?"),
+        "close": plain("Close"),
+        "blocks": _review_blocks(question, review, lessons),
+    }
+
+
+def withdrawn(text: str) -> Message:
+    """A question the asker cancelled: said so, with their text given back whole."""
+    intro = "Cancelled: nothing was posted. Here is your question, in case you want it again:"
+    pieces = chunks("```" + neutralise_mentions(text) + "```", SECTION_LIMIT) if text else []
+    return private(intro, [section(intro), *[section(piece) for piece in pieces][:45]])
+
+
 def deflected(*, permalink: str | None) -> Message:
     where = f" <{permalink}|Here it is> if you need it again." if permalink else ""
     return private(f":tada: Glad an earlier answer helped. Your question was not posted.{where}")
+
+
+def held_too_long_for_form() -> Message:
+    return private(
+        f"Your question is too long for the form ({FORM_BOX_LIMIT:,} characters of question and as many of "
+        "details). Post it as it is, or cancel it to get your text back, shorten it and ask again."
+    )
+
+
+def edit_form_failed() -> Message:
+    return private("Sorry, the form could not open just now. Your question is still here: choose again in a moment.")
 
 
 def held_already_decided() -> Message:

@@ -17,11 +17,11 @@ from bot.admins import is_admin
 from bot.ask import blocks, search
 from bot.deps import Deps
 from bot.edge import team_of
-from bot.text import escape
+from bot.text import escape, unescape
 from core import asking
 from core import topics as topic_rules
 from notify import kinds, queue_work
-from storage import workspaces
+from storage import qa, workspaces
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -94,7 +94,7 @@ def set_qa_channel(deps: Deps, ack: Ack, command: dict, team_id: str, client) ->
 def open_ask_form(deps: Deps, ack: Ack, command: dict, client) -> None:
     """`/ask` with nothing after it: the form (question, details, topics, anonymously)."""
     try:
-        client.views_open(trigger_id=command["trigger_id"], view=blocks.ask_modal(channel_id=command.get("channel_id")))
+        client.views_open(trigger_id=command["trigger_id"], view=blocks.ask_modal(**_form_origin(command)))
     except SlackApiError as exc:
         log.warning("/ask: the form could not be opened (%s)", delivery.error_of(exc))
         ack(
@@ -103,6 +103,14 @@ def open_ask_form(deps: Deps, ack: Ack, command: dict, client) -> None:
         )
         return
     ack()
+
+
+def _form_origin(command: dict) -> dict:
+    """Where a form opened by `/ask` came from: its conversation, and the command's response_url
+    (the asker hears there once their question is posted, as after `/ask <text>`)."""
+    return dict(
+        channel_id=command.get("channel_id"), response_url=command.get("response_url"), requested_at=time.time()
+    )
 
 
 def handle_topic_options(deps: Deps, ack: Ack, body: dict, context: BoltContext) -> None:
@@ -144,9 +152,10 @@ def handle_ask_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltC
     topics = [v.split(":", 1)[1] if v.startswith((blocks.NEW_TOPIC_PREFIX, blocks.TOPIC_PREFIX)) else v for v in chosen]
     anonymous = bool(_value(values, ids.ASK_MODAL_ANONYMOUS).get("selected_options"))
     try:
-        asked_in = json.loads(view.get("private_metadata") or "{}").get("c")
+        origin = json.loads(view.get("private_metadata") or "{}")
     except ValueError:
-        asked_in = None
+        origin = {}
+    asked_in = origin.get("c")
     team_id, user_id = team_of(context, body), body["user"]["id"]
     # Checked before the ack, as long as the checks are cheap and local: a problem is shown on the
     # form, which stays open with everything typed. The rest (topics, earlier answers, holding or
@@ -155,11 +164,14 @@ def handle_ask_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltC
     if refused is not None:
         ack(**blocks.ask_modal_errors(_form_errors(refused)))
         return
+    # One question per submission, whatever Slack retries. A form that edits a question shown
+    # before posting may be that question's own view again (views.update keeps its id).
+    request_id = f"view:{view['id']}" + (f":edit:{origin['h']}" if origin.get("h") else "")
     try:
         queue_work(
             deps.engine,
             team_id,
-            f"view:{view['id']}",
+            request_id,
             kinds.WORK_ASK_FORM,
             asker_id=user_id,
             text=text,
@@ -168,7 +180,11 @@ def handle_ask_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltC
             anonymous=anonymous,
             asked_in=asked_in,
             view_id=view["id"],
-            request_id=f"view:{view['id']}",
+            request_id=request_id,
+            response_url=origin.get("r"),
+            requested_at=origin.get("t"),
+            replace_original=origin.get("o", 1) != 0,
+            replaces=origin.get("h"),
         )
     except Exception:
         log.exception("/ask: could not store a question from the form")
@@ -204,8 +220,8 @@ def _form_errors(refused: asking.AskRefused) -> dict[str, str]:
 
 
 def handle_held_choice(deps: Deps, ack: Ack, body: dict, context: BoltContext, respond) -> None:
-    """ "This answers it" or "Post my question anyway", in the private message or in the form:
-    stored, acked, and applied after the ack (work.DecideHeld)."""
+    """ "This answers it", "Post my question anyway" (or "Post it") or "Cancel", in the private
+    message or in the form: stored, acked, and applied after the ack (work.DecideHeld)."""
     try:
         value = json.loads(body["actions"][0]["value"])
         question_id = int(value["q"])
@@ -228,6 +244,7 @@ def handle_held_choice(deps: Deps, ack: Ack, body: dict, context: BoltContext, r
             view_id=body["view"]["id"] if in_view else None,
             response_url=None if in_view else body.get("response_url"),
             requested_at=time.time(),
+            withdraw=action.get("action_id") == ids.ASK_CANCEL_HELD,
         )
     except Exception:
         ack()
@@ -243,6 +260,62 @@ def handle_held_choice(deps: Deps, ack: Ack, body: dict, context: BoltContext, r
     deps.wake_work()
 
 
+def handle_edit_held(deps: Deps, ack: Ack, body: dict, context: BoltContext, client, respond) -> None:
+    """ "Edit it in the form" on a question shown before posting: the /ask form, prefilled with it
+    (`core.asking.form_boxes`). Sending the form asks it again and withdraws this one; until then
+    it stays as it was, its choices still open."""
+    ack()
+    try:
+        question_id = int(json.loads(body["actions"][0]["value"])["q"])
+    except (KeyError, IndexError, TypeError, ValueError):
+        log.warning("/ask: an edit button carried a value it should not have")
+        return
+    in_view = (body.get("container") or {}).get("type") == "view"
+    with session_scope(deps.engine) as session:
+        question = qa.get_question(session, team_id=team_of(context, body), question_id=question_id)
+    if question is None or question.asker_id != body["user"]["id"]:
+        message = blocks.held_not_yours()
+    elif question.status != "held":
+        message = blocks.held_already_decided()
+    else:
+        message = None
+    boxes = asking.form_boxes(unescape(question.text), unescape(question.details or "")) if message is None else None
+    if message is None and boxes is None:
+        message = blocks.held_too_long_for_form()
+    if message is not None:
+        if not in_view:
+            respond(replace_original=False, **message)
+        return
+    if in_view:  # the form it was asked in: its origin, kept in the view
+        try:
+            origin = json.loads(body["view"].get("private_metadata") or "{}").get("form") or {}
+        except ValueError:
+            origin = {}
+        form = dict(
+            channel_id=origin.get("asked_in"),
+            response_url=origin.get("response_url"),
+            requested_at=origin.get("requested_at"),
+            replace_original=origin.get("replace_original", True),
+        )
+    else:  # the private message: once posted, the confirmation replaces it
+        form = dict(
+            channel_id=question.asked_in_channel_id,
+            response_url=body.get("response_url"),
+            requested_at=time.time(),
+            replace_original=True,
+        )
+    view = blocks.ask_modal(**form, question=boxes[0], details=boxes[1], replaces=question.id)
+    try:
+        if in_view:
+            client.views_update(view_id=body["view"]["id"], view=view)
+        else:
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+    except SlackApiError as exc:
+        log.warning("/ask: the form to edit a question could not be opened (%s)", delivery.error_of(exc))
+        if not in_view:
+            respond(replace_original=False, **blocks.edit_form_failed())
+
+
 def register(app: App, deps: Deps) -> None:
     @app.command(ids.ASK_COMMAND)
     def ask_command(ack, command, context, client):
@@ -256,8 +329,12 @@ def register(app: App, deps: Deps) -> None:
     def ask_form(ack, body, view, context):
         handle_ask_form(deps, ack, body, view, context)
 
-    for action_id in (ids.ASK_THIS_ANSWERS_IT, ids.ASK_POST_ANYWAY):
+    for action_id in (ids.ASK_THIS_ANSWERS_IT, ids.ASK_POST_ANYWAY, ids.ASK_CANCEL_HELD):
 
         @app.action(action_id)
         def held_choice(ack, body, context, respond):
             handle_held_choice(deps, ack, body, context, respond)
+
+    @app.action(ids.ASK_EDIT_HELD)
+    def edit_held(ack, body, context, client, respond):
+        handle_edit_held(deps, ack, body, context, client, respond)

@@ -127,6 +127,8 @@ def tell_asker(
     Slack still accepts it (it replaces the "Got it…" note), else by direct message."""
     response_url = item.payload.get("response_url")
     requested_at = item.payload.get("requested_at") or 0
+    if item.payload.get("replace_original") is False:  # the /ask form's command left no message to replace
+        replace_original = False
     if response_url and time.time() - requested_at < RESPONSE_URL_TTL_SECONDS:
         # No retry handlers: the outbox retries; slack-sdk's own retry could say it twice.
         response = WebhookClient(response_url, timeout=10, retry_handlers=[]).send(

@@ -72,6 +72,7 @@ class TriageQuestion(Work):
                 question_id=outcome.question_id,
                 lessons=outcome.suggestions,
                 request=request,
+                review=outcome.review,
             )
         else:
             notify_ask.queue_post(
@@ -104,6 +105,15 @@ class TriageForm(Work):
 
     def do(self, ctx: SendContext, session: Session, item: OutboxItem, lessons: tuple | None = None) -> None:
         request = item.payload
+        if request.get("replaces"):  # asked again, edited, from a question shown before posting
+            asking.decide_held(
+                session,
+                team_id=item.team_id,
+                question_id=request["replaces"],
+                user_id=request["asker_id"],
+                answered_by=None,
+                withdraw=True,
+            )
         outcome = asking.ask_question(
             session,
             team_id=item.team_id,
@@ -117,6 +127,7 @@ class TriageForm(Work):
             request_id=request.get("request_id"),
             suggest=True,
             lessons=lessons,
+            review=True,
         )
         answered = dict(session=session, team_id=item.team_id, key=item.dedupe_key, request=request)
         if isinstance(outcome, asking.AskRefused):
@@ -125,11 +136,24 @@ class TriageForm(Work):
             return  # done before
         elif outcome.held:
             notify_ask.form_answered(
-                **answered, result="held", question_id=outcome.question_id, lessons=outcome.suggestions
+                **answered,
+                result="held",
+                question_id=outcome.question_id,
+                lessons=outcome.suggestions,
+                review=outcome.review,
             )
         else:
             notify_ask.form_answered(**answered, result="posting", question_id=outcome.question_id)
-            notify_ask.queue_post(session, team_id=item.team_id, question_id=outcome.question_id, response_url=None)
+            # Confirmed where `/ask <text>` confirms: privately in the conversation `/ask` was typed
+            # in (the command's response_url, carried by the form), else by direct message.
+            notify_ask.queue_post(
+                session,
+                team_id=item.team_id,
+                question_id=outcome.question_id,
+                response_url=request.get("response_url"),
+                requested_at=request.get("requested_at"),
+                replace_original=request.get("replace_original", True),
+            )
 
     def failed(self, session: Session, item: OutboxItem, reason: str) -> None:
         notify_ask.form_answered(
@@ -143,13 +167,18 @@ class TriageForm(Work):
 
 
 class DecideHeld(Work):
-    """ "This answers it" or "Post my question anyway" on a held question."""
+    """ "This answers it", "Post my question anyway" (or "Post it") or "Cancel" on a held question."""
 
     def do(self, ctx: SendContext, session: Session, item: OutboxItem) -> None:
         request = item.payload
         question_id, user_id, answered_by = request["question_id"], request["user_id"], request.get("answered_by")
         choice = asking.decide_held(
-            session, team_id=item.team_id, question_id=question_id, user_id=user_id, answered_by=answered_by
+            session,
+            team_id=item.team_id,
+            question_id=question_id,
+            user_id=user_id,
+            answered_by=answered_by,
+            withdraw=bool(request.get("withdraw")),
         )
         # Queued first, so "posting…" replaces the suggestions before the post's confirmation does.
         notify_ask.held_decided(
@@ -180,8 +209,21 @@ class ShowSuggestions(Sender):
         if question is None or question.status != "held":
             return None  # decided already (a choice made in a copy of this message)
         lessons = [Lesson(**lesson) for lesson in item.payload["lessons"]]
-        tell_asker(ctx, item, question.asker_id, blocks.suggestions_message(question_id=question.id, lessons=lessons))
+        review = _review(item.payload)
+        if review is not None:
+            message = blocks.review_message(question=question, review=review, lessons=lessons)
+        else:
+            message = blocks.suggestions_message(question_id=question.id, lessons=lessons)
+        tell_asker(ctx, item, question.asker_id, message)
         return None
+
+
+def _review(payload: dict) -> asking.Review | None:
+    """The `core.asking.Review` a held question's row carries (`notify.ask.held`), if any."""
+    review = payload.get("review")
+    if not review:
+        return None
+    return asking.Review(asking.ReviewReason(review["reason"]), review["words"], review["chars"])
 
 
 class TellRefused(Sender):
@@ -210,8 +252,13 @@ class ShowFormResult(Sender):
             if question is None or question.status != "held":
                 return None  # decided already
             lessons = [Lesson(**lesson) for lesson in p["lessons"]]
-            view = blocks.suggestions_view(question_id=question.id, lessons=lessons)
-            message = blocks.suggestions_message(question_id=question.id, lessons=lessons)
+            review = _review(p)
+            if review is not None:
+                view = blocks.review_view(question=question, review=review, lessons=lessons, form=p.get("form") or {})
+                message = blocks.review_message(question=question, review=review, lessons=lessons)
+            else:
+                view = blocks.suggestions_view(question_id=question.id, lessons=lessons)
+                message = blocks.suggestions_message(question_id=question.id, lessons=lessons)
         else:
             if p["result"] == "posting":
                 question = _question(ctx, item)
@@ -254,12 +301,15 @@ class TellHeldDecided(Sender):
         else:
             # The outcome replaces the suggestions; "not yours" or "already chosen" (a second click)
             # comes beside them, so it never hides what the first click said.
-            replaces = choice in (asking.HeldChoice.POST, asking.HeldChoice.DEFLECTED)
+            replaces = choice in (asking.HeldChoice.POST, asking.HeldChoice.DEFLECTED, asking.HeldChoice.WITHDRAWN)
             tell_asker(ctx, item, item.payload["user_id"], message, replace_original=replaces)
         return None
 
     @staticmethod
     def _message(ctx: SendContext, item: OutboxItem, choice: asking.HeldChoice) -> dict:
+        if choice is asking.HeldChoice.WITHDRAWN:
+            question = _question(ctx, item)
+            return blocks.withdrawn(question.text if question else "")
         if choice is asking.HeldChoice.POST:
             question = _question(ctx, item)
             return blocks.ask_received(question.channel_id if question else _qa_channel(ctx, item))

@@ -13,7 +13,7 @@ from core.home import Picture
 from core.scoreboard import Board
 
 QUESTION_STATE = {
-    "held": "waiting for you to choose (an earlier answer may cover it)",
+    "held": "waiting for you to choose whether to post it",
     "pending": "being posted",
     "failed": "could not be posted",
     "deflected": "answered by an earlier question",

@@ -184,10 +184,10 @@ def test_a_workspace_chooses_its_own_qa_channel_over_the_default(knowhow, slack,
 
 CROWD_PINGS = [
     ("<!channel> who knows Terraform?", "<!channel>"),
-    ("<!here|here> anyone?", "<!here"),
-    ("<!everyone> please help", "<!everyone>"),
-    ("Ping <!subteam^S0123ABCD|@platform-team> about it", "<!subteam"),
-    ("plain @channel and @here words", "@channel"),
+    ("<!here|here> anyone know where the VPN config lives?", "<!here"),
+    ("<!everyone> please help me find the expense policy", "<!everyone>"),
+    ("Should I ping <!subteam^S0123ABCD|@platform-team> about it?", "<!subteam"),
+    ("Does anyone mind plain @channel and @here words?", "@channel"),
 ]
 
 
@@ -229,9 +229,38 @@ def test_a_3000_character_question_is_posted_whole(knowhow, slack, fake_slack):
     assert _questions(knowhow)[0].text == text.strip()
 
 
+def post_it(slack, fake_slack, text, user=ASKER):
+    """Run /ask with a question shown before posting (very short or very long), choose "Post it",
+    and wait for the post; return it."""
+    from bot import ids
+
+    before = len(fake_slack.calls_to("chat.postMessage"))
+    slack.command("/ask", text, user_id=user, response_url=fake_slack.response_url(f"review-{before}"))
+    shown_first = next(
+        c for c in fake_slack.wait_for("response_url") if c.path.endswith(f"/review-{before}") and c.args.get("blocks")
+    )
+    [post_button] = [
+        e
+        for b in shown_first.args["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == ids.ASK_POST_ANYWAY
+    ]
+    slack.interaction(
+        slack.block_actions_payload(
+            user=user,
+            action_id=ids.ASK_POST_ANYWAY,
+            value=post_button["value"],
+            is_ephemeral=True,
+            response_url=fake_slack.response_url(f"post-it-{before}"),
+        )
+    )
+    return fake_slack.wait_for("chat.postMessage", before + 1)[-1]
+
+
 def test_a_long_question_with_code_is_split_into_sections_that_render(knowhow, slack, fake_slack):
     text = "Why does this fail?\n```\n" + "\n".join(f"step_{n}()  # does a thing" for n in range(250)) + "\n```"
-    _, post = ask(slack, fake_slack, text)
+    post = post_it(slack, fake_slack, text)
     sections = [b["text"]["text"] for b in post.args["blocks"] if b["type"] == "section"]
     assert len(sections) >= 2 and all(len(s) <= 3000 for s in sections)
     assert all(s.count("```") % 2 == 0 for s in sections)

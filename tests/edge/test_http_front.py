@@ -206,10 +206,10 @@ def test_slacks_ssl_check_is_answered(knowhow, slack):
 
 
 def test_a_command_and_an_event_as_slack_sends_them_still_pass(knowhow, slack, fake_slack):
-    response = slack.command("/ask", "Still fine?", response_url=fake_slack.response_url("ask"))
+    response = slack.command("/ask", "Is this still fine?", response_url=fake_slack.response_url("ask"))
     assert response.status == 200
     fake_slack.wait_for("chat.postMessage")
-    assert _questions(knowhow) == ["Still fine?"]
+    assert _questions(knowhow) == ["Is this still fine?"]
 
 
 def test_a_command_whose_text_says_payload_is_read_as_a_command(knowhow, slack, fake_slack):

@@ -24,7 +24,7 @@ STRANGER = "U0STRANGER"
 
 def open_form(slack, fake_slack, user=ASKER):
     before = len(fake_slack.calls_to("views.open"))
-    response = slack.command("/ask", "", user_id=user)
+    response = slack.command("/ask", "", user_id=user, response_url=fake_slack.response_url(f"form-{before}"))
     assert response.status == 200 and not response.body  # a plain ack: the form is the answer
     call = fake_slack.wait_for("views.open", before + 1)[-1]
     assert call.args["trigger_id"]
@@ -130,8 +130,12 @@ def test_the_form_posts_details_and_normalised_topics(knowhow, slack, fake_slack
     text = shown(post)
     assert "Why does the deploy hang?" in text and "helm upgrade" in text
     assert text.count("*Kubernetes*") == 1 and "*Helm*" in text and f"<@{ASKER}>" in text
-    dm = fake_slack.wait_for("chat.postMessage", 2)[-1]  # no response_url from a form: the confirmation is a DM
-    assert dm.args["channel"] == ASKER and "posted" in dm.text
+    # Confirmed as `/ask <text>` is: privately where /ask was typed, through the command's response_url
+    # (its ack left no message to replace).
+    [told] = fake_slack.wait_for("response_url")
+    assert told.path.endswith("/form-0") and "Your question is posted" in told.args["text"]
+    assert told.args["response_type"] == "ephemeral" and told.args["replace_original"] is False
+    assert [c.args["channel"] for c in fake_slack.calls_to("chat.postMessage")] == [QA_CHANNEL]  # no DM
 
 
 def test_an_anonymous_question_never_shows_who_asked(knowhow, slack, fake_slack):
@@ -149,8 +153,8 @@ def test_an_anonymous_question_never_shows_who_asked(knowhow, slack, fake_slack)
     reply(slack, fake_slack, post, text="Yes, with evidence")
     _wait_until(lambda: "Answered" in shown(current(fake_slack, post)))
     assert ASKER not in json.dumps(current(fake_slack, post))  # the updated post neither
-    dm = [c for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == ASKER]
-    assert dm, "the asker still hears privately"
+    told = [c for c in fake_slack.calls_to("response_url") if "is posted" in c.args["text"]]
+    assert told, "the asker still hears privately"
     for call in fake_slack.calls_to("chat.postMessage") + fake_slack.calls_to("chat.update"):
         if call.args["channel"] != ASKER:
             assert ASKER not in json.dumps(call.args)
