@@ -83,3 +83,33 @@ def flatten_links(text: str) -> str:
         return target.lstrip("!") if target.startswith(("@", "!", "#")) else target
 
     return _ANGLED.sub(label, text).replace("|", "¦").replace("<", "‹").replace(">", "›")
+
+
+def clip(text: str, limit: int) -> tuple[str, str]:
+    """`text` cut to at most `limit` characters at a word's end, with "…" when cut, and what is
+    left (""). Never inside a `<...>` link or mention; a word longer than `limit` is cut in it."""
+    if len(text) <= limit:
+        return text, ""
+    budget = limit - 1  # room for the "…"
+    cut = text.rfind(" ", 0, budget + 1)
+    if cut < budget // 2:
+        cut = budget
+    opening = text.rfind("<", 0, cut)
+    if opening > text.rfind(">", 0, cut) and text.find(">", cut) != -1:
+        cut = opening  # keep <@U123> and the like whole
+    return text[:cut].rstrip() + "…", text[cut:].lstrip()
+
+
+_LABELLED = re.compile(r"<(?:https?://|mailto:)[^<>|]*\|([^<>]*)>")
+_BARE_LINK = re.compile(r"<((?:https?://|mailto:)[^<>|]*)>")
+_CHANNEL = re.compile(r"<#[A-Z0-9]+\|([^<>]*)>")
+
+
+def answer_excerpt(text: str) -> str:
+    """A reply's text on one line, for a short excerpt: links by their labels (a bare one as its
+    address), channels by their names, code fences dropped, person mentions kept (Slack shows the
+    name), crowd pings made inert."""
+    text = _LABELLED.sub(r"\1", text)
+    text = _BARE_LINK.sub(r"\1", text)
+    text = _CHANNEL.sub(r"#\1", text)
+    return " ".join(neutralise_mentions(text.replace("```", " ")).split())

@@ -106,6 +106,8 @@ class Accepted:
     question_id: int | None = None
     answer_author: str | None = None
     post_version: int | None = None  # set when the post must be updated
+    answer_ts: str | None = None  # the answer accepted (or already accepted)
+    previous_ts: str | None = None  # the answer that was accepted before, if the mark moved
 
 
 def accept(
@@ -133,7 +135,8 @@ def accept(
     if answer.deleted_at is not None:
         return Accepted(AcceptOutcome.DELETED, question.id)
     if answer.accepted_at is not None:
-        return Accepted(AcceptOutcome.ALREADY, question.id, answer.author_id)
+        return Accepted(AcceptOutcome.ALREADY, question.id, answer.author_id, answer_ts=answer.message_ts)
+    before = accepted_answer(session, team_id=team_id, question_id=question.id)
     session.execute(
         update(Answer)
         .where(Answer.team_id == team_id, Answer.question_id == question.id, Answer.accepted_at.is_not(None))
@@ -146,7 +149,14 @@ def accept(
     )
     session.expire_all()
     version = sync_shown_state(session, team_id=team_id, question_id=question.id, force=True)
-    return Accepted(AcceptOutcome.ACCEPTED, question.id, answer.author_id, version)
+    return Accepted(
+        AcceptOutcome.ACCEPTED,
+        question.id,
+        answer.author_id,
+        version,
+        answer_ts=answer.message_ts,
+        previous_ts=before.message_ts if before else None,
+    )
 
 
 def accept_by_message(
@@ -191,3 +201,31 @@ def accepted_answer(session: Session, *, team_id: str, question_id: int) -> Acce
         )
     ).first()
     return AcceptedAnswer(row.id, row.question_id, row.message_ts, row.author_id, row.accepted_by) if row else None
+
+
+# Slack's radio buttons hold at most 10 options: the form to accept an answer offers that many.
+MAX_CHOICES = 10
+
+
+@dataclass(frozen=True)
+class Choice:
+    """An answer offered in the form to accept one, as plain data."""
+
+    message_ts: str
+    author_id: str
+    text: str
+    accepted: bool
+
+
+def choices(answers, limit: int = MAX_CHOICES) -> tuple[list[Choice], int]:
+    """Which of a question's live answers (`answers`: (message_ts, author_id, text, accepted), in
+    thread order) the form offers, and how many there are: all of them when they fit, else the
+    accepted one and the latest others, still in thread order. An answer left out is accepted
+    from its own ⋯ menu (the message shortcut)."""
+    every = [Choice(*answer) for answer in answers]
+    if len(every) <= limit:
+        return every, len(every)
+    accepted = [c for c in every if c.accepted][:1]
+    latest = [c for c in every if not c.accepted][-(limit - len(accepted)) :]
+    kept = {c.message_ts for c in accepted + latest}
+    return [c for c in every if c.message_ts in kept], len(every)

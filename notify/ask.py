@@ -193,6 +193,24 @@ def queue_refresh(session: Session, *, team_id: str, question_id: int, version: 
     return True
 
 
+def accepted(session: Session, *, team_id: str, accepted: accepting.Accepted) -> bool:
+    """After an attempt to accept an answer: when it was accepted, its question's post shows it
+    (a new post version) and the answer is marked in its thread (the mark taken off the one
+    accepted before). Whether anything was queued."""
+    if accepted.post_version is None:
+        return False
+    queue_refresh(session, team_id=team_id, question_id=accepted.question_id, version=accepted.post_version)
+    queue(
+        session,
+        team_id,
+        f"question:{accepted.question_id}:mark-v{accepted.post_version}",
+        kinds.OUTBOX_MARK_ACCEPTED,
+        question_id=accepted.question_id,
+        marks=[ts for ts in (accepted.answer_ts, accepted.previous_ts) if ts],
+    )
+    return True
+
+
 def sync(session: Session, *, team_id: str, question_id: int) -> bool:
     """After answers changed: queue an update of the post if its state changed."""
     version = accepting.sync_shown_state(session, team_id=team_id, question_id=question_id)

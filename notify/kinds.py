@@ -6,6 +6,7 @@ OUTBOX_QUESTION_FAILED = "ask.question_failed"
 OUTBOX_FOLLOW_UP_THREAD = "ask.follow_up_thread"
 OUTBOX_FOLLOW_UP_ASKER = "ask.follow_up_asker"
 OUTBOX_REFRESH_POST = "ask.refresh_post"
+OUTBOX_MARK_ACCEPTED = "ask.mark_accepted"  # the accepted answer's mark (a reaction) in its thread
 OUTBOX_INVITE_HELPERS = "ask.invite_helpers"
 OUTBOX_CHANNEL_PRIVACY = "ask.channel_privacy"  # is a conversation private? (storage.channels)
 OUTBOX_SESSION_ANNOUNCE = "session.announce"

@@ -41,9 +41,7 @@ def accept_as(
         nonlocal queued
         with session_scope(deps.engine) as session:
             result = attempt(session, admin)
-            queued = notify_ask.queue_refresh(
-                session, team_id=team_id, question_id=result.question_id, version=result.post_version
-            )
+            queued = notify_ask.accepted(session, team_id=team_id, accepted=result)
         return result
 
     result = with_admin_fallback(deps, client, user_id, once, lambda r: r.outcome is AcceptOutcome.NOT_ALLOWED)
@@ -116,7 +114,7 @@ def handle_accept_form(deps: Deps, ack: Ack, body: dict, view: dict, context: Bo
         ack(response_action="errors", errors={ids.ACCEPT_MODAL_ANSWER: blocks.ACCEPT_MESSAGES["failed"]})
         return
     if result.outcome in (AcceptOutcome.ACCEPTED, AcceptOutcome.ALREADY):
-        ack()
+        ack(response_action="update", view=blocks.accept_result_view(result.outcome.value))  # as the shortcut says
     else:
         ack(response_action="errors", errors={ids.ACCEPT_MODAL_ANSWER: blocks.ACCEPT_MESSAGES[result.outcome.value]})
 

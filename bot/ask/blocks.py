@@ -218,6 +218,9 @@ def ask_received(channel_id: str) -> Message:
     return private(f"Got it: posting your question in <#{channel_id}>…")
 
 
+# Said under the button, which everyone sees (core.accepting: who may accept).
+WHO_ACCEPTS = "Only the asker, an expert in its topics or an admin can accept an answer."
+
 POST_STATES = {
     "open": ":grey_question: Open · Answer in the thread",
     "answered": ":speech_balloon: Answered · More answers welcome in the thread",
@@ -253,13 +256,15 @@ def question_post(
         status += f" · The {answer} is by <@{accepted_author}>, in the thread"
     blocks.append(context(status))
     if question_id is not None and state != "open":
+        label = "Change the accepted answer" if state == "resolved" else "Accept an answer"
         blocks.append(
             {
                 "type": "actions",
                 "block_id": "question_actions",
-                "elements": [button("Accept an answer", ids.ASK_ACCEPT_OPEN, str(question_id))],
+                "elements": [button(label, ids.ASK_ACCEPT_OPEN, str(question_id))],
             }
         )
+        blocks.append(context(WHO_ACCEPTS))
     who = "Anonymous question" if anonymous else f"Question from <@{asker_id}>"
     return {
         "text": f"{who}: {excerpt(safe, 150)}",

@@ -258,6 +258,7 @@ class LearnChannel(Sender):
 SENDERS = {
     kinds.OUTBOX_CHANNEL_PRIVACY: LearnChannel(),
     kinds.OUTBOX_REFRESH_POST: post.RefreshPost(),
+    kinds.OUTBOX_MARK_ACCEPTED: post.MarkAccepted(),
     kinds.OUTBOX_INVITE_HELPERS: InviteHelpers(),
     kinds.OUTBOX_POST_QUESTION: PostQuestion(),
     kinds.OUTBOX_CONFIRM_QUESTION: ConfirmQuestion(),

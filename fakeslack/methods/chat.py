@@ -1,4 +1,4 @@
-"""chat.* and reactions.add: messages the bot posts, edits and reacts to."""
+"""chat.* and reactions.add/remove: messages the bot posts, edits and reacts to."""
 
 from __future__ import annotations
 
@@ -106,10 +106,31 @@ def reactions_add(fake, call: Call):
     return ok()
 
 
+def reactions_remove(fake, call: Call):
+    args, store = call.args, fake.store
+    channel, ts, name = args.get("channel", ""), args.get("timestamp", ""), args.get("name", "")
+    if not name:
+        return err("invalid_name")
+    with store.lock:
+        message = store.find_message(channel, ts)
+        if message is None:
+            return err("message_not_found")
+        reactions = message.get("reactions") or []
+        mine = next((r for r in reactions if r["name"] == name), None)
+        if mine is None or store.bot_user_id not in mine["users"]:
+            return err("no_reaction")
+        mine["users"].remove(store.bot_user_id)
+        mine["count"] -= 1
+        if not mine["count"]:
+            reactions.remove(mine)
+    return ok()
+
+
 METHODS = {
     "chat.postMessage": post_message,
     "chat.postEphemeral": post_ephemeral,
     "chat.update": update,
     "chat.getPermalink": get_permalink,
     "reactions.add": reactions_add,
+    "reactions.remove": reactions_remove,
 }

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from bot.ask import blocks
@@ -278,3 +280,26 @@ def test_session_posts_never_ping_the_crowd_and_keep_to_slack_limits():
         assert all(len((b.get("text") or {}).get("text", "")) <= 3000 for b in message["blocks"])
     assert "question 59" in str(messages[2]) or "Left open" in str(messages[2])
     assert "<!date^" in str(messages[0]) and "<!date^" in str(messages[1])
+
+
+def test_the_accept_form_keeps_to_slack_limits_and_says_when_it_leaves_answers_out():
+    from bot.ask.accept_blocks import accept_modal
+
+    answers = [
+        (
+            f"1754400{n:03d}.000100",
+            f"U0HELPER{n:02d}",
+            f"See <https://wiki.example/{n}|the runbook> {'x' * n * 9}",
+            False,
+        )
+        for n in range(12)
+    ]
+    answers[0] = (*answers[0][:3], True)
+    view = accept_modal(question_id=1, question_text="Where is the runbook?", answers=answers)
+    [element] = [b["element"] for b in view["blocks"] if b["type"] == "input"]
+    assert element["type"] == "radio_buttons" and len(element["options"]) == 10
+    assert element["initial_option"]["value"] == answers[0][0]  # the accepted one is always offered
+    for o in element["options"]:
+        assert len(o["text"]["text"]) <= 75 and len(o.get("description", {}).get("text", "")) <= 75
+        assert "https://" not in o["text"]["text"] and "the runbook" in o["text"]["text"]
+    assert "10 latest of 12 answers" in json.dumps(view["blocks"])

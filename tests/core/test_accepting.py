@@ -175,3 +175,18 @@ def test_two_people_accepting_at_once_leave_one_accepted_answer(engine):
     assert outcomes == [AcceptOutcome.ACCEPTED, AcceptOutcome.ACCEPTED]
     with session_scope(engine) as s:
         assert sum(a.accepted_at is not None for a in qa.list_answers(s, team_id=TEAM, question_id=qid)) == 1
+
+
+def test_the_form_offers_every_answer_when_they_fit_else_the_accepted_and_the_latest():
+    from core.accepting import MAX_CHOICES, choices
+
+    few = [(f"1.{n}", f"U{n}", f"answer {n}", n == 1) for n in range(3)]
+    offered, total = choices(few)
+    assert [c.message_ts for c in offered] == ["1.0", "1.1", "1.2"] and total == 3
+
+    many = [(f"1.{n:02d}", f"U{n}", f"answer {n}", n == 2) for n in range(14)]
+    offered, total = choices(many)
+    assert total == 14 and len(offered) == MAX_CHOICES
+    # The accepted one is kept, then the latest; still in thread order.
+    assert [c.message_ts for c in offered] == ["1.02"] + [f"1.{n:02d}" for n in range(5, 14)]
+    assert offered[0].accepted
