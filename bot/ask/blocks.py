@@ -354,7 +354,7 @@ def _review_blocks(question, review: asking.Review, lessons) -> list[dict[str, A
     edit = [button("Edit it in the form", ids.ASK_EDIT_HELD, json.dumps({"q": question.id}))] if fits else []
     if not fits:
         why += f" It is too long for the form ({FORM_BOX_LIMIT:,} characters of question and as many of details)."
-    blocks = [section(f":eyes: *Post this in {where}?*\n{quoted}"), section(why)]
+    blocks = [section(f"*Post this in {where}?*\n{quoted}"), section(why)]
     if lessons:
         blocks.append(section("*Colleagues may have answered this already.* Does one of these solve it?"))
         blocks += _lesson_blocks(lessons, question.id, post_anyway=False)
