@@ -318,12 +318,13 @@ def suggestions_message(*, question_id: int, lessons) -> Message:
     )
 
 
-def suggestions_view(*, question_id: int, lessons) -> dict[str, Any]:
-    """The same choices, in the /ask form when it was used."""
+def suggestions_view(*, question_id: int, lessons, form: dict | None = None) -> dict[str, Any]:
+    """The same choices, in the /ask form when it was used. `form`: where the form came from
+    (`notify.ask.form_answered`), for the confirmation once it is posted."""
     return {
         "type": "modal",
         "callback_id": ids.ASK_SUGGESTIONS_VIEW,
-        "private_metadata": json.dumps({"q": question_id}),
+        "private_metadata": json.dumps({"q": question_id, "form": form or {}}),
         "title": plain("Already answered?"),
         "close": plain("Close"),
         "blocks": [section(SUGGESTIONS_INTRO), *_lesson_blocks(lessons, question_id)],

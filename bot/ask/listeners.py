@@ -232,6 +232,7 @@ def handle_held_choice(deps: Deps, ack: Ack, body: dict, context: BoltContext, r
         return
     in_view = (body.get("container") or {}).get("type") == "view"
     action = body["actions"][0]
+    form = _view_origin(body) if in_view else None
     try:
         queue_work(
             deps.engine,
@@ -245,6 +246,7 @@ def handle_held_choice(deps: Deps, ack: Ack, body: dict, context: BoltContext, r
             response_url=None if in_view else body.get("response_url"),
             requested_at=time.time(),
             withdraw=action.get("action_id") == ids.ASK_CANCEL_HELD,
+            form=form,
         )
     except Exception:
         ack()
@@ -258,6 +260,14 @@ def handle_held_choice(deps: Deps, ack: Ack, body: dict, context: BoltContext, r
         return
     ack()
     deps.wake_work()
+
+
+def _view_origin(body: dict) -> dict:
+    """Where the /ask form shown in this view came from (`notify.ask.form_answered`'s `form`)."""
+    try:
+        return json.loads((body.get("view") or {}).get("private_metadata") or "{}").get("form") or {}
+    except (ValueError, AttributeError):
+        return {}
 
 
 def handle_edit_held(deps: Deps, ack: Ack, body: dict, context: BoltContext, client, respond) -> None:
@@ -287,10 +297,7 @@ def handle_edit_held(deps: Deps, ack: Ack, body: dict, context: BoltContext, cli
             respond(replace_original=False, **message)
         return
     if in_view:  # the form it was asked in: its origin, kept in the view
-        try:
-            origin = json.loads(body["view"].get("private_metadata") or "{}").get("form") or {}
-        except ValueError:
-            origin = {}
+        origin = _view_origin(body)
         form = dict(
             channel_id=origin.get("asked_in"),
             response_url=origin.get("response_url"),

@@ -190,12 +190,15 @@ class DecideHeld(Work):
             request=request,
         )
         if choice is asking.HeldChoice.POST:
+            # Confirmed where the click was (its message), or, from the form, where /ask was typed.
+            reply = (request.get("form") or {}) if request.get("view_id") else request
             notify_ask.queue_post(
                 session,
                 team_id=item.team_id,
                 question_id=question_id,
-                response_url=None if request.get("view_id") else request.get("response_url"),
-                requested_at=request.get("requested_at"),
+                response_url=reply.get("response_url"),
+                requested_at=reply.get("requested_at"),
+                replace_original=reply.get("replace_original") is not False,
             )
         elif choice is asking.HeldChoice.DEFLECTED:
             home.queue_refresh(session, item.team_id, user_id)  # their Home shows it answered by the earlier one
@@ -257,7 +260,7 @@ class ShowFormResult(Sender):
                 view = blocks.review_view(question=question, review=review, lessons=lessons, form=p.get("form") or {})
                 message = blocks.review_message(question=question, review=review, lessons=lessons)
             else:
-                view = blocks.suggestions_view(question_id=question.id, lessons=lessons)
+                view = blocks.suggestions_view(question_id=question.id, lessons=lessons, form=p.get("form") or {})
                 message = blocks.suggestions_message(question_id=question.id, lessons=lessons)
         else:
             if p["result"] == "posting":

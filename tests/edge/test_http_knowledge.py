@@ -336,6 +336,12 @@ def test_the_form_shows_suggestions_in_place(knowhow, slack, fake_slack):
     update = fake_slack.wait_for("views.update", 2)[-1]
     assert update.args["view_id"] == view["id"] and "posting" in update.block_text()
     assert "Rotating staging API keys" in shown(post_of(fake_slack, 2)[-1])
+    # Confirmed where /ask was typed (the command's response_url, kept by the form), not by DM.
+    [confirmed] = _wait_until_found(
+        lambda: [c for c in fake_slack.calls_to("response_url") if c.path.endswith("/form-0")]
+    )
+    assert "is posted" in confirmed.args["text"]
+    assert not [c for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == "U0NEWCOMER"]
 
 
 # -- accepting answers ------------------------------------------------------------------------------
