@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -1216,3 +1217,23 @@ def test_a_grid_organisation_of_two_workspaces_under_an_org_wide_install(fake_sl
     assert (opened["team_id"], opened["app_installed_team_id"]) == ("T0SINGAP01", "T0SINGAP01")
     paris = SlackSender("http://unused", "s3cret")
     assert client.views_open(trigger_id=paris.trigger_id(), view=modal)["view"]["app_installed_team_id"] == "T0FAKETEAM"
+
+
+def test_hang_holds_calls_without_an_answer_until_released(fake_slack, client):
+    fake_slack.hang("views.open", seconds=5)
+    quick = WebClient(token=fake_slack.token, base_url=fake_slack.api_url, timeout=0.3, retry_handlers=[])
+    with pytest.raises(TimeoutError):
+        quick.views_open(trigger_id="t", view={"type": "modal", "title": {"type": "plain_text", "text": "x"}})
+    assert fake_slack.calls_to("views.open")  # recorded when it came
+    assert client.auth_test()["ok"]  # only the methods named are held
+    fake_slack.hang(seconds=5)  # every Web API method, not response_urls
+    with pytest.raises(TimeoutError):
+        quick.auth_test()
+    answered = []
+    thread = threading.Thread(target=lambda: answered.append(client.auth_test()["ok"]))
+    thread.start()
+    fake_slack.wait_for("auth.test", 3)
+    fake_slack.release()  # what is held is answered now
+    thread.join(2)
+    assert answered == [True]
+    assert quick.auth_test()["ok"]

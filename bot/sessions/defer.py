@@ -11,6 +11,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot import ids
+from bot.ackbudget import SlackSlow, after_ack
 from bot.deps import Deps
 from bot.edge import said_on_failure, team_of
 from bot.sessions import blocks as sb
@@ -32,31 +33,62 @@ def handle_defer(deps: Deps, ack: Ack, body: dict, context: BoltContext, client,
         log.warning("defer: a date picker carried a value it should not have")
         return
     team_id, user_id = team_of(context, body), body["user"]["id"]
-    tz = None
-    with contextlib.suppress(SlackApiError):  # UTC then: the date still stands, the reminder time may be off by hours
-        tz = (client.users_info(user=user_id).get("user") or {}).get("tz")
-    with session_scope(deps.engine) as session:
-        result = sessions.defer(
-            session, team_id=team_id, question_id=question_id, expert_id=user_id, due_date=due, tz_name=tz, now=utcnow()
-        )
-        if result.outcome is sessions.DeferOutcome.DEFERRED:
-            notify_sessions.queue_deferred(
+
+    def decide(client) -> str:
+        tz = None
+        # UTC when Slack cannot say: the date still stands, the reminder time may be off by hours.
+        # (On the ack's budget, Slack too slow to say raises SlackSlow: decided after the ack.)
+        with contextlib.suppress(SlackApiError, OSError):
+            tz = (client.users_info(user=user_id).get("user") or {}).get("tz")
+        with session_scope(deps.engine) as session:
+            result = sessions.defer(
                 session,
                 team_id=team_id,
                 question_id=question_id,
-                session_id=result.session_id,
                 expert_id=user_id,
-                due=due,
+                due_date=due,
+                tz_name=tz,
+                now=utcnow(),
             )
-    text = {
-        sessions.DeferOutcome.DEFERRED: f"Deferred to {sb.day(due)}: it is noted in the question's thread, and you will be reminded at 9:00 that day.",
-        sessions.DeferOutcome.NOT_AFTER_TODAY: "Pick a date after today.",
-        sessions.DeferOutcome.NOT_AN_EXPERT: "Only the session's experts can defer its questions.",
-        sessions.DeferOutcome.ANSWERED: "That question is already answered: nothing to defer.",
-        sessions.DeferOutcome.NOT_FOUND: "That question is not from an Ask the Expert session.",
-    }[result.outcome]
-    respond(replace_original=False, response_type="ephemeral", text=text)
-    deps.wake_outbox()
+            if result.outcome is sessions.DeferOutcome.DEFERRED:
+                notify_sessions.queue_deferred(
+                    session,
+                    team_id=team_id,
+                    question_id=question_id,
+                    session_id=result.session_id,
+                    expert_id=user_id,
+                    due=due,
+                )
+        return {
+            sessions.DeferOutcome.DEFERRED: f"Deferred to {sb.day(due)}: it is noted in the question's thread, and you will be reminded at 9:00 that day.",
+            sessions.DeferOutcome.NOT_AFTER_TODAY: "Pick a date after today.",
+            sessions.DeferOutcome.NOT_AN_EXPERT: "Only the session's experts can defer its questions.",
+            sessions.DeferOutcome.ANSWERED: "That question is already answered: nothing to defer.",
+            sessions.DeferOutcome.NOT_FOUND: "That question is not from an Ask the Expert session.",
+        }[result.outcome]
+
+    def tell(text: str) -> None:
+        respond(replace_original=False, response_type="ephemeral", text=text)
+        deps.wake_outbox()
+
+    try:
+        with deps.ack_budget.client(client) as quick:
+            text = decide(quick)
+    except SlackSlow as exc:
+        log.info("defer: Slack is slow (%s): decided after the ack", exc)
+        after_ack(context, lambda: _after(decide, client, tell))
+        return
+    tell(text)
+
+
+def _after(decide, client, tell) -> None:
+    """The deferral decided after the ack: a failure is told, never silent."""
+    try:
+        text = decide(client)
+    except Exception:
+        log.exception("defer: could not record a deferral")
+        text = "Sorry, that could not be done just now. Please try again in a minute."
+    tell(text)
 
 
 def register(app: App, deps: Deps) -> None:
