@@ -14,7 +14,7 @@ from bot import ids
 from bot.service import Knowhow
 from core import sessions
 from storage.db import session_scope
-from storage.models import ExpertSession, Question
+from storage.models import Answer, ExpertSession, Question
 
 from ..settle import settle
 from .test_http_ask import _wait_until
@@ -145,6 +145,7 @@ def test_a_session_from_start_to_summary_with_a_deferral(knowhow, slack, fake_sl
         )
     )
     _wait_until(lambda: _session_questions(knowhow) == 2)
+    _wait_until(lambda: _answer_recorded(knowhow, answer_ts))  # the reply is work done after its ack
 
     assert "closed" in expert(slack, "close")["text"]
     _wait_until(lambda: any("is closed" in m["text"] for m in in_channel(fake_slack)))
@@ -182,6 +183,11 @@ def test_a_session_from_start_to_summary_with_a_deferral(knowhow, slack, fake_sl
     payload["user"]["id"] = "U0RANDOM01"
     slack.interaction(payload)
     _wait_until(lambda: "Only the session's experts" in fake_slack.calls_to("response_url")[-1].args["text"])
+
+
+def _answer_recorded(knowhow, ts):
+    with session_scope(knowhow.engine) as s:
+        return s.exec(select(Answer).where(Answer.team_id == "T0FAKETEAM", Answer.message_ts == ts)).first() is not None
 
 
 def _session_questions(knowhow):
