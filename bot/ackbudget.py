@@ -32,6 +32,7 @@ from slack_sdk import WebClient
 from slack_sdk.web import SlackResponse
 
 from bot.blockkit import private
+from bot.memory import Memory
 
 log = logging.getLogger(__name__)
 
@@ -143,28 +144,6 @@ class AckBudget:
             yield BudgetedClient(client, request)
         finally:
             request.release()
-
-
-class Memory:
-    """A thread-safe memory of values that go stale after `seconds`, bounded in size."""
-
-    def __init__(self, seconds: float, limit: int = 10_000):
-        self.seconds, self.limit = seconds, limit
-        self._lock = threading.Lock()
-        self._values: dict[object, tuple[float, object]] = {}
-
-    def get(self, key, default=None):
-        with self._lock:
-            hit = self._values.get(key)
-        if hit is None or hit[0] < time.monotonic():
-            return default
-        return hit[1]
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            if len(self._values) >= self.limit:
-                self._values.clear()
-            self._values[key] = (time.monotonic() + self.seconds, value)
 
 
 def after_ack(context: BoltContext, work: Callable[[], None]) -> None:
