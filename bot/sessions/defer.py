@@ -1,5 +1,7 @@
-"""The "defer to date" picker in an expert's list of open questions: the expert promises an
-answer by a day, noted in the question's thread, and is reminded that morning."""
+"""The "defer to date" picker in an expert's list of a session's questions: the expert promises
+an answer by a day, noted in the question's thread, and is reminded that morning. In a panel a
+question is owed by one expert at a time: another expert's *Take it over* button makes it theirs
+(core.sessions.take_over); their picker cannot overwrite the first promise."""
 
 from __future__ import annotations
 
@@ -51,21 +53,11 @@ def handle_defer(deps: Deps, ack: Ack, body: dict, context: BoltContext, client,
                 now=utcnow(),
             )
             if result.outcome is sessions.DeferOutcome.DEFERRED:
-                notify_sessions.queue_deferred(
-                    session,
-                    team_id=team_id,
-                    question_id=question_id,
-                    session_id=result.session_id,
-                    expert_id=user_id,
-                    due=due,
-                )
-        return {
-            sessions.DeferOutcome.DEFERRED: f"Deferred to {sb.day(due)}: it is noted in the question's thread, and you will be reminded at 9:00 that day.",
-            sessions.DeferOutcome.NOT_AFTER_TODAY: "Pick a date after today.",
-            sessions.DeferOutcome.NOT_AN_EXPERT: "Only the session's experts can defer its questions.",
-            sessions.DeferOutcome.ANSWERED: "That question is already answered: nothing to defer.",
-            sessions.DeferOutcome.NOT_FOUND: "That question is not from an Ask the Expert session.",
-        }[result.outcome]
+                notify_sessions.queue_deferred(session, team_id=team_id, result=result)
+            elif result.outcome is sessions.DeferOutcome.HELD and result.session_id is not None:
+                # This expert's list was behind: bring every list up to date.
+                notify_sessions.queue_summary_refresh(session, team_id=team_id, session_id=result.session_id)
+        return _said(result)
 
     def tell(text: str) -> None:
         respond(replace_original=False, response_type="ephemeral", text=text)
@@ -91,8 +83,60 @@ def _after(decide, client, tell) -> None:
     tell(text)
 
 
+def handle_take_over(deps: Deps, ack: Ack, body: dict, context: BoltContext, respond) -> None:
+    ack()
+    try:
+        question_id, holder = str(body["actions"][0]["value"]).split(":", 1)
+        question_id = int(question_id)
+    except (IndexError, KeyError, TypeError, ValueError):
+        log.warning("take over: a button carried a value it should not have")
+        return
+    team_id, user_id = team_of(context, body), body["user"]["id"]
+    with session_scope(deps.engine) as session:
+        result = sessions.take_over(
+            session, team_id=team_id, question_id=question_id, expert_id=user_id, from_expert_id=holder
+        )
+        if result.outcome is sessions.DeferOutcome.TAKEN_OVER:
+            notify_sessions.queue_deferred(session, team_id=team_id, result=result)
+        elif result.session_id is not None:  # the list was behind: bring every list up to date
+            notify_sessions.queue_summary_refresh(session, team_id=team_id, session_id=result.session_id)
+    respond(replace_original=False, response_type="ephemeral", text=_said(result))
+    deps.wake_outbox()
+
+
+def _said(result: sessions.Deferred) -> str:
+    outcome = sessions.DeferOutcome
+    if result.outcome is outcome.DEFERRED:
+        moved = (
+            f" (it was {sb.day(result.moved_from)})"
+            if result.moved_from and result.moved_from != result.due_date
+            else ""
+        )
+        return f"Deferred to {sb.day(result.due_date)}{moved}: it is noted in the question's thread, and you will be reminded at 9:00 that day."
+    if result.outcome is outcome.TAKEN_OVER:
+        return (
+            f"It is yours now: you will answer it by {sb.day(result.due_date)} (pick another date in your list to move it). "
+            f"<@{result.previous}> is told, and the note in its thread names you."
+        )
+    if result.outcome in (outcome.HELD, outcome.ALREADY_YOURS) and result.holder and result.due_date:
+        if result.outcome is outcome.ALREADY_YOURS:
+            return f"It is already yours: you will answer it by {sb.day(result.due_date)}."
+        return sb.held(result.holder, result.due_date)
+    return {
+        outcome.NOT_AFTER_TODAY: "Pick a date after today.",
+        outcome.NOT_AN_EXPERT: "Only the session's experts can defer its questions.",
+        outcome.ANSWERED: "That question is already answered: nothing to defer.",
+        outcome.NOT_DEFERRED: "Nobody has promised that question yet: pick a date in your list to defer it.",
+    }.get(result.outcome, "That question is not from an Ask the Expert session.")
+
+
 def register(app: App, deps: Deps) -> None:
     @app.action(ids.SESSION_DEFER)
     def defer(ack, body, context, client, respond):
         with said_on_failure(respond):
             handle_defer(deps, ack, body, context, client, respond)
+
+    @app.action(ids.SESSION_TAKE_OVER)
+    def take_over(ack, body, context, respond):
+        with said_on_failure(respond):
+            handle_take_over(deps, ack, body, context, respond)
