@@ -449,12 +449,17 @@ export function multiSelect(el, blockId, ctx, opt, dataAttrs, saved, fire) {
       try {
         const res = await post('/api/options', { where: ctx.where, view_id: ctx.viewId, block_id: blockId, action_id: el.action_id, value });
         if (mine !== seq) return;
-        const opts = res.option_groups ? res.option_groups.flatMap((g) => g.options || []) : (res.options || []);
-        note.hidden = true;
-        list.replaceChildren(...opts.filter((o) => !selected.includes(o.value)).map((o) => h('li', { role: 'option', class: 'bk-suggest-item', tabindex: '-1', 'data-value': o.value,
+        // Slack's answer holds `options` or `option_groups` (the server passes on whichever Knowhow gave).
+        const groups = Array.isArray(res.option_groups) ? res.option_groups : [{ options: res.options || [] }];
+        const item = (o) => h('li', { role: 'option', class: 'bk-suggest-item', tabindex: '-1', 'data-value': o.value,
           onmousedown: (e) => e.preventDefault(),
-          onclick: () => { if (selected.length >= max) return; known.set(o.value, { key: o.value, label: textOf(o.text), option: o }); selected.push(o.value); input.value = ''; list.hidden = true; changed(); } }, plainText(o.text))));
-        list.hidden = !list.childNodes.length;
+          onclick: () => { if (selected.length >= max) return; known.set(o.value, { key: o.value, label: textOf(o.text), option: o }); selected.push(o.value); input.value = ''; list.hidden = true; changed(); } }, plainText(o.text));
+        note.hidden = true;
+        list.replaceChildren(...groups.flatMap((g) => {
+          const items = (g.options || []).filter((o) => !selected.includes(o.value)).map(item);
+          return items.length && g.label ? [h('li', { role: 'presentation', class: 'bk-suggest-group' }, plainText(g.label)), ...items] : items;
+        }));
+        list.hidden = !list.querySelector('[role="option"]');
         input.setAttribute('aria-expanded', String(!list.hidden));
       } catch (err) {
         note.textContent = 'Suggestions are not available here (' + err.message + ').';
@@ -465,12 +470,12 @@ export function multiSelect(el, blockId, ctx, opt, dataAttrs, saved, fire) {
     input.addEventListener('focus', load);
     input.addEventListener('blur', () => setTimeout(() => { list.hidden = true; input.setAttribute('aria-expanded', 'false'); }, 150));
     input.addEventListener('keydown', (e) => {
-      const items = [...list.querySelectorAll('li')];
+      const items = [...list.querySelectorAll('[role="option"]')];
       if (e.key === 'ArrowDown' && items.length) { e.preventDefault(); list.hidden = false; items[0].focus(); }
       if (e.key === 'Enter') { e.preventDefault(); if (items.length) items[0].click(); }
     });
     list.addEventListener('keydown', (e) => {
-      const items = [...list.querySelectorAll('li')];
+      const items = [...list.querySelectorAll('[role="option"]')];
       const i = items.indexOf(document.activeElement);
       if (e.key === 'ArrowDown') { e.preventDefault(); items[Math.min(i + 1, items.length - 1)].focus(); }
       if (e.key === 'ArrowUp') { e.preventDefault(); if (i <= 0) input.focus(); else items[i - 1].focus(); }
