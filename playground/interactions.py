@@ -38,16 +38,17 @@ class InteractionsMixin:
         """`user` types `text` (starting with a command from the manifest) in `channel`, in
         workspace `team` (`team_for`): the command is that workspace's."""
         team = self.team_for(user, team, channel)
-        command, _, rest = text.strip().partition(" ")
-        spec = self.manifest.command(command)
+        typed, _, rest = text.strip().partition(" ")
+        spec = self.manifest.command(typed)
         if spec is None:
             raise PlaygroundError("invalid_command")
+        command = spec["command"]  # as the manifest names it: Slack takes /ASK as /ask
         if not self.can_read(user, channel, team):
             raise PlaygroundError("channel_not_found")
         responder = Responder(user=user, channel=channel, kind="command", team=team)
         body = self.senders[team].command_body(
             command,
-            self._format(rest.strip(), escape_names=bool(spec["should_escape"]), team=team),
+            self._format(rest.strip(), escape_names=bool(spec["should_escape"]), user=user, team=team),
             user_id=user,
             user_name=self.people[user].name,
             channel_id=channel,

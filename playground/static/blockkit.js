@@ -7,6 +7,7 @@ import { act, confirmDialog } from './notices.js';
 import { botId, convById, convLabel, convs, displayName, myTz, post, users } from './state.js';
 
 export let autoId = 0;
+export const COUNTED_FROM = 20; // characters: a text input's limit from which its characters are counted
 
 export function optionByValue(options, value) { return (options || []).find((o) => o.value === value) || null; }
 
@@ -324,7 +325,9 @@ export function renderElement(el, blockId, ctx, opt) {
         if (triggers.includes('on_character_entered')) input.addEventListener('input', debounce(() => fire(getState()), 400));
       }
       const wrap = h('div', { class: 'bk-input-wrap' }, input);
-      if (el.max_length) {
+      // A counter near the limit of a text that can be long; a short field (a two-digit number
+      // typed as text) is bounded by its box, and "2/2" under it would only be noise.
+      if (el.max_length >= COUNTED_FROM && el.type !== 'number_input') {
         const counter = h('div', { class: 'bk-counter', 'aria-hidden': 'true' });
         const update = () => { const n = input.value.length; counter.textContent = n > el.max_length * 0.8 || (el.min_length && n < el.min_length && n > 0) ? `${n}/${el.max_length}` : ''; };
         input.addEventListener('input', update);
