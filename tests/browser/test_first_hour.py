@@ -181,3 +181,30 @@ def test_the_act_as_menu_shows_whole_names_and_says_who_each_is(person):
     tab.set_viewport_size({"width": 1000, "height": 800})
     person.act_as(GRACE)
     assert not _cut(select)
+
+
+# -- 12. the welcome of an empty playground ----------------------------------------------------------
+
+
+def test_an_empty_playground_welcomes_with_three_things_to_try(person):
+    tab = person.tab
+    tab.goto(tab.base_url + "/")  # as a new visitor: no one chosen, no channel in the address
+    welcome = tab.get_by_test_id("welcome")
+    expect(welcome).to_be_visible()
+    expect(welcome).to_contain_text("Welcome to the Knowhow playground")
+    expect(welcome.get_by_test_id("try")).to_have_count(3)
+    expect(welcome).to_contain_text("make demo")
+    # Each suggestion puts its command in the message box, ready to send.
+    welcome.get_by_test_id("try").first.click()
+    composer = tab.get_by_test_id("composer")
+    expect(composer).to_have_value(re.compile(r"^/ask \S"))
+    expect(composer).to_be_focused()
+    question = composer.input_value().removeprefix("/ask ")
+    with tab.expect_response(lambda r: r.url.endswith("/api/message") and r.request.method == "POST"):
+        composer.press("Enter")
+    expect(person.messages(question).filter(has_text="Asked by")).to_have_count(1)
+    # The welcome stays at the top of the channel, as its introduction.
+    expect(welcome).to_have_count(1)
+    # Only the Q&A channel, where the page opens, carries it.
+    person.go(GENERAL)
+    expect(tab.get_by_test_id("welcome")).to_have_count(0)
