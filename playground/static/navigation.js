@@ -35,18 +35,17 @@ export function renderSidebar() {
   const sel = $('act-as');
   const people = userChoices();
   const here = (st.team && st.team.id) || '';
-  const label = (u) => userLabel(u);
   const groups = [[here, people.filter((u) => (u.teams || []).includes(here))]];
   for (const w of offices) {
     if (w.id !== here) groups.push([w.id, people.filter((u) => (u.teams || [])[0] === w.id && !(u.teams || []).includes(here))]);
   }
-  const want = JSON.stringify([here, groups.map(([id, us]) => [id, us.map(label)])]);
+  const want = JSON.stringify([here, groups.map(([id, us]) => [id, us.map((u) => [userLabel(u), whoIs(u)])])]);
   if (sel.dataset.key !== want) {
     sel.dataset.key = want;
     sel.replaceChildren(...groups.filter(([, us]) => us.length).map(([id, us]) => {
       const w = workspaceById(id);
       const title = w ? (id === here ? w.name : `${w.name} (switches workspace)`) : id;
-      return h('optgroup', { label: title }, us.map((u) => h('option', { value: u.id, title: whoIs(u) }, label(u))));
+      return h('optgroup', { label: title }, us.map((u) => h('option', { value: u.id, title: whoIs(u) }, userLabel(u))));
     }));
   }
   if (sel.value !== S.as) sel.value = S.as;
