@@ -1024,6 +1024,29 @@ def test_views_publish_applies_block_kit_rules_for_a_home(client):
         assert refused.value.response["response_metadata"]["messages"] == [f"[ERROR] {message}"]
 
 
+def test_an_answer_to_a_block_suggestion_holds_options_or_option_groups():
+    """Slack shows an external select's options from "either an options array, or an option_groups
+    array": one of the two, of at most 100, each option as in a static select."""
+    from fakeslack.answers import suggestion_problem
+
+    option = {"text": _plain("Hiring"), "value": "topic:Hiring"}
+    group = {"label": _plain("Topics"), "options": [option]}
+    for fine in ({"options": [option]}, {"options": []}, {"option_groups": [group]}):
+        assert suggestion_problem(fine) is None
+    for bad, message in (
+        ({"options": [option], "option_groups": []}, "must provide exactly one of options or option_groups"),
+        ({}, "must provide exactly one of options or option_groups"),
+        ({"options": [option] * 101}, "no more than 100 items allowed [json-pointer:/options]"),
+        (
+            {"options": [{**option, "text": {"type": "mrkdwn", "text": "*Hiring*"}}]},
+            "must be a valid enum value [json-pointer:/options/0/text/type]",
+        ),
+        ({"option_groups": [{"options": [option]}]}, "missing required field: label [json-pointer:/option_groups/0]"),
+    ):
+        refused = suggestion_problem(bad)
+        assert refused == "invalid_options" and any(m.startswith(message) for m in refused.messages), bad
+
+
 # -- the public hooks what is built on the stand-in uses (the playground) ----------------------
 
 
