@@ -18,9 +18,7 @@ import pytest
 from sqlmodel import select
 
 from bot import ids
-from bot.service import Knowhow
 from fakeslack import SlackSender
-from fakeslack.socket_mode import SocketModeServer
 from storage.db import session_scope
 from storage.models import OutboxMessage
 
@@ -231,15 +229,8 @@ def test_accepting_an_answer_with_slack_hanging(knowhow, slack, fake_slack):
     assert "Accepted" in told_at(fake_slack, "shortcut")["text"]
 
 
-def test_socket_mode_acks_in_time_too(settings, fake_slack):
-    server = SocketModeServer().start()
-    fake_slack.socket_mode = server
-    service = Knowhow(
-        settings.model_copy(update=dict(app_token="xapp-1-fake", signing_secret=None)),
-        host="127.0.0.1",
-        outbox_poll_seconds=0.2,
-    )
-    service.start()
+def test_socket_mode_acks_in_time_too(socket_knowhow, fake_slack):
+    service, server = socket_knowhow
     watch(service)
     sender = SlackSender("http://unused", "unused")
     try:
@@ -261,5 +252,3 @@ def test_socket_mode_acks_in_time_too(settings, fake_slack):
         assert all("Slack" in ack["payload"]["text"] for ack, _ in answers)
     finally:
         fake_slack.release()
-        service.stop()
-        server.stop()
