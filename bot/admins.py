@@ -9,7 +9,11 @@
 
 `is_org_admin` names those who may change what is set once for the whole organisation. Today
 nothing is: every setting (the scoreboard's scope included) belongs to a workspace, and
-organisation admins reach them all through `is_admin`."""
+organisation admins reach them all through `is_admin`.
+
+What Slack said of a person is remembered for a few minutes (`bot.ackbudget.MEMORY_SECONDS`), so an
+admin's next commands are answered without asking it again; asked with a client on the ack's
+budget, a lookup Slack does not answer in time raises `SlackSlow`."""
 
 from __future__ import annotations
 
@@ -19,13 +23,19 @@ from typing import TypeVar
 
 from slack_sdk.errors import SlackApiError
 
+from bot.ackbudget import after_ack
 from bot.deps import Deps
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-def _slack_user(client, user_id: str) -> dict:
+def _slack_user(deps: Deps, client, user_id: str) -> dict:
+    """What users.info says of the person (the parts admin checks read), remembered a while."""
+    key = ("admin", client.token, client.default_params.get("team_id"), user_id)
+    known = deps.ack_budget.memory.get(key)
+    if known is not None:
+        return known
     try:
         user = client.users_info(user=user_id).get("user") or {}
     except SlackApiError as exc:
@@ -35,7 +45,11 @@ def _slack_user(client, user_id: str) -> dict:
             (exc.response.data or {}).get("error"),
         )
         return {}
-    return {} if user.get("deleted") else user
+    user = {} if user.get("deleted") else user
+    flags = ("is_admin", "is_owner", "is_primary_owner", "enterprise_user")
+    known = {k: user[k] for k in flags if k in user}
+    deps.ack_budget.memory.put(key, known)
+    return known
 
 
 def _org_admin(user: dict) -> bool:
@@ -48,7 +62,7 @@ def is_admin(deps: Deps, client, user_id: str) -> bool:
     Its admins and owners, its organisation's, and KNOWHOW_ADMINS."""
     if user_id in deps.settings.admins:
         return True
-    user = _slack_user(client, user_id)
+    user = _slack_user(deps, client, user_id)
     return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner") or _org_admin(user))
 
 
@@ -57,10 +71,23 @@ def is_org_admin(deps: Deps, client, user_id: str) -> bool:
     (outside Grid: the workspace's, the workspace being its own organisation), and KNOWHOW_ADMINS."""
     if user_id in deps.settings.admins:
         return True
-    user = _slack_user(client, user_id)
+    user = _slack_user(deps, client, user_id)
     if "enterprise_user" in user:
         return _org_admin(user)
     return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+
+def learn_later(deps: Deps, context, client, user_id: str) -> None:
+    """After the ack, ask Slack whether the person is an admin (a check that did not come in time
+    before it), so that their next try finds the answer remembered."""
+
+    def learn() -> None:
+        try:
+            is_admin(deps, client, user_id)
+        except Exception as exc:  # Slack still slow: the next try asks again
+            log.info("users.info for %s still did not answer (%s)", user_id, exc)
+
+    after_ack(context, learn)
 
 
 def with_admin_fallback(

@@ -113,8 +113,8 @@ MISTAKES = {
         "the newest first: " + WHERE["KNOWHOW_TOKEN_KEY"]
     ),
     "KNOWHOW_PRIVACY_THRESHOLD": (
-        "KNOWHOW_PRIVACY_THRESHOLD must be a whole number from 1 (show every count) to 100: counts "
-        "below it are shown as 'fewer than N' in channels (got {value!r})"
+        "KNOWHOW_PRIVACY_THRESHOLD must be a whole number from 1 (show every count) to 100: counts of "
+        "people seeking, offering or receiving mentoring below it read 'fewer than N' (got {value!r})"
     ),
 }
 
@@ -154,7 +154,8 @@ class Settings(BaseModel):
     # Where the outbox's workers run (bot/workers.py): a child process at a lower CPU priority, so
     # acks never wait for them, or threads of the serving process.
     workers: Literal["process", "threads"] = Field("process", alias="KNOWHOW_WORKERS")
-    # Counts shown in channels below this read "fewer than N" (core.privacy).
+    # Counts of people looking for, offering or receiving mentoring under this (but not zero) read
+    # "fewer than N"; activity counts are shown as they are (core.privacy).
     privacy_threshold: int = Field(3, alias="KNOWHOW_PRIVACY_THRESHOLD", ge=1, le=100)
     # How long what a workspace queued is kept after its installation is gone (uninstalled, token
     # revoked), in case it installs Knowhow again (storage/workspaces.py).

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from bot.ackbudget import AckBudget
 from bot.config import Settings
 from bot.installs import Identity, Installs
 
@@ -26,3 +27,5 @@ class Deps:
     identity: Identity | None = None
     # Where this process finds bot tokens outside a request (bot/installs.py); None: not needed.
     installs: Installs | None = None
+    # How long a request may wait on Slack before it is answered, and how many at once (bot/ackbudget.py).
+    ack_budget: AckBudget = field(default_factory=AckBudget)

@@ -22,6 +22,7 @@ ASK_SUGGESTIONS_VIEW = "ask_suggestions"
 ACCEPT_MODAL = "accept_modal"
 SESSION_MODAL = "session_modal"
 SESSION_DEFER = "session_defer"  # the date picker in an expert's list
+SESSION_TAKE_OVER = "session_take_over"  # "Take it over" on a question another expert of the panel promised
 ACCEPT_MODAL_ANSWER = "accept_answer_choice"
 
 # Shortcuts (callback ids, as in manifest.yml).

@@ -18,7 +18,6 @@ from __future__ import annotations
 import copy
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,6 +25,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.engine import Engine
 
+from bot.memory import Memory
 from storage import workspaces
 from storage.db import session_scope
 
@@ -72,32 +72,26 @@ class Installs(Protocol):
 
 
 class _Cache:
-    """A few seconds' memory of tokens by workspace, shared by a process's workers."""
+    """A few seconds' memory of tokens by workspace (or that it has none), shared by a process's
+    workers."""
 
     def __init__(self, seconds: float = CACHE_SECONDS):
-        self.seconds = seconds
-        self._lock = threading.Lock()
-        self._values: dict[str, tuple[float, str | NotInstalled]] = {}
+        self._memory = Memory(seconds)
 
     def get(self, team_id: str, load) -> str:
-        now = time.monotonic()
-        with self._lock:
-            hit = self._values.get(team_id)
-        if hit is None or hit[0] < now:
+        value = self._memory.get(team_id)
+        if value is None:
             try:
-                value: str | NotInstalled = load(team_id)
+                value = load(team_id)
             except NotInstalled as exc:
                 value = exc
-            hit = (now + self.seconds, value)
-            with self._lock:
-                self._values[team_id] = hit
-        if isinstance(hit[1], NotInstalled):
-            raise hit[1]
-        return hit[1]
+            self._memory.put(team_id, value)
+        if isinstance(value, NotInstalled):
+            raise value
+        return value
 
     def forget(self, team_id: str) -> None:
-        with self._lock:
-            self._values.pop(team_id, None)
+        self._memory.forget(team_id)
 
 
 class SingleToken:

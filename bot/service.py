@@ -29,6 +29,8 @@ from storage.db import make_engine, ping
 
 log = logging.getLogger(__name__)
 
+SOCKET_MODE_THREADS = 16  # as the HTTP front's thread pool (bot/server.py)
+
 
 class Knowhow:
     def __init__(
@@ -143,7 +145,8 @@ class Knowhow:
                     finally:
                         activity.touch()
 
-            self.socket_handler = Handler(self.app, self.settings.app_token)
+            # As many threads as the HTTP front's: at most half of them wait on Slack (bot/ackbudget.py).
+            self.socket_handler = Handler(self.app, self.settings.app_token, concurrency=SOCKET_MODE_THREADS)
             try:
                 self.socket_handler.connect()
             except SlackApiError as exc:

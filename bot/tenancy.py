@@ -46,7 +46,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -58,6 +57,7 @@ from slack_sdk.webhook import WebhookClient
 from bot import ids
 from bot.deps import Deps
 from bot.installs import Identity, SingleToken
+from bot.memory import Memory
 from storage import workspaces
 from storage.db import session_scope
 
@@ -81,7 +81,6 @@ INTERACTION_TYPES = frozenset(
 # How long a looked-up organisation of another workspace is trusted (a workspace may join later).
 ORG_LOOKUP_SECONDS = 60.0
 # Bounds on what is remembered, so a stream of made-up ids cannot grow memory without end.
-MAX_REMEMBERED = 10_000
 
 NOT_SERVED_TEXT = "Sorry, Knowhow is not set up for this workspace, so it cannot take this request."
 GUEST_MENTOR_TEXT = (
@@ -179,27 +178,6 @@ def origin_of(body: dict) -> Origin:
     return Origin(None, None, None, app_id, None, None, None)
 
 
-class _Expiring:
-    """A small thread-safe memory of values that go stale after `seconds` (None: never)."""
-
-    def __init__(self, seconds: float | None = None, limit: int = MAX_REMEMBERED):
-        self.seconds, self.limit = seconds, limit
-        self._lock = threading.Lock()
-        self._values: dict[object, tuple[float, object]] = {}
-
-    def get(self, key, default=None):
-        hit = self._values.get(key)
-        if hit is None or (self.seconds is not None and hit[0] < time.monotonic()):
-            return default
-        return hit[1]
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            if len(self._values) >= self.limit:
-                self._values.clear()
-            self._values[key] = (time.monotonic() + (self.seconds or 0.0), value)
-
-
 class Tenancy(Middleware):
     """The global middleware (see the module's docstring)."""
 
@@ -210,10 +188,10 @@ class Tenancy(Middleware):
         self._respond = respond or _respond_in_background
         self._token: SingleToken | None = None
         # workspace -> its organisation, as recorded (only the first request of a workspace writes).
-        self._recorded = _Expiring()
-        self._orgs = _Expiring(ORG_LOOKUP_SECONDS)  # another workspace -> its organisation, looked up
-        self._apps = _Expiring()  # (enterprise, workspace) -> the app its installation is for
-        self._refusals_logged = _Expiring()
+        self._recorded = Memory()
+        self._orgs = Memory(ORG_LOOKUP_SECONDS)  # another workspace -> its organisation, looked up
+        self._apps = Memory()  # (enterprise, workspace) -> the app its installation is for
+        self._refusals_logged = Memory()
 
     # -- the middleware ----------------------------------------------------------------------------
     def process(self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]) -> BoltResponse | None:

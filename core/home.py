@@ -22,13 +22,25 @@ RECENT_QUESTIONS = 5
 
 
 @dataclass(frozen=True)
+class InSession:
+    """Where a question asked in an Ask the Expert session stands, by the session's own rule:
+    answered when one of its experts answered; else owed by one expert by a date; else open."""
+
+    answered: bool
+    deferred_to: date | None = None
+    deferred_by: str | None = None
+    overdue: bool = False
+
+
+@dataclass(frozen=True)
 class MyQuestion:
     id: int
     text: str
     status: str  # held, pending, posted, failed, deflected (never withdrawn: those are left out)
-    shown_state: str  # open, answered, resolved
+    shown_state: str  # open, answered, resolved; "none" for a message Knowhow did not post
     permalink: str | None
     asked_at: datetime
+    session: InSession | None = None  # asked in an expert session
 
 
 @dataclass(frozen=True)
@@ -84,8 +96,12 @@ def picture(session: Session, *, team_id: str, user_id: str, now: datetime) -> P
         .order_by(Deferral.due_date)
     ).all()
     profile = mentoring.get_profile(session, team_id=team_id, user_id=user_id)
+    standing = _in_session(session, [q for q in recent if q.session_id is not None], now)
     return Picture(
-        questions=[MyQuestion(q.id, q.text, q.status, q.shown_state, q.permalink, q.created_at) for q in recent],
+        questions=[
+            MyQuestion(q.id, q.text, q.status, q.shown_state, q.permalink, q.created_at, standing.get(q.id))
+            for q in recent
+        ],
         asked=asked,
         answers=answers,
         accepted=accepted,
@@ -93,3 +109,36 @@ def picture(session: Session, *, team_id: str, user_id: str, now: datetime) -> P
         mentoring=mentoring.status(session, team_id=team_id, user_id=user_id, profile=profile) if profile else None,
         topics=[s.topic for s in expertise.profile(session, team_id=team_id, user_id=user_id, now=now)],
     )
+
+
+def _in_session(session: Session, questions: list[Question], now: datetime) -> dict[int, InSession]:
+    """Where each question asked in a session stands (core.sessions counts it the same way)."""
+    if not questions:
+        return {}
+    ids = [q.id for q in questions]
+    teams = sorted({q.team_id for q in questions})
+    answered = set(
+        session.exec(
+            select(Answer.question_id)
+            .join(Question, Question.id == Answer.question_id)
+            .where(
+                Answer.team_id.in_(teams),
+                Question.team_id.in_(teams),
+                Answer.question_id.in_(ids),
+                Answer.deleted_at.is_(None),
+                qa.by_session_expert(),
+            )
+        )
+    )
+    deferrals = {
+        d.question_id: d
+        for d in session.exec(select(Deferral).where(Deferral.team_id.in_(teams), Deferral.question_id.in_(ids)))
+    }
+    out = {}
+    for q in questions:
+        d = deferrals.get(q.id)
+        if q.id in answered or d is None:
+            out[q.id] = InSession(answered=q.id in answered)
+        else:
+            out[q.id] = InSession(False, d.due_date, d.expert_id, d.overdue_at <= now)
+    return out

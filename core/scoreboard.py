@@ -1,5 +1,7 @@
 """The weekly scoreboard's rules: when a week ends, its snapshot, the change against the week
-before, the trend of the last twelve weeks, and the privacy threshold on every count. No Slack.
+before, the trend of the last twelve weeks, and which counts may be shown (core.privacy: the
+threshold on counts of people seeking, offering or receiving mentoring, never on activity). No
+Slack. A call for volunteers shows its topic's demand as the scoreboard does (`topic_demand`).
 
 A week ends at the workspace's posting time (Monday 09:00 in its time zone unless an admin chose
 otherwise). When it ends, its figures are computed once and stored; the post reads the snapshot,
@@ -8,8 +10,8 @@ times, the missing weeks are computed when it comes back (the latest is posted, 
 ones fill the trend). A snapshot computed late holds where things stood when it was computed.
 
 Whose figures: the whole organisation's by default (every workspace of an Enterprise Grid
-organisation: `storage.workspaces.pool`), with the privacy threshold applied to the
-organisation's counts; a workspace admin may choose the workspace's alone (`scope`, set with the
+organisation: `storage.workspaces.pool`), with the privacy rule applied to the organisation's
+counts; a workspace admin may choose the workspace's alone (`scope`, set with the
 scoreboard settings). Outside Grid the two are the same. Each snapshot says whose figures it holds
 (`pool`): changes are shown against a week of the same kind of figures only (an organisation's,
 or one workspace's), and the trend's weeks are those of the latest week's kind.
@@ -25,7 +27,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from core.privacy import DEFAULT_THRESHOLD, count_text, is_exact
+from core import topics
+from core.privacy import DEFAULT_THRESHOLD, count_text, is_exact, of_people
 from storage import scoreboard as figures
 from storage import workspaces
 from storage.claims import claim
@@ -252,33 +255,36 @@ def get_week(session: Session, *, team_id: str, week_end: datetime) -> Snapshot 
 
 @dataclass(frozen=True)
 class Figure:
-    """A count as it may be shown: its text behind the privacy threshold, and its change against
-    last week when both weeks' counts are exact (a change between hidden counts would tell them)."""
+    """A count as it may be shown (core.privacy): its text, its change against last week when
+    both weeks' counts are exact (a change next to a hidden count would tell it), and the count
+    itself when it is exact (None: hidden, or no figure)."""
 
     text: str
     change: int | None = None
+    value: int | None = None
 
 
-def figure(value: int | None, previous: int | None, threshold: int) -> Figure:
+def figure(value: int | None, previous: int | None, threshold: int, *, people: bool = True) -> Figure:
     if value is None:
         return Figure("none")
+    if not is_exact(value, people=people, threshold=threshold):
+        return Figure(count_text(value, people=people, threshold=threshold))
     change = None
-    if previous is not None and is_exact(value, threshold) and is_exact(previous, threshold):
+    if previous is not None and is_exact(previous, people=people, threshold=threshold):
         change = value - previous
-    return Figure(count_text(value, threshold), change)
+    return Figure(count_text(value, people=people, threshold=threshold), change, value)
 
 
 HIDDEN = Figure("not shown")
 
 
 def complementary(total: int, parts: list[int], threshold: int) -> set[int]:
-    """The exact parts to leave out as well, so that the total minus the parts shown never tells
-    a small count: while what is hidden (the small parts, and whatever the total holds besides
-    the parts) sums to more than nothing but under the threshold, the smallest shown part is
-    hidden too. With a total under the threshold nothing is exact anyway."""
-    if not is_exact(total, threshold):
-        return set()
-    shown_parts = sorted((p, i) for i, p in enumerate(parts) if is_exact(p, threshold))
+    """The parts (counts of people) to leave out as well, so that the total minus the parts shown
+    never tells a small count: while what is hidden (the small parts, and whatever the total holds
+    besides the parts) sums to more than nothing but under the threshold, the smallest shown part
+    is hidden too. A zero is never left out (leaving it out tells nothing), and with a total under
+    the threshold no part is exact but zeros."""
+    shown_parts = sorted((p, i) for i, p in enumerate(parts) if p > 0 and is_exact(p, people=True, threshold=threshold))
     remainder = total - sum(p for p, _ in shown_parts)
     hidden: set[int] = set()
     while 0 < remainder < threshold and shown_parts:
@@ -290,7 +296,7 @@ def complementary(total: int, parts: list[int], threshold: int) -> set[int]:
 
 @dataclass
 class Board:
-    """A scoreboard ready to render: each count behind the threshold, with its change."""
+    """A scoreboard ready to render: each count as core.privacy lets it be shown, with its change."""
 
     week_start: datetime
     week_end: datetime
@@ -309,13 +315,42 @@ class Board:
 QUESTION_COUNTS = ("asked", "answered", "resolved", "answered_within_day", "deflected")
 SESSION_COUNTS = ("held", "questions", "handled", "deferrals_kept", "deferrals_overdue")
 MENTORING_COUNTS = ("seeking", "volunteers", "active", "completed", "protege_to_mentor_total", "protege_to_mentor_week")
-TOPIC_COUNTS = ("seeking", "volunteers", "active", "completed")
+TOPIC_COUNTS = ("seeking", "volunteers", "active", "completed")  # a topic's, of the mentoring counts
 
 
 def _whose(snapshot: Snapshot) -> str:
     """Whose figures a snapshot holds: several workspaces' (an organisation's), or one's (and one
     written before snapshots said so). An organisation that grows stays comparable with itself."""
     return ORGANISATION if len(snapshot.figures.get("pool") or ()) > 1 else WORKSPACE
+
+
+def _topic_rows(mentoring: dict, earlier: dict | None, threshold: int) -> list[tuple[dict, dict[str, Figure]]]:
+    """Each listed topic with its figures. Only topics an admin put on the list are shown, all of
+    them, in name order: a topic that appears only when someone asks in it, or an order that
+    follows the counts, would tell what the "fewer than 3" hides. A protégé's own suggestion stays
+    private until it is curated. `earlier`: last week's mentoring figures, when changes are shown."""
+    earlier_topics = {t["topic_id"]: t for t in (earlier or {}).get("topics", [])}
+    listed = sorted((t for t in mentoring.get("topics", []) if t.get("curated")), key=lambda t: t["topic"].casefold())
+    rows: list[dict[str, Figure]] = []
+    for t in listed:
+        old = earlier_topics.get(t["topic_id"])
+        rows.append(
+            {
+                k: figure(
+                    t[k],
+                    old[k] if old else (0 if earlier is not None else None),
+                    threshold,
+                    people=of_people("mentoring", k),
+                )
+                for k in TOPIC_COUNTS
+            }
+        )
+    for k in TOPIC_COUNTS:
+        if mentoring.get(k) is None:
+            continue
+        for i in complementary(mentoring[k], [t[k] for t in listed], threshold):
+            rows[i][k] = HIDDEN
+    return list(zip(listed, rows))
 
 
 def board(current: Snapshot, previous: Snapshot | None, threshold: int = DEFAULT_THRESHOLD) -> Board:
@@ -327,26 +362,12 @@ def board(current: Snapshot, previous: Snapshot | None, threshold: int = DEFAULT
 
     def group(name: str, keys) -> dict[str, Figure]:
         mine, theirs = now.get(name, {}), before.get(name, {})
-        return {k: figure(mine.get(k), theirs.get(k) if previous else None, threshold) for k in keys}
+        return {
+            k: figure(mine.get(k), theirs.get(k) if previous else None, threshold, people=of_people(name, k))
+            for k in keys
+        }
 
-    earlier_topics = {t["topic_id"]: t for t in before.get("mentoring", {}).get("topics", [])}
-    # Only topics an admin put on the list are shown, all of them, in name order: a topic that
-    # appears only when someone asks in it, or an order that follows the counts, would tell what
-    # the "fewer than 3" hides. A protégé's own suggestion stays private until it is curated.
-    listed = sorted(
-        (t for t in now.get("mentoring", {}).get("topics", []) if t.get("curated")), key=lambda t: t["topic"].casefold()
-    )
-    rows: list[dict[str, Figure]] = []
-    for t in listed:
-        old = earlier_topics.get(t["topic_id"])
-        rows.append({k: figure(t[k], old[k] if old else (0 if previous else None), threshold) for k in TOPIC_COUNTS})
-    totals = now.get("mentoring", {})
-    for k in TOPIC_COUNTS:
-        if totals.get(k) is None:
-            continue
-        for i in complementary(totals[k], [t[k] for t in listed], threshold):
-            rows[i][k] = HIDDEN
-    topics = [(t["topic"], row) for t, row in zip(listed, rows)]
+    rows = _topic_rows(now.get("mentoring", {}), before.get("mentoring", {}) if previous else None, threshold)
     mentoring_figures = group("mentoring", MENTORING_COUNTS)
     # The all-time count's change is this week's count, which has its own figure (and threshold).
     mentoring_figures["protege_to_mentor_total"] = replace(mentoring_figures["protege_to_mentor_total"], change=None)
@@ -359,11 +380,39 @@ def board(current: Snapshot, previous: Snapshot | None, threshold: int = DEFAULT
         oldest_open_days=q.get("oldest_open_days"),
         sessions=group("sessions", SESSION_COUNTS),
         mentoring=mentoring_figures,
-        topics=topics,
+        topics=[(t["topic"], row) for t, row in rows],
         helpers=[(h["user_id"], h["accepted"]) for h in now.get("helpers", [])],
         has_previous=previous is not None,
         workspaces=len(now.get("pool") or [None]),
     )
+
+
+@dataclass(frozen=True)
+class TopicDemand:
+    """A topic's demand as the scoreboard shows it right now (a call for volunteers says this)."""
+
+    topic: str
+    seeking: Figure
+    volunteers: Figure
+
+
+def topic_demand(session: Session, *, team_id: str, topic_id: int, now: datetime, threshold: int) -> TopicDemand:
+    """`topic_id`'s people looking for a mentor and volunteers with a place free, with the figures
+    and the rule of `team_id`'s scoreboard (`live_board` at `now` shows the same): its pool, the
+    threshold, and a count left out when, taken from the total, it would give a hidden one away.
+    A topic no longer on the list shows no count but zero."""
+    pool = pool_of(session, team_id=team_id)
+    m = figures.mentoring(session, team_id=team_id, start=now - WEEK, end=now, pool=pool)
+    for t, row in _topic_rows(m, None, threshold):
+        if t["topic_id"] == topic_id:
+            return TopicDemand(t["topic"], row["seeking"], row["volunteers"])
+    raw = next((t for t in m["topics"] if t["topic_id"] == topic_id), None)
+
+    def bare(n: int) -> Figure:
+        return figure(0, None, threshold) if n == 0 else HIDDEN
+
+    name = raw["topic"] if raw else topics.name_in_pool(session, team_id=team_id, topic_id=topic_id)
+    return TopicDemand(name or "", bare(raw["seeking"] if raw else 0), bare(raw["volunteers"] if raw else 0))
 
 
 def weekly_board(session: Session, *, team_id: str, week_end: datetime, threshold: int) -> Board | None:
@@ -385,7 +434,7 @@ def live_board(session: Session, *, team_id: str, now: datetime, threshold: int)
 
 @dataclass(frozen=True)
 class Trend:
-    """The last weeks' series for the picture; None where the count is below the threshold."""
+    """The last weeks' series for the picture; None where a count of people is hidden (core.privacy)."""
 
     week_ends: list[datetime]
     series: dict[str, list[int | None]]
@@ -408,5 +457,8 @@ def trend(session: Session, *, team_id: str, threshold: int, until: datetime | N
     series = {}
     for label, (group, key) in TREND_SERIES.items():
         values = [w.figures.get(group, {}).get(key) for w in weeks]
-        series[label] = [v if v is not None and is_exact(v, threshold) else None for v in values]
+        people = of_people(group, key)
+        series[label] = [
+            v if v is not None and is_exact(v, people=people, threshold=threshold) else None for v in values
+        ]
     return Trend([w.week_end for w in weeks], series, threshold)

@@ -1,5 +1,6 @@
 """Slack's answer shapes for the Web API methods: `ok`, `err` (with a Refusal's explanation), and why
-Slack would refuse blocks, a modal or a Home tab (the rules are in fakeslack/blocks.py)."""
+Slack would refuse blocks, a modal, a Home tab or an app's options for an external select (the rules
+are in fakeslack/blocks.py)."""
 
 from __future__ import annotations
 
@@ -60,3 +61,10 @@ def home_problem(view) -> Refusal | None:
     """Why Slack would refuse `view` as an App Home (views.publish), or None."""
     problems = block_kit.view_problems(view, block_kit.HOME)
     return Refusal("invalid_arguments", problems) if problems else None
+
+
+def suggestion_problem(answer) -> Refusal | None:
+    """Why Slack would offer nothing from an app's answer to a block_suggestion (`options` or
+    `option_groups`, not both): an `invalid_options` Refusal with Slack's messages, or None."""
+    problems = block_kit.suggestion_problems(answer)
+    return Refusal("invalid_options", problems) if problems else None

@@ -11,15 +11,24 @@ What is checked: the block types each surface allows; required fields; no unknow
 refuses the whole payload for one); text object types (plain_text where Slack wants it) and
 lengths; list sizes (blocks, fields, elements, options); the elements each block may hold; unique
 block_ids in a surface and unique action_ids within a block; an initial option that is one of the
-options; and a view's title/submit/close, callback_id, private_metadata and external_id.
+options; a view's title/submit/close, callback_id, private_metadata and external_id; and an app's
+answer to a block_suggestion (the options of an external select).
 """
 
 from __future__ import annotations
 
-from fakeslack.block_rules import HOME, MAX_BLOCKS, MESSAGE, MODAL, SPECS, check_object
+from fakeslack.block_rules import HOME, MAX_BLOCKS, MESSAGE, MODAL, SPECS, List, Obj, check_object
 from fakeslack.block_specs import VIEW_SPECS
 
-__all__ = ["HOME", "MESSAGE", "MODAL", "message_problems", "response_errors_problems", "view_problems"]
+__all__ = [
+    "HOME",
+    "MESSAGE",
+    "MODAL",
+    "message_problems",
+    "response_errors_problems",
+    "suggestion_problems",
+    "view_problems",
+]
 
 
 def _check_blocks(blocks, surface: str, ptr: str) -> list[str]:
@@ -102,3 +111,24 @@ def response_errors_problems(view, errors) -> list[str]:
         elif not isinstance(message, str) or not message:
             found.append(f"must be a non-empty string [json-pointer:/errors/{key}]")
     return found
+
+
+# The answer to a block_suggestion (an external select's options): "either an options array, or an
+# option_groups array" of at most 100 (Slack's reference: block_suggestion, select menus); an empty
+# one is an answer with nothing to offer.
+_SUGGESTION = {
+    "options": List(Obj(spec="option"), 100, min=0),
+    "option_groups": List(Obj(spec="option_group"), 100, min=0),
+}
+
+
+def suggestion_problems(answer) -> list[str]:
+    """Why Slack's client would offer nothing from an app's answer to a block_suggestion: Slack's
+    words, empty when it would show the answer's options."""
+    if not isinstance(answer, dict):
+        return ["must provide an object [json-pointer:/]"]
+    present = [key for key in _SUGGESTION if key in answer]
+    if len(present) != 1:
+        return ["must provide exactly one of options or option_groups [json-pointer:/]"]
+    [key] = present
+    return [f"{m} [json-pointer:{p}]" for m, p in _SUGGESTION[key].check(answer[key], f"/{key}", {"action_ids": set()})]

@@ -3,7 +3,8 @@ and `/upload/v1/<file id>` for the upload_urls of files.getUploadURLExternal (re
 
 Answers have Slack's shapes: HTTP 200 with `{"ok": true, ...}` or `{"ok": false, "error": ...}`,
 HTTP 429 with `Retry-After` when told to rate-limit (once, `fail_next`, or as Slack's per-channel
-posting limit does, `post_rate_limit` / `limit_posts`: fakeslack/ratelimit.py). Every call is recorded with its parsed
+posting limit does, `post_rate_limit` / `limit_posts`: fakeslack/ratelimit.py), or no answer at all for
+a while when told to hang (`hang`: Slack up but not answering, until `release`). Every call is recorded with its parsed
 arguments and the token it was made with (`Call.token`), so tests assert on what the app asked Slack to do, and as
 which installation.
 
@@ -90,6 +91,8 @@ class FakeSlack:
         self.store = Store(team_id=team_id, bot_user_id=bot_user_id, bot_id=bot_id, private_channels=private_channels)
         self.calls: list[Call] = []
         self._scripts: dict[str, deque[Answer]] = defaultdict(deque)
+        # `hang`: (the methods held, None for every Web API method; for how long; the release).
+        self._hang: tuple[frozenset[str] | None, float, threading.Event] | None = None
         # The largest body a response_url takes.
         self.response_body_limit = response_body_limit
         # Why the bot may not post in a channel (Slack's error) or None; a workspace replaces the rule.
@@ -164,6 +167,7 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
+        self.release()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -323,6 +327,31 @@ class FakeSlack:
             for _ in range(times):
                 self._scripts[method].append(Answer(status, body, headers))
 
+    def hang(self, *methods: str, seconds: float = 20.0) -> None:
+        """Hold every call of `methods` (every Web API method when none is named; "response_url"
+        and "upload" only when named) for `seconds` from its arrival without answering, then
+        carry it out and answer as usual: Slack up but not answering. The call is recorded when it
+        arrives. `release()` ends the hang and lets what it holds go on at once."""
+        with self.lock:
+            self.release()
+            self._hang = (frozenset(methods) or None, seconds, threading.Event())
+
+    def release(self) -> None:
+        """End a `hang`: the calls it holds are carried out and answered now."""
+        with self.lock:
+            hang, self._hang = self._hang, None
+        if hang is not None:
+            hang[2].set()
+
+    def _hold(self, method: str) -> None:
+        hang = self._hang
+        if hang is None:
+            return
+        methods, seconds, released = hang
+        held = method in methods if methods is not None else method not in ("response_url", "upload")
+        if held:
+            released.wait(seconds)
+
     # -- reading what happened ----------------------------------------------------------------
     def calls_to(self, method: str) -> list[Call]:
         with self.lock:
@@ -395,6 +424,7 @@ class FakeSlack:
             self.calls.append(call)
             scripted = self._scripts[method].popleft() if self._scripts[method] else None
             self.lock.notify_all()
+        self._hold(method)
         if scripted is None or scripted.status == _LOSE:
             answer = take_upload(self.store, args["file_id"], content) if method == "upload" else self.answer(call)
             if scripted is not None:  # done, but the answer is lost on the way back
@@ -402,7 +432,8 @@ class FakeSlack:
                 request.connection.shutdown(2)
                 return
             scripted = answer
-        send(request, scripted)
+        with contextlib.suppress(OSError):  # a caller that gave up on a held call has gone
+            send(request, scripted)
 
     @staticmethod
     def _parse_args(raw: bytes, headers: dict[str, str], full_path: str) -> dict[str, Any]:

@@ -9,7 +9,7 @@ import json
 import time
 from typing import Any
 
-from fakeslack.answers import blocks_problem
+from fakeslack.answers import blocks_problem, suggestion_problem
 from playground import forms
 from playground.elements import ACTION_FIELDS, chosen_option, find_element, options_of
 from playground.errors import PlaygroundError
@@ -38,16 +38,17 @@ class InteractionsMixin:
         """`user` types `text` (starting with a command from the manifest) in `channel`, in
         workspace `team` (`team_for`): the command is that workspace's."""
         team = self.team_for(user, team, channel)
-        command, _, rest = text.strip().partition(" ")
-        spec = self.manifest.command(command)
+        typed, _, rest = text.strip().partition(" ")
+        spec = self.manifest.command(typed)
         if spec is None:
             raise PlaygroundError("invalid_command")
+        command = spec["command"]  # as the manifest names it: Slack takes /ASK as /ask
         if not self.can_read(user, channel, team):
             raise PlaygroundError("channel_not_found")
         responder = Responder(user=user, channel=channel, kind="command", team=team)
         body = self.senders[team].command_body(
             command,
-            self._format(rest.strip(), escape_names=bool(spec["should_escape"]), team=team),
+            self._format(rest.strip(), escape_names=bool(spec["should_escape"]), user=user, team=team),
             user_id=user,
             user_name=self.people[user].name,
             channel_id=channel,
@@ -302,15 +303,26 @@ class InteractionsMixin:
             }
         )
         status, answer = self._interaction(user, payload, "the list's options")
+        if status != 200:
+            return self._offer(user, view["id"], block_id, action_id, {"options": []})
         try:
-            found = json.loads(answer or b"{}") if status == 200 else {}
+            found = json.loads(answer or b"{}")
         except ValueError:
-            found = {}
-        if not isinstance(found, dict):
-            found = {}
-        answer = {"ok": True, "options": found.get("options") or [], "option_groups": found.get("option_groups") or []}
+            found = None
+        # Slack shows `options` or `option_groups`, whichever the app answered (exactly one); an
+        # answer it would not show offers nothing, and the person is told why.
+        refused = suggestion_problem(found)
+        if refused:
+            self.notify(user, f"Slack would show no options from Knowhow's answer: {'; '.join(refused.messages)}")
+            found = {"options": []}
+        return self._offer(user, view["id"], block_id, action_id, found)
+
+    def _offer(self, user: str, view_id: str, block_id: str, action_id: str, found: dict[str, Any]) -> dict[str, Any]:
+        """What the page is given: the answer's `options` or `option_groups`, as Knowhow gave them,
+        remembered as what may be chosen."""
+        answer = {"ok": True, **{k: found[k] for k in ("options", "option_groups") if k in found}}
         with self.lock:
-            self._offered[(user, view["id"], block_id, action_id)] = options_of(answer)
+            self._offered[(user, view_id, block_id, action_id)] = options_of(answer)
             if len(self._offered) > OFFERED_KEPT:
                 for old in list(self._offered)[: OFFERED_KEPT // 2]:
                     del self._offered[old]

@@ -21,7 +21,8 @@ class Manifest:
     bot_events: frozenset[str] = frozenset()
 
     def command(self, name: str) -> dict[str, Any] | None:
-        return next((c for c in self.commands if c["command"] == name), None)
+        """The command `name` is, in any case (Slack's client takes /ASK as /ask)."""
+        return next((c for c in self.commands if c["command"].lower() == name.lower()), None)
 
 
 def load(path: str | Path | None = None) -> Manifest:

@@ -131,16 +131,17 @@ class MessagesMixin:
         self._emit({**copy.deepcopy(message), "channel": channel, "event_ts": ts}, team)
 
     # -- what people type ----------------------------------------------------------------------
-    def _format(self, text: str, *, escape_names: bool | None, team: str | None = None) -> str:
-        """What Slack sends for text a person typed: &, < and > escaped, @name and #channel as
+    def _format(self, text: str, *, escape_names: bool | None, user: str, team: str | None = None) -> str:
+        """What Slack sends for text `user` typed: &, < and > escaped, @name and #channel as
         mentions (`<@U…>`, `<#C…|name>`; in commands with should_escape off they stay as typed).
-        A #channel is one of workspace `team`'s (each workspace may have a #general)."""
+        A #channel is one `user` can see in workspace `team` (each workspace may have a #general):
+        its public channels and the private ones `user` is in, as Slack's client links them."""
         text = slack_escape(text)
         names = {p.name: uid for uid, p in self.people.items()}
         channels = {
             c["name"]: cid
             for cid, c in self.channels.items()
-            if not c["is_private"] and (team is None or team in c["teams"])
+            if (team is None or team in c["teams"]) and (not c["is_private"] or user in c["members"])
         }
 
         def person(m: re.Match) -> str:
@@ -202,7 +203,7 @@ class MessagesMixin:
             raise PlaygroundError("no_text")
         if len(text) > MAX_MESSAGE_CHARS:
             raise PlaygroundError("msg_too_long")
-        text = self._format(text, escape_names=None, team=team)
+        text = self._format(text, escape_names=None, user=user, team=team)
         with self.lock:
             parent = None
             if thread_ts:
@@ -247,7 +248,7 @@ class MessagesMixin:
             message = self._own_message(user, channel, ts, "cant_update_message", team)
             previous = copy.deepcopy(message)
             edited_ts = self.store.next_ts()
-            message["text"] = self._format(text, escape_names=None, team=team)
+            message["text"] = self._format(text, escape_names=None, user=user, team=team)
             message["blocks"] = _rich_text(message["text"])
             message["edited"] = {"user": user, "ts": edited_ts}
             self._touch()

@@ -115,6 +115,7 @@ class ReadingMixin:
                 "bot": {"user_id": self.bot_user_id, "name": "Knowhow"},
                 "me": user,
                 "default_conversation": sample.QA_CHANNEL,
+                "demo": self.demo,
                 "users": [self._user_entry(uid) for uid in self.people],
                 "conversations": self.conversations_for(user, team),
                 "commands": [

@@ -377,6 +377,7 @@ def seed_demo(workspace, *, session_in_seconds: int = 120, session_minutes: int 
     Knowhow answers with London's (a suggestion, before posting), an Ask the Expert session
     starting in about two minutes, mentoring volunteers, and a protégé in Singapore introduced to a
     mentor in London."""
+    workspace.demo = True
     admin = next(p.id for p in PEOPLE if p.is_admin)
     knowhow_admin = admins()[0]
 

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from fakeslack.http import BadLength, read_body
+from playground import emoji
 from playground.workspace import PlaygroundError, Workspace
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,9 @@ class Api:
     def get_thread(self, q):
         user, channel, ts = _need(q, "as", "channel", "ts")
         return self.ws.thread(user, channel, ts, _team(q))
+
+    def get_emoji(self, q):
+        return {"ok": True, "emoji": emoji.shortcodes()}
 
     # acting
     def post_message(self, b):

@@ -95,6 +95,7 @@ class Workspace(
             self.slack.add_workspace(office.id, office.name, domain=office.domain)
         self.manifest = manifest or manifest_mod.load()
         self.signing_secret = secrets.token_hex(16)
+        self.demo = False  # `--demo` seeded it (sample.seed_demo): the page shows no welcome
         self.version = 0
         self.people: dict[str, sample.Person] = {}
         self.channels: dict[str, dict[str, Any]] = {}

@@ -258,6 +258,11 @@ class SessionExpert(SQLModel, table=True):
     )
     user_id: str = Field(max_length=32, primary_key=True)
     team_id: str = Field(max_length=32)
+    # The expert's private list of the session's questions (at the close, and the last call an
+    # hour later), kept up to date in place: the DM it is in, and each message's ts.
+    list_channel: str | None = Field(default=None, max_length=32)
+    list_ts: str | None = Field(default=None, max_length=32)
+    last_call_ts: str | None = Field(default=None, max_length=32)
 
 
 class Deferral(SQLModel, table=True):
@@ -277,6 +282,10 @@ class Deferral(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     reminded_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     overdue_noted_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # In a panel one expert owes it at a time: the one it was last taken over from, if any.
+    taken_from: str | None = Field(default=None, max_length=32)
+    # The note in the question's thread saying who answers it by when, updated in place.
+    note_ts: str | None = Field(default=None, max_length=32)
 
 
 class MentorProfile(SQLModel, table=True):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -1023,6 +1024,29 @@ def test_views_publish_applies_block_kit_rules_for_a_home(client):
         assert refused.value.response["response_metadata"]["messages"] == [f"[ERROR] {message}"]
 
 
+def test_an_answer_to_a_block_suggestion_holds_options_or_option_groups():
+    """Slack shows an external select's options from "either an options array, or an option_groups
+    array": one of the two, of at most 100, each option as in a static select."""
+    from fakeslack.answers import suggestion_problem
+
+    option = {"text": _plain("Hiring"), "value": "topic:Hiring"}
+    group = {"label": _plain("Topics"), "options": [option]}
+    for fine in ({"options": [option]}, {"options": []}, {"option_groups": [group]}):
+        assert suggestion_problem(fine) is None
+    for bad, message in (
+        ({"options": [option], "option_groups": []}, "must provide exactly one of options or option_groups"),
+        ({}, "must provide exactly one of options or option_groups"),
+        ({"options": [option] * 101}, "no more than 100 items allowed [json-pointer:/options]"),
+        (
+            {"options": [{**option, "text": {"type": "mrkdwn", "text": "*Hiring*"}}]},
+            "must be a valid enum value [json-pointer:/options/0/text/type]",
+        ),
+        ({"option_groups": [{"options": [option]}]}, "missing required field: label [json-pointer:/option_groups/0]"),
+    ):
+        refused = suggestion_problem(bad)
+        assert refused == "invalid_options" and any(m.startswith(message) for m in refused.messages), bad
+
+
 # -- the public hooks what is built on the stand-in uses (the playground) ----------------------
 
 
@@ -1216,3 +1240,23 @@ def test_a_grid_organisation_of_two_workspaces_under_an_org_wide_install(fake_sl
     assert (opened["team_id"], opened["app_installed_team_id"]) == ("T0SINGAP01", "T0SINGAP01")
     paris = SlackSender("http://unused", "s3cret")
     assert client.views_open(trigger_id=paris.trigger_id(), view=modal)["view"]["app_installed_team_id"] == "T0FAKETEAM"
+
+
+def test_hang_holds_calls_without_an_answer_until_released(fake_slack, client):
+    fake_slack.hang("views.open", seconds=5)
+    quick = WebClient(token=fake_slack.token, base_url=fake_slack.api_url, timeout=0.3, retry_handlers=[])
+    with pytest.raises(TimeoutError):
+        quick.views_open(trigger_id="t", view={"type": "modal", "title": {"type": "plain_text", "text": "x"}})
+    assert fake_slack.calls_to("views.open")  # recorded when it came
+    assert client.auth_test()["ok"]  # only the methods named are held
+    fake_slack.hang(seconds=5)  # every Web API method, not response_urls
+    with pytest.raises(TimeoutError):
+        quick.auth_test()
+    answered = []
+    thread = threading.Thread(target=lambda: answered.append(client.auth_test()["ok"]))
+    thread.start()
+    fake_slack.wait_for("auth.test", 3)
+    fake_slack.release()  # what is held is answered now
+    thread.join(2)
+    assert answered == [True]
+    assert quick.auth_test()["ok"]

@@ -12,7 +12,8 @@ from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
 from bot import delivery, ids
-from bot.admins import is_admin, with_admin_fallback
+from bot.ackbudget import SlackSlow, after_ack, briefly
+from bot.admins import is_admin, learn_later, with_admin_fallback
 from bot.ask import accept_blocks as blocks
 from bot.deps import Deps
 from bot.edge import said_on_failure, team_of
@@ -71,17 +72,28 @@ def handle_accept_button(deps: Deps, ack: Ack, body: dict, context: BoltContext,
             for a in qa.list_answers(session, team_id=team_id, question_id=question_id)
         ]
         question_text = question.text
-    if role is None and not is_admin(deps, client, user_id):
-        _private(respond, blocks.accept_result("not_allowed"))
-        return
-    if not answers:
-        _private(respond, blocks.accept_result("no_answers"))
-        return
+    # The form's trigger_id expires with the 3 seconds: Slack's admin check (only for someone who
+    # is neither the asker nor a topic expert) and the form are before the ack, within its budget.
     try:
-        client.views_open(
-            trigger_id=body["trigger_id"],
-            view=blocks.accept_modal(question_id=question_id, question_text=question_text, answers=answers),
-        )
+        with deps.ack_budget.client(client) as quick:
+            if role is None:
+                with briefly(quick):
+                    admin = is_admin(deps, quick, user_id)
+                if not admin:
+                    _private(respond, blocks.accept_result("not_allowed"))
+                    return
+            if not answers:
+                _private(respond, blocks.accept_result("no_answers"))
+                return
+            quick.views_open(
+                trigger_id=body["trigger_id"],
+                view=blocks.accept_modal(question_id=question_id, question_text=question_text, answers=answers),
+            )
+    except SlackSlow as exc:
+        log.warning("accept: Slack did not open the form in time (%s)", exc)
+        after_ack(context, lambda: _private(respond, blocks.accept_result("slow")))
+        if role is None:  # Slack's answer is remembered for the next click
+            learn_later(deps, context, client, user_id)  # remembered for the next try
     except SlackApiError as exc:
         log.warning("accept: the form could not be opened (%s)", delivery.error_of(exc))
         _private(respond, blocks.accept_result("failed"))
@@ -100,15 +112,26 @@ def handle_accept_form(deps: Deps, ack: Ack, body: dict, view: dict, context: Bo
     try:
         with session_scope(deps.engine) as session:  # a question of another workspace of the organisation
             team_id = asking.question_workspace(session, team_id=team_id, question_id=question_id)
-        result = accept_as(
-            deps,
-            client,
-            team_id,
-            user_id,
-            lambda session, admin: accepting.accept(
-                session, team_id=team_id, question_id=question_id, answer_ts=answer_ts, user_id=user_id, is_admin=admin
-            ),
-        )
+        with deps.ack_budget.client(client) as quick:  # Slack's admin check, if needed, before the ack
+            result = accept_as(
+                deps,
+                quick,
+                team_id,
+                user_id,
+                lambda session, admin: accepting.accept(
+                    session,
+                    team_id=team_id,
+                    question_id=question_id,
+                    answer_ts=answer_ts,
+                    user_id=user_id,
+                    is_admin=admin,
+                ),
+            )
+    except SlackSlow as exc:
+        log.warning("accept: Slack did not say in time whether %s is an admin (%s)", user_id, exc)
+        ack(response_action="errors", errors={ids.ACCEPT_MODAL_ANSWER: blocks.ACCEPT_MESSAGES["slow_form"]})
+        learn_later(deps, context, client, user_id)  # remembered for the next try
+        return
     except Exception:
         log.exception("accept: could not record an accepted answer")
         ack(response_action="errors", errors={ids.ACCEPT_MODAL_ANSWER: blocks.ACCEPT_MESSAGES["failed"]})
@@ -120,12 +143,16 @@ def handle_accept_form(deps: Deps, ack: Ack, body: dict, view: dict, context: Bo
 
 
 def handle_accept_shortcut(deps: Deps, ack: Ack, body: dict, context: BoltContext, client, respond) -> None:
-    """The "Accept as answer" message shortcut on a reply in a question's thread."""
+    """The "Accept as answer" message shortcut on a reply in a question's thread. Its outcome is
+    told through the response_url; when Slack's admin check does not come in time, it is decided
+    after the ack."""
     ack()
     message = body.get("message") or {}
     channel_id = (body.get("channel") or {}).get("id")
-    team_id, user_id = team_of(context, body), body["user"]["id"]
-    try:
+    user_id = body["user"]["id"]
+
+    def decide(client) -> str:
+        team_id = team_of(context, body)
         thread_ts = message.get("thread_ts")
         if channel_id and thread_ts:  # a shared channel: the thread is its question's workspace's
             with session_scope(deps.engine) as session:
@@ -137,7 +164,23 @@ def handle_accept_shortcut(deps: Deps, ack: Ack, body: dict, context: BoltContex
             user_id,
             lambda session, admin: _accept_message(session, team_id, channel_id, message, body, user_id, admin),
         )
-        outcome = result.outcome.value
+        return result.outcome.value
+
+    def told(decided: Callable[[], str]) -> None:
+        try:
+            outcome = decided()
+        except Exception:
+            log.exception("accept: could not record an accepted answer")
+            outcome = "failed"
+        respond(**blocks.accept_result(outcome))
+
+    try:
+        with deps.ack_budget.client(client) as quick:
+            outcome = decide(quick)
+    except SlackSlow as exc:
+        log.info("accept: Slack is slow (%s): decided after the ack", exc)
+        after_ack(context, lambda: told(lambda: decide(client)))
+        return
     except Exception:
         log.exception("accept: could not record an accepted answer")
         outcome = "failed"

@@ -82,6 +82,9 @@ ACCEPT_MESSAGES = {
     "deleted": "That answer was deleted, so it cannot be accepted.",
     "no_answers": "This question has no answers yet. Once someone replies in its thread, you can accept one.",
     "failed": "Sorry, that could not be saved just now. Please try again in a minute.",
+    # Slack did not open the form before its trigger expired (or did not say in time who may accept).
+    "slow": "Slack did not open the form in time. Please click the button again in a moment.",
+    "slow_form": "Slack is slow to confirm who may accept this just now. Please submit again in a moment.",
 }
 
 

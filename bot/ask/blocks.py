@@ -165,6 +165,13 @@ def ask_no_channel() -> Message:
     return private(text)
 
 
+def ask_form_not_in_time() -> Message:
+    return private(
+        "Slack did not open the form in time. Please run `/ask` again, or type your question after the "
+        "command: `/ask How do I…?`"
+    )
+
+
 def qa_channel_set(channel_id: str) -> Message:
     return private(
         f"Done: questions asked with `/ask` in this workspace now go to <#{channel_id}>. "

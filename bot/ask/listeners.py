@@ -13,6 +13,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot import delivery, ids
+from bot.ackbudget import SlackSlow, after_ack, answer
 from bot.admins import is_admin
 from bot.ask import blocks, search
 from bot.deps import Deps
@@ -33,7 +34,7 @@ def qa_channel(deps: Deps, team_id: str) -> str | None:
         return workspaces.qa_channel(session, team_id=team_id, default=deps.settings.qa_channel)
 
 
-def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, client) -> None:
+def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, client, respond) -> None:
     parsed = asking.parse_ask(command.get("text"))
     if parsed.intent is asking.AskIntent.FORM:
         open_ask_form(deps, ack, command, client)
@@ -43,7 +44,8 @@ def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext
         ack(**blocks.ask_help(qa_channel(deps, team_id)))
         return
     if parsed.intent is asking.AskIntent.CHANNEL:
-        set_qa_channel(deps, ack, command, team_id, client)
+        # Who is an admin is Slack's to say: when it is slow, this is done after the ack.
+        answer(deps.ack_budget, ack, respond, context, client, lambda c: set_qa_channel(deps, command, team_id, c))
         return
     if parsed.intent is asking.AskIntent.SEARCH:
         ack(**search.search_page(deps, team_id, parsed.text, offset=0, channel_id=command.get("channel_id")))
@@ -76,25 +78,29 @@ def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext
     deps.wake_work()
 
 
-def set_qa_channel(deps: Deps, ack: Ack, command: dict, team_id: str, client) -> None:
+def set_qa_channel(deps: Deps, command: dict, team_id: str, client) -> dict:
     """`/ask channel`, run by an admin in the channel where the workspace's questions should go."""
     user_id, channel_id = command["user_id"], command.get("channel_id") or ""
     if not is_admin(deps, client, user_id):
-        ack(**blocks.qa_channel_admins_only())
-        return
+        return blocks.qa_channel_admins_only()
     if not channel_id.startswith(("C", "G")):
-        ack(**blocks.qa_channel_not_here())
-        return
+        return blocks.qa_channel_not_here()
     with session_scope(deps.engine) as session:
         workspaces.set_qa_channel(session, team_id=team_id, channel_id=channel_id, by=user_id)
     log.info("/ask: %s set the Q&A channel of %s to %s", user_id, team_id, channel_id)
-    ack(**blocks.qa_channel_set(channel_id))
+    return blocks.qa_channel_set(channel_id)
 
 
 def open_ask_form(deps: Deps, ack: Ack, command: dict, client) -> None:
-    """`/ask` with nothing after it: the form (question, details, topics, anonymously)."""
+    """`/ask` with nothing after it: the form (question, details, topics, anonymously). Its
+    trigger_id expires with the 3 seconds, so it opens before the ack, within the ack's budget."""
     try:
-        client.views_open(trigger_id=command["trigger_id"], view=blocks.ask_modal(**_form_origin(command)))
+        with deps.ack_budget.client(client) as quick:
+            quick.views_open(trigger_id=command["trigger_id"], view=blocks.ask_modal(**_form_origin(command)))
+    except SlackSlow as exc:
+        log.warning("/ask: Slack did not open the form in time (%s)", exc)
+        ack(**blocks.ask_form_not_in_time())
+        return
     except SlackApiError as exc:
         log.warning("/ask: the form could not be opened (%s)", delivery.error_of(exc))
         ack(
@@ -312,21 +318,29 @@ def handle_edit_held(deps: Deps, ack: Ack, body: dict, context: BoltContext, cli
             replace_original=True,
         )
     view = blocks.ask_modal(**form, question=boxes[0], details=boxes[1], replaces=question.id)
-    try:
-        if in_view:
-            client.views_update(view_id=body["view"]["id"], view=view)
-        else:
-            client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    def failed() -> None:
+        if not in_view:  # the question stays as it was: its choices are still there
+            respond(replace_original=False, **blocks.edit_form_failed())
+
+    try:  # the trigger_id expires with the 3 seconds: before the ack, within its budget
+        with deps.ack_budget.client(client) as quick:
+            if in_view:
+                quick.views_update(view_id=body["view"]["id"], view=view)
+            else:
+                quick.views_open(trigger_id=body["trigger_id"], view=view)
+    except SlackSlow as exc:
+        log.warning("/ask: Slack did not open the form to edit a question in time (%s)", exc)
+        after_ack(context, failed)
     except SlackApiError as exc:
         log.warning("/ask: the form to edit a question could not be opened (%s)", delivery.error_of(exc))
-        if not in_view:
-            respond(replace_original=False, **blocks.edit_form_failed())
+        failed()
 
 
 def register(app: App, deps: Deps) -> None:
     @app.command(ids.ASK_COMMAND)
-    def ask_command(ack, command, context, client):
-        handle_ask_command(deps, ack, command, context, client)
+    def ask_command(ack, command, context, client, respond):
+        handle_ask_command(deps, ack, command, context, client, respond)
 
     @app.options(ids.ASK_MODAL_TOPICS)
     def topic_options(ack, body, context):

@@ -8,8 +8,9 @@ from typing import Any
 from bot import ids
 from bot.blockkit import button, context, section
 from bot.scoreboard import blocks as sbb
+from bot.sessions.blocks import day
 from bot.text import excerpt, flatten_links, neutralise_mentions, shown
-from core.home import Picture
+from core.home import InSession, Picture
 from core.scoreboard import Board
 
 QUESTION_STATE = {
@@ -31,6 +32,21 @@ def _question(text: str) -> str:
     return excerpt(neutralise_mentions(flatten_links(text)), 120)
 
 
+def _linked(text: str, permalink: str | None) -> str:
+    title = _question(text)
+    return f"<{permalink}|{title}>" if permalink else title
+
+
+def _in_session(standing: InSession) -> str:
+    """A question asked in an expert session, as the session counts it."""
+    if standing.answered:
+        return "answered"
+    if standing.deferred_to and standing.deferred_by:
+        late = ", overdue" if standing.overdue else ""
+        return f"<@{standing.deferred_by}> will answer by {day(standing.deferred_to)}{late}"
+    return "open"
+
+
 def home(p: Picture, board: Board, threshold: int) -> dict[str, Any]:
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Knowhow"}},
@@ -50,19 +66,22 @@ def home(p: Picture, board: Board, threshold: int) -> dict[str, Any]:
     if p.questions:
         lines = []
         for q in p.questions:
-            state = (
-                POST_STATE.get(q.shown_state, q.shown_state)
-                if q.status == "posted"
-                else QUESTION_STATE.get(q.status, q.status)
-            )
-            title = _question(q.text)
-            lines.append(f"• {f'<{q.permalink}|{title}>' if q.permalink else title}: _{state}_")
+            if q.session is not None:
+                state = _in_session(q.session)
+            elif q.status == "posted":
+                state = POST_STATE.get(q.shown_state, q.shown_state)
+            else:
+                state = QUESTION_STATE.get(q.status, q.status)
+            lines.append(f"• {_linked(q.text, q.permalink)}: _{state}_")
         blocks.append(section("\n".join(lines)))
     else:
         blocks.append(context("None yet. `/ask` puts a question to your colleagues."))
     blocks.append(section(f"*Your answers*: {p.answers} given, {p.accepted} accepted"))
     if p.owed:
-        lines = [f"• {_question(o.text)}: due {o.due:%d %b %Y}" + (" (*overdue*)" if o.overdue else "") for o in p.owed]
+        lines = [
+            f"• {_linked(o.text, o.permalink)}: due {day(o.due)}" + (" (*overdue*)" if o.overdue else "")
+            for o in p.owed
+        ]
         blocks.append(section("*Answers you promised in expert sessions*\n" + "\n".join(lines)))
     blocks.append(
         section(

@@ -5,7 +5,7 @@ queues is in notify.mentoring.
 
 Privacy is built into where things go: requests, candidates, answers and ratings only ever
 travel in a modal or a direct message to the person concerned; the one channel post (a call for
-volunteers) carries counts behind the privacy threshold.
+volunteers) carries the topic's demand as the scoreboard shows it (core.privacy's rule), never a name.
 """
 
 from __future__ import annotations

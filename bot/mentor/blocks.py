@@ -10,8 +10,8 @@ from bot import ids
 from bot.blockkit import Message, button, context, date_token, plain, section
 from bot.text import shown
 from core import mentoring
-from core.mentoring import Demand, MentorshipInfo, MentorshipState, OnOffer, TopicInfo
-from core.privacy import count_text
+from core.mentoring import MentorshipInfo, MentorshipState, OnOffer, TopicInfo
+from core.scoreboard import TopicDemand
 
 HELP = "\n".join(
     [
@@ -216,15 +216,37 @@ def the_end(m: MentorshipInfo, user_id: str) -> Message:
 # -- the channel post -------------------------------------------------------------------------
 
 
-def call(topic: str, goals: str, weeks: int, hours: int, demand: Demand, threshold: int, topic_id: int) -> Message:
-    """A call for volunteers. Counts only, each behind the privacy threshold; no names."""
-    seeking, volunteers = count_text(demand.seeking, threshold), count_text(demand.volunteers, threshold)
+def right_now(d: TopicDemand) -> str:
+    """What helps recruit: that people are looking for a mentor in the topic (a count only when
+    the scoreboard shows it), that they wait when no volunteer has a place free, and, with nobody
+    looking yet, that the first to ask can be matched at once. Never how many volunteers have a
+    place free: supply that exceeds demand only tells a volunteer they are not needed."""
+    topic = shown(d.topic)
+    if d.seeking.value == 0:
+        return (
+            f"Colleagues ask for a mentor in {topic} with `/mentor find`. Volunteer now, "
+            "and the first to ask can be introduced to you straight away."
+        )
+    if d.seeking.value is None:  # some, behind the threshold: said without a count
+        looking = f"Colleagues are looking for a mentor in {topic}"
+    else:
+        looking = (
+            f"{d.seeking.text} {'person is' if d.seeking.value == 1 else 'people are'} looking for a mentor in {topic}"
+        )
+    if d.volunteers.value == 0:
+        return f"{looking}, and no volunteer has a place free: they are waiting for one."
+    return f"{looking}."
+
+
+def call(goals: str, weeks: int, hours: int, demand: TopicDemand, topic_id: int) -> Message:
+    """A call for volunteers: the topic's demand as the scoreboard shows it
+    (core.scoreboard.topic_demand), said to recruit; no names."""
+    topic = demand.topic
     lines = [
         f"*Become a mentor in {shown(topic)}*",
         shown(goals)[:2000],
         f"*The commitment*: {weeks} weeks, about {hours} hour{'s' if hours != 1 else ''} a month, at times you agree together.",
-        f"*Right now*: {seeking[0].upper() + seeking[1:]} {'person is' if seeking == '1' else 'people are'} looking for a mentor "
-        f"in {shown(topic)}; {volunteers} {'colleague volunteers' if volunteers == '1' else 'colleagues volunteer'} with a place free.",
+        f"*Right now*: {right_now(demand)}",
     ]
     return {
         "text": f"Become a mentor in {topic}",

@@ -10,10 +10,11 @@ import re
 from slack_bolt import Ack, App, BoltContext
 
 from bot import ids
+from bot.ackbudget import SlackSlow, after_ack
 from bot.deps import Deps
 from bot.edge import said_on_failure, team_of
 from bot.mentor import blocks, modals
-from bot.mentor.views import center_view, find_view, profile_of, volunteer_view
+from bot.mentor.views import center_view, find_view, not_in_time, profile_of, volunteer_view
 from core import mentoring
 from core.clock import utcnow
 from core.mentoring import AnswerOutcome, ChooseOutcome, MentorshipState, Met
@@ -27,29 +28,38 @@ def _action(body: dict) -> dict:
     return (body.get("actions") or [{}])[0]
 
 
-def handle_open_form(deps: Deps, ack: Ack, body: dict, context: BoltContext, client) -> None:
+def handle_open_form(deps: Deps, ack: Ack, body: dict, context: BoltContext, client, respond) -> None:
     """A button that opens a form: pushed over the Mentor Center, or opened from a message (the
-    Volunteer button on a call for volunteers)."""
+    Volunteer button on a call for volunteers). Its trigger_id expires with the 3 seconds, so the
+    form opens before the ack, within its budget; when Slack is too slow, a click on a message is
+    told so through the message's response_url (a modal has none)."""
     ack()
     action, team_id, user_id = _action(body), team_of(context, body), body["user"]["id"]
     kind = action.get("action_id")
-    if kind == ids.MENTOR_OPEN_VOLUNTEER:
-        value = action.get("value") or ""
-        view = volunteer_view(deps, client, team_id, user_id, int(value) if value.isdigit() else None)
-    elif kind == ids.MENTOR_OPEN_FIND:
-        view = find_view(deps, client, team_id, user_id)
-    elif kind == ids.MENTOR_OPEN_PROFILE:
-        view = modals.profile_form(profile_of(deps, client, team_id, user_id))
-    else:  # MENTOR_OPEN_WRAP_UP, from a direct message
-        with session_scope(deps.engine) as session:
-            info = mentoring.mentorship(session, team_id=team_id, mentorship_id=int(action.get("value") or 0))
-        if info is None or user_id not in (info.mentor_id, info.protege_id):
-            return
-        view = modals.wrap_up_form(info, user_id)
-    if (body.get("view") or {}).get("type") == "modal":
-        client.views_push(trigger_id=body["trigger_id"], view=view)
-    else:
-        client.views_open(trigger_id=body["trigger_id"], view=view)
+    try:
+        with deps.ack_budget.client(client) as quick:
+            if kind == ids.MENTOR_OPEN_VOLUNTEER:
+                value = action.get("value") or ""
+                view = volunteer_view(deps, quick, team_id, user_id, int(value) if value.isdigit() else None)
+            elif kind == ids.MENTOR_OPEN_FIND:
+                view = find_view(deps, quick, team_id, user_id)
+            elif kind == ids.MENTOR_OPEN_PROFILE:
+                view = modals.profile_form(profile_of(deps, quick, team_id, user_id))
+            else:  # MENTOR_OPEN_WRAP_UP, from a direct message
+                with session_scope(deps.engine) as session:
+                    info = mentoring.mentorship(session, team_id=team_id, mentorship_id=int(action.get("value") or 0))
+                if info is None or user_id not in (info.mentor_id, info.protege_id):
+                    return
+                view = modals.wrap_up_form(info, user_id)
+            if (body.get("view") or {}).get("type") == "modal":
+                quick.views_push(trigger_id=body["trigger_id"], view=view)
+            else:
+                quick.views_open(trigger_id=body["trigger_id"], view=view)
+    except SlackSlow as exc:
+        log.warning("/mentor: Slack did not open a form in time (%s)", exc)
+        if body.get("response_url"):
+            text = not_in_time("the form", "Please click the button again in a moment.")
+            after_ack(context, lambda: respond(response_type="ephemeral", replace_original=False, text=text))
 
 
 def handle_withdraw(deps: Deps, ack: Ack, body: dict, context: BoltContext, client) -> None:
@@ -61,8 +71,10 @@ def handle_withdraw(deps: Deps, ack: Ack, body: dict, context: BoltContext, clie
             session, team_id=team_id, request_id=request_id, protege_id=user_id, now=utcnow()
         ):
             notify.after_withdrawal(session, team_id, user_id, request_id)
-    client.views_update(view_id=body["view"]["id"], view=center_view(deps, client, team_id, user_id))
     deps.wake_outbox()
+    # The Mentor Center shows the change after the ack (it needs Slack, and no trigger_id).
+    view_id = body["view"]["id"]
+    after_ack(context, lambda: client.views_update(view_id=view_id, view=center_view(deps, client, team_id, user_id)))
 
 
 def handle_choose(deps: Deps, ack: Ack, body: dict, context: BoltContext, respond) -> None:
@@ -167,7 +179,7 @@ def handle_met(deps: Deps, ack: Ack, body: dict, context: BoltContext, respond) 
 def register(app: App, deps: Deps) -> None:
     def open_form(ack, body, context, client, respond):
         with said_on_failure(respond, "the form"):
-            handle_open_form(deps, ack, body, context, client)
+            handle_open_form(deps, ack, body, context, client, respond)
 
     for action_id in (
         ids.MENTOR_OPEN_VOLUNTEER,

@@ -8,7 +8,8 @@ import logging
 from slack_bolt import Ack, App, BoltContext
 
 from bot import ids
-from bot.admins import is_admin
+from bot.ackbudget import SLOW_ADMIN_FORM, SlackSlow, answer, briefly
+from bot.admins import is_admin, learn_later
 from bot.blockkit import private
 from bot.deps import Deps
 from bot.edge import team_of
@@ -23,8 +24,20 @@ from storage.db import session_scope
 
 log = logging.getLogger(__name__)
 
+# The subcommands that open a form at once: how to build it (its Slack lookups on the ack's
+# budget), and what the person is told it is.
+FORMS = {
+    "": (center_view, "the Mentor Center"),
+    "volunteer": (volunteer_view, "the form"),
+    "find": (find_view, "the form"),
+    "profile": (
+        lambda deps, client, team_id, user_id: modals.profile_form(profile_of(deps, client, team_id, user_id)),
+        "the form",
+    ),
+}
 
-def handle_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, client) -> None:
+
+def handle_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, client, respond) -> None:
     text = (command.get("text") or "").strip()
     first, _, rest = text.partition(" ")
     first, rest = first.lower(), rest.strip()
@@ -32,14 +45,11 @@ def handle_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, cl
     now = utcnow()
     if first in ("help", "?"):
         ack(**private(blocks.HELP))
-    elif first == "":
-        open_modal(ack, client, trigger, center_view(deps, client, team_id, user_id), "the Mentor Center")
-    elif first == "volunteer":
-        open_modal(ack, client, trigger, volunteer_view(deps, client, team_id, user_id), "the form")
-    elif first == "find":
-        open_modal(ack, client, trigger, find_view(deps, client, team_id, user_id), "the form")
-    elif first == "profile":
-        open_modal(ack, client, trigger, modals.profile_form(profile_of(deps, client, team_id, user_id)), "the form")
+    elif first in FORMS:
+        # The trigger_id expires with the 3 seconds: the modal opens before the ack, within its budget.
+        build, what = FORMS[first]
+        with deps.ack_budget.client(client) as quick:
+            open_modal(ack, quick, trigger, build(deps, quick, team_id, user_id), what, f"/mentor {first}".strip())
     elif first in ("pause", "resume"):
         with session_scope(deps.engine) as session:
             changed = mentoring.set_paused(session, team_id=team_id, user_id=user_id, paused=first == "pause", now=now)
@@ -83,11 +93,36 @@ def handle_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, cl
             )
         deps.wake_outbox()
     elif first == "topics":
-        ack(**topics_command(deps, client, team_id, user_id, unescape(rest)))
+        # Who is an admin is Slack's to say: when it is slow, this is done after the ack.
+        answer(
+            deps.ack_budget,
+            ack,
+            respond,
+            context,
+            client,
+            lambda c: topics_command(deps, c, team_id, user_id, unescape(rest)),
+        )
     elif first == "scoreboard":
         scoreboard.command(deps, ack, command, context, client, rest)
     elif first == "broadcast":
-        if not is_admin(deps, client, user_id):
+        broadcast(deps, ack, command, context, client, team_id, user_id)
+    else:
+        ack(**private(f"I don't know `/mentor {neutralise_mentions(first)}`.\n\n" + blocks.HELP))
+
+
+def broadcast(deps: Deps, ack: Ack, command: dict, context: BoltContext, client, team_id: str, user_id: str) -> None:
+    """`/mentor broadcast` (admins): the form of a call for volunteers. Both the admin check and the
+    modal are before the ack (the trigger_id expires with it), within its budget."""
+    with deps.ack_budget.client(client) as quick:
+        try:
+            with briefly(quick):
+                admin = is_admin(deps, quick, user_id)
+        except SlackSlow as exc:
+            log.warning("/mentor broadcast: Slack did not say in time whether %s is an admin (%s)", user_id, exc)
+            ack(**private(SLOW_ADMIN_FORM.format(command="/mentor broadcast")))
+            learn_later(deps, context, client, user_id)  # remembered for the next try
+            return
+        if not admin:
             ack(
                 **private(
                     "Only workspace admins call for volunteers. Ask one, or share `/mentor volunteer` with colleagues yourself."
@@ -96,9 +131,14 @@ def handle_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, cl
             return
         with session_scope(deps.engine) as session:
             listed = mentoring.topic_list(session, team_id=team_id)
-        open_modal(ack, client, trigger, modals.broadcast_form(listed, command.get("channel_id")), "the form")
-    else:
-        ack(**private(f"I don't know `/mentor {neutralise_mentions(first)}`.\n\n" + blocks.HELP))
+        open_modal(
+            ack,
+            quick,
+            command.get("trigger_id"),
+            modals.broadcast_form(listed, command.get("channel_id")),
+            "the form",
+            "/mentor broadcast",
+        )
 
 
 def topics_command(deps: Deps, client, team_id: str, user_id: str, words: str) -> dict:
@@ -147,9 +187,9 @@ def topics_command(deps: Deps, client, team_id: str, user_id: str, words: str) -
 
 def register(app: App, deps: Deps) -> None:
     @app.command(ids.MENTOR_COMMAND)
-    def mentor_command(ack, command, context, client):
+    def mentor_command(ack, command, context, client, respond):
         try:
-            handle_command(deps, ack, command, context, client)
+            handle_command(deps, ack, command, context, client, respond)
         except Exception:
             log.exception("/mentor failed")
             ack(**private("Sorry, that could not be done just now. Please try again in a minute."))

@@ -12,7 +12,8 @@ from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
 from bot import ids
-from bot.admins import is_admin
+from bot.ackbudget import SLOW_ADMIN_SUBMIT, SlackSlow
+from bot.admins import is_admin, learn_later
 from bot.deps import Deps
 from bot.edge import team_of
 from bot.mentor import modals
@@ -210,7 +211,15 @@ def handle_profile_form(deps: Deps, ack: Ack, body: dict, view: dict, context: B
 
 def handle_broadcast_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltContext, client) -> None:
     team_id, user_id, values = team_of(context, body), body["user"]["id"], _values(view)
-    if not is_admin(deps, client, user_id):
+    try:  # Slack's admin check before the ack, within its budget (remembered since the form opened)
+        with deps.ack_budget.client(client) as quick:
+            admin = is_admin(deps, quick, user_id)
+    except SlackSlow as exc:
+        log.warning("/mentor broadcast: Slack did not say in time whether %s is an admin (%s)", user_id, exc)
+        _errors(ack, {ids.MENTOR_IN_GOALS: SLOW_ADMIN_SUBMIT})
+        learn_later(deps, context, client, user_id)  # remembered for the next try
+        return
+    if not admin:
         _errors(ack, {ids.MENTOR_IN_GOALS: "Only workspace admins call for volunteers."})
         return
     channel = _value(values, ids.MENTOR_IN_CHANNEL).get("selected_conversation")

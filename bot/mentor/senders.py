@@ -11,7 +11,8 @@ from slack_sdk.errors import SlackApiError
 from bot.delivery import CANNOT_JOIN, error_of, post_joining, update_message
 from bot.mentor import blocks
 from bot.outbox import PermanentError, SendContext, Sender
-from core import mentoring
+from core import mentoring, scoreboard
+from core.clock import utcnow
 from core.mentoring import MentorshipState, RequestState
 from notify import kinds
 from notify import mentoring as notify
@@ -139,16 +140,15 @@ def _call_message(ctx: SendContext, item: OutboxItem):
         call = mentoring.get_call(session, team_id=item.team_id, call_id=item.payload["call_id"])
         if call is None:
             return None, None
-        demand = mentoring.demand(session, team_id=item.team_id, topic_id=call.topic_id)
-        message = blocks.call(
-            demand.topic,
-            call.goals,
-            call.weeks,
-            call.hours_per_month,
-            demand,
-            ctx.settings.privacy_threshold,
-            call.topic_id,
+        # The topic's demand as the scoreboard shows it now: the same figures, the same rule.
+        demand = scoreboard.topic_demand(
+            session,
+            team_id=item.team_id,
+            topic_id=call.topic_id,
+            now=utcnow(),
+            threshold=ctx.settings.privacy_threshold,
         )
+        message = blocks.call(call.goals, call.weeks, call.hours_per_month, demand, call.topic_id)
         return (call.channel_id, call.message_ts, call.created_by), message
 
 

@@ -8,6 +8,7 @@ import logging
 from slack_bolt import Ack
 from slack_sdk.errors import SlackApiError
 
+from bot.ackbudget import SlackSlow, briefly
 from bot.blockkit import private
 from bot.deps import Deps
 from bot.mentor import modals
@@ -20,9 +21,14 @@ log = logging.getLogger(__name__)
 
 
 def slack_person(client, user_id: str) -> SlackPerson | None:
-    """Title and time zone from users.info; None when Slack cannot say (the profile keeps what it has)."""
+    """Title and time zone from users.info; None when Slack cannot say (the profile keeps what it
+    has), or not in time: before the ack, the modal to open after it needs the rest of the budget."""
     try:
-        user = client.users_info(user=user_id).get("user") or {}
+        with briefly(client):
+            user = client.users_info(user=user_id).get("user") or {}
+    except SlackSlow as exc:
+        log.info("users.info for %s did not come in time (%s): the profile stays as it is", user_id, exc)
+        return None
     except SlackApiError as exc:
         log.warning("users.info failed for %s: %s", user_id, (exc.response.data or {}).get("error"))
         return None
@@ -67,12 +73,22 @@ def find_view(deps: Deps, client, team_id: str, user_id: str) -> dict:
         return modals.find_form(mentoring.topic_list(session, team_id=team_id), profile)
 
 
-def open_modal(ack: Ack, client, trigger_id: str, view: dict, what: str) -> None:
-    """Open a modal in answer to a command; when Slack refuses, the command's answer says so."""
+def open_modal(ack: Ack, client, trigger_id: str, view: dict, what: str, again: str = "/mentor") -> None:
+    """Open a modal in answer to a command (`client` on the ack's budget: the trigger_id expires
+    with the 3 seconds); when Slack refuses, or does not answer in time, the answer says so."""
     try:
         client.views_open(trigger_id=trigger_id, view=view)
+    except SlackSlow as exc:
+        log.warning("/mentor: Slack did not open %s in time (%s)", what, exc)
+        ack(**private(not_in_time(what, f"Please run `{again}` again in a moment.")))
+        return
     except SlackApiError as exc:
         log.warning("/mentor: %s could not be opened (%s)", what, (exc.response.data or {}).get("error"))
         ack(**private(f"Sorry, {what} could not open just now. Please try `/mentor` again."))
         return
     ack()
+
+
+def not_in_time(what: str, again: str) -> str:
+    """What a person is told when Slack did not open a form before its trigger expired."""
+    return f"Slack did not open {what} in time. {again}"

@@ -1,5 +1,5 @@
 """Block Kit and the picture (the chart) for the scoreboard: pure functions from core.scoreboard's
-Board and Trend. Counts arrive already behind the privacy threshold; nothing here names a protégé."""
+Board and Trend. Counts arrive as core.privacy lets them be shown; nothing here names a protégé."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 from bot import ids
 from bot.blockkit import Message, context, date_token, option, plain, private, section
 from bot.text import shown
+from core import privacy
 from core.scoreboard import DAYS, ORGANISATION, WORKSPACE, Board, Figure, Schedule, Trend
 
 TOPICS_SHOWN = 15
@@ -36,6 +37,11 @@ def duration(seconds: int | None) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
+def _none(figures) -> bool:
+    """Every count zero (and shown so): the section reads "None yet" instead of a row of zeros."""
+    return all(f.value == 0 for f in figures)
+
+
 def board_blocks(b: Board, *, title: str) -> list[dict]:
     q, s, m = b.questions, b.sessions, b.mentoring
     blocks: list[dict] = [
@@ -46,46 +52,55 @@ def board_blocks(b: Board, *, title: str) -> list[dict]:
             + (" · changes against the week before" if b.has_previous else "")
         ),
     ]
-    mentoring_lines = [
-        "*Mentoring*",
-        f"Looking for a mentor: {shown_figure(m['seeking'])} · volunteers with a place free: {shown_figure(m['volunteers'])}",
-        f"Active pairs: {shown_figure(m['active'])} · completed this week: {shown_figure(m['completed'])}",
-        f"From protégé to mentor: {shown_figure(m['protege_to_mentor_total'])} in all, {shown_figure(m['protege_to_mentor_week'])} this week",
-    ]
-    blocks.append(section("\n".join(mentoring_lines)))
-    if b.topics:
-        rows = [
-            f"• *{shown(name)}*: {shown_figure(t['seeking'])} looking, {shown_figure(t['volunteers'])} volunteering, "
-            f"{shown_figure(t['active'])} active, {shown_figure(t['completed'])} completed"
-            for name, t in b.topics[:TOPICS_SHOWN]
+    if _none([*m.values(), *(f for _, t in b.topics for f in t.values())]):
+        mentoring_lines = ["*Mentoring*", "None yet."]
+        if b.topics:
+            names = ", ".join(shown(name) for name, _ in b.topics[:TOPICS_SHOWN])
+            more = f" and {len(b.topics) - TOPICS_SHOWN} more" if len(b.topics) > TOPICS_SHOWN else ""
+            mentoring_lines.append(f"Topics on the list: {names}{more}.")
+        blocks.append(section("\n".join(mentoring_lines)))
+    else:
+        mentoring_lines = [
+            "*Mentoring*",
+            f"Looking for a mentor: {shown_figure(m['seeking'])} · volunteers with a place free: {shown_figure(m['volunteers'])}",
+            f"Active pairs: {shown_figure(m['active'])} · completed this week: {shown_figure(m['completed'])}",
+            f"From protégé to mentor: {shown_figure(m['protege_to_mentor_total'])} in all, {shown_figure(m['protege_to_mentor_week'])} this week",
         ]
-        if len(b.topics) > TOPICS_SHOWN:
-            rows.append(f"…and {len(b.topics) - TOPICS_SHOWN} more topics (`/mentor topics` lists them all).")
-        blocks.append(section("\n".join(rows)))
-    question_lines = [
-        "*Questions*",
-        f"Asked: {shown_figure(q['asked'])} · answered: {shown_figure(q['answered'])} · resolved: {shown_figure(q['resolved'])}",
-        f"Answered within a day: {shown_figure(q['answered_within_day'])} · median time to a first answer: *{duration(b.median_first_answer_seconds)}*",
-        f"Answered before being asked (an earlier answer was enough): {shown_figure(q['deflected'])}",
-        "Oldest question still waiting for an answer: "
-        + (
-            f"*{b.oldest_open_days} day{'s' if b.oldest_open_days != 1 else ''}*"
-            if b.oldest_open_days is not None
-            else "*none*"
-        ),
-    ]
+        blocks.append(section("\n".join(mentoring_lines)))
+        if b.topics:
+            rows = [
+                f"• *{shown(name)}*: {shown_figure(t['seeking'])} looking, {shown_figure(t['volunteers'])} volunteering, "
+                f"{shown_figure(t['active'])} active, {shown_figure(t['completed'])} completed"
+                for name, t in b.topics[:TOPICS_SHOWN]
+            ]
+            if len(b.topics) > TOPICS_SHOWN:
+                rows.append(f"…and {len(b.topics) - TOPICS_SHOWN} more topics (`/mentor topics` lists them all).")
+            blocks.append(section("\n".join(rows)))
+    if _none(q.values()) and b.oldest_open_days is None:
+        question_lines = ["*Questions*", "None yet."]
+    else:
+        question_lines = [
+            "*Questions*",
+            f"Asked: {shown_figure(q['asked'])} · answered: {shown_figure(q['answered'])} · resolved: {shown_figure(q['resolved'])}",
+            f"Answered within a day: {shown_figure(q['answered_within_day'])} · median time to a first answer: *{duration(b.median_first_answer_seconds)}*",
+            f"Answered before being asked (an earlier answer was enough): {shown_figure(q['deflected'])}",
+            "Oldest question still waiting for an answer: "
+            + (
+                f"*{b.oldest_open_days} day{'s' if b.oldest_open_days != 1 else ''}*"
+                if b.oldest_open_days is not None
+                else "*none*"
+            ),
+        ]
     blocks.append(section("\n".join(question_lines)))
-    blocks.append(
-        section(
-            "\n".join(
-                [
-                    "*Ask the Expert*",
-                    f"Sessions held: {shown_figure(s['held'])} · questions: {shown_figure(s['questions'])} · handled: {shown_figure(s['handled'])}",
-                    f"Deferred answers kept: {shown_figure(s['deferrals_kept'])} · overdue: {shown_figure(s['deferrals_overdue'])}",
-                ]
-            )
-        )
-    )
+    if _none(s.values()):
+        session_lines = ["*Ask the Expert*", "None yet."]
+    else:
+        session_lines = [
+            "*Ask the Expert*",
+            f"Sessions held: {shown_figure(s['held'])} · questions: {shown_figure(s['questions'])} · handled: {shown_figure(s['handled'])}",
+            f"Deferred answers kept: {shown_figure(s['deferrals_kept'])} · overdue: {shown_figure(s['deferrals_overdue'])}",
+        ]
+    blocks.append(section("\n".join(session_lines)))
     if b.helpers:
         thanks = ", ".join(f"<@{user}> ({n} accepted answer{'s' if n != 1 else ''})" for user, n in b.helpers)
         blocks.append(section(f":raised_hands: Thank you, {thanks}."))
@@ -93,9 +108,14 @@ def board_blocks(b: Board, *, title: str) -> list[dict]:
 
 
 def privacy_note(threshold: int) -> str:
+    """What the counts hide, and why (core.privacy's rule). Nothing to say when nothing is hidden."""
+    hidden = privacy.hidden_range(threshold)
+    if hidden is None:
+        return ""
     return (
-        f'Counts under {threshold} read "fewer than {threshold}", and a topic\'s count that would give one of '
-        'those away reads "not shown", so no one is singled out.'
+        f"To single no one out, a count of {hidden} people looking for, offering or receiving mentoring reads "
+        f'"fewer than {threshold}", and a topic\'s count that would give one of those away reads "not shown". '
+        "Questions and sessions are counted as they are."
     )
 
 
@@ -103,8 +123,15 @@ def weekly_post(b: Board, threshold: int) -> Message:
     blocks = board_blocks(b, title="This week in Knowhow")
     blocks.append(
         context(
-            f"{privacy_note(threshold)} "
-            "`/mentor find` asks for a mentor, `/mentor volunteer` offers to be one, `/ask` asks a question."
+            " ".join(
+                filter(
+                    None,
+                    [
+                        privacy_note(threshold),
+                        "`/mentor find` asks for a mentor, `/mentor volunteer` offers to be one, `/ask` asks a question.",
+                    ],
+                )
+            )
         )
     )
     return {"text": "This week in Knowhow", "blocks": blocks, "unfurl_links": False}
@@ -123,7 +150,16 @@ def on_demand(b: Board, threshold: int) -> Message:
     blocks = board_blocks(b, title="Knowhow right now")
     blocks.append(
         context(
-            f"The last seven days, against the last weekly scoreboard. {privacy_note(threshold)} Only you can see this."
+            " ".join(
+                filter(
+                    None,
+                    [
+                        "The last seven days, against the last weekly scoreboard.",
+                        privacy_note(threshold),
+                        "Only you can see this.",
+                    ],
+                )
+            )
         )
     )
     return private("Knowhow right now", blocks)
@@ -231,7 +267,10 @@ def trend_png(t: Trend) -> bytes:
             ax.spines[side].set_visible(False)
     axes[-1].set_xticks(range(len(labels)))
     axes[-1].set_xticklabels(labels, rotation=45, ha="right")
-    fig.text(0.01, 0.005, f"Weeks with fewer than {t.threshold} are left out.", fontsize=9, color="#555555")
+    hidden = privacy.hidden_range(t.threshold)
+    if hidden is not None:
+        note = f"Weeks with {hidden} people looking for or offering mentoring are left out."
+        fig.text(0.01, 0.005, note, fontsize=9, color="#555555")
     fig.tight_layout(rect=(0, 0.02, 1, 1))
     out = io.BytesIO()
     fig.savefig(out, format="png")

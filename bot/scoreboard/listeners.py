@@ -10,7 +10,8 @@ from slack_bolt import Ack, BoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot import ids
-from bot.admins import is_admin
+from bot.ackbudget import SLOW_ADMIN_FORM, SLOW_ADMIN_SUBMIT, SlackSlow, briefly
+from bot.admins import is_admin, learn_later
 from bot.blockkit import context as context_block
 from bot.blockkit import private, section
 from bot.deps import Deps
@@ -28,30 +29,10 @@ def command(deps: Deps, ack: Ack, cmd: dict, context: BoltContext, client, rest:
     team_id, user_id = team_of(context, cmd), cmd["user_id"]
     threshold = deps.settings.privacy_threshold
     if rest.lower() == "settings":
-        if not is_admin(deps, client, user_id):
-            ack(
-                **private(
-                    "Only workspace admins change where and when the scoreboard is posted. `/mentor scoreboard` shows it to you now."
-                )
-            )
-            return
-        with session_scope(deps.engine) as session:
-            plan = scoreboard.schedule(
-                session,
-                team_id=team_id,
-                default_channel=workspaces.qa_channel(session, team_id=team_id, default=deps.settings.qa_channel),
-            )
-            organisation = len(workspaces.pool(session, team_id=team_id))
-        if plan.tz == "UTC":  # never set: start from the admin's own time zone
-            tz = ((client.users_info(user=user_id).get("user") or {}).get("tz")) or "UTC"
-            plan = replace(plan, tz=tz)
-        try:
-            client.views_open(trigger_id=cmd["trigger_id"], view=blocks.settings_form(plan, workspaces=organisation))
-        except SlackApiError as exc:
-            log.warning("scoreboard settings could not open: %s", (exc.response.data or {}).get("error"))
-            ack(**private("Sorry, the settings could not open just now. Please try again."))
-            return
-        ack()
+        # The admin check, the admin's time zone and the form are all before the ack (the
+        # trigger_id expires with it), within its budget.
+        with deps.ack_budget.client(client) as quick:
+            settings_form(deps, ack, cmd, context, client, quick, team_id, user_id)
         return
     if rest:
         ack(
@@ -77,6 +58,56 @@ def command(deps: Deps, ack: Ack, cmd: dict, context: BoltContext, client, rest:
     ack(**message)
 
 
+def settings_form(
+    deps: Deps, ack: Ack, cmd: dict, context: BoltContext, client, quick, team_id: str, user_id: str
+) -> None:
+    """`/mentor scoreboard settings`: the form, for admins (`quick`: the request's client on the ack's budget)."""
+    try:
+        with briefly(quick):
+            admin = is_admin(deps, quick, user_id)
+    except SlackSlow as exc:
+        log.warning("scoreboard settings: Slack did not say in time whether %s is an admin (%s)", user_id, exc)
+        ack(**private(SLOW_ADMIN_FORM.format(command="/mentor scoreboard settings")))
+        learn_later(deps, context, client, user_id)  # remembered for the next try
+        return
+    if not admin:
+        ack(
+            **private(
+                "Only workspace admins change where and when the scoreboard is posted. `/mentor scoreboard` shows it to you now."
+            )
+        )
+        return
+    with session_scope(deps.engine) as session:
+        plan = scoreboard.schedule(
+            session,
+            team_id=team_id,
+            default_channel=workspaces.qa_channel(session, team_id=team_id, default=deps.settings.qa_channel),
+        )
+        organisation = len(workspaces.pool(session, team_id=team_id))
+    if plan.tz == "UTC":  # never set: start from the admin's own time zone (UTC if Slack does not say in time)
+        try:
+            with briefly(quick):
+                tz = ((quick.users_info(user=user_id).get("user") or {}).get("tz")) or "UTC"
+        except (SlackSlow, SlackApiError):
+            tz = "UTC"
+        plan = replace(plan, tz=tz)
+    try:
+        quick.views_open(trigger_id=cmd["trigger_id"], view=blocks.settings_form(plan, workspaces=organisation))
+    except SlackSlow as exc:
+        log.warning("scoreboard settings: Slack did not open them in time (%s)", exc)
+        ack(
+            **private(
+                "Slack did not open the settings in time. Please run `/mentor scoreboard settings` again in a moment."
+            )
+        )
+        return
+    except SlackApiError as exc:
+        log.warning("scoreboard settings could not open: %s", (exc.response.data or {}).get("error"))
+        ack(**private("Sorry, the settings could not open just now. Please try again."))
+        return
+    ack()
+
+
 def handle_settings_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltContext, client) -> None:
     team_id, user_id = team_of(context, body), body["user"]["id"]
     values = (view.get("state") or {}).get("values") or {}
@@ -84,7 +115,15 @@ def handle_settings_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
     def value(block: str) -> dict:
         return (values.get(block) or {}).get(block) or {}
 
-    if not is_admin(deps, client, user_id):
+    try:  # Slack's admin check before the ack, within its budget
+        with deps.ack_budget.client(client) as quick:
+            admin = is_admin(deps, quick, user_id)
+    except SlackSlow as exc:
+        log.warning("scoreboard settings: Slack did not say in time whether %s is an admin (%s)", user_id, exc)
+        ack(response_action="errors", errors={ids.SCOREBOARD_IN_CHANNEL: SLOW_ADMIN_SUBMIT})
+        learn_later(deps, context, client, user_id)  # remembered for the next try
+        return
+    if not admin:
         ack(
             response_action="errors", errors={ids.SCOREBOARD_IN_CHANNEL: "Only workspace admins change the scoreboard."}
         )

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from typing import Any
 
 from bot import ids
-from bot.blockkit import SECTION_LIMIT, Message, context, date_token, plain, section
+from bot.blockkit import SECTION_LIMIT, Message, button, context, date_token, plain, section
 from bot.text import chunks, excerpt, neutralise_mentions
 
 
@@ -98,46 +98,99 @@ def summary(result, *, now: datetime) -> Message:
     }
 
 
-def expert_list(info, questions, links: dict[int, str | None], *, last_call: bool) -> Message:
-    """Privately, to each expert: every question neither answered nor deferred, with a date
-    picker to defer it and a link to answer it."""
-    intro = (
-        f"*Last call* for the Ask the Expert session on *{_topic(info.topic)}*: these questions are still neither answered nor deferred."
-        if last_call
-        else f"The Ask the Expert session on *{_topic(info.topic)}* is closed. Please answer each of these in its thread, or defer it to a date."
-    )
+def expert_list(info, questions, links: dict[int, str | None], *, viewer: str, last_call: bool) -> Message:
+    """Privately, to one expert of the session: its questions, each as it stands now and from
+    their side. One still open has a date picker to defer it; one they promised shows its date (the
+    picker moves it); one another expert promised says who and by when, with *Take it over*: a
+    question is owed by one expert at a time. Updated in place as that changes."""
+    still_open = sum(not q.answered and not q.deferred_to for q in questions)
+    if last_call:
+        intro = f"*Last call* for the Ask the Expert session on *{_topic(info.topic)}*: " + (
+            f"{still_open} of these {'is' if still_open == 1 else 'are'} still neither answered nor deferred."
+            if still_open
+            else "each of these is now answered or deferred. Thank you!"
+        )
+    else:
+        intro = f"The Ask the Expert session on *{_topic(info.topic)}* is closed. Please answer each of these in its thread, or defer it to a date."
     blocks: list[dict[str, Any]] = [section(intro)]
     for q in questions[:45]:
-        link = links.get(q.id)
+        link = links.get(q.id) or q.permalink
         title = excerpt(neutralise_mentions(q.text), 200)
         answer = f" · <{link}|Answer in the thread>" if link else ""
-        blocks.append(
-            {
-                "block_id": f"defer:{q.id}",
-                **section(
-                    f"{title}\n_Asked by <@{q.asker_id}>_{answer}",
-                    # No initial date: Slack sends the action only when the date changes, so a
-                    # preset day could never be chosen.
-                    accessory={
-                        "type": "datepicker",
-                        "action_id": ids.SESSION_DEFER,
-                        "placeholder": plain("Defer to date"),
-                    },
-                ),
-            }
-        )
+        late = " :warning: overdue" if q.overdue else ""
+        accessory: dict[str, Any] | None
+        if q.answered:
+            state, accessory = ":white_check_mark: Answered", None
+        elif q.deferred_by == viewer:
+            state = f":hourglass_flowing_sand: You will answer it by {day(q.deferred_to)}{late}"
+            # The picker shows the promised day; picking another moves it.
+            accessory = _date_picker(initial=q.deferred_to)
+        elif q.deferred_by:
+            state = f":hourglass_flowing_sand: <@{q.deferred_by}> will answer it by {day(q.deferred_to)}{late}"
+            accessory = button(
+                "Take it over",
+                ids.SESSION_TAKE_OVER,
+                value=f"{q.id}:{q.deferred_by}",
+                confirm={
+                    "title": plain("Take this question over?"),
+                    "text": plain(
+                        "You will answer it instead, by the same date (you can move it after). The expert "
+                        "who promised it is told privately, and the note in its thread names you."
+                    ),
+                    "confirm": plain("Take it over"),
+                    "deny": plain("Cancel"),
+                },
+            )
+        else:
+            # No initial date: Slack sends the action only when the date changes, so a preset
+            # day could never be chosen.
+            state, accessory = "", _date_picker()
+        text = f"{title}\n_Asked by <@{q.asker_id}>_{answer}" + (f"\n{state}" if state else "")
+        blocks.append({"block_id": f"defer:{q.id}", **section(text, accessory=accessory)})
     if len(questions) > 45:
         blocks.append(
             context(f"…and {len(questions) - 45} more: the closing summary in <#{info.channel_id}> lists them all.")
         )
     blocks.append(
-        context("Pick a date to defer a question: it is noted in its thread, and you are reminded at 9:00 that day.")
+        context(
+            "Pick a date to defer a question: it is noted in its thread, and you are reminded at 9:00 that day. "
+            "A question is owed by one expert at a time: to answer one another expert promised, take it over."
+        )
     )
-    return {"text": f"Questions from the Ask the Expert session on {_topic(info.topic)}", "blocks": blocks}
+    text = f"Questions from the Ask the Expert session on {_topic(info.topic)}"
+    return {"text": f"Last call: q{text[1:]}" if last_call else text, "blocks": blocks}
 
 
-def deferred_note(expert_id: str, due: date) -> Message:
-    return {"text": f":hourglass_flowing_sand: <@{expert_id}> will answer this by {day(due)}."}
+def _date_picker(initial: date | None = None) -> dict[str, Any]:
+    picker = {"type": "datepicker", "action_id": ids.SESSION_DEFER, "placeholder": plain("Defer to date")}
+    if initial is not None:
+        picker["initial_date"] = initial.isoformat()
+    return picker
+
+
+def deferred_note(expert_id: str, due: date, taken_from: str | None = None) -> Message:
+    """The one note in a deferred question's thread: who answers it by when (updated in place)."""
+    taken = f" (taking it over from <@{taken_from}>)" if taken_from and taken_from != expert_id else ""
+    return {"text": f":hourglass_flowing_sand: <@{expert_id}> will answer this by {day(due)}{taken}."}
+
+
+def taken_over(expert_id: str, question_text: str, link: str | None, due: date) -> Message:
+    """To the expert whose promise another expert took over."""
+    where = f" <{link}|The question>." if link else ""
+    return {
+        "text": (
+            f"<@{expert_id}> took over “{excerpt(neutralise_mentions(question_text), 200)}” from you: "
+            f"they will answer it by {day(due)}, so you no longer owe it.{where}"
+        )
+    }
+
+
+def held(holder: str, due: date) -> str:
+    """An expert tried to defer a question another expert of the panel has already promised."""
+    return (
+        f"<@{holder}> has already promised to answer this by {day(due)}, so it stays theirs. "
+        "If you will answer it instead, use *Take it over* in your list: they are told."
+    )
 
 
 def reminder(question_text: str, link: str | None, due: date) -> Message:

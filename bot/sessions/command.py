@@ -12,6 +12,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot import delivery, ids
+from bot.ackbudget import answer
 from bot.admins import is_admin, with_admin_fallback
 from bot.blockkit import private
 from bot.deps import Deps
@@ -38,8 +39,12 @@ def _channel_arg(text: str, here: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def sessions_command(deps: Deps, ack: Ack, cmd: dict, context: BoltContext, client, team_id: str, words: str) -> bool:
-    """Handle `/expert <words>` if it is a sessions subcommand; False when it is not one."""
+def sessions_command(
+    deps: Deps, ack: Ack, cmd: dict, context: BoltContext, client, respond, team_id: str, words: str
+) -> bool:
+    """Handle `/expert <words>` if it is a sessions subcommand; False when it is not one. Those that
+    may need Slack (is this person an admin? joining a channel) are answered before the ack while
+    Slack answers quickly, else after it (`bot.ackbudget.answer`)."""
     action, _, rest = words.strip().partition(" ")
     action, rest = action.lower(), rest.strip()
     user_id, here = cmd["user_id"], cmd.get("channel_id")
@@ -47,7 +52,9 @@ def sessions_command(deps: Deps, ack: Ack, cmd: dict, context: BoltContext, clie
     if action in ("", "help"):
         ack(**private(sb.HELP))
     elif action == "channels":
-        ack(**_channels(deps, client, team_id, user_id, here, rest))
+        answer(
+            deps.ack_budget, ack, respond, context, client, lambda c: _channels(deps, c, team_id, user_id, here, rest)
+        )
     elif action == "list":
         with session_scope(deps.engine) as session:
             upcoming = sessions.upcoming(session, team_id=team_id)
@@ -56,11 +63,11 @@ def sessions_command(deps: Deps, ack: Ack, cmd: dict, context: BoltContext, clie
     elif action == "schedule":
         schedule.open_form(deps, ack, cmd, client, team_id)
     elif action == "cancel":
-        ack(**_cancel(deps, client, team_id, user_id, rest, now))
+        answer(deps.ack_budget, ack, respond, context, client, lambda c: _cancel(deps, c, team_id, user_id, rest, now))
     elif action == "start":
         ack(**_start(deps, client, team_id, user_id, here, rest, now, cmd.get("trigger_id")))
     elif action == "close":
-        ack(**_close(deps, client, team_id, user_id, here, now))
+        answer(deps.ack_budget, ack, respond, context, client, lambda c: _close(deps, c, team_id, user_id, here, now))
     else:
         return False
     return True
@@ -198,12 +205,12 @@ def _close(deps: Deps, client, team_id: str, user_id: str, here: str | None, now
     return private("Only the session's experts, its organiser or an admin can close it.")
 
 
-def handle_expert_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, client) -> None:
+def handle_expert_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, client, respond) -> None:
     text = (command.get("text") or "").strip()
     first, _, rest = text.partition(" ")
     if first.lower() != "topics":
         try:
-            if not sessions_command(deps, ack, command, context, client, team_of(context, command), text):
+            if not sessions_command(deps, ack, command, context, client, respond, team_of(context, command), text):
                 ack(**private(f"I don't know `/expert {neutralise_mentions(first)}`.\n\n" + sb.HELP))
         except Exception:
             log.exception("/expert %s failed", first)
@@ -219,5 +226,5 @@ def handle_expert_command(deps: Deps, ack: Ack, command: dict, context: BoltCont
 
 def register(app: App, deps: Deps) -> None:
     @app.command(ids.EXPERT_COMMAND)
-    def expert_command(ack, command, context, client):
-        handle_expert_command(deps, ack, command, context, client)
+    def expert_command(ack, command, context, client, respond):
+        handle_expert_command(deps, ack, command, context, client, respond)

@@ -9,7 +9,8 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot import delivery, ids
-from bot.admins import is_admin
+from bot.ackbudget import SLOW_ADMIN_SUBMIT, SlackSlow
+from bot.admins import learn_later, with_admin_fallback
 from bot.blockkit import private
 from bot.deps import Deps
 from bot.edge import team_of
@@ -35,8 +36,13 @@ def open_form(deps: Deps, ack: Ack, cmd: dict, client, team_id: str) -> None:
     view = sb.schedule_modal(
         channel_id=here if here in channels else channels[0], organiser_id=cmd["user_id"], start=start
     )
-    try:
-        client.views_open(trigger_id=cmd["trigger_id"], view=view)
+    try:  # the trigger_id expires with the 3 seconds: before the ack, within its budget
+        with deps.ack_budget.client(client) as quick:
+            quick.views_open(trigger_id=cmd["trigger_id"], view=view)
+    except SlackSlow as exc:
+        log.warning("/expert schedule: Slack did not open the form in time (%s)", exc)
+        ack(**private("Slack did not open the form in time. Please run `/expert schedule` again in a moment."))
+        return
     except SlackApiError as exc:
         log.warning("/expert schedule: the form could not open (%s)", delivery.error_of(exc))
         ack(**private("Sorry, the form could not open. Please try again."))
@@ -91,23 +97,42 @@ def handle_schedule_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
     if not start:
         ack(response_action="errors", errors={"start": "Choose when it starts."})
         return
-    admin = is_admin(deps, client, user_id)
-    with session_scope(deps.engine) as session:
-        result = sessions.schedule(
-            session,
-            team_id=team_id,
-            organiser_id=user_id,
-            channel_id=field("channel").get("selected_conversation") or "",
-            topic=escape(field("topic").get("value") or ""),
-            experts=list(field("experts").get("selected_users") or []),
-            starts_at=datetime.fromtimestamp(int(start), UTC),
-            minutes=minutes,
-            is_admin=admin,
-            now=utcnow(),
-            request_id=f"view:{view['id']}",
-        )
-        if isinstance(result, sessions.SessionInfo):
-            notify_sessions.queue_announcement(session, team_id=team_id, session_id=result.id)
+
+    def attempt(admin: bool) -> sessions.SessionInfo | sessions.Refused:
+        with session_scope(deps.engine) as session:
+            result = sessions.schedule(
+                session,
+                team_id=team_id,
+                organiser_id=user_id,
+                channel_id=field("channel").get("selected_conversation") or "",
+                topic=escape(field("topic").get("value") or ""),
+                experts=list(field("experts").get("selected_users") or []),
+                starts_at=datetime.fromtimestamp(int(start), UTC),
+                minutes=minutes,
+                is_admin=admin,
+                now=utcnow(),
+                request_id=f"view:{view['id']}",
+            )
+            if isinstance(result, sessions.SessionInfo):
+                notify_sessions.queue_announcement(session, team_id=team_id, session_id=result.id)
+        return result
+
+    # Slack's admin check only for an organiser who is not among the session's experts, before the
+    # ack within its budget: when it does not come in time, the form says to submit again.
+    try:
+        with deps.ack_budget.client(client) as quick:
+            result = with_admin_fallback(
+                deps,
+                quick,
+                user_id,
+                attempt,
+                lambda r: isinstance(r, sessions.Refused) and r.reason is Refusal.NOT_ALLOWED,
+            )
+    except SlackSlow as exc:
+        log.warning("/expert schedule: Slack did not say in time whether %s is an admin (%s)", user_id, exc)
+        ack(response_action="errors", errors={"experts": SLOW_ADMIN_SUBMIT})
+        learn_later(deps, context, client, user_id)  # remembered for the next try
+        return
     if isinstance(result, sessions.Refused):
         block, _ = REFUSALS[result.reason]
         ack(

@@ -8,8 +8,8 @@ proposal that does not become active sends its request back to choosing with fre
 Every transition is a conditional UPDATE from the state it leaves, so a double click, a retried
 request or the sweep running twice changes nothing the second time.
 
-Privacy: nothing here is meant for a channel but `demand` and the call for volunteers, which are
-counts; the edge shows them through `privacy.count_text`.
+Privacy: nothing here is meant for a channel but the call for volunteers, which shows its topic's
+demand as the scoreboard does (core.scoreboard.topic_demand, under core.privacy's rule).
 
 One module per stage: `profiles` (profiles and offers), `topiclist`, `requests` (requests and
 matching), `proposals` (proposals and consent), `mentorships` (mentorships and check-ins),

@@ -1,5 +1,6 @@
 """Calls for volunteers: an admin's post in a channel asking colleagues to mentor in a topic,
-with the topic's demand (counts only, shown behind the privacy threshold) kept current."""
+with the topic's demand kept current. What the post says of the demand is what the scoreboard
+shows (core.scoreboard.topic_demand, core.privacy's rule); `demand` is the raw counts."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ from storage.models import MentorCall, MentorRequest
 
 @dataclass(frozen=True)
 class Demand:
+    """A topic's raw demand, for the rules (never shown as it is: core.scoreboard.topic_demand)."""
+
     topic: str
     seeking: int  # open requests
     volunteers: int  # volunteers offering the topic with a place free (not paused)
@@ -136,15 +139,13 @@ def set_call_post(session: Session, *, team_id: str, call_id: int, ts: str) -> N
 
 
 def bump_calls(session: Session, *, team_id: str, topic_ids: list[int]) -> list[tuple[str, int, int]]:
-    """The topics' demand changed: each call about them, in any workspace of the organisation,
-    gets a new version to show. (the call's workspace, call, version)"""
-    topic_ids = [t for t in topic_ids if t is not None]
-    if not topic_ids:
+    """The demand in these topics changed: every call for volunteers in the organisation gets a
+    new version to show (the call's workspace, call, version). Every call, not only those about
+    these topics: a topic's count is shown as the scoreboard shows it, and whether the scoreboard
+    may show it depends on the other topics' counts (core.scoreboard.complementary)."""
+    if not [t for t in topic_ids if t is not None]:
         return []
-    where = (
-        MentorCall.team_id.in_(workspaces.pool(session, team_id=team_id)),
-        MentorCall.topic_id.in_(topics.pooled(session, team_id=team_id, topic_ids=topic_ids)),
-    )
+    where = (MentorCall.team_id.in_(workspaces.pool(session, team_id=team_id)),)
     if not claim_all(session, MentorCall, *where, version=MentorCall.version + 1):
         return []
     # Read back under the rows' write locks: two bumps at once get two versions.

@@ -10,7 +10,8 @@ twice: exactly one caller gets the transition back, and only that caller says so
 - `shared`: states, a session as plain data, outcomes, the transition claim;
 - `scheduling`: designated channels, scheduling (no overlap), starting now, cancelling;
 - `lifecycle`: opening and closing, what is due, questions asked in a session, its summary;
-- `deferrals`: answer or defer: the last call, deferrals, reminders, overdue.
+- `deferrals`: answer or defer: the last call, deferrals (one expert owes a question at a time,
+  another takes it over explicitly), the experts' lists, reminders, overdue.
 
 Callers use the package: `from core import sessions; sessions.schedule(...)`.
 """
@@ -18,12 +19,18 @@ Callers use the package: `from core import sessions; sessions.schedule(...)`.
 from core.sessions.deferrals import (
     DeferOutcome,
     Deferred,
+    ListPost,
     defer,
     due_chases,
     due_reminders,
+    follow_ups,
+    list_posts,
     mark_chased,
     mark_reminded,
     note_overdue,
+    set_list_post,
+    set_note,
+    take_over,
     zone,
 )
 from core.sessions.lifecycle import (
@@ -81,6 +88,7 @@ __all__ = [
     "Changed",
     "DeferOutcome",
     "Deferred",
+    "ListPost",
     "Refusal",
     "Refused",
     "SessionInfo",
@@ -98,7 +106,9 @@ __all__ = [
     "due",
     "due_chases",
     "due_reminders",
+    "follow_ups",
     "get",
+    "list_posts",
     "mark_chased",
     "mark_reminded",
     "note_overdue",
@@ -109,9 +119,12 @@ __all__ = [
     "schedule",
     "session_at",
     "session_of_question",
+    "set_list_post",
+    "set_note",
     "set_post",
     "start_now",
     "summary",
+    "take_over",
     "undesignate",
     "upcoming",
     "zone",

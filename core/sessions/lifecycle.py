@@ -178,8 +178,12 @@ class SessionQuestion:
     answered: bool  # by one of the session's experts
     answered_in_window: bool
     deferred_to: date | None
-    deferred_by: str | None
+    deferred_by: str | None  # the one expert who owes it now
     overdue: bool
+    taken_from: str | None = None  # the expert it was taken over from
+    permalink: str | None = None
+    answered_at: datetime | None = None  # its first answer by one of the session's experts
+    deferred_at: datetime | None = None  # when it was first deferred
 
 
 def questions(session: Session, *, team_id: str, session_id: int, now: datetime) -> list[SessionQuestion]:
@@ -206,7 +210,9 @@ def questions(session: Session, *, team_id: str, session_id: int, now: datetime)
     deferrals = {
         d.question_id: d
         for d in session.exec(
-            select(Deferral).where(Deferral.team_id == team_id, Deferral.question_id.in_(ids or [-1]))
+            select(Deferral)
+            .where(Deferral.team_id == team_id, Deferral.question_id.in_(ids or [-1]))
+            .execution_options(populate_existing=True)  # as it stands after a claim in this transaction
         )
     }
     closed_at = info.ends_at
@@ -225,6 +231,10 @@ def questions(session: Session, *, team_id: str, session_id: int, now: datetime)
                 deferred_to=deferral.due_date if deferral else None,
                 deferred_by=deferral.expert_id if deferral else None,
                 overdue=bool(deferral and answered_at is None and now >= deferral.overdue_at),
+                taken_from=deferral.taken_from if deferral else None,
+                permalink=q.permalink,
+                answered_at=answered_at,
+                deferred_at=deferral.created_at if deferral else None,
             )
         )
     return out

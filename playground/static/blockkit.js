@@ -7,6 +7,7 @@ import { act, confirmDialog } from './notices.js';
 import { botId, convById, convLabel, convs, displayName, myTz, post, users } from './state.js';
 
 export let autoId = 0;
+export const COUNTED_FROM = 20; // characters: a text input's limit from which its characters are counted
 
 export function optionByValue(options, value) { return (options || []).find((o) => o.value === value) || null; }
 
@@ -324,7 +325,9 @@ export function renderElement(el, blockId, ctx, opt) {
         if (triggers.includes('on_character_entered')) input.addEventListener('input', debounce(() => fire(getState()), 400));
       }
       const wrap = h('div', { class: 'bk-input-wrap' }, input);
-      if (el.max_length) {
+      // A counter near the limit of a text that can be long; a short field (a two-digit number
+      // typed as text) is bounded by its box, and "2/2" under it would only be noise.
+      if (el.max_length >= COUNTED_FROM && el.type !== 'number_input') {
         const counter = h('div', { class: 'bk-counter', 'aria-hidden': 'true' });
         const update = () => { const n = input.value.length; counter.textContent = n > el.max_length * 0.8 || (el.min_length && n < el.min_length && n > 0) ? `${n}/${el.max_length}` : ''; };
         input.addEventListener('input', update);
@@ -449,12 +452,17 @@ export function multiSelect(el, blockId, ctx, opt, dataAttrs, saved, fire) {
       try {
         const res = await post('/api/options', { where: ctx.where, view_id: ctx.viewId, block_id: blockId, action_id: el.action_id, value });
         if (mine !== seq) return;
-        const opts = res.option_groups ? res.option_groups.flatMap((g) => g.options || []) : (res.options || []);
-        note.hidden = true;
-        list.replaceChildren(...opts.filter((o) => !selected.includes(o.value)).map((o) => h('li', { role: 'option', class: 'bk-suggest-item', tabindex: '-1', 'data-value': o.value,
+        // Slack's answer holds `options` or `option_groups` (the server passes on whichever Knowhow gave).
+        const groups = Array.isArray(res.option_groups) ? res.option_groups : [{ options: res.options || [] }];
+        const item = (o) => h('li', { role: 'option', class: 'bk-suggest-item', tabindex: '-1', 'data-value': o.value,
           onmousedown: (e) => e.preventDefault(),
-          onclick: () => { if (selected.length >= max) return; known.set(o.value, { key: o.value, label: textOf(o.text), option: o }); selected.push(o.value); input.value = ''; list.hidden = true; changed(); } }, plainText(o.text))));
-        list.hidden = !list.childNodes.length;
+          onclick: () => { if (selected.length >= max) return; known.set(o.value, { key: o.value, label: textOf(o.text), option: o }); selected.push(o.value); input.value = ''; list.hidden = true; changed(); } }, plainText(o.text));
+        note.hidden = true;
+        list.replaceChildren(...groups.flatMap((g) => {
+          const items = (g.options || []).filter((o) => !selected.includes(o.value)).map(item);
+          return items.length && g.label ? [h('li', { role: 'presentation', class: 'bk-suggest-group' }, plainText(g.label)), ...items] : items;
+        }));
+        list.hidden = !list.querySelector('[role="option"]');
         input.setAttribute('aria-expanded', String(!list.hidden));
       } catch (err) {
         note.textContent = 'Suggestions are not available here (' + err.message + ').';
@@ -465,12 +473,12 @@ export function multiSelect(el, blockId, ctx, opt, dataAttrs, saved, fire) {
     input.addEventListener('focus', load);
     input.addEventListener('blur', () => setTimeout(() => { list.hidden = true; input.setAttribute('aria-expanded', 'false'); }, 150));
     input.addEventListener('keydown', (e) => {
-      const items = [...list.querySelectorAll('li')];
+      const items = [...list.querySelectorAll('[role="option"]')];
       if (e.key === 'ArrowDown' && items.length) { e.preventDefault(); list.hidden = false; items[0].focus(); }
       if (e.key === 'Enter') { e.preventDefault(); if (items.length) items[0].click(); }
     });
     list.addEventListener('keydown', (e) => {
-      const items = [...list.querySelectorAll('li')];
+      const items = [...list.querySelectorAll('[role="option"]')];
       const i = items.indexOf(document.activeElement);
       if (e.key === 'ArrowDown') { e.preventDefault(); items[Math.min(i + 1, items.length - 1)].focus(); }
       if (e.key === 'ArrowUp') { e.preventDefault(); if (i <= 0) input.focus(); else items[i - 1].focus(); }

@@ -1,26 +1,18 @@
 /* Building the DOM safely (createElement/textContent only, never innerHTML), icons and emoji. */
-export const EMOJI = {
-  white_check_mark: '✅', heavy_check_mark: '✔️', check: '✔️', x: '❌', warning: '⚠️', grey_question: '❔',
-  question: '❓', grey_exclamation: '❕', exclamation: '❗', speech_balloon: '💬', raising_hand: '🙋',
-  raised_hand: '✋', tada: '🎉', '+1': '👍', thumbsup: '👍', '-1': '👎', thumbsdown: '👎', eyes: '👀',
-  heart: '❤️', raised_hands: '🙌', pray: '🙏', joy: '😂', smile: '😄', slightly_smiling_face: '🙂',
-  wave: '👋', clap: '👏', rocket: '🚀', fire: '🔥', star: '⭐', sparkles: '✨', bulb: '💡', memo: '📝',
-  calendar: '📅', spiral_calendar_pad: '🗓️', date: '📅', alarm_clock: '⏰', clock: '🕐', hourglass: '⌛',
-  hourglass_flowing_sand: '⏳', stopwatch: '⏱️', bell: '🔔', mega: '📣', loudspeaker: '📢', mag: '🔍',
-  books: '📚', book: '📖', mortar_board: '🎓', handshake: '🤝', busts_in_silhouette: '👥',
-  bust_in_silhouette: '👤', seedling: '🌱', trophy: '🏆', medal: '🏅', chart_with_upwards_trend: '📈',
-  bar_chart: '📊', large_green_circle: '🟢', red_circle: '🔴', large_blue_circle: '🔵', white_circle: '⚪',
-  large_yellow_circle: '🟡', no_entry: '⛔', no_entry_sign: '🚫', lock: '🔒', key: '🔑', gear: '⚙️',
-  wrench: '🔧', hammer_and_wrench: '🛠️', link: '🔗', pushpin: '📌', point_right: '👉', point_up: '☝️',
-  arrow_right: '➡️', arrow_forward: '▶️', information_source: 'ℹ️', thinking_face: '🤔', muscle: '💪',
-  coffee: '☕', zap: '⚡', inbox_tray: '📥', outbox_tray: '📤', envelope: '✉️', email: '📧',
-  microphone: '🎤', studio_microphone: '🎙️', person_raising_hand: '🙋', wave_hand: '👋', dart: '🎯',
-  pencil: '📝', pencil2: '✏️', page_facing_up: '📄', clipboard: '📋', hugging_face: '🤗', sunglasses: '😎',
-  sweat_smile: '😅', confused: '😕', cry: '😢', ok_hand: '👌', 100: '💯', heavy_plus_sign: '➕',
-  heavy_minus_sign: '➖', new: '🆕', sos: '🆘', globe_with_meridians: '🌐', earth_africa: '🌍',
-  office: '🏢', house: '🏠', student: '🧑‍🎓', teacher: '🧑‍🏫', compass: '🧭', crown: '👑',
-};
-export const emojiChar = (name) => EMOJI[name] || EMOJI[String(name).replace(/::skin-tone-\d$/, '')] || null;
+// Slack's emoji shortcodes (GET /api/emoji: every name of Slack's standard set, skin tones included),
+// loaded once before the page first draws; a name not among them is shown as typed, as Slack does.
+// (Tried again after a failure: `loadEmoji` answers whether the list is there now.)
+export const EMOJI = new Map();
+let loadingEmoji = null;
+export function loadEmoji() {
+  if (EMOJI.size) return Promise.resolve(true);
+  loadingEmoji = loadingEmoji || fetch('/api/emoji').then((res) => res.json()).then((data) => {
+    for (const [name, ch] of Object.entries((data && data.emoji) || {})) EMOJI.set(name, ch);
+  }).catch(() => { /* the server is not answering: shortcodes stay as typed until it does */ })
+    .then(() => { loadingEmoji = null; return EMOJI.size > 0; });
+  return loadingEmoji;
+}
+export const emojiChar = (name) => EMOJI.get(name) || EMOJI.get(String(name).replace(/::skin-tone-\d$/, '')) || null;
 
 export const $ = (id) => document.getElementById(id);
 

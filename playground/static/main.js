@@ -3,7 +3,7 @@
  * the DOM is built with createElement/textContent only (never innerHTML). The contract with the
  * server: API.md. This module starts the page; the others are named by what they draw or do. */
 import { setupComposers } from './composer.js';
-import { $ } from './dom.js';
+import { $, loadEmoji } from './dom.js';
 import { rerenderMessages } from './messages.js';
 import { closeModal } from './modal.js';
 import { closeThread, openConv, openHome, renderAll, setAs, setTeam } from './navigation.js';
@@ -47,7 +47,7 @@ export function setup() {
     else if (convById(hash) && !(S.view && S.view.kind === 'conv' && S.view.id === hash)) openConv(hash);
   });
   window.knowhowPlayground = { state: () => S.state, as: () => S.as, team: () => S.team, refresh: () => refresh(true) };
-  refresh(true);
+  loadEmoji().finally(() => refresh(true));
 }
 
 if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', setup);

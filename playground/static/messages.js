@@ -1,5 +1,6 @@
 /* Messages: a conversation, a thread, one message with its menu, reactions and edit box. */
 import { renderBlocks, safeImage } from './blockkit.js';
+import { autosize } from './composer.js';
 import { dayKey, fmt, relativeDay, timeOf, tsDate } from './dates.js';
 import { $, emojiChar, h, icon, reconcile } from './dom.js';
 import { mrkdwn } from './mrkdwn.js';
@@ -184,23 +185,56 @@ export function renderConversation(forceBottom) {
   const channel = S.view && S.view.kind === 'conv' ? S.view.id : null;
   if (!channel) return;
   const msgs = (S.messagesFor === channel ? S.messages : []).slice().sort((a, b) => parseFloat(a.ts) - parseFloat(b.ts));
-  withScroll(box, () => {
-    const nodes = buildList(msgs, 'main', channel);
-    if (!nodes.length) nodes.push(emptyNote(channel));
-    reconcile(box, nodes);
-  }, forceBottom);
+  withScroll(box, () => reconcile(box, [intro(channel), ...buildList(msgs, 'main', channel)]), forceBottom);
   if (S.focusTarget && S.focusTarget.channel === channel) {
     const node = box.querySelector(`[data-ts="${CSS.escape(S.focusTarget.ts)}"]`);
     if (node) { node.scrollIntoView({ block: 'center' }); node.classList.add('flash'); setTimeout(() => node.classList.remove('flash'), 2000); S.focusTarget = null; }
   }
 }
 
-export const emptyNotes = new Map();
-export function emptyNote(channel) {
+/** What opens a conversation's history, as in Slack: where it begins; in the Q&A channel, where the
+ * page opens, the playground's welcome, unless --demo filled the playground (state.demo). */
+export const intros = new Map();
+export function intro(channel) {
   const c = convById(channel);
-  const k = `${channel}|${S.epoch}`;
-  if (!emptyNotes.has(k)) emptyNotes.set(k, h('div', { class: 'empty' }, c && c.kind === 'channel' ? `This is the very beginning of #${c.name}.` : `This is the very beginning of your conversation with ${c ? c.name : 'them'}.`));
-  return emptyNotes.get(k);
+  const k = `${channel}|${S.epoch}|${S.state.demo}`;
+  if (!intros.has(k)) {
+    intros.set(k, channel === S.state.default_conversation && !S.state.demo ? welcome(c) : h('div', { class: 'empty' },
+      c && c.kind === 'channel' ? `This is the very beginning of #${c.name}.` : `This is the very beginning of your conversation with ${c ? c.name : 'them'}.`));
+  }
+  return intros.get(k);
+}
+
+// Three things to try, each a command the "Try it" button puts in the message box (the person sends it).
+const TRIES = [
+  ['Ask the whole company', '/ask How do I get a second monitor for working from home?',
+    'Knowhow posts it here. Then act as someone else and answer in its thread, and back as the asker, accept the answer.'],
+  ['Host an expert session', '/expert channels add #ask-the-expert',
+    'An admin’s step (Alice is one): that channel then hosts sessions, and /expert schedule plans one there.'],
+  ['Find a mentor', '/mentor',
+    'Opens the Mentor Center: volunteer as one person, then look for a mentor as another.'],
+];
+
+/** The playground's first-run message: what it is, three things to try, and the demo's tip. */
+export function welcome(c) {
+  const org = (S.state.enterprise && S.state.enterprise.name) || 'the company';
+  const tryIt = (command) => () => {
+    const box = $('composer');
+    box.value = command;
+    autosize(box);
+    box.focus();
+  };
+  return h('section', { class: 'welcome', 'data-testid': 'welcome', 'aria-labelledby': 'welcome-title' },
+    h('h3', { id: 'welcome-title', class: 'welcome-title' }, 'Welcome to the Knowhow playground'),
+    h('p', null, `${org}, a pretend company on your machine, with Knowhow answering as it would in Slack. `,
+      'Be anyone: choose them under ', h('strong', null, 'Act as'), ', top left. Three things to try:'),
+    h('ol', { class: 'welcome-tries' }, TRIES.map(([title, command, what]) => h('li', null,
+      h('strong', null, title), ': ', h('code', { class: 'mk-code' }, command), ' ',
+      h('button', { type: 'button', class: 'link-btn', 'data-testid': 'try', onclick: tryIt(command) }, 'Try it'),
+      h('div', { class: 'welcome-what' }, what)))),
+    h('p', { class: 'welcome-tip' }, 'Tip: stop it and run ', h('code', { class: 'mk-code' }, 'make demo'),
+      ' to start with answered questions, an expert session about to open and mentors who volunteered.'),
+    h('p', { class: 'welcome-end' }, c ? `This is the very beginning of #${c.name}.` : ''));
 }
 
 export function renderThread(forceBottom) {

@@ -30,25 +30,27 @@ export function renderSidebar() {
   if (wsel.value !== (st.team && st.team.id)) wsel.value = st.team && st.team.id;
 
   // Everyone in the organisation, the people of this workspace first; choosing someone of the other
-  // office only switches the workspace too.
+  // office only switches the workspace too. The menu shows whole names; who the chosen person is
+  // (title, place, admin or not) is said under it, where it has the room.
   const sel = $('act-as');
   const people = userChoices();
   const here = (st.team && st.team.id) || '';
-  const label = (u) => `${userLabel(u)}${u.title ? ' · ' + u.title : ''}${u.location ? ' · ' + u.location : ''}`;
   const groups = [[here, people.filter((u) => (u.teams || []).includes(here))]];
   for (const w of offices) {
     if (w.id !== here) groups.push([w.id, people.filter((u) => (u.teams || [])[0] === w.id && !(u.teams || []).includes(here))]);
   }
-  const want = JSON.stringify([here, groups.map(([id, us]) => [id, us.map(label)])]);
+  const want = JSON.stringify([here, groups.map(([id, us]) => [id, us.map((u) => [userLabel(u), whoIs(u)])])]);
   if (sel.dataset.key !== want) {
     sel.dataset.key = want;
     sel.replaceChildren(...groups.filter(([, us]) => us.length).map(([id, us]) => {
       const w = workspaceById(id);
       const title = w ? (id === here ? w.name : `${w.name} (switches workspace)`) : id;
-      return h('optgroup', { label: title }, us.map((u) => h('option', { value: u.id }, label(u))));
+      return h('optgroup', { label: title }, us.map((u) => h('option', { value: u.id, title: whoIs(u) }, userLabel(u))));
     }));
   }
   if (sel.value !== S.as) sel.value = S.as;
+  const me = people.find((u) => u.id === S.as);
+  $('act-as-who').textContent = me ? whoIs(me) : '';
 
   const item = (id, label, icon, extra, suffix) => {
     const active = S.view && ((id === 'home' && S.view.kind === 'home') || (S.view.kind === 'conv' && S.view.id === id));
@@ -74,6 +76,12 @@ export function renderSidebar() {
     section('Direct messages', ims.map((c) => item(c.id, imLabel(c), imOther(c) === botId() ? '◆' : '●'))),
     section('Group messages', mpims.map((c) => item(c.id, c.name, '◎'))),
   ].filter(Boolean));
+}
+
+/** "Head of Learning & Development · London · Slack admin": who someone one may act as is. */
+export function whoIs(u) {
+  const role = u.is_slack_admin ? 'Slack admin' : u.is_admin ? 'Knowhow admin' : null;
+  return [u.title, u.location, role].filter(Boolean).join(' · ');
 }
 
 /** "Shared by Acme London and Acme Singapore" for a channel the organisation's workspaces share. */

@@ -1,5 +1,5 @@
 /* Polling: the state every POLL_MS, the open conversation and thread when the version moved. */
-import { $ } from './dom.js';
+import { $, EMOJI, loadEmoji } from './dom.js';
 import { renderConversation } from './messages.js';
 import { renderAll } from './navigation.js';
 import { handleNotices, toast } from './notices.js';
@@ -46,6 +46,8 @@ export async function tick() {
       renderAll();
     }
     handleNotices(st.notices);
+    // The emoji list, if the server was not answering when the page started: drawn again with it.
+    if (!EMOJI.size) loadEmoji().then((loaded) => { if (loaded) { S.epoch++; renderAll(); } });
   } catch (err) {
     if (err.offline) $('offline').hidden = false;
     else if (err.status >= 400 && err.status < 500 && S.as !== DEFAULT_AS && !S.state) {

@@ -34,3 +34,16 @@ def test_workspace_and_organisation_admins(fake_slack):
     assert is_org_admin(_deps({"W0MEMBER01"}), client, "W0MEMBER01")
     fake_slack.add_user("W0GONE0001", is_org_admin=True, deleted=True)
     assert not is_admin(_deps(), client, "W0GONE0001")
+
+
+def test_what_slack_said_is_remembered_so_the_next_check_needs_no_call(fake_slack):
+    client = WebClient(token=fake_slack.token, base_url=fake_slack.api_url)
+    fake_slack.add_user("U0WSADMIN1", is_admin=True)
+    deps = _deps()
+    assert is_admin(deps, client, "U0WSADMIN1") and not is_admin(deps, client, "U0MEMBER01")
+    fake_slack.hang("users.info")  # Slack slow: a remembered answer does not need it
+    try:
+        assert is_admin(deps, client, "U0WSADMIN1") and not is_admin(deps, client, "U0MEMBER01")
+    finally:
+        fake_slack.release()
+    assert len(fake_slack.calls_to("users.info")) == 2

@@ -270,7 +270,8 @@ def test_session_posts_never_ping_the_crowd_and_keep_to_slack_limits():
         sb.announcement(info),
         sb.opened(info),
         sb.summary(summary, now=start),
-        sb.expert_list(info, summary.open, {}, last_call=True),
+        sb.expert_list(info, summary.open, {}, viewer="U0EXPERT", last_call=True),
+        sb.expert_list(info, questions, {}, viewer="U0OTHER", last_call=False),
         sb.announcement(info, cancelled=True),
     ]
     for message in messages:

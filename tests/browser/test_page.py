@@ -104,6 +104,7 @@ def test_an_expert_session_opens_and_closes_on_time(person):
     jobs.sweep_sessions()
     expect(closed).to_have_count(1)
     expect(closed).to_contain_text(question)
+    expect(closed.locator('.emoji[title=":checkered_flag:"]')).to_have_text("🏁")  # not ":checkered_flag:"
 
 
 def test_volunteer_and_request_a_mentor_through_to_the_introduction(person):

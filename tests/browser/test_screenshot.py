@@ -9,6 +9,7 @@ import pytest
 
 from playground.run import Playground
 from playground.screenshot import SIZE, shoot
+from tests.browser.conftest import QA, expect
 
 
 @pytest.fixture(scope="module")
@@ -25,3 +26,12 @@ def test_the_readme_screenshot_shows_the_demo(page, playground, tmp_path):
     width, height = struct.unpack(">II", data[16:24])  # the IHDR chunk
     assert (width, height) == (SIZE["width"], SIZE["height"])
     assert len(data) < 300_000
+
+
+def test_a_demo_playground_opens_on_its_content_without_the_welcome(page, playground):
+    """The welcome's three things to try are for an empty playground (`make run`); with --demo's
+    content the Q&A channel begins as any other."""
+    page.goto(f"{playground.url}?as=U0EMMA0001#{QA}")
+    expect(page.get_by_test_id("messages").get_by_test_id("message")).not_to_have_count(0)
+    expect(page.get_by_test_id("messages")).to_contain_text("This is the very beginning of #ask-anything.")
+    expect(page.get_by_test_id("welcome")).to_have_count(0)

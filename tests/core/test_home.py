@@ -66,3 +66,30 @@ def test_questions_and_answers_are_the_persons_own_in_their_workspace(engine):
     assert picture.questions[0].id == newest
     assert (picture.answers, picture.accepted) == (1, 1)
     assert picture.mentoring is None and picture.topics == []
+
+
+def test_questions_asked_in_a_session_show_where_they_stand_by_the_sessions_rule(engine):
+    with session_scope(engine) as s:
+        held = _session(s, starts=START - timedelta(hours=2))
+
+        def asked(minutes):
+            return _question(
+                s, asker="UME", session_id=held.id, shown="none", created=START - timedelta(hours=2, minutes=-minutes)
+            )
+
+        open_one, by_expert, by_colleague, deferred, late = (asked(n) for n in range(5))
+        _answer(s, by_expert, author="UEXP", at=START)
+        _answer(s, by_colleague, author="UHELP", at=START)  # a community answer: still the experts' to answer
+        _deferral(s, deferred, overdue=START + 2 * DAY)
+        _deferral(s, late, overdue=START - DAY)
+        ids = {q.id: name for q, name in zip((open_one, by_expert, by_colleague, deferred, late), "abcde", strict=True)}
+    with session_scope(engine) as s:
+        picture = home.picture(s, team_id=TEAM, user_id="UME", now=START)
+    standing = {ids[q.id]: q.session for q in picture.questions}
+    assert standing == {
+        "a": home.InSession(answered=False),
+        "b": home.InSession(answered=True),
+        "c": home.InSession(answered=False),
+        "d": home.InSession(False, (START + DAY).date(), "UEXP", overdue=False),
+        "e": home.InSession(False, (START - 2 * DAY).date(), "UEXP", overdue=True),
+    }

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
-from core import matching, mentoring
+from core import matching, mentoring, scoreboard
 from core.mentoring import (
     AnswerOutcome,
     ChooseOutcome,
@@ -23,6 +23,7 @@ from core.mentoring import (
     RequestOutcome,
     SlackPerson,
 )
+from core.scoreboard import Figure
 from storage.db import session_scope
 from storage.models import MentorCandidate, MentorRequest, Mentorship, ProtegeToMentor
 from tests.races import race
@@ -825,6 +826,34 @@ def test_demand_counts_open_requests_and_volunteers_with_room(engine, topics):
         assert mentoring.demand(s, team_id=TEAM, topic_id=topics["Hiring"]) == mentoring.Demand("Hiring", 0, 0)
 
 
+def test_a_call_shows_its_topics_demand_as_the_scoreboard_does(engine, topics):
+    lead, hiring = topics["Leadership"], topics["Hiring"]
+    now = T0 + timedelta(hours=1)
+
+    def shown(topic_id):
+        with session_scope(engine) as s:
+            d = scoreboard.topic_demand(s, team_id=TEAM, topic_id=topic_id, now=now, threshold=3)
+            board = dict(scoreboard.live_board(s, team_id=TEAM, now=now, threshold=3).topics)
+        if d.topic in board:  # the same figures as the scoreboard's, whatever they are
+            assert (board[d.topic]["seeking"], board[d.topic]["volunteers"]) == (d.seeking, d.volunteers)
+        return d
+
+    assert shown(lead) == scoreboard.TopicDemand("Leadership", Figure("0", None, 0), Figure("0", None, 0))
+    for p in ("U0P1", "U0P2", "U0P3"):
+        _ask(engine, p, lead)
+    _volunteer(engine, "U0M", [hiring])
+    assert shown(lead).seeking == Figure("3", None, 3)
+    # One more in Hiring: "3" next to a total of 4 would tell that one, so Leadership's is left out.
+    _ask(engine, "U0P4", hiring)
+    assert shown(lead).seeking == scoreboard.HIDDEN and shown(hiring).seeking == Figure("fewer than 3")
+    assert shown(hiring).volunteers == Figure("fewer than 3")
+    # A topic taken off the list shows no count but zero.
+    with session_scope(engine) as s:
+        mentoring.remove_topic(s, team_id=TEAM, raw="Hiring")
+    assert shown(hiring) == scoreboard.TopicDemand("Hiring", scoreboard.HIDDEN, scoreboard.HIDDEN)
+    assert shown(topics["Public speaking"]).seeking == Figure("0", None, 0)
+
+
 def test_a_second_workspace_sees_nothing_of_the_first(engine, topics):
     lead = topics["Leadership"]
     _volunteer(engine, "U0M", [lead])
@@ -1029,8 +1058,10 @@ def test_two_bumps_of_a_call_at_once_make_two_versions(engine, topics):
 
     assert _one_then_other(engine, bump, bump) == ([(TEAM, call, 1)], [(TEAM, call, 2)])
     with session_scope(engine) as s:
-        assert mentoring.bump_calls(s, team_id=TEAM, topic_ids=[topics["Hiring"]]) == []
-        assert mentoring.get_call(s, team_id=TEAM, call_id=call).version == 2
+        # Another topic's demand changes what the call may show (core.scoreboard.complementary).
+        assert mentoring.bump_calls(s, team_id=TEAM, topic_ids=[topics["Hiring"]]) == [(TEAM, call, 3)]
+        assert mentoring.bump_calls(s, team_id=TEAM, topic_ids=[None]) == []
+        assert mentoring.get_call(s, team_id=TEAM, call_id=call).version == 3
 
 
 def _proposal(engine, topics):

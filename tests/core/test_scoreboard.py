@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core import scoreboard
+from core import privacy, scoreboard
 from core.scoreboard import Figure, Schedule, Snapshot
 from storage.db import session_scope
 from storage.models import Question, ScoreboardWeek
@@ -178,7 +179,7 @@ def test_a_shown_total_never_gives_away_the_small_count_it_hides():
     b = scoreboard.board(_snap(0, 9, [("Leadership", 7), ("Negotiation", 2)]), None, threshold=3)
     assert dict(b.topics)["Leadership"]["seeking"] == scoreboard.HIDDEN
     assert dict(b.topics)["Negotiation"]["seeking"] == Figure("fewer than 3")
-    assert b.mentoring["seeking"] == Figure("9")
+    assert b.mentoring["seeking"] == Figure("9", None, 9)
     # The smallest exact part goes first, and only as many as needed.
     b = scoreboard.board(_snap(0, 20, [("A", 10), ("B", 1), ("C", 4), ("D", 5)]), None, threshold=3)
     assert [t["seeking"].text for _, t in b.topics] == ["10", "fewer than 3", "not shown", "5"]
@@ -186,7 +187,10 @@ def test_a_shown_total_never_gives_away_the_small_count_it_hides():
     b = scoreboard.board(_snap(0, 12, [("A", 7), ("B", 2), ("C", 1)]), None, threshold=3)
     assert [t["seeking"].text for _, t in b.topics] == ["7", "fewer than 3", "fewer than 3"]
     b = scoreboard.board(_snap(0, 7, [("A", 7), ("B", 0)]), None, threshold=3)
-    assert [t["seeking"].text for _, t in b.topics] == ["7", "fewer than 3"]
+    assert [t["seeking"].text for _, t in b.topics] == ["7", "0"]
+    # A zero is shown, and never left out in a hidden count's place (leaving it out hides nothing).
+    b = scoreboard.board(_snap(0, 8, [("A", 7), ("B", 1), ("C", 0)]), None, threshold=3)
+    assert [t["seeking"].text for _, t in b.topics] == ["not shown", "fewer than 3", "0"]
     # A request in a topic nobody curated is part of the total and of what is hidden.
     b = scoreboard.board(_snap(0, 8, [("A", 7), ("Secret", 1)], curated={"A"}), None, threshold=3)
     assert [(n, t["seeking"].text) for n, t in b.topics] == [("A", "not shown")]
@@ -207,41 +211,81 @@ def test_only_curated_topics_are_listed_in_name_order_whatever_their_counts():
 def test_the_all_time_protege_to_mentor_count_shows_no_change():
     current = _snap(0, 0, protege_to_mentor_total=5, protege_to_mentor_week=1)
     b = scoreboard.board(current, _snap(0, 0, protege_to_mentor_total=4, protege_to_mentor_week=0), threshold=3)
-    assert b.mentoring["protege_to_mentor_total"] == Figure("5") and b.mentoring["protege_to_mentor_week"] == Figure(
-        "fewer than 3"
-    )
+    assert b.mentoring["protege_to_mentor_total"] == Figure("5", None, 5)
+    assert b.mentoring["protege_to_mentor_week"] == Figure("fewer than 3")
 
 
-def test_counts_hide_behind_the_threshold_and_changes_show_only_between_exact_counts():
+def test_only_counts_of_people_hide_behind_the_threshold_and_changes_show_only_between_exact_counts():
     b = scoreboard.board(_snap(12, 2, [("Leadership", 7)]), _snap(9, 5, [("Leadership", 1)]), threshold=3)
-    assert b.questions["asked"] == Figure("12", 3)
+    assert b.questions["asked"] == Figure("12", 3, 12)
     assert b.mentoring["seeking"] == Figure("fewer than 3", None)  # 5 -> 2 would tell the small count
     assert b.topics == [
         (
             "Leadership",
             {
-                "seeking": Figure("7", None),
-                "volunteers": Figure("fewer than 3", None),
-                "active": Figure("fewer than 3", None),
-                "completed": Figure("fewer than 3", None),
+                "seeking": Figure("7", None, 7),  # against a hidden count: no change
+                "volunteers": Figure("0", 0, 0),
+                "active": Figure("0", 0, 0),
+                "completed": Figure("0", 0, 0),
             },
         )
     ]
-    assert scoreboard.board(_snap(12, 2), None, threshold=3).questions["asked"] == Figure("12", None)
-    assert scoreboard.board(_snap(2, 2), None, threshold=1).questions["asked"] == Figure("2", None)
+    assert scoreboard.board(_snap(12, 2), None, threshold=3).questions["asked"] == Figure("12", None, 12)
+    assert scoreboard.board(_snap(2, 2), None, threshold=1).mentoring["seeking"] == Figure("2", None, 2)
 
 
-def test_the_trend_leaves_out_small_counts(engine):
+def test_activity_and_zero_are_shown_as_they_are():
+    # An empty workspace: zero everywhere, shown as zero, not "fewer than 3".
+    empty = scoreboard.board(_snap(0, 0, [("Leadership", 0)], volunteers=0, active=0), None, threshold=3)
+    assert empty.questions["asked"] == Figure("0", None, 0)
+    assert empty.mentoring["seeking"] == Figure("0", None, 0) and empty.mentoring["volunteers"] == Figure("0", None, 0)
+    assert dict(empty.topics)["Leadership"]["seeking"] == Figure("0", None, 0)
+    # Questions, answers and sessions are activity: one question is "1", and its change is shown.
+    b = scoreboard.board(_snap(1, 1), _snap(2, 0), threshold=3)
+    assert b.questions["asked"] == Figure("1", -1, 1)
+    assert b.mentoring["seeking"] == Figure("fewer than 3")  # one person looking for a mentor is not told
+    snap = _snap(0, 0)
+    snap.figures["sessions"] = {"held": 1, "questions": 2, "handled": 2, "deferrals_kept": 1, "deferrals_overdue": 0}
+    assert [f.text for f in scoreboard.board(snap, None, threshold=3).sessions.values()] == ["1", "2", "2", "1", "0"]
+
+
+def test_every_count_is_either_of_people_or_of_activity():
+    counts = {("mentoring", k) for k in scoreboard.MENTORING_COUNTS}
+    counts |= {("mentoring", k) for k in scoreboard.TOPIC_COUNTS}
+    counts |= {("questions", k) for k in scoreboard.QUESTION_COUNTS} | {
+        ("sessions", k) for k in scoreboard.SESSION_COUNTS
+    }
+    assert counts == set(privacy.PEOPLE) | set(privacy.ACTIVITY) and not set(privacy.PEOPLE) & set(privacy.ACTIVITY)
+    assert {c for c in counts if privacy.of_people(*c)} == {("mentoring", k) for k in scoreboard.MENTORING_COUNTS}
+    assert privacy.of_people("mentoring", "a count nobody classified yet")  # hidden until decided
+    assert [privacy.count_text(n, people=True, threshold=3) for n in (0, 1, 2, 3)] == [
+        "0",
+        "fewer than 3",
+        "fewer than 3",
+        "3",
+    ]
+    assert [privacy.count_text(n, people=False, threshold=3) for n in (0, 1, 2, 3)] == ["0", "1", "2", "3"]
+    assert [privacy.hidden_range(t) for t in (1, 2, 3, 5)] == [None, "1", "1 or 2", "1 to 4"]
+
+
+def test_the_trend_leaves_out_small_counts_of_people_only(engine):
     first = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
     with session_scope(engine) as s:
-        for week, n in enumerate((5, 1, 4)):
-            for _ in range(n):
-                _ask(s, first + timedelta(weeks=week) - timedelta(days=2))
-            scoreboard.record_week(
-                s, team_id=TEAM, start=first + timedelta(weeks=week - 1), end=first + timedelta(weeks=week), now=first
+        for week, (asked, seeking) in enumerate(((5, 0), (1, 1), (4, 3))):
+            end = first + timedelta(weeks=week)
+            s.add(
+                ScoreboardWeek(
+                    team_id=TEAM,
+                    week_start=end - timedelta(weeks=1),
+                    week_end=end,
+                    figures=json.dumps({"questions": {"asked": asked}, "mentoring": {"seeking": seeking}}),
+                    computed_at=end,
+                )
             )
+    with session_scope(engine) as s:
         trend = scoreboard.trend(s, team_id=TEAM, threshold=3)
-    assert trend.series["Questions asked"] == [5, None, 4]
+    assert trend.series["Questions asked"] == [5, 1, 4]
+    assert trend.series["People seeking a mentor"] == [0, None, 3]
     assert trend.week_ends == [first + timedelta(weeks=n) for n in range(3)]
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from core import asking, sessions
 from core.sessions import Change, DeferOutcome, Refusal, State
+from storage import qa
 from storage.db import session_scope
 from storage.models import Question
 from tests.races import race
@@ -474,3 +475,115 @@ def test_a_session_alarm_for_a_gone_workspace_does_nothing(engine, designated):
         assert jobs.session_alarm(TEAM, sid) is True  # installed again: it opens
     finally:
         runtime.bind_engine(None)
+
+
+PANELIST = "U0EXPERT02"
+THIRD = "U0EXPERT03"
+
+
+def _panel(engine):
+    sid = _schedule(engine, experts=(EXPERT, PANELIST, THIRD)).id
+    _advance(engine, sid, T0)
+    return sid
+
+
+def _defer(s, q, expert, due, now):
+    return sessions.defer(s, team_id=TEAM, question_id=q, expert_id=expert, due_date=due, tz_name="UTC", now=now)
+
+
+def _take(s, q, expert, holder):
+    return sessions.take_over(s, team_id=TEAM, question_id=q, expert_id=expert, from_expert_id=holder)
+
+
+def test_in_a_panel_a_question_is_owed_by_one_expert_at_a_time(engine, designated):
+    sid = _panel(engine)
+    q = _message(engine, ts(1), "U0ASKER1")
+    _advance(engine, sid, T0 + timedelta(minutes=60))
+    now = T0 + timedelta(hours=2)
+    with session_scope(engine) as s:
+        assert _take(s, q, PANELIST, EXPERT).outcome is DeferOutcome.NOT_DEFERRED  # nobody has it yet
+        first = _defer(s, q, EXPERT, date(2026, 12, 7), now)
+        assert (first.outcome, first.holder, first.moved_from) == (DeferOutcome.DEFERRED, EXPERT, None)
+        # The first promise stands: another expert's date is refused, with who has it and until when.
+        held = _defer(s, q, PANELIST, date(2026, 12, 10), now)
+        assert (held.outcome, held.holder, held.due_date) == (DeferOutcome.HELD, EXPERT, date(2026, 12, 7))
+        # Its expert moves the date.
+        moved = _defer(s, q, EXPERT, date(2026, 12, 8), now)
+        assert (moved.outcome, moved.moved_from) == (DeferOutcome.DEFERRED, date(2026, 12, 7))
+        # Another expert takes it over explicitly: the date stays, the one it was taken from is named.
+        taken = _take(s, q, PANELIST, EXPERT)
+        assert (taken.outcome, taken.holder, taken.previous, taken.due_date) == (
+            DeferOutcome.TAKEN_OVER,
+            PANELIST,
+            EXPERT,
+            date(2026, 12, 8),
+        )
+        assert _take(s, q, PANELIST, EXPERT).outcome is DeferOutcome.ALREADY_YOURS
+        # A stale button (made while the first expert had it) takes nothing from the new holder.
+        stale = _take(s, q, THIRD, EXPERT)
+        assert (stale.outcome, stale.holder) == (DeferOutcome.HELD, PANELIST)
+        assert _defer(s, q, EXPERT, date(2026, 12, 9), now).outcome is DeferOutcome.HELD
+        assert _take(s, q, "U0RANDOM", PANELIST).outcome is DeferOutcome.NOT_AN_EXPERT
+        [row] = sessions.summary(s, team_id=TEAM, session_id=sid, now=now).deferred
+        assert (row.deferred_by, row.deferred_to, row.taken_from) == (PANELIST, date(2026, 12, 8), EXPERT)
+        # Reminders and the overdue note follow the one who has it.
+        assert sessions.due_reminders(s, now=datetime(2026, 12, 8, 9, tzinfo=UTC)) == [(TEAM, q)]
+        assert qa.get_deferral(s, team_id=TEAM, question_id=q).expert_id == PANELIST
+    _reply(engine, ts(1), ts(200), PANELIST)
+    with session_scope(engine) as s:
+        assert _take(s, q, EXPERT, PANELIST).outcome is DeferOutcome.ANSWERED
+
+
+def test_two_experts_deferring_one_question_at_once_leave_one_promise(engine, designated):
+    sid = _panel(engine)
+    q = _message(engine, ts(1), "U0ASKER1")
+    _advance(engine, sid, T0 + timedelta(minutes=60))
+    now = T0 + timedelta(hours=2)
+    results = {}
+    race(
+        engine,
+        *[
+            (lambda s, e=e, d=d: results.__setitem__(e, _defer(s, q, e, d, now)))
+            for e, d in ((EXPERT, date(2026, 12, 7)), (PANELIST, date(2026, 12, 10)))
+        ],
+    )
+    outcomes = sorted(r.outcome.value for r in results.values())
+    assert outcomes == ["deferred", "held"]
+    winner = next(e for e, r in results.items() if r.outcome is DeferOutcome.DEFERRED)
+    assert next(r for r in results.values() if r.outcome is DeferOutcome.HELD).holder == winner
+    with session_scope(engine) as s:
+        assert qa.get_deferral(s, team_id=TEAM, question_id=q).expert_id == winner
+
+
+def test_the_experts_lists_keep_their_questions_and_show_each_as_it_stands(engine, designated):
+    sid = _panel(engine)
+    q1 = _message(engine, ts(1), "U0ASKER1", "Answered in the session")
+    q2 = _message(engine, ts(2), "U0ASKER2", "Deferred before the last call")
+    q3 = _message(engine, ts(3), "U0ASKER3", "Still open at the last call")
+    _reply(engine, ts(1), ts(5), EXPERT)
+    _advance(engine, sid, T0 + timedelta(minutes=60))
+    with session_scope(engine) as s:
+        _defer(s, q2, EXPERT, date(2026, 12, 7), T0 + timedelta(minutes=90))
+        assert sessions.mark_chased(s, team_id=TEAM, session_id=sid, now=T0 + timedelta(minutes=120))
+        _defer(s, q3, PANELIST, date(2026, 12, 8), T0 + timedelta(minutes=150))
+
+        def ids(last_call):
+            return [
+                (q.id, q.deferred_by)
+                for q in sessions.follow_ups(s, team_id=TEAM, session_id=sid, now=T0, last_call=last_call)
+            ]
+
+        assert ids(False) == [(q2, EXPERT), (q3, PANELIST)]  # not what was answered in the session
+        assert ids(True) == [(q3, PANELIST)]  # what the last call was about, as it stands now
+        sessions.set_list_post(
+            s, team_id=TEAM, session_id=sid, expert_id=PANELIST, channel_id="D1", ts="1.0", last_call=False
+        )
+        sessions.set_list_post(
+            s, team_id=TEAM, session_id=sid, expert_id=PANELIST, channel_id="D1", ts="2.0", last_call=True
+        )
+        assert [(p.expert_id, p.ts, p.last_call) for p in sessions.list_posts(s, team_id=TEAM, session_id=sid)] == [
+            (PANELIST, "1.0", False),
+            (PANELIST, "2.0", True),
+        ]
+        assert sessions.list_posts(s, team_id="T0OTHER", session_id=sid) == []
+    assert q1

@@ -7,6 +7,7 @@ import pytest
 from bot.config import Settings
 from bot.service import Knowhow
 from fakeslack import SlackSender
+from fakeslack.socket_mode import SocketModeServer
 
 from ..settle import watch
 
@@ -42,3 +43,19 @@ def knowhow(settings):
 def slack(knowhow, fake_slack):
     """Signs and sends requests to the running app as Slack does."""
     return SlackSender(f"http://127.0.0.1:{knowhow.http.port}/slack/events", SECRET)
+
+
+@pytest.fixture
+def socket_knowhow(settings, fake_slack):
+    """Knowhow in Socket Mode, its socket served by the stand-in: (the service, the socket server)."""
+    server = SocketModeServer().start()
+    fake_slack.socket_mode = server
+    service = Knowhow(
+        settings.model_copy(update=dict(app_token="xapp-1-fake", signing_secret=None)),
+        host="127.0.0.1",
+        outbox_poll_seconds=0.2,
+    )
+    service.start()
+    yield service, server
+    service.stop()
+    server.stop()

@@ -87,9 +87,23 @@ def volunteer(slack, fake_slack, user, *, years="3", location=None, capacity="1"
     return submit(slack, fake_slack, user, answers).json()
 
 
-def find(slack, fake_slack, user, goal="Run my first one-to-ones well"):
+def find(slack, fake_slack, user, goal="Run my first one-to-ones well", topic="Leadership"):
     assert mentor(slack, "find", user).status == 200
-    return submit(slack, fake_slack, user, {ids.MENTOR_IN_TOPIC: topic_id(fake_slack), ids.MENTOR_IN_GOAL: goal}).json()
+    answers = {ids.MENTOR_IN_TOPIC: topic_id(fake_slack, topic), ids.MENTOR_IN_GOAL: goal}
+    return submit(slack, fake_slack, user, answers).json()
+
+
+def broadcast(slack, fake_slack, topic="Leadership", channel=CHANNEL):
+    """An admin's call for volunteers in `topic`, through the form; returns the form's answer."""
+    assert mentor(slack, "broadcast", ADMIN).status == 200
+    answers = {
+        ids.MENTOR_IN_TOPIC: topic_id(fake_slack, topic),
+        ids.MENTOR_IN_GOALS: "Help new managers find their feet",
+        ids.MENTOR_IN_WEEKS: "12",
+        ids.MENTOR_IN_HOURS: "2",
+        ids.MENTOR_IN_CHANNEL: channel,
+    }
+    return submit(slack, fake_slack, ADMIN, answers).json()
 
 
 def dms_to(fake_slack, user):
@@ -239,31 +253,32 @@ def test_only_admins_curate_topics_and_call_for_volunteers(knowhow, slack, fake_
 def test_a_call_for_volunteers_shows_counts_only_and_keeps_them_current(knowhow, slack, fake_slack, people):
     add_topic(slack)
     find(slack, fake_slack, PROTEGE)
-    assert mentor(slack, "broadcast", ADMIN).status == 200
+    body = broadcast(slack, fake_slack)
     assert opened_view(fake_slack)["callback_id"] == ids.MENTOR_BROADCAST_MODAL
-    body = submit(
-        slack,
-        fake_slack,
-        ADMIN,
-        {
-            ids.MENTOR_IN_TOPIC: topic_id(fake_slack),
-            ids.MENTOR_IN_GOALS: "Help new managers find their feet",
-            ids.MENTOR_IN_WEEKS: "12",
-            ids.MENTOR_IN_HOURS: "2",
-            ids.MENTOR_IN_CHANNEL: CHANNEL,
-        },
-    ).json()
     assert body["response_action"] == "update"
     _wait_until(lambda: fake_slack.messages.get(CHANNEL))
     post = fake_slack.messages[CHANNEL][-1]
     text = json.dumps(post["blocks"])
-    assert "Fewer than 3 people are looking for a mentor in Leadership" in text
+    # One person looking: said without a count, and that they wait for a volunteer.
+    assert (
+        "Colleagues are looking for a mentor in Leadership, and no volunteer has a place free: they are waiting for one."
+        in text
+    )
+    assert "ewer than" not in text
     assert "12 weeks" in text and "2 hours a month" in text and "Help new managers" in text
     [volunteer_button] = buttons(post, ids.MENTOR_OPEN_VOLUNTEER)
 
     find(slack, fake_slack, PROTEGE_2)
     find(slack, fake_slack, PROTEGE_3)
     _wait_until(lambda: "3 people are looking" in json.dumps(fake_slack.messages[CHANNEL][-1]["blocks"]))
+    # Volunteers with a place free are never counted in a call: supply only tells people they are not needed.
+    volunteer(slack, fake_slack, MENTOR, capacity="3")
+    _wait_until(
+        lambda: json.dumps(fake_slack.messages[CHANNEL][-1]["blocks"]).count(
+            "people are looking for a mentor in Leadership."
+        )
+    )
+    assert "place free" not in json.dumps(fake_slack.messages[CHANNEL][-1]["blocks"])
 
     # The Volunteer button opens the form with the topic chosen.
     payload = slack.block_actions_payload(
@@ -633,27 +648,30 @@ def test_a_topic_a_protege_names_is_not_listed_until_an_admin_adds_it(knowhow, s
     assert_no_protege_named(fake_slack, PROTEGE)
 
 
-def test_counts_in_a_call_are_pluralised():
+def test_a_call_says_what_helps_recruit_with_the_scoreboards_figures():
     from bot.mentor import blocks as mb
-    from core.mentoring import Demand
+    from core.scoreboard import HIDDEN, Figure, TopicDemand
 
-    def right_now(seeking, volunteers, threshold):
-        text = json.dumps(
-            mb.call("Leadership", "Grow", 12, 1, Demand("Leadership", seeking, volunteers), threshold, 1)["blocks"]
+    def right_now(seeking, volunteers):
+        text = json.dumps(mb.call("Grow", 12, 1, TopicDemand("Leadership", seeking, volunteers), 1)["blocks"])
+        return text[text.index("*Right now*") :].split("\\n")[0].split('"')[0]
+
+    exact = {n: Figure(str(n), None, n) for n in (0, 1, 7)}
+    assert right_now(exact[7], exact[1]) == "*Right now*: 7 people are looking for a mentor in Leadership."
+    assert right_now(exact[1], exact[7]) == "*Right now*: 1 person is looking for a mentor in Leadership."
+    # Some, but fewer than the threshold (or left out on the scoreboard): no count, and never "fewer than".
+    for hidden in (Figure("fewer than 3"), HIDDEN):
+        assert (
+            right_now(hidden, Figure("fewer than 3"))
+            == "*Right now*: Colleagues are looking for a mentor in Leadership."
         )
-        return text[text.index("*Right now*") : text.index("place free") + len("place free")]
-
-    assert right_now(1, 1, 1) == (
-        "*Right now*: 1 person is looking for a mentor in Leadership; 1 colleague volunteers with a place free"
+    assert right_now(exact[7], exact[0]) == (
+        "*Right now*: 7 people are looking for a mentor in Leadership, "
+        "and no volunteer has a place free: they are waiting for one."
     )
-    assert (
-        right_now(2, 2, 1)
-        == "*Right now*: 2 people are looking for a mentor in Leadership; 2 colleagues volunteer with a place free"
+    # Nobody looking yet: the call still recruits (the first to ask are introduced at once).
+    assert right_now(exact[0], exact[7]) == (
+        "*Right now*: Colleagues ask for a mentor in Leadership with `/mentor find`. "
+        "Volunteer now, and the first to ask can be introduced to you straight away."
     )
-    assert right_now(1, 1, 3) == (
-        "*Right now*: Fewer than 3 people are looking for a mentor in Leadership; "
-        "fewer than 3 colleagues volunteer with a place free"
-    )
-    assert "1 hour a month" in json.dumps(
-        mb.call("Leadership", "Grow", 12, 1, Demand("Leadership", 0, 0), 3, 1)["blocks"]
-    )
+    assert "1 hour a month" in json.dumps(mb.call("Grow", 12, 1, TopicDemand("Leadership", exact[0], exact[0]), 1))

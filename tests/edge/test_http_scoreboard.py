@@ -19,9 +19,13 @@ from storage.models import ScoreboardWeek
 from .test_http_ask import QA_CHANNEL, _wait_until, ask
 from .test_http_mentor import (  # noqa: F401
     ADMIN,
+    CHANNEL,
     MENTOR,
     PROTEGE,
+    PROTEGE_2,
+    PROTEGE_3,
     add_topic,
+    broadcast,
     dms_to,
     find,
     mentor,
@@ -65,6 +69,74 @@ def test_mentor_scoreboard_shows_the_figures_privately_behind_the_threshold(know
     assert "Looking for a mentor: *fewer than 3*" in text and "*Leadership*: *fewer than 3* looking" in text
     assert PROTEGE not in text
     assert f"<#{QA_CHANNEL}>" in text  # where the weekly post goes by default
+
+
+def _home(slack, fake_slack, user, monkeypatch):
+    """The Home tab `user` is shown when they open it, with the board as it is now (not the one
+    computed for the Homes of the last minute)."""
+    from bot.home import view as home_edge
+
+    monkeypatch.setattr(home_edge, "BOARD_FOR", 0.0)
+    before = len([c for c in fake_slack.calls_to("views.publish") if c.args["user_id"] == user])
+    event = {"type": "app_home_opened", "user": user, "channel": "D" + user[1:], "tab": "home"}
+    slack.event({**event, "event_ts": f"{utcnow().timestamp():.6f}"})
+    _wait_until(lambda: len([c for c in fake_slack.calls_to("views.publish") if c.args["user_id"] == user]) > before)
+    return [c for c in fake_slack.calls_to("views.publish") if c.args["user_id"] == user][-1].args["view"]
+
+
+def test_zero_reads_none_yet_and_activity_is_counted_as_it_is(knowhow, slack, fake_slack, people, monkeypatch):
+    # An empty workspace: nothing hides behind "fewer than 3"; each part says there is none yet.
+    text = json.dumps(mentor(slack, "scoreboard", PROTEGE).json()["blocks"], ensure_ascii=False)
+    assert "*fewer than" not in text  # (the note under the figures says what it would mean)
+    for part in ("Mentoring", "Questions", "Ask the Expert"):
+        assert f"*{part}*\\nNone yet." in text
+    # One question is one question: counting questions singles nobody out.
+    ask(slack, fake_slack, "Where is the VPN guide?")
+    text = json.dumps(mentor(slack, "scoreboard", PROTEGE).json()["blocks"], ensure_ascii=False)
+    assert "Asked: *1* · answered: *0* · resolved: *0*" in text and "*Mentoring*\\nNone yet." in text
+    # One person looking for a mentor is a small group of people: not told; a zero is.
+    add_topic(slack)
+    find(slack, fake_slack, PROTEGE)
+    text = json.dumps(mentor(slack, "scoreboard", PROTEGE).json()["blocks"], ensure_ascii=False)
+    assert "Looking for a mentor: *fewer than 3* · volunteers with a place free: *0*" in text
+    assert "*Leadership*: *fewer than 3* looking, *0* volunteering, *0* active, *0* completed" in text
+    assert "Asked: *1*" in text and "*Ask the Expert*\\nNone yet." in text
+    home = json.dumps(_home(slack, fake_slack, MENTOR, monkeypatch), ensure_ascii=False)
+    assert "Asked: *1*" in home and "Looking for a mentor: *fewer than 3*" in home
+
+
+def test_a_call_for_volunteers_and_every_scoreboard_show_a_topics_demand_alike(
+    knowhow, slack, fake_slack, people, monkeypatch
+):
+    from scheduler.jobs import scoreboard as jobs  # the module whose clock the sweep reads
+
+    add_topic(slack)
+    add_topic(slack, "Negotiation")
+    for protege in (PROTEGE, PROTEGE_2, PROTEGE_3):
+        find(slack, fake_slack, protege)
+    assert broadcast(slack, fake_slack)["response_action"] == "update"
+
+    def call():
+        return json.dumps((fake_slack.messages.get(CHANNEL) or [{}])[-1].get("blocks"))
+
+    _wait_until(lambda: "3 people are looking for a mentor in Leadership" in call())
+    assert "*Leadership*: *3* looking" in json.dumps(mentor(slack, "scoreboard", ADMIN).json()["blocks"])
+
+    # Someone asks in Negotiation: next to a total of 4, Leadership's 3 would tell that one person,
+    # so the scoreboard leaves it out, and the call (updated in place) says so without a count.
+    fake_slack.add_user("U0NEWMGR04", title="Engineering Manager", tz="Europe/Paris", tz_offset=3600)
+    find(slack, fake_slack, "U0NEWMGR04", topic="Negotiation")
+    _wait_until(lambda: "Colleagues are looking for a mentor in Leadership" in call())
+    assert "3 people" not in call() and "ewer than" not in call()
+    shown = "*Leadership*: *not shown* looking"
+    assert shown in json.dumps(mentor(slack, "scoreboard", ADMIN).json()["blocks"])
+    assert shown in json.dumps(_home(slack, fake_slack, MENTOR, monkeypatch))
+    posting = scoreboard.last_week_end(scoreboard.Schedule(QA_CHANNEL), utcnow()) + timedelta(weeks=1)
+    monkeypatch.setattr(jobs, "utcnow", lambda: posting + timedelta(minutes=1))
+    assert jobs.sweep_scoreboard(QA_CHANNEL, 3) == 1
+    _wait_until(lambda: any("This week in Knowhow" in (m.get("text") or "") for m in fake_slack.messages[QA_CHANNEL]))
+    [post] = [m for m in fake_slack.messages[QA_CHANNEL] if "This week in Knowhow" in (m.get("text") or "")]
+    assert shown in json.dumps(post["blocks"]) and "*Negotiation*: *fewer than 3* looking" in json.dumps(post["blocks"])
 
 
 def test_only_admins_change_the_weekly_post_and_the_form_saves_it(knowhow, slack, fake_slack, people):
@@ -271,7 +343,7 @@ def test_homes_share_the_workspace_board_for_a_minute_and_read_their_own_part_fr
     first = published()
     ask(slack, fake_slack, "Where is the VPN guide?", user_id=PROTEGE)
     second = published()
-    assert len(computed) == 1 and "Asked: *fewer than 3*" in second
+    assert len(computed) == 1 and "*Questions*\\nNone yet." in second  # the board of the first
     assert "Where is the VPN guide?" in second and "Where is the VPN guide?" not in first  # their own part is fresh
     monkeypatch.setattr(home_edge, "BOARD_FOR", 0.0)
     published()

@@ -14,7 +14,7 @@ from bot import ids
 from bot.service import Knowhow
 from core import sessions
 from storage.db import session_scope
-from storage.models import ExpertSession, Question
+from storage.models import Answer, ExpertSession, Question
 
 from ..settle import settle
 from .test_http_ask import _wait_until
@@ -145,6 +145,7 @@ def test_a_session_from_start_to_summary_with_a_deferral(knowhow, slack, fake_sl
         )
     )
     _wait_until(lambda: _session_questions(knowhow) == 2)
+    _wait_until(lambda: _answer_recorded(knowhow, answer_ts))  # the reply is work done after its ack
 
     assert "closed" in expert(slack, "close")["text"]
     _wait_until(lambda: any("is closed" in m["text"] for m in in_channel(fake_slack)))
@@ -182,6 +183,11 @@ def test_a_session_from_start_to_summary_with_a_deferral(knowhow, slack, fake_sl
     payload["user"]["id"] = "U0RANDOM01"
     slack.interaction(payload)
     _wait_until(lambda: "Only the session's experts" in fake_slack.calls_to("response_url")[-1].args["text"])
+
+
+def _answer_recorded(knowhow, ts):
+    with session_scope(knowhow.engine) as s:
+        return s.exec(select(Answer).where(Answer.team_id == "T0FAKETEAM", Answer.message_ts == ts)).first() is not None
 
 
 def _session_questions(knowhow):
@@ -345,3 +351,212 @@ def test_ask_in_an_open_session_goes_to_the_session(knowhow, slack, fake_slack):
     with session_scope(knowhow.engine) as s:
         question = s.exec(select(Question).where(Question.text == "What should we alert on?")).one()
         assert question.session_id is not None and question.channel_id == CHANNEL
+
+
+# -- a panel: one expert owes a question at a time; App Home shows where session questions stand --
+
+EXPERT2 = "U0EXPERT02"
+
+
+def _open_panel(knowhow, slack, fake_slack, topic="Managing former peers"):
+    """A session with two experts, open now in CHANNEL."""
+    designate(slack)
+    now = datetime.now(UTC)
+    with session_scope(knowhow.engine) as s:
+        info = sessions.schedule(
+            s,
+            team_id="T0FAKETEAM",
+            organiser_id=ADMIN,
+            channel_id=CHANNEL,
+            topic=topic,
+            experts=[EXPERT, EXPERT2],
+            starts_at=now,
+            is_admin=True,
+            now=now,
+        )
+    knowhow.deps.on_session_scheduled(info)
+    _wait_until(lambda: any("is open" in m["text"] for m in in_channel(fake_slack)))
+    return info
+
+
+def _dm(user: str) -> str:
+    return "D" + user[1:]
+
+
+def _list_of(fake_slack, user: str, *, last_call: bool = False):
+    """The expert's list of questions from the session, as it stands now (after any update)."""
+    start = "Last call" if last_call else "Questions from"
+    lists = [m for m in fake_slack.messages[_dm(user)] if m["text"].startswith(start)]
+    assert lists, f"no list for {user}"
+    return fake_slack.message(_dm(user), lists[-1]["ts"])
+
+
+def _row(listing, needle: str) -> dict:
+    [row] = [b for b in listing["blocks"] if needle in (b.get("text") or {}).get("text", "")]
+    return row
+
+
+def _pick_date(slack, fake_slack, user, listing, row, due):
+    payload = slack.block_actions_payload(
+        user=user,
+        action_id=ids.SESSION_DEFER,
+        block_id=row["block_id"],
+        action_type="datepicker",
+        message=listing,
+        channel=_dm(user),
+        response_url=fake_slack.response_url(f"defer-{user}-{due}"),
+    )
+    payload["actions"][0]["selected_date"] = due.isoformat()
+    return _answer_to(slack, fake_slack, payload)
+
+
+def _answer_to(slack, fake_slack, payload) -> str:
+    """Send a click; the private answer it gets (through its response_url)."""
+    before = len(fake_slack.calls_to("response_url"))
+    slack.interaction(payload)
+    return fake_slack.wait_for("response_url", before + 1)[-1].args["text"]
+
+
+def _notes(fake_slack, thread_ts):
+    return [m for m in fake_slack.messages[CHANNEL] if m.get("thread_ts") == thread_ts and "will answer" in m["text"]]
+
+
+def test_in_a_panel_the_first_deferral_stands_until_another_expert_takes_it_over(knowhow, slack, fake_slack):
+    from sqlmodel import select as sql_select
+
+    from bot.sessions import blocks as sb
+    from storage.models import Deferral
+
+    _open_panel(knowhow, slack, fake_slack)
+    question = say(slack, fake_slack, ASKER, "How do I give difficult feedback to someone who used to be my peer?")
+    _wait_until(lambda: _session_questions(knowhow) == 1)
+    assert "closed" in expert(slack, "close")["text"]
+    _wait_until(lambda: any("is closed" in m["text"] for m in in_channel(fake_slack)))
+    summary = next(m for m in in_channel(fake_slack) if "is closed" in m["text"])
+    _wait_until(lambda: all(fake_slack.messages[_dm(e)] for e in (EXPERT, EXPERT2)))
+
+    # The first expert defers it to one date…
+    first_day = (datetime.now(UTC) + timedelta(days=3)).date()
+    mine = _list_of(fake_slack, EXPERT)
+    assert "Deferred to" in _pick_date(slack, fake_slack, EXPERT, mine, _row(mine, "difficult feedback"), first_day)
+    _wait_until(lambda: len(_notes(fake_slack, question)) == 1)
+    # …and the second expert's list, sent before, now says who has it and until when: no date
+    # picker, a button to take it over instead.
+    _wait_until(
+        lambda: f"<@{EXPERT}> will answer" in _row(_list_of(fake_slack, EXPERT2), "difficult feedback")["text"]["text"]
+    )
+    theirs = _list_of(fake_slack, EXPERT2)
+    row = _row(theirs, "difficult feedback")
+    assert sb.day(first_day) in row["text"]["text"]
+    assert row["accessory"]["type"] == "button" and row["accessory"]["action_id"] == ids.SESSION_TAKE_OVER
+
+    # A stale picker (the list as first sent) cannot overwrite the first promise.
+    stale = next(c for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == EXPERT2)
+    stale_message = {"ts": theirs["ts"], "type": "message", "blocks": stale.args["blocks"]}
+    later_day = first_day + timedelta(days=3)
+    refused = _pick_date(
+        slack, fake_slack, EXPERT2, stale_message, _row(stale_message, "difficult feedback"), later_day
+    )
+    assert f"<@{EXPERT}>" in refused and sb.day(first_day) in refused and "Take it over" in refused
+    with session_scope(knowhow.engine) as s:
+        deferral = s.exec(sql_select(Deferral)).one()
+        assert (deferral.expert_id, deferral.due_date) == (EXPERT, first_day)
+
+    # Taking it over, explicitly: the first expert is told privately, the one note in the thread
+    # names the new expert (the date stays), and the summary agrees.
+    payload = slack.block_actions_payload(
+        user=EXPERT2,
+        action_id=ids.SESSION_TAKE_OVER,
+        value=row["accessory"]["value"],
+        block_id=row["block_id"],
+        message=theirs,
+        channel=_dm(EXPERT2),
+        response_url=fake_slack.response_url("take-over"),
+    )
+    assert "yours" in _answer_to(slack, fake_slack, payload)
+    _wait_until(
+        lambda: any(
+            c.args["channel"] == EXPERT and f"<@{EXPERT2}> took over" in c.text
+            for c in fake_slack.calls_to("chat.postMessage")
+        )
+    )
+    _wait_until(lambda: f"<@{EXPERT2}> will answer" in _notes(fake_slack, question)[0]["text"])
+    [note] = _notes(fake_slack, question)
+    assert sb.day(first_day) in note["text"] and f"<@{EXPERT}>" in note["text"]  # taken over from them
+    _wait_until(lambda: f"<@{EXPERT2}> will answer by" in text_of(fake_slack.message(CHANNEL, summary["ts"])))
+    assert f"<@{EXPERT}> will answer" not in text_of(fake_slack.message(CHANNEL, summary["ts"]))
+    # Each list shows it from its reader's side.
+    _wait_until(
+        lambda: f"<@{EXPERT2}> will answer" in _row(_list_of(fake_slack, EXPERT), "difficult feedback")["text"]["text"]
+    )
+    theirs = _list_of(fake_slack, EXPERT2)
+    row = _row(theirs, "difficult feedback")
+    assert row["accessory"]["type"] == "datepicker" and row["accessory"]["initial_date"] == first_day.isoformat()
+    # The first expert can no longer move the date; the new one can, and the note follows in place.
+    mine = _list_of(fake_slack, EXPERT)
+    stale_mine = {"ts": mine["ts"], "type": "message", "blocks": stale.args["blocks"]}
+    assert f"<@{EXPERT2}>" in _pick_date(
+        slack, fake_slack, EXPERT, stale_mine, _row(stale_mine, "difficult feedback"), later_day
+    )
+    assert "Deferred to" in _pick_date(slack, fake_slack, EXPERT2, theirs, row, later_day)
+    _wait_until(lambda: sb.day(later_day) in _notes(fake_slack, question)[0]["text"])
+    assert len(_notes(fake_slack, question)) == 1
+    _wait_until(lambda: sb.day(later_day) in text_of(fake_slack.message(CHANNEL, summary["ts"])))
+
+    # App Home: the promise is the second expert's, not the first's (each Home is published again
+    # as it changes).
+    for user in (EXPERT, EXPERT2):
+        _open_home(slack, user)
+    _wait_until(lambda: "difficult feedback" in _home(fake_slack, EXPERT2))
+    _wait_until(lambda: sb.day(later_day) in _home(fake_slack, EXPERT2))
+    _wait_until(lambda: _home(fake_slack, EXPERT) and "difficult feedback" not in _home(fake_slack, EXPERT))
+
+
+def _open_home(slack, user):
+    event = {
+        "type": "app_home_opened",
+        "user": user,
+        "channel": _dm(user),
+        "tab": "home",
+        "event_ts": f"{datetime.now(UTC).timestamp():.6f}",
+    }
+    assert slack.event(event).status == 200
+
+
+def _home(fake_slack, user) -> str:
+    published = [c for c in fake_slack.calls_to("views.publish") if c.args["user_id"] == user]
+    return published[-1].block_text() if published else ""
+
+
+def test_app_home_shows_where_each_session_question_stands_with_a_link(knowhow, slack, fake_slack):
+    from bot.sessions import blocks as sb
+
+    designate(slack)
+    expert(slack, "start Managing former peers")
+    answered = say(slack, fake_slack, ASKER, "How do I give difficult feedback to someone who used to be my peer?")
+    deferred = say(slack, fake_slack, ASKER, "How do I run my first skip-level meeting?")
+    say(slack, fake_slack, ASKER, "How do I say no to my own manager?")
+    _wait_until(lambda: len(fake_slack.calls_to("reactions.add")) == 3)
+    slack.event(
+        slack.thread_reply(
+            channel=CHANNEL, thread_ts=answered, ts=f"{float(answered) + 0.001:.6f}", user=EXPERT, text="Be direct."
+        )
+    )
+    expert(slack, "close")
+    _wait_until(lambda: fake_slack.messages[_dm(EXPERT)])
+    listing = _list_of(fake_slack, EXPERT)
+    due = (datetime.now(UTC) + timedelta(days=3)).date()
+    assert "Deferred to" in _pick_date(slack, fake_slack, EXPERT, listing, _row(listing, "skip-level"), due)
+    _wait_until(lambda: _notes(fake_slack, deferred))
+
+    _open_home(slack, ASKER)
+    _wait_until(lambda: "skip-level" in _home(fake_slack, ASKER) and sb.day(due) in _home(fake_slack, ASKER))
+    lines = [line for line in _home(fake_slack, ASKER).split("\n") if line.startswith("• ")]
+    assert "_none_" not in _home(fake_slack, ASKER)
+    [feedback] = [line for line in lines if "difficult feedback" in line]
+    [skip] = [line for line in lines if "skip-level" in line]
+    [say_no] = [line for line in lines if "say no" in line]
+    assert f"/archives/{CHANNEL}/p{answered.replace('.', '')}|" in feedback and "_answered" in feedback
+    assert f"/archives/{CHANNEL}/p{deferred.replace('.', '')}|" in skip
+    assert f"<@{EXPERT}> will answer by {sb.day(due)}" in skip
+    assert "_open" in say_no

@@ -11,9 +11,7 @@ from urllib.parse import parse_qsl
 import pytest
 from sqlmodel import select
 
-from bot.service import Knowhow
 from fakeslack import SlackSender
-from fakeslack.socket_mode import SocketModeServer
 from storage.db import session_scope
 from storage.models import Answer, Question
 
@@ -21,21 +19,6 @@ from ..settle import settle
 from .conftest import QA_CHANNEL
 
 SENDER = SlackSender("http://unused", "unused")  # used only to build payloads; nothing is signed
-
-
-@pytest.fixture
-def socket_knowhow(settings, fake_slack):
-    server = SocketModeServer().start()
-    fake_slack.socket_mode = server
-    service = Knowhow(
-        settings.model_copy(update=dict(app_token="xapp-1-fake", signing_secret=None)),
-        host="127.0.0.1",
-        outbox_poll_seconds=0.2,
-    )
-    service.start()
-    yield service, server
-    service.stop()
-    server.stop()
 
 
 def _command(command, text):

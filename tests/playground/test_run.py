@@ -26,6 +26,7 @@ def test_the_demo_is_seeded_through_knowhow_and_a_mentor_can_be_found(tmp_path):
         seeded_by = datetime.now(UTC)
         page = Page(running.url)
         ws = running.workspace
+        assert page.state("U0KEIKO001")["demo"]  # the page shows no welcome: the demo's content speaks
         posts = [m for m in page.messages("U0KEIKO001", sample.QA_CHANNEL) if m["bot"] and not m["ephemeral"]]
         assert len(posts) == len(sample.QUESTIONS)
         assert sum("Resolved" in text_of(m) for m in posts) == 1
