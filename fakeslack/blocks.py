@@ -16,10 +16,28 @@ options; and a view's title/submit/close, callback_id, private_metadata and exte
 
 from __future__ import annotations
 
-from fakeslack.block_rules import HOME, MAX_BLOCKS, MESSAGE, MODAL, SPECS, check_object
+from fakeslack.block_rules import (
+    HOME,
+    MAX_BLOCKS,
+    MESSAGE,
+    MODAL,
+    SPECS,
+    check_object,
+    markup_in,
+    markup_in_notification,
+    markup_in_plain_text,
+)
 from fakeslack.block_specs import VIEW_SPECS
 
-__all__ = ["HOME", "MESSAGE", "MODAL", "message_problems", "response_errors_problems", "view_problems"]
+__all__ = [
+    "HOME",
+    "MESSAGE",
+    "MODAL",
+    "markup_shown_as_typed",
+    "message_problems",
+    "response_errors_problems",
+    "view_problems",
+]
 
 
 def _check_blocks(blocks, surface: str, ptr: str) -> list[str]:
@@ -102,3 +120,20 @@ def response_errors_problems(view, errors) -> list[str]:
         elif not isinstance(message, str) or not message:
             found.append(f"must be a non-empty string [json-pointer:/errors/{key}]")
     return found
+
+
+def markup_shown_as_typed(body, *, notifies: bool = False) -> list[str]:
+    """Where `body` (a message's arguments, a view, an interaction's answer) puts mrkdwn where Slack
+    shows text as typed: plain_text objects, a modal's `response_action: errors`, and with
+    `notifies` (a message posted) the notification (its `text` beside blocks). Slack takes it; a
+    person sees backticks and asterisks. Empty when none."""
+    if not isinstance(body, dict):
+        return []
+    found = list(markup_in_plain_text(body))
+    if notifies and body.get("blocks") and isinstance(body.get("text"), str):
+        found += markup_in_notification(body["text"])
+    if body.get("response_action") == "errors" and isinstance(body.get("errors"), dict):
+        for key, message in body["errors"].items():
+            if isinstance(message, str):
+                found += [(f"a form error shows {kind} as typed: {message!r}", f"/errors/{key}") for kind in markup_in(message)]
+    return [f"{message} [json-pointer:{where}]" for message, where in found]

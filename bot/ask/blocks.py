@@ -6,8 +6,19 @@ import json
 from typing import Any
 
 from bot import ids
-from bot.blockkit import SECTION_LIMIT, Message, button, context, date_token, option, plain, private, section
-from bot.text import chunks, excerpt, flatten_links, neutralise_mentions, shown
+from bot.blockkit import (
+    SECTION_LIMIT,
+    Message,
+    button,
+    context,
+    date_token,
+    form_errors,
+    option,
+    plain,
+    private,
+    section,
+)
+from bot.text import chunks, excerpt, flatten_links, neutralise_mentions, notification_text, shown
 
 
 def ask_help(qa_channel_id: str | None) -> Message:
@@ -123,7 +134,7 @@ def _question_attribution(asker_id: str, anonymous: bool) -> str:
 
 
 def ask_modal_errors(errors: dict[str, str]) -> dict[str, Any]:
-    return {"response_action": "errors", "errors": errors}
+    return form_errors(errors)
 
 
 def ask_no_channel() -> Message:
@@ -238,7 +249,7 @@ def question_post(
         )
     who = "Anonymous question" if anonymous else f"Question from <@{asker_id}>"
     return {
-        "text": f"{who}: {excerpt(safe, 150)}",
+        "text": f"{who}: {notification_text(excerpt(safe, 150))}",
         "blocks": blocks,
         "unfurl_links": False,
         "unfurl_media": False,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot import ids
-from bot.blockkit import Message, button, context, date_token, plain, section
+from bot.blockkit import Message, button, context, date_token, plain, said, section
 from bot.text import shown
 from core import mentoring
 from core.mentoring import MentorshipInfo, MentorshipState, OnOffer, TopicInfo
@@ -91,14 +91,13 @@ def waiting(topic: str, *, again: bool, gone: bool = False) -> Message:
         + f" fits your request in *{shown(topic)}* right now. It stays open: Knowhow writes to you as soon as a suitable volunteer appears."
     )
     return {
-        "text": text,
-        "blocks": [section(text), context("`/mentor` shows your requests; you can withdraw one there.")],
+        **said(text, context("`/mentor` shows your requests; you can withdraw one there.")),
     }
 
 
 def asked(mentor_id: str, answer_by: datetime) -> Message:
     text = f"Knowhow asked <@{mentor_id}> privately. They have until {long_date(answer_by)} to answer; you will hear either way."
-    return {"text": text, "blocks": [section(text)]}
+    return said(text)
 
 
 def ask_mentor(m: MentorshipInfo) -> Message:
@@ -126,7 +125,7 @@ def ask_mentor(m: MentorshipInfo) -> Message:
 
 
 def answered(text: str) -> Message:
-    return {"text": text, "blocks": [section(text)], "replace_original": True}
+    return {**said(text), "replace_original": True}
 
 
 def introduction(m: MentorshipInfo) -> Message:
@@ -150,7 +149,7 @@ def lapsed(m: MentorshipInfo) -> Message:
         f"<@{m.protege_id}>'s request for you to mentor them in *{shown(m.topic)}* had no answer in 3 days, so it has lapsed: "
         f"<@{m.protege_id}> has been told, and Knowhow is looking for another mentor for them. Nothing else is needed from you."
     )
-    return {"text": text, "blocks": [section(text)]}
+    return said(text)
 
 
 def ended(m: MentorshipInfo, by: str) -> Message:
@@ -165,7 +164,7 @@ def ended(m: MentorshipInfo, by: str) -> Message:
             f"<@{by}> has marked your mentorship in *{shown(m.topic)}* as finished, so it is completed for both of you. "
             "You can still say how it went with the *How did it go?* button in Knowhow's end-of-term message; your answer stays private."
         )
-    return {"text": text, "blocks": [section(text)]}
+    return said(text)
 
 
 def halfway(m: MentorshipInfo, user_id: str) -> Message:

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from bot import ids
 from bot.ackbudget import SLOW_ADMIN_SUBMIT, SlackSlow
 from bot.admins import is_admin, learn_later
+from bot.blockkit import form_errors
 from bot.deps import Deps
 from bot.edge import team_of
 from bot.mentor import modals
@@ -45,7 +46,7 @@ def _selected(values: dict, block_id: str) -> str | None:
 
 
 def _errors(ack: Ack, errors: dict[str, str]) -> None:
-    ack(response_action="errors", errors=errors)
+    ack(**form_errors(errors))
 
 
 def _save_profile_from(session: Session, values: dict, team_id: str, user_id: str, now: datetime) -> None:
@@ -318,10 +319,7 @@ def register(app: App, deps: Deps) -> None:
             except Exception:
                 log.exception("a Mentor Center form failed")
                 first = next(iter((view.get("state") or {}).get("values") or {}), ids.MENTOR_IN_ROLE)
-                ack(
-                    response_action="errors",
-                    errors={first: "Sorry, this could not be saved just now. Please try again in a minute."},
-                )
+                ack(**form_errors({first: "Sorry, this could not be saved just now. Please try again in a minute."}))
 
         return form
 

@@ -429,14 +429,14 @@ def test_a_proposal_with_no_answer_in_three_days_lapses(knowhow, slack, fake_sla
     _wait_until(lambda: len(dms_to(fake_slack, MENTOR)) == 2 and len(dms_to(fake_slack, PROTEGE)) == 2)
     # Each side is told what happened and what happens next.
     assert dms_to(fake_slack, MENTOR)[-1].args["text"] == (
-        f"<@{PROTEGE}>'s request for you to mentor them in *Leadership* had no answer in 3 days, so it has lapsed: "
+        f"<@{PROTEGE}>'s request for you to mentor them in Leadership had no answer in 3 days, so it has lapsed: "
         f"<@{PROTEGE}> has been told, and Knowhow is looking for another mentor for them. Nothing else is needed from you."
     )
     assert (
         dms_to(fake_slack, PROTEGE)[-1]
         .args["text"]
         .startswith(
-            "The mentor you chose cannot take this on, and nobody else fits your request in *Leadership* right now. It stays open"
+            "The mentor you chose cannot take this on, and nobody else fits your request in Leadership right now. It stays open"
         )
     )
     # The mentor's late click changes nothing.
