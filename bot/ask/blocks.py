@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot import ids
+from bot import ids, refusals
 from bot.blockkit import (
     SECTION_LIMIT,
     Message,
@@ -160,10 +160,7 @@ def qa_channel_set(channel_id: str) -> Message:
 
 
 def qa_channel_admins_only() -> Message:
-    return private(
-        "Only a workspace admin or owner (or someone in KNOWHOW_ADMINS) can choose where questions go. "
-        "Ask one of them to run `/ask channel` in the channel they should go to."
-    )
+    return private(refusals.QA_CHANNEL)
 
 
 def qa_channel_not_here() -> Message:

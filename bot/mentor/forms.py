@@ -11,7 +11,7 @@ from datetime import datetime
 from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
-from bot import ids
+from bot import ids, refusals
 from bot.ackbudget import SLOW_ADMIN_SUBMIT, SlackSlow
 from bot.admins import is_admin, learn_later
 from bot.blockkit import form_errors
@@ -221,7 +221,7 @@ def handle_broadcast_form(deps: Deps, ack: Ack, body: dict, view: dict, context:
         learn_later(deps, context, client, user_id)  # remembered for the next try
         return
     if not admin:
-        _errors(ack, {ids.MENTOR_IN_GOALS: "Only workspace admins call for volunteers."})
+        _errors(ack, {ids.MENTOR_IN_GOALS: refusals.BROADCAST_FORM})
         return
     channel = _value(values, ids.MENTOR_IN_CHANNEL).get("selected_conversation")
     weeks, hours = _text(values, ids.MENTOR_IN_WEEKS), _text(values, ids.MENTOR_IN_HOURS)

@@ -9,7 +9,7 @@ from dataclasses import replace
 from slack_bolt import Ack, BoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot import ids
+from bot import ids, refusals
 from bot.ackbudget import SLOW_ADMIN_FORM, SLOW_ADMIN_SUBMIT, SlackSlow, briefly
 from bot.admins import is_admin, learn_later
 from bot.blockkit import context as context_block
@@ -71,11 +71,7 @@ def settings_form(
         learn_later(deps, context, client, user_id)  # remembered for the next try
         return
     if not admin:
-        ack(
-            **private(
-                "Only workspace admins change where and when the scoreboard is posted. `/mentor scoreboard` shows it to you now."
-            )
-        )
+        ack(**private(refusals.SCOREBOARD_SETTINGS))
         return
     with session_scope(deps.engine) as session:
         plan = scoreboard.schedule(
@@ -124,7 +120,7 @@ def handle_settings_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
         learn_later(deps, context, client, user_id)  # remembered for the next try
         return
     if not admin:
-        ack(**form_errors({ids.SCOREBOARD_IN_CHANNEL: "Only workspace admins change the scoreboard."}))
+        ack(**form_errors({ids.SCOREBOARD_IN_CHANNEL: refusals.SCOREBOARD_FORM}))
         return
     channel = value(ids.SCOREBOARD_IN_CHANNEL).get("selected_conversation")
     day = (value(ids.SCOREBOARD_IN_DAY).get("selected_option") or {}).get("value")

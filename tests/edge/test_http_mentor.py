@@ -245,8 +245,8 @@ def test_forms_show_problems_in_place(knowhow, slack, fake_slack, people):
 
 
 def test_only_admins_curate_topics_and_call_for_volunteers(knowhow, slack, fake_slack, people):
-    assert "Only workspace admins" in mentor(slack, "topics add Leadership", MENTOR).json()["text"]
-    assert "Only workspace admins" in mentor(slack, "broadcast", MENTOR).json()["text"]
+    assert "Only admins can" in mentor(slack, "topics add Leadership", MENTOR).json()["text"]
+    assert "Only admins can" in mentor(slack, "broadcast", MENTOR).json()["text"]
     assert not fake_slack.calls_to("views.open")
 
 

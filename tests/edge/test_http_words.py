@@ -42,3 +42,32 @@ def test_the_accept_form_lists_answers_as_plain_text(knowhow, slack, fake_slack)
     form = list(fake_slack.views.values())[-1]
     [label] = [o["text"]["text"] for b in form["blocks"] if b["type"] == "input" for o in b["element"]["options"]]
     assert "Run vault rotate as admin 🎉" in label and "`" not in label and "*" not in label
+
+
+# -- one voice for refusals ------------------------------------------------------------------------
+
+
+def test_admin_commands_refuse_in_one_voice_and_let_a_knowhow_admin_in(knowhow, slack, fake_slack):
+    """Whoever may not is told "Only admins can …" and what to do instead, never a setting's name
+    nor "workspace admins"; a Knowhow admin (KNOWHOW_ADMINS), who is not a Slack admin, may."""
+    fake_slack.add_channel("C0EXPERTS1")
+
+    def said(user, command, text, channel="C0EXPERTS1"):
+        answer = slack.command(command, text, user_id=user, channel_id=channel)
+        assert answer.status == 200
+        return answer.json()["text"] if answer.body else ""
+
+    commands = [
+        ("/ask", "channel"),
+        ("/expert", "channels add <#C0EXPERTS1|ask-the-expert>"),
+        ("/mentor", "topics add Leadership"),
+        ("/mentor", "broadcast"),
+        ("/mentor", "scoreboard settings"),
+    ]
+    for command, text in commands:
+        refused = said(NOBODY, command, text)
+        assert refused.startswith("Only admins can "), refused
+        assert "KNOWHOW_ADMINS" not in refused and "workspace admins" not in refused
+        allowed = said(KNOWHOW_ADMIN, command, text)
+        assert "Only admins" not in allowed, (command, text, allowed)
+    assert len(fake_slack.calls_to("views.open")) == 2  # the Knowhow admin's broadcast and settings forms
