@@ -12,7 +12,7 @@ passed through `bot.text.plain_text`, so mrkdwn written for a message never show
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -83,7 +83,40 @@ def private(text: str, blocks: list[Block] | None = None) -> Message:
     return message
 
 
-def date_token(moment: datetime, fmt: str = "{date_short_pretty}", fallback: str = "%Y-%m-%d") -> str:
-    """A time every reader sees in their own time zone (Slack's `<!date>`), with `fallback` (a
-    strftime format, in UTC) where a client cannot render it."""
-    return f"<!date^{int(moment.timestamp())}^{fmt}|{moment:{fallback}}>"
+# -- dates: one style ----------------------------------------------------------------------------
+# Every date Knowhow writes reads the same: "Monday, December 7th, 2026", as Slack spells its
+# `{date_long}` token. An instant (a session's start, a deadline) is such a token, so each reader
+# sees it in their own time zone; a calendar day (the day an expert promised) is written out the
+# same way, since a day is no instant.
+DATE = "{date_long}"
+
+
+def day(value: date) -> str:
+    """A calendar day, as Slack spells `{date_long}`: "Monday, December 7th, 2026"."""
+    n = value.day
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{value:%A}, {value:%B} {n}{suffix}, {value.year}"
+
+
+def date_token(moment: datetime, fmt: str = DATE, fallback: str | None = None) -> str:
+    """A time every reader sees in their own time zone (Slack's `<!date>`), with `fallback` where
+    a client cannot render it: by default the same words in UTC ("…, 2026 at 09:00 UTC")."""
+    if fallback is None:
+        utc = moment.astimezone(UTC)
+        shown = [day(utc.date())] if "{date" in fmt else []
+        shown += [f"{utc:%H:%M} UTC"] if "{time" in fmt else []
+        text = " at ".join(shown) or day(utc.date())
+    else:
+        text = f"{moment:{fallback}}"
+    return f"<!date^{int(moment.timestamp())}^{fmt}|{text}>"
+
+
+def on(moment: datetime) -> str:
+    """The day of an instant, in each reader's time zone."""
+    return date_token(moment, DATE)
+
+
+def at(moment: datetime, *, date: bool = True) -> str:
+    """An instant to the minute, in each reader's time zone (`date=False`: the time alone, for
+    an instant later the same day)."""
+    return date_token(moment, DATE + " at {time}" if date else "{time}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot import ids
-from bot.blockkit import Message, button, context, date_token, plain, said, section
+from bot.blockkit import Message, button, context, on, plain, said, section
 from bot.text import shown
 from core import mentoring
 from core.mentoring import MentorshipInfo, MentorshipState, OnOffer, TopicInfo
@@ -36,8 +36,8 @@ FIRST_CONVERSATION = [
 
 
 def long_date(at: datetime) -> str:
-    """A date each reader sees in their own time zone, spelled out (1 December 2026)."""
-    return date_token(at, "{date_long}", "%d %B %Y")
+    """A date each reader sees in their own time zone, in Knowhow's one style (bot.blockkit)."""
+    return on(at)
 
 
 def topic_label(topic: TopicInfo) -> str:
@@ -100,6 +100,26 @@ def asked(mentor_id: str, answer_by: datetime) -> Message:
     return said(text)
 
 
+def asked_now(m: MentorshipInfo) -> Message:
+    """The protégé's message about the mentor they asked, as it stands now: it never still says
+    "you will hear" once they have."""
+    if m.state == MentorshipState.PROPOSED:
+        return asked(m.mentor_id, m.answer_by)
+    if m.state in (MentorshipState.ACTIVE, MentorshipState.COMPLETED, MentorshipState.STOPPED):
+        text = (
+            f":tada: <@{m.mentor_id}> accepted to mentor you in *{shown(m.topic)}*. "
+            "Knowhow introduced you to each other in a conversation with both of you."
+        )
+    elif m.state in (MentorshipState.DECLINED, MentorshipState.EXPIRED):
+        text = (
+            f"<@{m.mentor_id}> cannot take this on. Knowhow has written to you again with what comes next; "
+            "`/mentor` shows where your request stands."
+        )
+    else:
+        text = "This request has moved on. `/mentor` shows where it stands."
+    return said(text)
+
+
 def ask_mentor(m: MentorshipInfo) -> Message:
     text = (
         f"<@{m.protege_id}> would like you as their mentor in *{shown(m.topic)}*, for {m.weeks} weeks.\n"
@@ -130,12 +150,12 @@ def answered(text: str) -> Message:
 
 def introduction(m: MentorshipInfo) -> Message:
     lines = [
-        f"<@{m.mentor_id}>, meet <@{m.protege_id}>. <@{m.mentor_id}> has agreed to mentor <@{m.protege_id}> in *{shown(m.topic)}*.",
-        f"*What <@{m.protege_id}> wants to achieve*\n>{shown(m.goal)[:2000]}",
+        f"<@{m.protege_id}>, meet <@{m.mentor_id}>, who has agreed to mentor you in *{shown(m.topic)}*.",
+        f"*The goal*\n>{shown(m.goal)[:2000]}",
         f"*How long*: {m.weeks} weeks, until {long_date(m.ends_at)}. Knowhow checks in with each of you halfway and at the end, privately.",
     ]
     if m.note:
-        lines.append(f"*A note from <@{m.mentor_id}>*\n>{shown(m.note)[:800]}")
+        lines.append(f"*A note from your mentor*\n>{shown(m.note)[:800]}")
     lines.append("*For a first conversation*\n" + "\n".join(f"• {s}" for s in FIRST_CONVERSATION))
     return {
         "text": f"An introduction: mentoring in {m.topic}",

@@ -36,6 +36,7 @@ from core.mentoring.mentorships import (
     finish_unanswered,
     mentorship,
     set_group_channel,
+    set_protege_note,
     wrap_up,
 )
 from core.mentoring.profiles import (
@@ -184,6 +185,7 @@ __all__ = [
     "set_call_post",
     "set_group_channel",
     "set_paused",
+    "set_protege_note",
     "status",
     "topic_list",
     "topic_name",

@@ -355,3 +355,37 @@ def test_the_stand_in_finds_markup_where_slack_shows_text_as_typed():
     assert markup_shown_as_typed(message, notifies=True) == [
         "a notification shows *bold* as typed: '<@U1> said *this*' [json-pointer:/text]"
     ]
+
+
+@pytest.mark.parametrize(
+    "day,words",
+    [
+        ("2026-12-07", "Monday, December 7th, 2026"),
+        ("2026-12-01", "Tuesday, December 1st, 2026"),
+        ("2026-12-02", "Wednesday, December 2nd, 2026"),
+        ("2026-12-03", "Thursday, December 3rd, 2026"),
+        ("2026-12-11", "Friday, December 11th, 2026"),
+        ("2026-12-12", "Saturday, December 12th, 2026"),
+        ("2026-12-13", "Sunday, December 13th, 2026"),
+        ("2026-12-22", "Tuesday, December 22nd, 2026"),
+        ("2026-12-31", "Thursday, December 31st, 2026"),
+    ],
+)
+def test_a_day_is_written_as_slack_writes_its_long_date(day, words):
+    from datetime import date
+
+    from bot.blockkit import day as written
+
+    assert written(date.fromisoformat(day)) == words
+
+
+def test_an_instant_is_a_long_date_token_with_the_same_words_as_its_fallback():
+    from datetime import UTC, datetime
+
+    from bot.blockkit import at, on
+
+    moment = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    stamp = int(moment.timestamp())
+    assert on(moment) == f"<!date^{stamp}^{{date_long}}|Monday, December 7th, 2026>"
+    assert at(moment) == f"<!date^{stamp}^{{date_long}} at {{time}}|Monday, December 7th, 2026 at 09:30 UTC>"
+    assert at(moment, date=False) == f"<!date^{stamp}^{{time}}|09:30 UTC>"
