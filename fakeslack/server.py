@@ -235,6 +235,30 @@ class FakeSlack:
             self.users[user_id] = user
         return copy.deepcopy(user)
 
+    def set_profile_field(self, user_id: str, label: str, value: str) -> str:
+        """Give a person a value of the workspace's custom profile field `label` (created the first
+        time, as an admin adds one in Slack's settings): users.profile.get and team.profile.get
+        answer with it. Returns the field's id."""
+        with self.lock:
+            fields = self.store.profile_fields
+            field_id = next((i for i, f in fields.items() if f["label"] == label), None)
+            if field_id is None:
+                field_id = f"Xf{len(fields) + 1:02d}FAKE{len(fields) + 1:02d}"
+                fields[field_id] = {
+                    "id": field_id,
+                    "ordering": len(fields),
+                    "field_name": None,
+                    "label": label,
+                    "hint": "",
+                    "type": "text",
+                    "possible_values": None,
+                    "options": None,
+                    "is_hidden": False,
+                    "section_id": "",
+                }
+            self.store.profile_values[user_id][field_id] = {"value": value, "alt": ""}
+        return field_id
+
     def add_message(
         self, channel: str, *, user: str, text: str, ts: str | None = None, thread_ts: str | None = None
     ) -> dict[str, Any]:

@@ -40,6 +40,8 @@ from core.mentoring.mentorships import (
     wrap_up,
 )
 from core.mentoring.profiles import (
+    FROM_FIELD,
+    FROM_TZ,
     Left,
     Offer,
     Profile,
@@ -119,6 +121,8 @@ __all__ = [
     "DEFAULT_WEEKS",
     "EXTENSION_WEEKS",
     "FINISH_UNANSWERED_AFTER",
+    "FROM_FIELD",
+    "FROM_TZ",
     "MAX_CALL_HOURS",
     "MAX_CALL_WEEKS",
     "MAX_CAPACITY",

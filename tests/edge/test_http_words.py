@@ -201,3 +201,39 @@ def test_someone_with_no_topics_is_not_told_about_these_topics(knowhow, slack, f
         "You may be invited to help with questions in these topics"
         in slack.command("/expert", "topics", user_id=NOBODY).json()["text"]
     )
+
+
+# -- where a person is: the profile's own location field first, and where it came from ------------
+
+BANGALORE = "U0BLR00001"
+PUNE = "U0PUNE0001"
+
+
+def _center(slack, fake_slack, user) -> str:
+    before = len(fake_slack.calls_to("views.open"))
+    assert slack.command("/mentor", "", user_id=user, channel_id="C0GENERAL1").status == 200
+    return json.dumps(fake_slack.wait_for("views.open", before + 1)[-1].args["view"], ensure_ascii=False)
+
+
+def test_location_comes_from_the_profiles_location_field_and_says_where_from(knowhow, slack, fake_slack):
+    fake_slack.add_user(BANGALORE, title="Engineer", tz="Asia/Kolkata", tz_offset=19800)
+    fake_slack.add_user(PUNE, title="Engineer", tz="Asia/Kolkata", tz_offset=19800)
+    fake_slack.set_profile_field(BANGALORE, "Location", "Bangalore")
+
+    center = _center(slack, fake_slack, BANGALORE)
+    assert "Bangalore _(from your Slack profile's Location field" in center and "Kolkata _(" not in center
+
+    # Without the field, the time zone's city, saying so, so the person can correct it.
+    center = _center(slack, fake_slack, PUNE)
+    assert "Kolkata _(from your Slack time zone, Asia/Kolkata: edit your profile if you are elsewhere)_" in center
+
+    # Filled in later in Slack, the field wins over the time zone's city.
+    fake_slack.set_profile_field(PUNE, "Location", "Pune")
+    assert "Pune _(from your Slack profile's Location field" in _center(slack, fake_slack, PUNE)
+
+    # The profile form says the same under the field, where the person corrects it.
+    before = len(fake_slack.calls_to("views.open"))
+    slack.command("/mentor", "profile", user_id=PUNE, channel_id="C0GENERAL1")
+    form = fake_slack.wait_for("views.open", before + 1)[-1].args["view"]
+    [location] = [b for b in form["blocks"] if b.get("block_id") == ids.MENTOR_IN_LOCATION]
+    assert location["hint"]["text"].startswith("From your Slack profile's Location field; change it")
