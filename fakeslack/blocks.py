@@ -135,5 +135,8 @@ def markup_shown_as_typed(body, *, notifies: bool = False) -> list[str]:
     if body.get("response_action") == "errors" and isinstance(body.get("errors"), dict):
         for key, message in body["errors"].items():
             if isinstance(message, str):
-                found += [(f"a form error shows {kind} as typed: {message!r}", f"/errors/{key}") for kind in markup_in(message)]
+                found += [
+                    (f"a form error shows {kind} as typed: {message!r}", f"/errors/{key}")
+                    for kind in markup_in(message)
+                ]
     return [f"{message} [json-pointer:{where}]" for message, where in found]
