@@ -33,6 +33,7 @@ DEFAULT_SCOPES = (
     "im:history",
     "channels:join",
     "users:read",
+    "users.profile:read",
     "channels:read",
     "groups:read",
     "reactions:write",

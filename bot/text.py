@@ -113,3 +113,73 @@ def answer_excerpt(text: str) -> str:
     text = _BARE_LINK.sub(r"\1", text)
     text = _CHANNEL.sub(r"#\1", text)
     return " ".join(neutralise_mentions(text.replace("```", " ")).split())
+
+
+# -- mrkdwn as plain text -----------------------------------------------------------------------
+# Slack shows a plain_text object (labels, options, placeholders, headers, a modal's title), a
+# form's errors and a notification as typed: no formatting, links or mentions. What Knowhow writes
+# in mrkdwn is turned into the words a reader should see there.
+
+# The emoji Knowhow writes, as characters (a plain_text object with `emoji: true` shows any
+# shortcode as emoji, a form's errors and notifications do not).
+EMOJI = {
+    "alarm_clock": "⏰",
+    "calendar": "📆",
+    "checkered_flag": "🏁",
+    "grey_question": "❔",
+    "hourglass_flowing_sand": "⏳",
+    "large_green_circle": "🟢",
+    "raised_hands": "🙌",
+    "raising_hand": "🙋",
+    "speech_balloon": "💬",
+    "studio_microphone": "🎙️",
+    "tada": "🎉",
+    "warning": "⚠️",
+    "wave": "👋",
+    "white_check_mark": "✅",
+}
+
+_SHORTCODE = re.compile(r"(?<![\w:]):([a-z0-9_+'-]*[a-z][a-z0-9_+'-]*):(?![\w:])")
+_FENCE = re.compile(r"```\n?(.*?)(?:\n?```|$)", re.DOTALL)  # an excerpt may cut the closing fence
+_CODE = re.compile(r"`([^`\n]+)`")
+_STYLES = [
+    re.compile(rf"(?<![\w{m}]){re.escape(m)}([^{m}\s](?:[^{m}\n]*[^{m}\s])?){re.escape(m)}(?![\w{m}])")
+    for m in ("*", "_", "~")
+]
+_QUOTE = re.compile(r"^(?:&gt;|>) ?", re.MULTILINE)
+
+
+def _angled(match: re.Match) -> str:
+    target, label = match.group(1), match.group(2)
+    if target.startswith("@"):  # a person, or a user group
+        return "@" + label.lstrip("@") if label else "@someone"
+    if target.startswith("#"):
+        return "#" + label if label else "#channel"
+    if target.startswith("!"):  # <!date^…|fallback>, <!here>
+        return label or "@" + WORD_JOINER + target[1:].split("^", 1)[0]
+    return label or target.removeprefix("mailto:")
+
+
+def notification_text(text: str) -> str:
+    """A message's `text` beside its blocks, as the notification shows it: Slack renders the
+    mentions, links and emoji there but shows the rest of mrkdwn as typed."""
+    text = _FENCE.sub(lambda m: m.group(1), text)
+    text = _CODE.sub(lambda m: m.group(1), text)
+    for style in _STYLES:
+        text = style.sub(lambda m: m.group(1), text)
+    return _QUOTE.sub("", text)
+
+
+def plain_text(text: str) -> str:
+    """Knowhow's mrkdwn as a person should read it where Slack shows text as typed: `code` and
+    code blocks without their backticks, *bold*, _italic_ and ~strike~ without their marks,
+    links as their labels (or addresses), mentions as @name, dates as their fallback, quotes
+    without their `>`, and Knowhow's own emoji as characters. `&amp;` and the like stay: Slack
+    shows them as `&` in plain text too."""
+    text = _FENCE.sub(lambda m: m.group(1), text)
+    text = _CODE.sub(lambda m: m.group(1), text)
+    text = _ANGLED.sub(_angled, text)
+    for style in _STYLES:
+        text = style.sub(lambda m: m.group(1), text)
+    text = _QUOTE.sub("", text)
+    return _SHORTCODE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)

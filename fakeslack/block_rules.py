@@ -180,3 +180,47 @@ def check_object(spec: Spec, obj: dict, ptr: str, ctx) -> Problems:
     for rule in spec.extra:
         for message, where in rule(obj):
             yield message, ptr + where
+
+
+# -- markup where Slack shows text as it is ------------------------------------------------------
+# Slack renders none of mrkdwn in a plain_text object (labels, options, placeholders, headers, a
+# view's title), in a modal's `response_action: errors` and in a notification (a message's `text`
+# beside its blocks): backticks, *bold*, _italic_, ~strike~, <links|…> and <@mentions> show as
+# typed. Slack takes them all the same, so this is no refusal: the tests fail on it (the edge
+# fixtures). Emoji shortcodes are shown as emoji only in a plain_text object with `emoji: true`.
+
+_MARKUP = (
+    ("a backtick", re.compile(r"`")),
+    ("*bold*", re.compile(r"(?<![\w*])\*[^*\s](?:[^*\n]*[^*\s])?\*(?![\w*])")),
+    ("_italic_", re.compile(r"(?<![\w_])_[^_\s](?:[^_\n]*[^_\s])?_(?![\w_])")),
+    ("~strike~", re.compile(r"(?<![\w~])~[^~\s](?:[^~\n]*[^~\s])?~(?![\w~])")),
+    ("a link or mention", re.compile(r"<(?:[@#!]|https?://|mailto:)[^<>]*>")),
+    ("an emoji shortcode", re.compile(r"(?<![\w:]):[a-z0-9_+'-]*[a-z][a-z0-9_+'-]*:(?![\w:])")),
+)
+# In a notification Slack shows mentions, links and emoji; the rest of mrkdwn as typed.
+_NOTIFICATION = ("a backtick", "*bold*", "_italic_", "~strike~")
+_IN_EMOJI_TEXT = tuple(name for name, _ in _MARKUP if name != "an emoji shortcode")
+
+
+def markup_in(text: str, kinds: tuple[str, ...] | None = None) -> list[str]:
+    """Which kinds of mrkdwn `text` holds (of `kinds`, every kind by default)."""
+    return [name for name, pattern in _MARKUP if (kinds is None or name in kinds) and pattern.search(text)]
+
+
+def markup_in_plain_text(node, ptr: str = "") -> Problems:
+    """Every plain_text object in `node` (a message, a view, an options answer) whose text holds mrkdwn."""
+    if isinstance(node, dict):
+        if node.get("type") == "plain_text" and isinstance(node.get("text"), str):
+            kinds = _IN_EMOJI_TEXT if node.get("emoji") is True else None
+            for kind in markup_in(node["text"], kinds):
+                yield f"plain_text shows {kind} as typed: {node['text']!r}", ptr + "/text"
+        for key, value in node.items():
+            yield from markup_in_plain_text(value, f"{ptr}/{key}")
+    elif isinstance(node, list):
+        for n, value in enumerate(node):
+            yield from markup_in_plain_text(value, f"{ptr}/{n}")
+
+
+def markup_in_notification(text: str, ptr: str = "/text") -> Problems:
+    for kind in markup_in(text, _NOTIFICATION):
+        yield f"a notification shows {kind} as typed: {text!r}", ptr

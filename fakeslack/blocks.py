@@ -17,13 +17,26 @@ answer to a block_suggestion (the options of an external select).
 
 from __future__ import annotations
 
-from fakeslack.block_rules import HOME, MAX_BLOCKS, MESSAGE, MODAL, SPECS, List, Obj, check_object
+from fakeslack.block_rules import (
+    HOME,
+    MAX_BLOCKS,
+    MESSAGE,
+    MODAL,
+    SPECS,
+    List,
+    Obj,
+    check_object,
+    markup_in,
+    markup_in_notification,
+    markup_in_plain_text,
+)
 from fakeslack.block_specs import VIEW_SPECS
 
 __all__ = [
     "HOME",
     "MESSAGE",
     "MODAL",
+    "markup_shown_as_typed",
     "message_problems",
     "response_errors_problems",
     "suggestion_problems",
@@ -132,3 +145,23 @@ def suggestion_problems(answer) -> list[str]:
         return ["must provide exactly one of options or option_groups [json-pointer:/]"]
     [key] = present
     return [f"{m} [json-pointer:{p}]" for m, p in _SUGGESTION[key].check(answer[key], f"/{key}", {"action_ids": set()})]
+
+
+def markup_shown_as_typed(body, *, notifies: bool = False) -> list[str]:
+    """Where `body` (a message's arguments, a view, an interaction's answer) puts mrkdwn where Slack
+    shows text as typed: plain_text objects, a modal's `response_action: errors`, and with
+    `notifies` (a message posted) the notification (its `text` beside blocks). Slack takes it; a
+    person sees backticks and asterisks. Empty when none."""
+    if not isinstance(body, dict):
+        return []
+    found = list(markup_in_plain_text(body))
+    if notifies and body.get("blocks") and isinstance(body.get("text"), str):
+        found += markup_in_notification(body["text"])
+    if body.get("response_action") == "errors" and isinstance(body.get("errors"), dict):
+        for key, message in body["errors"].items():
+            if isinstance(message, str):
+                found += [
+                    (f"a form error shows {kind} as typed: {message!r}", f"/errors/{key}")
+                    for kind in markup_in(message)
+                ]
+    return [f"{message} [json-pointer:{where}]" for message, where in found]

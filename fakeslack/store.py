@@ -38,6 +38,10 @@ class Store:
         self.views: dict[str, dict[str, Any]] = {}
         # Users registered with add_user(), by id (what users.info reads).
         self.users: dict[str, dict[str, Any]] = {}
+        # The workspace's custom profile fields (team.profile.get), by id, and each user's values
+        # of them (users.profile.get's `fields`): user id -> field id -> {"value", "alt"}.
+        self.profile_fields: dict[str, dict[str, Any]] = {}
+        self.profile_values: dict[str, dict[str, dict[str, str]]] = defaultdict(dict)
         # Files of the external upload flow, by id (see fakeslack/methods/files.py).
         self.files: dict[str, dict[str, Any]] = {}
         # Enterprise Grid (fakeslack/grid.py): the organisation ({"id", "name"}) and whether the

@@ -31,6 +31,8 @@ OUTBOX_MENTOR_END = "mentor.end"
 OUTBOX_MENTOR_ENDED = "mentor.ended"
 OUTBOX_MENTOR_CALL = "mentor.call"
 OUTBOX_MENTOR_CALL_REFRESH = "mentor.call_refresh"
+# The protégé's "Knowhow asked them" message, brought up to date once the mentor answered or it lapsed.
+OUTBOX_MENTOR_ASKED_UPDATE = "mentor.asked_update"
 OUTBOX_SCOREBOARD_POST = "scoreboard.post"
 OUTBOX_SCOREBOARD_CHART = "scoreboard.chart"
 OUTBOX_SCOREBOARD_FAILED = "scoreboard.failed"

@@ -86,6 +86,7 @@ def queue_after_leaving(session: Session, team_id: str, left: mentoring.Left) ->
     nobody else on it, gets fresh candidates or a word that the request waits."""
     for mentorship_id, offered in left.proposals:
         queue_after_proposal_ended(session, team_id, mentorship_id, offered)
+        queue_asked_update(session, mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id))
     for request_id, offered in left.emptied:
         if offered.rounds:
             queue_offers(session, team_id, offered, gone=True)
@@ -125,6 +126,18 @@ def queue_intro(session: Session, team_id: str, mentorship_id: int, *, where: st
     when the protégé's installation cannot reach the mentor (bot.mentor.senders.Intro)."""
     key = f"mentorship:{mentorship_id}:intro" + ("" if where == "protege" else f":{where}")
     queue(session, team_id, key, kinds.OUTBOX_MENTOR_INTRO, mentorship_id=mentorship_id)
+
+
+def queue_asked_update(session: Session, info: mentoring.MentorshipInfo | None) -> None:
+    """The protégé's message saying their mentor was asked says what became of it (once)."""
+    if info is not None and info.protege_note is not None:
+        queue(
+            session,
+            info.team_id,  # the protégé's workspace
+            f"mentorship:{info.id}:asked-update:{info.state.value}",
+            kinds.OUTBOX_MENTOR_ASKED_UPDATE,
+            mentorship_id=info.id,
+        )
 
 
 def queue_demand(session: Session, team_id: str, topic_ids: Iterable[int | None]) -> None:
@@ -245,6 +258,7 @@ def after_answer(session: Session, team_id: str, mentorship_id: int, done: mento
     else:
         queue_after_proposal_ended(session, team_id, mentorship_id, done)
         queue_unsent_offers(session, team_id)  # the freed place may suit a request that was waiting
+    queue_asked_update(session, info)
     queue_demand(session, team_id, [info.topic_id])
     refresh_both(session, info)
 
@@ -290,6 +304,7 @@ def sweep(session: Session, now: datetime) -> int:
             mentorship_id=mentorship_id,
         )
         queue_after_proposal_ended(session, team_id, mentorship_id, offered)
+        queue_asked_update(session, lapsed)
         touched.setdefault(team_id, set()).add(_topic_of(session, team_id, mentorship_id))
         changed += 1
     for kind, claimed in (

@@ -117,6 +117,18 @@ def queue_summary_refresh(session: Session, *, team_id: str, session_id: int, bu
     return True
 
 
+def queue_lists_refresh(session: Session, *, team_id: str, session_id: int) -> None:
+    """Every expert's list shown again as it stands, nothing having changed: after a refused
+    date, so the picker no longer shows the day that was refused."""
+    queue(
+        session,
+        team_id,
+        f"session:{session_id}:lists-again:{uuid.uuid4().hex}",
+        kinds.OUTBOX_SESSION_LISTS_REFRESH,
+        session_id=session_id,
+    )
+
+
 def queue_reminder(session: Session, *, team_id: str, question_id: int) -> bool:
     """The day an expert promised to answer a deferred question: remind them (once a day at most)."""
     queue(

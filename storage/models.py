@@ -298,6 +298,9 @@ class MentorProfile(SQLModel, table=True):
     user_id: str = Field(max_length=32, primary_key=True)
     role: str | None = Field(default=None, max_length=100)
     location: str | None = Field(default=None, max_length=100)
+    # Where `location` came from: "field:<label>" (a custom field of the Slack profile), "tz" (the
+    # Slack time zone's city), None (typed by the person, or unknown).
+    location_source: str | None = Field(default=None, max_length=64)
     years_in_role: int | None = Field(default=None)
     tz: str | None = Field(default=None, max_length=64)
     # Seconds east of UTC, as Slack gives it; working-hours overlap is computed from it.
@@ -435,6 +438,9 @@ class Mentorship(SQLModel, table=True):
     finished_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     # The group DM Knowhow opened for the introduction.
     group_channel: str | None = Field(default=None, max_length=32)
+    # The protégé's message saying this mentor was asked: updated in place once they answer.
+    protege_note_channel: str | None = Field(default=None, max_length=32)
+    protege_note_ts: str | None = Field(default=None, max_length=32)
     mentor_met: str | None = Field(default=None, max_length=16)
     protege_met: str | None = Field(default=None, max_length=16)
     mentor_rating: int | None = Field(default=None)

@@ -100,6 +100,15 @@ def fake_slack():
 
     with FakeSlack() as fake:
         yield fake
+    shown_as_typed(fake.shown_as_typed)
+
+
+def shown_as_typed(problems: list[str]) -> None:
+    """Fail a test whose app sent mrkdwn where Slack shows text as typed (plain_text, a form's
+    errors, a notification): people would read backticks, asterisks and `:shortcodes:`."""
+    if problems:
+        listed = "\n".join(dict.fromkeys(problems))
+        pytest.fail(f"Markup a person would see as typed:\n{listed}", pytrace=False)
 
 
 @pytest.fixture(scope="session")

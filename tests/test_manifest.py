@@ -24,6 +24,7 @@ EXPECTED_COMMANDS = {"/ask", "/mentor", "/expert"}
 # Adding a scope is a conscious change: every one here must be used by the code.
 EXPECTED_BOT_SCOPES = {
     "users:read",
+    "users.profile:read",
     "mpim:write",
     "files:write",
     "reactions:write",

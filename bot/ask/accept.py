@@ -15,6 +15,7 @@ from bot import delivery, ids
 from bot.ackbudget import SlackSlow, after_ack, briefly
 from bot.admins import is_admin, learn_later, with_admin_fallback
 from bot.ask import accept_blocks as blocks
+from bot.blockkit import form_errors
 from bot.deps import Deps
 from bot.edge import said_on_failure, team_of
 from core import accepting, asking
@@ -106,7 +107,7 @@ def handle_accept_form(deps: Deps, ack: Ack, body: dict, view: dict, context: Bo
         question_id = int(json.loads(view.get("private_metadata") or "{}")["q"])
         answer_ts = str(choice["selected_option"]["value"])
     except (KeyError, TypeError, ValueError):
-        ack(response_action="errors", errors={ids.ACCEPT_MODAL_ANSWER: "Choose the answer that solved it."})
+        ack(**form_errors({ids.ACCEPT_MODAL_ANSWER: "Choose the answer that solved it."}))
         return
     team_id, user_id = team_of(context, body), body["user"]["id"]
     try:
@@ -129,17 +130,17 @@ def handle_accept_form(deps: Deps, ack: Ack, body: dict, view: dict, context: Bo
             )
     except SlackSlow as exc:
         log.warning("accept: Slack did not say in time whether %s is an admin (%s)", user_id, exc)
-        ack(response_action="errors", errors={ids.ACCEPT_MODAL_ANSWER: blocks.ACCEPT_MESSAGES["slow_form"]})
+        ack(**form_errors({ids.ACCEPT_MODAL_ANSWER: blocks.ACCEPT_MESSAGES["slow_form"]}))
         learn_later(deps, context, client, user_id)  # remembered for the next try
         return
     except Exception:
         log.exception("accept: could not record an accepted answer")
-        ack(response_action="errors", errors={ids.ACCEPT_MODAL_ANSWER: blocks.ACCEPT_MESSAGES["failed"]})
+        ack(**form_errors({ids.ACCEPT_MODAL_ANSWER: blocks.ACCEPT_MESSAGES["failed"]}))
         return
     if result.outcome in (AcceptOutcome.ACCEPTED, AcceptOutcome.ALREADY):
         ack(response_action="update", view=blocks.accept_result_view(result.outcome.value))  # as the shortcut says
     else:
-        ack(response_action="errors", errors={ids.ACCEPT_MODAL_ANSWER: blocks.ACCEPT_MESSAGES[result.outcome.value]})
+        ack(**form_errors({ids.ACCEPT_MODAL_ANSWER: blocks.ACCEPT_MESSAGES[result.outcome.value]}))
 
 
 def handle_accept_shortcut(deps: Deps, ack: Ack, body: dict, context: BoltContext, client, respond) -> None:

@@ -5,9 +5,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from bot import ids
-from bot.blockkit import SECTION_LIMIT, Message, button, context, date_token, option, plain, private, section
-from bot.text import chunks, excerpt, flatten_links, neutralise_mentions, shown, unescape
+from bot import ids, refusals
+from bot.blockkit import (
+    SECTION_LIMIT,
+    Message,
+    button,
+    context,
+    date_token,
+    form_errors,
+    option,
+    plain,
+    private,
+    section,
+)
+from bot.text import chunks, excerpt, flatten_links, neutralise_mentions, notification_text, shown, unescape
 from core import asking
 
 
@@ -154,7 +165,7 @@ def _question_attribution(asker_id: str, anonymous: bool) -> str:
 
 
 def ask_modal_errors(errors: dict[str, str]) -> dict[str, Any]:
-    return {"response_action": "errors", "errors": errors}
+    return form_errors(errors)
 
 
 def ask_no_channel() -> Message:
@@ -180,10 +191,7 @@ def qa_channel_set(channel_id: str) -> Message:
 
 
 def qa_channel_admins_only() -> Message:
-    return private(
-        "Only a workspace admin or owner (or someone in KNOWHOW_ADMINS) can choose where questions go. "
-        "Ask one of them to run `/ask channel` in the channel they should go to."
-    )
+    return private(refusals.QA_CHANNEL)
 
 
 def qa_channel_not_here() -> Message:
@@ -274,7 +282,7 @@ def question_post(
         blocks.append(context(WHO_ACCEPTS))
     who = "Anonymous question" if anonymous else f"Question from <@{asker_id}>"
     return {
-        "text": f"{who}: {excerpt(safe, 150)}",
+        "text": f"{who}: {notification_text(excerpt(safe, 150))}",
         "blocks": blocks,
         "unfurl_links": False,
         "unfurl_media": False,

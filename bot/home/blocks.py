@@ -6,9 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot import ids
-from bot.blockkit import button, context, section
+from bot.blockkit import button, context, day, section
 from bot.scoreboard import blocks as sbb
-from bot.sessions.blocks import day
 from bot.text import excerpt, flatten_links, neutralise_mentions, shown
 from core.home import InSession, Picture
 from core.scoreboard import Board
@@ -72,14 +71,14 @@ def home(p: Picture, board: Board, threshold: int) -> dict[str, Any]:
                 state = POST_STATE.get(q.shown_state, q.shown_state)
             else:
                 state = QUESTION_STATE.get(q.status, q.status)
-            lines.append(f"• {_linked(q.text, q.permalink)}: _{state}_")
+            lines.append(f"• {_linked(q.text, q.permalink)} — _{state}_")
         blocks.append(section("\n".join(lines)))
     else:
         blocks.append(context("None yet. `/ask` puts a question to your colleagues."))
     blocks.append(section(f"*Your answers*: {p.answers} given, {p.accepted} accepted"))
     if p.owed:
         lines = [
-            f"• {_linked(o.text, o.permalink)}: due {day(o.due)}" + (" (*overdue*)" if o.overdue else "")
+            f"• {_linked(o.text, o.permalink)} — due {day(o.due)}" + (" (*overdue*)" if o.overdue else "")
             for o in p.owed
         ]
         blocks.append(section("*Answers you promised in expert sessions*\n" + "\n".join(lines)))

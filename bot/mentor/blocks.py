@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from bot import ids
-from bot.blockkit import Message, button, context, date_token, plain, section
+from bot.blockkit import Message, button, context, on, plain, said, section
 from bot.text import shown
 from core import mentoring
 from core.mentoring import MentorshipInfo, MentorshipState, OnOffer, TopicInfo
@@ -36,8 +36,8 @@ FIRST_CONVERSATION = [
 
 
 def long_date(at: datetime) -> str:
-    """A date each reader sees in their own time zone, spelled out (1 December 2026)."""
-    return date_token(at, "{date_long}", "%d %B %Y")
+    """A date each reader sees in their own time zone, in Knowhow's one style (bot.blockkit)."""
+    return on(at)
 
 
 def topic_label(topic: TopicInfo) -> str:
@@ -91,14 +91,33 @@ def waiting(topic: str, *, again: bool, gone: bool = False) -> Message:
         + f" fits your request in *{shown(topic)}* right now. It stays open: Knowhow writes to you as soon as a suitable volunteer appears."
     )
     return {
-        "text": text,
-        "blocks": [section(text), context("`/mentor` shows your requests; you can withdraw one there.")],
+        **said(text, context("`/mentor` shows your requests; you can withdraw one there.")),
     }
 
 
 def asked(mentor_id: str, answer_by: datetime) -> Message:
     text = f"Knowhow asked <@{mentor_id}> privately. They have until {long_date(answer_by)} to answer; you will hear either way."
-    return {"text": text, "blocks": [section(text)]}
+    return said(text)
+
+
+def asked_now(m: MentorshipInfo) -> Message:
+    """The protégé's message about the mentor they asked, as it stands now: it never still says
+    "you will hear" once they have."""
+    if m.state == MentorshipState.PROPOSED:
+        return asked(m.mentor_id, m.answer_by)
+    if m.state in (MentorshipState.ACTIVE, MentorshipState.COMPLETED, MentorshipState.STOPPED):
+        text = (
+            f":tada: <@{m.mentor_id}> accepted to mentor you in *{shown(m.topic)}*. "
+            "Knowhow introduced you to each other in a conversation with both of you."
+        )
+    elif m.state in (MentorshipState.DECLINED, MentorshipState.EXPIRED):
+        text = (
+            f"<@{m.mentor_id}> cannot take this on. Knowhow has written to you again with what comes next; "
+            "`/mentor` shows where your request stands."
+        )
+    else:
+        text = "This request has moved on. `/mentor` shows where it stands."
+    return said(text)
 
 
 def ask_mentor(m: MentorshipInfo) -> Message:
@@ -126,17 +145,17 @@ def ask_mentor(m: MentorshipInfo) -> Message:
 
 
 def answered(text: str) -> Message:
-    return {"text": text, "blocks": [section(text)], "replace_original": True}
+    return {**said(text), "replace_original": True}
 
 
 def introduction(m: MentorshipInfo) -> Message:
     lines = [
-        f"<@{m.mentor_id}>, meet <@{m.protege_id}>. <@{m.mentor_id}> has agreed to mentor <@{m.protege_id}> in *{shown(m.topic)}*.",
-        f"*What <@{m.protege_id}> wants to achieve*\n>{shown(m.goal)[:2000]}",
+        f"<@{m.protege_id}>, meet <@{m.mentor_id}>, who has agreed to mentor you in *{shown(m.topic)}*.",
+        f"*The goal*\n>{shown(m.goal)[:2000]}",
         f"*How long*: {m.weeks} weeks, until {long_date(m.ends_at)}. Knowhow checks in with each of you halfway and at the end, privately.",
     ]
     if m.note:
-        lines.append(f"*A note from <@{m.mentor_id}>*\n>{shown(m.note)[:800]}")
+        lines.append(f"*A note from your mentor*\n>{shown(m.note)[:800]}")
     lines.append("*For a first conversation*\n" + "\n".join(f"• {s}" for s in FIRST_CONVERSATION))
     return {
         "text": f"An introduction: mentoring in {m.topic}",
@@ -150,7 +169,7 @@ def lapsed(m: MentorshipInfo) -> Message:
         f"<@{m.protege_id}>'s request for you to mentor them in *{shown(m.topic)}* had no answer in 3 days, so it has lapsed: "
         f"<@{m.protege_id}> has been told, and Knowhow is looking for another mentor for them. Nothing else is needed from you."
     )
-    return {"text": text, "blocks": [section(text)]}
+    return said(text)
 
 
 def ended(m: MentorshipInfo, by: str) -> Message:
@@ -165,7 +184,7 @@ def ended(m: MentorshipInfo, by: str) -> Message:
             f"<@{by}> has marked your mentorship in *{shown(m.topic)}* as finished, so it is completed for both of you. "
             "You can still say how it went with the *How did it go?* button in Knowhow's end-of-term message; your answer stays private."
         )
-    return {"text": text, "blocks": [section(text)]}
+    return said(text)
 
 
 def halfway(m: MentorshipInfo, user_id: str) -> Message:

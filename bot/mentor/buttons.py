@@ -96,6 +96,14 @@ def handle_choose(deps: Deps, ack: Ack, body: dict, context: BoltContext, respon
         )
         if chosen.outcome is ChooseOutcome.ASKED:
             info = mentoring.mentorship(session, team_id=team_id, mentorship_id=chosen.mentorship_id)
+            # The list clicked on becomes the word that the mentor was asked: where it is, to
+            # bring it up to date once they answer.
+            channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+            ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
+            if channel and ts:
+                mentoring.set_protege_note(
+                    session, team_id=team_id, mentorship_id=chosen.mentorship_id, channel_id=channel, ts=ts
+                )
     if chosen.outcome is ChooseOutcome.ASKED:
         respond(**blocks.answered(blocks.asked(mentor_id, info.answer_by)["text"]))
     elif chosen.outcome is ChooseOutcome.GONE:

@@ -7,7 +7,7 @@ import logging
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot import ids
+from bot import ids, refusals
 from bot.ackbudget import SLOW_ADMIN_FORM, SlackSlow, answer, briefly
 from bot.admins import is_admin, learn_later
 from bot.blockkit import private
@@ -123,11 +123,7 @@ def broadcast(deps: Deps, ack: Ack, command: dict, context: BoltContext, client,
             learn_later(deps, context, client, user_id)  # remembered for the next try
             return
         if not admin:
-            ack(
-                **private(
-                    "Only workspace admins call for volunteers. Ask one, or share `/mentor volunteer` with colleagues yourself."
-                )
-            )
+            ack(**private(refusals.BROADCAST))
             return
         with session_scope(deps.engine) as session:
             listed = mentoring.topic_list(session, team_id=team_id)
@@ -165,9 +161,7 @@ def topics_command(deps: Deps, client, team_id: str, user_id: str, words: str) -
     if not rest:
         return private(f"Say which topic, for example `/mentor topics {action} Leadership`.")
     if not is_admin(deps, client, user_id):
-        return private(
-            "Only workspace admins curate the mentoring topics. You can suggest a topic in the volunteer or find-a-mentor form."
-        )
+        return private(refusals.MENTOR_TOPICS)
     with session_scope(deps.engine) as session:
         if action == "add":
             try:

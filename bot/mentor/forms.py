@@ -11,9 +11,10 @@ from datetime import datetime
 from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
-from bot import ids
+from bot import ids, refusals
 from bot.ackbudget import SLOW_ADMIN_SUBMIT, SlackSlow
 from bot.admins import is_admin, learn_later
+from bot.blockkit import form_errors
 from bot.deps import Deps
 from bot.edge import team_of
 from bot.mentor import modals
@@ -45,7 +46,7 @@ def _selected(values: dict, block_id: str) -> str | None:
 
 
 def _errors(ack: Ack, errors: dict[str, str]) -> None:
-    ack(response_action="errors", errors=errors)
+    ack(**form_errors(errors))
 
 
 def _save_profile_from(session: Session, values: dict, team_id: str, user_id: str, now: datetime) -> None:
@@ -220,7 +221,7 @@ def handle_broadcast_form(deps: Deps, ack: Ack, body: dict, view: dict, context:
         learn_later(deps, context, client, user_id)  # remembered for the next try
         return
     if not admin:
-        _errors(ack, {ids.MENTOR_IN_GOALS: "Only workspace admins call for volunteers."})
+        _errors(ack, {ids.MENTOR_IN_GOALS: refusals.BROADCAST_FORM})
         return
     channel = _value(values, ids.MENTOR_IN_CHANNEL).get("selected_conversation")
     weeks, hours = _text(values, ids.MENTOR_IN_WEEKS), _text(values, ids.MENTOR_IN_HOURS)
@@ -318,10 +319,7 @@ def register(app: App, deps: Deps) -> None:
             except Exception:
                 log.exception("a Mentor Center form failed")
                 first = next(iter((view.get("state") or {}).get("values") or {}), ids.MENTOR_IN_ROLE)
-                ack(
-                    response_action="errors",
-                    errors={first: "Sorry, this could not be saved just now. Please try again in a minute."},
-                )
+                ack(**form_errors({first: "Sorry, this could not be saved just now. Please try again in a minute."}))
 
         return form
 

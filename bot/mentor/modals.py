@@ -12,7 +12,16 @@ from bot.blockkit import button, context, option, plain, section
 from bot.mentor.blocks import PRIVATE_NOTE, long_date, topic_label
 from bot.text import shown
 from core import mentoring
-from core.mentoring import MentorshipInfo, MentorshipState, Profile, RequestState, Status, TopicInfo
+from core.mentoring import (
+    FROM_FIELD,
+    FROM_TZ,
+    MentorshipInfo,
+    MentorshipState,
+    Profile,
+    RequestState,
+    Status,
+    TopicInfo,
+)
 
 View = dict[str, Any]
 
@@ -54,6 +63,16 @@ def text_input(
 # -- the Mentor Center ------------------------------------------------------------------------
 
 
+def location_source(profile: Profile) -> str | None:
+    """Where a location Knowhow took from Slack came from, so the person can see why and correct it."""
+    source = profile.location_source or ""
+    if source.startswith(FROM_FIELD):
+        return f"from your Slack profile's {shown(source[len(FROM_FIELD) :])} field"
+    if source == FROM_TZ:
+        return f"from your Slack time zone, {shown(profile.tz)}" if profile.tz else "from your Slack time zone"
+    return None
+
+
 def profile_line(profile: Profile) -> str:
     facts = [shown(profile.role) if profile.role else "_role not given_"]
     if profile.years_in_role is not None:
@@ -62,7 +81,13 @@ def profile_line(profile: Profile) -> str:
             if profile.years_in_role < 1
             else f"{profile.years_in_role} year{'s' if profile.years_in_role != 1 else ''} in the role"
         )
-    facts.append(shown(profile.location) if profile.location else "_location not given_")
+    if profile.location:
+        where = location_source(profile)
+        facts.append(
+            shown(profile.location) + (f" _({where}: edit your profile if you are elsewhere)_" if where else "")
+        )
+    else:
+        facts.append("_location not given_")
     if profile.tz:
         facts.append(f"time zone {shown(profile.tz)}")
     return " · ".join(facts)
@@ -167,7 +192,12 @@ def _profile_inputs(profile: Profile) -> list[dict]:
             "Your location",
             profile.location,
             optional=True,
-            hint="Your office or city. Matches can be in any location.",
+            hint=(
+                f"{where[0].upper()}{where[1:]}; change it if you are elsewhere. "
+                if (where := location_source(profile))
+                else ""
+            )
+            + "Your office or city. Matches can be in any location.",
         ),
     ]
 

@@ -135,6 +135,18 @@ class Ended(Sender):
         return None
 
 
+class AskedUpdate(Sender):
+    """The protégé's "Knowhow asked them" message, updated in place once the mentor answered
+    (or the question lapsed), so it no longer says they will hear."""
+
+    def send(self, ctx, item):
+        info = _mentorship(ctx, item)
+        if info is not None and info.protege_note is not None:
+            channel, ts = info.protege_note
+            update_message(ctx, channel, ts, blocks.asked_now(info))
+        return None
+
+
 def _call_message(ctx: SendContext, item: OutboxItem):
     with session_scope(ctx.engine) as session:
         call = mentoring.get_call(session, team_id=item.team_id, call_id=item.payload["call_id"])
@@ -195,4 +207,5 @@ SENDERS = {
     kinds.OUTBOX_MENTOR_ENDED: Ended(),
     kinds.OUTBOX_MENTOR_CALL: Call(),
     kinds.OUTBOX_MENTOR_CALL_REFRESH: CallRefresh(),
+    kinds.OUTBOX_MENTOR_ASKED_UPDATE: AskedUpdate(),
 }

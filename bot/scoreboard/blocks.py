@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from bot import ids
-from bot.blockkit import Message, context, date_token, option, plain, private, section
+from bot.blockkit import Message, context, date_token, option, plain, private, said, section
 from bot.text import shown
 from core import privacy
 from core.scoreboard import DAYS, ORGANISATION, WORKSPACE, Board, Figure, Schedule, Trend
@@ -143,7 +143,7 @@ def post_failed(channel_id: str, reason: str) -> Message:
         "If it is a private or archived channel, choose another with `/mentor scoreboard settings` "
         "(or invite Knowhow to it); next week's goes out as usual."
     )
-    return {"text": text, "blocks": [section(text)]}
+    return said(text)
 
 
 def on_demand(b: Board, threshold: int) -> Message:

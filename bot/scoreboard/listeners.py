@@ -9,11 +9,11 @@ from dataclasses import replace
 from slack_bolt import Ack, BoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot import ids
+from bot import ids, refusals
 from bot.ackbudget import SLOW_ADMIN_FORM, SLOW_ADMIN_SUBMIT, SlackSlow, briefly
 from bot.admins import is_admin, learn_later
 from bot.blockkit import context as context_block
-from bot.blockkit import private, section
+from bot.blockkit import form_errors, private, section
 from bot.deps import Deps
 from bot.edge import team_of
 from bot.scoreboard import blocks
@@ -71,11 +71,7 @@ def settings_form(
         learn_later(deps, context, client, user_id)  # remembered for the next try
         return
     if not admin:
-        ack(
-            **private(
-                "Only workspace admins change where and when the scoreboard is posted. `/mentor scoreboard` shows it to you now."
-            )
-        )
+        ack(**private(refusals.SCOREBOARD_SETTINGS))
         return
     with session_scope(deps.engine) as session:
         plan = scoreboard.schedule(
@@ -120,13 +116,11 @@ def handle_settings_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
             admin = is_admin(deps, quick, user_id)
     except SlackSlow as exc:
         log.warning("scoreboard settings: Slack did not say in time whether %s is an admin (%s)", user_id, exc)
-        ack(response_action="errors", errors={ids.SCOREBOARD_IN_CHANNEL: SLOW_ADMIN_SUBMIT})
+        ack(**form_errors({ids.SCOREBOARD_IN_CHANNEL: SLOW_ADMIN_SUBMIT}))
         learn_later(deps, context, client, user_id)  # remembered for the next try
         return
     if not admin:
-        ack(
-            response_action="errors", errors={ids.SCOREBOARD_IN_CHANNEL: "Only workspace admins change the scoreboard."}
-        )
+        ack(**form_errors({ids.SCOREBOARD_IN_CHANNEL: refusals.SCOREBOARD_FORM}))
         return
     channel = value(ids.SCOREBOARD_IN_CHANNEL).get("selected_conversation")
     day = (value(ids.SCOREBOARD_IN_DAY).get("selected_option") or {}).get("value")
@@ -134,12 +128,12 @@ def handle_settings_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
     scope = (value(ids.SCOREBOARD_IN_SCOPE).get("selected_option") or {}).get("value")
     at = value(ids.SCOREBOARD_IN_TIME).get("selected_time") or ""
     if not channel:
-        ack(response_action="errors", errors={ids.SCOREBOARD_IN_CHANNEL: "Choose a channel."})
+        ack(**form_errors({ids.SCOREBOARD_IN_CHANNEL: "Choose a channel."}))
         return
     try:
         hour, minute = (int(x) for x in at.split(":"))
     except ValueError:
-        ack(response_action="errors", errors={ids.SCOREBOARD_IN_TIME: "Choose a time of day."})
+        ack(**form_errors({ids.SCOREBOARD_IN_TIME: "Choose a time of day."}))
         return
     try:
         with session_scope(deps.engine) as session:
@@ -159,7 +153,7 @@ def handle_settings_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
         block = {"weekday": ids.SCOREBOARD_IN_DAY, "time": ids.SCOREBOARD_IN_TIME, "scope": ids.SCOREBOARD_IN_SCOPE}[
             exc.field
         ]
-        ack(response_action="errors", errors={block: str(exc)})
+        ack(**form_errors({block: str(exc)}))
         return
     ack(
         response_action="update",

@@ -7,18 +7,13 @@ from datetime import date, datetime
 from typing import Any
 
 from bot import ids
-from bot.blockkit import SECTION_LIMIT, Message, button, context, date_token, plain, section
+from bot.blockkit import DATE, SECTION_LIMIT, Message, button, context, date_token, day, plain, section
 from bot.text import chunks, excerpt, neutralise_mentions
 
 
-def when(moment: datetime, fmt: str = "{date_short_pretty} at {time}") -> str:
-    """A session's time: to the minute, with its UTC fallback."""
-    return date_token(moment, fmt, fallback="%Y-%m-%d %H:%M UTC")
-
-
-def day(value: date) -> str:
-    """A calendar date (an expert's promise is a day, not an instant)."""
-    return f"{value:%A %-d %B %Y}"
+def when(moment: datetime, fmt: str = DATE + " at {time}") -> str:
+    """A session's time: to the minute, in each reader's time zone (bot.blockkit's one style)."""
+    return date_token(moment, fmt)
 
 
 def _experts(experts) -> str:
@@ -81,7 +76,7 @@ def summary(result, *, now: datetime) -> Message:
         for q in result.deferred:
             late = " :warning: overdue" if q.overdue else ""
             lines.append(
-                f"• {excerpt(neutralise_mentions(q.text), 120)}: <@{q.deferred_by}> will answer by {day(q.deferred_to)}{late}"
+                f"• {excerpt(neutralise_mentions(q.text), 120)} — <@{q.deferred_by}> will answer by {day(q.deferred_to)}{late}"
             )
     if result.open:
         lines.append("*Left open*" if result.chased else "*Not answered yet*")

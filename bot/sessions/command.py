@@ -11,7 +11,7 @@ from datetime import datetime
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot import delivery, ids
+from bot import delivery, ids, refusals
 from bot.ackbudget import answer
 from bot.admins import is_admin, with_admin_fallback
 from bot.blockkit import private
@@ -87,9 +87,7 @@ def _channels(deps: Deps, client, team_id: str, user_id: str, here: str | None, 
             "Use `/expert channels add #channel`, `/expert channels remove #channel` or `/expert channels list`."
         )
     if not is_admin(deps, client, user_id):
-        return private(
-            "Only workspace admins (or Knowhow admins in KNOWHOW_ADMINS) choose the channels that host sessions."
-        )
+        return private(refusals.SESSION_CHANNELS)
     channel = _channel_arg(target, here)
     if channel is None:
         return private(

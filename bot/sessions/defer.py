@@ -57,6 +57,9 @@ def handle_defer(deps: Deps, ack: Ack, body: dict, context: BoltContext, client,
             elif result.outcome is sessions.DeferOutcome.HELD and result.session_id is not None:
                 # This expert's list was behind: bring every list up to date.
                 notify_sessions.queue_summary_refresh(session, team_id=team_id, session_id=result.session_id)
+            elif result.outcome is sessions.DeferOutcome.NOT_AFTER_TODAY and result.session_id is not None:
+                # A refused date: the lists shown again, so the picker no longer shows it.
+                notify_sessions.queue_lists_refresh(session, team_id=team_id, session_id=result.session_id)
         return _said(result)
 
     def tell(text: str) -> None:

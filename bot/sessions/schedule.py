@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot import delivery, ids
 from bot.ackbudget import SLOW_ADMIN_SUBMIT, SlackSlow
 from bot.admins import learn_later, with_admin_fallback
-from bot.blockkit import private
+from bot.blockkit import form_errors, private
 from bot.deps import Deps
 from bot.edge import team_of
 from bot.sessions import blocks as sb
@@ -95,7 +95,7 @@ def handle_schedule_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
         minutes = -1
     start = field("start").get("selected_date_time")
     if not start:
-        ack(response_action="errors", errors={"start": "Choose when it starts."})
+        ack(**form_errors({"start": "Choose when it starts."}))
         return
 
     def attempt(admin: bool) -> sessions.SessionInfo | sessions.Refused:
@@ -130,15 +130,12 @@ def handle_schedule_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
             )
     except SlackSlow as exc:
         log.warning("/expert schedule: Slack did not say in time whether %s is an admin (%s)", user_id, exc)
-        ack(response_action="errors", errors={"experts": SLOW_ADMIN_SUBMIT})
+        ack(**form_errors({"experts": SLOW_ADMIN_SUBMIT}))
         learn_later(deps, context, client, user_id)  # remembered for the next try
         return
     if isinstance(result, sessions.Refused):
         block, _ = REFUSALS[result.reason]
-        ack(
-            response_action="errors",
-            errors={block: refusal_text(result, against=datetime.fromtimestamp(int(start), UTC))},
-        )
+        ack(**form_errors({block: refusal_text(result, against=datetime.fromtimestamp(int(start), UTC))}))
         return
     ack()
     deps.on_session_scheduled(result)

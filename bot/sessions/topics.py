@@ -107,9 +107,8 @@ def _profile_text(session, team_id: str, user_id: str) -> str:
                     + (f", {s.accepted} accepted" if s.accepted else "")
                 )
             lines.append(f"• {_show(s.topic)}: " + "; ".join(facts))
-    lines.append(
-        "Invitations to help are *paused* (`/expert topics resume`)."
-        if paused
-        else "You may be invited to help with questions in these topics (`/expert topics pause` stops that)."
-    )
+    if paused:
+        lines.append("Invitations to help are *paused* (`/expert topics resume`).")
+    elif standings:
+        lines.append("You may be invited to help with questions in these topics (`/expert topics pause` stops that).")
     return "\n".join(lines)

@@ -48,6 +48,8 @@ class MentorshipInfo:
     # The workspace the mentor volunteered in: where Knowhow writes to them. `team_id` is the
     # protégé's, where the request and the mentorship live.
     mentor_team_id: str = ""
+    # The protégé's message that says this mentor was asked (a channel and a ts), if known.
+    protege_note: tuple[str, str] | None = None
 
 
 def mentorship(session: Session, *, team_id: str, mentorship_id: int) -> MentorshipInfo | None:
@@ -74,6 +76,7 @@ def mentorship(session: Session, *, team_id: str, mentorship_id: int) -> Mentors
         m.request_id,
         m.topic_id,
         mentor_team,
+        (m.protege_note_channel, m.protege_note_ts) if m.protege_note_channel and m.protege_note_ts else None,
     )
 
 
@@ -83,6 +86,16 @@ def set_group_channel(session: Session, *, team_id: str, mentorship_id: int, cha
         update(Mentorship)
         .where(Mentorship.id == mentorship_id, Mentorship.team_id.in_(workspaces.pool(session, team_id=team_id)))
         .values(group_channel=channel_id)
+    )
+
+
+def set_protege_note(session: Session, *, team_id: str, mentorship_id: int, channel_id: str, ts: str) -> None:
+    """Where the protégé was told that the mentor was asked: that message is brought up to date
+    once the mentor answers (or the question lapses), so it never says "you will hear" after."""
+    session.execute(
+        update(Mentorship)
+        .where(Mentorship.id == mentorship_id, Mentorship.team_id == team_id)
+        .values(protege_note_channel=channel_id, protege_note_ts=ts)
     )
 
 

@@ -53,6 +53,19 @@ class SlackPerson:
     title: str | None = None
     tz: str | None = None
     tz_offset: int = 0
+    # The value of the workspace's custom profile field that says where the person is ("Location",
+    # "Office"...), and that field's label; None when the workspace has none or they left it empty.
+    location: str | None = None
+    location_field: str | None = None
+    # False when Slack did not say (in time) what the custom fields hold: a location taken from
+    # them before is then left as it is.
+    fields_read: bool = True
+
+
+# Where a profile's location came from (MentorProfile.location_source): a custom field of the
+# Slack profile ("field:" + its label), the Slack time zone's city, or the person (None).
+FROM_TZ = "tz"
+FROM_FIELD = "field:"
 
 
 @dataclass(frozen=True)
@@ -63,6 +76,7 @@ class Profile:
     years_in_role: int | None
     tz: str | None
     tz_offset: int
+    location_source: str | None = None
 
 
 def location_from_tz(tz: str | None) -> str | None:
@@ -74,7 +88,24 @@ def location_from_tz(tz: str | None) -> str | None:
 
 
 def _profile(row: MentorProfile) -> Profile:
-    return Profile(row.user_id, row.role, row.location, row.years_in_role, row.tz, row.tz_offset)
+    return Profile(row.user_id, row.role, row.location, row.years_in_role, row.tz, row.tz_offset, _source(row))
+
+
+def _source(row: MentorProfile) -> str | None:
+    """Where the row's location came from; a row older than the column whose location is its time
+    zone's city took it from there."""
+    if row.location_source or not row.location:
+        return row.location_source if row.location else None
+    return FROM_TZ if row.location == location_from_tz(row.tz) else None
+
+
+def _slack_location(slack: SlackPerson) -> tuple[str | None, str | None]:
+    """The location Slack gives, and where from: the profile's own field first, else the city of
+    its time zone (which may be far from where the person is: Asia/Kolkata for Bangalore)."""
+    if slack.location and slack.location_field:
+        return clean(slack.location, MAX_FIELD_CHARS) or None, FROM_FIELD + slack.location_field[:50]
+    city = location_from_tz(slack.tz)
+    return city, FROM_TZ if city else None
 
 
 def get_profile(session: Session, *, team_id: str, user_id: str) -> Profile | None:
@@ -85,11 +116,14 @@ def get_profile(session: Session, *, team_id: str, user_id: str) -> Profile | No
 def ensure_profile(
     session: Session, *, team_id: str, user_id: str, slack: SlackPerson | None, now: datetime
 ) -> Profile:
-    """The person's profile, created from Slack's title and time zone the first time. The time
-    zone always follows Slack (people travel and move); role and location are theirs to edit."""
+    """The person's profile, created from Slack's title, location and time zone the first time.
+    The time zone always follows Slack (people travel and move); role and location are theirs to
+    edit. A location Knowhow took from Slack (not one the person typed) follows Slack too, and
+    one from the time zone's city gives way to the profile's own location field."""
     row = session.get(MentorProfile, (team_id, user_id))
     if row is None:
         slack = slack or SlackPerson()
+        location, source = _slack_location(slack)
         insert_if_absent(
             session,
             MentorProfile,
@@ -97,17 +131,27 @@ def ensure_profile(
                 team_id=team_id,
                 user_id=user_id,
                 role=clean(slack.title, MAX_FIELD_CHARS) or None,
-                location=location_from_tz(slack.tz),
+                location=location,
+                location_source=source,
                 tz=slack.tz,
                 tz_offset=slack.tz_offset,
                 updated_at=now,
             ),
         )
         row = session.get(MentorProfile, (team_id, user_id))
-    elif slack is not None and slack.tz and (row.tz, row.tz_offset) != (slack.tz, slack.tz_offset):
-        row.tz, row.tz_offset = slack.tz, slack.tz_offset
-        session.add(row)
-        session.flush()
+    elif slack is not None:
+        changed = False
+        if slack.tz and (row.tz, row.tz_offset) != (slack.tz, slack.tz_offset):
+            row.tz, row.tz_offset = slack.tz, slack.tz_offset
+            changed = True
+        if slack.fields_read and _source(row) is not None:  # taken from Slack, never typed: it follows Slack
+            location, source = _slack_location(slack)
+            if location and (location, source) != (row.location, row.location_source):
+                row.location, row.location_source = location, source
+                changed = True
+        if changed:
+            session.add(row)
+            session.flush()
     return _profile(row)
 
 
@@ -129,6 +173,8 @@ def save_profile(
     if row is None:
         ensure_profile(session, team_id=team_id, user_id=user_id, slack=None, now=now)
         row = session.get(MentorProfile, (team_id, user_id))
+    if (location or None) != row.location:  # typed by the person now: theirs
+        row.location_source = None
     row.role, row.location, row.years_in_role, row.updated_at = role or None, location or None, years_in_role, now
     session.add(row)
     session.flush()

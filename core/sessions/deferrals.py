@@ -158,7 +158,7 @@ def defer(
         return _held(question, existing)
     tz = zone(tz_name)
     if due_date <= now.astimezone(tz).date():
-        return Deferred(DeferOutcome.NOT_AFTER_TODAY, question.id)
+        return Deferred(DeferOutcome.NOT_AFTER_TODAY, question.id, session_id=question.session_id)
     values = dict(
         due_date=due_date,
         remind_at=datetime.combine(due_date, REMIND_AT, tz).astimezone(UTC),

@@ -44,6 +44,30 @@ def users_info(fake, call: Call):
     return ok(user=user)
 
 
+def users_profile_get(fake, call: Call):
+    """A person's profile, with the values of the workspace's custom fields (`fields`, by field id;
+    null when they filled none). users.info's profile has no custom fields."""
+    store = fake.store
+    user_id = call.args.get("user") or ""
+    with store.lock:
+        user = copy.deepcopy(store.users.get(user_id))
+        values = copy.deepcopy(store.profile_values.get(user_id) or {})
+    if user is None:
+        if not USER_ID.fullmatch(user_id):
+            return err("user_not_found")
+        user = store.user_object(user_id)
+    profile = user["profile"]
+    profile["fields"] = values or None
+    return ok(profile=profile)
+
+
+def team_profile_get(fake, call: Call):
+    """The workspace's custom profile fields (their ids and labels)."""
+    with fake.store.lock:
+        fields = copy.deepcopy(list(fake.store.profile_fields.values()))
+    return ok(profile={"fields": fields, "sections": []})
+
+
 def bots_info(fake, call: Call):
     """The app's own bot only (the stand-in knows no other): which app it belongs to."""
     bot_id = call.args.get("bot") or ""
@@ -74,6 +98,8 @@ def connections_open(fake, call: Call):
 METHODS = {
     "auth.test": auth_test,
     "users.info": users_info,
+    "users.profile.get": users_profile_get,
+    "team.profile.get": team_profile_get,
     "bots.info": bots_info,
     "apps.connections.open": connections_open,
 }

@@ -304,3 +304,126 @@ def test_the_accept_form_keeps_to_slack_limits_and_says_when_it_leaves_answers_o
         assert len(o["text"]["text"]) <= 75 and len(o.get("description", {}).get("text", "")) <= 75
         assert "https://" not in o["text"]["text"] and "the runbook" in o["text"]["text"]
     assert "10 latest of 12 answers" in json.dumps(view["blocks"])
+
+
+# -- mrkdwn where Slack shows text as typed ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mrkdwn,plain",
+    [
+        ("Run `/ask channel` in that channel.", "Run /ask channel in that channel."),
+        ("*Accepted*: _the_ answer, ~not~ this", "Accepted: the answer, not this"),
+        (":white_check_mark: Accepted. :tada:", "✅ Accepted. 🎉"),
+        ("See <https://x.example/a|the docs> or <https://x.example/b>", "See the docs or https://x.example/b"),
+        ("Asked by <@U0123ABC|emma> in <#C0123ABCD|general>", "Asked by @emma in #general"),
+        ("By <!date^1754400000^{date_short}|5 Aug 2025>", "By 5 Aug 2025"),
+        ("```\nSELECT 1;\n```", "SELECT 1;"),
+        ("&gt; a quote\n&gt; goes on", "a quote\ngoes on"),
+        # Not mrkdwn: left as it is.
+        ("snake_case_names and 2*3*4", "snake_case_names and 2*3*4"),
+        ("at 10:30:00, ratio 1:2:3", "at 10:30:00, ratio 1:2:3"),
+        ("R&amp;D", "R&amp;D"),
+    ],
+)
+def test_plain_text_shows_mrkdwn_as_a_reader_should_see_it(mrkdwn, plain):
+    from bot.text import plain_text
+
+    assert plain_text(mrkdwn) == plain
+
+
+def test_a_notification_keeps_mentions_links_and_emoji_but_drops_marks():
+    from bot.text import notification_text
+
+    text = "<@U1> ended your mentorship in *Leadership*; `/mentor` is there :wave: <https://x.example|see>"
+    assert (
+        notification_text(text)
+        == "<@U1> ended your mentorship in Leadership; /mentor is there :wave: <https://x.example|see>"
+    )
+
+
+def test_plain_text_objects_options_buttons_and_form_errors_are_made_plain():
+    from bot.blockkit import button, form_errors, option, plain
+
+    assert plain("Use `/expert topics add`")["text"] == "Use /expert topics add"
+    assert option(":white_check_mark: *Yes*", "y")["text"]["text"] == "✅ Yes"
+    assert button("`Go`", "go")["text"]["text"] == "Go"
+    assert form_errors({"b": "Run `/ask` again :tada:"}) == {
+        "response_action": "errors",
+        "errors": {"b": "Run /ask again 🎉"},
+    }
+
+
+def test_the_stand_in_finds_markup_where_slack_shows_text_as_typed():
+    from fakeslack.blocks import markup_shown_as_typed
+
+    assert (
+        markup_shown_as_typed({"blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "`ok` *ok*"}}]}) == []
+    )
+    found = markup_shown_as_typed(
+        {
+            "type": "modal",
+            "title": {"type": "plain_text", "text": "*Hi*"},
+            "blocks": [
+                {
+                    "type": "input",
+                    "label": {"type": "plain_text", "text": "Run `/ask`", "emoji": True},
+                    "element": {
+                        "type": "static_select",
+                        "options": [{"text": {"type": "plain_text", "text": ":tada: ok"}}],
+                    },
+                }
+            ],
+        }
+    )
+    assert [f.split(" [json-pointer:")[1] for f in found] == [
+        "/title/text]",
+        "/blocks/0/label/text]",
+        "/blocks/0/element/options/0/text/text]",
+    ]
+    # With `emoji: true` Slack shows a shortcode as the emoji.
+    assert markup_shown_as_typed({"text": {"type": "plain_text", "text": ":tada: ok", "emoji": True}}) == []
+    assert markup_shown_as_typed({"response_action": "errors", "errors": {"b": "Run `/ask` :tada:"}}) == [
+        "a form error shows a backtick as typed: 'Run `/ask` :tada:' [json-pointer:/errors/b]",
+        "a form error shows an emoji shortcode as typed: 'Run `/ask` :tada:' [json-pointer:/errors/b]",
+    ]
+    # A notification (a posted message's `text` beside blocks) shows mentions and links, not marks.
+    message = {"text": "<@U1> said *this*", "blocks": [{"type": "divider"}]}
+    assert markup_shown_as_typed(message) == []
+    assert markup_shown_as_typed(message, notifies=True) == [
+        "a notification shows *bold* as typed: '<@U1> said *this*' [json-pointer:/text]"
+    ]
+
+
+@pytest.mark.parametrize(
+    "day,words",
+    [
+        ("2026-12-07", "Monday, December 7th, 2026"),
+        ("2026-12-01", "Tuesday, December 1st, 2026"),
+        ("2026-12-02", "Wednesday, December 2nd, 2026"),
+        ("2026-12-03", "Thursday, December 3rd, 2026"),
+        ("2026-12-11", "Friday, December 11th, 2026"),
+        ("2026-12-12", "Saturday, December 12th, 2026"),
+        ("2026-12-13", "Sunday, December 13th, 2026"),
+        ("2026-12-22", "Tuesday, December 22nd, 2026"),
+        ("2026-12-31", "Thursday, December 31st, 2026"),
+    ],
+)
+def test_a_day_is_written_as_slack_writes_its_long_date(day, words):
+    from datetime import date
+
+    from bot.blockkit import day as written
+
+    assert written(date.fromisoformat(day)) == words
+
+
+def test_an_instant_is_a_long_date_token_with_the_same_words_as_its_fallback():
+    from datetime import UTC, datetime
+
+    from bot.blockkit import at, on
+
+    moment = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    stamp = int(moment.timestamp())
+    assert on(moment) == f"<!date^{stamp}^{{date_long}}|Monday, December 7th, 2026>"
+    assert at(moment) == f"<!date^{stamp}^{{date_long}} at {{time}}|Monday, December 7th, 2026 at 09:30 UTC>"
+    assert at(moment, date=False) == f"<!date^{stamp}^{{time}}|09:30 UTC>"

@@ -9,6 +9,7 @@ from bot.service import Knowhow
 from fakeslack import SlackSender
 from fakeslack.socket_mode import SocketModeServer
 
+from ..conftest import shown_as_typed
 from ..settle import watch
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -42,7 +43,9 @@ def knowhow(settings):
 @pytest.fixture
 def slack(knowhow, fake_slack):
     """Signs and sends requests to the running app as Slack does."""
-    return SlackSender(f"http://127.0.0.1:{knowhow.http.port}/slack/events", SECRET)
+    sender = SlackSender(f"http://127.0.0.1:{knowhow.http.port}/slack/events", SECRET)
+    yield sender
+    shown_as_typed(sender.shown_as_typed)
 
 
 @pytest.fixture

@@ -151,7 +151,7 @@ def test_ask_without_a_qa_channel_says_an_admin_must_set_it(settings, fake_slack
         assert _questions(service) == []
 
         # Someone who is not an admin cannot choose; an admin does, in the channel; then questions go there.
-        assert "Only a workspace admin" in slack.command("/ask", "channel", channel_id="C0ASKHERE1").json()["text"]
+        assert "Only admins can" in slack.command("/ask", "channel", channel_id="C0ASKHERE1").json()["text"]
         fake_slack.add_user("U0ADMIN001", is_admin=True)
         assert (
             "not in a direct message"

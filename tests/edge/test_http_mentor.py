@@ -245,8 +245,8 @@ def test_forms_show_problems_in_place(knowhow, slack, fake_slack, people):
 
 
 def test_only_admins_curate_topics_and_call_for_volunteers(knowhow, slack, fake_slack, people):
-    assert "Only workspace admins" in mentor(slack, "topics add Leadership", MENTOR).json()["text"]
-    assert "Only workspace admins" in mentor(slack, "broadcast", MENTOR).json()["text"]
+    assert "Only admins can" in mentor(slack, "topics add Leadership", MENTOR).json()["text"]
+    assert "Only admins can" in mentor(slack, "broadcast", MENTOR).json()["text"]
     assert not fake_slack.calls_to("views.open")
 
 
@@ -429,14 +429,14 @@ def test_a_proposal_with_no_answer_in_three_days_lapses(knowhow, slack, fake_sla
     _wait_until(lambda: len(dms_to(fake_slack, MENTOR)) == 2 and len(dms_to(fake_slack, PROTEGE)) == 2)
     # Each side is told what happened and what happens next.
     assert dms_to(fake_slack, MENTOR)[-1].args["text"] == (
-        f"<@{PROTEGE}>'s request for you to mentor them in *Leadership* had no answer in 3 days, so it has lapsed: "
+        f"<@{PROTEGE}>'s request for you to mentor them in Leadership had no answer in 3 days, so it has lapsed: "
         f"<@{PROTEGE}> has been told, and Knowhow is looking for another mentor for them. Nothing else is needed from you."
     )
     assert (
         dms_to(fake_slack, PROTEGE)[-1]
         .args["text"]
         .startswith(
-            "The mentor you chose cannot take this on, and nobody else fits your request in *Leadership* right now. It stays open"
+            "The mentor you chose cannot take this on, and nobody else fits your request in Leadership right now. It stays open"
         )
     )
     # The mentor's late click changes nothing.

@@ -140,7 +140,7 @@ def test_a_call_for_volunteers_and_every_scoreboard_show_a_topics_demand_alike(
 
 
 def test_only_admins_change_the_weekly_post_and_the_form_saves_it(knowhow, slack, fake_slack, people):
-    assert "Only workspace admins" in mentor(slack, "scoreboard settings", PROTEGE).json()["text"]
+    assert "Only admins can" in mentor(slack, "scoreboard settings", PROTEGE).json()["text"]
     fake_slack.add_user(ADMIN, tz="America/New_York", tz_offset=-18000)
     assert mentor(slack, "scoreboard settings", ADMIN).status == 200
     view = stored_view(fake_slack)
