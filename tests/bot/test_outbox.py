@@ -302,11 +302,12 @@ class Slow:
     """A send that takes longer than a lease."""
 
     def __init__(self, seconds):
-        self.seconds, self.sent = seconds, []
+        self.seconds, self.sent, self.started = seconds, [], False
 
     def send(self, ctx, item):
         import time
 
+        self.started = True
         time.sleep(self.seconds)
         self.sent.append(item.payload["n"])
 
@@ -319,15 +320,15 @@ def test_a_live_worker_keeps_its_claim_through_a_send_longer_than_its_lease(engi
 
     with session_scope(engine) as s:
         outbox.enqueue(s, team_id="T1", dedupe_key="slow", kind="test.send", payload={"n": 1})
-    # Generous: a heartbeat that a loaded machine (or a database refusing connections) holds up
-    # for more than four fifths of the lease loses the claim, as it should.
-    slow, other = Slow(6.5), Slow(0)
-    lease = timedelta(seconds=3)
+    slow, other = Slow(3.5), Slow(0)
+    lease = timedelta(seconds=1.5)
     worker = OutboxWorker(engine, client=None, senders={"test.send": slow}, lease=lease, poll_seconds=0.1)
     rival = OutboxWorker(engine, client=None, senders={"test.send": other}, lease=lease, name="rival")
     worker.start()
     try:
-        deadline = time.monotonic() + 6
+        while not slow.started:  # the worker claimed it (else the rival could claim it first)
+            time.sleep(0.01)
+        deadline = time.monotonic() + 3
         while time.monotonic() < deadline:  # past the first lease, again and again
             assert rival.run_once() == 0
             time.sleep(0.1)

@@ -35,7 +35,7 @@ def shown_text(message) -> str:
 # -- plain text ---------------------------------------------------------------------------------
 
 
-def test_the_accept_form_lists_answers_as_plain_text(knowhow, slack, fake_slack):
+def test_the_accept_form_lists_answers_as_slack_renders_them(knowhow, slack, fake_slack):
     slack.command("/ask", "How do I rotate the staging keys?", user_id=ASKER)
     [post] = post_of(fake_slack)
     reply(slack, fake_slack, post, text="Run `vault rotate` as *admin* :tada:")
@@ -51,8 +51,11 @@ def test_the_accept_form_lists_answers_as_plain_text(knowhow, slack, fake_slack)
     )
     fake_slack.wait_for("views.open")
     form = list(fake_slack.views.values())[-1]
-    [label] = [o["text"]["text"] for b in form["blocks"] if b["type"] == "input" for o in b["element"]["options"]]
-    assert "Run vault rotate as admin 🎉" in label and "`" not in label and "*" not in label
+    [text] = [o["text"] for b in form["blocks"] if b["type"] == "input" for o in b["element"]["options"]]
+    # Radio buttons show mrkdwn: the author's name and the answer's formatting as in the thread
+    # (options that are plain text would show the marks as typed: the stand-in fails any such).
+    assert text["type"] == "mrkdwn" and text["text"].startswith("<@U0HELPER01>: ")
+    assert "Run `vault rotate` as *admin* :tada:" in text["text"]
 
 
 # -- one voice for refusals ------------------------------------------------------------------------
