@@ -69,6 +69,14 @@ def normalise(raw: str) -> TopicName:
     return TopicName(key=key, name=name)
 
 
+def words(text: str) -> list[str]:
+    """The words of any text as topic keys see them (casefolded, split where a topic's key is,
+    the punctuation around each dropped): a free-text title such as a session's topic is matched
+    against topics with these."""
+    text = unicodedata.normalize("NFKC", text or "").casefold()
+    return [w for w in (part.strip(_EDGE_PUNCTUATION) for part in _SEPARATORS.split(text)) if w]
+
+
 def _variants(key: str) -> list[str]:
     """Keys an existing topic may have that make `key` an obvious duplicate of it."""
     variants = [key, key + "s"]

@@ -25,7 +25,8 @@ class Store:
         self.lock = threading.Condition()
         self.joined: set[str] = set()
         # Channels the bot must be invited to: posting there answers not_in_channel until joined,
-        # and conversations.join answers method_not_supported_for_channel_type.
+        # and conversations.join answers channel_not_found (it cannot see the channel) until
+        # invited, then method_not_supported_for_channel_type (joining is for public channels).
         self.private_channels = set(private_channels)
         # Public channels the bot is not in yet (posting answers not_in_channel until it joins).
         self.not_joined: set[str] = set()

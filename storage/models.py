@@ -207,7 +207,8 @@ class Channel(SQLModel, table=True):
 
 
 class DesignatedChannel(SQLModel, table=True):
-    """A channel that hosts Ask the Expert sessions (chosen by an admin)."""
+    """A channel that hosts Ask the Expert sessions (chosen by an admin), with its name as Slack
+    gave it when it was added (the scheduling form offers these channels by name)."""
 
     __tablename__ = "designated_channel"
 
@@ -215,6 +216,7 @@ class DesignatedChannel(SQLModel, table=True):
     channel_id: str = Field(max_length=32, primary_key=True)
     added_by: str = Field(max_length=32)
     added_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    name: str | None = Field(default=None, max_length=80)
 
 
 class ExpertSession(SQLModel, table=True):
@@ -562,3 +564,6 @@ class Workspace(SQLModel, table=True):
     # Where /ask posts this workspace's questions (`/ask channel`); None: KNOWHOW_QA_CHANNEL.
     qa_channel_id: str | None = Field(default=None, max_length=32)
     qa_channel_set_by: str | None = Field(default=None, max_length=32)
+    # Who may open an expert session on the spot (`/expert who-can-start`): "admins", "experts"
+    # (admins and people who list the session's topic) or "everyone"; None: the default, "experts".
+    session_start_rule: str | None = Field(default=None, max_length=16)

@@ -111,6 +111,17 @@ def set_qa_channel(session: Session, *, team_id: str, channel_id: str, by: str) 
     )
 
 
+# -- who may open an expert session on the spot ---------------------------------------------------
+def session_start_rule(session: Session, *, team_id: str) -> str | None:
+    """The workspace's rule for `/expert start` as stored (core.sessions reads it); None: the default."""
+    return session.exec(select(Workspace.session_start_rule).where(Workspace.team_id == team_id)).first()
+
+
+def set_session_start_rule(session: Session, *, team_id: str, rule: str) -> None:
+    seen(session, team_id=team_id)
+    session.execute(update(Workspace).where(Workspace.team_id == team_id).values(session_start_rule=rule))
+
+
 # -- installations that are gone ------------------------------------------------------------------
 def mark_gone(session: Session, *, team_ids: Iterable[str], reason: str, now: datetime | None = None) -> list[str]:
     """These workspaces' installation is gone: hold what they queued and stop sending to them.

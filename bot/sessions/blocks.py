@@ -28,7 +28,7 @@ HELP = "\n".join(
     [
         "*Ask the Expert sessions*: an expert (or a panel) answers questions in a designated channel for an hour.",
         "`/expert schedule` plans a session (topic, experts, channel, start, duration).",
-        "`/expert start <topic>` opens one now, here, for an hour; `/expert close` closes the one open here.",
+        "`/expert start <topic>` opens one now, here, for an hour (`/expert who-can-start` says who may); `/expert close` closes the one open here.",
         "`/expert list` shows upcoming and open sessions; `/expert cancel <number>` cancels one.",
         "`/expert channels add|remove|list` chooses the channels that host sessions (admins).",
         "`/expert topics` says what you can help with.",
@@ -204,7 +204,18 @@ def missed(info) -> Message:
     }
 
 
-def schedule_modal(*, channel_id: str, organiser_id: str, start: datetime) -> dict[str, Any]:
+def _channel_option(channel_id: str, name: str | None) -> dict[str, Any]:
+    # An option's text is plain (a channel link would show as typed), so the channel by its name.
+    return {"text": plain(f"#{name}"[:75] if name else f"Channel {channel_id}"), "value": channel_id}
+
+
+def schedule_modal(
+    *, channels: list[tuple[str, str | None]], channel_id: str, organiser_id: str, start: datetime
+) -> dict[str, Any]:
+    """The scheduling form. Its channel picker offers only `channels`, those that host sessions
+    (id, name), `channel_id` chosen first; Slack's conversation pickers cannot be held to a list."""
+    options = [_channel_option(c, name) for c, name in channels[:100]]  # Slack: 100 options at most
+    initial = next((o for o in options if o["value"] == channel_id), options[0])
     return {
         "type": "modal",
         "callback_id": ids.SESSION_MODAL,
@@ -233,12 +244,12 @@ def schedule_modal(*, channel_id: str, organiser_id: str, start: datetime) -> di
                 "type": "input",
                 "block_id": "channel",
                 "label": plain("Channel"),
-                "hint": plain("One of the channels that host sessions (/expert channels list)."),
+                "hint": plain("The channels that host sessions. An admin adds one with /expert channels add."),
                 "element": {
-                    "type": "conversations_select",
+                    "type": "static_select",
                     "action_id": "channel",
-                    "initial_conversation": channel_id,
-                    "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+                    "options": options,
+                    "initial_option": initial,
                 },
             },
             {

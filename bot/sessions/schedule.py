@@ -9,7 +9,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
 from bot import delivery, ids
-from bot.ackbudget import SLOW_ADMIN_SUBMIT, SlackSlow
+from bot.ackbudget import SLOW_ADMIN_SUBMIT, SlackSlow, briefly
 from bot.admins import learn_later, with_admin_fallback
 from bot.blockkit import form_errors, private
 from bot.deps import Deps
@@ -25,19 +25,51 @@ from storage.db import session_scope
 log = logging.getLogger(__name__)
 
 
+def _named(deps: Deps, quick, team_id: str, hosts: list[sessions.HostChannel]) -> list[sessions.HostChannel]:
+    """The hosting channels with their names: one whose name Knowhow never learnt (added before it
+    kept names) is asked of Slack, briefly, so that the form can still open in time."""
+    named, learnt = [], {}
+    try:
+        with briefly(quick):
+            for host in hosts:
+                if host.name is None:
+                    found = quick.conversations_info(channel=host.channel_id).get("channel") or {}
+                    if found.get("name"):
+                        learnt[host.channel_id] = found["name"]
+    except (SlackSlow, SlackApiError) as exc:
+        log.info("/expert schedule: a session channel's name is not known (%s)", exc)
+    for host in hosts:
+        named.append(sessions.HostChannel(host.channel_id, host.name or learnt.get(host.channel_id)))
+    if learnt:
+        with session_scope(deps.engine) as session:
+            for channel_id, name in learnt.items():
+                sessions.name_channel(session, team_id=team_id, channel_id=channel_id, name=name)
+    return named
+
+
 def open_form(deps: Deps, ack: Ack, cmd: dict, client, team_id: str) -> None:
+    """The form offers only the channels that host sessions, the one it is run in first chosen."""
     with session_scope(deps.engine) as session:
-        channels = sessions.designated(session, team_id=team_id)
-    if not channels:
-        ack(**private("No channel hosts sessions yet. An admin adds one with `/expert channels add #channel`."))
+        hosts = sessions.hosts(session, team_id=team_id)
+    if not hosts:
+        ack(
+            **private(
+                "No channel hosts sessions yet, so there is nowhere to plan one. An admin adds a channel with "
+                "`/expert channels add #channel`; then run `/expert schedule` again."
+            )
+        )
         return
     here = cmd.get("channel_id")
     start = (utcnow() + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
-    view = sb.schedule_modal(
-        channel_id=here if here in channels else channels[0], organiser_id=cmd["user_id"], start=start
-    )
     try:  # the trigger_id expires with the 3 seconds: before the ack, within its budget
         with deps.ack_budget.client(client) as quick:
+            hosts = _named(deps, quick, team_id, hosts)
+            view = sb.schedule_modal(
+                channels=[(h.channel_id, h.name) for h in hosts],
+                channel_id=here if any(h.channel_id == here for h in hosts) else hosts[0].channel_id,
+                organiser_id=cmd["user_id"],
+                start=start,
+            )
             quick.views_open(trigger_id=cmd["trigger_id"], view=view)
     except SlackSlow as exc:
         log.warning("/expert schedule: Slack did not open the form in time (%s)", exc)
@@ -56,30 +88,43 @@ REFUSALS = {
     Refusal.TOO_MANY_EXPERTS: ("experts", f"At most {sessions.MAX_EXPERTS} experts."),
     Refusal.BAD_DURATION: ("minutes", f"A whole number of minutes from 1 to {sessions.MAX_MINUTES}."),
     Refusal.IN_PAST: ("start", "That time has passed: choose a later one."),
-    Refusal.NOT_DESIGNATED: ("channel", "This channel does not host sessions: pick one from `/expert channels list`."),
+    Refusal.NOT_DESIGNATED: ("channel", "That channel no longer hosts sessions: choose another."),
     Refusal.NOT_ALLOWED: (
         "experts",
         "Only admins and the session's own experts may schedule it: add yourself as an expert.",
     ),
     Refusal.OVERLAP: ("start", "Another session is planned in that channel at that time."),
+    # Only `/expert start` is refused so (bot/sessions/command.py says why); never the form.
+    Refusal.MAY_NOT_START: ("start", "Only admins open a session on the spot here."),
 }
 
 
-def refusal_text(refused: sessions.Refused, *, against: datetime | None = None) -> str:
+def refusal_text(refused: sessions.Refused, *, against: datetime | None = None, now: datetime | None = None) -> str:
     """Why scheduling was refused. In mrkdwn the session it overlaps is dated with a
     `<!date>` token; a modal's error is plain text, so there (`against`: the start the person
-    chose) the other session is placed relative to theirs, which needs no time zone."""
+    chose) the other session is placed relative to theirs, which needs no time zone. A session
+    already open says until when it is open (in plain text: for how much longer, from `now`)."""
     text = REFUSALS[refused.reason][1]
-    if refused.other is None:
+    other = refused.other
+    if other is None:
         return text
+    if other.state is sessions.State.OPEN:
+        if against is None:
+            return f"Another session is open in that channel until {sb.when(other.ends_at, '{time}')} (#{other.id})."
+        left = max(1, round((other.ends_at - (now or utcnow())).total_seconds() / 60))
+        return f"Another session is open in that channel for another {_span(left)} (#{other.id})."
     if against is None:
-        return text + f" (#{refused.other.id}, {sb.when(refused.other.starts_at)})"
-    minutes = round((refused.other.starts_at - against).total_seconds() / 60)
+        return text + f" (#{other.id}, {sb.when(other.starts_at)})"
+    minutes = round((other.starts_at - against).total_seconds() / 60)
     if minutes == 0:
-        return text + f" (#{refused.other.id} starts at the same time)"
-    hours, rest = divmod(abs(minutes), 60)
-    gap = " ".join(part for part in (f"{hours} h" if hours else "", f"{rest} min" if rest else "") if part)
-    return text + f" (#{refused.other.id} starts {gap} {'before' if minutes < 0 else 'after'} yours)"
+        return text + f" (#{other.id} starts at the same time)"
+    return text + f" (#{other.id} starts {_span(abs(minutes))} {'before' if minutes < 0 else 'after'} yours)"
+
+
+def _span(minutes: int) -> str:
+    """A length of time in plain words: "1 h 5 min", "40 min"."""
+    hours, rest = divmod(minutes, 60)
+    return " ".join(part for part in (f"{hours} h" if hours else "", f"{rest} min" if rest else "") if part)
 
 
 def handle_schedule_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltContext, client) -> None:
@@ -104,7 +149,10 @@ def handle_schedule_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
                 session,
                 team_id=team_id,
                 organiser_id=user_id,
-                channel_id=field("channel").get("selected_conversation") or "",
+                # The channel picker's option; a form opened before it was one offers any conversation.
+                channel_id=(field("channel").get("selected_option") or {}).get("value")
+                or field("channel").get("selected_conversation")
+                or "",
                 topic=escape(field("topic").get("value") or ""),
                 experts=list(field("experts").get("selected_users") or []),
                 starts_at=datetime.fromtimestamp(int(start), UTC),

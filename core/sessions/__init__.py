@@ -8,7 +8,8 @@ it leaves, so a duplicated job, a second process or a restart can never open or 
 twice: exactly one caller gets the transition back, and only that caller says so in Slack.
 
 - `shared`: states, a session as plain data, outcomes, the transition claim;
-- `scheduling`: designated channels, scheduling (no overlap), starting now, cancelling;
+- `scheduling`: designated channels, scheduling (no overlap), starting now (who may: the
+  workspace's `StartRule`), cancelling;
 - `lifecycle`: opening and closing, what is due, questions asked in a session, its summary;
 - `deferrals`: answer or defer: the last call, deferrals (one expert owes a question at a time,
   another takes it over explicitly), the experts' lists, reminders, overdue.
@@ -49,18 +50,25 @@ from core.sessions.lifecycle import (
     summary,
 )
 from core.sessions.scheduling import (
+    HostChannel,
     cancel,
     designate,
     designated,
+    hosts,
+    may_start,
+    name_channel,
     schedule,
     set_post,
+    set_start_rule,
     start_now,
+    start_rule,
     undesignate,
     upcoming,
 )
 from core.sessions.shared import (
     CHASE_AFTER,
     DEFAULT_MINUTES,
+    DEFAULT_START_RULE,
     MAX_EXPERTS,
     MAX_MINUTES,
     MAX_TOPIC_CHARS,
@@ -71,6 +79,7 @@ from core.sessions.shared import (
     Refusal,
     Refused,
     SessionInfo,
+    StartRule,
     State,
     Transition,
     get,
@@ -79,6 +88,7 @@ from core.sessions.shared import (
 __all__ = [
     "CHASE_AFTER",
     "DEFAULT_MINUTES",
+    "DEFAULT_START_RULE",
     "MAX_EXPERTS",
     "MAX_MINUTES",
     "MAX_TOPIC_CHARS",
@@ -88,11 +98,13 @@ __all__ = [
     "Changed",
     "DeferOutcome",
     "Deferred",
+    "HostChannel",
     "ListPost",
     "Refusal",
     "Refused",
     "SessionInfo",
     "SessionQuestion",
+    "StartRule",
     "State",
     "Summary",
     "Transition",
@@ -108,9 +120,12 @@ __all__ = [
     "due_reminders",
     "follow_ups",
     "get",
+    "hosts",
     "list_posts",
     "mark_chased",
     "mark_reminded",
+    "may_start",
+    "name_channel",
     "note_overdue",
     "open_in",
     "pending",
@@ -122,7 +137,9 @@ __all__ = [
     "set_list_post",
     "set_note",
     "set_post",
+    "set_start_rule",
     "start_now",
+    "start_rule",
     "summary",
     "take_over",
     "undesignate",

@@ -1,16 +1,21 @@
 """Putting sessions in the calendar: the channels that host them, scheduling (one session at a
-time per channel), starting one now, cancelling one that has not opened."""
+time per channel), starting one now (who may: the workspace's `StartRule`), cancelling one that
+has not opened."""
 
 from __future__ import annotations
 
+import html
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, select
 
+from core import expertise
 from core.sessions.lifecycle import advance
 from core.sessions.shared import (
     DEFAULT_MINUTES,
+    DEFAULT_START_RULE,
     LIVE,
     MAX_EXPERTS,
     MAX_MINUTES,
@@ -21,6 +26,7 @@ from core.sessions.shared import (
     Refusal,
     Refused,
     SessionInfo,
+    StartRule,
     State,
     Transition,
     get,
@@ -28,6 +34,7 @@ from core.sessions.shared import (
     may_manage,
     move,
 )
+from storage import workspaces
 from storage.claims import claim
 from storage.models import DesignatedChannel, ExpertSession, SessionExpert
 from storage.upsert import insert_if_absent
@@ -35,9 +42,35 @@ from storage.upsert import insert_if_absent
 # -- designated channels -------------------------------------------------------------------
 
 
-def designate(session: Session, *, team_id: str, channel_id: str, user_id: str) -> bool:
-    """Make a channel host sessions. False when it already did."""
-    return insert_if_absent(session, DesignatedChannel, dict(team_id=team_id, channel_id=channel_id, added_by=user_id))
+MAX_NAME_CHARS = 80  # Slack's longest channel name
+
+
+@dataclass(frozen=True)
+class HostChannel:
+    """A channel that hosts sessions, and its name as Slack last gave it (None: not known yet)."""
+
+    channel_id: str
+    name: str | None
+
+
+def designate(session: Session, *, team_id: str, channel_id: str, user_id: str, name: str | None = None) -> bool:
+    """Make a channel host sessions. False when it already did (its name is updated all the same)."""
+    name = (name or "").strip()[:MAX_NAME_CHARS] or None
+    added = insert_if_absent(
+        session, DesignatedChannel, dict(team_id=team_id, channel_id=channel_id, added_by=user_id, name=name)
+    )
+    if not added and name:
+        name_channel(session, team_id=team_id, channel_id=channel_id, name=name)
+    return added
+
+
+def name_channel(session: Session, *, team_id: str, channel_id: str, name: str) -> None:
+    """Remember a hosting channel's name, as Slack gave it."""
+    session.execute(
+        update(DesignatedChannel)
+        .where(DesignatedChannel.team_id == team_id, DesignatedChannel.channel_id == channel_id)
+        .values(name=name.strip()[:MAX_NAME_CHARS])
+    )
 
 
 def undesignate(session: Session, *, team_id: str, channel_id: str) -> bool:
@@ -56,6 +89,50 @@ def designated(session: Session, *, team_id: str) -> list[str]:
             .order_by(DesignatedChannel.added_at)
         )
     )
+
+
+def hosts(session: Session, *, team_id: str) -> list[HostChannel]:
+    """The channels that host sessions, with their names, in the order they were added."""
+    rows = session.exec(
+        select(DesignatedChannel.channel_id, DesignatedChannel.name)
+        .where(DesignatedChannel.team_id == team_id)
+        .order_by(DesignatedChannel.added_at)
+    )
+    return [HostChannel(channel_id, name) for channel_id, name in rows]
+
+
+def _hosts_sessions(session: Session, *, team_id: str, channel_id: str) -> bool:
+    return session.get(DesignatedChannel, (team_id, channel_id)) is not None
+
+
+# -- who may start a session on the spot -------------------------------------------------------
+
+
+def start_rule(session: Session, *, team_id: str) -> StartRule:
+    """The workspace's rule for `/expert start` (the default until an admin chooses)."""
+    stored = workspaces.session_start_rule(session, team_id=team_id)
+    try:
+        return StartRule(stored) if stored else DEFAULT_START_RULE
+    except ValueError:
+        return DEFAULT_START_RULE
+
+
+def set_start_rule(session: Session, *, team_id: str, rule: StartRule) -> bool:
+    """Choose who may open sessions on the spot (kept even when it is the default, so a later
+    change of default does not change it). False when that was already the rule."""
+    changed = start_rule(session, team_id=team_id) is not rule
+    workspaces.set_session_start_rule(session, team_id=team_id, rule=rule.value)
+    return changed
+
+
+def may_start(session: Session, *, team_id: str, user_id: str, topic: str, is_admin: bool) -> bool:
+    """May this person open a session on `topic` now, with themselves as its expert?"""
+    rule = start_rule(session, team_id=team_id)
+    if is_admin or rule is StartRule.EVERYONE:
+        return True
+    if rule is StartRule.EXPERTS:  # a topic is stored as Slack escapes text: matched as typed
+        return expertise.lists_topic_in(session, team_id=team_id, user_id=user_id, text=html.unescape(topic))
+    return False
 
 
 # -- the calendar ----------------------------------------------------------------------------
@@ -188,10 +265,18 @@ def start_now(
     channel_id: str,
     topic: str,
     now: datetime,
+    is_admin: bool,
     request_id: str | None = None,
 ) -> Transition | Refused:
     """`/expert start <topic>`: a session now, for the default duration, with its starter as its
-    expert (so anyone may start one, in a designated channel with no session at that time)."""
+    expert, in a channel that hosts sessions and has none at that time. Who may: the workspace's
+    `StartRule` (admins always). A refusal changes nothing."""
+    if not " ".join((topic or "").split()):
+        return Refused(Refusal.NO_TOPIC)
+    if not _hosts_sessions(session, team_id=team_id, channel_id=channel_id):
+        return Refused(Refusal.NOT_DESIGNATED)
+    if not may_start(session, team_id=team_id, user_id=user_id, topic=topic, is_admin=is_admin):
+        return Refused(Refusal.MAY_NOT_START, rule=start_rule(session, team_id=team_id))
     info = schedule(
         session,
         team_id=team_id,
@@ -200,7 +285,7 @@ def start_now(
         topic=topic,
         experts=[user_id],
         starts_at=now,
-        is_admin=False,
+        is_admin=is_admin,
         now=now,
         request_id=request_id,
     )

@@ -33,6 +33,18 @@ class State(enum.StrEnum):
 LIVE = (State.SCHEDULED.value, State.OPEN.value)  # the states that still need alarms
 
 
+class StartRule(enum.StrEnum):
+    """Who may open a session on the spot (`/expert start`), a workspace's choice. Planning one
+    ahead (`/expert schedule`) is for admins and the session's own experts, whatever this says."""
+
+    ADMINS = "admins"
+    EXPERTS = "experts"  # admins, and people who list the session's topic among theirs
+    EVERYONE = "everyone"
+
+
+DEFAULT_START_RULE = StartRule.EXPERTS
+
+
 @dataclass(frozen=True)
 class SessionInfo:
     """A session as plain data (safe to use after its database session closed)."""
@@ -113,12 +125,14 @@ class Refusal(enum.Enum):
     NOT_DESIGNATED = "not_designated"
     NOT_ALLOWED = "not_allowed"
     OVERLAP = "overlap"
+    MAY_NOT_START = "may_not_start"  # on the spot: the workspace's StartRule says no
 
 
 @dataclass(frozen=True)
 class Refused:
     reason: Refusal
     other: SessionInfo | None = None  # the session it overlaps
+    rule: StartRule | None = None  # the rule that refused MAY_NOT_START
 
 
 class Change(enum.Enum):

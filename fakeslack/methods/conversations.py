@@ -13,11 +13,22 @@ from fakeslack.store import USER_ID
 
 
 def join(fake, call: Call):
+    """Joining is for public channels. A private channel the bot is not in does not exist for it
+    (`channel_not_found`, as Slack answers); one it was invited to, a DM or a group DM is not a
+    kind joining serves."""
+    store = fake.store
     channel = call.args.get("channel", "")
-    if channel in fake.store.private_channels:
-        return err("method_not_supported_for_channel_type")
-    fake.store.joined.add(channel)
-    return ok(channel={"id": channel, "is_member": True})
+    if not channel:
+        return err("channel_not_found")
+    with store.lock:
+        if channel[0] == "D" or channel in store.group_dms:  # a DM or a group DM: nothing to join
+            return err("method_not_supported_for_channel_type")
+        if channel in store.private_channels:
+            return err("method_not_supported_for_channel_type" if channel in store.joined else "channel_not_found")
+        store.joined.add(channel)
+    return ok(
+        channel={"id": channel, "name": channel.lower(), "is_channel": True, "is_private": False, "is_member": True}
+    )
 
 
 def history(fake, call: Call):

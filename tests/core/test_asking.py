@@ -277,7 +277,9 @@ def test_an_expert_session_open_in_the_channel_takes_the_question(engine):
     room = "C0EXPERTS1"
     with session_scope(engine) as s:
         sessions.designate(s, team_id=TEAM, channel_id=room, user_id="U0ADMIN")
-        opened = sessions.start_now(s, team_id=TEAM, user_id="U0EXPERT", channel_id=room, topic="VPN", now=utcnow())
+        opened = sessions.start_now(
+            s, team_id=TEAM, user_id="U0EXPERT", channel_id=room, topic="VPN", now=utcnow(), is_admin=True
+        )
     live = opened.session
     with session_scope(engine) as s:
         taken = asking.ask_in_channel(

@@ -136,3 +136,24 @@ def test_profiles_are_scoped_to_the_workspace(engine):
 def test_a_bad_topic_name_is_refused(engine):
     with session_scope(engine) as s, pytest.raises(topics.TopicError):
         expertise.declare(s, team_id=TEAM, user_id="U1", raw_topic="   ")
+
+
+@pytest.mark.parametrize(
+    "listed, title, names",
+    [
+        ("Kubernetes", "Kubernetes upgrades", True),
+        ("rust", "Rust tips", True),
+        ("Go", "Google Docs for teams", False),  # whole words only
+        ("Go", "Tips for Go, and a Q&A", True),
+        ("runbook", "Runbooks: a review", True),  # a plural is the same topic
+        ("Machine Learning", "Machine-learning in production", True),
+        ("Machine Learning", "Learning machine code", False),  # the words in a row
+        ("Kubernetes", "", False),
+    ],
+)
+def test_a_free_text_title_names_a_topic_someone_lists(engine, listed, title, names):
+    with session_scope(engine) as s:
+        expertise.declare(s, team_id=TEAM, user_id="U1", raw_topic=listed)
+        assert expertise.lists_topic_in(s, team_id=TEAM, user_id="U1", text=title) is names
+        assert expertise.lists_topic_in(s, team_id=TEAM, user_id="U2", text=title) is False  # U2 lists nothing
+        assert expertise.lists_topic_in(s, team_id="T0OTHER", user_id="U1", text=title) is False  # here only

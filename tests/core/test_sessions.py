@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from core import asking, sessions
+from core import asking, expertise, sessions
 from core.sessions import Change, DeferOutcome, Refusal, State
 from storage import qa
 from storage.db import session_scope
@@ -192,7 +192,7 @@ def test_cancel_only_while_scheduled_and_only_by_those_allowed(engine, designate
 def test_start_now_and_close_early(engine, designated):
     with session_scope(engine) as s:
         started = sessions.start_now(
-            s, team_id=TEAM, user_id=EXPERT, channel_id=CHANNEL, topic="Ask me about Go", now=T0
+            s, team_id=TEAM, user_id=EXPERT, channel_id=CHANNEL, topic="Ask me about Go", now=T0, is_admin=True
         )
         assert started.new_state is State.OPEN and started.session.ends_at == T0 + timedelta(minutes=60)
         assert (
@@ -207,6 +207,59 @@ def test_start_now_and_close_early(engine, designated):
             sessions.close_now(s, team_id=TEAM, channel_id=CHANNEL, user_id=EXPERT, is_admin=False, now=T0).outcome
             is Change.NOT_FOUND
         )
+
+
+def _start(engine, user, topic, *, admin=False, now=T0, channel=CHANNEL, team=TEAM):
+    with session_scope(engine) as s:
+        return sessions.start_now(
+            s, team_id=team, user_id=user, channel_id=channel, topic=topic, now=now, is_admin=admin
+        )
+
+
+def _rule(engine, rule, team=TEAM):
+    with session_scope(engine) as s:
+        return sessions.set_start_rule(s, team_id=team, rule=rule)
+
+
+def test_by_default_admins_and_people_who_list_the_topic_start_a_session_on_the_spot(engine, designated):
+    with session_scope(engine) as s:
+        assert sessions.start_rule(s, team_id=TEAM) is sessions.StartRule.EXPERTS is sessions.DEFAULT_START_RULE
+        expertise.declare(s, team_id=TEAM, user_id="U0LISTSK8S", raw_topic="kubernetes")
+        expertise.declare(s, team_id="T0OTHER", user_id="U0NEWCOMER", raw_topic="Rust")  # another workspace's
+    refused = _start(engine, "U0NEWCOMER", "Rust tips")
+    assert refused.reason is Refusal.MAY_NOT_START and refused.rule is sessions.StartRule.EXPERTS
+    with session_scope(engine) as s:
+        assert sessions.upcoming(s, team_id=TEAM) == []  # a refusal changes nothing
+    # Not a hosting channel: said first, whoever asks (no need to learn whether they are admins).
+    assert _start(engine, "U0NEWCOMER", "Rust tips", channel="C0ELSEWHER").reason is Refusal.NOT_DESIGNATED
+    assert _start(engine, "U0LISTSK8S", "  ").reason is Refusal.NO_TOPIC
+    started = _start(engine, "U0LISTSK8S", "Kubernetes upgrades")
+    assert started.new_state is State.OPEN and started.session.experts == ("U0LISTSK8S",)
+    # An admin may whatever the topic; here the channel is taken: by a session open until when.
+    clash = _start(engine, "U0ADMIN", "Anything", admin=True, now=T0 + timedelta(minutes=10))
+    assert clash.reason is Refusal.OVERLAP and clash.other.state is State.OPEN
+    assert clash.other.ends_at == T0 + timedelta(minutes=60)
+
+
+@pytest.mark.parametrize(
+    "rule, admin, lister, anyone",
+    [
+        (sessions.StartRule.ADMINS, True, False, False),
+        (sessions.StartRule.EXPERTS, True, True, False),
+        (sessions.StartRule.EVERYONE, True, True, True),
+    ],
+)
+def test_who_may_start_follows_the_workspaces_rule(engine, designated, rule, admin, lister, anyone):
+    with session_scope(engine) as s:
+        expertise.declare(s, team_id=TEAM, user_id="U0LISTER01", raw_topic="Go")
+    assert _rule(engine, rule) is (rule is not sessions.StartRule.EXPERTS)
+    assert _rule(engine, rule) is False  # already so
+    with session_scope(engine) as s:
+        assert [
+            sessions.may_start(s, team_id=TEAM, user_id=u, topic="Go tips", is_admin=a)
+            for u, a in (("U0ADMIN", True), ("U0LISTER01", False), ("U0SOMEONE", False))
+        ] == [admin, lister, anyone]
+        assert sessions.start_rule(s, team_id="T0OTHER") is sessions.DEFAULT_START_RULE  # one workspace's choice
 
 
 def _open_session(engine):

@@ -5,6 +5,7 @@ the channel, the experts' lists and deferrals, and the scheduler opening and clo
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -64,18 +65,47 @@ def say(slack, fake_slack, user, text, channel=CHANNEL):
     return message["ts"]
 
 
+def start(slack, topic, user=EXPERT, channel=CHANNEL):
+    """`/expert start <topic>` by someone who lists the topic (who may, by default)."""
+    assert "topics" in expert(slack, f"topics add {topic}", user=user)["text"].lower()
+    return expert(slack, f"start {topic}", user=user, channel=channel)
+
+
+RAW_CODE = re.compile(r"\b[a-z]+_[a-z_]+\b")  # channel_not_found, method_not_supported_for_channel_type…
+
+
 def test_only_admins_choose_session_channels_and_the_bot_joins_them(knowhow, slack, fake_slack):
-    assert "Only admins can" in expert(slack, f"channels add <#{CHANNEL}|x>")["text"]
+    refused = expert(slack, f"channels add <#{CHANNEL}|x>")["text"]
+    assert "Only admins can" in refused and "KNOWHOW_ADMINS" not in refused  # no setting's name
     fake_slack.add_user("U0SLACKADM", is_admin=True)
     assert "now hosts" in expert(slack, f"channels add <#{CHANNEL}|x>", user="U0SLACKADM")["text"]
     assert fake_slack.calls_to("conversations.join")[-1].args["channel"] == CHANNEL
-    fake_slack.private_channels.add("G0PRIVATE1")
-    reply = expert(slack, "channels add <#G0PRIVATE1|secret>", user=ADMIN)["text"]
-    assert "private channel" in reply and "public channel" in reply  # its Q&A would be searchable by all
     listed = expert(slack, "channels list")["text"]
-    assert f"<#{CHANNEL}>" in listed and "<#G0PRIVATE1>" not in listed
+    assert f"<#{CHANNEL}>" in listed
     assert "no longer hosts" in expert(slack, f"channels remove <#{CHANNEL}>", user=ADMIN)["text"]
     assert "No channel hosts" in expert(slack, "channels list")["text"]
+
+
+def test_a_private_channel_hosts_sessions_once_the_bot_is_invited(knowhow, slack, fake_slack):
+    """Slack's conversations.join cannot see a private channel the bot is not in (channel_not_found):
+    the admin is told what to do, in words, and doing it works."""
+    private = "G0MANAGERS"
+    fake_slack.private_channels.add(private)  # Knowhow was never invited
+    reply = expert(slack, f"channels add <#{private}|people-managers>", user=ADMIN)["text"]
+    assert "`/invite @Knowhow`" in reply and "`/expert channels add #people-managers` again" in reply
+    assert not RAW_CODE.search(reply), reply
+    assert "<#G0MANAGERS>" not in expert(slack, "channels list")["text"]
+
+    fake_slack.add_channel(private, private=True)  # someone ran /invite @Knowhow there
+    reply = expert(slack, f"channels add <#{private}|people-managers>", user=ADMIN)["text"]
+    assert "now hosts" in reply and "private" in reply and not RAW_CODE.search(reply), reply
+    assert "<#G0MANAGERS>" in expert(slack, "channels list")["text"]
+    # Run in the channel itself, with no link: the same, and said once.
+    assert "already hosts" in expert(slack, "channels add", user=ADMIN, channel=private)["text"]
+
+    # A direct message is no channel: said so in words too.
+    reply = expert(slack, "channels add", user=ADMIN, channel="D0ADMIN001")["text"]
+    assert "direct message" in reply and not RAW_CODE.search(reply), reply
 
 
 def test_scheduling_through_the_form_announces_with_local_times(knowhow, slack, fake_slack):
@@ -85,12 +115,15 @@ def test_scheduling_through_the_form_announces_with_local_times(knowhow, slack, 
     assert view["callback_id"] == ids.SESSION_MODAL
     start = int((datetime.now(UTC) + timedelta(days=1)).timestamp())
 
+    def option(channel):
+        return next(o for o in channel_picker(view)["options"] if o["value"] == channel)
+
     def submit(values, user=EXPERT):
         state = {
             "topic": {"topic": {"type": "plain_text_input", "value": values.get("topic", "Kubernetes upgrades")}},
             "experts": {"experts": {"type": "multi_users_select", "selected_users": values.get("experts", [EXPERT])}},
             "channel": {
-                "channel": {"type": "conversations_select", "selected_conversation": values.get("channel", CHANNEL)}
+                "channel": {"type": "static_select", "selected_option": option(values.get("channel", CHANNEL))}
             },
             "start": {"start": {"type": "datetimepicker", "selected_date_time": values.get("start", start)}},
             "minutes": {"minutes": {"type": "number_input", "value": values.get("minutes", "45")}},
@@ -121,9 +154,119 @@ def test_scheduling_through_the_form_announces_with_local_times(knowhow, slack, 
     _wait_until(lambda: "cancelled" in text_of(fake_slack.message(CHANNEL, announcement["ts"])))
 
 
+def channel_picker(view) -> dict:
+    return next(b["element"] for b in view["blocks"] if b.get("block_id") == "channel")
+
+
+def submit_form(slack, view, *, channel, start, topic="Hiring well", user=EXPERT, minutes="60"):
+    picker = channel_picker(view)
+    state = {
+        "topic": {"topic": {"type": "plain_text_input", "value": topic}},
+        "experts": {"experts": {"type": "multi_users_select", "selected_users": [user]}},
+        "channel": {
+            "channel": {
+                "type": "static_select",
+                "selected_option": next(o for o in picker["options"] if o["value"] == channel),
+            }
+        },
+        "start": {"start": {"type": "datetimepicker", "selected_date_time": start}},
+        "minutes": {"minutes": {"type": "number_input", "value": minutes}},
+    }
+    return slack.interaction(slack.view_submission_payload(user=user, view=view, values=state))
+
+
+def test_the_schedule_form_offers_only_the_channels_that_host_sessions(knowhow, slack, fake_slack):
+    told = expert(slack, "schedule")["text"]
+    assert "No channel hosts sessions yet" in told and "`/expert channels add #channel`" in told
+    assert not fake_slack.views  # no form that could only be refused
+
+    town_hall = "C0TOWNHALL"
+    designate(slack)
+    expert(slack, f"channels add <#{town_hall}|town-hall>", user=ADMIN)
+    # Run from the second channel: that one is chosen first; run elsewhere, the first added.
+    assert slack.command("/expert", "schedule", user_id=EXPERT, channel_id=town_hall).status == 200
+    view = list(fake_slack.views.values())[-1]
+    picker = channel_picker(view)
+    assert picker["type"] == "static_select"  # a conversation picker would offer every channel
+    assert [(o["value"], o["text"]["text"]) for o in picker["options"]] == [
+        (CHANNEL, "#ask-the-expert"),
+        (town_hall, "#town-hall"),
+    ]
+    assert picker["initial_option"]["value"] == town_hall
+    assert slack.command("/expert", "schedule", user_id=EXPERT, channel_id="C0GENERAL1").status == 200
+    assert channel_picker(list(fake_slack.views.values())[-1])["initial_option"]["value"] == CHANNEL
+
+    start = int((datetime.now(UTC) + timedelta(days=1)).timestamp())
+    assert submit_form(slack, view, channel=town_hall, start=start).status == 200
+    _wait_until(lambda: in_channel(fake_slack, town_hall))
+    assert "Hiring well" in text_of(in_channel(fake_slack, town_hall)[0])
+
+
+def test_a_channel_added_before_names_were_kept_is_offered_by_its_name(knowhow, slack, fake_slack):
+    with session_scope(knowhow.engine) as s:  # as it was stored before: no name
+        sessions.designate(s, team_id="T0FAKETEAM", channel_id=CHANNEL, user_id=ADMIN)
+    assert slack.command("/expert", "schedule", user_id=EXPERT, channel_id=CHANNEL).status == 200
+    [option] = channel_picker(list(fake_slack.views.values())[-1])["options"]
+    assert option["text"]["text"] == "#c0experts1"  # the stand-in's name for it, from conversations.info
+    with session_scope(knowhow.engine) as s:
+        assert sessions.hosts(s, team_id="T0FAKETEAM") == [sessions.HostChannel(CHANNEL, "c0experts1")]
+
+
+NEWCOMER = "U0NEWCOMER"
+
+
+def _sessions_count(knowhow) -> int:
+    with session_scope(knowhow.engine) as s:
+        return len(s.exec(select(ExpertSession.id)).all())
+
+
+def test_who_may_open_a_session_on_the_spot_is_the_workspaces_choice(knowhow, slack, fake_slack):
+    designate(slack)
+    # By default: admins, and people who list the session's topic. A newcomer is refused privately
+    # and told what to do; nothing is opened, nothing said in the channel.
+    reply = expert(slack, "start Rust tips", user=NEWCOMER)
+    assert reply["response_type"] == "ephemeral"
+    assert "Only admins, and people who list the session's topic" in reply["text"]
+    assert "`/expert schedule`" in reply["text"] and "*Rust tips*" in reply["text"]
+    assert _sessions_count(knowhow) == 0 and not in_channel(fake_slack)
+    assert "Admins, and people who list" in expert(slack, "who-can-start", user=NEWCOMER)["text"]
+
+    # Listing Rust, they may: "Rust tips" names it.
+    expert(slack, "topics add Rust", user=NEWCOMER)
+    opened = expert(slack, "start Rust tips", user=NEWCOMER)["text"]
+    assert "is open here until" in opened
+    with session_scope(knowhow.engine) as s:
+        [ends_at] = s.exec(select(ExpertSession.ends_at)).all()
+
+    # An admin trying to start another is told it is open, and until when (not "planned").
+    clash = expert(slack, "start Kubernetes", user=ADMIN)["text"]
+    assert f"is open here until <!date^{int(ends_at.timestamp())}^{{time}}" in clash and "planned" not in clash
+    # The form, in plain text, says for how much longer.
+    assert slack.command("/expert", "schedule", user_id=EXPERT, channel_id=CHANNEL).status == 200
+    view = list(fake_slack.views.values())[-1]
+    body = submit_form(slack, view, channel=CHANNEL, start=int(datetime.now(UTC).timestamp())).json()
+    error = body["errors"]["start"]
+    assert re.search(r"is open in that channel for another (1 h|\d+ min) \(#1\)", error) and "<!date" not in error, (
+        error
+    )
+    assert "close" in expert(slack, "close", user=NEWCOMER)["text"]
+
+    # Only admins choose who may.
+    assert "Only admins can choose who may" in expert(slack, "who-can-start everyone", user=NEWCOMER)["text"]
+    assert "From now on: only admins may" in expert(slack, "who-can-start admins", user=ADMIN)["text"]
+    assert "Only admins open a session on the spot" in expert(slack, "start Rust tips", user=NEWCOMER)["text"]
+    fake_slack.add_user("U0SLACKADM", is_admin=True)  # a workspace admin: Slack says so
+    assert "is open here until" in expert(slack, "start Rust tips", user="U0SLACKADM")["text"]
+    expert(slack, "close", user="U0SLACKADM")
+
+    assert "From now on: anyone may" in expert(slack, "who-can-start everyone", user=ADMIN)["text"]
+    assert "is open here until" in expert(slack, "start Anything goes", user="U0SOMEONE1")["text"]
+    assert "That is already so" in expert(slack, "who-can-start everyone", user=ADMIN)["text"]
+
+
 def test_a_session_from_start_to_summary_with_a_deferral(knowhow, slack, fake_slack):
     designate(slack)
-    reply = expert(slack, "start Kubernetes upgrades")
+    reply = start(slack, "Kubernetes upgrades")
     assert "is open here" in reply["text"]
     _wait_until(lambda: any("is open" in m["text"] for m in in_channel(fake_slack)))
     opened = next(m for m in in_channel(fake_slack) if "is open" in m["text"])
@@ -297,7 +440,7 @@ def test_the_last_call_and_the_reminder_go_out_once_from_the_sweep(knowhow, slac
     from storage.models import Deferral
 
     designate(slack)
-    expert(slack, "start Release process")
+    start(slack, "Release process")
     first = say(slack, fake_slack, ASKER, "Who signs off a hotfix?")
     say(slack, fake_slack, "U0ASKER002", "Can we release on Fridays?")
     _wait_until(lambda: _session_questions(knowhow) == 2)
@@ -345,7 +488,7 @@ def test_the_last_call_and_the_reminder_go_out_once_from_the_sweep(knowhow, slac
 
 def test_ask_in_an_open_session_goes_to_the_session(knowhow, slack, fake_slack):
     designate(slack)
-    expert(slack, "start Observability")
+    start(slack, "Observability")
     slack.command("/ask", "What should we alert on?", user_id=ASKER, channel_id=CHANNEL)
     _wait_until(lambda: any("alert on" in m["text"] for m in in_channel(fake_slack)))
     with session_scope(knowhow.engine) as s:
@@ -532,7 +675,7 @@ def test_app_home_shows_where_each_session_question_stands_with_a_link(knowhow, 
     from bot.sessions import blocks as sb
 
     designate(slack)
-    expert(slack, "start Managing former peers")
+    start(slack, "Managing former peers")
     answered = say(slack, fake_slack, ASKER, "How do I give difficult feedback to someone who used to be my peer?")
     deferred = say(slack, fake_slack, ASKER, "How do I run my first skip-level meeting?")
     say(slack, fake_slack, ASKER, "How do I say no to my own manager?")

@@ -89,6 +89,8 @@ DONE_AFTER = [
     ("/expert", f"channels add <#{NEW_CHANNEL}|new>", ADMIN, "now hosts Ask the Expert sessions"),
     ("/expert", f"channels add <#{NEW_CHANNEL}|new>", SLACK_ADMIN, "now hosts Ask the Expert sessions"),
     ("/expert", f"channels remove <#{EXPERTS}>", SLACK_ADMIN, "no longer hosts sessions"),
+    ("/expert", "start Kubernetes", SLACK_ADMIN, "is open here until"),  # may they? Only users.info says
+    ("/expert", "who-can-start everyone", SLACK_ADMIN, "From now on: anyone may"),
     ("/ask", "channel", SLACK_ADMIN, "now go to <#C0EXPERTS1>"),
     ("/mentor", "topics add Leadership", SLACK_ADMIN, "is on the mentoring list"),
 ]
