@@ -2,7 +2,7 @@
 import { renderBlocks } from './blockkit.js';
 import { $, h } from './dom.js';
 import { plainText } from './mrkdwn.js';
-import { act, toast } from './notices.js';
+import { toast } from './notices.js';
 import { refresh } from './polling.js';
 import { S, post } from './state.js';
 
@@ -125,5 +125,9 @@ export async function submitModal(viewId, form, formEl, submitBtn) {
 
 export function closeModal(viewId) {
   delete S.modalValues[viewId];
-  act(post('/api/close', { view_id: viewId })).catch(() => {});
+  // A view Knowhow closed meanwhile (its submission's answer, on its way as Cancel was clicked) is
+  // closed, as the person wanted: Slack's client says nothing then, and neither does the page.
+  post('/api/close', { view_id: viewId }).catch((err) => {
+    if (!(err.data && err.data.error === 'view_not_found')) toast(err.message, 'error');
+  }).finally(() => refresh());
 }

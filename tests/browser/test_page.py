@@ -220,6 +220,26 @@ def test_a_forms_inline_errors_are_shown(person):
     expect(person.modal).to_be_hidden()
 
 
+def test_cancel_on_a_form_knowhow_has_just_closed_closes_it_without_an_error(person, playground):
+    """Cancel clicked while the form's submission was closing it (the page not redrawn yet): the
+    form is gone, as the person wanted, and no "view_not_found" is shown."""
+    tab = person.tab
+    person.open(ALICE, GENERAL)
+    person.say("/ask")
+    expect(person.modal).to_be_visible()
+    view_id = person.modal.get_attribute("data-view-id")
+    # The page does not hear of the form closing before Cancel is clicked.
+    with tab.expect_event("requestfailed", lambda r: "/api/state" in r.url):
+        tab.route("**/api/state*", lambda route: route.abort())
+    playground.workspace.close_view(ALICE, view_id)
+    with tab.expect_response(lambda r: r.url.endswith("/api/close")):
+        person.modal.get_by_test_id("modal-close").click()
+    tab.unroute("**/api/state*")
+    expect(person.modal).to_be_hidden()
+    # (An error would have been shown as the close was answered, and is shown for 8 s.)
+    assert tab.get_by_test_id("error-toast").all_inner_texts() == []
+
+
 PIXEL = (
     "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII="
 )
