@@ -357,3 +357,29 @@ def test_every_text_typed_in_the_topics_picker_gets_its_options(front):
 
     problems = _each(SAMPLE, send)
     assert not problems, _report(problems, SAMPLE, "the topics picker")
+
+
+# -- text that is not Unicode ----------------------------------------------------------------------
+
+
+def test_half_an_emoji_reaches_the_listener_as_a_replacement_character(front):
+    """JSON's \\u escapes can carry half of a UTF-16 pair (an emoji cut in two), which no database
+    can store: it arrives as U+FFFD, as a byte that is not UTF-8 does in a form."""
+    broken, kept = "Is the deploy done? \ud83d", "Is the deploy done? \ufffd"
+    reply = front.slack.thread_reply(
+        channel=QA_CHANNEL, thread_ts="1754800000.000100", ts="1754800001.000200", user=HELPER, text=broken
+    )
+    assert front.event(reply, "Ev0HALFEMOJI") == (200, {})
+    assert _work(front, kinds.WORK_MESSAGE)["event:Ev0HALFEMOJI"]["event"]["text"] == kept
+
+    form = {**_ask_form(front), "id": "V0HALFEMOJI"}
+    values = front.slack.view_state_values(form, {ids.ASK_MODAL_QUESTION: broken})
+    status, answer = front.interaction(front.slack.view_submission_payload(user=ASKER, view=form, values=values))
+    assert (status, answer.get("response_action")) == (200, "update")
+    assert _work(front, kinds.WORK_ASK_FORM)["view:V0HALFEMOJI"]["text"] == kept
+
+    if front.socket is not None:  # a command over HTTP is form-encoded: it cannot hold one
+        trigger = front.slack.trigger_id()
+        status, answer = front.command("/ask", broken, trigger)
+        assert status == 200 and "looking for earlier answers" in _said(answer)
+        assert _work(front, kinds.WORK_ASK)[f"ask:{trigger}"]["text"] == kept
