@@ -9,6 +9,11 @@ sent as a form, or any body starting with `{` as JSON): JSON must be an Events A
 a slash command, an interaction (`payload=`) or Slack's `ssl_check`; anything else is a 400, or a
 415 for another content type.
 
+Whatever a person typed, a signed request reaches its listener: a slash command whose text says
+"payload" is not taken for an interaction (Bolt's parse_body reads any form body with that word in it
+as one), and half of a UTF-16 surrogate pair in JSON (`\\ud83d` alone: an emoji cut in two) arrives
+as U+FFFD, as a byte that is not UTF-8 does in a form (`valid_unicode`; Socket Mode does the same).
+
 A body is read by its Content-Length, or to its end when it comes chunked (what some proxies send),
 never more than MAX_BODY_BYTES either way.
 
@@ -21,13 +26,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import socket
 import threading
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode
 
 from cheroot import wsgi
 from cheroot.errors import MaxSizeExceeded
@@ -207,7 +213,7 @@ def _as_slack_sends(media_type: str, body: str) -> str:
             raise _Refused("400 Bad Request", "malformed body") from None
         if not isinstance(data, dict) or data.get("type") not in EVENTS_API_TYPES:
             raise _Refused("400 Bad Request", "a JSON body must be an Events API callback")
-        return body
+        return json.dumps(valid_unicode(data)) if _SURROGATE_ESCAPE.search(body) else body
     if media_type != FORM_TYPE:
         raise _Refused("415 Unsupported Media Type", f"Slack sends {JSON_TYPE} or {FORM_TYPE}")
     if body.lstrip().startswith("{"):  # Bolt would read it as JSON, whatever the content type
@@ -217,13 +223,14 @@ def _as_slack_sends(media_type: str, body: str) -> str:
     if "payload" in names:
         if names != {"payload"}:
             raise _Refused("400 Bad Request", "an interaction is one payload field")
+        text = dict(fields)["payload"]  # as Bolt reads it: the last one
         try:
-            payload = json.loads(dict(fields)["payload"])  # as Bolt reads it: the last one
+            payload = json.loads(text)
         except ValueError:
             raise _Refused("400 Bad Request", "malformed body") from None
         if not isinstance(payload, dict) or not isinstance(payload.get("type"), str):
             raise _Refused("400 Bad Request", "an interaction's payload must have a type")
-        return body
+        return urlencode({"payload": json.dumps(valid_unicode(payload))}) if _SURROGATE_ESCAPE.search(text) else body
     if "command" in names:
         # Bolt reads a form body with "payload" anywhere in it (a command's text: "the webhook
         # payload") as an interaction, and finds none. The same form with an `a` percent-encoded
@@ -232,6 +239,25 @@ def _as_slack_sends(media_type: str, body: str) -> str:
     if ("ssl_check", "1") in fields:
         return body
     raise _Refused("400 Bad Request", "a form body must be a slash command or an interaction")
+
+
+# Half of a UTF-16 surrogate pair: JSON's `\uD83D` escapes can say one alone, UTF-8 cannot, and no
+# database stores it (the listener would fail on every delivery). In a form, the bytes that would
+# say it are not UTF-8 and are already read as U+FFFD.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")  # worth a look (or an escaped backslash)
+
+
+def valid_unicode(data: Any) -> Any:
+    """Parsed JSON with each lone surrogate replaced by U+FFFD, as a UTF-8 decoder replaces a byte
+    that is not UTF-8 (a pair escaped as `\\ud83d\\ude00` is one character once parsed)."""
+    if isinstance(data, str):
+        return _SURROGATE.sub("\ufffd", data)
+    if isinstance(data, dict):
+        return {valid_unicode(key): valid_unicode(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [valid_unicode(value) for value in data]
+    return data
 
 
 def _bounded(stream):

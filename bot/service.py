@@ -19,7 +19,7 @@ from bot import installs
 from bot.app import build_app, make_client
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
-from bot.server import HttpServer, SlackFront
+from bot.server import HttpServer, SlackFront, valid_unicode
 from bot.workers import ChildProcess, InProcess, Workers
 from scheduler import jobs, runtime
 from scheduler.lock import SchedulerBusy
@@ -136,11 +136,13 @@ class Knowhow:
             activity = self.workers.activity
 
             class Handler(SocketModeHandler):
-                """Marks each request's start and end for the workers, as the HTTP front does."""
+                """Marks each request's start and end for the workers, and reads its text as valid
+                Unicode (`bot.server.valid_unicode`), as the HTTP front does."""
 
                 def handle(self, client, req) -> None:
                     activity.touch()
                     try:
+                        req.payload = valid_unicode(req.payload)
                         super().handle(client, req)
                     finally:
                         activity.touch()
