@@ -111,7 +111,7 @@ def test_a_private_channel_named_by_a_member_becomes_a_link(person):
     person.open(ALICE, GENERAL)
     person.say("/expert channels add #people-managers")
     answer = person.messages().filter(has_text="Only visible to you").last
-    expect(answer.locator(f'[data-channel="{MANAGERS}"]')).to_have_count(1)  # Knowhow was given the channel
+    expect(answer.locator(f'[data-channel="{MANAGERS}"]')).not_to_have_count(0)  # Knowhow was given the channel
     expect(answer).not_to_contain_text("Name the channel as a link")
 
     person.act_as(CHLOE)  # a member
