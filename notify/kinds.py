@@ -40,6 +40,7 @@ OUTBOX_HOME_REFRESH = "home.refresh"
 OUTBOX_ASK_SUGGESTIONS = "ask.suggestions"
 OUTBOX_ASK_REFUSED = "ask.refused"
 OUTBOX_HELD_DECIDED = "ask.held_decided"
+OUTBOX_HELD_EXPIRED = "ask.held_expired"
 OUTBOX_ASK_FORM_RESULT = "ask.form_result"
 
 # Work kinds: a request stored by its ack, turned into what it implies after the ack by the work

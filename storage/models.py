@@ -52,7 +52,8 @@ class Question(SQLModel, table=True):
     # "held" (earlier answers were suggested, or it is very short or very long: waiting for the
     # asker's choice), "pending" (stored, not yet in Slack), "posted", "failed" (Slack refused it
     # for good), "deflected" (the asker said an earlier question answers it: never posted),
-    # "withdrawn" (the asker cancelled it, or asked it again edited: never posted, counted nowhere).
+    # "withdrawn" (the asker cancelled it, or asked it again edited: never posted, counted nowhere),
+    # "expired" (held and nobody chose in a week: never posted, the asker told, counted nowhere).
     status: str = Field(default="pending", max_length=16)
     # The earlier question the asker said answers theirs, and when.
     deflected_by_id: int | None = Field(default=None)

@@ -416,6 +416,16 @@ def withdrawn(text: str) -> Message:
     return private(intro, [section(intro), *[section(piece) for piece in pieces][:45]])
 
 
+def held_expired(text: str) -> Message:
+    """A held question nobody chose for: it was not posted; their text given back whole."""
+    intro = (
+        "Your question waited a week for you to choose whether to post it, so it was not posted. "
+        "If you still need an answer, ask it again with /ask. Here it is:"
+    )
+    pieces = chunks("```" + neutralise_mentions(text) + "```", SECTION_LIMIT) if text else []
+    return private(intro, [section(intro), *[section(piece) for piece in pieces][:45]])
+
+
 def deflected(*, permalink: str | None) -> Message:
     where = f" <{permalink}|Here it is> if you need it again." if permalink else ""
     return private(f":tada: Glad an earlier answer helped. Your question was not posted.{where}")

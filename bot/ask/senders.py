@@ -207,6 +207,14 @@ class FollowUpAsker(Sender):
         return None
 
 
+class TellHeldExpired(Sender):
+    def send(self, ctx: SendContext, item: OutboxItem):
+        question = _load_question(ctx, item)
+        if question is not None and question.status == "expired":
+            ctx.client.chat_postMessage(channel=question.asker_id, **blocks.held_expired(question.text))
+        return None
+
+
 class InviteHelpers(Sender):
     """Mention up to three likely helpers in a new question's thread (never by DM). Who is
     invited is chosen and recorded once; a retry mentions the same people."""
@@ -265,4 +273,5 @@ SENDERS = {
     kinds.OUTBOX_QUESTION_FAILED: QuestionFailed(),
     kinds.OUTBOX_FOLLOW_UP_THREAD: FollowUpThread(),
     kinds.OUTBOX_FOLLOW_UP_ASKER: FollowUpAsker(),
+    kinds.OUTBOX_HELD_EXPIRED: TellHeldExpired(),
 }

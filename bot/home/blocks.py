@@ -17,6 +17,7 @@ QUESTION_STATE = {
     "pending": "being posted",
     "failed": "could not be posted",
     "deflected": "answered by an earlier question",
+    "expired": "not posted: nobody chose within a week",
 }
 POST_STATE = {"open": "open", "answered": "answered", "resolved": "resolved"}
 MENTOR_STATE = {"proposed": "they asked you: waiting for your answer (in your DMs)", "active": "active"}

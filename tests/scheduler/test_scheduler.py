@@ -147,7 +147,7 @@ def test_housekeeping_is_kept_in_the_store_without_postponing_it(database_url):
     try:
         assert second.get_job(jobs.PURGE_OUTBOX_JOB_ID).next_run_time == planned
         assert sorted(j.id for j in second.get_jobs()) == sorted(
-            [jobs.PURGE_OUTBOX_JOB_ID, jobs.SESSION_SWEEP_JOB_ID, jobs.MENTORING_SWEEP_JOB_ID]
+            [jobs.PURGE_OUTBOX_JOB_ID, jobs.SESSION_SWEEP_JOB_ID, jobs.MENTORING_SWEEP_JOB_ID, jobs.EXPIRE_HELD_JOB_ID]
         )
     finally:
         stop_scheduler(second)
