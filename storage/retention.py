@@ -6,7 +6,8 @@ A deletion reads a group of workspaces (`Teams`): the ones that chose the same p
 every workspace but those that chose one (the default's group, which also covers a workspace
 Knowhow has rows of but no `workspace` row for). Rows are picked by id first and then deleted by
 id with their conditions checked again, so a row that changed in between (a held question posted
-at that very moment) is left alone.
+at that very moment) is left alone. The session is not told (`synchronize_session=False`): a
+sweep's session loads none of the rows it deletes.
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def delete_sent(session: Session, *, teams: Teams, before: datetime, limit: int)
     result = session.execute(
         delete(OutboxMessage)
         .where(OutboxMessage.id.in_(ids), teams.where(OutboxMessage.team_id), *done)
-        .execution_options(all_workspaces=teams.every)
+        .execution_options(all_workspaces=teams.every, synchronize_session=False)
     )
     return Deleted(result.rowcount, len(ids) == limit)
 
@@ -105,7 +106,7 @@ def delete_unposted(
         delete(Question)
         .where(Question.id.in_(ids), teams.where(Question.team_id), *unposted)
         .returning(Question.id, Question.team_id)
-        .execution_options(all_workspaces=teams.every)
+        .execution_options(all_workspaces=teams.every, synchronize_session=False)
     ).all()
     search.forget(session, questions=[(team_id, question_id) for question_id, team_id in gone])
     return Deleted(len(gone), len(ids) == limit)
@@ -123,7 +124,7 @@ def delete_ended_mentorships(
     result = session.execute(
         delete(Mentorship)
         .where(Mentorship.id.in_(ids), teams.where(Mentorship.team_id), *ended)
-        .execution_options(all_workspaces=teams.every)
+        .execution_options(all_workspaces=teams.every, synchronize_session=False)
     )
     return Deleted(result.rowcount, len(ids) == limit)
 
@@ -145,6 +146,6 @@ def delete_finished_requests(
     result = session.execute(
         delete(MentorRequest)
         .where(MentorRequest.id.in_(ids), teams.where(MentorRequest.team_id), *finished)
-        .execution_options(all_workspaces=teams.every)
+        .execution_options(all_workspaces=teams.every, synchronize_session=False)
     )
     return Deleted(result.rowcount, len(ids) == limit)
