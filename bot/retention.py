@@ -48,17 +48,17 @@ def command(deps: Deps, ack: Ack, cmd: dict, context: BoltContext, client, respo
 
 
 def change(deps: Deps, client, team_id: str, user_id: str, rest: str) -> dict:
-    """An admin's change, checked before anything is stored (Slack says who is an admin)."""
+    """An admin's change (Slack says who is an admin), checked before it is stored."""
     word, _, value = rest.strip().partition(" ")
     rule = retention.BY_WORD.get(word.lower())
     if rule is None or not value.strip():
         return private(f"Say what to keep for how long. {HOW}")
+    if not is_admin(deps, client, user_id):
+        return private(refusals.RETENTION)
     try:
         days = retention.parse(rule, value)
     except retention.RetentionError as exc:
         return private(str(exc))
-    if not is_admin(deps, client, user_id):
-        return private(refusals.RETENTION)
     with session_scope(deps.engine) as session:
         kept, changed = retention.set_retention(session, team_id=team_id, rule=rule, value=days)
     log.info("retention: %s set %s in %s to %s", user_id, rule.kind.value, team_id, kept.days or "forever")
