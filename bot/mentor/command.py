@@ -1,5 +1,6 @@
 """`/mentor` and its subcommands: open the Mentor Center or one of its forms, pause, resume or
-leave an offer, the topic list (admins curate it), the scoreboard, and a call for volunteers."""
+leave an offer, the topic list (admins curate it), the scoreboard, a call for volunteers, and
+how long Knowhow keeps what it no longer needs (bot/retention.py)."""
 
 from __future__ import annotations
 
