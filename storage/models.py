@@ -568,3 +568,9 @@ class Workspace(SQLModel, table=True):
     # Who may open an expert session on the spot (`/expert who-can-start`): "admins", "experts"
     # (admins and people who list the session's topic) or "everyone"; None: the default, "experts".
     session_start_rule: str | None = Field(default=None, max_length=16)
+    # How long what Knowhow no longer needs is kept, in days (`/mentor retention`, core.retention):
+    # ended mentoring records, questions never posted, and delivered outbox rows. None: the
+    # default core.retention states; 0: kept forever (offered only where core.retention allows it).
+    keep_mentoring_days: int | None = Field(default=None)
+    keep_unposted_days: int | None = Field(default=None)
+    keep_sent_days: int | None = Field(default=None)

@@ -23,6 +23,7 @@ HELP = "\n".join(
         "`/mentor topics` lists the mentoring topics. Admins: `/mentor topics add <topic>`, `/mentor topics remove <topic>`, "
         "and `/mentor broadcast` to call for volunteers in a channel.",
         "`/mentor scoreboard` shows what is happening across the workspace (admins: `/mentor scoreboard settings` for the weekly post).",
+        "`/mentor retention` shows how long Knowhow keeps what it no longer needs (admins change it).",
         "Knowhow introduces a mentor and a protégé privately; the mentoring itself happens between you and is never recorded.",
     ]
 )

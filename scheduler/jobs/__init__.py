@@ -16,7 +16,14 @@ from scheduler.jobs.ask import (
     follow_up_questions,
     follow_ups,
 )
-from scheduler.jobs.housekeeping import PURGE_OUTBOX_JOB_ID, ensure_housekeeping, housekeeping, purge_outbox
+from scheduler.jobs.housekeeping import (
+    PURGE_OUTBOX_JOB_ID,
+    RETENTION_JOB_ID,
+    apply_retention,
+    ensure_housekeeping,
+    housekeeping,
+    purge_outbox,
+)
 from scheduler.jobs.mentoring import MENTORING_SWEEP_JOB_ID, ensure_mentoring, sweep_mentoring
 from scheduler.jobs.scoreboard import SCOREBOARD_JOB_ID, ensure_scoreboard, sweep_scoreboard
 from scheduler.jobs.sessions import (
@@ -49,8 +56,10 @@ __all__ = [
     "MENTORING_SWEEP_JOB_ID",
     "PURGE_OUTBOX_JOB_ID",
     "RECONCILERS",
+    "RETENTION_JOB_ID",
     "SCOREBOARD_JOB_ID",
     "SESSION_SWEEP_JOB_ID",
+    "apply_retention",
     "ensure_expire_held",
     "ensure_housekeeping",
     "ensure_mentoring",
