@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import String, Table, and_, delete, func, or_, select, update
+from sqlalchemy import String, Table, TypeDecorator, and_, delete, func, or_, select, update
 from sqlmodel import Session, SQLModel
 
 import storage.models  # noqa: F401  (every table, in SQLModel.metadata)
@@ -134,8 +134,14 @@ def tables(session: Session) -> list[Table]:
     return found
 
 
+def _is_string(type_) -> bool:
+    while isinstance(type_, TypeDecorator):  # SQLModel's AutoString wraps a String
+        type_ = type_.impl
+    return isinstance(type_, String)
+
+
 def _string_columns(table: Table) -> list:
-    return [c for c in table.c if isinstance(c.type, String) and c.name not in ("team_id", "enterprise_id")]
+    return [c for c in table.c if _is_string(c.type) and c.name not in ("team_id", "enterprise_id")]
 
 
 def _scope(table: Table, team_ids: Sequence[str], org_id: str | None):
@@ -198,7 +204,11 @@ def about(session: Session, *, team_ids: Sequence[str], user_id: str, org_id: st
             .where(_scope(table, team_ids, org_id), or_(*(_names(c, user_id) for c in columns)))
             .order_by(*(table.primary_key.columns or shown[:1]))
         ).all()
-        kept = [{c.name: row._mapping[c] for c in shown} for row in rows if _holds(row._mapping, columns, user_id)]
+        kept = [
+            {c.name: row._mapping[c] for c in shown}
+            for row in rows
+            if _holds(row._mapping, [c for c in columns if c in shown], user_id)
+        ]
         if kept:
             found[table.name] = kept
     return found
