@@ -135,7 +135,7 @@ def forget(
     org_id = workspaces.org_of(session, team_id=team_id)
     swept = erasure.sweep(session, team_ids=pool, user_id=user_id, org_id=org_id, spare_kinds=spare_outbox_kinds)
     for table, n in swept.items():
-        out.kept[f"{table} rows naming them"] += n
+        out.kept[f"{table} rows mentioning them"] += n
     for team, question_id in sorted(reindex):
         reindex_question(session, team_id=team, question_id=question_id)
     out.homes = {(team, user) for team, user in out.homes if user not in (user_id, FORMER_MEMBER)}
@@ -205,7 +205,7 @@ def _mentoring(session: Session, pool: list[str], user_id: str, now: datetime, o
     # Their requests: kept only under a mentorship the mentor keeps, without the goal.
     mine = (MentorRequest.protege_id == user_id,)
     if kept_requests:
-        _update(
+        out.kept["mentor requests (without their goal)"] += _update(
             session,
             MentorRequest,
             pool,
