@@ -49,4 +49,5 @@ WORK_ASK = "work.ask"  # `/ask <text>`: look for earlier answers, then hold or p
 WORK_ASK_FORM = "work.ask_form"  # the /ask form, submitted: the same, answered in the form
 WORK_MESSAGE = "work.message"  # a message event: a reply, an edit, a deletion, a session's question
 WORK_HELD_CHOICE = "work.held_choice"  # "This answers it" / "Post my question anyway"
-WORK_KINDS = frozenset({WORK_ASK, WORK_ASK_FORM, WORK_MESSAGE, WORK_HELD_CHOICE})
+WORK_FORGET = "work.forget"  # Slack says an account was deactivated: forget the person (core.erasure)
+WORK_KINDS = frozenset({WORK_ASK, WORK_ASK_FORM, WORK_MESSAGE, WORK_HELD_CHOICE, WORK_FORGET})

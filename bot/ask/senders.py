@@ -20,6 +20,7 @@ from notify import ask as notify_ask
 from notify import kinds
 from storage import channels, qa
 from storage.db import session_scope
+from storage.erasure import FORMER_MEMBER
 from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -201,7 +202,7 @@ class FollowUpThread(Sender):
 class FollowUpAsker(Sender):
     def send(self, ctx: SendContext, item: OutboxItem):
         question = _unanswered(ctx, item)
-        if question is not None:
+        if question is not None and question.asker_id != FORMER_MEMBER:  # nobody to tell: they left
             message = blocks.follow_up_to_asker(channel_id=question.channel_id, permalink=question.permalink)
             ctx.client.chat_postMessage(channel=question.asker_id, **message)
         return None
