@@ -20,11 +20,13 @@ looks for it before it posts:
 Edits (`chat.update`, `views.update`, `views.publish`) and reactions repeat harmlessly and are left
 as they are. What goes to a `response_url` (ephemeral) cannot be looked for, nor is it kept.
 
-A look-up that fails (a 429, Slack down, a timeout) says nothing about the post: the row is
-retried (`LookupFailed`), never failed for it. Two answers end the look-up instead: the bot is not
-in the conversation (nothing of it can be there), or the installation lacks a history scope that
-only reinstalling grants (the post then goes out, as before this look-up existed: a duplicate is
-possible there, never a loss; the log says which scope is missing).
+A look-up that fails (a 429, Slack down, a timeout, an answer it does not know) says nothing
+about the post: the row is retried (`LookupFailed`), never failed for it. Some answers end the
+look-up instead: the conversation cannot hold the bot's post (the bot is not in it, it or the
+person is gone: the post then gets Slack's answer for good); the installation lacks a history
+scope that only reinstalling grants (the post goes out, as before this look-up existed: a
+duplicate is possible there, never a loss; the log says which scope is missing); or the
+installation is gone (the row is held with its workspace's, bot/outbox.py).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
+from bot.installs import GONE_ERRORS
 from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -51,8 +54,21 @@ MARKER = "knowhow_outbox"
 SKEW = timedelta(minutes=5)
 # A conversation busier than this since the first attempt is not read to its end.
 MAX_PAGES = 10
-# Nothing of the bot can be in the conversation: nothing to find.
-NOTHING_THERE = frozenset({"not_in_channel", "channel_not_found", "thread_not_found"})
+# Nothing of the bot can be in the conversation (or there is none): nothing to find. The post
+# itself then gets Slack's answer for good.
+NOTHING_THERE = frozenset(
+    {
+        "not_in_channel",
+        "channel_not_found",
+        "thread_not_found",
+        "is_archived",
+        "user_not_found",
+        "user_not_visible",
+        "users_not_found",
+        "user_disabled",
+        "cannot_dm_bot",
+    }
+)
 # The installation may not read the conversation until it is installed again with the scope.
 CANNOT_READ = frozenset({"missing_scope", "not_allowed_token_type", "no_permission"})
 
@@ -146,6 +162,8 @@ class Once:
                     data.get("needed", ""),
                 )
                 return None
+            if error in GONE_ERRORS:
+                raise  # the installation is gone: the worker holds the row until it is back
             raise LookupFailed(f"looking for an earlier attempt in {channel}: {error or exc}") from exc
         except Exception as exc:
             raise LookupFailed(f"looking for an earlier attempt in {channel}: {type(exc).__name__}") from exc
