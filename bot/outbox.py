@@ -15,6 +15,9 @@ Errors decide what happens next:
 - Any other `ok: false`, or `PermanentError`: the row is marked failed and the sender's
   `failed` hook runs (it usually tells the person who asked, with their text).
 
+Every post of a row carries the row's marker, and a retry looks for it before posting again
+(bot/once.py): a post whose answer was lost is not repeated. A look-up that fails is retried.
+
 Posts are paced per channel (bot/pacing.py): a row whose channel has no token yet is put back
 until its turn, which is neither an attempt nor a failure, and the worker goes on with the rest.
 
