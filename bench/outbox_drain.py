@@ -22,6 +22,11 @@ lost or doubled, or the bot did not exit 0.
     .venv/bin/python bench/outbox_drain.py
     .venv/bin/python bench/outbox_drain.py --questions 1000 --rate 20 --burst 3
     .venv/bin/python bench/outbox_drain.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/outbox_drain.py --lose-every 10
+
+`--lose-every K`: the stand-in carries out every K-th question's post and drops the connection
+without answering (the answer lost after Slack took it); each must still be posted exactly once
+(the retry finds it in the channel's history: bot/once.py), at the cost of its back-off.
 """
 
 from __future__ import annotations
@@ -111,6 +116,7 @@ def main() -> int:
         "--database-url", help="SQLAlchemy URL (default: SQLite in a temp dir; PostgreSQL: a scratch schema)"
     )
     parser.add_argument("--bot-log", type=Path, help="keep a copy of the bot's stdout and stderr in this file")
+    parser.add_argument("--lose-every", type=int, help="lose the answer of every K-th question's post (default: none)")
     parser.add_argument("--timeout", type=float, help="seconds to wait for the drain (default: 3 x the minimum + 60)")
     args = parser.parse_args()
     n, rate, burst = args.questions, args.rate, args.burst
@@ -146,6 +152,10 @@ def main() -> int:
         try:
             server.wait_up()
             bench = Burst(fake, port)
+            for i in range(0, n, args.lose_every) if args.lose_every else ():
+                fake.lose_answer_next(
+                    "chat.postMessage", lambda call, tag=f"bench-{bench.run_id} q{i}:": tag in call.text
+                )
             start = time.perf_counter()
             with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
                 acks = list(pool.map(bench.ask, range(n)))
@@ -180,6 +190,11 @@ def main() -> int:
                 "   (first post to last post)"
             )
             print(f"429s given     {fake.post_limit.total_refused}")
+            lost_answers = len(range(0, n, args.lose_every)) if args.lose_every else 0
+            print(
+                f"answers lost   {lost_answers}   (looked up before a retry: "
+                f"{len(fake.calls_to('conversations.history'))} conversations.history calls)"
+            )
             print(
                 f"posts in {QA_CHANNEL}: {sum(posted.values())} for {len(posted)} questions "
                 f"(times posted: {dict(sorted(per_post.items()))}); missing {len(missing_posts)}, doubled {len(doubled)}"

@@ -31,6 +31,7 @@ DEFAULT_SCOPES = (
     "channels:history",
     "groups:history",
     "im:history",
+    "mpim:history",
     "channels:join",
     "users:read",
     "users.profile:read",
@@ -38,6 +39,7 @@ DEFAULT_SCOPES = (
     "groups:read",
     "reactions:write",
     "mpim:write",
+    "im:write",
     "files:write",
 )
 # How to make a KNOWHOW_TOKEN_KEY (a Fernet key: 32 random bytes, URL-safe base64).

@@ -15,6 +15,9 @@ Errors decide what happens next:
 - Any other `ok: false`, or `PermanentError`: the row is marked failed and the sender's
   `failed` hook runs (it usually tells the person who asked, with their text).
 
+Every post of a row carries the row's marker, and a retry looks for it before posting again
+(bot/once.py): a post whose answer was lost is not repeated. A look-up that fails is retried.
+
 Posts are paced per channel (bot/pacing.py): a row whose channel has no token yet is put back
 until its turn, which is neither an attempt nor a failure, and the worker goes on with the rest.
 
@@ -42,7 +45,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from bot import liveness
+from bot import liveness, once
 from bot.config import Settings
 from bot.installs import GONE_ERRORS, Clients, Installs, NotInstalled
 from bot.pacing import NotYet, Pacer, Pacing, paced
@@ -161,6 +164,9 @@ def classify(exc: BaseException, attempts: int) -> tuple[str, timedelta | None, 
         return "fail", None, error or f"HTTP {status}"
     if isinstance(exc, Retry):
         return "retry", exc.after or backoff(attempts), str(exc)
+    if isinstance(exc, once.LookupFailed):  # whether it went out is unknown: never a reason to give up
+        _, delay, _ = classify(exc.__cause__, attempts) if exc.__cause__ else (None, None, None)
+        return "retry", delay or backoff(attempts), str(exc)
     if isinstance(exc, PermanentError):
         return "fail", None, str(exc)
     if isinstance(exc, (urllib.error.URLError, http.client.HTTPException, OSError, TimeoutError)):
@@ -389,7 +395,8 @@ class OutboxWorker:
             return
         work = isinstance(sender, Work)
         try:
-            ctx = self.ctx if work else self._context(item)
+            # A post of a send whose answer was lost is looked for before it is made again (bot/once.py).
+            ctx = self.ctx if work else once.context(self._context(item), item)
             with self.pacing.sending(item.id):
                 hook = sender.send(ctx, item)
             if work:  # its changes and the row's end in one transaction: done once
@@ -432,8 +439,8 @@ class OutboxWorker:
                 if not outbox.mark_sent(session, item=item, now=self.clock()):
                     log.warning("outbox: %s #%s was sent after its claim was taken over", item.kind, item.id)
         except Exception:
-            # Delivered, but not recorded. Senders look before they repeat themselves (see
-            # ask.PostQuestion), so the row goes back to the queue rather than waiting out its lease.
+            # Delivered, but not recorded. A retry looks before it repeats a post (bot/once.py),
+            # so the row goes back to the queue rather than waiting out its lease.
             log.exception("outbox: %s #%s was delivered but its result could not be recorded", item.kind, item.id)
             with session_scope(self.engine) as session:
                 outbox.retry_later(

@@ -3,10 +3,11 @@ and `/upload/v1/<file id>` for the upload_urls of files.getUploadURLExternal (re
 
 Answers have Slack's shapes: HTTP 200 with `{"ok": true, ...}` or `{"ok": false, "error": ...}`,
 HTTP 429 with `Retry-After` when told to rate-limit (once, `fail_next`, or as Slack's per-channel
-posting limit does, `post_rate_limit` / `limit_posts`: fakeslack/ratelimit.py), or no answer at all for
-a while when told to hang (`hang`: Slack up but not answering, until `release`). Every call is recorded with its parsed
-arguments and the token it was made with (`Call.token`), so tests assert on what the app asked Slack to do, and as
-which installation.
+posting limit does, `post_rate_limit` / `limit_posts`: fakeslack/ratelimit.py), no answer at all for
+a while when told to hang (`hang`: Slack up but not answering, until `release`), or none ever for a
+call it carried out (`lose_answer_next`: done, but the answer lost on the way back). Every call is
+recorded with its parsed arguments and the token it was made with (`Call.token`), so tests assert
+on what the app asked Slack to do, and as which installation.
 
 Tokens: the stand-in's own (`token`), and those "Add to Slack" installs issue: `oauth_code(...)` says who
 installs, `oauth.v2.access` exchanges the code, refreshes rotating tokens once each, and `auth.test` says whose a
@@ -95,6 +96,8 @@ class FakeSlack:
         # Slack takes it, so nothing is refused; the tests fail on it.
         self.shown_as_typed: list[str] = []
         self._scripts: dict[str, deque[Answer]] = defaultdict(deque)
+        # `lose_answer_next`: (method, which of its calls) to carry out and then not answer.
+        self._losing: list[tuple[str, Callable[[Call], bool] | None]] = []
         # `hang`: (the methods held, None for every Web API method; for how long; the release).
         self._hang: tuple[frozenset[str] | None, float, threading.Event] | None = None
         # The largest body a response_url takes.
@@ -322,11 +325,12 @@ class FakeSlack:
             return self.grants.latest.get((enterprise_id, team_id))
 
     # -- scripting ----------------------------------------------------------------------------
-    def lose_answer_next(self, method: str) -> None:
-        """Carry out the next call of `method`, then drop the connection without answering: the
-        app cannot tell whether Slack did it (a timeout or reset after Slack took the request)."""
+    def lose_answer_next(self, method: str, where: Callable[[Call], bool] | None = None) -> None:
+        """Carry out the next call of `method` (the next one `where` picks, when given), then drop
+        the connection without answering: the app cannot tell whether Slack did it (a timeout or
+        a reset after Slack took the request)."""
         with self.lock:
-            self._scripts[method].append(Answer(_LOSE, ""))
+            self._losing.append((method, where))
 
     def fail_next(
         self,
@@ -455,6 +459,9 @@ class FakeSlack:
             self.calls.append(call)
             self.shown_as_typed.extend(typed)
             scripted = self._scripts[method].popleft() if self._scripts[method] else None
+            if scripted is None and (lost := self._lost(call)) is not None:
+                self._losing.remove(lost)
+                scripted = Answer(_LOSE, "")
             self.lock.notify_all()
         self._hold(method)
         if scripted is None or scripted.status == _LOSE:
@@ -466,6 +473,10 @@ class FakeSlack:
             scripted = answer
         with contextlib.suppress(OSError):  # a caller that gave up on a held call has gone
             send(request, scripted)
+
+    def _lost(self, call: Call) -> tuple[str, Callable[[Call], bool] | None] | None:
+        """The `lose_answer_next` that takes `call`, if any (call with the lock held)."""
+        return next((w for w in self._losing if w[0] == call.method and (w[1] is None or w[1](call))), None)
 
     @staticmethod
     def _parse_args(raw: bytes, headers: dict[str, str], full_path: str) -> dict[str, Any]:

@@ -538,6 +538,9 @@ class OutboxMessage(SQLModel, table=True):
     claimed_by: str | None = Field(default=None, max_length=200)
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    # When it was first claimed: nothing of it can have reached Slack before (bot/once.py looks
+    # from there for what an attempt whose answer was lost did).
+    first_tried_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 
 

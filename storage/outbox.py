@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, true, update
+from sqlalchemy import and_, delete, func, literal, or_, true, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -31,6 +31,7 @@ PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 # Held: queued for a workspace whose installation is gone (storage/workspaces.py); it goes out
 # if the workspace installs Knowhow again, and is dropped after the retention period otherwise.
 HELD = "held"
+_FIRST_TRIED = OutboxMessage.__table__.c.first_tried_at
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,9 @@ class OutboxItem:
     kind: str
     payload: dict[str, Any]
     attempts: int
+    # When it was first claimed (None for a row made up without a claim): nothing of it can have
+    # reached Slack before.
+    first_tried_at: datetime | None = None
 
 
 def enqueue(
@@ -160,6 +164,7 @@ def claim_due(
             lease_until=now + lease,
             claimed_by=claimant,
             attempts=OutboxMessage.attempts + 1,
+            first_tried_at=func.coalesce(OutboxMessage.first_tried_at, literal(now, _FIRST_TRIED.type)),
             all_workspaces=True,  # by the row's own id, which the worker just read
         ):
             claimed.append(row_id)
@@ -179,6 +184,7 @@ def claim_due(
             kind=r.kind,
             payload=json.loads(r.payload),
             attempts=r.attempts,
+            first_tried_at=r.first_tried_at,
         )
         for r in rows
     ]

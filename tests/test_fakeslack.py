@@ -388,6 +388,45 @@ def test_history_leaves_thread_replies_out(fake_slack, client):
     assert "reply_count" not in history[0]
 
 
+def test_replies_give_a_thread_and_reads_page_with_a_cursor_and_metadata_only_when_asked(fake_slack, client):
+    metadata = {"event_type": "knowhow_post", "event_payload": {"knowhow_outbox": "7.0"}}
+    parent = client.chat_postMessage(channel="C0QUESTION", text="question")
+    replies = [
+        client.chat_postMessage(channel="C0QUESTION", text=f"reply {n}", thread_ts=parent["ts"], metadata=metadata)
+        for n in range(3)
+    ]
+    thread = client.conversations_replies(channel="C0QUESTION", ts=parent["ts"])["messages"]
+    assert [m["ts"] for m in thread] == [parent["ts"]] + [r["ts"] for r in replies]  # the parent first
+    assert "metadata" not in thread[1]
+    asked = client.conversations_replies(channel="C0QUESTION", ts=parent["ts"], include_all_metadata=True)
+    assert asked["messages"][1]["metadata"] == metadata
+    later = client.conversations_replies(channel="C0QUESTION", ts=parent["ts"], oldest=replies[0]["ts"])
+    assert [m["ts"] for m in later["messages"]] == [parent["ts"], replies[1]["ts"], replies[2]["ts"]]
+    assert slack_error(client.conversations_replies, channel="C0QUESTION", ts="1.000001") == "thread_not_found"
+
+    for n in range(5):
+        client.chat_postMessage(channel="C0PAGES001", text=f"m{n}")
+    seen, cursor = [], None
+    while True:
+        page = client.conversations_history(channel="C0PAGES001", limit=2, cursor=cursor)
+        seen += [m["text"] for m in page["messages"]]
+        cursor = page["response_metadata"]["next_cursor"]
+        assert page["has_more"] == bool(cursor)
+        if not cursor:
+            break
+    assert seen == ["m4", "m3", "m2", "m1", "m0"]
+
+
+def test_a_lost_answer_is_the_chosen_call_carried_out_and_never_answered(fake_slack):
+    client = WebClient(token=fake_slack.token, base_url=fake_slack.api_url, retry_handlers=[])
+    fake_slack.lose_answer_next("chat.postMessage", lambda call: call.args["channel"] == "C0SECOND1")
+    assert client.chat_postMessage(channel="C0FIRST01", text="answered")["ok"]
+    with pytest.raises(OSError):
+        client.chat_postMessage(channel="C0SECOND1", text="done, the answer lost")
+    assert client.chat_postMessage(channel="C0SECOND1", text="answered again")["ok"]  # once only
+    assert [m["text"] for m in fake_slack.messages["C0SECOND1"]] == ["done, the answer lost", "answered again"]
+
+
 # -- file uploads (files_upload_v2: getUploadURLExternal, POST the bytes, completeUploadExternal) ---
 
 # Every byte value, and line ends of every kind: nothing may be lost or rewritten on the way.

@@ -26,6 +26,8 @@ EXPECTED_BOT_SCOPES = {
     "users:read",
     "users.profile:read",
     "mpim:write",
+    "mpim:history",
+    "im:write",
     "files:write",
     "reactions:write",
     "commands",

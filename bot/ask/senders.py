@@ -34,31 +34,6 @@ def _load_question(ctx: SendContext, item: OutboxItem):
         return qa.get_question(session, team_id=item.team_id, question_id=item.payload["question_id"])
 
 
-def _already_posted(ctx: SendContext, question) -> tuple[str, str] | None:
-    """The question's post, if an earlier attempt got it into Slack without hearing back.
-
-    Each post carries message metadata naming its question, so a retry can look before it
-    posts again: the answer to a post can be lost after Slack took it (a timeout, a reset).
-    """
-    oldest = f"{question.created_at.timestamp() - 60:.6f}"
-    try:
-        pages = ctx.client.conversations_history(
-            channel=question.channel_id, oldest=oldest, include_all_metadata=True, limit=200
-        )
-    except SlackApiError as exc:
-        if delivery.error_of(exc) in ("not_in_channel", "channel_not_found"):
-            return None
-        raise
-    for message in pages.get("messages", []):
-        metadata = message.get("metadata") or {}
-        if (
-            metadata.get("event_type") == post.QUESTION_METADATA
-            and (metadata.get("event_payload") or {}).get("question_id") == question.id
-        ):
-            return question.channel_id, message["ts"]
-    return None
-
-
 class PostQuestion(Sender):
     """Post the question in its channel; then queue the private confirmation with its link."""
 
@@ -66,10 +41,7 @@ class PostQuestion(Sender):
         question = _load_question(ctx, item)
         if question is None or question.status != "pending":
             return None  # already posted by an earlier attempt, or gone
-        found = _already_posted(ctx, question) if item.attempts > 1 else None
-        if found is None:
-            found = self._post(ctx, question)
-        channel_id, ts = found
+        channel_id, ts = self._post(ctx, question)  # found, not posted again, after a lost answer (bot/once.py)
         private = _channel_privacy(ctx, item.team_id, channel_id)
 
         def record(session: Session) -> None:

@@ -69,7 +69,8 @@ class Chart(Sender):
         ctx.client.files_upload_v2(
             channel=item.payload["channel_id"],
             file=blocks.trend_png(trend),
-            filename="knowhow-last-12-weeks.png",
+            # Its name is the week's: a retry after a lost answer looks for it by name (bot/once.py).
+            filename=f"knowhow-12-weeks-to-{_week(item):%Y-%m-%d}.png",
             title="Knowhow: the last 12 weeks",
             alt_txt="Questions asked and resolved, and people seeking and offering mentoring, week by week",
         )

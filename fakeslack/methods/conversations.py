@@ -31,6 +31,28 @@ def join(fake, call: Call):
     )
 
 
+def _page(call: Call, found: list[dict[str, Any]]):
+    """One page of `found` (in the order answered), as Slack pages: `limit`, then a `cursor` that
+    `response_metadata.next_cursor` gave."""
+    limit = int(call.args.get("limit") or 100)
+    cursor = str(call.args.get("cursor") or "")
+    start = int(cursor.removeprefix("next:")) if cursor.startswith("next:") else 0
+    page = found[start : start + limit]
+    more = start + limit < len(found)
+    return ok(
+        messages=page,
+        has_more=more,
+        response_metadata={"next_cursor": f"next:{start + limit}" if more else ""},
+    )
+
+
+def _shown(message: dict[str, Any], call: Call) -> dict[str, Any]:
+    """A stored message as a read answers it: its metadata only when asked for (include_all_metadata)."""
+    if str(call.args.get("include_all_metadata", "")).lower() not in ("1", "true"):
+        message.pop("metadata", None)
+    return message
+
+
 def history(fake, call: Call):
     args, store = call.args, fake.store
     channel = args.get("channel", "")
@@ -38,8 +60,6 @@ def history(fake, call: Call):
     if problem:
         return err(problem)
     oldest = float(args.get("oldest") or 0)
-    limit = int(args.get("limit") or 100)
-    with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
     with store.lock:
         stored = list(store.messages[channel])
     # Thread replies stay out; a parent shows its thread as Slack does (reply_count, latest_reply).
@@ -58,10 +78,28 @@ def history(fake, call: Call):
                 reply_users_count=len({r.get("user", "") for r in thread}),
                 latest_reply=thread[-1]["ts"],
             )
-        if not with_metadata:
-            message.pop("metadata", None)
+        _shown(message, call)
     found.reverse()  # newest first, as Slack answers
-    return ok(messages=found[:limit], has_more=len(found) > limit)
+    return _page(call, found)
+
+
+def replies(fake, call: Call):
+    """A thread: its parent first, then its replies, oldest first (`oldest` leaves out older
+    replies, never the parent). A message with no replies is answered alone; an unknown ts is
+    `thread_not_found`."""
+    args, store = call.args, fake.store
+    channel, ts = args.get("channel", ""), args.get("ts", "")
+    problem = fake.can_post(channel)
+    if problem:
+        return err(problem)
+    oldest = float(args.get("oldest") or 0)
+    with store.lock:
+        parent = store.find_message(channel, ts)
+        thread = [m for m in store.messages[channel] if m.get("thread_ts") == ts and m["ts"] != ts]
+        if parent is None:
+            return err("thread_not_found")
+        found = [copy.deepcopy(parent)] + [copy.deepcopy(m) for m in thread if float(m["ts"]) > oldest]
+    return _page(call, [_shown(m, call) for m in found])
 
 
 def open_(fake, call: Call):
@@ -122,5 +160,6 @@ METHODS = {
     "conversations.info": info,
     "conversations.join": join,
     "conversations.history": history,
+    "conversations.replies": replies,
     "conversations.open": open_,
 }

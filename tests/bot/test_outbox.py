@@ -9,6 +9,7 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
+from bot.once import LookupFailed
 from bot.outbox import OutboxWorker, PermanentError, Retry, classify
 from storage import outbox
 from storage.db import session_scope
@@ -30,6 +31,17 @@ def _api_error(status=200, error=None, headers=None):
 def test_429_waits_for_retry_after():
     verdict, delay, _ = classify(_api_error(429, "ratelimited", {"Retry-After": "7"}), attempts=1)
     assert (verdict, delay) == ("retry", timedelta(seconds=7))
+
+
+def test_a_failed_look_up_is_retried_and_waits_for_slacks_retry_after():
+    def failed(cause):
+        exc = LookupFailed("looking for an earlier attempt")
+        exc.__cause__ = cause
+        return exc
+
+    verdict, delay, _ = classify(failed(_api_error(429, headers={"Retry-After": "7"})), attempts=3)
+    assert (verdict, delay) == ("retry", timedelta(seconds=7))
+    assert classify(failed(_api_error(200, "access_denied")), attempts=3)[0] == "retry"  # never a reason to give up
 
 
 @pytest.mark.parametrize(
