@@ -1,8 +1,8 @@
 """When each outbox row was first claimed: a retry looks in Slack from then for what an attempt
 whose answer was lost did (bot/once.py)
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-07 10:00:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 import storage.columns
 
-revision = '0017'
-down_revision = '0016'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
