@@ -538,6 +538,10 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     sent_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # A dead letter ("failed" for good): when, and the channel or person the Slack call that failed
+    # was addressed to, when Slack's refusal said (an admin sees both: `knowhow outbox`).
+    failed_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    failed_to: str | None = Field(default=None, max_length=200)
 
 
 class Workspace(SQLModel, table=True):
