@@ -243,8 +243,9 @@ def public_url(settings: Settings) -> Finding:
     if not settings.redirect_uri:
         return unknown(
             "request URL",
-            "HTTP mode, and Knowhow is not told its public address; Slack's Event Subscriptions page "
-            "checks https://YOUR-HOST/slack/events when you press Retry beside the Request URL",
+            "HTTP mode, and Knowhow is not told its public address (only SLACK_REDIRECT_URI would say it); "
+            "Slack verifies https://YOUR-HOST/slack/events when it is entered as the Request URL on the app's "
+            "Event Subscriptions page",
         )
     parts = urllib.parse.urlsplit(settings.redirect_uri)
     url = f"{parts.scheme}://{parts.netloc}/healthz"
@@ -526,6 +527,8 @@ def examine(env: dict[str, str] | None = None) -> Iterator[Finding]:
         if not usable:
             yield unknown("channels, scheduler, outbox", "they are read from the database")
             return
+        if not tokens:
+            yield unknown("channels", "Slack is asked about them with a valid bot token")
         for client, token in tokens:
             for team_id in _served(engine, token):
                 if _gone(engine, team_id):

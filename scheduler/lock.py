@@ -10,7 +10,7 @@ from __future__ import annotations
 import fcntl
 import os
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import text
@@ -75,19 +75,23 @@ def lock_file(engine: Engine) -> Path | None:
 class Holder:
     """Who holds the scheduler's lock, as far as the database or the OS says."""
 
-    pid: int | None
+    pid: int | None  # PostgreSQL: the server's backend pid of the lock's session; SQLite: the process's
     application: str | None = None
     client_addr: str | None = None
     since: datetime | None = None
+    backend: bool = False
 
     def __str__(self) -> str:
-        parts = [f"pid {self.pid}" if self.pid is not None else "a process this machine cannot name"]
+        if self.backend:
+            parts = [f"the PostgreSQL session of backend pid {self.pid}"]
+        else:
+            parts = [f"process {self.pid}" if self.pid is not None else "a process this machine cannot name"]
         if self.application:
-            parts.append(f"application {self.application!r}")
+            parts.append(f"application “{self.application}”")
         if self.client_addr:
             parts.append(f"from {self.client_addr}")
         if self.since is not None:
-            parts.append(f"connected since {self.since:%Y-%m-%d %H:%M:%S %Z}".rstrip())
+            parts.append(f"connected since {self.since.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC")
         return ", ".join(parts)
 
 
@@ -110,7 +114,7 @@ def holder(engine: Engine) -> Holder | None:
             ).first()
         if row is None:
             return None
-        return Holder(pid=row[0], application=row[1] or None, client_addr=row[2] or None, since=row[3])
+        return Holder(pid=row[0], application=row[1] or None, client_addr=row[2] or None, since=row[3], backend=True)
     path = lock_file(engine)
     if path is None:
         raise ValueError("an in-memory database has no scheduler lock another process could see")
