@@ -172,8 +172,8 @@ def _outbox(args: argparse.Namespace) -> int:
             )
             if missed:
                 print(
-                    f"Not failed (retried already, sent since, or no such message"
-                    f"{' in ' + args.team if args.team else ''}): {', '.join(map(str, missed))}."
+                    f"Not put back: {', '.join(map(str, missed))} (retried already, sent since, no such message"
+                    f"{' in ' + args.team if args.team else ''}, or a request whose person was told to try again)."
                 )
             return 0
         letters, total = deadletters.listed(engine, team_id=args.team, limit=args.limit)

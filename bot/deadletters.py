@@ -33,6 +33,7 @@ from bot.deps import Deps
 from bot.edge import said_on_failure, team_of
 from bot.refusals import admins_only
 from core.clock import utcnow
+from notify import deadletters as notify_deadletters
 from storage import outbox
 from storage.db import session_scope
 from storage.models import OutboxMessage
@@ -75,6 +76,10 @@ class DeadLetter:
     @property
     def private(self) -> bool:
         return self.kind.startswith(PRIVATE_PREFIXES)
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind not in notify_deadletters.NOT_RETRIED
 
     @property
     def feature(self) -> str:
@@ -124,7 +129,7 @@ def listed(engine, *, team_id: str | None, limit: int = SHOWN) -> tuple[list[Dea
 def retry(engine, *, team_id: str | None, ids: list[int] | None) -> list[int]:
     """Put dead letters back in the queue (`ids`, or all of the scope): the ids put back."""
     with session_scope(engine) as session:
-        return outbox.revive(session, team_id=team_id, ids=ids, now=utcnow())
+        return notify_deadletters.revive(session, team_id=team_id, ids=ids, now=utcnow())
 
 
 # -- the command line ------------------------------------------------------------------------------
@@ -168,12 +173,11 @@ def view(letters: list[DeadLetter], total: int, note: str | None = None) -> dict
     )
     for letter in letters:
         when = f"on {at(letter.failed_at)}" if letter.failed_at else "at a time not recorded"
-        blocks.append(
-            section(
-                f"*{letter.feature}* · `{letter.kind}` to {_recipient(letter.to)}\nFailed {when}: {letter.why}",
-                button("Retry", ids.OUTBOX_RETRY, str(letter.id)),
-            )
-        )
+        said = f"*{letter.feature}* · `{letter.kind}` to {_recipient(letter.to)}\nFailed {when}: {letter.why}"
+        if letter.retryable:
+            blocks.append(section(said, button("Retry", ids.OUTBOX_RETRY, str(letter.id))))
+        else:
+            blocks.append(section(said + "\n_Not retried: the person was told to try again._"))
     if total > len(letters):
         blocks.append(context(f"The {len(letters)} newest of {total} are shown."))
     blocks.append({"type": "actions", "elements": [button("Retry all", ids.OUTBOX_RETRY_ALL, "all", style="primary")]})

@@ -345,12 +345,21 @@ def count_dead(session: Session, *, team_id: str | None) -> int:
     return session.exec(_scope(statement, team_id)).one()
 
 
-def revive(session: Session, *, team_id: str | None, ids: Collection[int] | None, now: datetime) -> list[int]:
-    """Put dead letters (`ids`, or every one of the scope when None) back in the queue, due now;
-    idempotent: a row that is not failed (retried already, sent since) is left alone. Its attempts
-    are kept (they fence old claims; a sender that posts looks for an earlier post first). Returns
-    the ids put back."""
+def revive(
+    session: Session,
+    *,
+    team_id: str | None,
+    ids: Collection[int] | None,
+    now: datetime,
+    exclude: Collection[str] = (),
+) -> list[int]:
+    """Put dead letters (`ids`, or every one of the scope when None; none of the kinds `exclude`)
+    back in the queue, due now; idempotent: a row that is not failed (retried already, sent since)
+    is left alone. Its attempts are kept (they fence old claims; a sender that posts looks for an
+    earlier post first). Returns the ids put back."""
     conditions = [_in(team_id), OutboxMessage.status == FAILED]
+    if exclude:
+        conditions.append(OutboxMessage.kind.not_in(sorted(exclude)))
     if ids is not None:
         if not ids:
             return []
