@@ -378,23 +378,21 @@ class Depth:
     """How the queue stands, for the operator: what waits, since when, and what failed for good."""
 
     pending: int
-    oldest: OutboxMessage | None  # the pending row queued first
+    oldest: OutboxMessage | None  # the pending row queued first (due, or tried and waiting to retry)
     overdue: OutboxMessage | None  # the pending row due longest ago
     failed: int
     held: int
 
 
 def depth(session: Session, *, now: datetime) -> Depth:
-    """The outbox across every workspace (the operator's `knowhow doctor`)."""
+    """The outbox across every workspace (the operator's `knowhow doctor`). A row queued for later
+    (`not_before`) and never tried is not waiting yet; one tried and waiting to retry is."""
 
-    def first(*order) -> OutboxMessage | None:
-        statement = (
-            select(OutboxMessage)
-            .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
-            .order_by(*order)
-            .limit(1)
-        )
+    def first(where, *order) -> OutboxMessage | None:
+        statement = select(OutboxMessage).where(OutboxMessage.status == PENDING, where).order_by(*order).limit(1)
         return session.exec(_scope(statement, None)).first()
+
+    due = OutboxMessage.next_attempt_at <= now
 
     counts = dict(
         session.exec(
@@ -408,8 +406,8 @@ def depth(session: Session, *, now: datetime) -> Depth:
     )
     return Depth(
         pending=counts.get(PENDING, 0),
-        oldest=first(OutboxMessage.created_at, OutboxMessage.id),
-        overdue=first(OutboxMessage.next_attempt_at, OutboxMessage.id),
+        oldest=first(or_(due, OutboxMessage.attempts > 0), OutboxMessage.created_at, OutboxMessage.id),
+        overdue=first(due, OutboxMessage.next_attempt_at, OutboxMessage.id),
         failed=counts.get(FAILED, 0),
         held=counts.get(HELD, 0),
     )

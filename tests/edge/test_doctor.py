@@ -230,7 +230,10 @@ def test_an_outbox_item_retried_for_hours(settings, engine):
     with session_scope(engine) as session:
         session.execute(
             update(OutboxMessage).values(
-                created_at=utcnow() - timedelta(hours=3), attempts=9, last_error="Slack answered HTTP 503"
+                created_at=utcnow() - timedelta(hours=3),
+                attempts=9,
+                last_error="Slack answered HTTP 503",
+                next_attempt_at=utcnow() + timedelta(minutes=8),  # backing off until its next try
             )
         )
     line = _one(_problems(_env(settings)), "PROBLEM: outbox")
@@ -286,3 +289,17 @@ def test_distribution_mode_checks_each_installation(settings, fake_slack, engine
     assert "Slack refuses it (token_revoked)" in line and "installs Knowhow again from" in line
     assert _one(lines, "ok: Q&A channel of T0HEALTHY")
     assert not [line for line in lines if "Q&A channel of T0REVOKED" in line]
+
+
+def test_a_message_queued_for_later_is_not_waiting(settings, engine):
+    with session_scope(engine) as session:
+        outbox.enqueue(
+            session,
+            team_id="T0FAKETEAM",
+            dedupe_key="session:3:reminder",
+            kind="session.reminder",
+            payload={"session_id": 3},
+            not_before=utcnow() + timedelta(days=1),
+        )
+        session.execute(update(OutboxMessage).values(created_at=utcnow() - timedelta(hours=3)))
+    assert _one(_lines(_env(settings)), "ok: outbox") == "ok: outbox: 1 pending"
