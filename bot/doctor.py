@@ -122,9 +122,19 @@ def configuration(env: dict[str, str]) -> tuple[list[Finding], Settings | None]:
 
 # -- the database ----------------------------------------------------------------------------------
 def database(engine: Engine) -> Finding:
+    from pathlib import Path
+
     from storage import migrate
     from storage.db import ping
 
+    url = engine.url
+    file = url.database if url.get_backend_name() == "sqlite" and url.database != ":memory:" else None
+    if file and not Path(file).exists():  # connecting would create it
+        return problem(
+            "database",
+            f"there is no database at {file}",
+            "correct DATABASE_URL, or create it with `knowhow migrate` (`knowhow run` also does)",
+        )
     try:
         ping(engine)
         ahead = migrate.unknown(engine)

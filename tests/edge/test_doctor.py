@@ -190,10 +190,18 @@ def test_a_database_not_migrated(settings, tmp_path):
     assert _one(lines, "can't check: channels, scheduler, outbox")
 
 
-def test_a_database_that_cannot_be_reached(settings, tmp_path):
-    url = f"sqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'knowhow.db'}"
+def test_a_database_that_cannot_be_reached(settings):
+    url = "postgresql+psycopg://knowhow:secret@127.0.0.1:1/knowhow"  # nothing listens on port 1
     line = _one(_problems(_env(settings, DATABASE_URL=url)), "PROBLEM: database")
     assert "cannot use the database in DATABASE_URL (OperationalError" in line and "fix: check DATABASE_URL" in line
+    assert "secret" not in line
+
+
+def test_a_sqlite_database_that_is_not_there_is_not_created(settings, tmp_path):
+    path = tmp_path / "missing.db"
+    line = _one(_problems(_env(settings, DATABASE_URL=f"sqlite:///{path}")), "PROBLEM: database")
+    assert f"there is no database at {path}" in line and "`knowhow migrate`" in line
+    assert not path.exists()
 
 
 def test_nobody_runs_the_scheduler(settings):
