@@ -1,6 +1,7 @@
 """The `knowhow` command: `run` the bot, `migrate` the database, `doctor` a deployment, see and
-retry the `outbox`'s dead letters, `export` and `import` the knowledge base, and list the
-questions `similar` to a text."""
+retry the `outbox`'s dead letters, `export` and `import` the knowledge base, list the questions
+`similar` to a text, and, for a privacy office, `forget` a person who left and `export --user`
+everything held about one person (PRIVACY.md)."""
 
 from __future__ import annotations
 
@@ -195,6 +196,8 @@ def _outbox(args: argparse.Namespace) -> int:
 
 
 def _export(args: argparse.Namespace) -> int:
+    if args.user:
+        return _export_person(args)
     from core import export
     from storage.db import make_engine, session_scope
 
@@ -212,6 +215,78 @@ def _export(args: argparse.Namespace) -> int:
             out.close()
         engine.dispose()
     print(f"Exported {count} question{'s' if count != 1 else ''}.", file=sys.stderr)
+    return 0
+
+
+def _export_person(args: argparse.Namespace) -> int:
+    """`knowhow export --team T --user U`: everything Knowhow holds about one person, as JSON."""
+    import json
+
+    from core import erasure
+    from core.clock import utcnow
+    from storage.db import make_engine, session_scope
+
+    if not args.team:
+        print("knowhow: --user needs --team: the workspace (T...) the person is in.", file=sys.stderr)
+        return 2
+    if args.format != "jsonl" or args.workspace_only or args.include_private:
+        print(
+            "knowhow: with --user the export is one JSON document of everything held about that person, "
+            "across the organisation: leave out --format, --workspace-only and --include-private.",
+            file=sys.stderr,
+        )
+        return 2
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            held = erasure.about(session, team_id=args.team, user_id=args.user, now=utcnow())
+    except erasure.NotAPerson as exc:
+        print(f"knowhow: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    text = json.dumps(held, ensure_ascii=False, indent=2, default=str) + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as out:
+            out.write(text)
+    else:
+        sys.stdout.write(text)
+    logging.getLogger("knowhow.privacy").info(
+        "exported what is held about a member of the organisation of %s: %d rows", args.team, held["rows"]
+    )
+    print(
+        f"Exported {held['rows']} row{'s' if held['rows'] != 1 else ''} that name this person "
+        f"({len(held['tables'])} table{'s' if len(held['tables']) != 1 else ''}).",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _forget(args: argparse.Namespace) -> int:
+    """`knowhow forget --team T --user U`: what Slack's `user_change` (deleted) does (bot.privacy)."""
+    from bot import privacy
+    from core.erasure import NotAPerson
+    from storage import migrate
+    from storage.db import make_engine, session_scope
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        migrate.upgrade(engine)
+        with session_scope(engine) as session:
+            forgotten = privacy.forget(session, team_id=args.team, user_id=args.user)
+    except NotAPerson as exc:
+        print(f"knowhow: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    print(forgotten.fact()[0].upper() + forgotten.fact()[1:] + ".")
+    if forgotten.posts:
+        print(
+            f"{len(forgotten.posts)} post{'s' if len(forgotten.posts) != 1 else ''} in Slack named them: "
+            "Knowhow will update them to read “a former member” (they are queued; a running Knowhow sends them)."
+        )
     return 0
 
 
@@ -339,8 +414,21 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also the questions of private channels and other conversations that are not public channels",
     )
+    exp.add_argument(
+        "--user",
+        help="with --team: instead of the knowledge base, everything Knowhow holds about this person (U...), "
+        "across the organisation, as one JSON document (for an access request)",
+    )
     exp.add_argument("--output", "-o", help="a file to write (default: standard output)")
     exp.set_defaults(func=_export)
+    fgt = sub.add_parser(
+        "forget",
+        help="erase what is personal about someone who left, across the organisation; their questions and "
+        "answers stay, by a former member (what Slack's account deactivation does; see PRIVACY.md)",
+    )
+    fgt.add_argument("--team", required=True, help="a workspace's team id (T...): its whole organisation")
+    fgt.add_argument("--user", required=True, help="the person's Slack user id (U... or W...)")
+    fgt.set_defaults(func=_forget)
     imp = sub.add_parser(
         "import", help="load questions and answers (JSON Lines, as export writes them) into a workspace"
     )

@@ -32,3 +32,6 @@ SCOREBOARD_SETTINGS = admins_only(
     "change where and when the scoreboard is posted", "`/mentor scoreboard` shows it to you now."
 )
 SCOREBOARD_FORM = admins_only("change the scoreboard")
+RETENTION = admins_only(
+    "change how long Knowhow keeps what it no longer needs", "`/mentor retention` shows how long it is kept."
+)

@@ -30,6 +30,9 @@ from storage.db import make_engine, ping
 log = logging.getLogger(__name__)
 
 SOCKET_MODE_THREADS = 16  # as the HTTP front's thread pool (bot/server.py)
+# A stop waits this long at most for requests already taken from the socket to send their acks
+# (longer than the 2 s every request's Slack calls share before its ack: bot/ackbudget.py).
+SOCKET_MODE_DRAIN_SECONDS = 5
 
 
 class Knowhow:
@@ -64,6 +67,7 @@ class Knowhow:
         self.scheduler = None
         self.http: HttpServer | None = None
         self.socket_handler = None
+        self._socket_requests: set[str] = set()  # envelopes taken from the socket, not yet acked
         self._stopped = threading.Event()
 
     # -- health ------------------------------------------------------------------------------
@@ -134,17 +138,21 @@ class Knowhow:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             activity = self.workers.activity
+            taken = self._socket_requests
 
             class Handler(SocketModeHandler):
-                """Marks each request's start and end for the workers, and reads its text as valid
+                """Marks each request's start and end for the workers, counts the requests taken
+                and not yet answered (a stop waits for their acks), and reads their text as valid
                 Unicode (`bot.server.valid_unicode`), as the HTTP front does."""
 
                 def handle(self, client, req) -> None:
                     activity.touch()
+                    taken.add(req.envelope_id)
                     try:
                         req.payload = valid_unicode(req.payload)
                         super().handle(client, req)
                     finally:
+                        taken.discard(req.envelope_id)
                         activity.touch()
 
             # As many threads as the HTTP front's: at most half of them wait on Slack (bot/ackbudget.py).
@@ -169,7 +177,7 @@ class Knowhow:
             return
         self._stopped.set()
         if self.socket_handler is not None:
-            _close_socket_mode(self.socket_handler.client)
+            _close_socket_mode(self.socket_handler.client, self._socket_requests)
         if self.http is not None:
             self.http.stop()  # in-flight requests finish (each one's transaction commits or rolls back)
         if self.scheduler is not None:
@@ -179,16 +187,23 @@ class Knowhow:
         log.info("Knowhow stopped")
 
 
-def _close_socket_mode(client) -> None:
-    """slack-sdk's close() waits for its receiving thread, which holds the lock close() needs while
+def _close_socket_mode(client, taken: set[str], drain_seconds: float = SOCKET_MODE_DRAIN_SECONDS) -> None:
+    """Requests taken from the socket first send their acks: a listener may have stored its work
+    and be about to say so, and an ack that cannot be sent is a command the person sees fail (or
+    an event Slack delivers again) although its work will be done. So the receiving loop is told
+    to start no new pass, and the stop waits, at most `drain_seconds`, until nothing received is
+    queued or being handled; only then is the socket closed.
+
+    slack-sdk's close() waits for its receiving thread, which holds the lock close() needs while
     it blocks in recv() for up to 3 s, and for its message loop, which polls its queue every 1 s.
     Tell both to end and wake them, then close: a stop is not held up by those timeouts."""
-    client.closed = True
     client.auto_reconnect_enabled = False
     runner = getattr(client, "current_session_runner", None)
     if runner is not None:
         runner.event.set()  # its loop starts no new receiving pass
     client.current_session_state.terminated = True
+    _drain(client, taken, time.monotonic() + drain_seconds)
+    client.closed = True
     sock = getattr(client.current_session, "sock", None)
     if sock is not None:
         with suppress(OSError):
@@ -202,3 +217,19 @@ def _close_socket_mode(client) -> None:
         client.current_session_state.terminated = True
         thread.join(0.05)
     client.close()
+
+
+def _drain(client, taken: set[str], deadline: float) -> None:
+    """Until every request received is answered (twice in a row: a message between the queue and
+    its handler is in neither for an instant), or the deadline."""
+    workers = getattr(client.message_workers, "_work_queue", None)  # submitted, not yet started
+
+    def idle() -> bool:
+        return not taken and client.message_queue.empty() and (workers is None or workers.empty())
+
+    while time.monotonic() < deadline:
+        if idle():
+            time.sleep(0.005)
+            if idle():
+                return
+        time.sleep(0.01)

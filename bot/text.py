@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from core.markup import cut_point, escape, unescape  # noqa: F401  (re-exported: the edge escapes form values)
+from storage.erasure import FORMER_MEMBER, FORMER_MEMBER_TEXT
 
 WORD_JOINER = "\u2060"
 
@@ -183,3 +184,12 @@ def plain_text(text: str) -> str:
         text = style.sub(lambda m: m.group(1), text)
     text = _QUOTE.sub("", text)
     return _SHORTCODE.sub(lambda m: EMOJI.get(m.group(1), m.group(0)), text)
+
+
+def mention(user_id: str | None, *, start: bool = False) -> str:
+    """A person in mrkdwn: `<@U123>`, which Slack shows as their name; someone Knowhow forgot
+    (core.erasure: their id is gone) reads "a former member" ("A former member" at the `start`
+    of a sentence), never a mention Slack cannot resolve."""
+    if user_id and user_id != FORMER_MEMBER:
+        return f"<@{user_id}>"
+    return FORMER_MEMBER_TEXT[:1].upper() + FORMER_MEMBER_TEXT[1:] if start else FORMER_MEMBER_TEXT

@@ -9,9 +9,9 @@ from __future__ import annotations
 import enum
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from core import sessions
 from core import topics as topic_rules
@@ -19,6 +19,7 @@ from core.clock import from_slack_ts, utcnow
 from core.markup import cut_point, unescape
 from storage import channels, qa, workspaces
 from storage import search as search_index
+from storage.models import Question
 
 # Long enough for a real question with code in it; the edge splits long text into several blocks.
 MAX_QUESTION_CHARS = 8000
@@ -322,6 +323,28 @@ def ask_in_channel(
     )
 
 
+# A held question waits this long for its asker's choice. Then it expires: never posted, the asker
+# is told (with their text), and it counts nowhere, like a withdrawn one (leaving the suggestions
+# without a word is not saying they answered it).
+HELD_EXPIRES_AFTER = timedelta(days=7)
+
+
+def expire_held(session: Session, *, now: datetime, after: timedelta = HELD_EXPIRES_AFTER) -> list[tuple[str, int]]:
+    """Held questions nobody chose for in `after`, in every workspace: now expired, once each
+    (a conditional change: a choice made at the same moment wins or loses whole)."""
+    due = session.exec(
+        select(Question.team_id, Question.id)
+        .where(Question.status == "held", Question.created_at <= now - after)
+        .order_by(Question.team_id, Question.id)
+        .execution_options(all_workspaces=True)  # the sweep runs once for every workspace
+    ).all()
+    return [
+        (team_id, question_id)
+        for team_id, question_id in due
+        if qa.change_status(session, team_id=team_id, question_id=question_id, old="held", status="expired")
+    ]
+
+
 class HeldChoice(enum.Enum):
     POST = "post"  # released for posting
     DEFLECTED = "deflected"  # an earlier question answers it: never posted
@@ -329,6 +352,7 @@ class HeldChoice(enum.Enum):
     NOT_YOURS = "not_yours"
     ALREADY_DECIDED = "already_decided"
     UNKNOWN_ANSWER = "unknown_answer"  # `answered_by` is not a posted question the asker may see
+    EXPIRED = "expired"  # nobody chose in HELD_EXPIRES_AFTER: it was not posted
 
 
 def decide_held(
@@ -348,6 +372,8 @@ def decide_held(
     question = qa.get_question(session, team_id=team_id, question_id=question_id)
     if question is None or question.asker_id != user_id:
         return HeldChoice.NOT_YOURS
+    if question.status == "expired":
+        return HeldChoice.EXPIRED
     if withdraw:
         if not qa.change_status(session, team_id=team_id, question_id=question_id, old="held", status="withdrawn"):
             return HeldChoice.ALREADY_DECIDED

@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 
 from core import topics as topic_rules
 from core.clock import utcnow
+from storage.erasure import FORMER_MEMBER
 from storage.models import Answer, Expertise, HelperPreference, Invitation, Question, QuestionTopic, Topic
 from storage.upsert import insert_if_absent
 
@@ -263,6 +264,7 @@ def helpers_for(
     ).items():
         score[user_id] += learned
     score.pop(question.asker_id, None)
+    score.pop(FORMER_MEMBER, None)  # answers kept from people who left (core.erasure)
     if not score:
         return []
     candidates = list(score)

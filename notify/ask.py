@@ -93,6 +93,11 @@ def held_decided(session: Session, *, team_id: str, key: str, question_id: int, 
     )
 
 
+def held_expired(session: Session, *, team_id: str, question_id: int) -> None:
+    """A held question expired unposted: tell the asker, privately, with their text. Once."""
+    queue(session, team_id, f"question:{question_id}:expired", kinds.OUTBOX_HELD_EXPIRED, question_id=question_id)
+
+
 def form_answered(
     session: Session,
     *,

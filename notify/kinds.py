@@ -40,6 +40,7 @@ OUTBOX_HOME_REFRESH = "home.refresh"
 OUTBOX_ASK_SUGGESTIONS = "ask.suggestions"
 OUTBOX_ASK_REFUSED = "ask.refused"
 OUTBOX_HELD_DECIDED = "ask.held_decided"
+OUTBOX_HELD_EXPIRED = "ask.held_expired"
 OUTBOX_ASK_FORM_RESULT = "ask.form_result"
 
 # Work kinds: a request stored by its ack, turned into what it implies after the ack by the work
@@ -48,4 +49,5 @@ WORK_ASK = "work.ask"  # `/ask <text>`: look for earlier answers, then hold or p
 WORK_ASK_FORM = "work.ask_form"  # the /ask form, submitted: the same, answered in the form
 WORK_MESSAGE = "work.message"  # a message event: a reply, an edit, a deletion, a session's question
 WORK_HELD_CHOICE = "work.held_choice"  # "This answers it" / "Post my question anyway"
-WORK_KINDS = frozenset({WORK_ASK, WORK_ASK_FORM, WORK_MESSAGE, WORK_HELD_CHOICE})
+WORK_FORGET = "work.forget"  # Slack says an account was deactivated: forget the person (core.erasure)
+WORK_KINDS = frozenset({WORK_ASK, WORK_ASK_FORM, WORK_MESSAGE, WORK_HELD_CHOICE, WORK_FORGET})

@@ -26,7 +26,7 @@ from core.mentoring import AnswerOutcome, ChooseOutcome, MentorshipState, Offere
 from notify import home, kinds, queue
 from storage import outbox
 
-UNSENT_WITHIN = timedelta(days=1)  # well inside the outbox's week of memory (jobs.KEEP_SENT_FOR)
+UNSENT_WITHIN = timedelta(days=1)  # within the outbox's memory of sent rows (at least 2 days: core.retention)
 
 
 # -- one step each --------------------------------------------------------------------------------
@@ -54,7 +54,7 @@ def queue_offers(session: Session, team_id: str, offered: Offered, *, again: boo
 def queue_unsent_offers(session: Session, team_id: str | None = None) -> int:
     """The safety net: every request whose current round of candidates was never queued (a place
     freed by a check-in or the sweep offers candidates to waiting requests) gets it queued. Only
-    rounds offered in the last day: the outbox forgets sent rows after a week, and an old round
+    rounds offered in the last day: the outbox forgets sent rows after 2 days at the earliest (core.retention), and an old round
     must not be sent again. `team_id=None` (the sweep) covers every workspace, deliberately."""
     queued = 0
     for team, request_id, round_ in mentoring.unsent_rounds(session, team_id=team_id, since=utcnow() - UNSENT_WITHIN):

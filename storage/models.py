@@ -52,7 +52,8 @@ class Question(SQLModel, table=True):
     # "held" (earlier answers were suggested, or it is very short or very long: waiting for the
     # asker's choice), "pending" (stored, not yet in Slack), "posted", "failed" (Slack refused it
     # for good), "deflected" (the asker said an earlier question answers it: never posted),
-    # "withdrawn" (the asker cancelled it, or asked it again edited: never posted, counted nowhere).
+    # "withdrawn" (the asker cancelled it, or asked it again edited: never posted, counted nowhere),
+    # "expired" (held and nobody chose in a week: never posted, the asker told, counted nowhere).
     status: str = Field(default="pending", max_length=16)
     # The earlier question the asker said answers theirs, and when.
     deflected_by_id: int | None = Field(default=None)
@@ -571,3 +572,9 @@ class Workspace(SQLModel, table=True):
     # Who may open an expert session on the spot (`/expert who-can-start`): "admins", "experts"
     # (admins and people who list the session's topic) or "everyone"; None: the default, "experts".
     session_start_rule: str | None = Field(default=None, max_length=16)
+    # How long what Knowhow no longer needs is kept, in days (`/mentor retention`, core.retention):
+    # ended mentoring records, questions never posted, and delivered outbox rows. None: the
+    # default core.retention states; 0: kept forever (offered only where core.retention allows it).
+    keep_mentoring_days: int | None = Field(default=None)
+    keep_unposted_days: int | None = Field(default=None)
+    keep_sent_days: int | None = Field(default=None)

@@ -548,3 +548,40 @@ def test_a_restart_in_the_middle_of_a_burst_posts_every_acked_question_within_se
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(30)
+
+
+def test_export_user_shows_what_is_held_about_a_person_and_forget_erases_it(tmp_path):
+    from storage.db import make_engine
+    from tests.core.test_erasure import LEAVER, LONDON, populate
+
+    env = _env(tmp_path)
+    assert subprocess.run(_knowhow("migrate"), cwd=tmp_path, env=env, capture_output=True, timeout=60).returncode == 0
+    engine = make_engine(env["DATABASE_URL"])
+    populate(engine)
+    engine.dispose()
+
+    def run(*args):
+        return subprocess.run(_knowhow(*args), cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+
+    exported = run("export", "--team", LONDON, "--user", LEAVER, "--output", str(tmp_path / "person.json"))
+    assert exported.returncode == 0, exported.stderr
+    held = json.loads((tmp_path / "person.json").read_text())
+    assert held["user_id"] == LEAVER and {"question", "answer", "mentor_profile", "mentorship"} <= set(held["tables"])
+    assert all(LEAVER in json.dumps(row) for rows in held["tables"].values() for row in rows)
+    assert not any("token" in column for rows in held["tables"].values() for row in rows for column in row)
+
+    forgot = run("forget", "--team", LONDON, "--user", LEAVER)
+    assert forgot.returncode == 0, forgot.stderr
+    assert forgot.stdout.startswith("Forgot a member of 2 workspaces of the organisation of T0LONDON01:")
+    assert "questions kept" in forgot.stdout and "mentor profiles erased" in forgot.stdout
+    # Logged as a fact: counts, never the person's id or what they wrote.
+    assert "forgot a member of" in forgot.stderr
+    assert LEAVER not in forgot.stdout + forgot.stderr and "Kubernetes" not in forgot.stdout + forgot.stderr
+
+    again = run("export", "--team", LONDON, "--user", LEAVER)
+    assert again.returncode == 0 and json.loads(again.stdout)["tables"] == {}
+    assert "Exported 0 rows" in again.stderr
+
+    wrong = run("forget", "--team", LONDON, "--user", "everyone")
+    assert wrong.returncode == 2 and "is not a Slack user id" in wrong.stderr
+    assert run("export", "--user", LEAVER).returncode == 2

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot import ids
 from bot.blockkit import Message, context, plain, private, section
-from bot.text import answer_excerpt, clip, excerpt, neutralise_mentions
+from bot.text import answer_excerpt, clip, excerpt, mention, neutralise_mentions
 from core import accepting
 
 # Slack's most for an option's text, and for its description.
@@ -23,7 +23,7 @@ def accept_modal(*, question_id: int, question_text: str, answers) -> dict[str, 
     options = []
     initial = None
     for choice in offered:
-        author = f"<@{choice.author_id}>: "
+        author = f"{mention(choice.author_id, start=True)}: "
         head, rest = clip(answer_excerpt(choice.text) or "(no text)", OPTION_LIMIT - len(author))
         entry: dict[str, Any] = {"text": {"type": "mrkdwn", "text": author + head}, "value": choice.message_ts}
         if rest:

@@ -18,7 +18,7 @@ from bot.blockkit import (
     private,
     section,
 )
-from bot.text import chunks, excerpt, flatten_links, neutralise_mentions, notification_text, shown, unescape
+from bot.text import chunks, excerpt, flatten_links, mention, neutralise_mentions, notification_text, shown, unescape
 from core import asking
 
 
@@ -161,7 +161,7 @@ def topic_options(existing: list[str], typed: str | None) -> dict[str, Any]:
 
 
 def _question_attribution(asker_id: str, anonymous: bool) -> str:
-    return "Asked anonymously" if anonymous else f"Asked by <@{asker_id}>"
+    return "Asked anonymously" if anonymous else f"Asked by {mention(asker_id)}"
 
 
 def ask_modal_errors(errors: dict[str, str]) -> dict[str, Any]:
@@ -268,7 +268,7 @@ def question_post(
     status = POST_STATES[state]
     if state == "resolved" and accepted_author:
         answer = f"<{accepted_link}|accepted answer>" if accepted_link else "accepted answer"
-        status += f" · The {answer} is by <@{accepted_author}>, in the thread"
+        status += f" · The {answer} is by {mention(accepted_author)}, in the thread"
     blocks.append(context(status))
     if question_id is not None and state != "open":
         label = "Change the accepted answer" if state == "resolved" else "Accept an answer"
@@ -280,7 +280,7 @@ def question_post(
             }
         )
         blocks.append(context(WHO_ACCEPTS))
-    who = "Anonymous question" if anonymous else f"Question from <@{asker_id}>"
+    who = "Anonymous question" if anonymous else f"Question from {mention(asker_id)}"
     return {
         "text": f"{who}: {notification_text(excerpt(safe, 150))}",
         "blocks": blocks,
@@ -416,6 +416,16 @@ def withdrawn(text: str) -> Message:
     return private(intro, [section(intro), *[section(piece) for piece in pieces][:45]])
 
 
+def held_expired(text: str) -> Message:
+    """A held question nobody chose for: it was not posted; their text given back whole."""
+    intro = (
+        "Your question waited a week for you to choose whether to post it, so it was not posted. "
+        "If you still need an answer, ask it again with /ask. Here it is:"
+    )
+    pieces = chunks("```" + neutralise_mentions(text) + "```", SECTION_LIMIT) if text else []
+    return private(intro, [section(intro), *[section(piece) for piece in pieces][:45]])
+
+
 def deflected(*, permalink: str | None) -> Message:
     where = f" <{permalink}|Here it is> if you need it again." if permalink else ""
     return private(f":tada: Glad an earlier answer helped. Your question was not posted.{where}")
@@ -452,7 +462,7 @@ def notice_view(title: str, text: str) -> dict[str, Any]:
 
 def invite_helpers(*, user_ids: list[str], topics: list[str]) -> Message:
     """Posted in a question's thread (not in the channel): mentions only the people invited."""
-    people = ", ".join(f"<@{u}>" for u in user_ids)
+    people = ", ".join(mention(u) for u in user_ids)
     about = ", ".join(f"*{shown(t)}*" for t in topics) or "this"
     return {
         "text": (

@@ -20,6 +20,7 @@ from notify import ask as notify_ask
 from notify import kinds
 from storage import channels, qa
 from storage.db import session_scope
+from storage.erasure import FORMER_MEMBER
 from storage.outbox import OutboxItem
 
 log = logging.getLogger(__name__)
@@ -201,9 +202,17 @@ class FollowUpThread(Sender):
 class FollowUpAsker(Sender):
     def send(self, ctx: SendContext, item: OutboxItem):
         question = _unanswered(ctx, item)
-        if question is not None:
+        if question is not None and question.asker_id != FORMER_MEMBER:  # nobody to tell: they left
             message = blocks.follow_up_to_asker(channel_id=question.channel_id, permalink=question.permalink)
             ctx.client.chat_postMessage(channel=question.asker_id, **message)
+        return None
+
+
+class TellHeldExpired(Sender):
+    def send(self, ctx: SendContext, item: OutboxItem):
+        question = _load_question(ctx, item)
+        if question is not None and question.status == "expired":
+            ctx.client.chat_postMessage(channel=question.asker_id, **blocks.held_expired(question.text))
         return None
 
 
@@ -265,4 +274,5 @@ SENDERS = {
     kinds.OUTBOX_QUESTION_FAILED: QuestionFailed(),
     kinds.OUTBOX_FOLLOW_UP_THREAD: FollowUpThread(),
     kinds.OUTBOX_FOLLOW_UP_ASKER: FollowUpAsker(),
+    kinds.OUTBOX_HELD_EXPIRED: TellHeldExpired(),
 }

@@ -304,7 +304,12 @@ class TellHeldDecided(Sender):
         else:
             # The outcome replaces the suggestions; "not yours" or "already chosen" (a second click)
             # comes beside them, so it never hides what the first click said.
-            replaces = choice in (asking.HeldChoice.POST, asking.HeldChoice.DEFLECTED, asking.HeldChoice.WITHDRAWN)
+            replaces = choice in (
+                asking.HeldChoice.POST,
+                asking.HeldChoice.DEFLECTED,
+                asking.HeldChoice.WITHDRAWN,
+                asking.HeldChoice.EXPIRED,
+            )
             tell_asker(ctx, item, item.payload["user_id"], message, replace_original=replaces)
         return None
 
@@ -326,6 +331,9 @@ class TellHeldDecided(Sender):
             return blocks.deflected(permalink=earlier.permalink if earlier else None)
         if choice is asking.HeldChoice.NOT_YOURS:
             return blocks.held_not_yours()
+        if choice is asking.HeldChoice.EXPIRED:
+            question = _question(ctx, item)
+            return blocks.held_expired(question.text if question else "")
         return blocks.held_already_decided()
 
 

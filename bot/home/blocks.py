@@ -8,7 +8,7 @@ from typing import Any
 from bot import ids
 from bot.blockkit import button, context, day, section
 from bot.scoreboard import blocks as sbb
-from bot.text import excerpt, flatten_links, neutralise_mentions, shown
+from bot.text import excerpt, flatten_links, mention, neutralise_mentions, shown
 from core.home import InSession, Picture
 from core.scoreboard import Board
 
@@ -17,6 +17,7 @@ QUESTION_STATE = {
     "pending": "being posted",
     "failed": "could not be posted",
     "deflected": "answered by an earlier question",
+    "expired": "not posted: nobody chose within a week",
 }
 POST_STATE = {"open": "open", "answered": "answered", "resolved": "resolved"}
 MENTOR_STATE = {"proposed": "they asked you: waiting for your answer (in your DMs)", "active": "active"}
@@ -42,7 +43,7 @@ def _in_session(standing: InSession) -> str:
         return "answered"
     if standing.deferred_to and standing.deferred_by:
         late = ", overdue" if standing.overdue else ""
-        return f"<@{standing.deferred_by}> will answer by {day(standing.deferred_to)}{late}"
+        return f"{mention(standing.deferred_by, start=True)} will answer by {day(standing.deferred_to)}{late}"
     return "open"
 
 
@@ -98,11 +99,11 @@ def home(p: Picture, board: Board, threshold: int) -> dict[str, Any]:
                 + f": {len(m.mentoring)} of {m.volunteer.capacity} places taken"
             )
         lines += [
-            f"• Mentoring <@{x.protege_id}> in {shown(x.topic)}: {MENTOR_STATE.get(x.state, x.state)}"
+            f"• Mentoring {mention(x.protege_id)} in {shown(x.topic)}: {MENTOR_STATE.get(x.state, x.state)}"
             for x in m.mentoring
         ]
         lines += [f"• Your request in {shown(r.topic)}: {REQUEST_STATE.get(r.state, r.state)}" for r in m.requests]
-        lines += [f"• Mentored by <@{x.mentor_id}> in {shown(x.topic)}" for x in m.mentored]
+        lines += [f"• Mentored by {mention(x.mentor_id)} in {shown(x.topic)}" for x in m.mentored]
         if lines:
             blocks.append(section("*Your mentoring* (only you see this)\n" + "\n".join(lines)))
     blocks.append({"type": "divider"})

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from bot import ids
 from bot.blockkit import Message, button, context, on, plain, said, section
-from bot.text import shown
+from bot.text import mention, shown
 from core import mentoring
 from core.mentoring import MentorshipInfo, MentorshipState, OnOffer, TopicInfo
 from core.scoreboard import TopicDemand
@@ -23,6 +23,7 @@ HELP = "\n".join(
         "`/mentor topics` lists the mentoring topics. Admins: `/mentor topics add <topic>`, `/mentor topics remove <topic>`, "
         "and `/mentor broadcast` to call for volunteers in a channel.",
         "`/mentor scoreboard` shows what is happening across the workspace (admins: `/mentor scoreboard settings` for the weekly post).",
+        "`/mentor retention` shows how long Knowhow keeps what it no longer needs (admins change it).",
         "Knowhow introduces a mentor and a protégé privately; the mentoring itself happens between you and is never recorded.",
     ]
 )
@@ -67,7 +68,7 @@ def candidates(offer: OnOffer, *, again: bool, gone: bool = False) -> Message:
     for mentor_id, why in offer.candidates:
         blocks.append(
             section(
-                f"<@{mentor_id}>\n{shown(why)}",
+                f"{mention(mentor_id, start=True)}\n{shown(why)}",
                 button("Choose", ids.MENTOR_CHOOSE, f"{offer.request_id}:{offer.round}:{mentor_id}", style="primary"),
             )
         )
@@ -96,7 +97,7 @@ def waiting(topic: str, *, again: bool, gone: bool = False) -> Message:
 
 
 def asked(mentor_id: str, answer_by: datetime) -> Message:
-    text = f"Knowhow asked <@{mentor_id}> privately. They have until {long_date(answer_by)} to answer; you will hear either way."
+    text = f"Knowhow asked {mention(mentor_id)} privately. They have until {long_date(answer_by)} to answer; you will hear either way."
     return said(text)
 
 
@@ -107,12 +108,12 @@ def asked_now(m: MentorshipInfo) -> Message:
         return asked(m.mentor_id, m.answer_by)
     if m.state in (MentorshipState.ACTIVE, MentorshipState.COMPLETED, MentorshipState.STOPPED):
         text = (
-            f":tada: <@{m.mentor_id}> accepted to mentor you in *{shown(m.topic)}*. "
+            f":tada: {mention(m.mentor_id)} accepted to mentor you in *{shown(m.topic)}*. "
             "Knowhow introduced you to each other in a conversation with both of you."
         )
     elif m.state in (MentorshipState.DECLINED, MentorshipState.EXPIRED):
         text = (
-            f"<@{m.mentor_id}> cannot take this on. Knowhow has written to you again with what comes next; "
+            f"{mention(m.mentor_id, start=True)} cannot take this on. Knowhow has written to you again with what comes next; "
             "`/mentor` shows where your request stands."
         )
     else:
@@ -122,7 +123,7 @@ def asked_now(m: MentorshipInfo) -> Message:
 
 def ask_mentor(m: MentorshipInfo) -> Message:
     text = (
-        f"<@{m.protege_id}> would like you as their mentor in *{shown(m.topic)}*, for {m.weeks} weeks.\n"
+        f"{mention(m.protege_id, start=True)} would like you as their mentor in *{shown(m.topic)}*, for {m.weeks} weeks.\n"
         f">{shown(m.goal)[:2500]}"
     )
     return {
@@ -150,7 +151,7 @@ def answered(text: str) -> Message:
 
 def introduction(m: MentorshipInfo) -> Message:
     lines = [
-        f"<@{m.protege_id}>, meet <@{m.mentor_id}>, who has agreed to mentor you in *{shown(m.topic)}*.",
+        f"{mention(m.protege_id, start=True)}, meet {mention(m.mentor_id)}, who has agreed to mentor you in *{shown(m.topic)}*.",
         f"*The goal*\n>{shown(m.goal)[:2000]}",
         f"*How long*: {m.weeks} weeks, until {long_date(m.ends_at)}. Knowhow checks in with each of you halfway and at the end, privately.",
     ]
@@ -166,8 +167,8 @@ def introduction(m: MentorshipInfo) -> Message:
 
 def lapsed(m: MentorshipInfo) -> Message:
     text = (
-        f"<@{m.protege_id}>'s request for you to mentor them in *{shown(m.topic)}* had no answer in 3 days, so it has lapsed: "
-        f"<@{m.protege_id}> has been told, and Knowhow is looking for another mentor for them. Nothing else is needed from you."
+        f"{mention(m.protege_id, start=True)}'s request for you to mentor them in *{shown(m.topic)}* had no answer in 3 days, so it has lapsed: "
+        f"{mention(m.protege_id, start=True)} has been told, and Knowhow is looking for another mentor for them. Nothing else is needed from you."
     )
     return said(text)
 
@@ -176,12 +177,12 @@ def ended(m: MentorshipInfo, by: str) -> Message:
     """To the other person, when one of the two finished or stopped the mentorship."""
     if m.state == MentorshipState.STOPPED:
         text = (
-            f"<@{by}> has ended your mentorship in *{shown(m.topic)}*, so it is over for both of you. "
+            f"{mention(by, start=True)} has ended your mentorship in *{shown(m.topic)}*, so it is over for both of you. "
             "Nobody else is told. Thank you for trying it; `/mentor` is there when you want another."
         )
     else:
         text = (
-            f"<@{by}> has marked your mentorship in *{shown(m.topic)}* as finished, so it is completed for both of you. "
+            f"{mention(by, start=True)} has marked your mentorship in *{shown(m.topic)}* as finished, so it is completed for both of you. "
             "You can still say how it went with the *How did it go?* button in Knowhow's end-of-term message; your answer stays private."
         )
     return said(text)
@@ -192,7 +193,9 @@ def halfway(m: MentorshipInfo, user_id: str) -> Message:
     return {
         "text": "Halfway through your mentorship: have you met?",
         "blocks": [
-            section(f"You are halfway through your mentorship with <@{other}> in *{shown(m.topic)}*. Have you met?"),
+            section(
+                f"You are halfway through your mentorship with {mention(other)} in *{shown(m.topic)}*. Have you met?"
+            ),
             {
                 "type": "actions",
                 "block_id": f"mentor_met_{m.id}",
@@ -223,7 +226,7 @@ def the_end(m: MentorshipInfo, user_id: str) -> Message:
         "text": "Your mentorship has reached its end: how did it go?",
         "blocks": [
             section(
-                f"Your {m.weeks} weeks of mentoring with <@{other}> in *{shown(m.topic)}* are over. How did it go? "
+                f"Your {m.weeks} weeks of mentoring with {mention(other)} in *{shown(m.topic)}* are over. How did it go? "
                 f"You can finish, or extend by {mentoring.EXTENSION_WEEKS} weeks.",
                 button("How did it go?", ids.MENTOR_OPEN_WRAP_UP, str(m.id), style="primary"),
             ),

@@ -15,6 +15,7 @@ from bot.deps import Deps
 from bot.edge import said_on_failure, team_of
 from bot.mentor import blocks, modals
 from bot.mentor.views import center_view, find_view, not_in_time, profile_of, volunteer_view
+from bot.text import mention
 from core import mentoring
 from core.clock import utcnow
 from core.mentoring import AnswerOutcome, ChooseOutcome, MentorshipState, Met
@@ -132,7 +133,7 @@ def handle_answer(deps: Deps, ack: Ack, body: dict, context: BoltContext, respon
     if done.outcome is AnswerOutcome.ACCEPTED:
         respond(
             **blocks.answered(
-                f"You accepted. Knowhow is opening a conversation with you and <@{info.protege_id}> to introduce you."
+                f"You accepted. Knowhow is opening a conversation with you and {mention(info.protege_id)} to introduce you."
             )
         )
     elif done.outcome is AnswerOutcome.DECLINED:

@@ -1,5 +1,6 @@
 """`/mentor` and its subcommands: open the Mentor Center or one of its forms, pause, resume or
-leave an offer, the topic list (admins curate it), the scoreboard, and a call for volunteers."""
+leave an offer, the topic list (admins curate it), the scoreboard, a call for volunteers, and
+how long Knowhow keeps what it no longer needs (bot/retention.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 
 from slack_bolt import Ack, App, BoltContext
 
-from bot import ids, refusals
+from bot import ids, refusals, retention
 from bot.ackbudget import SLOW_ADMIN_FORM, SlackSlow, answer, briefly
 from bot.admins import is_admin, learn_later
 from bot.blockkit import private
@@ -106,6 +107,8 @@ def handle_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, cl
         scoreboard.command(deps, ack, command, context, client, rest)
     elif first == "broadcast":
         broadcast(deps, ack, command, context, client, team_id, user_id)
+    elif first == "retention":
+        retention.command(deps, ack, command, context, client, respond, rest)
     else:
         ack(**private(f"I don't know `/mentor {neutralise_mentions(first)}`.\n\n" + blocks.HELP))
 

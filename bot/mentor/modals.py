@@ -10,7 +10,7 @@ from typing import Any
 from bot import ids
 from bot.blockkit import button, context, option, plain, section
 from bot.mentor.blocks import PRIVATE_NOTE, long_date, topic_label
-from bot.text import shown
+from bot.text import mention, shown
 from core import mentoring
 from core.mentoring import (
     FROM_FIELD,
@@ -128,9 +128,9 @@ def center(status: Status) -> View:
         blocks.append(section("\n".join(lines), button("Change my offer", ids.MENTOR_OPEN_VOLUNTEER)))
         for m in status.mentoring:
             what = (
-                f"<@{m.protege_id}> asked you to mentor them in *{shown(m.topic)}*: waiting for your answer (by {long_date(m.answer_by)})"
+                f"{mention(m.protege_id, start=True)} asked you to mentor them in *{shown(m.topic)}*: waiting for your answer (by {long_date(m.answer_by)})"
                 if m.state == MentorshipState.PROPOSED
-                else f"mentoring <@{m.protege_id}> in *{shown(m.topic)}* until {long_date(m.ends_at)}"
+                else f"mentoring {mention(m.protege_id)} in *{shown(m.topic)}* until {long_date(m.ends_at)}"
             )
             blocks.append(context(what))
         blocks.append(context("`/mentor pause` stops new matches, `/mentor leave` withdraws your offer."))
@@ -149,7 +149,11 @@ def center(status: Status) -> View:
             )
         )
     for m in status.mentored:
-        blocks.append(context(f"<@{m.mentor_id}> mentors you in *{shown(m.topic)}* until {long_date(m.ends_at)}"))
+        blocks.append(
+            context(
+                f"{mention(m.mentor_id, start=True)} mentors you in *{shown(m.topic)}* until {long_date(m.ends_at)}"
+            )
+        )
     blocks.append(context(PRIVATE_NOTE))
     return {
         "type": "modal",
@@ -426,7 +430,7 @@ def wrap_up_form(m: MentorshipInfo, user_id: str) -> View:
         "close": plain("Cancel"),
         "blocks": [
             section(
-                f"Your mentorship with <@{other}> in *{shown(m.topic)}*. Your answer is private: nobody else sees it."
+                f"Your mentorship with {mention(other)} in *{shown(m.topic)}*. Your answer is private: nobody else sees it."
             ),
             input_block(
                 ids.MENTOR_IN_RATING,

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot import ids
 from bot.blockkit import Message, context, date_token, option, plain, private, said, section
-from bot.text import shown
+from bot.text import mention, shown
 from core import privacy
 from core.scoreboard import DAYS, ORGANISATION, WORKSPACE, Board, Figure, Schedule, Trend
 
@@ -102,7 +102,7 @@ def board_blocks(b: Board, *, title: str) -> list[dict]:
         ]
     blocks.append(section("\n".join(session_lines)))
     if b.helpers:
-        thanks = ", ".join(f"<@{user}> ({n} accepted answer{'s' if n != 1 else ''})" for user, n in b.helpers)
+        thanks = ", ".join(f"{mention(user)} ({n} accepted answer{'s' if n != 1 else ''})" for user, n in b.helpers)
         blocks.append(section(f":raised_hands: Thank you, {thanks}."))
     return blocks
 

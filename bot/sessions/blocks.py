@@ -8,7 +8,7 @@ from typing import Any
 
 from bot import ids
 from bot.blockkit import DATE, SECTION_LIMIT, Message, button, context, date_token, day, plain, section
-from bot.text import chunks, excerpt, neutralise_mentions
+from bot.text import chunks, excerpt, mention, neutralise_mentions
 
 
 def when(moment: datetime, fmt: str = DATE + " at {time}") -> str:
@@ -17,7 +17,7 @@ def when(moment: datetime, fmt: str = DATE + " at {time}") -> str:
 
 
 def _experts(experts) -> str:
-    return ", ".join(f"<@{e}>" for e in experts)
+    return ", ".join(mention(e) for e in experts)
 
 
 def _topic(topic: str) -> str:
@@ -77,7 +77,7 @@ def summary(result, *, now: datetime) -> Message:
         for q in result.deferred:
             late = " :warning: overdue" if q.overdue else ""
             lines.append(
-                f"• {excerpt(neutralise_mentions(q.text), 120)} — <@{q.deferred_by}> will answer by {day(q.deferred_to)}{late}"
+                f"• {excerpt(neutralise_mentions(q.text), 120)} — {mention(q.deferred_by)} will answer by {day(q.deferred_to)}{late}"
             )
     if result.open:
         lines.append("*Left open*" if result.chased else "*Not answered yet*")
@@ -122,7 +122,7 @@ def expert_list(info, questions, links: dict[int, str | None], *, viewer: str, l
             # The picker shows the promised day; picking another moves it.
             accessory = _date_picker(initial=q.deferred_to)
         elif q.deferred_by:
-            state = f":hourglass_flowing_sand: <@{q.deferred_by}> will answer it by {day(q.deferred_to)}{late}"
+            state = f":hourglass_flowing_sand: {mention(q.deferred_by)} will answer it by {day(q.deferred_to)}{late}"
             accessory = button(
                 "Take it over",
                 ids.SESSION_TAKE_OVER,
@@ -141,7 +141,7 @@ def expert_list(info, questions, links: dict[int, str | None], *, viewer: str, l
             # No initial date: Slack sends the action only when the date changes, so a preset
             # day could never be chosen.
             state, accessory = "", _date_picker()
-        text = f"{title}\n_Asked by <@{q.asker_id}>_{answer}" + (f"\n{state}" if state else "")
+        text = f"{title}\n_Asked by {mention(q.asker_id)}_{answer}" + (f"\n{state}" if state else "")
         blocks.append({"block_id": f"defer:{q.id}", **section(text, accessory=accessory)})
     if len(questions) > 45:
         blocks.append(
@@ -166,8 +166,8 @@ def _date_picker(initial: date | None = None) -> dict[str, Any]:
 
 def deferred_note(expert_id: str, due: date, taken_from: str | None = None) -> Message:
     """The one note in a deferred question's thread: who answers it by when (updated in place)."""
-    taken = f" (taking it over from <@{taken_from}>)" if taken_from and taken_from != expert_id else ""
-    return {"text": f":hourglass_flowing_sand: <@{expert_id}> will answer this by {day(due)}{taken}."}
+    taken = f" (taking it over from {mention(taken_from)})" if taken_from and taken_from != expert_id else ""
+    return {"text": f":hourglass_flowing_sand: {mention(expert_id)} will answer this by {day(due)}{taken}."}
 
 
 def taken_over(expert_id: str, question_text: str, link: str | None, due: date) -> Message:
@@ -175,7 +175,7 @@ def taken_over(expert_id: str, question_text: str, link: str | None, due: date) 
     where = f" <{link}|The question>." if link else ""
     return {
         "text": (
-            f"<@{expert_id}> took over “{excerpt(neutralise_mentions(question_text), 200)}” from you: "
+            f"{mention(expert_id, start=True)} took over “{excerpt(neutralise_mentions(question_text), 200)}” from you: "
             f"they will answer it by {day(due)}, so you no longer owe it.{where}"
         )
     }
@@ -184,7 +184,7 @@ def taken_over(expert_id: str, question_text: str, link: str | None, due: date) 
 def held(holder: str, due: date) -> str:
     """An expert tried to defer a question another expert of the panel has already promised."""
     return (
-        f"<@{holder}> has already promised to answer this by {day(due)}, so it stays theirs. "
+        f"{mention(holder, start=True)} has already promised to answer this by {day(due)}, so it stays theirs. "
         "If you will answer it instead, use *Take it over* in your list: they are told."
     )
 

@@ -17,6 +17,7 @@ from bot.ackbudget import SlackSlow, after_ack
 from bot.deps import Deps
 from bot.edge import said_on_failure, team_of
 from bot.sessions import blocks as sb
+from bot.text import mention
 from core import sessions
 from core.clock import utcnow
 from notify import sessions as notify_sessions
@@ -119,7 +120,7 @@ def _said(result: sessions.Deferred) -> str:
     if result.outcome is outcome.TAKEN_OVER:
         return (
             f"It is yours now: you will answer it by {sb.day(result.due_date)} (pick another date in your list to move it). "
-            f"<@{result.previous}> is told, and the note in its thread names you."
+            f"{mention(result.previous, start=True)} is told, and the note in its thread names you."
         )
     if result.outcome in (outcome.HELD, outcome.ALREADY_YOURS) and result.holder and result.due_date:
         if result.outcome is outcome.ALREADY_YOURS:

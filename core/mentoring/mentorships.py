@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from core.mentoring.requests import place_freed
+from core.mentoring.requests import place_freed, places_freed
 from core.mentoring.shared import (
     EXTENSION_WEEKS,
     FINISH_UNANSWERED_AFTER,
@@ -129,7 +129,8 @@ def _claim(session: Session, now: datetime, when, sent) -> list[tuple[str, int]]
 
 
 def finish_unanswered(session: Session, *, now: datetime) -> list[tuple[str, int]]:
-    """Terms that ended FINISH_UNANSWERED_AFTER ago with nobody choosing to extend: completed."""
+    """Terms that ended FINISH_UNANSWERED_AFTER ago with nobody choosing to extend: completed.
+    The freed places are offered once all are finished, in one order (see `places_freed`)."""
     rows = session.exec(
         select(Mentorship)
         .where(
@@ -137,12 +138,15 @@ def finish_unanswered(session: Session, *, now: datetime) -> list[tuple[str, int
             Mentorship.end_sent_at.is_not(None),
             Mentorship.ends_at <= now - FINISH_UNANSWERED_AFTER,
         )
+        .order_by(Mentorship.team_id, Mentorship.id)
         .execution_options(all_workspaces=True)  # the sweep runs once for every workspace
     ).all()
-    return [(m.team_id, m.id) for m in rows if _finish(session, m, MentorshipState.COMPLETED, now)]
+    done = [m for m in rows if _finish(session, m, MentorshipState.COMPLETED, now, free_place=False)]
+    places_freed(session, [(m.team_id, m.mentor_id) for m in done], now=now)
+    return [(m.team_id, m.id) for m in done]
 
 
-def _finish(session: Session, m: Mentorship, state: MentorshipState, now: datetime) -> bool:
+def _finish(session: Session, m: Mentorship, state: MentorshipState, now: datetime, *, free_place: bool = True) -> bool:
     done = claim(
         session,
         Mentorship,
@@ -152,7 +156,7 @@ def _finish(session: Session, m: Mentorship, state: MentorshipState, now: dateti
         state=state,
         finished_at=now,
     )
-    if done:
+    if done and free_place:
         place_freed(session, team_id=m.team_id, mentor_id=m.mentor_id, now=now)
     return done
 

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from core import topics
 from core.mentoring.mentorships import MentorshipInfo, mentorship
 from core.mentoring.proposals import end_proposal
-from core.mentoring.requests import OnOffer, offer, offer_waiting, on_offer
+from core.mentoring.requests import OnOffer, lock_requests, offer, offer_waiting, on_offer
 from core.mentoring.shared import (
     MAX_CAPACITY,
     MAX_FIELD_CHARS,
@@ -320,8 +320,11 @@ def leave(session: Session, *, team_id: str, user_id: str, now: datetime) -> Lef
             Mentorship.team_id.in_(pool), Mentorship.mentor_id == user_id, Mentorship.state == MentorshipState.PROPOSED
         )
     ).all()
-    for m in proposals:
-        if end_proposal(session, m, MentorshipState.WITHDRAWN, now):
+    # Their proposals' requests first, in one order, as the sweep takes them (no place is freed:
+    # the mentor has left).
+    lock_requests(session, ((m.team_id, m.request_id) for m in proposals))
+    for m in sorted(proposals, key=lambda m: (m.team_id, m.request_id, m.id)):
+        if end_proposal(session, m, MentorshipState.WITHDRAWN, now, free_place=False):
             offered = offer(session, team_id=m.team_id, request_id=m.request_id, now=now)
             out.proposals.append((m.id, offered))
             out.rounds += offered.rounds

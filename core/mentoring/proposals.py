@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from core.mentoring.requests import mentors_for, offer, place_freed
+from core.mentoring.requests import lock_requests, mentors_for, offer, place_freed, places_freed
 from core.mentoring.shared import (
     ANSWER_WITHIN,
     OPEN_REQUEST,
@@ -173,8 +173,11 @@ def answer(
     )
 
 
-def end_proposal(session: Session, m: Mentorship, state: MentorshipState, now: datetime) -> bool:
-    """A proposal that will not become a mentorship: the request goes back to choosing."""
+def end_proposal(
+    session: Session, m: Mentorship, state: MentorshipState, now: datetime, *, free_place: bool = True
+) -> bool:
+    """A proposal that will not become a mentorship: the request goes back to choosing. A caller
+    that ends several at once frees the mentors' places itself, afterwards (`places_freed`)."""
     request = (MentorRequest.team_id == m.team_id, MentorRequest.id == m.request_id)
     # The request's row first, as everything that ends or accepts a proposal takes it.
     session.execute(update(MentorRequest).where(*request).values(updated_at=MentorRequest.updated_at))
@@ -203,21 +206,32 @@ def end_proposal(session: Session, m: Mentorship, state: MentorshipState, now: d
         .values(state=RequestState.CHOOSING, updated_at=now)
     )
     session.flush()
-    place_freed(session, team_id=m.team_id, mentor_id=m.mentor_id, now=now)
+    if free_place:
+        place_freed(session, team_id=m.team_id, mentor_id=m.mentor_id, now=now)
     return True
 
 
 def expire_proposals(session: Session, *, now: datetime) -> list[tuple[str, int, Offered]]:
-    """Proposals nobody answered in time, in every workspace: (team, mentorship, new offer)."""
+    """Proposals nobody answered in time, in every workspace: (team, mentorship, new offer).
+
+    Locks in one order, as a decline or an accept at the same moment does: first every lapsed
+    proposal's request (by workspace and id), then the requests waiting for the freed places
+    (oldest first). Ending them one by one instead, each freeing its place as it went, held the
+    waiting requests while it reached for the next proposal's request, which a decline of that
+    proposal held while it waited for the same waiting requests: a deadlock on PostgreSQL."""
     due = session.exec(
         select(Mentorship)
         .where(Mentorship.state == MentorshipState.PROPOSED, Mentorship.answer_by <= now)
+        .order_by(Mentorship.team_id, Mentorship.request_id, Mentorship.id)
         .execution_options(all_workspaces=True)  # the sweep runs once for every workspace
     ).all()
-    out = []
+    lock_requests(session, ((m.team_id, m.request_id) for m in due))
+    out, freed = [], []
     for m in due:
-        if end_proposal(session, m, MentorshipState.EXPIRED, now):
+        if end_proposal(session, m, MentorshipState.EXPIRED, now, free_place=False):
+            freed.append((m.team_id, m.mentor_id))
             out.append((m.team_id, m.id, offer(session, team_id=m.team_id, request_id=m.request_id, now=now)))
+    places_freed(session, freed, now=now)
     return out
 
 

@@ -9,6 +9,7 @@ same in each) is one mentor: the offer made in the protégé's workspace counts,
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -306,21 +307,26 @@ def offer(session: Session, *, team_id: str, request_id: int, now: datetime) -> 
 def offer_waiting(session: Session, *, team_id: str, topic_ids: list[int], now: datetime) -> Offered:
     """Offer candidates to every request waiting in these topics, in any workspace of the
     organisation, oldest first (someone just volunteered, resumed or has room again)."""
-    if not topic_ids:
-        return Offered()
-    waiting = session.exec(
-        select(MentorRequest.team_id, MentorRequest.id)
-        .where(
-            MentorRequest.team_id.in_(workspaces.pool(session, team_id=team_id)),
-            MentorRequest.state == RequestState.WAITING,
-            MentorRequest.topic_id.in_(topics.pooled(session, team_id=team_id, topic_ids=topic_ids)),
-        )
-        .order_by(MentorRequest.created_at, MentorRequest.id)
-    ).all()
     out = Offered()
-    for team, request_id in waiting:
+    for _, team, request_id in sorted(_waiting(session, team_id=team_id, topic_ids=topic_ids)):
         out.rounds += offer(session, team_id=team, request_id=request_id, now=now).rounds
     return out
+
+
+def _waiting(session: Session, *, team_id: str, topic_ids: list[int]) -> set[tuple[datetime, str, int]]:
+    """The requests waiting in these topics across the organisation: (created, workspace, id),
+    which sorted is the one order every transaction offers (and so locks) them in."""
+    if not topic_ids:
+        return set()
+    return set(
+        session.exec(
+            select(MentorRequest.created_at, MentorRequest.team_id, MentorRequest.id).where(
+                MentorRequest.team_id.in_(workspaces.pool(session, team_id=team_id)),
+                MentorRequest.state == RequestState.WAITING,
+                MentorRequest.topic_id.in_(topics.pooled(session, team_id=team_id, topic_ids=topic_ids)),
+            )
+        ).all()
+    )
 
 
 @dataclass(frozen=True)
@@ -362,23 +368,42 @@ def on_offer(session: Session, *, team_id: str, request_id: int) -> OnOffer | No
 
 def place_freed(session: Session, *, team_id: str, mentor_id: str, now: datetime) -> None:
     """One of the mentor's places is free again (a proposal ended, a mentorship finished):
-    requests waiting anywhere in the organisation, in any topic they offer, may now find them.
-    The rounds this starts are not returned (callers report their own request's round); the
+    requests waiting anywhere in the organisation, in any topic they offer, may now find them."""
+    places_freed(session, [(team_id, mentor_id)], now=now)
+
+
+def places_freed(session: Session, freed: Iterable[tuple[str, str]], *, now: datetime) -> None:
+    """Places freed for these (workspace, mentor)s: every request waiting for any of them is
+    offered candidates, all in one order (oldest first), so that two transactions freeing places
+    at once lock the waiting requests in the same order and never each hold what the other waits
+    for. The rounds this starts are not returned (callers report their own request's round); the
     edge's safety net queues them."""
-    offers = session.exec(
-        select(Volunteer).where(
-            Volunteer.team_id.in_(workspaces.pool(session, team_id=team_id)),
-            Volunteer.user_id == mentor_id,
-            Volunteer.left_at.is_(None),
-            Volunteer.paused.is_(False),
-        )
-    ).all()
-    for row in offers:
-        offer_waiting(
-            session,
-            team_id=row.team_id,
-            topic_ids=volunteer_topics(session, team_id=row.team_id, user_id=mentor_id),
-            now=now,
+    waiting: set[tuple[datetime, str, int]] = set()
+    for team_id, mentor_id in set(freed):
+        offers = session.exec(
+            select(Volunteer).where(
+                Volunteer.team_id.in_(workspaces.pool(session, team_id=team_id)),
+                Volunteer.user_id == mentor_id,
+                Volunteer.left_at.is_(None),
+                Volunteer.paused.is_(False),
+            )
+        ).all()
+        for row in offers:
+            topic_ids = volunteer_topics(session, team_id=row.team_id, user_id=mentor_id)
+            waiting |= _waiting(session, team_id=row.team_id, topic_ids=topic_ids)
+    for _, team, request_id in sorted(waiting):
+        offer(session, team_id=team, request_id=request_id, now=now)
+
+
+def lock_requests(session: Session, keys: Iterable[tuple[str, int]]) -> None:
+    """Take these requests' rows for writing, in one order (workspace, id), before a transaction
+    that ends several proposals touches any of them (a no-op UPDATE locks a row on PostgreSQL and
+    takes SQLite's write lock)."""
+    for team_id, request_id in sorted(set(keys)):
+        session.execute(
+            update(MentorRequest)
+            .where(MentorRequest.team_id == team_id, MentorRequest.id == request_id)
+            .values(updated_at=MentorRequest.updated_at)
         )
 
 

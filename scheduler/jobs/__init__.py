@@ -8,8 +8,22 @@ jobs on load. Add a new function and leave the old name as an alias instead.
 
 from __future__ import annotations
 
-from scheduler.jobs.ask import FOLLOW_UP_JOB_ID, follow_up_questions, follow_ups
-from scheduler.jobs.housekeeping import PURGE_OUTBOX_JOB_ID, ensure_housekeeping, housekeeping, purge_outbox
+from scheduler.jobs.ask import (
+    EXPIRE_HELD_JOB_ID,
+    FOLLOW_UP_JOB_ID,
+    ensure_expire_held,
+    expire_held_questions,
+    follow_up_questions,
+    follow_ups,
+)
+from scheduler.jobs.housekeeping import (
+    PURGE_OUTBOX_JOB_ID,
+    RETENTION_JOB_ID,
+    apply_retention,
+    ensure_housekeeping,
+    housekeeping,
+    purge_outbox,
+)
 from scheduler.jobs.mentoring import MENTORING_SWEEP_JOB_ID, ensure_mentoring, sweep_mentoring
 from scheduler.jobs.scoreboard import SCOREBOARD_JOB_ID, ensure_scoreboard, sweep_scoreboard
 from scheduler.jobs.sessions import (
@@ -21,7 +35,7 @@ from scheduler.jobs.sessions import (
 )
 
 # The reconcile steps that need no configuration; `reconcilers()` adds those that do.
-RECONCILERS = (ensure_sessions, ensure_mentoring)
+RECONCILERS = (ensure_sessions, ensure_mentoring, ensure_expire_held)
 
 
 def reconcilers(
@@ -37,15 +51,20 @@ def reconcilers(
 
 
 __all__ = [
+    "EXPIRE_HELD_JOB_ID",
     "FOLLOW_UP_JOB_ID",
     "MENTORING_SWEEP_JOB_ID",
     "PURGE_OUTBOX_JOB_ID",
     "RECONCILERS",
+    "RETENTION_JOB_ID",
     "SCOREBOARD_JOB_ID",
     "SESSION_SWEEP_JOB_ID",
+    "apply_retention",
+    "ensure_expire_held",
     "ensure_housekeeping",
     "ensure_mentoring",
     "ensure_sessions",
+    "expire_held_questions",
     "follow_up_questions",
     "follow_ups",
     "housekeeping",

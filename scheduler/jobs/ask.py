@@ -1,4 +1,4 @@
-"""Asking: the follow-up of questions nobody answered."""
+"""Asking: the follow-up of questions nobody answered, and held questions nobody chose for."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from datetime import timedelta
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.engine import Engine
 
-from core import followup
+from core import asking, followup
 from core.clock import utcnow
 from notify import ask as notify_ask
 from scheduler import runtime
@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 
 FOLLOW_UP_JOB_ID = "ask:follow-up-unanswered"
 FOLLOW_UP_EVERY_MINUTES = 10
+EXPIRE_HELD_JOB_ID = "ask:expire-held"
+EXPIRE_HELD_EVERY_MINUTES = 10
 
 
 def follow_up_questions(after_hours: float) -> int:
@@ -63,3 +65,28 @@ def follow_ups(after_hours: float):
         )
 
     return ensure
+
+
+def expire_held_questions() -> int:
+    """Held questions whose asker has not chosen in `asking.HELD_EXPIRES_AFTER`: expired, and the
+    asker told once. Idempotent: each is claimed before its note is queued, so a run twice over or
+    a run after a restart (catching up on what was missed) tells nobody twice."""
+    with session_scope(runtime.engine()) as session:
+        expired = asking.expire_held(session, now=utcnow())
+        for team_id, question_id in expired:
+            notify_ask.held_expired(session, team_id=team_id, question_id=question_id)
+    if expired:
+        log.info("expired %d held question(s) nobody chose for", len(expired))
+        runtime.wake_outbox()
+    return len(expired)
+
+
+def ensure_expire_held(_engine: Engine, scheduler: BaseScheduler) -> None:
+    scheduler.add_job(
+        expire_held_questions,
+        trigger="interval",
+        minutes=EXPIRE_HELD_EVERY_MINUTES,
+        id=EXPIRE_HELD_JOB_ID,
+        replace_existing=True,
+        next_run_time=utcnow(),
+    )

@@ -98,20 +98,7 @@ def reindex_question(bind, *, team_id: str, question_id: int) -> None:
         {"id": question_id, "team": team_id},
     ).first()
     if row is None:
-        if sqlite:
-            # The FTS5 table has no workspace column: delete only this workspace's question's row.
-            bind.execute(
-                text(
-                    "DELETE FROM question_fts WHERE rowid = :id AND NOT EXISTS "
-                    "(SELECT 1 FROM question WHERE id = :id AND team_id != :team)"
-                ),
-                {"id": question_id, "team": team_id},
-            )
-        else:
-            bind.execute(
-                text("DELETE FROM question_search WHERE question_id = :id AND team_id = :team"),
-                {"id": question_id, "team": team_id},
-            )
+        forget(bind, questions=[(team_id, question_id)])
         return
     answers = [
         a
@@ -134,6 +121,22 @@ def reindex_question(bind, *, team_id: str, question_id: int) -> None:
         )
     ]
     _write(bind, [_row(question_id, team_id, row[0], answers, row[1], topics)])
+
+
+def forget(bind, *, questions: Sequence[tuple[str, int]]) -> None:
+    """Delete the documents of questions that are gone: (workspace, question id) pairs."""
+    if not questions:
+        return
+    params = [{"id": question_id, "team": team_id} for team_id, question_id in questions]
+    if dialect(bind) == "sqlite":
+        # The FTS5 table has no workspace column: delete only this workspace's question's row.
+        statement = (
+            "DELETE FROM question_fts WHERE rowid = :id AND NOT EXISTS "
+            "(SELECT 1 FROM question WHERE id = :id AND team_id != :team)"
+        )
+    else:
+        statement = "DELETE FROM question_search WHERE question_id = :id AND team_id = :team"
+    bind.execute(text(statement), params)
 
 
 def documents(bind, *, team_ids: Sequence[str], question_ids: list[int]) -> dict[int, tuple[str, str, str]]:

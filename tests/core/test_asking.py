@@ -300,3 +300,44 @@ def test_an_expert_session_open_in_the_channel_takes_the_question(engine):
     assert rows[taken.question_id] == (room, live.id, "pending")
     assert elsewhere.channel_id == QA and rows[elsewhere.question_id][:2] == (QA, None)
     assert other_team.channel_id == QA and rows[other_team.question_id][:2] == (QA, None)  # another workspace's room
+
+
+def test_held_questions_nobody_chose_for_expire_once_and_a_choice_in_time_wins(engine):
+    from datetime import timedelta
+
+    from core.asking import HELD_EXPIRES_AFTER, HeldChoice, decide_held, expire_held
+    from storage import scoreboard
+
+    t0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+    def held(request_id, asker, team=TEAM):
+        with session_scope(engine) as s:
+            question_id = _ask(s, request_id=request_id, asker=asker, team=team).question_id
+            assert qa.change_status(
+                s, team_id=team, question_id=question_id, old="pending", status="held", created_at=t0
+            )
+        return question_id
+
+    old = held("trig-old", "U0LATE")
+    chosen = held("trig-chosen", "U0PROMPT")
+    other = held("trig-other", "U0ELSEWHERE", team="T0OTHERTEAM")
+    with session_scope(engine) as s:
+        assert expire_held(s, now=t0 + HELD_EXPIRES_AFTER - timedelta(seconds=1)) == []
+        # Chosen in time: posting it wins over the sweep.
+        assert decide_held(s, team_id=TEAM, question_id=chosen, user_id="U0PROMPT", answered_by=None) is HeldChoice.POST
+    with session_scope(engine) as s:
+        expired = expire_held(s, now=t0 + HELD_EXPIRES_AFTER)
+    assert sorted(expired) == sorted([(TEAM, old), ("T0OTHERTEAM", other)])  # every workspace, once
+    with session_scope(engine) as s:
+        assert expire_held(s, now=t0 + HELD_EXPIRES_AFTER * 2) == []
+        assert qa.get_question(s, team_id=TEAM, question_id=old).status == "expired"
+        assert qa.get_question(s, team_id=TEAM, question_id=chosen).status == "pending"
+        # A choice after it expired changes nothing and says so.
+        assert decide_held(s, team_id=TEAM, question_id=old, user_id="U0LATE", answered_by=None) is HeldChoice.EXPIRED
+        assert decide_held(s, team_id=TEAM, question_id=old, user_id="U0LATE", answered_by=None, withdraw=True) is (
+            HeldChoice.EXPIRED
+        )
+        assert qa.get_question(s, team_id=TEAM, question_id=old).status == "expired"
+        # Counted nowhere: not asked (it never reached anyone), not settled by an earlier answer.
+        week = scoreboard.questions(s, team_id=TEAM, start=t0 - timedelta(days=1), end=t0 + timedelta(days=1))
+        assert week["asked"] == 1 and week["deflected"] == 0  # the one posted in time

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy import text
 from sqlmodel import select
 
 from core import matching, mentoring, scoreboard
@@ -1378,3 +1379,76 @@ def test_offers_request_after_request_keep_matchings_properties(engine, flow):
         )
     assert running == taken
     assert all(n <= by_id[user_id]["capacity"] for user_id, n in running.items())
+
+
+# -- lock order -------------------------------------------------------------------------------------
+
+
+def _backends_waiting_on_locks(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()"
+            )
+        ).scalar()
+
+
+def _until(predicate, what: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting until {what}")
+        time.sleep(0.02)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_the_sweep_and_a_decline_ending_proposals_at_once_never_deadlock(engine, topics):
+    """The sweep lapses two proposals while one of their mentors declines. Each ended proposal
+    re-offers the requests waiting for that mentor's place, so two transactions that took their
+    proposals' requests in different orders, then the waiting requests, could each hold what the
+    other waits for. A third connection holds the waiting request, so that both are parked on it
+    in this order, the sweep first: then it lets go."""
+    leadership = topics["Leadership"]
+    _volunteer(engine, "U0X", [leadership])
+    _volunteer(engine, "U0Y", [leadership])
+    first = _ask(engine, "U0P1", leadership)
+    m1 = _choose(engine, first.request_id, "U0P1", "U0X").mentorship_id
+    second = _ask(engine, "U0P2", leadership)
+    assert _offered(engine, second.request_id) == ["U0Y"]
+    m2 = _choose(engine, second.request_id, "U0P2", "U0Y").mentorship_id
+    waiting = _ask(engine, "U0P3", leadership)
+    assert waiting.outcome is RequestOutcome.WAITING
+    lapsed_at = T0 + timedelta(days=4)
+
+    holder = engine.connect()
+    holder.execute(text("SELECT id FROM mentor_request WHERE id = :id FOR UPDATE"), {"id": waiting.request_id})
+    errors: list[BaseException] = []
+
+    def run(action):
+        try:
+            with session_scope(engine) as session:
+                action(session)
+        except Exception as exc:
+            errors.append(exc)
+
+    sweep = threading.Thread(target=run, args=(lambda s: mentoring.expire_proposals(s, now=lapsed_at),))
+    decline = threading.Thread(
+        target=run,
+        args=(_with(mentoring.answer, team_id=TEAM, mentorship_id=m2, mentor_id="U0Y", accept=False, now=lapsed_at),),
+    )
+    try:
+        sweep.start()
+        _until(lambda: _backends_waiting_on_locks(engine) >= 1, "the sweep waits")
+        decline.start()
+        _until(lambda: _backends_waiting_on_locks(engine) >= 2, "the decline waits")
+    finally:
+        holder.rollback()
+        holder.close()
+    sweep.join(30)
+    decline.join(30)
+    assert errors == []
+    assert _ship(engine, m1).state == "expired"
+    assert _ship(engine, m2).state in ("expired", "declined")
+    assert _request(engine, waiting.request_id).state == "choosing"

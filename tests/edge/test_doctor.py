@@ -182,7 +182,7 @@ def test_session_channels_are_checked(settings, fake_slack, engine):
 def test_a_database_not_migrated(settings, tmp_path):
     url = f"sqlite:///{tmp_path / 'behind.db'}"
     engine = make_engine(url)
-    migrate.upgrade(engine, "0015")
+    migrate.upgrade(engine, "0016")
     engine.dispose()
     lines = _lines(_env(settings, DATABASE_URL=url))
     line = _one(lines, "PROBLEM: database")

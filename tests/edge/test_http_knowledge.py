@@ -517,3 +517,58 @@ def test_expert_topics_lists_declared_and_learned_topics(knowhow, slack, fake_sl
     assert "Removed" in slack.command("/expert", "topics remove incident response", user_id=HELPER).json()["text"]
     assert "I don't know" in slack.command("/expert", "topics <!channel>", user_id=HELPER).json()["text"]
     assert "<!channel>" not in slack.command("/expert", "topics <!channel>", user_id=HELPER).json()["text"]
+
+
+def test_a_held_question_nobody_chose_for_expires_unposted_and_the_asker_is_told_once(knowhow, slack, fake_slack):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from core import asking
+    from core.clock import utcnow
+    from scheduler import jobs
+
+    answered_question(knowhow, slack, fake_slack)
+    responses_before = len(fake_slack.calls_to("response_url"))
+    text = "How do I rotate the staging API keys when on call?"
+    slack.command("/ask", text, user_id="U0NEWCOMER", response_url=fake_slack.response_url("held"))
+    body = fake_slack.wait_for("response_url", responses_before + 1)[-1].args
+    post_anyway = _suggested_buttons(body["blocks"])[-1]
+    held = _questions(knowhow)[-1]
+    assert held.status == "held"
+    posts_before = len(fake_slack.messages[QA_CHANNEL])
+
+    assert knowhow.scheduler.get_job(jobs.EXPIRE_HELD_JOB_ID) is not None  # kept by the reconcile step
+    assert jobs.expire_held_questions() == 0  # a day is not a week
+    with session_scope(knowhow.engine) as s:
+        s.execute(
+            update(Question)
+            .where(Question.id == held.id)
+            .values(created_at=utcnow() - asking.HELD_EXPIRES_AFTER - timedelta(minutes=1))
+        )
+    assert jobs.expire_held_questions() == 1
+    assert jobs.expire_held_questions() == 0  # a second run tells nobody twice
+    settle(knowhow)
+    told = [c for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == "U0NEWCOMER"]
+    assert len(told) == 1
+    assert "not posted" in told[0].args["text"] and "/ask" in told[0].args["text"]
+    assert "when on call" in shown(told[0].args)  # their text, given back
+    with session_scope(knowhow.engine) as s:
+        assert s.get(Question, held.id).status == "expired"
+
+    # A late click on the old suggestions posts nothing and says why.
+    slack.interaction(
+        slack.block_actions_payload(
+            user="U0NEWCOMER",
+            action_id=ids.ASK_POST_ANYWAY,
+            value=post_anyway["value"],
+            is_ephemeral=True,
+            response_url=fake_slack.response_url("late"),
+        )
+    )
+    _wait_until(lambda: any("was not posted" in c.args.get("text", "") for c in fake_slack.calls_to("response_url")))
+    settle(knowhow)
+    assert len(fake_slack.messages[QA_CHANNEL]) == posts_before
+    # Counted nowhere: the week's figures do not take it for a question asked, answered or settled.
+    home = [q for q in _questions(knowhow) if q.asker_id == "U0NEWCOMER"]
+    assert [q.status for q in home] == ["expired"]

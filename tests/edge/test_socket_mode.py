@@ -73,3 +73,27 @@ def test_socket_mode_serves_health_but_not_the_events_endpoint(socket_knowhow):
     with pytest.raises(urllib.error.HTTPError) as refused:
         urllib.request.urlopen(urllib.request.Request(base + "/slack/events", data=b"{}"))
     assert refused.value.code == 404
+
+
+def test_a_stop_lets_requests_already_taken_send_their_acks(socket_knowhow, fake_slack):
+    """A request the app took before the stop (its listener is running: here waiting on a slow
+    Slack, within the ack budget) still gets its ack over the socket: the socket is closed only
+    after every request taken has answered."""
+    import threading
+
+    service, server = socket_knowhow
+    fake_slack.hang(seconds=30)
+    calls_before = len(fake_slack.calls)
+    acks: list = []
+    try:
+        sending = threading.Thread(target=lambda: acks.append(server.send("slash_commands", _command("/mentor", ""))))
+        sending.start()
+        deadline = time.monotonic() + 10
+        while len(fake_slack.calls) == calls_before:  # the listener is running, waiting on Slack
+            assert time.monotonic() < deadline, "the command never reached its listener"
+            time.sleep(0.01)
+        service.stop()
+        sending.join(15)
+    finally:
+        fake_slack.release()
+    assert len(acks) == 1 and "Slack" in acks[0]["payload"]["text"]

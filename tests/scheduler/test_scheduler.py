@@ -141,19 +141,27 @@ def test_housekeeping_is_kept_in_the_store_without_postponing_it(database_url):
     engine = make_engine(database_url)
     first = start_scheduler(engine, (jobs.housekeeping(), *jobs.RECONCILERS))
     planned = first.get_job(jobs.PURGE_OUTBOX_JOB_ID).next_run_time
+    daily = first.get_job(jobs.RETENTION_JOB_ID).next_run_time
     stop_scheduler(first)
     time.sleep(0.2)
     second = start_scheduler(make_engine(database_url), (jobs.housekeeping(), *jobs.RECONCILERS))
     try:
         assert second.get_job(jobs.PURGE_OUTBOX_JOB_ID).next_run_time == planned
+        assert second.get_job(jobs.RETENTION_JOB_ID).next_run_time == daily
         assert sorted(j.id for j in second.get_jobs()) == sorted(
-            [jobs.PURGE_OUTBOX_JOB_ID, jobs.SESSION_SWEEP_JOB_ID, jobs.MENTORING_SWEEP_JOB_ID]
+            [
+                jobs.PURGE_OUTBOX_JOB_ID,
+                jobs.RETENTION_JOB_ID,
+                jobs.SESSION_SWEEP_JOB_ID,
+                jobs.MENTORING_SWEEP_JOB_ID,
+                jobs.EXPIRE_HELD_JOB_ID,
+            ]
         )
     finally:
         stop_scheduler(second)
 
 
-def test_purge_outbox_forgets_only_old_delivered_messages(engine):
+def test_retention_forgets_only_old_delivered_messages(engine):
     from scheduler import runtime
 
     with session_scope(engine) as s:
@@ -167,7 +175,9 @@ def test_purge_outbox_forgets_only_old_delivered_messages(engine):
         outbox.mark_failed(s, item=items["failed"], error="channel_not_found")
     runtime.bind_engine(engine)
     try:
-        assert jobs.purge_outbox() == 1
+        assert jobs.purge_outbox() == 0  # delivered rows go by the workspace's retention
+        assert jobs.apply_retention().sent == 1  # 7 days by default
+        assert jobs.apply_retention().sent == 0
     finally:
         runtime.bind_engine(None)
     with session_scope(engine) as s:

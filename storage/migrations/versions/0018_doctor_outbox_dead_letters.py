@@ -1,8 +1,8 @@
 """When an outbox row failed for good, and whom the call that failed was addressed to (the
 dead letters an admin sees and retries: `knowhow outbox`, `/expert outbox`)
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-08 10:00:00
 """
 
@@ -12,8 +12,8 @@ import sqlmodel
 
 import storage.columns
 
-revision = '0017'
-down_revision = '0016'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
