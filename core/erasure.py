@@ -8,7 +8,7 @@ the organisation needs (PRIVACY.md says the same, field by field):
   record; their declared expertise and helper preferences; the invitations they got; their
   mentor requests (with their goals), the candidates offered for them and the proposals made for
   them that never got going; their places on candidate lists; their place on expert sessions'
-  panels and the deferrals they owed; their questions that were never posted (held, deflected,
+  panels and the deferrals they owed; their questions that were never posted (held, expired, deflected,
   withdrawn, failed) and answers they had deleted; outbox messages for them, and every delivered
   one that names them.
 - **Kept, as "a former member"** (`storage.erasure.FORMER_MEMBER` in place of their id): their
@@ -254,7 +254,7 @@ def _sessions(session: Session, pool: list[str], user_id: str, out: Forgotten) -
 
 # -- questions and answers ------------------------------------------------------------------------
 def _questions(session: Session, pool: list[str], user_id: str, out: Forgotten) -> None:
-    # Never posted (held, deflected, withdrawn, failed, pending): theirs alone, not knowledge.
+    # Never posted (held, expired, deflected, withdrawn, failed, pending): theirs alone, not knowledge.
     unposted = session.execute(
         select(Question.team_id, Question.id).where(
             Question.team_id.in_(pool), Question.asker_id == user_id, Question.status != POSTED
