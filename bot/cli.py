@@ -1,6 +1,7 @@
-"""The `knowhow` command: `run` the bot, `migrate` the database, `export` and `import` the
-knowledge base, list the questions `similar` to a text, and, for a privacy office, `forget` a
-person who left and `export --user` everything held about one person (PRIVACY.md)."""
+"""The `knowhow` command: `run` the bot, `migrate` the database, `doctor` a deployment, see and
+retry the `outbox`'s dead letters, `export` and `import` the knowledge base, list the questions
+`similar` to a text, and, for a privacy office, `forget` a person who left and `export --user`
+everything held about one person (PRIVACY.md)."""
 
 from __future__ import annotations
 
@@ -131,6 +132,66 @@ def _rotate_token_key(_args: argparse.Namespace) -> int:
         return 1
     if len(settings.token_key) > 1:
         print("The other keys can now be removed from KNOWHOW_TOKEN_KEY (then restart Knowhow).")
+    return 0
+
+
+def _doctor(_args: argparse.Namespace) -> int:
+    from bot import doctor
+
+    problems = 0
+    for finding in doctor.examine():
+        print(finding.line(), flush=True)
+        problems += finding.problem
+    if problems:
+        print(f"{problems} problem{'s' if problems != 1 else ''} found.")
+        return 1
+    print("All clear.")
+    return 0
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    from bot import deadletters
+    from storage import migrate
+    from storage.db import make_engine
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        if migrate.pending(engine):
+            print("knowhow: the database is not migrated: run `knowhow migrate` first.", file=sys.stderr)
+            return 2
+        if args.action == "retry":
+            if not args.all and not args.ids:
+                print("knowhow: name the messages to retry (their ids), or --all.", file=sys.stderr)
+                return 2
+            back = deadletters.retry(engine, team_id=args.team, ids=None if args.all else args.ids)
+            missed = [] if args.all else sorted(set(args.ids) - set(back))
+            print(
+                f"Put {len(back)} message{'s' if len(back) != 1 else ''} back in the queue"
+                + (f": {', '.join(map(str, back))}" if back else "")
+                + ". A running Knowhow sends them within a few seconds."
+            )
+            if missed:
+                print(
+                    f"Not put back: {', '.join(map(str, missed))} (retried already, sent since, no such message"
+                    f"{' in ' + args.team if args.team else ''}, or a request whose person was told to try again)."
+                )
+            return 0
+        letters, total = deadletters.listed(engine, team_id=args.team, limit=args.limit)
+    finally:
+        engine.dispose()
+    if not letters:
+        print("No message failed for good.", file=sys.stderr)
+        return 0
+    print("id\tkind\tworkspace\tto\tfailed at\twhy")
+    for letter in letters:
+        print(deadletters.text_line(letter))
+    shown = f" (the {len(letters)} newest shown: --limit)" if total > len(letters) else ""
+    print(
+        f"{total} message{'s' if total != 1 else ''} failed for good{shown}. "
+        "`knowhow outbox retry ID...` (or --all) puts them back in the queue.",
+        file=sys.stderr,
+    )
     return 0
 
 
@@ -322,6 +383,20 @@ def main(argv: list[str] | None = None) -> int:
         help="encrypt every stored Slack token again with the first key of KNOWHOW_TOKEN_KEY (distribution mode), "
         "so the older keys can be removed",
     ).set_defaults(func=_rotate_token_key)
+    sub.add_parser(
+        "doctor",
+        help="check the deployment (tokens, scopes, channels, database, scheduler, outbox) and say what to fix; "
+        "exit code 1 on a problem",
+    ).set_defaults(func=_doctor)
+    box = sub.add_parser(
+        "outbox", help="list the messages that failed for good (dead letters), or put them back in the queue"
+    )
+    box.add_argument("action", nargs="?", choices=("list", "retry"), default="list")
+    box.add_argument("ids", nargs="*", type=_positive_id, help="with retry: the ids of the messages to retry")
+    box.add_argument("--all", action="store_true", help="with retry: every message that failed for good")
+    box.add_argument("--team", help="one workspace's team id (T...) only (default: every workspace)")
+    box.add_argument("--limit", type=int, default=100, help="how many to list, newest failure first (default 100)")
+    box.set_defaults(func=_outbox)
     exp = sub.add_parser("export", help="write the knowledge base (questions and answers) to a file or stdout")
     exp.add_argument(
         "--format",
@@ -386,6 +461,12 @@ def main(argv: list[str] | None = None) -> int:
     except _db_errors() as exc:
         print(f"knowhow: cannot use the database in DATABASE_URL: {_short(exc)}", file=sys.stderr)
         return 2
+
+
+def _positive_id(value: str) -> int:
+    if not (value.isascii() and value.isdigit() and 0 < int(value) < 2**63):
+        raise argparse.ArgumentTypeError(f"{value!r} is not a message id (a whole number, as `knowhow outbox` lists)")
+    return int(value)
 
 
 def _db_errors():

@@ -267,11 +267,16 @@ class Settings(BaseModel):
         return missing
 
 
+def environment(dotenv_path: str | Path | None = None) -> dict[str, str]:
+    """The variables Knowhow reads: the process environment over the `.env` file."""
+    dotenv = dotenv_values(dotenv_path or Path.cwd() / ".env")
+    return {**{k: v for k, v in dotenv.items() if v is not None}, **os.environ}
+
+
 def load_settings(env: dict[str, str] | None = None, dotenv_path: str | Path | None = None) -> Settings:
     """Build `Settings` from `env` (default: the process environment over the `.env` file)."""
     if env is None:
-        dotenv = dotenv_values(dotenv_path or Path.cwd() / ".env")
-        env = {**{k: v for k, v in dotenv.items() if v is not None}, **os.environ}
+        env = environment(dotenv_path)
     try:
         return Settings.model_validate(env)
     except ValidationError as exc:

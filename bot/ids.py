@@ -76,3 +76,7 @@ SCOREBOARD_IN_SCOPE = "scoreboard_scope"
 
 # App Home.
 HOME_ASK = "home_ask"  # opens the /ask form
+
+# Dead letters (bot/deadletters.py): the admin's list of messages Knowhow could not send.
+OUTBOX_RETRY = "outbox_retry"  # value: the outbox row's id
+OUTBOX_RETRY_ALL = "outbox_retry_all"

@@ -139,6 +139,18 @@ class OAuthInstalls:
         self.store.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
         self.forget_all()
 
+    def keys(self) -> list[Key]:
+        """Every installation of this app in the store (`knowhow doctor` checks each one's token)."""
+        table = self.store.installations
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(table.c.enterprise_id, table.c.team_id)
+                .where(table.c.client_id == self.client_id)
+                .distinct()
+                .order_by(table.c.enterprise_id, table.c.team_id)
+            ).all()
+        return [(row[0] or None, row[1] or None) for row in rows]
+
     # -- finding an installation ----------------------------------------------------------------
     def installation(
         self, *, enterprise_id: str | None, team_id: str | None, is_enterprise_install: bool = False

@@ -140,6 +140,29 @@ def gone_error(exc: BaseException) -> str | None:
     return None
 
 
+# The arguments of a Web API call that say whom it addresses, in the order they are looked for.
+_ADDRESSES = ("channel", "users", "user")
+
+
+def addressee(exc: BaseException) -> str | None:
+    """The channel or person the Slack call that raised `exc` (or caused it) was addressed to, from
+    the request slack-sdk kept with Slack's answer; None when no Slack call is behind it."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, SlackApiError):
+            request = getattr(exc.response, "req_args", None) or {}
+            for part in ("json", "data", "params"):
+                args = request.get(part)
+                if isinstance(args, dict):
+                    for name in _ADDRESSES:
+                        if args.get(name):
+                            return str(args[name])
+            return None
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def backoff(attempts: int) -> timedelta:
     base = min(2.0 * 2 ** max(attempts - 1, 0), MAX_BACKOFF.total_seconds())
     return timedelta(seconds=base * random.uniform(0.8, 1.2))
@@ -390,7 +413,7 @@ class OutboxWorker:
         sender = self.senders.get(item.kind)
         if sender is None:
             with session_scope(self.engine) as session:
-                outbox.mark_failed(session, item=item, error=f"no sender for kind {item.kind!r}")
+                outbox.mark_failed(session, item=item, error=f"no sender for kind {item.kind!r}", now=self.clock())
             log.error("outbox: no sender for kind %s (row %s)", item.kind, item.id)
             return
         work = isinstance(sender, Work)
@@ -429,7 +452,7 @@ class OutboxWorker:
                 else:
                     log.warning("outbox: %s #%s failed: %s", item.kind, item.id, reason)
                 with session_scope(self.engine) as session:
-                    if outbox.mark_failed(session, item=item, error=reason):
+                    if outbox.mark_failed(session, item=item, error=reason, to=addressee(exc), now=self.clock()):
                         sender.failed(session, item, reason)
             return
         try:

@@ -430,6 +430,16 @@ def mark_failed(session: Session, *, team_id: str, question_id: int) -> bool:
     return True
 
 
+def mark_pending_again(session: Session, *, team_id: str, question_id: int) -> bool:
+    """An admin retries the post of a question that failed: it waits to be posted again."""
+    question = qa.get_question(session, team_id=team_id, question_id=question_id)
+    if question is None or question.status != "failed":
+        return False
+    question.status = "pending"
+    session.add(question)
+    return True
+
+
 def thread_workspace(session: Session, *, team_id: str, channel_id: str, thread_ts: str) -> str:
     """The workspace whose question's thread `thread_ts` in `channel_id` is. A channel shared by
     several workspaces of an organisation (a Grid shared channel, such as one Q&A channel for

@@ -11,7 +11,9 @@ on what the app asked Slack to do, and as which installation.
 
 Tokens: the stand-in's own (`token`), and those "Add to Slack" installs issue: `oauth_code(...)` says who
 installs, `oauth.v2.access` exchanges the code, refreshes rotating tokens once each, and `auth.test` says whose a
-token is, Enterprise Grid org-wide installs included (fakeslack/oauth.py).
+token is, Enterprise Grid org-wide installs included (fakeslack/oauth.py). `revoke(token)` makes Slack refuse a
+token (token_revoked); answers to calls made with a bot token say its granted scopes in `x-oauth-scopes` (the
+stand-in's own token's are `scopes`, an install's its grant's).
 
 This module is the HTTP server, the dispatch and the scripting; the methods are in
 fakeslack/methods/ (one module per family), the state in fakeslack/store.py. Built on it (the
@@ -82,8 +84,18 @@ class FakeSlack:
         post_rate_limit: tuple[float, int] | None = None,
         client_id: str = "1111111111.2222222222",
         client_secret: str = "fake-client-secret",
+        scopes: tuple[str, ...] | None = None,
+        app_token: str | None = None,
     ):
         self.token = token
+        # The bot scopes the stand-in's own token was granted: every answer to a call made with it
+        # says them in Slack's `x-oauth-scopes` header (an install's tokens say their grant's
+        # scopes). None: answers carry no such header.
+        self.scopes = scopes
+        # Tokens revoked since they were issued: Slack answers token_revoked (`revoke`).
+        self.revoked: set[str] = set()
+        # The app-level token apps.connections.open takes; None: any xapp- token.
+        self.app_token = app_token
         # The app's credentials, for oauth.v2.access; what installs issued (fakeslack/oauth.py).
         self.client_id = client_id
         self.client_secret = client_secret
@@ -218,15 +230,30 @@ class FakeSlack:
             self.store.workspaces[team_id] = workspace
         return dict(workspace)
 
-    def add_channel(self, channel: str, *, team_id: str | None = None, private: bool = False) -> None:
+    def add_channel(
+        self, channel: str, *, team_id: str | None = None, private: bool = False, archived: bool = False
+    ) -> None:
         """A channel of one of the organisation's workspaces (the stand-in's own by default);
-        a private one holds the bot (it was invited)."""
+        a private one holds the bot (it was invited); an archived one is read-only."""
         with self.lock:
             if team_id and team_id != self.store.team_id:
                 self.store.channel_teams[channel] = team_id
             if private:
                 self.store.private_channels.add(channel)
                 self.store.joined.add(channel)
+            if archived:
+                self.store.archived.add(channel)
+
+    def delete_channel(self, channel: str) -> None:
+        """Someone deleted the channel (or its id was never one): every method answers channel_not_found."""
+        with self.lock:
+            self.store.deleted.add(channel)
+
+    def revoke(self, token: str | None = None) -> None:
+        """Revoke a bot token (the stand-in's own by default), as an admin can in Slack: every call
+        made with it is answered token_revoked."""
+        with self.lock:
+            self.revoked.add(token or self.token)
 
     # -- the workspace --------------------------------------------------------------------------
     def add_user(self, user_id: str, **fields: Any) -> dict[str, Any]:
@@ -498,6 +525,9 @@ class FakeSlack:
             answer = limited
         else:
             answer = handler(call) if handler is not None else err("unknown_method")
+            scopes = self.scopes_of(call.token) if call.method not in NO_TOKEN else None
+            if scopes is not None:  # as Slack does, on every answer to a call made with a bot token
+                answer = Answer(answer.status, answer.body, {**answer.headers, "x-oauth-scopes": ",".join(scopes)})
         for hook in self.after_answer:
             hook(call, answer)
         return answer
@@ -507,9 +537,20 @@ class FakeSlack:
         install issued that has not expired."""
         if call.token is None:
             return "not_authed"
+        if call.token in self.revoked:
+            return "token_revoked"
         if call.token == self.token:
             return None
         return self.grants.identity(call.token)[1]
+
+    def scopes_of(self, token: str | None) -> tuple[str, ...] | None:
+        """The bot scopes a token was granted (Slack's `x-oauth-scopes`), None when unknown."""
+        if token is None or token in self.revoked:
+            return None
+        if token == self.token:
+            return self.scopes
+        grant = self.grant_of(token)
+        return tuple(s for s in grant.scope.split(",") if s) if grant is not None else None
 
     @staticmethod
     def _response_url(call: Call) -> Answer:

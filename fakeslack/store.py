@@ -30,6 +30,10 @@ class Store:
         self.private_channels = set(private_channels)
         # Public channels the bot is not in yet (posting answers not_in_channel until it joins).
         self.not_joined: set[str] = set()
+        # Channels that were archived (read-only: posting and joining answer is_archived) and
+        # channels that were deleted, or never were (every method answers channel_not_found).
+        self.archived: set[str] = set()
+        self.deleted: set[str] = set()
         # Group DMs opened with conversations.open: channel id -> member ids (the bot included).
         self.group_dms: dict[str, list[str]] = {}
         # Messages posted, by channel, oldest first (what conversations.history reads); thread
@@ -95,8 +99,10 @@ class Store:
 
     def can_post(self, channel: str) -> str | None:
         """Why the bot may not post in `channel` (Slack's error), or None: the stand-in's rule."""
-        if not channel:
+        if not channel or channel in self.deleted:
             return "channel_not_found"
+        if channel in self.archived:
+            return "is_archived"
         if channel[0] in "UD":
             return None  # a DM with a user: the bot may always write there
         if channel in self.private_channels or channel in self.not_joined:

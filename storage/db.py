@@ -7,6 +7,8 @@ timeout and foreign keys on every connection. Sessions are short: one per listen
 
 from __future__ import annotations
 
+import os
+import socket
 import threading
 import weakref
 from collections.abc import Iterator
@@ -38,10 +40,18 @@ def make_engine(database_url: str, **kwargs) -> Engine:
         pool_size=POOL_SIZE,
         max_overflow=MAX_OVERFLOW,
         pool_timeout=POOL_TIMEOUT_S,
-        # Fail fast when the server is unreachable rather than after the OS's TCP timeout.
-        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S},
+        # Fail fast when the server is unreachable rather than after the OS's TCP timeout; name the
+        # process in pg_stat_activity (unless the URL names it): `knowhow doctor` says who runs the
+        # scheduler by it.
+        connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S}
+        | ({} if "application_name" in url.query else {"application_name": application_name()}),
         **kwargs,
     )
+
+
+def application_name() -> str:
+    """This process as PostgreSQL shows it: Knowhow, the host and the pid (63 characters at most)."""
+    return f"knowhow {socket.gethostname()} pid {os.getpid()}"[:63]
 
 
 def _sqlite_on_connect(dbapi_connection, _record) -> None:

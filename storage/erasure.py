@@ -74,7 +74,7 @@ def _names(column, user_id: str):
 # -- the outbox -----------------------------------------------------------------------------------
 def outbox(session: Session, *, team_ids: Sequence[str], user_id: str, spare_kinds: Iterable[str] = ()) -> int:
     """Messages that name the person: those for them (a DM, their Home, their own request not yet
-    done) and every delivered one (a record kept only so a message is not sent twice) are
+    done, a dead letter addressed to them) and every delivered one (a record kept only so a message is not sent twice) are
     deleted; one still to go to someone else keeps going, with the person read as a former
     member. Rows of `spare_kinds` (the erasure's own work row) are left alone. Returns how many
     rows were deleted."""
@@ -82,7 +82,11 @@ def outbox(session: Session, *, team_ids: Sequence[str], user_id: str, spare_kin
         select(OutboxMessage).where(
             OutboxMessage.team_id.in_(team_ids),
             OutboxMessage.kind.not_in(list(spare_kinds)),
-            or_(_names(OutboxMessage.payload, user_id), _names(OutboxMessage.dedupe_key, user_id)),
+            or_(
+                _names(OutboxMessage.payload, user_id),
+                _names(OutboxMessage.dedupe_key, user_id),
+                _names(OutboxMessage.failed_to, user_id),
+            ),
         )
     ).all()
     deleted = 0
@@ -91,7 +95,7 @@ def outbox(session: Session, *, team_ids: Sequence[str], user_id: str, spare_kin
             payload = json.loads(row.payload)
         except ValueError:
             payload = {}
-        if row.status == SENT or _for(payload, user_id):
+        if row.status == SENT or _for(payload, user_id) or user_id in (row.failed_to or "").split(","):
             session.execute(
                 delete(OutboxMessage).where(OutboxMessage.team_id == row.team_id, OutboxMessage.id == row.id)
             )

@@ -57,3 +57,16 @@ def pending(engine: Engine) -> list[str]:
             break
         todo.append(rev.revision)
     return list(reversed(todo)) if current or todo else []
+
+
+def unknown(engine: Engine) -> list[str]:
+    """Revisions the database is at that no migration here knows: a newer Knowhow migrated it."""
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    known = {rev.revision for rev in script.walk_revisions()}
+    with engine.connect() as conn:
+        return sorted(set(MigrationContext.configure(conn).get_current_heads()) - known)
+
+
+def head(engine: Engine) -> str | None:
+    """The newest revision this Knowhow knows."""
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()

@@ -542,6 +542,10 @@ class OutboxMessage(SQLModel, table=True):
     # from there for what an attempt whose answer was lost did).
     first_tried_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
     sent_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # A dead letter ("failed" for good): when, and the channel or person the Slack call that failed
+    # was addressed to, when Slack's refusal said (an admin sees both: `knowhow outbox`).
+    failed_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    failed_to: str | None = Field(default=None, max_length=200)
 
 
 class Workspace(SQLModel, table=True):

@@ -308,8 +308,115 @@ def purge_held(session: Session, *, team_ids: Collection[str]) -> int:
     return result.rowcount
 
 
-def mark_failed(session: Session, *, item: OutboxItem, error: str) -> bool:
-    return _finish(session, item, status=FAILED, lease_until=None, last_error=error[:2000])
+def mark_failed(
+    session: Session, *, item: OutboxItem, error: str, to: str | None = None, now: datetime | None = None
+) -> bool:
+    """Failed for good: a dead letter, kept (with why, when, and `to`: the channel or person the
+    failing call addressed) until an admin retries it (`revive`)."""
+    return _finish(
+        session,
+        item,
+        status=FAILED,
+        lease_until=None,
+        last_error=error[:2000],
+        failed_at=now or utcnow(),
+        failed_to=to[:200] if to else None,
+    )
+
+
+# -- dead letters, for admins ---------------------------------------------------------------------
+def _in(team_id: str | None):
+    """Rows of one workspace, or (None) of every workspace: the operator's command line."""
+    return OutboxMessage.team_id == team_id if team_id is not None else true()
+
+
+def _scope(statement, team_id: str | None):
+    # The operator's view (`knowhow outbox`, `knowhow doctor`) spans every workspace on purpose.
+    return statement.execution_options(all_workspaces=True) if team_id is None else statement
+
+
+def dead_letters(session: Session, *, team_id: str | None, limit: int = 50) -> list[OutboxMessage]:
+    """Messages that failed for good, newest failure first: a workspace's, or (None) every one's."""
+    statement = (
+        select(OutboxMessage)
+        .where(_in(team_id), OutboxMessage.status == FAILED)
+        .order_by(OutboxMessage.failed_at.desc().nulls_last(), OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    return list(session.exec(_scope(statement, team_id)).all())
+
+
+def count_dead(session: Session, *, team_id: str | None) -> int:
+    statement = select(func.count()).select_from(OutboxMessage).where(_in(team_id), OutboxMessage.status == FAILED)
+    return session.exec(_scope(statement, team_id)).one()
+
+
+def revive(
+    session: Session,
+    *,
+    team_id: str | None,
+    ids: Collection[int] | None,
+    now: datetime,
+    exclude: Collection[str] = (),
+) -> list[int]:
+    """Put dead letters (`ids`, or every one of the scope when None; none of the kinds `exclude`)
+    back in the queue, due now; idempotent: a row that is not failed (retried already, sent since)
+    is left alone. Its attempts are kept (they fence old claims; a sender that posts looks for an
+    earlier post first). Returns the ids put back."""
+    conditions = [_in(team_id), OutboxMessage.status == FAILED]
+    if exclude:
+        conditions.append(OutboxMessage.kind.not_in(sorted(exclude)))
+    if ids is not None:
+        if not ids:
+            return []
+        conditions.append(OutboxMessage.id.in_(sorted(ids)))
+    statement = (
+        update(OutboxMessage)
+        .where(*conditions)
+        .values(status=PENDING, next_attempt_at=now, lease_until=None, failed_at=None, failed_to=None)
+        .returning(OutboxMessage.id)
+    )
+    return sorted(session.execute(_scope(statement, team_id)).scalars().all())
+
+
+@dataclass(frozen=True)
+class Depth:
+    """How the queue stands, for the operator: what waits, since when, and what failed for good."""
+
+    pending: int
+    oldest: OutboxMessage | None  # the pending row queued first (due, or tried and waiting to retry)
+    overdue: OutboxMessage | None  # the pending row due longest ago
+    failed: int
+    held: int
+
+
+def depth(session: Session, *, now: datetime) -> Depth:
+    """The outbox across every workspace (the operator's `knowhow doctor`). A row queued for later
+    (`not_before`) and never tried is not waiting yet; one tried and waiting to retry is."""
+
+    def first(where, *order) -> OutboxMessage | None:
+        statement = select(OutboxMessage).where(OutboxMessage.status == PENDING, where).order_by(*order).limit(1)
+        return session.exec(_scope(statement, None)).first()
+
+    due = OutboxMessage.next_attempt_at <= now
+
+    counts = dict(
+        session.exec(
+            _scope(
+                select(OutboxMessage.status, func.count())
+                .where(OutboxMessage.status.in_([PENDING, FAILED, HELD]))
+                .group_by(OutboxMessage.status),
+                None,
+            )
+        ).all()
+    )
+    return Depth(
+        pending=counts.get(PENDING, 0),
+        oldest=first(or_(due, OutboxMessage.attempts > 0), OutboxMessage.created_at, OutboxMessage.id),
+        overdue=first(due, OutboxMessage.next_attempt_at, OutboxMessage.id),
+        failed=counts.get(FAILED, 0),
+        held=counts.get(HELD, 0),
+    )
 
 
 def next_due_at(

@@ -1299,3 +1299,57 @@ def test_hang_holds_calls_without_an_answer_until_released(fake_slack, client):
     thread.join(2)
     assert answered == [True]
     assert quick.auth_test()["ok"]
+
+
+def test_answers_say_the_tokens_granted_scopes_as_slack_does(fake_slack, client):
+    assert "x-oauth-scopes" not in {k.lower() for k in client.auth_test().headers}  # none given: none said
+    fake_slack.scopes = ("commands", "chat:write")
+    headers = {k.lower(): v for k, v in client.auth_test().headers.items()}
+    assert headers["x-oauth-scopes"] == "commands,chat:write"
+    # An install's token says its grant's scopes.
+    code = fake_slack.oauth_code("T0OTHER001", scope="commands,users:read")
+    token = WebClient(base_url=fake_slack.api_url).oauth_v2_access(
+        client_id=fake_slack.client_id, client_secret=fake_slack.client_secret, code=code
+    )["access_token"]
+    answer = WebClient(token=token, base_url=fake_slack.api_url).auth_test()
+    assert {k.lower(): v for k, v in answer.headers.items()}["x-oauth-scopes"] == "commands,users:read"
+
+
+def test_a_revoked_token_is_refused(fake_slack, client):
+    fake_slack.revoke()
+    with pytest.raises(SlackApiError) as refused:
+        client.auth_test()
+    assert refused.value.response["error"] == "token_revoked"
+
+
+def test_deleted_and_archived_channels_answer_as_slack_does(fake_slack, client):
+    fake_slack.delete_channel("C0DELETED1")
+    fake_slack.add_channel("C0ARCHIVE1", archived=True)
+    for call in (client.conversations_info, client.conversations_join):
+        with pytest.raises(SlackApiError) as refused:
+            call(channel="C0DELETED1")
+        assert refused.value.response["error"] == "channel_not_found"
+    with pytest.raises(SlackApiError) as refused:
+        client.chat_postMessage(channel="C0DELETED1", text="hi")
+    assert refused.value.response["error"] == "channel_not_found"
+    assert client.conversations_info(channel="C0ARCHIVE1")["channel"]["is_archived"] is True
+    for call in (client.conversations_join, lambda channel: client.chat_postMessage(channel=channel, text="hi")):
+        with pytest.raises(SlackApiError) as refused:
+            call(channel="C0ARCHIVE1")
+        assert refused.value.response["error"] == "is_archived"
+
+
+def test_apps_connections_open_takes_only_the_apps_current_token(fake_slack):
+    from fakeslack.socket_mode import SocketModeServer
+
+    fake_slack.socket_mode = SocketModeServer()
+    fake_slack.app_token = "xapp-1-current"
+    client = WebClient(base_url=fake_slack.api_url)
+    with pytest.raises(SlackApiError) as refused:
+        client.apps_connections_open(app_token="xapp-1-old")
+    assert refused.value.response["error"] == "invalid_auth"
+    fake_slack.socket_mode.start()
+    try:
+        assert client.apps_connections_open(app_token="xapp-1-current")["url"].startswith("ws://127.0.0.1:")
+    finally:
+        fake_slack.socket_mode.stop()

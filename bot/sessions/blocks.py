@@ -32,6 +32,7 @@ HELP = "\n".join(
         "`/expert list` shows upcoming and open sessions; `/expert cancel <number>` cancels one.",
         "`/expert channels add|remove|list` chooses the channels that host sessions (admins).",
         "`/expert topics` says what you can help with.",
+        "`/expert outbox` lists the messages Knowhow could not send, to retry them (admins).",
     ]
 )
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk.errors import SlackApiError
 
-from bot import delivery, ids, refusals
+from bot import deadletters, delivery, ids, refusals
 from bot.ackbudget import answer
 from bot.admins import is_admin, with_admin_fallback
 from bot.blockkit import private
@@ -323,6 +323,13 @@ def _close(deps: Deps, client, team_id: str, user_id: str, here: str | None, now
 def handle_expert_command(deps: Deps, ack: Ack, command: dict, context: BoltContext, client, respond) -> None:
     text = (command.get("text") or "").strip()
     first, _, rest = text.partition(" ")
+    if first.lower() == "outbox":  # not about sessions: every feature's messages Knowhow could not send
+        try:
+            deadletters.outbox_command(deps, ack, command, context, client, respond)
+        except Exception:
+            log.exception("/expert outbox failed")
+            ack(**private("Sorry, that could not be done just now. Please try again in a minute."))
+        return
     if first.lower() != "topics":
         try:
             if not sessions_command(deps, ack, command, context, client, respond, team_of(context, command), text):

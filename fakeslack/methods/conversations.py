@@ -18,9 +18,11 @@ def join(fake, call: Call):
     kind joining serves."""
     store = fake.store
     channel = call.args.get("channel", "")
-    if not channel:
+    if not channel or channel in store.deleted:
         return err("channel_not_found")
     with store.lock:
+        if channel in store.archived:
+            return err("is_archived")
         if channel[0] == "D" or channel in store.group_dms:  # a DM or a group DM: nothing to join
             return err("method_not_supported_for_channel_type")
         if channel in store.private_channels:
@@ -126,7 +128,7 @@ def info(fake, call: Call):
     be in it), or a public channel; in the workspace it belongs to (fakeslack/grid.py)."""
     store = fake.store
     channel = call.args.get("channel", "")
-    if not channel:
+    if not channel or channel in store.deleted:
         return err("channel_not_found")
     with store.lock:
         kind = (
@@ -149,7 +151,7 @@ def info(fake, call: Call):
         "is_im": kind == "im",
         "is_mpim": kind == "mpim",
         "is_private": kind in ("private", "mpim"),
-        "is_archived": False,
+        "is_archived": channel in store.archived,
         "is_member": kind != "public" or channel in store.joined or channel not in store.not_joined,
         "context_team_id": team_id,
     }

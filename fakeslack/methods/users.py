@@ -90,6 +90,8 @@ def connections_open(fake, call: Call):
     # Called with the app-level token, not the bot token (the dispatch leaves the check to us).
     if not call.headers.get("authorization", "").startswith("Bearer xapp-"):
         return err("invalid_auth")
+    if fake.app_token is not None and call.token != fake.app_token:
+        return err("invalid_auth")
     if fake.socket_mode is None:
         return err("socket_mode_not_enabled")
     return ok(url=fake.socket_mode.url)

@@ -458,3 +458,21 @@ def test_only_a_user_id_is_forgotten(engine):
         erasure.forget(s, team_id=LONDON, user_id="%", now=T0)
     with session_scope(engine) as s, pytest.raises(erasure.NotAPerson):
         erasure.forget(s, team_id=LONDON, user_id=FORMER_MEMBER, now=T0)
+
+
+def test_a_dead_letter_addressed_to_them_is_deleted(engine):
+    """A message that failed for good keeps whom Slack refused it for (`outbox.failed_to`, shown to
+    admins); when that person is forgotten it goes, and one to someone else stays."""
+    now = datetime.now(UTC)
+    with session_scope(engine) as session:
+        workspaces.seen(session, team_id="T0AAAAAAAA")
+        for key, to in (("session:1:reminder", "U0GONE0001,U0STAYS001"), ("session:2:reminder", "U0STAYS001")):
+            outbox.enqueue(session, team_id="T0AAAAAAAA", dedupe_key=key, kind="session.reminder", payload={})
+            row = outbox.get(session, team_id="T0AAAAAAAA", dedupe_key=key)
+            row.status, row.failed_to, row.failed_at, row.last_error = "failed", to, now, "user_not_found"
+            session.add(row)
+    with session_scope(engine) as session:
+        erasure.forget(session, team_id="T0AAAAAAAA", user_id="U0GONE0001", now=now)
+    with session_scope(engine) as session:
+        left = session.execute(select(OutboxMessage.dedupe_key, OutboxMessage.failed_to)).all()
+    assert [tuple(row) for row in left] == [("session:2:reminder", "U0STAYS001")]
