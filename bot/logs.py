@@ -104,14 +104,16 @@ def secrets_of(settings) -> tuple[str, ...]:
     return tuple(v for v in (*values, *settings.token_key) if v)
 
 
-def configure(settings=None, *, level: int = logging.INFO) -> logging.Handler:
-    """Log to standard error in the settings' format (text when there are none yet). Returns the
-    handler, which replaces any the root logger had."""
-    handler = logging.StreamHandler()
+def configure(settings=None, *, level: int = logging.INFO, stream=None) -> logging.Handler:
+    """Log to `stream` (standard error) in the settings' format (text when there are none yet).
+    Returns the handler, which replaces the one an earlier call installed."""
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter(getattr(settings, "log_format", "text"), secrets_of(settings)))
+    handler.knowhow = True
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
+        if getattr(old, "knowhow", False):
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
     for name in CHATTY:

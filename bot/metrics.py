@@ -167,9 +167,9 @@ class CountsCollector(Collector):
             "Outbox rows tried, by kind and result: ok, retried, rate_limited (HTTP 429), failed (for good), held.",
             labels=["kind", "result"],
         )
+        # Every kind and result from the start, at 0: a rate() sees the first one that happens.
         for (kind, result), value in self.counts.sends().items():
-            if value or result in ("ok", "failed"):  # the rest appear once they happen
-                sends.add_metric([kind, result], value)
+            sends.add_metric([kind, result], value)
         yield sends
         stored = CounterMetricFamily(
             "knowhow_stored",
