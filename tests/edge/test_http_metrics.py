@@ -255,9 +255,7 @@ def test_what_the_workers_process_sends_is_counted_in_the_serving_process(settin
         sender = SlackSender(f"http://127.0.0.1:{service.http.port}/slack/events", SECRET)
         posts = _ask(sender, fake_slack, "Who can help me configure the vpn profile for a contractor?")
         fake_slack.wait_for("chat.postMessage", posts + 1, timeout=30)
-        _until(
-            lambda: scrape(service).get_("knowhow_outbox_sends_total", kind=kinds.OUTBOX_POST_QUESTION, result="ok")
-        )
+        _until(lambda: scrape(service).get_("knowhow_outbox_sends_total", kind=kinds.OUTBOX_POST_QUESTION, result="ok"))
         seen = scrape(service)
         assert seen.get_("knowhow_stored_total", what="question") == 1  # stored by the work, in the child
         assert seen.get_("knowhow_ack_seconds_count", kind="command:/ask") == 1
