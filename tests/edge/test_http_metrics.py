@@ -261,3 +261,30 @@ def test_what_the_workers_process_sends_is_counted_in_the_serving_process(settin
         assert seen.get_("knowhow_ack_seconds_count", kind="command:/ask") == 1
     finally:
         service.stop()
+
+
+def test_socket_mode_acks_are_timed_and_served_on_the_http_port(settings, fake_slack):
+    from urllib.parse import parse_qsl
+
+    from fakeslack.socket_mode import SocketModeServer
+
+    server = SocketModeServer().start()
+    fake_slack.socket_mode = server
+    service = Knowhow(
+        settings.model_copy(update=dict(app_token="xapp-1-fake", signing_secret=None, metrics=True)),
+        host="127.0.0.1",
+        outbox_poll_seconds=0.2,
+    )
+    service.start()
+    try:
+        sender = SlackSender("http://unused", "unused")  # builds payloads; nothing is signed
+        body = sender.command_body("/ask", "Who runs the design review?", response_url=fake_slack.response_url("s"))
+        ack = server.send("slash_commands", dict(parse_qsl(body.decode(), keep_blank_values=True)))
+        assert "looking for earlier answers" in ack["payload"]["text"]
+        fake_slack.wait_for("chat.postMessage")
+        seen = scrape(service)
+        assert seen.get_("knowhow_ack_seconds_count", kind="command:/ask") == 1
+        settle(service)
+    finally:
+        service.stop()
+        server.stop()
