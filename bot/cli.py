@@ -11,6 +11,7 @@ import signal
 import sys
 import threading
 
+from bot import logs
 from bot.config import WHERE, ConfigError, Settings, load_settings
 
 SETUP_STEPS = """\
@@ -450,9 +451,10 @@ def main(argv: list[str] | None = None) -> int:
     sim.add_argument("text", help="the new question")
     sim.set_defaults(func=_similar)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # Bolt logs request bodies at debug level; keep them out of production logs.
-    logging.getLogger("slack_bolt").setLevel(logging.WARNING)
+    try:  # the log format, and the secrets no line may show; a setting that is wrong is said below
+        logs.configure(load_settings())
+    except ConfigError:
+        logs.configure(None)
     try:
         return args.func(args)
     except ConfigError as exc:

@@ -115,6 +115,11 @@ MISTAKES = {
         "KNOWHOW_TOKEN_KEY must be comma-separated Fernet keys (44 characters of URL-safe base64 each), "
         "the newest first: " + WHERE["KNOWHOW_TOKEN_KEY"]
     ),
+    "KNOWHOW_METRICS": "KNOWHOW_METRICS must be on or off: on serves GET /metrics on PORT (got {value!r})",
+    "KNOWHOW_LOG_FORMAT": (
+        "KNOWHOW_LOG_FORMAT must be text (a line a person reads, the default) or json (one JSON object a line, "
+        "for a log collector) (got {value!r})"
+    ),
     "KNOWHOW_PRIVACY_THRESHOLD": (
         "KNOWHOW_PRIVACY_THRESHOLD must be a whole number from 1 (show every count) to 100: counts of "
         "people seeking, offering or receiving mentoring below it read 'fewer than N' (got {value!r})"
@@ -163,6 +168,11 @@ class Settings(BaseModel):
     # How long what a workspace queued is kept after its installation is gone (uninstalled, token
     # revoked), in case it installs Knowhow again (storage/workspaces.py).
     gone_retention_days: float = Field(30.0, alias="KNOWHOW_GONE_RETENTION_DAYS", gt=0, le=3650)
+    # GET /metrics on the HTTP front's port, in the Prometheus text format (bot/metrics.py). Off by
+    # default: whoever reaches the port could read it.
+    metrics: bool = Field(False, alias="KNOWHOW_METRICS")
+    # How log lines are written (bot/logs.py): text for a person, json for a log collector.
+    log_format: Literal["text", "json"] = Field("text", alias="KNOWHOW_LOG_FORMAT")
 
     @model_validator(mode="before")
     @classmethod

@@ -45,7 +45,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from bot import liveness, once
+from bot import liveness, logs, once
 from bot.config import Settings
 from bot.installs import GONE_ERRORS, Clients, Installs, NotInstalled
 from bot.pacing import NotYet, Pacer, Pacing, paced
@@ -228,6 +228,8 @@ class OutboxWorker:
         before_each: Callable[[], None] = lambda: None,
         # Which token sends each row (bot/installs.py); None: `client`'s own token for every row.
         installs: Installs | None = None,
+        # Told what became of each row tried: (kind, result), a result of bot.metrics.SEND_RESULTS.
+        on_result: Callable[[str, str], None] = lambda kind, result: None,
     ):
         settings = settings or Settings()
         self.pacing = Pacing(pacer or Pacer(settings.post_rate, settings.post_burst), clock)
@@ -249,6 +251,7 @@ class OutboxWorker:
         # Called after a pass that handled rows (the work worker wakes the sending worker).
         self.on_done = on_done
         self.before_each = before_each
+        self.on_result = on_result
         self._wake = wake if wake is not None else threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -410,12 +413,23 @@ class OutboxWorker:
             self.installs.forget(item.team_id)
 
     def _deliver(self, item: OutboxItem) -> None:
+        with logs.context(outbox_id=item.id, outbox_kind=item.kind, team=item.team_id):
+            result = self._try(item)
+        if result is not None:
+            try:
+                self.on_result(item.kind, result)
+            except Exception:  # a count must never stop the worker
+                log.exception("outbox: counting a send failed")
+
+    def _try(self, item: OutboxItem) -> str | None:
+        """Try one row: what became of it (bot.metrics.SEND_RESULTS), or None when it was not tried
+        (put back for pacing)."""
         sender = self.senders.get(item.kind)
         if sender is None:
             with session_scope(self.engine) as session:
                 outbox.mark_failed(session, item=item, error=f"no sender for kind {item.kind!r}", now=self.clock())
             log.error("outbox: no sender for kind %s (row %s)", item.kind, item.id)
-            return
+            return "failed"
         work = isinstance(sender, Work)
         try:
             # A post of a send whose answer was lost is looked for before it is made again (bot/once.py).
@@ -428,39 +442,44 @@ class OutboxWorker:
                     if not outbox.mark_sent(session, item=item, now=self.clock(), forget_payload=True):
                         session.rollback()  # another worker took the row over: it does the work
                         log.warning("outbox: %s #%s was taken over before it was done", item.kind, item.id)
-                return
+                        return None  # counted by the worker that took it over
+                return "ok"
         except NotInstalled as gone:
             self._hold(item, gone.reason)
-            return
+            return "held"
         except NotYet as wait:
             log.debug("outbox: %s #%s waits for %s until %s", item.kind, item.id, wait.channel, wait.at)
             with session_scope(self.engine) as session:
                 outbox.put_back(session, item=item, at=wait.at)
-            return
+            return None
         except Exception as exc:
             if gone_error(exc):
                 self._hold(item, gone_error(exc), workspace_gone=True)
-                return
+                return "held"
             verdict, delay, reason = classify(exc, item.attempts)
             if verdict == "retry":
                 log.warning("outbox: %s #%s will be retried in %s: %s", item.kind, item.id, delay, reason)
                 with session_scope(self.engine) as session:
                     outbox.retry_later(session, item=item, at=self.clock() + delay, error=reason)
+                rate_limited = isinstance(exc, SlackApiError) and exc.response.status_code == 429
+                return "rate_limited" if rate_limited else "retried"
             else:
                 if reason.startswith("internal error"):
                     log.exception("outbox: %s #%s failed", item.kind, item.id)
                 else:
                     log.warning("outbox: %s #%s failed: %s", item.kind, item.id, reason)
                 with session_scope(self.engine) as session:
-                    if outbox.mark_failed(session, item=item, error=reason, to=addressee(exc), now=self.clock()):
+                    failed = outbox.mark_failed(session, item=item, error=reason, to=addressee(exc), now=self.clock())
+                    if failed:
                         sender.failed(session, item, reason)
-            return
+                return "failed" if failed else None
         try:
             with session_scope(self.engine) as session:
                 if hook is not None:
                     hook(session)  # hooks are idempotent: recording a result twice changes nothing
                 if not outbox.mark_sent(session, item=item, now=self.clock()):
                     log.warning("outbox: %s #%s was sent after its claim was taken over", item.kind, item.id)
+            return "ok"
         except Exception:
             # Delivered, but not recorded. A retry looks before it repeats a post (bot/once.py),
             # so the row goes back to the queue rather than waiting out its lease.
@@ -469,3 +488,4 @@ class OutboxWorker:
                 outbox.retry_later(
                     session, item=item, at=self.clock() + backoff(item.attempts), error="recording failed"
                 )
+            return "retried"

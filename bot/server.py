@@ -17,6 +17,9 @@ as U+FFFD, as a byte that is not UTF-8 does in a form (`valid_unicode`; Socket M
 A body is read by its Content-Length, or to its end when it comes chunked (what some proxies send),
 never more than MAX_BODY_BYTES either way.
 
+With metrics on (`KNOWHOW_METRICS=on`), `GET /metrics` is the Prometheus text format (bot/metrics.py),
+and each Slack request's time to its ack is measured there; with metrics off it is a 404.
+
 In distribution mode it also serves the "Add to Slack" pages, `GET /slack/install` and
 `GET /slack/oauth_redirect` (bot/install_pages.py): plain pages a browser opens, not signed by
 Slack, served in Socket Mode too (the front runs in both modes).
@@ -29,6 +32,7 @@ import logging
 import re
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from http import HTTPStatus
@@ -44,10 +48,14 @@ from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
 
+from bot import logs
+from bot.metrics import CONTENT_TYPE, Metrics, request_kind
+
 log = logging.getLogger(__name__)
 
 EVENTS_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are far smaller
 # What a chunked body may spend on its framing (chunk sizes, extensions, line ends) on top.
 MAX_CHUNK_FRAMING_BYTES = 64 * 1024
@@ -79,8 +87,11 @@ class SlackFront:
         health: HealthCheck,
         on_request: Callable[[], None] = lambda: None,
         oauth: OAuthFlow | None = None,
+        metrics: Metrics | None = None,
     ):
         self.app = app
+        # GET /metrics and each request's ack time, when metrics are on.
+        self.metrics = metrics
         # Distribution mode's OAuth flow: its install and redirect pages are served here.
         self.oauth = oauth
         # Called when a Slack request begins and ends (the workers let acks go first).
@@ -96,6 +107,12 @@ class SlackFront:
                 return _reply(start_response, "405 Method Not Allowed", {"error": "use GET"}, [("Allow", "GET")])
             healthy, report = self.health()
             return _reply(start_response, "200 OK" if healthy else "503 Service Unavailable", report)
+        if path == METRICS_PATH and self.metrics is not None:
+            if method not in ("GET", "HEAD"):
+                return _reply(start_response, "405 Method Not Allowed", {"error": "use GET"}, [("Allow", "GET")])
+            data = self.metrics.exposition()
+            start_response("200 OK", [("Content-Type", CONTENT_TYPE), ("Content-Length", str(len(data)))])
+            return [data]
         if self.oauth is not None and path in (self.oauth.install_path, self.oauth.redirect_uri_path):
             # GET only: a HEAD (a link checker's) must not spend an install's state.
             if method != "GET":
@@ -110,7 +127,7 @@ class SlackFront:
     def _slack(self, environ, start_response):
         self.on_request()
         try:
-            return self._dispatch(environ, start_response)
+            return self._dispatch(environ, start_response, time.perf_counter())
         finally:
             self.on_request()
 
@@ -130,7 +147,7 @@ class SlackFront:
             return _reply(start_response, "500 Internal Server Error", "Knowhow could not finish this; try again.")
         return _bolt_reply(start_response, response)
 
-    def _dispatch(self, environ, start_response):
+    def _dispatch(self, environ, start_response, started: float):
         try:
             raw = _read_body(environ)
         except _Refused as refused:
@@ -158,7 +175,12 @@ class SlackFront:
             return _reply(start_response, "400 Bad Request", {"error": "malformed body"})
         if not isinstance(request.body, dict):
             return _reply(start_response, "400 Bad Request", {"error": "malformed body"})
-        return _bolt_reply(start_response, self.app.dispatch(request))
+        kind = request_kind(request.body)
+        with logs.context(team=team_of_body(request.body), request_kind=kind):
+            response = self.app.dispatch(request)
+        if self.metrics is not None:
+            self.metrics.ack.labels(kind).observe(time.perf_counter() - started)
+        return _bolt_reply(start_response, response)
 
 
 class _Refused(Exception):
@@ -269,6 +291,14 @@ def _bounded(stream):
         return stream
     limit = MAX_BODY_BYTES + MAX_CHUNK_FRAMING_BYTES
     return ChunkedRFile(SizeCheckWrapper(stream.rfile, limit), limit)
+
+
+def team_of_body(body: dict) -> str | None:
+    """The workspace a Slack request names, as its payload says it (for the logs)."""
+    team = body.get("team_id") or body.get("team")
+    if isinstance(team, dict):
+        team = team.get("id")
+    return team if isinstance(team, str) else None
 
 
 def _bolt_reply(start_response, response: BoltResponse):

@@ -11,20 +11,22 @@ import socket
 import threading
 import time
 from contextlib import suppress
+from multiprocessing import get_context
 from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot import installs
+from bot import installs, logs
 from bot.app import build_app, make_client
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
-from bot.server import HttpServer, SlackFront, valid_unicode
-from bot.workers import ChildProcess, InProcess, Workers
+from bot.metrics import Counts, Metrics, request_kind
+from bot.server import HttpServer, SlackFront, team_of_body, valid_unicode
+from bot.workers import CONTEXT, ChildProcess, InProcess, Workers
 from scheduler import jobs, runtime
 from scheduler.lock import SchedulerBusy
 from scheduler.runtime import start_scheduler, stop_scheduler
-from storage import migrate
+from storage import migrate, tally
 from storage.db import make_engine, ping
 
 log = logging.getLogger(__name__)
@@ -49,13 +51,17 @@ class Knowhow:
         self.host = host
         self.engine = make_engine(settings.database_url)
         self.client = make_client(settings)
+        # GET /metrics (KNOWHOW_METRICS=on): this Knowhow's own registry (bot/metrics.py); the
+        # counts are shared with the workers' process.
+        self.metrics = Metrics(self.engine, Counts(get_context(CONTEXT))) if settings.metrics else None
+        counts = self.metrics.counts if self.metrics else None
         # The outbox's workers: they do what acked requests imply, after the ack (bot/workers.py).
         # (An in-memory SQLite database cannot be shared with another process: threads there.)
         self.workers: Workers
         if settings.workers == "process" and ":memory:" not in settings.database_url:
-            self.workers = ChildProcess(settings, poll_seconds=outbox_poll_seconds)
+            self.workers = ChildProcess(settings, poll_seconds=outbox_poll_seconds, counts=counts)
         else:
-            self.workers = InProcess(self.engine, settings, poll_seconds=outbox_poll_seconds)
+            self.workers = InProcess(self.engine, settings, poll_seconds=outbox_poll_seconds, counts=counts)
         self.deps = Deps(
             engine=self.engine,
             settings=settings,
@@ -99,6 +105,11 @@ class Knowhow:
     def start(self) -> None:
         migrate.upgrade(self.engine)
         runtime.bind_waker(self.workers.wake_outbox)
+        if self.metrics is not None:
+            # What this process stores (an accepted answer; everything, with the workers in threads)
+            # and how late its scheduler is.
+            tally.observe(self.engine, self.metrics.counts.stored)
+            runtime.bind_lag_observer(self.metrics.lagged)
         self.app = build_app(self.deps, self.client)
         if self.settings.bot_token:  # who the one token is: its workspace is installed (again)
             self.deps.identity = installs.identify(self.client)
@@ -126,6 +137,7 @@ class Knowhow:
             on_request=self.workers.activity.touch,
             # Distribution mode: the "Add to Slack" pages (plain HTTP, in Socket Mode too).
             oauth=self.app.oauth_flow,
+            metrics=self.metrics,
         )
         self.http = HttpServer(front, self.host, self.settings.port)
         try:
@@ -137,20 +149,26 @@ class Knowhow:
         if self.settings.socket_mode:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-            activity = self.workers.activity
+            activity, metrics = self.workers.activity, self.metrics
             taken = self._socket_requests
 
             class Handler(SocketModeHandler):
                 """Marks each request's start and end for the workers, counts the requests taken
                 and not yet answered (a stop waits for their acks), and reads their text as valid
-                Unicode (`bot.server.valid_unicode`), as the HTTP front does."""
+                Unicode (`bot.server.valid_unicode`), as the HTTP front does; with metrics on, times
+                it to its ack."""
 
                 def handle(self, client, req) -> None:
+                    started = time.perf_counter()
                     activity.touch()
                     taken.add(req.envelope_id)
                     try:
                         req.payload = valid_unicode(req.payload)
-                        super().handle(client, req)
+                        kind = request_kind(req.payload)
+                        with logs.context(team=team_of_body(req.payload), request_kind=kind):
+                            super().handle(client, req)
+                        if metrics is not None:
+                            metrics.ack.labels(kind).observe(time.perf_counter() - started)
                     finally:
                         taken.discard(req.envelope_id)
                         activity.touch()
@@ -183,6 +201,9 @@ class Knowhow:
         if self.scheduler is not None:
             stop_scheduler(self.scheduler, wait=True)
         self.workers.stop()
+        if self.metrics is not None:
+            tally.observe(self.engine, None)
+            runtime.bind_lag_observer(None)
         self.engine.dispose()
         log.info("Knowhow stopped")
 

@@ -23,16 +23,22 @@ import threading
 import time
 from typing import Protocol
 
+from bot import logs
 from bot.app import make_client, senders
 from bot.config import Settings
+from bot.metrics import Counts
 from bot.oauth import installs_for
 from bot.outbox import OutboxWorker
 from bot.pacing import Pacer
 from notify import kinds
+from storage import tally
 from storage.db import make_engine
 
 log = logging.getLogger(__name__)
 
+# How the child process starts: a fresh interpreter (no copied threads or locks). What is shared
+# with it (events, counters) is made in this context.
+CONTEXT = "spawn"
 # The child's nice value over the parent's: the scheduler of the operating system then runs the
 # serving process first whenever both want a CPU (`man 2 nice`; 10 of 19 steps).
 WORKER_NICENESS = 10
@@ -82,9 +88,23 @@ class Workers(Protocol):
     def running(self) -> bool: ...
 
 
-def build(engine, settings: Settings, *, poll_seconds: float, activity: AckActivity, wake_outbox=None, wake_work=None):
-    """The sending worker and the work worker, sharing one pacer (posts per channel)."""
+def build(
+    engine,
+    settings: Settings,
+    *,
+    poll_seconds: float,
+    activity: AckActivity,
+    wake_outbox=None,
+    wake_work=None,
+    counts: Counts | None = None,
+):
+    """The sending worker and the work worker, sharing one pacer (posts per channel). With
+    `counts` (metrics on), what they send and store is counted there."""
     client = make_client(settings, retry_on_connection_errors=False)
+    counted = {}
+    if counts is not None:
+        counted = dict(on_result=counts.sent)
+        tally.observe(engine, counts.stored)
     installs = installs_for(engine, settings, client)
     pacer = Pacer(settings.post_rate, settings.post_burst)
     outbox = OutboxWorker(
@@ -98,6 +118,7 @@ def build(engine, settings: Settings, *, poll_seconds: float, activity: AckActiv
         wake=wake_outbox,
         before_each=activity.wait_for_quiet,
         installs=installs,
+        **counted,
     )
     work = OutboxWorker(
         engine,
@@ -111,6 +132,7 @@ def build(engine, settings: Settings, *, poll_seconds: float, activity: AckActiv
         pacer=pacer,
         wake=wake_work,
         before_each=activity.wait_for_quiet,
+        **counted,
     )
     return outbox, work
 
@@ -118,9 +140,11 @@ def build(engine, settings: Settings, *, poll_seconds: float, activity: AckActiv
 class InProcess:
     """Both workers as threads of this process."""
 
-    def __init__(self, engine, settings: Settings, *, poll_seconds: float):
+    def __init__(self, engine, settings: Settings, *, poll_seconds: float, counts: Counts | None = None):
         self.activity = AckActivity()
-        self.outbox, self.work = build(engine, settings, poll_seconds=poll_seconds, activity=self.activity)
+        self.outbox, self.work = build(
+            engine, settings, poll_seconds=poll_seconds, activity=self.activity, counts=counts
+        )
 
     def start(self) -> None:
         self.outbox.start()
@@ -148,8 +172,11 @@ class ChildProcess:
     WORKER_STOP_SECONDS = 30  # each worker's own stop, in the child (two of them)
     WATCH_SECONDS = 1.0
 
-    def __init__(self, settings: Settings, *, poll_seconds: float):
-        self._context = multiprocessing.get_context("spawn")
+    def __init__(self, settings: Settings, *, poll_seconds: float, counts: Counts | None = None):
+        self._context = multiprocessing.get_context(CONTEXT)
+        # What the child sends and stores, counted in memory shared with this process (metrics on);
+        # made in the same "spawn" context (`CONTEXT`).
+        self._counts = counts
         self._settings, self._poll_seconds = settings, poll_seconds
         self._outbox_event, self._work_event = self._context.Event(), self._context.Event()
         self._stop = self._context.Event()
@@ -169,6 +196,7 @@ class ChildProcess:
                 self._work_event,
                 self._stop,
                 os.getpid(),
+                self._counts,
             ),
             name="knowhow-workers",
             daemon=True,
@@ -216,9 +244,16 @@ class ChildProcess:
 
 
 def _child_main(
-    settings: Settings, poll_seconds: float, activity: AckActivity, outbox_event, work_event, stop_event, parent: int
+    settings: Settings,
+    poll_seconds: float,
+    activity: AckActivity,
+    outbox_event,
+    work_event,
+    stop_event,
+    parent: int,
+    counts: Counts | None = None,
 ) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C reaches the whole group: the parent decides
     # SIGTERM (a service manager stopping the whole group) only raises a flag: setting the shared
     # event from inside a wait on it would wait on itself.
@@ -230,7 +265,13 @@ def _child_main(
         log.info("the workers' process runs at the serving process's priority (nice refused)")
     engine = make_engine(settings.database_url)
     outbox, work = build(
-        engine, settings, poll_seconds=poll_seconds, activity=activity, wake_outbox=outbox_event, wake_work=work_event
+        engine,
+        settings,
+        poll_seconds=poll_seconds,
+        activity=activity,
+        wake_outbox=outbox_event,
+        wake_work=work_event,
+        counts=counts,
     )
     outbox.start()
     work.start()

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlmodel import Session, select
 
 from core.clock import utcnow
-from storage import qa
+from storage import qa, tally
 from storage.claims import claim_all
 from storage.models import Answer, Expertise, Question, QuestionTopic
 
@@ -148,6 +148,7 @@ def accept(
         .values(accepted_at=utcnow(), accepted_by=user_id)
     )
     session.expire_all()
+    tally.stored(session, tally.ACCEPTED_ANSWER)
     version = sync_shown_state(session, team_id=team_id, question_id=question.id, force=True)
     return Accepted(
         AcceptOutcome.ACCEPTED,

@@ -76,6 +76,24 @@ def wake_outbox() -> None:
     _waker()
 
 
+# Told how late a job did what was due ("open" or "close" of a session, and the seconds past its
+# time): the metrics, when they are on (bot/metrics.py); the scheduler does not import them.
+def _lag_observer(_what: str, _seconds: float) -> None:
+    return None
+
+
+def bind_lag_observer(observer: Callable[[str, float], None] | None) -> None:
+    global _lag_observer
+    _lag_observer = observer or (lambda _what, _seconds: None)
+
+
+def observe_lag(what: str, seconds: float) -> None:
+    try:
+        _lag_observer(what, seconds)
+    except Exception:  # a measurement never stops a job
+        log.exception("the scheduler's lag could not be recorded")
+
+
 class _Scheduler(BackgroundScheduler):
     """APScheduler 3's loop makes one more pass after `shutdown()` set the state to stopped, with
     the executors already shut: a job due at that moment fails to submit, yet its run is written

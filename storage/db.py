@@ -27,6 +27,9 @@ PG_CONNECT_TIMEOUT_S = 5
 
 def make_engine(database_url: str, **kwargs) -> Engine:
     url = make_url(database_url)
+    # A database error's message would quote its statement's parameters (what people typed) into
+    # the logs; it names the statement only.
+    kwargs = {"hide_parameters": True} | kwargs
     if url.get_backend_name() == "sqlite":
         connect_args = {"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         if url.database and url.database != ":memory:":

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import exists, or_
 from sqlmodel import Session, select
 
+from storage import tally
 from storage.claims import claim
 from storage.models import Answer, Deferral, Question, SessionExpert
 from storage.upsert import insert_if_absent
@@ -44,8 +45,11 @@ def create_question(
         question = Question(**values)
         session.add(question)
         session.flush()
+        tally.stored(session, tally.QUESTION)
         return question, True
     created = insert_if_absent(session, Question, values)
+    if created:
+        tally.stored(session, tally.QUESTION)
     return find_by_request(session, team_id=team_id, request_id=request_id), created
 
 
@@ -146,7 +150,7 @@ def add_answer(
     deleted_at: datetime | None = None,
 ) -> bool:
     """Store an answer once per message. False when that message was already stored."""
-    return insert_if_absent(
+    inserted = insert_if_absent(
         session,
         Answer,
         dict(
@@ -161,6 +165,9 @@ def add_answer(
             deleted_at=deleted_at,
         ),
     )
+    if inserted:
+        tally.stored(session, tally.ANSWER)
+    return inserted
 
 
 def _answer_row(team_id: str, question_id: int, message_ts: str):

@@ -23,7 +23,7 @@ from core.mentoring.shared import (
     mentorship_row,
     request_row,
 )
-from storage import workspaces
+from storage import tally, workspaces
 from storage.claims import claim
 from storage.models import MentorCandidate, MentorRequest, Mentorship, Volunteer
 
@@ -153,6 +153,8 @@ def answer(
             halfway_at=now + timedelta(weeks=m.weeks) / 2,
             ends_at=now + timedelta(weeks=m.weeks),
         )
+        if started:
+            tally.stored(session, tally.MENTORSHIP)
         if not started:  # the request is asking another mentor: leave it so
             session.execute(
                 update(MentorRequest)

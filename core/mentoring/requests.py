@@ -35,7 +35,7 @@ from core.mentoring.shared import (
     topic_name,
     volunteer_topics,
 )
-from storage import workspaces
+from storage import tally, workspaces
 from storage.claims import claim
 from storage.models import MentorCandidate, MentorProfile, MentorRequest, Mentorship, Volunteer, VolunteerTopic
 
@@ -113,6 +113,7 @@ def ask_for_mentor(
     )
     session.add(row)
     session.flush()
+    tally.stored(session, tally.MENTOR_REQUEST)
     offered = offer(session, team_id=team_id, request_id=row.id, now=now)
     return Requested(
         rounds=offered.rounds,

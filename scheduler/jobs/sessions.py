@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 
 from apscheduler.schedulers.base import BaseScheduler
 from sqlalchemy.engine import Engine
@@ -27,16 +28,33 @@ def _session_alarm_id(session_id: int, which: str) -> str:
 def session_alarm(team_id: str, session_id: int) -> bool:
     """At a session's start or end: bring its state up to now and queue what to say. Idempotent:
     a second run, or a run of the sweep at the same moment, finds nothing to do."""
+    now = utcnow()
     with session_scope(runtime.engine()) as session:
         if workspaces.is_gone(session, team_id=team_id):  # uninstalled: the session waits for its return
             return False
-        transition = sessions.advance(session, team_id=team_id, session_id=session_id, now=utcnow())
+        transition = sessions.advance(session, team_id=team_id, session_id=session_id, now=now)
         if transition is not None:
             notify_sessions.queue_transition(session, transition)
     if transition is not None:
-        log.info("session %s: %s", session_id, transition.new_state.value)
+        log.info(
+            "session %s: %s",
+            session_id,
+            transition.new_state.value,
+            extra={"team": team_id, "session_id": session_id},
+        )
+        _observe_lag(transition, now)
         runtime.wake_outbox()
     return transition is not None
+
+
+def _observe_lag(transition: sessions.Transition, now: datetime) -> None:
+    """How late the session was opened or closed, against the time it was due: opened (or missed,
+    its whole window passed before it could open) against its start, closed against its end."""
+    info = transition.session
+    if transition.new_state is sessions.State.CLOSED:
+        runtime.observe_lag("close", (now - info.ends_at).total_seconds())
+    elif transition.new_state in (sessions.State.OPEN, sessions.State.MISSED):
+        runtime.observe_lag("open", (now - info.starts_at).total_seconds())
 
 
 def set_session_alarms(scheduler: BaseScheduler, team_id: str, session_id: int, starts_at, ends_at, state: str) -> None:
@@ -67,6 +85,7 @@ def sweep_sessions() -> int:
     deferral reminders and overdue deferrals. Then make sure every pending session has alarms."""
     now = utcnow()
     changed = 0
+    transitions: list[sessions.Transition] = []
     with session_scope(runtime.engine()) as session:
         # A workspace whose installation is gone is passed over: its sessions are neither opened
         # nor closed until it installs Knowhow again (then a window that passed counts as missed).
@@ -75,6 +94,7 @@ def sweep_sessions() -> int:
             transition = sessions.advance(session, team_id=team_id, session_id=session_id, now=now)
             if transition is not None:
                 notify_sessions.queue_transition(session, transition)
+                transitions.append(transition)
                 changed += 1
         for team_id, session_id in sessions.due_chases(session, now=now):
             if team_id in gone:
@@ -94,6 +114,8 @@ def sweep_sessions() -> int:
             notify_sessions.queue_summary_refresh(session, team_id=team_id, session_id=session_id)
             changed += 1
         pending = sessions.pending(session)
+    for transition in transitions:  # committed
+        _observe_lag(transition, now)
     scheduler = runtime.current()
     if scheduler is not None:
         for team_id, session_id, starts_at, ends_at, state in pending:
