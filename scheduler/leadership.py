@@ -71,7 +71,7 @@ class Leadership:
 
     @property
     def state(self) -> str:
-        """"running", "standby" (another process holds the lock), or "down": this process holds
+        """ "running", "standby" (another process holds the lock), or "down": this process holds
         the lock but its scheduler is not running, so nobody runs it."""
         scheduler = self.scheduler
         if scheduler is None:

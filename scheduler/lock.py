@@ -23,6 +23,7 @@ the same machine then takes it. It cannot be lost while its process lives, so `c
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
@@ -173,11 +174,7 @@ class SchedulerLock:
 
 
 def _close(connection: Connection) -> None:
-    try:
+    with contextlib.suppress(Exception):
         connection.invalidate()  # closes the socket: the server ends the session and its locks
-    except Exception:
-        pass
-    try:
+    with contextlib.suppress(Exception):
         connection.close()
-    except Exception:
-        pass

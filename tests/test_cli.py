@@ -225,39 +225,53 @@ def test_an_app_token_slack_refuses_is_reported_plainly(tmp_path, fake_slack):
     assert "Traceback" not in result.stderr
 
 
-def test_a_second_scheduler_on_one_database_is_refused_but_a_replica_runs(tmp_path, fake_slack):
-    def env(port):
-        return _bot_env(tmp_path, fake_slack, port)
+def test_a_second_scheduler_on_sqlite_stands_by_and_takes_over_when_the_first_is_killed(tmp_path, fake_slack):
+    """SQLite, one machine: the scheduler's lock is a flock the kernel frees when its process
+    dies, however it dies; the standby on the same machine then takes the scheduler over."""
 
-    first_port, replica_port = _free_port(), _free_port()
-    first = subprocess.Popen(
-        _knowhow("run"), cwd=tmp_path, env=env(first_port), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    replica = None
+    def start(*args):
+        port = _free_port()
+        env = _bot_env(tmp_path, fake_slack, port)
+        proc = subprocess.Popen(
+            _knowhow("run", *args), cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        return proc, port
+
+    first, first_port = start()
+    started = [first]
     try:
-        assert _wait_healthy(first, first_port)[0] == 200
-        second = subprocess.run(
-            _knowhow("run"), cwd=tmp_path, env=env(_free_port()), capture_output=True, text=True, timeout=60
-        )
-        assert second.returncode == 2
-        assert "already runs the scheduler" in second.stderr and "--no-scheduler" in second.stderr
-        replica = subprocess.Popen(
-            _knowhow("run", "--no-scheduler"),
-            cwd=tmp_path,
-            env=env(replica_port),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert _wait_healthy(replica, replica_port) == (
+        assert _wait_healthy(first, first_port) == (
             200,
-            {"database": "ok", "scheduler": "disabled", "outbox": "running", "status": "ok"},
+            {"database": "ok", "scheduler": "running", "outbox": "running", "status": "ok"},
         )
+        second, second_port = start()
+        replica, replica_port = start("--no-scheduler")
+        started += [second, replica]
+        assert _wait_healthy(second, second_port) == (
+            200,
+            {"database": "ok", "scheduler": "standby", "outbox": "running", "status": "ok"},
+        )
+        assert _wait_healthy(replica, replica_port)[1]["scheduler"] == "disabled"
+
+        first.kill()  # kill -9: no clean stop, the kernel frees the lock
+        first.communicate(timeout=30)
+        assert _wait_for(lambda: _health(second_port)[1]["scheduler"] == "running")
+        assert _health(replica_port)[1]["scheduler"] == "disabled"  # a replica never takes it
     finally:
-        for proc in (first, replica):
-            if proc is not None:
+        for proc in started:
+            if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 proc.communicate(timeout=30)
+    assert second.returncode == 0
+
+
+def _wait_for(condition, timeout=30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def test_export_writes_the_knowledge_base(tmp_path):
