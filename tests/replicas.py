@@ -276,20 +276,32 @@ def session_row(url: str, session_id: int):
         engine.dispose()
 
 
+_HOLDER = text(
+    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
+    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    " AND classid::bigint = :high AND objid::bigint = :low"
+)
+_KEY = {"high": SCHEDULER_LOCK_KEY >> 32, "low": SCHEDULER_LOCK_KEY & 0xFFFFFFFF}
+
+
+def lock_holder(url: str) -> int | None:
+    """The server pid of the session holding the scheduler lock (None: free, or no server)."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(_HOLDER, _KEY).scalar()
+    except Exception:
+        return None
+    finally:
+        engine.dispose()
+
+
 def terminate_lock_holder(url: str) -> int:
     """`pg_terminate_backend` on the session holding the scheduler lock: its pid."""
-    high, low = SCHEDULER_LOCK_KEY >> 32, SCHEDULER_LOCK_KEY & 0xFFFFFFFF
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
-            pid = conn.execute(
-                text(
-                    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                    " AND classid::bigint = :high AND objid::bigint = :low"
-                ),
-                {"high": high, "low": low},
-            ).scalar()
+            pid = conn.execute(_HOLDER, _KEY).scalar()
             assert pid is not None, "nobody holds the scheduler lock"
             assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
         return pid
