@@ -562,3 +562,45 @@ def test_a_restart_in_the_middle_of_a_burst_posts_every_acked_question_within_se
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(30)
+
+
+@pytest.mark.parametrize("workers", ["process", "threads"])
+def test_a_stop_while_slack_does_not_answer_takes_seconds_and_the_post_goes_out_once_after(
+    tmp_path, fake_slack, workers
+):
+    """SIGTERM while a post hangs (Slack unreachable): the send in flight is abandoned rather than
+    waited for (the Web API client alone would wait 15 s, a stop wait for every send after it),
+    as after a kill -9; the next `knowhow run` finds the post Slack did get and sends nothing twice."""
+    port = _free_port()
+    env = _bot_env(tmp_path, fake_slack, port, KNOWHOW_QA_CHANNEL="C0QUESTION", KNOWHOW_WORKERS=workers)
+
+    def start():
+        return subprocess.Popen(
+            _knowhow("run"), cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    proc = start()
+    again = None
+    try:
+        assert _wait_healthy(proc, port)[0] == 200
+        fake_slack.hang("chat.postMessage", seconds=120)
+        slack = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET)
+        question = "Is the VPN down for everyone or only for me?"
+        assert slack.command("/ask", question, response_url=fake_slack.response_url()).status == 200
+        fake_slack.wait_for("chat.postMessage", timeout=30)  # it reached Slack, which does not answer
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=10)  # well before the client's own 15 s timeout
+        assert proc.returncode == 0, err
+        assert "Traceback" not in err
+        fake_slack.release()  # Slack carries the held post out after all
+
+        again = start()
+        assert _wait_healthy(again, port)[0] == 200
+        _wait_until_outbox_done(tmp_path / "cli.db")
+        assert sum(question in json.dumps(m) for m in fake_slack.messages["C0QUESTION"]) == 1
+        assert sum(question in c.block_text() for c in fake_slack.calls_to("chat.postMessage")) == 1
+    finally:
+        for p in (proc, again):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.communicate()
