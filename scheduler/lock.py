@@ -80,6 +80,7 @@ class SchedulerLock:
 
     def acquire(self) -> None:
         if not self.try_acquire():
+            self.release()  # no standby's connection left open
             raise SchedulerBusy()
 
     def try_acquire(self) -> bool:
@@ -98,6 +99,8 @@ class SchedulerLock:
             return self._held
 
     def _try_postgres(self) -> bool:
+        """One attempt. A standby keeps its connection between attempts (one try a second would
+        otherwise start a server process a second), and drops it when it fails."""
         if self._lock_engine is None:
             # Its own engine without a pool: the connection is closed for real when the lock is
             # given up, never handed back to a pool with a session-level lock still on it.
@@ -106,20 +109,25 @@ class SchedulerLock:
                 poolclass=NullPool,
                 connect_args={"connect_timeout": PG_CONNECT_TIMEOUT_S, **_HOLDER_TCP},
             )
-        connection = self._lock_engine.connect()
+        if self._connection is None:
+            connection = self._lock_engine.connect()
+            try:
+                for name, value in _SERVER_TCP.items():
+                    connection.execute(text(f"SET {name} = {int(value)}"))
+                connection.commit()
+            except BaseException:
+                _close(connection)
+                raise
+            self._connection = connection
         try:
-            for name, value in _SERVER_TCP.items():
-                connection.execute(text(f"SET {name} = {int(value)}"))
-            got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": SCHEDULER_LOCK_KEY}).scalar()
-            connection.commit()
+            got = self._connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": SCHEDULER_LOCK_KEY}
+            ).scalar()
+            self._connection.commit()
         except BaseException:
-            _close(connection)
+            self._drop()
             raise
-        if not got:
-            _close(connection)
-            return False
-        self._connection = connection
-        return True
+        return bool(got)
 
     def _try_flock(self, database: Path) -> bool:
         fd = os.open(database.with_name(database.name + ".scheduler.lock"), os.O_CREAT | os.O_RDWR, 0o600)
@@ -139,6 +147,7 @@ class SchedulerLock:
                 return False
             if self._connection is None:
                 return True  # a flock, or an in-memory database
+            # The session is there, so is its lock: nothing else ever unlocks it.
             try:
                 self._connection.execute(text("SELECT 1")).scalar()
                 self._connection.commit()
@@ -150,7 +159,7 @@ class SchedulerLock:
 
     def release(self) -> None:
         with self._mutex:
-            if self._connection is not None:
+            if self._connection is not None and self._held:
                 try:
                     self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEDULER_LOCK_KEY})
                     self._connection.commit()
