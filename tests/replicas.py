@@ -122,7 +122,11 @@ class PrivateCluster:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def __enter__(self) -> PrivateCluster:
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
 
     def __exit__(self, *exc) -> None:
         self.stop()
