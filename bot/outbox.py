@@ -34,6 +34,7 @@ import http.client
 import logging
 import random
 import threading
+import time
 import urllib.error
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -272,15 +273,35 @@ class OutboxWorker:
             self._thread.start()
             self._heartbeat.start()
 
-    def stop(self, timeout: float = 30.0) -> None:
+    def ask_to_stop(self) -> None:
+        """Take no new row; the row being sent is finished (see `stop`)."""
         self._stop.set()
         self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Stop, waiting up to `timeout` for the row being sent. False when a send was still in
+        flight then: it is abandoned, its claim left as it is, as after a kill -9 (the next worker
+        frees the claims of a process that is gone and tries again; senders whose post Slack may
+        already have look for it first)."""
+        self.ask_to_stop()
+        deadline = time.monotonic() + timeout
+        stopped = True
         if self._thread is not None:
-            self._thread.join(timeout)
+            self._thread.join(max(0.0, deadline - time.monotonic()))
+            stopped = not self._thread.is_alive()
             self._thread = None
         if self._heartbeat is not None:
-            self._heartbeat.join(timeout)
+            self._heartbeat.join(max(0.0, deadline - time.monotonic()))
             self._heartbeat = None
+        if not stopped:
+            with self._holding_lock:
+                held = len(self._holding)
+            log.warning(
+                "outbox: %s stops with a send still in flight (%d claimed rows left to the next start)",
+                self.name,
+                held,
+            )
+        return stopped
 
     @property
     def running(self) -> bool:

@@ -24,8 +24,7 @@ from bot.metrics import Counts, Metrics, request_kind
 from bot.server import HttpServer, SlackFront, team_of_body, valid_unicode
 from bot.workers import CONTEXT, ChildProcess, InProcess, Workers
 from scheduler import jobs, runtime
-from scheduler.lock import SchedulerBusy
-from scheduler.runtime import start_scheduler, stop_scheduler
+from scheduler.leadership import Leadership
 from storage import migrate, tally
 from storage.db import make_engine, ping
 
@@ -70,7 +69,7 @@ class Knowhow:
             on_session_scheduled=self._set_session_alarms,
         )
         self.app = None
-        self.scheduler = None
+        self.leadership: Leadership | None = None
         self.http: HttpServer | None = None
         self.socket_handler = None
         self._socket_requests: set[str] = set()  # envelopes taken from the socket, not yet acked
@@ -86,21 +85,29 @@ class Knowhow:
             report["database"] = f"down: {type(exc).__name__}"
         if not self.with_scheduler:
             report["scheduler"] = "disabled"
-        elif self.scheduler is not None and self.scheduler.running:
-            report["scheduler"] = "running"
-        else:
+        elif self.leadership is None:
             report["scheduler"] = "down"
+        else:  # a standby is healthy: it takes the scheduler over when its holder stops
+            report["scheduler"] = self.leadership.state
         report["outbox"] = "running" if self.workers.running else "down"
-        healthy = report["database"] == "ok" and report["scheduler"] in ("running", "disabled") and self.workers.running
+        healthy = (
+            report["database"] == "ok"
+            and report["scheduler"] in ("running", "standby", "disabled")
+            and self.workers.running
+        )
         report["status"] = "ok" if healthy else "unhealthy"
         return healthy, report
 
     # -- lifecycle ---------------------------------------------------------------------------
+    @property
+    def scheduler(self):
+        """The scheduler, while this process runs it (None in a standby or a replica)."""
+        return self.leadership.scheduler if self.leadership is not None else None
+
     def _set_session_alarms(self, info) -> None:
-        if self.scheduler is not None and self.scheduler.running:
-            jobs.set_session_alarms(
-                self.scheduler, info.team_id, info.id, info.starts_at, info.ends_at, info.state.value
-            )
+        scheduler = self.scheduler
+        if scheduler is not None and scheduler.running:
+            jobs.set_session_alarms(scheduler, info.team_id, info.id, info.starts_at, info.ends_at, info.state.value)
 
     def start(self) -> None:
         migrate.upgrade(self.engine)
@@ -117,19 +124,17 @@ class Knowhow:
             self.deps.installs = installs.SingleToken(self.engine, self.settings.bot_token, self.deps.identity)
         self.workers.start()
         if self.with_scheduler:
-            try:
-                reconcilers = jobs.reconcilers(
-                    followup_hours=self.settings.followup_hours,
-                    qa_channel=self.settings.qa_channel,
-                    privacy_threshold=self.settings.privacy_threshold,
-                    gone_retention_days=self.settings.gone_retention_days,
-                )
-                self.scheduler = start_scheduler(self.engine, reconcilers)
-            except SchedulerBusy as exc:
-                raise ConfigError(
-                    "another Knowhow process already runs the scheduler on this DATABASE_URL: "
-                    "start this one with `knowhow run --no-scheduler`"
-                ) from exc
+            reconcilers = jobs.reconcilers(
+                followup_hours=self.settings.followup_hours,
+                qa_channel=self.settings.qa_channel,
+                privacy_threshold=self.settings.privacy_threshold,
+                gone_retention_days=self.settings.gone_retention_days,
+            )
+            # One process runs the scheduler; the others stand by and take over when it stops
+            # (scheduler/leadership.py).
+            self.leadership = Leadership(self.engine, reconcilers)
+            if not self.leadership.start():
+                log.info("another Knowhow process runs the scheduler: this one stands by to take it over")
         front = SlackFront(
             None if self.settings.socket_mode else self.app,
             self.settings.signing_secret,
@@ -186,7 +191,7 @@ class Knowhow:
             "Knowhow is running (%s mode, port %s, scheduler %s)",
             "Socket" if self.settings.socket_mode else "HTTP",
             self.http.port,
-            "on" if self.with_scheduler else "off",
+            ("on" if self.leadership.leading else "standing by") if self.leadership else "off",
         )
 
     def stop(self) -> None:
@@ -198,8 +203,8 @@ class Knowhow:
             _close_socket_mode(self.socket_handler.client, self._socket_requests)
         if self.http is not None:
             self.http.stop()  # in-flight requests finish (each one's transaction commits or rolls back)
-        if self.scheduler is not None:
-            stop_scheduler(self.scheduler, wait=True)
+        if self.leadership is not None:
+            self.leadership.stop(wait=True)
         self.workers.stop()
         if self.metrics is not None:
             tally.observe(self.engine, None)

@@ -45,6 +45,20 @@ WORKER_NICENESS = 10
 # How often the child checks that the process that started it is still there (after a kill -9 of
 # the parent, the child finishes what it is sending and exits).
 PARENT_CHECK_SECONDS = 0.5
+# How long a stop waits for the sends in flight. Slack unreachable, a send could take the Web API
+# client's timeout (15 s) and more: it is abandoned instead, as after a kill -9. Its row keeps its
+# claim, which the next `knowhow run` frees at once (its holder's process is gone) and sends again;
+# a sender whose post Slack may already have looks for it first (bot/outbox.py).
+STOP_GRACE_SECONDS = 3.0
+
+
+def stop_both(work, outbox, grace: float = STOP_GRACE_SECONDS) -> None:
+    """Stop the two workers together, giving the sends in flight `grace` seconds in all."""
+    work.ask_to_stop()
+    outbox.ask_to_stop()
+    deadline = time.monotonic() + grace
+    work.stop(max(0.0, deadline - time.monotonic()))
+    outbox.stop(max(0.0, deadline - time.monotonic()))
 
 
 class AckActivity:
@@ -151,8 +165,7 @@ class InProcess:
         self.work.start()
 
     def stop(self) -> None:
-        self.work.stop()
-        self.outbox.stop()
+        stop_both(self.work, self.outbox)
 
     def wake_outbox(self) -> None:
         self.outbox.wake()
@@ -169,7 +182,7 @@ class ChildProcess:
     """Both workers in a child process (spawned, so it starts clean: no copied threads or locks).
     A child that dies on its own (out of memory, a crash) is started again by a watchdog thread."""
 
-    WORKER_STOP_SECONDS = 30  # each worker's own stop, in the child (two of them)
+    STOP_SECONDS = STOP_GRACE_SECONDS + 10  # the child's stop, and its exit: then it is killed
     WATCH_SECONDS = 1.0
 
     def __init__(self, settings: Settings, *, poll_seconds: float, counts: Counts | None = None):
@@ -225,7 +238,7 @@ class ChildProcess:
         self._stop.set()
         self._work_event.set()
         self._outbox_event.set()
-        budget = 2 * self.WORKER_STOP_SECONDS + 10
+        budget = self.STOP_SECONDS
         self._process.join(budget)
         if self._process.is_alive():
             log.warning("the workers' process did not stop within %.0f s: killing it", budget)
@@ -280,7 +293,6 @@ def _child_main(
         if os.getppid() != parent:  # the parent is gone (kill -9): finish and exit
             log.warning("the serving process %s is gone: the outbox workers stop", parent)
             break
-    work.stop(ChildProcess.WORKER_STOP_SECONDS)
-    outbox.stop(ChildProcess.WORKER_STOP_SECONDS)
+    stop_both(work, outbox)
     engine.dispose()
     log.info("outbox workers stopped")

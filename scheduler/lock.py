@@ -1,22 +1,66 @@
-"""One scheduler per job store: a lock held for as long as the scheduler runs.
+"""One scheduler per job store: a lock held for as long as the scheduler runs, and checked.
 
 APScheduler 3 has no coordination between schedulers sharing a job store; two would run every
-job twice. PostgreSQL: a session-level advisory lock on a connection kept open for the purpose.
-SQLite (one machine): an exclusive `flock` on a file beside the database.
+job twice. PostgreSQL: a session-level advisory lock on a connection of its own, opened for the
+purpose and kept open. SQLite (one machine): an exclusive `flock` on a file beside the database.
+
+A session-level advisory lock lives exactly as long as its server session. When that session
+ends (the process died, `pg_terminate_backend`, a server restart, a connection the network cut)
+the server frees the lock at once, and nothing tells the holder. So the holder asks: `check()`
+runs a trivial query on the lock's own connection. It answers, so the session (and with it the
+lock: nothing else ever unlocks it) is still there; it fails, so the lock may already be someone
+else's and the holder must stop. DATABASE_URL must therefore reach PostgreSQL directly or through
+a pooler in session mode (in transaction mode no session-level lock works).
+
+A connection the network cut without a word is bounded on both ends: the holder's side gives up
+within `HOLDER_GIVES_UP_S` (libpq's TCP keepalives and user timeout), the server's side frees the
+lock only after `SERVER_FREES_S` (the same settings, set on the server for this session only). The
+holder therefore notices first, and stops, before anyone else can take the lock.
+
+A `flock` is released by the kernel when its process ends, however it ends; a standby process on
+the same machine then takes it. It cannot be lost while its process lives, so `check()` is True.
 """
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import logging
 import os
+import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine, Row
+from sqlalchemy.pool import NullPool
+
+from storage.db import PG_CONNECT_TIMEOUT_S, application_name
+
+log = logging.getLogger(__name__)
 
 SCHEDULER_LOCK_KEY = 0x4B6E6F7753636864  # "KnowSchd"
+
+# The holder's side of the lock's connection: libpq notices a silent peer within about 3 s
+# (keepalive probes after 1 s idle, 1 s apart, 2 lost; or 2.5 s of data left unacknowledged).
+HOLDER_GIVES_UP_S = 3
+_HOLDER_TCP = {
+    "keepalives": 1,
+    "keepalives_idle": 1,
+    "keepalives_interval": 1,
+    "keepalives_count": 2,
+    "tcp_user_timeout": 2500,
+}
+# The server's side, for this one session: it ends a silent holder's session (and frees the lock)
+# only after about 8 s, well after the holder has stopped on its own.
+SERVER_FREES_S = 8
+_SERVER_TCP = {
+    "tcp_keepalives_idle": 4,
+    "tcp_keepalives_interval": 1,
+    "tcp_keepalives_count": 4,
+    "tcp_user_timeout": 8000,
+}
 
 
 class SchedulerBusy(Exception):
@@ -26,40 +70,129 @@ class SchedulerBusy(Exception):
 class SchedulerLock:
     def __init__(self, engine: Engine):
         self.engine = engine
+        self._lock_engine: Engine | None = None
         self._connection: Connection | None = None
         self._fd: int | None = None
+        self._held = False
+        self._mutex = threading.Lock()  # one query at a time on the lock's connection
+
+    @property
+    def held(self) -> bool:
+        return self._held
 
     def acquire(self) -> None:
-        url = self.engine.url
-        if url.get_backend_name() == "postgresql":
-            connection = self.engine.connect()
-            got = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": SCHEDULER_LOCK_KEY}).scalar()
-            connection.commit()
-            if not got:
-                connection.close()
-                raise SchedulerBusy()
-            self._connection = connection
-        elif (path := lock_file(self.engine)) is not None:
-            fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        if not self.try_acquire():
+            self.release()  # no standby's connection left open
+            raise SchedulerBusy()
+
+    def try_acquire(self) -> bool:
+        """Take the lock if it is free: True when this process now holds it. A database that
+        cannot be reached raises (the caller tries again later)."""
+        with self._mutex:
+            if self._held:
+                return True
+            url = self.engine.url
+            if url.get_backend_name() == "postgresql":
+                self._held = self._try_postgres()
+            elif (path := lock_file(self.engine)) is not None:
+                self._held = self._try_flock(path)
+            else:
+                self._held = True  # an in-memory database lives and dies with this process
+            return self._held
+
+    def _try_postgres(self) -> bool:
+        """One attempt. A standby keeps its connection between attempts (one try a second would
+        otherwise start a server process a second), and drops it when it fails."""
+        if self._lock_engine is None:
+            # Its own engine without a pool: the connection is closed for real when the lock is
+            # given up, never handed back to a pool with a session-level lock still on it.
+            self._lock_engine = create_engine(
+                self.engine.url,
+                poolclass=NullPool,
+                connect_args={
+                    "connect_timeout": PG_CONNECT_TIMEOUT_S,
+                    "application_name": application_name(),  # `knowhow doctor` names the holder
+                    **_HOLDER_TCP,
+                },
+            )
+        if self._connection is None:
+            connection = self._lock_engine.connect()
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                raise SchedulerBusy() from None
-            self._fd = fd
+                for name, value in _SERVER_TCP.items():
+                    connection.execute(text(f"SET {name} = {int(value)}"))
+                connection.commit()
+            except BaseException:
+                _close(connection)
+                raise
+            self._connection = connection
+        try:
+            got = self._connection.execute(
+                text("SELECT pg_try_advisory_lock(:key)"), {"key": SCHEDULER_LOCK_KEY}
+            ).scalar()
+            self._connection.commit()
+        except BaseException:
+            self._drop()
+            raise
+        return bool(got)
+
+    def _try_flock(self, path: Path) -> bool:
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._fd = fd
+        return True
+
+    def check(self) -> bool:
+        """Is the lock still this process's? On PostgreSQL a trivial query on the lock's own
+        connection: if it fails, the lock is given up here (the connection closed) and False."""
+        with self._mutex:
+            if not self._held:
+                return False
+            if self._connection is None:
+                return True  # a flock, or an in-memory database
+            # The session is there, so is its lock: nothing else ever unlocks it.
+            try:
+                self._connection.execute(text("SELECT 1")).scalar()
+                self._connection.commit()
+                return True
+            except Exception as exc:
+                log.warning("the scheduler's lock is lost: its database connection failed (%s)", type(exc).__name__)
+                self._drop()
+                return False
 
     def release(self) -> None:
+        with self._mutex:
+            if self._connection is not None and self._held:
+                try:
+                    self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEDULER_LOCK_KEY})
+                    self._connection.commit()
+                except Exception:
+                    pass  # a connection that is gone took its lock with it
+            self._drop()
+            if self._fd is not None:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+                os.close(self._fd)
+                self._fd = None
+            self._held = False
+            if self._lock_engine is not None:
+                self._lock_engine.dispose()
+                self._lock_engine = None
+
+    def _drop(self) -> None:
         if self._connection is not None:
-            try:
-                self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEDULER_LOCK_KEY})
-                self._connection.commit()
-            finally:
-                self._connection.close()
-                self._connection = None
-        if self._fd is not None:
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
+            _close(self._connection)
+            self._connection = None
+            self._held = False
+
+
+def _close(connection: Connection) -> None:
+    with contextlib.suppress(Exception):
+        connection.invalidate()  # closes the socket: the server ends the session and its locks
+    with contextlib.suppress(Exception):
+        connection.close()
 
 
 def lock_file(engine: Engine) -> Path | None:

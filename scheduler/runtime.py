@@ -94,8 +94,14 @@ def observe_lag(what: str, seconds: float) -> None:
         log.exception("the scheduler's lag could not be recorded")
 
 
+LOST_LOCK_RECHECK_SECONDS = 1.0
+
+
 class _Scheduler(BackgroundScheduler):
-    """APScheduler 3's loop makes one more pass after `shutdown()` set the state to stopped, with
+    """Before each pass over the job store (when a job is due), the scheduler lock is checked on
+    its own connection (`scheduler.lock`): a scheduler that lost it does nothing more.
+
+    APScheduler 3's loop makes one more pass after `shutdown()` set the state to stopped, with
     the executors already shut: a job due at that moment fails to submit, yet its run is written
     off in the job store (a date job is deleted). Seen here with 3.11; upstream
     agronholm/apscheduler#985. Skip that pass so the run stays due for the next start."""
@@ -103,6 +109,14 @@ class _Scheduler(BackgroundScheduler):
     def _process_jobs(self):
         if self.state == STATE_STOPPED:
             return None
+        # The fence: a scheduler whose lock is gone (its connection cut: someone else may hold it
+        # now) neither reads nor writes the job store, nor runs a job, from this moment on.
+        lock = getattr(self, "knowhow_lock", None)
+        if lock is not None and not lock.check():
+            lost = getattr(self, "knowhow_on_lost", None)
+            if lost is not None:
+                lost()
+            return LOST_LOCK_RECHECK_SECONDS
         return super()._process_jobs()
 
     def shutdown(self, wait=True):
@@ -142,9 +156,26 @@ def start_scheduler(engine: Engine, reconcilers: Sequence[Reconciler] = (), *, t
     database, then start it. Raises SchedulerBusy when another process runs the scheduler."""
     lock = SchedulerLock(engine)
     lock.acquire()
+    try:
+        return start_holding(lock, engine, reconcilers, threads=threads)
+    except BaseException:
+        lock.release()
+        raise
+
+
+def start_holding(
+    lock: SchedulerLock,
+    engine: Engine,
+    reconcilers: Sequence[Reconciler] = (),
+    *,
+    threads: int = 4,
+    on_lost: Callable[[], None] | None = None,
+) -> BackgroundScheduler:
+    """Start the scheduler under a lock this process holds (the caller releases it on error)."""
     bind_engine(engine)
     scheduler = build_scheduler(engine, threads=threads)
     scheduler.knowhow_lock = lock
+    scheduler.knowhow_on_lost = on_lost
     # Paused start: the job store is open so reconcilers can add and replace jobs, but nothing
     # fires until the state they read is consistent.
     scheduler.start(paused=True)
@@ -153,7 +184,6 @@ def start_scheduler(engine: Engine, reconcilers: Sequence[Reconciler] = (), *, t
             step(engine, scheduler)
     except Exception:
         scheduler.shutdown(wait=False)
-        lock.release()
         raise
     scheduler.resume()
     global _current

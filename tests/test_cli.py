@@ -225,39 +225,53 @@ def test_an_app_token_slack_refuses_is_reported_plainly(tmp_path, fake_slack):
     assert "Traceback" not in result.stderr
 
 
-def test_a_second_scheduler_on_one_database_is_refused_but_a_replica_runs(tmp_path, fake_slack):
-    def env(port):
-        return _bot_env(tmp_path, fake_slack, port)
+def test_a_second_scheduler_on_sqlite_stands_by_and_takes_over_when_the_first_is_killed(tmp_path, fake_slack):
+    """SQLite, one machine: the scheduler's lock is a flock the kernel frees when its process
+    dies, however it dies; the standby on the same machine then takes the scheduler over."""
 
-    first_port, replica_port = _free_port(), _free_port()
-    first = subprocess.Popen(
-        _knowhow("run"), cwd=tmp_path, env=env(first_port), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
-    replica = None
+    def start(*args):
+        port = _free_port()
+        env = _bot_env(tmp_path, fake_slack, port)
+        proc = subprocess.Popen(
+            _knowhow("run", *args), cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        return proc, port
+
+    first, first_port = start()
+    started = [first]
     try:
-        assert _wait_healthy(first, first_port)[0] == 200
-        second = subprocess.run(
-            _knowhow("run"), cwd=tmp_path, env=env(_free_port()), capture_output=True, text=True, timeout=60
-        )
-        assert second.returncode == 2
-        assert "already runs the scheduler" in second.stderr and "--no-scheduler" in second.stderr
-        replica = subprocess.Popen(
-            _knowhow("run", "--no-scheduler"),
-            cwd=tmp_path,
-            env=env(replica_port),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        assert _wait_healthy(replica, replica_port) == (
+        assert _wait_healthy(first, first_port) == (
             200,
-            {"database": "ok", "scheduler": "disabled", "outbox": "running", "status": "ok"},
+            {"database": "ok", "scheduler": "running", "outbox": "running", "status": "ok"},
         )
+        second, second_port = start()
+        replica, replica_port = start("--no-scheduler")
+        started += [second, replica]
+        assert _wait_healthy(second, second_port) == (
+            200,
+            {"database": "ok", "scheduler": "standby", "outbox": "running", "status": "ok"},
+        )
+        assert _wait_healthy(replica, replica_port)[1]["scheduler"] == "disabled"
+
+        first.kill()  # kill -9: no clean stop, the kernel frees the lock
+        first.communicate(timeout=30)
+        assert _wait_for(lambda: _health(second_port)[1]["scheduler"] == "running")
+        assert _health(replica_port)[1]["scheduler"] == "disabled"  # a replica never takes it
     finally:
-        for proc in (first, replica):
-            if proc is not None:
+        for proc in started:
+            if proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
                 proc.communicate(timeout=30)
+    assert second.returncode == 0
+
+
+def _wait_for(condition, timeout=30.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False
 
 
 def test_export_writes_the_knowledge_base(tmp_path):
@@ -585,3 +599,45 @@ def test_export_user_shows_what_is_held_about_a_person_and_forget_erases_it(tmp_
     wrong = run("forget", "--team", LONDON, "--user", "everyone")
     assert wrong.returncode == 2 and "is not a Slack user id" in wrong.stderr
     assert run("export", "--user", LEAVER).returncode == 2
+
+
+@pytest.mark.parametrize("workers", ["process", "threads"])
+def test_a_stop_while_slack_does_not_answer_takes_seconds_and_the_post_goes_out_once_after(
+    tmp_path, fake_slack, workers
+):
+    """SIGTERM while a post hangs (Slack unreachable): the send in flight is abandoned rather than
+    waited for (the Web API client alone would wait 15 s, a stop wait for every send after it),
+    as after a kill -9; the next `knowhow run` finds the post Slack did get and sends nothing twice."""
+    port = _free_port()
+    env = _bot_env(tmp_path, fake_slack, port, KNOWHOW_QA_CHANNEL="C0QUESTION", KNOWHOW_WORKERS=workers)
+
+    def start():
+        return subprocess.Popen(
+            _knowhow("run"), cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    proc = start()
+    again = None
+    try:
+        assert _wait_healthy(proc, port)[0] == 200
+        fake_slack.hang("chat.postMessage", seconds=120)
+        slack = SlackSender(f"http://127.0.0.1:{port}/slack/events", SECRET)
+        question = "Is the VPN down for everyone or only for me?"
+        assert slack.command("/ask", question, response_url=fake_slack.response_url()).status == 200
+        fake_slack.wait_for("chat.postMessage", timeout=30)  # it reached Slack, which does not answer
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=10)  # well before the client's own 15 s timeout
+        assert proc.returncode == 0, err
+        assert "Traceback" not in err
+        fake_slack.release()  # Slack carries the held post out after all
+
+        again = start()
+        assert _wait_healthy(again, port)[0] == 200
+        _wait_until_outbox_done(tmp_path / "cli.db")
+        assert sum(question in json.dumps(m) for m in fake_slack.messages["C0QUESTION"]) == 1
+        assert sum(question in c.block_text() for c in fake_slack.calls_to("chat.postMessage")) == 1
+    finally:
+        for p in (proc, again):
+            if p is not None and p.poll() is None:
+                p.kill()
+                p.communicate()

@@ -217,3 +217,57 @@ def test_what_an_uninstalled_workspace_queued_is_dropped_after_its_retention(eng
         assert outbox.get(s, team_id="T0LONGGONE", dedupe_key="m") is None
         assert outbox.get(s, team_id="T0JUSTGONE", dedupe_key="m").status == "held"
         assert outbox.get(s, team_id="T0LIVE", dedupe_key="m").status == "pending"
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_scheduler_whose_lock_connection_was_cut_runs_no_job_and_leaves_it_due(database_url, tmp_path):
+    """pg_terminate_backend on the lock's session frees the lock on the server at once, and
+    another process may take it: the old scheduler must not run a job from then on."""
+    from sqlalchemy import text
+
+    from scheduler.lock import SchedulerLock
+    from tests.replicas import terminate_lock_holder
+
+    trace = tmp_path / "trace.txt"
+    first = start_scheduler(make_engine(database_url))
+    other = SchedulerLock(make_engine(database_url))
+    try:
+        terminate_lock_holder(database_url)
+        other.acquire()  # free on the server at once: someone else holds it now
+        first.add_job(leave_trace, trigger="date", run_date=datetime.now(UTC), args=[str(trace), "fenced"], id="t:f")
+        time.sleep(1.0)  # (nothing may happen: no run to wait for)
+        assert _runs(trace) == []
+        with make_engine(database_url).connect() as conn:  # and its run is not written off
+            assert conn.execute(text("SELECT id FROM apscheduler_jobs WHERE id = 't:f'")).scalar() == "t:f"
+    finally:
+        stop_scheduler(first, wait=False)
+        other.release()
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
+def test_a_holder_that_loses_its_lock_steps_down_and_takes_it_again_when_it_is_free(database_url):
+    from scheduler.leadership import Leadership
+    from tests.replicas import lock_holder, terminate_lock_holder
+
+    leadership = Leadership(make_engine(database_url), jobs.RECONCILERS, check_seconds=0.2, retry_seconds=0.2)
+    try:
+        assert leadership.start() and leadership.state == "running"
+        before = lock_holder(database_url)
+        terminate_lock_holder(database_url)
+        assert _wait(lambda: leadership.takeovers == 2 and leadership.state == "running")
+        assert lock_holder(database_url) not in (None, before)
+        assert leadership.scheduler.get_job(jobs.SESSION_SWEEP_JOB_ID) is not None  # reconciled again
+    finally:
+        leadership.stop()
+    assert leadership.state == "standby" and lock_holder(database_url) is None
+
+
+def _wait(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
