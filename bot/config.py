@@ -31,6 +31,7 @@ DEFAULT_SCOPES = (
     "channels:history",
     "groups:history",
     "im:history",
+    "mpim:history",
     "channels:join",
     "users:read",
     "users.profile:read",

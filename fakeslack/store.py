@@ -30,6 +30,8 @@ class Store:
         self.private_channels = set(private_channels)
         # Public channels the bot is not in yet (posting answers not_in_channel until it joins).
         self.not_joined: set[str] = set()
+        # DMs and group DMs between people, without the bot: it cannot read them (channel_not_found).
+        self.without_bot: set[str] = set()
         # Group DMs opened with conversations.open: channel id -> member ids (the bot included).
         self.group_dms: dict[str, list[str]] = {}
         # Messages posted, by channel, oldest first (what conversations.history reads); thread

@@ -1,4 +1,4 @@
-"""conversations.*: joining channels, reading their history, opening DMs and group DMs."""
+"""conversations.*: joining channels, reading their history and threads, opening DMs and group DMs."""
 
 from __future__ import annotations
 
@@ -49,18 +49,49 @@ def history(fake, call: Call):
             replies[m["thread_ts"]].append(m)
     found = [copy.deepcopy(m) for m in stored if float(m["ts"]) > oldest and m.get("thread_ts") in (None, m["ts"])]
     for message in found:
-        thread = replies.get(message["ts"])
-        if thread:
-            message.update(
-                thread_ts=message["ts"],
-                reply_count=len(thread),
-                reply_users=sorted({r.get("user", "") for r in thread}),
-                reply_users_count=len({r.get("user", "") for r in thread}),
-                latest_reply=thread[-1]["ts"],
-            )
+        _with_thread(message, replies.get(message["ts"]))
         if not with_metadata:
             message.pop("metadata", None)
     found.reverse()  # newest first, as Slack answers
+    return ok(messages=found[:limit], has_more=len(found) > limit)
+
+
+def _with_thread(message: dict[str, Any], thread: list[dict[str, Any]]) -> dict[str, Any]:
+    """A parent message as Slack shows it with its thread (reply_count, reply_users, latest_reply)."""
+    if thread:
+        message.update(
+            thread_ts=message["ts"],
+            reply_count=len(thread),
+            reply_users=sorted({r.get("user", "") for r in thread}),
+            reply_users_count=len({r.get("user", "") for r in thread}),
+            latest_reply=thread[-1]["ts"],
+        )
+    return message
+
+
+def replies(fake, call: Call):
+    """A thread: its parent first, then its replies, oldest first (`limit` at most). The bot reads
+    only conversations it is in: a private channel it was not invited to, or a DM or group DM
+    between people, does not exist for it (`channel_not_found`); a public channel it has not
+    joined answers `not_in_channel`."""
+    args, store = call.args, fake.store
+    channel, ts = args.get("channel", ""), args.get("ts", "")
+    limit = int(args.get("limit") or 1000)
+    with store.lock:
+        if not channel or channel in store.without_bot:
+            return err("channel_not_found")
+        if channel in store.private_channels and channel not in store.joined:
+            return err("channel_not_found")
+        if channel in store.not_joined and channel not in store.joined:
+            return err("not_in_channel")
+        stored = [copy.deepcopy(m) for m in store.messages[channel]]
+    parent = next((m for m in stored if m["ts"] == ts), None)
+    if parent is None:
+        return err("thread_not_found")
+    thread = [m for m in stored if m.get("thread_ts") == ts and m["ts"] != ts]
+    found = [_with_thread(parent, thread), *thread]
+    for message in found:
+        message.pop("metadata", None)
     return ok(messages=found[:limit], has_more=len(found) > limit)
 
 
@@ -91,6 +122,8 @@ def info(fake, call: Call):
     if not channel:
         return err("channel_not_found")
     with store.lock:
+        if channel in store.without_bot:  # a DM or group DM between people: it does not exist for the bot
+            return err("channel_not_found")
         kind = (
             "im"
             if channel[0] == "D"
@@ -122,5 +155,6 @@ METHODS = {
     "conversations.info": info,
     "conversations.join": join,
     "conversations.history": history,
+    "conversations.replies": replies,
     "conversations.open": open_,
 }
