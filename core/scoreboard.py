@@ -319,6 +319,7 @@ QUESTION_COUNTS = ("asked", "answered", "resolved", "answered_within_day", "defl
 SESSION_COUNTS = ("held", "questions", "handled", "deferrals_kept", "deferrals_overdue")
 MENTORING_COUNTS = ("seeking", "volunteers", "active", "completed", "protege_to_mentor_total", "protege_to_mentor_week")
 TOPIC_COUNTS = ("seeking", "volunteers", "active", "completed")  # a topic's, of the mentoring counts
+LESSON_COUNTS = ("saved",)  # threads saved as lessons (core.saving), overall and per topic
 
 
 def _whose(snapshot: Snapshot) -> str:
@@ -365,7 +366,7 @@ def lesson_figures(now: dict, before: dict | None, threshold: int) -> tuple[Figu
         return Figure("none"), []
     theirs = (before or {}).get("lessons")
     previous = theirs.get("saved") if theirs else None
-    people = of_people("lessons", "saved")
+    people = of_people("lessons", LESSON_COUNTS[0])
     total = figure(mine.get("saved"), previous, threshold, people=people)
     earlier = {t["topic"]: t["saved"] for t in (theirs or {}).get("topics", [])}
     topics_shown = [

@@ -20,9 +20,9 @@ CREATED = ('team_id', 'created_at', 'status', 'posted_at', 'asker_id')
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('question', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('saved_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
-        batch_op.add_column(sa.Column('saved_at', storage.columns.UTCDateTime(timezone=True), nullable=True))
+    # Plain ADD COLUMN (no batch rebuild of `question` on SQLite: it would cascade to answers).
+    op.add_column('question', sa.Column('saved_by', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True))
+    op.add_column('question', sa.Column('saved_at', storage.columns.UTCDateTime(timezone=True), nullable=True))
     # The scoreboard's covering index, with saved_by: lessons are counted apart from questions asked.
     op.drop_index('ix_question_created', table_name='question')
     op.create_index('ix_question_created', 'question', [*CREATED, 'saved_by'], unique=False)
@@ -31,6 +31,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_question_created', table_name='question')
     op.create_index('ix_question_created', 'question', list(CREATED), unique=False)
-    with op.batch_alter_table('question', schema=None) as batch_op:
-        batch_op.drop_column('saved_at')
-        batch_op.drop_column('saved_by')
+    op.drop_column('question', 'saved_at')  # native DROP COLUMN: no table rebuild on SQLite
+    op.drop_column('question', 'saved_by')
