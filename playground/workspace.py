@@ -50,6 +50,7 @@ READ_ONLY = {
     "auth.test",
     "users.info",
     "conversations.history",
+    "conversations.replies",
     "chat.getPermalink",
     "api.test",
     "files.getUploadURLExternal",
