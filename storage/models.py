@@ -118,6 +118,17 @@ Index(
 )
 
 
+# Lessons saved by date (the scoreboard's "lessons saved"): few rows among the questions, so a
+# small partial index.
+Index(
+    "ix_question_saved_at",
+    Question.__table__.c.team_id,
+    Question.__table__.c.saved_at,
+    sqlite_where=text("saved_by IS NOT NULL"),
+    postgresql_where=text("saved_by IS NOT NULL"),
+)
+
+
 # One accepted answer per question, enforced by the database (SQLite and PostgreSQL both have
 # partial indexes).
 Index(
