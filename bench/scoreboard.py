@@ -447,7 +447,7 @@ def run(args, url: str) -> int:
         )
         parts = []
         with session_scope(engine) as s:
-            for part in ("questions", "sessions", "mentoring", "helpers"):
+            for part in ("questions", "sessions", "mentoring", "helpers", "lessons"):
                 t0 = time.perf_counter()
                 getattr(scoreboard, part)(s, team_id=TEAM, start=start, end=end)
                 parts.append(f"{part} {(time.perf_counter() - t0) * 1000:.0f} ms")

@@ -9,7 +9,7 @@ from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot import ask, deadletters, home, mentor, privacy, scoreboard, sessions, tenancy, uninstalls
+from bot import ask, deadletters, home, lessons, mentor, privacy, scoreboard, sessions, tenancy, uninstalls
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
 from bot.install_pages import oauth_flow
@@ -18,7 +18,7 @@ from bot.outbox import Sender
 
 # Every feature plugs in here: `register(app, deps)` adds its listeners, `SENDERS` maps the outbox
 # kinds it delivers to their senders.
-FEATURES = (ask, sessions, mentor, scoreboard, home, uninstalls, privacy, deadletters)
+FEATURES = (ask, sessions, mentor, scoreboard, home, uninstalls, privacy, deadletters, lessons)
 
 
 def senders(features=FEATURES) -> dict[str, Sender]:

@@ -80,3 +80,14 @@ HOME_ASK = "home_ask"  # opens the /ask form
 # Dead letters (bot/deadletters.py): the admin's list of messages Knowhow could not send.
 OUTBOX_RETRY = "outbox_retry"  # value: the outbox row's id
 OUTBOX_RETRY_ALL = "outbox_retry_all"
+
+# Lessons saved from conversations ("Save as a lesson").
+LESSON_SAVE_SHORTCUT = "lesson_save"  # the message shortcut (manifest.yml)
+LESSON_SAVE_OFFER = (
+    "lesson_save_offer"  # a button; value: JSON {"c": channel_id, "t": thread_ts, "a": answer_ts or null}
+)
+LESSON_MODAL = "lesson_modal"
+LESSON_IN_QUESTION = "lesson_question"
+LESSON_IN_ANSWER = "lesson_answer"
+LESSON_IN_SHARE = "lesson_share"  # a DM's or group DM's: who may find it, or "don't save it"
+# The form's topics use the /ask form's picker (block id = action id = ASK_MODAL_TOPICS).

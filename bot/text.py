@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from core.markup import cut_point, escape, unescape  # noqa: F401  (re-exported: the edge escapes form values)
+from core.markup import cut_point, escape, unescape  # also re-exported: the edge escapes form values
 from storage.erasure import FORMER_MEMBER, FORMER_MEMBER_TEXT
 
 WORD_JOINER = "\u2060"
@@ -193,3 +193,32 @@ def mention(user_id: str | None, *, start: bool = False) -> str:
     if user_id and user_id != FORMER_MEMBER:
         return f"<@{user_id}>"
     return FORMER_MEMBER_TEXT[:1].upper() + FORMER_MEMBER_TEXT[1:] if start else FORMER_MEMBER_TEXT
+
+
+# -- a message's mrkdwn in a form's box, and back -------------------------------------------------
+_PERSON_TYPED = re.compile(r"&lt;@([UW][A-Z0-9]+)&gt;")
+
+
+def _editable(match: re.Match) -> str:
+    target, label = match.group(1), match.group(2)
+    if target.startswith("@"):  # a person: kept as Slack writes one, so it stays a mention once saved
+        return f"<{target}>"
+    if target.startswith("#"):
+        return "#" + label if label else "#channel"
+    if target.startswith("!"):  # <!here>, a user group, a date: as read (a ping is made inert once saved)
+        return label or "@" + target[1:].split("^", 1)[0]
+    target = target.removeprefix("mailto:")
+    return f"{label} ({target})" if label and label != target else target
+
+
+def editable(text: str) -> str:
+    """A message's mrkdwn as a person edits it in a form's box: links as "label (address)",
+    channels and pings as read, `&amp;` as `&`; a person's mention stays `<@U123>` (`from_form`
+    keeps it one)."""
+    return unescape(_ANGLED.sub(_editable, text))
+
+
+def from_form(value: str) -> str:
+    """A form box's text as stored (Slack mrkdwn): escaped, the `<@U123>` mentions `editable` left
+    kept as mentions, every crowd ping made inert."""
+    return neutralise_mentions(_PERSON_TYPED.sub(r"<@\1>", escape(value)))

@@ -290,6 +290,7 @@ def _questions(session: Session, pool: list[str], user_id: str, out: Forgotten) 
     out.kept["questions"] += _update(session, Question, pool, Question.asker_id == user_id, asker_id=FORMER_MEMBER)
     out.kept["answers"] += _update(session, Answer, pool, Answer.author_id == user_id, author_id=FORMER_MEMBER)
     _update(session, Answer, pool, Answer.accepted_by == user_id, accepted_by=FORMER_MEMBER)
+    _update(session, Question, pool, Question.saved_by == user_id, saved_by=FORMER_MEMBER)
     _update(session, Topic, pool, Topic.created_by == user_id, created_by=None)
     session.flush()
     for team, question_id in sorted(named):

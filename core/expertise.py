@@ -130,14 +130,8 @@ def is_paused(session: Session, *, team_id: str, user_id: str) -> bool:
     return bool(row and row.invitations_paused)
 
 
-def _same_word(a: str, b: str) -> bool:
-    return a == b or a + "s" == b or b + "s" == a  # "runbook" is "runbooks", as topics have it
-
-
 def lists_topic_in(session: Session, *, team_id: str, user_id: str, text: str) -> bool:
-    """Does the person list (`/expert topics add`) a topic that `text` names? A free-text title
-    names a topic when it holds the topic's words in a row: "Kubernetes upgrades" names
-    Kubernetes, "Rust tips" names Rust, "Google Docs" does not name Go."""
+    """Does the person list (`/expert topics add`) a topic that `text` names (core.topics.names)?"""
     title = topic_rules.words(text)
     if not title:
         return False
@@ -146,15 +140,7 @@ def lists_topic_in(session: Session, *, team_id: str, user_id: str, text: str) -
         .join(Expertise, Expertise.topic_id == Topic.id)
         .where(Expertise.team_id == team_id, Expertise.user_id == user_id, Topic.team_id == team_id)
     )
-    for key in keys:
-        topic = topic_rules.words(key)
-        n = len(topic)
-        if n and any(
-            all(_same_word(a, b) for a, b in zip(title[i : i + n], topic, strict=True))
-            for i in range(len(title) - n + 1)
-        ):
-            return True
-    return False
+    return any(topic_rules.names(title, key) for key in keys)
 
 
 @dataclass(frozen=True)

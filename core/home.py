@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import exists, func
 from sqlmodel import Session, select
 
-from core import expertise, mentoring
+from core import expertise, mentoring, saving
 from storage import qa, workspaces
 from storage.models import Answer, Deferral, Question
 
@@ -41,6 +41,7 @@ class MyQuestion:
     permalink: str | None
     asked_at: datetime
     session: InSession | None = None  # asked in an expert session
+    lesson: bool = False  # a thread of theirs someone saved as a lesson (core.saving)
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Picture:
     owed: list[Owed]
     mentoring: mentoring.Status | None
     topics: list[str]
+    lessons_saved: int = 0  # threads they saved as lessons, in every workspace of the organisation
 
 
 def picture(session: Session, *, team_id: str, user_id: str, now: datetime) -> Picture:
@@ -99,7 +101,16 @@ def picture(session: Session, *, team_id: str, user_id: str, now: datetime) -> P
     standing = _in_session(session, [q for q in recent if q.session_id is not None], now)
     return Picture(
         questions=[
-            MyQuestion(q.id, q.text, q.status, q.shown_state, q.permalink, q.created_at, standing.get(q.id))
+            MyQuestion(
+                q.id,
+                q.text,
+                q.status,
+                q.shown_state,
+                q.permalink,
+                q.created_at,
+                standing.get(q.id),
+                q.saved_by is not None,
+            )
             for q in recent
         ],
         asked=asked,
@@ -108,6 +119,7 @@ def picture(session: Session, *, team_id: str, user_id: str, now: datetime) -> P
         owed=[Owed(q.id, q.text, d.due_date, d.overdue_at <= now, q.permalink) for d, q in owed],
         mentoring=mentoring.status(session, team_id=team_id, user_id=user_id, profile=profile) if profile else None,
         topics=[s.topic for s in expertise.profile(session, team_id=team_id, user_id=user_id, now=now)],
+        lessons_saved=saving.saved_by(session, team_id=team_id, user_id=user_id),
     )
 
 

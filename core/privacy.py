@@ -8,7 +8,7 @@ the picture, calls for volunteers):
   a place free, protégés in an active or a completed mentorship, protégés who became mentors;
   overall or in one topic) from 1 to threshold - 1 reads "fewer than N", with no change shown.
 - Every other count is of activity (`ACTIVITY`: questions asked, answered, resolved, answered
-  within a day or by an earlier answer; expert sessions held, their questions handled, deferrals
+  within a day or by an earlier answer; lessons saved from conversations; expert sessions held, their questions handled, deferrals
   kept or overdue; and the times, such as the median wait for a first answer): shown as it is.
 - Zero is shown as zero: nobody in a group singles nobody out.
 
@@ -40,6 +40,8 @@ ACTIVITY: dict[tuple[str, str], str] = {
     ("sessions", "handled"): "session questions answered or deferred",
     ("sessions", "deferrals_kept"): "deferred answers given on time",
     ("sessions", "deferrals_overdue"): "deferred answers overdue",
+    # Threads saved as lessons (core.saving), overall and per topic: activity, not people.
+    ("lessons", "saved"): "lessons saved from conversations",
 }
 
 

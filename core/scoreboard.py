@@ -310,12 +310,16 @@ class Board:
     has_previous: bool = False
     # How many workspaces' figures these are (more than one: an organisation's).
     workspaces: int = 1
+    # Threads saved as lessons this week, and the topics of those everyone may find (`lesson_figures`).
+    lessons: Figure = field(default_factory=lambda: Figure("none"))
+    lesson_topics: list[tuple[str, Figure]] = field(default_factory=list)
 
 
 QUESTION_COUNTS = ("asked", "answered", "resolved", "answered_within_day", "deflected")
 SESSION_COUNTS = ("held", "questions", "handled", "deferrals_kept", "deferrals_overdue")
 MENTORING_COUNTS = ("seeking", "volunteers", "active", "completed", "protege_to_mentor_total", "protege_to_mentor_week")
 TOPIC_COUNTS = ("seeking", "volunteers", "active", "completed")  # a topic's, of the mentoring counts
+LESSON_COUNTS = ("saved",)  # threads saved as lessons (core.saving), overall and per topic
 
 
 def _whose(snapshot: Snapshot) -> str:
@@ -353,6 +357,25 @@ def _topic_rows(mentoring: dict, earlier: dict | None, threshold: int) -> list[t
     return list(zip(listed, rows))
 
 
+def lesson_figures(now: dict, before: dict | None, threshold: int) -> tuple[Figure, list[tuple[str, Figure]]]:
+    """Lessons saved (core.saving) and, per topic, as they may be shown: activity (core.privacy),
+    so exact; a change only against a week that counted them (`before`: its figures, or None).
+    A snapshot written before lessons were counted shows none."""
+    mine = now.get("lessons")
+    if mine is None:
+        return Figure("none"), []
+    theirs = (before or {}).get("lessons")
+    previous = theirs.get("saved") if theirs else None
+    people = of_people("lessons", LESSON_COUNTS[0])
+    total = figure(mine.get("saved"), previous, threshold, people=people)
+    earlier = {t["topic"]: t["saved"] for t in (theirs or {}).get("topics", [])}
+    topics_shown = [
+        (t["topic"], figure(t["saved"], earlier.get(t["topic"], 0) if theirs else None, threshold, people=people))
+        for t in mine.get("topics", [])
+    ]
+    return total, topics_shown
+
+
 def board(current: Snapshot, previous: Snapshot | None, threshold: int = DEFAULT_THRESHOLD) -> Board:
     """`current` ready to show, with its changes against `previous` when that week holds the same
     kind of figures (an organisation's, or one workspace's: after a change of scope, none shown)."""
@@ -372,6 +395,7 @@ def board(current: Snapshot, previous: Snapshot | None, threshold: int = DEFAULT
     # The all-time count's change is this week's count, which has its own figure (and threshold).
     mentoring_figures["protege_to_mentor_total"] = replace(mentoring_figures["protege_to_mentor_total"], change=None)
     q = now.get("questions", {})
+    lessons, lesson_topics = lesson_figures(now, before if previous else None, threshold)
     return Board(
         week_start=current.week_start,
         week_end=current.week_end,
@@ -384,6 +408,8 @@ def board(current: Snapshot, previous: Snapshot | None, threshold: int = DEFAULT
         helpers=[(h["user_id"], h["accepted"]) for h in now.get("helpers", [])],
         has_previous=previous is not None,
         workspaces=len(now.get("pool") or [None]),
+        lessons=lessons,
+        lesson_topics=lesson_topics,
     )
 
 

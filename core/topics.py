@@ -77,6 +77,31 @@ def words(text: str) -> list[str]:
     return [w for w in (part.strip(_EDGE_PUNCTUATION) for part in _SEPARATORS.split(text)) if w]
 
 
+def _same_word(a: str, b: str) -> bool:
+    return a == b or a + "s" == b or b + "s" == a  # "runbook" is "runbooks", as topics have it
+
+
+def names(text_words: list[str], key: str) -> bool:
+    """Does a text (its `words`) name the topic of `key`: hold the topic's words in a row?
+    "Kubernetes upgrades" names Kubernetes, "Rust tips" names Rust, "Google Docs" does not name Go."""
+    topic = words(key)
+    n = len(topic)
+    return bool(n) and any(
+        all(_same_word(a, b) for a, b in zip(text_words[i : i + n], topic, strict=True))
+        for i in range(len(text_words) - n + 1)
+    )
+
+
+def named_in(session: Session, *, team_id: str, text: str, limit: int = MAX_TOPICS_PER_QUESTION) -> list[TopicRef]:
+    """Existing topics of the organisation that `text` names (`names`), most used first: the
+    topics a form suggests for a text someone did not tag (a thread saved as a lesson)."""
+    text_words = words(text)
+    if not text_words:
+        return []
+    found = [t for t in suggest(session, team_id=team_id, typed="", limit=500) if names(text_words, t.key)]
+    return found[:limit]
+
+
 def _variants(key: str) -> list[str]:
     """Keys an existing topic may have that make `key` an obvious duplicate of it."""
     variants = [key, key + "s"]

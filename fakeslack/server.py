@@ -231,11 +231,20 @@ class FakeSlack:
         return dict(workspace)
 
     def add_channel(
-        self, channel: str, *, team_id: str | None = None, private: bool = False, archived: bool = False
+        self,
+        channel: str,
+        *,
+        team_id: str | None = None,
+        private: bool = False,
+        archived: bool = False,
+        without_bot: bool = False,
     ) -> None:
         """A channel of one of the organisation's workspaces (the stand-in's own by default);
-        a private one holds the bot (it was invited); an archived one is read-only."""
+        a private one holds the bot (it was invited); an archived one is read-only. `without_bot`:
+        a DM or group DM between people, which the bot is not in and cannot read."""
         with self.lock:
+            if without_bot:
+                self.store.without_bot.add(channel)
             if team_id and team_id != self.store.team_id:
                 self.store.channel_teams[channel] = team_id
             if private:

@@ -34,6 +34,8 @@ class Store:
         # channels that were deleted, or never were (every method answers channel_not_found).
         self.archived: set[str] = set()
         self.deleted: set[str] = set()
+        # DMs and group DMs between people, without the bot: it cannot read them (channel_not_found).
+        self.without_bot: set[str] = set()
         # Group DMs opened with conversations.open: channel id -> member ids (the bot included).
         self.group_dms: dict[str, list[str]] = {}
         # Messages posted, by channel, oldest first (what conversations.history reads); thread

@@ -42,6 +42,8 @@ OUTBOX_ASK_REFUSED = "ask.refused"
 OUTBOX_HELD_DECIDED = "ask.held_decided"
 OUTBOX_HELD_EXPIRED = "ask.held_expired"
 OUTBOX_ASK_FORM_RESULT = "ask.form_result"
+# A thread saved as a lesson: its permalink and its other replies, read from Slack (bot/lessons).
+OUTBOX_LESSON_COMPLETE = "lesson.complete"
 
 # Work kinds: a request stored by its ack, turned into what it implies after the ack by the work
 # worker (bot.outbox.Work). Their own worker drains them, so a slow Slack never holds them up.

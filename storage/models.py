@@ -30,8 +30,9 @@ class Question(SQLModel, table=True):
         UniqueConstraint("team_id", "request_id", name="uq_question_request"),
         Index("ix_question_post", "team_id", "channel_id", "message_ts", unique=True),
         # The scoreboard: questions asked in a week, and the oldest one nobody has answered.
-        # Covering: the week's questions are counted without reading the table.
-        Index("ix_question_created", "team_id", "created_at", "status", "posted_at", "asker_id"),
+        # Covering: the week's questions are counted without reading the table (lessons, saved_by
+        # set, left out).
+        Index("ix_question_created", "team_id", "created_at", "status", "posted_at", "asker_id", "saved_by"),
         Index("ix_question_unanswered", "team_id", "shown_state", "posted_at"),
     )
 
@@ -74,6 +75,11 @@ class Question(SQLModel, table=True):
     # Asked during an expert session (a message in its channel, or /ask there). No foreign key:
     # adding one to `question` would rebuild the table on SQLite (sessions are never deleted).
     session_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True, index=True))
+    # A lesson: a thread someone saved from a conversation ("Save as a lesson", core.saving), not a
+    # question asked through Knowhow. Who saved it, and when (None: asked with /ask, in a session,
+    # or imported). Its asker and answers are the thread's own authors.
+    saved_by: str | None = Field(default=None, max_length=32)
+    saved_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
 
 
 class Answer(SQLModel, table=True):
@@ -109,6 +115,17 @@ Index(
     Answer.__table__.c.accepted_at,
     sqlite_where=text("accepted_at IS NOT NULL"),
     postgresql_where=text("accepted_at IS NOT NULL"),
+)
+
+
+# Lessons saved by date (the scoreboard's "lessons saved"): few rows among the questions, so a
+# small partial index.
+Index(
+    "ix_question_saved_at",
+    Question.__table__.c.team_id,
+    Question.__table__.c.saved_at,
+    sqlite_where=text("saved_by IS NOT NULL"),
+    postgresql_where=text("saved_by IS NOT NULL"),
 )
 
 

@@ -24,6 +24,7 @@ from sqlmodel import Session
 from storage import qa
 from storage.models import (
     Answer,
+    Channel,
     Deferral,
     ExpertSession,
     HelperPreference,
@@ -32,6 +33,7 @@ from storage.models import (
     Mentorship,
     ProtegeToMentor,
     Question,
+    QuestionTopic,
     Topic,
     Volunteer,
     VolunteerTopic,
@@ -68,6 +70,7 @@ def questions(
             Question.created_at >= start,
             Question.created_at < end,
             Question.status.in_(("posted", "deflected", "pending")),
+            Question.saved_by.is_(None),  # a lesson saved from a thread counts as saved, not asked
         )
     ).one()
     # Per question posted this week: its first answer, and whether one was accepted.
@@ -84,6 +87,7 @@ def questions(
             Question.created_at >= start,
             Question.created_at < end,
             Question.status == "posted",
+            Question.saved_by.is_(None),
         )
         .group_by(Question.id, Question.posted_at)
         .cte("firsts")
@@ -341,6 +345,52 @@ def helpers(
     return [{"user_id": user, "accepted": n} for user, n in rows]
 
 
+LESSON_TOPICS = 10  # topics named in "lessons saved", at most
+
+
+def lessons(
+    session: Session, *, team_id: str, start: datetime, end: datetime, pool: Sequence[str] | None = None
+) -> dict:
+    """Threads saved as lessons (core.saving) in the week, and in how many of them each topic was
+    tagged. Topics are counted by key across an organisation and named as the posting workspace
+    has them; only lessons everyone may find (from a known public channel, or shared beyond their
+    DM) name their topics: a private conversation's lesson counts in the total, its topics stay
+    unsaid."""
+    teams = _teams(team_id, pool)
+    in_week = (
+        Question.team_id.in_(teams),
+        Question.saved_by.is_not(None),
+        Question.saved_at >= start,
+        Question.saved_at < end,
+    )
+    saved = session.execute(select(func.count()).select_from(Question).where(*in_week)).scalar_one()
+    public = or_(
+        Question.channel_id == "",
+        exists().where(
+            Channel.team_id == Question.team_id, Channel.channel_id == Question.channel_id, Channel.private.is_(False)
+        ),
+    )
+    rows = session.execute(
+        select(Topic.key, func.count(func.distinct(Question.id)))
+        .select_from(Question)
+        .join(QuestionTopic, QuestionTopic.question_id == Question.id)
+        .join(Topic, Topic.id == QuestionTopic.topic_id)
+        .where(*in_week, public, QuestionTopic.team_id.in_(teams), Topic.team_id.in_(teams))
+        .group_by(Topic.key)
+        .order_by(func.count(func.distinct(Question.id)).desc(), Topic.key)
+        .limit(LESSON_TOPICS)
+    ).all()
+    names: dict[str, str] = {}
+    for key, name, team in session.execute(
+        select(Topic.key, Topic.name, Topic.team_id).where(
+            Topic.team_id.in_(teams), Topic.key.in_([k for k, _ in rows])
+        )
+    ):
+        if key not in names or team == team_id:
+            names[key] = name
+    return {"saved": saved, "topics": [{"topic": names.get(key, key), "saved": n} for key, n in rows]}
+
+
 def week(session: Session, *, team_id: str, start: datetime, end: datetime, pool: Sequence[str] | None = None) -> dict:
     """The week's figures for `team_id`'s post: of its `pool` (the organisation's workspaces, it
     first) when given, else of the workspace alone. `pool` says whose figures they are."""
@@ -351,6 +401,7 @@ def week(session: Session, *, team_id: str, start: datetime, end: datetime, pool
         "sessions": sessions(session, team_id=team_id, start=start, end=end, pool=teams),
         "mentoring": mentoring(session, team_id=team_id, start=start, end=end, pool=teams),
         "helpers": helpers(session, team_id=team_id, start=start, end=end, pool=teams),
+        "lessons": lessons(session, team_id=team_id, start=start, end=end, pool=teams),
     }
 
 

@@ -1353,3 +1353,21 @@ def test_apps_connections_open_takes_only_the_apps_current_token(fake_slack):
         assert client.apps_connections_open(app_token="xapp-1-current")["url"].startswith("ws://127.0.0.1:")
     finally:
         fake_slack.socket_mode.stop()
+
+
+def test_replies_reads_a_thread_only_where_the_bot_is(fake_slack, client):
+    parent = fake_slack.add_message("C0QUESTION", user="U0STUDENT1", text="question")
+    fake_slack.add_message("C0QUESTION", user="U0HELPER01", text="answer", thread_ts=parent["ts"])
+    fake_slack.add_message("C0QUESTION", user="U0STUDENT1", text="elsewhere")
+    thread = client.conversations_replies(channel="C0QUESTION", ts=parent["ts"])["messages"]
+    assert [m["text"] for m in thread] == ["question", "answer"]  # the parent first, with its thread
+    assert thread[0]["reply_count"] == 1 and thread[1]["thread_ts"] == parent["ts"]
+    assert slack_error(client.conversations_replies, channel="C0QUESTION", ts="1.000001") == "thread_not_found"
+    # A private channel the bot was not invited to, or two people's DM, does not exist for it.
+    fake_slack.private_channels.add("C0SECRET01")
+    fake_slack.add_channel("D0PEOPLE01", without_bot=True)
+    for channel in ("C0SECRET01", "D0PEOPLE01"):
+        assert slack_error(client.conversations_replies, channel=channel, ts=parent["ts"]) == "channel_not_found"
+    assert slack_error(client.conversations_info, channel="D0PEOPLE01") == "channel_not_found"
+    fake_slack.not_joined.add("C0NOTJOIN1")
+    assert slack_error(client.conversations_replies, channel="C0NOTJOIN1", ts=parent["ts"]) == "not_in_channel"

@@ -128,3 +128,10 @@ def test_validation_rejects_a_broken_manifest(manifest, schema, break_it, expect
     broken = copy.deepcopy(manifest)
     break_it(broken)
     assert expected in schema_errors(schema, broken)
+
+
+def test_message_shortcuts_are_those_the_app_listens_for(manifest):
+    from bot import ids
+
+    shortcuts = {s["callback_id"]: s["type"] for s in manifest["features"]["shortcuts"]}
+    assert shortcuts == {ids.ACCEPT_ANSWER_SHORTCUT: "message", ids.LESSON_SAVE_SHORTCUT: "message"}

@@ -47,6 +47,14 @@ def _in_session(standing: InSession) -> str:
     return "open"
 
 
+def lessons_saved(p: Picture) -> list[dict]:
+    """The threads the person saved as lessons (none: nothing said)."""
+    if not p.lessons_saved:
+        return []
+    n = p.lessons_saved
+    return [section(f"*Lessons you saved*: {n} thread{'s' if n != 1 else ''} kept for colleagues to find")]
+
+
 def home(p: Picture, board: Board, threshold: int) -> dict[str, Any]:
     blocks: list[dict] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Knowhow"}},
@@ -66,7 +74,9 @@ def home(p: Picture, board: Board, threshold: int) -> dict[str, Any]:
     if p.questions:
         lines = []
         for q in p.questions:
-            if q.session is not None:
+            if q.lesson:
+                state = "saved as a lesson"
+            elif q.session is not None:
                 state = _in_session(q.session)
             elif q.status == "posted":
                 state = POST_STATE.get(q.shown_state, q.shown_state)
@@ -77,6 +87,7 @@ def home(p: Picture, board: Board, threshold: int) -> dict[str, Any]:
     else:
         blocks.append(context("None yet. `/ask` puts a question to your colleagues."))
     blocks.append(section(f"*Your answers*: {p.answers} given, {p.accepted} accepted"))
+    blocks += lessons_saved(p)
     if p.owed:
         lines = [
             f"• {_linked(o.text, o.permalink)} — due {day(o.due)}" + (" (*overdue*)" if o.overdue else "")

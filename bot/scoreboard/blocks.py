@@ -92,6 +92,7 @@ def board_blocks(b: Board, *, title: str) -> list[dict]:
             ),
         ]
     blocks.append(section("\n".join(question_lines)))
+    blocks += lesson_blocks(b)
     if _none(s.values()):
         session_lines = ["*Ask the Expert*", "None yet."]
     else:
@@ -105,6 +106,21 @@ def board_blocks(b: Board, *, title: str) -> list[dict]:
         thanks = ", ".join(f"{mention(user)} ({n} accepted answer{'s' if n != 1 else ''})" for user, n in b.helpers)
         blocks.append(section(f":raised_hands: Thank you, {thanks}."))
     return blocks
+
+
+def lesson_blocks(b: Board) -> list[dict]:
+    """Threads saved as lessons ("Save as a lesson") and their topics; nothing for a week counted
+    before lessons were."""
+    if b.lessons.value is None:
+        return []
+    lines = ["*Lessons saved from conversations*"]
+    if b.lessons.value == 0:
+        lines.append("None yet: *Save as a lesson* in a message's ⋯ menu keeps a thread's answer for everyone.")
+    else:
+        lines.append(f"Saved: {shown_figure(b.lessons)}")
+        if b.lesson_topics:
+            lines.append("By topic: " + ", ".join(f"{shown(name)} {shown_figure(f)}" for name, f in b.lesson_topics))
+    return [section("\n".join(lines))]
 
 
 def privacy_note(threshold: int) -> str:

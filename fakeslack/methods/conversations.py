@@ -1,4 +1,4 @@
-"""conversations.*: joining channels, reading their history, opening DMs and group DMs."""
+"""conversations.*: joining channels, reading their history and threads, opening DMs and group DMs."""
 
 from __future__ import annotations
 
@@ -71,36 +71,45 @@ def history(fake, call: Call):
             replies[m["thread_ts"]].append(m)
     found = [copy.deepcopy(m) for m in stored if float(m["ts"]) > oldest and m.get("thread_ts") in (None, m["ts"])]
     for message in found:
-        thread = replies.get(message["ts"])
-        if thread:
-            message.update(
-                thread_ts=message["ts"],
-                reply_count=len(thread),
-                reply_users=sorted({r.get("user", "") for r in thread}),
-                reply_users_count=len({r.get("user", "") for r in thread}),
-                latest_reply=thread[-1]["ts"],
-            )
+        _with_thread(message, replies.get(message["ts"]))
         _shown(message, call)
     found.reverse()  # newest first, as Slack answers
     return _page(call, found)
 
 
+def _with_thread(message: dict[str, Any], thread: list[dict[str, Any]]) -> dict[str, Any]:
+    """A parent message as Slack shows it with its thread (reply_count, reply_users, latest_reply)."""
+    if thread:
+        message.update(
+            thread_ts=message["ts"],
+            reply_count=len(thread),
+            reply_users=sorted({r.get("user", "") for r in thread}),
+            reply_users_count=len({r.get("user", "") for r in thread}),
+            latest_reply=thread[-1]["ts"],
+        )
+    return message
+
+
 def replies(fake, call: Call):
-    """A thread: its parent first, then its replies, oldest first (`oldest` leaves out older
-    replies, never the parent). A message with no replies is answered alone; an unknown ts is
-    `thread_not_found`."""
+    """A thread: its parent first (with reply_count and the rest, as Slack shows it), then its
+    replies, oldest first (`oldest` leaves out older replies, never the parent), a page at a time.
+    A message with no replies is answered alone; an unknown ts is `thread_not_found`. The bot
+    reads only conversations it is in: a DM or group DM between people, or a private channel it
+    was not invited to, does not exist for it (`channel_not_found`); a public channel it has not
+    joined answers `not_in_channel`."""
     args, store = call.args, fake.store
     channel, ts = args.get("channel", ""), args.get("ts", "")
-    problem = fake.can_post(channel)
+    unseen = channel in store.without_bot or (channel in store.private_channels and channel not in store.joined)
+    problem = "channel_not_found" if unseen else fake.can_post(channel)
     if problem:
         return err(problem)
     oldest = float(args.get("oldest") or 0)
     with store.lock:
         parent = store.find_message(channel, ts)
-        thread = [m for m in store.messages[channel] if m.get("thread_ts") == ts and m["ts"] != ts]
+        thread = [copy.deepcopy(m) for m in store.messages[channel] if m.get("thread_ts") == ts and m["ts"] != ts]
         if parent is None:
             return err("thread_not_found")
-        found = [copy.deepcopy(parent)] + [copy.deepcopy(m) for m in thread if float(m["ts"]) > oldest]
+        found = [_with_thread(copy.deepcopy(parent), thread), *(m for m in thread if float(m["ts"]) > oldest)]
     return _page(call, [_shown(m, call) for m in found])
 
 
@@ -131,6 +140,8 @@ def info(fake, call: Call):
     if not channel or channel in store.deleted:
         return err("channel_not_found")
     with store.lock:
+        if channel in store.without_bot:  # a DM or group DM between people: it does not exist for the bot
+            return err("channel_not_found")
         kind = (
             "im"
             if channel[0] == "D"

@@ -566,6 +566,23 @@ def test_another_workspaces_rows_never_count(engine):
             )
         )
 
+        # A thread saved as a lesson there: counted as saved, not as asked.
+        s.add(
+            Question(
+                team_id=OTHER,
+                asker_id="UA",
+                text="A lesson",
+                channel_id="",
+                status="posted",
+                shown_state="none",
+                request_id="lesson:C0HELP:1",
+                created_at=START + DAY,
+                posted_at=START + DAY,
+                saved_by="US",
+                saved_at=START + DAY,
+            )
+        )
+
     with session_scope(engine) as s:
         mine = scoreboard.week(s, team_id=TEAM, start=START, end=END)
         theirs = scoreboard.week(s, team_id=OTHER, start=START, end=END)
@@ -593,8 +610,10 @@ def test_another_workspaces_rows_never_count(engine):
             "protege_to_mentor_week": 0,
         },
         "helpers": [],
+        "lessons": {"saved": 0, "topics": []},
     }
     # The same rows, read for their own workspace, do count: the data set is not empty by mistake.
+    assert theirs["lessons"] == {"saved": 1, "topics": []}
     assert theirs["questions"]["asked"] == 2 and theirs["questions"]["resolved"] == 1
     assert theirs["questions"]["oldest_open_id"] == old.id
     assert theirs["sessions"] == {"held": 1, "questions": 1, "handled": 1, "deferrals_kept": 0, "deferrals_overdue": 1}
