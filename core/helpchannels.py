@@ -12,7 +12,8 @@ lessons, privately and calmly. No Slack here.
 - What came of it is recorded once (`record_outcome`): suggested, nothing, or answered (a colleague
   replied first, so Knowhow kept out of it). At most one suggestion per message.
 - The asker's choice (`choose`): *This answers it* counts the message as answered from an earlier
-  lesson (a deflection, counted per topic on the scoreboard: `deflections`), *Not quite* is noted,
+  lesson (a deflection, counted per topic on the scoreboard: storage.scoreboard.help_channels),
+  *Not quite* is noted,
   *Don't suggest to me* stops suggestions to them in every help channel.
 - Closing the loop (`offer_save`): when the asker marks a colleague's reply in the thread, they are
   offered once per thread to save it as a lesson.
@@ -24,12 +25,12 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, update
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from core import asking, questions
 from core.clock import utcnow
-from storage.models import HelpChannel, HelperPreference, HelpThread, Question, QuestionTopic, Topic
+from storage.models import HelpChannel, HelperPreference, HelpThread
 from storage.upsert import insert_if_absent
 
 MAX_NAME_CHARS = 80
@@ -309,33 +310,3 @@ def offer_save(session: Session, *, team_id: str, channel_id: str, thread_ts: st
         .values(save_offered_at=utcnow())
     )
     return done.rowcount == 1
-
-
-# -- counts ---------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Deflections:
-    """Help-channel questions answered from earlier lessons in a period: in all, and per topic of
-    the lessons that answered them (a lesson with two topics counts in both), by topic name."""
-
-    total: int
-    topics: tuple[tuple[str, int], ...] = ()
-
-
-def deflections(session: Session, *, team_ids: list[str], start: datetime, end: datetime) -> Deflections:
-    """*This answers it* clicks in help channels in [start, end), of the workspaces `team_ids`."""
-    period = (HelpThread.team_id.in_(team_ids), HelpThread.answered_at >= start, HelpThread.answered_at < end)
-    total = session.execute(select(func.count()).select_from(HelpThread).where(*period)).scalar_one()
-    if not total:
-        return Deflections(0)
-    rows = session.execute(
-        select(Topic.key, func.min(Topic.name), func.count())
-        .select_from(HelpThread)
-        .join(Question, Question.id == HelpThread.answered_by_id)
-        .join(QuestionTopic, QuestionTopic.question_id == Question.id)
-        .join(Topic, Topic.id == QuestionTopic.topic_id)
-        .where(*period, Question.team_id.in_(team_ids), Topic.team_id.in_(team_ids))
-        .group_by(Topic.key)
-    ).all()
-    return Deflections(total, tuple(sorted(((name, n) for _, name, n in rows), key=lambda t: t[0].casefold())))

@@ -85,8 +85,8 @@ def history(fake, call: Call):
 
 def replies(fake, call: Call):
     """A thread: its parent first, then its replies, oldest first (`oldest` leaves out older
-    replies, never the parent). A message with no replies is answered alone; an unknown ts is
-    `thread_not_found`."""
+    replies, never the parent). A message with no replies is answered alone; the ts of a reply
+    answers its whole thread, as Slack does; an unknown ts is `thread_not_found`."""
     args, store = call.args, fake.store
     channel, ts = args.get("channel", ""), args.get("ts", "")
     problem = fake.can_post(channel)
@@ -95,6 +95,9 @@ def replies(fake, call: Call):
     oldest = float(args.get("oldest") or 0)
     with store.lock:
         parent = store.find_message(channel, ts)
+        if parent is not None and parent.get("thread_ts") not in (None, ts):
+            ts = parent["thread_ts"]
+            parent = store.find_message(channel, ts)
         thread = [m for m in store.messages[channel] if m.get("thread_ts") == ts and m["ts"] != ts]
         if parent is None:
             return err("thread_not_found")
