@@ -135,9 +135,7 @@ def test_a_question_earlier_lessons_cover_gets_them_privately_once_and_this_answ
     assert "Answered in help channels from earlier lessons: *1*" in board
 
 
-def test_nothing_is_said_when_no_lesson_is_good_enough_or_the_message_asks_nothing(
-    knowhow, slack, fake_slack, help_it
-):
+def test_nothing_is_said_when_no_lesson_is_good_enough_or_the_message_asks_nothing(knowhow, slack, fake_slack, help_it):
     unanswered = say(slack, fake_slack, "Does anyone know a good Thai restaurant near the office?")
     thanks = say(slack, fake_slack, "Thanks everyone, that worked!")
     settle(knowhow)
