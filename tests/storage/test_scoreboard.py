@@ -13,6 +13,7 @@ from storage.models import (
     Deferral,
     ExpertSession,
     HelperPreference,
+    HelpThread,
     MentoringTopic,
     MentorRequest,
     Mentorship,
@@ -553,6 +554,18 @@ def test_another_workspaces_rows_never_count(engine):
         )
         s.add(Volunteer(team_id=OTHER, user_id="UV", capacity=3))
         s.add(VolunteerTopic(team_id=OTHER, user_id="UV", topic_id=t.id))
+        # A help-channel question an earlier lesson answered (core.helpchannels).
+        s.add(
+            HelpThread(
+                team_id=OTHER,
+                channel_id="C0HELP",
+                thread_ts="1.0",
+                asker_id="UQ",
+                state="suggested",
+                answered_by_id=old.id,
+                answered_at=START + DAY,
+            )
+        )
         s.add(ProtegeToMentor(team_id=OTHER, user_id="UP", topic_id=t.id, at=START + DAY))
         s.add(
             MentorRequest(
@@ -593,6 +606,7 @@ def test_another_workspaces_rows_never_count(engine):
             "protege_to_mentor_week": 0,
         },
         "helpers": [],
+        "help": {"deflected": 0, "topics": []},
     }
     # The same rows, read for their own workspace, do count: the data set is not empty by mistake.
     assert theirs["questions"]["asked"] == 2 and theirs["questions"]["resolved"] == 1
@@ -611,4 +625,5 @@ def test_another_workspaces_rows_never_count(engine):
         }
     ]
     assert theirs["helpers"] == [{"user_id": "UH", "accepted": 1}]
+    assert theirs["help"]["deflected"] == 1
     assert teams == [OTHER]
