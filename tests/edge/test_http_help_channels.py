@@ -101,10 +101,16 @@ def test_only_admins_choose_help_channels_and_the_command_is_no_question(knowhow
     assert "Only admins can choose the help channels" in refused
     assert "No help channels yet" in ask_cmd(slack, "channels", user=ASKER)["text"]
     assert "now a help channel" in ask_cmd(slack, f"channels add <#{HELP}|help-it>")["text"]
+    assert [c.args["channel"] for c in fake_slack.calls_to("conversations.join")] == [HELP]  # to read it
     assert "already a help channel" in ask_cmd(slack, f"channels add <#{HELP}|help-it>")["text"]
     assert f"<#{HELP}>" in ask_cmd(slack, "channels list", user=ASKER)["text"]
     settle(knowhow)
     assert not fake_slack.calls_to("chat.postMessage")  # none of these was taken for a question
+    # /ask comes unescaped (should_escape: false): "#help-it" is a name, found among the help channels.
+    paused = slack.command("/ask", "channels pause #help-it", user_id=ADMIN, channel_id=ELSEWHERE).json()["text"]
+    assert f"Paused: Knowhow says nothing in <#{HELP}>" in paused
+    elsewhere = slack.command("/ask", "channels add #random", user_id=ADMIN, channel_id=HELP).json()["text"]
+    assert "in #random itself" in elsewhere
     assert "no longer a help channel" in ask_cmd(slack, f"channels remove <#{HELP}|help-it>")["text"]
 
 

@@ -32,20 +32,37 @@ def handle_channels(
             found = helpchannels.listed(session, team_id=team_id)
         ack(**blocks.listing(found))
         return
-    user_id, here = command["user_id"], command.get("channel_id")
-    answer(deps.ack_budget, ack, respond, context, client, lambda c: _change(deps, c, team_id, user_id, here, rest))
+    user_id = command["user_id"]
+    answer(deps.ack_budget, ack, respond, context, client, lambda c: _change(deps, c, team_id, user_id, command, rest))
 
 
-def _change(deps: Deps, client, team_id: str, user_id: str, here: str | None, rest: str) -> dict:
+def _target(deps: Deps, team_id: str, command: dict, target: str) -> tuple[str | None, str | None]:
+    """The channel a subcommand names, and its name. `/ask` comes unescaped (`should_escape: false`
+    in the manifest, so questions arrive as typed): "#help-it" is a name, not a link. It is the
+    channel the command runs in when the names agree, else a help channel of that name; a link
+    (`<#C…|name>`) or nothing (the channel it runs in) are taken as they are."""
+    channel, typed = _channel_arg(target, command.get("channel_id"))
+    if channel is not None:
+        return channel, typed
+    name = target.strip().lstrip("#").strip()
+    if not name or " " in name:
+        return None, None
+    if name == command.get("channel_name"):
+        return command.get("channel_id"), name
+    with session_scope(deps.engine) as session:
+        known = next((c for c in helpchannels.listed(session, team_id=team_id) if c.name == name), None)
+    return (known.channel_id, name) if known else (None, name)
+
+
+def _change(deps: Deps, client, team_id: str, user_id: str, command: dict, rest: str) -> dict:
     verb, _, target = rest.partition(" ")
     verb = verb.lower()
     if not is_admin(deps, client, user_id):
         return private(refusals.HELP_CHANNELS)
-    channel, typed = _channel_arg(target, here)
+    channel, typed = _target(deps, team_id, command, target)
     if channel is None or not channel.startswith(("C", "G")):
-        return private(
-            f"Name the channel as a link, for example `/ask channels {verb} #help-it`, or run it in that channel."
-        )
+        where = f"#{typed}" if typed else "that channel"
+        return private(f"Run `/ask channels {verb}` in {where} itself: Knowhow takes the channel it is typed in.")
     with session_scope(deps.engine) as session:
         if verb == "remove":
             removed = helpchannels.undesignate(session, team_id=team_id, channel_id=channel)
@@ -90,7 +107,8 @@ def _join(client, channel: str, typed: str | None) -> tuple[str | None, str | No
     else (None, what to tell the admin, in words: never Slack's error code)."""
     again = f"`/ask channels add #{typed}`" if typed else "the command"
     try:
-        return typed or (client.conversations_join(channel=channel).get("channel") or {}).get("name"), None
+        found = client.conversations_join(channel=channel).get("channel") or {}
+        return typed or found.get("name"), None
     except SlackApiError as exc:
         error = delivery.error_of(exc)
     if error in ("method_not_supported_for_channel_type", "is_private"):
