@@ -38,6 +38,7 @@ DEFAULT_SCOPES = (
     "channels:read",
     "groups:read",
     "reactions:write",
+    "reactions:read",
     "mpim:write",
     "im:write",
     "files:write",

@@ -11,6 +11,14 @@ ASK_POST_ANYWAY = "ask_post_anyway"  # also "Post it", on a question shown befor
 ASK_EDIT_HELD = "ask_edit_held"  # "Edit it in the form", on a question shown before posting
 ASK_CANCEL_HELD = "ask_cancel_held"  # "Cancel", on a question shown before posting
 ASK_ACCEPT_OPEN = "ask_accept_open"  # the button on a question's post
+# Help channels: on the earlier lessons offered privately to someone who asked there.
+# Value: {"c": channel, "t": the question's ts, "by": the lesson's question id (This answers it)}.
+HELP_ANSWERS_IT = "help_answers_it"
+HELP_NOT_QUITE = "help_not_quite"
+HELP_STOP = "help_stop_suggesting"  # "Don't suggest to me"
+# Offered to an asker who marked a reply in a help channel; the lessons feature opens its save form.
+# Value: {"c": channel, "t": thread_ts, "a": the marked answer's ts}.
+LESSON_SAVE_OFFER = "lesson_save_offer"
 
 # Modals (callback ids) and their inputs (block id = action id).
 ASK_MODAL = "ask_modal"

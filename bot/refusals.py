@@ -18,6 +18,7 @@ QA_CHANNEL = admins_only(
     "Ask an admin of this workspace to run `/ask channel` in the channel they should go to.",
 )
 SESSION_CHANNELS = admins_only("choose the channels that host expert sessions")
+HELP_CHANNELS = admins_only("choose the help channels", "`/ask channels` lists them.")
 SESSION_STARTERS = admins_only(
     "choose who may open expert sessions on the spot", "`/expert who-can-start` shows who may."
 )

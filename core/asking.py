@@ -25,6 +25,8 @@ from storage.models import Question
 MAX_QUESTION_CHARS = 8000
 MAX_DETAILS_CHARS = 8000
 HELP_WORDS = {"help", "-h", "--help", "?"}
+# `/ask channels <verb>`: the help channels (core.helpchannels). Anything else after "channels" asks.
+HELP_CHANNEL_VERBS = frozenset({"add", "remove", "list", "pause", "resume"})
 
 
 class AskIntent(enum.Enum):
@@ -33,6 +35,8 @@ class AskIntent(enum.Enum):
     QUESTION = "question"
     SEARCH = "search"
     CHANNEL = "channel"  # an admin: this channel is where the workspace's questions go
+    HELP_CHANNELS = "help_channels"  # `/ask channels [add|remove|pause|resume|list] [#channel]`
+    HELP_SUGGESTIONS = "help_suggestions"  # `/ask suggestions on|off`: earlier lessons in help channels
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,12 @@ def parse_ask(text: str | None) -> ParsedAsk:
     first, _, rest = cleaned.partition(" ")
     if first.lower() == "search":
         return ParsedAsk(AskIntent.SEARCH, rest.strip())
+    verb = rest.strip().partition(" ")[0]
+    if first.lower() == "channels" and (not rest.strip() or verb.lower() in HELP_CHANNEL_VERBS):
+        # "/ask channels are confusing, which one?" is a question: only the verbs make a command.
+        return ParsedAsk(AskIntent.HELP_CHANNELS, rest.strip())
+    if first.lower() == "suggestions" and rest.strip().lower() in ("", "on", "off"):
+        return ParsedAsk(AskIntent.HELP_SUGGESTIONS, rest.strip().lower())
     return ParsedAsk(AskIntent.QUESTION, cleaned)
 
 

@@ -35,6 +35,7 @@ ACTIVITY: dict[tuple[str, str], str] = {
     ("questions", "resolved"): "questions resolved",
     ("questions", "answered_within_day"): "questions answered within a day",
     ("questions", "deflected"): "questions an earlier answer settled",
+    ("help", "deflected"): "questions in help channels answered from earlier lessons",
     ("sessions", "held"): "expert sessions held",
     ("sessions", "questions"): "questions in expert sessions",
     ("sessions", "handled"): "session questions answered or deferred",

@@ -307,6 +307,9 @@ class Board:
     mentoring: dict[str, Figure] = field(default_factory=dict)
     topics: list[tuple[str, dict[str, Figure]]] = field(default_factory=list)
     helpers: list[tuple[str, int]] = field(default_factory=list)
+    # Help channels: questions answered from earlier lessons (core.helpchannels), in all and per topic.
+    help: dict[str, Figure] = field(default_factory=dict)
+    help_topics: list[tuple[str, Figure]] = field(default_factory=list)
     has_previous: bool = False
     # How many workspaces' figures these are (more than one: an organisation's).
     workspaces: int = 1
@@ -320,6 +323,23 @@ SESSION_COUNTS = ("held", "questions", "handled", "deferrals_kept", "deferrals_o
 MENTORING_COUNTS = ("seeking", "volunteers", "active", "completed", "protege_to_mentor_total", "protege_to_mentor_week")
 TOPIC_COUNTS = ("seeking", "volunteers", "active", "completed")  # a topic's, of the mentoring counts
 LESSON_COUNTS = ("saved",)  # threads saved as lessons (core.saving), overall and per topic
+HELP_COUNTS = ("deflected",)
+
+
+def _help_topic_rows(now: dict, before: dict | None, threshold: int) -> list[tuple[str, Figure]]:
+    """Each topic's help-channel deflections this week (activity: shown as counted, core.privacy),
+    with its change when last week's figures are there; topics with none this week are left out."""
+    earlier = {t["topic"]: t["deflected"] for t in (before or {}).get("topics", [])}
+    people = of_people("help", "deflected")
+    return [
+        (
+            t["topic"],
+            figure(
+                t["deflected"], earlier.get(t["topic"], 0) if before is not None else None, threshold, people=people
+            ),
+        )
+        for t in now.get("topics", [])
+    ]
 
 
 def _whose(snapshot: Snapshot) -> str:
@@ -406,6 +426,8 @@ def board(current: Snapshot, previous: Snapshot | None, threshold: int = DEFAULT
         mentoring=mentoring_figures,
         topics=[(t["topic"], row) for t, row in rows],
         helpers=[(h["user_id"], h["accepted"]) for h in now.get("helpers", [])],
+        help=group("help", HELP_COUNTS),
+        help_topics=_help_topic_rows(now.get("help", {}), before.get("help") if previous else None, threshold),
         has_previous=previous is not None,
         workspaces=len(now.get("pool") or [None]),
         lessons=lessons,

@@ -44,6 +44,10 @@ OUTBOX_HELD_EXPIRED = "ask.held_expired"
 OUTBOX_ASK_FORM_RESULT = "ask.form_result"
 # A thread saved as a lesson: its permalink and its other replies, read from Slack (bot/lessons).
 OUTBOX_LESSON_COMPLETE = "lesson.complete"
+OUTBOX_HELP_SUGGEST = "help.suggest"  # earlier lessons for a help channel's question, privately to its asker
+OUTBOX_HELP_CHOSEN = "help.chosen"  # what came of the asker's choice, in place of the suggestion
+OUTBOX_HELP_CHECKMARK = "help.checkmark"  # a checkmark in a help channel: did the asker mark a reply?
+OUTBOX_HELP_SAVE_OFFER = "help.save_offer"  # to the asker: save the marked answer as a lesson (once per thread)
 
 # Work kinds: a request stored by its ack, turned into what it implies after the ack by the work
 # worker (bot.outbox.Work). Their own worker drains them, so a slow Slack never holds them up.
@@ -52,4 +56,8 @@ WORK_ASK_FORM = "work.ask_form"  # the /ask form, submitted: the same, answered 
 WORK_MESSAGE = "work.message"  # a message event: a reply, an edit, a deletion, a session's question
 WORK_HELD_CHOICE = "work.held_choice"  # "This answers it" / "Post my question anyway"
 WORK_FORGET = "work.forget"  # Slack says an account was deactivated: forget the person (core.erasure)
-WORK_KINDS = frozenset({WORK_ASK, WORK_ASK_FORM, WORK_MESSAGE, WORK_HELD_CHOICE, WORK_FORGET})
+WORK_HELP_CHOICE = "work.help_choice"  # "This answers it" / "Not quite" / "Don't suggest to me" in a help channel
+WORK_HELP_REACTION = "work.help_reaction"  # a checkmark added to a message (reaction_added)
+WORK_KINDS = frozenset(
+    {WORK_ASK, WORK_ASK_FORM, WORK_MESSAGE, WORK_HELD_CHOICE, WORK_FORGET, WORK_HELP_CHOICE, WORK_HELP_REACTION}
+)

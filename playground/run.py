@@ -116,6 +116,7 @@ class Playground:
                 self._start_inprocess()
             self.workspace.connect(f"http://127.0.0.1:{self.knowhow_port}/slack/events")
             self.page.start()
+            sample.set_up(self.workspace)
             if self.demo:
                 sample.seed_demo(self.workspace)
         except BaseException:

@@ -30,6 +30,7 @@ EXPERT_CHANNEL = "C0EXPERT01"
 MANAGERS_CHANNEL = "C0MANAGERS"
 SG_GENERAL_CHANNEL = "C0SGGENRL1"
 SG_ENGINEERING_CHANNEL = "C0SGENGIN1"
+HELP_CHANNEL = "C0HELPIT01"  # a help channel (`/ask channels add`): questions asked there plainly
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,12 @@ CHANNELS: tuple[Channel, ...] = (
         people_of(LONDON),
     ),
     Channel(
+        HELP_CHANNEL,
+        "help-it",
+        "IT help: just ask. When earlier answers cover your question, Knowhow shows them to you privately",
+        people_of(LONDON),
+    ),
+    Channel(
         MANAGERS_CHANNEL,
         "people-managers",
         "A private room for people managers",
@@ -369,6 +376,15 @@ def _click_in_dm(workspace, user: str, action_id: str, value_end: str = "", time
     ts, (block_id, button) = workspace.wait_until(found, timeout)
     where = {"type": "message", "channel": dm, "ts": ts}
     workspace.block_action(user, where, block_id=block_id, action_id=action_id, value=button.get("value"))
+
+
+def set_up(workspace, *, timeout: float = 30.0) -> None:
+    """What the sample company's admins did before anyone arrived, through Knowhow as they would:
+    #help-it is a help channel (`/ask channels add`), so a question asked there plainly is met with
+    earlier answers that cover it (with --demo, "How should we run a post-mortem after an incident?")."""
+    admin = next(p.id for p in PEOPLE if p.is_admin)
+    workspace.slash_command(admin, HELP_CHANNEL, "/ask channels add #help-it")
+    workspace.wait_for_ephemeral(admin, HELP_CHANNEL, "now a help channel", timeout=timeout)
 
 
 def seed_demo(workspace, *, session_in_seconds: int = 120, session_minutes: int = 15, timeout: float = 30.0) -> None:

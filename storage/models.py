@@ -191,6 +191,8 @@ class HelperPreference(SQLModel, table=True):
     # May the weekly scoreboard thank them by name for accepted answers? Only if they said so.
     thank_publicly: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    # "Don't suggest to me": no earlier lessons are offered to them in help channels (core.helpchannels).
+    help_suggestions_off: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()))
 
 
 class Invitation(SQLModel, table=True):
@@ -235,6 +237,49 @@ class DesignatedChannel(SQLModel, table=True):
     added_by: str = Field(max_length=32)
     added_at: datetime = Field(default_factory=utcnow, sa_column=_when())
     name: str | None = Field(default=None, max_length=80)
+
+
+class HelpChannel(SQLModel, table=True):
+    """A channel where people ask for help in plain messages (`/ask channels add`): Knowhow reads
+    its top-level messages and offers the askers earlier lessons privately (core.helpchannels).
+    `paused_at` set: an admin paused it (`/ask channels pause`), and Knowhow stays quiet there."""
+
+    __tablename__ = "help_channel"
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    channel_id: str = Field(max_length=32, primary_key=True)
+    added_by: str = Field(max_length=32)
+    added_at: datetime = Field(default_factory=utcnow, sa_column=_when())
+    name: str | None = Field(default=None, max_length=80)
+    paused_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    paused_by: str | None = Field(default=None, max_length=32)
+
+
+class HelpThread(SQLModel, table=True):
+    """A top-level message in a help channel that Knowhow acted on, and what came of it. Its text
+    is never stored: it is read from Slack when earlier lessons are looked up for it.
+
+    `state`: "looking" (earlier lessons are being looked up), "suggested" (shown to the asker),
+    "nothing" (none good enough: nothing was said), "answered" (a colleague had replied first:
+    nothing was said), "unread" (never looked up: a row made only to offer saving its answer)."""
+
+    __tablename__ = "help_thread"
+    __table_args__ = (Index("ix_help_thread_answered", "team_id", "answered_at"),)
+
+    team_id: str = Field(max_length=32, primary_key=True)
+    channel_id: str = Field(max_length=32, primary_key=True)
+    thread_ts: str = Field(max_length=32, primary_key=True)
+    asker_id: str = Field(max_length=32)
+    state: str = Field(default="looking", max_length=16)
+    # The earlier questions shown, as comma-separated ids ("12,40"): a click must name one of them.
+    suggested: str | None = Field(default=None, max_length=200)
+    # *This answers it*: the earlier question that answered it (a deflection), and when.
+    answered_by_id: int | None = Field(default=None)
+    answered_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    not_quite_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    # When the asker was offered to save the thread's marked answer as a lesson (once per thread).
+    save_offered_at: datetime | None = Field(default=None, sa_column=_when(nullable=True))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_when())
 
 
 class ExpertSession(SQLModel, table=True):

@@ -28,6 +28,7 @@ from storage.models import (
     Deferral,
     ExpertSession,
     HelperPreference,
+    HelpThread,
     MentoringTopic,
     MentorRequest,
     Mentorship,
@@ -391,6 +392,31 @@ def lessons(
     return {"saved": saved, "topics": [{"topic": names.get(key, key), "saved": n} for key, n in rows]}
 
 
+def help_channels(
+    session: Session, *, team_id: str, start: datetime, end: datetime, pool: Sequence[str] | None = None
+) -> dict:
+    """Questions asked in help channels that an earlier lesson answered (the asker clicked *This
+    answers it*: core.helpchannels), in all and per topic of the lessons that answered them (a
+    lesson with two topics counts in both; topics by key across the organisation, named as the
+    posting workspace has them, else as first written)."""
+    teams = _teams(team_id, pool)
+    period = (HelpThread.team_id.in_(teams), HelpThread.answered_at >= start, HelpThread.answered_at < end)
+    total = session.execute(select(func.count()).select_from(HelpThread).where(*period)).scalar_one()
+    topics = []
+    if total:
+        named_here = func.max(case((Topic.team_id == team_id, Topic.name)))
+        rows = session.execute(
+            select(Topic.key, func.coalesce(named_here, func.min(Topic.name)), func.count())
+            .select_from(HelpThread)
+            .join(QuestionTopic, QuestionTopic.question_id == HelpThread.answered_by_id)
+            .join(Topic, Topic.id == QuestionTopic.topic_id)
+            .where(*period, Topic.team_id.in_(teams), QuestionTopic.team_id.in_(teams))
+            .group_by(Topic.key)
+        ).all()
+        topics = sorted(({"topic": name, "deflected": n} for _, name, n in rows), key=lambda t: t["topic"].casefold())
+    return {"deflected": total, "topics": topics}
+
+
 def week(session: Session, *, team_id: str, start: datetime, end: datetime, pool: Sequence[str] | None = None) -> dict:
     """The week's figures for `team_id`'s post: of its `pool` (the organisation's workspaces, it
     first) when given, else of the workspace alone. `pool` says whose figures they are."""
@@ -402,6 +428,7 @@ def week(session: Session, *, team_id: str, start: datetime, end: datetime, pool
         "mentoring": mentoring(session, team_id=team_id, start=start, end=end, pool=teams),
         "helpers": helpers(session, team_id=team_id, start=start, end=end, pool=teams),
         "lessons": lessons(session, team_id=team_id, start=start, end=end, pool=teams),
+        "help": help_channels(session, team_id=team_id, start=start, end=end, pool=teams),
     }
 
 

@@ -30,6 +30,7 @@ EXPECTED_BOT_SCOPES = {
     "im:write",
     "files:write",
     "reactions:write",
+    "reactions:read",
     "commands",
     "chat:write",
     "channels:history",
@@ -39,7 +40,7 @@ EXPECTED_BOT_SCOPES = {
     "channels:read",
     "groups:read",
 }
-REQUIRED_BOT_EVENTS = {"message.channels", "message.groups", "message.im", "app_home_opened"}
+REQUIRED_BOT_EVENTS = {"message.channels", "message.groups", "message.im", "app_home_opened", "reaction_added"}
 
 
 @pytest.fixture(scope="module")

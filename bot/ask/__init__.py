@@ -1,14 +1,15 @@
 """/ask in Slack: asking (command, form, earlier answers offered first), searching, answers in
-threads, accepting an answer, and the senders that post and keep questions up to date."""
+threads, accepting an answer, the senders that post and keep questions up to date, and help
+channels (`/ask channels`: earlier lessons offered to people who ask there, bot/ask/helpchannels)."""
 
 from __future__ import annotations
 
 from slack_bolt import App
 
-from bot.ask import accept, listeners, messages, search, senders, work
+from bot.ask import accept, helpchannels, listeners, messages, search, senders, work
 from bot.deps import Deps
 
-SENDERS = {**senders.SENDERS, **work.SENDERS, **messages.SENDERS}
+SENDERS = {**senders.SENDERS, **work.SENDERS, **messages.SENDERS, **helpchannels.SENDERS}
 
 
 def register(app: App, deps: Deps) -> None:
@@ -19,6 +20,7 @@ def register(app: App, deps: Deps) -> None:
     listeners.register(app, deps)
     search.register(app, deps)
     accept.register(app, deps)
+    helpchannels.register(app, deps)
 
 
 __all__ = ["SENDERS", "register"]

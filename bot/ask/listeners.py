@@ -16,6 +16,7 @@ from bot import delivery, ids
 from bot.ackbudget import SlackSlow, after_ack, answer
 from bot.admins import is_admin
 from bot.ask import blocks, search
+from bot.ask.helpchannels import command as help_command
 from bot.deps import Deps
 from bot.edge import team_of
 from bot.text import escape, unescape
@@ -46,6 +47,12 @@ def handle_ask_command(deps: Deps, ack: Ack, command: dict, context: BoltContext
     if parsed.intent is asking.AskIntent.CHANNEL:
         # Who is an admin is Slack's to say: when it is slow, this is done after the ack.
         answer(deps.ack_budget, ack, respond, context, client, lambda c: set_qa_channel(deps, command, team_id, c))
+        return
+    if parsed.intent is asking.AskIntent.HELP_CHANNELS:
+        help_command.handle_channels(deps, ack, command, context, client, respond, team_id, parsed.text)
+        return
+    if parsed.intent is asking.AskIntent.HELP_SUGGESTIONS:
+        help_command.handle_suggestions(deps, ack, command, team_id, parsed.text)
         return
     if parsed.intent is asking.AskIntent.SEARCH:
         ack(**search.search_page(deps, team_id, parsed.text, offset=0, channel_id=command.get("channel_id")))

@@ -1,6 +1,7 @@
 """Message events in channels the bot is in: replies in a question's thread are its answers
-(kept as they are edited and deleted), and top-level messages in a channel where an expert
-session is open are the session's questions."""
+(kept as they are edited and deleted), top-level messages in a channel where an expert session
+is open are the session's questions, and those in a help channel that ask are looked up against
+earlier lessons (core.helpchannels)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from bot.outbox import Retry, SendContext, Work
 from core import asking
 from core.clock import from_slack_ts
 from notify import ask as notify_ask
+from notify import helpchannels as notify_help
 from notify import kinds, queue_work
 from notify import sessions as notify_sessions
 from storage import channels
@@ -90,6 +92,18 @@ def apply_message_event(session: Session, team_id: str, event: dict, attempts: i
                 user_id=event["user"],
                 text=event.get("text") or "",
                 at=from_slack_ts(event["ts"]),
+            )
+            # In a help channel, a question gets earlier lessons privately (core.helpchannels).
+            changed = (
+                notify_help.top_level_message(
+                    session,
+                    team_id=team_id,
+                    channel_id=event["channel"],
+                    message_ts=event["ts"],
+                    user_id=event["user"],
+                    text=event.get("text") or "",
+                )
+                or changed
             )
         elif _is_reply_by_person(event):
             thread_ts = event["thread_ts"]

@@ -76,7 +76,8 @@ def board_blocks(b: Board, *, title: str) -> list[dict]:
             if len(b.topics) > TOPICS_SHOWN:
                 rows.append(f"…and {len(b.topics) - TOPICS_SHOWN} more topics (`/mentor topics` lists them all).")
             blocks.append(section("\n".join(rows)))
-    if _none(q.values()) and b.oldest_open_days is None:
+    help_line = help_channels_line(b)
+    if _none(q.values()) and b.oldest_open_days is None and help_line is None:
         question_lines = ["*Questions*", "None yet."]
     else:
         question_lines = [
@@ -90,6 +91,7 @@ def board_blocks(b: Board, *, title: str) -> list[dict]:
                 if b.oldest_open_days is not None
                 else "*none*"
             ),
+            *([help_line] if help_line else []),
         ]
     blocks.append(section("\n".join(question_lines)))
     blocks += lesson_blocks(b)
@@ -121,6 +123,20 @@ def lesson_blocks(b: Board) -> list[dict]:
         if b.lesson_topics:
             lines.append("By topic: " + ", ".join(f"{shown(name)} {shown_figure(f)}" for name, f in b.lesson_topics))
     return [section("\n".join(lines))]
+
+
+def help_channels_line(b: Board) -> str | None:
+    """Questions asked in help channels that earlier lessons answered, in all and per topic (the
+    first TOPICS_SHOWN); None when there were none (a workspace without help channels sees nothing)."""
+    total = b.help.get("deflected")
+    if total is None or not total.value:
+        return None
+    line = f"Answered in help channels from earlier lessons: {shown_figure(total)}"
+    if b.help_topics:
+        parts = [f"{shown(name)} {shown_figure(f)}" for name, f in b.help_topics[:TOPICS_SHOWN]]
+        more = f" and {len(b.help_topics) - TOPICS_SHOWN} more" if len(b.help_topics) > TOPICS_SHOWN else ""
+        line += " (" + ", ".join(parts) + more + ")"
+    return line
 
 
 def privacy_note(threshold: int) -> str:

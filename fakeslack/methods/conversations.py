@@ -93,7 +93,8 @@ def _with_thread(message: dict[str, Any], thread: list[dict[str, Any]]) -> dict[
 def replies(fake, call: Call):
     """A thread: its parent first (with reply_count and the rest, as Slack shows it), then its
     replies, oldest first (`oldest` leaves out older replies, never the parent), a page at a time.
-    A message with no replies is answered alone; an unknown ts is `thread_not_found`. The bot
+    A message with no replies is answered alone; the ts of a reply answers its whole thread, as
+    Slack does; an unknown ts is `thread_not_found`. The bot
     reads only conversations it is in: a DM or group DM between people, or a private channel it
     was not invited to, does not exist for it (`channel_not_found`); a public channel it has not
     joined answers `not_in_channel`."""
@@ -106,6 +107,9 @@ def replies(fake, call: Call):
     oldest = float(args.get("oldest") or 0)
     with store.lock:
         parent = store.find_message(channel, ts)
+        if parent is not None and parent.get("thread_ts") not in (None, ts):
+            ts = parent["thread_ts"]
+            parent = store.find_message(channel, ts)
         thread = [copy.deepcopy(m) for m in store.messages[channel] if m.get("thread_ts") == ts and m["ts"] != ts]
         if parent is None:
             return err("thread_not_found")

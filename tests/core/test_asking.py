@@ -34,6 +34,25 @@ def test_channel_alone_chooses_the_qa_channel_and_a_question_about_channels_is_a
     assert asking.parse_ask(text).intent is intent
 
 
+@pytest.mark.parametrize(
+    "text,intent,rest",
+    [
+        ("channels", AskIntent.HELP_CHANNELS, ""),
+        ("channels add <#C0HELP|help-it>", AskIntent.HELP_CHANNELS, "add <#C0HELP|help-it>"),
+        ("Channels PAUSE", AskIntent.HELP_CHANNELS, "PAUSE"),
+        ("channels list", AskIntent.HELP_CHANNELS, "list"),
+        ("channels are confusing, which one is for IT?", AskIntent.QUESTION, None),
+        ("suggestions off", AskIntent.HELP_SUGGESTIONS, "off"),
+        ("suggestions for a team offsite?", AskIntent.QUESTION, None),
+    ],
+)
+def test_ask_channels_and_suggestions_are_commands_only_with_their_words(text, intent, rest):
+    parsed = asking.parse_ask(text)
+    assert parsed.intent is intent
+    if rest is not None:
+        assert parsed.text == rest
+
+
 def test_question_text_is_kept_but_trimmed():
     parsed = asking.parse_ask("  How do I deploy on a Friday?\n")
     assert parsed.intent is AskIntent.QUESTION

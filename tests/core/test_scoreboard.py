@@ -256,6 +256,7 @@ def test_every_count_is_either_of_people_or_of_activity():
         ("sessions", k) for k in scoreboard.SESSION_COUNTS
     }
     counts |= {("lessons", k) for k in scoreboard.LESSON_COUNTS}
+    counts |= {("help", k) for k in scoreboard.HELP_COUNTS}
     assert counts == set(privacy.PEOPLE) | set(privacy.ACTIVITY) and not set(privacy.PEOPLE) & set(privacy.ACTIVITY)
     assert {c for c in counts if privacy.of_people(*c)} == {("mentoring", k) for k in scoreboard.MENTORING_COUNTS}
     assert privacy.of_people("mentoring", "a count nobody classified yet")  # hidden until decided

@@ -47,6 +47,17 @@ def test_the_demo_is_seeded_through_knowhow_and_a_mentor_can_be_found(tmp_path):
         assert announced and "Growing into your first management role" in text_of(announced[0])
         assert "<!date^" in text_of(announced[0])  # each reader sees the start in their own zone
 
+        # #help-it is a help channel: a plain question there is met, privately, with the earlier answer.
+        hugo = "U0HUGO0001"
+        page.act("/api/message", as_=hugo, channel=sample.HELP_CHANNEL, text=sample.SUGGESTED["text"])
+        eventually(
+            lambda: any(
+                m["ephemeral"] and "answered this before" in text_of(m)
+                for m in page.messages(hugo, sample.HELP_CHANNEL)
+            )
+        )
+        assert not any(m["ephemeral"] for m in page.messages("U0EMMA0001", sample.HELP_CHANNEL))
+
         with sqlite3.connect(tmp_path / "knowhow.db") as db:  # read only: the demo wrote through Slack
             assert db.execute("SELECT count(*) FROM volunteer").fetchone()[0] == len(sample.VOLUNTEERS)
             (starts,) = db.execute("SELECT starts_at FROM expert_session").fetchone()

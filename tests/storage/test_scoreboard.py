@@ -13,6 +13,7 @@ from storage.models import (
     Deferral,
     ExpertSession,
     HelperPreference,
+    HelpThread,
     MentoringTopic,
     MentorRequest,
     Mentorship,
@@ -553,6 +554,18 @@ def test_another_workspaces_rows_never_count(engine):
         )
         s.add(Volunteer(team_id=OTHER, user_id="UV", capacity=3))
         s.add(VolunteerTopic(team_id=OTHER, user_id="UV", topic_id=t.id))
+        # A help-channel question an earlier lesson answered (core.helpchannels).
+        s.add(
+            HelpThread(
+                team_id=OTHER,
+                channel_id="C0HELP",
+                thread_ts="1.0",
+                asker_id="UQ",
+                state="suggested",
+                answered_by_id=old.id,
+                answered_at=START + DAY,
+            )
+        )
         s.add(ProtegeToMentor(team_id=OTHER, user_id="UP", topic_id=t.id, at=START + DAY))
         s.add(
             MentorRequest(
@@ -611,6 +624,7 @@ def test_another_workspaces_rows_never_count(engine):
         },
         "helpers": [],
         "lessons": {"saved": 0, "topics": []},
+        "help": {"deflected": 0, "topics": []},
     }
     # The same rows, read for their own workspace, do count: the data set is not empty by mistake.
     assert theirs["lessons"] == {"saved": 1, "topics": []}
@@ -630,4 +644,5 @@ def test_another_workspaces_rows_never_count(engine):
         }
     ]
     assert theirs["helpers"] == [{"user_id": "UH", "accepted": 1}]
+    assert theirs["help"]["deflected"] == 1
     assert teams == [OTHER]
