@@ -34,8 +34,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text
 
-from core import importing, semantic
-from core.lessons import BROAD, MIN_COVERAGE, SEMANTIC_CANDIDATES, lessons_for, rank_similar
+from core import importing, lessons, semantic
+from core.lessons import BROAD, coverage_threshold, lessons_for, rank_similar
 from core.search import similar_questions
 from storage import migrate
 from storage.db import make_engine, session_scope
@@ -118,7 +118,7 @@ def evaluate(engine, queries: list[dict], teams: dict[str, str], sweep: bool = F
             ours.append(scores(ranking([h.question_id for h in hits]), relevant))
             if weights:
                 lexical = similar_questions(
-                    session, team_id=team, text=question_text(query), limit=SEMANTIC_CANDIDATES, broad=BROAD
+                    session, team_id=team, text=question_text(query), limit=semantic.candidates(), broad=BROAD
                 )
                 texts = {question_id: f"{body}\n{details or ''}" for question_id, _, body, details in stored}
                 candidates = [(h.question_id, h.score, texts[h.question_id]) for h in lexical]
@@ -193,7 +193,6 @@ def cost(url: str, modes, questions: int, lookups: int, data: Path) -> None:
         before = rss_mib()
         semantic.use(backends)
         semantic.available()
-        loaded = rss_mib()
 
         def similar(query):
             with session_scope(engine) as session:
@@ -202,8 +201,9 @@ def cost(url: str, modes, questions: int, lookups: int, data: Path) -> None:
         timed(similar, queries[:10])  # warm caches (and the model's vectors of what they find)
         cold = timed(similar, queries[10:])
         warm = timed(similar, queries[10:])
+        used = rss_mib()
         disk = sum(size for *_, size in install_size(extra)) / 2**20 if extra else 0.0
-        print(f"  {label}: disk +{disk:.0f} MiB, memory +{loaded - before:.0f} MiB (model loaded)")
+        print(f"  {label}: disk +{disk:.0f} MiB, memory +{used - before:.0f} MiB (model and kept vectors)")
         print(f"    first time each question is seen: {percentiles(cold)}")
         print(f"    seen before (vectors kept):       {percentiles(warm)}")
     semantic.use(())
@@ -242,7 +242,9 @@ def main() -> int:
         try:
             migrate.upgrade(engine)
             print(f"database: {engine.dialect.name}; not installed, not measured: {', '.join(missing) or 'none'}")
-            splits = [(split, load(args.data / filename)) for split, filename in SPLITS if (args.data / filename).exists()]
+            splits = [
+                (split, load(args.data / filename)) for split, filename in SPLITS if (args.data / filename).exists()
+            ]
             if BILINGUAL.exists() and (args.data / SPLITS[0][1]).exists():
                 splits.append(("dev, asked in French", bilingual(args.data / SPLITS[0][1])))
             for split, queries in splits:
@@ -252,18 +254,25 @@ def main() -> int:
                 for label, _, backends in modes:
                     semantic.use(backends)
                     results[label] = evaluate(engine, queries, teams, sweep=args.sweep and bool(backends))
+                    if backends:  # the same model re-ranking the informative words' candidates only
+                        lessons.BROAD = False
+                        results[label]["narrow"] = evaluate(engine, queries, teams)["ours"]
+                        lessons.BROAD = True
                 default = results[modes[0][0]]
                 print(row("data set's search engine", default["engine"]))
                 for label, _, backends in modes:
                     print(row(label, results[label]["ours"], default["ours"] if backends else None))
+                    if "narrow" in results[label]:
+                        print(row("  with narrow candidates", results[label]["narrow"], default["ours"]))
                     if results[label]["semantic"]:
                         print("    semantic weight sweep (0: the lexical order of the broad candidates):")
                         for weight, figures in results[label]["semantic"].items():
                             print("  " + row(f"  {weight:4.2f}", figures))
-                for label, _, _ in modes:
+                for label, _, backends in modes:
+                    semantic.use(backends)
                     print(f"  suggestion test, {label} (min coverage: first suggestion relevant / nothing shown):")
                     for threshold, (precision, nothing, count) in results[label]["thresholds"].items():
-                        mark = "  <- in use" if threshold == MIN_COVERAGE else ""
+                        mark = "  <- in use" if threshold == coverage_threshold() else ""
                         print(
                             f"    {threshold:4.2f}: {precision:6.2f}% of {count:3d} shown, "
                             f"nothing for {nothing:5.1f}%{mark}"

