@@ -88,10 +88,10 @@ def installed_size(name: str) -> int:
     return total
 
 
-def install_size() -> list[tuple[str, str, int]]:
+def install_size(extra_name: str = "semantic") -> list[tuple[str, str, int]]:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     default = closure(project["dependencies"])
-    extra = closure(project["optional-dependencies"]["semantic"])
+    extra = closure(project["optional-dependencies"][extra_name])
     rows = []
     for name in sorted(extra - default):
         try:

