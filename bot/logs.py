@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -106,10 +107,26 @@ def secrets_of(settings) -> tuple[str, ...]:
     return tuple(v for v in (*values, *settings.token_key) if v)
 
 
+class _StandardError(logging.StreamHandler):
+    """Standard error as it is when a line is written, not as it was when logging was set up
+    (something may replace it meanwhile: a test capturing it, a process daemonising)."""
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 def configure(settings=None, *, level: int = logging.INFO, stream=None) -> logging.Handler:
     """Log to `stream` (standard error) in the settings' format (text when there are none yet).
     Returns the handler, which replaces the one an earlier call installed."""
-    handler = logging.StreamHandler(stream)
+    handler = logging.StreamHandler(stream) if stream is not None else _StandardError()
     handler.setFormatter(formatter(getattr(settings, "log_format", "text"), secrets_of(settings)))
     handler.knowhow = True
     root = logging.getLogger()
