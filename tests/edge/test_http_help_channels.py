@@ -224,3 +224,30 @@ def test_the_askers_checkmark_on_a_reply_offers_to_save_it_once_per_thread(knowh
     settle(knowhow)
     assert len(ephemerals(fake_slack)) == 1
     assert row(knowhow, question["ts"]).save_offered_at is not None
+
+
+def test_the_offer_made_on_a_checkmark_saves_the_marked_answer_as_a_lesson(knowhow, slack, fake_slack, help_it):
+    """The loop closed end to end: the asker marks a colleague's reply, takes Knowhow's offer, and
+    the form it opens holds their question and that reply; saved, it is a lesson found at once."""
+    from tests.edge.test_http_lessons import boxes, lessons, submit
+
+    question = fake_slack.add_message(HELP, user=ASKER, text="Where is the VPN config for Linux laptops?")
+    fake_slack.add_message(HELP, user=ADMIN, text="Ask in #it-docs", thread_ts=question["ts"])
+    marked = fake_slack.add_message(HELP, user=COLLEAGUE, text="In the IT wiki, under Linux", thread_ts=question["ts"])
+    slack.event(reaction(ASKER, HELP, marked["ts"], COLLEAGUE))
+    [offer] = fake_slack.wait_for("chat.postEphemeral")
+    [button] = buttons(offer)
+    before = len(fake_slack.calls_to("views.open"))
+    payload = slack.block_actions_payload(
+        user=ASKER, action_id=button["action_id"], value=button["value"], is_ephemeral=True, channel=HELP
+    )
+    assert slack.interaction(payload).status == 200
+    fake_slack.wait_for("views.open", before + 1)
+    view = list(fake_slack.views.values())[-1]
+    found = boxes(view)
+    assert found[ids.LESSON_IN_QUESTION].startswith("Where is the VPN config for Linux laptops?")
+    assert found[ids.LESSON_IN_ANSWER].startswith("In the IT wiki, under Linux")  # the reply marked
+    submit(slack, view, user=ASKER)
+    settle(knowhow)
+    [lesson] = lessons(knowhow)
+    assert lesson.saved_by == ASKER and lesson.asker_id == ASKER and lesson.message_ts == question["ts"]
