@@ -140,6 +140,14 @@ def dbos_config(url: str) -> dict:
     return config
 
 
+def pace() -> tuple[float, int]:
+    """(posts a second, burst) per channel when the worker is paced (BENCH_PACE), else (0, 0)."""
+    if not os.environ.get("BENCH_PACE"):
+        return 0.0, 0
+    rate, burst = os.environ["BENCH_PACE"].split(",")
+    return float(rate), int(burst)
+
+
 def worker_main(engine_name: str, url: str) -> None:
     """The worker subprocess: drain until SIGTERM (or SIGKILL)."""
     stop = threading.Event()
@@ -153,7 +161,9 @@ def worker_main(engine_name: str, url: str) -> None:
                 ctx.client.chat_postMessage(channel=item.payload["channel"], text=item.payload["text"])
 
         engine = make_engine(url)
-        worker = OutboxWorker(engine, _client(), {KIND: Post()}, poll_seconds=0.5, pacer=Pacer(1e9, 10**9))
+        rate, burst = pace()
+        pacer = Pacer(rate, max(burst - 1, 1)) if rate else Pacer(1e9, 10**9)  # as bench/outbox_drain.py
+        worker = OutboxWorker(engine, _client(), {KIND: Post()}, poll_seconds=0.5, pacer=pacer)
         worker.start()
         print("ready", flush=True)
         stop.wait()
@@ -161,7 +171,10 @@ def worker_main(engine_name: str, url: str) -> None:
     elif engine_name == "dbos":
         from dbos import DBOS
 
-        @DBOS.step(name="post")
+        rate, burst = pace()
+
+        # Paced: DBOS's own retries (a 429 is retried after its backoff, not Slack's Retry-After).
+        @DBOS.step(name="post", retries_allowed=bool(rate))
         def post(channel: str, text: str) -> None:
             _client().chat_postMessage(channel=channel, text=text)
 
@@ -171,7 +184,16 @@ def worker_main(engine_name: str, url: str) -> None:
 
         DBOS(config=dbos_config(url))
         DBOS.launch()
-        DBOS.register_queue("bench", worker_concurrency=CONCURRENCY, polling_interval_sec=DBOS_POLL)
+        if rate:  # per channel: `burst - 1` workflows started in any window of (burst - 1) / rate seconds
+            limit = max(burst - 1, 1)
+            DBOS.register_queue(
+                "bench_paced",
+                worker_concurrency=CONCURRENCY,
+                polling_interval_sec=DBOS_POLL,
+                partition_limiter={"limit": limit, "period": limit / rate},
+            )
+        else:
+            DBOS.register_queue("bench", worker_concurrency=CONCURRENCY, polling_interval_sec=DBOS_POLL)
         print("ready", flush=True)
         stop.wait()
         DBOS.destroy()
@@ -294,8 +316,9 @@ def remaining_sql(engine_name: str, url: str) -> str:
 
 
 class Bench:
-    def __init__(self, fake, deliveries: Deliveries, timeout: float):
+    def __init__(self, fake, deliveries: Deliveries, timeout: float, logs: Path):
         self.fake = fake
+        self.logs = logs  # the workers' stderr
         self.deliveries = deliveries
         self.timeout = timeout
         self.env = dict(os.environ, BENCH_TOKEN=fake.token, BENCH_API_URL=fake.api_url, PYTHONPATH=str(ROOT))
@@ -347,8 +370,9 @@ class Bench:
             finally:
                 self.stop(proc)
 
-    def enqueuer(self, engine_name: str, url: str):
+    def enqueuer(self, engine_name: str, url: str, channels: tuple[str, ...] = (CHANNEL,)):
         run = self.deliveries.run
+        paced = len(channels) > 1
         if engine_name == "ours":
             from storage import outbox
 
@@ -358,7 +382,7 @@ class Bench:
                     team_id=TEAM,
                     dedupe_key=f"spike:{run}:{i}",
                     kind=KIND,
-                    payload={"channel": CHANNEL, "text": f"spike-{run} m{i}"},
+                    payload={"channel": channels[i % len(channels)], "text": f"spike-{run} m{i}"},
                 )
 
             return enqueue, lambda: None
@@ -370,7 +394,9 @@ class Bench:
 
             def enqueue(session, i):
                 options = {"queue_name": "bench", "workflow_name": "deliver", "workflow_id": f"spike:{run}:{i}"}
-                client.enqueue_in_transaction(session, options, CHANNEL, f"spike-{run} m{i}")
+                if paced:
+                    options |= {"queue_name": "bench_paced", "queue_partition_key": channels[i % len(channels)]}
+                client.enqueue_in_transaction(session, options, channels[i % len(channels)], f"spike-{run} m{i}")
 
             return enqueue, client.destroy
         app, deliver = procrastinate_app(url, sync=True)
@@ -387,7 +413,7 @@ class Bench:
     def measure(self, engine_name: str, database: str, url: str, n: int, workdir: Path) -> Result:
         result = Result(engine_name, database, n)
         engine = make_engine(url)
-        log_path = workdir / f"{engine_name}-{database}-{n}.log"
+        log_path = self.logs / f"{engine_name}-{database}-{n}.log"
         try:
             self.deliveries.reset(uuid.uuid4().hex[:8])
             self.setup(engine_name, url, engine)
@@ -439,6 +465,56 @@ class Bench:
         finally:
             engine.dispose()
         return result
+
+
+PACED_CHANNELS = ("C0BENCHPA1", "C0BENCHPA2")
+
+
+def paced_drain(bench: Bench, engine_name: str, url: str, n: int, rate: float, burst: int, workdir: Path) -> str:
+    """N messages over two channels to a stand-in that limits posts per channel as Slack does
+    (`burst` at once, then `rate` a second, 429 with Retry-After beyond); no kill."""
+    fake, deliveries = bench.fake, bench.deliveries
+    engine = make_engine(url)
+    try:
+        deliveries.reset(uuid.uuid4().hex[:8])
+        bench.setup(engine_name, url, engine)
+        enqueue, close = bench.enqueuer(engine_name, url, PACED_CHANNELS)
+        try:
+            for i in range(n):
+                with session_scope(engine) as session:
+                    enqueue(session, i)
+        finally:
+            close()
+        limit = fake.limit_posts(rate, burst)
+        minimum = max(n / len(PACED_CHANNELS) - burst, 0) / rate
+        bench.env["BENCH_PACE"] = f"{rate},{burst}"
+        remaining = sa.text(remaining_sql(engine_name, url).replace("'PENDING')", "'PENDING', 'ERROR')"))
+        try:
+            deadline = time.monotonic() + max(10 * minimum, 60)
+            with bench.worker(engine_name, url, bench.logs / f"{engine_name}-paced.log"):
+                while time.monotonic() < deadline:
+                    if deliveries.count()[0] >= n:
+                        break
+                    time.sleep(0.05)
+                time.sleep(1)  # a late double would show now
+        finally:
+            del bench.env["BENCH_PACE"]
+            fake.post_limit = None
+        with deliveries.lock:
+            seen, times = Counter(deliveries.seen), list(deliveries.times)
+        span = times[-1] - times[0] if len(times) > 1 else float("nan")
+        with engine.connect() as conn:
+            left = conn.execute(remaining).scalar()
+        return (
+            f"  {engine_name:13} paced {rate:g}/s burst {burst} per channel, {n} over {len(PACED_CHANNELS)} channels: "
+            f"first to last post {span:5.2f} s (minimum {minimum:.2f} s, ratio {span / minimum:.2f}), "
+            f"429s {limit.total_refused}, undelivered {sum(1 for i in range(n) if not seen[i])}, "
+            f"doubled {sum(1 for c in seen.values() if c > 1)}, not done or failed {left}"
+        )
+    except Exception as exc:
+        return f"  {engine_name:13} paced: FAILED: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+    finally:
+        engine.dispose()
 
 
 @contextmanager
@@ -513,6 +589,10 @@ def main() -> int:
         "--database-url", default=os.environ.get("KNOWHOW_TEST_POSTGRES_URL"), help="PostgreSQL (a scratch schema)"
     )
     parser.add_argument("--timeout", type=float, default=600, help="seconds for one drain (default 600)")
+    parser.add_argument(
+        "--pacing", type=int, default=400, help="messages in the paced run (default 400; 0: no paced run)"
+    )
+    parser.add_argument("--logs", type=Path, help="keep the workers' logs in this folder")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -548,7 +628,9 @@ def main() -> int:
         fake = stack.enter_context(FakeSlack())
         fake.add_channel(CHANNEL)
         deliveries = Deliveries(fake)
-        bench = Bench(fake, deliveries, args.timeout)
+        logs = args.logs or workdir
+        logs.mkdir(parents=True, exist_ok=True)
+        bench = Bench(fake, deliveries, args.timeout, logs)
         for n in sizes:
             for name, db in runs:
                 with database(db, args.database_url, workdir, name) as url:
@@ -581,6 +663,12 @@ def main() -> int:
                 f"{ratio(r.rate, base.rate if base else None)} | {r.first_us:10.2f} | {r.drain:7.1f} "
                 f"{ratio(r.drain, base.drain if base else None)} | {r.after_kill:12.2f} | {r.lost:4} {r.doubled:7}"
             )
+        if args.pacing:
+            print()
+            print("Pacing (Procrastinate has no rate limiting of its own):")
+            for name, db in [(name, db) for name, db in runs if name in ("ours", "dbos")]:
+                with database(db, args.database_url, workdir, name) as url:
+                    print(f"{db:10}" + paced_drain(bench, name, url, args.pacing, 20.0, 3, workdir), flush=True)
         print()
         print(apscheduler_alone(workdir))
     bad = [r for r in results if r.lost != 0]
