@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot import ask, home, mentor, scoreboard, sessions, tenancy, uninstalls
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
+from bot.edge import strip_controls
 from bot.install_pages import oauth_flow
 from bot.oauth import InstallsAuthorize, OAuthInstalls
 from bot.outbox import Sender
@@ -91,7 +92,9 @@ def build_app(deps: Deps, client: WebClient) -> App:
         if isinstance(cause, (urllib.error.URLError, OSError)):
             raise ConfigError(f"cannot reach the Slack Web API at SLACK_API_URL={settings.api_url} ({cause})") from exc
         raise ConfigError(f"SLACK_BOT_TOKEN could not be checked with auth.test: {exc}") from exc
-    # First, before any listener: which workspace and organisation, refused when not ours, guests kept out.
+    # First, before anything reads a request: its text without control characters (bot/edge.py).
+    app.use(strip_controls)
+    # Then, before any listener: which workspace and organisation, refused when not ours, guests kept out.
     app.use(tenancy.Tenancy(deps, app.installation_store))
     for feature in FEATURES:
         feature.register(app, deps)
