@@ -68,9 +68,10 @@ def _distribution(deps: Deps, client: WebClient) -> dict:
     )
 
 
-def build_app(deps: Deps, client: WebClient) -> App:
+def build_app(deps: Deps, client: WebClient, *, verify_token: bool = True) -> App:
     """Build the Bolt app; `auth.test` goes to SLACK_API_URL and a refusal becomes a ConfigError.
-    In distribution mode there is no token to check: each request's comes from its installation."""
+    In distribution mode there is no token to check: each request's comes from its installation.
+    Without `verify_token` (Slack cannot be reached now), Bolt asks `auth.test` at the first request."""
     settings = deps.settings
     try:
         app = App(
@@ -83,6 +84,7 @@ def build_app(deps: Deps, client: WebClient) -> App:
             request_verification_enabled=False,
             # Listeners only store and queue, so the response waits for them: acked means stored.
             process_before_response=True,
+            token_verification_enabled=verify_token,
         )
     except BoltError as exc:
         cause = exc.__cause__ or exc.__context__

@@ -81,7 +81,11 @@ class FakeSlack:
         post_rate_limit: tuple[float, int] | None = None,
         client_id: str = "1111111111.2222222222",
         client_secret: str = "fake-client-secret",
+        port: int = 0,
     ):
+        # The loopback port to serve on (0: any free one); a fixed one lets a test start Knowhow
+        # against it before the stand-in is up (Slack unreachable at start).
+        self.port = port
         self.token = token
         # The app's credentials, for oauth.v2.access; what installs issued (fakeslack/oauth.py).
         self.client_id = client_id
@@ -161,7 +165,7 @@ class FakeSlack:
 
             do_GET = do_POST
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         # A short poll interval: stop() (shutdown) waits up to that long, once per test.
         self._thread = threading.Thread(
