@@ -251,7 +251,7 @@ def test_a_second_scheduler_on_one_database_is_refused_but_a_replica_runs(tmp_pa
         )
         assert _wait_healthy(replica, replica_port) == (
             200,
-            {"database": "ok", "scheduler": "disabled", "outbox": "running", "status": "ok"},
+            {"database": "ok", "scheduler": "disabled", "outbox": "running", "slack": "ok", "status": "ok"},
         )
     finally:
         for proc in (first, replica):
