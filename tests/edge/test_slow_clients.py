@@ -79,3 +79,16 @@ def test_a_fast_request_after_the_attack_is_answered(knowhow, slack):
     with SlowClients(knowhow.http.port, stalling=20, trickling=20, every=0.5):
         time.sleep(PICK_UP_SECONDS)
     assert _raw(knowhow, b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").startswith(b"HTTP/1.1 200")
+
+
+def test_a_burst_of_whole_requests_from_one_address_is_never_refused(knowhow, slack):
+    """Slack's requests (or a proxy's, all from its address) arrive whole: however many come from
+    one address at once, none is limited."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    body = slack.command_body("/ask", "help")
+    with ThreadPoolExecutor(48) as pool:
+        answers = list(
+            pool.map(lambda _: slack.post(body, "application/x-www-form-urlencoded", slack.sign(body)), range(144))
+        )
+    assert [a.status for a in answers] == [200] * 144
