@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot import ask, deadletters, home, lessons, mentor, privacy, scoreboard, sessions, tenancy, uninstalls
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
+from bot.edge import strip_controls
 from bot.install_pages import oauth_flow
 from bot.oauth import InstallsAuthorize, OAuthInstalls
 from bot.outbox import Sender
@@ -67,9 +68,10 @@ def _distribution(deps: Deps, client: WebClient) -> dict:
     )
 
 
-def build_app(deps: Deps, client: WebClient) -> App:
+def build_app(deps: Deps, client: WebClient, *, verify_token: bool = True) -> App:
     """Build the Bolt app; `auth.test` goes to SLACK_API_URL and a refusal becomes a ConfigError.
-    In distribution mode there is no token to check: each request's comes from its installation."""
+    In distribution mode there is no token to check: each request's comes from its installation.
+    Without `verify_token` (Slack cannot be reached now), Bolt asks `auth.test` at the first request."""
     settings = deps.settings
     try:
         app = App(
@@ -82,6 +84,7 @@ def build_app(deps: Deps, client: WebClient) -> App:
             request_verification_enabled=False,
             # Listeners only store and queue, so the response waits for them: acked means stored.
             process_before_response=True,
+            token_verification_enabled=verify_token,
         )
     except BoltError as exc:
         cause = exc.__cause__ or exc.__context__
@@ -91,7 +94,9 @@ def build_app(deps: Deps, client: WebClient) -> App:
         if isinstance(cause, (urllib.error.URLError, OSError)):
             raise ConfigError(f"cannot reach the Slack Web API at SLACK_API_URL={settings.api_url} ({cause})") from exc
         raise ConfigError(f"SLACK_BOT_TOKEN could not be checked with auth.test: {exc}") from exc
-    # First, before any listener: which workspace and organisation, refused when not ours, guests kept out.
+    # First, before anything reads a request: its text without control characters (bot/edge.py).
+    app.use(strip_controls)
+    # Then, before any listener: which workspace and organisation, refused when not ours, guests kept out.
     app.use(tenancy.Tenancy(deps, app.installation_store))
     for feature in FEATURES:
         feature.register(app, deps)

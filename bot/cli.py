@@ -75,6 +75,13 @@ def _run(args: argparse.Namespace) -> int:
         knowhow.stop()
         raise
     print(f"Knowhow is running. Health: http://127.0.0.1:{knowhow.http.port}/healthz (Ctrl+C stops it)", flush=True)
+    if knowhow.slack_problem:
+        print(
+            f"Slack cannot be reached at SLACK_API_URL={settings.api_url} ({knowhow.slack_problem}): "
+            "Knowhow catches up once it can.",
+            file=sys.stderr,
+            flush=True,
+        )
     stop.wait()
     print("Stopping: finishing requests in flight…", flush=True)
     knowhow.stop()

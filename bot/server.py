@@ -50,6 +50,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot import logs
 from bot.metrics import CONTENT_TYPE, Metrics, request_kind
+from bot.readguard import GuardedConnection, ReadGuard, request_read
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,11 @@ MAX_BODY_BYTES = 1024 * 1024  # Slack's payloads are far smaller
 # What a chunked body may spend on its framing (chunk sizes, extensions, line ends) on top.
 MAX_CHUNK_FRAMING_BYTES = 64 * 1024
 MAX_QUERY_BYTES = 8 * 1024  # an OAuth redirect's code and state are far shorter
+# Slow clients (bot/server.py's ReadGuard): a request's line, headers and body must all arrive within
+# this, once a worker has its connection (Slack sends a request at once, and waits 3 s for the ack);
+# and one address may have this share of the workers reading its requests at once.
+READ_DEADLINE_SECONDS = 5.0
+READERS_PER_PEER_SHARE = 4  # a quarter of the workers
 
 JSON_TYPE = "application/json"  # Events API callbacks
 FORM_TYPE = "application/x-www-form-urlencoded"  # slash commands, interactions, ssl_check
@@ -102,6 +108,8 @@ class SlackFront:
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO", "")
         method = environ.get("REQUEST_METHOD", "GET")
+        if not (path == EVENTS_PATH and method == "POST"):
+            request_read()  # nothing more to read: the worker is no longer held for a slow client
         if path == HEALTH_PATH:
             if method not in ("GET", "HEAD"):
                 return _reply(start_response, "405 Method Not Allowed", {"error": "use GET"}, [("Allow", "GET")])
@@ -204,14 +212,24 @@ def _read_body(environ) -> bytes:
             raise _Refused("400 Bad Request", "bad content length") from None
         if length > MAX_BODY_BYTES:
             raise _Refused("413 Content Too Large", "body too large")
-        return stream.read(length) if length > 0 else b""
+        raw = stream.read(length) if length > 0 else b""
+        if not request_read():
+            raise _Refused("408 Request Timeout", "body not received in time")
+        if len(raw) < length:
+            raise _Refused("400 Bad Request", "body shorter than its Content-Length")
+        return raw
     if not chunked:
+        request_read()
         return b""
     try:
         raw = _bounded(stream).read(MAX_BODY_BYTES + 1)
+        if not request_read():
+            raise _Refused("408 Request Timeout", "body not received in time")
     except MaxSizeExceeded:
         raise _Refused("413 Content Too Large", "body too large") from None
     except ValueError:  # cheroot: a chunk size that is not hex, or a chunk not followed by CRLF
+        if not request_read():  # or cut at the deadline in the middle of a chunk
+            raise _Refused("408 Request Timeout", "body not received in time") from None
         raise _Refused("400 Bad Request", "bad chunked body") from None
     except TimeoutError:
         raise _Refused("408 Request Timeout", "body not received in time") from None
@@ -323,7 +341,17 @@ def _valid_signature(verifier: SignatureVerifier, body: str, timestamp: str, sig
 class HttpServer:
     """Cheroot on a thread pool, bound on start, stopped gracefully (in-flight requests finish)."""
 
-    def __init__(self, wsgi_app, host: str, port: int, *, threads: int = 16, shutdown_timeout: float = 10):
+    def __init__(
+        self,
+        wsgi_app,
+        host: str,
+        port: int,
+        *,
+        threads: int = 16,
+        shutdown_timeout: float = 10,
+        read_deadline: float = READ_DEADLINE_SECONDS,
+        readers_per_peer: int | None = None,
+    ):
         # Cheroot's default listen backlog is 5: under a burst the kernel drops connections and
         # Slack's 3-second ack budget goes to TCP retransmits. Queue them instead.
         self.server = wsgi.Server(
@@ -332,7 +360,14 @@ class HttpServer:
             numthreads=threads,
             shutdown_timeout=shutdown_timeout,
             request_queue_size=1024,
+            # Each socket read (and the idle time of a kept-alive connection): the deadline for a whole
+            # request is the read guard's, which a byte every few seconds cannot stretch.
+            timeout=read_deadline,
         )
+        # Slow clients hold a worker until the deadline at most, and one address only a few at once.
+        self.read_guard = ReadGuard(read_deadline, readers_per_peer or max(threads // READERS_PER_PEER_SHARE, 1))
+        self.server.read_guard = self.read_guard
+        self.server.ConnectionClass = GuardedConnection
         self._thread: threading.Thread | None = None
 
     @property
@@ -341,6 +376,7 @@ class HttpServer:
 
     def start(self) -> None:
         self.server.prepare()  # binds now, so a taken port fails start-up, not a background thread
+        self.read_guard.start()
         self._thread = threading.Thread(target=self.server.serve, name="knowhow-http", daemon=True)
         self._thread.start()
 
@@ -349,6 +385,7 @@ class HttpServer:
         self.server.stop()
         if self._thread is not None:
             self._thread.join(15)
+        self.read_guard.stop()
 
     def _wake_selector(self) -> None:
         """Cheroot's stop() waits for its selector loop to see the stop, which an idle loop does only

@@ -2,10 +2,18 @@
 
 `knowhow run` builds one of these; the tests build the same thing in-process against a Slack
 stand-in, so what they exercise is the code path that runs in production.
+
+Knowhow starts during a Slack outage: when the Web API cannot be reached (or answers 5xx) at start,
+everything that needs no Slack starts anyway (the database, the HTTP front, the workers, the
+scheduler), `/healthz` says "degraded" and why, and Knowhow keeps trying in the background: once
+Slack answers, it learns who its token is, connects Socket Mode, and sends what waited (the outbox
+retries sends on its own; the rows backing off after a network error are made due at once). A
+token Slack refuses is still a configuration error that stops the start.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import socket
 import threading
@@ -21,12 +29,15 @@ from bot.app import build_app, make_client
 from bot.config import WHERE, ConfigError, Settings
 from bot.deps import Deps
 from bot.metrics import Counts, Metrics, request_kind
+from bot.outbox import classify
 from bot.server import HttpServer, SlackFront, team_of_body, valid_unicode
 from bot.workers import CONTEXT, ChildProcess, InProcess, Workers
+from core.clock import utcnow
 from scheduler import jobs, runtime
 from scheduler.leadership import Leadership
 from storage import migrate, tally
-from storage.db import make_engine, ping
+from storage import outbox as outbox_rows
+from storage.db import make_engine, ping, session_scope
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +45,8 @@ SOCKET_MODE_THREADS = 16  # as the HTTP front's thread pool (bot/server.py)
 # A stop waits this long at most for requests already taken from the socket to send their acks
 # (longer than the 2 s every request's Slack calls share before its ack: bot/ackbudget.py).
 SOCKET_MODE_DRAIN_SECONDS = 5
+# How long to wait before asking an unreachable Slack again, one try after another (then the last).
+SLACK_RETRY_SECONDS = (1, 2, 5, 10, 30)
 
 
 class Knowhow:
@@ -74,6 +87,9 @@ class Knowhow:
         self.socket_handler = None
         self._socket_requests: set[str] = set()  # envelopes taken from the socket, not yet acked
         self._stopped = threading.Event()
+        # Why Slack's Web API cannot be reached, while it cannot (None once it answered).
+        self.slack_problem: str | None = None
+        self._catching_up: threading.Thread | None = None
 
     # -- health ------------------------------------------------------------------------------
     def health(self) -> tuple[bool, dict[str, Any]]:
@@ -90,12 +106,15 @@ class Knowhow:
         else:  # a standby is healthy: it takes the scheduler over when its holder stops
             report["scheduler"] = self.leadership.state
         report["outbox"] = "running" if self.workers.running else "down"
+        report["slack"] = "ok" if self.slack_problem is None else f"unreachable: {self.slack_problem}"
         healthy = (
             report["database"] == "ok"
             and report["scheduler"] in ("running", "standby", "disabled")
             and self.workers.running
         )
-        report["status"] = "ok" if healthy else "unhealthy"
+        # Degraded, not unhealthy: this process is fine and catches up by itself once Slack answers
+        # (restarting it would not bring Slack back), so health checks keep it.
+        report["status"] = ("ok" if self.slack_problem is None else "degraded") if healthy else "unhealthy"
         return healthy, report
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -117,11 +136,8 @@ class Knowhow:
             # and how late its scheduler is.
             tally.observe(self.engine, self.metrics.counts.stored)
             runtime.bind_lag_observer(self.metrics.lagged)
-        self.app = build_app(self.deps, self.client)
-        if self.settings.bot_token:  # who the one token is: its workspace is installed (again)
-            self.deps.identity = installs.identify(self.client)
-            installs.record(self.engine, self.deps.identity)
-            self.deps.installs = installs.SingleToken(self.engine, self.settings.bot_token, self.deps.identity)
+        reachable = self._identify() if self.settings.bot_token else True
+        self.app = build_app(self.deps, self.client, verify_token=reachable)
         self.workers.start()
         if self.with_scheduler:
             reconcilers = jobs.reconcilers(
@@ -180,13 +196,12 @@ class Knowhow:
 
             # As many threads as the HTTP front's: at most half of them wait on Slack (bot/ackbudget.py).
             self.socket_handler = Handler(self.app, self.settings.app_token, concurrency=SOCKET_MODE_THREADS)
-            try:
-                self.socket_handler.connect()
-            except SlackApiError as exc:
-                error = (exc.response.data or {}).get("error", "refused")
-                raise ConfigError(
-                    f"SLACK_APP_TOKEN was refused by Slack ({error}): {WHERE['SLACK_APP_TOKEN']}"
-                ) from exc
+            if reachable:
+                reachable = self._connect_socket_mode()
+        if not reachable:
+            log.warning("Slack cannot be reached (%s): Knowhow runs, and catches up once it can", self.slack_problem)
+            self._catching_up = threading.Thread(target=self._catch_up, name="knowhow-slack-catch-up", daemon=True)
+            self._catching_up.start()
         log.info(
             "Knowhow is running (%s mode, port %s, scheduler %s)",
             "Socket" if self.settings.socket_mode else "HTTP",
@@ -194,11 +209,88 @@ class Knowhow:
             ("on" if self.leadership.leading else "standing by") if self.leadership else "off",
         )
 
+    # -- Slack, which may not answer at start ---------------------------------------------------
+    def _unreachable(self, exc: BaseException) -> bool:
+        """Is `exc` Slack being unreachable for now (the network, a 5xx, a 429)? Then it is noted
+        for /healthz. Anything else (a token refused) is not."""
+        verdict, _, reason = classify(exc, 1)
+        if verdict != "retry":
+            return False
+        self.slack_problem = reason
+        return True
+
+    def _identify(self) -> bool:
+        """Who SLACK_BOT_TOKEN is: its workspace is installed (again). False when Slack cannot be
+        reached now; a token Slack refuses is a ConfigError."""
+        try:
+            identity = installs.identify(self.client)
+        except Exception as exc:
+            if self._unreachable(exc):
+                return False
+            if isinstance(exc, SlackApiError):
+                error = (
+                    (exc.response.data or {}).get("error", "refused")
+                    if isinstance(exc.response.data, dict)
+                    else "refused"
+                )
+                raise ConfigError(
+                    f"SLACK_BOT_TOKEN was refused by Slack ({error}): {WHERE['SLACK_BOT_TOKEN']}"
+                ) from exc
+            raise
+        self.deps.identity = identity
+        installs.record(self.engine, identity)
+        self.deps.installs = installs.SingleToken(self.engine, self.settings.bot_token, identity)
+        return True
+
+    def _connect_socket_mode(self) -> bool:
+        try:
+            self.socket_handler.connect()
+        except Exception as exc:
+            if self._unreachable(exc):
+                return False
+            if isinstance(exc, SlackApiError):
+                error = (
+                    (exc.response.data or {}).get("error", "refused")
+                    if isinstance(exc.response.data, dict)
+                    else "refused"
+                )
+                raise ConfigError(
+                    f"SLACK_APP_TOKEN was refused by Slack ({error}): {WHERE['SLACK_APP_TOKEN']}"
+                ) from exc
+            raise
+        return True
+
+    def _catch_up(self) -> None:
+        """Ask Slack again, less and less often, until it answers; then do what start could not."""
+        identified = not self.settings.bot_token
+        for attempt in itertools.count():
+            if self._stopped.wait(SLACK_RETRY_SECONDS[min(attempt, len(SLACK_RETRY_SECONDS) - 1)]):
+                return
+            try:
+                identified = identified or self._identify()
+                if not identified or (self.socket_handler is not None and not self._connect_socket_mode()):
+                    continue
+            except Exception:  # a token refused now, say: said, and asked again later
+                log.exception("Slack answered, but Knowhow could not start talking to it")
+                continue
+            self.slack_problem = None
+            try:
+                with session_scope(self.engine) as session:
+                    waiting = outbox_rows.due_now_after_network_errors(session, now=utcnow())
+            except Exception:
+                log.exception("could not make the messages that waited for Slack due now")
+                waiting = 0
+            self.workers.wake_outbox()
+            log.info("Slack can be reached again: %d waiting messages go out now", waiting)
+            return
+
     def stop(self) -> None:
         """Stop taking work, let what is in flight finish, then stop the timed work."""
         if self._stopped.is_set():
             return
         self._stopped.set()
+        if self._catching_up is not None:
+            self._catching_up.join(20)
         if self.socket_handler is not None:
             _close_socket_mode(self.socket_handler.client, self._socket_requests)
         if self.http is not None:

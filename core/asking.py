@@ -16,7 +16,7 @@ from sqlmodel import Session, select
 from core import sessions
 from core import topics as topic_rules
 from core.clock import from_slack_ts, utcnow
-from core.markup import cut_point, unescape
+from core.markup import cut_point, is_blank, unescape
 from storage import channels, qa, workspaces
 from storage import search as search_index
 from storage.models import Question
@@ -48,7 +48,7 @@ class ParsedAsk:
 def parse_ask(text: str | None) -> ParsedAsk:
     """What the words after /ask mean: a question, or a request for help."""
     cleaned = (text or "").strip()
-    if not cleaned:
+    if is_blank(cleaned):  # nothing typed, or nothing that shows (a zero-width space)
         return ParsedAsk(AskIntent.FORM)
     if cleaned.lower() in HELP_WORDS:
         return ParsedAsk(AskIntent.HELP)
@@ -206,7 +206,7 @@ def check_question(
     text, details = (text or "").strip(), (details or "").strip()
     if not qa_channel_id:
         return AskRefused(AskRefusal.NO_CHANNEL)
-    if not text:
+    if is_blank(text):  # nothing that shows: a zero-width space is no question
         return AskRefused(AskRefusal.EMPTY)
     if len(text) > MAX_QUESTION_CHARS:
         return AskRefused(AskRefusal.TOO_LONG, MAX_QUESTION_CHARS, field="question")

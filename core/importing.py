@@ -25,7 +25,7 @@ from core import topics as topic_rules
 from core.accepting import NO_POST
 from core.asking import MAX_DETAILS_CHARS, MAX_QUESTION_CHARS
 from core.clock import utcnow
-from core.markup import escape
+from core.markup import escape, is_blank, without_controls
 from storage import qa
 from storage import search as search_index
 from storage.models import Answer, Question, QuestionTopic
@@ -76,7 +76,11 @@ class BadRecord(ValueError):
 
 
 def _text(value, name: str, limit: int, required: bool = False) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    """A text of the record, without control characters (as the Slack edge keeps them out:
+    `core.markup.without_controls`); one that shows nothing counts as missing."""
+    if isinstance(value, str):
+        value = without_controls(value)
+    if value is None or (isinstance(value, str) and is_blank(value)):
         if required:
             raise BadRecord(f"`{name}` is missing or empty")
         return None

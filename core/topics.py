@@ -157,7 +157,10 @@ def name_in_pool(session: Session, *, team_id: str, topic_id: int) -> str | None
 
 def resolve_all(session: Session, *, team_id: str, raws: list[str], created_by: str | None = None) -> list[TopicRef]:
     """Several topic names as topics, each once, in the order given; at most
-    MAX_TOPICS_PER_QUESTION (raises TopicError beyond, or for a bad name)."""
+    MAX_TOPICS_PER_QUESTION (raises TopicError beyond, or for a bad name). Every name is checked
+    before any topic is created: a refusal creates none."""
+    if len({normalise(raw).key for raw in raws}) > MAX_TOPICS_PER_QUESTION:
+        raise TopicError(f"Choose at most {MAX_TOPICS_PER_QUESTION} topics.")
     topics: dict[int, TopicRef] = {}
     for raw in raws:
         topic = resolve(session, team_id=team_id, raw=raw, created_by=created_by)

@@ -86,7 +86,11 @@ class FakeSlack:
         client_secret: str = "fake-client-secret",
         scopes: tuple[str, ...] | None = None,
         app_token: str | None = None,
+        port: int = 0,
     ):
+        # The loopback port to serve on (0: any free one); a fixed one lets a test start Knowhow
+        # against it before the stand-in is up (Slack unreachable at start).
+        self.port = port
         self.token = token
         # The bot scopes the stand-in's own token was granted: every answer to a call made with it
         # says them in Slack's `x-oauth-scopes` header (an install's tokens say their grant's
@@ -176,7 +180,7 @@ class FakeSlack:
 
             do_GET = do_POST
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
         self._server.daemon_threads = True
         # A short poll interval: stop() (shutdown) waits up to that long, once per test.
         self._thread = threading.Thread(

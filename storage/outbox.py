@@ -264,6 +264,21 @@ def retry_later(session: Session, *, item: OutboxItem, at: datetime, error: str)
     return _finish(session, item, status=PENDING, next_attempt_at=at, lease_until=None, last_error=error[:2000])
 
 
+def due_now_after_network_errors(session: Session, *, now: datetime) -> int:
+    """The rows waiting out a back-off after the network failed them (Slack unreachable) are due
+    now: Slack is reachable again. How many."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == PENDING,
+            OutboxMessage.next_attempt_at > now,
+            OutboxMessage.last_error.like("network:%"),
+        )
+        .values(next_attempt_at=now)
+    )
+    return result.rowcount
+
+
 def put_back(session: Session, *, item: OutboxItem, at: datetime) -> bool:
     """Put a claimed row back until `at` without counting the claim as an attempt: it was not sent
     for a reason of the sender's own (pacing), and nothing of it reached Slack. Its `attempts` go

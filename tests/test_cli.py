@@ -242,14 +242,14 @@ def test_a_second_scheduler_on_sqlite_stands_by_and_takes_over_when_the_first_is
     try:
         assert _wait_healthy(first, first_port) == (
             200,
-            {"database": "ok", "scheduler": "running", "outbox": "running", "status": "ok"},
+            {"database": "ok", "scheduler": "running", "outbox": "running", "slack": "ok", "status": "ok"},
         )
         second, second_port = start()
         replica, replica_port = start("--no-scheduler")
         started += [second, replica]
         assert _wait_healthy(second, second_port) == (
             200,
-            {"database": "ok", "scheduler": "standby", "outbox": "running", "status": "ok"},
+            {"database": "ok", "scheduler": "standby", "outbox": "running", "slack": "ok", "status": "ok"},
         )
         assert _wait_healthy(replica, replica_port)[1]["scheduler"] == "disabled"
 

@@ -3,7 +3,6 @@ message shortcut. The rules (who may, one accepted answer) are in `core.acceptin
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Callable
 
@@ -17,7 +16,7 @@ from bot.admins import is_admin, learn_later, with_admin_fallback
 from bot.ask import accept_blocks as blocks
 from bot.blockkit import form_errors
 from bot.deps import Deps
-from bot.edge import said_on_failure, team_of
+from bot.edge import json_object, not_valid, parse_id, said_on_failure, team_of, tell_not_valid
 from core import accepting, asking
 from core.accepting import AcceptOutcome
 from core.clock import from_slack_ts
@@ -55,10 +54,9 @@ def accept_as(
 def handle_accept_button(deps: Deps, ack: Ack, body: dict, context: BoltContext, client, respond) -> None:
     """ "Accept an answer" on a question's post: the form listing its answers, for those allowed."""
     ack()
-    try:
-        question_id = int(body["actions"][0]["value"])
-    except (KeyError, IndexError, TypeError, ValueError):
-        log.warning("accept: the button carried a value it should not have")
+    question_id = parse_id((body.get("actions") or [{}])[0].get("value"))
+    if question_id is None:
+        tell_not_valid(respond, instead="Use “Accept an answer” on the question's post in its channel.")
         return
     team_id, user_id = team_of(context, body), body["user"]["id"]
     with session_scope(deps.engine) as session:
@@ -103,8 +101,12 @@ def handle_accept_button(deps: Deps, ack: Ack, body: dict, context: BoltContext,
 def handle_accept_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltContext, client) -> None:
     values = (view.get("state") or {}).get("values") or {}
     choice = (values.get(ids.ACCEPT_MODAL_ANSWER) or {}).get(ids.ACCEPT_MODAL_ANSWER) or {}
+    question_id = parse_id(json_object(view.get("private_metadata")).get("q"))
+    if question_id is None:
+        instead = "Close it, and use “Accept an answer” on the question's post again."
+        ack(**form_errors({ids.ACCEPT_MODAL_ANSWER: not_valid("form", instead)}))
+        return
     try:
-        question_id = int(json.loads(view.get("private_metadata") or "{}")["q"])
         answer_ts = str(choice["selected_option"]["value"])
     except (KeyError, TypeError, ValueError):
         ack(**form_errors({ids.ACCEPT_MODAL_ANSWER: "Choose the answer that solved it."}))

@@ -18,7 +18,7 @@ from bot.admins import is_admin
 from bot.ask import blocks, search
 from bot.ask.helpchannels import command as help_command
 from bot.deps import Deps
-from bot.edge import team_of
+from bot.edge import json_object, not_valid, parse_id, team_of, tell_not_valid
 from bot.text import escape, unescape
 from core import asking
 from core import topics as topic_rules
@@ -164,11 +164,14 @@ def handle_ask_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltC
     chosen = [o.get("value", "") for o in _value(values, ids.ASK_MODAL_TOPICS).get("selected_options") or []]
     topics = [v.split(":", 1)[1] if v.startswith((blocks.NEW_TOPIC_PREFIX, blocks.TOPIC_PREFIX)) else v for v in chosen]
     anonymous = bool(_value(values, ids.ASK_MODAL_ANONYMOUS).get("selected_options"))
-    try:
-        origin = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        origin = {}
+    origin = json_object(view.get("private_metadata"))
     asked_in = origin.get("c")
+    # The question shown before posting that this form edits, if it does.
+    replaces = parse_id(origin["h"]) if origin.get("h") else None
+    if origin.get("h") and replaces is None:
+        instead = "Close it, and run `/ask` again with your question."
+        ack(**blocks.ask_modal_errors({ids.ASK_MODAL_QUESTION: not_valid("form", instead)}))
+        return
     team_id, user_id = team_of(context, body), body["user"]["id"]
     # Checked before the ack, as long as the checks are cheap and local: a problem is shown on the
     # form, which stays open with everything typed. The rest (topics, earlier answers, holding or
@@ -179,7 +182,7 @@ def handle_ask_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltC
         return
     # One question per submission, whatever Slack retries. A form that edits a question shown
     # before posting may be that question's own view again (views.update keeps its id).
-    request_id = f"view:{view['id']}" + (f":edit:{origin['h']}" if origin.get("h") else "")
+    request_id = f"view:{view['id']}" + (f":edit:{replaces}" if replaces else "")
     try:
         queue_work(
             deps.engine,
@@ -197,7 +200,7 @@ def handle_ask_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltC
             response_url=origin.get("r"),
             requested_at=origin.get("t"),
             replace_original=origin.get("o", 1) != 0,
-            replaces=origin.get("h"),
+            replaces=replaces,
         )
     except Exception:
         log.exception("/ask: could not store a question from the form")
@@ -235,16 +238,18 @@ def _form_errors(refused: asking.AskRefused) -> dict[str, str]:
 def handle_held_choice(deps: Deps, ack: Ack, body: dict, context: BoltContext, respond) -> None:
     """ "This answers it", "Post my question anyway" (or "Post it") or "Cancel", in the private
     message or in the form: stored, acked, and applied after the ack (work.DecideHeld)."""
-    try:
-        value = json.loads(body["actions"][0]["value"])
-        question_id = int(value["q"])
-        answered_by = int(value["by"]) if value.get("by") is not None else None
-    except (KeyError, IndexError, TypeError, ValueError):
-        ack()
-        log.warning("/ask: a suggestion button carried a value it should not have")
-        return
+    action = (body.get("actions") or [{}])[0]
+    value = json_object(action.get("value"))
+    question_id = parse_id(value.get("q"))
+    answered_by = parse_id(value.get("by")) if value.get("by") is not None else None
     in_view = (body.get("container") or {}).get("type") == "view"
-    action = body["actions"][0]
+    if question_id is None or (value.get("by") is not None and answered_by is None):
+        ack()
+        if in_view:  # a form, which has no response_url: it stays as it is
+            log.warning("/ask: a suggestion button in a form carried a value it should not have")
+        else:
+            tell_not_valid(respond, instead="Run `/ask` again with your question.")
+        return
     form = _view_origin(body) if in_view else None
     try:
         queue_work(
@@ -288,12 +293,14 @@ def handle_edit_held(deps: Deps, ack: Ack, body: dict, context: BoltContext, cli
     (`core.asking.form_boxes`). Sending the form asks it again and withdraws this one; until then
     it stays as it was, its choices still open."""
     ack()
-    try:
-        question_id = int(json.loads(body["actions"][0]["value"])["q"])
-    except (KeyError, IndexError, TypeError, ValueError):
-        log.warning("/ask: an edit button carried a value it should not have")
-        return
+    question_id = parse_id(json_object((body.get("actions") or [{}])[0].get("value")).get("q"))
     in_view = (body.get("container") or {}).get("type") == "view"
+    if question_id is None:
+        if in_view:
+            log.warning("/ask: an edit button in a form carried a value it should not have")
+        else:
+            tell_not_valid(respond, instead="Run `/ask` again with your question.")
+        return
     with session_scope(deps.engine) as session:
         question = qa.get_question(session, team_id=team_of(context, body), question_id=question_id)
     if question is None or question.asker_id != body["user"]["id"]:

@@ -11,8 +11,8 @@ from slack_bolt import App, BoltContext
 from bot import ids
 from bot.ask import blocks
 from bot.deps import Deps
-from bot.edge import team_of
-from core.search import query_terms, search_questions
+from bot.edge import json_object, parse_number, team_of, tell_not_valid
+from core.search import MAX_OFFSET, query_terms, search_questions
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
@@ -51,11 +51,10 @@ def search_page(deps: Deps, team_id: str, query: str, *, offset: int, channel_id
 
 def show_more_results(deps: Deps, body: dict, context: BoltContext, respond) -> None:
     """The "More" button: the next page replaces the one shown."""
-    try:
-        value = json.loads(body["actions"][0]["value"])
-        query, offset = str(value["q"]), max(int(value["o"]), 0)
-    except (KeyError, IndexError, TypeError, ValueError):
-        log.warning("/ask search: a More button carried a value it should not have")
+    value = json_object((body.get("actions") or [{}])[0].get("value"))
+    query, offset = value.get("q"), parse_number(value.get("o"), 0, MAX_OFFSET)
+    if not isinstance(query, str) or offset is None:
+        tell_not_valid(respond, instead="Search again: `/ask search <words>`.")
         return
     # The button is in the ephemeral message shown where the search was made.
     channel_id = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")

@@ -12,7 +12,7 @@ from slack_bolt import Ack, App, BoltContext
 from bot import ids
 from bot.ackbudget import SlackSlow, after_ack
 from bot.deps import Deps
-from bot.edge import said_on_failure, team_of
+from bot.edge import not_valid, parse_id, said_on_failure, team_of, tell_not_valid
 from bot.mentor import blocks, modals
 from bot.mentor.views import center_view, find_view, not_in_time, profile_of, volunteer_view
 from bot.text import mention
@@ -23,6 +23,8 @@ from notify import mentoring as notify
 from storage.db import session_scope
 
 log = logging.getLogger(__name__)
+
+MENTOR_INSTEAD = "`/mentor` shows where your requests and mentorships stand."
 
 
 def _action(body: dict) -> dict:
@@ -40,15 +42,19 @@ def handle_open_form(deps: Deps, ack: Ack, body: dict, context: BoltContext, cli
     try:
         with deps.ack_budget.client(client) as quick:
             if kind == ids.MENTOR_OPEN_VOLUNTEER:
-                value = action.get("value") or ""
-                view = volunteer_view(deps, quick, team_id, user_id, int(value) if value.isdigit() else None)
+                value = action.get("value")
+                view = volunteer_view(deps, quick, team_id, user_id, parse_id(value))
             elif kind == ids.MENTOR_OPEN_FIND:
                 view = find_view(deps, quick, team_id, user_id)
             elif kind == ids.MENTOR_OPEN_PROFILE:
                 view = modals.profile_form(profile_of(deps, quick, team_id, user_id))
             else:  # MENTOR_OPEN_WRAP_UP, from a direct message
+                mentorship_id = parse_id(action.get("value"))
+                if mentorship_id is None:
+                    tell_not_valid(respond, instead=MENTOR_INSTEAD)
+                    return
                 with session_scope(deps.engine) as session:
-                    info = mentoring.mentorship(session, team_id=team_id, mentorship_id=int(action.get("value") or 0))
+                    info = mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id)
                 if info is None or user_id not in (info.mentor_id, info.protege_id):
                     return
                 view = modals.wrap_up_form(info, user_id)
@@ -66,7 +72,21 @@ def handle_open_form(deps: Deps, ack: Ack, body: dict, context: BoltContext, cli
 def handle_withdraw(deps: Deps, ack: Ack, body: dict, context: BoltContext, client) -> None:
     ack()
     team_id, user_id = team_of(context, body), body["user"]["id"]
-    request_id = int(_action(body).get("value") or 0)
+    view_id = (body.get("view") or {}).get("id")
+    request_id = parse_id(_action(body).get("value"))
+    if request_id is None and view_id:  # the Mentor Center shown again, as it stands, saying so
+        log.warning("/mentor: a Withdraw button carried a value it should not have")
+        notice = not_valid("button", "Here is where your requests stand now.")
+        after_ack(
+            context,
+            lambda: client.views_update(
+                view_id=view_id, view=center_view(deps, client, team_id, user_id, notice=notice)
+            ),
+        )
+        return
+    if request_id is None or not view_id:  # not from the Mentor Center: nothing to show it in
+        log.warning("/mentor: a Withdraw button came from outside the Mentor Center")
+        return
     with session_scope(deps.engine) as session:
         if mentoring.withdraw_request(
             session, team_id=team_id, request_id=request_id, protege_id=user_id, now=utcnow()
@@ -74,22 +94,25 @@ def handle_withdraw(deps: Deps, ack: Ack, body: dict, context: BoltContext, clie
             notify.after_withdrawal(session, team_id, user_id, request_id)
     deps.wake_outbox()
     # The Mentor Center shows the change after the ack (it needs Slack, and no trigger_id).
-    view_id = body["view"]["id"]
     after_ack(context, lambda: client.views_update(view_id=view_id, view=center_view(deps, client, team_id, user_id)))
 
 
 def handle_choose(deps: Deps, ack: Ack, body: dict, context: BoltContext, respond) -> None:
     ack()
     team_id, user_id = team_of(context, body), body["user"]["id"]
-    request_id, round_, mentor_id = (_action(body).get("value") or "0:0:").split(":", 2)
+    parts = str(_action(body).get("value") or "").split(":", 2)  # request:round:mentor
+    request_id, round_, mentor_id = (parse_id(parts[0]), *parts[1:]) if len(parts) == 3 else (None, "", "")
+    if request_id is None or not mentor_id:
+        tell_not_valid(respond, instead=MENTOR_INSTEAD)
+        return
     with session_scope(deps.engine) as session:
         chosen = mentoring.choose(
-            session, team_id=team_id, request_id=int(request_id), protege_id=user_id, mentor_id=mentor_id, now=utcnow()
+            session, team_id=team_id, request_id=request_id, protege_id=user_id, mentor_id=mentor_id, now=utcnow()
         )
         notify.after_choice(
             session,
             team_id,
-            request_id=int(request_id),
+            request_id=request_id,
             round_=round_,
             protege_id=user_id,
             mentor_id=mentor_id,
@@ -122,7 +145,10 @@ def handle_answer(deps: Deps, ack: Ack, body: dict, context: BoltContext, respon
     ack()
     team_id, user_id = team_of(context, body), body["user"]["id"]
     action = _action(body)
-    mentorship_id = int(action.get("value") or 0)
+    mentorship_id = parse_id(action.get("value"))
+    if mentorship_id is None:
+        tell_not_valid(respond, instead=MENTOR_INSTEAD)
+        return
     accept = action.get("action_id") == ids.MENTOR_ACCEPT
     with session_scope(deps.engine) as session:
         done = mentoring.answer(
@@ -156,7 +182,10 @@ def handle_met(deps: Deps, ack: Ack, body: dict, context: BoltContext, respond) 
     team_id, user_id = team_of(context, body), body["user"]["id"]
     action = _action(body)
     met = action.get("action_id", "")[len(ids.MENTOR_MET) + 1 :]
-    mentorship_id = int(action.get("value") or 0)
+    mentorship_id = parse_id(action.get("value"))
+    if mentorship_id is None:
+        tell_not_valid(respond, instead=MENTOR_INSTEAD)
+        return
     with session_scope(deps.engine) as session:
         before = mentoring.mentorship(session, team_id=team_id, mentorship_id=mentorship_id)
         state = mentoring.check_in(

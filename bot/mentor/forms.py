@@ -4,7 +4,6 @@ what happened, or the field at fault named."""
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import datetime
 
@@ -16,7 +15,7 @@ from bot.ackbudget import SLOW_ADMIN_SUBMIT, SlackSlow
 from bot.admins import is_admin, learn_later
 from bot.blockkit import form_errors
 from bot.deps import Deps
-from bot.edge import team_of
+from bot.edge import json_object, not_valid, parse_id, parse_number, team_of
 from bot.mentor import modals
 from bot.text import shown
 from core import mentoring, topics
@@ -45,13 +44,27 @@ def _selected(values: dict, block_id: str) -> str | None:
     return option.get("value") if option else None
 
 
+def _whole(text: str | None) -> int | None:
+    """A whole number typed or chosen in a form (its range is the rule's to check), else None."""
+    return parse_number(text, 0, 10**9)
+
+
+def _capacity(values: dict) -> int:
+    chosen = _selected(values, ids.MENTOR_IN_CAPACITY)
+    capacity = _whole(chosen) if chosen else 1
+    if capacity is None:
+        raise MentorError("Choose how many protégés at once.", "capacity")
+    return capacity
+
+
 def _errors(ack: Ack, errors: dict[str, str]) -> None:
     ack(**form_errors(errors))
 
 
 def _save_profile_from(session: Session, values: dict, team_id: str, user_id: str, now: datetime) -> None:
     years_text = _text(values, ids.MENTOR_IN_YEARS)
-    if years_text and not years_text.isdigit():
+    years = _whole(years_text)
+    if years_text and years is None:
         raise MentorError("Years in your role should be a whole number, such as 3.", "years")
     mentoring.save_profile(
         session,
@@ -59,7 +72,7 @@ def _save_profile_from(session: Session, values: dict, team_id: str, user_id: st
         user_id=user_id,
         role=_text(values, ids.MENTOR_IN_ROLE),
         location=_text(values, ids.MENTOR_IN_LOCATION),
-        years_in_role=int(years_text) if years_text else None,
+        years_in_role=years,
         now=now,
     )
 
@@ -99,9 +112,13 @@ def _topics_from(
     """The topics chosen in a form's select, plus the one typed as a suggestion: added to the
     list, or (`listed=False`, a protégé's own topic) kept off it until an admin adds it."""
     value = _value(values, block)
-    chosen = [int(o["value"]) for o in value.get("selected_options") or []]
-    if value.get("selected_option"):
-        chosen.append(int(value["selected_option"]["value"]))
+    options = [
+        *(value.get("selected_options") or []),
+        *([value["selected_option"]] if value.get("selected_option") else []),
+    ]
+    chosen = [parse_id((o or {}).get("value")) for o in options]
+    if None in chosen:
+        raise MentorError(not_valid("topic", "Close this form and open it again from `/mentor`."), "topics")
     typed = _text(values, ids.MENTOR_IN_SUGGEST)
     if typed:
         try:
@@ -128,7 +145,7 @@ def handle_volunteer_form(deps: Deps, ack: Ack, body: dict, view: dict, context:
                 team_id=team_id,
                 user_id=user_id,
                 topic_ids=chosen,
-                capacity=int(_selected(values, ids.MENTOR_IN_CAPACITY) or 1),
+                capacity=_capacity(values),
                 note=_text(values, ids.MENTOR_IN_NOTE),
                 now=now,
             )
@@ -226,9 +243,9 @@ def handle_broadcast_form(deps: Deps, ack: Ack, body: dict, view: dict, context:
     channel = _value(values, ids.MENTOR_IN_CHANNEL).get("selected_conversation")
     weeks, hours = _text(values, ids.MENTOR_IN_WEEKS), _text(values, ids.MENTOR_IN_HOURS)
     try:
-        if not weeks.isdigit():
+        if _whole(weeks) is None:
             raise MentorError("Weeks should be a whole number, such as 12.", "weeks")
-        if not hours.isdigit():
+        if _whole(hours) is None:
             raise MentorError("Hours a month should be a whole number, such as 2.", "hours")
         if not channel:
             raise MentorError("Choose a channel.", None)
@@ -241,8 +258,8 @@ def handle_broadcast_form(deps: Deps, ack: Ack, body: dict, view: dict, context:
                 team_id=team_id,
                 topic_id=chosen[0],
                 goals=_text(values, ids.MENTOR_IN_GOALS),
-                weeks=int(weeks),
-                hours_per_month=int(hours),
+                weeks=_whole(weeks),
+                hours_per_month=_whole(hours),
                 channel_id=channel,
                 created_by=user_id,
                 request_key=f"view:{view.get('id')}",
@@ -265,8 +282,14 @@ def handle_broadcast_form(deps: Deps, ack: Ack, body: dict, view: dict, context:
 
 def handle_wrap_up_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
     team_id, user_id, values = team_of(context, body), body["user"]["id"], _values(view)
-    mentorship_id = int(json.loads(view.get("private_metadata") or "{}").get("m", 0))
+    mentorship_id = parse_id(json_object(view.get("private_metadata")).get("m"))
     rating, decision = _selected(values, ids.MENTOR_IN_RATING), _selected(values, ids.MENTOR_IN_DECISION)
+    if mentorship_id is None:
+        _errors(ack, {ids.MENTOR_IN_DECISION: not_valid("form", "Close it, and use “How did it go?” again.")})
+        return
+    if rating and _whole(rating) is None:
+        _errors(ack, {ids.MENTOR_IN_RATING: "Choose how it went, from 1 to 5."})
+        return
     if decision not in ("finish", "extend"):
         _errors(ack, {ids.MENTOR_IN_DECISION: "Choose whether to finish or to extend."})
         return
@@ -278,7 +301,7 @@ def handle_wrap_up_form(deps: Deps, ack: Ack, body: dict, view: dict, context: B
                 team_id=team_id,
                 mentorship_id=mentorship_id,
                 user_id=user_id,
-                rating=int(rating) if rating else None,
+                rating=_whole(rating) if rating else None,
                 word=_text(values, ids.MENTOR_IN_WORD),
                 extend=decision == "extend",
                 now=utcnow(),

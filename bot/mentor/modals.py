@@ -100,8 +100,9 @@ REQUEST_STATE = {
 }
 
 
-def center(status: Status) -> View:
-    blocks: list[dict] = [
+def center(status: Status, *, notice: str | None = None) -> View:
+    blocks: list[dict] = [section(f":warning: {notice}")] if notice else []
+    blocks += [
         section(
             "Find a mentor among your colleagues, whatever their office, or offer to be one. "
             "Knowhow introduces you privately; the mentoring itself happens between the two of you."

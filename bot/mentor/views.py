@@ -79,10 +79,13 @@ def profile_of(deps: Deps, client, team_id: str, user_id: str) -> mentoring.Prof
         return mentoring.ensure_profile(session, team_id=team_id, user_id=user_id, slack=person, now=utcnow())
 
 
-def center_view(deps: Deps, client, team_id: str, user_id: str) -> dict:
+def center_view(deps: Deps, client, team_id: str, user_id: str, *, notice: str | None = None) -> dict:
+    """The Mentor Center as it stands; `notice`: a word for the person at its top."""
     profile = profile_of(deps, client, team_id, user_id)
     with session_scope(deps.engine) as session:
-        return modals.center(mentoring.status(session, team_id=team_id, user_id=user_id, profile=profile))
+        return modals.center(
+            mentoring.status(session, team_id=team_id, user_id=user_id, profile=profile), notice=notice
+        )
 
 
 def volunteer_view(deps: Deps, client, team_id: str, user_id: str, topic_id: int | None = None) -> dict:

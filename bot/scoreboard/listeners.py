@@ -15,7 +15,7 @@ from bot.admins import is_admin, learn_later
 from bot.blockkit import context as context_block
 from bot.blockkit import form_errors, private, section
 from bot.deps import Deps
-from bot.edge import team_of
+from bot.edge import parse_number, team_of
 from bot.scoreboard import blocks
 from core import scoreboard
 from core.clock import utcnow
@@ -130,10 +130,14 @@ def handle_settings_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
     if not channel:
         ack(**form_errors({ids.SCOREBOARD_IN_CHANNEL: "Choose a channel."}))
         return
-    try:
-        hour, minute = (int(x) for x in at.split(":"))
-    except ValueError:
+    hour, _, minute = at.partition(":")
+    hour, minute = parse_number(hour, 0, 23), parse_number(minute, 0, 59)
+    if hour is None or minute is None:
         ack(**form_errors({ids.SCOREBOARD_IN_TIME: "Choose a time of day."}))
+        return
+    weekday = parse_number(day, 0, 6) if day else 0
+    if weekday is None:
+        ack(**form_errors({ids.SCOREBOARD_IN_DAY: "Choose a day of the week."}))
         return
     try:
         with session_scope(deps.engine) as session:
@@ -141,7 +145,7 @@ def handle_settings_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
                 session,
                 team_id=team_id,
                 channel_id=channel,
-                weekday=int(day or 0),
+                weekday=weekday,
                 hour=hour,
                 minute=minute,
                 tz=view.get("private_metadata") or "UTC",

@@ -17,7 +17,7 @@ from bot.ackbudget import answer
 from bot.admins import is_admin, with_admin_fallback
 from bot.blockkit import private
 from bot.deps import Deps
-from bot.edge import team_of
+from bot.edge import not_valid, parse_id, team_of
 from bot.sessions import blocks as sb
 from bot.sessions import schedule, topics
 from bot.text import neutralise_mentions, unescape
@@ -183,10 +183,12 @@ def _join(client, channel: str, typed: str | None) -> _Joined | str:
 
 
 def _cancel(deps: Deps, client, team_id: str, user_id: str, rest: str, now: datetime) -> dict:
-    try:
-        session_id = int(rest.lstrip("#"))
-    except ValueError:
+    number = rest.strip().lstrip("#")
+    if not number:
         return private("Say which session, by its number in `/expert list`: `/expert cancel 12`.")
+    session_id = parse_id(number)
+    if session_id is None:
+        return private(not_valid("session number", "`/expert list` shows the sessions' numbers: `/expert cancel 12`."))
 
     def attempt(admin: bool) -> sessions.Changed:
         with session_scope(deps.engine) as session:

@@ -15,7 +15,7 @@ from slack_sdk.errors import SlackApiError
 from bot import ids
 from bot.ackbudget import SlackSlow, after_ack
 from bot.deps import Deps
-from bot.edge import said_on_failure, team_of
+from bot.edge import parse_id, said_on_failure, team_of, tell_not_valid
 from bot.sessions import blocks as sb
 from bot.text import mention
 from core import sessions
@@ -28,12 +28,14 @@ log = logging.getLogger(__name__)
 
 def handle_defer(deps: Deps, ack: Ack, body: dict, context: BoltContext, client, respond) -> None:
     ack()
-    action = body["actions"][0]
+    action = (body.get("actions") or [{}])[0]
+    question_id = parse_id(str(action.get("block_id", "")).partition(":")[2])
     try:
-        question_id = int(str(action.get("block_id", "")).split(":", 1)[1])
         due = date.fromisoformat(action["selected_date"])
-    except (IndexError, KeyError, TypeError, ValueError):
-        log.warning("defer: a date picker carried a value it should not have")
+    except (KeyError, TypeError, ValueError):
+        due = None
+    if question_id is None or due is None:
+        tell_not_valid(respond, "date picker", "`/expert list` shows your sessions; their lists come again from there.")
         return
     team_id, user_id = team_of(context, body), body["user"]["id"]
 
@@ -89,11 +91,10 @@ def _after(decide, client, tell) -> None:
 
 def handle_take_over(deps: Deps, ack: Ack, body: dict, context: BoltContext, respond) -> None:
     ack()
-    try:
-        question_id, holder = str(body["actions"][0]["value"]).split(":", 1)
-        question_id = int(question_id)
-    except (IndexError, KeyError, TypeError, ValueError):
-        log.warning("take over: a button carried a value it should not have")
+    number, _, holder = str((body.get("actions") or [{}])[0].get("value") or "").partition(":")
+    question_id = parse_id(number)
+    if question_id is None or not holder:
+        tell_not_valid(respond, instead="`/expert list` shows your sessions; their lists come again from there.")
         return
     team_id, user_id = team_of(context, body), body["user"]["id"]
     with session_scope(deps.engine) as session:

@@ -13,7 +13,7 @@ from bot.ackbudget import SLOW_ADMIN_SUBMIT, SlackSlow, briefly
 from bot.admins import learn_later, with_admin_fallback
 from bot.blockkit import form_errors, private
 from bot.deps import Deps
-from bot.edge import team_of
+from bot.edge import parse_number, team_of
 from bot.sessions import blocks as sb
 from bot.text import escape
 from core import sessions
@@ -134,12 +134,13 @@ def handle_schedule_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
         return (values.get(block) or {}).get(block) or {}
 
     team_id, user_id = team_of(context, body), body["user"]["id"]
-    try:
-        minutes = int(field("minutes").get("value") or sessions.DEFAULT_MINUTES)
-    except ValueError:
-        minutes = -1
-    start = field("start").get("selected_date_time")
-    if not start:
+    typed = field("minutes").get("value")
+    minutes = parse_number(typed, 0, 10**6) if typed else sessions.DEFAULT_MINUTES
+    if minutes is None:
+        minutes = -1  # refused by the rule, in its words
+    # Unix seconds from the date and time picker: a moment between 1970 and 9999.
+    start = parse_number(field("start").get("selected_date_time"), 0, 253402300799)
+    if start is None:
         ack(**form_errors({"start": "Choose when it starts."}))
         return
 
@@ -155,7 +156,7 @@ def handle_schedule_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
                 or "",
                 topic=escape(field("topic").get("value") or ""),
                 experts=list(field("experts").get("selected_users") or []),
-                starts_at=datetime.fromtimestamp(int(start), UTC),
+                starts_at=datetime.fromtimestamp(start, UTC),
                 minutes=minutes,
                 is_admin=admin,
                 now=utcnow(),
@@ -183,7 +184,7 @@ def handle_schedule_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
         return
     if isinstance(result, sessions.Refused):
         block, _ = REFUSALS[result.reason]
-        ack(**form_errors({block: refusal_text(result, against=datetime.fromtimestamp(int(start), UTC))}))
+        ack(**form_errors({block: refusal_text(result, against=datetime.fromtimestamp(start, UTC))}))
         return
     ack()
     deps.on_session_scheduled(result)

@@ -111,3 +111,24 @@ def test_imported_questions_are_scoped_to_their_workspace(engine):
     _import(engine, _lines(*GOOD), team="T0OTHERTEAM")
     with session_scope(engine) as s:
         assert similar_questions(s, team_id=TEAM, text="vpn password") == []
+
+
+def test_control_characters_are_dropped_and_an_invisible_question_is_refused_on_both_databases(engine):
+    """NUL cannot be stored on PostgreSQL: an import drops control characters as the Slack edge
+    does (tabs and line breaks stay), and a question of nothing visible is a bad record."""
+    report = _import(
+        engine,
+        _lines(
+            {
+                "id": "nul",
+                "text": "Where is the\x00 badge\x07 office?\tAsk\nreception",
+                "answers": [{"text": "Floor\x00 2"}],
+            },
+            {"id": "blank", "text": "\u200b\u2060\ufeff"},
+        ),
+    )
+    assert (report.imported, len(report.problems)) == (1, 1)
+    assert report.problems[0][0] == 2 and "text" in report.problems[0][1]
+    with session_scope(engine) as s:
+        [question] = s.exec(select(Question)).all()
+        assert question.text == "Where is the badge office?\tAsk\nreception"

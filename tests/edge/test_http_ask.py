@@ -58,7 +58,7 @@ def test_healthz_reports_the_database_and_the_scheduler(knowhow):
     with urllib.request.urlopen(f"http://127.0.0.1:{knowhow.http.port}/healthz") as answer:
         body = json.loads(answer.read())
     assert answer.status == 200
-    assert body == {"database": "ok", "scheduler": "running", "outbox": "running", "status": "ok"}
+    assert body == {"database": "ok", "scheduler": "running", "outbox": "running", "slack": "ok", "status": "ok"}
 
 
 def test_healthz_is_503_when_the_scheduler_is_down(knowhow):

@@ -100,7 +100,7 @@ def test_search_results_never_ping_the_crowd(knowhow, slack, fake_slack):
     assert f"@{WORD_JOINER}channel" in shown
 
 
-def test_a_forged_more_button_is_ignored(knowhow, slack, fake_slack):
+def test_a_forged_more_button_is_answered_privately_that_it_is_not_valid(knowhow, slack, fake_slack):
     payload = _block_actions(
         {
             "blocks": [
@@ -120,4 +120,5 @@ def test_a_forged_more_button_is_ignored(knowhow, slack, fake_slack):
     )
     assert slack.interaction(payload).status == 200
     settle(knowhow)
-    assert fake_slack.calls_to("response_url") == []
+    [told] = fake_slack.calls_to("response_url")
+    assert "isn't valid" in told.args["text"] and told.args["replace_original"] is False

@@ -91,7 +91,7 @@ def app(ws):
 def test_events_go_only_where_the_manifest_and_membership_say(ws, app):
     in_qa = ws.post_message(DEVIKA, sample.QA_CHANNEL, "hello @emma and @here &co")
     ws.post_message(DEVIKA, sample.SG_GENERAL_CHANNEL, "Knowhow is not in here")
-    ws.react(EMMA, sample.QA_CHANNEL, in_qa, "eyes")  # reaction_added is not subscribed
+    ws.react(EMMA, sample.QA_CHANNEL, in_qa, "eyes")  # reaction_added: a help channel's checkmark
     ws.edit_message(DEVIKA, sample.QA_CHANNEL, in_qa, "edited")
     ws.open_home(EMMA)
     # Events go out one at a time, in order: once the last one is in, any sent before it is too.
@@ -99,10 +99,13 @@ def test_events_go_only_where_the_manifest_and_membership_say(ws, app):
     events = app.events()
     assert [(e["type"], e.get("subtype")) for e in events] == [
         ("message", None),
+        ("reaction_added", None),
         ("message", "message_changed"),
         ("app_home_opened", None),
     ]
     assert events[0]["text"] == f"hello <@{EMMA}> and <!here> &amp;co" and events[0]["channel_type"] == "channel"
+    assert events[1]["reaction"] == "eyes" and events[1]["item"]["ts"] == in_qa and events[1]["user"] == EMMA
+    events = [events[0], *events[2:]]
     assert events[1]["message"]["edited"]["user"] == DEVIKA and events[1]["previous_message"]["ts"] == in_qa
     assert events[2] == {
         "type": "app_home_opened",
@@ -111,7 +114,7 @@ def test_events_go_only_where_the_manifest_and_membership_say(ws, app):
         "tab": "home",
         "event_ts": events[2]["event_ts"],
     }
-    assert len({r["event_id"] for r in app.requests}) == 3
+    assert len({r["event_id"] for r in app.requests}) == 4
 
 
 def test_response_urls_act_on_what_they_came_from(ws):
