@@ -489,6 +489,29 @@ def _sending(database) -> int:
         return db.execute("SELECT count(*) FROM outbox WHERE status = 'sending'").fetchone()[0]
 
 
+def _lengthen_claims(database, *, hours: float) -> None:
+    """Rows left sending by a stopped process: their claims run out `hours` from now."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from core.clock import utcnow
+    from storage.db import make_engine, session_scope
+    from storage.models import OutboxMessage
+
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        with session_scope(engine) as session:
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "sending")
+                .values(lease_until=utcnow() + timedelta(hours=hours))
+                .execution_options(all_workspaces=True)
+            )
+    finally:
+        engine.dispose()
+
+
 @pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads Linux's /proc to see a dead holder's process")
 @pytest.mark.parametrize("stop", ["kill -9 of every process", "SIGTERM"])
 def test_a_restart_in_the_middle_of_a_burst_posts_every_acked_question_within_seconds_once(tmp_path, fake_slack, stop):
@@ -547,6 +570,10 @@ def test_a_restart_in_the_middle_of_a_burst_posts_every_acked_question_within_se
             os.killpg(first.pid, signal.SIGKILL)
     posted_before = len(fake_slack.calls_to("chat.postMessage"))
     assert posted_before < len(texts), "the burst was over before the stop"
+    # The claims the stopped process left would run out in an hour, not in seconds: a restart that
+    # waited for them to run out would post nothing within the wait below. (Not a timing: the
+    # next process must free a dead holder's claims, or find them put back, for anything to go.)
+    _lengthen_claims(database, hours=1)
 
     restarted = time.monotonic()
     second = start(_free_port())
@@ -557,8 +584,7 @@ def test_a_restart_in_the_middle_of_a_burst_posts_every_acked_question_within_se
         _wait_until_outbox_done(database)
         posts = [c.block_text() for c in fake_slack.calls_to("chat.postMessage")]
         assert sorted(next(t for t in texts if t in p) for p in posts) == sorted(texts)  # each once
-        # A lease (15 s) or the old five minutes would show here; starting takes a second or two.
-        assert took < 12, f"the last question was posted {took:.1f} s after the restart"
+        print(f"the last question was posted {took:.1f} s after the restart")  # bench/restart_recovery.py measures it
     finally:
         second.send_signal(signal.SIGTERM)
         second.wait(30)
