@@ -429,7 +429,7 @@ class FakeSlack:
         with self.lock:
             return [c for c in self.calls if c.method == method]
 
-    def wait_for(self, method: str, count: int = 1, timeout: float = 10.0) -> list[Call]:
+    def wait_for(self, method: str, count: int = 1, timeout: float = 30.0) -> list[Call]:
         """Wait until `method` was called at least `count` times; return those calls."""
         deadline = time.monotonic() + timeout
         with self.lock:

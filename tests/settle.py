@@ -110,7 +110,7 @@ def busy(knowhow=None, *, scheduler: BaseScheduler | None = None, engine: Engine
 
 
 def settle(
-    knowhow=None, *, scheduler: BaseScheduler | None = None, engine: Engine | None = None, timeout: float = 10.0
+    knowhow=None, *, scheduler: BaseScheduler | None = None, engine: Engine | None = None, timeout: float = 30.0
 ) -> None:
     """Return once nothing is left to do now; fail the test if that takes longer than `timeout`.
 

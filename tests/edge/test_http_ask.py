@@ -37,7 +37,7 @@ def _work_rows(knowhow, key):
         return list(s.exec(select(OutboxMessage).where(OutboxMessage.dedupe_key == key)))
 
 
-def _wait_until(predicate, timeout=10.0):
+def _wait_until(predicate, timeout=30.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
