@@ -13,7 +13,7 @@ A lesson is a `Question` with `saved_by` set:
   private channel's or a DM's only from that conversation);
 - a DM's or group DM's lesson may be shared with the whole organisation when the saver says so:
   it then belongs to no conversation (`channel_id` "", as an imported question) and is found by
-  everyone;
+  everyone, with its question and accepted answer only (the DM's other replies stay in the DM);
 - one lesson per thread (`request_id` "lesson:<channel>:<thread ts>"): saving the thread again
   updates it (its question, accepted answer and topics), never a second one. A thread that is
   already a Knowhow question (asked with `/ask`, or in an expert session) is not saved again: its
@@ -235,6 +235,8 @@ def save(
         lesson.text = question
         if conversation is Conversation.DIRECT:  # the saver may share it now, or keep it to the DM again
             lesson.channel_id, lesson.message_ts = (SHARED, None) if shared else (channel_id, thread_ts)
+        if shared:  # the DM's other replies, read while it was kept there, are not the saver's to share
+            _drop_other_answers(session, lesson, answer.ts or ANSWER_WITHOUT_TS)
         session.add(lesson)
         session.execute(
             delete(QuestionTopic).where(QuestionTopic.team_id == team_id, QuestionTopic.question_id == lesson.id)
@@ -281,11 +283,21 @@ def _accept(session: Session, lesson: Question, answer: LessonAnswer, text: str,
     session.add(row)
 
 
+def _drop_other_answers(session: Session, lesson: Question, kept_ts: str) -> None:
+    session.execute(
+        delete(Answer).where(
+            Answer.team_id == lesson.team_id, Answer.question_id == lesson.id, Answer.message_ts != kept_ts
+        )
+    )
+
+
 def add_replies(session: Session, *, team_id: str, question_id: int, replies: Sequence[ThreadMessage]) -> int:
     """The thread's other replies, read once the lesson was saved, as its other answers (a
-    person's replies but its asker's, each once). Returns how many were added."""
+    person's replies but its asker's, each once). Returns how many were added. None for a DM's
+    lesson shared with everyone: the saver shared the question and the answer the form showed
+    them, not what the others in the DM wrote."""
     lesson = qa.get_question(session, team_id=team_id, question_id=question_id)
-    if lesson is None or not is_lesson(lesson):
+    if lesson is None or not is_lesson(lesson) or lesson.channel_id == SHARED:
         return 0
     added = 0
     for reply in replies:

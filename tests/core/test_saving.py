@@ -276,3 +276,24 @@ def test_a_forgotten_saver_is_a_former_member(engine):
         erasure.forget(s, team_id=TEAM, user_id=SAVER, now=NOW)
     with session_scope(engine) as s:
         assert s.exec(select(Question.saved_by).where(Question.team_id == TEAM)).one() == "former-member"
+
+
+def test_a_dms_lesson_shared_with_everyone_takes_none_of_the_dms_other_replies(engine):
+    """The saver shares what the form showed them (the question and the chosen answer): the other
+    replies of the (group) DM, by people who never chose to share them, stay out of it."""
+    dm = "G0GROUPDM1"
+    reply = ThreadMessage(LATER_TS, OTHER, "Our private salary spreadsheet has the staging keys")
+    with session_scope(engine) as s:
+        # Kept to the DM first: its other replies are found from the DM only.
+        kept = _save(s, channel=dm, conversation=Conversation.DIRECT)
+        assert saving.add_replies(s, team_id=TEAM, question_id=kept.question_id, replies=[reply]) == 1
+        assert _found(s, "salary spreadsheet", channel_id=dm) == [kept.question_id]
+        # Then shared with everyone: the replies it took from the DM are not shared with it.
+        _save(s, channel=dm, conversation=Conversation.DIRECT, share=True)
+        assert _found(s, "salary spreadsheet", channel_id=HELP) == []
+        assert _found(s, channel_id=HELP) == [kept.question_id]  # the lesson itself is
+        # Nor are they taken when Knowhow reads the thread after the share.
+        assert saving.add_replies(s, team_id=TEAM, question_id=kept.question_id, replies=[reply]) == 0
+        assert _found(s, "salary spreadsheet", channel_id=HELP) == []
+        authors = s.exec(select(Answer.author_id).where(Answer.question_id == kept.question_id)).all()
+        assert authors == [HELPER]
