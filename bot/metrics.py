@@ -52,7 +52,7 @@ OTHER = "other"
 # and callback ids of bot/ids.py. Anything else is "other", so a label never takes a value from
 # a payload that Knowhow does not know (label cardinality stays bounded).
 EVENT_TYPES = frozenset(
-    {"message", "app_home_opened", "app_uninstalled", "tokens_revoked", "user_change", "app_mention"}
+    {"message", "app_home_opened", "app_uninstalled", "tokens_revoked", "user_change", "reaction_added", "app_mention"}
 )
 _IDS = frozenset(v for k, v in vars(ids).items() if k.isupper() and isinstance(v, str))
 COMMANDS = frozenset(v for v in _IDS if v.startswith("/"))

@@ -27,7 +27,8 @@ def test_request_kinds_name_what_knowhow_knows_and_nothing_else():
     assert kind({"command": "/ask", "text": "anything"}) == "command:/ask"
     assert kind({"command": "/not-ours"}) == "other"
     assert kind({"type": "event_callback", "event": {"type": "message", "text": "hi"}}) == "event:message"
-    assert kind({"type": "event_callback", "event": {"type": "reaction_added"}}) == "other"
+    assert kind({"type": "event_callback", "event": {"type": "reaction_added"}}) == "event:reaction_added"
+    assert kind({"type": "event_callback", "event": {"type": "pin_added"}}) == "other"
     assert kind({"type": "block_actions", "actions": [{"action_id": ids.ASK_ACCEPT_OPEN}]}) == "action:ask_accept_open"
     # The "met?" buttons carry a suffix: still the one kind.
     assert kind({"type": "block_actions", "actions": [{"action_id": "mentor_met_not_yet"}]}) == "action:mentor_met"
