@@ -16,9 +16,7 @@ ASK_ACCEPT_OPEN = "ask_accept_open"  # the button on a question's post
 HELP_ANSWERS_IT = "help_answers_it"
 HELP_NOT_QUITE = "help_not_quite"
 HELP_STOP = "help_stop_suggesting"  # "Don't suggest to me"
-# Offered to an asker who marked a reply in a help channel; the lessons feature opens its save form.
-# Value: {"c": channel, "t": thread_ts, "a": the marked answer's ts}.
-LESSON_SAVE_OFFER = "lesson_save_offer"
+# Offered to an asker who marked a reply in a help channel: LESSON_SAVE_OFFER (the lessons', below).
 
 # Modals (callback ids) and their inputs (block id = action id).
 ASK_MODAL = "ask_modal"
@@ -91,9 +89,9 @@ OUTBOX_RETRY_ALL = "outbox_retry_all"
 
 # Lessons saved from conversations ("Save as a lesson").
 LESSON_SAVE_SHORTCUT = "lesson_save"  # the message shortcut (manifest.yml)
-LESSON_SAVE_OFFER = (
-    "lesson_save_offer"  # a button; value: JSON {"c": channel_id, "t": thread_ts, "a": answer_ts or null}
-)
+# A button, offered to an asker who marked a reply in a help channel; it opens the same form.
+# Value: JSON {"c": channel_id, "t": thread_ts, "a": the marked answer's ts or null}.
+LESSON_SAVE_OFFER = "lesson_save_offer"
 LESSON_MODAL = "lesson_modal"
 LESSON_IN_QUESTION = "lesson_question"
 LESSON_IN_ANSWER = "lesson_answer"
