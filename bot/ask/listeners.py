@@ -305,6 +305,8 @@ def handle_edit_held(deps: Deps, ack: Ack, body: dict, context: BoltContext, cli
         question = qa.get_question(session, team_id=team_of(context, body), question_id=question_id)
     if question is None or question.asker_id != body["user"]["id"]:
         message = blocks.held_not_yours()
+    elif question.status == "expired":  # nobody chose in a week: not posted, and how to ask again
+        message = blocks.held_expired(question.text)
     elif question.status != "held":
         message = blocks.held_already_decided()
     else:

@@ -188,3 +188,31 @@ def test_the_form_shows_the_step_in_place_and_edits_there(knowhow, slack, fake_s
     # Confirmed where /ask was typed, as after `/ask <text>` (the command's response_url, carried along).
     _wait_until(lambda: any("is posted" in c.args["text"] for c in _said(fake_slack, "form-0")))
     assert [q.status for q in _questions(knowhow)] == ["withdrawn", "posted"]
+
+
+def test_edit_on_a_question_that_expired_says_it_was_not_posted_and_what_to_do(knowhow, slack, fake_slack):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from core import asking
+    from core.clock import utcnow
+    from storage.models import Question
+
+    shown = _review(slack, fake_slack, "VPN broken")
+    [held] = _questions(knowhow)
+    with session_scope(knowhow.engine) as s:
+        s.execute(
+            update(Question)
+            .where(Question.id == held.id)
+            .values(created_at=utcnow() - asking.HELD_EXPIRES_AFTER - timedelta(minutes=1))
+        )
+        assert asking.expire_held(s, now=utcnow()) == [(held.team_id, held.id)]
+    # A week later the asker clicks "Edit it in the form" on the old step: not "you already chose"
+    # (they never did), but that it was not posted and how to ask again, with their text.
+    _click(slack, fake_slack, _buttons(shown["blocks"])[ids.ASK_EDIT_HELD], "late-edit")
+    _wait_until(lambda: _said(fake_slack, "late-edit"))
+    said = json.dumps(_said(fake_slack, "late-edit")[-1].args)
+    assert "already chose" not in said
+    assert "not posted" in said and "/ask" in said and "VPN broken" in said
+    assert not fake_slack.calls_to("views.open")
