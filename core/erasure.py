@@ -9,11 +9,14 @@ the organisation needs (PRIVACY.md says the same, field by field):
   mentor requests (with their goals), the candidates offered for them and the proposals made for
   them that never got going; their places on candidate lists; their place on expert sessions'
   panels and the deferrals they owed; their questions that were never posted (held, expired, deflected,
-  withdrawn, failed) and answers they had deleted; outbox messages for them, and every delivered
-  one that names them.
+  withdrawn, failed) and answers they had deleted; Knowhow's records of their help-channel
+  messages that no earlier lesson answered (and with their helper preferences, their "don't
+  suggest to me"); outbox messages for them, and every delivered one that names them.
 - **Kept, as "a former member"** (`storage.erasure.FORMER_MEMBER` in place of their id): their
   posted questions (anonymous ones stay anonymous) and their answers, accepted or not, and who
-  accepted one; sessions they organised, topics and channels they added, calls they made. A
+  accepted one; lessons they saved (the saver is a former member); a help-channel message of
+  theirs that an earlier lesson answered (a deflection the scoreboard counts; it holds no text);
+  sessions they organised, topics and channels they added, calls they made. A
   mentorship they had with someone who stays (and, for a protégé, a proposal to them as a
   mentor) is that person's record too: it is kept for them, with the forgotten side's answers
   (met, rating, word) and their request's goal erased; one still running is stopped, and a
@@ -56,7 +59,9 @@ from storage.models import (
     DesignatedChannel,
     Expertise,
     ExpertSession,
+    HelpChannel,
     HelperPreference,
+    HelpThread,
     Invitation,
     MentorCall,
     MentorCandidate,
@@ -127,6 +132,7 @@ def forget(
     _mentoring(session, pool, user_id, now, out)
     _sessions(session, pool, user_id, out)
     _questions(session, pool, user_id, out)
+    _help_channels(session, pool, user_id, out)
     _preferences(session, pool, user_id, out)
     out.erased["outbox messages"] += erasure.outbox(
         session, team_ids=pool, user_id=user_id, spare_kinds=spare_outbox_kinds
@@ -290,7 +296,8 @@ def _questions(session: Session, pool: list[str], user_id: str, out: Forgotten) 
     out.kept["questions"] += _update(session, Question, pool, Question.asker_id == user_id, asker_id=FORMER_MEMBER)
     out.kept["answers"] += _update(session, Answer, pool, Answer.author_id == user_id, author_id=FORMER_MEMBER)
     _update(session, Answer, pool, Answer.accepted_by == user_id, accepted_by=FORMER_MEMBER)
-    _update(session, Question, pool, Question.saved_by == user_id, saved_by=FORMER_MEMBER)
+    # Lessons they saved stay (the thread's authors keep the credit), without the saver.
+    out.kept["lessons saved"] += _update(session, Question, pool, Question.saved_by == user_id, saved_by=FORMER_MEMBER)
     _update(session, Topic, pool, Topic.created_by == user_id, created_by=None)
     session.flush()
     for team, question_id in sorted(named):
@@ -299,8 +306,25 @@ def _questions(session: Session, pool: list[str], user_id: str, out: Forgotten) 
             out.posts.append((team, question_id, version))
 
 
+# -- help channels --------------------------------------------------------------------------------
+def _help_channels(session: Session, pool: list[str], user_id: str, out: Forgotten) -> None:
+    # Their messages there: no text is held, only that Knowhow acted on one and what came of it.
+    # One an earlier lesson answered is a deflection the scoreboard counts: kept, asked by a
+    # former member; the others served only them (one reply per message, their choice): erased.
+    mine = (HelpThread.asker_id == user_id,)
+    out.kept["help-channel questions answered by a lesson"] += _update(
+        session, HelpThread, pool, *mine, HelpThread.answered_at.is_not(None), asker_id=FORMER_MEMBER
+    )
+    out.erased["help-channel questions"] += _delete(session, HelpThread, pool, *mine)
+    out.kept["help channels added"] += _update(
+        session, HelpChannel, pool, HelpChannel.added_by == user_id, added_by=FORMER_MEMBER
+    )
+    _update(session, HelpChannel, pool, HelpChannel.paused_by == user_id, paused_by=FORMER_MEMBER)
+
+
 def _preferences(session: Session, pool: list[str], user_id: str, out: Forgotten) -> None:
     out.erased["declared expertise"] += _delete(session, Expertise, pool, Expertise.user_id == user_id)
+    # With them their "don't suggest to me" in help channels (help_suggestions_off).
     out.erased["helper preferences"] += _delete(session, HelperPreference, pool, HelperPreference.user_id == user_id)
     out.erased["invitations to help"] += _delete(session, Invitation, pool, Invitation.user_id == user_id)
     _update(session, Workspace, pool, Workspace.qa_channel_set_by == user_id, qa_channel_set_by=None)

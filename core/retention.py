@@ -16,6 +16,13 @@ Three things, each with a default chosen on purpose, a minimum, and whether "for
   At least 14 days: the weekly scoreboard (which counts questions an earlier answer settled)
   has computed their week before they can go. Forever may be chosen. Posted questions and their
   answers are the organisation's knowledge and are never deleted by retention.
+  The same period covers Knowhow's record of each help-channel message it acted on (`help_thread`:
+  no text, but who asked, what was suggested and what they chose), counted from the last thing
+  that happened to it (asked, answered from a lesson, *not quite*, offered to be saved): these
+  are questions that were never posted either, and a deflection counts on the scoreboard in the
+  week of the click, which the 14-day minimum lets be computed first. Once it is gone, a message
+  that old is not considered again (Slack does not send it again) and a checkmark on its thread
+  may offer saving it once more.
 - **sent**: the outbox's delivered rows, counted from when they were sent. 7 days by default
   (as before this setting existed): an operator can see what went out over the last week, and
   a message is never queued twice while its row is kept. At least 2 days: Knowhow looks for a
@@ -202,12 +209,13 @@ class Swept:
     mentorships: int = 0
     requests: int = 0
     questions: int = 0
+    help_threads: int = 0
     sent: int = 0
     more: bool = False
 
     @property
     def total(self) -> int:
-        return self.mentorships + self.requests + self.questions + self.sent
+        return self.mentorships + self.requests + self.questions + self.help_threads + self.sent
 
 
 def _groups(session: Session, rule: Rule) -> list[tuple[store.Teams, int]]:
@@ -242,7 +250,9 @@ def sweep(session: Session, *, now: datetime, batch: int = BATCH) -> Swept:
     for teams, n in _groups(session, RULES[Kind.UNPOSTED]):
         done = store.delete_unposted(session, teams=teams, statuses=UNPOSTED, before=now - n * DAY, limit=batch)
         swept.questions += done.count
-        more |= done.more
+        threads = store.delete_help_threads(session, teams=teams, before=now - n * DAY, limit=batch)
+        swept.help_threads += threads.count
+        more |= done.more or threads.more
     for teams, n in _groups(session, RULES[Kind.SENT]):
         done = store.delete_sent(session, teams=teams, before=now - n * DAY, limit=batch)
         swept.sent += done.count

@@ -104,7 +104,13 @@ class _Scheduler(BackgroundScheduler):
     APScheduler 3's loop makes one more pass after `shutdown()` set the state to stopped, with
     the executors already shut: a job due at that moment fails to submit, yet its run is written
     off in the job store (a date job is deleted). Seen here with 3.11; upstream
-    agronholm/apscheduler#985. Skip that pass so the run stays due for the next start."""
+    agronholm/apscheduler#985. Skip that pass so the run stays due for the next start.
+
+    The stop flips the state under the job store lock, which a pass holds throughout, and a pass
+    checks the state again under that lock: a pass is wholly before the stop or sees it. (A stop
+    that flipped the state in the middle of a pass made its `remove_job` of a date job it had just
+    submitted look only at the pending jobs: JobLookupError killed the scheduler's thread and the
+    job stayed in the store, to run again at the next start.)"""
 
     def _process_jobs(self):
         if self.state == STATE_STOPPED:
@@ -117,7 +123,10 @@ class _Scheduler(BackgroundScheduler):
             if lost is not None:
                 lost()
             return LOST_LOCK_RECHECK_SECONDS
-        return super()._process_jobs()
+        with self._jobstores_lock:  # reentrant: the pass takes it again
+            if self.state == STATE_STOPPED:
+                return None
+            return super()._process_jobs()
 
     def shutdown(self, wait=True):
         """APScheduler 3's shutdown(wait=True) waits for running jobs while it holds the job store
@@ -125,9 +134,8 @@ class _Scheduler(BackgroundScheduler):
         lock forever and so does the stop. Same steps here, but the running jobs finish unlocked."""
         if self.state == STATE_STOPPED:
             raise SchedulerNotRunningError
-        self.state = STATE_STOPPED
-        with self._jobstores_lock:
-            pass  # a pass of _process_jobs under way ends; the next one sees the stop and does nothing
+        with self._jobstores_lock:  # a pass of _process_jobs under way ends first (see the class)
+            self.state = STATE_STOPPED  # the next pass sees the stop and does nothing
         with self._executors_lock:
             executors = list(self._executors.values())
         for executor in executors:

@@ -16,11 +16,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, true
+from sqlalchemy import delete, exists, or_, true, tuple_
 from sqlmodel import Session, select
 
 from storage import search
-from storage.models import MentorRequest, Mentorship, OutboxMessage, Question, Workspace
+from storage.models import HelpThread, MentorRequest, Mentorship, OutboxMessage, Question, Workspace
 
 SETTINGS = {
     "mentoring": Workspace.keep_mentoring_days,
@@ -110,6 +110,37 @@ def delete_unposted(
     ).all()
     search.forget(session, questions=[(team_id, question_id) for question_id, team_id in gone])
     return Deleted(len(gone), len(ids) == limit)
+
+
+def delete_help_threads(session: Session, *, teams: Teams, before: datetime, limit: int) -> Deleted:
+    """Knowhow's records of help-channel messages (no text: who asked, what came of it) on which
+    nothing happened since `before`: made, answered from a lesson, found *not quite*, offered to
+    be saved, each before it (a late click counts in the week it was made, so the row stays until
+    that week has been computed too)."""
+    key = (HelpThread.team_id, HelpThread.channel_id, HelpThread.thread_ts)
+    quiet = (
+        HelpThread.created_at < before,
+        *(
+            or_(column.is_(None), column < before)
+            for column in (HelpThread.answered_at, HelpThread.not_quite_at, HelpThread.save_offered_at)
+        ),
+    )
+    keys = list(
+        session.exec(
+            select(*key)
+            .where(teams.where(HelpThread.team_id), *quiet)
+            .limit(limit)
+            .execution_options(all_workspaces=teams.every)
+        ).all()
+    )
+    if not keys:
+        return Deleted(0, False)
+    result = session.execute(
+        delete(HelpThread)
+        .where(tuple_(*key).in_([tuple(k) for k in keys]), teams.where(HelpThread.team_id), *quiet)
+        .execution_options(all_workspaces=teams.every, synchronize_session=False)
+    )
+    return Deleted(result.rowcount, len(keys) == limit)
 
 
 def delete_ended_mentorships(

@@ -48,6 +48,7 @@ def apply_retention(batch: int = retention.BATCH) -> retention.Swept:
         total.mentorships += swept.mentorships
         total.requests += swept.requests
         total.questions += swept.questions
+        total.help_threads += swept.help_threads
         total.sent += swept.sent
         if not swept.more or not swept.total:
             break
@@ -55,10 +56,11 @@ def apply_retention(batch: int = retention.BATCH) -> retention.Swept:
         # Facts, no content: how many of each, never whose.
         log.info(
             "retention: deleted %d ended mentorships, %d finished mentor requests, %d questions never posted, "
-            "%d delivered outbox rows",
+            "%d help-channel records, %d delivered outbox rows",
             total.mentorships,
             total.requests,
             total.questions,
+            total.help_threads,
             total.sent,
         )
     return total

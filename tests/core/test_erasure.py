@@ -12,15 +12,18 @@ import pytest
 from sqlalchemy import MetaData, String, Text, cast, func, insert, select
 from sqlalchemy import inspect as sa_inspect
 
-from core import accepting, asking, erasure, expertise, mentoring, sessions
+from core import accepting, asking, erasure, expertise, helpchannels, mentoring, saving, sessions
 from core.erasure import FORMER_MEMBER
 from core.mentoring import SlackPerson
 from notify import home
-from storage import channels, outbox, workspaces
+from storage import channels, outbox, scoreboard, workspaces
 from storage.db import session_scope
 from storage.models import (
     Answer,
     Deferral,
+    HelpChannel,
+    HelperPreference,
+    HelpThread,
     MentorRequest,
     Mentorship,
     OutboxMessage,
@@ -34,7 +37,7 @@ LONDON, SINGAPORE, ELSEWHERE = "T0LONDON01", "T0SINGAP01", "T0ELSEWHER"
 ORG = "E0ACME0001"
 LEAVER = "U0LEAVER01"
 ALICE, BOB, CAROL, ADMIN = "U0ALICE001", "U0BOB00001", "U0CAROL001", "U0ADMIN001"
-QA, SESSIONS_CHANNEL = "C0QUESTION", "C0EXPERTS1"
+QA, SESSIONS_CHANNEL, HELP = "C0QUESTION", "C0EXPERTS1", "C0HELPIT01"
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 PERSON = SlackPerson(title="Engineer", tz="Europe/London", tz_offset=0)
 
@@ -123,6 +126,50 @@ def populate(engine) -> dict:
     _step(engine, lambda s: expertise.declare(s, team_id=LONDON, user_id=LEAVER, raw_topic="Kubernetes"))
     _step(engine, lambda s: expertise.set_paused(s, team_id=LONDON, user_id=LEAVER, paused=True))
     _step(engine, lambda s: expertise.set_thanked(s, team_id=LONDON, user_id=LEAVER, thanked=True))
+
+    # Help channels: they added one and asked there twice (no lesson good enough; a lesson that
+    # answered it: a deflection), Alice once; they saved a colleague's thread as a lesson, and
+    # said "don't suggest to me" (in both workspaces).
+    def help_channels(s):
+        helpchannels.designate(s, team_id=LONDON, channel_id=HELP, user_id=LEAVER, name="help-it")
+        for ts, asker in (("600.1", LEAVER), ("600.2", LEAVER), ("600.3", ALICE)):
+            considered = helpchannels.consider(
+                s, team_id=LONDON, channel_id=HELP, message_ts=ts, user_id=asker, text="How do I drain a node?"
+            )
+            assert considered.skip is None
+        where = dict(team_id=LONDON, channel_id=HELP)
+        helpchannels.record_outcome(s, **where, thread_ts="600.1", outcome=helpchannels.Outcome.NOTHING)
+        for ts, asker in (("600.2", LEAVER), ("600.3", ALICE)):
+            helpchannels.record_outcome(
+                s, **where, thread_ts=ts, outcome=helpchannels.Outcome.SUGGESTED, lesson_ids=[ids["theirs"]]
+            )
+            chosen = helpchannels.choose(
+                s,
+                **where,
+                thread_ts=ts,
+                user_id=asker,
+                choice=helpchannels.Choice.ANSWERS_IT,
+                lesson_id=ids["theirs"],
+                now=T0,
+            )
+            assert chosen is helpchannels.Chosen.COUNTED
+        saved = saving.save(
+            s,
+            **where,
+            thread_ts="700.1",
+            asker_id=ALICE,
+            question="Where are the on-call runbooks?",
+            answer=saving.LessonAnswer("700.2", BOB, "In the ops wiki, under Runbooks."),
+            topics=["Operations"],
+            saved_by=LEAVER,
+            conversation=saving.Conversation.PUBLIC,
+            now=T0,
+        )
+        ids["lesson"] = saved.question_id
+        for team in (LONDON, SINGAPORE):
+            helpchannels.set_opted_out(s, team_id=team, user_id=LEAVER, off=True)
+
+    _step(engine, help_channels)
 
     # An expert session they organised and sat on; a question deferred by them, one taken from them.
     _step(engine, lambda s: sessions.designate(s, team_id=LONDON, channel_id=SESSIONS_CHANNEL, user_id=LEAVER))
@@ -357,6 +404,8 @@ def test_forgetting_leaves_no_row_naming_them_and_keeps_the_knowledge(engine):
         "answer",
         "expertise",
         "helper_preference",
+        "help_channel",
+        "help_thread",
         "invitation",
         "designated_channel",
         "expert_session",
@@ -442,6 +491,29 @@ def test_forgetting_leaves_no_row_naming_them_and_keeps_the_knowledge(engine):
         # The weekly post's snapshot no longer thanks them.
         [week] = s.exec(select(ScoreboardWeek)).scalars()
         assert json.loads(week.figures)["helpers"] == [{"user_id": ALICE, "accepted": 1}]
+    with session_scope(engine) as s:
+        # Help channels: the deflection still counts, asked by a former member; their other
+        # message's record and their "don't suggest to me" are gone; Alice's are hers still.
+        threads = {t.thread_ts: t for t in s.exec(select(HelpThread)).scalars()}
+        assert set(threads) == {"600.2", "600.3"}
+        assert (threads["600.2"].asker_id, threads["600.2"].answered_by_id) == (FORMER_MEMBER, ids["theirs"])
+        assert threads["600.3"].asker_id == ALICE
+        help_week = scoreboard.help_channels(
+            s, team_id=LONDON, start=T0 - timedelta(days=1), end=T0 + timedelta(days=1)
+        )
+        assert help_week["deflected"] == 2
+        assert s.exec(select(HelperPreference).where(HelperPreference.help_suggestions_off.is_(True))).all() == []
+        assert s.exec(select(HelpChannel.added_by)).scalars().all() == [FORMER_MEMBER]
+        # The lesson they saved stays, credited to the thread's authors, without its saver.
+        lesson = questions[ids["lesson"]]
+        assert (lesson.asker_id, lesson.saved_by, lesson.text) == (
+            ALICE,
+            FORMER_MEMBER,
+            "Where are the on-call runbooks?",
+        )
+        assert [(a.author_id, a.accepted_by) for a in answers if a.question_id == ids["lesson"]] == [
+            (BOB, FORMER_MEMBER)
+        ]
     # The posts that named them are updated in Slack: theirs (not the anonymous one), and the
     # question whose accepted answer is theirs.
     assert sorted(q for _, q, _ in forgotten.posts) == sorted([ids["theirs"], ids["answered"]])

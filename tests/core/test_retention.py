@@ -15,6 +15,7 @@ from core.retention import RULES, Kind, RetentionError
 from storage import search
 from storage.db import session_scope
 from storage.models import (
+    HelpThread,
     MentorCandidate,
     MentorRequest,
     Mentorship,
@@ -278,6 +279,69 @@ def test_a_held_question_the_asker_cancelled_goes_with_its_search_document(engin
         assert retention.sweep(s, now=asked_at + 30 * DAY).total == 0
         assert retention.sweep(s, now=asked_at + 30 * DAY + MINUTE).questions == 1
     assert _search_documents(engine) == 0
+
+
+def test_help_channel_records_follow_the_questions_period_counted_from_their_last_event(engine):
+    """A help-channel record (no text: who asked, what came of it) goes with the workspace's period
+    for questions never posted, counted from the last thing that happened to it: made, answered
+    from a lesson, *not quite*, offered to be saved. Kept forever where questions are; a second
+    run deletes nothing."""
+    _choose(engine)
+    doomed: set[tuple[str, str]] = set()
+    with session_scope(engine) as s:
+        for team in KEEPS:
+            past, within = _edges(team, Kind.UNPOSTED)
+            long_ago = past - 100 * DAY
+            rows = {
+                "nothing-past": dict(state="nothing", created_at=past),
+                "nothing-within": dict(state="nothing", created_at=within),
+                "suggested-past": dict(state="suggested", suggested="1,2", created_at=past),
+                # A click within the period keeps an old record: its week may not be computed yet.
+                "answered-within": dict(state="suggested", created_at=long_ago, answered_at=within, answered_by_id=1),
+                "answered-past": dict(state="suggested", created_at=long_ago, answered_at=past, answered_by_id=1),
+                "not-quite-within": dict(state="suggested", created_at=long_ago, not_quite_at=within),
+                "offered-within": dict(state="unread", created_at=long_ago, save_offered_at=within),
+                "offered-past": dict(state="unread", created_at=long_ago, save_offered_at=past),
+            }
+            for label, values in rows.items():
+                s.add(
+                    HelpThread(team_id=team, channel_id="C0HELP0001", thread_ts=label, asker_id="U0ASKER001", **values)
+                )
+                if label.endswith("-past") and KEEPS[team][Kind.UNPOSTED] is not None:
+                    doomed.add((team, label))
+
+    def left() -> set[tuple[str, str]]:
+        with session_scope(engine) as s:
+            return set(s.exec(select(HelpThread.team_id, HelpThread.thread_ts)).all())
+
+    before = left()
+    with session_scope(engine) as s:
+        swept = retention.sweep(s, now=NOW)
+    assert before - left() == doomed
+    assert (swept.help_threads, swept.total, swept.more) == (len(doomed), len(doomed), False) == (12, 12, False)
+    with session_scope(engine) as s:
+        again = retention.sweep(s, now=NOW)
+    assert again.total == 0 and not again.more
+    assert left() == before - doomed
+
+
+def test_help_channel_records_are_deleted_in_bounded_batches(engine):
+    with session_scope(engine) as s:
+        for n in range(3):
+            s.add(
+                HelpThread(
+                    team_id=DEFAULTS,
+                    channel_id="C0HELP0001",
+                    thread_ts=f"1.{n}",
+                    asker_id="U0ASKER001",
+                    state="nothing",
+                    created_at=NOW - 31 * DAY,
+                )
+            )
+    with session_scope(engine) as s:
+        first = retention.sweep(s, now=NOW, batch=2)
+        second = retention.sweep(s, now=NOW, batch=2)
+    assert (first.help_threads, first.more, second.help_threads, second.more) == (2, True, 1, False)
 
 
 def test_a_weeks_scoreboard_keeps_counting_a_mentorship_deleted_after_it(engine):

@@ -114,6 +114,57 @@ def test_a_stop_waits_for_a_running_job_that_adds_a_job(database_url, tmp_path):
     assert _runs(trace) == ["started", "added"]  # the running job finished before the stop returned
 
 
+def test_a_date_job_that_fired_as_the_stop_began_is_not_left_to_run_again(database_url, tmp_path):
+    """The scheduler's pass submits a due date job and then deletes it from the job store. A stop
+    that begins between the two must wait for the pass: else APScheduler's remove_job, seeing the
+    scheduler stopped, looks only at its pending jobs, raises JobLookupError in the scheduler's
+    thread, and the job stays in the store to run again at the next start."""
+    import threading
+
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.schedulers.base import STATE_STOPPED
+    from sqlalchemy import text
+
+    from scheduler.runtime import JOB_TABLE
+
+    trace = tmp_path / "trace.txt"
+    engine = make_engine(database_url)
+    sched = start_scheduler(engine)
+    stopping: list[threading.Thread] = []
+
+    class StopsAsItSubmits(ThreadPoolExecutor):
+        """Starts the stop right after the job is submitted, and gives it every chance to flip
+        the scheduler's state before the pass goes on to delete the job."""
+
+        def submit_job(self, job, run_times):
+            super().submit_job(job, run_times)
+            stop = threading.Thread(target=stop_scheduler, args=(sched,), daemon=True)
+            stopping.append(stop)
+            stop.start()
+            deadline = time.monotonic() + 2
+            while sched.state != STATE_STOPPED and time.monotonic() < deadline:
+                time.sleep(0.01)
+
+    sched.add_executor(StopsAsItSubmits(1), alias="stops")
+    sched.add_job(
+        leave_trace,
+        trigger="date",
+        run_date=datetime.now(UTC),
+        args=[str(trace), "ran"],
+        id="test:once",
+        executor="stops",
+    )
+    assert _wait_for_runs(trace, 1) == ["ran"]
+    deadline = time.monotonic() + 30
+    while not stopping and time.monotonic() < deadline:
+        time.sleep(0.01)
+    stopping[0].join(30)
+    assert not stopping[0].is_alive()
+    with engine.connect() as conn:
+        left = conn.execute(text(f"SELECT id FROM {JOB_TABLE} WHERE id = 'test:once'")).scalars().all()
+    assert left == []  # it ran: nothing left to run again at the next start
+
+
 def test_reconcile_runs_before_jobs_fire(database_url, tmp_path):
     trace = tmp_path / "trace.txt"
     order = []
