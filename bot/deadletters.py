@@ -93,6 +93,27 @@ def _why(row: OutboxMessage, private: bool) -> str:
     return reason or "no reason kept"
 
 
+# Slack's answers an admin can act on, in words (the CLI keeps Slack's own codes, for operators).
+IN_WORDS = {
+    "not_in_channel": "Knowhow is not in that channel: invite it (/invite @Knowhow there), then retry",
+    "channel_not_found": "the channel is gone, or it is private and Knowhow was not invited: invite it, then retry",
+    "is_archived": "the channel is archived: unarchive it, or let this message go",
+    "user_not_found": "Slack does not know that person any more (they may have left)",
+    "user_disabled": "that person's account was deactivated",
+    "account_inactive": "that person's account was deactivated",
+    "cannot_dm_bot": "Knowhow cannot write to another app",
+    "restricted_action": "this workspace's settings do not let Knowhow post there: an owner can allow it",
+    "missing_scope": "Knowhow lacks a permission it needs: reinstall it from its app page, then retry",
+    "msg_too_long": "the message was longer than Slack takes",
+    "invalid_blocks": "Slack refused the message's layout (a Knowhow bug: please report it)",
+}
+
+
+def in_words(why: str) -> str:
+    """A reason as an admin reads it in Slack: Slack's code in words when it is a known one."""
+    return IN_WORDS.get(why, why)
+
+
 def _to(row: OutboxMessage, private: bool) -> str | None:
     if row.failed_to:
         return row.failed_to
@@ -167,20 +188,23 @@ def view(letters: list[DeadLetter], total: int, note: str | None = None) -> dict
         return {"text": "Messages Knowhow could not send: none", "blocks": blocks}
     blocks.append(
         section(
-            f"*Messages Knowhow could not send* ({total})\nSlack refused these for good. Fix what the reason "
+            f"*Messages Knowhow could not send* ({total})\nSlack refused these for good. Do what the reason "
             "says (invite Knowhow to a channel, for example), then retry."
         )
     )
     for letter in letters:
         when = f"on {at(letter.failed_at)}" if letter.failed_at else "at a time not recorded"
-        said = f"*{letter.feature}* · `{letter.kind}` to {_recipient(letter.to)}\nFailed {when}: {letter.why}"
+        said = f"*{letter.feature}* · `{letter.kind}` to {_recipient(letter.to)}\nFailed {when}: {in_words(letter.why)}"
         if letter.retryable:
             blocks.append(section(said, button("Retry", ids.OUTBOX_RETRY, str(letter.id))))
         else:
             blocks.append(section(said + "\n_Not retried: the person was told to try again._"))
     if total > len(letters):
         blocks.append(context(f"The {len(letters)} newest of {total} are shown."))
-    blocks.append({"type": "actions", "elements": [button("Retry all", ids.OUTBOX_RETRY_ALL, "all", style="primary")]})
+    if any(letter.retryable for letter in letters):
+        blocks.append(
+            {"type": "actions", "elements": [button("Retry all", ids.OUTBOX_RETRY_ALL, "all", style="primary")]}
+        )
     return {"text": f"Messages Knowhow could not send: {total}", "blocks": blocks}
 
 
