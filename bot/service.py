@@ -27,6 +27,7 @@ from slack_sdk.errors import SlackApiError
 from bot import installs, logs
 from bot.app import build_app, make_client
 from bot.config import WHERE, ConfigError, Settings
+from bot.delivery import error_of
 from bot.deps import Deps
 from bot.metrics import Counts, Metrics, request_kind
 from bot.outbox import classify
@@ -47,6 +48,7 @@ SOCKET_MODE_THREADS = 16  # as the HTTP front's thread pool (bot/server.py)
 SOCKET_MODE_DRAIN_SECONDS = 5
 # How long to wait before asking an unreachable Slack again, one try after another (then the last).
 SLACK_RETRY_SECONDS = (1, 2, 5, 10, 30)
+_UNREACHABLE = object()  # what `Knowhow._ask_slack` answers while Slack cannot be reached
 
 
 class Knowhow:
@@ -219,46 +221,32 @@ class Knowhow:
         self.slack_problem = reason
         return True
 
+    def _ask_slack(self, call, setting: str):
+        """`call()`'s answer, or `_UNREACHABLE` when Slack cannot be reached now (noted for
+        /healthz); `setting`'s token refused by Slack is a ConfigError."""
+        try:
+            return call()
+        except Exception as exc:
+            if self._unreachable(exc):
+                return _UNREACHABLE
+            if isinstance(exc, SlackApiError):
+                error = error_of(exc) or "refused"
+                raise ConfigError(f"{setting} was refused by Slack ({error}): {WHERE[setting]}") from exc
+            raise
+
     def _identify(self) -> bool:
         """Who SLACK_BOT_TOKEN is: its workspace is installed (again). False when Slack cannot be
         reached now; a token Slack refuses is a ConfigError."""
-        try:
-            identity = installs.identify(self.client)
-        except Exception as exc:
-            if self._unreachable(exc):
-                return False
-            if isinstance(exc, SlackApiError):
-                error = (
-                    (exc.response.data or {}).get("error", "refused")
-                    if isinstance(exc.response.data, dict)
-                    else "refused"
-                )
-                raise ConfigError(
-                    f"SLACK_BOT_TOKEN was refused by Slack ({error}): {WHERE['SLACK_BOT_TOKEN']}"
-                ) from exc
-            raise
+        identity = self._ask_slack(lambda: installs.identify(self.client), "SLACK_BOT_TOKEN")
+        if identity is _UNREACHABLE:
+            return False
         self.deps.identity = identity
         installs.record(self.engine, identity)
         self.deps.installs = installs.SingleToken(self.engine, self.settings.bot_token, identity)
         return True
 
     def _connect_socket_mode(self) -> bool:
-        try:
-            self.socket_handler.connect()
-        except Exception as exc:
-            if self._unreachable(exc):
-                return False
-            if isinstance(exc, SlackApiError):
-                error = (
-                    (exc.response.data or {}).get("error", "refused")
-                    if isinstance(exc.response.data, dict)
-                    else "refused"
-                )
-                raise ConfigError(
-                    f"SLACK_APP_TOKEN was refused by Slack ({error}): {WHERE['SLACK_APP_TOKEN']}"
-                ) from exc
-            raise
-        return True
+        return self._ask_slack(self.socket_handler.connect, "SLACK_APP_TOKEN") is not _UNREACHABLE
 
     def _catch_up(self) -> None:
         """Ask Slack again, less and less often, until it answers; then do what start could not."""
