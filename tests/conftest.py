@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 import uuid
 from urllib.parse import quote
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import SQLModel
 
 import storage.models  # noqa: F401  (the tables, for APP_TABLES)
@@ -66,12 +68,24 @@ def pg_url():
 
 
 def _empty_pg(url: str) -> None:
+    """Empty every table. TRUNCATE takes its tables' locks one by one, so a transaction the test's
+    app still has open (a worker finishing as the app stops) can deadlock with it: PostgreSQL then
+    cancels one of the two, and the emptying is done again."""
     engine = make_engine(url)
-    with engine.begin() as conn:
-        tables = ", ".join(f'"{t}"' for t in APP_TABLES)
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
-    engine.dispose()
+    tables = ", ".join(f'"{t}"' for t in APP_TABLES)
+    try:
+        for attempt in range(5):
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+                    conn.execute(text("DROP TABLE IF EXISTS apscheduler_jobs"))
+                return
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) != "40P01" or attempt == 4:  # not a deadlock, or again
+                    raise
+                time.sleep(0.2)
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
