@@ -1,5 +1,9 @@
 """One scheduler per job store: a lock held for as long as the scheduler runs, and checked.
 
+The job store is the `apscheduler_jobs` table beside the app's tables, in the schema the
+connection's search_path names; two installs may share one PostgreSQL database, each in its own
+schema, and each has its own scheduler: the lock's key names the schema (`lock_key`).
+
 APScheduler 3 has no coordination between schedulers sharing a job store; two would run every
 job twice. PostgreSQL: a session-level advisory lock on a connection of its own, opened for the
 purpose and kept open. SQLite (one machine): an exclusive `flock` on a file beside the database.
@@ -28,6 +32,7 @@ import fcntl
 import logging
 import os
 import threading
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,7 +45,16 @@ from storage.db import PG_CONNECT_TIMEOUT_S, application_name
 
 log = logging.getLogger(__name__)
 
-SCHEDULER_LOCK_KEY = 0x4B6E6F7753636864  # "KnowSchd"
+_KEY_HIGH = 0x4B6E6F77  # "Know"; the low 32 bits name the schema
+
+
+def lock_key(schema: str) -> int:
+    """The scheduler's advisory lock key for the job store in `schema`: a signed 64-bit number,
+    "Know" in its high half and the CRC-32 of the schema's name in its low half."""
+    return (_KEY_HIGH << 32) | zlib.crc32(schema.encode())
+
+
+_CURRENT_SCHEMA = text("SELECT current_schema()")
 
 # The holder's side of the lock's connection: libpq notices a silent peer within about 3 s
 # (keepalive probes after 1 s idle, 1 s apart, 2 lost; or 2.5 s of data left unacknowledged).
@@ -74,6 +88,7 @@ class SchedulerLock:
         self._connection: Connection | None = None
         self._fd: int | None = None
         self._held = False
+        self._key: int | None = None  # PostgreSQL: lock_key of the connection's schema
         self._mutex = threading.Lock()  # one query at a time on the lock's connection
 
     @property
@@ -126,9 +141,9 @@ class SchedulerLock:
                 raise
             self._connection = connection
         try:
-            got = self._connection.execute(
-                text("SELECT pg_try_advisory_lock(:key)"), {"key": SCHEDULER_LOCK_KEY}
-            ).scalar()
+            if self._key is None:
+                self._key = lock_key(self._connection.execute(_CURRENT_SCHEMA).scalar_one())
+            got = self._connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key}).scalar()
             self._connection.commit()
         except BaseException:
             self._drop()
@@ -167,7 +182,7 @@ class SchedulerLock:
         with self._mutex:
             if self._connection is not None and self._held:
                 try:
-                    self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": SCHEDULER_LOCK_KEY})
+                    self._connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self._key})
                     self._connection.commit()
                 except Exception:
                     pass  # a connection that is gone took its lock with it
@@ -235,6 +250,7 @@ def holder(engine: Engine) -> Holder | None:
     the holder's pid where the OS has it. Raises ValueError for an in-memory database."""
     if engine.url.get_backend_name() == "postgresql":
         with engine.connect() as connection:
+            key = lock_key(connection.execute(_CURRENT_SCHEMA).scalar_one())
             row: Row | None = connection.execute(
                 text(
                     "SELECT l.pid, a.application_name, host(a.client_addr), a.backend_start FROM pg_locks l "
@@ -243,7 +259,7 @@ def holder(engine: Engine) -> Holder | None:
                     "AND l.classid::bigint = :high AND l.objid::bigint = :low "
                     "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                 ),
-                {"high": SCHEDULER_LOCK_KEY >> 32, "low": SCHEDULER_LOCK_KEY & 0xFFFFFFFF},
+                {"high": key >> 32, "low": key & 0xFFFFFFFF},
             ).first()
         if row is None:
             return None

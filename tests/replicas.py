@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlalchemy import text, update
 
 from core import sessions
-from scheduler.lock import SCHEDULER_LOCK_KEY
+from scheduler.lock import holder
 from storage import migrate
 from storage.db import make_engine, session_scope
 from storage.models import ExpertSession
@@ -280,20 +280,12 @@ def session_row(url: str, session_id: int):
         engine.dispose()
 
 
-_HOLDER = text(
-    "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted"
-    " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-    " AND classid::bigint = :high AND objid::bigint = :low"
-)
-_KEY = {"high": SCHEDULER_LOCK_KEY >> 32, "low": SCHEDULER_LOCK_KEY & 0xFFFFFFFF}
-
-
 def lock_holder(url: str) -> int | None:
     """The server pid of the session holding the scheduler lock (None: free, or no server)."""
     engine = make_engine(url)
     try:
-        with engine.connect() as conn:
-            return conn.execute(_HOLDER, _KEY).scalar()
+        found = holder(engine)
+        return found.pid if found is not None else None
     except Exception:
         return None
     finally:
@@ -304,11 +296,11 @@ def terminate_lock_holder(url: str) -> int:
     """`pg_terminate_backend` on the session holding the scheduler lock: its pid."""
     engine = make_engine(url)
     try:
+        found = holder(engine)
+        assert found is not None, "nobody holds the scheduler lock"
         with engine.begin() as conn:
-            pid = conn.execute(_HOLDER, _KEY).scalar()
-            assert pid is not None, "nobody holds the scheduler lock"
-            assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid}).scalar()
-        return pid
+            assert conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": found.pid}).scalar()
+        return found.pid
     finally:
         engine.dispose()
 

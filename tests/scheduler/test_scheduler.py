@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -246,6 +247,45 @@ def test_only_one_scheduler_runs_per_database(database_url):
         stop_scheduler(first)
     second = start_scheduler(make_engine(database_url))  # free again once the first stopped
     stop_scheduler(second)
+
+
+@pytest.mark.postgres
+def test_two_installs_in_one_postgresql_database_each_run_their_scheduler(pg_url):
+    """Two installs share a database, each in its schema (its search_path): each has its own job
+    store, so each runs its own scheduler; a second scheduler on one schema is still refused."""
+    from urllib.parse import quote
+
+    from sqlalchemy import text
+
+    from scheduler.lock import holder
+    from storage import migrate
+
+    other_schema = f"knowhow_other_{uuid.uuid4().hex[:10]}"
+    admin = make_engine(pg_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{other_schema}"'))
+    base = pg_url.split("?")[0]
+    other_url = f"{base}?options={quote(f'-csearch_path={other_schema}')}"
+    ours, other = make_engine(pg_url), make_engine(other_url)
+    migrate.upgrade(other)
+    first = start_scheduler(make_engine(pg_url))
+    try:
+        second = start_scheduler(make_engine(other_url))  # was SchedulerBusy: one lock per database
+        try:
+            mine, theirs = holder(ours), holder(other)
+            assert mine is not None and theirs is not None and mine.pid != theirs.pid
+            with pytest.raises(SchedulerBusy):
+                start_scheduler(make_engine(other_url))
+        finally:
+            stop_scheduler(second)
+        assert holder(other) is None and holder(ours) is not None
+    finally:
+        stop_scheduler(first)
+        ours.dispose()
+        other.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{other_schema}" CASCADE'))
+        admin.dispose()
 
 
 def test_what_an_uninstalled_workspace_queued_is_dropped_after_its_retention(engine):
