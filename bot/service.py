@@ -46,6 +46,10 @@ SOCKET_MODE_THREADS = 16  # as the HTTP front's thread pool (bot/server.py)
 # A stop waits this long at most for requests already taken from the socket to send their acks
 # (longer than the 2 s every request's Slack calls share before its ack: bot/ackbudget.py).
 SOCKET_MODE_DRAIN_SECONDS = 5
+# Then it waits this long at most for work listeners left for after their acks (lazy listeners,
+# bot.ackbudget.after_ack) on Bolt's listener executor: their Slack calls are bounded by the client's
+# timeout, so a Slack that hangs is given up on here rather than holding the stop.
+AFTER_ACK_DRAIN_SECONDS = 5
 # How long to wait before asking an unreachable Slack again, one try after another (then the last).
 SLACK_RETRY_SECONDS = (1, 2, 5, 10, 30)
 _UNREACHABLE = object()  # what `Knowhow._ask_slack` answers while Slack cannot be reached
@@ -283,6 +287,8 @@ class Knowhow:
             _close_socket_mode(self.socket_handler.client, self._socket_requests)
         if self.http is not None:
             self.http.stop()  # in-flight requests finish (each one's transaction commits or rolls back)
+        if self.app is not None:
+            _finish_after_ack(self.app)
         if self.leadership is not None:
             self.leadership.stop(wait=True)
         self.workers.stop()
@@ -291,6 +297,19 @@ class Knowhow:
             runtime.bind_lag_observer(None)
         self.engine.dispose()
         log.info("Knowhow stopped")
+
+
+def _finish_after_ack(app, seconds: float = AFTER_ACK_DRAIN_SECONDS) -> None:
+    """Let the work that listeners left for after their acks finish (no request can add any now):
+    it was acked, so it is done before the engine goes, and nothing of the app writes to the
+    database once `stop()` has returned. At most `seconds`: the executor's shutdown has no
+    timeout of its own, so it is waited for on a thread of its own."""
+    executor = app.listener_runner.listener_executor
+    waiting = threading.Thread(target=executor.shutdown, name="knowhow-after-ack-drain", daemon=True)
+    waiting.start()
+    waiting.join(seconds)
+    if waiting.is_alive():
+        log.warning("work after an ack was still running %.0f s into the stop: not waited for", seconds)
 
 
 def _close_socket_mode(client, taken: set[str], drain_seconds: float = SOCKET_MODE_DRAIN_SECONDS) -> None:

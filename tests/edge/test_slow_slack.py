@@ -19,8 +19,8 @@ from sqlmodel import select
 
 from bot import ids
 from fakeslack import SlackSender
-from storage.db import session_scope
-from storage.models import OutboxMessage
+from storage.db import make_engine, session_scope
+from storage.models import Answer, OutboxMessage
 
 from ..settle import watch
 from .conftest import QA_CHANNEL
@@ -254,3 +254,34 @@ def test_socket_mode_acks_in_time_too(socket_knowhow, fake_slack):
         assert all("Slack" in ack["payload"]["text"] for ack, _ in answers)
     finally:
         fake_slack.release()
+
+
+def test_a_stop_lets_work_taken_after_the_ack_finish_first(knowhow, slack, fake_slack, settings):
+    """Work a listener left for after its ack (here: accepting an answer once Slack says the
+    person is an admin) finishes before `stop()` returns: it was acked, so it must be done, and
+    nothing of the app may still be writing to the database once the service is stopped."""
+    fake_slack.add_user(SLACK_ADMIN, is_admin=True)
+    post, answer_ts = answered_question(knowhow, slack, fake_slack)
+    fake_slack.hang("users.info", seconds=3.0)  # longer than the ack's budget: decided after the ack
+    try:
+        reply_message = {"type": "message", "user": HELPER, "text": "x", "ts": answer_ts, "thread_ts": post["ts"]}
+        shortcut = slack.message_action_payload(
+            user=SLACK_ADMIN,
+            callback_id=ids.ACCEPT_ANSWER_SHORTCUT,
+            message=reply_message,
+            channel=QA_CHANNEL,
+            response_url=fake_slack.response_url("shortcut"),
+        )
+        assert slack.interaction(shortcut).status == 200
+        knowhow.stop()
+        told = [c.args["text"] for c in fake_slack.calls_to("response_url") if c.path == "/response/shortcut"]
+        assert told and "Accepted" in told[-1]
+    finally:
+        fake_slack.release()
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            answer = session.exec(select(Answer).where(Answer.message_ts == answer_ts)).one()
+            assert answer.accepted_by == SLACK_ADMIN
+    finally:
+        engine.dispose()
