@@ -17,11 +17,13 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $(STAMP)
 
 # The style (ruff) and the layering (import-linter, see pyproject.toml) are checked before the tests.
+# The tests run in TEST_JOBS processes, a test module to a process (`make test TEST_JOBS=0`: in this one).
+TEST_JOBS ?= 4
 test: $(STAMP)
 	$(BIN)/ruff check --quiet .
 	$(BIN)/ruff format --check --quiet .
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadscope $(PYTEST_ARGS)
 
 run: $(STAMP)
 	$(BIN)/knowhow run --playground-if-unconfigured $(RUN_ARGS)

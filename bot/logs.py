@@ -36,8 +36,9 @@ REDACTED = "[redacted]"
 # Bolt logs request bodies at debug and info level; slack-sdk logs its requests at debug level only,
 # below what is written. Alembic says at info level which database backend it found on every look
 # at the schema (`knowhow outbox`, `doctor`…): it still says what went wrong, and `knowhow migrate`
-# says when the database is up to date.
-CHATTY = ("slack_bolt", "alembic")
+# says when the database is up to date. APScheduler's executor says at info level that it runs and
+# finished each job (a sweep every 30 s); a job's failure or misfire is still a warning or an error.
+CHATTY = ("slack_bolt", "alembic", "apscheduler.executors")
 
 _context: ContextVar[dict[str, object] | None] = ContextVar("knowhow_log_context", default=None)
 
