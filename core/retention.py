@@ -103,7 +103,8 @@ RULES: dict[Kind, Rule] = {
         Rule(
             Kind.UNPOSTED,
             "questions",
-            "Questions that were never posted (held, cancelled, or settled by an earlier answer)",
+            "Questions that were never posted (held, cancelled, or settled by an earlier answer), and "
+            "Knowhow's notes on the help-channel messages it acted on (no text)",
             "after they were asked",
             default=30,
             minimum=14,
