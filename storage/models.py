@@ -264,7 +264,11 @@ class HelpThread(SQLModel, table=True):
     nothing was said), "unread" (never looked up: a row made only to offer saving its answer)."""
 
     __tablename__ = "help_thread"
-    __table_args__ = (Index("ix_help_thread_answered", "team_id", "answered_at"),)
+    __table_args__ = (
+        Index("ix_help_thread_answered", "team_id", "answered_at"),
+        # The daily retention sweep reads only the rows older than a workspace's period.
+        Index("ix_help_thread_created", "team_id", "created_at"),
+    )
 
     team_id: str = Field(max_length=32, primary_key=True)
     channel_id: str = Field(max_length=32, primary_key=True)
