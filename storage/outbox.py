@@ -49,6 +49,21 @@ class OutboxItem:
     first_tried_at: datetime | None = None
 
 
+def _queued(*, team_id: str, dedupe_key: str, kind: str, payload: dict[str, Any], due: datetime | None) -> dict:
+    """A new outbox row's values: pending, never tried, due at `due` (None: now)."""
+    now = utcnow()
+    return dict(
+        team_id=team_id,
+        dedupe_key=dedupe_key,
+        kind=kind,
+        payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=due or now,
+        created_at=now,
+    )
+
+
 def enqueue(
     session: Session,
     *,
@@ -59,35 +74,15 @@ def enqueue(
     not_before: datetime | None = None,
 ) -> bool:
     """Queue a message once per `dedupe_key`. False when it was already queued."""
-    values: dict[str, Any] = dict(
-        team_id=team_id,
-        dedupe_key=dedupe_key,
-        kind=kind,
-        payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
-        status=PENDING,
-        attempts=0,
-    )
-    row = OutboxMessage(**values)
-    if not_before is not None:
-        row.next_attempt_at = not_before
-    return insert_if_absent(session, OutboxMessage, row.model_dump(exclude={"id"}))
+    values = _queued(team_id=team_id, dedupe_key=dedupe_key, kind=kind, payload=payload, due=not_before)
+    return insert_if_absent(session, OutboxMessage, values)
 
 
 def enqueue_now(engine: Engine, *, team_id: str, dedupe_key: str, kind: str, payload: dict[str, Any]) -> bool:
     """`enqueue` in a transaction of its own, for the ack path: one INSERT and a commit on a
     pooled connection, no ORM session (a Core statement, compiled once per dialect and cached).
     False when the key was queued already (a retry of the same request)."""
-    now = utcnow()
-    values = dict(
-        team_id=team_id,
-        dedupe_key=dedupe_key,
-        kind=kind,
-        payload=json.dumps(payload, ensure_ascii=False, sort_keys=True),
-        status=PENDING,
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
+    values = _queued(team_id=team_id, dedupe_key=dedupe_key, kind=kind, payload=payload, due=None)
     with write_turn(engine), engine.begin() as connection:
         return connection.execute(_insert_once(engine.dialect.name), values).first() is not None
 
