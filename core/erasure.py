@@ -19,7 +19,8 @@ the organisation needs (PRIVACY.md says the same, field by field):
   sessions they organised, topics and channels they added, calls they made. A
   mentorship they had with someone who stays (and, for a protégé, a proposal to them as a
   mentor) is that person's record too: it is kept for them, with the forgotten side's answers
-  (met, rating, word) and their request's goal erased; one still running is stopped, and a
+  (met, rating, word) and their request's goal erased; one still running is stopped (the other
+  person is told it ended because the account was deactivated, and nothing else), and a
   proposal still waiting for them ends as `/mentor leave` ends it (the protégé is offered others).
 - **Text**: a mention of them in what others wrote reads "a former member"; the search index is
   rebuilt for every question whose text changed (it never held user ids: mentions are left out
@@ -106,6 +107,9 @@ class Forgotten:
     left: list[tuple[str, mentoring.Left]] = field(default_factory=list)
     # People whose App Home showed something of theirs (a mentorship, a request): (team, user).
     homes: set[tuple[str, str]] = field(default_factory=set)
+    # Mentorships that were running with them and are now stopped: (team, mentorship id), so that
+    # the other person is told it ended.
+    stopped: list[tuple[str, int]] = field(default_factory=list)
 
     def fact(self) -> str:
         """ "forgot a member of T…: 3 answers kept, 1 mentor profile erased" (counts only)."""
@@ -201,6 +205,7 @@ def _mentoring(session: Session, pool: list[str], user_id: str, now: datetime, o
             kept_requests.add(m.request_id)
         if m.state == MentorshipState.ACTIVE:
             values |= dict(state=MentorshipState.STOPPED, finished_at=now)
+            out.stopped.append((m.team_id, m.id))
         session.execute(
             update(Mentorship).where(Mentorship.team_id == m.team_id, Mentorship.id == m.id).values(**values)
         )

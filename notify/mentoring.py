@@ -25,6 +25,7 @@ from core.clock import utcnow
 from core.mentoring import AnswerOutcome, ChooseOutcome, MentorshipState, Offered
 from notify import home, kinds, queue
 from storage import outbox
+from storage.erasure import FORMER_MEMBER
 
 UNSENT_WITHIN = timedelta(days=1)  # within the outbox's memory of sent rows (at least 2 days: core.retention)
 
@@ -109,6 +110,8 @@ def queue_ended(session: Session, team_id: str, mentorship_id: int, by: str, sta
     if info is None or by not in (info.mentor_id, info.protege_id):
         return
     other = info.protege_id if by == info.mentor_id else info.mentor_id
+    if other == FORMER_MEMBER:  # both left: nobody to tell
+        return
     queue(
         session,
         workspace_of(info, other),

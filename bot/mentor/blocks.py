@@ -12,6 +12,7 @@ from bot.text import mention, shown
 from core import mentoring
 from core.mentoring import MentorshipInfo, MentorshipState, OnOffer, TopicInfo
 from core.scoreboard import TopicDemand
+from storage.erasure import FORMER_MEMBER
 
 HELP = "\n".join(
     [
@@ -174,8 +175,18 @@ def lapsed(m: MentorshipInfo) -> Message:
 
 
 def ended(m: MentorshipInfo, by: str) -> Message:
-    """To the other person, when one of the two finished or stopped the mentorship."""
-    if m.state == MentorshipState.STOPPED:
+    """To the other person, when one of the two finished or stopped the mentorship, or when
+    Knowhow forgot one of them (their account was deactivated: core.erasure)."""
+    if by == FORMER_MEMBER:
+        if m.protege_id == FORMER_MEMBER:
+            after = "Your place as a mentor is free again: Knowhow may propose you to someone else."
+        else:
+            after = "`/mentor find` looks for another mentor when you want one."
+        text = (
+            f"Your mentorship in *{shown(m.topic)}* has ended: the other person's Slack account was deactivated, "
+            f"so Knowhow has forgotten them. {after}"
+        )
+    elif m.state == MentorshipState.STOPPED:
         text = (
             f"{mention(by, start=True)} has ended your mentorship in *{shown(m.topic)}*, so it is over for both of you. "
             "Nobody else is told. Thank you for trying it; `/mentor` is there when you want another."

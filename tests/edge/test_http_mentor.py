@@ -675,3 +675,37 @@ def test_a_call_says_what_helps_recruit_with_the_scoreboards_figures():
         "Volunteer now, and the first to ask can be introduced to you straight away."
     )
     assert "1 hour a month" in json.dumps(mb.call("Grow", 12, 1, TopicDemand("Leadership", exact[0], exact[0]), 1))
+
+
+@pytest.mark.parametrize("leaver", ["mentor", "protege"])
+def test_when_one_side_of_a_running_mentorship_leaves_the_other_is_told_it_ended(
+    knowhow, slack, fake_slack, people, leaver
+):
+    from .test_http_privacy import user_change
+
+    add_topic(slack)
+    volunteer(slack, fake_slack, MENTOR)
+    matched(slack, fake_slack)
+    _wait_until(lambda: _state(knowhow) == "active")
+    settle(knowhow)
+    gone, stays = (MENTOR, PROTEGE) if leaver == "mentor" else (PROTEGE, MENTOR)
+    told, told_gone = len(dms_to(fake_slack, stays)), len(dms_to(fake_slack, gone))
+
+    assert slack.event(user_change(fake_slack, gone, deleted=True), event_id="Ev0LEAVER01").status == 200
+    _wait_until(lambda: len(dms_to(fake_slack, stays)) > told)
+    settle(knowhow)
+    [message] = dms_to(fake_slack, stays)[told:]
+    text = json.dumps(message.args["blocks"]) + message.args["text"]
+    assert "Your mentorship in *Leadership* has ended" in text and "account was deactivated" in text
+    assert ("/mentor find" in text) == (leaver == "mentor") and ("place as a mentor is free" in text) == (
+        leaver == "protege"
+    )
+    assert "former-member" not in text and f"<@{gone}>" not in text
+    assert len(dms_to(fake_slack, gone)) == told_gone  # nothing to the person who left
+    assert _state(knowhow) == "stopped"
+
+
+def _state(knowhow) -> str | None:
+    with session_scope(knowhow.engine) as s:
+        m = s.exec(select(Mentorship)).first()
+        return m.state if m else None
