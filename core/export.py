@@ -30,6 +30,7 @@ from sqlmodel import Session, select
 
 from core.importing import source_id
 from storage import channels, workspaces
+from storage.erasure import FORMER_MEMBER, FORMER_MEMBER_TEXT
 from storage.models import Answer, Channel, Question, QuestionTopic, Topic
 from storage.search import plain
 
@@ -224,6 +225,12 @@ def _link(url: str | None) -> str | None:
     return url
 
 
+def _person(user_id: str) -> str:
+    """Who wrote something, for a reader: their Slack id, or "a former member" for someone Knowhow
+    forgot (core.erasure). JSON Lines and CSV keep the id itself, which `knowhow import` reads back."""
+    return FORMER_MEMBER_TEXT if user_id == FORMER_MEMBER else user_id
+
+
 def _markdown(item: ExportedQuestion) -> str:
     title = " ".join(item.text.split())[:120]
     lines = [f"## {_markdown_text(title)}", ""]
@@ -231,7 +238,7 @@ def _markdown(item: ExportedQuestion) -> str:
         lines += [_markdown_text(item.text.strip()), ""]
     if item.details:
         lines += [_markdown_text(item.details.strip()), ""]
-    asker = _markdown_text(item.asker) if item.asker else None
+    asker = _markdown_text(_person(item.asker)) if item.asker else None
     meta = f"Asked {item.asked_at[:10]}" + (f" by {asker}" if asker else " anonymously")
     if item.topics:
         meta += " · " + ", ".join(_markdown_text(topic) for topic in item.topics)
@@ -242,7 +249,7 @@ def _markdown(item: ExportedQuestion) -> str:
         lines += ["_No answers yet._", ""]
     for answer in item.answers:
         mark = " (accepted)" if answer.accepted else ""
-        lines += [f"**{_markdown_text(answer.author)}**{mark}, {answer.answered_at[:10]}:", ""]
+        lines += [f"**{_markdown_text(_person(answer.author))}**{mark}, {answer.answered_at[:10]}:", ""]
         lines += ["> " + line for line in _markdown_text(answer.text.strip()).splitlines() or [""]]
         lines.append("")
     return "\n".join(lines) + "\n"

@@ -307,3 +307,30 @@ def test_markdown_shows_html_people_typed_as_text_and_never_runs_it(engine):
     assert '<img src=x onerror="alert(1)"> and <!-- a comment --> and <https://evil.example>' in shown
     assert "write &lt;b&gt; for <b>, and a < b && c > d stays." in shown
     assert "a < b && c > d stays." in text and "in Q&A?" in text
+
+
+def test_markdown_names_someone_knowhow_forgot_a_former_member(engine):
+    from storage.erasure import FORMER_MEMBER
+    from storage.models import Question
+
+    with session_scope(engine) as s:
+        asked = asking.ask_question(
+            s, team_id=TEAM, asker_id="U0ASKER", text="Who signs NDAs?", qa_channel_id=QA, request_id="gone"
+        )
+        asking.mark_posted(s, team_id=TEAM, question_id=asked.question_id, channel_id=QA, message_ts="1700000009.1")
+        asking.record_reply(
+            s,
+            team_id=TEAM,
+            channel_id=QA,
+            thread_ts="1700000009.1",
+            message_ts="1700000010.1",
+            author_id=FORMER_MEMBER,
+            text="Legal does.",
+            at=datetime.fromtimestamp(1700000010, UTC),
+        )
+        s.get(Question, asked.question_id).asker_id = FORMER_MEMBER  # both forgotten, as core.erasure does
+    _, text = _export(engine, "markdown")
+    assert "by a former member" in text and "**a former member**, 2023-11-14" in text
+    assert FORMER_MEMBER not in text
+    _, lines = _export(engine, "jsonl")
+    assert json.loads(lines.splitlines()[0])["asker"] == FORMER_MEMBER  # as stored: import reads it back
