@@ -11,7 +11,7 @@ Three things, each with a default chosen on purpose, a minimum, and whether "for
   records are for; after that they serve nobody. At least 30 days: a late "How did it go?" still
   finds its mentorship, and the weekly scoreboard has long counted it. Forever may be chosen.
 - **unposted**: questions that were never posted (`UNPOSTED`: held for the asker's choice or expired,
-  cancelled, or settled by an earlier answer), counted from when they were asked. 30 days by
+  cancelled, failed to post, or settled by an earlier answer), counted from when they were asked. 30 days by
   default: nobody but the asker ever saw them, and a choice not made in a month will not be.
   At least 14 days: the weekly scoreboard (which counts questions an earlier answer settled)
   has computed their week before they can go. Forever may be chosen. Posted questions and their
@@ -22,7 +22,10 @@ Three things, each with a default chosen on purpose, a minimum, and whether "for
   are questions that were never posted either, and a deflection counts on the scoreboard in the
   week of the click, which the 14-day minimum lets be computed first. Once it is gone, a message
   that old is not considered again (Slack does not send it again) and a checkmark on its thread
-  may offer saving it once more.
+  may offer saving it once more. And the outbox's dead letters (messages Knowhow gave up
+  delivering: an admin sees them with `/expert outbox` and may retry them), counted from when they
+  failed: a month is long enough to notice and retry one, and a question's failed post goes with
+  the question.
 - **sent**: the outbox's delivered rows, counted from when they were sent. 7 days by default
   (as before this setting existed): an operator can see what went out over the last week, and
   a message is never queued twice while its row is kept. At least 2 days: Knowhow looks for a
@@ -40,7 +43,7 @@ from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
@@ -57,8 +60,9 @@ FOREVER = 0  # as stored
 BATCH = 500
 
 # Never posted: held (earlier answers were suggested, or it was very short or long), withdrawn
-# (cancelled), deflected (an earlier answer settled it). Pending and failed ones are not here.
-UNPOSTED = ("held", "withdrawn", "deflected", "expired")
+# (cancelled), deflected (an earlier answer settled it), expired (held a week with no choice),
+# failed (Slack refused its post for good: the asker was told). Pending ones are not here.
+UNPOSTED = ("held", "withdrawn", "deflected", "expired", "failed")
 ENDED = (
     MentorshipState.COMPLETED,
     MentorshipState.STOPPED,
@@ -103,9 +107,9 @@ RULES: dict[Kind, Rule] = {
         Rule(
             Kind.UNPOSTED,
             "questions",
-            "Questions that were never posted (held, cancelled, or settled by an earlier answer), and "
-            "Knowhow's notes on the help-channel messages it acted on (no text)",
-            "after they were asked",
+            "Questions that were never posted (held, cancelled, failed, or settled by an earlier answer), "
+            "messages Knowhow gave up delivering, and its notes on the help-channel messages it acted on (no text)",
+            "after they were asked, failed or were last acted on",
             default=30,
             minimum=14,
             maximum=3650,
@@ -211,12 +215,19 @@ class Swept:
     requests: int = 0
     questions: int = 0
     help_threads: int = 0
+    dead_letters: int = 0
     sent: int = 0
     more: bool = False
 
     @property
     def total(self) -> int:
-        return self.mentorships + self.requests + self.questions + self.help_threads + self.sent
+        return sum(getattr(self, f.name) for f in fields(self) if f.type in (int, "int"))
+
+    def add(self, other: Swept) -> None:
+        """Count `other`'s deletions in these (a series of passes)."""
+        for f in fields(self):
+            if f.type in (int, "int"):
+                setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
 def _groups(session: Session, rule: Rule) -> list[tuple[store.Teams, int]]:
@@ -253,7 +264,9 @@ def sweep(session: Session, *, now: datetime, batch: int = BATCH) -> Swept:
         swept.questions += done.count
         threads = store.delete_help_threads(session, teams=teams, before=now - n * DAY, limit=batch)
         swept.help_threads += threads.count
-        more |= done.more or threads.more
+        dead = store.delete_dead_letters(session, teams=teams, before=now - n * DAY, limit=batch)
+        swept.dead_letters += dead.count
+        more |= done.more or threads.more or dead.more
     for teams, n in _groups(session, RULES[Kind.SENT]):
         done = store.delete_sent(session, teams=teams, before=now - n * DAY, limit=batch)
         swept.sent += done.count

@@ -16,7 +16,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, or_, true, tuple_
+from sqlalchemy import delete, exists, func, or_, true, tuple_
 from sqlmodel import Session, select
 
 from storage import search
@@ -88,6 +88,24 @@ def delete_sent(session: Session, *, teams: Teams, before: datetime, limit: int)
     result = session.execute(
         delete(OutboxMessage)
         .where(OutboxMessage.id.in_(ids), teams.where(OutboxMessage.team_id), *done)
+        .execution_options(all_workspaces=teams.every, synchronize_session=False)
+    )
+    return Deleted(result.rowcount, len(ids) == limit)
+
+
+def delete_dead_letters(session: Session, *, teams: Teams, before: datetime, limit: int) -> Deleted:
+    """Outbox rows that failed for good (dead letters) before `before`, by when they failed (a row
+    failed before that was recorded: by when it was queued)."""
+    dead = (
+        OutboxMessage.status == "failed",
+        func.coalesce(OutboxMessage.failed_at, OutboxMessage.created_at) < before,
+    )
+    ids = _ids(session, select(OutboxMessage.id).where(teams.where(OutboxMessage.team_id), *dead), teams, limit)
+    if not ids:
+        return Deleted(0, False)
+    result = session.execute(
+        delete(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), teams.where(OutboxMessage.team_id), *dead)
         .execution_options(all_workspaces=teams.every, synchronize_session=False)
     )
     return Deleted(result.rowcount, len(ids) == limit)

@@ -45,22 +45,19 @@ def apply_retention(batch: int = retention.BATCH) -> retention.Swept:
     while True:
         with session_scope(runtime.engine()) as session:
             swept = retention.sweep(session, now=now, batch=batch)
-        total.mentorships += swept.mentorships
-        total.requests += swept.requests
-        total.questions += swept.questions
-        total.help_threads += swept.help_threads
-        total.sent += swept.sent
+        total.add(swept)
         if not swept.more or not swept.total:
             break
     if total.total:
         # Facts, no content: how many of each, never whose.
         log.info(
             "retention: deleted %d ended mentorships, %d finished mentor requests, %d questions never posted, "
-            "%d help-channel records, %d delivered outbox rows",
+            "%d help-channel records, %d dead letters, %d delivered outbox rows",
             total.mentorships,
             total.requests,
             total.questions,
             total.help_threads,
+            total.dead_letters,
             total.sent,
         )
     return total

@@ -128,7 +128,7 @@ def _seed(engine) -> dict[str, set[str]]:
                 doomed["mentorship"] |= {f"{team}:completed-past", f"{team}:declined-past"}
 
             past, within = _edges(team, Kind.UNPOSTED)
-            for status in ("held", "withdrawn", "deflected"):
+            for status in ("held", "withdrawn", "deflected", "failed"):
                 for label, at in (("past", past), ("within", within)):
                     question = Question(
                         team_id=team,
@@ -145,7 +145,24 @@ def _seed(engine) -> dict[str, set[str]]:
                     search.reindex_question(s, team_id=team, question_id=question.id)
                 if KEEPS[team][Kind.UNPOSTED] is not None:
                     doomed["question"].add(f"{team}:{status}-past how do we rotate keys")
-            for status in ("pending", "posted", "failed"):  # never deleted by retention, however old
+            # Dead letters go with the questions: by when they failed (or were queued, when that
+            # was not recorded).
+            for label, failed_at in (("failed-past", past), ("failed-within", within), ("failed-ancient", None)):
+                s.add(
+                    OutboxMessage(
+                        team_id=team,
+                        dedupe_key=f"{team}:{label}",
+                        kind="k",
+                        payload='{"text": "how do we rotate keys"}',
+                        status="failed",
+                        created_at=long_ago,
+                        next_attempt_at=long_ago,
+                        failed_at=failed_at,
+                    )
+                )
+                if KEEPS[team][Kind.UNPOSTED] is not None and label != "failed-within":
+                    doomed["outbox"].add(f"{team}:{label}")
+            for status in ("pending", "posted"):  # never deleted by retention, however old
                 s.add(
                     Question(
                         team_id=team,
@@ -164,7 +181,6 @@ def _seed(engine) -> dict[str, set[str]]:
                 ("sent-past", "sent", past),
                 ("sent-within", "sent", within),
                 ("pending-ancient", "pending", None),
-                ("failed-ancient", "failed", None),
                 ("held-ancient", "held", None),
             ):
                 s.add(
@@ -212,13 +228,13 @@ def test_retention_deletes_exactly_what_is_past_each_workspaces_period_and_a_sec
     for table in before:
         assert before[table] - after[table] == doomed[table], table
     assert after["request"] >= {f"{t}:request:{x}" for t in KEEPS for x in ("open", "active", "asking")}
-    assert (swept.mentorships, swept.requests, swept.questions, swept.sent) == (6, 6, 9, 4)
+    assert (swept.mentorships, swept.requests, swept.questions, swept.dead_letters, swept.sent) == (6, 6, 12, 6, 4)
     assert swept.more is False
     with session_scope(engine) as s:
         # What hung on the rows went with them: the candidates, the topics, the search documents.
         assert s.exec(select(MentorCandidate.team_id)).all() == [FOREVER]
-        assert len(s.exec(select(QuestionTopic.question_id)).all()) == 24 - 9
-    assert _search_documents(engine) == documents - 9
+        assert len(s.exec(select(QuestionTopic.question_id)).all()) == 32 - 12
+    assert _search_documents(engine) == documents - 12
 
     with session_scope(engine) as s:
         again = retention.sweep(s, now=NOW)

@@ -54,8 +54,9 @@ def test_anyone_sees_the_periods_and_only_admins_change_them(knowhow, slack, fak
         in shown
     )
     assert (
-        "never posted (held, cancelled, or settled by an earlier answer), and Knowhow's notes on the help-channel"
-        " messages it acted on (no text): deleted 30 days after they were asked (the default)." in shown
+        "never posted (held, cancelled, failed, or settled by an earlier answer), messages Knowhow gave up"
+        " delivering, and its notes on the help-channel messages it acted on (no text): deleted 30 days after"
+        " they were asked, failed or were last acted on (the default)." in shown
     )
     assert "messages it delivered: deleted 7 days after they were sent (the default)." in shown
     assert "Posted questions and their answers are kept" in shown and "`/mentor retention mentoring 180`" in shown
