@@ -48,7 +48,13 @@ def _buttons(message: dict) -> dict[str, str]:
 
 
 def _click(slack, fake_slack, message, value, user=ADMIN, action_id=ids.OUTBOX_RETRY):
-    before = len(fake_slack.calls_to("response_url"))
+    """The click's answer: what came through its own response_url (the asker's "could not be
+    posted" may come through theirs at about the same time)."""
+
+    def answers():
+        return [c for c in fake_slack.calls_to("response_url") if c.path == "/response/retry"]
+
+    before = len(answers())
     payload = slack.block_actions_payload(
         user=user,
         action_id=action_id,
@@ -59,7 +65,8 @@ def _click(slack, fake_slack, message, value, user=ADMIN, action_id=ids.OUTBOX_R
         is_ephemeral=True,
     )
     assert slack.interaction(payload).status == 200
-    return fake_slack.wait_for("response_url", before + 1)[-1].args
+    _wait_until(lambda: len(answers()) > before)
+    return answers()[-1].args
 
 
 def _failed_question(knowhow, slack, fake_slack) -> int:
