@@ -74,6 +74,11 @@ MAX_BACKOFF = timedelta(minutes=10)
 # A database error is retried this many times (about twenty minutes with the back-off), then the
 # row fails for good and the person is told: a lock or a lost connection clears sooner than that.
 MAX_DATABASE_ATTEMPTS = 10
+# A look-up for an earlier attempt (bot/once.py) that Slack refuses with an answer a retry does not
+# change (an error code it would fail a send for) is tried this many times, about a day with the
+# back-off, then the row fails for good: an admin sees it and can retry it (`/expert outbox`).
+# An outage (5xx, 429, the network) is retried as long as for any send.
+MAX_LOOKUP_ATTEMPTS = 150
 # A claim's lease; its holder renews it every fifth of it while it lives.
 LEASE = timedelta(seconds=15)
 # How often a worker looks for claims of dead processes on this machine (and once when it starts).
@@ -165,7 +170,9 @@ def addressee(exc: BaseException) -> str | None:
 
 
 def backoff(attempts: int) -> timedelta:
-    base = min(2.0 * 2 ** max(attempts - 1, 0), MAX_BACKOFF.total_seconds())
+    # The exponent is bounded: a row retried through a week-long outage has a thousand attempts,
+    # and 2.0 ** 1024 is more than a float holds.
+    base = min(2.0 * 2 ** min(max(attempts - 1, 0), 30), MAX_BACKOFF.total_seconds())
     return timedelta(seconds=base * random.uniform(0.8, 1.2))
 
 
@@ -188,8 +195,10 @@ def classify(exc: BaseException, attempts: int) -> tuple[str, timedelta | None, 
         return "fail", None, error or f"HTTP {status}"
     if isinstance(exc, Retry):
         return "retry", exc.after or backoff(attempts), str(exc)
-    if isinstance(exc, once.LookupFailed):  # whether it went out is unknown: never a reason to give up
-        _, delay, _ = classify(exc.__cause__, attempts) if exc.__cause__ else (None, None, None)
+    if isinstance(exc, once.LookupFailed):  # whether it went out is unknown: no reason to give up soon
+        verdict, delay, _ = classify(exc.__cause__, attempts) if exc.__cause__ else (None, None, None)
+        if verdict == "fail" and attempts >= MAX_LOOKUP_ATTEMPTS:
+            return "fail", None, f"{exc} (refused {attempts} times: is a scope missing?)"
         return "retry", delay or backoff(attempts), str(exc)
     if isinstance(exc, PermanentError):
         return "fail", None, str(exc)

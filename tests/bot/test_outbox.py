@@ -41,7 +41,25 @@ def test_a_failed_look_up_is_retried_and_waits_for_slacks_retry_after():
 
     verdict, delay, _ = classify(failed(_api_error(429, headers={"Retry-After": "7"})), attempts=3)
     assert (verdict, delay) == ("retry", timedelta(seconds=7))
-    assert classify(failed(_api_error(200, "access_denied")), attempts=3)[0] == "retry"  # never a reason to give up
+    assert classify(failed(_api_error(200, "access_denied")), attempts=3)[0] == "retry"  # no reason to give up soon
+
+
+def test_a_look_up_slack_keeps_refusing_fails_after_about_a_day_and_an_outage_never_does():
+    from bot.outbox import MAX_LOOKUP_ATTEMPTS, backoff
+
+    def failed(cause):
+        exc = LookupFailed("looking for an earlier attempt in C0QA")
+        exc.__cause__ = cause
+        return exc
+
+    waited = sum((backoff(n) for n in range(1, MAX_LOOKUP_ATTEMPTS)), timedelta())
+    assert timedelta(hours=20) < waited < timedelta(hours=30)
+    refused = failed(_api_error(200, "access_denied"))
+    assert classify(refused, attempts=MAX_LOOKUP_ATTEMPTS - 1)[0] == "retry"
+    verdict, delay, reason = classify(refused, attempts=MAX_LOOKUP_ATTEMPTS)
+    assert (verdict, delay) == ("fail", None) and "looking for an earlier attempt in C0QA" in reason
+    for outage in (_api_error(503), urllib.error.URLError("connection refused"), _api_error(429)):
+        assert classify(failed(outage), attempts=10 * MAX_LOOKUP_ATTEMPTS)[0] == "retry"
 
 
 @pytest.mark.parametrize(
