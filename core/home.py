@@ -14,7 +14,7 @@ from datetime import date, datetime
 from sqlalchemy import exists, func
 from sqlmodel import Session, select
 
-from core import expertise, mentoring, saving
+from core import accepting, expertise, mentoring, saving
 from storage import qa, workspaces
 from storage.models import Answer, Deferral, Question
 
@@ -37,7 +37,7 @@ class MyQuestion:
     id: int
     text: str
     status: str  # held, pending, posted, failed, deflected (never withdrawn: those are left out)
-    shown_state: str  # open, answered, resolved; "none" for a message Knowhow did not post
+    shown_state: str  # open, answered, resolved (of its post, or of its answers when Knowhow did not post it)
     permalink: str | None
     asked_at: datetime
     session: InSession | None = None  # asked in an expert session
@@ -105,7 +105,8 @@ def picture(session: Session, *, team_id: str, user_id: str, now: datetime) -> P
                 q.id,
                 q.text,
                 q.status,
-                q.shown_state,
+                # A question Knowhow did not post (imported) has no post whose state is kept: its answers say.
+                accepting.state_of(session, q).value if q.shown_state == accepting.NO_POST else q.shown_state,
                 q.permalink,
                 q.created_at,
                 standing.get(q.id),

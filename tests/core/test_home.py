@@ -93,3 +93,37 @@ def test_questions_asked_in_a_session_show_where_they_stand_by_the_sessions_rule
         "d": home.InSession(False, (START + DAY).date(), "UEXP", overdue=False),
         "e": home.InSession(False, (START - 2 * DAY).date(), "UEXP", overdue=True),
     }
+
+
+def test_an_imported_question_shows_where_its_answers_leave_it(engine):
+    """Knowhow never posted an imported question, so no post keeps its state: its answers say it."""
+    import json
+
+    from core import importing
+
+    records = [
+        {
+            "id": "q1",
+            "text": "How do I book a meeting room?",
+            "asker": "UME",
+            "answers": [{"text": "Use the Rooms app."}],
+        },
+        {
+            "id": "q2",
+            "text": "Who approves travel?",
+            "asker": "UME",
+            "answers": [{"text": "Your manager.", "accepted": True, "author": "UHELP"}],
+        },
+        {"id": "q3", "text": "Where is the VPN guide?", "asker": "UME"},
+    ]
+    with session_scope(engine) as s:
+        report = importing.import_jsonl(s, team_id=TEAM, lines=[json.dumps(r) for r in records], now=START)
+        assert report.imported == 3
+    with session_scope(engine) as s:
+        picture = home.picture(s, team_id=TEAM, user_id="UME", now=START + DAY)
+    states = {q.text: q.shown_state for q in picture.questions}
+    assert states == {
+        "How do I book a meeting room?": "answered",
+        "Who approves travel?": "resolved",
+        "Where is the VPN guide?": "open",
+    }
