@@ -263,8 +263,9 @@ def test_a_person_walks_through_the_whole_demo_without_meeting_raw_code_a_contra
     person.act_as(EMMA)
     person.say("/expert topics")
     expect(private_notes("Hiring")).to_have_count(1)
-    # DEFECT (issue 20.6, being reworded by `words`): Emma, who listed nothing, is told "You may be
-    # invited to help with questions in these topics". Nothing here depends on that sentence.
+    # Emma listed nothing: what she is told rests on her answers alone, and says so.
+    expect(private_notes("Hiring").last).not_to_contain_text("listed by you")
+    expect(private_notes("Hiring").last).to_contain_text("answer")
     looks_right()
 
     # -- 6. A panel session: two experts; one question answered, one deferred by Grace -----------------
@@ -393,8 +394,9 @@ def test_a_person_walks_through_the_whole_demo_without_meeting_raw_code_a_contra
     expect(intro).to_contain_text("Chloé Dubois")
     looks_right()
     person.go(dm_with_knowhow(HUGO))
-    # DEFECT (issue 20.8, `words`): Hugo's DM still says Knowhow is waiting for Chloé's answer ("you
-    # will hear either way") after she accepted. Not asserted until that lands.
+    # Once Chloé accepted, Hugo's message about asking her says so, and no longer that he will hear.
+    expect(posts("accepted to mentor you")).to_have_count(1)
+    expect(posts("you will hear either way")).to_have_count(0)
     looks_right()
 
     # -- 8. The scoreboard and App Home agree ----------------------------------------------------------
