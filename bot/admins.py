@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import TypeVar
 
 from slack_sdk.errors import SlackApiError
 
-from bot.ackbudget import after_ack
+from bot.ackbudget import SlackSlow, after_ack, briefly
 from bot.deps import Deps
 
 log = logging.getLogger(__name__)
@@ -88,6 +89,38 @@ def learn_later(deps: Deps, context, client, user_id: str) -> None:
             log.info("users.info for %s still did not answer (%s)", user_id, exc)
 
     after_ack(context, learn)
+
+
+def admin_or_told(
+    deps: Deps,
+    context,
+    client,
+    user_id: str,
+    *,
+    what: str,
+    slow: Callable[[], None],
+    refused: Callable[[], None],
+    quick=None,
+) -> bool:
+    """Before the ack of what only admins may do: is the person an admin? Slack is asked on the
+    ack's budget: `quick`, the request's budgeted client, briefly (a form is still to open within
+    the budget), or else a budget of its own for the check alone. When Slack does not say in time,
+    `slow()` answers the person and Slack's answer is learned after the ack for their next try;
+    when they are not an admin, `refused()` answers them. True only for an admin."""
+    try:
+        with (
+            briefly(quick) if quick is not None else nullcontext(),
+            nullcontext(quick) if quick is not None else deps.ack_budget.client(client) as asking,
+        ):
+            admin = is_admin(deps, asking, user_id)
+    except SlackSlow as exc:
+        log.warning("%s: Slack did not say in time whether %s is an admin (%s)", what, user_id, exc)
+        slow()
+        learn_later(deps, context, client, user_id)  # remembered for the next try
+        return False
+    if not admin:
+        refused()
+    return admin
 
 
 def with_admin_fallback(

@@ -9,8 +9,8 @@ import logging
 from slack_bolt import Ack, App, BoltContext
 
 from bot import ids, refusals, retention
-from bot.ackbudget import SLOW_ADMIN_FORM, SlackSlow, answer, briefly
-from bot.admins import is_admin, learn_later
+from bot.ackbudget import SLOW_ADMIN_FORM, answer
+from bot.admins import admin_or_told, is_admin
 from bot.blockkit import private
 from bot.deps import Deps
 from bot.edge import team_of
@@ -117,16 +117,16 @@ def broadcast(deps: Deps, ack: Ack, command: dict, context: BoltContext, client,
     """`/mentor broadcast` (admins): the form of a call for volunteers. Both the admin check and the
     modal are before the ack (the trigger_id expires with it), within its budget."""
     with deps.ack_budget.client(client) as quick:
-        try:
-            with briefly(quick):
-                admin = is_admin(deps, quick, user_id)
-        except SlackSlow as exc:
-            log.warning("/mentor broadcast: Slack did not say in time whether %s is an admin (%s)", user_id, exc)
-            ack(**private(SLOW_ADMIN_FORM.format(command="/mentor broadcast")))
-            learn_later(deps, context, client, user_id)  # remembered for the next try
-            return
-        if not admin:
-            ack(**private(refusals.BROADCAST))
+        if not admin_or_told(
+            deps,
+            context,
+            client,
+            user_id,
+            what="/mentor broadcast",
+            slow=lambda: ack(**private(SLOW_ADMIN_FORM.format(command="/mentor broadcast"))),
+            refused=lambda: ack(**private(refusals.BROADCAST)),
+            quick=quick,
+        ):
             return
         with session_scope(deps.engine) as session:
             listed = mentoring.topic_list(session, team_id=team_id)

@@ -11,8 +11,8 @@ from slack_bolt import Ack, App, BoltContext
 from sqlmodel import Session
 
 from bot import ids, refusals
-from bot.ackbudget import SLOW_ADMIN_SUBMIT, SlackSlow
-from bot.admins import is_admin, learn_later
+from bot.ackbudget import SLOW_ADMIN_SUBMIT
+from bot.admins import admin_or_told
 from bot.blockkit import form_errors
 from bot.deps import Deps
 from bot.edge import json_object, not_valid, parse_id, parse_number, team_of
@@ -229,16 +229,15 @@ def handle_profile_form(deps: Deps, ack: Ack, body: dict, view: dict, context: B
 
 def handle_broadcast_form(deps: Deps, ack: Ack, body: dict, view: dict, context: BoltContext, client) -> None:
     team_id, user_id, values = team_of(context, body), body["user"]["id"], _values(view)
-    try:  # Slack's admin check before the ack, within its budget (remembered since the form opened)
-        with deps.ack_budget.client(client) as quick:
-            admin = is_admin(deps, quick, user_id)
-    except SlackSlow as exc:
-        log.warning("/mentor broadcast: Slack did not say in time whether %s is an admin (%s)", user_id, exc)
-        _errors(ack, {ids.MENTOR_IN_GOALS: SLOW_ADMIN_SUBMIT})
-        learn_later(deps, context, client, user_id)  # remembered for the next try
-        return
-    if not admin:
-        _errors(ack, {ids.MENTOR_IN_GOALS: refusals.BROADCAST_FORM})
+    if not admin_or_told(  # usually remembered since the form opened
+        deps,
+        context,
+        client,
+        user_id,
+        what="/mentor broadcast",
+        slow=lambda: _errors(ack, {ids.MENTOR_IN_GOALS: SLOW_ADMIN_SUBMIT}),
+        refused=lambda: _errors(ack, {ids.MENTOR_IN_GOALS: refusals.BROADCAST_FORM}),
+    ):
         return
     channel = _value(values, ids.MENTOR_IN_CHANNEL).get("selected_conversation")
     weeks, hours = _text(values, ids.MENTOR_IN_WEEKS), _text(values, ids.MENTOR_IN_HOURS)

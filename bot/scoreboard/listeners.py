@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot import ids, refusals
 from bot.ackbudget import SLOW_ADMIN_FORM, SLOW_ADMIN_SUBMIT, SlackSlow, briefly
-from bot.admins import is_admin, learn_later
+from bot.admins import admin_or_told
 from bot.blockkit import context as context_block
 from bot.blockkit import form_errors, private, section
 from bot.deps import Deps
@@ -62,16 +62,16 @@ def settings_form(
     deps: Deps, ack: Ack, cmd: dict, context: BoltContext, client, quick, team_id: str, user_id: str
 ) -> None:
     """`/mentor scoreboard settings`: the form, for admins (`quick`: the request's client on the ack's budget)."""
-    try:
-        with briefly(quick):
-            admin = is_admin(deps, quick, user_id)
-    except SlackSlow as exc:
-        log.warning("scoreboard settings: Slack did not say in time whether %s is an admin (%s)", user_id, exc)
-        ack(**private(SLOW_ADMIN_FORM.format(command="/mentor scoreboard settings")))
-        learn_later(deps, context, client, user_id)  # remembered for the next try
-        return
-    if not admin:
-        ack(**private(refusals.SCOREBOARD_SETTINGS))
+    if not admin_or_told(
+        deps,
+        context,
+        client,
+        user_id,
+        what="scoreboard settings",
+        slow=lambda: ack(**private(SLOW_ADMIN_FORM.format(command="/mentor scoreboard settings"))),
+        refused=lambda: ack(**private(refusals.SCOREBOARD_SETTINGS)),
+        quick=quick,
+    ):
         return
     with session_scope(deps.engine) as session:
         plan = scoreboard.schedule(
@@ -111,16 +111,15 @@ def handle_settings_form(deps: Deps, ack: Ack, body: dict, view: dict, context: 
     def value(block: str) -> dict:
         return (values.get(block) or {}).get(block) or {}
 
-    try:  # Slack's admin check before the ack, within its budget
-        with deps.ack_budget.client(client) as quick:
-            admin = is_admin(deps, quick, user_id)
-    except SlackSlow as exc:
-        log.warning("scoreboard settings: Slack did not say in time whether %s is an admin (%s)", user_id, exc)
-        ack(**form_errors({ids.SCOREBOARD_IN_CHANNEL: SLOW_ADMIN_SUBMIT}))
-        learn_later(deps, context, client, user_id)  # remembered for the next try
-        return
-    if not admin:
-        ack(**form_errors({ids.SCOREBOARD_IN_CHANNEL: refusals.SCOREBOARD_FORM}))
+    if not admin_or_told(
+        deps,
+        context,
+        client,
+        user_id,
+        what="scoreboard settings",
+        slow=lambda: ack(**form_errors({ids.SCOREBOARD_IN_CHANNEL: SLOW_ADMIN_SUBMIT})),
+        refused=lambda: ack(**form_errors({ids.SCOREBOARD_IN_CHANNEL: refusals.SCOREBOARD_FORM})),
+    ):
         return
     channel = value(ids.SCOREBOARD_IN_CHANNEL).get("selected_conversation")
     day = (value(ids.SCOREBOARD_IN_DAY).get("selected_option") or {}).get("value")
