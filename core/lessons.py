@@ -93,6 +93,8 @@ def rank_similar(
     if not semantic.available():
         return similar_questions(session, reader=reader, text=text, limit=limit)
     hits = similar_questions(session, reader=reader, text=text, limit=max(limit, semantic.candidates()), broad=BROAD)
+    found = semantic.nearest(session, reader=reader, text=index.plain(text), exclude={h.question_id for h in hits})
+    hits += [index.Hit(question_id, 0.0) for question_id in found]
     if not hits:
         return []
     texts = {

@@ -48,12 +48,12 @@ TENSOR = "embedding.weight"
 # candidates (core.lessons.BROAD): 0.6 was the best there (76.19 MAP on SQLite; 0.8 76.12), and on
 # dev too, on both databases (SQLite 76.94 against 76.17 at 0.8; PostgreSQL 76.89 against 76.24).
 # Meaning alone (1.0) was worst of the mixes on both splits.
-WEIGHT = 0.6
+WEIGHT = 0.7
 # E5's weight, its cosines spread over the candidates (see above). Chosen on SemEval-2016 3B
 # train_part2 (bench/similar_quality.py --sweep), checked on dev: 0.6 was the best on train_part2
 # (77.94 MAP on SQLite; 0.5 77.21, 0.7 77.63); on dev 0.7 was a little better (78.71 against
 # 78.54 on SQLite, 78.71 against 78.59 on PostgreSQL).
-E5_WEIGHT = 0.6
+E5_WEIGHT = 0.7
 _E5_CACHED = 10_000  # texts whose vectors are kept (384 floats each: about 15 MB)
 # A transformer's cost grows with the text: E5 reads a question's first _E5_MAX_CHARS characters
 # (a question's gist is in its first lines), and re-ranks fewer candidates than WordLlama, whose
@@ -75,19 +75,39 @@ class _Model:
     def __init__(self, tokenizer, vectors) -> None:
         self.tokenizer = tokenizer
         self.vectors = vectors  # (vocabulary, dimensions) float16, not writeable
+        self.weights = token_weights(vectors.shape[0])
 
     def embed(self, texts: list[str]):
-        """Unit-length mean token vectors of `texts` (a text with no tokens: all zeros)."""
+        """Unit-length vectors of `texts`: the sum of their tokens' vectors, each weighted by how
+        informative its token is (`token_weights`); a text with no tokens: all zeros."""
         import numpy as np
 
         encodings = self.tokenizer.encode_batch([t[:MAX_CHARS] for t in texts], add_special_tokens=False)
         out = np.zeros((len(texts), self.vectors.shape[1]), dtype=np.float32)
         for row, encoding in enumerate(encodings):
-            ids = np.asarray(encoding.ids, dtype=np.int64)
+            ids = np.clip(np.asarray(encoding.ids, dtype=np.int64), 0, self.vectors.shape[0] - 1)
             if ids.size:
-                out[row] = self.vectors[np.clip(ids, 0, self.vectors.shape[0] - 1)].mean(axis=0, dtype=np.float32)
+                # (a sum, not a matrix product: BLAS may round the same text two ways)
+                out[row] = (self.vectors[ids] * self.weights[ids, None]).sum(axis=0, dtype=np.float32)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
+
+
+def token_weights(size: int):
+    """How much each token of WordLlama's vocabulary counts in a text's vector: log(rank + 2).
+
+    Llama 2's SentencePiece vocabulary is ordered by the tokens' scores, which follow how common
+    each is in its training text (after 3 control tokens and 256 byte tokens): a token's rank
+    stands in for its frequency (Zipf: p ~ 1/rank), so log(rank) is, up to a constant, the
+    information -log p it carries. "the" and "?" count for little, "visa" and "renewal" for
+    more, as with SIF's or idf's weights, but with no word counts to download or gather (the
+    weighting model2vec uses). Measured on SemEval-2016 3B (bench/similar_quality.py): a plain
+    mean of the tokens, as WordLlama's own `embed`, ranked worse on both splits."""
+    import numpy as np
+
+    weights = np.log(np.arange(size, dtype=np.float32) + 2)
+    weights.setflags(write=False)
+    return weights
 
 
 class _E5:
@@ -201,6 +221,162 @@ def available() -> bool:
         return False
 
 
+# Meaning also finds earlier questions that share no word with the new one ("jogging place" and
+# "running"; "OBGYN" and "giving birth"), which no lexical search can: WordLlama's vectors of every
+# stored question are kept in memory (a _Shelf per database), and the NEAREST closest the reader may
+# see join the lexical candidates (with a lexical score of 0) before the re-ranking. Searched by
+# the vectors' first SEARCH_DIMENSIONS dimensions (WordLlama's are Matryoshka-trained: a prefix is
+# a coarser vector of the same text): 64 floats a question, 25 MB and about a millisecond a lookup
+# at 100,000 questions (bench/similar_quality.py --cost). Measured on SemEval-2016 3B (SQLite):
+# with the weighted vectors, +0.8 MAP on dev and +1.4 on train_part2 over re-ranking the lexical
+# candidates alone. E5 costs too much a text to embed a whole store: its re-ranking finds nothing.
+NEAREST = 10
+SEARCH_DIMENSIONS = 64
+_READ_BATCH = 2000  # questions read and embedded at a time when the shelf catches up
+_SHELVES_KEPT = 16  # databases whose vectors are kept (test runs make many small ones)
+
+
+class _Shelf:
+    """WordLlama's search vectors of every question of one database (each workspace's), in id
+    order, and the highest id read: a lookup first reads the questions added since. A question
+    deleted stays on the shelf, but what is found is checked against the database
+    (storage.search.shown_to); when a question found was edited since it was read, or its id was
+    used again (SQLite reuses the highest id once its row is deleted), the shelf is read afresh."""
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        self.lock = threading.Lock()
+        self.since = 0
+        self.size = 0
+        self.ids = np.zeros(0, dtype=np.int64)
+        self.teams = np.zeros(0, dtype=np.int32)
+        self.vectors = np.zeros((0, SEARCH_DIMENSIONS), dtype=np.float32)
+        self.prints = np.zeros(0, dtype=np.int64)  # a hash of each question's text when read
+        self.team_codes: dict[str, int] = {}
+
+    def _append(self, ids, teams, vectors, prints) -> None:
+        import numpy as np
+
+        end = self.size + len(ids)
+        if end > len(self.ids):  # grow by doubling: a question added is not a copy of the whole shelf
+            capacity = max(end, 2 * len(self.ids), 1024)
+            self.ids = np.resize(self.ids, capacity)
+            self.teams = np.resize(self.teams, capacity)
+            self.prints = np.resize(self.prints, capacity)
+            grown = np.zeros((capacity, SEARCH_DIMENSIONS), dtype=np.float32)
+            grown[: self.size] = self.vectors[: self.size]
+            self.vectors = grown
+        self.ids[self.size : end] = ids
+        self.teams[self.size : end] = teams
+        self.prints[self.size : end] = prints
+        self.vectors[self.size : end] = vectors
+        self.size = end
+
+    def catch_up(self, session, model: _Model) -> None:
+        """Read and embed the questions stored since the last lookup (all of them the first time)."""
+        from storage import search as index
+
+        if self.since and not self._holds_last(session):
+            self.__init__()  # the newest were deleted, or the table emptied: ids may have been used again
+        while True:
+            rows = index.questions_after(session, since=self.since, limit=_READ_BATCH)
+            if not rows:
+                return
+            vectors = _search_vectors(
+                model.embed([index.plain(f"{text}\n{details or ''}") for _, _, text, details in rows])
+            )
+            teams = [self.team_codes.setdefault(team, len(self.team_codes)) for _, team, _, _ in rows]
+            prints = [_print(f"{text}\n{details or ''}") for _, _, text, details in rows]
+            self._append([row[0] for row in rows], teams, vectors, prints)
+            self.since = rows[-1][0]
+            if len(rows) < _READ_BATCH:
+                return
+
+    def _holds_last(self, session) -> bool:
+        """Whether the last question read is still there, as it was read (same workspace, same text)."""
+        from storage import search as index
+
+        row = index.question_row(session, self.since)
+        if row is None or index.last_question_id(session) < self.since:
+            return False
+        team, text, details = row
+        last = self.size - 1
+        return self.team_codes.get(team) == self.teams[last] and _print(f"{text}\n{details or ''}") == self.prints[last]
+
+    def closest(self, vector, team_ids: tuple[str, ...], count: int) -> list[tuple[int, int]]:
+        """(id, text hash) of the `count` questions of `team_ids` closest to `vector`, closest first."""
+        import numpy as np
+
+        if not self.size or count <= 0:
+            return []
+        scores = self.vectors[: self.size] @ vector
+        codes = [self.team_codes[team] for team in team_ids if team in self.team_codes]
+        if len(codes) < len(self.team_codes):  # other workspaces' questions are on the shelf too
+            scores[~np.isin(self.teams[: self.size], codes)] = -np.inf
+        count = min(count, self.size)
+        best = np.argpartition(-scores, count - 1)[:count]
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [(int(self.ids[i]), int(self.prints[i])) for i in best if scores[i] > -np.inf]
+
+
+def _print(text: str) -> int:
+    """A 63-bit hash of a question's text, stable across processes."""
+    import hashlib
+
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1
+
+
+def _search_vectors(vectors):
+    """The first SEARCH_DIMENSIONS of unit vectors, at unit length again."""
+    import numpy as np
+
+    head = np.ascontiguousarray(vectors[:, :SEARCH_DIMENSIONS], dtype=np.float32)
+    norms = np.linalg.norm(head, axis=1, keepdims=True)
+    return np.divide(head, norms, out=np.zeros_like(head), where=norms > 0)
+
+
+_shelves: dict[str, _Shelf] = {}
+_shelves_lock = threading.Lock()
+
+
+def _shelf(session) -> _Shelf:
+    bind = session.get_bind()
+    key = f"{bind.url!r}#{id(bind)}" if bind.url.database in (None, "", ":memory:") else repr(bind.url)
+    with _shelves_lock:
+        shelf = _shelves.get(key)
+        if shelf is None:
+            if len(_shelves) >= _SHELVES_KEPT:
+                _shelves.clear()
+            shelf = _shelves[key] = _Shelf()
+        return shelf
+
+
+def nearest(session, *, reader, text: str, exclude: set[int], count: int = NEAREST, _again: bool = True) -> list[int]:
+    """Up to `count` ids of questions `reader` (storage.search.Reader) may see, closest in meaning
+    to `text` and not in `exclude`, closest first; [] without WordLlama (E5 finds nothing: see
+    NEAREST)."""
+    from storage import search as index
+
+    model = _get()
+    if not isinstance(model, _Model) or count <= 0:
+        return []
+    vector = _search_vectors(model.embed([text]))[0]
+    if not vector.any():
+        return []
+    shelf = _shelf(session)
+    with shelf.lock:
+        shelf.catch_up(session, model)
+        found = [q for q in shelf.closest(vector, reader.team_ids, 4 * count + len(exclude) + 8) if q[0] not in exclude]
+    shown = index.shown_to(session, reader=reader, question_ids=[q for q, _ in found])
+    if _again and any(q in shown and _print(shown[q]) != kept for q, kept in found):
+        # A question edited, or an id used again after the newest were deleted: read them all afresh.
+        with shelf.lock:
+            shelf.__init__()
+        return nearest(session, reader=reader, text=text, exclude=exclude, count=count, _again=False)
+    return [q for q, _ in found if q in shown][:count]
+
+
 def _lexical_shares(scores: list[float]) -> list[float]:
     """Lexical scores as shares of the best one, in [0, 1]. Both engines score higher-is-better
     and above zero; should one not, the scores are spread over [0, 1] by their range instead."""
@@ -249,7 +425,7 @@ def rerank(
         return [(question_id, score) for question_id, score, _ in candidates]
     weight = model.weight if weight is None else weight
     vectors = model.embed([query] + [text for _, _, text in candidates])
-    cosines = (vectors[1:] @ vectors[0]).tolist()
+    cosines = (vectors[1:] * vectors[0]).sum(axis=1).tolist()  # (a product may round equal rows two ways)
     if model.spread:
         cosines = _spread(cosines)
     lexical = _lexical_shares([score for _, score, _ in candidates])

@@ -189,19 +189,82 @@ def test_the_ranking_is_lexical_without_the_semantic_extra(engine, store, monkey
         )
 
 
-def test_with_the_semantic_extra_the_ranking_is_re_ranked_by_meaning(engine, store):
+def test_the_default_install_ranks_by_meaning_too(engine, store):
     from core import lessons, semantic
-    from core.search import similar_questions
 
-    if not semantic.available():
-        pytest.skip("the semantic extra is not installed")
+    assert semantic.available()  # WordLlama comes with the default install
     text = "How do I connect to the VPN on Linux?"
     with session_scope(engine) as s:
         ranked = lessons.rank_similar(s, team_id=TEAM, text=text, limit=5)
-        lexical = similar_questions(s, team_id=TEAM, text=text, limit=30)
-    assert {h.question_id for h in ranked} <= {h.question_id for h in lexical}
     assert ranked[0].question_id == store["vpn"]
     assert all(0 <= h.score <= 1.0001 for h in ranked)  # combined scores, not bm25
+
+
+JOGGING = "Can anyone tell me where I can go for jogging?"
+
+
+@pytest.fixture
+def lexical_only():
+    from core import semantic
+
+    backends = semantic.BACKENDS
+    semantic.use(())
+    yield
+    semantic.use(backends)
+
+
+def test_meaning_finds_an_earlier_question_that_shares_no_word(engine, store):
+    from core import lessons
+
+    with session_scope(engine) as s:
+        before = lessons.rank_similar(s, team_id=TEAM, text=JOGGING, limit=3)  # the store read once
+        running = _earlier(s, "Any running tracks nearby?", answers=[("U6", "Aspire Park has one")])
+    with session_scope(engine) as s:
+        ranked = lessons.rank_similar(s, team_id=TEAM, text=JOGGING, limit=3)
+    assert running not in [h.question_id for h in before]
+    assert ranked[0].question_id == running  # read since the last lookup, and found
+
+
+def test_without_a_model_a_question_sharing_no_word_is_not_found(engine, store, lexical_only):
+    from core import lessons
+
+    with session_scope(engine) as s:
+        running = _earlier(s, "Any running tracks nearby?", answers=[("U6", "Aspire Park has one")])
+        assert running not in [h.question_id for h in lessons.rank_similar(s, team_id=TEAM, text=JOGGING, limit=3)]
+
+
+def test_meaning_finds_only_what_the_reader_may_see(engine, store):
+    from core import lessons
+
+    with session_scope(engine) as s:
+        elsewhere = _earlier(s, "Any running tracks nearby?", team="T0OTHERORG")
+        held = asking.ask_question(
+            s, team_id=TEAM, asker_id="U0EARLIER", text="Any running tracks nearby?", details=None, qa_channel_id=QA
+        ).question_id  # not posted yet
+    with session_scope(engine) as s:
+        found = {h.question_id for h in lessons.rank_similar(s, team_id=TEAM, text=JOGGING, limit=10)}
+        assert elsewhere in {
+            h.question_id for h in lessons.rank_similar(s, team_id="T0OTHERORG", text=JOGGING, limit=3, channel_id=QA)
+        }
+    assert elsewhere not in found and held not in found
+
+
+def test_a_question_edited_since_it_was_read_is_found_by_its_new_text(engine, store):
+    from sqlalchemy import update
+
+    from core import lessons
+    from storage.models import Question
+
+    with session_scope(engine) as s:
+        lessons.rank_similar(s, team_id=TEAM, text=JOGGING, limit=3)  # the store read once
+        s.exec(
+            update(Question)
+            .where(Question.team_id == TEAM, Question.id == store["expenses"])
+            .values(text="Any running tracks nearby?")
+        )
+    with session_scope(engine) as s:
+        ranked = lessons.rank_similar(s, team_id=TEAM, text=JOGGING, limit=3)
+    assert ranked[0].question_id == store["expenses"]
 
 
 def test_the_coverage_asked_of_a_suggestion_follows_the_ranking_in_use():
