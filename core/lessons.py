@@ -73,7 +73,7 @@ def coverage(terms: list[str], weights: dict[str, float], document: str) -> floa
     return found / total if total else 0.0
 
 
-# Lexical candidates re-ranked by meaning when a semantic extra is installed (as many as the model
+# Lexical candidates re-ranked by meaning when a model is installed (as many as the model
 # in use reads: core.semantic.candidates) are found by all the new question's words, not only its
 # informative ones: a question sharing only common words with it ("best place in Qatar") may
 # still mean the same, which the model can tell. Measured on SemEval-2016 3B
@@ -86,9 +86,9 @@ def rank_similar(
     session: Session, *, team_id: str, text: str, limit: int, channel_id: str | None = None
 ) -> list[index.Hit]:
     """Earlier questions most like `text`, best first, in the organisation of `team_id` for someone
-    in `channel_id`: the database's lexical ranking, re-ranked by meaning when the `semantic`
-    extra is installed (core.semantic). The one ranking behind the suggestions in Slack and
-    `knowhow similar`."""
+    in `channel_id`: the database's lexical matches and the questions closest in meaning
+    (core.semantic.nearest), re-ranked by words and meaning together (core.semantic: WordLlama in
+    the default install). The one ranking behind the suggestions in Slack and `knowhow similar`."""
     reader = index.reader(session, team_id=team_id, channel_id=channel_id)
     if not semantic.available():
         return similar_questions(session, reader=reader, text=text, limit=limit)

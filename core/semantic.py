@@ -1,10 +1,11 @@
-"""Optional semantic re-ranking of similar questions: two optional extras, each a model whose
-weights ship inside its wheel (nothing is downloaded, at install or at run time).
+"""Semantic re-ranking of similar questions: WordLlama in the default install, E5 as an optional
+extra; each a model whose weights ship inside its wheel (nothing is downloaded, at install or at
+run time).
 
 The lexical ranking (core.search.similar_questions) finds earlier questions by the words they
 share with a new one. This re-orders the best of them by meaning as well: "renew my residence
-permit" and "RP renewal" share few words but mean much the same. Without an extra nothing here
-is loaded and the ranking stays lexical.
+permit" and "RP renewal" share few words but mean much the same; and it finds earlier questions
+that share no word at all (`nearest`). Without a model (BACKENDS = ()) the ranking stays lexical.
 
 The models, the first installed one is used (BACKENDS):
 
@@ -14,13 +15,13 @@ The models, the first installed one is used (BACKENDS):
   tens of milliseconds, so each text's vector is kept (an LRU of _E5_CACHED texts) and a lookup
   usually embeds only the new question. It reads about 100 languages: a French question finds
   the English one about the same problem.
-- `pip install knowhow[semantic]`: WordLlama's "l2_supercat" static token embeddings (Llama 2's
+- the default install (`knowhow[semantic]` is kept as an empty extra): WordLlama's "l2_supercat" static token embeddings (Llama 2's
   32,000-token vocabulary, 256 dimensions, float16), whose weights (16 MB) and tokenizer ship
   inside the `wordllama` wheel. They are read from the installed package's own files, by path.
   (WordLlama's own `WordLlama.load()` is not used: it looks for the tokenizer in a folder the wheel
   does not have and then fetches it from the Hugging Face hub; and importing `wordllama` calls
-  `logging.basicConfig`. Only its files are read.) A text's vector is the mean of its tokens'
-  vectors, as `WordLlamaInference.embed` computes it. English only, in effect.
+  `logging.basicConfig`. Only its files are read.) A text's vector is the sum of its tokens'
+  vectors, each weighted by its rank in the vocabulary (`token_weights`). English only, in effect.
 
 The combined score of a candidate is (1 - weight) * its lexical score divided by the best one's
 (so 1 for the lexical first) + weight * the cosine similarity of the two texts' vectors; E5's
@@ -45,9 +46,11 @@ TENSOR = "embedding.weight"
 # Share of the combined score given to meaning (WordLlama). In one candidate list the cosines
 # spread over a narrower range than the lexical shares, so meaning needs the larger weight to
 # count. Chosen on SemEval-2016 3B train_part2 (bench/similar_quality.py --sweep), with the broad
-# candidates (core.lessons.BROAD): 0.6 was the best there (76.19 MAP on SQLite; 0.8 76.12), and on
-# dev too, on both databases (SQLite 76.94 against 76.17 at 0.8; PostgreSQL 76.89 against 76.24).
-# Meaning alone (1.0) was worst of the mixes on both splits.
+# candidates (core.lessons.BROAD), the questions found by meaning (NEAREST) and the weighted
+# vectors (token_weights): 0.7 was the best there (77.76 MAP on SQLite; 0.6 77.37, 0.8 77.41).
+# Checked on dev: 77.64 on SQLite (0.6 would have given 78.16 there; not chosen on dev). Before
+# issue 18's weighting and NEAREST (plain mean, lexical candidates only) 0.6 was best: 76.94 dev /
+# 76.19 train_part2. Meaning alone (1.0) was worst of the mixes on both splits.
 WEIGHT = 0.7
 # E5's weight, its cosines spread over the candidates (see above). Chosen on SemEval-2016 3B
 # train_part2 (bench/similar_quality.py --sweep), checked on dev: 0.6 was the best on train_part2
@@ -206,7 +209,7 @@ def _get() -> _Model | _E5 | None:
                 try:
                     _model = _load()
                 except ImportError as e:
-                    logger.info("semantic re-ranking off: the semantic extra is not installed (%s)", e)
+                    logger.info("semantic re-ranking off: no model is installed (%s)", e)
                 except Exception:
                     logger.warning("semantic re-ranking off: its model did not load", exc_info=True)
                 _loaded = True
@@ -214,7 +217,7 @@ def _get() -> _Model | _E5 | None:
 
 
 def available() -> bool:
-    """Whether the semantic extra is installed and its model loads (loaded once; never raises)."""
+    """Whether a model (WordLlama, E5) is installed and loads (loaded once; never raises)."""
     try:
         return _get() is not None
     except Exception:  # pragma: no cover - _get catches everything it expects
@@ -414,7 +417,7 @@ def rerank(
     `candidates`: (question_id, lexical score, the question's text and details), best first, as
     the lexical ranking gave them; texts read best as plain text (`storage.search.plain` turns
     Slack mrkdwn links into their labels). Candidates with the same combined score keep their lexical
-    order. Without the extra, the lexical order and scores come back unchanged.
+    order. Without a model, the lexical order and scores come back unchanged.
     """
     if not candidates:
         return []
