@@ -120,6 +120,7 @@ def rank_similar(
         [(h.question_id, h.score, index.plain(texts.get(h.question_id, ""))) for h in hits],
         vector=vector,
         weight=weight,
+        kept=semantic.kept(session, texts),  # read by `nearest`: not embedded again
     )
     return [index.Hit(question_id, score) for question_id, score in ranked[:limit]]
 

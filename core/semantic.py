@@ -303,13 +303,18 @@ class _Shelf:
         self.size = 0
         self.ids = np.zeros(0, dtype=np.int64)
         self.teams = np.zeros(0, dtype=np.int32)
-        self.vectors = np.zeros((0, SEARCH_DIMENSIONS), dtype=np.int8)  # unit vectors times 127 (`_quantised`)
+        self.vectors = np.zeros((0, SEARCH_DIMENSIONS), dtype=np.int8)  # the search vectors (`_quantised`)
+        self.whole = np.zeros((0, 0), dtype=np.int8)  # the whole vectors, for the re-ranking (`kept`)
         self.prints = np.zeros(0, dtype=np.int64)  # a hash of each question's text when read
         self.team_codes: dict[str, int] = {}
 
-    def _append(self, ids, teams, vectors, prints) -> None:
+    def _append(self, ids, teams, vectors, prints, readable) -> None:
+        """Questions read: `vectors` the whole ones; `readable`, whether each is English (`english`):
+        the others are never found by meaning (a zero search vector: see `reads`)."""
         import numpy as np
 
+        search = _search_vectors(vectors)
+        search[~np.asarray(readable, dtype=bool)] = 0.0
         end = self.size + len(ids)
         if end > len(self.ids):  # grow by doubling: a question added is not a copy of the whole shelf
             capacity = max(end, 2 * len(self.ids), 1024)
@@ -319,10 +324,15 @@ class _Shelf:
             grown = np.zeros((capacity, SEARCH_DIMENSIONS), dtype=np.int8)
             grown[: self.size] = self.vectors[: self.size]
             self.vectors = grown
+            grown = np.zeros((capacity, vectors.shape[1]), dtype=np.int8)
+            if self.size:
+                grown[: self.size] = self.whole[: self.size]
+            self.whole = grown
         self.ids[self.size : end] = ids
         self.teams[self.size : end] = teams
         self.prints[self.size : end] = prints
-        self.vectors[self.size : end] = _quantised(vectors)
+        self.vectors[self.size : end] = _quantised(search)
+        self.whole[self.size : end] = _quantised(vectors)
         self.size = end
 
     def catch_up(self, session, model: _Model) -> None:
@@ -345,11 +355,9 @@ class _Shelf:
             if not rows:
                 return
             plain = [index.plain(f"{text}\n{details or ''}") for _, _, text, details in rows]
-            vectors = _search_vectors(model.embed(plain))
-            vectors[[not english(text) for text in plain]] = 0.0  # never found by meaning: see `reads`
             teams = [self.team_codes.setdefault(team, len(self.team_codes)) for _, team, _, _ in rows]
             prints = [_print(f"{text}\n{details or ''}") for _, _, text, details in rows]
-            self._append([row[0] for row in rows], teams, vectors, prints)
+            self._append([row[0] for row in rows], teams, model.embed(plain), prints, [english(t) for t in plain])
             self.since = rows[-1][0]
             if not more:
                 return
@@ -380,6 +388,36 @@ class _Shelf:
         best = best[np.argsort(-scores[best], kind="stable")]
         # (a question not read by meaning has a zero vector, so a score of 0: never found)
         return [(int(self.ids[i]), int(self.prints[i])) for i in best if scores[i] > 0]
+
+    def kept(self, texts: dict[int, str]) -> dict[int, object]:
+        """The whole vectors (unit length, float32) of those of the questions `texts` (id: text and
+        details) that are on the shelf as they are now (the same text hash)."""
+        import numpy as np
+
+        ids = np.fromiter(texts, dtype=np.int64, count=len(texts))
+        at = np.minimum(np.searchsorted(self.ids[: self.size], ids), max(self.size - 1, 0))
+        found = {
+            int(q): int(i)
+            for q, i in zip(ids, at, strict=True)
+            if self.size and self.ids[i] == q and self.prints[i] == _print(texts[int(q)])
+        }
+        if not found:
+            return {}
+        vectors = self.whole[list(found.values())].astype(np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        vectors = np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
+        return dict(zip(found, vectors, strict=True))
+
+
+def kept(session, texts: dict[int, str]) -> dict[int, object]:
+    """WordLlama's vectors of those of the stored questions `texts` (id: text and details, as
+    storage.search.shown_to gives them) that it has read as they are now (`nearest` reads every
+    question): `rerank` need not embed them again. {} with E5 or without a model."""
+    if not isinstance(_get(), _Model) or not texts:
+        return {}
+    shelf = _shelf(session)
+    with shelf.lock:
+        return shelf.kept(texts)
 
 
 def _print(text: str) -> int:
@@ -481,7 +519,12 @@ def _spread(cosines: list[float]) -> list[float]:
 
 
 def rerank(
-    query: str, candidates: list[tuple[int, float, str]], *, weight: float | None = None, vector=None
+    query: str,
+    candidates: list[tuple[int, float, str]],
+    *,
+    weight: float | None = None,
+    vector=None,
+    kept: dict | None = None,
 ) -> list[tuple[int, float]]:
     """(question_id, combined score) of `candidates`, best first.
 
@@ -489,7 +532,7 @@ def rerank(
     the lexical ranking gave them; texts read best as plain text (`storage.search.plain` turns
     Slack mrkdwn links into their labels). Candidates with the same combined score keep their lexical
     order. Without a model, the lexical order and scores come back unchanged. `vector`:
-    `query_vector(query)`, if already embedded.
+    `query_vector(query)`, if already embedded; `kept`: candidates' vectors already known (`kept`).
     """
     if not candidates:
         return []
@@ -500,7 +543,12 @@ def rerank(
         return [(question_id, score) for question_id, score, _ in candidates]
     weight = model.weight if weight is None else weight
     if isinstance(model, _Model) and vector is not None:
-        vectors = model.embed([text for _, _, text in candidates])
+        import numpy as np
+
+        kept = kept or {}
+        missing = [text for question_id, _, text in candidates if question_id not in kept]
+        embedded = iter(model.embed(missing)) if missing else iter(())
+        vectors = np.stack([kept[q] if q in kept else next(embedded) for q, _, _ in candidates])
     else:
         vectors = model.embed([query] + [text for _, _, text in candidates])
         vector, vectors = vectors[0], vectors[1:]
