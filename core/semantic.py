@@ -34,7 +34,10 @@ from __future__ import annotations
 import importlib.util
 import logging
 import threading
+import unicodedata
 from pathlib import Path
+
+from core.search import STOP_WORDS, _words
 
 logger = logging.getLogger(__name__)
 
@@ -235,30 +238,48 @@ def available() -> bool:
 # unrelated English ones, and with meaning in the ranking the French dev questions (bench/data/
 # semeval2016_dev_fr.jsonl) ranked 7 MAP points below the lexical order (SQLite; 9 on PostgreSQL).
 # So a text WordLlama would misread is ranked by its words alone (`reads`), and such stored questions
-# are not found by meaning (`nearest`). The test: the share of its words in the English stop list
-# (core.search.STOP_WORDS). Measured on SemEval-2016 3B (bench/similar_quality.py prints the French
-# figures): every English question of dev and train_part2 has 25% or more (the median about 45%),
-# every French one of the bilingual set 11% or less. A text of fewer than ENGLISH_MIN_WORDS words
-# says too little to tell, and counts as English.
-ENGLISH_SHARE = 0.15
-ENGLISH_MIN_WORDS = 6
+# are not found by meaning (`nearest`). The test (`english`): a text is taken for English unless more
+# of its words are function words of another European language (OTHER_STOP_WORDS) than English ones
+# (core.search.STOP_WORDS), or most of its words are in another script than Latin. A few keywords
+# ("visa renewal cost") have neither kind of function word: English. Measured on SemEval-2016 3B:
+# every French question of the bilingual set is told apart, and none of the English questions of dev
+# and train_part2, nor any of their 1,170 earlier questions, is taken for another language.
+# The most frequent function words of French, Spanish, Portuguese, Italian, German and Dutch,
+# less those that are English words too ("a", "on", "die", "son", "fin", ...).
+OTHER_STOP_WORDS = (
+    frozenset(
+        """le la les un une des du au aux est et je tu il elle nous vous ils elles ce cette ces qui que quoi
+    dans pour pas sur avec mais ou où mon ma mes ton ta tes sa ses leur leurs quel quelle quels
+    quelles suis sont être avoir ai avez avons été fait très aussi comme peut dois doit bonjour merci
+    el los las una unos unas del y es en por para con pero como qué cuál cuando dónde yo mi mis su
+    sus muy hay está están ser estar tengo tiene gracias hola o os um uma não com ao dos das é em
+    mais muito obrigado il lo gli della delle di che per non sono è ho ha anche grazie ciao der das
+    und ist ich du er sie wir ihr nicht mit von zu auf für ein eine einen dem den des ja nein danke
+    bitte wie wo warum het een en ik je jij wij zijn niet met voor van op dat wat hoe waar dank""".split()
+    )
+    - STOP_WORDS
+    - frozenset("a an on die son fin me pour".split())
+)
 
 
 def english(text: str) -> bool:
-    """Whether `text` reads as English, or is too short to tell (ENGLISH_SHARE, ENGLISH_MIN_WORDS)."""
-    from core.search import STOP_WORDS, _words
-
+    """Whether `text` reads as English, as far as its words tell (see OTHER_STOP_WORDS)."""
     words = _words(text)
-    if len(words) < ENGLISH_MIN_WORDS:
+    if not words:
         return True
-    return sum(word in STOP_WORDS for word in words) >= ENGLISH_SHARE * len(words)
+    other = sum(word in OTHER_STOP_WORDS for word in words)
+    if other > sum(word in STOP_WORDS for word in words):
+        return False
+    if text.isascii():
+        return True
+    latin = sum(all(not ch.isalpha() or ch.isascii() or "LATIN" in unicodedata.name(ch, "") for ch in w) for w in words)
+    return 2 * latin >= len(words)
 
 
 def reads(text: str) -> bool:
     """Whether the model in use reads `text`'s language: E5 reads about 100, WordLlama English
     (`english`); without a model, False."""
-    model = _get()
-    return model is not None and (not isinstance(model, _Model) or english(text))
+    return available() and (not isinstance(_get(), _Model) or english(text))
 
 
 def query_vector(text: str):

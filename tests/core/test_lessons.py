@@ -280,3 +280,87 @@ def test_the_coverage_asked_of_a_suggestion_follows_the_ranking_in_use():
                 assert lessons.coverage_threshold() == lessons.MIN_COVERAGE_WITH[backend] <= lessons.MIN_COVERAGE
     finally:
         semantic.use(backends)
+
+
+# WordLlama reads English only: a question in another language is ranked by its words alone, and
+# earlier questions in another language are not found by meaning (core.semantic.english).
+
+FRENCH = "Comment est-ce que je me connecte au VPN du bureau depuis Linux ? Je ne trouve pas le client."
+
+
+@pytest.mark.parametrize(
+    ("text", "english"),
+    [
+        (JOGGING, True),
+        ("visa renewal cost", True),  # keywords: no function word of either kind
+        ("kafala noc sponsor transfer residence permit exit salary qatar", True),
+        ("Bonne banque", True),  # too few words to tell
+        (FRENCH, False),
+        ("Quel est le meilleur endroit au Qatar pour passer les vacances ?", False),
+        ("¿Dónde puedo alquilar un coche en Doha?", False),
+        ("Wo kann ich in Doha ein Auto mieten?", False),
+        ("Где купить сим-карту в Дохе?", False),
+        ("Is there a good French bakery? They said « la boulangerie est fermée »", True),
+    ],
+)
+def test_what_reads_as_english(text, english):
+    from core import semantic
+
+    assert semantic.english(text) is english
+
+
+def test_a_question_not_in_english_is_ranked_by_its_words_alone(engine, store):
+    from core import lessons, semantic
+    from core.search import similar_questions
+
+    assert semantic.available() and not semantic.reads(FRENCH) and semantic.reads(JOGGING)
+    with session_scope(engine) as s:
+        ranked = lessons.rank_similar(s, team_id=TEAM, text=FRENCH, limit=5)
+        assert ranked == similar_questions(s, team_id=TEAM, text=FRENCH, limit=5)
+        assert ranked[0].question_id == store["vpn"]  # "vpn", "linux": found by its words
+
+
+def test_an_earlier_question_in_another_language_is_not_found_by_meaning(engine):
+    from core import lessons
+
+    with session_scope(engine) as s:
+        english = _earlier(s, "Any running tracks nearby?")
+        _earlier(s, "Où est-ce que je peux aller courir ? Il y a une piste près de chez moi ?")
+    with session_scope(engine) as s:
+        found = [h.question_id for h in lessons.rank_similar(s, team_id=TEAM, text=JOGGING, limit=10)]
+    assert found == [english]  # shares no word with either: found by meaning, the French one not
+
+
+def test_meaning_finds_across_the_scans_blocks(engine, store, monkeypatch):
+    """The scan of every question's vector goes block by block (core.semantic._SCAN_ROWS): the
+    closest is found wherever it is, in the last block, part-filled, too."""
+    from core import lessons, semantic
+
+    monkeypatch.setattr(semantic, "_SCAN_ROWS", 4)
+    with session_scope(engine) as s:
+        for n in range(5):
+            _earlier(s, f"Which printer on floor {n} takes A3 paper?")
+        running = _earlier(s, "Any running tracks nearby?")  # 40 questions: the last, alone in its block
+    with session_scope(engine) as s:
+        ranked = lessons.rank_similar(s, team_id=TEAM, text=JOGGING, limit=3)
+    assert ranked[0].question_id == running
+
+
+def test_the_vectors_kept_are_those_the_model_gives(engine, store):
+    """The re-ranking takes the candidates' vectors kept when every question was read (int8) instead
+    of embedding their texts again: the same combined scores, to the int8 rounding; a question
+    edited since is embedded afresh."""
+    from core import lessons, semantic
+    from storage import search as index
+
+    text = "How do I connect to the VPN on Linux?"
+    with session_scope(engine) as s:
+        ranked = lessons.rank_similar(s, team_id=TEAM, text=text, limit=5)
+        reader = index.reader(s, team_id=TEAM)
+        texts = index.shown_to(s, reader=reader, question_ids=[h.question_id for h in ranked])
+        kept = semantic.kept(s, texts)
+        assert set(kept) == set(texts)
+        assert semantic.kept(s, {store["vpn"]: "How do I connect to the office VPN from Windows?\n"}) == {}
+    embedded = semantic._get().embed([index.plain(texts[h.question_id]) for h in ranked])
+    for hit, vector in zip(ranked, embedded, strict=True):
+        assert float(kept[hit.question_id] @ vector) == pytest.approx(1.0, abs=1e-3)
