@@ -395,7 +395,7 @@ class _Shelf:
 
         if not self.size or count <= 0:
             return []
-        scores = np.empty(self.size, dtype=np.float32)
+        scores = np.full(self.size, -np.inf, dtype=np.float32)  # (a row the scan missed: never found)
         block = np.empty((_SCAN_ROWS, SEARCH_DIMENSIONS), dtype=np.float32)
         for start in range(0, self.size, _SCAN_ROWS):
             end = min(start + _SCAN_ROWS, self.size)
