@@ -68,6 +68,7 @@ _E5_MAX_CHARS = 1000
 # A pasted log says little more about meaning after its first lines, and costs time: each text is
 # cut to this many characters before it is embedded.
 MAX_CHARS = 2000
+_EMBED_BATCH = 64  # texts embedded at once: at most 64 x 2,000 characters' tokens' vectors in memory
 
 
 class _Model:
@@ -88,6 +89,8 @@ class _Model:
         informative its token is (`token_weights`); a text with no tokens: all zeros."""
         import numpy as np
 
+        if len(texts) > _EMBED_BATCH:  # (the tokens' vectors of a batch are all in memory at once)
+            return np.concatenate([self.embed(texts[i : i + _EMBED_BATCH]) for i in range(0, len(texts), _EMBED_BATCH)])
         encodings = self.tokenizer.encode_batch([t[:MAX_CHARS] for t in texts], add_special_tokens=False)
         out = np.zeros((len(texts), self.vectors.shape[1]), dtype=np.float32)
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(texts))
@@ -483,15 +486,16 @@ def _shelf(session) -> _Shelf:
 
 
 def nearest(
-    session, *, reader, text: str, exclude: set[int], count: int = NEAREST, vector=None, _again: bool = True
+    session, *, reader, text: str, exclude: set[int], count: int | None = None, vector=None, _again: bool = True
 ) -> list[int]:
-    """Up to `count` ids of questions `reader` (storage.search.Reader) may see, closest in meaning
+    """Up to `count` (default NEAREST) ids of questions `reader` (storage.search.Reader) may see, closest in meaning
     to `text` and not in `exclude`, closest first; [] without WordLlama (E5 finds nothing: see
     NEAREST), or for a text it does not read (`reads`). `vector`: `query_vector(text)`, if
     already embedded."""
     from storage import search as index
 
     model = _get()
+    count = NEAREST if count is None else count
     if not isinstance(model, _Model) or count <= 0 or not english(text):
         return []
     vector = _search_vectors((model.embed([text])[0] if vector is None else vector)[None, :])[0]
