@@ -5,9 +5,11 @@
   distribution's RECORD.
 - Memory: resident memory (RSS) of this process before the model is loaded, after loading it,
   and after re-ranking (the tokenizer's buffers and thread pool come with first use).
-- Latency: `core.semantic.rerank` re-ranking the top 30 lexical candidates of a lookup, as on a
-  store of 100,000 questions: its cost depends only on the candidates' number and length, not on
-  the store's size (the lexical part, which does, is timed by bench/search_latency.py). Queries
+- Latency: `core.semantic.rerank` re-ranking the top 30 lexical candidates of a lookup, each
+  embedded from its text: its cost depends only on the candidates' number and length, not on the
+  store's size. (A lookup embeds only the candidates not read yet, or edited since: the vectors of
+  the questions read are kept, core.semantic.kept; bench/similar_quality.py --cost times whole
+  lookups at 100,000 questions.) Queries
   and candidate texts are real forum questions (../shared/data/semeval2016-task3b). Timed one
   lookup at a time, then from several threads at once (Bolt runs listeners in a thread pool).
 

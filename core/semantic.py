@@ -48,9 +48,10 @@ TOKENIZER = Path("tokenizers") / "l2_supercat_tokenizer_config.json"
 TENSOR = "embedding.weight"
 # Share of the combined score given to meaning (WordLlama). In one candidate list the cosines
 # spread over a narrower range than the lexical shares, so meaning needs the larger weight to
-# count. Chosen on SemEval-2016 3B train_part2 (bench/similar_quality.py --sweep), with the broad
-# candidates (core.lessons.BROAD), the questions found by meaning (NEAREST) and the weighted
-# vectors (token_weights): 0.7 was the best there (77.76 MAP on SQLite; 0.6 77.37, 0.8 77.41).
+# count. Chosen on SemEval-2016 3B train_part2 (bench/similar_quality.py --sweep), with the
+# candidates all scored by their words (core.lessons.rank_similar), the questions found by meaning
+# (NEAREST) and the weighted vectors (token_weights): 0.7 was the best there (77.76 MAP on SQLite;
+# 0.6 77.37, 0.8 77.41; with the int8 vectors kept since, 0.7 77.88 and 0.8 77.97, a tie).
 # Checked on dev: 77.64 on SQLite (0.6 would have given 78.16 there; not chosen on dev). Before
 # issue 18's weighting and NEAREST (plain mean, lexical candidates only) 0.6 was best: 76.94 dev /
 # 76.19 train_part2. Meaning alone (1.0) was worst of the mixes on both splits.
@@ -295,10 +296,12 @@ def query_vector(text: str):
 # Meaning also finds earlier questions that share no word with the new one ("jogging place" and
 # "running"; "OBGYN" and "giving birth"), which no lexical search can: WordLlama's vectors of every
 # stored question are kept in memory (a _Shelf per database), and the NEAREST closest the reader may
-# see join the lexical candidates (with a lexical score of 0) before the re-ranking. Searched by
-# the vectors' first SEARCH_DIMENSIONS dimensions (WordLlama's are Matryoshka-trained: a prefix is
-# a coarser vector of the same text): 64 floats a question, 25 MB and about a millisecond a lookup
-# at 100,000 questions (bench/similar_quality.py --cost). Measured on SemEval-2016 3B (SQLite):
+# see join the lexical candidates (scored by their words too: core.lessons.rank_similar) before the
+# re-ranking. Searched by the vectors' first SEARCH_DIMENSIONS dimensions (WordLlama's are
+# Matryoshka-trained: a prefix is a coarser vector of the same text), as int8 (`_quantised`); the
+# whole vectors are kept too (int8), so the re-ranking embeds no candidate again (`kept`): 64 + 256
+# bytes a question, 32 MB at 100,000 questions, and a scan of 1 to 3 ms there (bench/
+# similar_quality.py --cost). Measured on SemEval-2016 3B (SQLite):
 # with the weighted vectors, +0.8 MAP on dev and +1.4 on train_part2 over re-ranking the lexical
 # candidates alone. E5 costs too much a text to embed a whole store: its re-ranking finds nothing.
 NEAREST = 10
