@@ -111,10 +111,11 @@ def rank_similar(
     vector = semantic.query_vector(plain)  # embedded once, for both steps
     hits, stats = candidates(session, reader=reader, text=text, limit=max(limit, semantic.candidates()))
     found = semantic.nearest(session, reader=reader, text=plain, exclude={h.question_id for h in hits}, vector=vector)
+    texts = index.shown_to(session, reader=reader, question_ids=[h.question_id for h in hits])
+    texts.update(found)  # (as shown_to gives them)
     hits = rerank(session, reader=reader, text=text, hits=hits + [index.Hit(q, 0.0) for q in found], known=stats)
     if not hits:
         return []
-    texts = index.shown_to(session, reader=reader, question_ids=[h.question_id for h in hits])
     ranked = semantic.rerank(
         plain,
         [(h.question_id, h.score, index.plain(texts.get(h.question_id, ""))) for h in hits],

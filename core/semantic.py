@@ -490,31 +490,37 @@ def _shelf(session) -> _Shelf:
 
 def nearest(
     session, *, reader, text: str, exclude: set[int], count: int | None = None, vector=None, _again: bool = True
-) -> list[int]:
-    """Up to `count` (default NEAREST) ids of questions `reader` (storage.search.Reader) may see, closest in meaning
-    to `text` and not in `exclude`, closest first; [] without WordLlama (E5 finds nothing: see
-    NEAREST), or for a text it does not read (`reads`). `vector`: `query_vector(text)`, if
-    already embedded."""
+) -> dict[int, str]:
+    """Up to `count` (default NEAREST) questions `reader` (storage.search.Reader) may see, closest in
+    meaning to `text` and not in `exclude`, closest first, each with its text and details as
+    storage.search.shown_to gives them; {} without WordLlama (E5 finds nothing: see NEAREST), or
+    for a text it does not read (`reads`). `vector`: `query_vector(text)`, if already embedded."""
     from storage import search as index
 
     model = _get()
     count = NEAREST if count is None else count
     if not isinstance(model, _Model) or count <= 0 or not english(text):
-        return []
+        return {}
     vector = _search_vectors((model.embed([text])[0] if vector is None else vector)[None, :])[0]
     if not vector.any():
-        return []
+        return {}
     shelf = _shelf(session)
-    with shelf.lock:
-        shelf.catch_up(session, model)
-        found = [q for q in shelf.closest(vector, reader.team_ids, 4 * count + len(exclude) + 8) if q[0] not in exclude]
-    shown = index.shown_to(session, reader=reader, question_ids=[q for q, _ in found])
+    # Questions the reader may not see (another organisation's are left out by the scan; a private
+    # conversation's, one not posted yet, are not) are made up for by asking for more: a few more
+    # first, many more if too few of those were shown.
+    for extra in (count + 8, 4 * count + 8):
+        with shelf.lock:
+            shelf.catch_up(session, model)
+            found = [q for q in shelf.closest(vector, reader.team_ids, extra + len(exclude)) if q[0] not in exclude]
+        shown = index.shown_to(session, reader=reader, question_ids=[q for q, _ in found])
+        if len(shown) >= count or len(found) < extra:
+            break
     if _again and any(q in shown and _print(shown[q]) != kept for q, kept in found):
         # A question edited, or an id used again after the newest were deleted: read them all afresh.
         with shelf.lock:
             shelf.__init__()
         return nearest(session, reader=reader, text=text, exclude=exclude, count=count, vector=vector, _again=False)
-    return [q for q, _ in found if q in shown][:count]
+    return {q: shown[q] for q in [q for q, _ in found if q in shown][:count]}
 
 
 def _lexical_shares(scores: list[float]) -> list[float]:

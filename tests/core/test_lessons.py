@@ -364,3 +364,25 @@ def test_the_vectors_kept_are_those_the_model_gives(engine, store):
     embedded = semantic._get().embed([index.plain(texts[h.question_id]) for h in ranked])
     for hit, vector in zip(ranked, embedded, strict=True):
         assert float(kept[hit.question_id] @ vector) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_meaning_looks_further_when_the_closest_are_hidden_from_the_reader(engine, store, monkeypatch):
+    """The closest questions the reader may not see (not posted yet) are made up for: the scan asks
+    for a few more than it needs, then for many more when too few of those were shown."""
+    from core import lessons, semantic
+
+    monkeypatch.setattr(semantic, "NEAREST", 1)
+    with session_scope(engine) as s:
+        running = _earlier(s, "Any running tracks nearby? Jogging paths?")
+        for n in range(10):  # closer to JOGGING than `running`, none posted: more than the first ask
+            asking.ask_question(
+                s,
+                team_id=TEAM,
+                asker_id="U0EARLIER",
+                text=f"Running track or jogging path {n}?",
+                details=None,
+                qa_channel_id=QA,
+            )
+    with session_scope(engine) as s:
+        found = semantic.nearest(s, reader=lessons.index.reader(s, team_id=TEAM), text=JOGGING, exclude=set())
+    assert list(found) == [running]
