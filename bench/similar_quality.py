@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import uuid
@@ -49,6 +50,7 @@ RELEVANT = {"PerfectMatch", "Relevant"}
 THRESHOLDS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 SPLITS = (("dev", "subtaskB_dev.jsonl"), ("train_part2", "subtaskB_train_part2.jsonl"))
 BILINGUAL = Path(__file__).resolve().parent / "data" / "semeval2016_dev_fr.jsonl"
+ROUND = 20  # --cost: lookups per install's turn
 
 
 def load(path: Path) -> list[dict]:
@@ -216,6 +218,19 @@ def cost(url: str, modes, questions: int, lookups: int, data: Path) -> None:
         )
         print(f"    first time each question is seen: {percentiles(cold)}")
         print(f"    seen before (vectors kept):       {percentiles(warm)}")
+    # The machine's load changes from one minute to the next: the installs take turns, ROUND
+    # lookups each, for a ratio measured under the same load.
+    print(f"  taking turns, {ROUND} lookups each (seen before), against the first:")
+    turns: dict[str, list[float]] = {label: [] for label, _, _ in modes}
+    for start in range(10, len(queries), ROUND):
+        for label, _, backends in modes:
+            semantic.use(backends)
+            semantic.available()
+            turns[label] += timed(similar, queries[start : start + ROUND])
+    base = statistics.quantiles(turns[modes[0][0]], n=100, method="inclusive")
+    for label, samples in turns.items():
+        cuts = statistics.quantiles(samples, n=100, method="inclusive")
+        print(f"    {label}: {percentiles(samples)}  (p50 x{cuts[49] / base[49]:.2f}, p95 x{cuts[94] / base[94]:.2f})")
     semantic.use(())
     engine.dispose()
 
