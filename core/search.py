@@ -221,20 +221,24 @@ def similar_questions(
     limit: int = 3,
     channel_id: str | None = None,
     reader: index.Reader | None = None,
-    broad: bool = False,
 ) -> list[index.Hit]:
     """Earlier questions most like `text`, best first: the lookup behind "lessons already learned",
     over the organisation of `team_id` for someone in `channel_id` (or for `reader`). Each engine
-    finds the candidates by the informative words (`broad`: by all of its words, for a re-ranking
-    by meaning that can tell a match sharing only common words); `rerank` orders them."""
+    finds the candidates by the informative words (`candidates`); `rerank` orders them."""
     reader = reader or index.reader(session, team_id=team_id, channel_id=channel_id)
+    hits, stats = candidates(session, reader=reader, text=text, limit=limit)
+    return rerank(session, reader=reader, text=text, hits=hits, known=stats)[:limit]
+
+
+def candidates(
+    session: Session, *, reader: index.Reader, text: str, limit: int
+) -> tuple[list[index.Hit], tuple[dict[str, int], int] | None]:
+    """The engine's best max(`limit`, RERANK_CANDIDATES) matches for `text`'s informative words, in
+    its order, with the document frequencies read of `text`'s words (for `rerank`'s `known`)."""
     terms = query_terms(text)
     stats = index.document_frequencies(session, terms)
-    searched = (
-        informative_terms(terms, *stats, first=first_line_terms(text)) if stats is not None and not broad else terms
-    )
-    hits = index.search(session, reader=reader, terms=searched, limit=max(limit, RERANK_CANDIDATES))
-    return rerank(session, reader=reader, text=text, hits=hits, known=stats)[:limit]
+    searched = informative_terms(terms, *stats, first=first_line_terms(text)) if stats is not None else terms
+    return index.search(session, reader=reader, terms=searched, limit=max(limit, RERANK_CANDIDATES)), stats
 
 
 QuestionState = PostState  # open, answered, resolved: what a question's post shows

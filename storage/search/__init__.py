@@ -18,7 +18,9 @@ that make this safe are explained where each engine's search is.
 
 from __future__ import annotations
 
-from storage import workspaces
+from sqlalchemy import text
+
+from storage import channels, workspaces
 from storage.search import fts5, tsvector
 from storage.search.documents import (
     FTS5_WEIGHTS,
@@ -48,10 +50,12 @@ __all__ = [
     "is_word",
     "plain",
     "porter",
+    "questions_after",
     "reader",
     "reindex_all",
     "reindex_question",
     "search",
+    "shown_to",
 ]
 
 
@@ -79,3 +83,34 @@ def search(bind, *, reader: Reader, terms: list[str], limit: int, offset: int = 
     else:
         hits = tsvector.search(bind, reader, terms, offset + limit)
     return hits[offset:]
+
+
+def shown_to(bind, *, reader: Reader, question_ids: list[int]) -> dict[int, str]:
+    """Those of `question_ids` that are posted questions the reader may see (by the rule `search`
+    keeps), each with its text and details as one text."""
+    if not question_ids:
+        return {}
+    false = "0" if dialect(bind) == "sqlite" else "false"
+    ids = {f"q{i}": question_id for i, question_id in enumerate(sorted(set(question_ids)))}
+    rows = bind.execute(
+        text(
+            f"SELECT q.id, q.text, q.details FROM question q WHERE q.id IN ({', '.join(f':{name}' for name in ids)}) "
+            f"AND {reader.in_pool('q.team_id')} AND q.status = 'posted' "
+            f"AND {channels.shown_sql('q', 'reader_channel', false)}"
+        ),
+        {**ids, **reader.params()},
+    )
+    return {question_id: f"{question_text}\n{details or ''}" for question_id, question_text, details in rows}
+
+
+def questions_after(bind, *, since: int, limit: int) -> list[tuple[int, str, str, str | None]]:
+    """(id, team_id, text, details) of up to `limit` questions of any workspace whose id is above
+    `since`, in id order: for a reader of every question kept in memory (core.semantic)."""
+    rows = bind.execute(
+        # Every workspace's, on purpose: the reader keeps them all, each with its workspace.
+        text(
+            "SELECT id, team_id, text, details FROM question WHERE id > :since ORDER BY id LIMIT :limit"
+        ).execution_options(all_workspaces=True),
+        {"since": since, "limit": limit},
+    )
+    return [tuple(row) for row in rows]

