@@ -40,10 +40,20 @@ TEAM = "T0FAKETEAM"  # the Slack stand-in's own workspace
 ADMIN, EXPERT = "U0ADMIN001", "U0EXPERT01"
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing listens on now, and never one this test process handed out before: the
+    kernel may give a port just closed again, and two processes a test starts one after the other
+    would then get the same one (the second fails to bind, and the first answers for it)."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _HANDED_OUT:
+            _HANDED_OUT.add(port)
+            return port
 
 
 def wait_for(condition, timeout: float = 30.0, every: float = 0.05):

@@ -18,6 +18,8 @@ import pytest
 
 from fakeslack import SlackSender
 
+from .replicas import free_port as _free_port
+
 SECRET = "cli-test-signing-secret"
 
 
@@ -43,22 +45,6 @@ def _bot_env(tmp_path, fake_slack, port, **extra):
 
 def _knowhow(*args):
     return [sys.executable, "-m", "bot.cli", *args]
-
-
-_HANDED_OUT: set[int] = set()
-
-
-def _free_port() -> int:
-    """A port nothing listens on now, and never one this test process handed out before: the
-    kernel may give a port just closed again, and two processes a test starts one after the other
-    would then get the same one (the second fails to bind, and the first answers for it)."""
-    while True:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        if port not in _HANDED_OUT:
-            _HANDED_OUT.add(port)
-            return port
 
 
 def _health(port):
