@@ -37,6 +37,14 @@ NEW_CHANNEL = "C0NEWEXPRT"
 
 
 @pytest.fixture
+def ack_budget():
+    """The product's budget: it is what these tests are about."""
+    from bot.ackbudget import AckBudget
+
+    return AckBudget()
+
+
+@pytest.fixture
 def settings(settings):
     return settings.model_copy(update=dict(admins=frozenset({ADMIN})))
 

@@ -21,6 +21,14 @@ from .conftest import QA_CHANNEL
 SENDER = SlackSender("http://unused", "unused")  # used only to build payloads; nothing is signed
 
 
+@pytest.fixture
+def ack_budget():
+    """The product's budget: a stop's drain of acks is bounded by it."""
+    from bot.ackbudget import AckBudget
+
+    return AckBudget()
+
+
 def _command(command, text):
     body = SENDER.command_body(command, text, response_url="http://127.0.0.1:9/unused")
     return dict(parse_qsl(body.decode(), keep_blank_values=True))
