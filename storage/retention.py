@@ -79,18 +79,24 @@ def _ids(session: Session, statement, teams: Teams, limit: int) -> list[int]:
     return list(session.exec(statement.limit(limit).execution_options(all_workspaces=teams.every)).all())
 
 
-def delete_sent(session: Session, *, teams: Teams, before: datetime, limit: int) -> Deleted:
-    """Outbox rows delivered before `before` (pending, sending, held and failed rows stay)."""
-    done = (OutboxMessage.status == "sent", OutboxMessage.sent_at < before)
-    ids = _ids(session, select(OutboxMessage.id).where(teams.where(OutboxMessage.team_id), *done), teams, limit)
+def _delete(session: Session, model, conditions: tuple, *, teams: Teams, limit: int) -> Deleted:
+    """Up to `limit` rows of `model` in `teams` that meet `conditions`: picked by id, then deleted
+    by id with the conditions checked again."""
+    ids = _ids(session, select(model.id).where(teams.where(model.team_id), *conditions), teams, limit)
     if not ids:
         return Deleted(0, False)
     result = session.execute(
-        delete(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), teams.where(OutboxMessage.team_id), *done)
+        delete(model)
+        .where(model.id.in_(ids), teams.where(model.team_id), *conditions)
         .execution_options(all_workspaces=teams.every, synchronize_session=False)
     )
     return Deleted(result.rowcount, len(ids) == limit)
+
+
+def delete_sent(session: Session, *, teams: Teams, before: datetime, limit: int) -> Deleted:
+    """Outbox rows delivered before `before` (pending, sending, held and failed rows stay)."""
+    done = (OutboxMessage.status == "sent", OutboxMessage.sent_at < before)
+    return _delete(session, OutboxMessage, done, teams=teams, limit=limit)
 
 
 def delete_dead_letters(session: Session, *, teams: Teams, before: datetime, limit: int) -> Deleted:
@@ -100,15 +106,7 @@ def delete_dead_letters(session: Session, *, teams: Teams, before: datetime, lim
         OutboxMessage.status == "failed",
         func.coalesce(OutboxMessage.failed_at, OutboxMessage.created_at) < before,
     )
-    ids = _ids(session, select(OutboxMessage.id).where(teams.where(OutboxMessage.team_id), *dead), teams, limit)
-    if not ids:
-        return Deleted(0, False)
-    result = session.execute(
-        delete(OutboxMessage)
-        .where(OutboxMessage.id.in_(ids), teams.where(OutboxMessage.team_id), *dead)
-        .execution_options(all_workspaces=teams.every, synchronize_session=False)
-    )
-    return Deleted(result.rowcount, len(ids) == limit)
+    return _delete(session, OutboxMessage, dead, teams=teams, limit=limit)
 
 
 def delete_unposted(
@@ -167,15 +165,7 @@ def delete_ended_mentorships(
     """Mentorships (and proposals) in one of the ended `states` that ended before `before`: their
     dates, check-in answers, ratings and words. Each is the protégé's workspace's (`team_id`)."""
     ended = (Mentorship.state.in_(sorted(states)), Mentorship.finished_at < before)
-    ids = _ids(session, select(Mentorship.id).where(teams.where(Mentorship.team_id), *ended), teams, limit)
-    if not ids:
-        return Deleted(0, False)
-    result = session.execute(
-        delete(Mentorship)
-        .where(Mentorship.id.in_(ids), teams.where(Mentorship.team_id), *ended)
-        .execution_options(all_workspaces=teams.every, synchronize_session=False)
-    )
-    return Deleted(result.rowcount, len(ids) == limit)
+    return _delete(session, Mentorship, ended, teams=teams, limit=limit)
 
 
 def delete_finished_requests(
@@ -189,12 +179,4 @@ def delete_finished_requests(
         MentorRequest.updated_at < before,
         ~exists().where(Mentorship.request_id == MentorRequest.id),
     )
-    ids = _ids(session, select(MentorRequest.id).where(teams.where(MentorRequest.team_id), *finished), teams, limit)
-    if not ids:
-        return Deleted(0, False)
-    result = session.execute(
-        delete(MentorRequest)
-        .where(MentorRequest.id.in_(ids), teams.where(MentorRequest.team_id), *finished)
-        .execution_options(all_workspaces=teams.every, synchronize_session=False)
-    )
-    return Deleted(result.rowcount, len(ids) == limit)
+    return _delete(session, MentorRequest, finished, teams=teams, limit=limit)
