@@ -57,10 +57,10 @@ TENSOR = "embedding.weight"
 # 76.19 train_part2. Meaning alone (1.0) was worst of the mixes on both splits.
 WEIGHT = 0.7
 # E5's weight, its cosines spread over the candidates (see above). Chosen on SemEval-2016 3B
-# train_part2 (bench/similar_quality.py --sweep), checked on dev: 0.6 was the best on train_part2
-# (77.94 MAP on SQLite; 0.5 77.21, 0.7 77.63); on dev 0.7 was a little better (78.71 against
-# 78.54 on SQLite, 78.71 against 78.59 on PostgreSQL).
-E5_WEIGHT = 0.7
+# train_part2 (bench/similar_quality.py --sweep), checked on dev, with E5 re-ranking what the
+# words and WordLlama's meaning found (`_finder`): 0.6 was the best on train_part2 (79.04 MAP on
+# SQLite; 0.5 77.57, 0.7 78.62) and on dev too (78.59; 0.5 78.38, 0.7 78.29).
+E5_WEIGHT = 0.6
 _E5_CACHED = 10_000  # texts whose vectors are kept (384 floats each: about 15 MB)
 # A transformer's cost grows with the text: E5 reads a question's first _E5_MAX_CHARS characters
 # (a question's gist is in its first lines), and re-ranks fewer candidates than WordLlama, whose
@@ -188,14 +188,17 @@ def _load() -> _Model | _E5:
 def use(backends: tuple[str, ...]) -> None:
     """Re-rank with the first installed of `backends` from now on (() for none): for benches
     comparing the default install with the extras in one process."""
-    global BACKENDS, _loaded, _model
+    global BACKENDS, _loaded, _model, _finder_loaded, _finder_model
     with _lock:
         BACKENDS, _loaded, _model = tuple(backends), False, None
+        _finder_loaded, _finder_model = False, None
 
 
 _lock = threading.Lock()
 _loaded = False  # tried to load (whatever came of it)
 _model: _Model | _E5 | None = None
+_finder_loaded = False
+_finder_model: _Model | None = None
 
 
 def _load_wordllama() -> _Model:
@@ -228,6 +231,29 @@ def _get() -> _Model | _E5 | None:
                     logger.warning("semantic re-ranking off: its model did not load", exc_info=True)
                 _loaded = True
     return _model
+
+
+def _finder() -> _Model | None:
+    """WordLlama, which finds questions by meaning (`nearest`) whichever model re-ranks them: E5
+    costs too much a text to embed a whole store, so with the extra installed WordLlama (a
+    dependency of every install) finds and E5 re-ranks. None when "wordllama" is not among BACKENDS
+    or does not load."""
+    global _finder_loaded, _finder_model
+    model = _get()
+    if isinstance(model, _Model) or model is None:
+        return model
+    if not _finder_loaded:
+        with _lock:
+            if not _finder_loaded:
+                if PACKAGE in BACKENDS:
+                    try:
+                        _finder_model = _load_wordllama()
+                    except ImportError as e:
+                        logger.info("questions are not found by meaning: %s", e)
+                    except Exception:
+                        logger.warning("questions are not found by meaning: WordLlama did not load", exc_info=True)
+                _finder_loaded = True
+    return _finder_model
 
 
 def available() -> bool:
@@ -288,9 +314,10 @@ def reads(text: str) -> bool:
 
 def query_vector(text: str):
     """WordLlama's vector of a new question, to pass to `nearest` and `rerank` (embedded once);
-    None with E5 or without a model (they embed it themselves)."""
-    model = _get()
-    return model.embed([text])[0] if isinstance(model, _Model) else None
+    None without WordLlama. (E5 embeds the question itself when it re-ranks: `rerank` leaves this
+    vector aside then.)"""
+    model = _finder()
+    return model.embed([text])[0] if model is not None else None
 
 
 # Meaning also finds earlier questions that share no word with the new one ("jogging place" and
@@ -303,7 +330,8 @@ def query_vector(text: str):
 # bytes a question, 32 MB at 100,000 questions, and a scan of 1 to 3 ms there (bench/
 # similar_quality.py --cost). Measured on SemEval-2016 3B (SQLite):
 # with the weighted vectors, +0.8 MAP on dev and +1.4 on train_part2 over re-ranking the lexical
-# candidates alone. E5 costs too much a text to embed a whole store: its re-ranking finds nothing.
+# candidates alone. E5 costs too much a text to embed a whole store: with the multilingual extra,
+# WordLlama still finds (`_finder`) and E5 re-ranks what it and the words found.
 NEAREST = 10
 SEARCH_DIMENSIONS = 64
 _READ_BATCH = 2000  # questions read and embedded at a time when the shelf catches up
@@ -493,13 +521,14 @@ def nearest(
 ) -> dict[int, str]:
     """Up to `count` (default NEAREST) questions `reader` (storage.search.Reader) may see, closest in
     meaning to `text` and not in `exclude`, closest first, each with its text and details as
-    storage.search.shown_to gives them; {} without WordLlama (E5 finds nothing: see NEAREST), or
-    for a text it does not read (`reads`). `vector`: `query_vector(text)`, if already embedded."""
+    storage.search.shown_to gives them; {} without WordLlama (`_finder`: with E5 re-ranking too,
+    WordLlama finds), or for a text it does not read (`english`). `vector`: `query_vector(text)`,
+    if already embedded."""
     from storage import search as index
 
-    model = _get()
+    model = _finder()
     count = NEAREST if count is None else count
-    if not isinstance(model, _Model) or count <= 0 or not english(text):
+    if model is None or count <= 0 or not english(text):
         return {}
     vector = _search_vectors((model.embed([text])[0] if vector is None else vector)[None, :])[0]
     if not vector.any():

