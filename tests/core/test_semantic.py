@@ -102,7 +102,7 @@ def e5():
 # The multilingual extra (E5).
 
 
-def test_a_french_question_finds_the_english_one_about_the_same_problem(e5):
+def test_a_french_question_ranks_the_english_one_about_the_same_problem_first(e5):
     candidates = [(1, 5.0, "Best pizza place in town?"), (2, 4.0, "How do I renew my residence permit?")]
     assert [q for q, _ in semantic.rerank("Comment renouveler mon permis de séjour ?", candidates)] == [2, 1]
     # ...and an English question is not drawn to French text about something else.
