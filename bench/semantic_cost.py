@@ -5,15 +5,15 @@
   distribution's RECORD.
 - Memory: resident memory (RSS) of this process before the model is loaded, after loading it,
   and after re-ranking (the tokenizer's buffers and thread pool come with first use).
-- Latency: `core.semantic.rerank` re-ranking the top 30 lexical candidates of a lookup, each
-  embedded from its text: its cost depends only on the candidates' number and length, not on the
+- Latency: `core.semantic.rerank` re-ranking a lookup's candidates (by default as many as a lookup
+  re-ranks: its 10 lexical matches and the NEAREST found by meaning), each embedded from its text: its cost depends only on the candidates' number and length, not on the
   store's size. (A lookup embeds only the candidates not read yet, or edited since: the vectors of
   the questions read are kept, core.semantic.kept; bench/similar_quality.py --cost times whole
   lookups at 100,000 questions.) Queries
   and candidate texts are real forum questions (../shared/data/semeval2016-task3b). Timed one
   lookup at a time, then from several threads at once (Bolt runs listeners in a thread pool).
 
-    .venv/bin/python bench/semantic_cost.py [--candidates 30] [--lookups 2000] [--threads 4]
+    .venv/bin/python bench/semantic_cost.py [--candidates 20] [--lookups 2000] [--threads 4]
 """
 
 from __future__ import annotations
@@ -136,7 +136,10 @@ def main() -> int:
         "--data", type=Path, default=DEFAULT_DATA, help=f"the semeval2016-task3b folder (default {DEFAULT_DATA})"
     )
     parser.add_argument(
-        "--candidates", type=int, default=30, help="lexical candidates re-ranked per lookup (default 30)"
+        "--candidates",
+        type=int,
+        default=semantic._Model.candidates + semantic.NEAREST,
+        help="candidates re-ranked per lookup (default: a lookup's, 10 lexical + NEAREST by meaning)",
     )
     parser.add_argument("--lookups", type=int, default=2000, help="lookups timed (default 2000)")
     parser.add_argument("--threads", type=int, default=4, help="threads looking up at once, second run (default 4)")
