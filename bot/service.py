@@ -31,7 +31,7 @@ from bot.delivery import error_of
 from bot.deps import Deps
 from bot.metrics import Counts, Metrics, request_kind
 from bot.outbox import classify
-from bot.server import HttpServer, SlackFront, team_of_body, valid_unicode
+from bot.server import READ_DEADLINE_SECONDS, HttpServer, SlackFront, team_of_body, valid_unicode
 from bot.workers import CONTEXT, ChildProcess, InProcess, Workers
 from core.clock import utcnow
 from scheduler import jobs, runtime
@@ -67,6 +67,8 @@ class Knowhow:
         self.settings = settings
         self.with_scheduler = with_scheduler
         self.host = host
+        # How long the HTTP front waits for a request's bytes (bot/server.py).
+        self.read_deadline = READ_DEADLINE_SECONDS
         self.engine = make_engine(settings.database_url)
         self.client = make_client(settings)
         # GET /metrics (KNOWHOW_METRICS=on): this Knowhow's own registry (bot/metrics.py); the
@@ -166,7 +168,7 @@ class Knowhow:
             oauth=self.app.oauth_flow,
             metrics=self.metrics,
         )
-        self.http = HttpServer(front, self.host, self.settings.port)
+        self.http = HttpServer(front, self.host, self.settings.port, read_deadline=self.read_deadline)
         try:
             self.http.start()
         except OSError as exc:

@@ -625,6 +625,7 @@ def test_export_user_shows_what_is_held_about_a_person_and_forget_erases_it(tmp_
     assert run("export", "--user", LEAVER).returncode == 2
 
 
+@pytest.mark.timing
 @pytest.mark.parametrize("workers", ["process", "threads"])
 def test_a_stop_while_slack_does_not_answer_takes_seconds_and_the_post_goes_out_once_after(
     tmp_path, fake_slack, workers

@@ -13,6 +13,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.ackbudget import AckBudget, SlackSlow, briefly
 
+# Wall-clock bounds: run by `make test` in one process, after the others (pyproject.toml's markers).
+pytestmark = pytest.mark.timing
+
 
 @pytest.fixture
 def client(fake_slack):

@@ -43,6 +43,21 @@ def ack_budget():
 
 
 @pytest.fixture
+def read_deadline():
+    """How long an app started here waits for a request's bytes. The sender is this test's own
+    thread, in the app's process: on a starved machine (the suite beside a CPU hog) it once sent a
+    request's bytes more than the product's 5 s after connecting, and the server answered 408. Slack
+    sends at once; the deadline is tested by test_slow_clients.py, which overrides this with the
+    product's."""
+    return 30.0
+
+
+@pytest.fixture(autouse=True)
+def _patient_reader(monkeypatch, read_deadline):
+    monkeypatch.setattr("bot.service.READ_DEADLINE_SECONDS", read_deadline)
+
+
+@pytest.fixture
 def knowhow(settings, ack_budget):
     service = Knowhow(settings, host="127.0.0.1", outbox_poll_seconds=0.2)
     service.deps.ack_budget = ack_budget

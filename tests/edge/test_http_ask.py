@@ -91,6 +91,7 @@ def test_auth_test_goes_to_the_configured_api_url(knowhow, fake_slack):
     assert calls and all(call.headers["authorization"] == f"Bearer {fake_slack.token}" for call in calls)
 
 
+@pytest.mark.timing
 def test_ask_acks_fast_posts_the_question_and_tells_the_asker_where(knowhow, slack, fake_slack):
     started = time.monotonic()
     response, post = ask(slack, fake_slack, "How do Python decorators work?")
@@ -291,6 +292,7 @@ def test_a_private_channel_the_bot_is_not_in_fails_and_the_asker_gets_their_text
     _wait_until(lambda: _questions(knowhow)[0].status == "failed")
 
 
+@pytest.mark.timing
 def test_rate_limited_posts_wait_for_retry_after_and_then_go_out_once(knowhow, slack, fake_slack):
     fake_slack.fail_next("chat.postMessage", status=429, retry_after=1)
     started = time.monotonic()

@@ -89,6 +89,7 @@ def test_metrics_are_a_404_when_off(knowhow):
     assert refused.value.code == 404
 
 
+@pytest.mark.timing
 def test_acks_sends_and_stored_questions_are_counted_as_they_happen(measured, slack_in, fake_slack):
     before = scrape(measured)
     assert before.get_("knowhow_ack_seconds_count", kind="command:/ask") == 0

@@ -338,6 +338,7 @@ def _session_questions(knowhow):
         return len(s.exec(select(Question).where(Question.session_id.is_not(None))).all())
 
 
+@pytest.mark.timing
 def test_the_scheduler_opens_a_session_on_time(knowhow, slack, fake_slack):
     designate(slack)
     with session_scope(knowhow.engine) as s:

@@ -10,11 +10,23 @@ import socket
 import time
 import urllib.request
 
+import pytest
+
 from bot.server import READ_DEADLINE_SECONDS
 
 from ..slow_clients import SlowClients
 from .test_http_ask import _questions, _wait_until
 from .test_http_front import _raw
+
+# Wall-clock bounds: run by `make test` in one process, after the others (pyproject.toml's markers).
+pytestmark = pytest.mark.timing
+
+
+@pytest.fixture
+def read_deadline():
+    """The product's: it is what these tests are about."""
+    return READ_DEADLINE_SECONDS
+
 
 # The attackers take every worker at once: this long for the server to pick their connections up.
 PICK_UP_SECONDS = 1.0

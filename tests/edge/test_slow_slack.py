@@ -27,6 +27,9 @@ from .conftest import QA_CHANNEL
 from .test_http_ask import _wait_until
 from .test_http_knowledge import ASKER, HELPER, answered_question, current
 
+# Wall-clock bounds: run by `make test` in one process, after the others (pyproject.toml's markers).
+pytestmark = pytest.mark.timing
+
 ACK_LIMIT = 3.0  # Slack's: later, the person sees an error and their retry makes a duplicate
 HANG = 20.0  # longer than the app's Web API timeout
 ADMIN = "U0ADMIN001"  # in KNOWHOW_ADMINS: no Slack lookup needed to know it

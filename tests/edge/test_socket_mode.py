@@ -18,6 +18,9 @@ from storage.models import Answer, Question
 from ..settle import settle
 from .conftest import QA_CHANNEL
 
+# Wall-clock bounds: run by `make test` in one process, after the others (pyproject.toml's markers).
+pytestmark = pytest.mark.timing
+
 SENDER = SlackSender("http://unused", "unused")  # used only to build payloads; nothing is signed
 
 
