@@ -135,6 +135,25 @@ class Person:
         found = self.tab.get_by_test_id("thread").get_by_test_id("message")
         return found.filter(has_text=text) if text is not None else found
 
+    def message_action(self, message, test_id: str) -> None:
+        """Click a button of the message's action bar (reply, react, ⋯), which shows while the pointer
+        is over the message, as in Slack. When a message arriving below scrolls the pane between the
+        hover and the click, the pointer is no longer over it and the bar hides: hovered again, as a
+        person would."""
+        for attempt in range(3):
+            message.hover()
+            try:
+                message.get_by_test_id(test_id).click(timeout=3000)
+                return
+            except sync_api.TimeoutError:
+                if attempt == 2:
+                    raise
+
+    def message_shortcut(self, message, callback_id: str) -> None:
+        """Run a message shortcut from the message's ⋯ menu."""
+        self.message_action(message, "msg-menu")
+        message.get_by_test_id(f"shortcut-{callback_id}").click()
+
     @property
     def modal(self):
         return self.tab.get_by_test_id("modal")

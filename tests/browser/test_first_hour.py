@@ -58,17 +58,14 @@ def test_the_ask_forms_topic_picker_offers_topics_and_brings_in_those_who_know(p
     expect(invitation).not_to_contain_text("Hugo Silva")
 
     person.act_as(EMMA)
-    post.hover()
-    post.get_by_test_id("reply-btn").click()
+    person.message_action(post, "reply-btn")
     answer = "Four: two technical, one on collaboration, and the hiring manager."
     person.reply(answer)
 
     person.act_as(CHLOE)
     post.get_by_test_id("replies").click()
     reply = person.thread_messages(answer)
-    reply.hover()
-    reply.get_by_test_id("msg-menu").click()
-    reply.get_by_test_id("shortcut-accept_answer").click()
+    person.message_shortcut(reply, "accept_answer")
     expect(post).to_contain_text("Resolved")
     expect(post).to_contain_text("Emma Schmidt")
 

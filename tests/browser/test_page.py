@@ -35,8 +35,7 @@ def test_ask_answer_in_the_thread_and_accept(person):
 
     # Grace answers in the thread.
     person.act_as(GRACE)
-    post.hover()
-    post.get_by_test_id("reply-btn").click()
+    person.message_action(post, "reply-btn")
     expect(person.tab.get_by_test_id("thread")).to_be_visible()
     reply = "Write the timeline first, facts only, and ask what made it easy to get wrong."
     person.reply(reply)
@@ -49,9 +48,7 @@ def test_ask_answer_in_the_thread_and_accept(person):
     expect(person.tab.get_by_test_id("thread")).to_be_hidden()
     post.get_by_test_id("replies").click()
     answer = person.thread_messages(reply)
-    answer.hover()
-    answer.get_by_test_id("msg-menu").click()
-    answer.get_by_test_id("shortcut-accept_answer").click()
+    person.message_shortcut(answer, "accept_answer")
 
     # The question's post now shows it resolved, crediting Grace, for Devika and for everyone else.
     expect(post).to_contain_text("Resolved")

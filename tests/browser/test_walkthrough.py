@@ -160,9 +160,7 @@ def test_a_person_walks_through_the_whole_demo_without_meeting_raw_code_a_contra
     def accept_by_shortcut(post, answer: str) -> None:
         post.get_by_test_id("replies").click()
         reply = person.thread_messages(answer)
-        reply.hover()
-        reply.get_by_test_id("msg-menu").click()
-        reply.get_by_test_id("shortcut-accept_answer").click()
+        person.message_shortcut(reply, "accept_answer")
 
     # -- 1. Ask through the form, with a topic: someone who lists it is invited ----------------------
     person.open(CHLOE, QA)
@@ -215,8 +213,7 @@ def test_a_person_walks_through_the_whole_demo_without_meeting_raw_code_a_contra
     states[hiring_q] = ("answered",)
     looks_right()
     person.act_as(GRACE)
-    oneone_post.hover()
-    oneone_post.get_by_test_id("reply-btn").click()
+    person.message_action(oneone_post, "reply-btn")
     oneone_a = "Ask what they want from you and how they like feedback; agree a regular slot."
     person.reply(oneone_a)
     expect(person.thread_messages(oneone_a)).to_have_count(1)
@@ -303,8 +300,7 @@ def test_a_person_walks_through_the_whole_demo_without_meeting_raw_code_a_contra
     looks_right()
     person.act_as(GRACE)
     asked = person.messages(answered_q)
-    asked.hover()
-    asked.get_by_test_id("reply-btn").click()
+    person.message_action(asked, "reply-btn")
     person.reply("Say it early, in private, about the work and not the person.")
     expect(asked.get_by_test_id("replies")).to_be_visible()
     states[answered_q] = ("answered",)
