@@ -137,9 +137,9 @@ class Person:
 
     def message_action(self, message, test_id: str) -> None:
         """Click a button of the message's action bar (reply, react, ⋯), which shows while the pointer
-        is over the message, as in Slack. When a message arriving below scrolls the pane between the
-        hover and the click, the pointer is no longer over it and the bar hides: hovered again, as a
-        person would."""
+        is over the message, as in Slack. Once, beside a CPU hog, the bar stayed hidden after the
+        hover (not reproduced; most likely a message arriving late scrolled the pane, so the pointer
+        was no longer over it): hovered again, as a person would."""
         for attempt in range(3):
             message.hover()
             try:
