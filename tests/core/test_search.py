@@ -219,6 +219,62 @@ def test_informative_terms_prefer_rare_words_and_leave_out_common_ones():
     assert set(informative_terms(["a1", "b2"], {"a1": 3, "b2": 4}, documents=4)) == {"a1", "b2"}
 
 
+def test_the_candidate_search_takes_the_best_words_its_budget_affords():
+    from core.search import affordable
+
+    freq = {"visa": 40, "renewal": 900, "fee": 2500, "qid": 5}
+    # In the order given (title words first, each rarest first): the first whatever it costs, then
+    # each word that still fits, skipping one that does not; an unknown word costs nothing.
+    assert affordable(["visa", "fee", "qid", "renewal", "unheard"], freq, budget=1000) == [
+        "visa",
+        "qid",
+        "renewal",
+        "unheard",
+    ]
+    assert affordable(["fee", "visa"], freq, budget=1000) == ["fee"]  # the first, though over budget
+    assert affordable(["fee", "visa"], freq, budget=3000) == ["fee", "visa"]
+    assert affordable([], freq) == []
+
+
+def test_similar_questions_are_searched_by_the_words_the_budget_affords(engine, library, monkeypatch):
+    """On a large store a middling word held by thousands of questions is not searched: what is
+    found holds the rarer words, and the words left out still rank it."""
+    from sqlalchemy import text
+
+    from core import search
+
+    for n in range(12):
+        _question(engine, f"Our printer on floor {n} jams again", f"17000007{n:02d}.000100")
+    wanted = _question(engine, "The printer toner of the accounting office is empty", "1700000800.000100")
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("ANALYZE question_search"))
+    with session_scope(engine) as s:
+        counts = index_counts(s, ["printer", "toner", "refills"])
+    assert counts["printer"] > counts["toner"] + counts["refills"]
+    asked = "Who refills printer toner?"
+    monkeypatch.setattr(search, "SEARCH_BUDGET", counts["printer"] - 1)  # all but "printer"
+    with session_scope(engine) as s:
+        hits, _ = search.candidates(s, reader=_reader(s), text=asked, limit=10)
+    assert [h.question_id for h in hits] == [wanted]  # no jammed printer: "printer" was not searched
+    monkeypatch.setattr(search, "SEARCH_BUDGET", 10_000)
+    with session_scope(engine) as s:
+        hits, _ = search.candidates(s, reader=_reader(s), text=asked, limit=10)
+    assert hits[0].question_id == wanted and len(hits) == 10  # every word searched: the jams too
+
+
+def index_counts(session, terms):
+    from storage import search as index
+
+    return index.document_frequencies(session, terms)[0]
+
+
+def _reader(session):
+    from storage import search as index
+
+    return index.reader(session, team_id=TEAM)
+
+
 def test_similar_questions_finds_the_same_problem_in_other_words(engine, library):
     from core.search import similar_questions
 
