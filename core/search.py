@@ -152,9 +152,9 @@ ANSWER_SHARE = 0.1
 MAX_QUERY_WORDS = 400  # a pasted log is not read to its end
 
 
-def _terms_counted(text: str) -> Counter:
-    """The words of `text` as the re-ranking counts them: stemmed, without stop words."""
-    return Counter(stem(word[:MAX_TERM_CHARS]) for word in _words(text) if word not in STOP_WORDS)
+def _stems_of(text: str) -> set[str]:
+    """The stems of `text`'s words, without stop words."""
+    return set(map(index.porter, [word[:MAX_TERM_CHARS] for word in _words(text) if word not in STOP_WORDS]))
 
 
 def joined_pairs(words: list[str]) -> list[str]:
@@ -186,25 +186,27 @@ def rerank(
     if not hits:
         return []
     docs = index.documents(session, team_ids=reader.team_ids, question_ids=[h.question_id for h in hits])
+    porter = index.porter  # (a cache: each word is stemmed once a process, and called here without a wrapper)
     words = [word[:MAX_TERM_CHARS] for word in _words(index.plain(text))][:MAX_QUERY_WORDS]
-    query = Counter(stem(word) for word in words if word not in STOP_WORDS)
+    content = [word for word in words if word not in STOP_WORDS]
+    query = Counter(map(porter, content))
+    raw = set(content)
     if JOINED:
-        query.update(stem(pair) for pair in joined_pairs(words))
+        pairs = joined_pairs(words)
+        query.update(map(porter, pairs))
+        raw.update(pairs)
     if not query:
         return hits
-    vectors, answers, raw = {}, {}, set(words)
-    if JOINED:
-        raw.update(joined_pairs(words))
+    vectors, answers = {}, {}
     for question_id, (title, body, answer_text) in docs.items():
-        doc_words = _words(body)
+        doc_words = [word[:MAX_TERM_CHARS] for word in _words(body) if word not in STOP_WORDS]
         raw.update(doc_words)
-        vector = Counter(stem(word[:MAX_TERM_CHARS]) for word in doc_words if word not in STOP_WORDS)
-        for word in _terms_counted(title).elements():
-            vector[word] += TITLE_WEIGHT - 1
+        vector = Counter(map(porter, doc_words))
+        for key in map(porter, (word[:MAX_TERM_CHARS] for word in _words(title) if word not in STOP_WORDS)):
+            vector[key] += TITLE_WEIGHT - 1
         vectors[question_id] = vector
-        answers[question_id] = set(_terms_counted(answer_text)) if answer_text else set()
+        answers[question_id] = _stems_of(answer_text) if answer_text else set()
     # Document frequencies by stem (several words may share one: the most documents counted).
-    raw = [word[:MAX_TERM_CHARS] for word in raw if word not in STOP_WORDS]
     unknown = [word for word in raw if known is None or word not in known[0]]
     frequencies = index.document_frequencies(session, unknown) if unknown else known
     if known is not None and frequencies is not None and frequencies is not known:
@@ -215,7 +217,7 @@ def rerank(
         counts, documents = frequencies
         by_stem: dict[str, int] = {}
         for word in raw:
-            key = stem(word)
+            key = porter(word)
             by_stem[key] = max(by_stem.get(key, 0), counts.get(word, 0))
         weight = {key: _idf(count, documents) for key, count in by_stem.items()}
         for key in set(query).union(*vectors.values()) - weight.keys():

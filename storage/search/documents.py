@@ -9,7 +9,7 @@ import threading
 import unicodedata
 from collections.abc import Sequence
 
-from sqlalchemy import text
+from sqlalchemy import bindparam, text
 
 TITLE_CHARS = 200
 # bm25 weights for FTS5's columns: title, body, answers.
@@ -144,35 +144,31 @@ def documents(bind, *, team_ids: Sequence[str], question_ids: list[int]) -> dict
     what core.search re-ranks a search's best matches by."""
     if not question_ids or not team_ids:
         return {}
-    ids = {f"q{i}": question_id for i, question_id in enumerate(sorted(set(question_ids)))}
-    within = ", ".join(f":{name}" for name in ids)
-    teams = {f"w{i}": team for i, team in enumerate(team_ids)}
-    pool = ", ".join(f":{name}" for name in teams)
-    params = {**ids, **teams}
+    params = {"ids": sorted(set(question_ids)), "teams": list(team_ids)}
     answers: dict[int, list[str]] = {}
-    for question_id, answer_text in bind.execute(
-        text(
-            f"SELECT question_id, text FROM answer WHERE question_id IN ({within}) AND team_id IN ({pool}) "
-            "AND deleted_at IS NULL ORDER BY question_id, answered_at"
-        ),
-        params,
-    ):
+    for question_id, answer_text in bind.execute(_ANSWERS_OF, params):
         answers.setdefault(question_id, []).append(answer_text)
     topics: dict[int, list[str]] = {}
-    for question_id, name in bind.execute(
-        text(
-            "SELECT qt.question_id, t.name FROM question_topic qt JOIN topic t ON t.id = qt.topic_id "
-            f"WHERE qt.question_id IN ({within}) AND qt.team_id IN ({pool}) ORDER BY t.name"
-        ),
-        params,
-    ):
+    for question_id, name in bind.execute(_TOPICS_OF, params):
         topics.setdefault(question_id, []).append(name)
     return {
         question_id: document(question_text, answers.get(question_id, []), details, topics.get(question_id, []))
-        for question_id, question_text, details in bind.execute(
-            text(f"SELECT id, text, details FROM question WHERE id IN ({within}) AND team_id IN ({pool})"), params
-        )
+        for question_id, question_text, details in bind.execute(_QUESTIONS_OF, params)
     }
+
+
+# (Built once: a statement made for each call cost more than the database took to answer it.)
+_ANSWERS_OF = text(
+    "SELECT question_id, text FROM answer WHERE question_id IN :ids AND team_id IN :teams "
+    "AND deleted_at IS NULL ORDER BY question_id, answered_at"
+).bindparams(bindparam("ids", expanding=True), bindparam("teams", expanding=True))
+_TOPICS_OF = text(
+    "SELECT qt.question_id, t.name FROM question_topic qt JOIN topic t ON t.id = qt.topic_id "
+    "WHERE qt.question_id IN :ids AND qt.team_id IN :teams ORDER BY t.name"
+).bindparams(bindparam("ids", expanding=True), bindparam("teams", expanding=True))
+_QUESTIONS_OF = text("SELECT id, text, details FROM question WHERE id IN :ids AND team_id IN :teams").bindparams(
+    bindparam("ids", expanding=True), bindparam("teams", expanding=True)
+)
 
 
 def reindex_all(bind, *, batch: int = 2000) -> int:
