@@ -326,11 +326,10 @@ def query_vector(text: str):
 # stored question are kept in memory (a _Shelf per database), and the NEAREST closest the reader may
 # see join the lexical candidates (scored by their words too: core.lessons.rank_similar) before the
 # re-ranking. Searched by the vectors' first SEARCH_DIMENSIONS dimensions (WordLlama's are
-# Matryoshka-trained: a prefix is a coarser vector of the same text), rounded as int8 (`_quantised`)
-# but kept as float32, which the scan multiplies as they are (converting int8 blocks took a third
-# of the scan: 1.8 against 1.2 ms at 100,000 questions); the whole vectors are kept too (int8), so
-# the re-ranking embeds no candidate again (`kept`): 256 + 256 bytes a question, 51 MB at 100,000
-# questions (bench/similar_quality.py --cost). Measured on SemEval-2016 3B (SQLite):
+# Matryoshka-trained: a prefix is a coarser vector of the same text), as int8 (`_quantised`); the
+# whole vectors are kept too (int8), so the re-ranking embeds no candidate again (`kept`): 64 + 256
+# bytes a question, 32 MB at 100,000 questions, and a scan of 1 to 3 ms there (bench/
+# similar_quality.py --cost). Measured on SemEval-2016 3B (SQLite):
 # with the weighted vectors, +0.8 MAP on dev and +1.4 on train_part2 over re-ranking the lexical
 # candidates alone. E5 costs too much a text to embed a whole store: with the multilingual extra,
 # WordLlama still finds (`_finder`) and E5 re-ranks what it and the words found.
@@ -360,7 +359,7 @@ class _Shelf:
         self.size = 0
         self.ids = np.zeros(0, dtype=np.int64)
         self.teams = np.zeros(0, dtype=np.int32)
-        self.vectors = np.zeros((0, SEARCH_DIMENSIONS), dtype=np.float32)  # the search vectors (`_quantised`)
+        self.vectors = np.zeros((0, SEARCH_DIMENSIONS), dtype=np.int8)  # the search vectors (`_quantised`)
         self.whole = np.zeros((0, 0), dtype=np.int8)  # the whole vectors, for the re-ranking (`kept`)
         self.prints = np.zeros(0, dtype=np.int64)  # a hash of each question's text when read
         self.team_codes: dict[str, int] = {}
@@ -378,7 +377,7 @@ class _Shelf:
             self.ids = np.resize(self.ids, capacity)
             self.teams = np.resize(self.teams, capacity)
             self.prints = np.resize(self.prints, capacity)
-            grown = np.zeros((capacity, SEARCH_DIMENSIONS), dtype=np.float32)
+            grown = np.zeros((capacity, SEARCH_DIMENSIONS), dtype=np.int8)
             grown[: self.size] = self.vectors[: self.size]
             self.vectors = grown
             grown = np.zeros((capacity, vectors.shape[1]), dtype=np.int8)
@@ -432,9 +431,11 @@ class _Shelf:
         if not self.size or count <= 0:
             return []
         scores = np.full(self.size, -np.inf, dtype=np.float32)  # (a row the scan missed: never found)
+        block = np.empty((_SCAN_ROWS, SEARCH_DIMENSIONS), dtype=np.float32)
         for start in range(0, self.size, _SCAN_ROWS):
             end = min(start + _SCAN_ROWS, self.size)
-            np.matmul(self.vectors[start:end], vector, out=scores[start:end])
+            block[: end - start] = self.vectors[start:end]
+            np.matmul(block[: end - start], vector, out=scores[start:end])
         codes = [self.team_codes[team] for team in team_ids if team in self.team_codes]
         if len(codes) < len(self.team_codes):  # other workspaces' questions are on the shelf too
             scores[~np.isin(self.teams[: self.size], codes)] = -np.inf
