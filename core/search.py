@@ -267,7 +267,7 @@ def candidates(
         searched = terms
     else:
         searched = affordable(informative_terms(terms, *stats, first=first_line_terms(text)), stats[0])
-    return index.search(session, reader=reader, terms=searched, limit=max(limit, RERANK_CANDIDATES)), stats
+    return index.search(session, reader=reader, terms=searched, limit=max(limit, RERANK_CANDIDATES), known=stats), stats
 
 
 QuestionState = PostState  # open, answered, resolved: what a question's post shows

@@ -65,12 +65,21 @@ def reader(session, *, team_id: str, channel_id: str | None = None) -> Reader:
     return Reader(tuple(workspaces.pool(session, team_id=team_id)), channel_id or None)
 
 
-def search(bind, *, reader: Reader, terms: list[str], limit: int, offset: int = 0) -> list[Hit]:
+def search(
+    bind,
+    *,
+    reader: Reader,
+    terms: list[str],
+    limit: int,
+    offset: int = 0,
+    known: tuple[dict[str, int], int] | None = None,
+) -> list[Hit]:
     """Posted questions the reader may see (of their organisation's workspaces; from a
     conversation that is not a public channel, only when they search from it) matching any of
     `terms`, best first.
 
-    `terms` must be plain words (`is_word`); `core.search.query_terms` makes them.
+    `terms` must be plain words (`is_word`); `core.search.query_terms` makes them. `known`: what
+    `document_frequencies` gave for them, if already read (SQLite then need not count them again).
     """
     if not terms:
         return []
@@ -79,7 +88,7 @@ def search(bind, *, reader: Reader, terms: list[str], limit: int, offset: int = 
     if limit <= 0:
         return []
     if dialect(bind) == "sqlite":
-        hits = fts5.search(bind, reader, terms, offset + limit)
+        hits = fts5.search(bind, reader, terms, offset + limit, known)
     else:
         hits = tsvector.search(bind, reader, terms, offset + limit)
     return hits[offset:]

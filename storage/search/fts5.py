@@ -25,8 +25,20 @@ _ROUNDING = 1e-9  # scores are doubles summed in another order: the bound keeps 
 _FIRST_GUESS = 3.0  # measured on bench/search_latency.py: 2 and 4 were slower
 
 
-def search(bind, reader: Reader, terms: list[str], wanted: int) -> list[Hit]:
-    counts, documents = _fts5_counts(bind, terms)
+def search(
+    bind, reader: Reader, terms: list[str], wanted: int, known: tuple[dict[str, int], int] | None = None
+) -> list[Hit]:
+    """`known`: the terms' document counts and the number of documents, already read from the
+    vocabulary (storage.search.document_frequencies: the same counts, kept a while). A term it
+    counts in no document is counted here: the vocabulary is looked up by Porter's stem, which
+    for a word with an accent is not what the tokenizer indexed ("überstunden")."""
+    counts = {term: known[0].get(term, 0) for term in terms} if known is not None else {}
+    unknown = [term for term in terms if not counts.get(term)]
+    documents = known[1] if known is not None else 0
+    if unknown:
+        counted, total = _fts5_counts(bind, unknown)
+        counts.update(counted)
+        documents = max(documents, total)
     # A word no document holds adds nothing to any score: leave it out. Rarest first.
     terms = sorted((term for term in terms if counts[term]), key=lambda term: counts[term])
     if not terms:
