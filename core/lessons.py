@@ -120,7 +120,14 @@ def rank_similar(
     found = semantic.nearest(session, reader=reader, text=plain, exclude={h.question_id for h in hits}, vector=vector)
     texts = index.shown_to(session, reader=reader, question_ids=[h.question_id for h in hits])
     texts.update(found)  # (as shown_to gives them)
-    hits = rerank(session, reader=reader, text=text, hits=hits + [index.Hit(q, 0.0) for q in found], known=stats)
+    hits = rerank(
+        session,
+        reader=reader,
+        text=text,
+        hits=hits + [index.Hit(q, 0.0) for q in found],
+        known=stats,
+        title_weight=semantic.title_weight(),
+    )
     if not hits:
         return []
     ranked = semantic.rerank(

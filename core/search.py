@@ -178,14 +178,16 @@ def rerank(
     text: str,
     hits: list[index.Hit],
     known: tuple[dict[str, int], int] | None = None,
+    title_weight: int | None = None,
 ) -> list[index.Hit]:
     """`hits` (an engine's best matches for `text`) re-ranked by meaning of words: the cosine of
-    `text` and each question (title counted TITLE_WEIGHT times), plus ANSWER_SHARE of the new
-    question's weight its answers hold; ties keep the engine's order. (`known`: document
-    frequencies already read for some of the words.)"""
+    `text` and each question (title counted `title_weight` times, default TITLE_WEIGHT), plus
+    ANSWER_SHARE of the new question's weight its answers hold; ties keep the engine's order.
+    (`known`: document frequencies already read for some of the words.)"""
     if not hits:
         return []
     docs = index.documents(session, team_ids=reader.team_ids, question_ids=[h.question_id for h in hits])
+    extra = (TITLE_WEIGHT if title_weight is None else title_weight) - 1
     porter = index.porter  # (a cache: each word is stemmed once a process, and called here without a wrapper)
     words = [word[:MAX_TERM_CHARS] for word in _words(index.plain(text))][:MAX_QUERY_WORDS]
     content = [word for word in words if word not in STOP_WORDS]
@@ -203,7 +205,7 @@ def rerank(
         raw.update(doc_words)
         vector = Counter(map(porter, doc_words))
         for key in map(porter, (word[:MAX_TERM_CHARS] for word in _words(title) if word not in STOP_WORDS)):
-            vector[key] += TITLE_WEIGHT - 1
+            vector[key] += extra
         vectors[question_id] = vector
         answers[question_id] = _stems_of(answer_text) if answer_text else set()
     # Document frequencies by stem (several words may share one: the most documents counted).

@@ -263,6 +263,53 @@ def test_similar_questions_are_searched_by_the_words_the_budget_affords(engine, 
     assert hits[0].question_id == wanted and len(hits) == 10  # every word searched: the jams too
 
 
+def test_the_title_counts_as_many_times_as_the_reranking_asks(engine, library):
+    """core.search.rerank counts an earlier question's first line TITLE_WEIGHT times, or as many
+    as the model mixing its cosine asks (core.semantic.title_weight): a question whose title
+    names the problem rises above one that mentions it among other things."""
+    from core import search
+
+    titled = _question(
+        engine,
+        "Printer toner empty\nSomeone said the supplies cupboard on floor two has spares, anyone know?",
+        "1700000901.000100",
+    )
+    mentioned = _question(
+        engine,
+        "Kitchen coffee machine broken again\nAlso the printer toner is empty and nobody knows who orders toner",
+        "1700000902.000100",
+    )
+    asked = "The printer says the toner is empty: who orders toner?"
+    with session_scope(engine) as s:
+        hits = [index_hit(titled), index_hit(mentioned)]
+        once = search.rerank(s, reader=_reader(s), text=asked, hits=hits, title_weight=1)
+        four = search.rerank(s, reader=_reader(s), text=asked, hits=hits, title_weight=4)
+    assert [h.question_id for h in once] == [mentioned, titled]
+    assert [h.question_id for h in four] == [titled, mentioned]
+
+
+def test_the_suggestions_count_the_title_as_the_model_in_use_asks(engine, library, monkeypatch):
+    """core.lessons.rank_similar scores its candidates' words with the title weight the model mixing
+    its cosine was tuned with (WordLlama: 4), the words-only ranking with core.search's own."""
+    from core import lessons, semantic
+
+    asked = []
+    real = lessons.rerank
+    monkeypatch.setattr(lessons, "rerank", lambda *a, **kw: asked.append(kw.get("title_weight")) or real(*a, **kw))
+    with session_scope(engine) as s:
+        lessons.rank_similar(s, team_id=TEAM, text="How do I set up the VPN on my laptop?", limit=3)
+    if semantic.name() == "wordllama":
+        assert asked == [4]
+    else:
+        assert asked in ([None], [])  # words only (no model, or E5: tuned with the default)
+
+
+def index_hit(question_id):
+    from storage import search as index
+
+    return index.Hit(question_id, 0.0)
+
+
 def index_counts(session, terms):
     from storage import search as index
 
