@@ -140,6 +140,8 @@ def stem(word: str) -> str:
 # its title (first line) counting TITLE_WEIGHT times. Tuned on SemEval-2016 3B (bench/
 # similar_quality.py): the cosine's length normalisation suits question-to-question matching
 # better than bm25, which favours long questions that mention everything.
+# (TITLE_WEIGHT is the words-only ranking's; mixed with WordLlama's cosine, the title counts
+# core.semantic.TITLE_WEIGHT times, tuned with it.)
 RERANK_CANDIDATES = 10
 TITLE_WEIGHT = 2
 # Two words the new question writes apart also count joined ("home school" finds "homeschooling",
