@@ -119,8 +119,9 @@ def rank_similar(
     vector = semantic.query_vector(plain)  # embedded once, for both steps
     hits, stats = candidates(session, reader=reader, text=text, limit=max(limit, semantic.candidates()))
     found = semantic.nearest(session, reader=reader, text=plain, exclude={h.question_id for h in hits}, vector=vector)
-    texts = index.shown_to(session, reader=reader, question_ids=[h.question_id for h in hits])
-    texts.update(found)  # (as shown_to gives them)
+    # (The engine's matches are questions the reader may see, and so are those `nearest` found.)
+    docs = index.documents(session, team_ids=reader.team_ids, question_ids=[h.question_id for h in hits] + list(found))
+    texts = {question_id: doc.stored for question_id, doc in docs.items()}
     hits = rerank(
         session,
         reader=reader,
@@ -128,6 +129,7 @@ def rank_similar(
         hits=hits + [index.Hit(q, 0.0) for q in found],
         known=stats,
         title_weight=semantic.title_weight(),
+        docs=docs,
     )
     if not hits:
         return []

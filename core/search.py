@@ -181,14 +181,17 @@ def rerank(
     hits: list[index.Hit],
     known: tuple[dict[str, int], int] | None = None,
     title_weight: int | None = None,
+    docs: dict[int, index.Document] | None = None,
 ) -> list[index.Hit]:
     """`hits` (an engine's best matches for `text`) re-ranked by meaning of words: the cosine of
     `text` and each question (title counted `title_weight` times, default TITLE_WEIGHT), plus
     ANSWER_SHARE of the new question's weight its answers hold; ties keep the engine's order.
-    (`known`: document frequencies already read for some of the words.)"""
+    (`known`: document frequencies already read for some of the words; `docs`: the hits' documents,
+    if already read.)"""
     if not hits:
         return []
-    docs = index.documents(session, team_ids=reader.team_ids, question_ids=[h.question_id for h in hits])
+    if docs is None:
+        docs = index.documents(session, team_ids=reader.team_ids, question_ids=[h.question_id for h in hits])
     extra = (TITLE_WEIGHT if title_weight is None else title_weight) - 1
     porter = index.porter  # (a cache: each word is stemmed once a process, and called here without a wrapper)
     words = [word[:MAX_TERM_CHARS] for word in _words(index.plain(text))][:MAX_QUERY_WORDS]
@@ -202,7 +205,7 @@ def rerank(
     if not query:
         return hits
     vectors, answers = {}, {}
-    for question_id, (title, body, answer_text) in docs.items():
+    for question_id, (title, body, answer_text, _) in docs.items():
         doc_words = [word[:MAX_TERM_CHARS] for word in _words(body) if word not in STOP_WORDS]
         raw.update(doc_words)
         vector = Counter(map(porter, doc_words))

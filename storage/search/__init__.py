@@ -25,6 +25,7 @@ from storage.search import fts5, tsvector
 from storage.search.documents import (
     FTS5_WEIGHTS,
     TITLE_CHARS,
+    Document,
     dialect,
     document,
     document_frequencies,
@@ -41,6 +42,7 @@ from storage.search.hits import Hit, Reader
 __all__ = [
     "FTS5_WEIGHTS",
     "TITLE_CHARS",
+    "Document",
     "Hit",
     "Reader",
     "document",

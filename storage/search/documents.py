@@ -8,6 +8,7 @@ import re
 import threading
 import unicodedata
 from collections.abc import Sequence
+from typing import NamedTuple
 
 from sqlalchemy import bindparam, text
 
@@ -139,9 +140,18 @@ def forget(bind, *, questions: Sequence[tuple[str, int]]) -> None:
     bind.execute(text(statement), params)
 
 
-def documents(bind, *, team_ids: Sequence[str], question_ids: list[int]) -> dict[int, tuple[str, str, str]]:
-    """(title, body, answers) of some of these workspaces' questions, as `document` indexes them:
-    what core.search re-ranks a search's best matches by."""
+class Document(NamedTuple):
+    """A question as `document` indexes it, and as it is stored."""
+
+    title: str
+    body: str
+    answers: str
+    stored: str  # its text and details as one text, as storage.search.shown_to gives them
+
+
+def documents(bind, *, team_ids: Sequence[str], question_ids: list[int]) -> dict[int, Document]:
+    """Some of these workspaces' questions, as `document` indexes them: what core.search re-ranks a
+    search's best matches by."""
     if not question_ids or not team_ids:
         return {}
     params = {"ids": sorted(set(question_ids)), "teams": list(team_ids)}
@@ -152,7 +162,10 @@ def documents(bind, *, team_ids: Sequence[str], question_ids: list[int]) -> dict
     for question_id, name in bind.execute(_TOPICS_OF, params):
         topics.setdefault(question_id, []).append(name)
     return {
-        question_id: document(question_text, answers.get(question_id, []), details, topics.get(question_id, []))
+        question_id: Document(
+            *document(question_text, answers.get(question_id, []), details, topics.get(question_id, [])),
+            stored=f"{question_text}\n{details or ''}",
+        )
         for question_id, question_text, details in bind.execute(_QUESTIONS_OF, params)
     }
 
