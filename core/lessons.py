@@ -107,11 +107,11 @@ def rank_similar(
 
     A question found by meaning is scored by its words too, as the engine's matches are: one that
     shares only common words with `text` (which the search, by the informative words its budget
-    affords (core.search.affordable), leaves out) keeps what its words say; the words are scored
-    with the title weight the model was tuned with (core.semantic.title_weight). Measured on SemEval-2016 3B (bench/similar_quality.py): the same
-    figures as searching the engine for every word of `text` (issue 18's first take), at the cost
-    of a search for the informative words only. (`weight`: meaning's share, for a bench's sweep;
-    default: the model's own.)"""
+    affords (core.search.affordable), leaves out) keeps what its words say. Measured on
+    SemEval-2016 3B (bench/similar_quality.py): the same figures as searching the engine for every
+    word of `text` (issue 18's first take), at the cost of a search for the informative words only.
+    The words are scored with the title weight the model was tuned with (core.semantic.title_weight).
+    (`weight`: meaning's share, for a bench's sweep; default: the model's own.)"""
     reader = index.reader(session, team_id=team_id, channel_id=channel_id)
     plain = index.plain(text)
     if not semantic.reads(plain):
