@@ -8,6 +8,7 @@ import pytest
 
 from core import asking
 from core.search import QuestionState, query_terms, search_questions
+from storage import search as index
 from storage.db import session_scope
 from tests.public import public_channels
 from tests.races import race
@@ -250,16 +251,16 @@ def test_similar_questions_are_searched_by_the_words_the_budget_affords(engine, 
         if conn.dialect.name == "postgresql":
             conn.execute(text("ANALYZE question_search"))
     with session_scope(engine) as s:
-        counts = index_counts(s, ["printer", "toner", "refills"])
+        counts = index.document_frequencies(s, ["printer", "toner", "refills"])[0]
     assert counts["printer"] > counts["toner"] + counts["refills"]
     asked = "Who refills printer toner?"
     monkeypatch.setattr(search, "SEARCH_BUDGET", counts["printer"] - 1)  # all but "printer"
     with session_scope(engine) as s:
-        hits, _ = search.candidates(s, reader=_reader(s), text=asked, limit=10)
+        hits, _ = search.candidates(s, reader=index.reader(s, team_id=TEAM), text=asked, limit=10)
     assert [h.question_id for h in hits] == [wanted]  # no jammed printer: "printer" was not searched
     monkeypatch.setattr(search, "SEARCH_BUDGET", 10_000)
     with session_scope(engine) as s:
-        hits, _ = search.candidates(s, reader=_reader(s), text=asked, limit=10)
+        hits, _ = search.candidates(s, reader=index.reader(s, team_id=TEAM), text=asked, limit=10)
     assert hits[0].question_id == wanted and len(hits) == 10  # every word searched: the jams too
 
 
@@ -281,9 +282,9 @@ def test_the_title_counts_as_many_times_as_the_reranking_asks(engine, library):
     )
     asked = "The printer says the toner is empty: who orders toner?"
     with session_scope(engine) as s:
-        hits = [index_hit(titled), index_hit(mentioned)]
-        once = search.rerank(s, reader=_reader(s), text=asked, hits=hits, title_weight=1)
-        four = search.rerank(s, reader=_reader(s), text=asked, hits=hits, title_weight=4)
+        hits = [index.Hit(titled, 0.0), index.Hit(mentioned, 0.0)]
+        once = search.rerank(s, reader=index.reader(s, team_id=TEAM), text=asked, hits=hits, title_weight=1)
+        four = search.rerank(s, reader=index.reader(s, team_id=TEAM), text=asked, hits=hits, title_weight=4)
     assert [h.question_id for h in once] == [mentioned, titled]
     assert [h.question_id for h in four] == [titled, mentioned]
 
@@ -302,24 +303,6 @@ def test_the_suggestions_count_the_title_as_the_model_in_use_asks(engine, librar
         assert asked == [4]
     else:
         assert asked in ([None], [])  # words only (no model, or E5: tuned with the default)
-
-
-def index_hit(question_id):
-    from storage import search as index
-
-    return index.Hit(question_id, 0.0)
-
-
-def index_counts(session, terms):
-    from storage import search as index
-
-    return index.document_frequencies(session, terms)[0]
-
-
-def _reader(session):
-    from storage import search as index
-
-    return index.reader(session, team_id=TEAM)
 
 
 def test_similar_questions_finds_the_same_problem_in_other_words(engine, library):
