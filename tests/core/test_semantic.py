@@ -77,6 +77,30 @@ def test_lexical_scores_become_shares_of_the_best():
     assert semantic._lexical_shares([-2.0, -2.0]) == [1.0, 1.0]
 
 
+
+@pytest.mark.parametrize("size", [0, 1, 63, 64, 65, 640, 6401, 20000])
+@pytest.mark.parametrize("count", [1, 3, 18, 48])
+def test_the_scans_best_rows_are_the_highest_scores_highest_first(size, count):
+    """`_best` looks among the blocks with the highest peaks only: the same rows as sorting them
+    all, ties included (many scores alike, rows left out as -inf, blocks part-filled at the end)."""
+    import numpy as np
+
+    rng = np.random.default_rng(size * 100 + count)
+    for scores in (
+        rng.standard_normal(size).astype(np.float32),
+        rng.integers(0, 4, size).astype(np.float32),  # ties everywhere, at the boundary too
+        np.where(rng.random(size) < 0.9, -np.inf, rng.random(size)).astype(np.float32),
+        np.arange(size, dtype=np.float32),  # the best in the last rows, after the last whole block
+    ):
+        wanted = min(count, size)
+        expected = sorted(range(size), key=lambda row: (-scores[row], -row))[:wanted]
+        best = semantic._best(scores, wanted).tolist()
+        assert [scores[row] for row in best] == [scores[row] for row in expected]
+        assert best == sorted(best, key=lambda row: (-scores[row], -row)) and len(set(best)) == wanted
+        if wanted:  # every row above the last one's score is there (at the boundary, any of the tied)
+            assert {row for row in range(size) if scores[row] > scores[expected[-1]]} <= set(best)
+
+
 # With the extra installed.
 
 
