@@ -17,7 +17,9 @@ from storage.search.hits import Hit, Reader, first_posted
 # (`_fts5_ranked`); when the last of the best found scores at least what all the other words
 # together could give a document, no document holding only those words can rank among them, and
 # the answer is exactly what one search for every term gives (MaxScore, Turtle & Flood 1995).
-# Otherwise more of the terms are searched, as many as that bound asks for, up to all of them.
+# Otherwise more of the terms are searched, as many as that bound asks for, up to all of them: a
+# later round ranks only the documents holding none of the words searched before (the best of
+# those that hold one are known), so a second round costs about what its new words' matches do.
 # (The counts the bound uses are read by an earlier statement: a write landing in between can
 # only let a document scoring a hair above the last one found go unseen.)
 _BM25_K1 = 1.2  # FTS5's bm25 constant k1 (fts5_aux.c)
@@ -56,8 +58,14 @@ def search(
         )
     ):
         searched += 1
+    hits: list[Hit] = []
+    done = 0  # terms[:done] were searched by earlier rounds: their best matches are in `hits`
     while True:
-        hits = _fts5_ranked(bind, reader, terms[:searched], terms[searched:], wanted)
+        # A round ranks only the questions holding none of the words searched before: the best of
+        # those that hold one are in `hits` already, scored by every word.
+        found = _fts5_ranked(bind, reader, terms[done:searched], terms[searched:], wanted, searched_before=terms[:done])
+        hits = sorted(hits + found, key=lambda hit: (-hit.score, -hit.question_id))[:wanted]
+        done = searched
         if searched == len(terms):
             return hits
         if len(hits) < wanted:
@@ -105,22 +113,25 @@ def _fts5_counts(bind, terms: list[str]) -> tuple[dict[str, int], int]:
     return dict(zip(terms, row[:-2])), (last - first + 1 if last is not None else 0)
 
 
-def _fts5_ranked(bind, reader: Reader, searched: list[str], others: list[str], wanted: int) -> list[Hit]:
-    """The `wanted` best of the posted questions the reader may see that hold one of `searched`, each
-    scored by bm25 over `searched` and `others` together: as one search for all of them would.
+def _fts5_ranked(
+    bind, reader: Reader, searched: list[str], others: list[str], wanted: int, searched_before: list[str] | None = None
+) -> list[Hit]:
+    """The `wanted` best of the posted questions the reader may see that hold one of `searched` (and
+    none of `searched_before`), each scored by bm25 over `searched` and `others` together: as one
+    search for all of them would.
 
     FTS5 scores a row by the phrases of the query it holds, so rows holding one of `others` are
     found by `searched AND others` and the rest by `searched NOT others`: every phrase appears
     once in each query, and a phrase a row does not hold adds nothing.
     """
     weights = ", ".join(str(w) for w in FTS5_WEIGHTS)
-    matches = {"holding": _fts5_phrases(searched)}
+    holding = _fts5_phrases(searched)
+    if searched_before:
+        holding = f"({holding} NOT {_fts5_phrases(searched_before)})"
+    matches = {"holding": holding}
     if others:
         any_other = _fts5_phrases(others)
-        matches = {
-            "holding": f"{matches['holding']} AND {any_other}",
-            "lacking": f"{matches['holding']} NOT {any_other}",
-        }
+        matches = {"holding": f"{holding} AND {any_other}", "lacking": f"{holding} NOT {any_other}"}
     ranked = " UNION ALL ".join(
         f"SELECT rowid AS id, bm25(question_fts, {weights}) AS rank FROM question_fts WHERE question_fts MATCH :{name}"
         for name in matches

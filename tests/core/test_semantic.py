@@ -77,7 +77,6 @@ def test_lexical_scores_become_shares_of_the_best():
     assert semantic._lexical_shares([-2.0, -2.0]) == [1.0, 1.0]
 
 
-
 @pytest.mark.parametrize("size", [0, 1, 63, 64, 65, 640, 6401, 20000])
 @pytest.mark.parametrize("count", [1, 3, 18, 48])
 def test_the_scans_best_rows_are_the_highest_scores_highest_first(size, count):
