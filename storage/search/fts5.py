@@ -62,8 +62,12 @@ def search(
     done = 0  # terms[:done] were searched by earlier rounds: their best matches are in `hits`
     while True:
         # A round ranks only the questions holding none of the words searched before: the best of
-        # those that hold one are in `hits` already, scored by every word.
-        found = _fts5_ranked(bind, reader, terms[done:searched], terms[searched:], wanted, searched_before=terms[:done])
+        # those that hold one are in `hits` already, scored by every word. And those holding only
+        # the round's own words are left out when those words cannot lift one above the last found.
+        alone = len(hits) < wanted or hits[-1].score < sum(ceilings[done:searched]) * (1 + _ROUNDING)
+        found = _fts5_ranked(
+            bind, reader, terms[done:searched], terms[searched:], wanted, searched_before=terms[:done], alone=alone
+        )
         hits = sorted(hits + found, key=lambda hit: (-hit.score, -hit.question_id))[:wanted]
         done = searched
         if searched == len(terms):
@@ -114,11 +118,17 @@ def _fts5_counts(bind, terms: list[str]) -> tuple[dict[str, int], int]:
 
 
 def _fts5_ranked(
-    bind, reader: Reader, searched: list[str], others: list[str], wanted: int, searched_before: list[str] | None = None
+    bind,
+    reader: Reader,
+    searched: list[str],
+    others: list[str],
+    wanted: int,
+    searched_before: list[str] | None = None,
+    alone: bool = True,
 ) -> list[Hit]:
     """The `wanted` best of the posted questions the reader may see that hold one of `searched` (and
-    none of `searched_before`), each scored by bm25 over `searched` and `others` together: as one
-    search for all of them would.
+    none of `searched_before`; and, unless `alone`, one of `others` too), each scored by bm25 over
+    `searched` and `others` together: as one search for all of them would.
 
     FTS5 scores a row by the phrases of the query it holds, so rows holding one of `others` are
     found by `searched AND others` and the rest by `searched NOT others`: every phrase appears
@@ -132,6 +142,8 @@ def _fts5_ranked(
     if others:
         any_other = _fts5_phrases(others)
         matches = {"holding": f"{holding} AND {any_other}", "lacking": f"{holding} NOT {any_other}"}
+        if not alone:
+            del matches["lacking"]
     ranked = " UNION ALL ".join(
         f"SELECT rowid AS id, bm25(question_fts, {weights}) AS rank FROM question_fts WHERE question_fts MATCH :{name}"
         for name in matches
