@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import math
 
-from sqlalchemy import text
-
 from storage import channels
-from storage.search.documents import FTS5_WEIGHTS
+from storage.search.documents import FTS5_WEIGHTS, fts5_counts
 from storage.search.hits import Hit, Reader, first_posted
 
 # SQLite: bm25 scores every document that matches any term, and a word most questions hold
@@ -38,7 +36,7 @@ def search(
     unknown = [term for term in terms if not counts.get(term)]
     documents = known[1] if known is not None else 0
     if unknown:
-        counted, total = _fts5_counts(bind, unknown)
+        counted, total = fts5_counts(bind, unknown)
         counts.update(counted)
         documents = max(documents, total)
     # A word no document holds adds nothing to any score: leave it out. Rarest first.
@@ -97,24 +95,6 @@ def _bm25_ceiling(count: int, documents: int) -> float:
 
 def _fts5_phrases(terms: list[str]) -> str:
     return "(" + " OR ".join(f'"{term}"' for term in terms) + ")"
-
-
-def _fts5_counts(bind, terms: list[str]) -> tuple[dict[str, int], int]:
-    """How many indexed documents match each term, as bm25 counts them (FTS5's own tokenizer
-    reads each phrase), and a number of documents no smaller than the index holds (the span of
-    its rowids: a count would read every row). One statement; a common word costs about a
-    millisecond per 30,000 documents, a rare one next to nothing."""
-    params = {f"t{i}": f'"{term}"' for i, term in enumerate(terms)}
-    counts = ", ".join(f"(SELECT count(*) FROM question_fts WHERE question_fts MATCH :{name})" for name in params)
-    row = bind.execute(
-        text(
-            f"SELECT {counts}, (SELECT rowid FROM question_fts ORDER BY rowid DESC LIMIT 1), "
-            "(SELECT rowid FROM question_fts ORDER BY rowid LIMIT 1)"
-        ),
-        params,
-    ).one()
-    last, first = row[-2:]
-    return dict(zip(terms, row[:-2])), (last - first + 1 if last is not None else 0)
 
 
 def _fts5_ranked(

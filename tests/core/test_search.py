@@ -335,6 +335,30 @@ def test_document_frequencies_come_from_the_index(engine, library):
     assert counts["laptop"] > counts["kubernetes"] >= counts.get("zebra", 0)
 
 
+@pytest.mark.parametrize(
+    "word,stored",
+    [
+        ("technology", "Which technology does the new intranet use?"),  # FTS5: technolog, Snowball: technologi
+        ("possibly", "Could I possibly work from the Lisbon office?"),  # possibl / possibli
+        ("os", "Which OS image do new laptops get?"),  # under three letters: FTS5 keeps it whole
+        ("überstunden", "Wie buche ich Überstunden?"),  # indexed without the mark
+    ],
+)
+def test_document_frequencies_count_words_as_the_index_stems_them(engine, library, word, stored):
+    """SQLite: the vocabulary is looked up by Snowball's Porter stem, which is not FTS5's for every
+    word: such a word is counted as FTS5 reads it, not as held by no question (which would make a
+    common word look like the rarest: weighed the most and searched outside the budget)."""
+    from storage import search as index
+
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL counts from its planner's statistics by its own stems")
+    held = [_question(engine, f"{stored} ({n})", f"17000007{n:02d}.000100") for n in range(3)]
+    with session_scope(engine) as s:
+        counts, _ = index.document_frequencies(s, [word, "quuxbaz"])
+    assert counts[word] == len(held)
+    assert counts["quuxbaz"] == 0  # held by none
+
+
 def test_every_typed_word_counts(engine, library):
     both = _question(engine, "Laptop for a VPN trip abroad?", "1700000700.000100")
     page = _search(engine, "vpn laptop")
