@@ -345,6 +345,7 @@ class Slow:
         raise AssertionError(reason)
 
 
+@pytest.mark.timing  # its heartbeat must renew a 1.5 s lease in time: not beside the parallel tests
 def test_a_live_worker_keeps_its_claim_through_a_send_longer_than_its_lease(engine):
     import time
 
