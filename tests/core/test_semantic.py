@@ -266,6 +266,15 @@ def test_empty_input_and_empty_texts(model):
     assert semantic.rerank(VISA, [(1, 2.0, ""), (2, 2.0, "")]) == [(1, lexical_part), (2, lexical_part)]
 
 
+def test_the_models_weights_are_the_modules_at_each_call(model, monkeypatch):
+    """A sweep (bench/similar_quality.py) or a test that sets semantic.WEIGHT or TITLE_WEIGHT is
+    heard by the model already loaded."""
+    monkeypatch.setattr(semantic, "WEIGHT", 0.25)
+    monkeypatch.setattr(semantic, "TITLE_WEIGHT", 7)
+    assert semantic.rerank(VISA, [(1, 2.0, ""), (2, 2.0, "")]) == [(1, pytest.approx(0.75)), (2, pytest.approx(0.75))]
+    assert semantic.title_weight() == 7
+
+
 def test_ties_keep_the_lexical_order(model):
     candidates = [(5, 2.0, "same words"), (3, 2.0, "same words"), (9, 2.0, "same words")]
     ranked = semantic.rerank("same words here", candidates)
