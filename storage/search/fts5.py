@@ -29,9 +29,10 @@ def search(
     bind, reader: Reader, terms: list[str], wanted: int, known: tuple[dict[str, int], int] | None = None
 ) -> list[Hit]:
     """`known`: the terms' document counts and the number of documents, already read from the
-    vocabulary (storage.search.document_frequencies: the same counts, kept a while). A term it
-    counts in no document is counted here: the vocabulary is looked up by Porter's stem, which
-    for a word with an accent is not what the tokenizer indexed ("überstunden")."""
+    vocabulary (storage.search.document_frequencies: the same counts, kept a while). A term they
+    count in no document is counted again here: it may be held by a question stored since its
+    count was kept (a new word's questions would otherwise not be found until the counts are read
+    afresh)."""
     counts = {term: known[0].get(term, 0) for term in terms} if known is not None else {}
     unknown = [term for term in terms if not counts.get(term)]
     documents = known[1] if known is not None else 0

@@ -348,8 +348,6 @@ def test_document_frequencies_count_words_as_the_index_stems_them(engine, librar
     """SQLite: the vocabulary is looked up by Snowball's Porter stem, which is not FTS5's for every
     word: such a word is counted as FTS5 reads it, not as held by no question (which would make a
     common word look like the rarest: weighed the most and searched outside the budget)."""
-    from storage import search as index
-
     if engine.dialect.name != "sqlite":
         pytest.skip("PostgreSQL counts from its planner's statistics by its own stems")
     held = [_question(engine, f"{stored} ({n})", f"17000007{n:02d}.000100") for n in range(3)]
@@ -357,6 +355,20 @@ def test_document_frequencies_count_words_as_the_index_stems_them(engine, librar
         counts, _ = index.document_frequencies(s, [word, "quuxbaz"])
     assert counts[word] == len(held)
     assert counts["quuxbaz"] == 0  # held by none
+
+
+def test_a_word_counted_in_no_question_is_found_once_a_question_holds_it(engine, library):
+    """The document counts are kept a while: a word no question held when it was counted (kept as
+    0) is counted again by the search, so the question that brought it is found."""
+    terms = ["zeppelinport"]
+    with session_scope(engine) as s:
+        stale = index.document_frequencies(s, terms)
+    if engine.dialect.name == "sqlite":  # (PostgreSQL counts a lexeme its statistics lack as 1)
+        assert stale[0]["zeppelinport"] == 0
+    new = _question(engine, "Where is the zeppelinport badge office?", "1700000990.000100")
+    with session_scope(engine) as s:
+        hits = index.search(s, reader=index.reader(s, team_id=TEAM), terms=terms, limit=5, known=stale)
+    assert [h.question_id for h in hits] == [new]
 
 
 def test_every_typed_word_counts(engine, library):
